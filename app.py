@@ -1,0 +1,214 @@
+"""The application factory."""
+import logging
+import secrets
+
+from flask import Flask, g, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import load_config
+from extensions import babel, csrf, db, limiter, login_manager, migrate
+from utils import formats
+
+BLUEPRINTS = (
+    "blueprints.auth.routes",
+    "blueprints.main.routes",
+)
+
+
+def create_app(test_config=None):
+    """Create and configure the application.
+
+    :param test_config: a mapping that overrides the environment's configuration (tests).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(load_config())
+    if test_config:
+        app.config.update(test_config)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def translation_directories():
+    """The shared catalog plus one per blueprint, so each feature owns its strings."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    dirs = [root / "translations"] + sorted(root.glob("blueprints/*/translations"))
+    return ";".join(str(d) for d in dirs if d.is_dir())
+
+
+def select_locale():
+    """The user's chosen language, else the session's, else Vietnamese (never Accept-Language)."""
+    if current_user and current_user.is_authenticated and current_user.locale in ("vi", "en"):
+        return current_user.locale
+    lang = session.get("lang")
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    limiter.init_app(app)
+    from blueprints.auth.services import load_user_by_session
+
+    login_manager.user_loader(load_user_by_session)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # server-side sessions are revoked at logout
+
+
+def register_blueprints(app):
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy issue BEGIN itself (as BEGIN IMMEDIATE, below).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    """Write transactions begin immediately, so concurrent workers wait instead of failing.
+
+    State-changing requests and command-line commands begin immediately; reads (GET requests,
+    and code outside both) begin deferred, so they never queue behind a writer under WAL.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    import click
+    from flask import has_request_context
+
+    if has_request_context():
+        writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    else:
+        writing = click.get_current_context(silent=True) is not None
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def register_request_hooks(app):
+    from utils.access import refuse
+
+    @app.before_request
+    def require_login():
+        g.csp_nonce = secrets.token_urlsafe(16)
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "is_public", False):
+            return None
+        if not current_user.is_authenticated:
+            if request.path.startswith("/api/") or request.headers.get("HX-Request"):
+                refuse(401)
+            return login_manager.unauthorized()
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        nonce = getattr(g, "csp_nonce", "")
+        cdn = "" if app.config["HTMX_LOCAL_ONLY"] else " https://cdn.jsdelivr.net"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'{cdn}; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; form-action 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def register_errorhandlers(app):
+    from utils.htmx import wants_fragment
+
+    def render_error(status, message=None):
+        template = "errors/_error.html" if wants_fragment() else "errors/error.html"
+        response = app.make_response((render_template(template, status=status, message=message),
+                                      status))
+        response.vary.add("HX-Request")
+        return response
+
+    for status in (400, 401, 403, 404, 405, 409, 413, 422, 429):
+        app.register_error_handler(status, lambda e, s=status: render_error(s))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render_error(400, "csrf")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_template_helpers(app):
+    from utils import access, labels, navigation
+
+    app.jinja_env.filters.update(formats.FILTERS)
+    app.jinja_env.globals.update(labels.GLOBALS)
+    app.jinja_env.globals.update(
+        nav_menu=navigation.menu,
+        can_edit_procedure=access.can_edit_procedure,
+        can_edit_department=access.can_edit_department,
+        sees_personal_data=access.sees_personal_data,
+    )
+
+    @app.context_processor
+    def inject():
+        from flask_babel import get_locale
+
+        from utils.htmx_assets import htmx_asset
+
+        return {
+            "csp_nonce": getattr(g, "csp_nonce", ""),
+            "htmx": htmx_asset(app),
+            "current_locale": str(get_locale()),
+        }
+
+
+def register_commands(app):
+    from commands import register
+
+    register(app)
+
+
+def configure_logging(app):
+    if not app.logger.handlers or app.config.get("TESTING"):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bcci").setLevel(logging.INFO)

@@ -1,0 +1,130 @@
+"""Users, passwords and server-side login sessions. Services add and flush; views commit."""
+import logging
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+from models import ROLES, Department, LoginSession, User, utcnow
+from utils import audit
+from utils.text import nfc
+
+security_log = logging.getLogger("bcci.security")
+
+MIN_PASSWORD_LENGTH = 10
+# A hash to compare against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; ``str(e)`` is a translatable message id."""
+
+
+def hash_password(password):
+    return generate_password_hash(password, method="scrypt")
+
+
+def authenticate(username, password):
+    """The active user with these credentials, or ``None`` (without telling which part failed)."""
+    user = db.session.execute(
+        select(User).where(User.username == nfc(username or "").lower())
+    ).scalar_one_or_none()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
+
+
+def start_session(user):
+    """Create a new server-side login session for ``user``; returns its id."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(id=sid, user_id=user.id))
+    user.session_id = sid
+    audit.record("login", "user", user.id, user=user)
+    return sid
+
+
+def end_session(sid, user=None):
+    """Revoke the login session ``sid`` (a copied cookie is refused from now on)."""
+    row = db.session.get(LoginSession, sid) if sid else None
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record("logout", "user", row.user_id, user=user)
+
+
+def revoke_other_sessions(user, keep_sid=None):
+    """Revoke every open session of ``user`` but ``keep_sid`` (after a password change)."""
+    rows = db.session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id,
+                                   LoginSession.revoked_at.is_(None))
+    )
+    for row in rows:
+        if row.id != keep_sid:
+            row.revoked_at = utcnow()
+
+
+def load_user_by_session(sid):
+    """Flask-Login's loader: the user of an open login session, or ``None``."""
+    row = db.session.get(LoginSession, sid)
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    user = row.user
+    user.session_id = sid
+    return user
+
+
+def validate_password(password):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError("password_too_short")
+
+
+def change_password(user, current, new):
+    """Change ``user``'s password after checking the current one; other sessions are revoked."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise UserError("wrong_current_password")
+    validate_password(new)
+    user.password_hash = hash_password(new)
+    revoke_other_sessions(user, keep_sid=getattr(user, "session_id", None))
+    audit.record("password_change", "user", user.id, user=user)
+
+
+def create_user(username, role, password, department_code=None, full_name="", actor=None):
+    """Create a user.
+
+    :raise UserError: unknown role, missing or unknown department, username taken, weak password.
+    """
+    username = nfc(username or "").lower()
+    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise UserError("invalid_username")
+    if role not in ROLES:
+        raise UserError("invalid_role")
+    department = None
+    if role == "department":
+        if not department_code:
+            raise UserError("department_required")
+        department = db.session.execute(
+            select(Department).where(Department.code == department_code)
+        ).scalar_one_or_none()
+        if department is None:
+            raise UserError("unknown_department")
+    if db.session.execute(select(User.id).where(User.username == username)).first():
+        raise UserError("username_taken")
+    validate_password(password)
+    user = User(username=username, role=role, full_name=nfc(full_name or ""),
+                department_id=department.id if department else None,
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_create", "user", user.id, new={"username": username, "role": role,
+                 "department": department_code}, user=actor)
+    return user
+
+
+def set_locale(user, locale):
+    if locale in ("vi", "en") and user.locale != locale:
+        audit.record("user_locale", "user", user.id, old={"locale": user.locale},
+                     new={"locale": locale}, user=user)
+        user.locale = locale

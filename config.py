@@ -1,0 +1,110 @@
+"""Configuration read from the environment.
+
+``APP_ENV`` picks the class: ``development`` (default), ``production`` or ``testing``.
+``DATABASE_URL`` picks the database: an SQLite file under ``instance/`` when unset; any of
+``postgres://``, ``postgresql://`` and ``postgresql+psycopg://`` means PostgreSQL through psycopg 3.
+"""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def normalise_database_url(url):
+    """Return a SQLAlchemy URL for ``url``, mapping every PostgreSQL scheme onto psycopg 3."""
+    if not url:
+        return f"sqlite:///{BASE_DIR / 'instance' / 'bcci.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _flag(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key():
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    # Development keeps one key across restarts so sessions survive a reload.
+    path = BASE_DIR / "instance" / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    APP_ENV = "development"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("HTTPS")
+    PREFERRED_URL_SCHEME = "https" if _flag("HTTPS") else "http"
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # htmx: from the CDN with its SRI hash, falling back to the vendored copy; HTMX_LOCAL_ONLY
+    # serves only the vendored copy (tests, intranets that drop outbound traffic).
+    HTMX_VERSION = "2.0.8"
+    HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.8/dist/htmx.min.js"
+    HTMX_LOCAL_ONLY = _flag("HTMX_LOCAL_ONLY")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_FAILURE_LIMIT = "5 per minute;20 per hour"
+    DEMO_ALLOWED = True
+    SQL_ECHO = False
+
+    def __init__(self):
+        self.SECRET_KEY = _secret_key()
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+    DEMO_ALLOWED = False
+
+    def __init__(self):
+        key = os.environ.get("SECRET_KEY")
+        if not key:
+            raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+        self.SECRET_KEY = key
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    HTMX_LOCAL_ONLY = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    def __init__(self):
+        self.SECRET_KEY = "test-secret-key"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config():
+    """Return the configuration object for ``APP_ENV``."""
+    name = os.environ.get("APP_ENV", "development").strip().lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]()

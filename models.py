@@ -1,0 +1,314 @@
+"""The product's data: organisation, catalogue, dossiers, postal shipments, users and audit.
+
+Schema changes go through ``migrations/``; ``db.create_all()`` is used only by the tests.
+Text columns that people search have a ``*_folded`` twin (lower case, no diacritics, đ→d) kept in
+step by the services through ``utils.text.fold``.
+"""
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+
+from extensions import db
+
+CHANNELS = ("truc_tiep", "truc_tuyen", "bcci")
+DIRECTIONS = ("tiep_nhan", "tra_ket_qua")
+ROLES = ("admin", "centre", "department", "leader")
+TASK_STATUSES = ("open", "in_progress", "done")
+
+
+def utcnow():
+    """Now, in UTC, without tzinfo (stored as naive UTC on every database)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class OrgSettings(db.Model):
+    """The organisation's names for document headers and its rules; one row, id 1."""
+
+    __tablename__ = "org_settings"
+    id = db.Column(db.Integer, primary_key=True)
+    parent_agency = db.Column(db.String(200), nullable=False, default="")
+    unit_name = db.Column(db.String(200), nullable=False, default="")
+    place_name = db.Column(db.String(100), nullable=False, default="")
+    signer_name = db.Column(db.String(120), nullable=False, default="")
+    signer_title = db.Column(db.String(120), nullable=False, default="")
+    doc_prefix = db.Column(db.String(40), nullable=False, default="TTHCC")
+    recipients = db.Column(db.Text, nullable=False, default="")
+    address = db.Column(db.String(300), nullable=False, default="")
+    opening_hours = db.Column(db.String(300), nullable=False, default="")
+    retention_months = db.Column(db.Integer, nullable=False, default=24)
+    public_list_enabled = db.Column(db.Boolean, nullable=False, default=False)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Department(db.Model):
+    """A specialised department (phòng, ban chuyên môn) that owns procedures."""
+
+    __tablename__ = "department"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    name_folded = db.Column(db.String(200), nullable=False, default="")
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+    def __repr__(self):
+        return f"<Department {self.code}>"
+
+
+class Field(db.Model):
+    """A field (lĩnh vực) of procedures, with the centre's note on postal feasibility."""
+
+    __tablename__ = "field"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(200), nullable=False, unique=True)
+    name_folded = db.Column(db.String(200), nullable=False, default="")
+    postal_note = db.Column(db.Text, nullable=False, default="")
+
+    def __repr__(self):
+        return f"<Field {self.name}>"
+
+
+class Procedure(db.Model):
+    """An administrative procedure (TTHC) with its two postal eligibility flags."""
+
+    __tablename__ = "procedure"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    name = db.Column(db.Text, nullable=False)
+    name_folded = db.Column(db.Text, nullable=False, default="")
+    field_id = db.Column(db.Integer, db.ForeignKey("field.id"), nullable=False, index=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=False, index=True)
+    level = db.Column(db.String(60), nullable=False, default="")
+    in_force = db.Column(db.Boolean, nullable=False, default=True)
+    eligible_receive = db.Column(db.Boolean, nullable=False, default=False)
+    eligible_return = db.Column(db.Boolean, nullable=False, default=False)
+    reason_code = db.Column(db.String(40), nullable=False, default="")
+    reason_text = db.Column(db.Text, nullable=False, default="")
+    version = db.Column(db.Integer, nullable=False, default=1)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+
+    field = db.relationship("Field", lazy="joined")
+    department = db.relationship("Department", lazy="joined")
+    updated_by = db.relationship("User", foreign_keys=[updated_by_id])
+
+    # The version check is part of every UPDATE's WHERE clause (optimistic locking).
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self):
+        return f"<Procedure {self.code}>"
+
+
+class Dossier(db.Model):
+    """A dossier (hồ sơ) with, per direction, its source and effective channel and date.
+
+    Imports and forms set the ``*_src`` values; shipments decide the effective ones
+    (``utils.dossiers.recompute_effective``). Every figure reads the effective values.
+    """
+
+    __tablename__ = "dossier"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(60), nullable=False, unique=True)
+    procedure_id = db.Column(db.Integer, db.ForeignKey("procedure.id"), nullable=False)
+    receive_channel_src = db.Column(db.String(12), nullable=False)
+    receive_date_src = db.Column(db.Date, nullable=True)
+    return_channel_src = db.Column(db.String(12), nullable=True)
+    return_date_src = db.Column(db.Date, nullable=True)
+    receive_channel = db.Column(db.String(12), nullable=False)
+    receive_date = db.Column(db.Date, nullable=True)
+    return_channel = db.Column(db.String(12), nullable=True)
+    return_date = db.Column(db.Date, nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    procedure = db.relationship("Procedure")
+    shipments = db.relationship("Shipment", back_populates="dossier", order_by="Shipment.date")
+
+    __table_args__ = (
+        Index("ix_dossier_receive", "receive_date", "receive_channel"),
+        Index("ix_dossier_return", "return_date", "return_channel"),
+        Index("ix_dossier_proc_receive", "procedure_id", "receive_channel", "receive_date"),
+        Index("ix_dossier_proc_return", "procedure_id", "return_channel", "return_date"),
+    )
+
+    def __repr__(self):
+        return f"<Dossier {self.code}>"
+
+
+class Shipment(db.Model):
+    """A postal item (bưu gửi): a dossier sent in by post or a result sent out by post."""
+
+    __tablename__ = "shipment"
+    id = db.Column(db.Integer, primary_key=True)
+    tracking_number = db.Column(db.String(20), nullable=False)
+    direction = db.Column(db.String(12), nullable=False)
+    dossier_id = db.Column(db.Integer, db.ForeignKey("dossier.id"), nullable=False, index=True)
+    date = db.Column(db.Date, nullable=False)
+    recipient_name = db.Column(db.String(200), nullable=False, default="")
+    address = db.Column(db.String(400), nullable=False, default="")
+    phone = db.Column(db.String(30), nullable=False, default="")
+    fee = db.Column(db.Integer, nullable=True)
+    check_digit_warning = db.Column(db.Boolean, nullable=False, default=False)
+    eligibility_warning = db.Column(db.Boolean, nullable=False, default=False)
+    cancelled = db.Column(db.Boolean, nullable=False, default=False)
+    cancel_reason = db.Column(db.Text, nullable=False, default="")
+    personal_data_purged_at = db.Column(db.DateTime, nullable=True)
+    handed_over_at = db.Column(db.DateTime, nullable=True)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    dossier = db.relationship("Dossier", back_populates="shipments")
+    recorded_by = db.relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("tracking_number", "direction"),
+        CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
+        Index("ix_shipment_date", "date", "direction"),
+    )
+
+    def __repr__(self):
+        return f"<Shipment {self.tracking_number} {self.direction}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in; department staff are bound to one department."""
+
+    __tablename__ = "user"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(80), nullable=False, unique=True)
+    full_name = db.Column(db.String(200), nullable=False, default="")
+    password_hash = db.Column(db.String(256), nullable=False)
+    role = db.Column(db.String(20), nullable=False)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=True)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    locale = db.Column(db.String(5), nullable=False, default="vi")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    department = db.relationship("Department")
+
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'centre', 'department', 'leader')", name="role"),
+    )
+
+    # The login session this object was loaded for (set by ``blueprints.auth.services``);
+    # Flask-Login stores it in the cookie instead of the user id.
+    session_id = None
+
+    def get_id(self):
+        return self.session_id
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def __repr__(self):
+        return f"<User {self.username}>"
+
+
+class LoginSession(db.Model):
+    """A server-side login session: the cookie carries only its random id.
+
+    Logging out revokes the row, so a cookie copied before logout is refused after it.
+    """
+
+    __tablename__ = "login_session"
+    id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    revoked_at = db.Column(db.DateTime, nullable=True)
+
+    user = db.relationship("User")
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when (UTC), with old and new values."""
+
+    __tablename__ = "audit_event"
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True, index=True)
+    username = db.Column(db.String(80), nullable=False, default="")
+    action = db.Column(db.String(60), nullable=False, index=True)
+    object_type = db.Column(db.String(40), nullable=False, default="")
+    object_id = db.Column(db.String(80), nullable=False, default="")
+    old_values = db.Column(db.JSON, nullable=True)
+    new_values = db.Column(db.JSON, nullable=True)
+
+    user = db.relationship("User")
+
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+
+class RubricVersion(db.Model):
+    """Scoring bands for one year: ``criteria`` maps C1..C3 to ``{"max": "1.00",
+    "bands": [["20", "0.50"], ["50", "1.00"]]}`` (percent threshold, points), as strings.
+
+    A version used by an issued brief is frozen; editing it creates the next version.
+    """
+
+    __tablename__ = "rubric_version"
+    id = db.Column(db.Integer, primary_key=True)
+    year = db.Column(db.Integer, nullable=False)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    criteria = db.Column(db.JSON, nullable=False)
+    is_illustration = db.Column(db.Boolean, nullable=False, default=False)
+    frozen = db.Column(db.Boolean, nullable=False, default=False)
+    note = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+
+    __table_args__ = (UniqueConstraint("year", "version"),)
+
+
+class Meeting(db.Model):
+    """A review meeting with its conclusions."""
+
+    __tablename__ = "meeting"
+    id = db.Column(db.Integer, primary_key=True)
+    date = db.Column(db.Date, nullable=False)
+    chair = db.Column(db.String(200), nullable=False, default="")
+    participants = db.Column(db.Text, nullable=False, default="")
+    conclusions = db.Column(db.Text, nullable=False, default="")
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    tasks = db.relationship("Task", back_populates="meeting", order_by="Task.deadline")
+
+
+class Task(db.Model):
+    """A follow-up task assigned to a department by a meeting."""
+
+    __tablename__ = "task"
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meeting.id"), nullable=False, index=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=False, index=True)
+    description = db.Column(db.Text, nullable=False)
+    deadline = db.Column(db.Date, nullable=True)
+    status = db.Column(db.String(20), nullable=False, default="open")
+    status_note = db.Column(db.Text, nullable=False, default="")
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    meeting = db.relationship("Meeting", back_populates="tasks")
+    department = db.relationship("Department")
+
+
+class Brief(db.Model):
+    """An issued meeting brief: its number, the PDF as issued and a snapshot of its figures."""
+
+    __tablename__ = "brief"
+    id = db.Column(db.Integer, primary_key=True)
+    year = db.Column(db.Integer, nullable=False)
+    number = db.Column(db.Integer, nullable=False)
+    period_from = db.Column(db.Date, nullable=False)
+    period_to = db.Column(db.Date, nullable=False)
+    issued_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    issued_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+    rubric_version_id = db.Column(db.Integer, db.ForeignKey("rubric_version.id"), nullable=True)
+    figures = db.Column(db.JSON, nullable=False)
+    pdf = db.Column(db.LargeBinary, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+
+    issued_by = db.relationship("User")
+    rubric_version = db.relationship("RubricVersion")
+
+    __table_args__ = (UniqueConstraint("year", "number"),)

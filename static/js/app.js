@@ -1,0 +1,35 @@
+// Small behaviours on top of htmx. Every page works without this file.
+(function () {
+  "use strict";
+  // htmx does not swap error responses other than 409/422 (see the htmx-config meta tag):
+  // show the server's translated message in the page's message region instead.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var region = document.getElementById("messages");
+    if (!region) { return; }
+    var box = document.createElement("div");
+    var xhr = evt.detail.xhr;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") === 0) {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var fragment = doc.querySelector(".error-fragment") || doc.querySelector(".error-page");
+      box.className = "alert alert-danger";
+      box.setAttribute("role", "alert");
+      box.textContent = fragment ? fragment.textContent.replace(/\s+/g, " ").trim() : String(xhr.status);
+    } else {
+      box.className = "alert alert-danger";
+      box.textContent = String(xhr.status);
+    }
+    region.replaceChildren(box);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var region = document.getElementById("messages");
+    if (region) {
+      var box = document.createElement("div");
+      box.className = "alert alert-warning";
+      box.textContent = document.documentElement.lang === "en"
+        ? "The server could not be reached. Check the connection and try again."
+        : "Không kết nối được tới máy chủ. Kiểm tra kết nối và thử lại.";
+      region.replaceChildren(box);
+    }
+  });
+})();

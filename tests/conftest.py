@@ -1,0 +1,252 @@
+"""Test fixtures: an app per test on a fresh database, clients that carry a CSRF token, logins.
+
+The database is SQLite unless ``TEST_DATABASE_URL`` names a PostgreSQL server (``tools/run_tests.py``
+starts a throwaway one); each xdist worker gets its own database. SQLite copies a template file
+per test; PostgreSQL truncates every table after each test.
+"""
+import os
+import shutil
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="runs on SQLite only (browser, PDF or SQLite-specific)")
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ("browser", "pdf", "sqlite_only")):
+            item.add_marker(skip)
+
+
+def _test_config(uri):
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "HTMX_LOCAL_ONLY": True,
+        "SECRET_KEY": "test-secret-key",
+        "DEMO_ALLOWED": True,
+        "SERVER_NAME": None,
+    }
+
+
+def _worker_db_name(worker_id):
+    return f"bcci_test_{worker_id}".replace("-", "_")
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory, worker_id):
+    """A database holding the schema: a template file (SQLite) or a worker database (PostgreSQL)."""
+    from app import create_app
+    from extensions import db
+
+    if ON_POSTGRES:
+        from config import normalise_database_url
+
+        base = normalise_database_url(TEST_DATABASE_URL)
+        name = _worker_db_name(worker_id)
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        uri = base.rsplit("/", 1)[0] + "/" + name
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        uri = f"sqlite:///{path}"
+    app = create_app(_test_config(uri))
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    return uri
+
+
+@pytest.fixture()
+def app(database_template, tmp_path):
+    """An application on a fresh database, with an application context pushed."""
+    from app import create_app
+    from extensions import db, limiter
+
+    if ON_POSTGRES:
+        uri = database_template
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(database_template.removeprefix("sqlite:///"), path)
+        uri = f"sqlite:///{path}"
+    application = create_app(_test_config(uri))
+    application.test_client_class = CsrfClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+        if ON_POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+    limiter.reset()
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends a valid CSRF token with every state change.
+
+    Pass ``csrf=False`` to send none, or ``csrf="value"`` to send that one.
+    """
+
+    def open(self, *args, **kwargs):
+        csrf = kwargs.pop("csrf", True)
+        method = (kwargs.get("method") or "GET").upper()
+        if method not in ("GET", "HEAD", "OPTIONS") and csrf is not False:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", csrf if isinstance(csrf, str) else self.csrf_token())
+            kwargs["headers"] = headers
+        # What the test wrote is committed first, as it would be before a real request.
+        from extensions import db
+
+        db.session.commit()
+        # Each request gets its own application context (and so its own ``g`` and database
+        # session), as in production, even though the test keeps one pushed.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf_token(self):
+        """A token for this client's session, made as Flask-WTF makes it."""
+        import hashlib
+        import os as _os
+
+        app = self.application
+        with self.session_transaction() as sess:
+            raw = sess.get("csrf_token")
+            if not raw:
+                raw = hashlib.sha1(_os.urandom(64)).hexdigest()
+                sess["csrf_token"] = raw
+        serializer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def db_session(app):
+    from extensions import db
+
+    return db.session
+
+
+class Auth:
+    """Log a client in as a new user of a role."""
+
+    def __init__(self, client):
+        self.client = client
+        self.user = None
+
+    def login(self, role="leader", department=None, user=None):
+        from extensions import db
+
+        self.user = user or factories.user(role=role, department_=department)
+        db.session.commit()
+        response = self.client.post("/login", data={"username": self.user.username,
+                                                    "password": factories.PASSWORD})
+        assert response.status_code == 303, response.text
+        return self.user
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture()
+def auth(client):
+    return Auth(client)
+
+
+# --- Browser tests: Playwright driving Debian's chromium --------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture()
+def live_server(app):
+    """The test's application served on a free port of 127.0.0.1 in a thread; yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium (installed by ``make setup``), never a downloaded browser."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup` (it installs Debian's chromium)")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh browser page; every request off 127.0.0.1 (the htmx CDN among them) is blocked."""
+    context = browser.new_context(base_url=live_server, locale="vi-VN")
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(live_server) else route.abort())
+    pg = context.new_page()
+    pg.set_default_timeout(10000)
+    yield pg
+    context.close()
+
+
+def browser_login(page, user, password=None):
+    """Log ``user`` in through the login form."""
+    page.goto("/login")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password or factories.PASSWORD)
+    page.click("button[type=submit]:not([name=lang])")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+class HtmxWatch:
+    """Records the requests htmx makes and whether the page reloaded."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests = []
+        page.on("request", self._on_request)
+        page.evaluate("window.__noReload = true")
+
+    def _on_request(self, request):
+        if request.headers.get("hx-request") == "true":
+            self.requests.append(request)
+
+    def page_did_not_reload(self):
+        return self.page.evaluate("window.__noReload === true")

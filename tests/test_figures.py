@@ -1,0 +1,191 @@
+"""DOMAIN.md section 4: counts on hand-made data, ratios, bands and gaps."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from extensions import db
+from tests import factories as f
+from utils import figures
+from utils.dates import Period
+
+P = Period(date(2024, 1, 1), date(2024, 9, 30))
+
+
+@pytest.mark.parametrize("num, den, expected", [
+    (1, 32, "3.13"), (1, 800, "0.13"), (2, 3, "66.67"), (0, 0, None), (29, 299, "9.70"),
+    (120, 44865, "0.27"), (0, 44865, "0.00"), (5, 5, "100.00"), (1, 8, "12.50"), (1, 200, "0.50"),
+])
+def test_percent_rounds_half_up(num, den, expected):
+    assert figures.percent_str(num, den) == expected
+
+
+@pytest.mark.parametrize("num, den, threshold, reached", [
+    (1, 20, "5", True), (99, 2000, "5", False), (100, 2000, "5", True),
+    (1, 3, "33.33", True), (1, 3, "33.34", False), (0, 10, "0", True),
+])
+def test_band_reached_is_exact(num, den, threshold, reached):
+    assert figures.band_reached(num, den, threshold) is reached
+
+
+@pytest.mark.parametrize("num, den, threshold, gap", [
+    (120, 44865, "5", 2124), (0, 44865, "5", 2244), (29, 299, "20", 31), (29, 299, "50", 121),
+    (50, 100, "50", 0), (60, 100, "50", 0), (0, 1, "5", 1), (0, 0, "5", 0),
+])
+def test_gap_to_band(num, den, threshold, gap):
+    assert figures.gap_to(num, den, threshold) == gap
+
+
+@pytest.mark.parametrize("num, den, points, next_points, gap", [
+    (0, 100, "0.00", "0.50", 5),
+    (5, 100, "0.50", "1.00", 5),
+    (10, 100, "1.00", None, None),
+    (0, 0, None, None, None),
+])
+def test_default_rubric(num, den, points, next_points, gap):
+    rubric = figures.Rubric.from_criteria(2024, figures.DEFAULT_RUBRIC, is_illustration=True)
+    got = rubric.points("C2", num, den)
+    assert (None if got is None else f"{got:.2f}") == points
+    nxt = rubric.next_band("C2", num, den)
+    if next_points is None:
+        assert nxt is None
+    else:
+        assert f"{nxt[0].points:.2f}" == next_points and nxt[1] == gap
+
+
+def test_points_capped_by_maximum():
+    rubric = figures.Rubric.from_criteria(2024, {
+        "C1": {"max": "0.75", "bands": [["10", "1.00"]]},
+        "C2": figures.DEFAULT_RUBRIC["C2"], "C3": figures.DEFAULT_RUBRIC["C3"]})
+    assert rubric.points("C1", 50, 100) == Decimal("0.75")
+
+
+def _world():
+    """Two departments, three procedures, dossiers on the period's edges."""
+    dept_a, dept_b = f.department("A"), f.department("B")
+    fin, land = f.field("Tài chính – Kế hoạch"), f.field("Đất đai")
+    p1 = f.procedure(field_=fin, department_=dept_a, receive=True, ret=True)
+    p2 = f.procedure(field_=land, department_=dept_b, ret=True)
+    p3 = f.procedure(field_=land, department_=dept_b)
+    retired = f.procedure(field_=fin, department_=dept_a, in_force=False, receive=True)
+    return dept_a, dept_b, p1, p2, p3, retired
+
+
+def test_counts_edges_and_channels(app):
+    _, _, p1, p2, p3, retired = _world()
+    f.dossier(p1, date(2023, 12, 31))                      # before the period
+    f.dossier(p1, date(2024, 1, 1), "bcci")                # first day, by post
+    f.dossier(p1, date(2024, 9, 30), returned=date(2024, 10, 1), return_channel="bcci")
+    f.dossier(p2, date(2024, 5, 5), "truc_tuyen", returned=date(2024, 5, 9), return_channel="bcci")
+    f.dossier(p2, date(2023, 12, 20), returned=date(2024, 1, 2), return_channel="truc_tiep")
+    f.dossier(p3, date(2024, 10, 1), "bcci")               # after the period
+    f.dossier(retired, date(2024, 3, 3), "bcci")           # counts as a dossier, not a procedure
+    db.session.commit()
+    c = figures.counts(P)
+    assert c == {
+        "procedures_total": 3,
+        "procedures_eligible_receive": 1,
+        "procedures_eligible_return": 2,
+        "procedures_with_dossiers": 2,
+        "procedures_with_postal": 2,
+        "dossiers_received": 4,
+        "dossiers_received_postal": 2,
+        "results_returned": 2,
+        "results_returned_postal": 1,
+    }
+
+
+def test_postal_procedure_by_return_only(app):
+    _, _, p1, p2, p3, _ = _world()
+    # Received before the period, returned by post inside it: postal activity in the period.
+    f.dossier(p3, date(2023, 12, 28), returned=date(2024, 1, 3), return_channel="bcci")
+    db.session.commit()
+    c = figures.counts(P)
+    assert c["procedures_with_postal"] == 1
+    assert c["procedures_with_dossiers"] == 0
+    assert c["results_returned_postal"] == 1
+
+
+def test_empty_database_gives_zero_and_null(app):
+    s = figures.summary(P)
+    assert all(v == 0 for v in s.counts.values())
+    data = s.as_json()
+    assert [c["percent"] for c in data["criteria"]] == [None, None, None]
+    assert [c["points"] for c in data["criteria"]] == [None, None, None]
+
+
+def test_breakdown_and_outreach(app):
+    dept_a, dept_b, p1, p2, p3, _ = _world()
+    for day in (3, 4, 5):
+        f.dossier(p2, date(2024, 2, day))
+    f.dossier(p1, date(2024, 2, 1), returned=date(2024, 2, 9), return_channel="bcci")
+    f.dossier(p3, date(2024, 2, 1))
+    db.session.commit()
+    by_dept = {r["key"]: r for r in figures.breakdown(P, "department")}
+    assert by_dept[dept_a.id]["procedures"] == 1 and by_dept[dept_a.id]["with_postal"] == 1
+    assert by_dept[dept_a.id]["returned_postal"] == 1
+    assert by_dept[dept_b.id]["received"] == 4 and by_dept[dept_b.id]["eligible"] == 1
+    # p2 is eligible, has dossiers and no postal use; p3 is not eligible; p1 has postal use.
+    assert [(p.id, n) for p, n in figures.outreach(P)] == [(p2.id, 3)]
+    assert figures.outreach_total(P) == 1
+
+
+def test_monthly_trend(app):
+    _, _, p1, _, _, _ = _world()
+    f.dossier(p1, date(2024, 1, 31))
+    f.dossier(p1, date(2024, 3, 1), "bcci", returned=date(2024, 4, 2), return_channel="bcci")
+    db.session.commit()
+    trend = figures.monthly_trend(Period(date(2024, 1, 15), date(2024, 4, 10)))
+    assert [(m["month"], m["received"], m["received_postal"], m["returned_postal"])
+            for m in trend] == [(1, 1, 0, 0), (2, 0, 0, 0), (3, 1, 1, 0), (4, 0, 0, 1)]
+
+
+def _count_statements(fn):
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+
+
+def _bulk(n):
+    dept, fld = f.department(), f.field()
+    procs = [f.procedure(field_=fld, department_=dept, receive=True, ret=True) for _ in range(5)]
+    from sqlalchemy import insert
+
+    from models import Dossier
+    rows = [{"code": f"X-{i}", "procedure_id": procs[i % 5].id, "receive_channel_src": "truc_tiep",
+             "receive_date_src": date(2024, 1 + i % 9, 1 + i % 28), "receive_channel": "truc_tiep",
+             "receive_date": date(2024, 1 + i % 9, 1 + i % 28),
+             "return_channel": "bcci" if i % 7 == 0 else "truc_tiep",
+             "return_date": date(2024, 1 + i % 9, 1 + i % 28)} for i in range(n)]
+    db.session.execute(insert(Dossier), rows)
+    db.session.commit()
+
+
+def test_figures_issue_a_fixed_number_of_statements(app):
+    """The same handful of SQL statements on 10 and on 10.000 dossiers; none returns a row per
+    dossier."""
+    def everything():
+        figures.summary(P)
+        figures.breakdown(P, "department")
+        figures.monthly_trend(P)
+        figures.outreach(P, limit=10)
+
+    _bulk(10)
+    small = _count_statements(everything)
+    db.session.execute(db.text("DELETE FROM dossier"))
+    db.session.commit()
+    _bulk(10000)
+    large = _count_statements(everything)
+    assert len(small) == len(large)
+    assert len(large) <= 10
+    c = figures.counts(P)
+    assert c["dossiers_received"] == 10000

@@ -1,0 +1,52 @@
+"""The audit trail: every mutation records who changed what in the same transaction."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import has_request_context
+from flask_login import current_user
+
+from extensions import db
+from models import AuditEvent
+
+
+def _jsonable(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj, fields):
+    """``{field: value}`` for the named attributes of ``obj``, JSON-ready."""
+    return {name: _jsonable(getattr(obj, name)) for name in fields}
+
+
+def diff(old, new):
+    """Only the keys whose value changed: ``(old_subset, new_subset)``."""
+    keys = [k for k in new if old.get(k) != new.get(k)]
+    return {k: old.get(k) for k in keys}, {k: new[k] for k in keys}
+
+
+def record(action, object_type="", object_id="", old=None, new=None, user=None):
+    """Add an audit event to the session (the caller's transaction commits it).
+
+    :param user: the acting user; defaults to the logged-in user, or nobody (the command line).
+    """
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    event = AuditEvent(
+        user_id=getattr(user, "id", None),
+        username=getattr(user, "username", "") or "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else "",
+        old_values=_jsonable(old) if old is not None else None,
+        new_values=_jsonable(new) if new is not None else None,
+    )
+    db.session.add(event)
+    return event

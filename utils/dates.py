@@ -1,0 +1,61 @@
+"""Dates in Vietnam time, and the periods people pick."""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn_today():
+    """Today's date in Vietnam, whatever the server's time zone."""
+    return datetime.now(VN_TZ).date()
+
+
+def to_vn(moment):
+    """A naive-UTC datetime from the database, in Vietnam time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VN_TZ)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of calendar dates."""
+
+    start: date
+    end: date
+
+    def __post_init__(self):
+        if self.start > self.end:
+            raise ValueError("period start is after its end")
+
+    @property
+    def year(self):
+        """The year whose rubric scores the period: that of its end date."""
+        return self.end.year
+
+    def months(self):
+        """Each (year, month) the period touches, in order."""
+        y, m = self.start.year, self.start.month
+        out = []
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+
+def parse_iso_date(value):
+    """``yyyy-mm-dd`` to a date; ``ValueError`` when it is not one."""
+    return date.fromisoformat((value or "").strip())
+
+
+def month_end(year, month):
+    nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def year_to_date(today=None):
+    today = today or vn_today()
+    return Period(date(today.year, 1, 1), today)

@@ -1,0 +1,424 @@
+"""Every figure of DOMAIN.md section 4, computed in one place.
+
+Counts come from SQL over the stored records (effective channels and dates); ratios, points and
+gaps are computed here in Python with ``Decimal``. The dashboard, the brief, the JSON API and the
+command line all call this module: no figure is computed anywhere else.
+"""
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+
+from extensions import db
+from models import CHANNELS, Department, Dossier, Field, Procedure, RubricVersion
+
+COUNT_KEYS = (
+    "procedures_total",
+    "procedures_eligible_receive",
+    "procedures_eligible_return",
+    "procedures_with_dossiers",
+    "procedures_with_postal",
+    "dossiers_received",
+    "dossiers_received_postal",
+    "results_returned",
+    "results_returned_postal",
+)
+
+CRITERIA = (
+    ("C1", "procedures_with_postal", "procedures_total"),
+    ("C2", "dossiers_received_postal", "dossiers_received"),
+    ("C3", "results_returned_postal", "dossiers_received"),
+)
+
+# The shipped default: an illustration, to be replaced with the province's current criteria sheet.
+DEFAULT_RUBRIC = {
+    "C1": {"max": "1.00", "bands": [["20", "0.50"], ["50", "1.00"]]},
+    "C2": {"max": "1.00", "bands": [["5", "0.50"], ["10", "1.00"]]},
+    "C3": {"max": "1.00", "bands": [["5", "0.50"], ["10", "1.00"]]},
+}
+
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+
+
+# --- SQL building blocks ---------------------------------------------------------------------
+
+def _in_force():
+    return Procedure.in_force.is_(True)
+
+
+def _received_in(period):
+    # Listing the channels lets the (procedure, channel, date) index serve a per-procedure range.
+    return and_(
+        Dossier.receive_channel.in_(CHANNELS),
+        Dossier.receive_date >= period.start,
+        Dossier.receive_date <= period.end,
+    )
+
+
+def _received_postal_in(period):
+    return and_(
+        Dossier.receive_channel == "bcci",
+        Dossier.receive_date >= period.start,
+        Dossier.receive_date <= period.end,
+    )
+
+
+def _returned_postal_in(period):
+    return and_(
+        Dossier.return_channel == "bcci",
+        Dossier.return_date >= period.start,
+        Dossier.return_date <= period.end,
+    )
+
+
+def _has_dossier(condition):
+    """EXISTS a dossier of the outer procedure meeting ``condition``."""
+    return exists().where(Dossier.procedure_id == Procedure.id, condition)
+
+
+def has_dossiers_expr(period):
+    """The procedure has at least one dossier received in the period."""
+    return _has_dossier(_received_in(period))
+
+
+def has_postal_expr(period):
+    """The procedure has a dossier received by post, or a result returned by post, in the period."""
+    return or_(_has_dossier(_received_postal_in(period)), _has_dossier(_returned_postal_in(period)))
+
+
+def _count_where(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _scalar_count(*conditions, model=Procedure):
+    return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+
+# --- Counts ----------------------------------------------------------------------------------
+
+def counts(period):
+    """The nine counts of DOMAIN.md section 4 for ``period``, in one SQL statement.
+
+    :return: a dict keyed by ``COUNT_KEYS``.
+    """
+    stmt = select(
+        _scalar_count(_in_force()).label("procedures_total"),
+        _scalar_count(_in_force(), Procedure.eligible_receive.is_(True)).label(
+            "procedures_eligible_receive"),
+        _scalar_count(_in_force(), Procedure.eligible_return.is_(True)).label(
+            "procedures_eligible_return"),
+        _scalar_count(_in_force(), has_dossiers_expr(period)).label("procedures_with_dossiers"),
+        _scalar_count(_in_force(), has_postal_expr(period)).label("procedures_with_postal"),
+        _scalar_count(Dossier.receive_date >= period.start, Dossier.receive_date <= period.end,
+                      model=Dossier).label("dossiers_received"),
+        _scalar_count(_received_postal_in(period), model=Dossier).label("dossiers_received_postal"),
+        _scalar_count(Dossier.return_date >= period.start, Dossier.return_date <= period.end,
+                      model=Dossier).label("results_returned"),
+        _scalar_count(_returned_postal_in(period), model=Dossier).label("results_returned_postal"),
+    )
+    row = db.session.execute(stmt).one()
+    return {key: int(getattr(row, key)) for key in COUNT_KEYS}
+
+
+def breakdown(period, by):
+    """Counts per department, per field or per procedure, for procedures in force.
+
+    :param by: ``"department"``, ``"field"`` or ``"procedure"``.
+    :return: a list of dicts with ``key`` (the group's id), ``procedures``, ``eligible``
+        (eligible in at least one direction), ``eligible_receive``, ``eligible_return``,
+        ``with_postal``, ``received``, ``received_postal``, ``returned_postal``.
+    """
+    group_col = {
+        "department": Procedure.department_id,
+        "field": Procedure.field_id,
+        "procedure": Procedure.id,
+    }[by]
+    either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
+    proc_stmt = (
+        select(
+            group_col.label("key"),
+            func.count().label("procedures"),
+            _count_where(either).label("eligible"),
+            _count_where(Procedure.eligible_receive.is_(True)).label("eligible_receive"),
+            _count_where(Procedure.eligible_return.is_(True)).label("eligible_return"),
+            _count_where(has_postal_expr(period)).label("with_postal"),
+        )
+        .where(_in_force())
+        .group_by(group_col)
+    )
+    rows = {
+        r.key: {
+            "key": r.key, "procedures": int(r.procedures), "eligible": int(r.eligible),
+            "eligible_receive": int(r.eligible_receive), "eligible_return": int(r.eligible_return),
+            "with_postal": int(r.with_postal), "received": 0, "received_postal": 0,
+            "returned_postal": 0,
+        }
+        for r in db.session.execute(proc_stmt)
+    }
+    recv_stmt = (
+        select(
+            group_col.label("key"),
+            func.count().label("received"),
+            _count_where(Dossier.receive_channel == "bcci").label("received_postal"),
+        )
+        .select_from(Dossier)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(_in_force(), Dossier.receive_date >= period.start, Dossier.receive_date <= period.end)
+        .group_by(group_col)
+    )
+    for r in db.session.execute(recv_stmt):
+        if r.key in rows:
+            rows[r.key]["received"] = int(r.received)
+            rows[r.key]["received_postal"] = int(r.received_postal)
+    ret_stmt = (
+        select(group_col.label("key"), func.count().label("returned_postal"))
+        .select_from(Dossier)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(_in_force(), _returned_postal_in(period))
+        .group_by(group_col)
+    )
+    for r in db.session.execute(ret_stmt):
+        if r.key in rows:
+            rows[r.key]["returned_postal"] = int(r.returned_postal)
+    return list(rows.values())
+
+
+def _month_expr(column):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, literal("YYYY-MM"))
+    return func.strftime(literal("%Y-%m"), column)
+
+
+def monthly_trend(period):
+    """Per month of the period: dossiers received, received by post, results returned by post.
+
+    :return: a list of dicts ``{"year", "month", "received", "received_postal",
+        "returned_postal"}``, one per calendar month the period touches, zeros included.
+    """
+    recv_month = _month_expr(Dossier.receive_date)
+    recv_stmt = (
+        select(recv_month.label("m"), func.count().label("n"),
+               _count_where(Dossier.receive_channel == "bcci").label("p"))
+        .where(Dossier.receive_date >= period.start, Dossier.receive_date <= period.end)
+        .group_by(recv_month)
+    )
+    ret_month = _month_expr(Dossier.return_date)
+    ret_stmt = (
+        select(ret_month.label("m"), func.count().label("p"))
+        .where(_returned_postal_in(period))
+        .group_by(ret_month)
+    )
+    received = {r.m: (int(r.n), int(r.p)) for r in db.session.execute(recv_stmt)}
+    returned = {r.m: int(r.p) for r in db.session.execute(ret_stmt)}
+    out = []
+    for year, month in period.months():
+        key = f"{year:04d}-{month:02d}"
+        n, p = received.get(key, (0, 0))
+        out.append({"year": year, "month": month, "received": n, "received_postal": p,
+                    "returned_postal": returned.get(key, 0)})
+    return out
+
+
+def outreach_query(period):
+    """Procedures in force, eligible in a direction, with dossiers received in the period, and
+    no postal activity in it; each row ``(Procedure, received)``, most dossiers first.
+    """
+    received = (
+        select(func.count())
+        .select_from(Dossier)
+        .where(Dossier.procedure_id == Procedure.id, _received_in(period))
+        .scalar_subquery()
+    )
+    return (
+        select(Procedure, received.label("received"))
+        .where(
+            _in_force(),
+            or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)),
+            has_dossiers_expr(period),
+            ~has_postal_expr(period),
+        )
+        .order_by(received.desc(), Procedure.code)
+    )
+
+
+def outreach(period, limit=None):
+    """The outreach list of DOMAIN.md section 4 as ``[(Procedure, received), ...]``."""
+    stmt = outreach_query(period)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(row[0], int(row[1])) for row in db.session.execute(stmt)]
+
+
+def outreach_total(period):
+    """How many procedures the outreach list holds."""
+    sub = outreach_query(period).subquery()
+    return int(db.session.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+# --- Ratios, points and gaps -----------------------------------------------------------------
+
+def percent(numerator, denominator):
+    """``numerator / denominator`` as a percentage, two decimals, half up; ``None`` when the
+    denominator is zero.
+    """
+    if not denominator:
+        return None
+    return (Decimal(numerator) * HUNDRED / Decimal(denominator)).quantize(CENT, ROUND_HALF_UP)
+
+
+def percent_str(numerator, denominator):
+    """The percentage as ``"9.70"``, or ``None``."""
+    value = percent(numerator, denominator)
+    return None if value is None else f"{value:.2f}"
+
+
+def band_reached(numerator, denominator, threshold):
+    """A band "from X%" is reached when numerator × 100 ≥ X × denominator, exactly."""
+    return Decimal(numerator) * HUNDRED >= Decimal(threshold) * Decimal(denominator)
+
+
+def gap_to(numerator, denominator, threshold):
+    """The least k ≥ 0 with (numerator + k) × 100 ≥ X × denominator, the denominator unchanged."""
+    need = (Decimal(threshold) * Decimal(denominator) / HUNDRED).to_integral_value(ROUND_CEILING)
+    return max(0, int(need) - int(numerator))
+
+
+@dataclass(frozen=True)
+class Band:
+    threshold: Decimal
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """Bands per criterion for one year; ``version`` is the stored version, or None for the
+    built-in default.
+    """
+
+    year: int
+    bands: dict
+    maximum: dict
+    is_illustration: bool = False
+    version_id: int | None = None
+    version: int | None = None
+
+    @classmethod
+    def from_criteria(cls, year, criteria, is_illustration=False, version_id=None, version=None):
+        bands, maximum = {}, {}
+        for code, _, _ in CRITERIA:
+            spec = criteria[code]
+            bands[code] = tuple(sorted(
+                (Band(Decimal(str(t)), Decimal(str(p))) for t, p in spec["bands"]),
+                key=lambda b: b.threshold,
+            ))
+            maximum[code] = Decimal(str(spec["max"]))
+        return cls(year, bands, maximum, is_illustration, version_id, version)
+
+    def points(self, code, numerator, denominator):
+        """Points for a criterion; ``None`` when the denominator is zero."""
+        if not denominator:
+            return None
+        reached = [b.points for b in self.bands[code]
+                   if band_reached(numerator, denominator, b.threshold)]
+        return min(max(reached, default=Decimal(0)), self.maximum[code]).quantize(CENT)
+
+    def next_band(self, code, numerator, denominator):
+        """The first band not yet reached, as ``(Band, gap)``, or ``None`` when every band is
+        reached or the denominator is zero.
+        """
+        if not denominator:
+            return None
+        current = self.points(code, numerator, denominator)
+        for band in self.bands[code]:
+            if band.points > current and not band_reached(numerator, denominator, band.threshold):
+                return band, gap_to(numerator, denominator, band.threshold)
+        return None
+
+
+def rubric_for(year):
+    """The rubric scoring ``year``: its latest stored version, else the latest of the nearest
+    earlier year, else the built-in illustration.
+    """
+    version = db.session.execute(
+        select(RubricVersion)
+        .where(RubricVersion.year <= year)
+        .order_by(RubricVersion.year.desc(), RubricVersion.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if version is None:
+        return Rubric.from_criteria(year, DEFAULT_RUBRIC, is_illustration=True)
+    return rubric_from_version(version)
+
+
+def rubric_from_version(version):
+    """A ``Rubric`` from a stored ``RubricVersion``."""
+    return Rubric.from_criteria(version.year, version.criteria, version.is_illustration,
+                                version.id, version.version)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    numerator: int
+    denominator: int
+    percent: Decimal | None
+    points: Decimal | None
+    maximum: Decimal
+    next_band: Band | None
+    gap: int | None
+
+    def as_json(self):
+        return {
+            "code": self.code,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "percent": None if self.percent is None else f"{self.percent:.2f}",
+            "points": None if self.points is None else f"{self.points:.2f}",
+        }
+
+
+def criteria(count_values, rubric):
+    """The three PAR criteria scored under ``rubric``."""
+    out = []
+    for code, num_key, den_key in CRITERIA:
+        num, den = count_values[num_key], count_values[den_key]
+        nxt = rubric.next_band(code, num, den)
+        out.append(Criterion(
+            code=code, numerator=num, denominator=den, percent=percent(num, den),
+            points=rubric.points(code, num, den), maximum=rubric.maximum[code],
+            next_band=nxt[0] if nxt else None, gap=nxt[1] if nxt else None,
+        ))
+    return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    period: object
+    counts: dict
+    criteria: list = field(default_factory=list)
+    rubric: Rubric | None = None
+
+    def as_json(self):
+        """The object ``report summary --json`` and ``/api/summary`` return."""
+        data = dict(self.counts)
+        data["from"] = self.period.start.isoformat()
+        data["to"] = self.period.end.isoformat()
+        data["criteria"] = [c.as_json() for c in self.criteria]
+        return data
+
+
+def summary(period, rubric=None):
+    """Counts and criteria for ``period``, scored under ``rubric`` (default: the period's)."""
+    rubric = rubric or rubric_for(period.year)
+    values = counts(period)
+    return Summary(period, values, criteria(values, rubric), rubric)
+
+
+def group_names(by):
+    """Names for ``breakdown`` keys: ``{id: (code_or_None, name)}``."""
+    if by == "department":
+        return {d.id: (d.code, d.name) for d in db.session.scalars(select(Department))}
+    if by == "field":
+        return {f.id: (None, f.name) for f in db.session.scalars(select(Field))}
+    raise ValueError(by)

@@ -1,0 +1,92 @@
+"""Numbers and dates as people read them (DOMAIN.md section 9), registered as Jinja filters.
+
+Vietnamese: ``44.865``, ``9,70%``, ``1.024.000 đồng``, ``21/09/2024``; English: ``44,865``,
+``9.70%``, ``21/09/2024``. The locale comes from the user's choice, never the browser.
+"""
+from decimal import Decimal
+
+from flask_babel import get_locale
+
+from utils.dates import to_vn
+
+DASH = "—"
+
+
+def _locale_code():
+    try:
+        return str(get_locale() or "vi")
+    except RuntimeError:  # outside a request: documents are Vietnamese
+        return "vi"
+
+
+def _separators(locale=None):
+    return (".", ",") if (locale or _locale_code()) == "vi" else (",", ".")
+
+
+def number(value, decimals=0, locale=None):
+    """``44865`` → ``44.865`` (vi) or ``44,865`` (en); ``None`` → "—"."""
+    if value is None:
+        return DASH
+    thousands, point = _separators(locale)
+    text = f"{Decimal(value):,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", point).replace("\x00", thousands)
+
+
+def pct(value, locale=None):
+    """A ``Decimal`` percentage → ``9,70%``; ``None`` → "—"."""
+    if value is None:
+        return DASH
+    return number(value, 2, locale) + "%"
+
+
+def points(value, locale=None):
+    """Points → ``0,50``; ``None`` → "—"."""
+    if value is None:
+        return DASH
+    return number(value, 2, locale)
+
+
+def money(value, locale=None):
+    """Whole đồng → ``1.024.000 đồng``."""
+    if value is None:
+        return DASH
+    return f"{number(value, 0, locale)} đồng"
+
+
+def dmy(value):
+    """A date → ``21/09/2024``; ``None`` → "—"."""
+    if value is None:
+        return DASH
+    return value.strftime("%d/%m/%Y")
+
+
+def dmy_hm(value):
+    """A naive-UTC datetime → Vietnam time ``21/09/2024 14:05``."""
+    if value is None:
+        return DASH
+    return to_vn(value).strftime("%d/%m/%Y %H:%M")
+
+
+def document_date(value, place=None):
+    """``Hạ Long, ngày 05 tháng 01 năm 2025``: day below 10 and months 1 and 2 take a zero."""
+    day = f"{value.day:02d}"
+    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
+    text = f"ngày {day} tháng {month} năm {value.year}"
+    return f"{place}, {text}" if place else text
+
+
+def long_date(value):
+    """``ngày 21 tháng 9 năm 2024`` (no leading zeros), for running text."""
+    return f"ngày {value.day} tháng {value.month} năm {value.year}"
+
+
+FILTERS = {
+    "number": number,
+    "pct": pct,
+    "points": points,
+    "money": money,
+    "dmy": dmy,
+    "dmy_hm": dmy_hm,
+    "document_date": document_date,
+    "long_date": long_date,
+}
