@@ -48,7 +48,14 @@ def translation_directories():
 
 
 def select_locale():
-    """The user's chosen language, else the session's, else Vietnamese (never Accept-Language)."""
+    """The user's chosen language, else the session's, else Vietnamese (never Accept-Language).
+
+    Outside a request (the command line) messages are Vietnamese too.
+    """
+    from flask import has_request_context
+
+    if not has_request_context():
+        return "vi"
     if current_user and current_user.is_authenticated and current_user.locale in ("vi", "en"):
         return current_user.locale
     lang = session.get("lang")
@@ -157,15 +164,21 @@ def register_request_hooks(app):
 def register_errorhandlers(app):
     from utils.htmx import wants_fragment
 
-    def render_error(status, message=None):
+    def render_error(status, message=None, description=None):
         template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-        response = app.make_response((render_template(template, status=status, message=message),
-                                      status))
+        response = app.make_response((render_template(template, status=status, message=message,
+                                                      description=description), status))
         response.vary.add("HX-Request")
         return response
 
+    def described(e):
+        # Only messages the product wrote (aborts with a description) are shown, never Werkzeug's.
+        text = getattr(e, "description", None)
+        default = type(e).description if hasattr(type(e), "description") else None
+        return text if text and text != default else None
+
     for status in (400, 401, 403, 404, 405, 409, 413, 422, 429):
-        app.register_error_handler(status, lambda e, s=status: render_error(s))
+        app.register_error_handler(status, lambda e, s=status: render_error(s, description=described(e)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
