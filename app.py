@@ -12,11 +12,6 @@ from config import load_config
 from extensions import babel, csrf, db, limiter, login_manager, migrate
 from utils import formats
 
-BLUEPRINTS = (
-    "blueprints.auth.routes",
-    "blueprints.main.routes",
-)
-
 
 def create_app(test_config=None):
     """Create and configure the application.
@@ -77,10 +72,12 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    """Register ``bp`` of every ``blueprints/<job>/routes.py`` (one package per user job)."""
     import importlib
+    from pathlib import Path
 
-    for name in BLUEPRINTS:
-        module = importlib.import_module(name)
+    for routes in sorted(Path(app.root_path, "blueprints").glob("*/routes.py")):
+        module = importlib.import_module(f"blueprints.{routes.parent.name}.routes")
         app.register_blueprint(module.bp)
 
 
