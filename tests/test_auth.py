@@ -152,3 +152,16 @@ def test_security_headers(client):
     assert "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"]
+
+
+def test_server_error_page_has_no_stack_trace(app, client, auth, caplog):
+    def broken():
+        raise RuntimeError("boom-internal-detail")
+
+    app.add_url_rule("/broken-for-test", "broken_for_test", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    auth.login("leader")
+    r = client.get("/broken-for-test")
+    assert r.status_code == 500
+    assert "Đã xảy ra lỗi" in r.text
+    assert "boom-internal-detail" not in r.text and "Traceback" not in r.text
