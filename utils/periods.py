@@ -1,8 +1,20 @@
-"""The period of a page, taken from the URL (``?from=YYYY-MM-DD&to=YYYY-MM-DD``)."""
+"""The period of a page, taken from the URL, and the presets people pick.
+
+Lists and the API read ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``period_from_request``). The
+dashboard's period picker adds presets (``choice_from_args``): this month, this quarter, the year to
+date, the first N months of a year ("9 tháng đầu năm 2024"), a whole year, or any range; "today"
+is the Vietnam date.
+"""
+from dataclasses import dataclass
+from datetime import date
+
 from flask import abort
 from flask_babel import gettext as _
 
-from utils.dates import Period, parse_iso_date, year_to_date
+from utils.dates import Period, month_end, parse_iso_date, vn_today, year_to_date
+
+PRESETS = ("month", "quarter", "year_to_date", "months", "year", "custom")
+FIRST_YEAR = 2000
 
 
 class PeriodError(ValueError):
@@ -31,5 +43,138 @@ def period_from_request(args, default=None):
     """The period in ``args`` (``from``, ``to``), or a 400 with a clear message."""
     try:
         return parse_period(args.get("from"), args.get("to"), default)
+    except PeriodError as e:
+        abort(400, description=str(e))
+
+
+# --- Presets ----------------------------------------------------------------------------------
+
+def quarter_of(day):
+    """1 to 4."""
+    return (day.month - 1) // 3 + 1
+
+
+def preset_period(preset, today=None, year=None, months=None):
+    """The period a preset names.
+
+    - ``month``: the first of this month to today;
+    - ``quarter``: the first day of this quarter to today;
+    - ``year_to_date``: 1 January to today;
+    - ``months``: the first ``months`` months of ``year`` (1 January to the last day of month N);
+    - ``year``: the whole of ``year``.
+
+    :param today: the Vietnam date (defaults to ``vn_today()``).
+    :raise PeriodError: an unknown preset, or a year or month count out of range.
+    """
+    today = today or vn_today()
+    year = today.year if year is None else year
+    if not FIRST_YEAR <= year <= today.year + 1:
+        raise PeriodError(_("Choose a year between %(first)s and %(last)s.",
+                            first=FIRST_YEAR, last=today.year + 1))
+    if preset == "month":
+        return Period(today.replace(day=1), today)
+    if preset == "quarter":
+        first_month = (quarter_of(today) - 1) * 3 + 1
+        return Period(date(today.year, first_month, 1), today)
+    if preset == "year_to_date":
+        return Period(date(today.year, 1, 1), today)
+    if preset == "months":
+        months = 9 if months is None else months
+        if not 1 <= months <= 12:
+            raise PeriodError(_("The number of months must be between 1 and 12."))
+        return Period(date(year, 1, 1), month_end(year, months))
+    if preset == "year":
+        return Period(date(year, 1, 1), date(year, 12, 31))
+    raise PeriodError(_("Unknown period."))
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    """What the picker shows: the preset, its year and month count, and the resulting period."""
+
+    preset: str
+    period: Period
+    year: int
+    months: int
+
+    def query(self):
+        """The URL parameters that name this choice (the dashboard pushes them)."""
+        if self.preset == "custom":
+            return {"preset": "custom", "from": self.period.start.isoformat(),
+                    "to": self.period.end.isoformat()}
+        if self.preset == "months":
+            return {"preset": "months", "year": self.year, "months": self.months}
+        if self.preset == "year":
+            return {"preset": "year", "year": self.year}
+        return {"preset": self.preset}
+
+    def range_query(self):
+        """``{"from", "to"}``: what lists and the API understand."""
+        return {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()}
+
+    @property
+    def label(self):
+        """"9 tháng đầu năm 2024", "Quý 3/2024", "Năm 2024", …"""
+        p = self.period
+        if self.preset == "month":
+            return _("Month %(month)s/%(year)s", month=p.start.month, year=p.start.year)
+        if self.preset == "quarter":
+            return _("Quarter %(q)s/%(year)s", q=quarter_of(p.start), year=p.start.year)
+        if self.preset == "year_to_date":
+            return _("Year %(year)s to date", year=p.start.year)
+        if self.preset == "months":
+            if self.months == 12:
+                return _("Year %(year)s", year=self.year)
+            return _("First %(n)s months of %(year)s", n=self.months, year=self.year)
+        if self.preset == "year":
+            return _("Year %(year)s", year=self.year)
+        return _("%(start)s to %(end)s", start=f"{p.start:%d/%m/%Y}", end=f"{p.end:%d/%m/%Y}")
+
+
+def _int(value, name):
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        if name == "year":
+            raise PeriodError(_("The year must be a number such as 2024.")) from None
+        raise PeriodError(_("The number of months must be between 1 and 12.")) from None
+
+
+def choice_from_args(args, today=None, default="year_to_date"):
+    """The picker's choice from URL parameters ``preset``, ``year``, ``months``, ``from``, ``to``.
+
+    Without ``preset``, ``from`` and ``to`` make a custom range and nothing at all gives
+    ``default``. The picker's form sends every field; only those of the chosen preset count.
+
+    :raise PeriodError: with a translated message.
+    """
+    today = today or vn_today()
+    preset = (args.get("preset") or "").strip()
+    if not preset:
+        preset = "custom" if (args.get("from") or args.get("to")) else default
+    if preset not in PRESETS:
+        raise PeriodError(_("Unknown period."))
+    year = _int(args.get("year"), "year")
+    year = today.year if year is None else year
+    months = _int(args.get("months"), "months")
+    months = 9 if months is None else months
+    if preset == "custom":
+        if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
+            raise PeriodError(_("Dates must be given as YYYY-MM-DD, both the first and the last day."))
+        period = parse_period(args.get("from"), args.get("to"))
+        return PeriodChoice("custom", period, period.end.year, months)
+    period = preset_period(preset, today, year, months)
+    if preset in ("month", "quarter", "year_to_date"):
+        year = today.year
+    return PeriodChoice(preset, period, year, months)
+
+
+def choice_from_request(args, today=None, default="year_to_date"):
+    """``choice_from_args``, or a 400 with a clear message."""
+    try:
+        return choice_from_args(args, today, default)
     except PeriodError as e:
         abort(400, description=str(e))

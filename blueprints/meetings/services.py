@@ -1,0 +1,166 @@
+"""Review meetings and their follow-up tasks: queries and mutations (add and flush, never commit).
+
+``open_tasks(as_of)`` is what the dashboard, the home panels and the meeting brief list: every task
+not done, overdue ones (deadline before the Vietnam date ``as_of``) first.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import joinedload
+
+from extensions import db
+from models import TASK_STATUSES, Meeting, Task, utcnow
+from utils import audit
+from utils.dates import vn_today
+from utils.text import nfc
+
+MEETING_FIELDS = ("date", "chair", "participants", "conclusions")
+TASK_FIELDS = ("department_id", "description", "deadline", "status", "status_note")
+
+
+class TaskError(ValueError):
+    """A task change the rules refuse; ``str(e)`` is a code the view turns into a message."""
+
+
+def is_overdue(task, today=None):
+    """A task is overdue when its deadline is before Vietnam's today and it is not done."""
+    today = today or vn_today()
+    return task.status != "done" and task.deadline is not None and task.deadline < today
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A task not done, as the brief and the dashboard list it."""
+
+    task: Task
+    overdue: bool
+
+    @property
+    def id(self):
+        return self.task.id
+
+    @property
+    def department(self):
+        return self.task.department
+
+    @property
+    def description(self):
+        return self.task.description
+
+    @property
+    def deadline(self):
+        return self.task.deadline
+
+    @property
+    def status(self):
+        return self.task.status
+
+    @property
+    def meeting(self):
+        return self.task.meeting
+
+
+def _task_query(department_id=None):
+    stmt = select(Task).options(joinedload(Task.department), joinedload(Task.meeting))
+    if department_id is not None:
+        stmt = stmt.where(Task.department_id == department_id)
+    return stmt
+
+
+def open_tasks(as_of=None, department_id=None, meeting_before=None):
+    """Every task not done, overdue first, then by deadline (none last), then by id.
+
+    :param as_of: the date overdue is judged on; defaults to Vietnam's today.
+    :param department_id: only that department's tasks.
+    :param meeting_before: only tasks of meetings held on or before that date (a brief lists the
+        tasks of earlier meetings).
+    :return: a list of ``OpenTask(task, overdue)``; ``task.department`` and ``task.meeting`` are
+        loaded.
+    """
+    as_of = as_of or vn_today()
+    overdue = (Task.deadline.is_not(None)) & (Task.deadline < as_of)
+    stmt = _task_query(department_id).where(Task.status != "done")
+    if meeting_before is not None:
+        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(Meeting.date <= meeting_before)
+    stmt = stmt.order_by(
+        case((overdue, 0), else_=1),
+        case((Task.deadline.is_(None), 1), else_=0),
+        Task.deadline, Task.id,
+    )
+    return [OpenTask(t, is_overdue(t, as_of)) for t in db.session.scalars(stmt).unique()]
+
+
+def overdue_count(as_of=None, department_id=None):
+    """How many tasks are overdue (a figure for badges; counted in SQL)."""
+    from sqlalchemy import func
+
+    as_of = as_of or vn_today()
+    stmt = select(func.count()).select_from(Task).where(
+        Task.status != "done", Task.deadline.is_not(None), Task.deadline < as_of)
+    if department_id is not None:
+        stmt = stmt.where(Task.department_id == department_id)
+    return int(db.session.execute(stmt).scalar_one())
+
+
+def create_meeting(*, date_, chair, participants, conclusions, user=None):
+    """Record a review meeting."""
+    meeting = Meeting(date=date_, chair=nfc(chair or "").strip(),
+                      participants=nfc(participants or "").strip(),
+                      conclusions=nfc(conclusions or "").strip(),
+                      created_by_id=getattr(user, "id", None))
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record("meeting.create", "meeting", meeting.id, None,
+                 audit.snapshot(meeting, MEETING_FIELDS), user=user)
+    return meeting
+
+
+def update_meeting(meeting, *, date_, chair, participants, conclusions, user=None):
+    """Correct a meeting's record."""
+    old = audit.snapshot(meeting, MEETING_FIELDS)
+    meeting.date = date_
+    meeting.chair = nfc(chair or "").strip()
+    meeting.participants = nfc(participants or "").strip()
+    meeting.conclusions = nfc(conclusions or "").strip()
+    db.session.flush()
+    before, after = audit.diff(old, audit.snapshot(meeting, MEETING_FIELDS))
+    if after:
+        audit.record("meeting.update", "meeting", meeting.id, before, after, user=user)
+    return meeting
+
+
+def add_task(meeting, *, department_id, description, deadline=None, user=None):
+    """Assign a follow-up task of ``meeting`` to a department."""
+    task = Task(meeting_id=meeting.id, department_id=department_id,
+                description=nfc(description or "").strip(), deadline=deadline, status="open",
+                status_note="")
+    db.session.add(task)
+    db.session.flush()
+    audit.record("task.create", "task", task.id, None, audit.snapshot(task, TASK_FIELDS), user=user)
+    return task
+
+
+def set_task_status(task, status, note="", user=None):
+    """Change a task's status with a note (the department says what it did).
+
+    :raise TaskError: ``"bad_status"`` for a status that does not exist.
+    """
+    if status not in TASK_STATUSES:
+        raise TaskError("bad_status")
+    old = audit.snapshot(task, ("status", "status_note"))
+    task.status = status
+    task.status_note = nfc(note or "").strip()
+    task.updated_at = utcnow()
+    db.session.flush()
+    before, after = audit.diff(old, audit.snapshot(task, ("status", "status_note")))
+    if after:
+        audit.record("task.status", "task", task.id, before, after, user=user)
+    return task
+
+
+def delete_task(task, user=None):
+    """Remove a task recorded by mistake."""
+    audit.record("task.delete", "task", task.id, audit.snapshot(task, TASK_FIELDS), None, user=user)
+    db.session.delete(task)
+    db.session.flush()
+
