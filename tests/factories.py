@@ -10,6 +10,13 @@ from utils.validators import s10_check_digit
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"
+_hashes = {}  # scrypt is slow on purpose: hash each test password once per process
+
+
+def password_hash(password):
+    if password not in _hashes:
+        _hashes[password] = hash_password(password)
+    return _hashes[password]
 
 
 def department(code=None, name=None):
@@ -80,7 +87,7 @@ def user(role="leader", department_=None, username=None, password=PASSWORD, loca
         department_ = department()
     u = User(username=username or f"{role}{n}", role=role, full_name=f"Người dùng {n}",
              department_id=department_.id if department_ else None,
-             password_hash=hash_password(password), locale=locale)
+             password_hash=password_hash(password), locale=locale)
     db.session.add(u)
     db.session.flush()
     return u

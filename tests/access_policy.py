@@ -1,0 +1,190 @@
+"""Who may call which endpoint: the allow-list the access tests check, written by hand.
+
+Every endpoint of ``app.url_map`` (``static`` aside) has one ``Rule`` here; an endpoint that is
+not listed fails ``tests/test_access_matrix.py`` until it is, and the application refuses anything a
+role is not allowed (deny by default, ``utils/access.py``). The tests log in as each role (and as
+nobody) and check that roles outside ``Rule.roles`` are refused (401, 403 or a redirect to the login
+page) and roles inside are not; they also walk every GET endpoint as each role and check the
+database did not change, and send every non-GET endpoint a request without a CSRF token, or with
+another session's, and check it is refused and changes nothing.
+
+How to add your endpoints
+-------------------------
+Each blueprint has its own section below: one dict named after it (``PROCEDURES``, ``POSTAL``…),
+keyed by endpoint. Add your entries inside your own dict only, so that engineers working at the same
+time never touch the same lines. A new blueprint adds a new dict at the end of the file; every
+module-level dict whose name ends in ``_RULES`` is collected (an endpoint listed twice is an error).
+
+    "procedures.edit_procedure": Rule(EDITORS, args=lambda s: {"procedure_id": s.procedure.id},
+                                      data=lambda s: {"name": "Tên mới"}),
+
+- ``roles``: who may call it: any of ``admin``, ``centre``, ``department``, ``leader``, plus
+  ``anonymous`` for a public endpoint (``ALL`` and ``EVERYONE`` below are shorthands). Department
+  staff are logged in as staff of ``s.department``, the department owning ``s.procedure``; a rule's
+  roles say what they may do with their own department's records.
+- ``write_roles``: the roles for the non-GET methods of an endpoint that also answers GET, when they
+  differ from ``roles``.
+- ``args``: a function of the ``Samples`` (``s``) returning the URL values; ``query``: query-string
+  values for GET (a dict or a function of ``s``); ``data``: the form data of non-GET requests (a dict
+  or a function of ``s``). Allowed roles must get neither 401/403/404/405 nor a server error: a 422
+  from minimal form data is fine, and is what most POST entries get.
+- ``audited_read``: the GET records an audit event (an export with personal data): the GET walk then
+  allows new ``audit_event`` rows, and nothing else, for that endpoint.
+
+``Samples`` holds realistic records built from ``tests/factories.py``; a blueprint whose records are
+not there builds its own once per test with ``s.once("batch", lambda: ...)``.
+"""
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Optional
+
+from extensions import db
+from tests import factories as f
+
+ANONYMOUS = "anonymous"
+ROLES = ("admin", "centre", "department", "leader")
+ALL = ROLES
+EVERYONE = ROLES + (ANONYMOUS,)
+EDITORS = ("admin", "centre")
+ADMIN = ("admin",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The roles allowed on one endpoint, and how to call it (see the module docstring)."""
+
+    roles: tuple
+    args: Optional[Callable] = None
+    query: object = None
+    data: object = None
+    write_roles: Optional[tuple] = None
+    audited_read: bool = False
+
+    def allowed(self, role, method):
+        if method != "GET" and self.write_roles is not None:
+            return role in self.write_roles
+        return role in self.roles
+
+    def url_values(self, samples):
+        return dict(self.args(samples)) if self.args else {}
+
+    def query_values(self, samples):
+        return dict(self.query(samples) if callable(self.query) else (self.query or {}))
+
+    def form_data(self, samples):
+        return dict(self.data(samples) if callable(self.data) else (self.data or {}))
+
+
+class Samples:
+    """One realistic record of each kind, from the factories, for URL arguments and form data."""
+
+    def __init__(self):
+        self.department = f.department(name="Phòng Tài chính – Kế hoạch")
+        self.other_department = f.department(name="Phòng Quản lý đô thị")
+        self.field = f.field(name="Tài chính – Kế hoạch", note="Trả kết quả qua bưu điện được.")
+        self.procedure = f.procedure(field_=self.field, department_=self.department,
+                                     receive=True, ret=True)
+        self.other_procedure = f.procedure(field_=self.field, department_=self.other_department)
+        self.dossier = f.dossier(self.procedure, date(2024, 3, 4), returned=date(2024, 3, 18),
+                                 return_channel="bcci")
+        self.shipment = f.shipment(self.dossier, "tra_ket_qua", when=date(2024, 3, 18),
+                                   recipient_name="Nguyễn Văn An", address="12 Lê Lợi, Hạ Long",
+                                   phone="0912345678", fee=25000)
+        self.managed_user = f.user("centre")  # a user administrators manage
+        self._built = {}
+        db.session.flush()
+
+    def once(self, key, build):
+        """``build()`` the first time ``key`` is asked for in this test, then the same record."""
+        if key not in self._built:
+            self._built[key] = build()
+            db.session.flush()
+        return self._built[key]
+
+    def user_for(self, role):
+        """A new user of ``role`` (department staff belong to ``self.department``)."""
+        return f.user(role, department_=self.department if role == "department" else None)
+
+
+def collect():
+    """``{endpoint: Rule}`` from every ``*_RULES`` dict of this module."""
+    out = {}
+    for name, section in globals().items():
+        if not (name.endswith("_RULES") and isinstance(section, dict)):
+            continue
+        for endpoint, rule in section.items():
+            if endpoint in out:
+                raise AssertionError(f"{endpoint} is listed twice (second time in {name})")
+            out[endpoint] = rule
+    return out
+
+
+# --- auth (blueprints/auth) -------------------------------------------------------------------
+
+AUTH_RULES = {
+    "auth.login": Rule(EVERYONE, data={"username": "", "password": ""}),
+    "auth.logout": Rule(ALL),
+    "auth.change_password": Rule(ALL, data={"current": "", "new": "", "confirm": ""}),
+    "auth.set_language": Rule(EVERYONE, data={"lang": "vi", "next": "/"}),
+}
+
+
+# --- main (blueprints/main) -------------------------------------------------------------------
+
+MAIN_RULES = {
+    "main.home": Rule(ALL),
+}
+
+
+# --- admin (blueprints/admin) -----------------------------------------------------------------
+
+ADMIN_RULES = {
+}
+
+
+# --- procedures (blueprints/procedures) -------------------------------------------------------
+
+PROCEDURES_RULES = {
+}
+
+
+# --- dossiers (blueprints/dossiers) -----------------------------------------------------------
+
+DOSSIERS_RULES = {
+}
+
+
+# --- postal (blueprints/postal) ---------------------------------------------------------------
+
+POSTAL_RULES = {
+}
+
+
+# --- dashboard (blueprints/dashboard) ---------------------------------------------------------
+
+DASHBOARD_RULES = {
+}
+
+
+# --- meetings (blueprints/meetings) -----------------------------------------------------------
+
+MEETINGS_RULES = {
+}
+
+
+# --- briefs (blueprints/briefs) ---------------------------------------------------------------
+
+BRIEFS_RULES = {
+}
+
+
+# --- handover (blueprints/handover) -----------------------------------------------------------
+
+HANDOVER_RULES = {
+}
+
+
+# --- publication (blueprints/publication) -----------------------------------------------------
+
+PUBLICATION_RULES = {
+}

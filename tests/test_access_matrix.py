@@ -1,0 +1,209 @@
+"""Access tested as a whole: every endpoint × every role against ``tests/access_policy.py``;
+no GET changes anything; no state change goes through without the session's own CSRF token."""
+import hashlib
+from urllib.parse import urlsplit
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from blueprints.auth.services import start_session
+from extensions import db
+from tests import access_policy
+from tests.access_policy import ANONYMOUS, ROLES, Samples
+
+POLICY = access_policy.collect()
+SAFE_METHODS = {"HEAD", "OPTIONS"}
+
+
+def endpoint_methods(app, endpoint):
+    """The methods ``endpoint`` answers, GET first (HEAD and OPTIONS aside)."""
+    methods = set()
+    for rule in app.url_map.iter_rules(endpoint=endpoint):
+        methods |= set(rule.methods) - SAFE_METHODS
+    return sorted(methods, key=lambda m: (m != "GET", m))
+
+
+def sign_in(client, user):
+    """Log ``client`` in as ``user`` with a server-side session, as the login view does
+    (without the deliberately slow password check)."""
+    sid = start_session(user)
+    db.session.commit()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = sid
+        sess["_fresh"] = True
+    return client
+
+
+def clients_by_role(app, samples):
+    clients = {ANONYMOUS: app.test_client()}
+    for role in ROLES:
+        clients[role] = sign_in(app.test_client(), samples.user_for(role))
+    return clients
+
+
+def build_url(app, endpoint, rule, samples, method):
+    values = rule.url_values(samples)
+    if method == "GET":
+        values.update(rule.query_values(samples))
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def call(client, method, url, rule, samples, **kwargs):
+    data = None if method == "GET" else rule.form_data(samples)
+    return client.open(url, method=method, data=data, **kwargs)
+
+
+def is_login_redirect(response):
+    """The redirect Flask-Login sends to someone not logged in (to the login page, with ``next``)."""
+    location = urlsplit(response.headers.get("Location", ""))
+    return (response.status_code in (301, 302, 303) and location.path == "/login"
+            and "next=" in location.query)
+
+
+def table_dump(exclude=()):
+    """``{table: (row count, sha256 of every row)}`` for every table of the models."""
+    out = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in exclude:
+            continue
+        rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+        out[table.name] = (len(rows), digest)
+    db.session.rollback()  # the next dump sees what other connections committed
+    return out
+
+
+def audit_rows():
+    from models import AuditEvent
+
+    rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    out = {e.id: repr((e.at, e.user_id, e.action, e.object_type, e.object_id, e.old_values,
+                       e.new_values)) for e in rows}
+    db.session.rollback()
+    return out
+
+
+# --- the allow-list covers exactly the application's endpoints --------------------------------
+
+def test_every_endpoint_is_in_the_allow_list(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    missing = sorted(endpoints - set(POLICY))
+    assert not missing, ("endpoints missing from tests/access_policy.py (list who may call "
+                         f"them in their blueprint's section): {missing}")
+    stale = sorted(set(POLICY) - endpoints)
+    assert not stale, f"tests/access_policy.py lists endpoints that do not exist: {stale}"
+
+
+def test_every_rule_names_known_roles():
+    for endpoint, rule in POLICY.items():
+        roles = set(rule.roles) | set(rule.write_roles or ())
+        assert roles <= set(ROLES) | {ANONYMOUS}, endpoint
+        assert rule.roles, endpoint
+
+
+def test_anything_not_public_needs_a_login(app):
+    """Deny by default: only endpoints marked ``@public`` are open, and the policy agrees."""
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static" or endpoint not in POLICY:
+            continue
+        public = getattr(view, "is_public", False)
+        assert public == (ANONYMOUS in POLICY[endpoint].roles), endpoint
+
+
+@pytest.mark.parametrize("endpoint", sorted(POLICY))
+def test_access_matrix(app, endpoint):
+    rule = POLICY[endpoint]
+    if endpoint not in app.view_functions:
+        pytest.fail(f"{endpoint} is listed but not registered")
+    samples = Samples()
+    clients = clients_by_role(app, samples)
+    for method in endpoint_methods(app, endpoint):
+        url = build_url(app, endpoint, rule, samples, method)
+        everyone = (ANONYMOUS,) + ROLES
+        denied = [r for r in everyone if not rule.allowed(r, method)]
+        allowed = [r for r in everyone if rule.allowed(r, method)]
+        # Refusals first: they must change nothing, so the allowed calls still find the samples.
+        for role in denied:
+            r = call(clients[role], method, url, rule, samples)
+            assert r.status_code in (401, 403) or is_login_redirect(r), (
+                f"{method} {url} as {role}: expected a refusal, got {r.status_code}")
+        for role in allowed:
+            r = call(clients[role], method, url, rule, samples)
+            assert r.status_code not in (401, 403, 404, 405) and r.status_code < 500, (
+                f"{method} {url} as {role}: expected access, got {r.status_code}")
+            assert not is_login_redirect(r), f"{method} {url} as {role}: sent to the login page"
+
+
+# --- no GET changes anything ------------------------------------------------------------------
+
+def _get_targets(app, samples, role, audited):
+    out = []
+    for endpoint, rule in sorted(POLICY.items()):
+        if rule.audited_read != audited or "GET" not in endpoint_methods(app, endpoint):
+            continue
+        if rule.allowed(role, "GET"):
+            out.append((endpoint, build_url(app, endpoint, rule, samples, "GET")))
+    return out
+
+
+@pytest.mark.parametrize("role", (ANONYMOUS,) + ROLES)
+def test_no_get_changes_anything(app, role):
+    samples = Samples()
+    client = clients_by_role(app, samples)[role]  # logged in before the first dump
+    plain = _get_targets(app, samples, role, audited=False)
+    audited = _get_targets(app, samples, role, audited=True)
+    db.session.commit()
+    assert plain or role == ANONYMOUS
+    before = table_dump()
+    for endpoint, url in plain:
+        for headers in ({}, {"HX-Request": "true"}):
+            r = client.get(url, headers=headers)
+            assert r.status_code < 500, f"GET {url} as {role}: {r.status_code}"
+            after = table_dump()
+            changed = [t for t in before if before[t] != after[t]]
+            assert not changed, f"GET {url} ({endpoint}) as {role} changed {changed}"
+    audit_before = audit_rows()
+    for endpoint, url in audited:
+        r = client.get(url)
+        assert r.status_code < 500, f"GET {url} as {role}: {r.status_code}"
+        after = table_dump(exclude={"audit_event"})
+        changed = [t for t in after if before[t] != after[t]]
+        assert not changed, f"GET {url} ({endpoint}) as {role} changed {changed}"
+        audit_after = audit_rows()
+        assert all(audit_after.get(k) == v for k, v in audit_before.items()), (
+            f"GET {url} changed existing audit events")
+
+
+# --- CSRF: with the protection on, as in production -------------------------------------------
+
+def _state_changing_endpoints():
+    """Endpoints that answer a method other than GET, read from an application's URL map."""
+    from app import create_app
+
+    routes = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}).url_map
+    return sorted({rule.endpoint for rule in routes.iter_rules()
+                   if set(rule.methods) - SAFE_METHODS - {"GET"}} & set(POLICY))
+
+
+@pytest.mark.parametrize("endpoint", _state_changing_endpoints())
+def test_state_changes_need_the_sessions_own_csrf_token(app, endpoint):
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    rule = POLICY[endpoint]
+    methods = [m for m in endpoint_methods(app, endpoint) if m != "GET"]
+    samples = Samples()
+    clients = clients_by_role(app, samples)
+    other = sign_in(app.test_client(), samples.user_for("admin"))
+    for method in methods:
+        role = next(r for r in (ROLES + (ANONYMOUS,)) if rule.allowed(r, method))
+        client = clients[role]
+        url = build_url(app, endpoint, rule, samples, method)
+        foreign_token = other.csrf_token()
+        before = table_dump()
+        for csrf in (False, foreign_token):
+            for headers in ({}, {"HX-Request": "true"}):
+                r = call(client, method, url, rule, samples, headers=headers, csrf=csrf)
+                kind = "no token" if csrf is False else "another session's token"
+                assert r.status_code == 400, f"{method} {url} as {role} with {kind}: {r.status_code}"
+        assert table_dump() == before, f"{method} {url} changed the database without a valid token"
