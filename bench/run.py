@@ -1,0 +1,583 @@
+"""The benchmark of a large centre: build a synthetic dataset through the product's own services,
+then time the figures, the dashboard, the procedure search, the brief PDF and the dossier import.
+
+    .venv/bin/python bench/run.py                      # 1.000.000 dossiers on SQLite (/tmp)
+    .venv/bin/python bench/run.py --quick              # 50.000 dossiers, a smoke run
+    .venv/bin/python bench/run.py --postgres           # on a throwaway PostgreSQL 15 cluster
+    DATABASE_URL=postgresql://… bench/run.py           # on that (empty) PostgreSQL database
+
+It prints a table and writes ``bench/results/<database>-<dossiers>-<time>.json``. The dataset is
+built in this process; the measurements run in a fresh child process, like one web worker, whose
+peak memory is reported. Nothing here is a test: no wall-clock time is asserted anywhere.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+RESULTS = common.ROOT / "bench" / "results"
+IMPORT_SAMPLE = 100_000
+CHUNK = 100_000
+
+
+def log(message):
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def maxrss_mb(who=resource.RUSAGE_SELF):
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def ms(seconds):
+    return round(seconds * 1000, 2)
+
+
+def timed(fn, repeat):
+    """Run ``fn`` ``repeat`` times; the first run (cold) is kept apart from the others."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    warm = times[1:] or times
+    return {"cold_ms": ms(times[0]), "p50_ms": ms(statistics.median(warm)),
+            "max_ms": ms(max(warm)), "runs": len(times)}
+
+
+def percentiles(times):
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"p50_ms": ms(statistics.median(ordered)), "p95_ms": ms(p95),
+            "max_ms": ms(ordered[-1]), "requests": len(ordered)}
+
+
+# --- Building the dataset ----------------------------------------------------------------------
+
+def _service(module, *names):
+    """The first of ``names`` that ``module`` defines, or None when the module has not landed."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    for name in names:
+        if hasattr(mod, name):
+            return getattr(mod, name)
+    return None
+
+
+def load_procedures(notes):
+    """The 300-procedure catalogue: through the procedures import service when it exists."""
+    from extensions import db
+
+    rows = common.procedure_rows()
+    data = common.to_csv(common.PROCEDURE_COLUMNS, rows)
+    service = _service("blueprints.procedures.services", "import_procedures")
+    if service is not None:
+        report = service("bench-procedures.csv", data)
+        if not report.ok:
+            raise SystemExit(f"procedures import refused: {report.sorted_problems()[:5]}")
+        db.session.commit()
+        notes.append("procedures: through the procedures import service")
+        return
+    from models import Department, Field, Procedure
+    from utils.text import fold
+
+    departments, fields = {}, {}
+    for r in rows:
+        if r["don_vi"] not in departments:
+            departments[r["don_vi"]] = Department(code=r["don_vi"], name=r["ten_don_vi"],
+                                                  name_folded=fold(r["ten_don_vi"]))
+        if r["linh_vuc"] not in fields:
+            fields[r["linh_vuc"]] = Field(name=r["linh_vuc"], name_folded=fold(r["linh_vuc"]))
+    db.session.add_all([*departments.values(), *fields.values()])
+    db.session.flush()
+    for r in rows:
+        db.session.add(Procedure(
+            code=r["ma_tthc"], name=r["ten_tthc"], name_folded=fold(r["ten_tthc"]),
+            field_id=fields[r["linh_vuc"]].id, department_id=departments[r["don_vi"]].id,
+            level=r["cap_thuc_hien"], in_force=r["hieu_luc"] == "có",
+            eligible_receive=r["tiep_nhan_bcci"] == "có", eligible_return=r["tra_ket_qua_bcci"] == "có",
+            reason_text=r["ly_do_khong_bcci"]))
+    db.session.commit()
+    notes.append("procedures: core inserts (the procedures import service has not landed)")
+
+
+def create_users():
+    from blueprints.auth import services
+    from extensions import db
+
+    for username, role in (("bench-leader", "leader"), ("bench-centre", "centre"),
+                           ("bench-admin", "admin")):
+        services.create_user(username, role, common.PASSWORD)
+    db.session.commit()
+
+
+def dossier_service():
+    return _service("blueprints.dossiers.services", "import_dossiers")
+
+
+def import_through_service(service, filename, data):
+    """One file through the dossier import service, committed as the command commits it."""
+    from extensions import db
+
+    report = service(filename, data)
+    if not report.ok:
+        db.session.rollback()
+        return report
+    db.session.commit()
+    return report
+
+
+def core_insert_dossiers(dossiers):
+    """Bulk insert in one transaction with ``executemany`` (source and effective values equal,
+    as an import of dossiers without shipments leaves them)."""
+    from sqlalchemy import insert, select
+
+    from extensions import db
+    from models import Dossier, Procedure
+
+    ids = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
+    rows = [{"code": code, "procedure_id": ids[proc], "receive_channel_src": ch,
+             "receive_date_src": rd, "receive_channel": ch, "receive_date": rd,
+             "return_channel_src": rch, "return_date_src": td, "return_channel": rch,
+             "return_date": td} for code, proc, rd, ch, td, rch in dossiers]
+    db.session.execute(insert(Dossier), rows)
+    db.session.commit()
+
+
+def count_dossiers():
+    from sqlalchemy import func, select
+
+    from extensions import db
+    from models import Dossier
+
+    return db.session.execute(select(func.count()).select_from(Dossier)).scalar_one()
+
+
+def load_dossiers(total, results, notes, bulk):
+    """The import throughput on a 100.000-row file (or all of them when fewer), an
+    all-or-nothing check, then the rest of the volume in chunks."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Procedure
+
+    procs = [(code, er or rr) for code, er, rr in db.session.execute(
+        select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
+        .where(Procedure.in_force.is_(True)).order_by(Procedure.code))]
+    end = common.vn_end_date()
+    gen = common.DossierGenerator(procs, total, end)
+    service = dossier_service()
+    sample = min(IMPORT_SAMPLE, total)
+    first = list(gen.rows(0, sample))
+    data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in first))
+    if service is None:
+        notes.append("dossiers: core inserts (the dossier import service has not landed); "
+                     "import throughput not measured")
+        start = time.perf_counter()
+        core_insert_dossiers(first)
+        results["core_insert_rows_per_s"] = round(sample / (time.perf_counter() - start))
+    else:
+        # All or nothing: the same file with one bad row at its end writes nothing.
+        bad = data + f"{first[0][0]}-X,9.999999,01/01/2024,truc_tiep,,\n".encode()
+        start = time.perf_counter()
+        report = import_through_service(service, "bench-dossiers-bad.csv", bad)
+        refused_s = time.perf_counter() - start
+        results["import_refused_file"] = {
+            "rows": sample + 1, "refused": not report.ok, "bad_rows": len(report.problems),
+            "dossiers_after": count_dossiers(), "seconds": round(refused_s, 2)}
+        log(f"refused file: {results['import_refused_file']}")
+        start = time.perf_counter()
+        report = import_through_service(service, "bench-dossiers.csv", data)
+        seconds = time.perf_counter() - start
+        if not report.ok:
+            raise SystemExit(f"dossier import refused: {report.sorted_problems()[:5]}")
+        results["import"] = {"rows": sample, "seconds": round(seconds, 2),
+                             "rows_per_s": round(sample / seconds),
+                             "created": report.created, "file_bytes": len(data)}
+        log(f"import: {results['import']}")
+        # Re-importing the same file changes nothing (rows upserted by code).
+        start = time.perf_counter()
+        report = import_through_service(service, "bench-dossiers.csv", data)
+        seconds = time.perf_counter() - start
+        results["reimport_unchanged"] = {"rows": sample, "seconds": round(seconds, 2),
+                                         "rows_per_s": round(sample / seconds),
+                                         "unchanged": report.unchanged, "created": report.created}
+        log(f"re-import: {results['reimport_unchanged']}")
+    del first, data
+    rest_via = "core" if service is None or bulk == "core" else "service"
+    offset = sample
+    start = time.perf_counter()
+    while offset < total:
+        count = min(CHUNK, total - offset)
+        chunk = list(gen.rows(offset, count))
+        if rest_via == "service":
+            chunk_data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in chunk))
+            report = import_through_service(service, f"bench-dossiers-{offset}.csv", chunk_data)
+            if not report.ok:
+                raise SystemExit(f"dossier import refused: {report.sorted_problems()[:5]}")
+        else:
+            core_insert_dossiers(chunk)
+        offset += count
+        log(f"dossiers: {offset:,} of {total:,}")
+    if total > sample:
+        seconds = time.perf_counter() - start
+        results["bulk_rest"] = {"rows": total - sample, "via": rest_via,
+                                "seconds": round(seconds, 1),
+                                "rows_per_s": round((total - sample) / seconds)}
+        notes.append(f"dossiers beyond the first {sample:,}: "
+                     + ("the dossier import service, 100.000-row files" if rest_via == "service"
+                        else "core inserts (executemany), 100.000 rows a transaction"))
+    return gen
+
+
+def load_shipments(notes):
+    """One shipment per dossier received or returned by post: through the postal import service
+    when it exists, otherwise core inserts (the dossiers' effective values are already ``bcci``:
+    their source channel is)."""
+    from sqlalchemy import insert, or_, select
+
+    from extensions import db
+    from models import Dossier, Shipment
+    from utils.validators import s10_check_digit
+
+    rows = db.session.execute(
+        select(Dossier.id, Dossier.code, Dossier.receive_channel, Dossier.receive_date,
+               Dossier.return_channel, Dossier.return_date)
+        .where(or_(Dossier.receive_channel == "bcci", Dossier.return_channel == "bcci"))
+        .order_by(Dossier.id)).all()
+    shipments = []
+    serial = 10_000_000
+    for did, code, rch, rd, tch, td in rows:
+        for direction, channel, when in (("tiep_nhan", rch, rd), ("tra_ket_qua", tch, td)):
+            if channel == "bcci" and when is not None:
+                serial += 1
+                digits = f"{serial:08d}"
+                shipments.append((f"RR{digits}{s10_check_digit(digits)}VN", direction, did, code,
+                                  when))
+    service = _service("blueprints.postal.services", "import_shipments", "import_postal")
+    start = time.perf_counter()
+    if service is not None:
+        columns = ("so_hieu_buu_gui", "chieu", "ma_ho_so", "ngay", "ho_ten", "dia_chi",
+                   "dien_thoai", "cuoc_phi")
+        for i in range(0, len(shipments), CHUNK):
+            chunk = shipments[i:i + CHUNK]
+            data = common.to_csv(columns, (
+                (t, d, code, when.strftime("%d/%m/%Y"), "Nguyễn Văn An", "Số 1, phường Hồng Hà",
+                 "0912345678", "25.000") for t, d, _, code, when in chunk))
+            report = service("bench-postal.csv", data)
+            if not report.ok:
+                raise SystemExit(f"postal import refused: {report.sorted_problems()[:5]}")
+            db.session.commit()
+        notes.append("shipments: through the postal import service")
+    else:
+        for i in range(0, len(shipments), CHUNK):
+            db.session.execute(insert(Shipment), [
+                {"tracking_number": t, "direction": d, "dossier_id": did, "date": when,
+                 "recipient_name": "Nguyễn Văn An", "address": "Số 1, phường Hồng Hà",
+                 "phone": "0912345678", "fee": 25000}
+                for t, d, did, _, when in shipments[i:i + CHUNK]])
+            db.session.commit()
+        notes.append("shipments: core inserts (the postal import service has not landed)")
+    return {"shipments": len(shipments), "seconds": round(time.perf_counter() - start, 1)}
+
+
+def optimise(url):
+    """After a bulk load the planner needs fresh statistics: ANALYZE on both databases."""
+    from sqlalchemy import text
+
+    from extensions import db
+
+    start = time.perf_counter()
+    if url.startswith("sqlite"):
+        db.session.execute(text("ANALYZE"))
+        db.session.execute(text("PRAGMA optimize"))
+        db.session.commit()
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    else:
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    db.session.commit()
+    return round(time.perf_counter() - start, 1)
+
+
+def build(url, total, bulk):
+    results, notes = {}, []
+    log(f"fresh database, migrated to head: {url.split('@')[-1]}")
+    common.reset_database(url)
+    app = common.make_app(url)
+    with app.app_context():
+        load_procedures(notes)
+        create_users()
+        start = time.perf_counter()
+        load_dossiers(total, results, notes, bulk)
+        results["dossiers_loaded_s"] = round(time.perf_counter() - start, 1)
+        results["shipments"] = load_shipments(notes)
+        results["dossiers"] = count_dossiers()
+        results["analyze_s"] = optimise(url)
+        from extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    results["build_peak_rss_mb"] = maxrss_mb()
+    return results, notes
+
+
+# --- Measuring (in a child process, like one web worker) ---------------------------------------
+
+def measure(url, repeat):
+    """Time the figures, pages and brief; returns a dict (printed as JSON by the child)."""
+    from flask import url_for
+
+    from utils import figures
+    from utils.dates import Period
+
+    app = common.make_app(url)
+    out = {"figures": {}}
+    end = common.vn_end_date()
+    periods = {
+        "9_months": Period(*common.DEMO_PERIOD),
+        "12_months": Period(end - timedelta(days=364), end),
+        "5_years": common.five_years(end),
+    }
+    with app.app_context():
+        from extensions import db
+
+        for name, period in periods.items():
+            entry = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+            entry["summary"] = timed(lambda: figures.summary(period), repeat)
+            entry["counts"] = figures.counts(period)
+            for by in ("department", "field", "procedure"):
+                entry[f"breakdown_{by}"] = timed(lambda: figures.breakdown(period, by), repeat)
+            entry["monthly_trend"] = timed(lambda: figures.monthly_trend(period), repeat)
+            entry["outreach_10"] = timed(lambda: figures.outreach(period, limit=10), repeat)
+            out["figures"][name] = entry
+            db.session.remove()
+        log("figures measured")
+
+    client = app.test_client()
+    response = client.post("/login", data={"username": "bench-leader",
+                                           "password": common.PASSWORD})
+    assert response.status_code == 303, response.status_code
+    pages = {"home": "main.home", "dashboard": "dashboard.show_dashboard"}
+    for name, endpoint in pages.items():
+        with app.test_request_context():
+            try:
+                path = url_for(endpoint)
+            except Exception:  # the endpoint's blueprint has not landed
+                out[name] = None
+                continue
+        times, statuses = [], set()
+        for i in range(repeat * 4 + 2):
+            start = time.perf_counter()
+            r = client.get(path)
+            elapsed = time.perf_counter() - start
+            statuses.add(r.status_code)
+            if i >= 2:
+                times.append(elapsed)
+        out[name] = {"path": path, "status": sorted(statuses), **percentiles(times)}
+        log(f"{name} measured")
+    out["search"] = measure_search(app, client, repeat)
+    out["brief"] = measure_brief(app, client)
+    out["peak_rss_mb"] = maxrss_mb()
+    return out
+
+
+def measure_search(app, client, repeat):
+    """The procedure list's htmx fragment for a typed query, ignoring case and diacritics."""
+    from flask import url_for
+
+    with app.test_request_context():
+        try:
+            path = url_for("procedures.list_procedures")
+        except Exception:
+            return None
+    out = {}
+    for query in ("giay phep", "Đất đai", "1.0101"):
+        times, statuses, size = [], set(), 0
+        for i in range(repeat * 4 + 2):
+            start = time.perf_counter()
+            r = client.get(path, query_string={"q": query},
+                           headers={"HX-Request": "true", "HX-Target": "procedure-list"})
+            elapsed = time.perf_counter() - start
+            statuses.add(r.status_code)
+            size = len(r.data)
+            if i >= 2:
+                times.append(elapsed)
+        out[query] = {"status": sorted(statuses), "bytes": size, **percentiles(times)}
+    return {"path": path, "queries": out,
+            "p50_ms": max(v["p50_ms"] for v in out.values())}
+
+
+def measure_brief(app, client):
+    """The demo-period brief PDF, through the brief service when it exists."""
+    import importlib
+
+    try:
+        pdf = importlib.import_module("utils.pdf")
+    except ImportError:
+        return None
+    from utils.dates import Period
+
+    period = Period(*common.DEMO_PERIOD)
+    render = None
+    for module, names in (("blueprints.briefs.services", ("render_brief_pdf", "brief_pdf",
+                                                          "render_pdf", "build_brief_pdf")),
+                          ("utils.pdf", ("render_brief", "brief_pdf"))):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        for name in names:
+            if hasattr(mod, name):
+                render = getattr(mod, name)
+                break
+        if render:
+            break
+    if render is None:
+        return None
+    times, size = [], 0
+    with app.test_request_context():
+        for _ in range(3):
+            start = time.perf_counter()
+            data = render(period)
+            times.append(time.perf_counter() - start)
+            size = len(data)
+    log("brief measured")
+    return {"cold_ms": ms(times[0]), "warm_ms": ms(min(times[1:])), "bytes": size,
+            "function": f"{render.__module__}.{render.__name__}"}
+
+
+# --- Report -------------------------------------------------------------------------------------
+
+TARGETS = {  # the issue's targets on SQLite at 1.000.000 dossiers
+    "figures_12m": 50, "figures_5y": 300, "dashboard_p50": 150, "search_p50": 20,
+    "import_rows_per_s": 20000, "brief_ms": 2000, "worker_rss_mb": 300,
+}
+
+
+def table(result):
+    m = result["measure"]
+    f = m["figures"]
+    rows = []
+
+    def add(what, value, target=None, unit="ms", higher_is_better=False):
+        if value is None:
+            rows.append((what, "not available", f"{target} {unit}" if target else "", ""))
+            return
+        verdict = ""
+        if target is not None:
+            ok = value >= target if higher_is_better else value <= target
+            verdict = "ok" if ok else "MISSED"
+        shown = f"{value:,.0f}".replace(",", ".") if value >= 1000 else f"{value:g}"
+        rows.append((what, f"{shown} {unit}",
+                     (("≥ " if higher_is_better else "≤ ") + f"{target:,} {unit}".replace(",", "."))
+                     if target is not None else "", verdict))
+
+    imp = result["build"].get("import")
+    add("dossier import (100.000-row CSV)", imp["rows_per_s"] if imp else None,
+        TARGETS["import_rows_per_s"], "rows/s", True)
+    refused = result["build"].get("import_refused_file")
+    if refused:
+        rows.append(("  file with one bad row", "refused, nothing written" if refused["refused"]
+                     and refused["dossiers_after"] == 0 else "NOT all or nothing", "", ""))
+    for name, label, target in (("9_months", "figures.summary, 9 months", TARGETS["figures_12m"]),
+                                ("12_months", "figures.summary, 12 months", TARGETS["figures_12m"]),
+                                ("5_years", "figures.summary, 5 years", TARGETS["figures_5y"])):
+        add(label, f[name]["summary"]["p50_ms"], target)
+        for key in ("breakdown_department", "breakdown_field", "breakdown_procedure",
+                    "monthly_trend", "outreach_10"):
+            add(f"  {key}", f[name][key]["p50_ms"])
+    for page in ("dashboard", "home"):
+        p = m.get(page)
+        add(f"{page} page p50", p["p50_ms"] if p else None,
+            TARGETS["dashboard_p50"] if page == "dashboard" else None)
+        if p:
+            add(f"{page} page p95", p["p95_ms"])
+    s = m.get("search")
+    add("procedure search fragment p50", s["p50_ms"] if s else None, TARGETS["search_p50"])
+    b = m.get("brief")
+    add("brief PDF (demo period), warm", b["warm_ms"] if b else None, TARGETS["brief_ms"])
+    if b:
+        add("brief PDF, first in the process", b["cold_ms"])
+    add("peak memory of the measuring worker", m["peak_rss_mb"], TARGETS["worker_rss_mb"], "MB")
+    add("peak memory of the builder", result["build"]["build_peak_rss_mb"], None, "MB")
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'what':<{width}}  {'measured':>18}  {'target':>16}  "]
+    for what, value, target, verdict in rows:
+        lines.append(f"{what:<{width}}  {value:>18}  {target:>16}  {verdict}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dossiers", type=int, default=None,
+                        help="how many dossiers (default 1.000.000; 50.000 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 50.000 dossiers, fewer repeats")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)")
+    parser.add_argument("--sqlite", default="/tmp/bcci-bench.sqlite3", help="the SQLite file")
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions per measurement")
+    parser.add_argument("--bulk", choices=("service", "core"), default="service",
+                        help="how dossiers beyond the first 100.000 are loaded (default: the service)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the existing database again, without rebuilding it")
+    parser.add_argument("--output", help="the JSON file (default bench/results/…)")
+    parser.add_argument("--measure-only", help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (3 if args.quick else 7)
+
+    if args.measure_only:
+        print(json.dumps(measure(args.measure_only, repeat)))
+        return 0
+
+    total = args.dossiers or (50_000 if args.quick else 1_000_000)
+    url_arg = "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL")
+    with common.database(url_arg, args.sqlite) as url:
+        kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+        result = {"database": kind, "dossiers_requested": total,
+                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "load_average_before": os.getloadavg(), "cpus": os.cpu_count()}
+        if args.reuse:
+            result["build"], result["notes"] = {"build_peak_rss_mb": 0}, ["database reused"]
+        else:
+            result["build"], result["notes"] = build(url, total, args.bulk)
+        log("measuring in a fresh process")
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure-only", url, "--repeat", str(repeat)],
+            capture_output=True, text=True, cwd=common.ROOT,
+            env=dict(os.environ, SECRET_KEY="bench-secret-key"))
+        sys.stderr.write(child.stderr)
+        if child.returncode != 0:
+            raise SystemExit(f"measuring failed (exit {child.returncode})")
+        result["measure"] = json.loads(child.stdout.strip().splitlines()[-1])
+        result["load_average_after"] = os.getloadavg()
+    print(f"\n{kind}, {result['build'].get('dossiers', total):,} dossiers".replace(",", "."))
+    for note in result["notes"]:
+        print(f"  - {note}")
+    print(table(result))
+    print(f"load average before/after: {result['load_average_before']} / "
+          f"{result['load_average_after']}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    output = Path(args.output) if args.output else RESULTS / (
+        f"{kind}-{total}-{datetime.now():%Y%m%d-%H%M%S}.json")
+    output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    print(f"written: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

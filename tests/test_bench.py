@@ -1,0 +1,32 @@
+"""``bench/run.py`` works end to end on a small SQLite dataset (a smoke run: no time is asserted)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def test_benchmark_smoke_run(tmp_path):
+    output = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
+    r = subprocess.run(
+        [sys.executable, "bench/run.py", "--dossiers", "2000", "--quick", "--repeat", "2",
+         "--sqlite", str(tmp_path / "bench.sqlite3"), "--output", str(output)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "figures.summary, 9 months" in r.stdout
+    result = json.loads(output.read_text())
+    assert result["database"] == "sqlite"
+    assert result["build"]["dossiers"] == 2000
+    assert result["build"]["shipments"]["shipments"] > 0
+    five_years = result["measure"]["figures"]["5_years"]["counts"]
+    assert five_years["dossiers_received"] == 2000
+    assert 0 < five_years["procedures_with_postal"] < five_years["procedures_total"] == 297
+    assert result["measure"]["home"]["status"] == [200]
+    assert result["measure"]["peak_rss_mb"] > 0
