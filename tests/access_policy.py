@@ -186,5 +186,17 @@ HANDOVER_RULES = {
 
 # --- publication (blueprints/publication) -----------------------------------------------------
 
+def _public_list_on(s):
+    """The public list answers 404 while switched off: the samples switch it on."""
+    from models import OrgSettings
+
+    s.once("public_list_on", lambda: db.session.merge(OrgSettings(id=1, public_list_enabled=True)))
+    return {}
+
+
 PUBLICATION_RULES = {
+    "publication.show_list": Rule(ALL),
+    "publication.public_list": Rule(EVERYONE, query=_public_list_on),
+    "publication.download_list": Rule(EVERYONE, args=lambda s: {"fmt": "csv"},
+                                      query=_public_list_on),
 }
