@@ -312,3 +312,77 @@ class Brief(db.Model):
     rubric_version = db.relationship("RubricVersion")
 
     __table_args__ = (UniqueConstraint("year", "number"),)
+
+
+HANDOVER_STATUSES = ("draft", "signed", "voided")
+
+
+class HandoverBatch(db.Model):
+    """A hand-over record (biên bản giao nhận) between the centre and the postal worker.
+
+    A draft collects shipments of one direction; signing numbers it (per year) and marks its
+    shipments handed over; voiding, with a reason, frees them again.
+    """
+
+    __tablename__ = "handover_batch"
+    id = db.Column(db.Integer, primary_key=True)
+    direction = db.Column(db.String(12), nullable=False)
+    day = db.Column(db.Date, nullable=False)
+    year = db.Column(db.Integer, nullable=True)
+    number = db.Column(db.Integer, nullable=True)
+    status = db.Column(db.String(10), nullable=False, default="draft")
+    void_reason = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+    signed_at = db.Column(db.DateTime, nullable=True)
+    printed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+    voided_at = db.Column(db.DateTime, nullable=True)
+    voided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    printed_by = db.relationship("User", foreign_keys=[printed_by_id])
+    voided_by = db.relationship("User", foreign_keys=[voided_by_id])
+    items = db.relationship("HandoverItem", back_populates="batch", order_by="HandoverItem.id",
+                            cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("year", "number"),
+        CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
+        CheckConstraint("status IN ('draft', 'signed', 'voided')", name="status"),
+        # A signed or voided record has its number and signing time; a draft has neither.
+        CheckConstraint("(status = 'draft' AND number IS NULL AND signed_at IS NULL) OR "
+                        "(status <> 'draft' AND number IS NOT NULL AND year IS NOT NULL "
+                        "AND signed_at IS NOT NULL)", name="signed_numbered"),
+        CheckConstraint("status <> 'voided' OR (void_reason <> '' AND voided_at IS NOT NULL)",
+                        name="voided_reason"),
+        Index("ix_handover_batch_day", "day", "direction"),
+    )
+
+    def __repr__(self):
+        return f"<HandoverBatch {self.id} {self.status}>"
+
+
+class HandoverItem(db.Model):
+    """A shipment in a hand-over record.
+
+    ``held_shipment_id`` equals ``shipment_id`` while the record is not voided and is cleared
+    when it is: its uniqueness is what keeps a shipment in one live record at a time.
+    """
+
+    __tablename__ = "handover_item"
+    id = db.Column(db.Integer, primary_key=True)
+    batch_id = db.Column(db.Integer, db.ForeignKey("handover_batch.id"), nullable=False, index=True)
+    shipment_id = db.Column(db.Integer, db.ForeignKey("shipment.id"), nullable=False, index=True)
+    held_shipment_id = db.Column(db.Integer, db.ForeignKey("shipment.id"), nullable=True, unique=True)
+    originals = db.Column(db.Integer, nullable=True)
+    copies = db.Column(db.Integer, nullable=True)
+
+    batch = db.relationship("HandoverBatch", back_populates="items")
+    shipment = db.relationship("Shipment", foreign_keys=[shipment_id])
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", "shipment_id"),
+        CheckConstraint("held_shipment_id IS NULL OR held_shipment_id = shipment_id", name="held"),
+        CheckConstraint("(originals IS NULL OR originals >= 0) AND (copies IS NULL OR copies >= 0)",
+                        name="counts"),
+    )

@@ -575,3 +575,36 @@ def targets(summary, period=None):
     """
     period = period or summary.period
     return split_targets(summary.criteria, target_pools(period), group_names("department"))
+
+
+# --- Hand-over records ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HandoverTotals:
+    """A hand-over record's totals: its shipments, the fees collected, and how many fees are unknown."""
+
+    shipments: int = 0
+    fee_total: int = 0
+    fee_unknown: int = 0
+
+
+def handover_totals(batch_ids):
+    """``{batch_id: HandoverTotals}`` for the given hand-over records, counted in SQL.
+
+    A record without items is absent from the result (its totals are ``HandoverTotals()``).
+    """
+    from models import HandoverItem, Shipment
+
+    ids = list(batch_ids)
+    if not ids:
+        return {}
+    query = (
+        select(HandoverItem.batch_id, func.count(HandoverItem.id),
+               func.coalesce(func.sum(Shipment.fee), 0),
+               func.count(case((Shipment.fee.is_(None), 1))))
+        .join(Shipment, Shipment.id == HandoverItem.shipment_id)
+        .where(HandoverItem.batch_id.in_(ids))
+        .group_by(HandoverItem.batch_id)
+    )
+    return {batch_id: HandoverTotals(int(n), int(fees), int(unknown))
+            for batch_id, n, fees, unknown in db.session.execute(query)}

@@ -1,0 +1,284 @@
+"""Rules and mutations of hand-over records: propose, add and remove items, sign, void.
+
+Services add and flush, never commit, and raise ``HandoverError`` (the view turns it into a
+response). The rules: a record holds shipments of its own direction that are neither cancelled nor
+handed over; a shipment is in at most one record that is not voided (``HandoverItem.held_shipment_id``
+is unique); only drafts change; signing numbers the record within the year of its day and marks its
+shipments handed over; voiding, with a reason, frees them again. Every mutation is audited.
+"""
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from flask_babel import lazy_gettext as _l
+from models import DIRECTIONS, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment, utcnow
+from utils import audit
+from utils.dates import vn_today
+
+CANDIDATE_LIMIT = 100
+
+
+class HandoverError(Exception):
+    """A rule refused the change; ``status`` is 404, 409 or 422 and ``message`` is translatable."""
+
+    def __init__(self, status, message, **params):
+        super().__init__(str(message))
+        self.status = status
+        self.message = message
+        self.params = params
+
+    def text(self):
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+def _held():
+    """A live record (draft or signed) already holds the outer shipment."""
+    return exists().where(HandoverItem.held_shipment_id == Shipment.id)
+
+
+def available_shipments_query(direction, day=None, tracking=None):
+    """Shipments that may go into a record of ``direction``: not cancelled, not handed over, not
+    held by another live record; optionally of one ``day`` or with a tracking number containing
+    ``tracking``."""
+    query = (
+        select(Shipment)
+        .where(Shipment.direction == direction, Shipment.cancelled.is_(False),
+               Shipment.handed_over_at.is_(None), ~_held())
+        .order_by(Shipment.date, Shipment.tracking_number)
+    )
+    if day is not None:
+        query = query.where(Shipment.date == day)
+    if tracking:
+        from utils.text import escape_like
+
+        pattern = "%" + escape_like(tracking.strip().upper().replace(" ", "")) + "%"
+        query = query.where(Shipment.tracking_number.like(pattern, escape="\\"))
+    return query
+
+
+def available_shipments(direction, day=None, tracking=None, limit=CANDIDATE_LIMIT):
+    return db.session.execute(available_shipments_query(direction, day, tracking).limit(limit)).scalars().all()
+
+
+def batch_items(batch):
+    """The record's items with shipment, dossier and procedure loaded, in the order added."""
+    from sqlalchemy.orm import contains_eager
+
+    query = (
+        select(HandoverItem)
+        .join(HandoverItem.shipment)
+        .join(Shipment.dossier)
+        .join(Dossier.procedure)
+        .options(contains_eager(HandoverItem.shipment).contains_eager(Shipment.dossier)
+                 .contains_eager(Dossier.procedure))
+        .where(HandoverItem.batch_id == batch.id)
+        .order_by(HandoverItem.id)
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def recent_batches(status=None, limit=200):
+    query = select(HandoverBatch).order_by(HandoverBatch.day.desc(), HandoverBatch.id.desc())
+    if status in ("draft", "signed", "voided"):
+        query = query.where(HandoverBatch.status == status)
+    return db.session.execute(query.limit(limit)).scalars().all()
+
+
+# --- Mutations --------------------------------------------------------------------------------
+
+def _check_direction(direction):
+    if direction not in DIRECTIONS:
+        raise HandoverError(422, _l("Choose a direction: dossiers received or results returned."))
+
+
+def _check_draft(batch):
+    if batch.status != "draft":
+        raise HandoverError(409, _l("This hand-over record is no longer a draft: it cannot change."))
+
+
+def _flush_or_conflict():
+    """Flush; a uniqueness race with another request becomes a 409, not a server error."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise HandoverError(409, _l("Someone else changed these shipments meanwhile. Reload and try again.")) from None
+
+
+def propose_batch(direction, day=None, user=None):
+    """A new draft for ``direction`` and ``day`` (default: today in Vietnam), holding every
+    shipment of that day and direction not yet handed over nor held by another record.
+
+    :raise HandoverError: bad direction, or a day in the future.
+    """
+    _check_direction(direction)
+    day = day or vn_today()
+    if day > vn_today():
+        raise HandoverError(422, _l("The day of a hand-over record cannot be in the future."))
+    batch = HandoverBatch(direction=direction, day=day, status="draft",
+                          created_by_id=getattr(user, "id", None))
+    db.session.add(batch)
+    db.session.flush()
+    shipments = available_shipments(direction, day=day, limit=None)
+    for shipment in shipments:
+        db.session.add(HandoverItem(batch_id=batch.id, shipment_id=shipment.id,
+                                    held_shipment_id=shipment.id))
+    _flush_or_conflict()
+    audit.record("handover.create", "handover_batch", batch.id, None,
+                 {"direction": direction, "day": day,
+                  "shipments": [s.tracking_number for s in shipments]}, user=user)
+    return batch
+
+
+def add_item(batch, shipment_id, user=None):
+    """Put one shipment into a draft.
+
+    :raise HandoverError: 404 unknown shipment; 409 not a draft, handed over or in another record;
+        422 other direction or cancelled.
+    """
+    _check_draft(batch)
+    shipment = db.session.get(Shipment, shipment_id) if isinstance(shipment_id, int) else None
+    if shipment is None:
+        raise HandoverError(404, _l("No such shipment."))
+    if shipment.direction != batch.direction:
+        raise HandoverError(422, _l("Shipment %(n)s goes the other way; it belongs in another record."),
+                            n=shipment.tracking_number)
+    if shipment.cancelled:
+        raise HandoverError(422, _l("Shipment %(n)s is cancelled."), n=shipment.tracking_number)
+    if shipment.handed_over_at is not None:
+        raise HandoverError(409, _l("Shipment %(n)s has already been handed over."), n=shipment.tracking_number)
+    holder = db.session.execute(select(HandoverItem).where(
+        HandoverItem.held_shipment_id == shipment.id)).scalar_one_or_none()
+    if holder is not None:
+        raise HandoverError(409, _l("Shipment %(n)s is already in hand-over record %(b)s."),
+                            n=shipment.tracking_number, b=holder.batch_id)
+    item = HandoverItem(batch_id=batch.id, shipment_id=shipment.id, held_shipment_id=shipment.id)
+    db.session.add(item)
+    _flush_or_conflict()
+    audit.record("handover.add_item", "handover_batch", batch.id, None,
+                 {"shipment": shipment.tracking_number}, user=user)
+    return item
+
+
+def remove_item(batch, item_id, user=None):
+    """Take one item out of a draft.
+
+    :raise HandoverError: 404 not an item of this record; 409 not a draft.
+    """
+    _check_draft(batch)
+    item = db.session.get(HandoverItem, item_id) if isinstance(item_id, int) else None
+    if item is None or item.batch_id != batch.id:
+        raise HandoverError(404, _l("This shipment is not in the record."))
+    tracking = item.shipment.tracking_number
+    batch.items.remove(item)
+    db.session.flush()
+    audit.record("handover.remove_item", "handover_batch", batch.id, {"shipment": tracking}, None,
+                 user=user)
+
+
+def set_item_counts(batch, item_id, originals, copies, user=None):
+    """Record how many originals and copies an item holds (``None`` where unknown)."""
+    _check_draft(batch)
+    item = db.session.get(HandoverItem, item_id) if isinstance(item_id, int) else None
+    if item is None or item.batch_id != batch.id:
+        raise HandoverError(404, _l("This shipment is not in the record."))
+    for value in (originals, copies):
+        if value is not None and (value < 0 or value > 999):
+            raise HandoverError(422, _l("Enter a number of papers between 0 and 999."))
+    old = audit.snapshot(item, ("originals", "copies"))
+    item.originals, item.copies = originals, copies
+    db.session.flush()
+    before, after = audit.diff(old, audit.snapshot(item, ("originals", "copies")))
+    if after:
+        audit.record("handover.item_counts", "handover_batch", batch.id,
+                     dict(before, shipment=item.shipment.tracking_number), after, user=user)
+    return item
+
+
+def _next_number(year):
+    current = db.session.execute(
+        select(func.max(HandoverBatch.number)).where(HandoverBatch.year == year)).scalar()
+    return (current or 0) + 1
+
+
+def sign_batch(batch, user=None):
+    """Sign a draft: number it within the year of its day, and mark its shipments handed over now.
+
+    :raise HandoverError: 409 not a draft, or a shipment was cancelled or handed over meanwhile;
+        422 an empty record.
+    """
+    _check_draft(batch)
+    items = batch_items(batch)
+    if not items:
+        raise HandoverError(422, _l("Add at least one shipment before signing the record."))
+    for item in items:
+        shipment = item.shipment
+        if shipment.cancelled:
+            raise HandoverError(409, _l("Shipment %(n)s has been cancelled: remove it before signing."),
+                                n=shipment.tracking_number)
+        if shipment.handed_over_at is not None:
+            raise HandoverError(409, _l("Shipment %(n)s has already been handed over."),
+                                n=shipment.tracking_number)
+    now = utcnow()
+    batch.year = batch.day.year
+    batch.number = _next_number(batch.year)
+    batch.status = "signed"
+    batch.signed_at = now
+    batch.printed_by_id = getattr(user, "id", None)
+    for item in items:
+        item.shipment.handed_over_at = now
+        item.shipment.updated_at = now
+    _flush_or_conflict()
+    audit.record("handover.sign", "handover_batch", batch.id, {"status": "draft"},
+                 {"status": "signed", "number": batch.number, "year": batch.year,
+                  "shipments": [i.shipment.tracking_number for i in items]}, user=user)
+    return batch
+
+
+def void_batch(batch, reason, user=None):
+    """Void a signed record with a reason: its shipments are no longer handed over and are free
+    to go into another record.
+
+    :raise HandoverError: 409 not signed; 422 no reason.
+    """
+    from utils.text import nfc
+
+    reason = nfc(reason or "")
+    if batch.status != "signed":
+        raise HandoverError(409, _l("Only a signed record can be voided; a draft can be discarded."))
+    if not reason:
+        raise HandoverError(422, _l("Give the reason for voiding the record."))
+    items = batch_items(batch)
+    now = utcnow()
+    batch.status = "voided"
+    batch.void_reason = reason[:2000]
+    batch.voided_at = now
+    batch.voided_by_id = getattr(user, "id", None)
+    for item in items:
+        item.held_shipment_id = None
+        item.shipment.handed_over_at = None
+        item.shipment.updated_at = now
+    db.session.flush()
+    audit.record("handover.void", "handover_batch", batch.id, {"status": "signed"},
+                 {"status": "voided", "reason": batch.void_reason,
+                  "shipments": [i.shipment.tracking_number for i in items]}, user=user)
+    return batch
+
+
+def discard_draft(batch, user=None):
+    """Delete a draft (nothing was handed over under it)."""
+    _check_draft(batch)
+    trackings = [i.shipment.tracking_number for i in batch_items(batch)]
+    audit.record("handover.discard", "handover_batch", batch.id,
+                 {"direction": batch.direction, "day": batch.day, "shipments": trackings}, None,
+                 user=user)
+    db.session.delete(batch)
+    db.session.flush()
+
+
+def record_print(batch, user=None):
+    """Each print of a record is an audit event: the record names citizens."""
+    audit.record("handover.print", "handover_batch", batch.id, None,
+                 {"status": batch.status, "number": batch.number}, user=user)
