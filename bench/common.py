@@ -163,6 +163,10 @@ class DossierGenerator:
         self.start = end - timedelta(days=days - 1)
         self.days = days
         weights = [1.0 / (1 + (i % 37)) ** 0.6 + 0.05 for i in range(len(procedures))]
+        postal_share = sum(w for w, (_, postal) in zip(weights, procedures) if postal) / sum(weights)
+        # Overall 1% received and 2% returned by post, all of it in the postal procedures.
+        self.receive_rate = min(1.0, 0.01 / postal_share) if postal_share else 0.0
+        self.return_rate = min(1.0, 0.02 / postal_share) if postal_share else 0.0
         self._cum = []
         acc = 0.0
         for w in weights:
@@ -185,13 +189,14 @@ class DossierGenerator:
             code = f"{agency}-{received:%y%m%d}-{seq % 10000:04d}"
             proc_code, postal = self.procedures[bisect.bisect(cum, rng.random() * top)]
             r = rng.random()
-            channel = "bcci" if postal and r < 0.05 else ("truc_tuyen" if r < 0.45 else "truc_tiep")
+            channel = "bcci" if postal and r < self.receive_rate else (
+                "truc_tuyen" if r < 0.45 else "truc_tiep")
             returned = received + timedelta(days=rng.randrange(2, 16))
             if returned > self.end:
                 returned, ret_channel = None, None
             else:
                 r = rng.random()
-                ret_channel = "bcci" if postal and r < 0.10 else (
+                ret_channel = "bcci" if postal and r < self.return_rate else (
                     "truc_tuyen" if r < 0.3 else "truc_tiep")
             yield (code, proc_code, received, channel, returned, ret_channel)
 

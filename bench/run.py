@@ -34,8 +34,20 @@ def log(message):
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def maxrss_mb(who=resource.RUSAGE_SELF):
-    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+def maxrss_mb():
+    """This process's peak resident memory in MB.
+
+    ``getrusage``'s ``ru_maxrss`` survives ``exec`` on Linux: a child started by a large parent
+    reports the parent's size. The kernel's own high-water mark of this process (``VmHWM``) does
+    not, so it is preferred where it exists.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def ms(seconds):
@@ -482,9 +494,9 @@ def table(result):
         if target is not None:
             ok = value >= target if higher_is_better else value <= target
             verdict = "ok" if ok else "MISSED"
-        shown = f"{value:,.0f}".replace(",", ".") if value >= 1000 else f"{value:g}"
+        shown = f"{value:.0f}" if unit == "rows/s" else f"{value:.1f}"
         rows.append((what, f"{shown} {unit}",
-                     (("≥ " if higher_is_better else "≤ ") + f"{target:,} {unit}".replace(",", "."))
+                     (("≥ " if higher_is_better else "≤ ") + f"{target} {unit}")
                      if target is not None else "", verdict))
 
     imp = result["build"].get("import")

@@ -189,3 +189,37 @@ def test_figures_issue_a_fixed_number_of_statements(app):
     assert len(large) <= 10
     c = figures.counts(P)
     assert c["dossiers_received"] == 10000
+
+
+def test_counts_agree_for_narrow_and_wide_periods(app):
+    """Whichever way the dossiers of a period are counted (a date range, or on SQLite all minus
+    those outside when the period is wide), the counts are those of the dossiers themselves."""
+    _, _, p1, p2, _, _ = _world()
+    dossiers = []
+    for year in (2020, 2021, 2022, 2023, 2024):
+        for month in (1, 6, 12):
+            received = date(year, month, 10)
+            returned = date(year, month, 20) if month != 12 or year != 2024 else None
+            channel = "bcci" if month == 6 else "truc_tiep"
+            dossiers.append(f.dossier(p1 if year % 2 else p2, received, channel, returned=returned,
+                                      return_channel="bcci" if returned and year > 2022 else
+                                      ("truc_tiep" if returned else None)))
+    f.dossier(p1, date(2022, 3, 3)).receive_date = None  # an undated dossier counts in no period
+    db.session.commit()
+    for period in (Period(date(2022, 1, 1), date(2022, 12, 31)),     # narrow
+                   Period(date(2020, 1, 1), date(2024, 12, 31)),     # everything
+                   Period(date(2020, 6, 10), date(2024, 6, 9)),      # wide, cut at both ends
+                   Period(date(2019, 1, 1), date(2019, 12, 31))):    # before every dossier
+        c = figures.counts(period)
+        inside = [d for d in dossiers if period.start <= d.receive_date <= period.end]
+        returned = [d for d in dossiers if d.return_date and period.start <= d.return_date <= period.end]
+        assert c["dossiers_received"] == len(inside), period
+        assert c["dossiers_received_postal"] == sum(d.receive_channel == "bcci" for d in inside)
+        assert c["results_returned"] == len(returned), period
+        assert c["results_returned_postal"] == sum(d.return_channel == "bcci" for d in returned)
+        trend = figures.monthly_trend(period)
+        assert sum(m["received"] for m in trend) == len(inside)
+        assert sum(m["returned_postal"] for m in trend) == c["results_returned_postal"]
+        by_dept = figures.breakdown(period, "department")
+        assert sum(r["received"] for r in by_dept) == len(inside)
+        assert sum(r["returned_postal"] for r in by_dept) == c["results_returned_postal"]
