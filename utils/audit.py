@@ -50,3 +50,28 @@ def record(action, object_type="", object_id="", old=None, new=None, user=None):
     )
     db.session.add(event)
     return event
+
+
+def record_many(action, object_type, items, user=None, jsonable=False):
+    """Insert many audit events in one statement (imports): ``items`` is an iterable of
+    ``(object_id, old, new)``; ``jsonable`` says the values are JSON-ready already. Runs in the
+    caller's transaction like ``record``.
+    """
+    from sqlalchemy import insert
+
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    from models import utcnow
+
+    user_id, username = getattr(user, "id", None), getattr(user, "username", "") or ""
+    now = utcnow()
+    convert = (lambda v: v) if jsonable else _jsonable
+    rows = [
+        {"at": now, "user_id": user_id, "username": username, "action": action, "object_type": object_type,
+         "object_id": str(object_id), "old_values": convert(old) if old is not None else None,
+         "new_values": convert(new) if new is not None else None}
+        for object_id, old, new in items
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent.__table__), rows)
+    return len(rows)

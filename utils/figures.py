@@ -628,3 +628,93 @@ def handover_totals(batch_ids):
     )
     return {batch_id: HandoverTotals(int(n), int(fees), int(unknown))
             for batch_id, n, fees, unknown in db.session.execute(query)}
+
+
+# --- Postal log: shipment totals and reconciliation ------------------------------------------
+
+def _shipments_joined(stmt):
+    from models import Shipment
+
+    return (stmt.join(Dossier, Dossier.id == Shipment.dossier_id)
+            .join(Procedure, Procedure.id == Dossier.procedure_id))
+
+
+def shipment_totals(conditions=()):
+    """Totals of the shipments matching ``conditions`` (SQL over shipment ⋈ dossier ⋈ procedure):
+    ``total``, ``active``, ``cancelled``, ``received`` and ``returned`` (active, per direction),
+    ``eligibility_warnings``, ``check_digit_warnings`` (active) and ``fees`` (active, đồng).
+    """
+    from models import Shipment
+
+    active = Shipment.cancelled.is_(False)
+    stmt = _shipments_joined(select(
+        func.count().label("total"),
+        _count_where(active).label("active"),
+        _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
+        _count_where(and_(active, Shipment.direction == "tiep_nhan")).label("received"),
+        _count_where(and_(active, Shipment.direction == "tra_ket_qua")).label("returned"),
+        _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label("eligibility_warnings"),
+        _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label("check_digit_warnings"),
+        func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
+    ).select_from(Shipment)).where(*conditions)
+    row = db.session.execute(stmt).one()
+    return {key: int(getattr(row, key)) for key in row._fields}
+
+
+def unlogged_postal_condition(direction):
+    """A dossier whose SOURCE channel in ``direction`` is ``bcci`` with no shipment record in it."""
+    from models import Shipment
+
+    src = Dossier.receive_channel_src if direction == "tiep_nhan" else Dossier.return_channel_src
+    has_record = exists().where(Shipment.dossier_id == Dossier.id, Shipment.direction == direction)
+    return and_(src == "bcci", ~has_record)
+
+
+def ineligible_shipment_condition():
+    """A non-cancelled shipment whose procedure is not flagged eligible in its direction."""
+    from models import Shipment
+
+    return and_(
+        Shipment.cancelled.is_(False),
+        or_(and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
+            and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False))),
+    )
+
+
+def reconciliation_by_department(department_id=None):
+    """Per department: dossiers said to be by post with no shipment record (per direction), and
+    shipments for procedures not flagged eligible. Only departments with something to review.
+
+    :return: a list of dicts ``{"department_id", "code", "name", "unlogged_receive",
+        "unlogged_return", "ineligible"}`` by department code, and a dict of the totals.
+    """
+    from models import Shipment
+
+    dept_filter = [Procedure.department_id == department_id] if department_id else []
+    out = {}
+
+    def row(key):
+        return out.setdefault(key, {"department_id": key, "unlogged_receive": 0,
+                                    "unlogged_return": 0, "ineligible": 0})
+
+    for direction, key in (("tiep_nhan", "unlogged_receive"), ("tra_ket_qua", "unlogged_return")):
+        stmt = (select(Procedure.department_id, func.count())
+                .select_from(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
+                .where(unlogged_postal_condition(direction), *dept_filter)
+                .group_by(Procedure.department_id))
+        for dept_id, n in db.session.execute(stmt):
+            row(dept_id)[key] = int(n)
+    stmt = _shipments_joined(select(Procedure.department_id, func.count()).select_from(Shipment)).where(
+        ineligible_shipment_condition(), *dept_filter).group_by(Procedure.department_id)
+    for dept_id, n in db.session.execute(stmt):
+        row(dept_id)["ineligible"] = int(n)
+    names = {d.id: d for d in db.session.execute(
+        select(Department).where(Department.id.in_(list(out)))).scalars()} if out else {}
+    rows = []
+    for dept_id, values in out.items():
+        dept = names.get(dept_id)
+        values.update(code=dept.code if dept else "", name=dept.name if dept else "")
+        rows.append(values)
+    rows.sort(key=lambda r: r["code"])
+    totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible")}
+    return rows, totals

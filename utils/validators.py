@@ -56,3 +56,22 @@ def check_tracking_number(value):
         return TrackingCheck(number, False, False)
     serial, digit = match.group(2), int(match.group(3))
     return TrackingCheck(number, True, s10_check_digit(serial) == digit)
+
+
+PHONE_RE = re.compile(r"^0(?:[35789]\d{8}|2\d{9})$")
+
+
+def normalise_phone(value):
+    """Digits only, with a leading +84 or 84 country code turned into 0."""
+    text = (value or "").strip()
+    digits = re.sub(r"[\s.\-()]", "", text)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def is_vn_phone(value):
+    """A Vietnamese mobile (03x, 05x, 07x, 08x, 09x + 7 digits) or landline (02xx + 7 digits)."""
+    return bool(PHONE_RE.match(normalise_phone(value)))

@@ -1,0 +1,1 @@
+"""Dossiers: the one-stop system's export imported, searched and shown with their shipments."""

@@ -1,0 +1,134 @@
+"""Dossier search, a dossier's page with its shipments and history, the one-stop import."""
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.dossiers import services
+from extensions import db
+from models import Department, Dossier, Field
+from utils.access import refuse, roles_required
+from utils.htmx import render
+from utils.htmx import redirect as hx_redirect
+from utils.periods import PeriodError, parse_period
+from utils.tabular import export_response
+
+bp = Blueprint("dossiers", __name__)
+
+LIST_ROLES = ("admin", "centre", "leader")
+IMPORT_ROLES = ("admin", "centre")
+
+
+def int_arg(args, name):
+    """A positive integer query parameter, or ``None`` when absent or malformed."""
+    value = (args.get(name) or "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def filters_from(args):
+    """``DossierFilters`` from the URL; a 400 for a malformed period."""
+    direction = args.get("direction") if args.get("direction") in ("tiep_nhan", "tra_ket_qua") else "tiep_nhan"
+    channels = ("truc_tiep", "truc_tuyen", "bcci")
+    try:
+        period = None
+        if (args.get("from") or "").strip() or (args.get("to") or "").strip():
+            period = parse_period(args.get("from"), args.get("to"))
+    except PeriodError as e:
+        abort(400, description=str(e))
+    return services.DossierFilters(
+        q=(args.get("q") or "").strip()[:60],
+        procedure=(args.get("procedure") or "").strip()[:100],
+        direction=direction,
+        channel=args.get("channel") if args.get("channel") in channels else "",
+        source_channel=args.get("source_channel") if args.get("source_channel") in channels else "",
+        period=period,
+        department_id=int_arg(args, "department"),
+        field_id=int_arg(args, "field"),
+    )
+
+
+def get_dossier_or_404(dossier_id):
+    """The dossier; department staff only their own department's (403 otherwise)."""
+    dossier = db.session.get(Dossier, dossier_id)
+    if dossier is None:
+        abort(404)
+    if current_user.role == "department" and dossier.procedure.department_id != current_user.department_id:
+        refuse(403)
+    return dossier
+
+
+def _choices():
+    return {
+        "departments": db.session.query(Department).order_by(Department.name).all(),
+        "fields": db.session.query(Field).order_by(Field.name).all(),
+    }
+
+
+@bp.route("/dossiers")
+@roles_required(*LIST_ROLES)
+def list_dossiers():
+    """Search dossiers. Query parameters (all optional, as the dashboard links them):
+
+    ``q`` part of the dossier code; ``procedure`` a procedure code prefix or words of its name;
+    ``direction`` ``tiep_nhan`` (default) or ``tra_ket_qua``: which date and channel ``from``,
+    ``to``, ``channel`` and ``source_channel`` apply to; ``from``/``to`` ``YYYY-MM-DD`` (both,
+    inclusive) on the effective date; ``channel`` the effective channel (``truc_tiep``,
+    ``truc_tuyen``, ``bcci``); ``source_channel`` the channel the source gave; ``department`` and
+    ``field`` ids; ``page``.
+    """
+    filters = filters_from(request.args)
+    page = int_arg(request.args, "page") or 1
+    dossiers, total = services.search_dossiers(filters, page=page)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render("dossiers/list.html", "dossiers/_results.html", filters=filters, dossiers=dossiers,
+                  total=total, page=page, per_page=50, args=args, **_choices())
+
+
+@bp.route("/dossiers/export.<fmt>")
+@roles_required(*LIST_ROLES)
+def export_dossiers(fmt):
+    """The dossiers matching the list's filters as CSV or XLSX: the one-stop columns (source
+    values, so a re-import changes nothing), then the effective values and the department."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    rows = services.export_rows(filters_from(request.args))
+    return export_response("ho-so", fmt, services.EXPORT_COLUMNS, rows)
+
+
+@bp.route("/dossiers/<int:dossier_id>")
+def show_dossier(dossier_id):
+    """A dossier: source and effective values per direction, its shipments, its history."""
+    dossier = get_dossier_or_404(dossier_id)
+    return render("dossiers/show.html", "dossiers/show.html", dossier=dossier,
+                  events=services.history(dossier))
+
+
+def flash_report(report):
+    """The outcome of an accepted import as a flash message (pages without htmx)."""
+    flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(warnings)s warnings.", created=report.created, updated=report.updated,
+            unchanged=report.unchanged, warnings=len(report.warnings)), "success")
+
+
+@bp.route("/dossiers/import", methods=["GET", "POST"])
+@roles_required(*IMPORT_ROLES)
+def import_dossiers():
+    """Upload the one-stop system's export (CSV or XLSX); all or nothing."""
+    report = None
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            report_error = _("Choose a CSV or XLSX file.")
+            return render("dossiers/import.html", "dossiers/_import_result.html", report=None,
+                          error=report_error, status=422)
+        report = services.import_dossiers(upload.filename, upload.read())
+        if report.ok:
+            db.session.commit()
+            if request.headers.get("HX-Request") != "true":
+                flash_report(report)
+                return hx_redirect(url_for("dossiers.import_dossiers"))
+        else:
+            db.session.rollback()
+            status = 422
+    return render("dossiers/import.html", "dossiers/_import_result.html", report=report, error=None,
+                  status=status)

@@ -1,0 +1,1 @@
+"""Postal shipments: the centre's log, edits and cancellations, manifests, reconciliation, privacy."""

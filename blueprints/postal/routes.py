@@ -1,0 +1,360 @@
+"""The postal log: logging, editing and cancelling shipments, lists and exports, manifest import,
+reconciliation. Personal data is masked everywhere but a shipment's own page (centre staff and
+administrators) and the audited export with personal data.
+"""
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.dossiers import services as dossier_services
+from blueprints.dossiers.routes import flash_report, int_arg
+from blueprints.postal import services
+from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, PurgedEditShipmentForm,
+                                     ShipmentForm)
+from extensions import db
+from models import Department, Field, Procedure, Shipment
+from utils import audit, figures, privacy
+from utils.access import refuse, roles_required, sees_personal_data
+from utils.htmx import is_htmx, render, trigger
+from utils.htmx import redirect as hx_redirect
+from utils.periods import PeriodError, parse_period
+from utils.tabular import export_response
+
+bp = Blueprint("postal", __name__)
+
+EDIT_ROLES = ("admin", "centre")
+LIST_ROLES = ("admin", "centre", "leader")
+RECONCILIATION_ROLES = ("admin", "centre", "department")
+
+bp.add_app_template_filter(privacy.mask_name, "mask_name")
+bp.add_app_template_filter(privacy.mask_phone, "mask_phone")
+bp.add_app_template_filter(privacy.mask_address, "mask_address")
+
+
+def get_shipment_or_404(shipment_id, for_edit=False):
+    """The shipment; department staff only their own department's; ``for_edit`` only centre
+    staff and administrators (403 otherwise)."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        abort(404)
+    if for_edit and current_user.role not in EDIT_ROLES:
+        refuse(403)
+    if (current_user.role == "department"
+            and shipment.dossier.procedure.department_id != current_user.department_id):
+        refuse(403)
+    return shipment
+
+
+def filters_from(args):
+    """``ShipmentFilters`` from the URL; a 400 for a malformed period."""
+    try:
+        period = None
+        if (args.get("from") or "").strip() or (args.get("to") or "").strip():
+            period = parse_period(args.get("from"), args.get("to"))
+    except PeriodError as e:
+        abort(400, description=str(e))
+    return services.ShipmentFilters(
+        q=(args.get("q") or "").strip()[:60],
+        direction=args.get("direction") if args.get("direction") in ("tiep_nhan", "tra_ket_qua") else "",
+        period=period,
+        department_id=int_arg(args, "department"),
+        field_id=int_arg(args, "field"),
+        status=args.get("status") if args.get("status") in services.STATUSES else "",
+    )
+
+
+def _choices():
+    return {
+        "departments": db.session.query(Department).order_by(Department.name).all(),
+        "fields": db.session.query(Field).order_by(Field.name).all(),
+    }
+
+
+@bp.route("/shipments")
+@roles_required(*LIST_ROLES)
+def list_shipments():
+    """Shipments with totals, personal data masked. Query parameters (all optional, as the
+    dashboard links them): ``q`` part of a tracking number or dossier code; ``direction``
+    ``tiep_nhan`` or ``tra_ket_qua``; ``from``/``to`` ``YYYY-MM-DD`` (both, inclusive) on the
+    shipment date; ``department`` and ``field`` ids; ``status`` ``active``, ``cancelled``,
+    ``eligibility_warning`` or ``check_digit_warning``; ``page``.
+    """
+    filters = filters_from(request.args)
+    page = int_arg(request.args, "page") or 1
+    conditions = filters.conditions()
+    totals = figures.shipment_totals(conditions)
+    shipments = services.search_shipments(filters, page=page)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render("postal/list.html", "postal/_list_results.html", filters=filters, totals=totals,
+                  shipments=shipments, total=totals["total"], page=page, per_page=50, args=args,
+                  **_choices())
+
+
+@bp.route("/shipments/export.<fmt>")
+@roles_required(*LIST_ROLES)
+def export_shipments(fmt):
+    """The shipments matching the list's filters as CSV or XLSX, personal data masked."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    rows = services.export_rows(filters_from(request.args))
+    return export_response("buu-gui", fmt, services.EXPORT_COLUMNS, rows)
+
+
+@bp.route("/shipments/export-personal.<fmt>", methods=["POST"])
+@roles_required(*EDIT_ROLES)
+def export_shipments_personal(fmt):
+    """The same rows with full names, addresses and phones (centre staff and administrators);
+    every use is an audit event. The filters come in the posted form."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = filters_from(request.form)
+    rows = services.export_rows(filters, personal=True)
+    audit.record("shipment.export_personal", "shipment", "", None, {
+        "format": fmt, "rows": len(rows),
+        "filters": {k: v for k, v in request.form.items() if k != "csrf_token" and v}})
+    db.session.commit()
+    return export_response("buu-gui-du-lieu-ca-nhan", fmt, services.PERSONAL_EXPORT_COLUMNS, rows)
+
+
+# --- The log form ----------------------------------------------------------------------------
+
+def _lookup_context(form):
+    """What the form shows under the dossier code: the known dossier, or the fields that
+    create it."""
+    code = (form.dossier_code.data or "").strip()
+    dossier = dossier_services.find_dossier(code) if code else None
+    procedure = dossier_services.find_procedure(form.procedure_code.data) if dossier is None else None
+    direction = form.direction.data if form.direction.data in ("tiep_nhan", "tra_ket_qua") else None
+    eligible = None
+    target = dossier.procedure if dossier is not None else procedure
+    if target is not None and direction:
+        eligible = services.is_eligible(target, direction)
+    return {"code": code, "dossier": dossier, "procedure": procedure, "eligible": eligible}
+
+
+def _tracking_context(form, exclude_id=None):
+    value = form.tracking_number.data or ""
+    status = services.check_tracking(value, form.direction.data, exclude_id) if value.strip() else None
+    return {"tracking": status}
+
+
+def _procedures():
+    return db.session.query(Procedure.code, Procedure.name).filter(Procedure.in_force.is_(True)) \
+        .order_by(Procedure.code).all()
+
+
+def _log_page(form, status=200, saved=None, duplicate=None):
+    context = {"form": form, "lookup": _lookup_context(form), "saved": saved,
+               "duplicate": duplicate, "procedures": _procedures(), **_tracking_context(form)}
+    if is_htmx():
+        response = make_response(render_template("postal/_log_form.html", **context), status)
+    else:
+        context["recent"] = services.recent_shipments()
+        response = make_response(render_template("postal/new.html", **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.route("/shipments/new", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def new_shipment():
+    """Log a shipment at the counter. An unknown dossier code asks for the procedure, receive
+    channel and date, and creates the dossier with the shipment."""
+    if request.method == "GET":
+        # The reconciliation page links here with the dossier code and direction filled in.
+        direction = request.args.get("direction")
+        form = ShipmentForm(formdata=None, dossier_code=(request.args.get("dossier_code") or "")[:60],
+                            direction=direction if direction in ("tiep_nhan", "tra_ket_qua") else "tra_ket_qua")
+        return _log_page(form)
+    form = ShipmentForm()
+    valid = form.validate()
+    lookup = _lookup_context(form)
+    dossier, procedure = lookup["dossier"], lookup["procedure"]
+    if dossier is None and form.dossier_code.data:
+        if not form.procedure_code.data:
+            form.procedure_code.errors.append(_("Unknown dossier: give its procedure code."))
+            valid = False
+        elif procedure is None:
+            form.procedure_code.errors.append(_("Unknown procedure code."))
+            valid = False
+        if not form.receive_channel.data:
+            form.receive_channel.errors.append(_("Unknown dossier: give its receive channel."))
+            valid = False
+        if not form.receive_date.data and not form.receive_date.errors:
+            form.receive_date.errors.append(_("Unknown dossier: give its receive date."))
+            valid = False
+    if not valid:
+        return _log_page(form, 422)
+    try:
+        if dossier is None:
+            dossier = dossier_services.create_dossier(form.dossier_code.data, procedure,
+                                                      form.receive_channel.data, form.receive_date.data)
+        shipment = services.log_shipment(
+            tracking_number=form.tracking_number.data, direction=form.direction.data,
+            dossier=dossier, date=form.date.data, recipient_name=form.recipient_name.data,
+            address=form.address.data, phone=form.phone.data, fee=form.fee_value(),
+            confirm_check_digit=form.confirm_check_digit.data, user=current_user)
+    except services.DuplicateShipment as e:
+        existing_id = e.existing.id
+        db.session.rollback()
+        form.tracking_number.errors.append(str(e))
+        return _log_page(form, 409, duplicate=db.session.get(Shipment, existing_id))
+    except (services.ShipmentError, dossier_services.DossierError) as e:
+        db.session.rollback()
+        field = getattr(form, getattr(e, "field", None) or "dossier_code", form.dossier_code)
+        field.errors = list(field.errors) + [str(e)]
+        return _log_page(form, 422)
+    db.session.commit()
+    if not is_htmx():
+        flash(_("Shipment %(number)s logged for dossier %(code)s.", number=shipment.tracking_number,
+                code=dossier.code), "success")
+        if shipment.eligibility_warning:
+            flash(_("The procedure is not flagged eligible for this direction: the shipment is kept "
+                    "and listed for its department to review."), "warning")
+        return hx_redirect(url_for("postal.new_shipment"))
+    # Ready for the next item: same direction and date, everything else empty.
+    fresh = ShipmentForm(formdata=None, direction=form.direction.data, date=form.date.data)
+    response = _log_page(fresh, saved=shipment)
+    return trigger(response, "shipment-logged", {"id": shipment.id})
+
+
+@bp.route("/shipments/check-tracking")
+@roles_required(*EDIT_ROLES)
+def check_tracking():
+    """The tracking number checked as it is typed: normalised, S10 shape and check digit,
+    already logged in the chosen direction."""
+    form = ShipmentForm(formdata=request.args, meta={"csrf": False})
+    exclude = int_arg(request.args, "shipment")
+    return render("postal/check_tracking.html", "postal/_tracking_feedback.html", form=form,
+                  **_tracking_context(form, exclude))
+
+
+@bp.route("/shipments/lookup-dossier")
+@roles_required(*EDIT_ROLES)
+def lookup_dossier():
+    """The dossier code looked up as it is typed: a known dossier's procedure and dates, or the
+    fields that create an unknown one."""
+    form = ShipmentForm(formdata=request.args, meta={"csrf": False})
+    return render("postal/lookup_dossier.html", "postal/_dossier_lookup.html", form=form,
+                  lookup=_lookup_context(form), procedures=_procedures())
+
+
+# --- One shipment ----------------------------------------------------------------------------
+
+@bp.route("/shipments/<int:shipment_id>")
+def show_shipment(shipment_id):
+    """A shipment: full personal data for centre staff and administrators, masked otherwise."""
+    shipment = get_shipment_or_404(shipment_id)
+    return render("postal/show.html", "postal/show.html", shipment=shipment,
+                  full=sees_personal_data(current_user), cancel_form=CancelShipmentForm(),
+                  events=services.history(shipment))
+
+
+@bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def edit_shipment(shipment_id):
+    """Correct a shipment, with a reason; audited, effective values recomputed."""
+    shipment = get_shipment_or_404(shipment_id, for_edit=True)
+    if shipment.cancelled:
+        abort(409, description=_("A cancelled shipment cannot be changed."))
+    form_class = PurgedEditShipmentForm if shipment.personal_data_purged_at else EditShipmentForm
+    form = form_class(obj=shipment, dossier_code=shipment.dossier.code,
+                      fee=str(shipment.fee) if shipment.fee is not None else "")
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            dossier = dossier_services.find_dossier(form.dossier_code.data)
+            if dossier is None:
+                form.dossier_code.errors.append(_("Unknown dossier code."))
+            else:
+                changes = {"tracking_number": form.tracking_number.data, "dossier_id": dossier.id,
+                           "date": form.date.data, "fee": form.fee_value()}
+                if not shipment.personal_data_purged_at:
+                    changes.update(recipient_name=form.recipient_name.data,
+                                   address=form.address.data, phone=form.phone.data)
+                try:
+                    changed = services.update_shipment(shipment, changes, form.reason.data,
+                                                       user=current_user)
+                except services.DuplicateShipment as e:
+                    db.session.rollback()
+                    form.tracking_number.errors.append(str(e))
+                    status = 409
+                except services.ShipmentError as e:
+                    db.session.rollback()
+                    field = getattr(form, e.field or "tracking_number", None) or form.tracking_number
+                    field.errors = list(field.errors) + [str(e)]
+                else:
+                    db.session.commit()
+                    flash(_("The shipment was saved.") if changed else _("Nothing was changed."),
+                          "success" if changed else "info")
+                    return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
+    return render("postal/edit.html", "postal/_edit_form.html", status=status, form=form,
+                  shipment=shipment)
+
+
+@bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
+@roles_required(*EDIT_ROLES)
+def cancel_shipment(shipment_id):
+    """Cancel a shipment with a reason: it no longer counts; its dossier is recomputed."""
+    shipment = get_shipment_or_404(shipment_id, for_edit=True)
+    form = CancelShipmentForm()
+    if form.validate():
+        try:
+            services.cancel_shipment(shipment, form.reason.data, user=current_user)
+        except services.ShipmentError as e:
+            db.session.rollback()
+            form.reason.errors.append(str(e))
+        else:
+            db.session.commit()
+            flash(_("The shipment was cancelled; it no longer counts."), "success")
+            return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
+    return render("postal/show.html", "postal/_cancel_form.html", status=422, shipment=shipment,
+                  full=sees_personal_data(current_user), cancel_form=form,
+                  events=services.history(shipment))
+
+
+# --- Manifest import and reconciliation ------------------------------------------------------
+
+@bp.route("/shipments/import", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def import_shipments():
+    """Upload a postal manifest (CSV or XLSX); all or nothing."""
+    report, status = None, 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            return render("postal/import.html", "dossiers/_import_result.html", report=None,
+                          error=_("Choose a CSV or XLSX file."), status=422)
+        report = services.import_postal(upload.filename, upload.read(), user=current_user)
+        if report.ok:
+            db.session.commit()
+            if not is_htmx():
+                flash_report(report)
+                return hx_redirect(url_for("postal.import_shipments"))
+        else:
+            db.session.rollback()
+            status = 422
+    return render("postal/import.html", "dossiers/_import_result.html", report=report, error=None,
+                  status=status)
+
+
+@bp.route("/reconciliation")
+@roles_required(*RECONCILIATION_ROLES)
+def reconciliation():
+    """Dossiers the one-stop export says went by post with no shipment record, and shipments
+    for procedures not flagged eligible in their direction, with counts by department.
+    Department staff see their own department's part."""
+    department_id = current_user.department_id if current_user.role == "department" else None
+    by_department, totals = figures.reconciliation_by_department(department_id)
+    return render("postal/reconciliation.html", "postal/reconciliation.html",
+                  by_department=by_department, totals=totals,
+                  unlogged=services.unlogged_postal_dossiers(department_id),
+                  ineligible=services.ineligible_shipments(department_id))
+
+
+@bp.context_processor
+def dates_for_inputs():
+    from utils.dates import vn_today
+
+    return {"today_iso": vn_today().isoformat()}

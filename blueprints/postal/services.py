@@ -1,0 +1,561 @@
+"""Shipment rules and mutations: log, edit, cancel, import manifests, reconcile, purge.
+
+The public API other features reuse (hand-over records among them):
+``check_tracking``, ``log_shipment``, ``update_shipment``, ``cancel_shipment``,
+``is_eligible``, ``ShipmentFilters`` and ``search_shipments``. Services add and flush, never
+commit, never touch ``request``; refusals raise ``ShipmentError`` (or ``DuplicateShipment``).
+Personal data never enters audit events (``utils.privacy.audit_safe``) nor logs.
+"""
+import calendar
+import hashlib
+from dataclasses import dataclass
+from datetime import date as date_type
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+
+from blueprints.dossiers.services import recompute_effective
+from extensions import db
+from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
+from utils import audit
+from utils.dates import vn_today
+from utils.privacy import PERSONAL_FIELDS, audit_safe
+from utils.settings import get_settings
+from utils.tabular import (CellError, ImportReport, TableError, parse_date, parse_direction,
+                           parse_fee, parse_text, read_table)
+from utils.text import escape_like, nfc
+from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
+
+EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
+AUDITED = EDITABLE + ("direction", "check_digit_warning", "eligibility_warning")
+CHUNK = 500
+
+
+class ShipmentError(ValueError):
+    """A rule refused the shipment; ``field`` names the form field, ``str(e)`` is translated."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.field = field
+
+
+class DuplicateShipment(ShipmentError):
+    """The tracking number is already logged in that direction: ``existing`` is that record."""
+
+    def __init__(self, existing):
+        super().__init__(_("This tracking number is already logged in this direction."),
+                         "tracking_number")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class TrackingStatus:
+    """What the log form says about a tracking number as it is typed."""
+
+    number: str
+    well_formed: bool
+    check_digit_ok: bool
+    duplicate: Shipment | None
+
+    @property
+    def warning(self):
+        return self.well_formed and not self.check_digit_ok
+
+
+def find_shipment(tracking_number, direction):
+    return db.session.execute(
+        select(Shipment).where(Shipment.tracking_number == tracking_number,
+                               Shipment.direction == direction)).scalar_one_or_none()
+
+
+def check_tracking(value, direction=None, exclude_id=None):
+    """Normalise and check a tracking number; look for a duplicate in ``direction``."""
+    check = check_tracking_number(value)
+    duplicate = None
+    if check.well_formed and direction:
+        duplicate = find_shipment(check.number, direction)
+        if duplicate is not None and duplicate.id == exclude_id:
+            duplicate = None
+    return TrackingStatus(check.number, check.well_formed, check.check_digit_ok, duplicate)
+
+
+def is_eligible(procedure, direction):
+    """Is the procedure flagged eligible for ``direction`` (``tiep_nhan``/``tra_ket_qua``)?"""
+    return bool(procedure.eligible_receive if direction == "tiep_nhan" else procedure.eligible_return)
+
+
+def _snapshot(shipment):
+    return audit.snapshot(shipment, AUDITED)
+
+
+def _clean_personal(name, address, phone):
+    phone = normalise_phone(phone) if phone else ""
+    if phone and not is_vn_phone(phone):
+        raise ShipmentError(_("Not a Vietnamese phone number."), "phone")
+    return nfc(name or ""), nfc(address or ""), phone
+
+
+def log_shipment(*, tracking_number, direction, dossier, date, recipient_name="", address="",
+                 phone="", fee=None, confirm_check_digit=False, user=None, today=None):
+    """Log a postal shipment of ``dossier`` and recompute the dossier's effective values.
+
+    :param confirm_check_digit: the user accepted a tracking number whose S10 check digit is wrong.
+    :return: the new ``Shipment``; ``shipment.eligibility_warning`` says the procedure is not
+        flagged eligible for that direction (the shipment is kept and listed for review).
+    :raise ShipmentError: malformed number, unconfirmed check digit, future date, bad phone or fee.
+    :raise DuplicateShipment: the number is already logged in that direction.
+    """
+    if direction not in ("tiep_nhan", "tra_ket_qua"):
+        raise ShipmentError(_("Choose the direction."), "direction")
+    status = check_tracking(tracking_number, direction)
+    if not status.well_formed:
+        raise ShipmentError(_("Not a postal item number: two letters, nine digits, two letters "
+                              "(e.g. EB123456785VN)."), "tracking_number")
+    if status.duplicate is not None:
+        raise DuplicateShipment(status.duplicate)
+    if status.warning and not confirm_check_digit:
+        raise ShipmentError(_("The check digit of this number is wrong. Check the number, or "
+                              "confirm it if the item really carries it."), "confirm_check_digit")
+    if date is None:
+        raise ShipmentError(_("A date is required."), "date")
+    if date > (today or vn_today()):
+        raise ShipmentError(_("The date cannot be in the future."), "date")
+    if fee is not None and fee < 0:
+        raise ShipmentError(_("A fee cannot be negative."), "fee")
+    name, address, phone = _clean_personal(recipient_name, address, phone)
+    shipment = Shipment(
+        tracking_number=status.number, direction=direction, dossier_id=dossier.id, date=date,
+        recipient_name=name, address=address, phone=phone, fee=fee,
+        check_digit_warning=status.warning,
+        eligibility_warning=not is_eligible(dossier.procedure, direction),
+        recorded_by_id=getattr(user, "id", None),
+    )
+    db.session.add(shipment)
+    db.session.flush()
+    audit.record("shipment.create", "shipment", shipment.id, None,
+                 audit_safe(_snapshot(shipment)) | {"dossier": dossier.code}, user=user)
+    recompute_effective([dossier.id])
+    return shipment
+
+
+def update_shipment(shipment, changes, reason, user=None, today=None):
+    """Change a shipment's editable values with a reason; audited; effective values recomputed.
+
+    :param changes: a dict of ``EDITABLE`` keys (``dossier_id`` moves it to another dossier).
+    :raise ShipmentError: no reason, a cancelled shipment, or a value a rule refuses.
+    :raise DuplicateShipment: the new tracking number is already logged in that direction.
+    """
+    reason = nfc(reason or "")
+    if not reason:
+        raise ShipmentError(_("Give the reason for the change."), "reason")
+    if shipment.cancelled:
+        raise ShipmentError(_("A cancelled shipment cannot be changed."))
+    old = _snapshot(shipment)
+    old_dossier_id = shipment.dossier_id
+    if "tracking_number" in changes:
+        status = check_tracking(changes["tracking_number"], shipment.direction, exclude_id=shipment.id)
+        if not status.well_formed:
+            raise ShipmentError(_("Not a postal item number: two letters, nine digits, two letters "
+                                  "(e.g. EB123456785VN)."), "tracking_number")
+        if status.duplicate is not None:
+            raise DuplicateShipment(status.duplicate)
+        if status.number != shipment.tracking_number:
+            shipment.tracking_number = status.number
+            shipment.check_digit_warning = status.warning
+    if "date" in changes:
+        if changes["date"] is None or changes["date"] > (today or vn_today()):
+            raise ShipmentError(_("The date cannot be in the future."), "date")
+        shipment.date = changes["date"]
+    if any(k in changes for k in PERSONAL_FIELDS):
+        if shipment.personal_data_purged_at is not None:
+            raise ShipmentError(_("The personal data of this shipment was purged."))
+        name, address, phone = _clean_personal(changes.get("recipient_name", shipment.recipient_name),
+                                               changes.get("address", shipment.address),
+                                               changes.get("phone", shipment.phone))
+        shipment.recipient_name, shipment.address, shipment.phone = name, address, phone
+    if "fee" in changes:
+        if changes["fee"] is not None and changes["fee"] < 0:
+            raise ShipmentError(_("A fee cannot be negative."), "fee")
+        shipment.fee = changes["fee"]
+    if "dossier_id" in changes and changes["dossier_id"] != shipment.dossier_id:
+        dossier = db.session.get(Dossier, changes["dossier_id"])
+        shipment.dossier_id = dossier.id
+        shipment.dossier = dossier
+        shipment.eligibility_warning = not is_eligible(dossier.procedure, shipment.direction)
+    new = _snapshot(shipment)
+    before, after = audit.diff(old, new)
+    if not after:
+        return False
+    shipment.updated_at = utcnow()
+    audit.record("shipment.update", "shipment", shipment.id, audit_safe(before),
+                 audit_safe(after) | {"reason": reason}, user=user)
+    recompute_effective({old_dossier_id, shipment.dossier_id})
+    return True
+
+
+def cancel_shipment(shipment, reason, user=None):
+    """Cancel a shipment with a reason; it no longer counts, and its dossier's effective channel
+    and date are recomputed. Audited.
+
+    :raise ShipmentError: no reason, or already cancelled.
+    """
+    reason = nfc(reason or "")
+    if not reason:
+        raise ShipmentError(_("Give the reason for the cancellation."), "reason")
+    if shipment.cancelled:
+        raise ShipmentError(_("This shipment is already cancelled."))
+    shipment.cancelled = True
+    shipment.cancel_reason = reason
+    shipment.updated_at = utcnow()
+    db.session.flush()
+    audit.record("shipment.cancel", "shipment", shipment.id, {"cancelled": False},
+                 {"cancelled": True, "reason": reason}, user=user)
+    recompute_effective([shipment.dossier_id])
+    return shipment
+
+
+# --- Lists -----------------------------------------------------------------------------------
+
+STATUSES = ("active", "cancelled", "eligibility_warning", "check_digit_warning")
+
+
+@dataclass
+class ShipmentFilters:
+    """The shipments list's filters, parsed from the URL (see ``postal.list_shipments``)."""
+
+    q: str = ""
+    direction: str = ""
+    period: object = None
+    department_id: int | None = None
+    field_id: int | None = None
+    status: str = ""
+
+    def conditions(self):
+        out = []
+        if self.q:
+            pattern = f"%{escape_like(self.q.upper().replace(' ', ''))}%"
+            out.append(or_(Shipment.tracking_number.like(pattern, escape="\\"),
+                           Dossier.code.like(f"%{escape_like(self.q)}%", escape="\\")))
+        if self.direction:
+            out.append(Shipment.direction == self.direction)
+        if self.period is not None:
+            out += [Shipment.date >= self.period.start, Shipment.date <= self.period.end]
+        if self.department_id:
+            out.append(Procedure.department_id == self.department_id)
+        if self.field_id:
+            out.append(Procedure.field_id == self.field_id)
+        if self.status == "active":
+            out.append(Shipment.cancelled.is_(False))
+        elif self.status == "cancelled":
+            out.append(Shipment.cancelled.is_(True))
+        elif self.status == "eligibility_warning":
+            out += [Shipment.cancelled.is_(False), Shipment.eligibility_warning.is_(True)]
+        elif self.status == "check_digit_warning":
+            out += [Shipment.cancelled.is_(False), Shipment.check_digit_warning.is_(True)]
+        return out
+
+
+def _joined(stmt):
+    return (stmt.join(Dossier, Dossier.id == Shipment.dossier_id)
+            .join(Procedure, Procedure.id == Dossier.procedure_id))
+
+
+def search_shipments(filters, page=1, per_page=50):
+    """Shipments matching ``filters``, newest first (a page of them)."""
+    stmt = _joined(select(Shipment)).where(*filters.conditions())
+    return db.session.execute(
+        stmt.order_by(Shipment.date.desc(), Shipment.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+
+
+def recent_shipments(limit=15):
+    """The latest shipments logged, newest first (the log form's list)."""
+    return db.session.execute(
+        select(Shipment).order_by(Shipment.id.desc()).limit(limit)).scalars().all()
+
+
+IMPORT_COLUMNS = ("so_hieu_buu_gui", "chieu", "ma_ho_so", "ngay")
+IMPORT_OPTIONAL = ("ho_ten", "dia_chi", "dien_thoai", "cuoc_phi")
+# The default export masks personal data under other column names, so importing it back never
+# overwrites the stored values with masked ones (absent columns leave them unchanged).
+EXPORT_COLUMNS = IMPORT_COLUMNS + ("ho_ten_che", "dia_chi_phuong", "dien_thoai_che", "cuoc_phi",
+                                   "ma_tthc", "don_vi", "trang_thai", "canh_bao_so_kiem_tra",
+                                   "canh_bao_du_dieu_kien")
+PERSONAL_EXPORT_COLUMNS = IMPORT_COLUMNS + IMPORT_OPTIONAL + ("ma_tthc", "don_vi", "trang_thai")
+
+
+def export_rows(filters, personal=False):
+    """Rows for a shipments export; personal data masked unless ``personal``."""
+    from utils.privacy import mask_address, mask_name, mask_phone
+
+    stmt = (_joined(select(Shipment.tracking_number, Shipment.direction, Dossier.code, Shipment.date,
+                           Shipment.recipient_name, Shipment.address, Shipment.phone, Shipment.fee,
+                           Procedure.code.label("procedure_code"), Department.code.label("dept"),
+                           Shipment.cancelled, Shipment.check_digit_warning,
+                           Shipment.eligibility_warning))
+            .join(Department, Department.id == Procedure.department_id)
+            .where(*filters.conditions()).order_by(Shipment.date, Shipment.id))
+    out = []
+    for r in db.session.execute(stmt):
+        status = "da_huy" if r.cancelled else "hieu_luc"
+        if personal:
+            out.append((r.tracking_number, r.direction, r.code, r.date, r.recipient_name, r.address,
+                        r.phone, r.fee, r.procedure_code, r.dept, status))
+        else:
+            out.append((r.tracking_number, r.direction, r.code, r.date, mask_name(r.recipient_name),
+                        mask_address(r.address), mask_phone(r.phone), r.fee, r.procedure_code,
+                        r.dept, status, r.check_digit_warning, r.eligibility_warning))
+    return out
+
+
+def history(shipment):
+    return db.session.execute(
+        select(AuditEvent).where(AuditEvent.object_type == "shipment",
+                                 AuditEvent.object_id == str(shipment.id))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).scalars().all()
+
+
+# --- Reconciliation --------------------------------------------------------------------------
+
+def unlogged_postal_dossiers(department_id=None, limit=100):
+    """Dossiers whose source channel says post in a direction with no shipment record in it:
+    ``[(Dossier, direction)]``, oldest first.
+    """
+    from utils.figures import unlogged_postal_condition
+
+    out = []
+    for direction in ("tiep_nhan", "tra_ket_qua"):
+        stmt = (select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
+                .where(unlogged_postal_condition(direction)))
+        if department_id:
+            stmt = stmt.where(Procedure.department_id == department_id)
+        date_col = Dossier.receive_date if direction == "tiep_nhan" else Dossier.return_date
+        for d in db.session.execute(stmt.order_by(date_col, Dossier.code).limit(limit)).scalars():
+            out.append((d, direction))
+    return out
+
+
+def ineligible_shipments(department_id=None, limit=100):
+    """Non-cancelled shipments whose procedure is not flagged eligible in their direction."""
+    from utils.figures import ineligible_shipment_condition
+
+    stmt = _joined(select(Shipment)).where(ineligible_shipment_condition())
+    if department_id:
+        stmt = stmt.where(Procedure.department_id == department_id)
+    return db.session.execute(
+        stmt.order_by(Shipment.date.desc(), Shipment.id.desc()).limit(limit)).scalars().all()
+
+
+# --- Manifest import -------------------------------------------------------------------------
+
+def import_postal(filename, data, user=None, today=None):
+    """Import a postal manifest (DOMAIN.md section 6); all or nothing.
+
+    Upserts by (tracking number, direction). Bad rows: malformed number, unknown direction or
+    dossier, the number and direction logged for another dossier, a bad date, phone or fee, a
+    number twice in the file. Wrong S10 check digits and procedures not flagged eligible are
+    accepted and listed as warnings (and stored as such).
+    """
+    report = ImportReport()
+    try:
+        table = read_table(filename, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
+    except TableError as e:
+        report.bad(1, "", e)
+        return report
+    present = [c for c in IMPORT_OPTIONAL if c in table.columns]
+    codes = {parse_text(r.get("ma_ho_so")) for r in table.rows}
+    dossiers = {}
+    code_list = [c for c in codes if c]
+    for start in range(0, len(code_list), CHUNK):
+        chunk = code_list[start:start + CHUNK]
+        stmt = (select(Dossier.code, Dossier.id, Procedure.eligible_receive, Procedure.eligible_return)
+                .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
+        for r in db.session.execute(stmt):
+            dossiers[r.code] = r
+
+    parsed, seen = [], {}
+    for row in table.rows:
+        values, bad = {}, False
+        check = check_tracking_number(str(row.get("so_hieu_buu_gui") or ""))
+        if not check.number:
+            report.bad(row.number, "so_hieu_buu_gui", _l("This column must not be blank."))
+            bad = True
+        elif not check.well_formed:
+            report.bad(row.number, "so_hieu_buu_gui",
+                       _l("Not a postal item number (S10: two letters, nine digits, two letters): "
+                          "%(value)s") % {"value": check.number})
+            bad = True
+        else:
+            values["tracking_number"] = check.number
+            values["check_digit_warning"] = not check.check_digit_ok
+        try:
+            values["direction"] = parse_direction(row.get("chieu"))
+        except CellError as e:
+            report.bad(row.number, "chieu", e)
+            bad = True
+        code = parse_text(row.get("ma_ho_so"))
+        if not code:
+            report.bad(row.number, "ma_ho_so", _l("This column must not be blank."))
+            bad = True
+        elif code not in dossiers:
+            report.bad(row.number, "ma_ho_so", _l("Unknown dossier code: %(code)s") % {"code": code})
+            bad = True
+        else:
+            values["dossier"] = dossiers[code]
+        try:
+            values["date"] = parse_date(row.get("ngay"), today=today)
+        except CellError as e:
+            report.bad(row.number, "ngay", e)
+            bad = True
+        try:
+            if "ho_ten" in present:
+                values["recipient_name"] = parse_text(row.get("ho_ten"), max_length=200)
+        except CellError as e:
+            report.bad(row.number, "ho_ten", e)
+            bad = True
+        try:
+            if "dia_chi" in present:
+                values["address"] = parse_text(row.get("dia_chi"), max_length=400)
+        except CellError as e:
+            report.bad(row.number, "dia_chi", e)
+            bad = True
+        if "dien_thoai" in present:
+            phone = parse_text(row.get("dien_thoai"))
+            if phone and not is_vn_phone(phone):
+                report.bad(row.number, "dien_thoai", _l("Not a Vietnamese phone number."))
+                bad = True
+            values["phone"] = normalise_phone(phone) if phone else ""
+        if "cuoc_phi" in present:
+            try:
+                values["fee"] = parse_fee(row.get("cuoc_phi"))
+            except CellError as e:
+                report.bad(row.number, "cuoc_phi", e)
+                bad = True
+        if "tracking_number" in values and "direction" in values:
+            seen.setdefault((values["tracking_number"], values["direction"]), []).append(row.number)
+        if not bad:
+            parsed.append((row.number, values))
+    for (number, direction), rows in seen.items():
+        if len(rows) > 1:
+            for r in rows:
+                report.bad(r, "so_hieu_buu_gui",
+                           _l("Tracking number %(number)s appears twice in this direction in the "
+                              "file.") % {"number": number})
+    if not report.ok:
+        return report
+
+    existing = {}
+    numbers = sorted({v["tracking_number"] for _, v in parsed})
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start:start + CHUNK]
+        for s in db.session.execute(select(Shipment).where(Shipment.tracking_number.in_(chunk))).scalars():
+            existing[(s.tracking_number, s.direction)] = s
+    for number, values in parsed:
+        old = existing.get((values["tracking_number"], values["direction"]))
+        if old is not None and old.dossier_id != values["dossier"].id:
+            report.bad(number, "ma_ho_so",
+                       _l("Tracking number %(number)s is already logged in this direction for "
+                          "another dossier.") % {"number": values["tracking_number"]})
+    if not report.ok:
+        return report
+
+    new_rows, touched, audit_items = [], set(), []
+    user_id = getattr(user, "id", None)
+    for number, values in parsed:
+        d = values["dossier"]
+        eligible = d.eligible_receive if values["direction"] == "tiep_nhan" else d.eligible_return
+        if values["check_digit_warning"]:
+            report.warn(number, "so_hieu_buu_gui",
+                        _l("Wrong S10 check digit (accepted): %(number)s")
+                        % {"number": values["tracking_number"]})
+        if not eligible:
+            report.warn(number, "ma_ho_so",
+                        _l("The procedure is not flagged eligible for this direction; the "
+                           "shipment is kept and listed for its department to review."))
+        old = existing.get((values["tracking_number"], values["direction"]))
+        fields = {"date": values["date"], "check_digit_warning": values["check_digit_warning"],
+                  "eligibility_warning": not eligible}
+        for key in ("recipient_name", "address", "phone", "fee"):
+            if key in values:
+                fields[key] = values[key]
+        if old is None:
+            new_rows.append({"tracking_number": values["tracking_number"],
+                             "direction": values["direction"], "dossier_id": d.id,
+                             "recipient_name": "", "address": "", "phone": "", "fee": None,
+                             "recorded_by_id": user_id, **fields})
+            touched.add(d.id)
+            continue
+        if old.personal_data_purged_at is not None:
+            for key in PERSONAL_FIELDS:
+                fields.pop(key, None)
+        before = _snapshot(old)
+        for key, value in fields.items():
+            setattr(old, key, value)
+        after = _snapshot(old)
+        b, a = audit.diff(before, after)
+        if a:
+            old.updated_at = utcnow()
+            audit_items.append((old.id, audit_safe(b), audit_safe(a)))
+            touched.add(d.id)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    if new_rows:
+        now = utcnow()
+        for row in new_rows:
+            row["created_at"] = row["updated_at"] = now
+        db.session.execute(insert(Shipment.__table__), new_rows)
+    report.created = len(new_rows)
+    db.session.flush()
+    recompute_effective(touched)
+    audit.record("shipment.import", "import", filename, None, {
+        "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
+        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "warnings": len(report.warnings)}, user=user)
+    audit.record_many("shipment.import_update", "shipment", audit_items, user=user)
+    db.session.flush()
+    return report
+
+
+# --- Retention -------------------------------------------------------------------------------
+
+def months_before(day, months):
+    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
+    total = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(total, 12)
+    month += 1
+    return date_type(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def purge_cutoff(today=None):
+    """Shipments dated before this day have passed the retention period."""
+    return months_before(today or vn_today(), get_settings().retention_months)
+
+
+def purge_personal_data(today=None, user=None, dry_run=False):
+    """Blank the name, address and phone of shipments older than the retention period.
+
+    Counts, dates, fees and channels stay, so every figure is unchanged. One audit event.
+    :return: ``(cutoff, number of shipments purged)``.
+    """
+    cutoff = purge_cutoff(today)
+    condition = and_(Shipment.date < cutoff, Shipment.personal_data_purged_at.is_(None))
+    ids = db.session.execute(select(Shipment.id).where(condition).order_by(Shipment.id)).scalars().all()
+    if dry_run or not ids:
+        return cutoff, len(ids)
+    now = utcnow()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        db.session.execute(
+            update(Shipment).where(Shipment.id.in_(chunk))
+            .values(recipient_name="", address="", phone="", personal_data_purged_at=now)
+            .execution_options(synchronize_session=False))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Shipment) and obj.id in set(ids):
+            db.session.expire(obj)
+    audit.record("shipment.purge_personal_data", "shipment", "", None,
+                 {"cutoff": cutoff, "retention_months": get_settings().retention_months,
+                  "count": len(ids), "first_id": ids[0], "last_id": ids[-1]}, user=user)
+    db.session.flush()
+    return cutoff, len(ids)

@@ -1,0 +1,21 @@
+"""``flask import dossiers FILE``: the one-stop system's dossier export (DOMAIN.md section 6)."""
+from pathlib import Path
+
+import click
+
+from commands.imports import group, print_report
+from extensions import db
+
+
+@group.command("dossiers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_dossiers_command(path):
+    """Import dossiers from a CSV or XLSX file; all or nothing, upserted by dossier code."""
+    from blueprints.dossiers.services import import_dossiers
+
+    report = import_dossiers(Path(path).name, Path(path).read_bytes())
+    if report.ok:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    print_report(report)

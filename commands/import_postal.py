@@ -1,0 +1,22 @@
+"""``flask import postal FILE``: a postal manifest of shipments (DOMAIN.md section 6)."""
+from pathlib import Path
+
+import click
+
+from commands.imports import group, print_report
+from extensions import db
+
+
+@group.command("postal")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_postal_command(path):
+    """Import postal shipments from a CSV or XLSX manifest; all or nothing, upserted by
+    tracking number and direction."""
+    from blueprints.postal.services import import_postal
+
+    report = import_postal(Path(path).name, Path(path).read_bytes())
+    if report.ok:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    print_report(report)
