@@ -72,6 +72,8 @@ def pytest(args, env_extra=None, label=""):
 
 
 def main(args):
+    # The application loads compiled catalogs; build them from the .po files first.
+    subprocess.run([sys.executable, str(ROOT / "tools" / "i18n.py"), "compile"], check=True, cwd=ROOT)
     which = os.environ.get("TEST_DATABASES", "sqlite,postgres").split(",")
     codes = []
     if "sqlite" in which:
