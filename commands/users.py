@@ -11,7 +11,7 @@ MESSAGES = {
     "invalid_username": "the username may hold only letters, digits, '.', '_' and '-'",
     "invalid_role": "unknown role",
     "department_required": "a department user needs --department CODE",
-    "unknown_department": "no department has that code",
+    "unknown_department": "no active department has that code",
     "username_taken": "that username is taken",
     "password_too_short": f"the password needs at least {services.MIN_PASSWORD_LENGTH} characters",
 }

@@ -138,7 +138,36 @@ MAIN_RULES = {
 
 # --- admin (blueprints/admin) -----------------------------------------------------------------
 
+def _user(s):
+    return {"user_id": s.managed_user.id}
+
+
+def _department(s):
+    return {"department_id": s.department.id}
+
+
+def _field(s):
+    return {"field_id": s.field.id}
+
+
 ADMIN_RULES = {
+    "admin.index": Rule(ADMIN),
+    "admin.list_users": Rule(ADMIN),
+    "admin.create_user": Rule(ADMIN, data={"username": ""}),
+    "admin.edit_user": Rule(ADMIN, args=_user, data={"role": ""}),
+    "admin.reset_password": Rule(ADMIN, args=_user, data={"new": "short"}),
+    "admin.set_user_active": Rule(ADMIN, args=_user, data={"active": "1"}),
+    "admin.list_departments": Rule(ADMIN),
+    "admin.create_department": Rule(ADMIN, data={"code": ""}),
+    "admin.department_row": Rule(ADMIN, args=_department),
+    "admin.edit_department": Rule(ADMIN, args=_department, data={"name": ""}),
+    "admin.set_department_active": Rule(ADMIN, args=_department, data={"active": "1"}),
+    "admin.list_fields": Rule(ADMIN),
+    "admin.create_field": Rule(ADMIN, data={"name": ""}),
+    "admin.field_row": Rule(ADMIN, args=_field),
+    "admin.edit_field": Rule(ADMIN, args=_field, data={"name": ""}),
+    "admin.edit_settings": Rule(ADMIN, data={"doc_prefix": ""}),
+    "admin.list_audit": Rule(ADMIN, query={"action": "login", "date_from": "2024-01-01"}),
 }
 
 

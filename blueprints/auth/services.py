@@ -2,7 +2,7 @@
 import logging
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
@@ -92,7 +92,7 @@ def change_password(user, current, new):
 
 
 def create_user(username, role, password, department_code=None, full_name="", actor=None):
-    """Create a user.
+    """Create a user (department staff in an active department).
 
     :raise UserError: unknown role, missing or unknown department, username taken, weak password.
     """
@@ -105,11 +105,7 @@ def create_user(username, role, password, department_code=None, full_name="", ac
     if role == "department":
         if not department_code:
             raise UserError("department_required")
-        department = db.session.execute(
-            select(Department).where(Department.code == department_code)
-        ).scalar_one_or_none()
-        if department is None:
-            raise UserError("unknown_department")
+        department = _department_by_code(department_code, active_only=True)
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UserError("username_taken")
     validate_password(password)
@@ -128,3 +124,86 @@ def set_locale(user, locale):
         audit.record("user_locale", "user", user.id, old={"locale": user.locale},
                      new={"locale": locale}, user=user)
         user.locale = locale
+
+
+def _department_by_code(code, active_only=False):
+    department = db.session.execute(
+        select(Department).where(Department.code == code)
+    ).scalar_one_or_none()
+    if department is None or (active_only and not department.active):
+        raise UserError("unknown_department")
+    return department
+
+
+def _active_admins():
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True)))
+
+
+def user_values(user):
+    """What the audit trail records of a user (never the password hash)."""
+    return {"username": user.username, "full_name": user.full_name, "role": user.role,
+            "department": user.department.code if user.department else None,
+            "active": user.active}
+
+
+def update_user(user, role, department_code=None, full_name="", actor=None):
+    """Change a user's role, department and name.
+
+    Department staff need an active department; other roles have none. Nobody changes their
+    own role, and the last active administrator stays one (so administration is never locked).
+
+    :raise UserError: unknown role or department, a missing department, one's own role, the last admin.
+    """
+    if role not in ROLES:
+        raise UserError("invalid_role")
+    department = None
+    if role == "department":
+        if not department_code:
+            raise UserError("department_required")
+        department = _department_by_code(department_code)
+        if not department.active and department.id != user.department_id:
+            raise UserError("unknown_department")
+    if role != user.role:
+        if actor is not None and actor.id == user.id:
+            raise UserError("cannot_change_own_role")
+        if user.role == "admin" and user.active and _active_admins() <= 1:
+            raise UserError("last_admin")
+    old = user_values(user)
+    user.role = role
+    user.department = department
+    user.full_name = nfc(full_name or "").strip()
+    db.session.flush()
+    old, new = audit.diff(old, user_values(user))
+    if new:
+        audit.record("user_update", "user", user.id, old, new, user=actor)
+
+
+def set_user_active(user, active, actor=None):
+    """Deactivate (every open login session of the user is revoked at once) or reactivate a user.
+
+    :raise UserError: deactivating oneself, or the last active administrator.
+    """
+    if user.active == active:
+        return
+    if not active:
+        if actor is not None and actor.id == user.id:
+            raise UserError("cannot_deactivate_self")
+        if user.role == "admin" and _active_admins() <= 1:
+            raise UserError("last_admin")
+        revoke_other_sessions(user)
+    user.active = active
+    audit.record("user_activate" if active else "user_deactivate", "user", user.id,
+                 {"active": not active}, {"active": active}, user=actor)
+
+
+def reset_password(user, new, actor=None):
+    """Set a new password chosen by an administrator; the user's open sessions are revoked.
+
+    :raise UserError: the password is too short.
+    """
+    validate_password(new)
+    user.password_hash = hash_password(new)
+    revoke_other_sessions(user)
+    # The audit trail says it happened, never what the password is.
+    audit.record("password_reset", "user", user.id, user=actor)

@@ -1,0 +1,1 @@
+"""Administration: users, departments, fields, organisation settings, the audit log."""

@@ -1,0 +1,83 @@
+"""Forms of the administration screens."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+
+from models import ROLES
+from utils.labels import role_label
+
+
+def role_choices():
+    return [(role, role_label(role)) for role in ROLES]
+
+
+def department_choices(departments):
+    return [("", _l("— none —"))] + [(d.code, f"{d.code} · {d.name}") for d in departments]
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    full_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    department = SelectField(_l("Department"), validate_choice=False)
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    department = SelectField(_l("Department"), validate_choice=False)
+
+
+class PasswordResetForm(FlaskForm):
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))])
+
+
+class DepartmentCreateForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class DepartmentRenameForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class FieldForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    postal_note = TextAreaField(_l("The centre's note on postal handling"),
+                                validators=[Length(max=2000)])
+
+
+class SettingsForm(FlaskForm):
+    parent_agency = StringField(_l("Parent agency"), validators=[Length(max=200)])
+    unit_name = StringField(_l("Unit name"), validators=[Length(max=200)])
+    place_name = StringField(_l("Place name (document date line)"), validators=[Length(max=100)])
+    signer_name = StringField(_l("Signer's name"), validators=[Length(max=120)])
+    signer_title = StringField(_l("Signer's title"), validators=[Length(max=120)])
+    doc_prefix = StringField(_l("Document-number prefix"), validators=[DataRequired(), Length(max=40)])
+    recipients = TextAreaField(_l("Recipients (one per line)"), validators=[Length(max=4000)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    opening_hours = StringField(_l("Opening hours"), validators=[Length(max=300)])
+    retention_months = IntegerField(_l("Keep citizens' personal data for (months)"),
+                                    validators=[InputRequired(), NumberRange(min=1, max=240)])
+    public_list_enabled = BooleanField(_l("Publish the list of postal procedures on the public page"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    user = SelectField(_l("Who"), validate_choice=False, validators=[Optional()])
+    action = SelectField(_l("Action"), validate_choice=False, validators=[Optional()])
+    object_type = SelectField(_l("Object type"), validate_choice=False, validators=[Optional()])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=80)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

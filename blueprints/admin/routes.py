@@ -1,0 +1,384 @@
+"""Administration screens: users, departments, fields, organisation settings and the audit log.
+
+Administrators only. Views parse, call a service, commit and choose the response; htmx requests
+get the piece of page they swap (a table row, a region), everything else full pages and 303s.
+"""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.admin import services
+from blueprints.admin.forms import (AuditFilterForm, DepartmentCreateForm, DepartmentRenameForm,
+                                    FieldForm, PasswordResetForm, SettingsForm, UserCreateForm,
+                                    UserEditForm, department_choices, role_choices)
+from blueprints.auth import services as users
+from extensions import db
+from models import User
+from utils import htmx
+from utils.access import roles_required
+from utils.settings import get_settings
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _messages():
+    return {
+        "invalid_username": _("The username may hold only letters, digits, '.', '_' and '-'."),
+        "invalid_role": _("Choose a role."),
+        "department_required": _("Department staff need a department."),
+        "unknown_department": _("Choose an active department."),
+        "username_taken": _("That username is taken."),
+        "password_too_short": _("The password must have at least 10 characters."),
+        "cannot_change_own_role": _("You cannot change your own role."),
+        "cannot_deactivate_self": _("You cannot deactivate your own account."),
+        "last_admin": _("At least one active administrator must remain."),
+        "department_code_invalid": _("A code has capital letters, digits, '.', '_' or '-' (at most 40)."),
+        "department_code_taken": _("Another department has this code."),
+        "name_required": _("Enter a name."),
+        "field_name_taken": _("Another field has this name."),
+        "retention_out_of_range": _("Enter a number of months from 1 to 240."),
+        "doc_prefix_required": _("Enter the document-number prefix."),
+    }
+
+
+USER_ERROR_FIELDS = {
+    "invalid_username": "username", "username_taken": "username",
+    "invalid_role": "role", "cannot_change_own_role": "role", "last_admin": "role",
+    "department_required": "department", "unknown_department": "department",
+    "password_too_short": "password",
+}
+
+
+def _attach(form, code, field=None):
+    """Show the message for ``code`` under the form field it concerns."""
+    target = getattr(form, field or "", None)
+    if target is None:
+        target = next(iter(form))
+    target.errors = list(target.errors) + [_messages()[code]]
+
+
+@bp.route("/")
+@roles_required("admin")
+def index():
+    return render_template("admin/index.html")
+
+
+# --- users ------------------------------------------------------------------------------------
+
+def _user_forms(form, user=None):
+    form.role.choices = role_choices()
+    departments = services.active_departments()
+    if user is not None and user.department and not user.department.active:
+        departments = [user.department] + list(departments)
+    form.department.choices = department_choices(departments)
+    return form
+
+
+def _user_page(user, edit_form=None, reset_form=None, status=200):
+    if edit_form is None:
+        edit_form = UserEditForm(formdata=None, full_name=user.full_name, role=user.role,
+                                 department=user.department.code if user.department else "")
+    _user_forms(edit_form, user)
+    return render_template("admin/user_edit.html", user=user, form=edit_form,
+                           reset_form=reset_form or PasswordResetForm(formdata=None)), status
+
+
+def _get_user_or_404(user_id):
+    return db.get_or_404(User, user_id)
+
+
+def _users(fragment="admin/users.html", status=200, **extra):
+    rows = db.session.scalars(db.select(User).order_by(User.active.desc(), User.username)).all()
+    return htmx.render("admin/users.html", fragment, status=status, users=rows, **extra)
+
+
+@bp.route("/users")
+@roles_required("admin")
+def list_users():
+    return _users()
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def create_user():
+    form = _user_forms(UserCreateForm())
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(form.username.data, form.role.data, form.password.data,
+                                     form.department.data or None, form.full_name.data,
+                                     actor=current_user)
+        except users.UserError as e:
+            db.session.rollback()
+            _attach(form, str(e), USER_ERROR_FIELDS.get(str(e)))
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.list_users"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_new.html", form=form), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id):
+    user = _get_user_or_404(user_id)
+    if request.method == "GET":
+        return _user_page(user)
+    form = _user_forms(UserEditForm(), user)
+    if form.validate_on_submit():
+        try:
+            users.update_user(user, form.role.data, form.department.data or None,
+                              form.full_name.data, actor=current_user)
+        except users.UserError as e:
+            db.session.rollback()
+            user = _get_user_or_404(user_id)
+            _attach(form, str(e), USER_ERROR_FIELDS.get(str(e)))
+        else:
+            db.session.commit()
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("admin.list_users"), code=303)
+    return _user_page(user, edit_form=form, status=422)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@roles_required("admin")
+def reset_password(user_id):
+    user = _get_user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            users.reset_password(user, form.new.data, actor=current_user)
+        except users.UserError as e:
+            db.session.rollback()
+            user = _get_user_or_404(user_id)
+            _attach(form, str(e), "new")
+        else:
+            db.session.commit()
+            flash(_("The password of %(name)s has been reset; their open sessions were ended.",
+                    name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+    return _user_page(user, reset_form=form, status=422)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required("admin")
+def set_user_active(user_id):
+    user = _get_user_or_404(user_id)
+    active = request.form.get("active") == "1"
+    error = None
+    try:
+        users.set_user_active(user, active, actor=current_user)
+    except users.UserError as e:
+        db.session.rollback()
+        user = _get_user_or_404(user_id)
+        error = _messages()[str(e)]
+    else:
+        db.session.commit()
+    if htmx.wants_fragment():
+        return _users("admin/_user_row.html", status=409 if error else 200, u=user, row_error=error)
+    if error:
+        flash(error, "danger")
+    elif active:
+        flash(_("User %(name)s can log in again.", name=user.username), "success")
+    else:
+        flash(_("User %(name)s is deactivated; their open sessions were ended.", name=user.username),
+              "success")
+    back = "admin.edit_user" if request.form.get("back") == "edit" else "admin.list_users"
+    return redirect(url_for(back, user_id=user.id) if back == "admin.edit_user"
+                    else url_for(back), code=303)
+
+
+# --- departments ------------------------------------------------------------------------------
+
+def _departments(create_form=None, status=200, fragment="admin/_departments.html", **extra):
+    return htmx.render("admin/departments.html", fragment, status=status,
+                       departments=services.list_departments(),
+                       create_form=create_form or DepartmentCreateForm(formdata=None), **extra)
+
+
+@bp.route("/departments")
+@roles_required("admin")
+def list_departments():
+    return _departments()
+
+
+@bp.route("/departments/new", methods=["POST"])
+@roles_required("admin")
+def create_department():
+    form = DepartmentCreateForm()
+    if form.validate_on_submit():
+        try:
+            department = services.create_department(form.code.data, form.name.data)
+        except services.AdminError as e:
+            db.session.rollback()
+            _attach(form, str(e), e.field)
+        else:
+            db.session.commit()
+            if htmx.wants_fragment():
+                return _departments(created=department.id)
+            flash(_("Department %(code)s created.", code=department.code), "success")
+            return redirect(url_for("admin.list_departments"), code=303)
+    return _departments(create_form=form, status=422)
+
+
+@bp.route("/departments/<int:department_id>")
+@roles_required("admin")
+def department_row(department_id):
+    department = services.get_department_or_404(department_id)
+    return _departments(fragment="admin/_department_row.html", d=department)
+
+
+@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_department(department_id):
+    department = services.get_department_or_404(department_id)
+    form = DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.rename_department(department, form.name.data)
+            except services.AdminError as e:
+                db.session.rollback()
+                department = services.get_department_or_404(department_id)
+                _attach(form, str(e), e.field)
+            else:
+                db.session.commit()
+                if htmx.wants_fragment():
+                    return _departments(fragment="admin/_department_row.html", d=department)
+                flash(_("Department %(code)s saved.", code=department.code), "success")
+                return redirect(url_for("admin.list_departments"), code=303)
+        status = 422
+    return htmx.render("admin/department_edit.html", "admin/_department_edit_row.html",
+                       status=status, d=department, form=form, inline=htmx.wants_fragment())
+
+
+@bp.route("/departments/<int:department_id>/active", methods=["POST"])
+@roles_required("admin")
+def set_department_active(department_id):
+    department = services.get_department_or_404(department_id)
+    services.set_department_active(department, request.form.get("active") == "1")
+    db.session.commit()
+    if htmx.wants_fragment():
+        return _departments(fragment="admin/_department_row.html", d=department)
+    flash(_("Department %(code)s saved.", code=department.code), "success")
+    return redirect(url_for("admin.list_departments"), code=303)
+
+
+# --- fields -----------------------------------------------------------------------------------
+
+def _fields(create_form=None, status=200, fragment="admin/_fields.html", **extra):
+    return htmx.render("admin/fields.html", fragment, status=status, fields=services.list_fields(),
+                       create_form=create_form or FieldForm(formdata=None), **extra)
+
+
+@bp.route("/fields")
+@roles_required("admin")
+def list_fields():
+    return _fields()
+
+
+@bp.route("/fields/new", methods=["POST"])
+@roles_required("admin")
+def create_field():
+    form = FieldForm()
+    if form.validate_on_submit():
+        try:
+            field = services.create_field(form.name.data, form.postal_note.data)
+        except services.AdminError as e:
+            db.session.rollback()
+            _attach(form, str(e), e.field)
+        else:
+            db.session.commit()
+            if htmx.wants_fragment():
+                return _fields(created=field.id)
+            flash(_("Field %(name)s created.", name=field.name), "success")
+            return redirect(url_for("admin.list_fields"), code=303)
+    return _fields(create_form=form, status=422)
+
+
+@bp.route("/fields/<int:field_id>")
+@roles_required("admin")
+def field_row(field_id):
+    return _fields(fragment="admin/_field_row.html", fl=services.get_field_or_404(field_id))
+
+
+@bp.route("/fields/<int:field_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_field(field_id):
+    field = services.get_field_or_404(field_id)
+    form = FieldForm(obj=field) if request.method == "GET" else FieldForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.update_field(field, form.name.data, form.postal_note.data)
+            except services.AdminError as e:
+                db.session.rollback()
+                field = services.get_field_or_404(field_id)
+                _attach(form, str(e), e.field)
+            else:
+                db.session.commit()
+                if htmx.wants_fragment():
+                    return _fields(fragment="admin/_field_row.html", fl=field)
+                flash(_("Field %(name)s saved.", name=field.name), "success")
+                return redirect(url_for("admin.list_fields"), code=303)
+        status = 422
+    return htmx.render("admin/field_edit.html", "admin/_field_edit_row.html", status=status,
+                       fl=field, form=form, inline=htmx.wants_fragment())
+
+
+# --- organisation settings --------------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_settings():
+    settings = get_settings()
+    form = SettingsForm(obj=settings) if request.method == "GET" else SettingsForm()
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in services.SETTINGS_FIELDS}
+        try:
+            services.save_settings(values)
+        except services.AdminError as e:
+            db.session.rollback()
+            _attach(form, str(e), e.field)
+        else:
+            db.session.commit()
+            flash(_("The organisation's settings are saved."), "success")
+            return redirect(url_for("admin.edit_settings"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/settings.html", form=form,
+                           saved=db.session.get(type(settings), 1) is not None), status
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def list_audit():
+    form = AuditFilterForm(request.args)
+    people, actions, types = services.audit_choices()
+    form.user.choices = [("", _("Anyone"))] + [(str(i), name) for i, name in people]
+    form.action.choices = [("", _("Any action"))] + [(a, a) for a in actions]
+    form.object_type.choices = [("", _("Any object"))] + [(t, t) for t in types]
+    form.validate()  # a malformed date is shown as an error and left out of the filter
+    flt = services.AuditFilter(
+        user_id=_int_or_none(form.user.data),
+        action=form.action.data or "",
+        object_type=form.object_type.data or "",
+        object_id=(form.object_id.data or "").strip(),
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+    )
+    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = services.audit_page(flt, page_number)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return htmx.render("admin/audit.html", "admin/_audit_results.html", form=form, page=page,
+                       filter_args=args, changes=services.changes)

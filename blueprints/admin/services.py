@@ -1,0 +1,262 @@
+"""Administration: departments, fields, the organisation's settings, and reading the audit trail.
+
+Mutations add and flush, never commit, and record an audit event with old and new values in the
+caller's transaction. Users are managed by ``blueprints.auth.services``.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Optional
+
+from sqlalchemy import select
+
+from extensions import db
+from models import AuditEvent, Department, Field, OrgSettings, User
+from utils import audit
+from utils.dates import VN_TZ
+from utils.text import escape_like, fold, nfc
+
+DEPARTMENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
+DEPARTMENT_FIELDS = ("code", "name", "active")
+FIELD_FIELDS = ("name", "postal_note")
+SETTINGS_FIELDS = ("parent_agency", "unit_name", "place_name", "signer_name", "signer_title",
+                   "doc_prefix", "recipients", "address", "opening_hours", "retention_months",
+                   "public_list_enabled")
+AUDIT_PAGE_SIZE = 50
+
+
+class AdminError(ValueError):
+    """A change was refused; ``str(e)`` is a code the view turns into a translated message.
+
+    ``field`` names the form field the message belongs to.
+    """
+
+    def __init__(self, code, field=None):
+        super().__init__(code)
+        self.field = field
+
+
+def _clean(text):
+    return nfc(text or "").strip()
+
+
+# --- departments ------------------------------------------------------------------------------
+
+def list_departments():
+    return db.session.scalars(select(Department).order_by(Department.active.desc(), Department.code)).all()
+
+
+def active_departments():
+    return db.session.scalars(
+        select(Department).where(Department.active.is_(True)).order_by(Department.code)).all()
+
+
+def get_department_or_404(department_id):
+    return db.get_or_404(Department, department_id)
+
+
+def create_department(code, name):
+    """:raise AdminError: a malformed or taken code, an empty name."""
+    code = _clean(code).upper()
+    name = _clean(name)
+    if not DEPARTMENT_CODE.match(code):
+        raise AdminError("department_code_invalid", "code")
+    if db.session.scalar(select(Department.id).where(Department.code == code)):
+        raise AdminError("department_code_taken", "code")
+    if not name:
+        raise AdminError("name_required", "name")
+    department = Department(code=code, name=name, name_folded=fold(name), active=True)
+    db.session.add(department)
+    db.session.flush()
+    audit.record("department_create", "department", department.id, None,
+                 audit.snapshot(department, DEPARTMENT_FIELDS))
+    return department
+
+
+def rename_department(department, name):
+    """:raise AdminError: an empty name."""
+    name = _clean(name)
+    if not name:
+        raise AdminError("name_required", "name")
+    old = audit.snapshot(department, DEPARTMENT_FIELDS)
+    department.name = name
+    department.name_folded = fold(name)
+    old, new = audit.diff(old, audit.snapshot(department, DEPARTMENT_FIELDS))
+    if new:
+        audit.record("department_update", "department", department.id, old, new)
+
+
+def set_department_active(department, active):
+    """Retire a department (it is no longer offered for new users) or bring it back."""
+    if department.active == active:
+        return
+    department.active = active
+    audit.record("department_activate" if active else "department_deactivate", "department",
+                 department.id, {"active": not active}, {"active": active})
+
+
+# --- fields -----------------------------------------------------------------------------------
+
+def list_fields():
+    return db.session.scalars(select(Field).order_by(Field.name_folded)).all()
+
+
+def get_field_or_404(field_id):
+    return db.get_or_404(Field, field_id)
+
+
+def _check_field_name(name, field_id=None):
+    if not name:
+        raise AdminError("name_required", "name")
+    taken = select(Field.id).where(Field.name == name)
+    if field_id is not None:
+        taken = taken.where(Field.id != field_id)
+    if db.session.scalar(taken):
+        raise AdminError("field_name_taken", "name")
+
+
+def create_field(name, postal_note=""):
+    """:raise AdminError: an empty or taken name."""
+    name = _clean(name)
+    _check_field_name(name)
+    field = Field(name=name, name_folded=fold(name), postal_note=_clean(postal_note))
+    db.session.add(field)
+    db.session.flush()
+    audit.record("field_create", "field", field.id, None, audit.snapshot(field, FIELD_FIELDS))
+    return field
+
+
+def update_field(field, name, postal_note):
+    """Rename a field and edit the centre's note on postal feasibility.
+
+    :raise AdminError: an empty or taken name.
+    """
+    name = _clean(name)
+    _check_field_name(name, field.id)
+    old = audit.snapshot(field, FIELD_FIELDS)
+    field.name = name
+    field.name_folded = fold(name)
+    field.postal_note = _clean(postal_note)
+    old, new = audit.diff(old, audit.snapshot(field, FIELD_FIELDS))
+    if new:
+        audit.record("field_update", "field", field.id, old, new)
+
+
+# --- organisation settings --------------------------------------------------------------------
+
+def save_settings(values):
+    """Store the organisation's settings (creating the one row, id 1, the first time).
+
+    :param values: a mapping of the ``SETTINGS_FIELDS``.
+    :raise AdminError: a retention period outside 1–240 months, an empty document-number prefix.
+    """
+    months = values["retention_months"]
+    if months is None or not 1 <= int(months) <= 240:
+        raise AdminError("retention_out_of_range", "retention_months")
+    prefix = _clean(values["doc_prefix"])
+    if not prefix:
+        raise AdminError("doc_prefix_required", "doc_prefix")
+    settings = db.session.get(OrgSettings, 1)
+    created = settings is None
+    if created:
+        settings = OrgSettings(id=1)
+        db.session.add(settings)
+        old = None
+    else:
+        old = audit.snapshot(settings, SETTINGS_FIELDS)
+    for name in SETTINGS_FIELDS:
+        value = values[name]
+        if name == "retention_months":
+            value = int(value)
+        elif name == "public_list_enabled":
+            value = bool(value)
+        elif name == "recipients":
+            value = "\n".join(line.strip() for line in _clean(value).splitlines() if line.strip())
+        else:
+            value = _clean(value)
+        setattr(settings, name, value)
+    db.session.flush()
+    new = audit.snapshot(settings, SETTINGS_FIELDS)
+    if created:
+        audit.record("settings_update", "org_settings", 1, None, new)
+    else:
+        old, new = audit.diff(old, new)
+        if new:
+            audit.record("settings_update", "org_settings", 1, old, new)
+    return settings
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit-log page is asked for; every part optional."""
+
+    user_id: Optional[int] = None
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+
+
+def _utc_bound(day):
+    """Midnight of a Vietnam date, as the naive UTC the trail stores."""
+    local = datetime.combine(day, time.min, tzinfo=VN_TZ)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def audit_query(flt):
+    """The events matching ``flt``, newest first."""
+    query = select(AuditEvent)
+    if flt.user_id:
+        query = query.where(AuditEvent.user_id == flt.user_id)
+    if flt.action:
+        query = query.where(AuditEvent.action == flt.action)
+    if flt.object_type:
+        query = query.where(AuditEvent.object_type == flt.object_type)
+    if flt.object_id:
+        query = query.where(AuditEvent.object_id.like(escape_like(flt.object_id.strip()), escape="\\"))
+    if flt.date_from:
+        query = query.where(AuditEvent.at >= _utc_bound(flt.date_from))
+    if flt.date_to:
+        query = query.where(AuditEvent.at < _utc_bound(flt.date_to + timedelta(days=1)))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def audit_page(flt, page):
+    """One page of the matching events (``db.paginate``: ``items``, ``pages``, ``total``…)."""
+    return db.paginate(audit_query(flt), page=page, per_page=AUDIT_PAGE_SIZE, error_out=False,
+                       max_per_page=AUDIT_PAGE_SIZE)
+
+
+def audit_choices():
+    """The values the filters offer: users who acted, actions and object types recorded."""
+    users = db.session.execute(
+        select(User.id, User.username).order_by(User.username)).all()
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    types = db.session.scalars(
+        select(AuditEvent.object_type).where(AuditEvent.object_type != "").distinct()
+        .order_by(AuditEvent.object_type)).all()
+    return users, actions, types
+
+
+# Citizens' personal data never shows in a list, this one included (DOMAIN.md section 3).
+PERSONAL_KEYS = {"recipient_name", "phone", "ho_ten", "dia_chi", "dien_thoai"}
+MASK = "•••"
+
+
+def _masked(event, key, value):
+    personal = key in PERSONAL_KEYS or (key == "address" and event.object_type == "shipment")
+    return MASK if personal and value not in (None, "") else value
+
+
+def changes(event):
+    """``[(key, old, new)]`` of an event, keys in a stable order, personal data masked."""
+    old, new = event.old_values, event.new_values
+    if not isinstance(old or {}, dict) or not isinstance(new or {}, dict):
+        return [("", old, new)]
+    old, new = old or {}, new or {}
+    keys = list(old) + [k for k in new if k not in old]
+    return [(k, _masked(event, k, old.get(k)), _masked(event, k, new.get(k))) for k in keys]
+
