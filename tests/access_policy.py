@@ -180,12 +180,31 @@ PROCEDURES_RULES = {
 # --- dossiers (blueprints/dossiers) -----------------------------------------------------------
 
 DOSSIERS_RULES = {
+    "dossiers.list_dossiers": Rule(("admin", "centre", "leader"), query={"q": "000"}),
+    "dossiers.export_dossiers": Rule(("admin", "centre", "leader"), args=lambda s: {"fmt": "csv"}),
+    "dossiers.show_dossier": Rule(ALL, args=lambda s: {"dossier_id": s.dossier.id}),
+    "dossiers.import_dossiers": Rule(EDITORS),
 }
 
 
 # --- postal (blueprints/postal) ---------------------------------------------------------------
 
+def _shipment(s):
+    return {"shipment_id": s.shipment.id}
+
+
 POSTAL_RULES = {
+    "postal.list_shipments": Rule(("admin", "centre", "leader")),
+    "postal.export_shipments": Rule(("admin", "centre", "leader"), args=lambda s: {"fmt": "csv"}),
+    "postal.export_shipments_personal": Rule(EDITORS, args=lambda s: {"fmt": "csv"}),
+    "postal.new_shipment": Rule(EDITORS),
+    "postal.check_tracking": Rule(EDITORS, query={"tracking_number": "RR473124829VN"}),
+    "postal.lookup_dossier": Rule(EDITORS, query=lambda s: {"dossier_code": s.dossier.code}),
+    "postal.show_shipment": Rule(ALL, args=_shipment),
+    "postal.edit_shipment": Rule(EDITORS, args=_shipment),
+    "postal.cancel_shipment": Rule(EDITORS, args=_shipment),
+    "postal.import_shipments": Rule(EDITORS),
+    "postal.reconciliation": Rule(("admin", "centre", "department")),
 }
 
 
