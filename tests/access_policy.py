@@ -210,13 +210,63 @@ POSTAL_RULES = {
 
 # --- dashboard (blueprints/dashboard) ---------------------------------------------------------
 
+def _committed(record):
+    """Samples built inside a test are committed at once, so the CSRF test's snapshot of the
+    database, taken after the URL is built, already holds them."""
+    db.session.commit()
+    return record
+
+
+def _meeting(s):
+    from blueprints.meetings import services
+
+    return s.once("meeting", lambda: _committed(services.create_meeting(
+        date_=date(2024, 9, 21), chair="Chủ tịch UBND", participants="Các phòng",
+        conclusions="Đưa thủ tục lên BCCI")))
+
+
+def _task(s):
+    from blueprints.meetings import services
+
+    return s.once("task", lambda: _committed(services.add_task(
+        _meeting(s), department_id=s.department.id, description="Rà soát thủ tục",
+        deadline=date(2024, 12, 31))))
+
+
+def _rubric(s):
+    from models import RubricVersion
+    from utils.figures import DEFAULT_RUBRIC
+
+    s.once("rubric", lambda: _committed(db.session.add(RubricVersion(
+        year=2024, version=1, criteria=DEFAULT_RUBRIC, is_illustration=True))))
+    return {"year": 2024}
+
+
 DASHBOARD_RULES = {
+    "dashboard.show_dashboard": Rule(ALL, query={"preset": "months", "year": "2024", "months": "9"}),
+    "dashboard.show_breakdown": Rule(ALL, args=lambda s: {"by": "department"},
+                                     query={"from": "2024-01-01", "to": "2024-09-30"}),
+    "dashboard.api_summary": Rule(ALL, query={"from": "2024-01-01", "to": "2024-09-30"}),
+    "dashboard.list_rubrics": Rule(ALL),
+    "dashboard.show_rubric": Rule(ALL, args=_rubric),
+    "dashboard.edit_rubric_for": Rule(ADMIN, query={"year": "2024"}),
+    "dashboard.edit_rubric": Rule(ADMIN, args=_rubric, data={"note": ""}),
 }
 
 
 # --- meetings (blueprints/meetings) -----------------------------------------------------------
 
 MEETINGS_RULES = {
+    "meetings.list_meetings": Rule(ALL),
+    "meetings.create_meeting": Rule(("admin", "centre", "leader"), data={"date": "", "chair": ""}),
+    "meetings.show_meeting": Rule(ALL, args=lambda s: {"meeting_id": _meeting(s).id}),
+    "meetings.edit_meeting": Rule(("admin", "centre", "leader"),
+                                  args=lambda s: {"meeting_id": _meeting(s).id}, data={"chair": ""}),
+    "meetings.add_task": Rule(("admin", "centre", "leader"),
+                              args=lambda s: {"meeting_id": _meeting(s).id}, data={"description": ""}),
+    # department staff update their own department's tasks (the sample task is theirs)
+    "meetings.update_task_status": Rule(ALL, args=lambda s: {"task_id": _task(s).id},
+                                        data=lambda s: {f"task{_task(s).id}-status": "bogus"}),
 }
 
 

@@ -343,6 +343,13 @@ class Rubric:
                    if band_reached(numerator, denominator, b.threshold)]
         return min(max(reached, default=Decimal(0)), self.maximum[code]).quantize(CENT)
 
+    def band_of(self, code, numerator, denominator):
+        """The highest band reached, or ``None`` (none reached, or a zero denominator)."""
+        if not denominator:
+            return None
+        reached = [b for b in self.bands[code] if band_reached(numerator, denominator, b.threshold)]
+        return max(reached, key=lambda b: b.threshold, default=None)
+
     def next_band(self, code, numerator, denominator):
         """The first band not yet reached, as ``(Band, gap)``, or ``None`` when every band is
         reached or the denominator is zero.
@@ -387,6 +394,7 @@ class Criterion:
     maximum: Decimal
     next_band: Band | None
     gap: int | None
+    band: Band | None = None  # the highest band reached, if any
 
     def as_json(self):
         return {
@@ -408,6 +416,7 @@ def criteria(count_values, rubric):
             code=code, numerator=num, denominator=den, percent=percent(num, den),
             points=rubric.points(code, num, den), maximum=rubric.maximum[code],
             next_band=nxt[0] if nxt else None, gap=nxt[1] if nxt else None,
+            band=rubric.band_of(code, num, den),
         ))
     return out
 
@@ -718,3 +727,90 @@ def reconciliation_by_department(department_id=None):
     rows.sort(key=lambda r: r["code"])
     totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible")}
     return rows, totals
+
+
+# --- Tables for the dashboard and the brief ---------------------------------------------------
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One field's or department's counts with their percentages (``None`` on a zero
+    denominator): procedures with postal activity of procedures, dossiers received by post and
+    results returned by post of dossiers received (the C1, C2 and C3 ratios of the group).
+    """
+
+    key: int | None
+    code: str | None
+    name: str
+    procedures: int
+    eligible: int
+    eligible_receive: int
+    eligible_return: int
+    with_postal: int
+    received: int
+    received_postal: int
+    returned_postal: int
+
+    @property
+    def with_postal_percent(self):
+        return percent(self.with_postal, self.procedures)
+
+    @property
+    def received_postal_percent(self):
+        return percent(self.received_postal, self.received)
+
+    @property
+    def returned_postal_percent(self):
+        return percent(self.returned_postal, self.received)
+
+
+BREAKDOWN_SORTS = ("name", "procedures", "eligible", "with_postal", "received", "received_postal",
+                   "returned_postal")
+
+
+def breakdown_table(period, by, sort="name", descending=False):
+    """``breakdown`` with names and percentages, sorted, plus a totals row.
+
+    :param by: ``"department"`` or ``"field"``.
+    :param sort: one of ``BREAKDOWN_SORTS`` (ties by name).
+    :return: ``(rows, total)``: a list of ``BreakdownRow`` and a ``BreakdownRow`` of the sums
+        (``key`` None), which equal the period's counts.
+    """
+    names = group_names(by)
+    rows = [
+        BreakdownRow(key=r["key"], code=names.get(r["key"], (None, ""))[0],
+                     name=names.get(r["key"], (None, ""))[1],
+                     **{k: r[k] for k in ("procedures", "eligible", "eligible_receive",
+                                          "eligible_return", "with_postal", "received",
+                                          "received_postal", "returned_postal")})
+        for r in breakdown(period, by)
+    ]
+    sort = sort if sort in BREAKDOWN_SORTS else "name"
+    rows.sort(key=lambda r: r.name.casefold())
+    if sort != "name" or descending:
+        rows.sort(key=lambda r: getattr(r, sort) if sort != "name" else r.name.casefold(),
+                  reverse=descending)
+    sums = {k: sum(getattr(r, k) for r in rows)
+            for k in ("procedures", "eligible", "eligible_receive", "eligible_return",
+                      "with_postal", "received", "received_postal", "returned_postal")}
+    return rows, BreakdownRow(key=None, code=None, name="", **sums)
+
+
+def data_years():
+    """The years between the earliest dossier received and today's, newest first (for the
+    period picker), always including Vietnam's current year."""
+    from utils.dates import vn_today
+
+    first = db.session.execute(select(func.min(Dossier.receive_date))).scalar_one_or_none()
+    this_year = vn_today().year
+    start = min(first.year, this_year) if first else this_year
+    return list(range(this_year, start - 1, -1))
+
+
+def quick_years():
+    """The years the period picker offers shortcuts for: this year, and the year of the latest
+    dossier received when that is an earlier one; newest first."""
+    from utils.dates import vn_today
+
+    last = db.session.execute(select(func.max(Dossier.receive_date))).scalar_one_or_none()
+    this_year = vn_today().year
+    return sorted({this_year} | ({last.year} if last else set()), reverse=True)

@@ -46,6 +46,15 @@ def points(value, locale=None):
     return number(value, 2, locale)
 
 
+def threshold(value, locale=None):
+    """A band's threshold → ``20%``, ``2,5%`` (no trailing zeros); ``None`` → "—"."""
+    if value is None:
+        return DASH
+    value = Decimal(value)
+    decimals = max(0, -value.normalize().as_tuple().exponent)
+    return number(value, min(decimals, 2), locale) + "%"
+
+
 def money(value, locale=None):
     """Whole đồng → ``1.024.000 đồng``."""
     if value is None:
@@ -85,6 +94,7 @@ FILTERS = {
     "pct": pct,
     "points": points,
     "money": money,
+    "threshold": threshold,
     "dmy": dmy,
     "dmy_hm": dmy_hm,
     "document_date": document_date,

@@ -67,19 +67,22 @@ def _task_query(department_id=None):
     return stmt
 
 
-def open_tasks(as_of=None, department_id=None, meeting_before=None):
+def open_tasks(as_of=None, department_id=None, meeting_before=None, overdue_only=False):
     """Every task not done, overdue first, then by deadline (none last), then by id.
 
     :param as_of: the date overdue is judged on; defaults to Vietnam's today.
     :param department_id: only that department's tasks.
     :param meeting_before: only tasks of meetings held on or before that date (a brief lists the
         tasks of earlier meetings).
+    :param overdue_only: only the overdue ones.
     :return: a list of ``OpenTask(task, overdue)``; ``task.department`` and ``task.meeting`` are
         loaded.
     """
     as_of = as_of or vn_today()
     overdue = (Task.deadline.is_not(None)) & (Task.deadline < as_of)
     stmt = _task_query(department_id).where(Task.status != "done")
+    if overdue_only:
+        stmt = stmt.where(overdue)
     if meeting_before is not None:
         stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(Meeting.date <= meeting_before)
     stmt = stmt.order_by(
@@ -156,11 +159,3 @@ def set_task_status(task, status, note="", user=None):
     if after:
         audit.record("task.status", "task", task.id, before, after, user=user)
     return task
-
-
-def delete_task(task, user=None):
-    """Remove a task recorded by mistake."""
-    audit.record("task.delete", "task", task.id, audit.snapshot(task, TASK_FIELDS), None, user=user)
-    db.session.delete(task)
-    db.session.flush()
-

@@ -1,0 +1,80 @@
+"""The rubric form: per criterion a maximum and up to four bands "from X% gives Y points"."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from blueprints.dashboard.services import MAX_BANDS
+
+RUBRIC_MESSAGES = {
+    "bad_max": _l("The maximum must be a number of points above 0, with at most two decimals."),
+    "bad_threshold": _l("Each threshold must be a percentage from 0 to 100, with at most two decimals."),
+    "bad_points": _l("Each band's points must be above 0 and not above the maximum."),
+    "no_band": _l("Give at least one band."),
+    "not_increasing": _l("Higher thresholds must give more points."),
+    "incomplete": _l("Give both the threshold and the points of a band, or neither."),
+}
+
+
+def _number_text(value):
+    """``Decimal("0.50")`` → ``"0,50"``: what a Vietnamese user types back."""
+    return str(value).replace(".", ",")
+
+
+class BandForm(Form):
+    threshold = StringField(_l("From (%)"), validators=[Optional(), Length(max=12)])
+    points = StringField(_l("Points"), validators=[Optional(), Length(max=12)])
+
+
+class CriterionForm(Form):
+    maximum = StringField(_l("Maximum points"), validators=[Length(max=12)])
+    bands = FieldList(FormField(BandForm), min_entries=MAX_BANDS, max_entries=MAX_BANDS)
+
+
+class RubricForm(FlaskForm):
+    C1 = FormField(CriterionForm)
+    C2 = FormField(CriterionForm)
+    C3 = FormField(CriterionForm)
+    note = TextAreaField(_l("Source (the province's criteria sheet, its number and date)"),
+                         validators=[Length(max=2000)])
+
+    @classmethod
+    def from_rubric(cls, rubric):
+        """The form filled with ``rubric`` (a ``figures.Rubric``)."""
+        data = {"note": ""}
+        for code in ("C1", "C2", "C3"):
+            bands = [{"threshold": _number_text(b.threshold), "points": _number_text(b.points)}
+                     for b in rubric.bands[code]][:MAX_BANDS]
+            bands += [{"threshold": "", "points": ""}] * (MAX_BANDS - len(bands))
+            data[code] = {"maximum": _number_text(rubric.maximum[code]), "bands": bands}
+        return cls(data=data)
+
+    def criteria(self):
+        return ((code, getattr(self, code)) for code in ("C1", "C2", "C3"))
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for code, crit in self.criteria():
+            for band in crit.bands:
+                t, p = (band.threshold.data or "").strip(), (band.points.data or "").strip()
+                if bool(t) != bool(p):
+                    band.threshold.errors = list(band.threshold.errors) + [str(RUBRIC_MESSAGES["incomplete"])]
+                    ok = False
+        return ok
+
+    def criteria_data(self):
+        """``{"C1": {"max": ..., "bands": [[threshold, points], ...]}, ...}`` as typed."""
+        out = {}
+        for code, crit in self.criteria():
+            out[code] = {
+                "max": (crit.maximum.data or "").strip(),
+                "bands": [[b.threshold.data.strip(), b.points.data.strip()] for b in crit.bands
+                          if (b.threshold.data or "").strip()],
+            }
+        return out
+
+    def add_rubric_errors(self, error):
+        """Show each ``RubricError`` problem under its criterion's maximum field."""
+        for code, message in error.errors:
+            field = getattr(self, code).maximum
+            field.errors = list(field.errors) + [str(RUBRIC_MESSAGES[message])]

@@ -1,0 +1,167 @@
+"""The leaders' dashboard (criteria, tables, trend, outreach, targets, open tasks), the JSON
+summary API, and the scoring rubric's screens.
+
+The dashboard's period comes from the picker's URL parameters (``utils.periods.choice_from_args``:
+``preset``, ``year``, ``months``, ``from``, ``to``); htmx requests get the content only, and
+the picker pushes the URL, so every state of the page has an address.
+"""
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.dashboard import services
+from blueprints.dashboard.forms import RubricForm
+from blueprints.dashboard.services import RubricError, latest_versions, save_rubric, versions_of
+from blueprints.main.panels import register_panel
+from extensions import db
+from utils import charts, figures, htmx
+from utils.access import roles_required
+from utils.dates import year_to_date
+from utils.periods import PeriodError, choice_from_request, parse_period
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.app_template_global("trend_chart_geometry")
+def trend_chart_geometry(trend, width=720, height=280):
+    """The SVG chart's coordinates (``templates/_charts.html``), for any page or document."""
+    return charts.trend_chart(trend, width, height)
+
+
+@bp.app_template_global("list_url")
+def list_url(endpoint, *filters, **params):
+    """The URL of a list page with these filters (dicts, then keywords; blank values left out),
+    or ``None`` when that page does not exist in this installation (a number is then shown
+    without a link)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    values = {}
+    for extra in filters + (params,):
+        values.update(extra)
+    return url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _choice():
+    return choice_from_request(request.args)
+
+
+def _picker_context():
+    if htmx.wants_fragment():
+        return {}
+    return {"years": figures.data_years(), "quick_years": figures.quick_years()}
+
+
+@bp.route("/dashboard")
+def show_dashboard():
+    """The dashboard for the chosen period; htmx requests (the picker) get the content only.
+
+    Query-string parameters: ``preset`` (``month``, ``quarter``, ``year_to_date``, ``months``,
+    ``year``, ``custom``), ``year``, ``months`` (1–12), ``from``, ``to`` (``YYYY-MM-DD``).
+    A malformed or reversed period is a 400 with a message.
+    """
+    choice = _choice()
+    data = services.dashboard(choice)
+    response = htmx.render("dashboard/show.html", "dashboard/_content.html", d=data,
+                           **_picker_context())
+    if htmx.wants_fragment():
+        htmx.push_url(response, url_for("dashboard.show_dashboard", **choice.query()))
+    return response
+
+
+@bp.route("/dashboard/breakdown/<any(field, department):by>")
+def show_breakdown(by):
+    """The table by field or by department, sorted (``sort``: a column, ``dir``: ``asc`` or
+    ``desc``); htmx requests (a column heading) get the table only."""
+    choice = _choice()
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in figures.BREAKDOWN_SORTS else "name"
+    descending = request.args.get("dir") == "desc"
+    rows, total = figures.breakdown_table(choice.period, by, sort, descending)
+    return htmx.render("dashboard/breakdown.html", "dashboard/_breakdown.html", by=by, rows=rows,
+                       total=total, choice=choice, sort=sort, descending=descending,
+                       **_picker_context())
+
+
+@bp.route("/api/summary")
+def api_summary():
+    """``GET /api/summary?from=YYYY-MM-DD&to=YYYY-MM-DD``: the object ``report summary --json``
+    prints (``figures.summary(period).as_json()``); 400 with ``{"error": message}`` on missing,
+    malformed or reversed dates."""
+    start, end = request.args.get("from"), request.args.get("to")
+    if not (start or "").strip() or not (end or "").strip():
+        return jsonify(error=_("Give the period as from=YYYY-MM-DD and to=YYYY-MM-DD.")), 400
+    try:
+        period = parse_period(start, end)
+    except PeriodError as e:
+        return jsonify(error=str(e)), 400
+    return jsonify(figures.summary(period).as_json())
+
+
+# --- Rubric -----------------------------------------------------------------------------------
+
+@bp.route("/rubric")
+def list_rubrics():
+    """The scoring rubric of each year, its bands and its earlier versions (everyone reads it)."""
+    return htmx.render("dashboard/rubrics.html", "dashboard/_rubrics.html",
+                       latest=latest_versions(), default=figures.DEFAULT_RUBRIC,
+                       current_year=year_to_date().end.year)
+
+
+@bp.route("/rubric/<int:year>")
+def show_rubric(year):
+    """One year's rubric with every version (which is frozen by an issued brief)."""
+    versions = versions_of(year)
+    rubric = figures.rubric_for(year)
+    return htmx.render("dashboard/rubric.html", "dashboard/_rubric_versions.html", year=year,
+                       versions=versions, rubric=rubric)
+
+
+@bp.route("/rubric/edit")
+@roles_required("admin")
+def edit_rubric_for():
+    """The year picker of the rubric page (``year``) leads to that year's form."""
+    year = request.args.get("year", type=int)
+    if year is None:
+        abort(400, description=_("Choose a year."))
+    return redirect(url_for("dashboard.edit_rubric", year=year))
+
+
+@bp.route("/rubric/<int:year>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_rubric(year):
+    """Set a year's bands and maxima. A frozen version (used by an issued brief) or the shipped
+    illustration is never changed: saving creates the next version. An unfrozen version of the
+    administrator's own is corrected in place (no brief relies on it)."""
+    if not 2000 <= year <= year_to_date().end.year + 1:
+        abort(404)
+    rubric = figures.rubric_for(year)
+    form = RubricForm.from_rubric(rubric) if request.method == "GET" else RubricForm()
+    if form.validate_on_submit():
+        try:
+            version, created = save_rubric(year, form.criteria_data(), form.note.data,
+                                           user=current_user)
+        except RubricError as e:
+            db.session.rollback()
+            form.add_rubric_errors(e)
+        else:
+            db.session.commit()
+            flash(_("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)
+                  if created else _("The %(year)s rubric was corrected (version %(v)s).",
+                                    v=version.version, year=year), "success")
+            return redirect(url_for("dashboard.show_rubric", year=year), code=303)
+    status = 422 if request.method == "POST" else 200
+    return htmx.render("dashboard/rubric_edit.html", "dashboard/_rubric_form.html", status=status,
+                       form=form, year=year, rubric=rubric)
+
+
+# --- Home panel: a department's targets -------------------------------------------------------
+
+def _targets_panel(user):
+    if not user.department_id:
+        return None
+    period = year_to_date()
+    summary, rows = services.department_targets(user.department_id, period)
+    return {"period": period, "summary": summary, "rows": rows}
+
+
+register_panel(("department",), "dashboard/_home_targets.html", _targets_panel)

@@ -1,0 +1,191 @@
+"""What the leaders' dashboard shows for a period, gathered from ``utils.figures``.
+
+Nothing is computed here: every count, ratio, point and target comes from the figures module,
+and the tasks from ``blueprints.meetings.services``.
+"""
+from dataclasses import dataclass
+
+from blueprints.meetings.services import open_tasks
+from extensions import db
+from utils import figures
+from utils.dates import vn_today
+
+OUTREACH_TOP = 10
+
+
+@dataclass
+class Dashboard:
+    choice: object
+    summary: object
+    by_field: tuple
+    by_department: tuple
+    trend: list
+    outreach: list
+    outreach_total: int
+    targets: list
+    tasks: list
+
+    @property
+    def period(self):
+        return self.choice.period
+
+
+def dashboard(choice, as_of=None):
+    """Everything the dashboard page shows for ``choice`` (a ``utils.periods.PeriodChoice``)."""
+    period = choice.period
+    summary = figures.summary(period)
+    return Dashboard(
+        choice=choice,
+        summary=summary,
+        by_field=figures.breakdown_table(period, "field"),
+        by_department=figures.breakdown_table(period, "department"),
+        trend=figures.monthly_trend(period),
+        outreach=figures.outreach(period, limit=OUTREACH_TOP),
+        outreach_total=figures.outreach_total(period),
+        targets=figures.targets(summary),
+        tasks=open_tasks(as_of or vn_today()),
+    )
+
+
+def department_targets(department_id, period):
+    """A department's share of each criterion's gap for ``period`` (its home panel).
+
+    :return: ``(summary, [(CriterionTarget, DepartmentTarget or None)])``.
+    """
+    summary = figures.summary(period)
+    return summary, [(t, t.share_of(department_id)) for t in figures.targets(summary)]
+
+
+# --- The scoring rubric ------------------------------------------------------------------------
+
+class RubricError(ValueError):
+    """Bands the rules refuse: ``errors`` is a list of ``(criterion code, message code)``."""
+
+    def __init__(self, errors):
+        super().__init__(", ".join(f"{c}:{m}" for c, m in errors))
+        self.errors = errors
+
+
+MAX_BANDS = 4
+
+
+def _decimal(text):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(str(text).strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def normalise_criteria(raw):
+    """Check and normalise ``{"C1": {"max": "1", "bands": [["20", "0,5"], ...]}, ...}``.
+
+    Thresholds are percentages from 0 to 100 with at most two decimals, strictly increasing;
+    points are above zero, at most the maximum, strictly increasing; a maximum is above zero and
+    at most 100; every criterion has at least one band.
+
+    :return: the criteria as stored (strings: ``"20"``, ``"0.50"``).
+    :raise RubricError: every problem found.
+    """
+
+    errors, out = [], {}
+    for code, _num, _den in figures.CRITERIA:
+        spec = raw.get(code) or {}
+        maximum = _decimal(spec.get("max", ""))
+        if maximum is None or maximum <= 0 or maximum > 100 or maximum != maximum.quantize(figures.CENT):
+            errors.append((code, "bad_max"))
+            continue
+        bands = []
+        for threshold, points in spec.get("bands", []):
+            t, p = _decimal(threshold), _decimal(points)
+            if t is None or t < 0 or t > 100 or t != t.quantize(figures.CENT):
+                errors.append((code, "bad_threshold"))
+                break
+            if p is None or p <= 0 or p > maximum or p != p.quantize(figures.CENT):
+                errors.append((code, "bad_points"))
+                break
+            bands.append((t, p))
+        else:
+            if not bands:
+                errors.append((code, "no_band"))
+                continue
+            if any(b[0] <= a[0] or b[1] <= a[1] for a, b in zip(bands, bands[1:])):
+                errors.append((code, "not_increasing"))
+                continue
+            out[code] = {
+                "max": f"{maximum.quantize(figures.CENT)}",
+                "bands": [[_plain(t), f"{p.quantize(figures.CENT)}"] for t, p in bands],
+            }
+    if errors:
+        raise RubricError(errors)
+    return out
+
+
+def _plain(value):
+    """``20.00`` → ``"20"``, ``2.50`` → ``"2.5"``."""
+    text = f"{value.quantize(figures.CENT)}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def versions_of(year):
+    """Every stored version of a year's rubric, newest first."""
+    from sqlalchemy import select
+
+    from models import RubricVersion
+
+    return list(db.session.scalars(
+        select(RubricVersion).where(RubricVersion.year == year)
+        .order_by(RubricVersion.version.desc())))
+
+
+def latest_versions():
+    """The latest version of each year that has one, newest year first."""
+    from sqlalchemy import func, select
+
+    from models import RubricVersion
+
+    latest = (select(RubricVersion.year, func.max(RubricVersion.version).label("v"))
+              .group_by(RubricVersion.year).subquery())
+    return list(db.session.scalars(
+        select(RubricVersion)
+        .join(latest, (RubricVersion.year == latest.c.year) & (RubricVersion.version == latest.c.v))
+        .order_by(RubricVersion.year.desc())))
+
+
+def save_rubric(year, raw_criteria, note="", user=None):
+    """Save a year's rubric.
+
+    Versioning: the latest version of the year is corrected in place only when it is neither
+    frozen (an issued brief used it) nor the shipped illustration; otherwise the next version is
+    created, and the earlier one stays exactly as it was, so issued briefs keep their scores.
+    Drafts freeze nothing. ``figures.rubric_for(year)`` always picks the latest version.
+
+    :return: ``(RubricVersion, created)``.
+    :raise RubricError: bands the rules refuse (see ``normalise_criteria``).
+    """
+    from models import RubricVersion
+    from utils import audit
+    from utils.text import nfc
+
+    criteria = normalise_criteria(raw_criteria)
+    note = nfc(note or "").strip()
+    versions = versions_of(year)
+    latest = versions[0] if versions else None
+    if latest is not None and not latest.frozen and not latest.is_illustration:
+        old = audit.snapshot(latest, ("criteria", "note"))
+        latest.criteria = criteria
+        latest.note = note
+        db.session.flush()
+        before, after = audit.diff(old, audit.snapshot(latest, ("criteria", "note")))
+        audit.record("rubric.update", "rubric_version", latest.id, before, after, user=user)
+        return latest, False
+    version = RubricVersion(year=year, version=(latest.version + 1) if latest else 1,
+                            criteria=criteria, is_illustration=False, frozen=False, note=note,
+                            created_by_id=getattr(user, "id", None))
+    db.session.add(version)
+    db.session.flush()
+    audit.record("rubric.create", "rubric_version", version.id, None,
+                 audit.snapshot(version, ("year", "version", "criteria", "note")), user=user)
+    return version, True

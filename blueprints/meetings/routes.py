@@ -1,0 +1,226 @@
+"""Review meetings, their conclusions and follow-up tasks; departments update their own tasks.
+
+Leaders, centre staff and administrators record meetings and assign tasks; department staff see
+their own department's tasks (home page and list) and update their status with a note; nobody
+else's. Overdue tasks (deadline before Vietnam's today, not done) are marked wherever they show.
+"""
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.main.panels import register_panel
+from blueprints.meetings import services
+from blueprints.meetings.forms import MeetingForm, TaskForm, TaskStatusForm
+from extensions import db
+from models import Department, Meeting, Task
+from utils import htmx
+from utils.access import refuse, roles_required
+from utils.dates import vn_today
+
+bp = Blueprint("meetings", __name__)
+
+RECORDERS = ("admin", "centre", "leader")
+
+
+# --- Policy and loaders -----------------------------------------------------------------------
+
+def can_update_task(user, task):
+    """Recorders update any task; department staff only their own department's."""
+    if not user.is_authenticated:
+        return False
+    if user.role in RECORDERS:
+        return True
+    return user.role == "department" and user.department_id == task.department_id
+
+
+def can_record_meetings(user):
+    return user.is_authenticated and user.role in RECORDERS
+
+
+def get_task_or_404(task_id, for_update=False):
+    """The task, or 404; with ``for_update``, 403 unless the user may change it."""
+    task = db.session.get(Task, task_id)
+    if task is None:
+        abort(404)
+    if for_update and not can_update_task(current_user, task):
+        refuse(403)
+    return task
+
+
+def get_meeting_or_404(meeting_id):
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+@bp.app_template_global("task_overdue")
+def task_overdue(task):
+    return services.is_overdue(task, vn_today())
+
+
+@bp.app_template_global("task_status_label")
+def task_status_label(status):
+    return {"open": _("Not started"), "in_progress": _("In progress"), "done": _("Done")}.get(status, status)
+
+
+@bp.app_template_global("can_update_task")
+def _can_update_task(task):
+    return can_update_task(current_user, task)
+
+
+def _department_choices():
+    return [(d.id, d.name) for d in db.session.scalars(
+        select(Department).where(Department.active.is_(True)).order_by(Department.name))]
+
+
+def _status_form(task):
+    form = TaskStatusForm(prefix=f"task{task.id}", data={"status": task.status, "note": task.status_note})
+    form.status.choices = [(s, task_status_label(s)) for s in ("open", "in_progress", "done")]
+    return form
+
+
+@bp.app_template_global("task_status_form")
+def task_status_form(task):
+    """The inline status form of a task row."""
+    return _status_form(task)
+
+
+# --- Meetings ---------------------------------------------------------------------------------
+
+@bp.route("/meetings")
+def list_meetings():
+    """Meetings, newest first, and the open tasks: department staff see their own department's;
+    others may filter by ``department`` (an id). htmx requests (the filter) get the tasks only."""
+    department_id = None
+    if current_user.role == "department":
+        department_id = current_user.department_id
+    else:
+        value = (request.args.get("department") or "").strip()
+        department_id = int(value) if value.isdigit() else None
+    tasks = services.open_tasks(vn_today(), department_id=department_id)
+    meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc()).limit(100)))
+    return htmx.render("meetings/list.html", "meetings/_tasks_panel.html", meetings=meetings,
+                       tasks=tasks, department_id=department_id,
+                       departments=_department_choices() if current_user.role != "department" else [],
+                       can_record=can_record_meetings(current_user))
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@roles_required(*RECORDERS)
+def create_meeting():
+    """Record a review meeting; its tasks are added on the meeting's page."""
+    form = MeetingForm()
+    if request.method == "GET":
+        form.date.data = vn_today()
+    if form.validate_on_submit():
+        meeting = services.create_meeting(date_=form.date.data, chair=form.chair.data,
+                                          participants=form.participants.data,
+                                          conclusions=form.conclusions.data, user=current_user)
+        db.session.commit()
+        flash(_("The meeting was recorded. Now assign its tasks."), "success")
+        return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return htmx.render("meetings/meeting_form.html", "meetings/_meeting_form.html", status=status,
+                       form=form, meeting=None)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@roles_required(*RECORDERS)
+def edit_meeting(meeting_id):
+    """Correct a meeting's date, chair, participants or conclusions."""
+    meeting = get_meeting_or_404(meeting_id)
+    form = MeetingForm(obj=meeting)
+    if form.validate_on_submit():
+        services.update_meeting(meeting, date_=form.date.data, chair=form.chair.data,
+                                participants=form.participants.data,
+                                conclusions=form.conclusions.data, user=current_user)
+        db.session.commit()
+        flash(_("The meeting was saved."), "success")
+        return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return htmx.render("meetings/meeting_form.html", "meetings/_meeting_form.html", status=status,
+                       form=form, meeting=meeting)
+
+
+@bp.route("/meetings/<int:meeting_id>")
+def show_meeting(meeting_id):
+    """A meeting's conclusions and tasks; recorders also get the form to assign a task."""
+    meeting = get_meeting_or_404(meeting_id)
+    form = None
+    if can_record_meetings(current_user):
+        form = TaskForm()
+        form.department_id.choices = _department_choices()
+    return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting,
+                       form=form)
+
+
+@bp.route("/meetings/<int:meeting_id>/tasks", methods=["POST"])
+@roles_required(*RECORDERS)
+def add_task(meeting_id):
+    """Assign a task of the meeting to a department; htmx gets the meeting's task list back."""
+    meeting = get_meeting_or_404(meeting_id)
+    form = TaskForm()
+    form.department_id.choices = _department_choices()
+    if form.validate_on_submit():
+        services.add_task(meeting, department_id=form.department_id.data,
+                          description=form.description.data, deadline=form.deadline.data,
+                          user=current_user)
+        db.session.commit()
+        if not htmx.wants_fragment():
+            flash(_("The task was assigned."), "success")
+            return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
+        db.session.refresh(meeting)
+        form = TaskForm(formdata=None)
+        form.department_id.choices = _department_choices()
+        return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting,
+                           form=form)
+    return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", status=422,
+                       meeting=meeting, form=form)
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+def _safe_next(target, fallback):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback
+
+
+@bp.route("/tasks/<int:task_id>/status", methods=["POST"])
+def update_task_status(task_id):
+    """Set a task's status (``open``, ``in_progress``, ``done``) with a note. Department staff
+    may change only their own department's tasks. htmx gets the task's row back; otherwise a
+    303 to ``next`` (a path of this site) or to the meeting."""
+    task = get_task_or_404(task_id, for_update=True)
+    form = TaskStatusForm(prefix=f"task{task.id}")
+    form.status.choices = [(s, task_status_label(s)) for s in ("open", "in_progress", "done")]
+    if form.validate_on_submit():
+        services.set_task_status(task, form.status.data, form.note.data, user=current_user)
+        db.session.commit()
+        if htmx.wants_fragment():
+            return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", task=task,
+                               status_form=_status_form(task), saved=True)
+        flash(_("The task's status was saved."), "success")
+        fallback = url_for("meetings.show_meeting", meeting_id=task.meeting_id)
+        return redirect(_safe_next(request.form.get("next"), fallback), code=303)
+    return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", status=422,
+                       task=task, status_form=form)
+
+
+# --- Home panels ------------------------------------------------------------------------------
+
+def _department_tasks_panel(user):
+    if not user.department_id:
+        return None
+    return {"tasks": services.open_tasks(vn_today(), department_id=user.department_id)}
+
+
+def _overdue_panel(user):
+    tasks = services.open_tasks(vn_today(), overdue_only=True)
+    return {"tasks": tasks} if tasks else None
+
+
+register_panel(("department",), "meetings/_home_tasks.html", _department_tasks_panel)
+register_panel(RECORDERS, "meetings/_home_overdue.html", _overdue_panel)

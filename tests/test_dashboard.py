@@ -1,0 +1,301 @@
+"""The dashboard page and its fragments, the JSON summary API, and the rubric screens."""
+from datetime import date
+
+import pytest
+
+from extensions import db
+from models import AuditEvent, RubricVersion
+from tests import factories as f
+from utils import figures
+from utils.dates import Period
+
+REF = "/dashboard?preset=months&year=2024&months=9"
+
+
+def _world():
+    fin, land = f.field("Tài chính – Kế hoạch"), f.field("Đất đai")
+    dept_a, dept_b = f.department("TCKH", "Phòng Tài chính – Kế hoạch"), f.department("TNMT", "Phòng Tài nguyên")
+    p1 = f.procedure(field_=fin, department_=dept_a, receive=True, ret=True)
+    p2 = f.procedure(field_=land, department_=dept_b, ret=True)
+    f.procedure(field_=land, department_=dept_b)
+    for day in range(1, 11):
+        f.dossier(p1, date(2024, 2, day))
+    f.dossier(p1, date(2024, 3, 1), returned=date(2024, 3, 9), return_channel="bcci")
+    for day in range(1, 6):
+        f.dossier(p2, date(2024, 8, day), "truc_tuyen")
+    f.dossier(p2, date(2024, 11, 2))  # outside the reference period
+    db.session.commit()
+    return dept_a, dept_b, p1, p2
+
+
+def test_dashboard_page_and_fragment(client, auth):
+    _world()
+    auth.login("leader")
+    page = client.get(REF)
+    assert page.status_code == 200
+    html = page.text
+    assert "<html" in html and 'id="dashboard-content"' in html and 'id="period-preset-form"' in html
+    assert "9 tháng đầu năm 2024" in html
+    assert "01/01/2024 – 30/09/2024" in html
+    # the criteria, counts, targets, chart with its table, both tables, outreach and tasks
+    for marker in ('data-criterion="C1"', 'data-key="dossiers_received">16', "<svg", "<title id=",
+                   "<desc id=", 'class="table table-sm trend-table"', 'id="breakdown-field"',
+                   'id="breakdown-department"', 'data-target-criterion="C3"', 'outreach-title',
+                   'tasks-title'):
+        assert marker in html, marker
+    assert page.headers["Vary"] == "HX-Request" or "HX-Request" in page.headers["Vary"]
+    fragment = client.get(REF, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and 'id="period-preset-form"' not in fragment.text
+    assert 'data-criterion="C1"' in fragment.text and "9 tháng đầu năm 2024" in fragment.text
+    assert fragment.headers["HX-Push-Url"] == "/dashboard?preset=months&year=2024&months=9"
+    assert "HX-Request" in fragment.headers["Vary"]
+    # a boosted or history-restore request gets the whole page
+    restore = client.get(REF, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.text
+
+
+def test_dashboard_figures_are_the_figures_module(client, auth):
+    _world()
+    auth.login("leader")
+    html = client.get("/dashboard?preset=custom&from=2024-01-01&to=2024-09-30").text
+    summary = figures.summary(Period(date(2024, 1, 1), date(2024, 9, 30)))
+    # 1 result returned by post of 16 dossiers received: 6,25%
+    assert summary.criteria[2].percent is not None and "6,25%" in html
+    assert 'data-key="results_returned_postal">1<' in html
+    # C3 reached 5% (0,50 points): the card says which band and what the next one needs
+    assert "Mức đã đạt: từ 5% được 0,50 điểm." in html
+    assert "Cần thêm 1 hồ sơ trả kết quả qua BCCI để đạt 1,00 điểm." in html
+
+
+@pytest.mark.parametrize("query", [
+    "preset=weekly", "preset=months&months=13", "preset=custom&from=2024-09-30&to=2024-01-01",
+    "from=2024-02-30&to=2024-03-01", "preset=year&year=abc",
+])
+def test_dashboard_bad_period_is_400(client, auth, query):
+    auth.login("leader")
+    r = client.get("/dashboard?" + query)
+    assert r.status_code == 400
+    r = client.get("/dashboard?" + query, headers={"HX-Request": "true"})
+    assert r.status_code == 400 and "error-fragment" in r.text
+
+
+def test_breakdown_fragment_sorts(client, auth):
+    dept_a, dept_b, _, _ = _world()
+    auth.login("centre")
+    url = "/dashboard/breakdown/department?preset=months&year=2024&months=9&sort=received&dir=desc"
+    page = client.get(url)
+    assert page.status_code == 200 and "<html" in page.text and 'id="breakdown-department"' in page.text
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert fragment.text.index(f'data-key="{dept_a.id}"') < fragment.text.index(f'data-key="{dept_b.id}"')
+    asc = client.get(url.replace("dir=desc", "dir=asc"), headers={"HX-Request": "true"}).text
+    assert asc.index(f'data-key="{dept_b.id}"') < asc.index(f'data-key="{dept_a.id}"')
+    assert 'aria-sort="ascending"' in asc
+    assert client.get("/dashboard/breakdown/nothing").status_code == 404
+
+
+def test_breakdown_table_totals_equal_counts(app):
+    _world()
+    period = Period(date(2024, 1, 1), date(2024, 9, 30))
+    rows, total = figures.breakdown_table(period, "field", "received", True)
+    c = figures.counts(period)
+    assert total.procedures == c["procedures_total"] and total.received == c["dossiers_received"]
+    assert total.with_postal == c["procedures_with_postal"]
+    assert [r.received for r in rows] == sorted((r.received for r in rows), reverse=True)
+    assert rows[0].returned_postal_percent is not None
+
+
+def test_list_links_only_to_existing_lists(app):
+    from blueprints.dashboard.routes import list_url
+
+    with app.test_request_context("/"):
+        assert list_url("main.home", {"from": "2024-01-01"}, department=3, field="") == \
+            "/?from=2024-01-01&department=3"
+        assert list_url("no.such_list", department=3) is None
+
+
+def test_breakdown_numbers_link_to_lists(client, auth, app):
+    dept_a, _, _, _ = _world()
+    auth.login("leader")
+    html = client.get(REF).text
+    if "procedures.list_procedures" in app.view_functions:
+        assert f"department={dept_a.id}" in html and "postal=yes" in html
+    if "dossiers.list_dossiers" in app.view_functions:
+        assert "channel=bcci" in html and "direction=tra_ket_qua" in html
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+def test_api_summary_is_the_cli_object(client, auth, runner):
+    import json
+
+    _world()
+    auth.login("department")
+    r = client.get("/api/summary?from=2024-01-01&to=2024-09-30")
+    assert r.status_code == 200 and r.is_json
+    assert r.json == figures.summary(Period(date(2024, 1, 1), date(2024, 9, 30))).as_json()
+    cli = runner.invoke(args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30", "--json"])
+    assert json.loads(cli.output) == r.json
+
+
+@pytest.mark.parametrize("query", [
+    "", "from=2024-01-01", "to=2024-09-30", "from=2024-13-01&to=2024-12-31",
+    "from=01/01/2024&to=30/09/2024", "from=2024-09-30&to=2024-01-01",
+])
+def test_api_summary_bad_dates_are_400_json(client, auth, query):
+    auth.login("leader")
+    r = client.get("/api/summary?" + query)
+    assert r.status_code == 400 and r.is_json
+    assert set(r.json) == {"error"} and r.json["error"]
+
+
+def test_api_summary_needs_login(client):
+    r = client.get("/api/summary?from=2024-01-01&to=2024-09-30")
+    assert r.status_code == 401
+
+
+# --- Home panel of department staff -------------------------------------------------------------
+
+def test_department_home_shows_its_targets(client, auth):
+    dept_a, _, _, _ = _world()
+    auth.login("department", department=dept_a)
+    html = client.get("/").text
+    assert "home-targets-title" in html and 'data-target-criterion="C1"' in html
+
+
+def test_department_targets_share(app):
+    from blueprints.dashboard.services import department_targets
+
+    dept_a, dept_b, _, _ = _world()
+    summary, rows = department_targets(dept_b.id, Period(date(2024, 1, 1), date(2024, 9, 30)))
+    c1 = dict((t.code, mine) for t, mine in rows)["C1"]
+    # C1: 1 of 3 procedures has postal use (33%); 50% needs 2 → 1 more; B has the only pool (p2)
+    assert c1 is not None and c1.share == 1 and c1.pool == 1
+
+
+# --- Rubric --------------------------------------------------------------------------------------
+
+def _rubric_form(c1=("20", "0,5", "50", "1"), maximum="1", note="QĐ 123/QĐ-UBND"):
+    data = {"note": note}
+    for code in ("C1", "C2", "C3"):
+        data[f"{code}-maximum"] = maximum
+        bands = c1 if code == "C1" else ("5", "0,5", "10", "1")
+        for i in range(4):
+            pair = bands[2 * i: 2 * i + 2] if 2 * i < len(bands) else ("", "")
+            data[f"{code}-bands-{i}-threshold"] = pair[0]
+            data[f"{code}-bands-{i}-points"] = pair[1]
+    return data
+
+
+def _illustration(year=2024):
+    v = RubricVersion(year=year, version=1, criteria=figures.DEFAULT_RUBRIC, is_illustration=True)
+    db.session.add(v)
+    db.session.commit()
+    return v
+
+
+@pytest.mark.parametrize("role, status", [("leader", 403), ("centre", 403), ("department", 403)])
+def test_only_admin_edits_rubric(client, auth, role, status):
+    _illustration()
+    auth.login(role)
+    assert client.get("/rubric/2024/edit").status_code == status
+    assert client.post("/rubric/2024/edit", data=_rubric_form()).status_code == status
+    assert db.session.scalar(db.select(db.func.count()).select_from(RubricVersion)) == 1
+    assert client.get("/rubric").status_code == 200
+    assert client.get("/rubric/2024").status_code == 200
+
+
+def test_rubric_versioning(client, auth):
+    illustration = _illustration()
+    auth.login("admin")
+    page = client.get("/rubric/2024")
+    assert "rubric-illustration" in page.text
+    # The illustration is never changed: saving creates version 2.
+    r = client.post("/rubric/2024/edit", data=_rubric_form(c1=("10", "0,5", "30", "1")))
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(RubricVersion, illustration.id).criteria == figures.DEFAULT_RUBRIC
+    rubric = figures.rubric_for(2024)
+    assert rubric.version == 2 and not rubric.is_illustration
+    assert [(str(b.threshold), str(b.points)) for b in rubric.bands["C1"]] == [("10", "0.50"), ("30", "1.00")]
+    # An unfrozen version of the administrator's own is corrected in place.
+    r = client.post("/rubric/2024/edit", data=_rubric_form(c1=("15", "0,5", "30", "1")))
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert figures.rubric_for(2024).version == 2
+    assert figures.rubric_for(2024).bands["C1"][0].threshold == 15
+    # Once an issued brief froze it, editing creates version 3 and version 2 stays as it was.
+    v2 = db.session.scalars(db.select(RubricVersion).where(RubricVersion.version == 2)).one()
+    v2.frozen = True
+    frozen_criteria = dict(v2.criteria)
+    db.session.commit()
+    r = client.post("/rubric/2024/edit", data=_rubric_form(c1=("25", "0,75", "60", "1")))
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(RubricVersion, v2.id).criteria == frozen_criteria
+    latest = figures.rubric_for(2024)
+    assert latest.version == 3 and latest.bands["C1"][0].points == figures.Decimal("0.75")
+    # A brief issued with version 2 scores with version 2 still.
+    old = figures.rubric_from_version(db.session.get(RubricVersion, v2.id))
+    assert old.bands["C1"][0].threshold == 15
+    actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))
+               if e.action.startswith("rubric.")]
+    assert actions == ["rubric.create", "rubric.update", "rubric.create"]
+    # the page lists every version, the frozen one marked
+    html = client.get("/rubric/2024").text
+    assert html.count("data-version=") == 3 and "Đã dùng cho báo cáo đã ban hành" in html
+
+
+def test_rubric_for_a_new_year_starts_from_the_one_in_force(client, auth):
+    _illustration(2024)
+    auth.login("admin")
+    form = client.get("/rubric/2025/edit")
+    assert form.status_code == 200 and 'value="20"' in form.text
+    assert client.get("/rubric/edit?year=2025").status_code == 302
+    r = client.post("/rubric/2025/edit", data=_rubric_form())
+    assert r.status_code == 303
+    assert figures.rubric_for(2025).year == 2025 and figures.rubric_for(2025).version == 1
+    assert figures.rubric_for(2024).is_illustration
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"C1-maximum": "0"}, "Điểm tối đa phải"),
+    ({"C1-bands-0-threshold": "120"}, "Mỗi ngưỡng phải"),
+    ({"C1-bands-0-points": "2"}, "Điểm của mỗi mức"),
+    ({"C1-bands-1-threshold": "10"}, "Ngưỡng cao hơn phải cho điểm cao hơn"),
+    ({"C1-bands-1-points": ""}, "Nhập cả ngưỡng và điểm"),
+    ({"C1-bands-0-threshold": "", "C1-bands-0-points": "", "C1-bands-1-threshold": "",
+      "C1-bands-1-points": ""}, "Nhập ít nhất một mức"),
+])
+def test_rubric_validation_is_422(client, auth, changes, message):
+    _illustration()
+    auth.login("admin")
+    data = _rubric_form()
+    data.update(changes)
+    r = client.post("/rubric/2024/edit", data=data)
+    assert r.status_code == 422 and message in r.text
+    r = client.post("/rubric/2024/edit", data=data, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and "<html" not in r.text and 'id="rubric-form"' in r.text
+    assert figures.rubric_for(2024).is_illustration
+
+
+@pytest.mark.parametrize("criteria, ok", [
+    ({"max": "1", "bands": [["20", "0.5"], ["50", "1"]]}, True),
+    ({"max": "1,00", "bands": [["2,5", "0,25"]]}, True),
+    ({"max": "1", "bands": [["20", "0.5"], ["20", "1"]]}, False),
+    ({"max": "1", "bands": [["20", "0.5"], ["50", "0.5"]]}, False),
+    ({"max": "1", "bands": [["20.001", "0.5"]]}, False),
+    ({"max": "1", "bands": []}, False),
+])
+def test_normalise_criteria(criteria, ok):
+    from blueprints.dashboard.services import RubricError, normalise_criteria
+
+    raw = {"C1": criteria, "C2": figures.DEFAULT_RUBRIC["C2"], "C3": figures.DEFAULT_RUBRIC["C3"]}
+    if ok:
+        out = normalise_criteria(raw)
+        assert out["C2"] == figures.DEFAULT_RUBRIC["C2"]
+        assert all(len(p.split(".")[1]) == 2 for _, p in out["C1"]["bands"])
+    else:
+        with pytest.raises(RubricError):
+            normalise_criteria(raw)
