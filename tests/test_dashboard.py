@@ -120,9 +120,17 @@ def test_breakdown_numbers_link_to_lists(client, auth, app):
     auth.login("leader")
     html = client.get(REF).text
     if "procedures.list_procedures" in app.view_functions:
-        assert f"department={dept_a.id}" in html and "postal=yes" in html
-    if "dossiers.list_dossiers" in app.view_functions:
-        assert "channel=bcci" in html and "direction=tra_ket_qua" in html
+        assert f"/procedures?from=2024-01-01&amp;to=2024-09-30&amp;department={dept_a.id}" in html
+        assert "postal=yes" in html
+    assert "/dossiers?from=2024-01-01&amp;to=2024-09-30&amp;direction=tra_ket_qua&amp;channel=bcci" in html
+    assert f"department={dept_a.id}&amp;from=2024-01-01&amp;to=2024-09-30&amp;direction=tiep_nhan&amp;channel=bcci" in html
+
+
+def test_no_link_a_role_could_not_follow(client, auth):
+    dept_a, _, _, _ = _world()
+    auth.login("department", department=dept_a)
+    html = client.get(REF).text
+    assert "/dossiers?" not in html  # department staff do not open the dossier list
 
 
 # --- API ---------------------------------------------------------------------------------------

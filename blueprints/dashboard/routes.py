@@ -31,10 +31,14 @@ def trend_chart_geometry(trend, width=720, height=280):
 @bp.app_template_global("list_url")
 def list_url(endpoint, *filters, **params):
     """The URL of a list page with these filters (dicts, then keywords; blank values left out),
-    or ``None`` when that page does not exist in this installation (a number is then shown
-    without a link)."""
-    if endpoint not in current_app.view_functions:
+    or ``None`` when that page does not exist in this installation or the user's role may not
+    open it (the number is then shown without a link)."""
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
         return None
+    roles = getattr(view, "allowed_roles", None)
+    if roles is not None and getattr(current_user, "role", None) not in roles:
+        return None  # a link the user could not follow
     values = {}
     for extra in filters + (params,):
         values.update(extra)
