@@ -198,6 +198,26 @@ def breakdown(period, by):
             for r in db.session.execute(stmt)]
 
 
+def procedure_activity(period, procedure_ids):
+    """Per procedure: dossiers received in the period, and dossiers received by post or returned
+    by post in the period, in one grouped query over the given procedures.
+
+    :return: ``{procedure_id: (received, postal)}``; procedures without dossiers are absent.
+    """
+    ids = list(procedure_ids)
+    if not ids:
+        return {}
+    received = and_(Dossier.receive_date >= period.start, Dossier.receive_date <= period.end)
+    postal = or_(_received_postal_in(period), _returned_postal_in(period))
+    stmt = (
+        select(Dossier.procedure_id, _count_where(received).label("received"),
+               _count_where(postal).label("postal"))
+        .where(Dossier.procedure_id.in_(ids), or_(received, _returned_postal_in(period)))
+        .group_by(Dossier.procedure_id)
+    )
+    return {r.procedure_id: (int(r.received), int(r.postal)) for r in db.session.execute(stmt)}
+
+
 def _month_expr(column):
     if db.session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, literal("YYYY-MM"))
@@ -274,6 +294,21 @@ def outreach_total(period):
     """How many procedures the outreach list holds."""
     sub = outreach_query(period).subquery()
     return int(db.session.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+def outreach_by_department(period):
+    """The outreach list per department: ``[(department_id, procedures, received)]``, the
+    departments with most dossiers received first.
+    """
+    sub = outreach_query(period).subquery()
+    stmt = (
+        select(sub.c.department_id, func.count().label("procedures"),
+               func.sum(sub.c.received).label("received"))
+        .group_by(sub.c.department_id)
+        .order_by(func.sum(sub.c.received).desc(), sub.c.department_id)
+    )
+    return [(r.department_id, int(r.procedures), int(r.received or 0))
+            for r in db.session.execute(stmt)]
 
 
 # --- Ratios, points and gaps -----------------------------------------------------------------

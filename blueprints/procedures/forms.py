@@ -1,0 +1,116 @@
+"""Forms of the procedure catalogue; the rules themselves live in ``services``."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from blueprints.procedures.services import REASONS
+
+YES_NO = (("yes", _l("Yes")), ("no", _l("No")))
+UNCHANGED_YES_NO = (("", _l("Leave unchanged")), ("yes", _l("Yes")), ("no", _l("No")))
+
+
+def yes_no(value):
+    """``"yes"`` → True, ``"no"`` → False, anything else → None."""
+    return {"yes": True, "no": False}.get(value)
+
+
+def _reason_choices(blank):
+    return [("", blank)] + [(code, label) for code, label in REASONS]
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class EligibilityForm(FlaskForm):
+    """The click-to-edit row: two flags, a reason, and the version the person saw."""
+
+    eligible_receive = SelectField(_l("Receive by post"), choices=YES_NO, validate_choice=False)
+    eligible_return = SelectField(_l("Return by post"), choices=YES_NO, validate_choice=False)
+    reason_code = SelectField(_l("Reason when not by post"), validate_choice=False)
+    reason_text = TextAreaField(_l("Details"), validators=[Optional()])
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason_code.choices = _reason_choices(_l("— choose a reason —"))
+
+    def fill(self, procedure):
+        self.eligible_receive.data = "yes" if procedure.eligible_receive else "no"
+        self.eligible_return.data = "yes" if procedure.eligible_return else "no"
+        self.reason_code.data = procedure.reason_code
+        self.reason_text.data = procedure.reason_text
+        self.version.data = str(procedure.version)
+
+    @property
+    def version_number(self):
+        return _int_or_none(self.version.data)
+
+
+class BulkForm(FlaskForm):
+    """Set eligibility on the selected procedures, or on every one matching the filter."""
+
+    scope = HiddenField(default="selected")
+    eligible_receive = SelectField(_l("Receive by post"), choices=UNCHANGED_YES_NO,
+                                   validate_choice=False)
+    eligible_return = SelectField(_l("Return by post"), choices=UNCHANGED_YES_NO,
+                                  validate_choice=False)
+    reason_code = SelectField(_l("Reason when not by post"), validate_choice=False)
+    reason_text = StringField(_l("Details"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason_code.choices = _reason_choices(_l("— keep the current reason —"))
+
+
+class ProcedureForm(FlaskForm):
+    """Add a procedure, or change its code, name, field, department and level."""
+
+    code = StringField(_l("Procedure code"))
+    name = TextAreaField(_l("Procedure name"))
+    field_id = SelectField(_l("Field"), validate_choice=False)
+    department_id = SelectField(_l("Department"), validate_choice=False)
+    level = StringField(_l("Level"), validators=[Optional()])
+    version = HiddenField()
+
+    def set_choices(self, fields, departments):
+        self.field_id.choices = [("", "—")] + [(str(f.id), f.name) for f in fields]
+        self.department_id.choices = [("", "—")] + [(str(d.id), f"{d.code} – {d.name}")
+                                                    for d in departments]
+
+    def fill(self, procedure):
+        self.code.data = procedure.code
+        self.name.data = procedure.name
+        self.field_id.data = str(procedure.field_id)
+        self.department_id.data = str(procedure.department_id)
+        self.level.data = procedure.level
+        self.version.data = str(procedure.version)
+
+    @property
+    def field_number(self):
+        return _int_or_none(self.field_id.data)
+
+    @property
+    def department_number(self):
+        return _int_or_none(self.department_id.data)
+
+    @property
+    def version_number(self):
+        return _int_or_none(self.version.data)
+
+
+class NewProcedureForm(ProcedureForm, EligibilityForm):
+    """A new procedure also takes its eligibility."""
+
+
+class FieldNoteForm(FlaskForm):
+    postal_note = TextAreaField(_l("Centre's note"), validators=[Optional()])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("File (.csv or .xlsx)"))

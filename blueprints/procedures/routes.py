@@ -1,0 +1,407 @@
+"""The procedure catalogue: list with active search, click-to-edit eligibility, bulk update,
+procedure page with history, fields page, outreach list, add/edit/retire, import and export.
+"""
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from blueprints.procedures import services
+from blueprints.procedures.forms import (BulkForm, EligibilityForm, FieldNoteForm, ImportForm,
+                                         NewProcedureForm, ProcedureForm, yes_no)
+from extensions import db
+from models import Department, Field, Procedure
+from utils import figures, htmx
+from utils.access import can_edit_department, refuse, roles_required
+from utils.periods import period_from_request
+from utils.tabular import export_response
+
+bp = Blueprint("procedures", __name__, url_prefix="/procedures")
+
+EDITORS = ("admin", "centre", "department")
+
+
+def get_procedure_or_404(procedure_id, for_edit=False):
+    """The procedure, or 404; with ``for_edit``, 403 unless the user may change it."""
+    procedure = db.session.get(Procedure, procedure_id)
+    if procedure is None:
+        abort(404)
+    if for_edit and not can_edit_department(current_user, procedure.department_id):
+        refuse(403)
+    return procedure
+
+
+def _period_args(period):
+    return {"from": period.start.isoformat(), "to": period.end.isoformat()}
+
+
+def _safe_next(target, default):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _list_context(filters, period, bulk_form=None, bulk_result=None):
+    page = services.list_procedures(filters, period)
+    fields, departments = services.fields_with_departments()
+    return dict(
+        filters=filters, period=period, period_args=_period_args(period), page=page,
+        activity=figures.procedure_activity(period, [p.id for p in page.items]),
+        fields=fields, departments=departments, bulk_form=bulk_form or BulkForm(),
+        bulk_result=bulk_result, can_change=current_user.role in EDITORS,
+        reason_label=services.reason_label, per_page_choices=services.PER_PAGE,
+    )
+
+
+@bp.route("")
+def list_procedures():
+    """The catalogue, filtered, sorted and paginated; htmx requests get the table only.
+
+    Query-string parameters (stable: other pages link here with them):
+
+    - ``q``: search on code or name, ignoring case and diacritics (đ/Đ included)
+    - ``field``: a field id; ``department``: a department id
+    - ``receive``, ``return``: ``yes`` or ``no`` (eligible to receive / return by post)
+    - ``eligible``: ``yes`` (eligible in at least one direction) or ``no`` (in neither)
+    - ``postal``: ``yes`` or ``no``: a dossier received or a result returned by post in the period
+    - ``dossiers``: ``yes`` or ``no``: at least one dossier received in the period
+    - ``in_force``: ``yes`` (default), ``no`` (retired) or ``all``
+    - ``from``, ``to``: the period, ``YYYY-MM-DD`` (default: the year to date)
+    - ``sort``: ``code`` (default), ``name``, ``field``, ``department``; ``dir``: ``asc``/``desc``
+    - ``page``, ``per_page`` (25, 50 or 100)
+
+    Unknown or malformed values are ignored; a malformed period is a 400.
+    """
+    period = period_from_request(request.args)
+    filters = services.Filters.from_args(request.args)
+    return htmx.render("procedures/list.html", "procedures/_table.html",
+                       **_list_context(filters, period))
+
+
+@bp.route("/export")
+def export_procedures():
+    """The current filter's procedures as CSV or XLSX (``format``), in the import's columns."""
+    period = period_from_request(request.args)
+    filters = services.Filters.from_args(request.args)
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        abort(400)
+    return export_response("thu_tuc_hanh_chinh", fmt, services.EXPORT_COLUMNS,
+                           list(services.export_rows(filters, period)))
+
+
+def _row_context(procedure, period):
+    received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
+    return dict(p=procedure, received=received, postal=postal, period=period,
+                period_args=_period_args(period), reason_label=services.reason_label,
+                can_change=current_user.role in EDITORS)
+
+
+@bp.route("/<int:procedure_id>/row")
+def show_row(procedure_id):
+    """One row of the list (htmx: cancelling an edit); otherwise the procedure's page."""
+    procedure = get_procedure_or_404(procedure_id)
+    period = period_from_request(request.args)
+    if not htmx.wants_fragment():
+        return redirect(url_for("procedures.show_procedure", procedure_id=procedure.id,
+                                **_period_args(period)), code=303)
+    return htmx.render("procedures/_row.html", "procedures/_row.html",
+                       **_row_context(procedure, period))
+
+
+def _edit_response(procedure, form, period, status=200, conflict=None, next_url=None):
+    ctx = _row_context(procedure, period)
+    ctx.update(form=form, conflict=conflict, next_url=next_url)
+    return htmx.render("procedures/edit.html", "procedures/_edit_row.html", status=status, **ctx)
+
+
+@bp.route("/<int:procedure_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_procedure(procedure_id):
+    """Click-to-edit row: GET the edit row, POST to save the two flags and the reason.
+
+    Invalid input: 422 with the message beside the field. Someone else saved meanwhile: 409
+    showing their values, nothing overwritten.
+    """
+    procedure = get_procedure_or_404(procedure_id, for_edit=True)
+    period = period_from_request(request.args)
+    next_url = _safe_next(request.values.get("next"),
+                          url_for("procedures.list_procedures", **_period_args(period)))
+    form = EligibilityForm()
+    if request.method == "GET":
+        form.fill(procedure)
+        return _edit_response(procedure, form, period, next_url=next_url)
+    try:
+        services.update_eligibility(
+            procedure, current_user, form.version_number, yes_no(form.eligible_receive.data),
+            yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data)
+        db.session.commit()
+    except services.Forbidden:
+        db.session.rollback()
+        refuse(403)
+    except services.ProcedureError as e:
+        db.session.rollback()
+        _attach_errors(form, e)
+        return _edit_response(procedure, form, period, 422, next_url=next_url)
+    except (services.Conflict, StaleDataError):
+        db.session.rollback()
+        procedure = get_procedure_or_404(procedure_id, for_edit=True)
+        form.version.data = str(procedure.version)
+        return _edit_response(procedure, form, period, 409, conflict=procedure, next_url=next_url)
+    if htmx.wants_fragment():
+        return htmx.render("procedures/_row.html", "procedures/_row.html",
+                           **_row_context(procedure, period))
+    flash(_("Saved: %(code)s.", code=procedure.code), "success")
+    return redirect(next_url, code=303)
+
+
+def _attach_errors(form, error):
+    for name, message in error.errors.items():
+        target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors or []) + [str(message)]
+        else:
+            form.form_errors.append(str(message))
+
+
+@bp.route("/bulk", methods=["POST"])
+@roles_required(*EDITORS)
+def bulk_update():
+    """Set eligibility on the selected rows (``scope=selected``, ``ids``) or on every procedure
+    matching the filter carried by the form (``scope=filter``). Refused whole (403) when it would
+    touch a procedure the user may not edit.
+    """
+    period = period_from_request(request.form)
+    filters = services.Filters.from_args(request.form)
+    form = BulkForm()
+    if request.form.get("scope") == "filter":
+        procedures = services.procedures_matching(filters, period)
+    else:
+        ids = [i for i in request.form.getlist("ids") if i.isdigit()]
+        procedures = services.procedures_by_ids(ids)
+    try:
+        result = services.bulk_update(procedures, current_user, yes_no(form.eligible_receive.data),
+                                      yes_no(form.eligible_return.data), form.reason_code.data,
+                                      form.reason_text.data)
+        db.session.commit()
+    except services.Forbidden:
+        db.session.rollback()
+        refuse(403)
+    except StaleDataError:
+        db.session.rollback()
+        abort(409)
+    except services.ProcedureError as e:
+        db.session.rollback()
+        _attach_errors(form, e)
+        return htmx.render("procedures/list.html", "procedures/_table.html", status=422,
+                           **_list_context(filters, period, bulk_form=form))
+    if htmx.wants_fragment():
+        return htmx.render("procedures/list.html", "procedures/_table.html",
+                           **_list_context(filters, period, bulk_result=result))
+    flash(_("%(n)s procedures changed, %(m)s already had these values.",
+            n=len(result.changed), m=result.unchanged), "success")
+    return redirect(url_for("procedures.list_procedures",
+                            **filters.args(**_period_args(period))), code=303)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new_procedure():
+    """Add a procedure (department staff: to their own department)."""
+    form = NewProcedureForm()
+    fields, departments = services.fields_with_departments()
+    if current_user.role == "department":
+        departments = [d for d in departments if d.id == current_user.department_id]
+    form.set_choices(fields, departments)
+    if request.method == "GET":
+        if current_user.role == "department":
+            form.department_id.data = str(current_user.department_id)
+        form.eligible_receive.data = form.eligible_return.data = "yes"
+        return htmx.render("procedures/new.html", "procedures/_new_form.html", form=form)
+    try:
+        procedure = services.create_procedure(
+            current_user, form.code.data, form.name.data, form.field_number, form.department_number,
+            form.level.data, yes_no(form.eligible_receive.data), yes_no(form.eligible_return.data),
+            form.reason_code.data, form.reason_text.data)
+        db.session.commit()
+    except services.Forbidden:
+        db.session.rollback()
+        refuse(403)
+    except services.ProcedureError as e:
+        db.session.rollback()
+        _attach_errors(form, e)
+        return htmx.render("procedures/new.html", "procedures/_new_form.html", status=422,
+                           form=form)
+    flash(_("Procedure %(code)s added.", code=procedure.code), "success")
+    return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+
+@bp.route("/<int:procedure_id>")
+def show_procedure(procedure_id):
+    """A procedure: all its attributes, its counts for the period and its history."""
+    procedure = get_procedure_or_404(procedure_id)
+    period = period_from_request(request.args)
+    received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
+    fields, departments = services.fields_with_departments()
+    return htmx.render(
+        "procedures/show.html", "procedures/_details.html", p=procedure, period=period,
+        period_args=_period_args(period), received=received, postal=postal,
+        events=services.history(procedure), reason_label=services.reason_label,
+        field_names={f.id: f.name for f in fields},
+        department_names={d.id: f"{d.code} – {d.name}" for d in departments},
+        can_edit=can_edit_department(current_user, procedure.department_id))
+
+
+@bp.route("/<int:procedure_id>/details", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_details(procedure_id):
+    """Change a procedure's code, name, field, department and level (optimistically locked).
+
+    Department staff never move a procedure to another department: a forged ``department_id``
+    is a 403 and changes nothing.
+    """
+    procedure = get_procedure_or_404(procedure_id, for_edit=True)
+    form = ProcedureForm()
+    fields, departments = services.fields_with_departments()
+    if current_user.role == "department":
+        departments = [d for d in departments if d.id == current_user.department_id]
+    form.set_choices(fields, departments)
+    ctx = dict(p=procedure, form=form, conflict=None)
+    if request.method == "GET":
+        form.fill(procedure)
+        return htmx.render("procedures/details.html", "procedures/_details_form.html", **ctx)
+    try:
+        services.update_details(procedure, current_user, form.version_number, form.code.data,
+                                form.name.data, form.field_number, form.department_number,
+                                form.level.data)
+        db.session.commit()
+    except services.Forbidden:
+        db.session.rollback()
+        refuse(403)
+    except services.ProcedureError as e:
+        db.session.rollback()
+        _attach_errors(form, e)
+        return htmx.render("procedures/details.html", "procedures/_details_form.html",
+                           status=422, **ctx)
+    except (services.Conflict, StaleDataError):
+        db.session.rollback()
+        procedure = get_procedure_or_404(procedure_id, for_edit=True)
+        form.version.data = str(procedure.version)
+        ctx.update(p=procedure, conflict=procedure)
+        return htmx.render("procedures/details.html", "procedures/_details_form.html",
+                           status=409, **ctx)
+    flash(_("Saved: %(code)s.", code=procedure.code), "success")
+    return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+
+def _set_in_force(procedure_id, in_force):
+    procedure = get_procedure_or_404(procedure_id, for_edit=True)
+    try:
+        services.set_in_force(procedure, current_user, in_force)
+        db.session.commit()
+    except services.Forbidden:
+        db.session.rollback()
+        refuse(403)
+    if in_force:
+        flash(_("Procedure %(code)s is in force again.", code=procedure.code), "success")
+    else:
+        flash(_("Procedure %(code)s retired: it stays in the catalogue, not in force.",
+                code=procedure.code), "success")
+    return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+
+@bp.route("/<int:procedure_id>/retire", methods=["POST"])
+@roles_required(*EDITORS)
+def retire_procedure(procedure_id):
+    """Retire a procedure (not in force); procedures are never deleted."""
+    return _set_in_force(procedure_id, False)
+
+
+@bp.route("/<int:procedure_id>/reinstate", methods=["POST"])
+@roles_required(*EDITORS)
+def reinstate_procedure(procedure_id):
+    """Put a retired procedure back in force."""
+    return _set_in_force(procedure_id, True)
+
+
+def _fields_context(period):
+    rows = {r["key"]: r for r in figures.breakdown(period, "field")}
+    fields, _ = services.fields_with_departments()
+    return dict(period=period, period_args=_period_args(period), fields=fields, rows=rows,
+                can_note=current_user.role in ("admin", "centre"))
+
+
+@bp.route("/fields")
+def list_fields():
+    """Each field: procedures in force, eligible ones, those with postal activity in the period,
+    and the centre's note."""
+    period = period_from_request(request.args)
+    return htmx.render("procedures/fields.html", "procedures/_fields_table.html",
+                       **_fields_context(period))
+
+
+@bp.route("/fields/<int:field_id>/note", methods=["POST"])
+@roles_required("admin", "centre")
+def edit_field_note(field_id):
+    """Save the centre's note on a field; htmx gets the field's row back."""
+    field_ = db.session.get(Field, field_id) or abort(404)
+    period = period_from_request(request.args)
+    form = FieldNoteForm()
+    try:
+        services.update_field_note(field_, current_user, form.postal_note.data)
+        db.session.commit()
+    except services.ProcedureError as e:
+        db.session.rollback()
+        _attach_errors(form, e)
+        ctx = _fields_context(period)
+        ctx.update(f=field_, r=ctx["rows"].get(field_.id), note_form=form)
+        return htmx.render("procedures/fields.html", "procedures/_field_row.html", status=422,
+                           **ctx)
+    if htmx.wants_fragment():
+        ctx = _fields_context(period)
+        ctx.update(f=field_, r=ctx["rows"].get(field_.id), saved=True)
+        return htmx.render("procedures/fields.html", "procedures/_field_row.html", **ctx)
+    flash(_("Note saved for %(name)s.", name=field_.name), "success")
+    return redirect(url_for("procedures.list_fields", **_period_args(period)), code=303)
+
+
+@bp.route("/outreach")
+def outreach():
+    """Eligible procedures in force with dossiers in the period but no postal activity, grouped
+    by department, the departments and procedures with most dossiers first."""
+    period = period_from_request(request.args)
+    by_department = {}
+    for procedure, received in figures.outreach(period):
+        by_department.setdefault(procedure.department_id, []).append((procedure, received))
+    departments = {d.id: d for d in db.session.query(Department)}
+    groups = [(departments[dept_id], n, received, by_department.get(dept_id, []))
+              for dept_id, n, received in figures.outreach_by_department(period)]
+    return htmx.render("procedures/outreach.html", "procedures/_outreach.html", period=period,
+                       period_args=_period_args(period), groups=groups,
+                       total=figures.outreach_total(period))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def import_procedures():
+    """Import a procedures file (CSV or XLSX): all or nothing, every bad row listed.
+    Department staff may import only rows of their own department."""
+    form = ImportForm()
+    if request.method == "GET":
+        return htmx.render("procedures/import.html", "procedures/_import.html", form=form,
+                           report=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        form.file.errors = [_("Choose a file to import.")]
+        return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
+                           form=form, report=None)
+    report = services.import_procedures(upload.filename, upload.read(), current_user)
+    if not report.ok:
+        db.session.rollback()
+        return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
+                           form=form, report=report, filename=upload.filename)
+    db.session.commit()
+    flash(_("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            file=upload.filename, created=report.created, updated=report.updated,
+            unchanged=report.unchanged), "success")
+    return htmx.redirect(url_for("procedures.list_procedures"))

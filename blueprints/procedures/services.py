@@ -1,0 +1,633 @@
+"""Rules and mutations of the procedure catalogue. Services add and flush; views commit.
+
+Eligibility changes are optimistically locked: ``Procedure.version`` is SQLAlchemy's
+``version_id_col``, so every UPDATE carries ``WHERE version = ?``; a form's version that is not the
+stored one is refused as a ``Conflict`` before anything is written.
+"""
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from extensions import db
+from models import Department, Field, Procedure, utcnow
+from utils import audit, figures
+from utils.access import can_edit_department
+from utils.tabular import (CellError, ImportReport, TableError, parse_text, parse_yes_no,
+                           read_table)
+from utils.text import escape_like, fold, fold_key, nfc
+
+CODE_PATTERN = re.compile(r"^\d\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.H\d{2}(\.\d{2})?)?$")
+
+# Why a procedure cannot go by post in a direction: the common reasons, then free text.
+REASONS = (
+    ("in_person", _l("The applicant must appear in person")),
+    ("originals", _l("Originals must be checked")),
+    ("result_in_person", _l("The result is handed over in person")),
+    ("other", _l("Other")),
+)
+REASON_CODES = tuple(code for code, _ in REASONS)
+
+# The attributes the audit trail follows, in the order the history shows them.
+AUDITED = ("code", "name", "field_id", "department_id", "level", "in_force", "eligible_receive",
+           "eligible_return", "reason_code", "reason_text")
+ELIGIBILITY = ("eligible_receive", "eligible_return", "reason_code", "reason_text")
+
+SORTS = {
+    "code": (Procedure.code,),
+    "name": (Procedure.name_folded, Procedure.code),
+    "field": (Field.name_folded, Procedure.code),
+    "department": (Department.code, Procedure.code),
+}
+PER_PAGE = (25, 50, 100)
+DEFAULT_PER_PAGE = 50
+
+
+def reason_label(code):
+    """The translated label of a reason code ('' for none, the code itself when unknown)."""
+    return str(dict(REASONS).get(code, code or ""))
+
+
+class ProcedureError(ValueError):
+    """Invalid input: ``errors`` maps form field names to translated messages."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(str(v) for v in errors.values()))
+        self.errors = errors
+
+
+class Forbidden(PermissionError):
+    """The user may not change (one of) these procedures; nothing was changed."""
+
+
+class Conflict(RuntimeError):
+    """Someone else saved the procedure meanwhile; ``procedure`` holds their saved values."""
+
+    def __init__(self, procedure):
+        super().__init__(f"procedure {procedure.id} changed meanwhile")
+        self.procedure = procedure
+
+
+# --- Reading the catalogue -------------------------------------------------------------------
+
+@dataclass
+class Filters:
+    """The list's query-string parameters, parsed leniently (an unknown value is ignored)."""
+
+    q: str = ""
+    field: int | None = None
+    department: int | None = None
+    receive: str = ""  # "yes" | "no" | ""
+    ret: str = ""  # query parameter ``return``
+    eligible: str = ""  # "yes" (either direction) | "no" (neither) | ""
+    postal: str = ""  # "yes" | "no" | "": postal activity in the period
+    dossiers: str = ""  # "yes" | "no" | "": dossiers received in the period
+    in_force: str = "yes"  # "yes" | "no" | "all"
+    sort: str = "code"
+    desc: bool = False
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @classmethod
+    def from_args(cls, args):
+        def choice(name, allowed, default=""):
+            value = (args.get(name) or "").strip().lower()
+            return value if value in allowed else default
+
+        def number(name, default=None, minimum=1):
+            value = (args.get(name) or "").strip()
+            return int(value) if value.isdigit() and int(value) >= minimum else default
+
+        per_page = number("per_page", DEFAULT_PER_PAGE)
+        return cls(
+            q=nfc(args.get("q") or "")[:200],
+            field=number("field"),
+            department=number("department"),
+            receive=choice("receive", ("yes", "no")),
+            ret=choice("return", ("yes", "no")),
+            eligible=choice("eligible", ("yes", "no")),
+            postal=choice("postal", ("yes", "no")),
+            dossiers=choice("dossiers", ("yes", "no")),
+            in_force=choice("in_force", ("yes", "no", "all"), "yes"),
+            sort=choice("sort", tuple(SORTS), "code"),
+            desc=choice("dir", ("asc", "desc"), "asc") == "desc",
+            page=number("page", 1),
+            per_page=per_page if per_page in PER_PAGE else DEFAULT_PER_PAGE,
+        )
+
+    def args(self, **changes):
+        """The query-string parameters that reproduce these filters (defaults left out)."""
+        values = {
+            "q": self.q, "field": self.field or "", "department": self.department or "",
+            "receive": self.receive, "return": self.ret, "eligible": self.eligible,
+            "postal": self.postal, "dossiers": self.dossiers,
+            "in_force": "" if self.in_force == "yes" else self.in_force,
+            "sort": "" if self.sort == "code" else self.sort, "dir": "desc" if self.desc else "",
+            "page": "" if self.page == 1 else self.page,
+            "per_page": "" if self.per_page == DEFAULT_PER_PAGE else self.per_page,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _yes_no(column, value):
+    return column.is_(True) if value == "yes" else column.is_(False)
+
+
+def filter_conditions(filters, period):
+    """The WHERE conditions of the list's filters (search included)."""
+    conditions = []
+    if filters.q:
+        pattern = f"%{escape_like(fold(filters.q))}%"
+        conditions.append(or_(Procedure.name_folded.like(pattern, escape="\\"),
+                              func.lower(Procedure.code).like(pattern, escape="\\")))
+    if filters.field:
+        conditions.append(Procedure.field_id == filters.field)
+    if filters.department:
+        conditions.append(Procedure.department_id == filters.department)
+    if filters.receive:
+        conditions.append(_yes_no(Procedure.eligible_receive, filters.receive))
+    if filters.ret:
+        conditions.append(_yes_no(Procedure.eligible_return, filters.ret))
+    either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
+    if filters.eligible == "yes":
+        conditions.append(either)
+    elif filters.eligible == "no":
+        conditions.append(~either)
+    if filters.postal:
+        expr = figures.has_postal_expr(period)
+        conditions.append(expr if filters.postal == "yes" else ~expr)
+    if filters.dossiers:
+        expr = figures.has_dossiers_expr(period)
+        conditions.append(expr if filters.dossiers == "yes" else ~expr)
+    if filters.in_force != "all":
+        conditions.append(_yes_no(Procedure.in_force, filters.in_force))
+    return conditions
+
+
+def matching_ids_query(filters, period):
+    return select(Procedure.id).where(*filter_conditions(filters, period))
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_procedures(filters, period):
+    """One page of procedures for ``filters``, sorted; returns a ``Page``."""
+    conditions = filter_conditions(filters, period)
+    total = db.session.execute(
+        select(func.count()).select_from(Procedure).where(*conditions)).scalar_one()
+    pages = max(1, -(-total // filters.per_page))
+    page = min(filters.page, pages)
+    order = [c.desc() if filters.desc else c.asc() for c in SORTS[filters.sort]]
+    stmt = (
+        select(Procedure)
+        .join(Field, Field.id == Procedure.field_id)
+        .join(Department, Department.id == Procedure.department_id)
+        .where(*conditions)
+        .order_by(*order, Procedure.id)
+        .limit(filters.per_page)
+        .offset((page - 1) * filters.per_page)
+    )
+    items = list(db.session.scalars(stmt).unique())
+    return Page(items, int(total), page, filters.per_page)
+
+
+def export_rows(filters, period):
+    """Every procedure matching ``filters`` (code order) as rows of ``EXPORT_COLUMNS``."""
+    stmt = (select(Procedure).where(*filter_conditions(filters, period))
+            .order_by(Procedure.code))
+    for p in db.session.scalars(stmt).unique():
+        reason = p.reason_text or (reason_label_vi(p.reason_code) if p.reason_code else "")
+        yield (p.code, p.name, p.field.name, p.department.code, p.department.name, p.level,
+               p.eligible_receive, p.eligible_return, reason, p.in_force)
+
+
+EXPORT_COLUMNS = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi", "ten_don_vi", "cap_thuc_hien",
+                  "tiep_nhan_bcci", "tra_ket_qua_bcci", "ly_do_khong_bcci", "hieu_luc")
+
+
+def reason_label_vi(code):
+    """The Vietnamese label of a reason (files are Vietnamese whatever the user's language)."""
+    from flask_babel import force_locale
+
+    with force_locale("vi"):
+        return reason_label(code)
+
+
+def history(procedure):
+    """The procedure's audit events, newest first."""
+    from models import AuditEvent
+
+    return list(db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "procedure", AuditEvent.object_id == str(procedure.id))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ))
+
+
+def fields_with_departments():
+    """All fields and departments for filter menus and forms, by name/code."""
+    fields = list(db.session.scalars(select(Field).order_by(Field.name_folded)))
+    departments = list(db.session.scalars(select(Department).order_by(Department.code)))
+    return fields, departments
+
+
+# --- Changing the catalogue ------------------------------------------------------------------
+
+def _check_version(procedure, version):
+    if version is None or procedure.version != version:
+        raise Conflict(procedure)
+
+
+def validate_eligibility(receive, ret, reason_code, reason_text):
+    """The eligibility rule: when either direction is "no", a reason is required; "other" needs
+    free text. Returns the normalised ``(receive, ret, reason_code, reason_text)``.
+
+    :raise ProcedureError: with messages keyed by form field.
+    """
+    reason_code = (reason_code or "").strip()
+    reason_text = nfc(reason_text or "")
+    errors = {}
+    if receive is None:
+        errors["eligible_receive"] = _l("Choose yes or no.")
+    if ret is None:
+        errors["eligible_return"] = _l("Choose yes or no.")
+    if reason_code and reason_code not in REASON_CODES:
+        errors["reason_code"] = _l("Choose one of the listed reasons.")
+    if len(reason_text) > 1000:
+        errors["reason_text"] = _l("Longer than %(n)s characters.", n=1000)
+    if not errors and not (receive and ret):
+        if not reason_code:
+            errors["reason_code"] = _l("Say why the procedure cannot go by post in one direction.")
+        elif reason_code == "other" and not reason_text:
+            errors["reason_text"] = _l("Describe the reason.")
+    if errors:
+        raise ProcedureError(errors)
+    if receive and ret:
+        reason_code, reason_text = "", ""
+    return receive, ret, reason_code, reason_text
+
+
+def _apply(procedure, values, user, action):
+    """Set ``values`` on ``procedure``; record an audit event when something changed."""
+    old = audit.snapshot(procedure, values.keys())
+    old, new = audit.diff(old, audit._jsonable(values))
+    if not new:
+        return False
+    for name, value in values.items():
+        setattr(procedure, name, value)
+    procedure.updated_at = utcnow()
+    procedure.updated_by_id = getattr(user, "id", None)
+    audit.record(action, "procedure", procedure.id, old, new, user=user)
+    return True
+
+
+def update_eligibility(procedure, user, version, receive, ret, reason_code, reason_text):
+    """Set the two flags and the reason of one procedure.
+
+    :raise Forbidden: the user may not edit it.
+    :raise ProcedureError: invalid values.
+    :raise Conflict: ``version`` is not the stored version (someone saved meanwhile).
+    :return: True when something changed.
+    """
+    if not can_edit_department(user, procedure.department_id):
+        raise Forbidden()
+    receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
+                                                                  reason_text)
+    _check_version(procedure, version)
+    changed = _apply(procedure, {"eligible_receive": receive, "eligible_return": ret,
+                                 "reason_code": reason_code, "reason_text": reason_text},
+                     user, "procedure_eligibility")
+    db.session.flush()
+    return changed
+
+
+@dataclass
+class BulkResult:
+    changed: list = field(default_factory=list)  # procedures changed
+    unchanged: int = 0
+
+
+def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
+    """Set eligibility on many procedures at once; ``receive``/``ret`` None leaves that flag.
+
+    Refused whole (``Forbidden``) when the user may not edit one of them; one audit event per
+    procedure changed.
+
+    :raise ProcedureError: nothing to change, or a "no" without a reason.
+    """
+    reason_code = (reason_code or "").strip()
+    reason_text = nfc(reason_text or "")
+    errors = {}
+    if receive is None and ret is None and not reason_code:
+        errors["eligible_receive"] = _l("Choose what to change.")
+    if reason_code and reason_code not in REASON_CODES:
+        errors["reason_code"] = _l("Choose one of the listed reasons.")
+    elif (receive is False or ret is False) and not reason_code:
+        errors["reason_code"] = _l("Say why the procedure cannot go by post in one direction.")
+    elif reason_code == "other" and not reason_text:
+        errors["reason_text"] = _l("Describe the reason.")
+    if not procedures:
+        errors["ids"] = _l("Select at least one procedure.")
+    if errors:
+        raise ProcedureError(errors)
+    if any(not can_edit_department(user, p.department_id) for p in procedures):
+        raise Forbidden()
+    result = BulkResult()
+    for p in procedures:
+        new_receive = p.eligible_receive if receive is None else receive
+        new_ret = p.eligible_return if ret is None else ret
+        values = {"eligible_receive": new_receive, "eligible_return": new_ret}
+        if new_receive and new_ret:
+            values.update(reason_code="", reason_text="")
+        elif reason_code:
+            values.update(reason_code=reason_code, reason_text=reason_text)
+        if _apply(p, values, user, "procedure_bulk_eligibility"):
+            result.changed.append(p)
+        else:
+            result.unchanged += 1
+    db.session.flush()
+    return result
+
+
+def procedures_by_ids(ids):
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Procedure).where(Procedure.id.in_(ids))
+                                   .order_by(Procedure.code)).unique())
+
+
+def procedures_matching(filters, period):
+    return list(db.session.scalars(select(Procedure).where(*filter_conditions(filters, period))
+                                   .order_by(Procedure.code)).unique())
+
+
+def _check_details(user, code, name, field_id, department_id, level, existing=None):
+    errors = {}
+    code = nfc(code or "")
+    name = nfc(name or "")
+    if not CODE_PATTERN.match(code):
+        errors["code"] = _l("A procedure code looks like 1.001108 or 1.010708.000.00.00.H56.")
+    elif db.session.execute(select(Procedure.id).where(
+            Procedure.code == code, Procedure.id != getattr(existing, "id", None))).first():
+        errors["code"] = _l("Another procedure has this code.")
+    if not name:
+        errors["name"] = _l("This field is required.")
+    if field_id is None or db.session.get(Field, field_id) is None:
+        errors["field_id"] = _l("Choose a field.")
+    if department_id is None or db.session.get(Department, department_id) is None:
+        errors["department_id"] = _l("Choose a department.")
+    if errors:
+        raise ProcedureError(errors)
+    return code, name, nfc(level or "")[:60]
+
+
+def create_procedure(user, code, name, field_id, department_id, level, receive, ret,
+                     reason_code, reason_text):
+    """Add a procedure to the catalogue (department staff: to their own department only).
+
+    :raise Forbidden: another department's.
+    :raise ProcedureError: invalid values.
+    """
+    if department_id is not None and not can_edit_department(user, department_id):
+        raise Forbidden()
+    errors = {}
+    try:
+        code, name, level = _check_details(user, code, name, field_id, department_id, level)
+    except ProcedureError as e:
+        errors.update(e.errors)
+    try:
+        receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
+                                                                      reason_text)
+    except ProcedureError as e:
+        errors.update(e.errors)
+    if errors:
+        raise ProcedureError(errors)
+    procedure = Procedure(code=code, name=name, name_folded=fold(name), field_id=field_id,
+                          department_id=department_id, level=level, in_force=True,
+                          eligible_receive=receive, eligible_return=ret, reason_code=reason_code,
+                          reason_text=reason_text, updated_by_id=getattr(user, "id", None))
+    db.session.add(procedure)
+    db.session.flush()
+    audit.record("procedure_create", "procedure", procedure.id, None,
+                 audit.snapshot(procedure, AUDITED), user=user)
+    return procedure
+
+
+def update_details(procedure, user, version, code, name, field_id, department_id, level):
+    """Change a procedure's code, name, field, department and level.
+
+    Department staff edit only their own department's procedures and never move one to another
+    department.
+
+    :raise Forbidden, ProcedureError, Conflict:
+    """
+    if not can_edit_department(user, procedure.department_id):
+        raise Forbidden()
+    if department_id is not None and not can_edit_department(user, department_id):
+        raise Forbidden()
+    code, name, level = _check_details(user, code, name, field_id, department_id, level,
+                                       existing=procedure)
+    _check_version(procedure, version)
+    changed = _apply(procedure, {"code": code, "name": name, "field_id": field_id,
+                                 "department_id": department_id, "level": level},
+                     user, "procedure_update")
+    procedure.name_folded = fold(procedure.name)
+    db.session.flush()
+    return changed
+
+
+def set_in_force(procedure, user, in_force):
+    """Retire a procedure (or put it back in force). Procedures are never deleted: dossiers
+    and the history refer to them.
+
+    :raise Forbidden:
+    """
+    if not can_edit_department(user, procedure.department_id):
+        raise Forbidden()
+    changed = _apply(procedure, {"in_force": bool(in_force)}, user,
+                     "procedure_reinstate" if in_force else "procedure_retire")
+    db.session.flush()
+    return changed
+
+
+def update_field_note(field_, user, note):
+    """The centre's note on a field's postal feasibility."""
+    note = nfc(note or "")
+    if len(note) > 2000:
+        raise ProcedureError({"postal_note": _l("Longer than %(n)s characters.", n=2000)})
+    old, new = audit.diff({"postal_note": field_.postal_note}, {"postal_note": note})
+    if new:
+        field_.postal_note = note
+        audit.record("field_note", "field", field_.id, old, new, user=user)
+    db.session.flush()
+    return bool(new)
+
+
+# --- Import ----------------------------------------------------------------------------------
+
+IMPORT_REQUIRED = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi")
+IMPORT_OPTIONAL = ("ten_don_vi", "cap_thuc_hien", "tiep_nhan_bcci", "tra_ket_qua_bcci",
+                   "ly_do_khong_bcci", "hieu_luc")
+
+
+def _reason_from_cell(text, existing):
+    """``(reason_code, reason_text)`` from the file's reason cell.
+
+    A cell naming one of the common reasons (in Vietnamese or English) sets that reason; other
+    text is kept as the reason's text, under the procedure's current reason or "other".
+    """
+    if not text:
+        return "", ""
+    key = fold_key(text)
+    from flask_babel import force_locale
+
+    for code, label in REASONS:
+        for locale in ("vi", "en"):
+            with force_locale(locale):
+                if fold_key(str(label)) == key:
+                    return code, ""
+    current = existing.reason_code if existing is not None else ""
+    return (current or "other"), text
+
+
+def import_procedures(filename, data, user=None):
+    """Import the procedures file of DOMAIN.md section 6: all or nothing, upsert by code.
+
+    Creates the fields and departments it names; absent optional columns leave existing values
+    unchanged. Department staff may import only their own department's rows. Writes one audit
+    event for the import and one per existing procedure it changed.
+
+    :return: an ``ImportReport`` (nothing written unless ``report.ok``).
+    """
+    report = ImportReport()
+    try:
+        table = read_table(filename, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
+    except TableError as e:
+        report.bad(1, "", e)
+        return report
+    has = {c: c in table.columns for c in IMPORT_OPTIONAL}
+
+    existing = {p.code: p for p in db.session.scalars(select(Procedure)).unique()}
+    fields = {fold(f.name): f for f in db.session.scalars(select(Field))}
+    departments = {d.code.upper(): d for d in db.session.scalars(select(Department))}
+    restricted_to = user.department_id if user is not None and user.role == "department" else None
+
+    parsed = []
+    rows_by_code = {}
+    for row in table.rows:
+        values, bad = {}, False
+
+        def cell(column, parser):
+            nonlocal bad
+            try:
+                return parser(row.get(column))
+            except CellError as e:
+                report.bad(row.number, column, e)
+                bad = True
+                return None
+
+        code = cell("ma_tthc", lambda v: parse_text(v, required=True, max_length=40))
+        if code and not CODE_PATTERN.match(code):
+            report.bad(row.number, "ma_tthc", CellError(
+                _l("Not a procedure code (like 1.001108 or 1.010708.000.00.00.H56): %(value)s"),
+                value=code))
+            bad = True
+        values["name"] = cell("ten_tthc", lambda v: parse_text(v, required=True))
+        values["field_name"] = cell("linh_vuc", lambda v: parse_text(v, required=True, max_length=200))
+        dept_code = cell("don_vi", lambda v: parse_text(v, required=True, max_length=40))
+        values["dept_code"] = dept_code.upper() if dept_code else dept_code
+        if has["ten_don_vi"]:
+            values["dept_name"] = cell("ten_don_vi", lambda v: parse_text(v, max_length=200))
+        if has["cap_thuc_hien"]:
+            values["level"] = cell("cap_thuc_hien", lambda v: parse_text(v, max_length=60))
+        if has["tiep_nhan_bcci"]:
+            values["eligible_receive"] = cell("tiep_nhan_bcci", parse_yes_no)
+        if has["tra_ket_qua_bcci"]:
+            values["eligible_return"] = cell("tra_ket_qua_bcci", parse_yes_no)
+        if has["ly_do_khong_bcci"]:
+            values["reason"] = cell("ly_do_khong_bcci", lambda v: parse_text(v, max_length=1000))
+        if has["hieu_luc"]:
+            values["in_force"] = cell("hieu_luc", lambda v: parse_yes_no(v, blank=True))
+        if restricted_to is not None and values["dept_code"]:
+            own = departments.get(values["dept_code"])
+            current = existing.get(code) if code else None
+            if own is None or own.id != restricted_to or (
+                    current is not None and current.department_id != restricted_to):
+                report.bad(row.number, "don_vi", CellError(
+                    _l("You may import only your own department's procedures.")))
+                bad = True
+        if code:
+            rows_by_code.setdefault(code, []).append(row.number)
+        parsed.append((row.number, code, values, bad))
+
+    for code, numbers in rows_by_code.items():
+        if len(numbers) > 1:
+            for number in numbers:
+                report.bad(number, "ma_tthc", CellError(
+                    _l("The code %(value)s appears more than once in the file (rows %(rows)s)."),
+                    value=code, rows=", ".join(map(str, numbers))))
+    if not report.ok:
+        return report
+
+    new_fields = new_departments = 0
+    for _, code, values, _ in parsed:
+        key = fold(values["field_name"])
+        if key not in fields:
+            fields[key] = Field(name=values["field_name"], name_folded=key)
+            db.session.add(fields[key])
+            new_fields += 1
+        if values["dept_code"] not in departments:
+            name = values.get("dept_name") or values["dept_code"]
+            departments[values["dept_code"]] = Department(code=values["dept_code"], name=name,
+                                                          name_folded=fold(name))
+            db.session.add(departments[values["dept_code"]])
+            new_departments += 1
+    db.session.flush()
+
+    now = utcnow()
+    for _, code, values, _ in parsed:
+        current = existing.get(code)
+        target = {
+            "name": values["name"],
+            "field_id": fields[fold(values["field_name"])].id,
+            "department_id": departments[values["dept_code"]].id,
+        }
+        for name in ("level", "eligible_receive", "eligible_return", "in_force"):
+            if name in values:
+                target[name] = values[name]
+        if "reason" in values:
+            target["reason_code"], target["reason_text"] = _reason_from_cell(values["reason"],
+                                                                             current)
+        if current is None:
+            procedure = Procedure(code=code, name_folded=fold(values["name"]), updated_at=now,
+                                  updated_by_id=getattr(user, "id", None), **target)
+            db.session.add(procedure)
+            report.created += 1
+        elif _apply(current, target, user, "procedure_import_update"):
+            current.name_folded = fold(current.name)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    db.session.flush()
+    audit.record("procedure_import", "import", "procedures", None, {
+        "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
+        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "new_fields": new_fields, "new_departments": new_departments,
+    }, user=user)
+    db.session.flush()
+    return report
+

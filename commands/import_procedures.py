@@ -1,0 +1,21 @@
+"""``flask import procedures FILE``: the procedures file of DOMAIN.md section 6."""
+from pathlib import Path
+
+import click
+
+from commands.imports import group, print_report
+from extensions import db
+
+
+@group.command("procedures")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_procedures_command(path):
+    """Import a procedures file (CSV or XLSX): all or nothing, upsert by code."""
+    from blueprints.procedures.services import import_procedures
+
+    report = import_procedures(path.name, path.read_bytes())
+    if not report.ok:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    print_report(report)
