@@ -3,12 +3,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from blueprints.procedures.services import REASONS
 
-YES_NO = (("yes", _l("Yes")), ("no", _l("No")))
-UNCHANGED_YES_NO = (("", _l("Leave unchanged")), ("yes", _l("Yes")), ("no", _l("No")))
+YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+UNCHANGED_YES_NO = [SelectChoice("", _l("Leave unchanged"))] + YES_NO
 
 
 def yes_no(value):
@@ -17,7 +18,7 @@ def yes_no(value):
 
 
 def _reason_choices(blank):
-    return [("", blank)] + [(code, label) for code, label in REASONS]
+    return [SelectChoice("", blank)] + [SelectChoice(code, label) for code, label in REASONS]
 
 
 def _int_or_none(value):
@@ -79,9 +80,10 @@ class ProcedureForm(FlaskForm):
     version = HiddenField()
 
     def set_choices(self, fields, departments):
-        self.field_id.choices = [("", "—")] + [(str(f.id), f.name) for f in fields]
-        self.department_id.choices = [("", "—")] + [(str(d.id), f"{d.code} – {d.name}")
-                                                    for d in departments]
+        self.field_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(f.id), f.name)
+                                                           for f in fields]
+        self.department_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(d.id), f"{d.code} – {d.name}") for d in departments]
 
     def fill(self, procedure):
         self.code.data = procedure.code

@@ -1,0 +1,537 @@
+"""The procedure catalogue: list, search, inline edit with optimistic locking, bulk update,
+procedure page, fields, outreach, add/edit/retire, export."""
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from blueprints.procedures import services
+from extensions import db
+from models import AuditEvent, Procedure
+from tests import factories as f
+from utils import figures
+from utils.dates import Period
+
+PERIOD = Period(date(2024, 1, 1), date(2024, 9, 30))
+Q = "from=2024-01-01&to=2024-09-30"
+HX = {"HX-Request": "true"}
+
+
+def events(action=None):
+    stmt = select(AuditEvent).order_by(AuditEvent.id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    return list(db.session.scalars(stmt))
+
+
+# --- Figures for the page's procedures --------------------------------------------------------
+
+def test_procedure_activity_counts_received_and_postal_in_one_query(app):
+    a, b, c = f.procedure(), f.procedure(), f.procedure()
+    f.dossier(a, date(2024, 2, 1))
+    f.dossier(a, date(2024, 3, 1), channel="bcci")
+    f.dossier(a, date(2024, 4, 1), returned=date(2024, 4, 9), return_channel="bcci")
+    f.dossier(a, date(2023, 12, 20), returned=date(2024, 1, 3), return_channel="bcci")  # return only
+    f.dossier(a, date(2024, 10, 2), channel="bcci")  # outside
+    f.dossier(b, date(2024, 5, 5))
+    f.dossier(c, date(2024, 5, 5))  # not asked for
+    statements = []
+    from sqlalchemy import event
+
+    def count(*args):
+        statements.append(args)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = figures.procedure_activity(PERIOD, [a.id, b.id])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert result == {a.id: (3, 3), b.id: (1, 0)}
+    assert len(statements) == 1
+    assert figures.procedure_activity(PERIOD, []) == {}
+
+
+def test_outreach_by_department_orders_by_dossiers(app):
+    small, big = f.department(), f.department()
+    p1 = f.procedure(department_=small, ret=True)
+    p2 = f.procedure(department_=big, ret=True)
+    p3 = f.procedure(department_=big, receive=True)
+    f.procedure(department_=big)  # not eligible
+    for _ in range(2):
+        f.dossier(p1, date(2024, 2, 1))
+    for _ in range(2):
+        f.dossier(p2, date(2024, 2, 1))
+    f.dossier(p3, date(2024, 2, 1))
+    assert figures.outreach_by_department(PERIOD) == [(big.id, 2, 3), (small.id, 1, 2)]
+
+
+# --- List, search, filters --------------------------------------------------------------------
+
+def test_list_shows_flags_and_counts_for_the_period(client, auth):
+    p = f.procedure(name="Đăng ký khai sinh", ret=True, receive=False, reason_code="originals")
+    f.dossier(p, date(2024, 2, 1), returned=date(2024, 2, 9), return_channel="bcci")
+    f.dossier(p, date(2024, 3, 1))
+    f.dossier(p, date(2025, 3, 1))
+    auth.login("leader")
+    r = client.get(f"/procedures?{Q}")
+    assert r.status_code == 200 and "<html" in r.text
+    row = r.text.split(f'id="procedure-{p.id}"')[1].split("</tr>")[0]
+    assert p.code in row and "Đăng ký khai sinh" in row and p.field.name in row
+    assert '<td class="num">2</td>' in row and '<td class="num">1</td>' in row
+    assert "Phải đối chiếu bản chính" in row or "Bản chính phải được kiểm tra" in row
+    assert r.headers["Vary"] == "HX-Request" or "HX-Request" in r.headers["Vary"]
+
+
+def test_list_fragment_for_htmx_and_page_otherwise(client, auth):
+    f.procedure()
+    auth.login("leader")
+    page = client.get("/procedures")
+    fragment = client.get("/procedures", headers=HX)
+    assert "<html" in page.text and 'id="procedure-filters"' in page.text
+    assert "<html" not in fragment.text and fragment.text.lstrip().startswith("{#") is False
+    assert 'id="procedure-table"' in fragment.text and 'id="procedure-filters"' not in fragment.text
+    boosted = client.get("/procedures", headers={**HX, "HX-Boosted": "true"})
+    assert "<html" in boosted.text
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("ho tich", {"Thay đổi hộ tịch"}),
+    ("HỘ TỊCH", {"Thay đổi hộ tịch"}),
+    ("dat dai", {"Đăng ký Đất đai"}),
+    ("Đất", {"Đăng ký Đất đai"}),
+    ("1.0011", {"Thay đổi hộ tịch"}),
+    ("%", set()),
+    ("_", set()),
+])
+def test_search_folds_case_and_diacritics(client, auth, query, expected):
+    f.procedure(code="1.001108", name="Thay đổi hộ tịch")
+    f.procedure(code="2.000001", name="Đăng ký Đất đai")
+    auth.login("leader")
+    r = client.get("/procedures", query_string={"q": query}, headers=HX)
+    found = {name for name in ("Thay đổi hộ tịch", "Đăng ký Đất đai") if name in r.text}
+    assert found == expected
+
+
+def test_filters(client, auth):
+    d1, d2 = f.department(), f.department()
+    fl = f.field()
+    a = f.procedure(department_=d1, field_=fl, receive=True, ret=True)
+    b = f.procedure(department_=d2, ret=True, reason_code="in_person")
+    c = f.procedure(department_=d2, in_force=False, reason_code="in_person")
+    f.dossier(b, date(2024, 2, 1), returned=date(2024, 2, 3), return_channel="bcci")
+    auth.login("leader")
+
+    def codes(**args):
+        r = client.get("/procedures", query_string={"from": "2024-01-01", "to": "2024-09-30", **args},
+                       headers=HX)
+        assert r.status_code == 200
+        return {p.code for p in (a, b, c) if f'id="procedure-{p.id}"' in r.text}
+
+    assert codes() == {a.code, b.code}
+    assert codes(department=d2.id) == {b.code}
+    assert codes(field=fl.id) == {a.code}
+    assert codes(receive="yes") == {a.code}
+    assert codes(receive="no") == {b.code}
+    assert codes(**{"return": "yes"}) == {a.code, b.code}
+    assert codes(eligible="no", in_force="all") == {c.code}
+    assert codes(postal="yes") == {b.code}
+    assert codes(postal="no") == {a.code}
+    assert codes(dossiers="yes") == {b.code}
+    assert codes(in_force="no") == {c.code}
+    assert codes(in_force="all") == {a.code, b.code, c.code}
+    # Malformed values are ignored rather than failing.
+    assert codes(department="abc", page="-1", per_page="7", sort="evil") == {a.code, b.code}
+
+
+def test_bad_period_is_a_400(client, auth):
+    auth.login("leader")
+    assert client.get("/procedures?from=2024-13-01&to=2024-01-01").status_code == 400
+
+
+def test_sort_and_pagination(client, auth):
+    for n in range(30):
+        f.procedure(code=f"1.{n + 100000:06d}", name=f"Thủ tục {n:02d}")
+    auth.login("leader")
+    r = client.get("/procedures?per_page=25&page=2", headers=HX)
+    assert "1.100025" in r.text and "1.100024" not in r.text
+    r = client.get("/procedures?sort=code&dir=desc&per_page=25", headers=HX)
+    assert "1.100029" in r.text and "1.100004" not in r.text
+    r = client.get("/procedures?sort=name&per_page=25&page=99", headers=HX)
+    assert "Thủ tục 29" in r.text  # past the end: the last page
+
+
+# --- Inline edit ------------------------------------------------------------------------------
+
+def test_edit_row_fragment_and_page(client, auth):
+    p = f.procedure()
+    auth.login("centre")
+    r = client.get(f"/procedures/{p.id}/edit", headers=HX)
+    assert r.status_code == 200 and "<html" not in r.text
+    assert r.text.lstrip().startswith("<tr") or "<tr id=\"procedure-" in r.text
+    assert 'name="version" type="hidden" value="1"' in r.text or 'value="1"' in r.text
+    r = client.get(f"/procedures/{p.id}/edit")
+    assert r.status_code == 200 and "<html" in r.text and 'name="eligible_receive"' in r.text
+
+
+def test_edit_requires_a_reason_when_either_flag_is_no(client, auth):
+    p = f.procedure(receive=True, ret=True)
+    auth.login("centre")
+    data = {"eligible_receive": "no", "eligible_return": "yes", "reason_code": "", "version": "1"}
+    r = client.post(f"/procedures/{p.id}/edit", data=data, headers=HX)
+    assert r.status_code == 422 and "<html" not in r.text
+    assert "is-invalid" in r.text and "Nêu lý do" in r.text
+    r = client.post(f"/procedures/{p.id}/edit", data={**data, "reason_code": "other"}, headers=HX)
+    assert r.status_code == 422 and "Mô tả lý do" in r.text
+    db.session.expire_all()
+    assert db.session.get(Procedure, p.id).eligible_receive is True
+    assert events("procedure_eligibility") == []
+    r = client.post(f"/procedures/{p.id}/edit", data={**data, "reason_code": "in_person"}, headers=HX)
+    assert r.status_code == 200 and r.text.lstrip().startswith("{#") is False
+    assert f'id="procedure-{p.id}"' in r.text and "editing" not in r.text
+    db.session.expire_all()
+    p = db.session.get(Procedure, p.id)
+    assert (p.eligible_receive, p.eligible_return, p.reason_code, p.version) == (False, True, "in_person", 2)
+    [event] = events("procedure_eligibility")
+    assert event.old_values == {"eligible_receive": True, "reason_code": ""}
+    assert event.new_values == {"eligible_receive": False, "reason_code": "in_person"}
+
+
+def test_edit_without_htmx_redirects_303(client, auth):
+    p = f.procedure()
+    auth.login("centre")
+    r = client.post(f"/procedures/{p.id}/edit", data={"eligible_receive": "yes", "eligible_return": "yes",
+                                                      "version": "1", "next": "/procedures?q=x"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/procedures?q=x")
+    r = client.post(f"/procedures/{p.id}/edit", data={"eligible_receive": "yes", "eligible_return": "yes",
+                                                      "version": "2", "next": "//evil.example"})
+    assert r.status_code == 303 and "evil" not in r.headers["Location"]
+    r = client.post(f"/procedures/{p.id}/edit", data={"eligible_receive": "no", "eligible_return": "yes",
+                                                      "version": "2"})
+    assert r.status_code == 422 and "<html" in r.text
+
+
+def test_both_yes_clears_the_reason(app):
+    user = f.user("centre")
+    p = f.procedure(reason_code="originals", reason_text="x")
+    services.update_eligibility(p, user, 1, True, True, "originals", "x")
+    assert (p.reason_code, p.reason_text) == ("", "")
+
+
+def test_optimistic_lock_conflict_shows_their_values(client, auth):
+    p = f.procedure(receive=True, ret=True)
+    other = f.user("centre")
+    auth.login("department", department=p.department)
+    # The other person saves first (version 1 → 2).
+    services.update_eligibility(p, other, 1, False, True, "originals", "Bản gốc giấy tờ")
+    db.session.commit()
+    r = client.post(f"/procedures/{p.id}/edit", headers=HX, data={
+        "eligible_receive": "yes", "eligible_return": "no", "reason_code": "in_person", "version": "1"})
+    assert r.status_code == 409
+    assert 'data-testid="conflict"' in r.text and "Bản gốc giấy tờ" in r.text
+    assert 'value="2"' in r.text  # saving again is a deliberate overwrite
+    db.session.expire_all()
+    p = db.session.get(Procedure, p.id)
+    assert (p.eligible_receive, p.eligible_return, p.reason_text) == (False, True, "Bản gốc giấy tờ")
+    r = client.post(f"/procedures/{p.id}/edit", headers=HX, data={
+        "eligible_receive": "yes", "eligible_return": "no", "reason_code": "in_person", "version": "2"})
+    assert r.status_code == 200
+
+
+def test_the_version_check_is_in_the_update_where_clause(app):
+    """A save racing another between load and flush fails at the UPDATE (StaleDataError)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    user = f.user("centre")
+    pid = f.procedure().id
+    db.session.commit()
+    with db.engine.begin() as conn:  # someone else's committed save
+        conn.execute(update(Procedure.__table__).where(Procedure.__table__.c.id == pid)
+                     .values(version=2, eligible_receive=True))
+    # This session still holds the procedure as it was loaded before their save.
+    p = db.session.get(Procedure, pid)
+    set_committed_value(p, "version", 1)
+    with pytest.raises(StaleDataError):
+        services.update_eligibility(p, user, 1, True, True, "", "")
+    db.session.rollback()
+
+
+def test_stale_write_is_a_409_in_the_view(client, auth, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    p = f.procedure()
+    auth.login("centre")
+
+    def racing(*args, **kwargs):
+        raise StaleDataError("raced")
+
+    monkeypatch.setattr(services, "update_eligibility", racing)
+    r = client.post(f"/procedures/{p.id}/edit", headers=HX, data={
+        "eligible_receive": "yes", "eligible_return": "yes", "version": "1"})
+    assert r.status_code == 409 and 'data-testid="conflict"' in r.text
+
+
+def test_show_row_for_cancel(client, auth):
+    p = f.procedure()
+    auth.login("centre")
+    r = client.get(f"/procedures/{p.id}/row", headers=HX)
+    assert r.status_code == 200 and f'id="procedure-{p.id}"' in r.text and "<html" not in r.text
+    r = client.get(f"/procedures/{p.id}/row")
+    assert r.status_code == 303 and f"/procedures/{p.id}" in r.headers["Location"]
+
+
+# --- Bulk update ------------------------------------------------------------------------------
+
+def test_bulk_update_selected(client, auth):
+    a = f.procedure(receive=True, ret=True)
+    b = f.procedure(receive=False, ret=True, reason_code="originals")
+    c = f.procedure(receive=True, ret=True)
+    auth.login("centre")
+    r = client.post("/procedures/bulk", headers=HX, data={
+        "scope": "selected", "ids": [a.id, b.id], "eligible_receive": "no", "eligible_return": "",
+        "reason_code": "in_person", "reason_text": ""})
+    assert r.status_code == 200 and 'data-testid="bulk-summary"' in r.text and "<html" not in r.text
+    assert "2 thủ tục đã thay đổi, 0" in r.text
+    db.session.expire_all()
+    assert [(p.eligible_receive, p.reason_code) for p in
+            (db.session.get(Procedure, i) for i in (a.id, b.id, c.id))] == [
+        (False, "in_person"), (False, "in_person"), (True, "")]
+    assert len(events("procedure_bulk_eligibility")) == 2
+    # The same again changes nothing and records nothing.
+    r = client.post("/procedures/bulk", data={
+        "scope": "selected", "ids": [a.id, b.id], "eligible_receive": "no",
+        "reason_code": "in_person"})
+    assert r.status_code == 303
+    assert len(events("procedure_bulk_eligibility")) == 2
+
+
+def test_bulk_update_everything_matching_the_filter(client, auth):
+    d = f.department()
+    a = f.procedure(department_=d, name="Cấp phép xây dựng A")
+    b = f.procedure(department_=d, name="Cấp phép xây dựng B")
+    c = f.procedure(department_=d, name="Khác")
+    auth.login("department", department=d)
+    r = client.post("/procedures/bulk", headers=HX, data={
+        "scope": "filter", "q": "xay dung", "eligible_receive": "yes", "eligible_return": "yes"})
+    assert r.status_code == 200
+    db.session.expire_all()
+    assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [True, True, False]
+
+
+def test_bulk_update_validation(client, auth):
+    a = f.procedure()
+    auth.login("centre")
+    r = client.post("/procedures/bulk", headers=HX, data={"scope": "selected", "ids": [a.id],
+                                                         "eligible_receive": "no"})
+    assert r.status_code == 422 and "Nêu lý do" in r.text and "<html" not in r.text
+    r = client.post("/procedures/bulk", data={"scope": "selected", "eligible_receive": "yes"})
+    assert r.status_code == 422 and "<html" in r.text and "Chọn ít nhất một thủ tục" in r.text
+
+
+def test_department_bulk_touching_another_department_is_refused_whole(client, auth):
+    own, other = f.department(), f.department()
+    a = f.procedure(department_=own)
+    b = f.procedure(department_=other)
+    auth.login("department", department=own)
+    r = client.post("/procedures/bulk", data={"scope": "selected", "ids": [a.id, b.id],
+                                              "eligible_receive": "yes", "eligible_return": "yes"})
+    assert r.status_code == 403
+    r = client.post("/procedures/bulk", data={"scope": "filter", "eligible_receive": "yes",
+                                              "eligible_return": "yes"})
+    assert r.status_code == 403
+    db.session.expire_all()
+    assert not db.session.get(Procedure, a.id).eligible_receive
+    assert events("procedure_bulk_eligibility") == []
+
+
+# --- Procedure page, fields, outreach --------------------------------------------------------
+
+def test_procedure_page_counts_and_history(client, auth):
+    p = f.procedure(receive=True, ret=True)
+    f.dossier(p, date(2024, 2, 1), returned=date(2024, 2, 5), return_channel="bcci")
+    f.dossier(p, date(2024, 3, 1))
+    editor = f.user("centre")
+    services.update_eligibility(p, editor, 1, False, True, "originals", "")
+    db.session.commit()
+    auth.login("leader")
+    r = client.get(f"/procedures/{p.id}?{Q}")
+    assert r.status_code == 200
+    assert '<dd class="col-4 num" data-testid="received">2</dd>' in r.text
+    assert '<dd class="col-4 num" data-testid="postal">1</dd>' in r.text
+    assert editor.username in r.text and "<del>Có</del> → <ins>Không</ins>" in r.text
+    from utils.formats import dmy_hm
+
+    assert dmy_hm(events("procedure_eligibility")[0].at) in r.text
+    assert client.get(f"/procedures/{p.id}", headers=HX).text.count("<html") == 0
+    assert client.get("/procedures/999999").status_code == 404
+
+
+def test_fields_page(client, auth):
+    fl = f.field(name="Xây dựng", note="Trả giấy phép qua BCCI")
+    a = f.procedure(field_=fl, ret=True)
+    f.procedure(field_=fl)
+    f.procedure(field_=fl, in_force=False, ret=True)
+    f.dossier(a, date(2024, 2, 1), returned=date(2024, 2, 3), return_channel="bcci")
+    auth.login("leader")
+    r = client.get(f"/procedures/fields?{Q}")
+    assert r.status_code == 200 and "Trả giấy phép qua BCCI" in r.text
+    row = r.text.split(f'id="field-{fl.id}"')[1].split("</tr>")[0]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<td class="num">(.*?)</td>', row)]
+    assert cells == ["2", "1", "1"]  # in force, eligible, with postal activity
+    assert "postal=yes" in row and "eligible=yes" in row
+    fragment = client.get(f"/procedures/fields?{Q}", headers=HX)
+    assert 'id="fields-table"' in fragment.text and "<html" not in fragment.text
+
+
+def test_field_note_by_centre(client, auth):
+    fl = f.field()
+    auth.login("centre")
+    r = client.post(f"/procedures/fields/{fl.id}/note", headers=HX,
+                    data={"postal_note": "Chỉ trả thông báo thuế"})
+    assert r.status_code == 200 and "Chỉ trả thông báo thuế" in r.text and "<html" not in r.text
+    r = client.post(f"/procedures/fields/{fl.id}/note", data={"postal_note": "Khác"})
+    assert r.status_code == 303
+    assert len(events("field_note")) == 2
+
+
+def test_outreach_grouped_by_department(client, auth):
+    small, big = f.department(name="Phòng Nhỏ"), f.department(name="Phòng Lớn")
+    p1 = f.procedure(department_=small, ret=True, name="Thủ tục nhỏ")
+    p2 = f.procedure(department_=big, ret=True, name="Thủ tục lớn")
+    quiet = f.procedure(department_=big, ret=True, name="Đã có bưu chính")
+    f.dossier(p1, date(2024, 2, 1))
+    for _ in range(3):
+        f.dossier(p2, date(2024, 2, 1))
+    f.dossier(quiet, date(2024, 2, 1), returned=date(2024, 2, 2), return_channel="bcci")
+    auth.login("department")
+    r = client.get(f"/procedures/outreach?{Q}")
+    assert r.status_code == 200
+    assert r.text.index("Phòng Lớn") < r.text.index("Phòng Nhỏ")
+    assert "Thủ tục lớn" in r.text and "Đã có bưu chính" not in r.text
+    fragment = client.get(f"/procedures/outreach?{Q}", headers=HX)
+    assert 'id="outreach"' in fragment.text and "<html" not in fragment.text
+
+
+# --- Add, edit, retire ------------------------------------------------------------------------
+
+def test_add_procedure(client, auth):
+    d, fl = f.department(), f.field()
+    auth.login("department", department=d)
+    assert client.get("/procedures/new").status_code == 200
+    data = {"code": "1.012345", "name": "  Thủ tục mới  ", "field_id": fl.id, "department_id": d.id,
+            "level": "Cấp huyện", "eligible_receive": "yes", "eligible_return": "no", "reason_code": ""}
+    r = client.post("/procedures/new", data=data)
+    assert r.status_code == 422 and "Nêu lý do" in r.text
+    r = client.post("/procedures/new", data={**data, "code": "1.12"})
+    assert r.status_code == 422 and "1.001108" in r.text
+    r = client.post("/procedures/new", data={**data, "reason_code": "result_in_person"})
+    assert r.status_code == 303
+    p = db.session.scalars(select(Procedure).where(Procedure.code == "1.012345")).one()
+    assert p.name == "Thủ tục mới" and p.name_folded == "thu tuc moi" and p.department_id == d.id
+    assert events("procedure_create")[0].object_id == str(p.id)
+    r = client.post("/procedures/new", data={**data, "reason_code": "in_person"})
+    assert r.status_code == 422 and "Một thủ tục khác đã có mã này" in r.text
+
+
+def test_edit_details_and_forged_department(client, auth):
+    own, other = f.department(), f.department()
+    fl = f.field()
+    p = f.procedure(department_=own, field_=fl)
+    auth.login("department", department=own)
+    assert client.get(f"/procedures/{p.id}/details").status_code == 200
+    data = {"code": p.code, "name": "Tên mới", "field_id": fl.id, "department_id": own.id,
+            "level": "", "version": "1"}
+    r = client.post(f"/procedures/{p.id}/details", data={**data, "department_id": other.id})
+    assert r.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Procedure, p.id).department_id == own.id
+    r = client.post(f"/procedures/{p.id}/details", data=data)
+    assert r.status_code == 303
+    db.session.expire_all()
+    p = db.session.get(Procedure, p.id)
+    assert p.name == "Tên mới" and p.name_folded == "ten moi" and p.version == 2
+    r = client.post(f"/procedures/{p.id}/details", data={**data, "name": "Khác", "version": "1"})
+    assert r.status_code == 409 and 'data-testid="conflict"' in r.text
+
+
+def test_retire_and_reinstate_never_delete(client, auth):
+    p = f.procedure()
+    f.dossier(p, date(2024, 2, 1))
+    auth.login("centre")
+    r = client.post(f"/procedures/{p.id}/retire")
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Procedure, p.id).in_force is False
+    r = client.post(f"/procedures/{p.id}/reinstate", headers=HX)
+    assert r.status_code == 204 and r.headers["HX-Redirect"].endswith(f"/procedures/{p.id}")
+    db.session.expire_all()
+    assert db.session.get(Procedure, p.id).in_force is True
+    assert [e.action for e in events()][-2:] == ["procedure_retire", "procedure_reinstate"]
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+def test_export_current_filter_csv_and_xlsx_with_formulas_neutralised(client, auth):
+    d = f.department(code="TP", name="Phòng Tư pháp")
+    fl = f.field(name="Tư pháp – Hộ tịch")
+    f.procedure(code="1.000001", name="=HYPERLINK(\"http://x\")", department_=d, field_=fl, ret=True,
+                reason_code="other", reason_text="+cmd")
+    f.procedure(code="1.000002", name="Khác", receive=True, ret=True)
+    auth.login("leader")
+    r = client.get(f"/procedures/export?format=csv&department={d.id}")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert rows[0] == list(services.EXPORT_COLUMNS)
+    assert rows[1] == ["1.000001", "'=HYPERLINK(\"http://x\")", "Tư pháp – Hộ tịch", "TP", "Phòng Tư pháp",
+                       "", "không", "có", "'+cmd", "có"]
+    assert len(rows) == 2
+    r = client.get(f"/procedures/export?format=xlsx&department={d.id}")
+    sheet = load_workbook(io.BytesIO(r.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[1][1] == "'=HYPERLINK(\"http://x\")" and sheet.cell(2, 2).data_type == "s"
+    assert client.get("/procedures/export?format=pdf").status_code == 400
+
+
+def test_export_reimports_unchanged(client, auth, runner, tmp_path):
+    d = f.department(code="TP")
+    f.procedure(code="1.000001", department_=d, reason_code="originals", ret=True)
+    f.procedure(code="1.000002", department_=d, reason_code="other", reason_text="Lý do riêng")
+    f.procedure(code="1.000003", department_=d, receive=True, ret=True, in_force=False)
+    auth.login("centre")
+    data = client.get("/procedures/export?format=csv&in_force=all").data
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    r = runner.invoke(args=["import", "procedures", str(path)])
+    assert r.exit_code == 0, r.output
+    assert "0 created, 0 updated, 3 unchanged" in r.output
+
+
+def test_queries_are_few_on_the_list(client, auth):
+    """The page's counts are one query, not one per row."""
+    for _ in range(20):
+        p = f.procedure()
+        f.dossier(p, date(2024, 2, 1))
+    auth.login("leader")
+    statements = []
+    from sqlalchemy import event
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/procedures?{Q}", headers=HX).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert sum("FROM dossier" in s for s in statements) == 1
+    assert len(statements) < 12
+
+
+def test_reason_labels(app):
+    assert services.reason_label("in_person") == "Người yêu cầu phải có mặt trực tiếp"
+    assert services.reason_label("") == ""
