@@ -173,7 +173,32 @@ ADMIN_RULES = {
 
 # --- procedures (blueprints/procedures) -------------------------------------------------------
 
+_PROCEDURE = lambda s: {"procedure_id": s.procedure.id}  # noqa: E731
+_CATALOGUE_EDITORS = ("admin", "centre", "department")
+
 PROCEDURES_RULES = {
+    "procedures.list_procedures": Rule(ALL, query={"q": "tai chinh"}),
+    "procedures.export_procedures": Rule(ALL, query={"format": "csv"}),
+    "procedures.show_procedure": Rule(ALL, args=_PROCEDURE),
+    "procedures.show_row": Rule(ALL, args=_PROCEDURE),
+    "procedures.list_fields": Rule(ALL),
+    "procedures.outreach": Rule(ALL),
+    "procedures.edit_procedure": Rule(
+        _CATALOGUE_EDITORS, args=_PROCEDURE,
+        data=lambda s: {"eligible_receive": "yes", "eligible_return": "no", "reason_code": "",
+                        "version": str(s.procedure.version)}),
+    "procedures.edit_details": Rule(
+        _CATALOGUE_EDITORS, args=_PROCEDURE,
+        data=lambda s: {"code": s.procedure.code, "name": "", "version": str(s.procedure.version)}),
+    "procedures.bulk_update": Rule(
+        _CATALOGUE_EDITORS,
+        data=lambda s: {"scope": "selected", "ids": [s.procedure.id], "eligible_receive": "no"}),
+    "procedures.new_procedure": Rule(_CATALOGUE_EDITORS, data={"code": "1.2"}),
+    "procedures.retire_procedure": Rule(_CATALOGUE_EDITORS, args=_PROCEDURE),
+    "procedures.reinstate_procedure": Rule(_CATALOGUE_EDITORS, args=_PROCEDURE),
+    "procedures.import_procedures": Rule(_CATALOGUE_EDITORS, data={}),
+    "procedures.edit_field_note": Rule(("admin", "centre"), args=lambda s: {"field_id": s.field.id},
+                                       data={"postal_note": "Trả kết quả qua bưu điện được."}),
 }
 
 
