@@ -51,3 +51,23 @@ def summary_command(start, end, as_json):
         if c.next_band is not None:
             line += f"  (+{c.gap} for {c.next_band.points:.2f})".replace(".", ",")
         click.echo(line)
+
+
+@group.command("brief")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The PDF file to write.")
+def brief_command(start, end, output):
+    """Write the draft meeting brief of a period (no number, marked DỰ THẢO) to a PDF file."""
+    from blueprints.briefs.services import draft_pdf
+
+    period = parse_period(start, end)
+    data = draft_pdf(period)
+    try:
+        with open(output, "wb") as out:
+            out.write(data)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {output}: {e.strerror}")
+    click.echo(f"Draft brief for {period.start:%d/%m/%Y} – {period.end:%d/%m/%Y} written to "
+               f"{output} ({len(data):,} bytes).".replace(",", "."))

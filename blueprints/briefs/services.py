@@ -1,0 +1,244 @@
+"""The meeting brief: its content from the figures module, its PDF, and issuing it.
+
+The brief is an administrative document (Nghị định 30/2020/NĐ-CP) and is always written in
+Vietnamese, whatever language the reader's interface uses: it is rendered under the ``vi``
+locale, so its numbers and dates follow DOMAIN.md section 9. Drafts are rendered on demand and
+stored nowhere; issuing numbers a brief, stores its PDF and a snapshot of its figures, and
+freezes the rubric version it used.
+"""
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from flask import render_template
+from flask_babel import force_locale
+from markupsafe import Markup
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import Brief, RubricVersion
+from utils import audit, figures
+from utils.dates import Period, vn_today
+from utils.pdf import render_pdf
+from utils.settings import get_settings
+
+STYLESHEETS = ("css/brief.css",)
+OUTREACH_ROWS = 10
+PROPOSAL_DEPARTMENTS = 3
+ISSUE_ATTEMPTS = 3
+# A fixed key for PostgreSQL's advisory lock that serialises numbering.
+_NUMBERING_LOCK = 7_020_301
+
+
+class BriefError(Exception):
+    """Issuing is not possible; ``str(e)`` is a translated message."""
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One line of a table by field or by department."""
+
+    code: str | None
+    name: str
+    procedures: int
+    eligible: int
+    with_postal: int
+    received: int
+    received_postal: int
+    returned_postal: int
+    returned_postal_percent: object
+
+
+def _group_rows(period, by):
+    names = figures.group_names(by)
+    rows = []
+    for r in figures.breakdown(period, by):
+        code, name = names.get(r["key"], (None, str(r["key"])))
+        rows.append(GroupRow(
+            code=code, name=name, procedures=r["procedures"], eligible=r["eligible"],
+            with_postal=r["with_postal"], received=r["received"],
+            received_postal=r["received_postal"], returned_postal=r["returned_postal"],
+            returned_postal_percent=figures.percent(r["returned_postal"], r["received"]),
+        ))
+    rows.sort(key=lambda row: (-row.received, row.name))
+    return rows
+
+
+def _proposal_departments(period):
+    names = figures.group_names("department")
+    out = []
+    for r in figures.outreach_by_department(period)[:PROPOSAL_DEPARTMENTS]:
+        code, name = names.get(r["key"], (None, str(r["key"])))
+        out.append({"code": code, "name": name, "procedures": r["procedures"],
+                    "received": r["received"]})
+    return out
+
+
+def _follow_up(period, today):
+    """Open and overdue tasks of earlier meetings, and the latest recorded conclusions."""
+    from blueprints.meetings import services as meetings
+
+    return meetings.brief_follow_up(today)
+
+
+def brief_context(period, today=None, number=None, year=None):
+    """Everything the brief shows, for ``period``, dated ``today`` (Vietnam date by default).
+
+    :param number: the issued number; ``None`` for a draft.
+    """
+    today = today or vn_today()
+    summary = figures.summary(period)
+    settings = get_settings()
+    return {
+        "period": period,
+        "doc_date": today,
+        "number": number,
+        "year": year,
+        "draft": number is None,
+        "settings": settings,
+        "recipients": [line.strip().lstrip("-").strip().rstrip(";.").strip()
+                       for line in settings.recipients.splitlines() if line.strip()],
+        "summary": summary,
+        "criteria": {c.code: c for c in summary.criteria},
+        "by_field": _group_rows(period, "field"),
+        "by_department": _group_rows(period, "department"),
+        "trend": figures.monthly_trend(period),
+        "outreach": figures.outreach(period, limit=OUTREACH_ROWS),
+        "outreach_total": figures.outreach_total(period),
+        "proposal_departments": _proposal_departments(period),
+        "targets": figures.targets(summary),
+        "follow_up": _follow_up(period, today),
+    }
+
+
+def render_html(context):
+    """The brief's body (``briefs/_document.html``) in Vietnamese, for the preview page."""
+    with force_locale("vi"):
+        return Markup(render_template("briefs/_document.html", **context))
+
+
+def render_document(context):
+    """The brief as a standalone HTML document, as WeasyPrint lays it out."""
+    with force_locale("vi"):
+        return render_template("briefs/document.html", **context)
+
+
+def draft_pdf(period, today=None):
+    """A draft brief's PDF: no number, "DỰ THẢO" across its first page; stores nothing."""
+    return render_pdf(render_document(brief_context(period, today)), STYLESHEETS)
+
+
+def draft_filename(period):
+    return f"du-thao-bao-cao-bcci-{period.start:%Y%m%d}-{period.end:%Y%m%d}.pdf"
+
+
+def issued_filename(brief):
+    return f"bao-cao-{brief.number:02d}-{brief.year}-bcci.pdf"
+
+
+def _next_number(year):
+    current = db.session.execute(select(func.max(Brief.number)).where(Brief.year == year)).scalar()
+    return (current or 0) + 1
+
+
+def _lock_numbering():
+    """On PostgreSQL, hold a transaction-level lock so two issuers never draw the same number
+    (SQLite already serialises writers: requests that change data begin IMMEDIATE).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBERING_LOCK})
+
+
+def _rubric_version_for(summary, user):
+    """The stored rubric version the brief was scored under, frozen; the built-in illustration
+    is stored first (as that year's version 1) so the brief can name what it used.
+    """
+    rubric = summary.rubric
+    if rubric.version_id is not None:
+        version = db.session.get(RubricVersion, rubric.version_id)
+    else:
+        version = RubricVersion(year=rubric.year, version=1, criteria=figures.DEFAULT_RUBRIC,
+                                is_illustration=True, created_by_id=getattr(user, "id", None),
+                                note="Thang điểm minh họa có sẵn, lưu khi ban hành báo cáo.")
+        db.session.add(version)
+        db.session.flush()
+        audit.record("rubric.create", "rubric_version", version.id, None,
+                     {"year": version.year, "version": version.version, "is_illustration": True},
+                     user=user)
+    if not version.frozen:
+        version.frozen = True
+        audit.record("rubric.freeze", "rubric_version", version.id, {"frozen": False},
+                     {"frozen": True}, user=user)
+    return version
+
+
+def snapshot(context):
+    """The figures the issued brief printed, as JSON."""
+    summary = context["summary"]
+    data = summary.as_json()
+    data["rubric"] = {"year": summary.rubric.year, "version": summary.rubric.version,
+                      "is_illustration": summary.rubric.is_illustration}
+    data["outreach_total"] = context["outreach_total"]
+    data["trend"] = context["trend"]
+    for by in ("field", "department"):
+        data[f"by_{by}"] = [
+            {"code": r.code, "name": r.name, "procedures": r.procedures, "eligible": r.eligible,
+             "with_postal": r.with_postal, "received": r.received,
+             "received_postal": r.received_postal, "returned_postal": r.returned_postal}
+            for r in context[f"by_{by}"]
+        ]
+    return data
+
+
+def issue_brief(period, user=None, today=None):
+    """Number, render and store the brief of ``period``; freeze its rubric version; audit it.
+
+    Adds and flushes; the caller commits. Numbers run per calendar year of the issue date.
+
+    :raise BriefError: no number could be drawn (concurrent issuers kept taking it).
+    """
+    today = today or vn_today()
+    year = today.year
+    _lock_numbering()
+    for _attempt in range(ISSUE_ATTEMPTS):
+        number = _next_number(year)
+        context = brief_context(period, today, number=number, year=year)
+        pdf = render_pdf(render_document(context), STYLESHEETS)
+        try:
+            with db.session.begin_nested():
+                version = _rubric_version_for(context["summary"], user)
+                brief = Brief(year=year, number=number, period_from=period.start,
+                              period_to=period.end, issued_by_id=getattr(user, "id", None),
+                              rubric_version_id=version.id, figures=snapshot(context), pdf=pdf,
+                              sha256=hashlib.sha256(pdf).hexdigest())
+                db.session.add(brief)
+                db.session.flush()
+        except IntegrityError:
+            continue  # another issuer took the number meanwhile: draw the next one
+        audit.record("brief.issue", "brief", brief.id, None, {
+            "year": year, "number": number, "from": period.start, "to": period.end,
+            "sha256": brief.sha256, "rubric_version_id": version.id,
+        }, user=user)
+        return brief
+    raise BriefError("no brief number could be drawn")
+
+
+def issued_briefs():
+    """Issued briefs, newest first (without loading their PDFs)."""
+    from sqlalchemy.orm import defer
+
+    return db.session.scalars(
+        select(Brief).options(defer(Brief.pdf), defer(Brief.figures))
+        .order_by(Brief.year.desc(), Brief.number.desc())
+    ).all()
+
+
+def period_of(brief):
+    return Period(brief.period_from, brief.period_to)
+
+
+def default_period(today=None):
+    """The period a brief usually covers: from 1 January to today."""
+    today = today or vn_today()
+    return Period(date(today.year, 1, 1), today)
