@@ -297,7 +297,32 @@ MEETINGS_RULES = {
 
 # --- briefs (blueprints/briefs) ---------------------------------------------------------------
 
+BRIEF_READERS = ("admin", "centre", "leader")
+BRIEF_PERIOD = {"from": "2024-01-01", "to": "2024-03-31"}
+
+
+def _issued_brief(s):
+    """A stored brief (its PDF bytes stand in for a rendered file; the hash matches them)."""
+    import hashlib
+
+    from models import Brief
+
+    def build():
+        pdf = b"%PDF-1.7 sample brief"
+        brief = Brief(year=2024, number=1, period_from=date(2024, 1, 1), period_to=date(2024, 3, 31),
+                      figures={}, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
+        db.session.add(brief)
+        return brief
+
+    return {"brief_id": s.once("brief", build).id}
+
+
 BRIEFS_RULES = {
+    "briefs.list_briefs": Rule(BRIEF_READERS),
+    "briefs.preview_brief": Rule(BRIEF_READERS, query=BRIEF_PERIOD),
+    "briefs.download_draft": Rule(BRIEF_READERS, query=BRIEF_PERIOD),
+    "briefs.issue_brief": Rule(BRIEF_READERS, data={}),
+    "briefs.download_brief": Rule(BRIEF_READERS, args=_issued_brief),
 }
 
 

@@ -3,6 +3,7 @@ import hashlib
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from blueprints.briefs import services
 from blueprints.briefs.forms import IssueForm
@@ -69,7 +70,7 @@ def issue_brief():
         return _list_page(form, period, status=422)
     period = Period(form.start.data, form.end.data)
     try:
-        brief = services.issue_brief(period)
+        brief = services.issue_brief(period, user=current_user._get_current_object())
     except services.BriefError as e:
         db.session.rollback()
         flash(str(e), "danger")

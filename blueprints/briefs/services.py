@@ -10,14 +10,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from flask import render_template
+from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Brief, RubricVersion
+from models import Brief, Meeting, RubricVersion
 from utils import audit, figures
 from utils.dates import Period, vn_today
 from utils.pdf import render_pdf
@@ -75,11 +76,25 @@ def _proposal_departments(period):
     return out
 
 
-def _follow_up(period, today):
-    """Open and overdue tasks of earlier meetings, and the latest recorded conclusions."""
+def latest_conclusions(on_or_before):
+    """The latest meeting held on or before the date whose conclusions were recorded, or None."""
+    return db.session.scalars(
+        select(Meeting)
+        .where(Meeting.date <= on_or_before, Meeting.conclusions != "")
+        .order_by(Meeting.date.desc(), Meeting.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _follow_up(today):
+    """Tasks of earlier meetings not done (overdue first), and the latest recorded conclusions."""
     from blueprints.meetings import services as meetings
 
-    return meetings.brief_follow_up(today)
+    return {
+        "tasks": meetings.open_tasks(as_of=today, meeting_before=today),
+        "overdue": meetings.overdue_count(as_of=today),
+        "meeting": latest_conclusions(today),
+    }
 
 
 def brief_context(period, today=None, number=None, year=None):
@@ -108,20 +123,25 @@ def brief_context(period, today=None, number=None, year=None):
         "outreach_total": figures.outreach_total(period),
         "proposal_departments": _proposal_departments(period),
         "targets": figures.targets(summary),
-        "follow_up": _follow_up(period, today),
+        "follow_up": _follow_up(today),
     }
 
 
-def render_html(context):
-    """The brief's body (``briefs/_document.html``) in Vietnamese, for the preview page."""
+def _render(template, context):
+    # The document depends on its context alone (no request, no context processors), so the
+    # command line renders exactly what the web does; Vietnamese whatever the reader's language.
     with force_locale("vi"):
-        return Markup(render_template("briefs/_document.html", **context))
+        return current_app.jinja_env.get_template(template).render(**context)
+
+
+def render_html(context):
+    """The brief's body (``briefs/_document.html``), for the preview page (autoescaped)."""
+    return Markup(_render("briefs/_document.html", context))
 
 
 def render_document(context):
     """The brief as a standalone HTML document, as WeasyPrint lays it out."""
-    with force_locale("vi"):
-        return render_template("briefs/document.html", **context)
+    return _render("briefs/document.html", context)
 
 
 def draft_pdf(period, today=None):
@@ -221,7 +241,7 @@ def issue_brief(period, user=None, today=None):
             "sha256": brief.sha256, "rubric_version_id": version.id,
         }, user=user)
         return brief
-    raise BriefError("no brief number could be drawn")
+    raise BriefError(_("No brief number could be drawn: others were issuing at the same time. Try again."))
 
 
 def issued_briefs():

@@ -1,0 +1,407 @@
+"""The meeting brief (DOMAIN.md section 8): its text, layout and fonts, privacy, the static-only
+resource fetcher, drafts, issuing with a number, and byte-identical issued files.
+
+The demo organisation's brief is rendered once per module (the demo load takes seconds); tests
+that change data use factories on their own database.
+"""
+import hashlib
+import shutil
+import socket
+import subprocess
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import AuditEvent, Brief, Meeting, RubricVersion, Shipment, Task
+from tests import factories as f
+from utils.dates import Period
+
+DEMO_PERIOD = Period(date(2024, 1, 1), date(2024, 9, 30))
+DOC_DATE = date(2025, 1, 5)
+HOSTILE_NAMES = ('<img src="http://169.254.169.254/">', "file:///etc/passwd")
+
+
+def pdftotext(data, *args):
+    r = subprocess.run(["pdftotext", *args, "-", "-"], input=data, capture_output=True, check=True)
+    return r.stdout.decode("utf-8")
+
+
+def page_text(data, page, layout=False):
+    args = ["-f", str(page), "-l", str(page)] + (["-layout"] if layout else [])
+    return pdftotext(data, *args)
+
+
+def pdf_fonts(data, tmp_path):
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def demo_brief(database_template, tmp_path_factory):
+    """The demo period's draft brief, dated 05/01/2025, with the demo's personal data to look for."""
+    from app import create_app
+    from blueprints.briefs import services
+    from tests.conftest import _test_config
+    from utils import demo
+
+    if database_template.startswith("postgresql"):
+        pytest.skip("the demo brief is rendered on SQLite")
+    path = tmp_path_factory.mktemp("brief") / "demo.sqlite3"
+    shutil.copy(database_template.removeprefix("sqlite:///"), path)
+    application = create_app(_test_config(f"sqlite:///{path}"))
+    with application.app_context():
+        demo.load()
+        db.session.commit()
+        context = services.brief_context(DEMO_PERIOD, DOC_DATE)
+        html = services.render_document(context)
+        from utils.pdf import render_pdf
+
+        pdf = render_pdf(html, services.STYLESHEETS)
+        personal = db.session.execute(
+            select(Shipment.recipient_name, Shipment.phone, Shipment.address)).all()
+        settings = context["settings"]
+        names = (settings.parent_agency, settings.unit_name)
+        db.session.remove()
+        db.engine.dispose()
+    return {"pdf": pdf, "html": html, "text": pdftotext(pdf), "personal": personal,
+            "names": names}
+
+
+# --- The demo brief -----------------------------------------------------------------------------
+
+@pytest.mark.pdf
+def test_demo_brief_carries_the_reference_figures(demo_brief):
+    text = demo_brief["text"]
+    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BÁO CÁO",
+                     "44.865", "9,70%", "0,27%", "29/299", "120/44.865", "0/44.865",
+                     "299 thủ tục hành chính", "29 TTHC", "2.124", "Nơi nhận:", "GIÁM ĐỐC",
+                     "Vũ Thị Thanh Hương", "DỰ THẢO", "/BC-TTHCC",
+                     "từ ngày 01/01/2024 đến ngày 30/09/2024"):
+        assert expected in text, expected
+    # The section headings of DOMAIN.md section 8, in order.
+    positions = [text.index(h) for h in ("I. KẾT QUẢ", "II. TỒN TẠI", "III. NHIỆM VỤ", "IV. ĐỀ XUẤT",
+                                         "Nơi nhận:")]
+    assert positions == sorted(positions)
+    # A draft has no number: "Số:" is followed by blank space, then "/BC-".
+    assert "Số: /BC-TTHCC" in " ".join(text.split())
+
+
+@pytest.mark.pdf
+def test_demo_brief_uses_only_the_vendored_fonts(demo_brief, tmp_path):
+    fonts = pdf_fonts(demo_brief["pdf"], tmp_path)
+    assert fonts, "no font listed"
+    assert all(name.split("+")[-1].startswith("Tinos") for name in fonts), fonts
+    assert {"Tinos", "Tinos-Bold", "Tinos-Italic"} <= {name.split("+")[-1] for name in fonts}
+
+
+@pytest.mark.pdf
+def test_demo_brief_has_no_personal_data(demo_brief):
+    text = demo_brief["text"]
+    html = demo_brief["html"]
+    assert demo_brief["personal"], "the demo has shipments with recipients"
+    for name, phone, address in demo_brief["personal"]:
+        for value in (name, phone, address):
+            if value:
+                assert value not in text and value not in html, value
+
+
+@pytest.mark.pdf
+def test_header_is_two_columns_on_the_same_lines(demo_brief):
+    parent, unit = demo_brief["names"]
+    lines = page_text(demo_brief["pdf"], 1, layout=True).splitlines()
+    assert any(parent in line and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in line for line in lines)
+    assert any(unit in line and "Độc lập - Tự do - Hạnh phúc" in line for line in lines)
+    # The place-and-date line sits beside the number, with section 8's leading zeros.
+    assert any("Số:" in line and "Hạ Long, ngày 05 tháng 01 năm 2025" in line for line in lines)
+
+
+@pytest.mark.pdf
+def test_page_numbers_start_on_page_two(demo_brief):
+    pdf = demo_brief["pdf"]
+    first = [line.strip() for line in page_text(pdf, 1).splitlines() if line.strip()]
+    second = [line.strip() for line in page_text(pdf, 2).splitlines() if line.strip()]
+    assert first[0] != "1" and "1" not in first[:2]
+    assert second[0] == "2"
+
+
+@pytest.mark.pdf
+def test_first_page_renders_as_a_page_with_content(demo_brief, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(demo_brief["pdf"])
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / "page")], check=True)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    width, height = image.size
+    assert 0.70 < width / height < 0.72  # A4 portrait
+    dark = sum(image.histogram()[:128])
+    assert dark > 0.01 * width * height, dark
+
+
+def test_document_dates_take_leading_zeros_below_ten_and_in_january_february():
+    from utils.formats import document_date
+
+    assert document_date(date(2025, 1, 5), "Hạ Long") == "Hạ Long, ngày 05 tháng 01 năm 2025"
+    assert document_date(date(2024, 2, 9)) == "ngày 09 tháng 02 năm 2024"
+    assert document_date(date(2024, 9, 21)) == "ngày 21 tháng 9 năm 2024"
+    assert document_date(date(2024, 12, 1)) == "ngày 01 tháng 12 năm 2024"
+
+
+# --- Resources: only files under static/ --------------------------------------------------------
+
+def test_fetcher_serves_static_files_and_refuses_everything_else():
+    from utils import pdf
+
+    fetcher = pdf.fetcher()
+    font = (pdf.STATIC_ROOT / "fonts" / "Tinos-Regular.ttf").as_uri()
+    response = fetcher.fetch(font)
+    assert response.read(4) == b"\x00\x01\x00\x00"
+    response.close()
+    outside = pdf.STATIC_ROOT.as_uri() + "/../app.py"
+    for url in ("http://169.254.169.254/", "https://example.org/x.css", "file:///etc/passwd",
+                outside, "data:text/css,body{}", "ftp://example.org/x", "file://evil/static/x",
+                pdf.STATIC_ROOT.as_uri() + "/fonts"):
+        with pytest.raises(pdf.ResourceRefused):
+            fetcher.fetch(url)
+
+
+@pytest.fixture()
+def recorded_fetches(monkeypatch):
+    """Every URL the renderer asks for, and every network connection attempted."""
+    from utils import pdf
+
+    pdf.warm_up(("css/brief.css",))  # the fonts load once per process, maybe before this test
+    fetcher = pdf.fetcher()
+    asked, connections = [], []
+    original = type(fetcher).fetch
+
+    def recording(url, headers=None):
+        asked.append(url)
+        return original(fetcher, url, headers)
+
+    def no_connection(self, address):
+        connections.append(address)
+        raise OSError("no network in document rendering")
+
+    monkeypatch.setattr(fetcher, "fetch", recording)
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+    return asked, connections
+
+
+def test_render_refuses_markup_that_reaches_out(app, recorded_fetches):
+    from utils import pdf
+
+    asked, connections = recorded_fetches
+    html = ('<html><head><link rel="stylesheet" href="file:///etc/passwd">'
+            '<link rel="stylesheet" href="http://169.254.169.254/latest.css"></head>'
+            '<body class="document"><p>x</p><img src="http://169.254.169.254/">'
+            '<img src="../../etc/passwd"><img src="fonts/LICENSE-Tinos.txt"></body></html>')
+    data = pdf.render_pdf(html)
+    assert data.startswith(b"%PDF")
+    assert connections == []
+    assert "http://169.254.169.254/" in asked and "file:///etc/passwd" in asked
+    # Only the static file was served; the rest was refused before any I/O.
+    served = [url for url in asked if pdf.static_path(url) is not None]
+    assert served == [(pdf.STATIC_ROOT / "fonts" / "LICENSE-Tinos.txt").as_uri()]
+
+
+@pytest.mark.pdf
+def test_hostile_procedure_names_print_as_text_and_fetch_nothing(app, recorded_fetches):
+    from blueprints.briefs import services
+    from utils import pdf
+
+    asked, connections = recorded_fetches
+    dept = f.department(name="Phòng Thử nghiệm")
+    for name in HOSTILE_NAMES:
+        proc = f.procedure(name=name, department_=dept, receive=True, ret=True)
+        f.dossier(proc, date(2024, 3, 4))
+    db.session.commit()
+    data = services.draft_pdf(Period(date(2024, 1, 1), date(2024, 3, 31)), DOC_DATE)
+    text = " ".join(pdftotext(data).split())
+    for name in HOSTILE_NAMES:
+        assert name in text
+    assert connections == []
+    assert all(pdf.static_path(url) is not None for url in asked), asked
+
+
+# --- Drafts, previews and access ----------------------------------------------------------------
+
+def _small_catalogue():
+    dept = f.department(name="Phòng Tài chính – Kế hoạch")
+    field = f.field(name="Tài chính – Kế hoạch")
+    posted = f.procedure(field_=field, department_=dept, receive=True, ret=True)
+    idle = f.procedure(name="Đăng ký hộ kinh doanh", field_=field, department_=dept, receive=True,
+                       ret=True)
+    for day in range(1, 9):
+        f.dossier(idle, date(2024, 2, day))
+    d = f.dossier(posted, date(2024, 3, 4), returned=date(2024, 3, 18), return_channel="bcci")
+    f.shipment(d, "tra_ket_qua", when=date(2024, 3, 18), recipient_name="Nguyễn Văn An",
+               address="12 Lê Lợi, Hạ Long", phone="0912345678")
+    db.session.commit()
+    return dept
+
+
+QUERY = {"from": "2024-01-01", "to": "2024-03-31"}
+
+
+@pytest.mark.parametrize("hx", [False, True])
+def test_preview_shows_the_draft_document(client, auth, hx):
+    _small_catalogue()
+    auth.login("leader")
+    headers = {"HX-Request": "true"} if hx else {}
+    r = client.get("/briefs/preview", query_string=QUERY, headers=headers)
+    assert r.status_code == 200
+    body = r.text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in body and "DỰ THẢO" in body
+    assert "Đăng ký hộ kinh doanh" in body
+    assert "Nguyễn Văn An" not in body and "0912345678" not in body
+    assert 'action="/briefs/issue"' in body
+
+
+@pytest.mark.parametrize("hx", [False, True])
+def test_list_page_and_its_fragment(client, auth, hx):
+    auth.login("centre")
+    r = client.get("/briefs", headers={"HX-Request": "true"} if hx else {})
+    assert r.status_code == 200
+    assert "HX-Request" in r.headers.get("Vary", "")
+    assert 'id="issued-briefs"' in r.text
+    assert ("<html" in r.text) is (not hx)
+
+
+def test_draft_pdf_download(client, auth):
+    _small_catalogue()
+    auth.login("admin")
+    r = client.get("/briefs/draft.pdf", query_string=QUERY)
+    assert r.status_code == 200
+    assert r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    assert "attachment" in r.headers["Content-Disposition"]
+    assert db.session.scalar(select(func.count()).select_from(Brief)) == 0
+    assert client.get("/briefs/draft.pdf", query_string={"from": "2024-13-01", "to": "x"}).status_code == 400
+
+
+def test_department_staff_cannot_reach_briefs(client, auth):
+    auth.login("department")
+    for url in ("/briefs", "/briefs/preview", "/briefs/draft.pdf"):
+        assert client.get(url).status_code == 403
+    assert client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"}).status_code == 403
+
+
+def test_tasks_and_conclusions_appear_in_the_brief(app):
+    from blueprints.briefs import services
+
+    dept = _small_catalogue()
+    meeting = Meeting(date=date(2024, 10, 2), chair="Chủ tịch UBND",
+                      conclusions="Các phòng rà soát danh mục TTHC.\nTăng cường tuyên truyền.")
+    db.session.add(meeting)
+    db.session.flush()
+    db.session.add_all([
+        Task(meeting_id=meeting.id, department_id=dept.id, description="Rà soát 20 TTHC lĩnh vực đất đai",
+             deadline=date(2024, 11, 30), status="open"),
+        Task(meeting_id=meeting.id, department_id=dept.id, description="Việc đã xong", status="done"),
+    ])
+    db.session.commit()
+    html = services.render_html(services.brief_context(Period(date(2024, 1, 1), date(2024, 12, 31)),
+                                                      DOC_DATE))
+    assert "Rà soát 20 TTHC lĩnh vực đất đai" in html and "Quá hạn" in html
+    assert "Việc đã xong" not in html
+    assert "Kết luận tại cuộc họp ngày 02/10/2024" in html
+    assert "Tăng cường tuyên truyền." in html
+
+
+# --- Issuing ------------------------------------------------------------------------------------
+
+def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
+    _small_catalogue()
+    user = auth.login("leader")
+    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"})
+    assert r.status_code == 303
+    brief = db.session.scalars(select(Brief)).one()
+    assert brief.number == 1 and brief.issued_by_id == user.id
+    assert brief.sha256 == hashlib.sha256(brief.pdf).hexdigest()
+    assert brief.figures["dossiers_received"] == 9 and brief.figures["results_returned_postal"] == 1
+    # The rubric it used is stored and frozen; the issue is audited.
+    version = db.session.get(RubricVersion, brief.rubric_version_id)
+    assert version.frozen
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "brief.issue")).one()
+    assert event.new_values["number"] == 1 and event.user_id == user.id
+
+    first = client.get(f"/briefs/{brief.id}.pdf")
+    assert first.status_code == 200 and first.data == brief.pdf
+    # The data change; the issued brief does not, a new draft does.
+    proc = f.procedure(receive=True, ret=True)
+    f.dossier(proc, date(2024, 3, 5), channel="bcci")
+    db.session.commit()
+    again = client.get(f"/briefs/{brief.id}.pdf")
+    assert again.data == first.data
+    draft = client.get("/briefs/draft.pdf", query_string=QUERY).data
+    assert draft != first.data
+
+    listing = client.get("/briefs")
+    assert "01/BC-TTHCC" in listing.text
+    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"})
+    assert r.status_code == 303
+    assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
+
+
+def test_numbers_run_per_year_and_skip_a_taken_number(app, monkeypatch):
+    from blueprints.briefs import services
+
+    _small_catalogue()
+    period = Period(date(2024, 1, 1), date(2024, 3, 31))
+    first = services.issue_brief(period, today=date(2024, 12, 30))
+    db.session.commit()
+    new_year = services.issue_brief(period, today=date(2025, 1, 2))
+    db.session.commit()
+    assert (first.year, first.number) == (2024, 1) and (new_year.year, new_year.number) == (2025, 1)
+    # Another issuer took the number between the count and the insert: the next one is drawn.
+    drawn = iter([1, 2])
+    monkeypatch.setattr(services, "_next_number", lambda year: next(drawn))
+    retried = services.issue_brief(period, today=date(2025, 1, 3))
+    db.session.commit()
+    assert (retried.year, retried.number) == (2025, 2)
+
+
+@pytest.mark.pdf
+def test_issued_brief_prints_its_number_and_no_draft_mark(app):
+    from blueprints.briefs import services
+
+    _small_catalogue()
+    brief = services.issue_brief(Period(date(2024, 1, 1), date(2024, 3, 31)), today=date(2024, 4, 2))
+    db.session.commit()
+    text = pdftotext(brief.pdf)
+    assert "Số: 01/BC-TTHCC" in " ".join(text.split())
+    assert "DỰ THẢO" not in text
+    assert "ngày 02 tháng 4 năm 2024" in text
+
+
+def test_invalid_issue_form_is_refused_with_422(client, auth):
+    auth.login("admin")
+    r = client.post("/briefs/issue", data={"start": "2024-05-01", "end": "2024-01-01"})
+    assert r.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Brief)) == 0
+
+
+def test_issue_needs_the_csrf_token(client, auth):
+    auth.login("leader")
+    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"}, csrf=False)
+    assert r.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Brief)) == 0
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+def test_report_brief_writes_a_draft(runner, tmp_path):
+    _small_catalogue()
+    out = tmp_path / "brief.pdf"
+    r = runner.invoke(args=["report", "brief", "--from", "2024-01-01", "--to", "2024-03-31",
+                            "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"%PDF") and "brief.pdf" in r.output
+    r = runner.invoke(args=["report", "brief", "--from", "2024-04-01", "--to", "2024-03-31",
+                            "-o", str(out)])
+    assert r.exit_code != 0 and "--from" in r.output
