@@ -76,6 +76,19 @@ def _proposal_departments(period):
     return out
 
 
+def target_rows(targets):
+    """The departments' shares of every criterion's gap side by side: one row per department,
+    ``{"code", "name", "shares": {criterion code: share}}``, by department code.
+    """
+    rows = {}
+    for target in targets:
+        for share in target.departments:
+            row = rows.setdefault(share.department_id,
+                                  {"code": share.code, "name": share.name, "shares": {}})
+            row["shares"][target.code] = share.share
+    return sorted(rows.values(), key=lambda row: (row["code"] or "", row["name"]))
+
+
 def latest_conclusions(on_or_before):
     """The latest meeting held on or before the date whose conclusions were recorded, or None."""
     return db.session.scalars(
@@ -104,6 +117,7 @@ def brief_context(period, today=None, number=None, year=None):
     """
     today = today or vn_today()
     summary = figures.summary(period)
+    targets = figures.targets(summary)
     settings = get_settings()
     return {
         "period": period,
@@ -122,7 +136,8 @@ def brief_context(period, today=None, number=None, year=None):
         "outreach": figures.outreach(period, limit=OUTREACH_ROWS),
         "outreach_total": figures.outreach_total(period),
         "proposal_departments": _proposal_departments(period),
-        "targets": figures.targets(summary),
+        "targets": targets,
+        "target_rows": target_rows(targets),
         "follow_up": _follow_up(today),
     }
 
