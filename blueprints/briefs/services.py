@@ -69,10 +69,9 @@ def _group_rows(period, by):
 def _proposal_departments(period):
     names = figures.group_names("department")
     out = []
-    for r in figures.outreach_by_department(period)[:PROPOSAL_DEPARTMENTS]:
-        code, name = names.get(r["key"], (None, str(r["key"])))
-        out.append({"code": code, "name": name, "procedures": r["procedures"],
-                    "received": r["received"]})
+    for department_id, procedures, received in figures.outreach_by_department(period)[:PROPOSAL_DEPARTMENTS]:
+        code, name = names.get(department_id, (None, str(department_id)))
+        out.append({"code": code, "name": name, "procedures": procedures, "received": received})
     return out
 
 
