@@ -2,16 +2,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from utils.dates import vn_today
 from utils.tabular import CellError, parse_fee
 from utils.validators import check_tracking_number, is_vn_phone
 
-DIRECTION_CHOICES = [("tiep_nhan", _l("Dossier received by post")),
-                     ("tra_ket_qua", _l("Result returned by post"))]
-CHANNEL_CHOICES = [("", _l("— choose —")), ("truc_tiep", _l("In person")),
-                   ("truc_tuyen", _l("Online")), ("bcci", _l("By post (BCCI)"))]
+DIRECTION_CHOICES = [SelectChoice("tiep_nhan", _l("Dossier received by post")),
+                     SelectChoice("tra_ket_qua", _l("Result returned by post"))]
+CHANNEL_CHOICES = [SelectChoice("", _l("— choose —")), SelectChoice("truc_tiep", _l("In person")),
+                   SelectChoice("truc_tuyen", _l("Online")), SelectChoice("bcci", _l("By post (BCCI)"))]
 
 
 def not_in_future(form, field):

@@ -235,8 +235,11 @@ def lookup_dossier():
     """The dossier code looked up as it is typed: a known dossier's procedure and dates, or the
     fields that create an unknown one."""
     form = ShipmentForm(formdata=request.args, meta={"csrf": False})
-    return render("postal/lookup_dossier.html", "postal/_dossier_lookup.html", form=form,
-                  lookup=_lookup_context(form), procedures=_procedures())
+    lookup = _lookup_context(form)
+    response = render("postal/lookup_dossier.html", "postal/_dossier_lookup.html", form=form,
+                      lookup=lookup, oob=True)
+    # The page shows or hides the fields that create an unknown dossier (static/js/postal.js).
+    return trigger(response, "dossier-lookup", {"unknown": bool(lookup["code"] and not lookup["dossier"])})
 
 
 # --- One shipment ----------------------------------------------------------------------------

@@ -27,3 +27,8 @@
     }
   }, true);
 })();
+// The log form: the fields that create an unknown dossier show only while the code is unknown.
+document.addEventListener("dossier-lookup", function (evt) {
+  var fields = document.getElementById("new-dossier");
+  if (fields) { fields.hidden = !(evt.detail && evt.detail.unknown); }
+});
