@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from config import load_config
 from extensions import babel, csrf, db, limiter, login_manager, migrate
-from utils import formats
+from utils import form_i18n, formats
 
 
 def create_app(test_config=None):
@@ -61,6 +61,7 @@ def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
+    form_i18n.install()  # WTForms' own messages in Vietnamese too
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     limiter.init_app(app)

@@ -395,3 +395,14 @@ def test_audit_log_masks_citizens_personal_data(client, admin):
     for secret in ("Nguyễn Văn An", "Nguyễn Văn Ân", "Lê Lợi", "0912345678", "0912000000"):
         assert secret not in page
     assert "25000" in page and "•••" in page
+
+
+def test_built_in_form_messages_follow_the_users_language(client, admin):
+    r = client.post("/admin/departments/new", data={"code": "X1", "name": ""})
+    assert r.status_code == 422
+    assert "Không được để trống." in r.text and "This field is required." not in r.text
+    r = client.post("/admin/settings", data={"doc_prefix": "X", "retention_months": "500"})
+    assert "Số phải nằm trong khoảng từ 1 đến 240." in r.text
+    client.post("/language", data={"lang": "en", "next": "/"})
+    r = client.post("/admin/departments/new", data={"code": "X1", "name": ""})
+    assert "This field is required." in r.text

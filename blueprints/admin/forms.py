@@ -21,7 +21,7 @@ class UserCreateForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    department = SelectField(_l("Department"), validate_choice=False)
+    department = SelectField(_l("Belongs to"), validate_choice=False)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat the password"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
@@ -30,7 +30,7 @@ class UserCreateForm(FlaskForm):
 class UserEditForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    department = SelectField(_l("Department"), validate_choice=False)
+    department = SelectField(_l("Belongs to"), validate_choice=False)
 
 
 class PasswordResetForm(FlaskForm):
@@ -41,15 +41,15 @@ class PasswordResetForm(FlaskForm):
 
 class DepartmentCreateForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=200)])
 
 
 class DepartmentRenameForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=200)])
 
 
 class FieldForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Field name"), validators=[DataRequired(), Length(max=200)])
     postal_note = TextAreaField(_l("The centre's note on postal handling"),
                                 validators=[Length(max=2000)])
 
@@ -63,7 +63,7 @@ class SettingsForm(FlaskForm):
     doc_prefix = StringField(_l("Document-number prefix"), validators=[DataRequired(), Length(max=40)])
     recipients = TextAreaField(_l("Recipients (one per line)"), validators=[Length(max=4000)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
-    opening_hours = StringField(_l("Opening hours"), validators=[Length(max=300)])
+    opening_hours = StringField(_l("Centre opening hours"), validators=[Length(max=300)])
     retention_months = IntegerField(_l("Keep citizens' personal data for (months)"),
                                     validators=[InputRequired(), NumberRange(min=1, max=240)])
     public_list_enabled = BooleanField(_l("Publish the list of postal procedures on the public page"))
