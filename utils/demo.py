@@ -195,12 +195,12 @@ FIELDS = (
 VARIANTS = ("", " (cấp lại)", " (điều chỉnh)", " (gia hạn)", " – trường hợp ủy quyền", " – thực hiện liên thông")
 
 REASON_BY_FIELD = {
-    "Môi trường": ("originals", "Phải kiểm tra thực địa và đối chiếu bản chính."),
-    "Lao động – Thương binh và Xã hội": ("in_person", "Người yêu cầu phải có mặt để xác minh."),
-    "Nội vụ": ("originals", "Phải đối chiếu bản chính hồ sơ."),
-    "Thanh tra": ("in_person", "Công dân phải có mặt trực tiếp."),
-    "Dân tộc": ("in_person", "Phải xác minh tại cộng đồng."),
-    "Đất đai": ("originals", "Phải nộp bản gốc Giấy chứng nhận; chỉ trả thông báo thuế qua BCCI."),
+    "Môi trường": ("originals", "Cần kiểm tra thực địa trước khi giải quyết."),
+    "Lao động – Thương binh và Xã hội": ("in_person", "Xác minh hoàn cảnh tại nơi cư trú."),
+    "Nội vụ": ("originals", "Hồ sơ hội, tổ chức cần đối chiếu con dấu, chữ ký."),
+    "Thanh tra": ("in_person", "Tiếp công dân, giải quyết khiếu nại phải làm việc trực tiếp."),
+    "Dân tộc": ("in_person", "Xác minh tại cộng đồng dân cư."),
+    "Đất đai": ("originals", "Nộp bản gốc Giấy chứng nhận; chỉ trả thông báo thuế qua BCCI."),
 }
 
 MONTH_WEIGHTS = (10.2, 8.6, 11.8, 11.4, 12.0, 11.6, 12.4, 11.0, 11.0)  # January … September
@@ -294,7 +294,7 @@ def _procedures(rng, departments):
         reason_code, reason_text = ("", "")
         if not (receive and ret):
             reason_code, reason_text = REASON_BY_FIELD.get(
-                field.name, ("originals", "Phải đối chiếu bản chính khi tiếp nhận."))
+                field.name, ("originals", "Thành phần hồ sơ có bản chính cần đối chiếu."))
         proc = Procedure(
             code=code, name=name, name_folded=fold(name), field_id=field.id,
             department_id=departments[dept_code].id, level="Cấp huyện",
