@@ -1,0 +1,508 @@
+"""The load check: gunicorn with several workers on a fresh database, about 20 people at once
+logging postal shipments and editing procedures' eligibility for 20 seconds, then checks.
+
+    .venv/bin/python bench/load.py                  # SQLite file in /tmp
+    .venv/bin/python bench/load.py --postgres       # a throwaway PostgreSQL 15 cluster
+    DATABASE_URL=postgresql://… bench/load.py       # that (empty) PostgreSQL database
+
+Everything stays on 127.0.0.1 and stops by itself (the run is bounded by ``--seconds``; gunicorn
+is stopped at the end, also on errors). Each simulated person logs in through the login form and
+takes the CSRF token from the page's ``csrf-token`` meta tag, as the browser's htmx does, then
+sends the forms' own fields. Checks afterwards:
+
+- no response with a 5xx status, no connection error;
+- no "database is locked" (nor any traceback) in gunicorn's log, and no citizen's name or phone;
+- every acknowledged shipment is stored exactly once, with one ``shipment.create`` audit event;
+- every acknowledged procedure edit left one ``procedure_eligibility`` audit event, and each
+  procedure's version moved on by exactly its acknowledged edits.
+
+Conflicts (409: someone saved the same procedure meanwhile) are the product working as designed:
+they are counted, not errors. Prints requests per second, p50/p95 per kind, and the verdict; exits
+non-zero when a check fails.
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+HOST = "127.0.0.1"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+VERSION_INPUT = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
+SELECTED = re.compile(r'<select[^>]*name="eligible_return".*?</select>', re.S)
+YES_SELECTED = re.compile(r'<option[^>]*\bselected\b[^>]*value="yes"|<option[^>]*value="yes"[^>]*\bselected\b')
+CITIZEN_NAME = "Nguyễn Thị Tải"
+CITIZEN_PHONE = "0912000111"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """One person's browser: a cookie, the CSRF token of its session, timed requests."""
+
+    def __init__(self, port, stats):
+        self.port = port
+        self.cookies = {}
+        self.csrf = None
+        self.stats = stats
+
+    def request(self, kind, method, path, form=None, htmx=False):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if htmx:
+            headers["HX-Request"] = "true"
+        if method == "POST" and self.csrf:
+            headers["X-CSRFToken"] = self.csrf  # hx-headers on <body>
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as e:
+            self.stats.record(kind, None, time.perf_counter() - start, repr(e))
+            return None, "", {}
+        finally:
+            conn.close()
+        elapsed = time.perf_counter() - start
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        self.stats.record(kind, response.status, elapsed)
+        return response.status, text, dict(response.getheaders())
+
+    def take_csrf(self, html):
+        match = CSRF_META.search(html)
+        if match:
+            self.csrf = match.group(1)
+
+    def login(self, username):
+        status, html, _ = self.request("login page", "GET", "/login")
+        self.take_csrf(html)
+        status, _, headers = self.request("login", "POST", "/login", form={
+            "username": username, "password": common.PASSWORD, "csrf_token": self.csrf})
+        if status != 303:
+            raise RuntimeError(f"login of {username} failed: {status}")
+        # The session changed at login: the token of the new session comes with the next page.
+        status, html, _ = self.request("home", "GET", headers.get("Location", "/"))
+        self.take_csrf(html)
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times = {}
+        self.statuses = {}
+        self.errors = []
+
+    def record(self, kind, status, elapsed, error=None):
+        with self.lock:
+            self.times.setdefault(kind, []).append(elapsed)
+            self.statuses.setdefault(kind, {}).setdefault(status, 0)
+            self.statuses[kind][status] += 1
+            if error:
+                self.errors.append((kind, error))
+
+
+class Acks:
+    """What the server acknowledged, to check against the database afterwards."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.shipments = []          # (tracking number, direction)
+        self.new_dossiers = []       # dossier codes created with their shipment
+        self.edits = {}              # procedure id -> acknowledged edits
+        self.conflicts = 0
+        self.refused = []            # unexpected 4xx with the body's first line
+
+    def add(self, attr, value):
+        with self.lock:
+            if attr == "edits":
+                self.edits[value] = self.edits.get(value, 0) + 1
+            elif attr == "conflicts":
+                self.conflicts += 1
+            else:
+                getattr(self, attr).append(value)
+
+
+class Window:
+    """The measured window: it opens when every person has logged in, and lasts ``seconds``."""
+
+    def __init__(self, people, seconds):
+        self.stats = Stats()
+        self.seconds = seconds
+        self.deadline = self.started = None
+        self.ready = threading.Barrier(people + 1, action=self._open)
+
+    def _open(self):
+        self.started = time.monotonic()
+        self.deadline = self.started + self.seconds
+
+
+def tracking_number(serial):
+    from utils.validators import s10_check_digit
+
+    digits = f"{serial:08d}"
+    return f"EB{digits}{s10_check_digit(digits)}VN"
+
+
+def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks, seed):
+    """One person: logs in (before the clock starts), then works until the window closes."""
+    rng = random.Random(seed + index)
+    browser = Browser(port, stats)
+    try:
+        browser.login(f"load-{index:02d}")
+    finally:
+        window.ready.wait()
+    browser.stats = window.stats
+    deadline = window.deadline
+    serial = 20_000_000 + index * 100_000
+    created = 0
+    today = date.today().isoformat()
+    while time.monotonic() < deadline:
+        if rng.random() < 0.7 and urls["shipment"]:
+            serial += 1
+            number = tracking_number(serial)
+            direction = rng.choice(("tiep_nhan", "tra_ket_qua"))
+            form = {"csrf_token": browser.csrf, "tracking_number": number, "direction": direction,
+                    "date": today, "recipient_name": CITIZEN_NAME,
+                    "address": "Số 5, phường Hồng Gai", "phone": CITIZEN_PHONE, "fee": "25.000"}
+            new_code = None
+            if rng.random() < 0.2:
+                created += 1
+                new_code = f"{index:03d}.99.22.H56-{date.today():%y%m%d}-{created:04d}"
+                form.update(dossier_code=new_code, procedure_code=rng.choice(urls["procedure_codes"]),
+                            receive_channel="bcci", receive_date=today)
+            else:
+                form["dossier_code"] = rng.choice(dossier_codes)
+            status, body, headers = browser.request("log shipment", "POST", urls["shipment"],
+                                                    form=form, htmx=True)
+            if status == 200 and "shipment-logged" in headers.get("HX-Trigger", ""):
+                acks.add("shipments", (number, direction))
+                if new_code:
+                    acks.add("new_dossiers", new_code)
+            elif status is not None and status < 500:
+                acks.add("refused", ("log shipment", status, _first_error(body)))
+        elif urls["edit"]:
+            pid = rng.choice(procedure_ids)
+            path = urls["edit"].replace("/0/", f"/{pid}/")
+            status, html, _ = browser.request("edit form", "GET", path, htmx=True)
+            if status != 200:
+                continue
+            version = VERSION_INPUT.search(html)
+            select = SELECTED.search(html)
+            if not version or not select:
+                acks.add("refused", ("edit form", status, "no version or select in the form"))
+                continue
+            currently_yes = bool(YES_SELECTED.search(select.group(0)))
+            form = {"csrf_token": browser.csrf, "eligible_receive": "no",
+                    "eligible_return": "no" if currently_yes else "yes",
+                    "reason_code": "originals", "reason_text": "Tải kiểm tra.",
+                    "version": version.group(1) or version.group(2)}
+            status, body, _ = browser.request("save procedure", "POST", path, form=form, htmx=True)
+            if status == 200:
+                acks.add("edits", pid)
+            elif status == 409:
+                acks.add("conflicts", pid)
+            elif status is not None and status < 500:
+                acks.add("refused", ("save procedure", status, _first_error(body)))
+        else:
+            time.sleep(0.05)
+
+
+def _first_error(body):
+    match = re.search(r'class="invalid-feedback[^"]*"[^>]*>\s*([^<]+)', body)
+    return match.group(1).strip() if match else body[:120]
+
+
+def prepare(url, dossiers):
+    """A fresh database with the catalogue, ``dossiers`` dossiers and 25 users."""
+    from bench import run
+
+    common.reset_database(url)
+    app = common.make_app(url)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from blueprints.auth import services
+        from extensions import db
+        from models import Procedure
+
+        notes = []
+        run.load_procedures(notes)
+        for i in range(25):
+            services.create_user(f"load-{i:02d}", "centre", common.PASSWORD)
+        db.session.commit()
+        procs = [(code, True) for code in db.session.scalars(
+            select(Procedure.code).where(Procedure.in_force.is_(True)).order_by(Procedure.code))]
+        gen = common.DossierGenerator(procs, dossiers, common.vn_end_date(), days=365)
+        rows = list(gen.rows())
+        service = run.dossier_service()
+        if service is not None:
+            data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in rows))
+            report = run.import_through_service(service, "load-dossiers.csv", data)
+            if not report.ok:
+                raise SystemExit(f"dossier import refused: {report.sorted_problems()[:3]}")
+        else:
+            run.core_insert_dossiers(rows)
+        ids = list(db.session.scalars(select(Procedure.id).where(Procedure.in_force.is_(True))))
+        codes = [r[0] for r in rows]
+        proc_codes = [c for c, _ in procs]
+        urls = {}
+        with app.test_request_context():
+            from flask import url_for
+
+            for key, endpoint, kwargs in (("shipment", "postal.new_shipment", {}),
+                                          ("edit", "procedures.edit_procedure",
+                                           {"procedure_id": 0})):
+                try:
+                    urls[key] = url_for(endpoint, **kwargs)
+                except Exception:  # that feature has not landed
+                    urls[key] = None
+        db.session.remove()
+        db.engine.dispose()
+    urls["procedure_codes"] = proc_codes
+    return urls, codes, ids, notes
+
+
+def verify(url, acks, log_text, before):
+    """The checks against the database and the log; returns a list of failures."""
+    from sqlalchemy import func, select, tuple_
+
+    failures = []
+    for needle in ("database is locked", "Traceback", "OperationalError"):
+        if needle in log_text:
+            failures.append(f'gunicorn log contains "{needle}"')
+    for needle in (CITIZEN_NAME, CITIZEN_PHONE):
+        if needle in log_text:
+            failures.append(f"gunicorn log contains a citizen's personal data ({needle})")
+    app = common.make_app(url)
+    with app.app_context():
+        from extensions import db
+        from models import AuditEvent, Dossier, Procedure, Shipment
+
+        if acks.shipments:
+            stored = {}
+            for i in range(0, len(acks.shipments), 500):
+                chunk = acks.shipments[i:i + 500]
+                for number, direction, n in db.session.execute(
+                        select(Shipment.tracking_number, Shipment.direction, func.count())
+                        .where(tuple_(Shipment.tracking_number, Shipment.direction).in_(chunk))
+                        .group_by(Shipment.tracking_number, Shipment.direction)):
+                    stored[(number, direction)] = n
+            missing = [s for s in acks.shipments if stored.get(s, 0) != 1]
+            if missing:
+                failures.append(f"{len(missing)} acknowledged shipments not stored exactly once, "
+                                f"e.g. {missing[:3]}")
+            if len(set(acks.shipments)) != len(acks.shipments):
+                failures.append("a tracking number was acknowledged twice")
+            total = db.session.execute(select(func.count()).select_from(Shipment)).scalar_one()
+            if total != len(acks.shipments):
+                failures.append(f"{total} shipments stored, {len(acks.shipments)} acknowledged")
+        created = db.session.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "shipment.create")).scalar_one()
+        if created != len(acks.shipments):
+            failures.append(f"{created} shipment.create audit events for "
+                            f"{len(acks.shipments)} shipments")
+        if acks.new_dossiers:
+            found = db.session.execute(select(func.count()).select_from(Dossier).where(
+                Dossier.code.in_(acks.new_dossiers))).scalar_one()
+            events = db.session.execute(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == "dossier.create")).scalar_one()
+            if found != len(acks.new_dossiers) or events != len(acks.new_dossiers):
+                failures.append(f"{len(acks.new_dossiers)} dossiers created with a shipment: "
+                                f"{found} stored, {events} dossier.create audit events")
+        edits = sum(acks.edits.values())
+        events = db.session.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "procedure_eligibility")).scalar_one()
+        if events != edits:
+            failures.append(f"{events} procedure_eligibility audit events for {edits} edits")
+        versions = dict(db.session.execute(select(Procedure.id, Procedure.version)).all())
+        wrong = [pid for pid, n in acks.edits.items() if versions[pid] != before[pid] + n]
+        if wrong:
+            failures.append(f"{len(wrong)} procedures whose version did not move by their edits")
+        db.session.remove()
+        db.engine.dispose()
+    return failures
+
+
+def versions(url):
+    app = common.make_app(url)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from extensions import db
+        from models import Procedure
+
+        out = dict(db.session.execute(select(Procedure.id, Procedure.version)).all())
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+def start_gunicorn(url, port, workers, log_path):
+    env = dict(os.environ, DATABASE_URL=url, APP_ENV="production", SECRET_KEY="load-secret-key",
+               BIND=f"{HOST}:{port}", TRUSTED_PROXIES="0", GUNICORN_MAX_REQUESTS="1000",
+               HTMX_LOCAL_ONLY="1", PYTHONPATH=str(common.ROOT))
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+                            cwd=common.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited: see {log_path}")
+            time.sleep(0.3)
+    stop(proc)
+    raise SystemExit("gunicorn did not start within 60 s")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20, help="people at once (default 20)")
+    parser.add_argument("--seconds", type=float, default=20, help="how long (default 20)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--dossiers", type=int, default=20000, help="dossiers loaded first")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 cluster")
+    parser.add_argument("--sqlite", default="/tmp/bcci-load.sqlite3", help="the SQLite file")
+    parser.add_argument("--output", help="also write the result as JSON to this file")
+    args = parser.parse_args(argv)
+    url_arg = "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL")
+    with common.database(url_arg, args.sqlite) as url:
+        kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+        urls, codes, ids, notes = prepare(url, args.dossiers)
+        for name, label in (("shipment", "log-shipment POST (postal.new_shipment)"),
+                            ("edit", "procedure inline-edit POST (procedures.edit_procedure)")):
+            if not urls[name]:
+                notes.append(f"not driven: {label} has not landed")
+        if not urls["shipment"] and not urls["edit"]:
+            raise SystemExit("neither write endpoint exists yet: nothing to drive")
+        before = versions(url)
+        port = free_port()
+        log_path = Path(f"/tmp/bcci-load-gunicorn-{port}.log")
+        proc = start_gunicorn(url, port, args.workers, log_path)
+        logins, acks = Stats(), Acks()
+        window = Window(args.users, args.seconds)
+        stats = window.stats
+        try:
+            threads = []
+            for i in range(args.users):
+                t = threading.Thread(target=_guard, args=(person, logins, i, port, window, urls,
+                                                          codes, ids, logins, acks, 8),
+                                     daemon=True)
+                t.start()
+                threads.append(t)
+            window.ready.wait()
+            load_before = os.getloadavg()
+            for t in threads:
+                t.join(args.seconds + 120)
+            elapsed = time.monotonic() - window.started
+        finally:
+            stop(proc)
+        log_text = log_path.read_text(errors="replace")
+        failures = verify(url, acks, log_text, before)
+
+    total = sum(len(v) for v in stats.times.values())
+    server_errors = sum(n for st in (stats, logins) for kind in st.statuses.values()
+                        for s, n in kind.items() if s is None or s >= 500)
+    if server_errors:
+        failures.insert(0, f"{server_errors} responses with a 5xx status or no response")
+    errors = stats.errors + logins.errors
+    if errors:
+        failures.append(f"{len(errors)} connection errors or crashed people, e.g. {errors[:2]}")
+    workers = args.workers or (os.cpu_count() + 1)
+    print(f"\n{kind}: {args.users} people for {args.seconds:g} s, gunicorn with {workers} sync "
+          f"workers, {args.dossiers:,} dossiers".replace(",", "."))
+    for note in notes:
+        print(f"  - {note}")
+    login_times = [t for v in logins.times.values() for t in v]
+    if login_times:
+        print(f"logging in first (not in the window): {len(login_times)} requests, "
+              f"p50 {statistics.median(login_times) * 1000:.0f} ms")
+    print(f"{'request':<16} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  statuses")
+    for name, values in stats.times.items():
+        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(stats.statuses[name].items(),
+                                                              key=lambda x: (x[0] is None, x[0] or 0)))
+        print(f"{name:<16} {len(values):>6} {statistics.median(values) * 1000:>8.1f} "
+              f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f}  {statuses}")
+    writes = len(acks.shipments) + sum(acks.edits.values())
+    print(f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s; "
+          f"{writes} acknowledged writes ({writes / elapsed:.1f}/s): {len(acks.shipments)} shipments "
+          f"({len(acks.new_dossiers)} with a new dossier), {sum(acks.edits.values())} procedure edits; "
+          f"{acks.conflicts} edit conflicts (409)")
+    if acks.refused:
+        print(f"refused (4xx other than 409): {len(acks.refused)}, e.g. {acks.refused[:3]}")
+    print(f"load average before/after: {load_before} / {os.getloadavg()}")
+    print("checks: " + ("all passed" if not failures else "FAILED"))
+    for failure in failures:
+        print(f"  - {failure}")
+    if args.output:
+        Path(args.output).write_text(json.dumps({
+            "database": kind, "users": args.users, "seconds": args.seconds, "workers": workers,
+            "requests": total, "elapsed_s": round(elapsed, 2),
+            "requests_per_s": round(total / elapsed, 1), "acknowledged_writes": writes,
+            "shipments": len(acks.shipments), "procedure_edits": sum(acks.edits.values()),
+            "conflicts": acks.conflicts, "refused": len(acks.refused),
+            "per_kind": {k: {"count": len(v), "p50_ms": round(statistics.median(v) * 1000, 1),
+                             "p95_ms": round(percentile(v, 0.95) * 1000, 1),
+                             "statuses": {str(s): n for s, n in stats.statuses[k].items()}}
+                         for k, v in stats.times.items()},
+            "failures": failures, "notes": notes, "load_average_before": load_before,
+        }, indent=2, ensure_ascii=False))
+    return 1 if failures else 0
+
+
+def _guard(target, stats, *args):
+    """A person whose thread fails is an error of the run, not a silent gap."""
+    try:
+        target(*args)
+    except Exception as e:  # reported as a failure of the check, never swallowed
+        stats.record("person crashed", None, 0.0, repr(e))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
