@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
@@ -206,6 +206,46 @@ def history(dossier):
 
 # --- The one-stop import ---------------------------------------------------------------------
 
+def insert_rows(table, rows):
+    """Insert ``rows`` (dicts with the same keys) with one ``executemany`` on the driver's cursor,
+    in the session's transaction.
+
+    A Core ``insert`` runs every parameter of every row through the column type's processor in
+    Python; for 100.000 dossiers that costs more than the database's own insert. Here each
+    distinct value (a few hundred dates, one timestamp) is processed once, by the same processors,
+    so the stored values are exactly those a Core insert would store.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    conn = db.session.connection()
+    dialect = conn.dialect
+    converters = []
+    for name in columns:
+        process = table.c[name].type.bind_processor(dialect)
+        if process is None:
+            converters.append(None)
+            continue
+        memo = {}
+
+        def convert(value, process=process, memo=memo):
+            try:
+                return memo[value]
+            except KeyError:
+                memo[value] = out = process(value)
+                return out
+        converters.append(convert)
+    preparer = dialect.identifier_preparer
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {preparer.format_table(table)} "
+           f"({', '.join(preparer.quote(c) for c in columns)}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    pairs = list(zip(columns, converters))
+    conn.exec_driver_sql(sql, [
+        tuple(row[c] if f is None or row[c] is None else f(row[c]) for c, f in pairs)
+        for row in rows])
+
+
 def _existing_by_code(codes):
     """``{code: row}`` of the dossiers among ``codes`` (chunked IN queries)."""
     out = {}
@@ -365,11 +405,10 @@ def import_dossiers(filename, data, user=None, today=None):
                             {k: _plain(wanted[k]) for k in keys}))
 
     if new_rows:
-        # Core executemany on the table: one statement, no per-row ORM bookkeeping.
         now = utcnow()
         for row in new_rows:
             row["created_at"] = now
-        db.session.execute(insert(Dossier.__table__), new_rows)
+        insert_rows(Dossier.__table__, new_rows)
     if changes:
         db.session.execute(
             update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("b_id"))
