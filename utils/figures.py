@@ -576,18 +576,22 @@ def target_pools(period):
         .where(_in_force(), either, ~has_postal_expr(period))
         .group_by(Procedure.department_id)
     )
+    # Per procedure, from its index ranges (never its whole history): dossiers received in the
+    # period, those of them received by post, and those of them whose result went by post.
+    received = _procedure_count(_received_in(period))
+    received_postal = _procedure_count(_received_postal_in(period))
+    result_postal = _procedure_count(and_(Dossier.return_channel == "bcci",
+                                          Dossier.receive_date >= period.start,
+                                          Dossier.receive_date <= period.end))
     dossiers = (
         select(
             Procedure.department_id.label("key"),
-            _count_where(and_(Procedure.eligible_receive.is_(True),
-                              Dossier.receive_channel != "bcci")).label("c2"),
-            _count_where(and_(Procedure.eligible_return.is_(True),
-                              func.coalesce(Dossier.return_channel, "") != "bcci")).label("c3"),
+            func.sum(case((Procedure.eligible_receive.is_(True), received - received_postal),
+                          else_=0)).label("c2"),
+            func.sum(case((Procedure.eligible_return.is_(True), received - result_postal),
+                          else_=0)).label("c3"),
         )
-        .select_from(Dossier)
-        .join(Procedure, Procedure.id == Dossier.procedure_id)
-        .where(_in_force(), either,
-               Dossier.receive_date >= period.start, Dossier.receive_date <= period.end)
+        .where(_in_force(), either)
         .group_by(Procedure.department_id)
     )
     pools = {"C1": {}, "C2": {}, "C3": {}}
