@@ -321,7 +321,8 @@ class HandoverBatch(db.Model):
     """A hand-over record (biên bản giao nhận) between the centre and the postal worker.
 
     A draft collects shipments of one direction; signing numbers it (per year) and marks its
-    shipments handed over; voiding, with a reason, frees them again.
+    shipments handed over; voiding a signed record, with a reason, frees them again; a discarded
+    draft is voided too, never deleted, so the trail stays whole.
     """
 
     __tablename__ = "handover_batch"
@@ -349,12 +350,12 @@ class HandoverBatch(db.Model):
         UniqueConstraint("year", "number"),
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         CheckConstraint("status IN ('draft', 'signed', 'voided')", name="status"),
-        # A signed or voided record has its number and signing time; a draft has neither.
+        # A signed record has its number and signing time, a draft neither; a voided one its
+        # voiding time (a discarded draft was never numbered).
         CheckConstraint("(status = 'draft' AND number IS NULL AND signed_at IS NULL) OR "
-                        "(status <> 'draft' AND number IS NOT NULL AND year IS NOT NULL "
-                        "AND signed_at IS NOT NULL)", name="signed_numbered"),
-        CheckConstraint("status <> 'voided' OR (void_reason <> '' AND voided_at IS NOT NULL)",
-                        name="voided_reason"),
+                        "(status = 'signed' AND number IS NOT NULL AND year IS NOT NULL "
+                        "AND signed_at IS NOT NULL) OR (status = 'voided' AND voided_at IS NOT NULL)",
+                        name="signed_numbered"),
         Index("ix_handover_batch_day", "day", "direction"),
     )
 

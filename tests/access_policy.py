@@ -328,7 +328,38 @@ BRIEFS_RULES = {
 
 # --- handover (blueprints/handover) -----------------------------------------------------------
 
+def _handover_draft(s):
+    """A draft hand-over record holding the sample shipment (a result returned on 18/03/2024)."""
+    from blueprints.handover import services
+
+    def build():
+        draft = services.propose_batch("tra_ket_qua", date(2024, 3, 18))
+        db.session.commit()  # built while URLs are made: committed before any table is compared
+        return draft
+
+    return s.once("handover_draft", build)
+
+
+def _handover_item(s):
+    draft = _handover_draft(s)
+    return {"batch_id": draft.id, "item_id": draft.items[0].id}
+
+
 HANDOVER_RULES = {
+    "handover.list_batches": Rule(EDITORS),
+    "handover.create_batch": Rule(EDITORS, data={"direction": "tra_ket_qua", "day": "2024-03-18"}),
+    "handover.show_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}),
+    "handover.add_item": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
+                              data=lambda s: {"shipment_id": s.shipment.id}),
+    "handover.remove_item": Rule(EDITORS, args=_handover_item),
+    "handover.update_item": Rule(EDITORS, args=_handover_item, data={"originals": "1", "copies": "2"}),
+    "handover.sign_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}),
+    "handover.void_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
+                                data={"reason": "Ghi nhầm ngày"}),
+    "handover.discard_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}),
+    # The record names citizens: every print is an audit event.
+    "handover.print_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
+                                 audited_read=True),
 }
 
 

@@ -126,7 +126,11 @@ def test_only_signed_records_are_voided_and_drafts_discarded(dossier, day):
     with pytest.raises(HandoverError):
         services.void_batch(draft, "lý do")
     services.discard_draft(draft)
+    assert draft.status == "voided" and draft.number is None  # kept for the trail
     assert services.batch_items(services.propose_batch("tra_ket_qua"))  # freed
+    with pytest.raises(HandoverError) as e:
+        services.discard_draft(draft)
+    assert e.value.status == 409
 
 
 def test_add_and_remove_items(dossier, day):

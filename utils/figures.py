@@ -654,11 +654,14 @@ def targets(summary, period=None):
 
 @dataclass(frozen=True)
 class HandoverTotals:
-    """A hand-over record's totals: its shipments, the fees collected, and how many fees are unknown."""
+    """A hand-over record's totals: its shipments, the fees collected, how many fees are unknown,
+    and the originals and copies where known (``None`` when no item says)."""
 
     shipments: int = 0
     fee_total: int = 0
     fee_unknown: int = 0
+    originals: int | None = None
+    copies: int | None = None
 
 
 def handover_totals(batch_ids):
@@ -674,13 +677,16 @@ def handover_totals(batch_ids):
     query = (
         select(HandoverItem.batch_id, func.count(HandoverItem.id),
                func.coalesce(func.sum(Shipment.fee), 0),
-               func.count(case((Shipment.fee.is_(None), 1))))
+               func.count(case((Shipment.fee.is_(None), 1))),
+               func.sum(HandoverItem.originals), func.sum(HandoverItem.copies))
         .join(Shipment, Shipment.id == HandoverItem.shipment_id)
         .where(HandoverItem.batch_id.in_(ids))
         .group_by(HandoverItem.batch_id)
     )
-    return {batch_id: HandoverTotals(int(n), int(fees), int(unknown))
-            for batch_id, n, fees, unknown in db.session.execute(query)}
+    return {batch_id: HandoverTotals(int(n), int(fees), int(unknown),
+                                     None if originals is None else int(originals),
+                                     None if copies is None else int(copies))
+            for batch_id, n, fees, unknown, originals, copies in db.session.execute(query)}
 
 
 # --- Postal log: shipment totals and reconciliation ------------------------------------------

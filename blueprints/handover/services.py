@@ -52,8 +52,9 @@ def available_shipments_query(direction, day=None, tracking=None):
         query = query.where(Shipment.date == day)
     if tracking:
         from utils.text import escape_like
+        from utils.validators import normalise_tracking_number
 
-        pattern = "%" + escape_like(tracking.strip().upper().replace(" ", "")) + "%"
+        pattern = "%" + escape_like(normalise_tracking_number(tracking)) + "%"
         query = query.where(Shipment.tracking_number.like(pattern, escape="\\"))
     return query
 
@@ -162,15 +163,21 @@ def add_item(batch, shipment_id, user=None):
     return item
 
 
+def _item_of(batch, item_id):
+    """The record's item, or a 409: it was taken out meanwhile (or belongs elsewhere)."""
+    item = db.session.get(HandoverItem, item_id) if isinstance(item_id, int) else None
+    if item is None or item.batch_id != batch.id:
+        raise HandoverError(409, _l("This shipment is no longer in the record."))
+    return item
+
+
 def remove_item(batch, item_id, user=None):
     """Take one item out of a draft.
 
-    :raise HandoverError: 404 not an item of this record; 409 not a draft.
+    :raise HandoverError: 409 not a draft, or not (or no longer) an item of this record.
     """
     _check_draft(batch)
-    item = db.session.get(HandoverItem, item_id) if isinstance(item_id, int) else None
-    if item is None or item.batch_id != batch.id:
-        raise HandoverError(404, _l("This shipment is not in the record."))
+    item = _item_of(batch, item_id)
     tracking = item.shipment.tracking_number
     batch.items.remove(item)
     db.session.flush()
@@ -181,9 +188,7 @@ def remove_item(batch, item_id, user=None):
 def set_item_counts(batch, item_id, originals, copies, user=None):
     """Record how many originals and copies an item holds (``None`` where unknown)."""
     _check_draft(batch)
-    item = db.session.get(HandoverItem, item_id) if isinstance(item_id, int) else None
-    if item is None or item.batch_id != batch.id:
-        raise HandoverError(404, _l("This shipment is not in the record."))
+    item = _item_of(batch, item_id)
     for value in (originals, copies):
         if value is not None and (value < 0 or value > 999):
             raise HandoverError(422, _l("Enter a number of papers between 0 and 999."))
@@ -268,14 +273,22 @@ def void_batch(batch, reason, user=None):
 
 
 def discard_draft(batch, user=None):
-    """Delete a draft (nothing was handed over under it)."""
+    """Give up a draft: it becomes voided without a number (kept for the trail) and frees its
+    shipments.
+
+    :raise HandoverError: 409 not a draft.
+    """
     _check_draft(batch)
-    trackings = [i.shipment.tracking_number for i in batch_items(batch)]
-    audit.record("handover.discard", "handover_batch", batch.id,
-                 {"direction": batch.direction, "day": batch.day, "shipments": trackings}, None,
-                 user=user)
-    db.session.delete(batch)
+    items = batch_items(batch)
+    batch.status = "voided"
+    batch.voided_at = utcnow()
+    batch.voided_by_id = getattr(user, "id", None)
+    for item in items:
+        item.held_shipment_id = None
     db.session.flush()
+    audit.record("handover.discard", "handover_batch", batch.id, {"status": "draft"},
+                 {"status": "voided", "shipments": [i.shipment.tracking_number for i in items]},
+                 user=user)
 
 
 def record_print(batch, user=None):

@@ -1,0 +1,50 @@
+"""Forms of the hand-over records."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
+
+from utils.dates import vn_today
+
+
+class NewBatchForm(FlaskForm):
+    direction = SelectField(_l("Direction"), choices=[
+        SelectChoice("tra_ket_qua", _l("Results handed to the postal worker")),
+        SelectChoice("tiep_nhan", _l("Dossiers received from the postal worker")),
+    ], validators=[InputRequired()])
+    day = DateField(_l("Day"), default=vn_today, validators=[InputRequired()])
+
+    def validate_day(self, field):
+        if field.data and field.data > vn_today():
+            raise ValidationError(_l("The day of a hand-over record cannot be in the future."))
+
+
+class AddItemForm(FlaskForm):
+    shipment_id = IntegerField(validators=[InputRequired()])
+
+
+class SearchForm(FlaskForm):
+    """The candidates' filter (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    tracking = StringField(_l("Tracking number contains"), validators=[Optional(), Length(max=20)])
+    day = DateField(_l("Shipment day"), validators=[Optional()])
+
+
+class ItemCountsForm(FlaskForm):
+    originals = IntegerField(_l("Originals"), validators=[Optional(), NumberRange(min=0, max=999)])
+    copies = IntegerField(_l("Copies"), validators=[Optional(), NumberRange(min=0, max=999)])
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for voiding"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+    confirm = HiddenField(default="1")

@@ -1,0 +1,221 @@
+"""Hand-over records with the postal worker: choose a batch, fill it, sign it, print it, void it.
+
+Only centre staff and administrators: the items and the printed record name citizens. Lists show
+names masked; the full names and addresses appear only on the printed record, and every print is
+an audit event.
+"""
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.handover import services
+from blueprints.handover.forms import (AddItemForm, ConfirmForm, ItemCountsForm, NewBatchForm,
+                                       SearchForm, VoidForm)
+from blueprints.handover.services import HandoverError
+from extensions import db
+from models import HandoverBatch
+from utils import figures, htmx
+from utils.access import roles_required
+from utils.privacy import mask_name
+
+bp = Blueprint("handover", __name__, url_prefix="/handover")
+
+STAFF = ("admin", "centre")
+
+
+def get_batch_or_404(batch_id):
+    """The hand-over record, or 404 (the views' role check has already run)."""
+    batch = db.session.get(HandoverBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def _batch_context(batch, error=None, search=None, counts_form=None):
+    search = search or SearchForm(request.args, meta={"csrf": False})
+    if search.validate() and (search.tracking.data or search.day.data):
+        tracking, day = search.tracking.data, search.day.data
+    else:
+        tracking, day = None, (batch.day if not search.tracking.data else None)
+    candidates = (services.available_shipments(batch.direction, day=day, tracking=tracking)
+                  if batch.status == "draft" else [])
+    return {
+        "batch": batch,
+        "items": services.batch_items(batch),
+        "totals": figures.handover_totals([batch.id]).get(batch.id, figures.HandoverTotals()),
+        "candidates": candidates,
+        "candidate_limit": services.CANDIDATE_LIMIT,
+        "search": search,
+        "search_day": day,
+        "error": error,
+        "confirm_form": ConfirmForm(),
+        "void_form": VoidForm(),
+        "mask_name": mask_name,
+    }
+
+
+def _batch_response(batch, status=200, error=None):
+    return htmx.render("handover/batch.html", "handover/_batch.html", status=status,
+                       **_batch_context(batch, error=error))
+
+
+def _after_change(batch, message=None):
+    """htmx gets the record's fragment in place; a plain form gets a 303 back to the page."""
+    if htmx.wants_fragment():
+        return _batch_response(batch)
+    if message:
+        flash(message, "success")
+    return redirect(url_for("handover.show_batch", batch_id=batch.id), code=303)
+
+
+def _refused(batch, error):
+    """A rule refused the change: the record again, with the reason, as 409/422 (404 aborts)."""
+    db.session.rollback()
+    if error.status == 404:
+        abort(404)
+    batch = get_batch_or_404(batch.id)
+    return _batch_response(batch, status=error.status, error=error.text())
+
+
+@bp.route("")
+@roles_required(*STAFF)
+def list_batches():
+    status_filter = request.args.get("status", "")
+    batches = services.recent_batches(status_filter or None)
+    totals = figures.handover_totals(b.id for b in batches)
+    return htmx.render("handover/list.html", "handover/_batches.html", batches=batches,
+                       totals=totals, status_filter=status_filter, form=NewBatchForm(formdata=None),
+                       empty=figures.HandoverTotals())
+
+
+@bp.route("/new", methods=["POST"])
+@roles_required(*STAFF)
+def create_batch():
+    form = NewBatchForm()
+    if form.validate_on_submit():
+        try:
+            batch = services.propose_batch(form.direction.data, form.day.data, user=current_user)
+        except HandoverError as e:
+            db.session.rollback()
+            form.day.errors.append(e.text())
+        else:
+            db.session.commit()
+            return htmx.redirect(url_for("handover.show_batch", batch_id=batch.id))
+    batches = services.recent_batches()
+    return htmx.render("handover/list.html", "handover/_new_batch.html", status=422,
+                       batches=batches, totals=figures.handover_totals(b.id for b in batches),
+                       status_filter="", form=form, empty=figures.HandoverTotals())
+
+
+@bp.route("/<int:batch_id>")
+@roles_required(*STAFF)
+def show_batch(batch_id):
+    return _batch_response(get_batch_or_404(batch_id))
+
+
+@bp.route("/<int:batch_id>/items", methods=["POST"])
+@roles_required(*STAFF)
+def add_item(batch_id):
+    batch = get_batch_or_404(batch_id)
+    form = AddItemForm()
+    if not form.validate_on_submit():
+        return _batch_response(batch, status=422, error=_("Choose a shipment to add."))
+    try:
+        services.add_item(batch, form.shipment_id.data, user=current_user)
+    except HandoverError as e:
+        return _refused(batch, e)
+    db.session.commit()
+    return _after_change(batch, _("The shipment has been added."))
+
+
+@bp.route("/<int:batch_id>/items/<int:item_id>/remove", methods=["POST"])
+@roles_required(*STAFF)
+def remove_item(batch_id, item_id):
+    batch = get_batch_or_404(batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_item(batch, item_id, user=current_user)
+    except HandoverError as e:
+        return _refused(batch, e)
+    db.session.commit()
+    return _after_change(batch, _("The shipment has been taken out of the record."))
+
+
+@bp.route("/<int:batch_id>/items/<int:item_id>", methods=["POST"])
+@roles_required(*STAFF)
+def update_item(batch_id, item_id):
+    batch = get_batch_or_404(batch_id)
+    form = ItemCountsForm()
+    if not form.validate_on_submit():
+        return _batch_response(batch, status=422,
+                               error=_("Enter a number of papers between 0 and 999."))
+    try:
+        services.set_item_counts(batch, item_id, form.originals.data, form.copies.data,
+                                 user=current_user)
+    except HandoverError as e:
+        return _refused(batch, e)
+    db.session.commit()
+    return _after_change(batch, _("The numbers of papers have been saved."))
+
+
+@bp.route("/<int:batch_id>/sign", methods=["POST"])
+@roles_required(*STAFF)
+def sign_batch(batch_id):
+    batch = get_batch_or_404(batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.sign_batch(batch, user=current_user)
+    except HandoverError as e:
+        return _refused(batch, e)
+    db.session.commit()
+    return _after_change(batch, _("Record %(n)s is signed: its shipments are marked handed over.",
+                                  n=batch.number))
+
+
+@bp.route("/<int:batch_id>/void", methods=["POST"])
+@roles_required(*STAFF)
+def void_batch(batch_id):
+    batch = get_batch_or_404(batch_id)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        return _batch_response(batch, status=422, error=_("Give the reason for voiding the record."))
+    try:
+        services.void_batch(batch, form.reason.data, user=current_user)
+    except HandoverError as e:
+        return _refused(batch, e)
+    db.session.commit()
+    return _after_change(batch, _("The record has been voided; its shipments are free again."))
+
+
+@bp.route("/<int:batch_id>/discard", methods=["POST"])
+@roles_required(*STAFF)
+def discard_batch(batch_id):
+    batch = get_batch_or_404(batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.discard_draft(batch, user=current_user)
+    except HandoverError as e:
+        return _refused(batch, e)
+    db.session.commit()
+    flash(_("The draft has been discarded."), "success")
+    return htmx.redirect(url_for("handover.list_batches"))
+
+
+@bp.route("/<int:batch_id>/record.pdf")
+@roles_required(*STAFF)
+def print_batch(batch_id):
+    """The record as PDF; each print is an audit event (it names citizens)."""
+    from blueprints.handover.document import render_record
+
+    batch = get_batch_or_404(batch_id)
+    pdf = render_record(batch, printed_by=current_user)
+    services.record_print(batch, user=current_user)
+    db.session.commit()
+    name = f"bien-ban-giao-nhan-{batch.number or 'du-thao'}-{batch.year or batch.day.year}.pdf"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
