@@ -55,7 +55,8 @@ def test_dashboard_page_and_fragment(client, auth):
     assert page.headers["Vary"] == "HX-Request" or "HX-Request" in page.headers["Vary"]
     fragment = client.get(REF, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
-    assert "<html" not in fragment.text and 'id="period-preset-form"' not in fragment.text
+    assert "<html" not in fragment.text and 'id="period-preset-form"' in fragment.text
+    assert 'aria-current="true"' in fragment.text  # the quick link of the period on screen
     assert 'data-criterion="C1"' in fragment.text and "9 tháng đầu năm 2024" in fragment.text
     assert fragment.headers["HX-Push-Url"] == "/dashboard?preset=months&year=2024&months=9"
     assert "HX-Request" in fragment.headers["Vary"]

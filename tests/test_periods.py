@@ -95,3 +95,14 @@ def test_bad_choices_raise_a_message(app, args):
 def test_labels_in_vietnamese(app, args, label):
     with app.test_request_context("/"):
         assert periods.choice_from_args(MultiDict(args), today=date(2026, 11, 26)).label == label
+
+
+def test_quick_choices_name_presets_that_resolve(app):
+    with app.test_request_context("/"):
+        quick = periods.quick_choices([2026, 2024])
+        labels = [label for _, label in quick]
+        assert labels[:3] == ["Tháng này", "Quý này", "Từ đầu năm đến nay"]
+        assert "9 tháng đầu năm 2024" in labels and "Năm 2024" in labels and "6 tháng đầu năm 2026" in labels
+        for params, _ in quick:
+            args = MultiDict({k: str(v) for k, v in params.items()})
+            assert periods.choice_from_args(args, today=date(2026, 11, 26)).query() == params

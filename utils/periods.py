@@ -178,3 +178,19 @@ def choice_from_request(args, today=None, default="year_to_date"):
         return choice_from_args(args, today, default)
     except PeriodError as e:
         abort(400, description=str(e))
+
+
+def quick_choices(years):
+    """The picker's shortcuts: this month, this quarter, the year to date, and for each of
+    ``years`` its first 6 and 9 months and the whole year.
+
+    :return: ``[(URL parameters, label)]``.
+    """
+    out = [({"preset": "month"}, _("This month")), ({"preset": "quarter"}, _("This quarter")),
+           ({"preset": "year_to_date"}, _("Year to date"))]
+    for year in years:
+        for months in (6, 9):
+            out.append(({"preset": "months", "year": year, "months": months},
+                        _("First %(n)s months of %(year)s", n=months, year=year)))
+        out.append(({"preset": "year", "year": year}, _("Year %(year)s", year=year)))
+    return out

@@ -17,7 +17,7 @@ from extensions import db
 from utils import charts, figures, htmx
 from utils.access import roles_required
 from utils.dates import year_to_date
-from utils.periods import PeriodError, choice_from_request, parse_period
+from utils.periods import PeriodError, choice_from_request, parse_period, quick_choices
 
 bp = Blueprint("dashboard", __name__)
 
@@ -50,9 +50,7 @@ def _choice():
 
 
 def _picker_context():
-    if htmx.wants_fragment():
-        return {}
-    return {"years": figures.data_years(), "quick_years": figures.quick_years()}
+    return {"years": figures.data_years(), "quick_choices": quick_choices(figures.quick_years())}
 
 
 @bp.route("/dashboard")
@@ -65,6 +63,8 @@ def show_dashboard():
     """
     choice = _choice()
     data = services.dashboard(choice)
+    # The picker is part of the content, so its choices always show the period on screen;
+    # htmx keeps the focus on a select with an id across the swap.
     response = htmx.render("dashboard/show.html", "dashboard/_content.html", d=data,
                            **_picker_context())
     if htmx.wants_fragment():
@@ -82,8 +82,7 @@ def show_breakdown(by):
     descending = request.args.get("dir") == "desc"
     rows, total = figures.breakdown_table(choice.period, by, sort, descending)
     return htmx.render("dashboard/breakdown.html", "dashboard/_breakdown.html", by=by, rows=rows,
-                       total=total, choice=choice, sort=sort, descending=descending,
-                       **_picker_context())
+                       total=total, choice=choice, sort=sort, descending=descending)
 
 
 @bp.route("/api/summary")
