@@ -405,3 +405,34 @@ def test_report_brief_writes_a_draft(runner, tmp_path):
     r = runner.invoke(args=["report", "brief", "--from", "2024-04-01", "--to", "2024-03-31",
                             "-o", str(out)])
     assert r.exit_code != 0 and "--from" in r.output
+
+
+def test_concurrent_issues_draw_distinct_numbers(app):
+    """Two leaders issue at the same moment: each brief gets its own number."""
+    import threading
+
+    from tests.conftest import Auth
+
+    _small_catalogue()
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        Auth(client).login("leader")
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def issue(client):
+        with app.app_context():
+            barrier.wait()
+            r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"})
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=issue, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses == [303, 303]
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "brief.issue")) == 2
