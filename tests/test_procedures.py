@@ -535,3 +535,10 @@ def test_queries_are_few_on_the_list(client, auth):
 def test_reason_labels(app):
     assert services.reason_label("in_person") == "Người yêu cầu phải có mặt trực tiếp"
     assert services.reason_label("") == ""
+
+
+def test_reason_text_without_a_reason_code_is_shown_alone(client, auth):
+    p = f.procedure(reason_code="", reason_text="Lý do từ tệp nhập")
+    auth.login("leader")
+    row = client.get("/procedures", headers=HX).text.split(f'id="procedure-{p.id}"')[1].split("</tr>")[0]
+    assert '<div class="small text-muted reason">Lý do từ tệp nhập</div>' in row

@@ -49,7 +49,7 @@ def _list_context(filters, period, bulk_form=None, bulk_result=None):
         activity=figures.procedure_activity(period, [p.id for p in page.items]),
         fields=fields, departments=departments, bulk_form=bulk_form or BulkForm(),
         bulk_result=bulk_result, can_change=current_user.role in EDITORS,
-        reason_label=services.reason_label, per_page_choices=services.PER_PAGE,
+        reason_label=services.reason_labeller(), per_page_choices=services.PER_PAGE,
     )
 
 

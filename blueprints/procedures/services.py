@@ -45,6 +45,12 @@ PER_PAGE = (25, 50, 100)
 DEFAULT_PER_PAGE = 50
 
 
+def reason_labeller():
+    """``reason_label`` with the labels translated once, for lists of many procedures."""
+    labels = {code: str(label) for code, label in REASONS}
+    return lambda code: labels.get(code, code or "")
+
+
 def reason_label(code):
     """The translated label of a reason code ('' for none, the code itself when unknown)."""
     return str(dict(REASONS).get(code, code or ""))
