@@ -318,7 +318,7 @@ def history(shipment):
 
 # --- Reconciliation --------------------------------------------------------------------------
 
-def unlogged_postal_dossiers(department_id=None, limit=100):
+def unlogged_postal_dossiers(department_id=None, limit=50):
     """Dossiers whose source channel says post in a direction with no shipment record in it:
     ``[(Dossier, direction)]``, oldest first.
     """
@@ -336,7 +336,7 @@ def unlogged_postal_dossiers(department_id=None, limit=100):
     return out
 
 
-def ineligible_shipments(department_id=None, limit=100):
+def ineligible_shipments(department_id=None, limit=50):
     """Non-cancelled shipments whose procedure is not flagged eligible in their direction."""
     from utils.figures import ineligible_shipment_condition
 
