@@ -1,8 +1,9 @@
 """Dossier rules: the source/effective rule of DOMAIN.md section 4, the one-stop import, search.
 
-Imports change only the ``*_src`` values; shipments change only the effective ones; both end in
-``recompute_effective``, the one function that derives effective values from source values and
-shipments. Services add and flush, never commit.
+Imports change only the ``*_src`` values; shipments change only the effective ones. The rule lives
+in one place, ``effective_values`` (SQL expressions); ``recompute_effective`` applies it to given
+dossiers after a shipment changes, and the import applies it in the same statement that writes the
+new source values. Services add and flush, never commit.
 """
 import hashlib
 from dataclasses import dataclass
@@ -34,8 +35,18 @@ def _live(direction):
                 Shipment.cancelled.is_(False))
 
 
-def _effective_values():
-    """The effective columns as SQL expressions of the source columns and live shipments."""
+def effective_values(source=None):
+    """The rule of DOMAIN.md section 4 as SQL: the effective columns as expressions of the
+    dossier's source values and its live (non-cancelled) shipments.
+
+    :param source: expressions for the four source values (``receive_channel_src``…); by default
+        the stored columns. An import passes the new values as bind parameters, so one UPDATE
+        writes the source values and the effective values they give.
+    """
+    source = source or {name: getattr(Dossier, name) for name in
+                        ("receive_channel_src", "receive_date_src", "return_channel_src",
+                         "return_date_src")}
+
     def has_live(direction):
         return exists().where(_live(direction))
 
@@ -43,10 +54,10 @@ def _effective_values():
         return select(func.min(Shipment.date)).where(_live(direction)).scalar_subquery()
 
     return {
-        "receive_channel": case((has_live("tiep_nhan"), "bcci"), else_=Dossier.receive_channel_src),
-        "receive_date": func.coalesce(Dossier.receive_date_src, earliest("tiep_nhan")),
-        "return_channel": case((has_live("tra_ket_qua"), "bcci"), else_=Dossier.return_channel_src),
-        "return_date": func.coalesce(Dossier.return_date_src, earliest("tra_ket_qua")),
+        "receive_channel": case((has_live("tiep_nhan"), "bcci"), else_=source["receive_channel_src"]),
+        "receive_date": func.coalesce(source["receive_date_src"], earliest("tiep_nhan")),
+        "return_channel": case((has_live("tra_ket_qua"), "bcci"), else_=source["return_channel_src"]),
+        "return_date": func.coalesce(source["return_date_src"], earliest("tra_ket_qua")),
     }
 
 
@@ -61,7 +72,7 @@ def recompute_effective(dossier_ids):
     if not ids:
         return 0
     db.session.flush()
-    values = _effective_values()
+    values = effective_values()
     plain = {"receive_channel": Dossier.receive_channel_src, "receive_date": Dossier.receive_date_src,
              "return_channel": Dossier.return_channel_src, "return_date": Dossier.return_date_src}
     for start in range(0, len(ids), CHUNK):
@@ -410,11 +421,13 @@ def import_dossiers(filename, data, user=None, today=None):
             row["created_at"] = now
         insert_rows(Dossier.__table__, new_rows)
     if changes:
+        # One executemany writes the new source values and the effective values they give
+        # (the same rule as ``recompute_effective``, fed with the new values).
+        params = {f: bindparam(f"b_{f}", type_=Dossier.__table__.c[f].type) for f in SOURCE_FIELDS}
         db.session.execute(
             update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("b_id"))
-            .values({f: bindparam(f"b_{f}") for f in SOURCE_FIELDS}),
+            .values({**params, **effective_values(params)}),
             changes)
-        recompute_effective(c["b_id"] for c in changes)
     report.created, report.updated = len(new_rows), len(changes)
     audit.record("dossier.import", "import", filename, None, {
         "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
