@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import TASK_STATUSES
@@ -21,6 +22,6 @@ class TaskForm(FlaskForm):
 
 
 class TaskStatusForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[(s, s) for s in TASK_STATUSES],
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, s) for s in TASK_STATUSES],
                          validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Length(max=2000)])

@@ -8,12 +8,13 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from blueprints.main.panels import register_panel
 from blueprints.meetings import services
 from blueprints.meetings.forms import MeetingForm, TaskForm, TaskStatusForm
 from extensions import db
-from models import Department, Meeting, Task
+from models import TASK_STATUSES, Department, Meeting, Task
 from utils import htmx
 from utils.access import refuse, roles_required
 from utils.dates import vn_today
@@ -71,13 +72,13 @@ def _can_update_task(task):
 
 
 def _department_choices():
-    return [(d.id, d.name) for d in db.session.scalars(
+    return [SelectChoice(d.id, d.name) for d in db.session.scalars(
         select(Department).where(Department.active.is_(True)).order_by(Department.name))]
 
 
 def _status_form(task):
     form = TaskStatusForm(prefix=f"task{task.id}", data={"status": task.status, "note": task.status_note})
-    form.status.choices = [(s, task_status_label(s)) for s in ("open", "in_progress", "done")]
+    form.status.choices = [SelectChoice(s, task_status_label(s)) for s in TASK_STATUSES]
     return form
 
 
@@ -195,7 +196,7 @@ def update_task_status(task_id):
     303 to ``next`` (a path of this site) or to the meeting."""
     task = get_task_or_404(task_id, for_update=True)
     form = TaskStatusForm(prefix=f"task{task.id}")
-    form.status.choices = [(s, task_status_label(s)) for s in ("open", "in_progress", "done")]
+    form.status.choices = [SelectChoice(s, task_status_label(s)) for s in TASK_STATUSES]
     if form.validate_on_submit():
         services.set_task_status(task, form.status.data, form.note.data, user=current_user)
         db.session.commit()
