@@ -278,7 +278,12 @@ def test_create_and_edit_field_with_its_postal_note(client, admin):
     updates = events("field_update")
     assert updates[0].old_values == {"postal_note": "Trả kết quả được."}
     assert updates[1].new_values == {"name": "Đất đai", "postal_note": ""}
-    assert client.get(f"/admin/fields/{field.id}").status_code == 200
+    r = client.get(f"/admin/fields/{field.id}")
+    assert r.status_code == 200 and "<html" in r.text and "Đất đai" in r.text
+    r = client.get(f"/admin/fields/{field.id}", headers=HX)
+    assert r.status_code == 200 and r.text.lstrip().startswith(f'<tr id="field-{field.id}"')
+    r = client.post("/admin/fields/new", data={"name": "Y tế", "postal_note": ""})
+    assert r.status_code == 303 and r.headers["Location"] == "/admin/fields"
 
 
 # --- organisation settings --------------------------------------------------------------------
