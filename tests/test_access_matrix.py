@@ -112,6 +112,16 @@ def test_anything_not_public_needs_a_login(app):
         assert public == (ANONYMOUS in POLICY[endpoint].roles), endpoint
 
 
+def test_the_menu_offers_each_role_exactly_what_it_may_open(app):
+    """``utils/navigation.py`` and the allow-list agree, so no menu entry leads to a 403 and no
+    allowed page is missing from the menu."""
+    from utils.navigation import NAV
+
+    for endpoint, _label, roles in NAV:
+        if endpoint in app.view_functions:
+            assert set(roles) == set(POLICY[endpoint].roles) - {ANONYMOUS}, endpoint
+
+
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
 def test_access_matrix(app, endpoint):
     rule = POLICY[endpoint]
