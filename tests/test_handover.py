@@ -220,3 +220,33 @@ def test_the_record_of_dossiers_received(client, auth, shipments):
     assert "BIÊN BẢN GIAO NHẬN HỒ SƠ" in flat and "KẾT QUẢ GIẢI QUYẾT TTHC" not in flat
     assert incoming.tracking_number in flat and "Người gửi" in flat
     assert "Cán bộ tiếp nhận hồ sơ" in flat and "Nhân viên bưu chính" in flat
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("action", ["remove", "counts", "sign", "discard"])
+def test_each_action_with_and_without_htmx(client, auth, shipments, action, htmx):
+    batch = _draft()
+    item = batch.items[0]
+    auth.login("centre")
+    url, data = {
+        "remove": (f"/handover/{batch.id}/items/{item.id}/remove", {}),
+        "counts": (f"/handover/{batch.id}/items/{item.id}", {"originals": "2", "copies": ""}),
+        "sign": (f"/handover/{batch.id}/sign", {}),
+        "discard": (f"/handover/{batch.id}/discard", {}),
+    }[action]
+    r = client.post(url, data=data, headers={"HX-Request": "true"} if htmx else {})
+    if not htmx:
+        assert r.status_code == 303
+        target = "/handover" if action == "discard" else f"/handover/{batch.id}"
+        assert r.headers["Location"] == target
+    elif action == "discard":
+        assert r.status_code == 204 and r.headers["HX-Redirect"] == "/handover"
+    else:
+        assert r.status_code == 200 and r.text.lstrip().startswith('<div id="batch"')
+        assert "HX-Request" in r.headers["Vary"]
+    db.session.expire_all()
+    done = {"remove": lambda: len(batch.items) == 2,
+            "counts": lambda: (item.originals, item.copies) == (2, None),
+            "sign": lambda: batch.status == "signed",
+            "discard": lambda: batch.status == "voided"}[action]
+    assert done()

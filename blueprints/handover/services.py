@@ -1,10 +1,11 @@
 """Rules and mutations of hand-over records: propose, add and remove items, sign, void.
 
 Services add and flush, never commit, and raise ``HandoverError`` (the view turns it into a
-response). The rules: a record holds shipments of its own direction that are neither cancelled nor
-handed over; a shipment is in at most one record that is not voided (``HandoverItem.held_shipment_id``
-is unique); only drafts change; signing numbers the record within the year of its day and marks its
-shipments handed over; voiding, with a reason, frees them again. Every mutation is audited.
+response). The rules: a record holds shipments of its own direction that are neither cancelled
+nor handed over; a shipment is in at most one record that is not voided
+(``HandoverItem.held_shipment_id`` is unique); only drafts change; signing numbers the record
+within the year it is signed in and marks its shipments handed over; voiding, with a reason,
+frees them again. Every mutation is audited.
 """
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,7 @@ from extensions import db
 from flask_babel import lazy_gettext as _l
 from models import DIRECTIONS, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment, utcnow
 from utils import audit
-from utils.dates import vn_today
+from utils.dates import to_vn, vn_today
 
 CANDIDATE_LIMIT = 100
 
@@ -209,7 +210,8 @@ def _next_number(year):
 
 
 def sign_batch(batch, user=None):
-    """Sign a draft: number it within the year of its day, and mark its shipments handed over now.
+    """Sign a draft: number it within the year of signing (Vietnam time), and mark its shipments
+    handed over now.
 
     :raise HandoverError: 409 not a draft, or a shipment was cancelled or handed over meanwhile;
         422 an empty record.
@@ -227,7 +229,8 @@ def sign_batch(batch, user=None):
             raise HandoverError(409, _l("Shipment %(n)s has already been handed over."),
                                 n=shipment.tracking_number)
     now = utcnow()
-    batch.year = batch.day.year
+    # Documents are numbered within the year they are signed in (the date printed on them).
+    batch.year = to_vn(now).year
     batch.number = _next_number(batch.year)
     batch.status = "signed"
     batch.signed_at = now
