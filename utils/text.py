@@ -8,7 +8,10 @@ def nfc(value):
     """Return ``value`` trimmed and in Unicode NFC; ``None`` stays ``None``."""
     if value is None:
         return None
-    return unicodedata.normalize("NFC", str(value)).strip()
+    value = str(value)
+    if value.isascii():  # ASCII text is already NFC (codes, dates, numbers: most imported cells)
+        return value.strip()
+    return unicodedata.normalize("NFC", value).strip()
 
 
 def fold(value):

@@ -233,7 +233,7 @@ def insert_rows(table, rows):
     dialect = conn.dialect
     converters = []
     for name in columns:
-        process = table.c[name].type.bind_processor(dialect)
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is None:
             converters.append(None)
             continue
