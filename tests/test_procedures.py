@@ -542,3 +542,37 @@ def test_reason_text_without_a_reason_code_is_shown_alone(client, auth):
     auth.login("leader")
     row = client.get("/procedures", headers=HX).text.split(f'id="procedure-{p.id}"')[1].split("</tr>")[0]
     assert '<div class="small text-muted reason">Lý do từ tệp nhập</div>' in row
+
+
+def test_department_staff_get_apply_to_all_only_for_their_own_matches(client, auth):
+    own, other = f.department(), f.department()
+    f.procedure(department_=own)
+    f.procedure(department_=other)
+    auth.login("department", department=own)
+    r = client.get("/procedures", headers=HX)
+    assert 'value="filter"' not in r.text and "1 thủ tục phù hợp thuộc đơn vị khác" in r.text
+    r = client.get(f"/procedures?department={own.id}", headers=HX)
+    assert 'value="filter"' in r.text
+
+
+def test_new_and_details_with_and_without_htmx(client, auth):
+    d, fl = f.department(), f.field()
+    p = f.procedure(department_=d, field_=fl)
+    auth.login("centre")
+    r = client.get("/procedures/new", headers=HX)
+    assert r.status_code == 200 and "<html" not in r.text and 'id="new-procedure-form"' in r.text
+    data = {"code": "1.054321", "name": "Mới", "field_id": fl.id, "department_id": d.id,
+            "eligible_receive": "yes", "eligible_return": "yes"}
+    r = client.post("/procedures/new", data={**data, "name": ""}, headers=HX)
+    assert r.status_code == 422 and "<html" not in r.text and "is-invalid" in r.text
+    r = client.post("/procedures/new", data=data, headers=HX)
+    assert r.status_code == 204 and "/procedures/" in r.headers["HX-Redirect"]
+    r = client.get(f"/procedures/{p.id}/details", headers=HX)
+    assert r.status_code == 200 and "<html" not in r.text and 'id="details-form"' in r.text
+    details = {"code": p.code, "name": "Tên", "field_id": fl.id, "department_id": d.id, "version": "1"}
+    r = client.post(f"/procedures/{p.id}/details", data={**details, "code": "x"}, headers=HX)
+    assert r.status_code == 422 and "<html" not in r.text
+    r = client.post(f"/procedures/{p.id}/details", data=details, headers=HX)
+    assert r.status_code == 204 and r.headers["HX-Redirect"].endswith(f"/procedures/{p.id}")
+    r = client.get("/procedures/import", headers=HX)
+    assert r.status_code == 200 and "<html" not in r.text and 'id="import-region"' in r.text

@@ -44,7 +44,10 @@ def _safe_next(target, default):
 def _list_context(filters, period, bulk_form=None, bulk_result=None):
     page = services.list_procedures(filters, period)
     fields, departments = services.fields_with_departments()
-    return dict(
+    # Department staff may bulk-update "everything matching" only when all of it is theirs.
+    others_matching = (services.count_matching_outside(filters, period, current_user.department_id)
+                       if current_user.role == "department" else 0)
+    return dict(others_matching=others_matching,
         filters=filters, period=period, period_args=_period_args(period), page=page,
         activity=figures.procedure_activity(period, [p.id for p in page.items]),
         fields=fields, departments=departments, bulk_form=bulk_form or BulkForm(),

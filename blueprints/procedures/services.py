@@ -177,6 +177,14 @@ def matching_ids_query(filters, period):
     return select(Procedure.id).where(*filter_conditions(filters, period))
 
 
+def count_matching_outside(filters, period, department_id):
+    """How many procedures matching ``filters`` belong to another department than ``department_id``."""
+    return db.session.execute(
+        select(func.count()).select_from(Procedure)
+        .where(*filter_conditions(filters, period), Procedure.department_id != department_id)
+    ).scalar_one()
+
+
 @dataclass
 class Page:
     items: list
