@@ -411,3 +411,12 @@ def test_built_in_form_messages_follow_the_users_language(client, admin):
     client.post("/language", data={"lang": "en", "next": "/"})
     r = client.post("/admin/departments/new", data={"code": "X1", "name": ""})
     assert "This field is required." in r.text
+
+
+def test_deactivating_from_the_users_page_returns_there(client, admin):
+    user = f.user("leader")
+    page = client.get(f"/admin/users/{user.id}").text
+    assert 'name="back" value="edit"' in page
+    r = client.post(f"/admin/users/{user.id}/active", data={"active": "0", "back": "edit"})
+    assert r.status_code == 303 and r.headers["Location"] == f"/admin/users/{user.id}"
+    assert "Ngừng hoạt động" in client.get(f"/admin/users/{user.id}").text

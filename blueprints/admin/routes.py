@@ -13,7 +13,7 @@ from blueprints.admin.forms import (AuditFilterForm, DepartmentCreateForm, Depar
                                     UserEditForm, department_choices, role_choices)
 from blueprints.auth import services as users
 from extensions import db
-from models import User
+from models import OrgSettings, User
 from utils import htmx
 from utils.access import roles_required
 from utils.settings import get_settings
@@ -183,9 +183,9 @@ def set_user_active(user_id):
     else:
         flash(_("User %(name)s is deactivated; their open sessions were ended.", name=user.username),
               "success")
-    back = "admin.edit_user" if request.form.get("back") == "edit" else "admin.list_users"
-    return redirect(url_for(back, user_id=user.id) if back == "admin.edit_user"
-                    else url_for(back), code=303)
+    if request.form.get("back") == "edit":
+        return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+    return redirect(url_for("admin.list_users"), code=303)
 
 
 # --- departments ------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def edit_settings():
             return redirect(url_for("admin.edit_settings"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/settings.html", form=form,
-                           saved=db.session.get(type(settings), 1) is not None), status
+                           saved=db.session.get(OrgSettings, 1) is not None), status
 
 
 # --- the audit log ----------------------------------------------------------------------------
