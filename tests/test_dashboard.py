@@ -316,3 +316,18 @@ def test_normalise_criteria(criteria, ok):
     else:
         with pytest.raises(RubricError):
             normalise_criteria(raw)
+
+
+@pytest.mark.parametrize("url, marker", [
+    ("/rubric", 'id="rubric-2024"'),
+    ("/rubric/2024", 'data-version="1"'),
+    ("/rubric/2024/edit", 'id="rubric-form"'),
+])
+def test_rubric_fragments_with_and_without_htmx(client, auth, url, marker):
+    _illustration()
+    auth.login("admin")
+    page = client.get(url)
+    assert page.status_code == 200 and "<html" in page.text and marker in page.text
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text and marker in fragment.text
+    assert "HX-Request" in fragment.headers["Vary"]
