@@ -402,3 +402,16 @@ def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
 def test_months_before():
     assert services.months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert services.months_before(date(2026, 1, 15), 24) == date(2024, 1, 15)
+
+
+def test_home_panel(client, auth, setup):
+    proc, d = setup
+    f.dossier(proc, date(2024, 3, 3), channel="bcci")
+    f.shipment(d, "tra_ket_qua", vn_today())
+    auth.login("centre")
+    r = client.get("/")
+    assert 'id="home-postal-title"' in r.text and "/reconciliation" in r.text
+    assert "Đã ghi sổ hôm nay: 0 hồ sơ tiếp nhận và 1 kết quả" in r.text
+    auth.logout()
+    auth.login("leader")
+    assert 'id="home-postal-title"' not in client.get("/").text

@@ -14,8 +14,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
 from utils import audit
-from utils.tabular import (CellError, ImportReport, TableError, parse_channel, parse_date,
-                           parse_text, read_table)
+from utils.tabular import CellError, ImportReport, TableError, parse_channel, parse_date, read_table
 from utils.text import escape_like, fold, nfc
 from utils.validators import is_usual_dossier_code
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from blueprints.dossiers import services as dossier_services
 from blueprints.dossiers.routes import flash_report, int_arg
+from blueprints.main.panels import register_panel
 from blueprints.postal import services
 from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, PurgedEditShipmentForm,
                                      ShipmentForm)
@@ -361,3 +362,23 @@ def dates_for_inputs():
     from utils.dates import vn_today
 
     return {"today_iso": vn_today().isoformat()}
+
+
+# --- Home panel ------------------------------------------------------------------------------
+
+def _postal_panel(user):
+    """The centre's counter today, and what is left to reconcile (department staff: their own)."""
+    from utils.dates import vn_today
+
+    department_id = user.department_id if user.role == "department" else None
+    _rows, totals = figures.reconciliation_by_department(department_id)
+    today = None
+    if user.role in EDIT_ROLES:
+        day = vn_today()
+        today = figures.shipment_totals([Shipment.date == day])
+    if today is None and not any(totals.values()):
+        return None
+    return {"today": today, "reconcile": totals}
+
+
+register_panel(("admin", "centre", "department"), "postal/_home_panel.html", _postal_panel)

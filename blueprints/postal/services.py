@@ -13,7 +13,7 @@ from datetime import date as date_type
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from blueprints.dossiers.services import recompute_effective
 from extensions import db
