@@ -120,7 +120,22 @@ def test_import_page_shows_upload_progress_and_report(page, counter, tmp_path):
     lines += [f"000.17.22.H56-240101-{i:04d},1.001108,01/01/2024,truc_tiep" for i in range(2, 3000)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     page.set_input_files("input[name=file]", str(path))
-    page.get_by_role("button", name="Nhập dữ liệu").click()
+    page.get_by_role("button", name="Nhập tệp").click()
     expect(page.get_by_test_id("import-ok")).to_contain_text("2.998")
     assert page.locator(".upload-progress").evaluate("el => el.value") == 100
     assert watch.page_did_not_reload() and watch.requests
+
+
+def test_direction_change_rechecks_the_number(page, counter):
+    d = db.session.execute(select(Dossier)).scalar_one()
+    f.shipment(d, "tra_ket_qua", tracking_number="EB123456785VN")
+    db.session.commit()
+    browser_login(page, counter)
+    page.goto("/shipments/new")
+    watch = HtmxWatch(page)
+    page.check("input[name=direction][value=tra_ket_qua]")
+    page.fill("input[name=tracking_number]", "EB123456785VN")
+    expect(page.get_by_test_id("tracking-duplicate")).to_be_visible()
+    page.check("input[name=direction][value=tiep_nhan]")
+    expect(page.get_by_test_id("tracking-ok")).to_be_visible()
+    assert watch.page_did_not_reload()
