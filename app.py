@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from config import load_config
 from extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -96,7 +97,31 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # When PRAGMA optimize (below) analyses a table, it samples instead of reading every row.
+    cursor.execute("PRAGMA analysis_limit=1000")
     cursor.close()
+
+
+@event.listens_for(Pool, "checkin")
+def _sqlite_optimize(dbapi_connection, connection_record):
+    """Keep SQLite's planner statistics fresh, as SQLite advises for long-lived connections.
+
+    Without statistics (a fresh database after its first large import) the planner reads a whole
+    period to count its postal dossiers instead of a few short ranges per procedure. ``PRAGMA
+    optimize`` is nearly free when nothing needs doing; when a table needs it, it runs a sampled
+    ``ANALYZE``. A busy database is not waited for: the next request's connection will try again.
+    """
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    try:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+        dbapi_connection.execute("PRAGMA optimize")
+    except sqlite3.OperationalError:
+        pass  # locked by a writer: statistics can wait for another checkin
+    finally:
+        dbapi_connection.execute("PRAGMA busy_timeout=10000")
 
 
 @event.listens_for(Engine, "begin")

@@ -57,3 +57,27 @@ def test_concurrent_writers_wait_instead_of_failing(app):
         t.join(60)
     assert errors == []
     assert db.session.query(AuditEvent).filter_by(action="test_write").count() == 160
+
+
+def test_planner_statistics_appear_after_use(app):
+    """A fresh database gets SQLite's planner statistics by itself (PRAGMA optimize when a
+    connection goes back to the pool), so counts keep using the per-procedure ranges."""
+    import sqlite3
+    from datetime import date
+
+    from tests import factories as f
+    from utils import figures
+    from utils.dates import Period
+
+    proc = f.procedure(receive=True)
+    for day in range(1, 29):
+        f.dossier(proc, date(2024, 2, day), "bcci" if day % 7 == 0 else "truc_tiep")
+    db.session.commit()
+    figures.summary(Period(date(2024, 1, 1), date(2024, 12, 31)))
+    db.session.remove()
+    db.engine.dispose()  # every pooled connection checked in and closed
+    path = db.engine.url.database
+    with sqlite3.connect(path) as conn:
+        indexes = {r[0] for r in conn.execute(
+            "SELECT idx FROM sqlite_stat1 WHERE tbl = 'dossier'")}
+    assert {"ix_dossier_receive", "ix_dossier_proc_receive"} <= indexes
