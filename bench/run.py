@@ -581,7 +581,9 @@ def table(result):
         if target is not None:
             ok = value >= target if higher_is_better else value <= target
             verdict = "ok" if ok else "MISSED"
-            if not ok and cpu is not None and (cpu >= target if higher_is_better else cpu <= target):
+            # The CPU time stands for the server's work only where the database runs in process.
+            if (not ok and cpu is not None and result["database"] == "sqlite"
+                    and (cpu >= target if higher_is_better else cpu <= target)):
                 verdict = "MISSED (cpu ok)"
         fmt = (lambda v: f"{v:.0f}") if unit == "rows/s" else (lambda v: f"{v:.1f}")
         rows.append((what, f"{fmt(value)} {unit}", "" if cpu is None else f"{fmt(cpu)} {unit}",
@@ -623,9 +625,10 @@ def table(result):
     add("peak memory of the measuring worker", m["peak_rss_mb"], TARGETS["worker_rss_mb"], "MB")
     add("peak memory of the builder", result["build"]["build_peak_rss_mb"], None, "MB")
     width = max(len(r[0]) for r in rows)
-    lines = [f"{'what':<{width}}  {'wall':>15}  {'cpu':>13}  {'target':>16}"]
+    cpu_label = "cpu" if result["database"] == "sqlite" else "cpu (app only)"
+    lines = [f"{'what':<{width}}  {'wall':>15}  {cpu_label:>14}  {'target':>16}"]
     for what, value, cpu, target, verdict in rows:
-        lines.append(f"{what:<{width}}  {value:>15}  {cpu:>13}  {target:>16}  {verdict}")
+        lines.append(f"{what:<{width}}  {value:>15}  {cpu:>14}  {target:>16}  {verdict}")
     return "\n".join(lines)
 
 
