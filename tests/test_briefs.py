@@ -436,3 +436,14 @@ def test_concurrent_issues_draw_distinct_numbers(app):
     assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "brief.issue")) == 2
+
+
+def test_an_empty_period_renders_dashes_not_errors(app):
+    from blueprints.briefs import services
+
+    f.procedure(receive=True, ret=True)
+    db.session.commit()
+    html = services.render_html(services.brief_context(Period(date(2030, 1, 1), date(2030, 1, 31)),
+                                                      DOC_DATE))
+    assert "Không có số liệu trong kỳ." in html and "—" in html
+    assert "0/0" in html
