@@ -447,3 +447,17 @@ def test_an_empty_period_renders_dashes_not_errors(app):
                                                       DOC_DATE))
     assert "Không có số liệu trong kỳ." in html and "—" in html
     assert "0/0" in html
+
+
+def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(client, auth):
+    from blueprints.briefs import services
+
+    _small_catalogue()
+    brief = services.issue_brief(Period(date(2024, 1, 1), date(2024, 3, 31)))
+    db.session.commit()
+    auth.login("leader")
+    assert client.get(f"/briefs/{brief.id}.pdf").status_code == 200
+    brief.pdf = brief.pdf + b"%tampered"
+    db.session.commit()
+    assert client.get(f"/briefs/{brief.id}.pdf").status_code == 500
+    assert client.get("/briefs/99999.pdf").status_code == 404

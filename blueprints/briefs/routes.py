@@ -1,5 +1,6 @@
 """Meeting briefs: the HTML preview and draft PDF of any period, issuing, issued briefs."""
 import hashlib
+import logging
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +17,7 @@ from utils.periods import period_from_request
 from utils.settings import get_settings
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
+log = logging.getLogger("bcci.briefs")
 
 BRIEF_ROLES = ("admin", "centre", "leader")
 
@@ -87,5 +89,7 @@ def issue_brief():
 def download_brief(brief_id):
     brief = db.session.get(Brief, brief_id) or abort(404)
     if hashlib.sha256(brief.pdf).hexdigest() != brief.sha256:
+        # The stored file no longer matches the hash taken when it was issued: never serve it.
+        log.error("issued brief %s: stored PDF does not match its SHA-256", brief.id)
         abort(500)
     return _pdf_response(brief.pdf, services.issued_filename(brief), etag=brief.sha256)

@@ -268,10 +268,6 @@ def issued_briefs():
     ).all()
 
 
-def period_of(brief):
-    return Period(brief.period_from, brief.period_to)
-
-
 def default_period(today=None):
     """The period a brief usually covers: from 1 January to today."""
     today = today or vn_today()
