@@ -250,3 +250,12 @@ def test_each_action_with_and_without_htmx(client, auth, shipments, action, htmx
             "sign": lambda: batch.status == "signed",
             "discard": lambda: batch.status == "voided"}[action]
     assert done()
+
+
+def test_a_shipment_cancelled_after_signing_is_flagged_on_the_record(client, auth, shipments):
+    batch = _draft()
+    services.sign_batch(batch)
+    shipments[0].cancelled = True
+    auth.login("centre")
+    r = client.get(f"/handover/{batch.id}")
+    assert r.text.count('data-testid="cancelled"') == 1
