@@ -259,3 +259,15 @@ def test_a_shipment_cancelled_after_signing_is_flagged_on_the_record(client, aut
     auth.login("centre")
     r = client.get(f"/handover/{batch.id}")
     assert r.text.count('data-testid="cancelled"') == 1
+
+
+def test_candidate_search_by_tracking_number_and_bad_input(client, auth, shipments):
+    batch = services.propose_batch("tra_ket_qua", date(2024, 3, 17))  # another day: empty
+    db.session.commit()
+    auth.login("centre")
+    r = client.get(f"/handover/{batch.id}?tracking=rr 4731&day=")
+    assert r.status_code == 200
+    listed = re.findall(r'<tr data-tracking="([^"]+)"', r.text)
+    assert listed == ["RR473124829VN"]
+    assert client.get(f"/handover/{batch.id}?day=not-a-date&tracking=" + "X" * 50).status_code == 200
+    assert client.get("/handover/999999").status_code == 404
