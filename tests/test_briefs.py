@@ -461,3 +461,14 @@ def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(client, aut
     db.session.commit()
     assert client.get(f"/briefs/{brief.id}.pdf").status_code == 500
     assert client.get("/briefs/99999.pdf").status_code == 404
+
+
+def test_the_document_stays_vietnamese_for_an_english_reader(client, auth):
+    _small_catalogue()
+    user = f.user("leader", locale="en")
+    auth.login(user=user)
+    r = client.get("/briefs/preview", query_string=QUERY)
+    assert r.status_code == 200
+    assert "Issue this brief" in r.text  # the page around it is in the reader's language
+    assert "11,11%" in r.text and "11.11%" not in r.text  # 1 result by post of 9 dossiers
+    assert "I. KẾT QUẢ THỰC HIỆN" in r.text
