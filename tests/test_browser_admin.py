@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def menu_hrefs(page):
-    return page.locator("nav.app-navbar ul.navbar-nav a.nav-link").evaluate_all(
+    return page.locator("header nav a.nav-link").evaluate_all(
         "links => links.map(a => a.getAttribute('href'))")
 
 
