@@ -326,6 +326,8 @@ def _dossiers(rng, procedures):
     postal_procs = postal_pool[:POSTAL_PROCEDURES]
     for p in postal_procs:
         p.eligible_return = True
+        if p.eligible_receive:
+            p.reason_code, p.reason_text = "", ""
     idle = [p for p in active if p not in postal_procs][-45:]
     busy = [p for p in active if p not in idle]
     heavy_fields = {"Đất đai": 2.4, "Tư pháp – Hộ tịch": 2.2, "Tài chính – Kế hoạch": 1.6,
