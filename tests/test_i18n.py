@@ -1,4 +1,4 @@
-"""Every message in the code has a Vietnamese translation."""
+"""Every message in the code has one Vietnamese translation, the same in every catalog."""
 import subprocess
 import sys
 from pathlib import Path

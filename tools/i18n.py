@@ -4,7 +4,7 @@ Message ids are English; the Vietnamese catalog (``vi``) translates every one of
 
     python tools/i18n.py extract   # refresh every catalog from the code and templates
     python tools/i18n.py compile   # build the .mo files the application loads
-    python tools/i18n.py check     # list missing or fuzzy Vietnamese translations (exit 1 if any)
+    python tools/i18n.py check     # missing, fuzzy or conflicting Vietnamese translations (exit 1)
     python tools/i18n.py todo DIR  # the untranslated ids of catalog DIR as JSON {"id": ""}
     python tools/i18n.py fill DIR FILE.json   # set translations from {"id": "bản dịch"}
 
@@ -131,6 +131,25 @@ def fill(directory, json_file):
         print(f"not in the catalog (run extract first): {key!r}")
 
 
+def conflicts():
+    """Message ids translated differently in two catalogs: Flask-Babel merges the catalogs and
+    the last one loaded wins, so every catalog must agree on a shared id."""
+    seen = {}
+    for directory, _ in catalogs():
+        po_path = directory / LOCALE / "LC_MESSAGES" / "messages.po"
+        if not po_path.exists():
+            continue
+        with po_path.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id and message.string and not message.fuzzy:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    value = message.string if isinstance(message.string, str) else message.string[0]
+                    seen.setdefault(key, {}).setdefault(value, []).append(
+                        str(po_path.relative_to(ROOT)))
+    return [f"{key!r} is translated differently: {values}"
+            for key, values in seen.items() if len(values) > 1]
+
+
 def main(argv):
     command = argv[1] if len(argv) > 1 else ""
     if command == "extract":
@@ -142,7 +161,7 @@ def main(argv):
     elif command == "fill":
         fill(argv[2], argv[3])
     elif command == "check":
-        found = problems()
+        found = problems() + conflicts()
         for line in found:
             print(line)
         return 1 if found else 0
