@@ -623,7 +623,8 @@ def table(result):
     if b:
         add("brief PDF, first in the process", b["cold_ms"], cpu=b.get("cpu_cold_ms"))
     add("peak memory of the measuring worker", m["peak_rss_mb"], TARGETS["worker_rss_mb"], "MB")
-    add("peak memory of the builder", result["build"]["build_peak_rss_mb"], None, "MB")
+    if result["build"].get("build_peak_rss_mb"):
+        add("peak memory of the builder", result["build"]["build_peak_rss_mb"], None, "MB")
     width = max(len(r[0]) for r in rows)
     cpu_label = "cpu" if result["database"] == "sqlite" else "cpu (app only)"
     lines = [f"{'what':<{width}}  {'wall':>15}  {cpu_label:>14}  {'target':>16}"]
