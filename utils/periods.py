@@ -47,6 +47,14 @@ def period_from_request(args, default=None):
         abort(400, description=str(e))
 
 
+def optional_period_from_request(args):
+    """The period in ``args`` when either date is given (``None`` when both are blank), or a 400
+    with a clear message; for list filters where no period means all dates."""
+    if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
+        return None
+    return period_from_request(args)
+
+
 # --- Presets ----------------------------------------------------------------------------------
 
 def quarter_of(day):

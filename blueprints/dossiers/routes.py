@@ -9,7 +9,7 @@ from models import Department, Dossier, Field
 from utils.access import refuse, roles_required
 from utils.htmx import render
 from utils.htmx import redirect as hx_redirect
-from utils.periods import PeriodError, parse_period
+from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 
 bp = Blueprint("dossiers", __name__)
@@ -28,12 +28,7 @@ def filters_from(args):
     """``DossierFilters`` from the URL; a 400 for a malformed period."""
     direction = args.get("direction") if args.get("direction") in ("tiep_nhan", "tra_ket_qua") else "tiep_nhan"
     channels = ("truc_tiep", "truc_tuyen", "bcci")
-    try:
-        period = None
-        if (args.get("from") or "").strip() or (args.get("to") or "").strip():
-            period = parse_period(args.get("from"), args.get("to"))
-    except PeriodError as e:
-        abort(400, description=str(e))
+    period = optional_period_from_request(args)
     return services.DossierFilters(
         q=(args.get("q") or "").strip()[:60],
         procedure=(args.get("procedure") or "").strip()[:100],
@@ -56,7 +51,8 @@ def get_dossier_or_404(dossier_id):
     return dossier
 
 
-def _choices():
+def filter_choices():
+    """Departments and fields for the list filters, by name."""
     return {
         "departments": db.session.query(Department).order_by(Department.name).all(),
         "fields": db.session.query(Field).order_by(Field.name).all(),
@@ -80,7 +76,7 @@ def list_dossiers():
     dossiers, total = services.search_dossiers(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render("dossiers/list.html", "dossiers/_results.html", filters=filters, dossiers=dossiers,
-                  total=total, page=page, per_page=50, args=args, **_choices())
+                  total=total, page=page, per_page=50, args=args, **filter_choices())
 
 
 @bp.route("/dossiers/export.<fmt>")

@@ -7,18 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.dossiers import services as dossier_services
-from blueprints.dossiers.routes import flash_report, int_arg
+from blueprints.dossiers.routes import filter_choices, flash_report, int_arg
 from blueprints.main.panels import register_panel
 from blueprints.postal import services
 from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, PurgedEditShipmentForm,
                                      ShipmentForm)
 from extensions import db
-from models import Department, Field, Procedure, Shipment
+from models import Procedure, Shipment
 from utils import audit, figures, privacy
 from utils.access import refuse, roles_required, sees_personal_data
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
-from utils.periods import PeriodError, parse_period
+from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 
 bp = Blueprint("postal", __name__)
@@ -48,12 +48,7 @@ def get_shipment_or_404(shipment_id, for_edit=False):
 
 def filters_from(args):
     """``ShipmentFilters`` from the URL; a 400 for a malformed period."""
-    try:
-        period = None
-        if (args.get("from") or "").strip() or (args.get("to") or "").strip():
-            period = parse_period(args.get("from"), args.get("to"))
-    except PeriodError as e:
-        abort(400, description=str(e))
+    period = optional_period_from_request(args)
     return services.ShipmentFilters(
         q=(args.get("q") or "").strip()[:60],
         direction=args.get("direction") if args.get("direction") in ("tiep_nhan", "tra_ket_qua") else "",
@@ -62,13 +57,6 @@ def filters_from(args):
         field_id=int_arg(args, "field"),
         status=args.get("status") if args.get("status") in services.STATUSES else "",
     )
-
-
-def _choices():
-    return {
-        "departments": db.session.query(Department).order_by(Department.name).all(),
-        "fields": db.session.query(Field).order_by(Field.name).all(),
-    }
 
 
 @bp.route("/shipments")
@@ -88,7 +76,7 @@ def list_shipments():
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render("postal/list.html", "postal/_list_results.html", filters=filters, totals=totals,
                   shipments=shipments, total=totals["total"], page=page, per_page=50, args=args,
-                  **_choices())
+                  **filter_choices())
 
 
 @bp.route("/shipments/export.<fmt>")
