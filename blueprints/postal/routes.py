@@ -239,7 +239,7 @@ def show_shipment(shipment_id):
     shipment = get_shipment_or_404(shipment_id)
     return render("postal/show.html", "postal/show.html", shipment=shipment,
                   full=sees_personal_data(current_user), cancel_form=CancelShipmentForm(),
-                  events=services.history(shipment))
+                  events=services.history(shipment), signed_record=services.signed_record(shipment))
 
 
 @bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
@@ -272,6 +272,11 @@ def edit_shipment(shipment_id):
                     db.session.rollback()
                     form.tracking_number.errors.append(str(e))
                     status = 409
+                except services.ShipmentLocked as e:
+                    db.session.rollback()
+                    field = getattr(form, e.field, None) or form.tracking_number
+                    field.errors = list(field.errors) + [str(e)]
+                    status = 409
                 except services.ShipmentError as e:
                     db.session.rollback()
                     field = getattr(form, e.field or "tracking_number", None) or form.tracking_number
@@ -282,7 +287,7 @@ def edit_shipment(shipment_id):
                           "success" if changed else "info")
                     return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
     return render("postal/edit.html", "postal/_edit_form.html", status=status, form=form,
-                  shipment=shipment)
+                  shipment=shipment, signed_record=services.signed_record(shipment))
 
 
 @bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
@@ -291,9 +296,14 @@ def cancel_shipment(shipment_id):
     """Cancel a shipment with a reason: it no longer counts; its dossier is recomputed."""
     shipment = get_shipment_or_404(shipment_id, for_edit=True)
     form = CancelShipmentForm()
+    status = 422
     if form.validate():
         try:
             services.cancel_shipment(shipment, form.reason.data, user=current_user)
+        except services.ShipmentLocked as e:
+            db.session.rollback()
+            form.reason.errors.append(str(e))
+            status = 409
         except services.ShipmentError as e:
             db.session.rollback()
             form.reason.errors.append(str(e))
@@ -301,9 +311,9 @@ def cancel_shipment(shipment_id):
             db.session.commit()
             flash(_("The shipment was cancelled; it no longer counts."), "success")
             return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
-    return render("postal/show.html", "postal/_cancel_form.html", status=422, shipment=shipment,
+    return render("postal/show.html", "postal/_cancel_form.html", status=status, shipment=shipment,
                   full=sees_personal_data(current_user), cancel_form=form,
-                  events=services.history(shipment))
+                  events=services.history(shipment), signed_record=services.signed_record(shipment))
 
 
 # --- Manifest import and reconciliation ------------------------------------------------------

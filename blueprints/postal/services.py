@@ -17,7 +17,8 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from blueprints.dossiers.services import recompute_effective
 from extensions import db
-from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
+from models import (AuditEvent, Department, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment,
+                    utcnow)
 from utils import audit
 from utils.dates import vn_today
 from utils.privacy import PERSONAL_FIELDS, audit_safe
@@ -28,6 +29,9 @@ from utils.text import escape_like, nfc
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
 EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
+# What a hand-over record prints of each shipment (the dossier brings its procedure): a signed
+# record is a legal document, so these stay as signed until the record is voided.
+RECORDED = ("tracking_number", "dossier_id", "recipient_name", "address", "fee")
 AUDITED = EDITABLE + ("direction", "check_digit_warning", "eligibility_warning")
 CHUNK = 500
 
@@ -38,6 +42,14 @@ class ShipmentError(ValueError):
     def __init__(self, message, field=None):
         super().__init__(str(message))
         self.field = field
+
+
+class ShipmentLocked(ShipmentError):
+    """The shipment is in a signed hand-over record: ``batch`` is that record (a 409)."""
+
+    def __init__(self, message, batch, field=None):
+        super().__init__(message, field)
+        self.batch = batch
 
 
 class DuplicateShipment(ShipmentError):
@@ -78,6 +90,36 @@ def check_tracking(value, direction=None, exclude_id=None):
         if duplicate is not None and duplicate.id == exclude_id:
             duplicate = None
     return TrackingStatus(check.number, check.well_formed, check.check_digit_ok, duplicate)
+
+
+def signed_record(shipment):
+    """The signed hand-over record holding ``shipment``, or ``None``."""
+    if shipment.id is None:
+        return None
+    return db.session.execute(
+        select(HandoverBatch).join(HandoverItem, HandoverItem.batch_id == HandoverBatch.id)
+        .where(HandoverItem.held_shipment_id == shipment.id, HandoverBatch.status == "signed")
+    ).scalar_one_or_none()
+
+
+def record_label(batch):
+    """A signed record's number as printed: ``NN/YYYY``."""
+    return f"{batch.number:02d}/{batch.year}"
+
+
+def _signed_records(shipment_ids):
+    """``{shipment id: record label}`` for those of ``shipment_ids`` in a signed record."""
+    out = {}
+    ids = list(shipment_ids)
+    for start in range(0, len(ids), CHUNK):
+        rows = db.session.execute(
+            select(HandoverItem.held_shipment_id, HandoverBatch.number, HandoverBatch.year)
+            .join(HandoverBatch, HandoverBatch.id == HandoverItem.batch_id)
+            .where(HandoverItem.held_shipment_id.in_(ids[start:start + CHUNK]),
+                   HandoverBatch.status == "signed"))
+        for r in rows:
+            out[r.held_shipment_id] = f"{r.number:02d}/{r.year}"
+    return out
 
 
 def is_eligible(procedure, direction):
@@ -144,6 +186,7 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
 
     :param changes: a dict of ``EDITABLE`` keys (``dossier_id`` moves it to another dossier).
     :raise ShipmentError: no reason, a cancelled shipment, or a value a rule refuses.
+    :raise ShipmentLocked: a value a signed hand-over record prints (``RECORDED``) would change.
     :raise DuplicateShipment: the new tracking number is already logged in that direction.
     """
     reason = nfc(reason or "")
@@ -153,6 +196,7 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
         raise ShipmentError(_("A cancelled shipment cannot be changed."))
     old = _snapshot(shipment)
     old_dossier_id = shipment.dossier_id
+    batch = signed_record(shipment)
     if "tracking_number" in changes:
         status = check_tracking(changes["tracking_number"], shipment.direction, exclude_id=shipment.id)
         if not status.well_formed:
@@ -185,6 +229,12 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
         shipment.eligibility_warning = not is_eligible(dossier.procedure, shipment.direction)
     new = _snapshot(shipment)
     before, after = audit.diff(old, new)
+    locked = [key for key in RECORDED if key in after]
+    if batch is not None and locked:
+        raise ShipmentLocked(_("This shipment is in signed hand-over record No. %(number)s, which "
+                               "prints its tracking number, dossier, name, address and fee: void "
+                               "the record before changing them.",
+                               number=record_label(batch)), batch, locked[0])
     if not after:
         return False
     shipment.updated_at = utcnow()
@@ -199,12 +249,18 @@ def cancel_shipment(shipment, reason, user=None):
     and date are recomputed. Audited.
 
     :raise ShipmentError: no reason, or already cancelled.
+    :raise ShipmentLocked: the shipment is in a signed hand-over record (void that first).
     """
     reason = nfc(reason or "")
-    if not reason:
-        raise ShipmentError(_("Give the reason for the cancellation."), "reason")
     if shipment.cancelled:
         raise ShipmentError(_("This shipment is already cancelled."))
+    batch = signed_record(shipment)
+    if batch is not None:
+        raise ShipmentLocked(_("This shipment was handed over in signed hand-over record No. "
+                               "%(number)s: void the record before cancelling the shipment.",
+                               number=record_label(batch)), batch, "reason")
+    if not reason:
+        raise ShipmentError(_("Give the reason for the cancellation."), "reason")
     shipment.cancelled = True
     shipment.cancel_reason = reason
     shipment.updated_at = utcnow()
@@ -451,12 +507,24 @@ def import_postal(filename, data, user=None, today=None):
         chunk = numbers[start:start + CHUNK]
         for s in db.session.execute(select(Shipment).where(Shipment.tracking_number.in_(chunk))).scalars():
             existing[(s.tracking_number, s.direction)] = s
+    signed = _signed_records([s.id for s in existing.values()])
+    columns = {"recipient_name": "ho_ten", "address": "dia_chi", "fee": "cuoc_phi"}
     for number, values in parsed:
         old = existing.get((values["tracking_number"], values["direction"]))
         if old is not None and old.dossier_id != values["dossier"].id:
             report.bad(number, "ma_ho_so",
                        _l("Tracking number %(number)s is already logged in this direction for "
                           "another dossier.") % {"number": values["tracking_number"]})
+        elif old is not None and old.id in signed:
+            # A purged shipment keeps its blanks whatever the file says (see below).
+            keys = ("fee",) if old.personal_data_purged_at else ("recipient_name", "address", "fee")
+            for key in keys:
+                if key in values and values[key] != getattr(old, key):
+                    report.bad(number, columns[key],
+                               _l("Shipment %(number)s is in signed hand-over record No. "
+                                  "%(record)s, which prints this value: void the record before "
+                                  "changing it.") % {"number": values["tracking_number"],
+                                                     "record": signed[old.id]})
     if not report.ok:
         return report
 
