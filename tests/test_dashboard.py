@@ -331,3 +331,38 @@ def test_rubric_fragments_with_and_without_htmx(client, auth, url, marker):
     fragment = client.get(url, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text and marker in fragment.text
     assert "HX-Request" in fragment.headers["Vary"]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_two_saves_of_the_same_new_version_give_a_409_not_a_500(client, auth, monkeypatch, htmx):
+    """Two administrators open the form on the illustration and save: the second save, having
+    read the same latest version, makes the same version number; it is refused with a 409, its
+    bands still in the form, and the first one's version stays."""
+    from blueprints.dashboard import services as dashboard_services
+
+    illustration = _illustration()
+    auth.login("admin")
+    competitor = RubricVersion(year=2024, version=2, criteria=figures.DEFAULT_RUBRIC, note="first")
+    db.session.add(competitor)
+    db.session.commit()
+    competitor_id, illustration_id = competitor.id, illustration.id
+    real_versions_of = dashboard_services.versions_of
+
+    def stale_versions_of(year):
+        # What the second save read before the first one committed.
+        return [v for v in real_versions_of(year) if v.id != competitor_id]
+
+    monkeypatch.setattr(dashboard_services, "versions_of", stale_versions_of)
+    events_before = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent))
+    headers = {"HX-Request": "true"} if htmx else {}
+    r = client.post("/rubric/2024/edit", data=_rubric_form(c1=("12,5", "0,5", "40", "1"), note="second"),
+                    headers=headers)
+    assert r.status_code == 409
+    assert 'data-testid="rubric-conflict"' in r.text and "phiên bản 2" in r.text
+    assert ("<html" in r.text) != htmx
+    # nothing typed is lost
+    assert 'value="12,5"' in r.text and 'value="40"' in r.text and "second" in r.text
+    db.session.expire_all()
+    versions = db.session.scalars(db.select(RubricVersion).order_by(RubricVersion.version)).all()
+    assert [(v.id, v.note) for v in versions] == [(illustration_id, ""), (competitor_id, "first")]
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)) == events_before

@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from blueprints.dashboard import services
 from blueprints.dashboard.forms import RubricForm
-from blueprints.dashboard.services import RubricError, latest_versions, save_rubric, versions_of
+from blueprints.dashboard.services import (RubricConflict, RubricError, latest_versions, save_rubric,
+                                           versions_of)
 from blueprints.main.panels import register_panel
 from extensions import db
 from utils import charts, figures, htmx
@@ -139,6 +140,8 @@ def edit_rubric(year):
         abort(404)
     rubric = figures.rubric_for(year)
     form = RubricForm.from_rubric(rubric) if request.method == "GET" else RubricForm()
+    status = 422 if request.method == "POST" else 200
+    conflict = False
     if form.validate_on_submit():
         try:
             version, created = save_rubric(year, form.criteria_data(), form.note.data,
@@ -146,15 +149,19 @@ def edit_rubric(year):
         except RubricError as e:
             db.session.rollback()
             form.add_rubric_errors(e)
+        except RubricConflict:
+            # The form keeps what was typed; the page shows the version saved meanwhile.
+            db.session.rollback()
+            rubric = figures.rubric_for(year)
+            status, conflict = 409, True
         else:
             db.session.commit()
             flash(_("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)
                   if created else _("The %(year)s rubric was corrected (version %(v)s).",
                                     v=version.version, year=year), "success")
             return redirect(url_for("dashboard.show_rubric", year=year), code=303)
-    status = 422 if request.method == "POST" else 200
     return htmx.render("dashboard/rubric_edit.html", "dashboard/_rubric_form.html", status=status,
-                       form=form, year=year, rubric=rubric)
+                       form=form, year=year, rubric=rubric, conflict=conflict)
 
 
 # --- Home panel: a department's targets -------------------------------------------------------

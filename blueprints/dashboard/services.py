@@ -66,6 +66,10 @@ class RubricError(ValueError):
         self.errors = errors
 
 
+class RubricConflict(Exception):
+    """Another save created the same version of the year meanwhile (the unique (year, version))."""
+
+
 MAX_BANDS = 4
 
 
@@ -164,7 +168,10 @@ def save_rubric(year, raw_criteria, note="", user=None):
 
     :return: ``(RubricVersion, created)``.
     :raise RubricError: bands the rules refuse (see ``normalise_criteria``).
+    :raise RubricConflict: another save created the same version meanwhile.
     """
+    from sqlalchemy.exc import IntegrityError
+
     from models import RubricVersion
     from utils import audit
     from utils.text import nfc
@@ -185,7 +192,13 @@ def save_rubric(year, raw_criteria, note="", user=None):
                             criteria=criteria, is_illustration=False, frozen=False, note=note,
                             created_by_id=getattr(user, "id", None))
     db.session.add(version)
-    db.session.flush()
+    try:
+        # Two saves that read the same latest version both make the next one: the second is
+        # refused by the unique (year, version) and told so, instead of failing with a 500.
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise RubricConflict() from None
     audit.record("rubric.create", "rubric_version", version.id, None,
                  audit.snapshot(version, ("year", "version", "criteria", "note")), user=user)
     return version, True
