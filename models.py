@@ -7,7 +7,7 @@ step by the services through ``utils.text.fold``.
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, case
 
 from extensions import db
 
@@ -272,7 +272,7 @@ class Meeting(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    tasks = db.relationship("Task", back_populates="meeting", order_by="Task.deadline")
+    tasks = db.relationship("Task", back_populates="meeting", order_by=lambda: task_order())
 
 
 class Task(db.Model):
@@ -290,6 +290,12 @@ class Task(db.Model):
 
     meeting = db.relationship("Meeting", back_populates="tasks")
     department = db.relationship("Department")
+
+
+def task_order():
+    """Tasks by deadline, those without one last, then as assigned: explicit, because SQLite
+    sorts NULLs first and PostgreSQL last. Every list of tasks orders by this."""
+    return [case((Task.deadline.is_(None), 1), else_=0), Task.deadline, Task.id]
 
 
 class Brief(db.Model):

@@ -138,3 +138,36 @@ def test_edit_meeting(client, auth):
     db.session.expire_all()
     assert db.session.get(Meeting, m.id).conclusions == "Kết luận đã sửa"
     assert client.get("/meetings/99999").status_code == 404
+
+
+def test_tasks_without_a_deadline_come_last_in_every_list(client, auth):
+    """SQLite sorts NULLs first and PostgreSQL last: every list orders explicitly, undated last."""
+    from blueprints.briefs.services import brief_context
+    from utils.dates import Period
+
+    dept = f.department("A", "Phòng A")
+    m = services.create_meeting(date_=vn_today() - timedelta(days=7), chair="Chủ tịch UBND",
+                                participants="Các phòng", conclusions="Đưa thủ tục lên BCCI")
+    undated = services.add_task(m, department_id=dept.id, description="Không hạn")
+    later = services.add_task(m, department_id=dept.id, description="Hạn sau",
+                              deadline=vn_today() + timedelta(days=30))
+    sooner = services.add_task(m, department_id=dept.id, description="Hạn trước",
+                               deadline=vn_today() + timedelta(days=5))
+    undated_too = services.add_task(m, department_id=dept.id, description="Cũng không hạn")
+    db.session.commit()
+    expected = [sooner.id, later.id, undated.id, undated_too.id]
+
+    def order(html):
+        rows = [int(n) for n in __import__("re").findall(r'<tr id="task-(\d+)"', html)]
+        return [n for n in rows if n in expected]
+
+    db.session.expire_all()
+    assert [t.id for t in db.session.get(Meeting, m.id).tasks] == expected
+    assert [t.task.id for t in services.open_tasks()] == expected
+    today = vn_today()
+    brief = brief_context(Period(today.replace(day=1), today), today=today)
+    assert [t.task.id for t in brief["follow_up"]["tasks"]] == expected
+    auth.login("leader")
+    assert order(client.get(f"/meetings/{m.id}").text) == expected
+    assert order(client.get("/meetings").text) == expected
+    assert order(client.get("/dashboard").text) == expected

@@ -9,7 +9,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import TASK_STATUSES, Meeting, Task, utcnow
+from models import TASK_STATUSES, Meeting, Task, task_order, utcnow
 from utils import audit
 from utils.dates import vn_today
 from utils.text import nfc
@@ -85,11 +85,7 @@ def open_tasks(as_of=None, department_id=None, meeting_before=None, overdue_only
         stmt = stmt.where(overdue)
     if meeting_before is not None:
         stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(Meeting.date <= meeting_before)
-    stmt = stmt.order_by(
-        case((overdue, 0), else_=1),
-        case((Task.deadline.is_(None), 1), else_=0),
-        Task.deadline, Task.id,
-    )
+    stmt = stmt.order_by(case((overdue, 0), else_=1), *task_order())
     return [OpenTask(t, is_overdue(t, as_of)) for t in db.session.scalars(stmt).unique()]
 
 
