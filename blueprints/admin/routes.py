@@ -16,7 +16,9 @@ from extensions import db
 from models import OrgSettings, User
 from utils import htmx
 from utils.access import roles_required
+from utils.labels import action_label
 from utils.settings import get_settings
+from utils.text import fold
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -366,7 +368,8 @@ def list_audit():
     form = AuditFilterForm(request.args)
     people, actions, types = services.audit_choices()
     form.user.choices = [("", _("Anyone"))] + [(str(i), name) for i, name in people]
-    form.action.choices = [("", _("Any action"))] + [(a, a) for a in actions]
+    form.action.choices = [("", _("Any action"))] + sorted(
+        ((a, f"{action_label(a)} ({a})") for a in actions), key=lambda choice: fold(choice[1]))
     form.object_type.choices = [("", _("Any object"))] + [(t, t) for t in types]
     form.validate()  # a malformed date is shown as an error and left out of the filter
     flt = services.AuditFilter(
