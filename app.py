@@ -215,6 +215,7 @@ def register_errorhandlers(app):
 
 def register_template_helpers(app):
     from utils import access, labels, navigation
+    from utils.urls import url_pattern
 
     app.jinja_env.filters.update(formats.FILTERS)
     app.jinja_env.globals.update(labels.GLOBALS)
@@ -223,6 +224,7 @@ def register_template_helpers(app):
         can_edit_procedure=access.can_edit_procedure,
         can_edit_department=access.can_edit_department,
         sees_personal_data=access.sees_personal_data,
+        url_pattern=url_pattern,
     )
 
     @app.context_processor

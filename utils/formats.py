@@ -28,6 +28,9 @@ def number(value, decimals=0, locale=None):
     if value is None:
         return DASH
     thousands, point = _separators(locale)
+    if not decimals and type(value) is int:
+        # Counts, the common case (a list shows two per row): cheaper than through Decimal.
+        return f"{value:,}".replace(",", thousands)
     text = f"{Decimal(value):,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", point).replace("\x00", thousands)
 

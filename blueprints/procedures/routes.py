@@ -1,7 +1,10 @@
 """The procedure catalogue: list with active search, click-to-edit eligibility, bulk update,
 procedure page with history, fields page, outreach list, add/edit/retire, import and export.
 """
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,6 +18,7 @@ from utils import figures, htmx
 from utils.access import can_edit_department, refuse, roles_required
 from utils.periods import period_from_request
 from utils.tabular import export_response
+from utils.urls import url_pattern
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedures")
 
@@ -41,18 +45,37 @@ def _safe_next(target, default):
     return default
 
 
+def _row_kit(period_args):
+    """What every row of the list shares, built once per request and handed to the row macro
+    (``procedures/_macros.html``): translating, routing and asking the user's role once per row
+    would cost more than the rest of the row."""
+    user = current_user._get_current_object()
+    can_change = user.role in EDITORS
+    return SimpleNamespace(
+        text=SimpleNamespace(yes=_("Yes"), no=_("No"), retired=_("Retired"), edit=_("Edit"),
+                             select=_("Select")),
+        show_url=url_pattern("procedures.show_procedure", "procedure_id", **period_args),
+        edit_url=(url_pattern("procedures.edit_procedure", "procedure_id", **period_args)
+                  if can_change else None),
+        reasons=services.reason_labels(), can_change=can_change, user=user,
+        locale=str(get_locale()))
+
+
 def _list_context(filters, period, bulk_form=None, bulk_result=None):
     page = services.list_procedures(filters, period)
-    fields, departments = services.fields_with_departments()
+    # The filter menus are part of the page, not of the table an htmx request swaps.
+    fields, departments = (None, None) if htmx.wants_fragment() else (
+        services.fields_with_departments())
     # Department staff may bulk-update "everything matching" only when all of it is theirs.
     others_matching = (services.count_matching_outside(filters, period, current_user.department_id)
                        if current_user.role == "department" else 0)
+    period_args = _period_args(period)
     return dict(others_matching=others_matching,
-        filters=filters, period=period, period_args=_period_args(period), page=page,
+        filters=filters, period=period, period_args=period_args, page=page,
         activity=figures.procedure_activity(period, [p.id for p in page.items]),
         fields=fields, departments=departments, bulk_form=bulk_form or BulkForm(),
         bulk_result=bulk_result, can_change=current_user.role in EDITORS,
-        reason_label=services.reason_labeller(), per_page_choices=services.PER_PAGE,
+        row=_row_kit(period_args), per_page_choices=services.PER_PAGE,
     )
 
 
@@ -95,9 +118,17 @@ def export_procedures():
 
 def _row_context(procedure, period):
     received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
+    period_args = _period_args(period)
     return dict(p=procedure, received=received, postal=postal, period=period,
-                period_args=_period_args(period), reason_label=services.reason_label,
-                can_change=current_user.role in EDITORS)
+                period_args=period_args, reason_label=services.reason_label,
+                can_change=current_user.role in EDITORS, row=_row_kit(period_args))
+
+
+def _row_response(procedure, period):
+    """The list's row of one procedure (htmx swaps it in place of the edit row)."""
+    return htmx.render("procedures/_row.html", "procedures/_row.html",
+                       listed=services.listed_procedure(procedure.id),
+                       **_row_context(procedure, period))
 
 
 @bp.route("/<int:procedure_id>/row")
@@ -108,8 +139,7 @@ def show_row(procedure_id):
     if not htmx.wants_fragment():
         return redirect(url_for("procedures.show_procedure", procedure_id=procedure.id,
                                 **_period_args(period)), code=303)
-    return htmx.render("procedures/_row.html", "procedures/_row.html",
-                       **_row_context(procedure, period))
+    return _row_response(procedure, period)
 
 
 def _edit_response(procedure, form, period, status=200, conflict=None, next_url=None):
@@ -152,8 +182,7 @@ def edit_procedure(procedure_id):
         form.version.data = str(procedure.version)
         return _edit_response(procedure, form, period, 409, conflict=procedure, next_url=next_url)
     if htmx.wants_fragment():
-        return htmx.render("procedures/_row.html", "procedures/_row.html",
-                           **_row_context(procedure, period))
+        return _row_response(procedure, period)
     flash(_("Saved: %(code)s.", code=procedure.code), "success")
     return redirect(next_url, code=303)
 
