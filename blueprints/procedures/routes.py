@@ -118,17 +118,17 @@ def export_procedures():
 
 def _row_context(procedure, period):
     received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
-    period_args = _period_args(period)
     return dict(p=procedure, received=received, postal=postal, period=period,
-                period_args=period_args, reason_label=services.reason_label,
-                can_change=current_user.role in EDITORS, row=_row_kit(period_args))
+                period_args=_period_args(period), reason_label=services.reason_label,
+                can_change=current_user.role in EDITORS)
 
 
 def _row_response(procedure, period):
     """The list's row of one procedure (htmx swaps it in place of the edit row)."""
+    ctx = _row_context(procedure, period)
     return htmx.render("procedures/_row.html", "procedures/_row.html",
                        listed=services.listed_procedure(procedure.id),
-                       **_row_context(procedure, period))
+                       row=_row_kit(ctx["period_args"]), **ctx)
 
 
 @bp.route("/<int:procedure_id>/row")

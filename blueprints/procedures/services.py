@@ -7,6 +7,7 @@ stored one is refused as a ``Conflict`` before anything is written.
 import hashlib
 import re
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -238,7 +239,7 @@ def _listed(*extra):
     )
 
 
-LISTED_COLUMNS = len(Listed.__slots__)
+LISTED_COLUMNS = len(dataclass_fields(Listed))
 
 
 def listed_procedure(procedure_id):
