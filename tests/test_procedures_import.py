@@ -93,8 +93,8 @@ def test_bad_rows_are_all_reported_and_nothing_written(app):
 
 
 def test_duplicate_code_makes_both_rows_bad(app):
-    data = (HEADER + "1.001108,A,Xây dựng,QLDT,,,,,,\n" + "1.001109,B,Xây dựng,QLDT,,,,,,\n"
-            + "1.001108,C,Xây dựng,QLDT,,,,,,\n")
+    data = (HEADER + "1.001108,A,Xây dựng,QLDT,,,x,x,,\n" + "1.001109,B,Xây dựng,QLDT,,,x,x,,\n"
+            + "1.001108,C,Xây dựng,QLDT,,,x,x,,\n")
     report = services.import_procedures("dup.csv", data.encode())
     assert [(p.row, p.column) for p in report.sorted_problems()] == [(2, "ma_tthc"), (4, "ma_tthc")]
     assert "2, 4" in report.problems[0].reason
@@ -107,8 +107,9 @@ def test_missing_required_column(app):
 
 def test_bom_semicolons_vietnamese_headers_title_rows_and_x_blank_flags(app):
     data = ("\ufeffDANH MỤC THỦ TỤC HÀNH CHÍNH;;;;;\n"
-            "Mã TTHC;Tên thủ tục hành chính;Lĩnh Vực;Đơn vị;Tiếp nhận BCCI;Trả kết quả BCCI;Hiệu lực\n"
-            "1.001108;Đăng ký khai sinh;Tư pháp – Hộ tịch;tp;X;;\n").encode("utf-8")
+            "Mã TTHC;Tên thủ tục hành chính;Lĩnh Vực;Đơn vị;Tiếp nhận BCCI;Trả kết quả BCCI;Hiệu lực;"
+            "Lý do không BCCI\n"
+            "1.001108;Đăng ký khai sinh;Tư pháp – Hộ tịch;tp;X;;;Kết quả phải trao trực tiếp\n").encode("utf-8")
     # "Tên thủ tục hành chính" is not a known header: the required ten_tthc is missing.
     report = services.import_procedures("x.csv", data)
     assert not report.ok
@@ -119,9 +120,43 @@ def test_bom_semicolons_vietnamese_headers_title_rows_and_x_blank_flags(app):
     assert (p.eligible_receive, p.eligible_return, p.in_force, p.department.code) == (True, False, True, "TP")
 
 
+def test_a_no_without_a_reason_is_a_bad_row_as_on_the_edit_form(app):
+    """Every such row is reported with its line; nothing is written. A stored reason counts where
+    the file has no reason column; a file without flag columns does not speak of eligibility."""
+    stored = f.procedure(code="1.001200", receive=True, ret=False, reason_code="originals")
+    bare = f.procedure(code="1.001201", receive=True, ret=True)
+    db.session.commit()
+    data = (HEADER
+            + "1.001108,Cả hai có,Tư pháp – Hộ tịch,TP,,,x,x,,\n"
+            + "1.001109,Không nhận thiếu lý do,Tư pháp – Hộ tịch,TP,,,,x,,\n"  # row 3
+            + "1.001110,Không trả có lý do,Tư pháp – Hộ tịch,TP,,,x,không,Kết quả phải trao trực tiếp,\n"
+            + "1.001111,Cả hai không thiếu lý do,Tư pháp – Hộ tịch,TP,,,không,0,,\n")  # row 5
+    report = services.import_procedures("no.csv", data.encode())
+    assert [(p.row, p.column) for p in report.sorted_problems()] == [
+        (3, "ly_do_khong_bcci"), (5, "ly_do_khong_bcci")]
+    assert report.problems[0].reason.startswith("Nêu lý do")
+    db.session.rollback()
+    assert count(Procedure) == 2 and count(AuditEvent) == 0
+    # Without a reason column: a stored reason is enough, none is a bad row.
+    data = ("ma_tthc,ten_tthc,linh_vuc,don_vi,tiep_nhan_bcci,tra_ket_qua_bcci\n"
+            f"{stored.code},A,{stored.field.name},{stored.department.code},x,\n"
+            f"{bare.code},B,{bare.field.name},{bare.department.code},,x\n")  # row 3
+    report = services.import_procedures("no.csv", data.encode())
+    assert [(p.row, p.column) for p in report.sorted_problems()] == [(3, "ly_do_khong_bcci")]
+    db.session.rollback()
+    # Eligible both ways: a reason in the file is dropped, as the form drops it.
+    data = (HEADER + f"{stored.code},A,{stored.field.name},{stored.department.code},,,x,x,"
+            "Phải đối chiếu bản chính,\n")
+    assert services.import_procedures("yes.csv", data.encode()).ok
+    assert (by_code(stored.code).reason_code, by_code(stored.code).reason_text) == ("", "")
+    # No flag columns: the file does not speak of eligibility.
+    data = "ma_tthc,ten_tthc,linh_vuc,don_vi\n1.001300,Mới,Xây dựng,QLDT\n"
+    assert services.import_procedures("names.csv", data.encode()).ok
+
+
 def test_text_is_normalised_to_nfc(app):
     decomposed = "Đăng ký khai sinh".replace("ă", "a\u0306").replace("í", "i\u0301")
-    data = (HEADER + f"1.001108,{decomposed},Tư pháp – Hộ tịch,TP,,,,,,\n").encode()
+    data = (HEADER + f"1.001108,{decomposed},Tư pháp – Hộ tịch,TP,,,x,x,,\n").encode()
     assert services.import_procedures("x.csv", data).ok
     assert by_code("1.001108").name == "Đăng ký khai sinh"
     assert count(Field) == 1
@@ -150,16 +185,16 @@ def test_department_staff_import_only_their_own_rows(app):
     theirs = f.procedure(code="1.001200", department_=other)
     user = f.user("department", department_=own)
     db.session.commit()
-    data = (HEADER + "1.001108,A,Tư pháp – Hộ tịch,TP,,,,,,\n"
-            + "1.001109,B,Xây dựng,QLDT,,,,,,\n"  # another department's
-            + f"{theirs.code},C,Xây dựng,TP,,,,,,\n"  # moving theirs into mine
-            + "1.001110,D,Xây dựng,MOI,,,,,,\n")  # a new department
+    data = (HEADER + "1.001108,A,Tư pháp – Hộ tịch,TP,,,x,x,,\n"
+            + "1.001109,B,Xây dựng,QLDT,,,x,x,,\n"  # another department's
+            + f"{theirs.code},C,Xây dựng,TP,,,x,x,,\n"  # moving theirs into mine
+            + "1.001110,D,Xây dựng,MOI,,,x,x,,\n")  # a new department
     report = services.import_procedures("x.csv", data.encode(), user)
     assert [(p.row, p.column) for p in report.sorted_problems()] == [
         (3, "don_vi"), (4, "don_vi"), (5, "don_vi")]
     db.session.rollback()
     assert count(Procedure) == 1
-    report = services.import_procedures("x.csv", (HEADER + "1.001108,A,Hộ tịch,tp,,,,,,\n").encode(), user)
+    report = services.import_procedures("x.csv", (HEADER + "1.001108,A,Hộ tịch,tp,,,x,x,,\n").encode(), user)
     assert report.ok
 
 
@@ -224,3 +259,13 @@ def test_import_is_bulk_not_per_row(app):
         event.remove(db.engine, "before_cursor_execute", seen)
     assert report.ok and report.created == 300
     assert sum(s.lstrip().upper().startswith("SELECT") for s in statements) <= 5
+
+
+def test_the_benchmark_catalogue_imports_with_its_reasons(app):
+    from bench import common
+
+    rows = common.procedure_rows()
+    assert any(r["tiep_nhan_bcci"] == "không" for r in rows)
+    report = services.import_procedures("bench.csv", common.to_csv(common.PROCEDURE_COLUMNS, rows))
+    assert report.ok, report.sorted_problems()[:5]
+    assert report.created == len(rows)

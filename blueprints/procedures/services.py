@@ -580,7 +580,9 @@ def import_procedures(filename, data, user=None):
     """Import the procedures file of DOMAIN.md section 6: all or nothing, upsert by code.
 
     Creates the fields and departments it names; absent optional columns leave existing values
-    unchanged. Department staff may import only their own department's rows. Writes one audit
+    unchanged. A row whose flags (from the file, or stored where a flag column is absent) say "no"
+    in a direction needs a reason, as on the edit form; a file without flag columns does not speak
+    of eligibility. Department staff may import only their own department's rows. Writes one audit
     event for the import and one per existing procedure it changed.
 
     :return: an ``ImportReport`` (nothing written unless ``report.ok``).
@@ -642,6 +644,18 @@ def import_procedures(filename, data, user=None):
                 report.bad(row.number, "don_vi", CellError(
                     _l("You may import only your own department's procedures.")))
                 bad = True
+        if not bad and (has["tiep_nhan_bcci"] or has["tra_ket_qua_bcci"]):
+            # The edit form's rule: a "no" in either direction needs a reason, the file's or,
+            # where the file has no reason column, the one already stored.
+            current = existing.get(code)
+            receive = values.get("eligible_receive", current.eligible_receive if current else False)
+            ret = values.get("eligible_return", current.eligible_return if current else False)
+            reason = values["reason"] if "reason" in values else (
+                current.reason_code if current is not None else "")
+            if not (receive and ret) and not reason:
+                report.bad(row.number, "ly_do_khong_bcci", CellError(
+                    _l("Say why the procedure cannot go by post in one direction.")))
+                bad = True
         if code:
             rows_by_code.setdefault(code, []).append(row.number)
         parsed.append((row.number, code, values, bad))
@@ -684,6 +698,11 @@ def import_procedures(filename, data, user=None):
         if "reason" in values:
             target["reason_code"], target["reason_text"] = _reason_from_cell(values["reason"],
                                                                              current)
+        receive = target.get("eligible_receive", current.eligible_receive if current else False)
+        ret = target.get("eligible_return", current.eligible_return if current else False)
+        if receive and ret:
+            # Eligible both ways needs no reason, as on the edit form.
+            target["reason_code"], target["reason_text"] = "", ""
         if current is None:
             procedure = Procedure(code=code, name_folded=fold(values["name"]), updated_at=now,
                                   updated_by_id=getattr(user, "id", None), **target)
