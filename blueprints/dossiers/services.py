@@ -14,9 +14,10 @@ from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
 from utils import audit
-from utils.tabular import CellError, ImportReport, TableError, parse_channel, parse_date, read_table
+from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
+                           parse_date, read_table)
 from utils.text import escape_like, fold, nfc
-from utils.validators import is_usual_dossier_code
+from utils.validators import DOSSIER_CODE_RE
 
 CHUNK = 1000
 DOSSIER_COLUMNS = ("ma_ho_so", "ma_tthc", "ngay_tiep_nhan", "kenh_tiep_nhan")
@@ -215,56 +216,117 @@ def history(dossier):
 
 
 # --- The one-stop import ---------------------------------------------------------------------
+#
+# A one-stop export holds tens of thousands of rows, so the import works on plain tuples: the
+# cells come from ``Table.records``; each distinct cell (a few hundred dates, three channels,
+# three hundred procedure codes) is parsed once; existing dossiers are read and new ones written
+# with plain driver SQL (COPY on PostgreSQL), each distinct value passed once through its column
+# type, so the database holds exactly what a Core statement would have stored.
 
-def insert_rows(table, rows):
-    """Insert ``rows`` (dicts with the same keys) with one ``executemany`` on the driver's cursor,
-    in the session's transaction.
+IMPORT_CELLS = (*DOSSIER_COLUMNS, *DOSSIER_OPTIONAL)
+INSERT_COLUMNS = ("code", *SOURCE_FIELDS, "receive_date", "receive_channel", "return_date",
+                  "return_channel", "created_at")
+LOOKUP_CHUNK = 1000  # codes per query: under every driver's limit of bound parameters
+SQLITE_IMPORT_CACHE_KIB = 65536  # page cache while inserting: index pages stay in memory
+
+
+class _Cells(dict):
+    """``cells[raw]``: ``(True, value)`` or ``(False, CellError)`` from ``parse`` of the stripped
+    cell; each distinct cell is parsed once (an export holds a few hundred distinct dates and
+    three channels across tens of thousands of rows)."""
+
+    def __init__(self, parse):
+        super().__init__()
+        self.parse = parse
+
+    def __missing__(self, raw):
+        if raw.__class__ is str:
+            key, cell = raw, raw.strip()
+        else:  # 1, 1.0 and True are one key of a dict, yet different cells
+            key, cell = (raw.__class__, raw), raw
+            if key in self:
+                return self[key]
+        try:
+            hit = (True, self.parse(cell))
+        except CellError as e:
+            hit = (False, e)
+        self[key] = hit
+        return hit
+
+
+class _Processed(dict):
+    """``values[v]``: ``v`` through a column type's bind or result processor for the session's
+    dialect, each distinct value once; ``None`` stays ``None``."""
+
+    def __init__(self, column, kind):
+        super().__init__()
+        dialect = db.session.get_bind().dialect
+        impl = column.type.dialect_impl(dialect)
+        self.process = (impl.bind_processor(dialect) if kind == "bind"
+                        else impl.result_processor(dialect, None))
+
+    def __missing__(self, value):
+        out = self[value] = value if value is None or self.process is None else self.process(value)
+        return out
+
+
+def insert_rows(table, columns, rows):
+    """Insert ``rows`` (tuples of values for ``columns``, as the driver takes them: see
+    ``_Processed``) in the session's transaction with plain driver SQL: ``COPY`` on PostgreSQL
+    (one stream instead of a statement per row), one ``executemany`` elsewhere.
 
     A Core ``insert`` runs every parameter of every row through the column type's processor in
-    Python; for 100.000 dossiers that costs more than the database's own insert. Here each
-    distinct value (a few hundred dates, one timestamp) is processed once, by the same processors,
-    so the stored values are exactly those a Core insert would store.
+    Python; for 100.000 dossiers that costs more than the database's own insert.
     """
     if not rows:
         return
-    columns = list(rows[0])
     conn = db.session.connection()
     dialect = conn.dialect
-    converters = []
-    for name in columns:
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is None:
-            converters.append(None)
-            continue
-        memo = {}
-
-        def convert(value, process=process, memo=memo):
-            try:
-                return memo[value]
-            except KeyError:
-                memo[value] = out = process(value)
-                return out
-        converters.append(convert)
     preparer = dialect.identifier_preparer
+    target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in columns)})"
+    if dialect.name == "postgresql":
+        cursor = conn.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {preparer.format_table(table)} "
-           f"({', '.join(preparer.quote(c) for c in columns)}) "
-           f"VALUES ({', '.join([mark] * len(columns))})")
-    pairs = list(zip(columns, converters))
-    conn.exec_driver_sql(sql, [
-        tuple(row[c] if f is None or row[c] is None else f(row[c]) for c, f in pairs)
-        for row in rows])
+    sql = f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))})"
+    if dialect.name != "sqlite":
+        conn.exec_driver_sql(sql, rows)
+        return
+    # SQLite's default page cache (2 MB) spills an import's index pages to the WAL and reads
+    # them back; a larger cache for the insert alone saves about a quarter of its time.
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        conn.exec_driver_sql(sql, rows)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
 
 
 def _existing_by_code(codes):
-    """``{code: row}`` of the dossiers among ``codes`` (chunked IN queries)."""
-    out = {}
+    """``{code: (id, *SOURCE_FIELDS values)}`` of the dossiers among ``codes``, read in chunks
+    with plain driver SQL."""
     codes = list(codes)
-    cols = (Dossier.id, Dossier.code, *(getattr(Dossier, f) for f in SOURCE_FIELDS))
-    for start in range(0, len(codes), CHUNK):
-        chunk = codes[start:start + CHUNK]
-        for row in db.session.execute(select(*cols).where(Dossier.code.in_(chunk))):
-            out[row.code] = row
+    if not codes:
+        return {}
+    conn = db.session.connection()
+    preparer = conn.dialect.identifier_preparer
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    select_list = ", ".join(preparer.quote(n) for n in ("code", "id", *SOURCE_FIELDS))
+    dates = _Processed(Dossier.__table__.c.receive_date_src, "result")  # both dates: one type
+    out = {}
+    for start in range(0, len(codes), LOOKUP_CHUNK):
+        chunk = codes[start:start + LOOKUP_CHUNK]
+        for code, id_, proc_id, r_date, r_channel, t_date, t_channel in conn.exec_driver_sql(
+                f"SELECT {select_list} FROM {preparer.format_table(Dossier.__table__)} "
+                f"WHERE {preparer.quote('code')} IN ({', '.join([mark] * len(chunk))})",
+                tuple(chunk)):
+            out[code] = (id_, proc_id, dates[r_date], r_channel, dates[t_date], t_channel)
     return out
 
 
@@ -272,32 +334,21 @@ def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _memoised(parsers):
-    """``parse(column, raw)`` remembering each distinct raw cell per column: an export holds a
-    few hundred distinct dates and three channels across tens of thousands of rows.
-    """
-    memo = {column: {} for column in parsers}
+class _Procedures(dict):
+    """``procedures[raw]``: ``(code, id)`` of the procedure a cell names (``id`` ``None`` when
+    there is none); each distinct cell looked up once."""
 
-    def parse(column, raw):
-        if isinstance(raw, str):
-            raw = raw.strip()
-        seen = memo[column]
-        try:
-            key = (type(raw), raw)
-            hit = seen.get(key)
-        except TypeError:  # an unhashable cell value: parse it directly
-            return parsers[column](raw)
-        if hit is None:
-            try:
-                hit = (True, parsers[column](raw))
-            except CellError as e:
-                hit = (False, e)
-            seen[key] = hit
-        if hit[0]:
-            return hit[1]
-        raise hit[1]
+    def __init__(self):
+        super().__init__()
+        self.ids = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
 
-    return parse
+    def __missing__(self, raw):
+        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        if key is not raw and key in self:
+            return self[key]
+        code = nfc(str(raw)) if raw not in (None, "") else ""
+        hit = self[key] = (code, self.ids.get(code))
+        return hit
 
 
 def import_dossiers(filename, data, user=None, today=None):
@@ -308,6 +359,11 @@ def import_dossiers(filename, data, user=None, today=None):
 
     :return: an ``ImportReport``; when it is not ``ok`` nothing was written.
     """
+    with collector_paused():
+        return _import_dossiers(filename, data, user, today)
+
+
+def _import_dossiers(filename, data, user, today):
     report = ImportReport()
     try:
         table = read_table(filename, data, DOSSIER_COLUMNS, DOSSIER_OPTIONAL)
@@ -316,115 +372,104 @@ def import_dossiers(filename, data, user=None, today=None):
         return report
     has_return_date = "ngay_tra" in table.columns
     has_return_channel = "kenh_tra" in table.columns
-    procedures = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
+    procedures = _Procedures()
+    # An absent optional column reads as blank cells, which these parsers accept.
+    receive_dates = _Cells(lambda v: parse_date(v, today=today))
+    receive_channels = _Cells(parse_channel)
+    return_dates = _Cells(lambda v: parse_date(v, today=today, required=False))
+    return_channels = _Cells(lambda v: parse_channel(v, required=False))
+    usual_code = DOSSIER_CODE_RE.match
 
-    parse_cell = _memoised({
-        "ngay_tiep_nhan": lambda v: parse_date(v, today=today),
-        "kenh_tiep_nhan": parse_channel,
-        "ngay_tra": lambda v: parse_date(v, today=today, required=False),
-        "kenh_tra": lambda v: parse_channel(v, required=False),
-    })
-    cell_columns = [c for c in (("ngay_tiep_nhan", "receive_date_src"),
-                                ("kenh_tiep_nhan", "receive_channel_src"),
-                                ("ngay_tra", "return_date_src"),
-                                ("kenh_tra", "return_channel_src")) if c[0] in table.columns]
-    parsed = []
-    rows_by_code = {}
-    for row in table.rows:
-        cells = row.cells
-        values, bad = {}, False
-        code = cells.get("ma_ho_so")
-        code = nfc(str(code)) if code not in (None, "") else ""
+    parsed = []  # (code, procedure id, receive date, receive channel, return date, return channel)
+    first_row = {}  # code -> the first row holding it
+    repeated = {}  # code -> every row holding it, when more than one
+    for number, code, proc, r_date, r_channel, t_date, t_channel in table.records(IMPORT_CELLS):
+        bad = False
+        if code.__class__ is str and code.isascii():
+            code = code.strip()  # what nfc() gives for ASCII text, without the call
+        else:
+            code = nfc(str(code)) if code not in (None, "") else ""
         if not code:
-            report.bad(row.number, "ma_ho_so", _l("This column must not be blank."))
+            report.bad(number, "ma_ho_so", _l("This column must not be blank."))
             bad = True
         elif len(code) > 60:
-            report.bad(row.number, "ma_ho_so", _l("Longer than %(n)s characters.") % {"n": 60})
+            report.bad(number, "ma_ho_so", _l("Longer than %(n)s characters.") % {"n": 60})
             bad = True
         else:
-            values["code"] = code
-            rows_by_code.setdefault(code, []).append(row.number)
-            if not is_usual_dossier_code(code):
-                report.warn(row.number, "ma_ho_so",
+            first = first_row.setdefault(code, number)
+            if first != number:
+                repeated.setdefault(code, [first]).append(number)
+            if not usual_code(code):
+                report.warn(number, "ma_ho_so",
                             _l("Unusual dossier code shape (accepted): %(code)s") % {"code": code})
-        proc_code = cells.get("ma_tthc")
-        proc_code = nfc(str(proc_code)) if proc_code not in (None, "") else ""
-        if not proc_code:
-            report.bad(row.number, "ma_tthc", _l("This column must not be blank."))
+        proc_code, proc_id = procedures[proc]
+        if proc_id is None:
+            report.bad(number, "ma_tthc", _l("Unknown procedure code: %(code)s") % {"code": proc_code}
+                       if proc_code else _l("This column must not be blank."))
             bad = True
-        elif proc_code not in procedures:
-            report.bad(row.number, "ma_tthc",
-                       _l("Unknown procedure code: %(code)s") % {"code": proc_code})
+        ok, r_date = receive_dates[r_date]
+        if not ok:
+            report.bad(number, "ngay_tiep_nhan", r_date)
+            bad, r_date = True, None
+        ok, r_channel = receive_channels[r_channel]
+        if not ok:
+            report.bad(number, "kenh_tiep_nhan", r_channel)
             bad = True
-        else:
-            values["procedure_id"] = procedures[proc_code]
-        for column, key in cell_columns:
-            try:
-                values[key] = parse_cell(column, cells.get(column))
-            except CellError as e:
-                report.bad(row.number, column, e)
-                bad = True
-        received, returned = values.get("receive_date_src"), values.get("return_date_src")
-        if received and returned and returned < received:
-            report.bad(row.number, "ngay_tra", _l("The return date is before the receive date."))
+        ok, t_date = return_dates[t_date]
+        if not ok:
+            report.bad(number, "ngay_tra", t_date)
+            bad, t_date = True, None
+        ok, t_channel = return_channels[t_channel]
+        if not ok:
+            report.bad(number, "kenh_tra", t_channel)
+            bad = True
+        if r_date and t_date and t_date < r_date:
+            report.bad(number, "ngay_tra", _l("The return date is before the receive date."))
             bad = True
         if not bad:
-            parsed.append((row.number, values))
-    for code, numbers in rows_by_code.items():
-        if len(numbers) > 1:
-            for number in numbers:
-                others = ", ".join(str(n) for n in numbers if n != number)
-                report.bad(number, "ma_ho_so",
-                           _l("Dossier code %(code)s appears twice in the file (also row %(rows)s).")
-                           % {"code": code, "rows": others})
+            parsed.append((code, proc_id, r_date, r_channel, t_date, t_channel))
+    for code, numbers in sorted(repeated.items(), key=lambda item: item[1][0]):
+        for number in numbers:
+            others = ", ".join(str(n) for n in numbers if n != number)
+            report.bad(number, "ma_ho_so",
+                       _l("Dossier code %(code)s appears twice in the file (also row %(rows)s).")
+                       % {"code": code, "rows": others})
     if not report.ok:
         return report
 
-    existing = _existing_by_code(values["code"] for _, values in parsed)
+    existing = _existing_by_code(row[0] for row in parsed)
+    columns = Dossier.__table__.c
+    dates = _Processed(columns.receive_date_src, "bind")  # the four date columns: one type
+    now = _Processed(columns.created_at, "bind")[utcnow()]
     new_rows, changes, audit_items = [], [], []
-    for _, values in parsed:
-        old = existing.get(values["code"])
+    for code, proc_id, r_date, r_channel, t_date, t_channel in parsed:
+        old = existing.get(code)
         if old is None:
-            row = {
-                "code": values["code"], "procedure_id": values["procedure_id"],
-                "receive_date_src": values["receive_date_src"],
-                "receive_channel_src": values["receive_channel_src"],
-                "return_date_src": values.get("return_date_src"),
-                "return_channel_src": values.get("return_channel_src"),
-            }
             # A new dossier has no shipment yet: its effective values are its source values.
-            row.update(receive_date=row["receive_date_src"], receive_channel=row["receive_channel_src"],
-                       return_date=row["return_date_src"], return_channel=row["return_channel_src"])
-            new_rows.append(row)
+            r_value, t_value = dates[r_date], dates[t_date]
+            new_rows.append((code, proc_id, r_value, r_channel, t_value, t_channel,
+                             r_value, r_channel, t_value, t_channel, now))
             continue
-        current = {f: getattr(old, f) for f in SOURCE_FIELDS}
-        wanted = dict(current)
-        wanted["procedure_id"] = values["procedure_id"]
-        wanted["receive_date_src"] = values["receive_date_src"]
-        wanted["receive_channel_src"] = values["receive_channel_src"]
-        if has_return_date:
-            wanted["return_date_src"] = values["return_date_src"]
-        if has_return_channel:
-            wanted["return_channel_src"] = values["return_channel_src"]
+        dossier_id, *current = old
+        wanted = [proc_id, r_date, r_channel,
+                  t_date if has_return_date else current[3],
+                  t_channel if has_return_channel else current[4]]
         if wanted == current:
             report.unchanged += 1
             continue
-        changes.append({"b_id": old.id, **{f"b_{k}": v for k, v in wanted.items()}})
-        keys = [k for k in wanted if wanted[k] != current[k]]
-        audit_items.append((old.id, {k: _plain(current[k]) for k in keys},
-                            {k: _plain(wanted[k]) for k in keys}))
+        changes.append({"b_id": dossier_id,
+                        **{f"b_{name}": value for name, value in zip(SOURCE_FIELDS, wanted)}})
+        keys = [i for i, name in enumerate(SOURCE_FIELDS) if wanted[i] != current[i]]
+        audit_items.append((dossier_id, {SOURCE_FIELDS[i]: _plain(current[i]) for i in keys},
+                            {SOURCE_FIELDS[i]: _plain(wanted[i]) for i in keys}))
 
-    if new_rows:
-        now = utcnow()
-        for row in new_rows:
-            row["created_at"] = now
-        insert_rows(Dossier.__table__, new_rows)
+    insert_rows(Dossier.__table__, INSERT_COLUMNS, new_rows)
     if changes:
         # One executemany writes the new source values and the effective values they give
         # (the same rule as ``recompute_effective``, fed with the new values).
-        params = {f: bindparam(f"b_{f}", type_=Dossier.__table__.c[f].type) for f in SOURCE_FIELDS}
+        params = {f: bindparam(f"b_{f}", type_=columns[f].type) for f in SOURCE_FIELDS}
         db.session.execute(
-            update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("b_id"))
+            update(Dossier.__table__).where(columns.id == bindparam("b_id"))
             .values({**params, **effective_values(params)}),
             changes)
     report.created, report.updated = len(new_rows), len(changes)
