@@ -219,3 +219,83 @@ def test_department_sees_only_its_own_dossier_page(client, auth, proc):
     auth.logout()
     auth.login("department")
     assert client.get(f"/dossiers/{d.id}").status_code == 403
+
+
+def many_rows(count, day=date(2024, 1, 5)):
+    """``count`` well-formed one-stop rows, every fourth with a return."""
+    rows = []
+    for i in range(count):
+        returned = f"{(day + timedelta(days=3)):%d/%m/%Y}" if i % 4 == 0 else ""
+        rows.append(f"000.17.22.H56-{day:%y%m%d}-{i:04d},1.001108,{day:%d/%m/%Y},"
+                    f"{'truc_tuyen' if i % 2 else 'truc_tiep'},{returned},{'bcci' if returned else ''}")
+    return rows
+
+
+def stored_dossiers():
+    return db.session.execute(
+        select(Dossier.code, Dossier.procedure_id, Dossier.receive_date_src, Dossier.receive_channel_src,
+               Dossier.return_date_src, Dossier.return_channel_src, Dossier.receive_date,
+               Dossier.receive_channel, Dossier.return_date, Dossier.return_channel)
+        .order_by(Dossier.code)).all()
+
+
+def test_large_file_with_bad_rows_anywhere_writes_nothing_and_reports_each(proc):
+    rows = many_rows(3000)
+    rows[1500] = rows[1500].replace("1.001108", "9.999999")
+    rows.append("000.17.22.H56-240105-9999,1.001108,05/01/2024")  # short row, last in the file
+    report = import_dossiers("big.csv", csv_bytes(*rows))
+    assert not report.ok
+    assert [(p.row, p.column) for p in report.sorted_problems()] == [
+        (1502, "ma_tthc"), (3002, "kenh_tiep_nhan")]
+    assert report.problems[0].reason.endswith(": 9.999999")
+    db.session.rollback()
+    assert count(Dossier) == 0 and count(AuditEvent) == 0
+
+
+def test_large_reimport_changes_only_the_changed_rows(proc):
+    rows = many_rows(3000)
+    report = import_dossiers("big.csv", csv_bytes(*rows))
+    assert report.ok and report.created == 3000
+    db.session.commit()
+    first = stored_dossiers()
+    assert first[4][2:] == (date(2024, 1, 5), "truc_tiep", date(2024, 1, 8), "bcci",
+                            date(2024, 1, 5), "truc_tiep", date(2024, 1, 8), "bcci")
+    again = import_dossiers("big.csv", csv_bytes(*rows))
+    assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 3000)
+    db.session.commit()
+    assert stored_dossiers() == first
+    rows[7] = rows[7].replace("truc_tuyen,", "bcci,")
+    rows[2999] = "X" + rows[2999]  # an unusual code shape: a new dossier, with a warning
+    changed = import_dossiers("big.csv", csv_bytes(*rows))
+    assert changed.ok and (changed.created, changed.updated, changed.unchanged) == (1, 1, 2998)
+    assert [(w.row, w.column) for w in changed.warnings] == [(3001, "ma_ho_so")]
+    db.session.commit()
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "dossier.import_update")).scalar_one()
+    assert (event.old_values, event.new_values) == ({"receive_channel_src": "truc_tuyen"},
+                                                    {"receive_channel_src": "bcci"})
+    assert count(Dossier) == 3001
+
+
+def test_xlsx_cells_of_equal_value_and_different_type_are_told_apart(proc):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["ma_ho_so", "ma_tthc", "ngay_tiep_nhan", "kenh_tiep_nhan"])
+    ws.append(["000.17.22.H56-240105-0001", "1.001108", date(2024, 1, 5), 1])
+    ws.append(["000.17.22.H56-240105-0002", "1.001108", date(2024, 1, 5), True])
+    out = io.BytesIO()
+    wb.save(out)
+    report = import_dossiers("x.xlsx", out.getvalue())
+    problems = report.sorted_problems()
+    assert [(p.row, p.column) for p in problems] == [(2, "kenh_tiep_nhan"), (3, "kenh_tiep_nhan")]
+    assert ": 1 (" in problems[0].reason and ": True (" in problems[1].reason
+
+
+def test_codes_with_backslashes_and_tabs_are_stored_as_written(proc):
+    codes = ["\\N", "HS\\2024\\7", "HS\t8", "HS-9\\"]
+    report = import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,' for c in codes)))
+    assert report.ok and report.created == 4
+    db.session.commit()
+    assert sorted(db.session.execute(select(Dossier.code)).scalars()) == sorted(codes)
+    assert import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,'
+                                                 for c in codes))).unchanged == 4

@@ -7,6 +7,7 @@ new source values. Services add and flush, never commit.
 """
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
@@ -227,6 +228,8 @@ IMPORT_CELLS = (*DOSSIER_COLUMNS, *DOSSIER_OPTIONAL)
 INSERT_COLUMNS = ("code", *SOURCE_FIELDS, "receive_date", "receive_channel", "return_date",
                   "return_channel", "created_at")
 LOOKUP_CHUNK = 1000  # codes per query: under every driver's limit of bound parameters
+ARRAY_LOOKUP_CHUNK = 20000  # codes per PostgreSQL query, passed as one array
+COPY_CHUNK = 20000  # rows per block of COPY text
 SQLITE_IMPORT_CACHE_KIB = 65536  # page cache while inserting: index pages stay in memory
 
 
@@ -288,8 +291,8 @@ def insert_rows(table, columns, rows):
         cursor = conn.connection.cursor()
         try:
             with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for start in range(0, len(rows), COPY_CHUNK):
+                    copy.write(_copy_text(rows[start:start + COPY_CHUNK]))
         finally:
             cursor.close()
         return
@@ -308,6 +311,35 @@ def insert_rows(table, columns, rows):
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_value(value):
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, date):  # dates and timestamps in ISO 8601, whatever the DateStyle
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(f"no COPY text form for {type(value).__name__}")
+
+
+def _copy_text(rows):
+    """``rows`` as the lines of a ``COPY … FROM STDIN`` in text format, built column by column:
+    each distinct value of a column is formatted once (psycopg's ``write_row`` looks up every
+    value's adapter, which costs more than the server's work)."""
+    columns = []
+    for column in zip(*rows):
+        text = {value: _copy_value(value) for value in set(column)}
+        columns.append(map(text.__getitem__, column))
+    return "".join(line + "\n" for line in map("\t".join, zip(*columns)))
+
+
 def _existing_by_code(codes):
     """``{code: (id, *SOURCE_FIELDS values)}`` of the dossiers among ``codes``, read in chunks
     with plain driver SQL."""
@@ -316,16 +348,25 @@ def _existing_by_code(codes):
         return {}
     conn = db.session.connection()
     preparer = conn.dialect.identifier_preparer
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    select_list = ", ".join(preparer.quote(n) for n in ("code", "id", *SOURCE_FIELDS))
+    query = (f"SELECT {', '.join(preparer.quote(n) for n in ('code', 'id', *SOURCE_FIELDS))} "
+             f"FROM {preparer.format_table(Dossier.__table__)} WHERE {preparer.quote('code')} ")
+    if conn.dialect.name == "postgresql":
+        # One array parameter per chunk: a statement psycopg need not re-parse for each chunk.
+        chunk_size = ARRAY_LOOKUP_CHUNK
+
+        def statement(chunk):
+            return query + "= ANY(%s)", ([*chunk],)
+    else:
+        chunk_size = LOOKUP_CHUNK
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+        def statement(chunk):
+            return query + f"IN ({', '.join([mark] * len(chunk))})", tuple(chunk)
     dates = _Processed(Dossier.__table__.c.receive_date_src, "result")  # both dates: one type
     out = {}
-    for start in range(0, len(codes), LOOKUP_CHUNK):
-        chunk = codes[start:start + LOOKUP_CHUNK]
-        for code, id_, proc_id, r_date, r_channel, t_date, t_channel in conn.exec_driver_sql(
-                f"SELECT {select_list} FROM {preparer.format_table(Dossier.__table__)} "
-                f"WHERE {preparer.quote('code')} IN ({', '.join([mark] * len(chunk))})",
-                tuple(chunk)):
+    for start in range(0, len(codes), chunk_size):
+        rows = conn.exec_driver_sql(*statement(codes[start:start + chunk_size])).all()
+        for code, id_, proc_id, r_date, r_channel, t_date, t_channel in rows:
             out[code] = (id_, proc_id, dates[r_date], r_channel, dates[t_date], t_channel)
     return out
 
