@@ -71,6 +71,9 @@ def register_extensions(app):
     login_manager.user_loader(load_user_by_session)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # server-side sessions are revoked at logout
+    from utils import tally
+
+    tally.install()  # dossiers written as ORM objects are tallied in the same flush
 
 
 def register_blueprints(app):

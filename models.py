@@ -134,6 +134,40 @@ class Dossier(db.Model):
         return f"<Dossier {self.code}>"
 
 
+class _DossierTally:
+    """Counts of dossiers per procedure and per day or month, kept by ``utils.tally`` in the same
+    transaction as every change to a dossier's procedure or effective channels and dates.
+
+    A dossier counts on its receive date's row (``received``; ``received_postal`` when received
+    by post; ``received_returned_postal`` when its result went by post) and on its return date's
+    row (``returned``; ``returned_postal`` when by post). The figures read whole months from the
+    month table and the days of a partial month from the day table, never the dossiers.
+    """
+
+    # No foreign key: these are derived rows, emptied rows are deleted, and a procedure's rows
+    # never outlive its dossiers.
+    procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    received = db.Column(db.Integer, nullable=False, default=0)
+    received_postal = db.Column(db.Integer, nullable=False, default=0)
+    received_returned_postal = db.Column(db.Integer, nullable=False, default=0)
+    returned = db.Column(db.Integer, nullable=False, default=0)
+    returned_postal = db.Column(db.Integer, nullable=False, default=0)
+
+
+class DossierDayTally(_DossierTally, db.Model):
+    __tablename__ = "dossier_day_tally"
+    # The date first: the figures read a range of days for every procedure at once.
+    day = db.Column(db.Date, primary_key=True)
+    __table_args__ = (db.PrimaryKeyConstraint("day", "procedure_id"), {"sqlite_with_rowid": False})
+
+
+class DossierMonthTally(_DossierTally, db.Model):
+    __tablename__ = "dossier_month_tally"
+    month = db.Column(db.Date, primary_key=True)  # the first day of the month
+    __table_args__ = (db.PrimaryKeyConstraint("month", "procedure_id"),
+                      {"sqlite_with_rowid": False})
+
+
 class Shipment(db.Model):
     """A postal item (bưu gửi): a dossier sent in by post or a result sent out by post."""
 

@@ -125,6 +125,27 @@ def test_list_links_only_to_existing_lists(app):
         assert list_url("no.such_list", department=3) is None
 
 
+def test_list_links_are_the_urls_url_for_builds(app):
+    """The per-request shortcut gives exactly ``url_for``'s URL, path variables and odd values
+    included."""
+    from flask import url_for
+
+    from blueprints.dashboard.routes import list_url
+
+    cases = [("dossiers.list_dossiers", {"from": "2024-01-01", "to": "2024-09-30", "field": 7}),
+             ("procedures.list_procedures", {"q": "giấy phép & xây dựng", "postal": "yes"}),
+             ("procedures.list_procedures", {"q": "a+b/c?d=e#f", "department": 0}),
+             ("dashboard.show_rubric", {"year": 2024}),
+             ("dossiers.list_dossiers", {})]
+    from flask_login import login_user
+
+    leader = f.user("leader")
+    with app.test_request_context("/"):
+        login_user(leader)
+        for endpoint, values in cases:
+            assert list_url(endpoint, values) == url_for(endpoint, **values), values
+
+
 def test_breakdown_numbers_link_to_lists(client, auth, app):
     dept_a, _, _, _ = _world()
     auth.login("leader")

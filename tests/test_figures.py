@@ -182,6 +182,8 @@ def test_figures_issue_a_fixed_number_of_statements(app):
     _bulk(10)
     small = _count_statements(everything)
     db.session.execute(db.text("DELETE FROM dossier"))
+    db.session.execute(db.text("DELETE FROM dossier_day_tally"))
+    db.session.execute(db.text("DELETE FROM dossier_month_tally"))
     db.session.commit()
     _bulk(10000)
     large = _count_statements(everything)

@@ -1,18 +1,23 @@
 """Every figure of DOMAIN.md section 4, computed in one place.
 
-Counts come from SQL over the stored records (effective channels and dates); ratios, points and
-gaps are computed here in Python with ``Decimal``. The dashboard, the brief, the JSON API and the
+Counts come from SQL over the stored records (effective channels and dates): the period figures
+read the dossier tallies (``utils.tally``: dossiers per procedure and per month, and per day for
+the part of a month a period covers), which are kept equal to the dossiers in the same
+transaction; lists of procedures filtered by activity ask the dossiers' indexes directly. Ratios,
+points and gaps are computed here in Python with ``Decimal``. The dashboard, the brief, the JSON API and the
 command line all call this module: no figure is computed anywhere else.
 """
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 
 from extensions import db
-from models import CHANNELS, Department, Dossier, Field, Procedure, RubricVersion
+from models import (CHANNELS, Department, Dossier, DossierDayTally, DossierMonthTally, Field,
+                    Procedure, RubricVersion)
 from utils.dates import month_end
+from utils.tally import COUNTS as TALLY_COUNTS
 
 COUNT_KEYS = (
     "procedures_total",
@@ -94,56 +99,97 @@ def _count_where(condition):
 
 
 def _scalar_count(*conditions, model=Procedure):
-    return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
+    """A count of ``model``'s rows, never correlated to the enclosing query."""
+    return select(func.count()).select_from(model).where(*conditions).correlate(None).scalar_subquery()
 
 
-def _dated_count(column, period):
-    """How many dossiers have ``column`` (a date) in the period, as a scalar subquery.
+def spans(period):
+    """The period as whole calendar months and the days left over at either end.
 
-    Counting an index range steps through every entry in it (about 1.000.000 for five years of a
-    large centre). SQLite counts a whole table far faster (it adds up the cells of each page
-    without reading them), so on SQLite a period wider than half the stored dates is counted as
-    all dossiers minus those dated outside it (or undated); a narrower one directly. Either way the
-    answer is the same; only the work differs. PostgreSQL reads every row for a whole-table count
-    too, so it counts the range directly.
+    :return: ``(months, days)``: ``(first, last)`` first days of the whole months, or ``None``;
+        and a list of ``(start, end)`` day ranges (none, one or two), each inside one month.
     """
-    direct = _scalar_count(column >= period.start, column <= period.end, model=Dossier)
-    if db.session.get_bind().dialect.name != "sqlite":
-        return direct
-    outside = (
-        select(func.count()).select_from(Dossier).scalar_subquery()
-        - _scalar_count(column.is_(None), model=Dossier)
-        - _scalar_count(column < period.start, model=Dossier)
-        - _scalar_count(column > period.end, model=Dossier)
-    )
-    # Each is answered from the index in a few steps (min/max optimisation).
-    first = select(func.min(column)).scalar_subquery()
-    last = select(func.max(column)).scalar_subquery()
-    days = func.julianday
-    wide = (days(literal(period.end)) - days(literal(period.start))) * 2 > days(last) - days(first)
-    # CASE evaluates only the branch it takes.
-    return case((wide, outside), else_=direct)
+    start, end = period.start, period.end
+    first = start if start.day == 1 else month_end(start.year, start.month) + timedelta(days=1)
+    last = end if end == month_end(end.year, end.month) else end.replace(day=1) - timedelta(days=1)
+    if first > last:  # no whole month: the days of one month, or the ends of two
+        if start.month == end.month and start.year == end.year:
+            return None, [(start, end)]
+        return None, [(start, month_end(start.year, start.month)), (end.replace(day=1), end)]
+    days = []
+    if start < first:
+        days.append((start, first - timedelta(days=1)))
+    if last < end:
+        days.append((last + timedelta(days=1), end))
+    return (first, last.replace(day=1)), days
+
+
+def tally_rows(period, key=False):
+    """The tally rows that add up to ``period``: its whole months' rows of the month tally and
+    its other days' rows of the day tally (``utils.tally``), as one SELECT of ``procedure_id``
+    and the counts (``utils.tally.COUNTS``); with ``key``, also ``month`` (a month's first day).
+    """
+    months, days = spans(period)
+    parts = []
+    if months:
+        t = DossierMonthTally
+        parts.append(select(*([t.month.label("month")] if key else []), t.procedure_id,
+                            *(getattr(t, c) for c in TALLY_COUNTS))
+                     .where(t.month >= months[0], t.month <= months[1]))
+    for first, last in days:
+        t = DossierDayTally
+        parts.append(select(*([literal(first.replace(day=1), db.Date).label("month")] if key else []),
+                            t.procedure_id, *(getattr(t, c) for c in TALLY_COUNTS))
+                     .where(t.day >= first, t.day <= last))
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
+
+
+def activity(period):
+    """Per procedure with dossiers in the tallies of ``period``: ``procedure_id`` and the
+    counts of ``utils.tally.COUNTS`` (received, received_postal, received_returned_postal,
+    returned, returned_postal), as a subquery; procedures without any are absent.
+    """
+    rows = tally_rows(period)
+    return (select(rows.c.procedure_id, *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS))
+            .group_by(rows.c.procedure_id).subquery("activity"))
+
+
+def _activity_joined(period):
+    """``(activity, columns)``: the period's activity outer-joined to procedures, with each
+    count as ``columns[name]`` (0 where the procedure has none) and ``columns["postal"]``, the
+    condition "received or returned by post in the period"."""
+    act = activity(period)
+    cols = {c: func.coalesce(act.c[c], 0) for c in TALLY_COUNTS}
+    cols["postal"] = or_(cols["received_postal"] > 0, cols["returned_postal"] > 0)
+    return act, cols
 
 
 # --- Counts ----------------------------------------------------------------------------------
 
 def counts(period):
-    """The nine counts of DOMAIN.md section 4 for ``period``, in one SQL statement.
+    """The nine counts of DOMAIN.md section 4 for ``period``, in one SQL statement over the
+    dossier tallies (which ``utils.tally`` keeps equal to the dossiers).
 
     :return: a dict keyed by ``COUNT_KEYS``.
     """
-    stmt = select(
-        _scalar_count(_in_force()).label("procedures_total"),
-        _scalar_count(_in_force(), Procedure.eligible_receive.is_(True)).label(
-            "procedures_eligible_receive"),
-        _scalar_count(_in_force(), Procedure.eligible_return.is_(True)).label(
-            "procedures_eligible_return"),
-        _scalar_count(_in_force(), has_dossiers_expr(period)).label("procedures_with_dossiers"),
-        _scalar_count(_in_force(), has_postal_expr(period)).label("procedures_with_postal"),
-        _dated_count(Dossier.receive_date, period).label("dossiers_received"),
-        _scalar_count(_received_postal_in(period), model=Dossier).label("dossiers_received_postal"),
-        _dated_count(Dossier.return_date, period).label("results_returned"),
-        _scalar_count(_returned_postal_in(period), model=Dossier).label("results_returned_postal"),
+    act, cols = _activity_joined(period)
+    in_force = and_(Procedure.id.is_not(None), _in_force())
+    stmt = (
+        select(
+            _scalar_count(_in_force()).label("procedures_total"),
+            _scalar_count(_in_force(), Procedure.eligible_receive.is_(True)).label(
+                "procedures_eligible_receive"),
+            _scalar_count(_in_force(), Procedure.eligible_return.is_(True)).label(
+                "procedures_eligible_return"),
+            _count_where(and_(in_force, cols["received"] > 0)).label("procedures_with_dossiers"),
+            _count_where(and_(in_force, cols["postal"])).label("procedures_with_postal"),
+            func.coalesce(func.sum(act.c.received), 0).label("dossiers_received"),
+            func.coalesce(func.sum(act.c.received_postal), 0).label("dossiers_received_postal"),
+            func.coalesce(func.sum(act.c.returned), 0).label("results_returned"),
+            func.coalesce(func.sum(act.c.returned_postal), 0).label("results_returned_postal"),
+        )
+        .select_from(act)
+        .outerjoin(Procedure, Procedure.id == act.c.procedure_id)
     )
     row = db.session.execute(stmt).one()
     return {key: int(getattr(row, key)) for key in COUNT_KEYS}
@@ -177,6 +223,7 @@ def breakdown(period, by):
         "procedure": Procedure.id,
     }[by]
     either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
+    act, cols = _activity_joined(period)
     stmt = (
         select(
             group_col.label("key"),
@@ -184,11 +231,13 @@ def breakdown(period, by):
             _count_where(either).label("eligible"),
             _count_where(Procedure.eligible_receive.is_(True)).label("eligible_receive"),
             _count_where(Procedure.eligible_return.is_(True)).label("eligible_return"),
-            _count_where(has_postal_expr(period)).label("with_postal"),
-            func.sum(_procedure_count(_received_in(period))).label("received"),
-            func.sum(_procedure_count(_received_postal_in(period))).label("received_postal"),
-            func.sum(_procedure_count(_returned_postal_in(period))).label("returned_postal"),
+            _count_where(cols["postal"]).label("with_postal"),
+            func.sum(cols["received"]).label("received"),
+            func.sum(cols["received_postal"]).label("received_postal"),
+            func.sum(cols["returned_postal"]).label("returned_postal"),
         )
+        .select_from(Procedure)
+        .outerjoin(act, act.c.procedure_id == Procedure.id)
         .where(_in_force())
         .group_by(group_col)
     )
@@ -223,45 +272,29 @@ def procedure_activity(period, procedure_ids):
             if r.received or r.postal}
 
 
-def _month_expr(column):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, literal("YYYY-MM"))
-    return func.strftime(literal("%Y-%m"), column)
-
-
 def monthly_trend(period):
     """Per month of the period: dossiers received, received by post, results returned by post.
 
-    Two statements whatever the period's length: one counts each month's dossiers as an index
-    range (grouping a year's or five years' dossiers by a computed month would sort every one of
-    them); the other groups the few postal dossiers by month.
+    One statement over the dossier tallies: whole months from the month tally, the days of a
+    partial month from the day tally.
 
     :return: a list of dicts ``{"year", "month", "received", "received_postal",
         "returned_postal"}``, one per calendar month the period touches, zeros included.
     """
-    months = period.months()
-    totals = []
-    for i, (year, month) in enumerate(months):
-        first = max(period.start, date(year, month, 1))
-        last = min(period.end, month_end(year, month))
-        totals.append(_scalar_count(Dossier.receive_date >= first, Dossier.receive_date <= last,
-                                    model=Dossier).label(f"m{i}"))
-    received = db.session.execute(select(*totals)).one()
-    recv_month = _month_expr(Dossier.receive_date)
-    ret_month = _month_expr(Dossier.return_date)
-    postal_stmt = union_all(
-        select(literal_column("'r'").label("kind"), recv_month.label("m"), func.count().label("n"))
-        .where(_received_postal_in(period)).group_by(recv_month),
-        select(literal_column("'t'").label("kind"), ret_month.label("m"), func.count().label("n"))
-        .where(_returned_postal_in(period)).group_by(ret_month),
-    )
-    postal = {(r.kind, r.m): int(r.n) for r in db.session.execute(postal_stmt)}
+    rows = tally_rows(period, key=True)
+    stmt = (select(rows.c.month, func.sum(rows.c.received), func.sum(rows.c.received_postal),
+                   func.sum(rows.c.returned_postal))
+            .group_by(rows.c.month))
+    found = {}
+    for month, received, received_postal, returned_postal in db.session.execute(stmt):
+        month = date.fromisoformat(month) if isinstance(month, str) else month
+        found[(month.year, month.month)] = (int(received), int(received_postal),
+                                            int(returned_postal))
     out = []
-    for i, (year, month) in enumerate(months):
-        key = f"{year:04d}-{month:02d}"
-        out.append({"year": year, "month": month, "received": int(received[i]),
-                    "received_postal": postal.get(("r", key), 0),
-                    "returned_postal": postal.get(("t", key), 0)})
+    for year, month in period.months():
+        received, received_postal, returned_postal = found.get((year, month), (0, 0, 0))
+        out.append({"year": year, "month": month, "received": received,
+                    "received_postal": received_postal, "returned_postal": returned_postal})
     return out
 
 
@@ -269,21 +302,16 @@ def outreach_query(period):
     """Procedures in force, eligible in a direction, with dossiers received in the period, and
     no postal activity in it; each row ``(Procedure, received)``, most dossiers first.
     """
-    received = (
-        select(func.count())
-        .select_from(Dossier)
-        .where(Dossier.procedure_id == Procedure.id, _received_in(period))
-        .scalar_subquery()
-    )
+    act = activity(period)
     return (
-        select(Procedure, received.label("received"))
+        select(Procedure, act.c.received.label("received"))
+        .join(act, act.c.procedure_id == Procedure.id)
         .where(
             _in_force(),
             or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)),
-            has_dossiers_expr(period),
-            ~has_postal_expr(period),
+            act.c.received > 0, act.c.received_postal == 0, act.c.returned_postal == 0,
         )
-        .order_by(received.desc(), Procedure.code)
+        .order_by(act.c.received.desc(), Procedure.code)
     )
 
 
@@ -293,6 +321,14 @@ def outreach(period, limit=None):
     if limit is not None:
         stmt = stmt.limit(limit)
     return [(row[0], int(row[1])) for row in db.session.execute(stmt)]
+
+
+def outreach_top(period, limit):
+    """The first ``limit`` rows of the outreach list and how many procedures it holds, in one
+    statement: ``([(Procedure, received), ...], total)``."""
+    stmt = outreach_query(period).add_columns(func.count().over().label("total")).limit(limit)
+    rows = db.session.execute(stmt).all()
+    return [(row[0], int(row[1])) for row in rows], int(rows[0].total) if rows else 0
 
 
 def outreach_total(period):
@@ -571,38 +607,27 @@ def target_pools(period):
     :return: ``{"C1": {department_id: n}, "C2": {...}, "C3": {...}}`` (departments with n > 0).
     """
     either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
-    c1 = (
-        select(Procedure.department_id.label("key"), func.count().label("n"))
-        .where(_in_force(), either, ~has_postal_expr(period))
-        .group_by(Procedure.department_id)
-    )
-    # Per procedure, from its index ranges (never its whole history): dossiers received in the
-    # period, those of them received by post, and those of them whose result went by post.
-    received = _procedure_count(_received_in(period))
-    received_postal = _procedure_count(_received_postal_in(period))
-    result_postal = _procedure_count(and_(Dossier.return_channel == "bcci",
-                                          Dossier.receive_date >= period.start,
-                                          Dossier.receive_date <= period.end))
-    dossiers = (
+    act, cols = _activity_joined(period)
+    stmt = (
         select(
             Procedure.department_id.label("key"),
-            func.sum(case((Procedure.eligible_receive.is_(True), received - received_postal),
-                          else_=0)).label("c2"),
-            func.sum(case((Procedure.eligible_return.is_(True), received - result_postal),
+            _count_where(~cols["postal"]).label("c1"),
+            func.sum(case((Procedure.eligible_receive.is_(True),
+                           cols["received"] - cols["received_postal"]), else_=0)).label("c2"),
+            func.sum(case((Procedure.eligible_return.is_(True),
+                           cols["received"] - cols["received_returned_postal"]),
                           else_=0)).label("c3"),
         )
+        .select_from(Procedure)
+        .outerjoin(act, act.c.procedure_id == Procedure.id)
         .where(_in_force(), either)
         .group_by(Procedure.department_id)
     )
     pools = {"C1": {}, "C2": {}, "C3": {}}
-    for r in db.session.execute(c1):
-        if r.n:
-            pools["C1"][r.key] = int(r.n)
-    for r in db.session.execute(dossiers):
-        if r.c2:
-            pools["C2"][r.key] = int(r.c2)
-        if r.c3:
-            pools["C3"][r.key] = int(r.c3)
+    for r in db.session.execute(stmt):
+        for code, n in (("C1", r.c1), ("C2", r.c2), ("C3", r.c3)):
+            if n:
+                pools[code][r.key] = int(n)
     return pools
 
 

@@ -117,6 +117,7 @@ def brief_context(period, today=None, number=None, year=None):
     today = today or vn_today()
     summary = figures.summary(period)
     targets = figures.targets(summary)
+    outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS)
     settings = get_settings()
     return {
         "period": period,
@@ -132,8 +133,8 @@ def brief_context(period, today=None, number=None, year=None):
         "by_field": _group_rows(period, "field"),
         "by_department": _group_rows(period, "department"),
         "trend": figures.monthly_trend(period),
-        "outreach": figures.outreach(period, limit=OUTREACH_ROWS),
-        "outreach_total": figures.outreach_total(period),
+        "outreach": outreach,
+        "outreach_total": outreach_total,
         "proposal_departments": _proposal_departments(period),
         "targets": targets,
         "target_rows": target_rows(targets),

@@ -5,7 +5,10 @@ The dashboard's period comes from the picker's URL parameters (``utils.periods.c
 ``preset``, ``year``, ``months``, ``from``, ``to``); htmx requests get the content only, and
 the picker pushes the URL, so every state of the page has an address.
 """
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+import re
+from urllib.parse import quote_plus
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,17 +36,53 @@ def trend_chart_geometry(trend, width=720, height=280):
 def list_url(endpoint, *filters, **params):
     """The URL of a list page with these filters (dicts, then keywords; blank values left out),
     or ``None`` when that page does not exist in this installation or the user's role may not
-    open it (the number is then shown without a link)."""
+    open it (the number is then shown without a link).
+
+    A dashboard shows a few hundred such links: the page's address and the user's right to it
+    are looked up once per request, and the filters are appended as ``url_for`` would.
+    """
+    bases = g.setdefault("list_url_bases", {})
+    if endpoint not in bases:
+        bases[endpoint] = _list_base(endpoint)
+    base = bases[endpoint]
+    if base is None:
+        return None
+    values = {}
+    for extra in filters + (params,):
+        values.update(extra)
+    values = {k: v for k, v in values.items() if v not in (None, "")}
+    if base is _BUILT_PER_CALL:
+        return url_for(endpoint, **values)
+    return f"{base}?{_query_string(values)}" if values else base
+
+
+_BUILT_PER_CALL = object()  # the endpoint's URL has variables in its path
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _list_base(endpoint):
     view = current_app.view_functions.get(endpoint)
     if view is None:
         return None
     roles = getattr(view, "allowed_roles", None)
     if roles is not None and getattr(current_user, "role", None) not in roles:
         return None  # a link the user could not follow
-    values = {}
-    for extra in filters + (params,):
-        values.update(extra)
-    return url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
+    if any(rule.arguments for rule in current_app.url_map.iter_rules(endpoint)):
+        return _BUILT_PER_CALL
+    return url_for(endpoint)
+
+
+def _query_string(values):
+    """``values`` as Werkzeug's ``url_for`` encodes query arguments (same safe characters)."""
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in values.items())
+
+
+def _quote(value):
+    text = str(value)
+    return text if _PLAIN.fullmatch(text) else quote_plus(text, safe=_SAFE)
+
+
+_SAFE = "!$'()*,/:;?@"
 
 
 def _choice():

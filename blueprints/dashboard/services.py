@@ -34,14 +34,15 @@ def dashboard(choice, as_of=None):
     """Everything the dashboard page shows for ``choice`` (a ``utils.periods.PeriodChoice``)."""
     period = choice.period
     summary = figures.summary(period)
+    outreach, outreach_total = figures.outreach_top(period, OUTREACH_TOP)
     return Dashboard(
         choice=choice,
         summary=summary,
         by_field=figures.breakdown_table(period, "field"),
         by_department=figures.breakdown_table(period, "department"),
         trend=figures.monthly_trend(period),
-        outreach=figures.outreach(period, limit=OUTREACH_TOP),
-        outreach_total=figures.outreach_total(period),
+        outreach=outreach,
+        outreach_total=outreach_total,
         targets=figures.targets(summary),
         tasks=open_tasks(as_of or vn_today()),
     )

@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
-from utils import audit
+from utils import audit, tally
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
@@ -81,12 +81,13 @@ def recompute_effective(dossier_ids):
         shipped = set(db.session.execute(
             select(Shipment.dossier_id).where(Shipment.dossier_id.in_(chunk)).distinct()).scalars())
         # Without any shipment the rule reduces to the source values: a cheaper statement.
-        for subset, assignments in (([i for i in chunk if i not in shipped], plain),
-                                    (sorted(shipped), values)):
-            if subset:
-                db.session.execute(
-                    update(Dossier).where(Dossier.id.in_(subset)).values(**assignments)
-                    .execution_options(synchronize_session=False))
+        with tally.changing(chunk):
+            for subset, assignments in (([i for i in chunk if i not in shipped], plain),
+                                        (sorted(shipped), values)):
+                if subset:
+                    db.session.execute(
+                        update(Dossier).where(Dossier.id.in_(subset)).values(**assignments)
+                        .execution_options(synchronize_session=False))
     # Objects already loaded in this session must not keep the values the database replaced.
     wanted = set(ids)
     for obj in list(db.session.identity_map.values()):
@@ -482,7 +483,7 @@ def _import_dossiers(filename, data, user, today):
     columns = Dossier.__table__.c
     dates = _Processed(columns.receive_date_src, "bind")  # the four date columns: one type
     now = _Processed(columns.created_at, "bind")[utcnow()]
-    new_rows, changes, audit_items = [], [], []
+    new_rows, new_keys, changes, audit_items = [], [], [], []
     for code, proc_id, r_date, r_channel, t_date, t_channel in parsed:
         old = existing.get(code)
         if old is None:
@@ -490,6 +491,7 @@ def _import_dossiers(filename, data, user, today):
             r_value, t_value = dates[r_date], dates[t_date]
             new_rows.append((code, proc_id, r_value, r_channel, t_value, t_channel,
                              r_value, r_channel, t_value, t_channel, now))
+            new_keys.append((proc_id, r_date, r_channel, t_date, t_channel))  # utils.tally.KEYS
             continue
         dossier_id, *current = old
         wanted = [proc_id, r_date, r_channel,
@@ -505,14 +507,16 @@ def _import_dossiers(filename, data, user, today):
                             {SOURCE_FIELDS[i]: _plain(wanted[i]) for i in keys}))
 
     insert_rows(Dossier.__table__, INSERT_COLUMNS, new_rows)
+    tally.apply(plus=new_keys)
     if changes:
         # One executemany writes the new source values and the effective values they give
         # (the same rule as ``recompute_effective``, fed with the new values).
         params = {f: bindparam(f"b_{f}", type_=columns[f].type) for f in SOURCE_FIELDS}
-        db.session.execute(
-            update(Dossier.__table__).where(columns.id == bindparam("b_id"))
-            .values({**params, **effective_values(params)}),
-            changes)
+        with tally.changing(change["b_id"] for change in changes):
+            db.session.execute(
+                update(Dossier.__table__).where(columns.id == bindparam("b_id"))
+                .values({**params, **effective_values(params)}),
+                changes)
     report.created, report.updated = len(new_rows), len(changes)
     audit.record("dossier.import", "import", filename, None, {
         "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),

@@ -1,0 +1,32 @@
+"""``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``)."""
+import click
+
+from extensions import db
+
+group = click.Group("tally", help="The dossier counts per day and month that the figures read.")
+
+
+@group.command("check")
+def check_command():
+    """Compare the tallies with a count over every dossier; exit 1 when they differ."""
+    from utils import tally
+
+    found = tally.differences()
+    if not found:
+        click.echo("The tallies equal the dossiers.")
+        return
+    for table, when, procedure_id, stored, counted in found:
+        click.echo(f"{table} {when.isoformat()} procedure {procedure_id}: stored {stored}, "
+                   f"counted {counted}")
+    click.echo("The tallies differ from the dossiers: run `flask --app app tally rebuild`.", err=True)
+    raise SystemExit(1)
+
+
+@group.command("rebuild")
+def rebuild_command():
+    """Recount both tallies from the dossiers (after restoring data changed outside the app)."""
+    from utils import tally
+
+    sizes = tally.rebuild()
+    db.session.commit()
+    click.echo(", ".join(f"{name}: {n} rows" for name, n in sizes.items()))

@@ -1,0 +1,266 @@
+"""The dossier tallies: counts of dossiers per procedure and per day (``DossierDayTally``) or
+month (``DossierMonthTally``), which the figures read instead of the dossiers themselves.
+
+A dossier counts on the row of its receive date (``received``; ``received_postal`` when its
+effective receive channel is ``bcci``; ``received_returned_postal`` when its effective return
+channel is ``bcci``) and on the row of its return date (``returned``; ``returned_postal`` when by
+post). Both tables change in the same transaction as the dossiers they count:
+
+- ``session.execute(insert(Dossier), rows)`` and ORM flushes of ``Dossier`` objects are tallied
+  by the session listeners ``install()`` sets up;
+- an insert that bypasses the session (the import's driver-level statements) calls
+  ``apply(plus=rows)`` with the new dossiers' ``KEYS`` tuples;
+- an UPDATE or DELETE of dossiers runs inside ``with changing(ids):``, which takes the rows'
+  counts out before and puts them back after (elsewhere the listener refuses it).
+
+``differences()`` compares both tables with a count over the dossiers (``flask tally check``);
+``rebuild()`` recounts them (``flask tally rebuild``).
+"""
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+
+from sqlalchemy import case, event, func, inspect, literal, select, tuple_, union_all
+from sqlalchemy.orm import Session
+
+from extensions import db
+from models import Dossier, DossierDayTally, DossierMonthTally
+
+KEYS = ("procedure_id", "receive_date", "receive_channel", "return_date", "return_channel")
+COUNTS = ("received", "received_postal", "received_returned_postal", "returned",
+          "returned_postal")
+CHUNK = 10_000
+
+
+def _key_values(row):
+    """The ``KEYS`` tuple of a dict of column values (absent columns are NULL)."""
+    return tuple(row.get(k) for k in KEYS)
+
+
+# --- Counting rows in Python ------------------------------------------------------------------
+
+def _deltas(plus=(), minus=()):
+    """``({(day, procedure_id): [5 counts]}, {(month, procedure_id): [...]})`` for the dossiers
+    ``plus`` (counted in) and ``minus`` (counted out), each an iterable of ``KEYS`` tuples;
+    keys whose counts cancel out are left out.
+    """
+    days = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for rows, sign in ((plus, 1), (minus, -1)):
+        rows = list(rows)
+        # Counter counts identical tuples in C; the loops below run once per distinct key.
+        receipts = Counter((p, rd, rc == "bcci", tc == "bcci")
+                           for p, rd, rc, _, tc in rows if rd is not None)
+        returns = Counter((p, td, tc == "bcci") for p, _, _, td, tc in rows if td is not None)
+        for (procedure_id, day, by_post, result_by_post), n in receipts.items():
+            counts = days[(day, procedure_id)]
+            counts[0] += sign * n
+            if by_post:
+                counts[1] += sign * n
+            if result_by_post:
+                counts[2] += sign * n
+        for (procedure_id, day, by_post), n in returns.items():
+            counts = days[(day, procedure_id)]
+            counts[3] += sign * n
+            if by_post:
+                counts[4] += sign * n
+    months = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for (day, procedure_id), counts in days.items():
+        total = months[(day.replace(day=1), procedure_id)]
+        for i, n in enumerate(counts):
+            total[i] += n
+    return ({k: v for k, v in days.items() if any(v)},
+            {k: v for k, v in months.items() if any(v)})
+
+
+def _upsert(connection, model, date_key, deltas):
+    """Add ``deltas`` to ``model``'s rows (creating missing ones), in key order (so concurrent
+    transactions on PostgreSQL lock rows in the same order), then delete rows left at zero."""
+    if not deltas:
+        return
+    table = model.__table__
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c[date_key], table.c.procedure_id],
+        set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
+    params = [{date_key: key[0], "procedure_id": key[1], **dict(zip(COUNTS, counts))}
+              for key, counts in sorted(deltas.items())]
+    connection.execute(stmt, params)
+    lowered = [key for key, counts in deltas.items() if min(counts) < 0]
+    for start in range(0, len(lowered), CHUNK):
+        connection.execute(table.delete().where(
+            tuple_(table.c[date_key], table.c.procedure_id).in_(lowered[start:start + CHUNK]),
+            *(table.c[c] == 0 for c in COUNTS)))
+
+
+def apply(plus=(), minus=(), connection=None):
+    """Count the dossiers ``plus`` in and ``minus`` out of both tallies (``KEYS`` tuples)."""
+    days, months = _deltas(plus, minus)
+    connection = connection or db.session.connection()
+    _upsert(connection, DossierDayTally, "day", days)
+    _upsert(connection, DossierMonthTally, "month", months)
+
+
+def _stored(ids, connection=None):
+    """The ``KEYS`` tuples of the dossiers ``ids`` as the database holds them now."""
+    run = connection.execute if connection is not None else db.session.execute
+    cols = [getattr(Dossier, k) for k in KEYS]
+    out = []
+    for start in range(0, len(ids), CHUNK):
+        out.extend(tuple(r) for r in run(select(*cols).where(Dossier.id.in_(ids[start:start + CHUNK]))))
+    return out
+
+
+@contextmanager
+def changing(ids):
+    """Wrap a Core update of the dossiers ``ids``: their counts before it are taken out of the
+    tallies and their counts after it put in (unchanged dossiers cancel out)."""
+    ids = sorted({int(i) for i in ids if i is not None})
+    before = _stored(ids) if ids else []
+    info = db.session.info
+    info["tally_changing"] = info.get("tally_changing", 0) + 1
+    try:
+        yield
+    finally:
+        info["tally_changing"] -= 1
+    if ids:
+        apply(plus=_stored(ids), minus=before)
+
+
+# --- The ORM: dossiers added, changed or deleted as objects ------------------------------------
+
+def _key_changed(obj):
+    state = inspect(obj)
+    return any(state.attrs[k].history.has_changes() for k in KEYS + ("procedure",))
+
+
+def _before_flush(session, flush_context, instances):
+    changed = [obj.id for obj in list(session.dirty) + list(session.deleted)
+               if isinstance(obj, Dossier) and obj.id is not None
+               and (obj in session.deleted or _key_changed(obj))]
+    if not changed and not any(isinstance(obj, Dossier) for obj in session.new):
+        return
+    with session.no_autoflush:
+        session.info["tally_minus"] = _stored(sorted(changed), session.connection())
+    session.info["tally_changed"] = set(changed)
+
+
+def _after_flush(session, flush_context):
+    minus = session.info.pop("tally_minus", None)
+    changed = session.info.pop("tally_changed", set())
+    if minus is None:
+        return
+    plus = [tuple(getattr(obj, k) for k in KEYS) for obj in session.new
+            if isinstance(obj, Dossier)]
+    plus += [tuple(getattr(obj, k) for k in KEYS) for obj in session.dirty
+             if isinstance(obj, Dossier) and obj.id in changed and obj not in session.deleted]
+    apply(plus=plus, minus=minus, connection=session.connection())
+
+
+def _statement(state):
+    """Dossier rows inserted by ``session.execute(insert(Dossier), rows)`` are tallied; an
+    UPDATE or DELETE of dossiers outside ``changing()`` is refused, as it would leave the
+    tallies wrong."""
+    table = getattr(state.statement, "table", None)
+    if state.is_select or getattr(table, "name", None) != Dossier.__tablename__:
+        return None
+    if state.is_insert:
+        if state.session.info.get("tally_changing"):
+            return None
+        rows = state.parameters
+        if not isinstance(rows, list) or not rows:
+            raise RuntimeError("Insert dossiers as a list of rows, so that utils.tally counts them.")
+        result = state.invoke_statement()
+        apply(plus=map(_key_values, rows), connection=state.session.connection())
+        return result
+    if not state.session.info.get("tally_changing"):
+        raise RuntimeError("Change dossiers inside utils.tally.changing(ids), so that the "
+                           "tallies follow.")
+    return None
+
+
+def install():
+    """Tally ORM flushes of ``Dossier`` objects and ``insert(Dossier)`` statements run by a
+    session, and refuse other bulk changes of dossiers made outside ``changing()`` (once per
+    process)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _statement)
+
+
+# --- Counting from the dossiers: check and rebuild ---------------------------------------------
+
+def month_of(column):
+    """The first day of ``column``'s month, as SQL on either database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.cast(func.date_trunc("month", column), db.Date)
+    return func.date(column, literal("start of month"))
+
+
+def _one(condition):
+    return case((condition, 1), else_=0)
+
+
+def recount(model):
+    """A SELECT of ``model``'s rows counted from the dossiers: (date, procedure_id, counts…)."""
+    by_post = Dossier.return_channel == "bcci"
+    parts = union_all(
+        select(Dossier.receive_date.label("day"), Dossier.procedure_id,
+               literal(1).label("r"), _one(Dossier.receive_channel == "bcci").label("rp"),
+               _one(by_post).label("rrp"), literal(0).label("t"), literal(0).label("tp"))
+        .where(Dossier.receive_date.is_not(None)),
+        select(Dossier.return_date, Dossier.procedure_id, literal(0), literal(0), literal(0),
+               literal(1), _one(by_post))
+        .where(Dossier.return_date.is_not(None)),
+    ).subquery()
+    key = parts.c.day if model is DossierDayTally else month_of(parts.c.day)
+    return (select(key.label("key"), parts.c.procedure_id,
+                   *(func.sum(parts.c[c]).label(name) for c, name in
+                     zip(("r", "rp", "rrp", "t", "tp"), COUNTS)))
+            .group_by(key, parts.c.procedure_id))
+
+
+def differences(limit=20):
+    """Rows where a tally and the dossiers disagree: ``[(table, date, procedure_id, stored,
+    counted)]``, at most ``limit`` per table; empty when both tallies are right."""
+    out = []
+    for model, date_key in ((DossierDayTally, "day"), (DossierMonthTally, "month")):
+        table = model.__table__
+        stored = {(r[0], r[1]): tuple(r[2:]) for r in db.session.execute(
+            select(table.c[date_key], table.c.procedure_id, *(table.c[c] for c in COUNTS)))}
+        counted = {}
+        for r in db.session.execute(recount(model)):
+            key = r.key if not isinstance(r.key, str) else _as_date(r.key)
+            counted[(key, r.procedure_id)] = tuple(int(v) for v in r[2:])
+        found = 0
+        for key in sorted(set(stored) | set(counted)):
+            have, want = stored.get(key, (0,) * 5), counted.get(key, (0,) * 5)
+            if have != want:
+                out.append((table.name, key[0], key[1], have, want))
+                found += 1
+                if found >= limit:
+                    break
+    return out
+
+
+def _as_date(text):
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
+def rebuild():
+    """Recount both tallies from the dossiers; returns the number of rows of each."""
+    sizes = {}
+    for model in (DossierDayTally, DossierMonthTally):
+        table = model.__table__
+        date_key = "day" if model is DossierDayTally else "month"
+        db.session.execute(table.delete())
+        db.session.execute(table.insert().from_select([date_key, "procedure_id", *COUNTS],
+                                                      recount(model)))
+        sizes[table.name] = db.session.execute(
+            select(func.count()).select_from(table)).scalar_one()
+    return sizes
