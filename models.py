@@ -7,7 +7,7 @@ step by the services through ``utils.text.fold``.
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, case
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, case, text
 
 from extensions import db
 
@@ -195,7 +195,10 @@ class Shipment(db.Model):
     recorded_by = db.relationship("User")
 
     __table_args__ = (
-        UniqueConstraint("tracking_number", "direction"),
+        # A tracking number is logged once per direction among the shipments that count; a
+        # cancelled one does not block logging the number again (a partial unique index).
+        Index("uq_shipment_tracking_active", "tracking_number", "direction", unique=True,
+              sqlite_where=text("NOT cancelled"), postgresql_where=text("NOT cancelled")),
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         Index("ix_shipment_date", "date", "direction"),
     )

@@ -76,9 +76,12 @@ class TrackingStatus:
 
 
 def find_shipment(tracking_number, direction):
+    """The shipment not cancelled with that number in that direction (at most one: a cancelled
+    one does not block logging the number again)."""
     return db.session.execute(
         select(Shipment).where(Shipment.tracking_number == tracking_number,
-                               Shipment.direction == direction)).scalar_one_or_none()
+                               Shipment.direction == direction,
+                               Shipment.cancelled.is_(False))).scalar_one_or_none()
 
 
 def check_tracking(value, direction=None, exclude_id=None):
@@ -408,7 +411,7 @@ def ineligible_shipments(department_id=None, limit=50):
 def import_postal(filename, data, user=None, today=None):
     """Import a postal manifest (DOMAIN.md section 6); all or nothing.
 
-    Upserts by (tracking number, direction). Bad rows: malformed number, unknown direction or
+    Upserts by (tracking number, direction) among the shipments not cancelled. Bad rows: malformed number, unknown direction or
     dossier, the number and direction logged for another dossier, a bad date, phone or fee, a
     number twice in the file. Wrong S10 check digits and procedures not flagged eligible are
     accepted and listed as warnings (and stored as such).
@@ -501,12 +504,18 @@ def import_postal(filename, data, user=None, today=None):
     if not report.ok:
         return report
 
-    existing = {}
+    # Rows are matched with the shipment not cancelled of that number and direction. A number
+    # whose only record for the row's dossier is cancelled stays cancelled (re-importing a
+    # manifest never revives what someone cancelled); for another dossier it is logged anew.
+    existing, cancelled = {}, set()
     numbers = sorted({v["tracking_number"] for _, v in parsed})
     for start in range(0, len(numbers), CHUNK):
         chunk = numbers[start:start + CHUNK]
         for s in db.session.execute(select(Shipment).where(Shipment.tracking_number.in_(chunk))).scalars():
-            existing[(s.tracking_number, s.direction)] = s
+            if s.cancelled:
+                cancelled.add((s.tracking_number, s.direction, s.dossier_id))
+            else:
+                existing[(s.tracking_number, s.direction)] = s
     signed = _signed_records([s.id for s in existing.values()])
     columns = {"recipient_name": "ho_ten", "address": "dia_chi", "fee": "cuoc_phi"}
     for number, values in parsed:
@@ -532,6 +541,14 @@ def import_postal(filename, data, user=None, today=None):
     user_id = getattr(user, "id", None)
     for number, values in parsed:
         d = values["dossier"]
+        if ((values["tracking_number"], values["direction"]) not in existing
+                and (values["tracking_number"], values["direction"], d.id) in cancelled):
+            report.warn(number, "so_hieu_buu_gui",
+                        _l("Shipment %(number)s was cancelled for this dossier: it stays cancelled "
+                           "(log it again on the form if the cancellation was a mistake).")
+                        % {"number": values["tracking_number"]})
+            report.unchanged += 1
+            continue
         eligible = d.eligible_receive if values["direction"] == "tiep_nhan" else d.eligible_return
         if values["check_digit_warning"]:
             report.warn(number, "so_hieu_buu_gui",
