@@ -135,13 +135,14 @@ class Dossier(db.Model):
 
 
 class _DossierTally:
-    """Counts of dossiers per procedure and per day or month, kept by ``utils.tally`` in the same
+    """Counts of dossiers per procedure and per day, ten days or month, kept by ``utils.tally`` in the same
     transaction as every change to a dossier's procedure or effective channels and dates.
 
     A dossier counts on its receive date's row (``received``; ``received_postal`` when received
     by post; ``received_returned_postal`` when its result went by post) and on its return date's
     row (``returned``; ``returned_postal`` when by post). The figures read whole months from the
-    month table and the days of a partial month from the day table, never the dossiers.
+    month table, whole ten-day parts of a month (1–10, 11–20, 21–end) from the ten-day table and
+    the other days from the day table, never the dossiers.
     """
 
     # No foreign key: these are derived rows, emptied rows are deleted, and a procedure's rows
@@ -159,6 +160,14 @@ class DossierDayTally(_DossierTally, db.Model):
     # The date first: the figures read a range of days for every procedure at once.
     day = db.Column(db.Date, primary_key=True)
     __table_args__ = (db.PrimaryKeyConstraint("day", "procedure_id"), {"sqlite_with_rowid": False})
+
+
+class DossierTenDayTally(_DossierTally, db.Model):
+    __tablename__ = "dossier_tenday_tally"
+    # The first day of a ten-day part of a month: the 1st, the 11th or the 21st (to its end).
+    tenday = db.Column(db.Date, primary_key=True)
+    __table_args__ = (db.PrimaryKeyConstraint("tenday", "procedure_id"),
+                      {"sqlite_with_rowid": False})
 
 
 class DossierMonthTally(_DossierTally, db.Model):

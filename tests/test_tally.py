@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, insert, select, text, update
 from blueprints.dossiers.services import create_dossier, import_dossiers
 from blueprints.postal import services as postal
 from extensions import db
-from models import Dossier, DossierDayTally, DossierMonthTally, Procedure
+from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally, Procedure
 from tests import factories as f
 from utils import figures, tally
 from utils.dates import Period
@@ -46,6 +46,7 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     create_dossier("000.00.22.H56-240201-0001", b, "truc_tuyen", date(2024, 2, 1), user=user)
     assert_tallies_right()
     assert tally_rows(DossierDayTally) == 3 and tally_rows(DossierMonthTally) == 3
+    assert tally_rows(DossierTenDayTally) == 3
     # The one-stop import: new dossiers, then the same codes with other dates, channels and
     # procedure (the counts move from one row to another), then a file refused.
     report = import_dossiers("a.csv", csv_bytes(
@@ -261,18 +262,31 @@ def test_tables_trend_outreach_and_pools_from_the_tallies_equal_counts_over_the_
             func.coalesce(Dossier.return_channel, "") != "bcci"), period
 
 
-def test_spans_split_a_period_into_whole_months_and_days():
+def test_spans_split_a_period_into_whole_months_ten_day_parts_and_days():
+    d = date
     cases = [
-        ((date(2024, 1, 1), date(2024, 9, 30)), ((date(2024, 1, 1), date(2024, 9, 1)), [])),
-        ((date(2024, 1, 15), date(2024, 1, 20)), (None, [(date(2024, 1, 15), date(2024, 1, 20))])),
-        ((date(2024, 1, 15), date(2024, 2, 10)),
-         (None, [(date(2024, 1, 15), date(2024, 1, 31)), (date(2024, 2, 1), date(2024, 2, 10))])),
-        ((date(2023, 11, 26), date(2024, 11, 25)),
-         ((date(2023, 12, 1), date(2024, 10, 1)),
-          [(date(2023, 11, 26), date(2023, 11, 30)), (date(2024, 11, 1), date(2024, 11, 25))])),
-        ((date(2024, 2, 1), date(2024, 2, 29)), ((date(2024, 2, 1), date(2024, 2, 1)), [])),
-        ((date(2024, 2, 2), date(2024, 3, 31)),
-         ((date(2024, 3, 1), date(2024, 3, 1)), [(date(2024, 2, 2), date(2024, 2, 29))])),
+        # Whole months only.
+        ((d(2024, 1, 1), d(2024, 9, 30)), ((d(2024, 1, 1), d(2024, 9, 1)), [], [])),
+        ((d(2024, 2, 1), d(2024, 2, 29)), ((d(2024, 2, 1), d(2024, 2, 1)), [], [])),
+        # Inside one ten-day part: days only.
+        ((d(2024, 1, 15), d(2024, 1, 20)), (None, [], [(d(2024, 1, 15), d(2024, 1, 20))])),
+        # Year to date on the 26th: ten months, two ten-day parts, six days.
+        ((d(2026, 1, 1), d(2026, 11, 26)),
+         ((d(2026, 1, 1), d(2026, 10, 1)), [(d(2026, 11, 1), d(2026, 11, 11))],
+          [(d(2026, 11, 21), d(2026, 11, 26))])),
+        # Two month ends: the 21st–31st part is whole, February's first part too.
+        ((d(2024, 1, 15), d(2024, 2, 10)),
+         (None, [(d(2024, 1, 21), d(2024, 1, 21)), (d(2024, 2, 1), d(2024, 2, 1))],
+          [(d(2024, 1, 15), d(2024, 1, 20))])),
+        # Twelve months back from the 25th.
+        ((d(2023, 11, 26), d(2024, 11, 25)),
+         ((d(2023, 12, 1), d(2024, 10, 1)), [(d(2024, 11, 1), d(2024, 11, 11))],
+          [(d(2023, 11, 26), d(2023, 11, 30)), (d(2024, 11, 21), d(2024, 11, 25))])),
+        # A leap February's last part ends on the 29th.
+        ((d(2024, 2, 2), d(2024, 3, 31)),
+         ((d(2024, 3, 1), d(2024, 3, 1)), [(d(2024, 2, 11), d(2024, 2, 21))],
+          [(d(2024, 2, 2), d(2024, 2, 10))])),
+        ((d(2024, 1, 1), d(2024, 1, 1)), (None, [], [(d(2024, 1, 1), d(2024, 1, 1))])),
     ]
     for (start, end), expected in cases:
         assert figures.spans(Period(start, end)) == expected, (start, end)

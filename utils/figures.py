@@ -1,8 +1,8 @@
 """Every figure of DOMAIN.md section 4, computed in one place.
 
 Counts come from SQL over the stored records (effective channels and dates): the period figures
-read the dossier tallies (``utils.tally``: dossiers per procedure and per month, and per day for
-the part of a month a period covers), which are kept equal to the dossiers in the same
+read the dossier tallies (``utils.tally``: dossiers per procedure and per month, ten-day part of a
+month or day, the coarsest that fit the period), which are kept equal to the dossiers in the same
 transaction; lists of procedures filtered by activity ask the dossiers' indexes directly. Ratios,
 points and gaps are computed here in Python with ``Decimal``. The dashboard, the brief, the JSON API and the
 command line all call this module: no figure is computed anywhere else.
@@ -14,8 +14,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 
 from extensions import db
-from models import (CHANNELS, Department, Dossier, DossierDayTally, DossierMonthTally, Field,
-                    Procedure, RubricVersion)
+from models import (CHANNELS, Department, Dossier, DossierDayTally, DossierMonthTally,
+                    DossierTenDayTally, Field, Procedure, RubricVersion)
 from utils.dates import month_end
 from utils.tally import COUNTS as TALLY_COUNTS
 
@@ -103,44 +103,64 @@ def _scalar_count(*conditions, model=Procedure):
     return select(func.count()).select_from(model).where(*conditions).correlate(None).scalar_subquery()
 
 
-def spans(period):
-    """The period as whole calendar months and the days left over at either end.
+def _month_parts(year, month):
+    """The ten-day parts of a month: 1–10, 11–20 and 21 to its end."""
+    return ((date(year, month, 1), date(year, month, 10)),
+            (date(year, month, 11), date(year, month, 20)),
+            (date(year, month, 21), month_end(year, month)))
 
-    :return: ``(months, days)``: ``(first, last)`` first days of the whole months, or ``None``;
-        and a list of ``(start, end)`` day ranges (none, one or two), each inside one month.
+
+def spans(period):
+    """The period as whole calendar months, whole ten-day parts of a month and single days.
+
+    :return: ``(months, tendays, days)``: ``months`` is ``(first, last)`` (first days of the
+        whole months) or ``None``; ``tendays`` a list of ``(first, last)`` first days of whole
+        ten-day parts, each range inside one month; ``days`` a list of ``(start, end)`` ranges.
     """
     start, end = period.start, period.end
     first = start if start.day == 1 else month_end(start.year, start.month) + timedelta(days=1)
     last = end if end == month_end(end.year, end.month) else end.replace(day=1) - timedelta(days=1)
-    if first > last:  # no whole month: the days of one month, or the ends of two
-        if start.month == end.month and start.year == end.year:
-            return None, [(start, end)]
-        return None, [(start, month_end(start.year, start.month)), (end.replace(day=1), end)]
-    days = []
-    if start < first:
-        days.append((start, first - timedelta(days=1)))
-    if last < end:
-        days.append((last + timedelta(days=1), end))
-    return (first, last.replace(day=1)), days
+    if first > last:  # no whole month: part of one month, or the ends of two
+        if (start.year, start.month) == (end.year, end.month):
+            edges = [(start, end)]
+        else:
+            edges = [(start, month_end(start.year, start.month)), (end.replace(day=1), end)]
+        months = None
+    else:
+        edges = ([(start, first - timedelta(days=1))] if start < first else []) + \
+                ([(last + timedelta(days=1), end)] if last < end else [])
+        months = (first, last.replace(day=1))
+    tendays, days = [], []
+    for edge_start, edge_end in edges:
+        inside = [part for part in _month_parts(edge_start.year, edge_start.month)
+                  if edge_start <= part[0] and part[1] <= edge_end]
+        if not inside:
+            days.append((edge_start, edge_end))
+            continue
+        tendays.append((inside[0][0], inside[-1][0]))
+        if edge_start < inside[0][0]:
+            days.append((edge_start, inside[0][0] - timedelta(days=1)))
+        if inside[-1][1] < edge_end:
+            days.append((inside[-1][1] + timedelta(days=1), edge_end))
+    return months, tendays, days
 
 
 def tally_rows(period, key=False):
-    """The tally rows that add up to ``period``: its whole months' rows of the month tally and
-    its other days' rows of the day tally (``utils.tally``), as one SELECT of ``procedure_id``
-    and the counts (``utils.tally.COUNTS``); with ``key``, also ``month`` (a month's first day).
+    """The tally rows that add up to ``period`` (``utils.tally``): the month tally's rows of its
+    whole months, the ten-day tally's rows of its whole ten-day parts and the day tally's rows
+    of its other days, as one SELECT of ``procedure_id`` and the counts
+    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month).
     """
-    months, days = spans(period)
+    months, tendays, days = spans(period)
+    ranges = ([(DossierMonthTally.month, months)] if months else []) + \
+        [(DossierTenDayTally.tenday, r) for r in tendays] + [(DossierDayTally.day, r) for r in days]
     parts = []
-    if months:
-        t = DossierMonthTally
-        parts.append(select(*([t.month.label("month")] if key else []), t.procedure_id,
-                            *(getattr(t, c) for c in TALLY_COUNTS))
-                     .where(t.month >= months[0], t.month <= months[1]))
-    for first, last in days:
-        t = DossierDayTally
-        parts.append(select(*([literal(first.replace(day=1), db.Date).label("month")] if key else []),
-                            t.procedure_id, *(getattr(t, c) for c in TALLY_COUNTS))
-                     .where(t.day >= first, t.day <= last))
+    for column, (first, last) in ranges:
+        table = column.class_
+        month = [(column if table is DossierMonthTally
+                  else literal(first.replace(day=1), db.Date)).label("month")] if key else []
+        parts.append(select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
+                     .where(column >= first, column <= last))
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
 
 

@@ -1,5 +1,6 @@
-"""The dossier tallies: counts of dossiers per procedure and per day (``DossierDayTally``) or
-month (``DossierMonthTally``), which the figures read instead of the dossiers themselves.
+"""The dossier tallies: counts of dossiers per procedure and per day (``DossierDayTally``), ten-day
+part of a month (``DossierTenDayTally``: 1–10, 11–20, 21–end) or month (``DossierMonthTally``),
+which the figures read instead of the dossiers themselves.
 
 A dossier counts on the row of its receive date (``received``; ``received_postal`` when its
 effective receive channel is ``bcci``; ``received_returned_postal`` when its effective return
@@ -13,17 +14,18 @@ post). Both tables change in the same transaction as the dossiers they count:
 - an UPDATE or DELETE of dossiers runs inside ``with changing(ids):``, which takes the rows'
   counts out before and puts them back after (elsewhere the listener refuses it).
 
-``differences()`` compares both tables with a count over the dossiers (``flask tally check``);
+``differences()`` compares the tables with a count over the dossiers (``flask tally check``);
 ``rebuild()`` recounts them (``flask tally rebuild``).
 """
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 
-from sqlalchemy import case, event, func, inspect, literal, select, tuple_, union_all
+from sqlalchemy import (case, cast, event, extract, func, inspect, literal, select, tuple_,
+                        union_all)
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import Dossier, DossierDayTally, DossierMonthTally
+from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally
 
 KEYS = ("procedure_id", "receive_date", "receive_channel", "return_date", "return_channel")
 COUNTS = ("received", "received_postal", "received_returned_postal", "returned",
@@ -38,10 +40,15 @@ def _key_values(row):
 
 # --- Counting rows in Python ------------------------------------------------------------------
 
+def tenday_start(day):
+    """The first day of ``day``'s ten-day part of its month: the 1st, the 11th or the 21st."""
+    return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
+
+
 def _deltas(plus=(), minus=()):
-    """``({(day, procedure_id): [5 counts]}, {(month, procedure_id): [...]})`` for the dossiers
-    ``plus`` (counted in) and ``minus`` (counted out), each an iterable of ``KEYS`` tuples;
-    keys whose counts cancel out are left out.
+    """``{model: {(date, procedure_id): [5 counts]}}`` for the dossiers ``plus`` (counted in)
+    and ``minus`` (counted out), each an iterable of ``KEYS`` tuples; keys whose counts cancel
+    out are left out.
     """
     days = defaultdict(lambda: [0, 0, 0, 0, 0])
     for rows, sign in ((plus, 1), (minus, -1)):
@@ -62,13 +69,18 @@ def _deltas(plus=(), minus=()):
             counts[3] += sign * n
             if by_post:
                 counts[4] += sign * n
-    months = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for (day, procedure_id), counts in days.items():
-        total = months[(day.replace(day=1), procedure_id)]
-        for i, n in enumerate(counts):
-            total[i] += n
-    return ({k: v for k, v in days.items() if any(v)},
-            {k: v for k, v in months.items() if any(v)})
+    out = {DossierDayTally: days}
+    for model, start_of in ((DossierTenDayTally, tenday_start),
+                            (DossierMonthTally, lambda day: day.replace(day=1))):
+        coarser = out[model] = defaultdict(lambda: [0, 0, 0, 0, 0])
+        for (day, procedure_id), counts in days.items():
+            total = coarser[(start_of(day), procedure_id)]
+            for i, n in enumerate(counts):
+                total[i] += n
+    return {model: {k: v for k, v in rows.items() if any(v)} for model, rows in out.items()}
+
+
+DATE_KEYS = {DossierDayTally: "day", DossierTenDayTally: "tenday", DossierMonthTally: "month"}
 
 
 def _upsert(connection, model, date_key, deltas):
@@ -96,11 +108,10 @@ def _upsert(connection, model, date_key, deltas):
 
 
 def apply(plus=(), minus=(), connection=None):
-    """Count the dossiers ``plus`` in and ``minus`` out of both tallies (``KEYS`` tuples)."""
-    days, months = _deltas(plus, minus)
+    """Count the dossiers ``plus`` in and ``minus`` out of the tallies (``KEYS`` tuples)."""
     connection = connection or db.session.connection()
-    _upsert(connection, DossierDayTally, "day", days)
-    _upsert(connection, DossierMonthTally, "month", months)
+    for model, deltas in _deltas(plus, minus).items():
+        _upsert(connection, model, DATE_KEYS[model], deltas)
 
 
 def _stored(ids, connection=None):
@@ -200,6 +211,16 @@ def month_of(column):
     return func.date(column, literal("start of month"))
 
 
+def tenday_of(column):
+    """``tenday_start`` as SQL on either database."""
+    day_of_month = extract("day", column)
+    offset = case((day_of_month <= 10, 0), (day_of_month <= 20, 10), else_=20)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return month_of(column) + offset
+    return func.date(column, literal("start of month"),
+                     literal("+") + cast(offset, db.String) + literal(" days"))
+
+
 def _one(condition):
     return case((condition, 1), else_=0)
 
@@ -216,7 +237,8 @@ def recount(model):
                literal(1), _one(by_post))
         .where(Dossier.return_date.is_not(None)),
     ).subquery()
-    key = parts.c.day if model is DossierDayTally else month_of(parts.c.day)
+    key = {DossierDayTally: lambda c: c, DossierTenDayTally: tenday_of,
+           DossierMonthTally: month_of}[model](parts.c.day)
     return (select(key.label("key"), parts.c.procedure_id,
                    *(func.sum(parts.c[c]).label(name) for c, name in
                      zip(("r", "rp", "rrp", "t", "tp"), COUNTS)))
@@ -227,7 +249,7 @@ def differences(limit=20):
     """Rows where a tally and the dossiers disagree: ``[(table, date, procedure_id, stored,
     counted)]``, at most ``limit`` per table; empty when both tallies are right."""
     out = []
-    for model, date_key in ((DossierDayTally, "day"), (DossierMonthTally, "month")):
+    for model, date_key in DATE_KEYS.items():
         table = model.__table__
         stored = {(r[0], r[1]): tuple(r[2:]) for r in db.session.execute(
             select(table.c[date_key], table.c.procedure_id, *(table.c[c] for c in COUNTS)))}
@@ -253,11 +275,10 @@ def _as_date(text):
 
 
 def rebuild():
-    """Recount both tallies from the dossiers; returns the number of rows of each."""
+    """Recount the tallies from the dossiers; returns the number of rows of each."""
     sizes = {}
-    for model in (DossierDayTally, DossierMonthTally):
+    for model, date_key in DATE_KEYS.items():
         table = model.__table__
-        date_key = "day" if model is DossierDayTally else "month"
         db.session.execute(table.delete())
         db.session.execute(table.insert().from_select([date_key, "procedure_id", *COUNTS],
                                                       recount(model)))
