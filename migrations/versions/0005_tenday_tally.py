@@ -1,7 +1,7 @@
 """dossier tally per ten-day part of a month (1–10, 11–20, 21–end), for periods ending mid-month
 
-Revision ID: 0004_tenday_tally
-Revises: 0003_dossier_tally
+Revision ID: 0005_tenday_tally
+Revises: 0004_shipment_tracking_active
 Create Date: 2026-11-26 03:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_tenday_tally'
-down_revision = '0003_dossier_tally'
+revision = '0005_tenday_tally'
+down_revision = '0004_shipment_tracking_active'
 branch_labels = None
 depends_on = None
 
