@@ -230,6 +230,12 @@ def test_tables_trend_outreach_and_pools_from_the_tallies_equal_counts_over_the_
             assert (row["received"], row["received_postal"], row["returned_postal"]) == (
                 _count(mine, recv), _count(mine, recv, Dossier.receive_channel == "bcci"),
                 _count(mine, ret, Dossier.return_channel == "bcci")), (period, proc.id)
+        activity = figures.procedure_activity(period, [p.id for p in in_force])
+        for proc in in_force:
+            mine = Dossier.procedure_id == proc.id
+            postal = (recv & (Dossier.receive_channel == "bcci")) | (ret & (Dossier.return_channel == "bcci"))
+            expected = (_count(mine, recv), _count(mine, postal))
+            assert activity.get(proc.id, (0, 0)) == expected, (period, proc.id)
         for m in figures.monthly_trend(period):
             first, last = _month_range(period, m["year"], m["month"])
             in_month = and_(Dossier.receive_date >= first, Dossier.receive_date <= last)

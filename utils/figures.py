@@ -145,11 +145,12 @@ def spans(period):
     return months, tendays, days
 
 
-def tally_rows(period, key=False):
+def tally_rows(period, key=False, procedure_ids=None):
     """The tally rows that add up to ``period`` (``utils.tally``): the month tally's rows of its
     whole months, the ten-day tally's rows of its whole ten-day parts and the day tally's rows
     of its other days, as one SELECT of ``procedure_id`` and the counts
-    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month).
+    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month);
+    with ``procedure_ids``, only those procedures' rows.
     """
     months, tendays, days = spans(period)
     ranges = ([(DossierMonthTally.month, months)] if months else []) + \
@@ -159,17 +160,21 @@ def tally_rows(period, key=False):
         table = column.class_
         month = [(column if table is DossierMonthTally
                   else literal(first.replace(day=1), db.Date)).label("month")] if key else []
-        parts.append(select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
-                     .where(column >= first, column <= last))
+        part = (select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
+                .where(column >= first, column <= last))
+        if procedure_ids is not None:
+            part = part.where(table.procedure_id.in_(procedure_ids))
+        parts.append(part)
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
 
 
-def activity(period):
+def activity(period, procedure_ids=None):
     """Per procedure with dossiers in the tallies of ``period``: ``procedure_id`` and the
     counts of ``utils.tally.COUNTS`` (received, received_postal, received_returned_postal,
-    returned, returned_postal), as a subquery; procedures without any are absent.
+    returned, returned_postal), as a subquery; procedures without any are absent. With
+    ``procedure_ids``, only those procedures.
     """
-    rows = tally_rows(period)
+    rows = tally_rows(period, procedure_ids=procedure_ids)
     return (select(rows.c.procedure_id, *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS))
             .group_by(rows.c.procedure_id).subquery("activity"))
 
@@ -271,9 +276,9 @@ def procedure_activity(period, procedure_ids):
     """Per procedure: dossiers received in the period, and dossiers received by post or returned
     by post in the period, in one query over the given procedures.
 
-    Each count is an index range of the procedure's own dossiers (see ``_procedure_count``), so a
-    page of 50 procedures costs what their dossiers of the period cost, never a scan of their
-    whole history.
+    Dossiers received come from the tallies; the postal count (a dossier received and returned
+    by post in the period counts once) from index ranges of the procedure's own postal dossiers
+    (see ``_procedure_count``), which are few.
 
     :return: ``{procedure_id: (received, postal)}``; procedures without dossiers are absent.
     """
@@ -286,8 +291,11 @@ def procedure_activity(period, procedure_ids):
     # Received by post in the period, plus returned by post in it but not received by post in it.
     postal = (_procedure_count(_received_postal_in(period))
               + _procedure_count(and_(_returned_postal_in(period), not_received_postal)))
-    stmt = select(Procedure.id, _procedure_count(_received_in(period)).label("received"),
-                  postal.label("postal")).where(Procedure.id.in_(ids))
+    act = activity(period, ids)
+    stmt = (select(Procedure.id, func.coalesce(act.c.received, 0).label("received"),
+                   postal.label("postal"))
+            .outerjoin(act, act.c.procedure_id == Procedure.id)
+            .where(Procedure.id.in_(ids)))
     return {r.id: (int(r.received), int(r.postal)) for r in db.session.execute(stmt)
             if r.received or r.postal}
 
@@ -295,8 +303,7 @@ def procedure_activity(period, procedure_ids):
 def monthly_trend(period):
     """Per month of the period: dossiers received, received by post, results returned by post.
 
-    One statement over the dossier tallies: whole months from the month tally, the days of a
-    partial month from the day tally.
+    One statement over the dossier tallies (``tally_rows``), grouped by month.
 
     :return: a list of dicts ``{"year", "month", "received", "received_postal",
         "returned_postal"}``, one per calendar month the period touches, zeros included.
