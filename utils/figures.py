@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, union_all
 
 from extensions import db
 from models import (CHANNELS, Department, Dossier, DossierDayTally, DossierMonthTally,
@@ -145,45 +145,84 @@ def spans(period):
     return months, tendays, days
 
 
-def tally_rows(period, key=False, procedure_ids=None):
-    """The tally rows that add up to ``period`` (``utils.tally``): the month tally's rows of its
-    whole months, the ten-day tally's rows of its whole ten-day parts and the day tally's rows
-    of its other days, as one SELECT of ``procedure_id`` and the counts
-    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month);
-    with ``procedure_ids``, only those procedures' rows.
-    """
+class _Bound:
+    """A period's dates as bind parameters (``:p_start``, ``:p_end``), for the conditions on
+    dossiers inside statements built once per shape (``_statement``)."""
+
+    start = bindparam("p_start", type_=db.Date)
+    end = bindparam("p_end", type_=db.Date)
+
+
+def _params(period, procedure_ids=None):
+    """``(shape, params)``: what a statement over ``period``'s tally rows depends on (whether
+    it has whole months, how many ten-day and day ranges, whether it is limited to some
+    procedures) and the values of its bind parameters."""
     months, tendays, days = spans(period)
-    ranges = ([(DossierMonthTally.month, months)] if months else []) + \
-        [(DossierTenDayTally.tenday, r) for r in tendays] + [(DossierDayTally.day, r) for r in days]
+    params = {"p_start": period.start, "p_end": period.end}
+    if months:
+        params.update(m_first=months[0], m_last=months[1])
+    for prefix, ranges in (("t", tendays), ("d", days)):
+        for i, (first, last) in enumerate(ranges):
+            params.update({f"{prefix}{i}_first": first, f"{prefix}{i}_last": last,
+                           f"{prefix}{i}_month": first.replace(day=1)})
+    if procedure_ids is not None:
+        params["ids"] = list(procedure_ids)
+    return (months is not None, len(tendays), len(days), procedure_ids is not None), params
+
+
+_STATEMENTS = {}
+
+
+def _statement(name, shape, build):
+    """The statement ``build(shape)`` returns, built once per name and shape (building one
+    costs more Python than SQLite spends answering it); values are bound at execution."""
+    key = (name, shape)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build(shape)
+    return stmt
+
+
+def _tally_rows(shape, key=False):
+    """The tally rows that add up to a period of this shape (``utils.tally``): the month
+    tally's rows of its whole months, the ten-day tally's rows of its whole ten-day parts and
+    the day tally's rows of its other days, as one SELECT of ``procedure_id`` and the counts
+    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month).
+    """
+    has_months, tendays, days, limited = shape
+    ranges = ([(DossierMonthTally.month, "m")] if has_months else []) + \
+        [(DossierTenDayTally.tenday, f"t{i}") for i in range(tendays)] + \
+        [(DossierDayTally.day, f"d{i}") for i in range(days)]
     parts = []
-    for column, (first, last) in ranges:
+    for column, name in ranges:
         table = column.class_
         month = [(column if table is DossierMonthTally
-                  else literal(first.replace(day=1), db.Date)).label("month")] if key else []
+                  else bindparam(f"{name}_month", type_=db.Date)).label("month")] if key else []
         part = (select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
-                .where(column >= first, column <= last))
-        if procedure_ids is not None:
-            part = part.where(table.procedure_id.in_(procedure_ids))
+                .where(column >= bindparam(f"{name}_first", type_=db.Date),
+                       column <= bindparam(f"{name}_last", type_=db.Date)))
+        if limited:
+            part = part.where(table.procedure_id.in_(bindparam("ids", expanding=True)))
         parts.append(part)
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
 
 
-def activity(period, procedure_ids=None):
-    """Per procedure with dossiers in the tallies of ``period``: ``procedure_id`` and the
-    counts of ``utils.tally.COUNTS`` (received, received_postal, received_returned_postal,
-    returned, returned_postal), as a subquery; procedures without any are absent. With
-    ``procedure_ids``, only those procedures.
+def _activity(shape):
+    """Per procedure with dossiers in the tallies of a period of this shape: ``procedure_id``
+    and the counts of ``utils.tally.COUNTS`` (received, received_postal,
+    received_returned_postal, returned, returned_postal), as a subquery; procedures without any
+    are absent.
     """
-    rows = tally_rows(period, procedure_ids=procedure_ids)
+    rows = _tally_rows(shape)
     return (select(rows.c.procedure_id, *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS))
             .group_by(rows.c.procedure_id).subquery("activity"))
 
 
-def _activity_joined(period):
-    """``(activity, columns)``: the period's activity outer-joined to procedures, with each
-    count as ``columns[name]`` (0 where the procedure has none) and ``columns["postal"]``, the
-    condition "received or returned by post in the period"."""
-    act = activity(period)
+def _activity_joined(shape):
+    """``(activity, columns)``: the activity to outer-join to procedures, with each count as
+    ``columns[name]`` (0 where the procedure has none) and ``columns["postal"]``, the condition
+    "received or returned by post in the period"."""
+    act = _activity(shape)
     cols = {c: func.coalesce(act.c[c], 0) for c in TALLY_COUNTS}
     cols["postal"] = or_(cols["received_postal"] > 0, cols["returned_postal"] > 0)
     return act, cols
@@ -197,9 +236,15 @@ def counts(period):
 
     :return: a dict keyed by ``COUNT_KEYS``.
     """
-    act, cols = _activity_joined(period)
+    shape, params = _params(period)
+    row = db.session.execute(_statement("counts", shape, _counts_statement), params).one()
+    return {key: int(getattr(row, key)) for key in COUNT_KEYS}
+
+
+def _counts_statement(shape):
+    act, cols = _activity_joined(shape)
     in_force = and_(Procedure.id.is_not(None), _in_force())
-    stmt = (
+    return (
         select(
             _scalar_count(_in_force()).label("procedures_total"),
             _scalar_count(_in_force(), Procedure.eligible_receive.is_(True)).label(
@@ -216,8 +261,6 @@ def counts(period):
         .select_from(act)
         .outerjoin(Procedure, Procedure.id == act.c.procedure_id)
     )
-    row = db.session.execute(stmt).one()
-    return {key: int(getattr(row, key)) for key in COUNT_KEYS}
 
 
 def _procedure_count(condition):
@@ -242,14 +285,25 @@ def breakdown(period, by):
         (eligible in at least one direction), ``eligible_receive``, ``eligible_return``,
         ``with_postal``, ``received``, ``received_postal``, ``returned_postal``.
     """
+    if by not in ("department", "field", "procedure"):
+        raise ValueError(by)
+    shape, params = _params(period)
+    stmt = _statement(("breakdown", by), shape, lambda shape: _breakdown_statement(shape, by))
+    keys = ("procedures", "eligible", "eligible_receive", "eligible_return", "with_postal",
+            "received", "received_postal", "returned_postal")
+    return [{"key": r.key, **{k: int(getattr(r, k) or 0) for k in keys}}
+            for r in db.session.execute(stmt, params)]
+
+
+def _breakdown_statement(shape, by):
     group_col = {
         "department": Procedure.department_id,
         "field": Procedure.field_id,
         "procedure": Procedure.id,
     }[by]
     either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
-    act, cols = _activity_joined(period)
-    stmt = (
+    act, cols = _activity_joined(shape)
+    return (
         select(
             group_col.label("key"),
             func.count().label("procedures"),
@@ -266,10 +320,6 @@ def breakdown(period, by):
         .where(_in_force())
         .group_by(group_col)
     )
-    keys = ("procedures", "eligible", "eligible_receive", "eligible_return", "with_postal",
-            "received", "received_postal", "returned_postal")
-    return [{"key": r.key, **{k: int(getattr(r, k) or 0) for k in keys}}
-            for r in db.session.execute(stmt)]
 
 
 def procedure_activity(period, procedure_ids):
@@ -285,19 +335,25 @@ def procedure_activity(period, procedure_ids):
     ids = list(procedure_ids)
     if not ids:
         return {}
+    shape, params = _params(period, ids)
+    stmt = _statement("procedure_activity", shape, _procedure_activity_statement)
+    return {r.id: (int(r.received), int(r.postal)) for r in db.session.execute(stmt, params)
+            if r.received or r.postal}
+
+
+def _procedure_activity_statement(shape):
+    period = _Bound
     not_received_postal = or_(
         Dossier.receive_channel != "bcci", Dossier.receive_date.is_(None),
         Dossier.receive_date < period.start, Dossier.receive_date > period.end)
     # Received by post in the period, plus returned by post in it but not received by post in it.
     postal = (_procedure_count(_received_postal_in(period))
               + _procedure_count(and_(_returned_postal_in(period), not_received_postal)))
-    act = activity(period, ids)
-    stmt = (select(Procedure.id, func.coalesce(act.c.received, 0).label("received"),
+    act = _activity(shape)
+    return (select(Procedure.id, func.coalesce(act.c.received, 0).label("received"),
                    postal.label("postal"))
             .outerjoin(act, act.c.procedure_id == Procedure.id)
-            .where(Procedure.id.in_(ids)))
-    return {r.id: (int(r.received), int(r.postal)) for r in db.session.execute(stmt)
-            if r.received or r.postal}
+            .where(Procedure.id.in_(bindparam("ids", expanding=True))))
 
 
 def monthly_trend(period):
@@ -308,12 +364,10 @@ def monthly_trend(period):
     :return: a list of dicts ``{"year", "month", "received", "received_postal",
         "returned_postal"}``, one per calendar month the period touches, zeros included.
     """
-    rows = tally_rows(period, key=True)
-    stmt = (select(rows.c.month, func.sum(rows.c.received), func.sum(rows.c.received_postal),
-                   func.sum(rows.c.returned_postal))
-            .group_by(rows.c.month))
+    shape, params = _params(period)
+    stmt = _statement("monthly_trend", shape, _trend_statement)
     found = {}
-    for month, received, received_postal, returned_postal in db.session.execute(stmt):
+    for month, received, received_postal, returned_postal in db.session.execute(stmt, params):
         month = date.fromisoformat(month) if isinstance(month, str) else month
         found[(month.year, month.month)] = (int(received), int(received_postal),
                                             int(returned_postal))
@@ -325,11 +379,18 @@ def monthly_trend(period):
     return out
 
 
-def outreach_query(period):
+def _trend_statement(shape):
+    rows = _tally_rows(shape, key=True)
+    return (select(rows.c.month, func.sum(rows.c.received), func.sum(rows.c.received_postal),
+                   func.sum(rows.c.returned_postal))
+            .group_by(rows.c.month))
+
+
+def _outreach_statement(shape):
     """Procedures in force, eligible in a direction, with dossiers received in the period, and
     no postal activity in it; each row ``(Procedure, received)``, most dossiers first.
     """
-    act = activity(period)
+    act = _activity(shape)
     return (
         select(Procedure, act.c.received.label("received"))
         .join(act, act.c.procedure_id == Procedure.id)
@@ -342,41 +403,54 @@ def outreach_query(period):
     )
 
 
+def _limited(stmt):
+    return stmt.limit(bindparam("limit", type_=db.Integer))
+
+
 def outreach(period, limit=None):
     """The outreach list of DOMAIN.md section 4 as ``[(Procedure, received), ...]``."""
-    stmt = outreach_query(period)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [(row[0], int(row[1])) for row in db.session.execute(stmt)]
+    shape, params = _params(period)
+    if limit is None:
+        stmt = _statement("outreach", shape, _outreach_statement)
+    else:
+        stmt = _statement("outreach_limited", shape, lambda sh: _limited(_outreach_statement(sh)))
+        params["limit"] = limit
+    return [(row[0], int(row[1])) for row in db.session.execute(stmt, params)]
 
 
 def outreach_top(period, limit):
     """The first ``limit`` rows of the outreach list and how many procedures it holds, in one
     statement: ``([(Procedure, received), ...], total)``."""
-    stmt = outreach_query(period).add_columns(func.count().over().label("total")).limit(limit)
-    rows = db.session.execute(stmt).all()
+    shape, params = _params(period)
+    stmt = _statement("outreach_top", shape, lambda sh: _limited(
+        _outreach_statement(sh).add_columns(func.count().over().label("total"))))
+    rows = db.session.execute(stmt, {**params, "limit": limit}).all()
     return [(row[0], int(row[1])) for row in rows], int(rows[0].total) if rows else 0
 
 
 def outreach_total(period):
     """How many procedures the outreach list holds."""
-    sub = outreach_query(period).subquery()
-    return int(db.session.execute(select(func.count()).select_from(sub)).scalar_one())
+    shape, params = _params(period)
+    stmt = _statement("outreach_total", shape, lambda sh: select(func.count()).select_from(
+        _outreach_statement(sh).subquery()))
+    return int(db.session.execute(stmt, params).scalar_one())
 
 
 def outreach_by_department(period):
     """The outreach list per department: ``[(department_id, procedures, received)]``, the
     departments with most dossiers received first.
     """
-    sub = outreach_query(period).subquery()
-    stmt = (
-        select(sub.c.department_id, func.count().label("procedures"),
-               func.sum(sub.c.received).label("received"))
-        .group_by(sub.c.department_id)
-        .order_by(func.sum(sub.c.received).desc(), sub.c.department_id)
-    )
+    def build(shape):
+        sub = _outreach_statement(shape).subquery()
+        return (
+            select(sub.c.department_id, func.count().label("procedures"),
+                   func.sum(sub.c.received).label("received"))
+            .group_by(sub.c.department_id)
+            .order_by(func.sum(sub.c.received).desc(), sub.c.department_id)
+        )
+    shape, params = _params(period)
     return [(r.department_id, int(r.procedures), int(r.received or 0))
-            for r in db.session.execute(stmt)]
+            for r in db.session.execute(_statement("outreach_by_department", shape, build), params)]
 
 
 # --- Ratios, points and gaps -----------------------------------------------------------------
@@ -633,9 +707,19 @@ def target_pools(period):
 
     :return: ``{"C1": {department_id: n}, "C2": {...}, "C3": {...}}`` (departments with n > 0).
     """
+    shape, params = _params(period)
+    pools = {"C1": {}, "C2": {}, "C3": {}}
+    for r in db.session.execute(_statement("target_pools", shape, _pools_statement), params):
+        for code, n in (("C1", r.c1), ("C2", r.c2), ("C3", r.c3)):
+            if n:
+                pools[code][r.key] = int(n)
+    return pools
+
+
+def _pools_statement(shape):
     either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
-    act, cols = _activity_joined(period)
-    stmt = (
+    act, cols = _activity_joined(shape)
+    return (
         select(
             Procedure.department_id.label("key"),
             _count_where(~cols["postal"]).label("c1"),
@@ -650,12 +734,6 @@ def target_pools(period):
         .where(_in_force(), either)
         .group_by(Procedure.department_id)
     )
-    pools = {"C1": {}, "C2": {}, "C3": {}}
-    for r in db.session.execute(stmt):
-        for code, n in (("C1", r.c1), ("C2", r.c2), ("C3", r.c3)):
-            if n:
-                pools[code][r.key] = int(n)
-    return pools
 
 
 def split_targets(summary_criteria, pools, names):
