@@ -14,7 +14,8 @@ sends the forms' own fields. Checks afterwards:
 - no "database is locked" (nor any traceback) in gunicorn's log, and no citizen's name or phone;
 - every acknowledged shipment is stored exactly once, with one ``shipment.create`` audit event;
 - every acknowledged procedure edit left one ``procedure_eligibility`` audit event, and each
-  procedure's version moved on by exactly its acknowledged edits.
+  procedure's version moved on by exactly its acknowledged edits;
+- the dossier tallies the figures read still equal a count over the dossiers.
 
 Conflicts (409: someone saved the same procedure meanwhile) are the product working as designed:
 they are counted, not errors. Prints requests per second, p50/p95 per kind, and the verdict; exits
@@ -344,6 +345,11 @@ def verify(url, acks, log_text, before):
         wrong = [pid for pid, n in acks.edits.items() if versions[pid] != before[pid] + n]
         if wrong:
             failures.append(f"{len(wrong)} procedures whose version did not move by their edits")
+        from utils import tally
+
+        off = tally.differences(limit=3)
+        if off:
+            failures.append(f"the dossier tallies differ from the dossiers, e.g. {off}")
         db.session.remove()
         db.engine.dispose()
     return failures
