@@ -67,12 +67,14 @@ def revoke_other_sessions(user, keep_sid=None):
 
 
 def load_user_by_session(sid):
-    """Flask-Login's loader: the user of an open login session, or ``None``."""
-    row = db.session.get(LoginSession, sid)
-    if row is None or row.revoked_at is not None or not row.user.active:
-        return None
-    user = row.user
-    user.session_id = sid
+    """Flask-Login's loader: the user of an open login session, or ``None`` (one query: every
+    request asks it)."""
+    user = db.session.execute(
+        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.id == sid, LoginSession.revoked_at.is_(None), User.active.is_(True))
+    ).scalar_one_or_none()
+    if user is not None:
+        user.session_id = sid
     return user
 
 
