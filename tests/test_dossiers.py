@@ -299,3 +299,25 @@ def test_codes_with_backslashes_and_tabs_are_stored_as_written(proc):
     assert sorted(db.session.execute(select(Dossier.code)).scalars()) == sorted(codes)
     assert import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,'
                                                  for c in codes))).unchanged == 4
+
+
+def test_an_import_over_many_days_keeps_the_tallies_equal_to_the_dossiers(proc):
+    from utils import tally
+
+    other = f.procedure(code="1.001109")
+    db.session.commit()
+    start = date(2020, 1, 1)
+    rows = []
+    for i in range(1500):  # more tally rows than one statement per row would write
+        day = start + timedelta(days=i)
+        rows.append(f"000.17.22.H56-{day:%y%m%d}-0001,{'1.001108' if i % 3 else '1.001109'},"
+                    f"{day:%d/%m/%Y},{'bcci' if i % 7 == 0 else 'truc_tiep'},"
+                    f"{(day + timedelta(days=4)):%d/%m/%Y},{'bcci' if i % 5 == 0 else 'truc_tuyen'}")
+    assert import_dossiers("many-days.csv", csv_bytes(*rows)).created == 1500
+    db.session.commit()
+    assert tally.differences() == []
+    rows[10] = rows[10].replace(",1.001108,", ",1.001109,")
+    again = import_dossiers("many-days.csv", csv_bytes(*rows))
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1499)
+    db.session.commit()
+    assert tally.differences() == [] and other.id

@@ -26,11 +26,13 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally
+from utils import bulk
 
 KEYS = ("procedure_id", "receive_date", "receive_channel", "return_date", "return_channel")
 COUNTS = ("received", "received_postal", "received_returned_postal", "returned",
           "returned_postal")
 CHUNK = 10_000
+COPY_ABOVE = 1000  # on PostgreSQL, more tally rows than this go in through COPY
 
 
 def _key_values(row):
@@ -97,18 +99,31 @@ def _upsert(connection, model, date_key, deltas):
     quote = dialect.identifier_preparer.quote
     name = dialect.identifier_preparer.format_table(table)
     columns = (date_key, "procedure_id", *COUNTS)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {name} ({', '.join(map(quote, columns))}) "
-           f"VALUES ({', '.join([mark] * len(columns))}) "
-           f"ON CONFLICT ({quote(date_key)}, {quote('procedure_id')}) DO UPDATE SET "
-           + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in COUNTS))
-    process = table.c[date_key].type.dialect_impl(dialect).bind_processor(dialect)
-    bound = {day: process(day) if process else day for day in {day for day, _ in deltas}}
-    items = deltas.items()
-    if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
-        items = sorted(items)
-    connection.exec_driver_sql(sql, [(bound[day], procedure_id, *counts)
-                                     for (day, procedure_id), counts in items])
+    conflict = (f"ON CONFLICT ({quote(date_key)}, {quote('procedure_id')}) DO UPDATE SET "
+                + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}"
+                            for c in COUNTS))
+    target = f"{name} ({', '.join(map(quote, columns))})"
+    if dialect.name == "postgresql" and len(deltas) > COPY_ABOVE:
+        # Thousands of rows: one COPY into a scratch table and one INSERT … SELECT, in key
+        # order, instead of a statement per row (each costing the client more than the server).
+        connection.exec_driver_sql(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, procedure_id integer, "
+            + ", ".join(f"{c} integer" for c in COUNTS) + ") ON COMMIT DELETE ROWS")
+        connection.exec_driver_sql("TRUNCATE tally_delta")
+        bulk.copy_rows(connection, "tally_delta", [(day, procedure_id, *counts)
+                                                   for (day, procedure_id), counts in deltas.items()])
+        connection.exec_driver_sql(
+            f"INSERT INTO {target} SELECT * FROM tally_delta ORDER BY day, procedure_id {conflict}")
+    else:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        process = table.c[date_key].type.dialect_impl(dialect).bind_processor(dialect)
+        bound = {day: process(day) if process else day for day in {day for day, _ in deltas}}
+        items = deltas.items()
+        if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
+            items = sorted(items)
+        connection.exec_driver_sql(
+            f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))}) {conflict}",
+            [(bound[day], procedure_id, *counts) for (day, procedure_id), counts in items])
     lowered = [key for key, counts in deltas.items() if min(counts) < 0]
     for start in range(0, len(lowered), CHUNK):
         connection.execute(table.delete().where(

@@ -6,15 +6,15 @@ dossiers after a shipment changes, and the import applies it in the same stateme
 new source values. Services add and flush, never commit.
 """
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
-from utils import audit, tally
+from utils import audit, bulk, tally
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
@@ -230,8 +230,7 @@ INSERT_COLUMNS = ("code", *SOURCE_FIELDS, "receive_date", "receive_channel", "re
                   "return_channel", "created_at")
 LOOKUP_CHUNK = 1000  # codes per query: under every driver's limit of bound parameters
 ARRAY_LOOKUP_CHUNK = 20000  # codes per PostgreSQL query, passed as one array
-COPY_CHUNK = 20000  # rows per block of COPY text
-SQLITE_IMPORT_CACHE_KIB = 65536  # page cache while inserting: index pages stay in memory
+SQLITE_IMPORT_CACHE_KIB = 65536  # page cache while an import writes: index pages stay in memory
 
 
 class _Cells(dict):
@@ -277,7 +276,8 @@ class _Processed(dict):
 def insert_rows(table, columns, rows):
     """Insert ``rows`` (tuples of values for ``columns``, as the driver takes them: see
     ``_Processed``) in the session's transaction with plain driver SQL: ``COPY`` on PostgreSQL
-    (one stream instead of a statement per row), one ``executemany`` elsewhere.
+    (one stream instead of a statement per row), one ``executemany`` elsewhere. The caller
+    counts new dossiers into ``utils.tally``.
 
     A Core ``insert`` runs every parameter of every row through the column type's processor in
     Python; for 100.000 dossiers that costs more than the database's own insert.
@@ -289,56 +289,27 @@ def insert_rows(table, columns, rows):
     preparer = dialect.identifier_preparer
     target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in columns)})"
     if dialect.name == "postgresql":
-        cursor = conn.connection.cursor()
-        try:
-            with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                for start in range(0, len(rows), COPY_CHUNK):
-                    copy.write(_copy_text(rows[start:start + COPY_CHUNK]))
-        finally:
-            cursor.close()
+        bulk.copy_rows(conn, target, rows)
         return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))})"
-    if dialect.name != "sqlite":
-        conn.exec_driver_sql(sql, rows)
+    conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))})", rows)
+
+
+@contextmanager
+def _large_page_cache():
+    """On SQLite, a larger page cache while an import writes: the default (2 MB) spills the
+    pages of the dossiers' indexes and of the tallies to the WAL and reads them back, which
+    costs about a quarter of the writing. The connection's own size is restored afterwards."""
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
         return
-    # SQLite's default page cache (2 MB) spills an import's index pages to the WAL and reads
-    # them back; a larger cache for the insert alone saves about a quarter of its time.
     cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
     try:
-        conn.exec_driver_sql(sql, rows)
+        yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def _copy_value(value):
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, date):  # dates and timestamps in ISO 8601, whatever the DateStyle
-        return value.isoformat()
-    if isinstance(value, int):
-        return str(value)
-    raise TypeError(f"no COPY text form for {type(value).__name__}")
-
-
-def _copy_text(rows):
-    """``rows`` as the lines of a ``COPY … FROM STDIN`` in text format, built column by column:
-    each distinct value of a column is formatted once (psycopg's ``write_row`` looks up every
-    value's adapter, which costs more than the server's work)."""
-    columns = []
-    for column in zip(*rows):
-        text = {value: _copy_value(value) for value in set(column)}
-        columns.append(map(text.__getitem__, column))
-    return "".join(line + "\n" for line in map("\t".join, zip(*columns)))
 
 
 def _existing_by_code(codes):
@@ -506,17 +477,18 @@ def _import_dossiers(filename, data, user, today):
         audit_items.append((dossier_id, {SOURCE_FIELDS[i]: _plain(current[i]) for i in keys},
                             {SOURCE_FIELDS[i]: _plain(wanted[i]) for i in keys}))
 
-    insert_rows(Dossier.__table__, INSERT_COLUMNS, new_rows)
-    tally.apply(plus=new_keys)
-    if changes:
-        # One executemany writes the new source values and the effective values they give
-        # (the same rule as ``recompute_effective``, fed with the new values).
-        params = {f: bindparam(f"b_{f}", type_=columns[f].type) for f in SOURCE_FIELDS}
-        with tally.changing(change["b_id"] for change in changes):
-            db.session.execute(
-                update(Dossier.__table__).where(columns.id == bindparam("b_id"))
-                .values({**params, **effective_values(params)}),
-                changes)
+    with _large_page_cache():
+        insert_rows(Dossier.__table__, INSERT_COLUMNS, new_rows)
+        tally.apply(plus=new_keys)
+        if changes:
+            # One executemany writes the new source values and the effective values they give
+            # (the same rule as ``recompute_effective``, fed with the new values).
+            params = {f: bindparam(f"b_{f}", type_=columns[f].type) for f in SOURCE_FIELDS}
+            with tally.changing(change["b_id"] for change in changes):
+                db.session.execute(
+                    update(Dossier.__table__).where(columns.id == bindparam("b_id"))
+                    .values({**params, **effective_values(params)}),
+                    changes)
     report.created, report.updated = len(new_rows), len(changes)
     audit.record("dossier.import", "import", filename, None, {
         "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
