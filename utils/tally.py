@@ -19,6 +19,8 @@ post). Both tables change in the same transaction as the dossiers they count:
 """
 from collections import Counter
 from contextlib import contextmanager
+from itertools import compress, repeat
+from operator import eq
 
 from sqlalchemy import (case, cast, event, extract, func, inspect, literal, select, tuple_,
                         union_all)
@@ -49,18 +51,29 @@ def tenday_start(day):
 
 def _counted(rows, first_day):
     """The five counts of ``rows`` (``KEYS`` tuples), each a ``Counter`` keyed by
-    ``(first_day[date], procedure_id)``: counted in C, one pass over the rows per count."""
-    return (
-        Counter((first_day[rd], p) for p, rd, _, _, _ in rows if rd is not None),
-        Counter((first_day[rd], p) for p, rd, rc, _, _ in rows if rd is not None and rc == "bcci"),
-        Counter((first_day[rd], p) for p, rd, _, _, tc in rows if rd is not None and tc == "bcci"),
-        Counter((first_day[td], p) for p, _, _, td, _ in rows if td is not None),
-        Counter((first_day[td], p) for p, _, _, td, tc in rows if td is not None and tc == "bcci"),
-    )
+    ``(first_day[date], procedure_id)``, counted in C: the keys are zipped from the rows'
+    columns, and the postal ones picked by ``compress`` (``first_day`` maps ``None`` to ``None``:
+    the keys of rows without that date are dropped at the end)."""
+    if not rows:
+        return tuple(Counter() for _ in COUNTS)
+    procedures, received, receive_channels, returned, return_channels = zip(*rows)
+    receipts = list(zip(map(first_day.__getitem__, received), procedures))
+    returns = list(zip(map(first_day.__getitem__, returned), procedures))
+    # operator.eq, not "bcci".__eq__: that gives NotImplemented (true) for None.
+    result_by_post = list(map(eq, return_channels, repeat("bcci")))
+    counts = (Counter(receipts),
+              Counter(compress(receipts, map(eq, receive_channels, repeat("bcci")))),
+              Counter(compress(receipts, result_by_post)),
+              Counter(returns),
+              Counter(compress(returns, result_by_post)))
+    for procedure_id in set(procedures):
+        for count in counts:
+            count.pop((None, procedure_id), None)
+    return counts
 
 
 def _deltas(plus=(), minus=()):
-    """``{model: {(date, procedure_id): [5 counts]}}`` for the dossiers ``plus`` (counted in)
+    """``{model: {(date, procedure_id): (5 counts)}}`` for the dossiers ``plus`` (counted in)
     and ``minus`` (counted out), each an iterable of ``KEYS`` tuples; keys whose counts cancel
     out are left out.
     """
@@ -71,13 +84,13 @@ def _deltas(plus=(), minus=()):
     for model, start_of in ((DossierDayTally, None), (DossierTenDayTally, tenday_start),
                             (DossierMonthTally, lambda day: day.replace(day=1))):
         first_day = {day: start_of(day) if start_of else day for day in days}
+        first_day[None] = None
         counts = _counted(plus, first_day)
         if minus:
             for total, less in zip(counts, _counted(minus, first_day)):
                 total.subtract(less)
-        r, rp, rrp, t, tp = (c.get for c in counts)
-        rows = {key: [r(key, 0), rp(key, 0), rrp(key, 0), t(key, 0), tp(key, 0)]
-                for key in set().union(*counts)}
+        keys = list(set().union(*counts))
+        rows = dict(zip(keys, zip(*(map(count.get, keys, repeat(0)) for count in counts))))
         out[model] = {k: v for k, v in rows.items() if any(v)} if minus else rows
     return out
 
@@ -85,9 +98,10 @@ def _deltas(plus=(), minus=()):
 DATE_KEYS = {DossierDayTally: "day", DossierTenDayTally: "tenday", DossierMonthTally: "month"}
 
 
-def _upsert(connection, model, date_key, deltas):
+def _upsert(connection, model, date_key, deltas, may_lower=True):
     """Add ``deltas`` to ``model``'s rows (creating missing ones), in key order (so concurrent
-    transactions on PostgreSQL lock rows in the same order), then delete rows left at zero."""
+    transactions on PostgreSQL lock rows in the same order), then delete rows left at zero
+    (unless ``may_lower`` is false: no count went down)."""
     if not deltas:
         return
     table = model.__table__
@@ -121,9 +135,13 @@ def _upsert(connection, model, date_key, deltas):
         items = deltas.items()
         if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
             items = sorted(items)
+        keys, counts = zip(*items)
+        days, procedure_ids = zip(*keys)
         connection.exec_driver_sql(
             f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))}) {conflict}",
-            [(bound[day], procedure_id, *counts) for (day, procedure_id), counts in items])
+            list(zip(map(bound.__getitem__, days), procedure_ids, *zip(*counts))))
+    if not may_lower:
+        return
     lowered = [key for key, counts in deltas.items() if min(counts) < 0]
     for start in range(0, len(lowered), CHUNK):
         connection.execute(table.delete().where(
@@ -134,8 +152,9 @@ def _upsert(connection, model, date_key, deltas):
 def apply(plus=(), minus=(), connection=None):
     """Count the dossiers ``plus`` in and ``minus`` out of the tallies (``KEYS`` tuples)."""
     connection = connection or db.session.connection()
+    minus = list(minus)
     for model, deltas in _deltas(plus, minus).items():
-        _upsert(connection, model, DATE_KEYS[model], deltas)
+        _upsert(connection, model, DATE_KEYS[model], deltas, may_lower=bool(minus))
 
 
 def _stored(ids, connection=None):
