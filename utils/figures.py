@@ -326,9 +326,10 @@ def procedure_activity(period, procedure_ids):
     """Per procedure: dossiers received in the period, and dossiers received by post or returned
     by post in the period, in one query over the given procedures.
 
-    Dossiers received come from the tallies; the postal count (a dossier received and returned
-    by post in the period counts once) from index ranges of the procedure's own postal dossiers
-    (see ``_procedure_count``), which are few.
+    Dossiers received, received by post and returned by post come from the tallies; a dossier
+    both received and returned by post in the period counts once, those are counted among the
+    procedure's dossiers received by post (an index range, see ``_procedure_count``), which are
+    few.
 
     :return: ``{procedure_id: (received, postal)}``; procedures without dossiers are absent.
     """
@@ -343,13 +344,13 @@ def procedure_activity(period, procedure_ids):
 
 def _procedure_activity_statement(shape):
     period = _Bound
-    not_received_postal = or_(
-        Dossier.receive_channel != "bcci", Dossier.receive_date.is_(None),
-        Dossier.receive_date < period.start, Dossier.receive_date > period.end)
-    # Received by post in the period, plus returned by post in it but not received by post in it.
-    postal = (_procedure_count(_received_postal_in(period))
-              + _procedure_count(and_(_returned_postal_in(period), not_received_postal)))
     act = _activity(shape)
+    # By post in either direction, each dossier once: received by post plus returned by post
+    # (both from the tallies) less those that were both, counted among the procedure's few
+    # dossiers received by post.
+    both = _procedure_count(and_(_received_postal_in(period), _returned_postal_in(period)))
+    postal = (func.coalesce(act.c.received_postal, 0) + func.coalesce(act.c.returned_postal, 0)
+              - both)
     return (select(Procedure.id, func.coalesce(act.c.received, 0).label("received"),
                    postal.label("postal"))
             .outerjoin(act, act.c.procedure_id == Procedure.id)
