@@ -296,3 +296,23 @@ def test_spans_split_a_period_into_whole_months_ten_day_parts_and_days():
     ]
     for (start, end), expected in cases:
         assert figures.spans(Period(start, end)) == expected, (start, end)
+
+
+def test_a_failed_flush_leaves_nothing_for_the_next(procs):
+    """A flush that fails (here a duplicate dossier code) and is rolled back must not have its
+    counts applied by the next flush."""
+    from sqlalchemy.exc import IntegrityError
+
+    a, b = procs
+    other = b.id  # read now: reading it after the commit below would flush on its own
+    d = f.dossier(a, date(2024, 3, 5), code="DUP-1")
+    db.session.commit()
+    d.receive_date = date(2024, 4, 6)  # counted out and in by the flush that fails
+    db.session.add(Dossier(code="DUP-1", procedure_id=other, receive_channel_src="bcci",
+                           receive_channel="bcci", receive_date=date(2024, 5, 7)))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    f.procedure(code="1.000003")  # an unrelated flush
+    db.session.commit()
+    assert_tallies_right()

@@ -5,7 +5,7 @@ which the figures read instead of the dossiers themselves.
 A dossier counts on the row of its receive date (``received``; ``received_postal`` when its
 effective receive channel is ``bcci``; ``received_returned_postal`` when its effective return
 channel is ``bcci``) and on the row of its return date (``returned``; ``returned_postal`` when by
-post). Both tables change in the same transaction as the dossiers they count:
+post). The tables change in the same transaction as the dossiers they count:
 
 - ``session.execute(insert(Dossier), rows)`` and ORM flushes of ``Dossier`` objects are tallied
   by the session listeners ``install()`` sets up;
@@ -191,6 +191,9 @@ def _key_changed(obj):
 
 
 def _before_flush(session, flush_context, instances):
+    # What an earlier flush that failed (and was rolled back) left behind is not this flush's.
+    session.info.pop("tally_minus", None)
+    session.info.pop("tally_changed", None)
     changed = [obj.id for obj in list(session.dirty) + list(session.deleted)
                if isinstance(obj, Dossier) and obj.id is not None
                and (obj in session.deleted or _key_changed(obj))]
@@ -290,7 +293,7 @@ def recount(model):
 
 def differences(limit=20):
     """Rows where a tally and the dossiers disagree: ``[(table, date, procedure_id, stored,
-    counted)]``, at most ``limit`` per table; empty when both tallies are right."""
+    counted)]``, at most ``limit`` per table; empty when the tallies are right."""
     out = []
     for model, date_key in DATE_KEYS.items():
         table = model.__table__
