@@ -190,12 +190,42 @@ def set_user_active(user_id):
     return redirect(url_for("admin.list_users"), code=303)
 
 
-# --- departments ------------------------------------------------------------------------------
+# --- departments and fields: create, edit and the row, the same way -------------------------
+
+def _save_form(form, save, done):
+    """Validate ``form`` and ``save()``: a value a rule refuses goes back on the form (and the
+    transaction is rolled back); a saved change is committed and answered by ``done(result)``.
+
+    :return: that answer, or ``None`` when the form must be shown again (with a 422).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = save()
+    except services.AdminError as e:
+        db.session.rollback()
+        _attach(form, str(e), e.field)
+        return None
+    db.session.commit()
+    return done(result)
+
+
+def _saved(fragment, message, list_endpoint):
+    """After a save: htmx requests get ``fragment()``, plain forms a message and the list."""
+    if htmx.wants_fragment():
+        return fragment()
+    flash(message, "success")
+    return redirect(url_for(list_endpoint), code=303)
+
 
 def _departments(create_form=None, status=200, fragment="admin/_departments.html", **extra):
     return htmx.render("admin/departments.html", fragment, status=status,
                        departments=services.list_departments(),
                        create_form=create_form or DepartmentCreateForm(formdata=None), **extra)
+
+
+def _department_row(department):
+    return _departments(fragment="admin/_department_row.html", d=department)
 
 
 @bp.route("/departments")
@@ -208,51 +238,38 @@ def list_departments():
 @roles_required("admin")
 def create_department():
     form = DepartmentCreateForm()
-    if form.validate_on_submit():
-        try:
-            department = services.create_department(form.code.data, form.name.data)
-        except services.AdminError as e:
-            db.session.rollback()
-            _attach(form, str(e), e.field)
-        else:
-            db.session.commit()
-            if htmx.wants_fragment():
-                return _departments(created=department.id)
-            flash(_("Department %(code)s created.", code=department.code), "success")
-            return redirect(url_for("admin.list_departments"), code=303)
-    return _departments(create_form=form, status=422)
+    return _save_form(
+        form, lambda: services.create_department(form.code.data, form.name.data),
+        lambda department: _saved(lambda: _departments(created=department.id),
+                                  _("Department %(code)s created.", code=department.code),
+                                  "admin.list_departments"),
+    ) or _departments(create_form=form, status=422)
 
 
 @bp.route("/departments/<int:department_id>")
 @roles_required("admin")
 def department_row(department_id):
-    department = services.get_department_or_404(department_id)
-    return _departments(fragment="admin/_department_row.html", d=department)
+    return _department_row(services.get_department_or_404(department_id))
 
 
 @bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_department(department_id):
     department = services.get_department_or_404(department_id)
-    form = DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.rename_department(department, form.name.data)
-            except services.AdminError as e:
-                db.session.rollback()
-                department = services.get_department_or_404(department_id)
-                _attach(form, str(e), e.field)
-            else:
-                db.session.commit()
-                if htmx.wants_fragment():
-                    return _departments(fragment="admin/_department_row.html", d=department)
-                flash(_("Department %(code)s saved.", code=department.code), "success")
-                return redirect(url_for("admin.list_departments"), code=303)
-        status = 422
+    if request.method == "GET":
+        form = DepartmentRenameForm(obj=department)
+    else:
+        form = DepartmentRenameForm()
+        answer = _save_form(
+            form, lambda: services.rename_department(department, form.name.data),
+            lambda _result: _saved(lambda: _department_row(department),
+                                   _("Department %(code)s saved.", code=department.code),
+                                   "admin.list_departments"))
+        if answer:
+            return answer
     return htmx.render("admin/department_edit.html", "admin/_department_edit_row.html",
-                       status=status, d=department, form=form, inline=htmx.wants_fragment())
+                       status=200 if request.method == "GET" else 422, d=department, form=form,
+                       inline=htmx.wants_fragment())
 
 
 @bp.route("/departments/<int:department_id>/active", methods=["POST"])
@@ -261,17 +278,17 @@ def set_department_active(department_id):
     department = services.get_department_or_404(department_id)
     services.set_department_active(department, request.form.get("active") == "1")
     db.session.commit()
-    if htmx.wants_fragment():
-        return _departments(fragment="admin/_department_row.html", d=department)
-    flash(_("Department %(code)s saved.", code=department.code), "success")
-    return redirect(url_for("admin.list_departments"), code=303)
+    return _saved(lambda: _department_row(department),
+                  _("Department %(code)s saved.", code=department.code), "admin.list_departments")
 
-
-# --- fields -----------------------------------------------------------------------------------
 
 def _fields(create_form=None, status=200, fragment="admin/_fields.html", **extra):
     return htmx.render("admin/fields.html", fragment, status=status, fields=services.list_fields(),
                        create_form=create_form or FieldForm(formdata=None), **extra)
+
+
+def _field_row(field):
+    return _fields(fragment="admin/_field_row.html", fl=field)
 
 
 @bp.route("/fields")
@@ -284,50 +301,36 @@ def list_fields():
 @roles_required("admin")
 def create_field():
     form = FieldForm()
-    if form.validate_on_submit():
-        try:
-            field = services.create_field(form.name.data, form.postal_note.data)
-        except services.AdminError as e:
-            db.session.rollback()
-            _attach(form, str(e), e.field)
-        else:
-            db.session.commit()
-            if htmx.wants_fragment():
-                return _fields(created=field.id)
-            flash(_("Field %(name)s created.", name=field.name), "success")
-            return redirect(url_for("admin.list_fields"), code=303)
-    return _fields(create_form=form, status=422)
+    return _save_form(
+        form, lambda: services.create_field(form.name.data, form.postal_note.data),
+        lambda field: _saved(lambda: _fields(created=field.id),
+                             _("Field %(name)s created.", name=field.name), "admin.list_fields"),
+    ) or _fields(create_form=form, status=422)
 
 
 @bp.route("/fields/<int:field_id>")
 @roles_required("admin")
 def field_row(field_id):
-    return _fields(fragment="admin/_field_row.html", fl=services.get_field_or_404(field_id))
+    return _field_row(services.get_field_or_404(field_id))
 
 
 @bp.route("/fields/<int:field_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_field(field_id):
     field = services.get_field_or_404(field_id)
-    form = FieldForm(obj=field) if request.method == "GET" else FieldForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.update_field(field, form.name.data, form.postal_note.data)
-            except services.AdminError as e:
-                db.session.rollback()
-                field = services.get_field_or_404(field_id)
-                _attach(form, str(e), e.field)
-            else:
-                db.session.commit()
-                if htmx.wants_fragment():
-                    return _fields(fragment="admin/_field_row.html", fl=field)
-                flash(_("Field %(name)s saved.", name=field.name), "success")
-                return redirect(url_for("admin.list_fields"), code=303)
-        status = 422
-    return htmx.render("admin/field_edit.html", "admin/_field_edit_row.html", status=status,
-                       fl=field, form=form, inline=htmx.wants_fragment())
+    if request.method == "GET":
+        form = FieldForm(obj=field)
+    else:
+        form = FieldForm()
+        answer = _save_form(
+            form, lambda: services.update_field(field, form.name.data, form.postal_note.data),
+            lambda _result: _saved(lambda: _field_row(field),
+                                   _("Field %(name)s saved.", name=field.name), "admin.list_fields"))
+        if answer:
+            return answer
+    return htmx.render("admin/field_edit.html", "admin/_field_edit_row.html",
+                       status=200 if request.method == "GET" else 422, fl=field, form=form,
+                       inline=htmx.wants_fragment())
 
 
 # --- organisation settings --------------------------------------------------------------------
