@@ -68,7 +68,7 @@ def _after_change(batch, message=None):
     return redirect(url_for("handover.show_batch", batch_id=batch.id), code=303)
 
 
-def _apply(batch, change, message):
+def _change_batch(batch, change, message):
     """Run ``change()`` (a service call) on the record: a rule's refusal gives the record again
     with the reason (``_refused``); otherwise commit and answer as ``_after_change`` does.
     ``message`` may be a function, to word it after the change (a signed record's number)."""
@@ -132,8 +132,9 @@ def add_item(batch_id):
     form = AddItemForm()
     if not form.validate_on_submit():
         return _batch_response(batch, status=422, error=_("Choose a shipment to add."))
-    return _apply(batch, lambda: services.add_item(batch, form.shipment_id.data, user=current_user),
-                  _("The shipment has been added."))
+    return _change_batch(
+        batch, lambda: services.add_item(batch, form.shipment_id.data, user=current_user),
+        _("The shipment has been added."))
 
 
 @bp.route("/<int:batch_id>/items/<int:item_id>/remove", methods=["POST"])
@@ -142,8 +143,9 @@ def remove_item(batch_id, item_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _apply(batch, lambda: services.remove_item(batch, item_id, user=current_user),
-                  _("The shipment has been taken out of the record."))
+    return _change_batch(
+        batch, lambda: services.remove_item(batch, item_id, user=current_user),
+        _("The shipment has been taken out of the record."))
 
 
 @bp.route("/<int:batch_id>/items/<int:item_id>", methods=["POST"])
@@ -154,9 +156,10 @@ def update_item(batch_id, item_id):
     if not form.validate_on_submit():
         return _batch_response(batch, status=422,
                                error=_("Enter a number of papers between 0 and 999."))
-    return _apply(batch, lambda: services.set_item_counts(batch, item_id, form.originals.data,
-                                                          form.copies.data, user=current_user),
-                  _("The numbers of papers have been saved."))
+    return _change_batch(
+        batch, lambda: services.set_item_counts(batch, item_id, form.originals.data,
+                                                form.copies.data, user=current_user),
+        _("The numbers of papers have been saved."))
 
 
 @bp.route("/<int:batch_id>/sign", methods=["POST"])
@@ -165,9 +168,10 @@ def sign_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _apply(batch, lambda: services.sign_batch(batch, user=current_user),
-                  lambda: _("Record %(n)s is signed: its shipments are marked handed over.",
-                            n=batch.number))
+    return _change_batch(
+        batch, lambda: services.sign_batch(batch, user=current_user),
+        lambda: _("Record %(n)s is signed: its shipments are marked handed over.",
+                  n=batch.number))
 
 
 @bp.route("/<int:batch_id>/void", methods=["POST"])
@@ -177,8 +181,9 @@ def void_batch(batch_id):
     form = VoidForm()
     if not form.validate_on_submit():
         return _batch_response(batch, status=422, error=_("Give the reason for voiding the record."))
-    return _apply(batch, lambda: services.void_batch(batch, form.reason.data, user=current_user),
-                  _("The record has been voided; its shipments are free again."))
+    return _change_batch(
+        batch, lambda: services.void_batch(batch, form.reason.data, user=current_user),
+        _("The record has been voided; its shipments are free again."))
 
 
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
