@@ -165,22 +165,15 @@ def edit_procedure(procedure_id):
         form.fill(procedure)
         return _edit_response(procedure, form, period, next_url=next_url)
     try:
-        services.update_eligibility(
+        saved, _result = _save(form, lambda: services.update_eligibility(
             procedure, current_user, form.version_number, yes_no(form.eligible_receive.data),
-            yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data)
-        db.session.commit()
-    except services.Forbidden:
-        db.session.rollback()
-        refuse(403)
-    except services.ProcedureError as e:
-        db.session.rollback()
-        _attach_errors(form, e)
-        return _edit_response(procedure, form, period, 422, next_url=next_url)
+            yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data))
     except (services.Conflict, StaleDataError):
-        db.session.rollback()
         procedure = get_procedure_or_404(procedure_id, for_edit=True)
         form.version.data = str(procedure.version)
         return _edit_response(procedure, form, period, 409, conflict=procedure, next_url=next_url)
+    if not saved:
+        return _edit_response(procedure, form, period, 422, next_url=next_url)
     if htmx.wants_fragment():
         return _row_response(procedure, period)
     flash(_("Saved: %(code)s.", code=procedure.code), "success")
@@ -194,6 +187,29 @@ def _attach_errors(form, error):
             target.errors = list(target.errors or []) + [str(message)]
         else:
             form.form_errors.append(str(message))
+
+
+def _save(form, change):
+    """Run ``change()`` (a service call) and commit: ``(True, its result)``.
+
+    A procedure the user may not edit aborts with 403; a value a rule refuses is put on
+    ``form`` and gives ``(False, None)`` (the caller answers 422). Anything else (an edit
+    conflict) is rolled back and raised for the caller to answer.
+    """
+    try:
+        result = change()
+        db.session.commit()
+    except services.Forbidden:
+        db.session.rollback()
+        refuse(403)
+    except services.ProcedureError as e:
+        db.session.rollback()
+        _attach_errors(form, e)
+        return False, None
+    except Exception:
+        db.session.rollback()
+        raise
+    return True, result
 
 
 @bp.route("/bulk", methods=["POST"])
@@ -212,19 +228,12 @@ def bulk_update():
         ids = [i for i in request.form.getlist("ids") if i.isdigit()]
         procedures = services.procedures_by_ids(ids)
     try:
-        result = services.bulk_update(procedures, current_user, yes_no(form.eligible_receive.data),
-                                      yes_no(form.eligible_return.data), form.reason_code.data,
-                                      form.reason_text.data)
-        db.session.commit()
-    except services.Forbidden:
-        db.session.rollback()
-        refuse(403)
+        saved, result = _save(form, lambda: services.bulk_update(
+            procedures, current_user, yes_no(form.eligible_receive.data),
+            yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data))
     except StaleDataError:
-        db.session.rollback()
         abort(409)
-    except services.ProcedureError as e:
-        db.session.rollback()
-        _attach_errors(form, e)
+    if not saved:
         return htmx.render("procedures/list.html", "procedures/_table.html", status=422,
                            **_list_context(filters, period, bulk_form=form))
     if htmx.wants_fragment():
@@ -250,18 +259,11 @@ def new_procedure():
             form.department_id.data = str(current_user.department_id)
         form.eligible_receive.data = form.eligible_return.data = "yes"
         return htmx.render("procedures/new.html", "procedures/_new_form.html", form=form)
-    try:
-        procedure = services.create_procedure(
-            current_user, form.code.data, form.name.data, form.field_number, form.department_number,
-            form.level.data, yes_no(form.eligible_receive.data), yes_no(form.eligible_return.data),
-            form.reason_code.data, form.reason_text.data)
-        db.session.commit()
-    except services.Forbidden:
-        db.session.rollback()
-        refuse(403)
-    except services.ProcedureError as e:
-        db.session.rollback()
-        _attach_errors(form, e)
+    saved, procedure = _save(form, lambda: services.create_procedure(
+        current_user, form.code.data, form.name.data, form.field_number, form.department_number,
+        form.level.data, yes_no(form.eligible_receive.data), yes_no(form.eligible_return.data),
+        form.reason_code.data, form.reason_text.data))
+    if not saved:
         return htmx.render("procedures/new.html", "procedures/_new_form.html", status=422,
                            form=form)
     flash(_("Procedure %(code)s added.", code=procedure.code), "success")
@@ -303,25 +305,18 @@ def edit_details(procedure_id):
         form.fill(procedure)
         return htmx.render("procedures/details.html", "procedures/_details_form.html", **ctx)
     try:
-        services.update_details(procedure, current_user, form.version_number, form.code.data,
-                                form.name.data, form.field_number, form.department_number,
-                                form.level.data)
-        db.session.commit()
-    except services.Forbidden:
-        db.session.rollback()
-        refuse(403)
-    except services.ProcedureError as e:
-        db.session.rollback()
-        _attach_errors(form, e)
-        return htmx.render("procedures/details.html", "procedures/_details_form.html",
-                           status=422, **ctx)
+        saved, _result = _save(form, lambda: services.update_details(
+            procedure, current_user, form.version_number, form.code.data, form.name.data,
+            form.field_number, form.department_number, form.level.data))
     except (services.Conflict, StaleDataError):
-        db.session.rollback()
         procedure = get_procedure_or_404(procedure_id, for_edit=True)
         form.version.data = str(procedure.version)
         ctx.update(p=procedure, conflict=procedure)
         return htmx.render("procedures/details.html", "procedures/_details_form.html",
                            status=409, **ctx)
+    if not saved:
+        return htmx.render("procedures/details.html", "procedures/_details_form.html",
+                           status=422, **ctx)
     flash(_("Saved: %(code)s.", code=procedure.code), "success")
     return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
 
