@@ -2,7 +2,7 @@
 
 A synthetic large centre, built through the product's own services wherever they exist: a fresh
 database (migrated to head), the organisation and its procedure catalogue, users, and one-stop
-dossier export files in the interchange format of DOMAIN.md section 6.
+dossier export files in the interchange format of docs/formats.md.
 """
 import csv
 import io

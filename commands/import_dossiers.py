@@ -1,4 +1,4 @@
-"""``flask import dossiers FILE``: the one-stop system's dossier export (DOMAIN.md section 6)."""
+"""``flask import dossiers FILE``: the one-stop system's dossier export (docs/formats.md)."""
 from pathlib import Path
 
 import click

@@ -1,4 +1,4 @@
-"""``flask import postal FILE``: a postal manifest of shipments (DOMAIN.md section 6)."""
+"""``flask import postal FILE``: a postal manifest of shipments (docs/formats.md)."""
 from pathlib import Path
 
 import click

@@ -1,4 +1,4 @@
-"""``flask import procedures FILE``: the procedures file of DOMAIN.md section 6."""
+"""``flask import procedures FILE``: the procedures file of docs/formats.md."""
 from pathlib import Path
 
 import click

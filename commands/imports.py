@@ -1,4 +1,4 @@
-"""``flask import procedures|dossiers|postal FILE``: the interchange formats of DOMAIN.md section 6.
+"""``flask import procedures|dossiers|postal FILE``: the interchange formats of docs/formats.md.
 
 The group lives here; each format's command is defined next to its feature's services
 (``commands/import_<format>.py``) and attaches itself to this group.

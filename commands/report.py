@@ -31,7 +31,7 @@ def parse_period(start, end):
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def summary_command(start, end, as_json):
-    """The figures of DOMAIN.md section 4 and the three criteria for a period."""
+    """The nine counts and the three criteria (docs/figures.md) for a period."""
     period = parse_period(start, end)
     summary = figures.summary(period)
     if as_json:

@@ -1,4 +1,4 @@
-"""The meeting brief (DOMAIN.md section 8): its text, layout and fonts, privacy, the static-only
+"""The meeting brief (docs/brief.md): its text, layout and fonts, privacy, the static-only
 resource fetcher, drafts, issuing with a number, and byte-identical issued files.
 
 The demo organisation's brief is rendered once per module (the demo load takes seconds); tests
@@ -82,7 +82,7 @@ def test_demo_brief_carries_the_reference_figures(demo_brief):
                      "Vũ Thị Thanh Hương", "DỰ THẢO", "/BC-TTHCC",
                      "từ ngày 01/01/2024 đến ngày 30/09/2024"):
         assert expected in text, expected
-    # The section headings of DOMAIN.md section 8, in order.
+    # The section headings of docs/brief.md, in order.
     positions = [text.index(h) for h in ("I. KẾT QUẢ", "II. TỒN TẠI", "III. NHIỆM VỤ", "IV. ĐỀ XUẤT",
                                          "Nơi nhận:")]
     assert positions == sorted(positions)

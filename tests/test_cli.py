@@ -1,4 +1,4 @@
-"""The command line of DOMAIN.md section 7."""
+"""The command line of docs/cli.md."""
 import json
 
 from extensions import db

@@ -1,4 +1,4 @@
-"""DOMAIN.md section 4: counts on hand-made data, ratios, bands and gaps."""
+"""docs/figures.md: counts on hand-made data, ratios, bands and gaps."""
 from datetime import date
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Numbers as people read them (DOMAIN.md section 9)."""
+"""Numbers as people read them (docs/rules.md, "How things are shown")."""
 from decimal import Decimal
 
 import pytest

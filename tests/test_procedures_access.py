@@ -1,4 +1,4 @@
-"""Who may do what in the procedure catalogue (DOMAIN.md section 2), over every route."""
+"""Who may do what in the procedure catalogue (docs/roles.md), over every route."""
 import pytest
 from sqlalchemy import func, select
 

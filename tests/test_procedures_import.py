@@ -1,4 +1,4 @@
-"""Importing the procedures file of DOMAIN.md section 6, from the page and the command line."""
+"""Importing the procedures file of docs/formats.md, from the page and the command line."""
 import io
 
 from openpyxl import Workbook

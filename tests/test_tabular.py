@@ -1,4 +1,4 @@
-"""DOMAIN.md section 6: reading CSV and XLSX, cell parsers, formula neutralisation."""
+"""docs/formats.md: reading CSV and XLSX, cell parsers, formula neutralisation."""
 import io
 from datetime import date, datetime
 

@@ -163,7 +163,7 @@ def _random_dossiers(n, seed=7):
 
 
 def _plain_counts(period):
-    """The nine counts straight from the dossiers (the definitions of DOMAIN.md section 4)."""
+    """The nine counts straight from the dossiers (the definitions of docs/figures.md)."""
     def n(*conditions, model=Dossier):
         return db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md section 5: identifiers."""
+"""docs/formats.md, "Identifiers"."""
 import pytest
 
 from utils.validators import (check_tracking_number, is_procedure_code, is_usual_dossier_code,

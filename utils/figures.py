@@ -1,4 +1,4 @@
-"""Every figure of DOMAIN.md section 4, computed in one place.
+"""Every figure of docs/figures.md, computed in one place.
 
 Counts come from SQL over the stored records (effective channels and dates): the period figures
 read the dossier tallies (``utils.tally``: dossiers per procedure and per month, ten-day part of a
@@ -231,7 +231,7 @@ def _activity_joined(shape):
 # --- Counts ----------------------------------------------------------------------------------
 
 def counts(period):
-    """The nine counts of DOMAIN.md section 4 for ``period``, in one SQL statement over the
+    """The nine counts of docs/figures.md for ``period``, in one SQL statement over the
     dossier tallies (which ``utils.tally`` keeps equal to the dossiers).
 
     :return: a dict keyed by ``COUNT_KEYS``.
@@ -409,7 +409,7 @@ def _limited(stmt):
 
 
 def outreach(period, limit=None):
-    """The outreach list of DOMAIN.md section 4 as ``[(Procedure, received), ...]``."""
+    """The outreach list of docs/figures.md as ``[(Procedure, received), ...]``."""
     shape, params = _params(period)
     if limit is None:
         stmt = _statement("outreach", shape, _outreach_statement)
@@ -764,7 +764,7 @@ def split_targets(summary_criteria, pools, names):
 
 
 def targets(summary, period=None):
-    """Split the gap to each criterion's next band across departments (DOMAIN.md section 4).
+    """Split the gap to each criterion's next band across departments (docs/figures.md).
 
     C1 is split in proportion to each department's eligible procedures without postal activity;
     C2 and C3 in proportion to its dossiers received in procedures eligible for that direction

@@ -1,4 +1,5 @@
-"""Numbers and dates as people read them (DOMAIN.md section 9), registered as Jinja filters.
+"""Numbers and dates as people read them, registered as Jinja filters (docs/rules.md, "How
+things are shown").
 
 Vietnamese: ``44.865``, ``9,70%``, ``1.024.000 đồng``, ``21/09/2024``; English: ``44,865``,
 ``9.70%``, ``21/09/2024``. The locale comes from the user's choice, never the browser.

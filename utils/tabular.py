@@ -1,4 +1,4 @@
-"""Reading and writing the interchange files of DOMAIN.md section 6 (CSV and XLSX).
+"""Reading and writing the interchange files of docs/formats.md (CSV and XLSX).
 
 Reading: ``read_table(filename, data, required, optional)`` finds the header row (the first of the
 first ten rows holding every required column, matched ignoring case, diacritics, spaces and

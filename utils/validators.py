@@ -1,4 +1,4 @@
-"""Identifiers of DOMAIN.md section 5: procedure codes, dossier codes, UPU S10 item numbers."""
+"""Identifiers (docs/formats.md): procedure codes, dossier codes, UPU S10 item numbers."""
 import re
 from dataclasses import dataclass
 

@@ -241,7 +241,7 @@ def audit_choices():
     return users, actions, types
 
 
-# Citizens' personal data never shows in a list, this one included (DOMAIN.md section 3).
+# Citizens' personal data never shows in a list, this one included (docs/rules.md, "Personal data").
 PERSONAL_KEYS = {"recipient_name", "phone", "ho_ten", "dia_chi", "dien_thoai"}
 MASK = "•••"
 

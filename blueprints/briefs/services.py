@@ -2,9 +2,9 @@
 
 The brief is an administrative document (Nghị định 30/2020/NĐ-CP) and is always written in
 Vietnamese, whatever language the reader's interface uses: it is rendered under the ``vi``
-locale, so its numbers and dates follow DOMAIN.md section 9. Drafts are rendered on demand and
-stored nowhere; issuing numbers a brief, stores its PDF and a snapshot of its figures, and
-freezes the rubric version it used.
+locale, so its numbers and dates follow docs/rules.md ("How things are shown"). Drafts are
+rendered on demand and stored nowhere; issuing numbers a brief, stores its PDF and a snapshot of
+its figures, and freezes the rubric version it used.
 """
 import hashlib
 from dataclasses import dataclass

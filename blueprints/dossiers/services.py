@@ -1,4 +1,4 @@
-"""Dossier rules: the source/effective rule of DOMAIN.md section 4, the one-stop import, search.
+"""Dossier rules: the source/effective rule of docs/figures.md, the one-stop import, search.
 
 Imports change only the ``*_src`` values; shipments change only the effective ones. The rule lives
 in one place, ``effective_values`` (SQL expressions); ``recompute_effective`` applies it to given
@@ -37,8 +37,9 @@ def _live(direction):
 
 
 def effective_values(source=None):
-    """The rule of DOMAIN.md section 4 as SQL: the effective columns as expressions of the
-    dossier's source values and its live (non-cancelled) shipments.
+    """The rule of docs/figures.md ("Source and effective values") as SQL: the effective
+    columns as expressions of the dossier's source values and its live (non-cancelled)
+    shipments.
 
     :param source: expressions for the four source values (``receive_channel_src``…); by default
         the stored columns. An import passes the new values as bind parameters, so one UPDATE
@@ -365,7 +366,7 @@ class _Procedures(dict):
 
 
 def import_dossiers(filename, data, user=None, today=None):
-    """Import the one-stop system's dossier export (DOMAIN.md section 6); all or nothing.
+    """Import the one-stop system's dossier export (docs/formats.md); all or nothing.
 
     Upserts by dossier code, writing only source values, then recomputes the effective values
     of the dossiers it changed. One audit event for the import, one per existing dossier changed.

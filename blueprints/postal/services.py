@@ -409,7 +409,7 @@ def ineligible_shipments(department_id=None, limit=50):
 # --- Manifest import -------------------------------------------------------------------------
 
 def import_postal(filename, data, user=None, today=None):
-    """Import a postal manifest (DOMAIN.md section 6); all or nothing.
+    """Import a postal manifest (docs/formats.md); all or nothing.
 
     Upserts by (tracking number, direction) among the shipments not cancelled. Bad rows: malformed number, unknown direction or
     dossier, the number and direction logged for another dossier, a bad date, phone or fee, a

@@ -577,7 +577,7 @@ def _reason_from_cell(text, existing):
 
 
 def import_procedures(filename, data, user=None):
-    """Import the procedures file of DOMAIN.md section 6: all or nothing, upsert by code.
+    """Import the procedures file of docs/formats.md: all or nothing, upsert by code.
 
     Creates the fields and departments it names; absent optional columns leave existing values
     unchanged. A row whose flags (from the file, or stored where a flag column is absent) say "no"

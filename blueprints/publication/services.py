@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from models import Department, Field, Procedure
 
-# The portal's columns: those of the procedures interchange file (DOMAIN.md section 6).
+# The portal's columns: those of the procedures interchange file (docs/formats.md).
 COLUMNS = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi", "ten_don_vi", "cap_thuc_hien",
            "tiep_nhan_bcci", "tra_ket_qua_bcci")
 
