@@ -446,7 +446,9 @@ def test_an_empty_period_renders_dashes_not_errors(app):
     html = services.render_html(services.brief_context(Period(date(2030, 1, 1), date(2030, 1, 31)),
                                                       DOC_DATE))
     assert "Không có số liệu trong kỳ." in html and "—" in html
-    assert "0/0" in html
+    # A zero denominator is named, never printed as "n/0".
+    assert "/0<" not in html and "0 (mẫu số bằng 0)" in html
+    assert "không tính được tỷ lệ vì không có hồ sơ tiếp nhận trong kỳ" in html
 
 
 def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(client, auth):

@@ -1,4 +1,5 @@
 """The dashboard page and its fragments, the JSON summary API, and the rubric screens."""
+import re
 from datetime import date
 
 import pytest
@@ -387,3 +388,21 @@ def test_two_saves_of_the_same_new_version_give_a_409_not_a_500(client, auth, mo
     versions = db.session.scalars(db.select(RubricVersion).order_by(RubricVersion.version)).all()
     assert [(v.id, v.note) for v in versions] == [(illustration_id, ""), (competitor_id, "first")]
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)) == events_before
+
+
+def test_a_count_without_its_denominator_is_never_n_over_0(client, auth):
+    """Results returned by post in a period without dossiers received (they were received
+    before it) are a count with the reason there is no rate, not "1 / 0"."""
+    p = f.procedure(ret=True)
+    f.dossier(p, date(2023, 12, 20), returned=date(2024, 1, 5), return_channel="bcci")
+    db.session.commit()
+    auth.login("leader")
+    for url in ("/dashboard?preset=custom&from=2024-01-01&to=2024-01-31",
+                "/dashboard/breakdown/field?preset=custom&from=2024-01-01&to=2024-01-31"):
+        html = client.get(url).text
+        text = re.sub(r"<[^>]+>", "", html)
+        assert not re.search(r"\d\s*/\s*0(?!\d|[,.]\d)", text), url
+        assert "không có hồ sơ tiếp nhận trong kỳ" in text, url
+    card = re.search(r'data-criterion="C3".*?</section>', client.get(
+        "/dashboard?preset=custom&from=2024-01-01&to=2024-01-31").text, re.S).group(0)
+    assert "1 kết quả trả qua BCCI" in re.sub(r"<[^>]+>", "", card)

@@ -225,3 +225,38 @@ def test_counts_agree_for_narrow_and_wide_periods(app):
         by_dept = figures.breakdown(period, "department")
         assert sum(r["received"] for r in by_dept) == len(inside)
         assert sum(r["returned_postal"] for r in by_dept) == c["results_returned_postal"]
+
+
+def test_tables_count_retired_procedures_dossiers_and_total_the_period(app):
+    """A retired procedure's dossiers still count in its field's and department's rows (its
+    procedure does not), the rows add up, and the total row is the period's own counts."""
+    dept = f.department("R")
+    fld = f.field("Hộ tịch")
+    live = f.procedure(field_=fld, department_=dept, receive=True)
+    retired = f.procedure(field_=fld, department_=dept, in_force=False, receive=True)
+    only_retired = f.field("Chỉ còn TTHC hết hiệu lực")
+    gone = f.procedure(field_=only_retired, department_=dept, in_force=False)
+    f.dossier(live, date(2024, 1, 1))
+    f.dossier(retired, date(2024, 9, 30), "bcci", returned=date(2024, 9, 30), return_channel="bcci")
+    f.dossier(retired, date(2023, 12, 31))  # outside the period
+    f.dossier(gone, date(2024, 5, 5), returned=date(2024, 6, 1), return_channel="bcci")
+    f.procedure(field_=f.field("Không có hồ sơ"), department_=dept, in_force=False)
+    db.session.commit()
+    c = figures.counts(P)
+    assert (c["dossiers_received"], c["dossiers_received_postal"], c["results_returned_postal"]) == (3, 1, 2)
+    for by in ("field", "department"):
+        rows, total = figures.breakdown_table(P, by)
+        for key, column in (("dossiers_received", "received"),
+                            ("dossiers_received_postal", "received_postal"),
+                            ("results_returned_postal", "returned_postal"),
+                            ("procedures_total", "procedures"),
+                            ("procedures_with_postal", "with_postal")):
+            assert getattr(total, column) == c[key], (by, column)
+            assert sum(getattr(r, column) for r in rows) == c[key], (by, column)
+        assert total.eligible == sum(r.eligible for r in rows) == 1
+    by_field = {r.key: r for r in figures.breakdown_table(P, "field")[0]}
+    assert (by_field[fld.id].procedures, by_field[fld.id].received) == (1, 2)
+    # A field whose procedures are all retired shows its dossiers, no procedure and no C1 rate.
+    assert (by_field[only_retired.id].procedures, by_field[only_retired.id].received) == (0, 1)
+    assert by_field[only_retired.id].with_postal_percent is None
+    assert len(by_field) == 2  # a retired procedure without dossiers changes no figure

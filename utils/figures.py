@@ -277,8 +277,13 @@ def _procedure_count(condition):
 
 
 def breakdown(period, by):
-    """Counts per department, per field or per procedure, for procedures in force, in one
-    SQL statement.
+    """Counts per department, per field or per procedure, in one SQL statement.
+
+    The procedure counts (``procedures``, ``eligible``…, ``with_postal``) are of procedures in
+    force, as ``counts`` has them; the dossier counts (``received``, ``received_postal``,
+    ``returned_postal``) are of every dossier of the period, a retired procedure's included
+    (its dossiers were still received), so the groups add up to the period's counts. A group
+    appears when it has a procedure in force or a dossier in the period.
 
     :param by: ``"department"``, ``"field"`` or ``"procedure"``.
     :return: a list of dicts with ``key`` (the group's id), ``procedures``, ``eligible``
@@ -289,10 +294,16 @@ def breakdown(period, by):
         raise ValueError(by)
     shape, params = _params(period)
     stmt = _statement(("breakdown", by), shape, lambda shape: _breakdown_statement(shape, by))
-    keys = ("procedures", "eligible", "eligible_receive", "eligible_return", "with_postal",
-            "received", "received_postal", "returned_postal")
-    return [{"key": r.key, **{k: int(getattr(r, k) or 0) for k in keys}}
+    return [{"key": r.key, **{k: int(getattr(r, k) or 0) for k in BREAKDOWN_COUNTS}}
             for r in db.session.execute(stmt, params)]
+
+
+BREAKDOWN_COUNTS = ("procedures", "eligible", "eligible_receive", "eligible_return",
+                    "with_postal", "received", "received_postal", "returned_postal")
+
+
+def _either_eligible():
+    return or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
 
 
 def _breakdown_statement(shape, by):
@@ -301,23 +312,26 @@ def _breakdown_statement(shape, by):
         "field": Procedure.field_id,
         "procedure": Procedure.id,
     }[by]
-    either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
+    in_force = _in_force()
     act, cols = _activity_joined(shape)
     return (
         select(
             group_col.label("key"),
-            func.count().label("procedures"),
-            _count_where(either).label("eligible"),
-            _count_where(Procedure.eligible_receive.is_(True)).label("eligible_receive"),
-            _count_where(Procedure.eligible_return.is_(True)).label("eligible_return"),
-            _count_where(cols["postal"]).label("with_postal"),
+            _count_where(in_force).label("procedures"),
+            _count_where(and_(in_force, _either_eligible())).label("eligible"),
+            _count_where(and_(in_force, Procedure.eligible_receive.is_(True))).label(
+                "eligible_receive"),
+            _count_where(and_(in_force, Procedure.eligible_return.is_(True))).label(
+                "eligible_return"),
+            _count_where(and_(in_force, cols["postal"])).label("with_postal"),
             func.sum(cols["received"]).label("received"),
             func.sum(cols["received_postal"]).label("received_postal"),
             func.sum(cols["returned_postal"]).label("returned_postal"),
         )
         .select_from(Procedure)
         .outerjoin(act, act.c.procedure_id == Procedure.id)
-        .where(_in_force())
+        # Retired procedures without dossiers in the period change no figure: left out.
+        .where(or_(in_force, act.c.procedure_id.is_not(None)))
         .group_by(group_col)
     )
 
@@ -948,21 +962,47 @@ BREAKDOWN_SORTS = ("name", "procedures", "eligible", "with_postal", "received", 
                    "returned_postal")
 
 
-def breakdown_table(period, by, sort="name", descending=False):
-    """``breakdown`` with names and percentages, sorted, plus a totals row.
+def procedures_eligible():
+    """Procedures in force eligible in at least one direction (the tables' total of
+    "eligible"; ``counts`` has each direction on its own)."""
+    return int(db.session.execute(select(_scalar_count(_in_force(), _either_eligible()))).scalar_one())
+
+
+def total_row(count_values, eligible):
+    """The total row of a table by field or by department: the period's own counts
+    (``counts``), never a sum of the rows, so it always equals the criteria and
+    ``/api/summary``.
+
+    :param count_values: ``counts(period)`` (or ``Summary.counts``).
+    :param eligible: ``procedures_eligible()``.
+    """
+    c = count_values
+    return BreakdownRow(key=None, code=None, name="", procedures=c["procedures_total"],
+                        eligible=eligible, eligible_receive=c["procedures_eligible_receive"],
+                        eligible_return=c["procedures_eligible_return"],
+                        with_postal=c["procedures_with_postal"], received=c["dossiers_received"],
+                        received_postal=c["dossiers_received_postal"],
+                        returned_postal=c["results_returned_postal"])
+
+
+def breakdown_table(period, by, sort="name", descending=False, count_values=None):
+    """``breakdown`` with names and percentages, sorted, plus a total row.
+
+    Each group's row counts every dossier of the period in its procedures, retired ones
+    included, and its procedures in force (``breakdown``); the rows therefore add up to the
+    total row, which is the period's own counts (``total_row``).
 
     :param by: ``"department"`` or ``"field"``.
     :param sort: one of ``BREAKDOWN_SORTS`` (ties by name).
-    :return: ``(rows, total)``: a list of ``BreakdownRow`` and a ``BreakdownRow`` of the sums
-        (``key`` None), which equal the period's counts.
+    :param count_values: ``counts(period)`` when the caller has them already.
+    :return: ``(rows, total)``: a list of ``BreakdownRow`` and the total ``BreakdownRow``
+        (``key`` None).
     """
     names = group_names(by)
     rows = [
         BreakdownRow(key=r["key"], code=names.get(r["key"], (None, ""))[0],
                      name=names.get(r["key"], (None, ""))[1],
-                     **{k: r[k] for k in ("procedures", "eligible", "eligible_receive",
-                                          "eligible_return", "with_postal", "received",
-                                          "received_postal", "returned_postal")})
+                     **{k: r[k] for k in BREAKDOWN_COUNTS})
         for r in breakdown(period, by)
     ]
     sort = sort if sort in BREAKDOWN_SORTS else "name"
@@ -970,10 +1010,9 @@ def breakdown_table(period, by, sort="name", descending=False):
     if sort != "name" or descending:
         rows.sort(key=lambda r: getattr(r, sort) if sort != "name" else r.name.casefold(),
                   reverse=descending)
-    sums = {k: sum(getattr(r, k) for r in rows)
-            for k in ("procedures", "eligible", "eligible_receive", "eligible_return",
-                      "with_postal", "received", "received_postal", "returned_postal")}
-    return rows, BreakdownRow(key=None, code=None, name="", **sums)
+    total = total_row(count_values if count_values is not None else counts(period),
+                      procedures_eligible())
+    return rows, total
 
 
 def data_years():

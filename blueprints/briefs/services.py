@@ -7,7 +7,6 @@ rendered on demand and stored nowhere; issuing numbers a brief, stores its PDF a
 its figures, and freezes the rubric version it used.
 """
 import hashlib
-from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
@@ -36,34 +35,12 @@ class BriefError(Exception):
     """Issuing is not possible; ``str(e)`` is a translated message."""
 
 
-@dataclass(frozen=True)
-class GroupRow:
-    """One line of a table by field or by department."""
-
-    code: str | None
-    name: str
-    procedures: int
-    eligible: int
-    with_postal: int
-    received: int
-    received_postal: int
-    returned_postal: int
-    returned_postal_percent: object
-
-
-def _group_rows(period, by):
-    names = figures.group_names(by)
-    rows = []
-    for r in figures.breakdown(period, by):
-        code, name = names.get(r["key"], (None, str(r["key"])))
-        rows.append(GroupRow(
-            code=code, name=name, procedures=r["procedures"], eligible=r["eligible"],
-            with_postal=r["with_postal"], received=r["received"],
-            received_postal=r["received_postal"], returned_postal=r["returned_postal"],
-            returned_postal_percent=figures.percent(r["returned_postal"], r["received"]),
-        ))
-    rows.sort(key=lambda row: (-row.received, row.name))
-    return rows
+def _group_table(summary, by):
+    """A table by field or by department, as the dashboard has it (``figures.breakdown_table``),
+    the groups with most dossiers received first: ``(rows, total)``, the total row being the
+    period's own counts."""
+    return figures.breakdown_table(summary.period, by, "received", True,
+                                   count_values=summary.counts)
 
 
 def _proposal_departments(period):
@@ -130,8 +107,8 @@ def brief_context(period, today=None, number=None, year=None):
                        for line in settings.recipients.splitlines() if line.strip()],
         "summary": summary,
         "criteria": {c.code: c for c in summary.criteria},
-        "by_field": _group_rows(period, "field"),
-        "by_department": _group_rows(period, "department"),
+        "by_field": _group_table(summary, "field"),
+        "by_department": _group_table(summary, "department"),
         "trend": figures.monthly_trend(period),
         "outreach": outreach,
         "outreach_total": outreach_total,
@@ -216,13 +193,15 @@ def snapshot(context):
                       "is_illustration": summary.rubric.is_illustration}
     data["outreach_total"] = context["outreach_total"]
     data["trend"] = context["trend"]
+    def row(r):
+        return {"code": r.code, "name": r.name, "procedures": r.procedures,
+                "eligible": r.eligible, "with_postal": r.with_postal, "received": r.received,
+                "received_postal": r.received_postal, "returned_postal": r.returned_postal}
+
     for by in ("field", "department"):
-        data[f"by_{by}"] = [
-            {"code": r.code, "name": r.name, "procedures": r.procedures, "eligible": r.eligible,
-             "with_postal": r.with_postal, "received": r.received,
-             "received_postal": r.received_postal, "returned_postal": r.returned_postal}
-            for r in context[f"by_{by}"]
-        ]
+        rows, total = context[f"by_{by}"]
+        data[f"by_{by}"] = [row(r) for r in rows]
+        data[f"by_{by}_total"] = row(total)
     return data
 
 

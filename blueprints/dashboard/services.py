@@ -38,8 +38,8 @@ def dashboard(choice, as_of=None):
     return Dashboard(
         choice=choice,
         summary=summary,
-        by_field=figures.breakdown_table(period, "field"),
-        by_department=figures.breakdown_table(period, "department"),
+        by_field=figures.breakdown_table(period, "field", count_values=summary.counts),
+        by_department=figures.breakdown_table(period, "department", count_values=summary.counts),
         trend=figures.monthly_trend(period),
         outreach=outreach,
         outreach_total=outreach_total,
