@@ -38,6 +38,9 @@ class OrgSettings(db.Model):
     opening_hours = db.Column(db.String(300), nullable=False, default="")
     retention_months = db.Column(db.Integer, nullable=False, default=24)
     public_list_enabled = db.Column(db.Boolean, nullable=False, default=False)
+    # The period every leaders' screen opens on (that of the next review meeting); both or none.
+    default_period_from = db.Column(db.Date, nullable=True)
+    default_period_to = db.Column(db.Date, nullable=True)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -345,7 +348,11 @@ def task_order():
 
 
 class Brief(db.Model):
-    """An issued meeting brief: its number, the PDF as issued and a snapshot of its figures."""
+    """An issued meeting brief: its number, the PDF as issued and a snapshot of its figures.
+
+    A brief issued by mistake is withdrawn (thu hồi) with a reason: its number and file stay,
+    marked withdrawn wherever they are listed or served, and the replacement takes a new number.
+    """
 
     __tablename__ = "brief"
     id = db.Column(db.Integer, primary_key=True)
@@ -359,9 +366,17 @@ class Brief(db.Model):
     figures = db.Column(db.JSON, nullable=False)
     pdf = db.Column(db.LargeBinary, nullable=False)
     sha256 = db.Column(db.String(64), nullable=False)
+    withdrawn_at = db.Column(db.DateTime, nullable=True)
+    withdrawn_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=True)
+    withdraw_reason = db.Column(db.Text, nullable=False, default="")
 
-    issued_by = db.relationship("User")
+    issued_by = db.relationship("User", foreign_keys=[issued_by_id])
+    withdrawn_by = db.relationship("User", foreign_keys=[withdrawn_by_id])
     rubric_version = db.relationship("RubricVersion")
+
+    @property
+    def withdrawn(self):
+        return self.withdrawn_at is not None
 
     __table_args__ = (UniqueConstraint("year", "number"),)
 

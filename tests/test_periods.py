@@ -53,8 +53,13 @@ def test_whole_year():
      {"preset": "months", "year": 2024, "months": 9}),
     ({"preset": "year", "year": "2024", "months": "3", "from": "x"}, "year",
      P("2024-01-01", "2024-12-31"), {"preset": "year", "year": 2024}),
-    ({"from": "2024-01-01", "to": "2024-09-30"}, "custom", P("2024-01-01", "2024-09-30"),
-     {"preset": "custom", "from": "2024-01-01", "to": "2024-09-30"}),
+    # A range that a preset names is named by it; any other range is a custom one.
+    ({"from": "2024-01-01", "to": "2024-09-30"}, "months", P("2024-01-01", "2024-09-30"),
+     {"preset": "months", "year": 2024, "months": 9}),
+    ({"preset": "custom", "from": "2024-01-01", "to": "2024-12-31"}, "year",
+     P("2024-01-01", "2024-12-31"), {"preset": "year", "year": 2024}),
+    ({"from": "2024-01-05", "to": "2024-09-30"}, "custom", P("2024-01-05", "2024-09-30"),
+     {"preset": "custom", "from": "2024-01-05", "to": "2024-09-30"}),
     ({"preset": "quarter", "year": ""}, "quarter", P("2026-10-01", "2026-11-26"), {"preset": "quarter"}),
     ({"preset": "month"}, "month", P("2026-11-01", "2026-11-26"), {"preset": "month"}),
 ])
@@ -90,7 +95,8 @@ def test_bad_choices_raise_a_message(app, args):
     ({"preset": "months", "year": "2024", "months": "9"}, "9 tháng đầu năm 2024"),
     ({"preset": "year", "year": "2024"}, "Năm 2024"),
     ({"preset": "quarter"}, "Quý 4/2026"),
-    ({"from": "2024-01-01", "to": "2024-09-30"}, "01/01/2024 – 30/09/2024"),
+    ({"from": "2024-01-01", "to": "2024-09-30"}, "9 tháng đầu năm 2024"),
+    ({"from": "2024-02-03", "to": "2024-09-30"}, "03/02/2024 – 30/09/2024"),
 ])
 def test_labels_in_vietnamese(app, args, label):
     with app.test_request_context("/"):

@@ -252,6 +252,9 @@ def _settings():
     settings.address = "Tầng 1, Trụ sở Liên cơ quan số 3, phường Hồng Hà, thành phố Hạ Long, tỉnh Quảng Ninh"
     settings.opening_hours = "Sáng 7h30–11h30, chiều 13h30–17h00, từ thứ Hai đến thứ Sáu"
     settings.retention_months = 24
+    # The reference case's period: every leaders' screen opens on it.
+    settings.default_period_from = PERIOD_START
+    settings.default_period_to = PERIOD_END
     db.session.add(settings)
 
 

@@ -4,12 +4,19 @@ Lists and the API read ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``period_from_request
 dashboard's period picker adds presets (``choice_from_args``): this month, this quarter, the year to
 date, the first N months of a year ("9 tháng đầu năm 2024"), a whole year, or any range; "today"
 is the Vietnam date.
+
+Every page that takes a period opens, when the URL names none, on the organisation's default
+reporting period (``default_period``): the one an administrator set in the organisation's settings
+(the period of the next review meeting), else 1 January to the last receive date of the latest
+year that has dossiers. A period is named by the preset it matches (``match_choice``), or is a
+custom range ("Tùy chọn").
 """
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort
+from flask import abort, g, has_app_context
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from utils.dates import Period, month_end, parse_iso_date, vn_today, year_to_date
 
@@ -21,14 +28,40 @@ class PeriodError(ValueError):
     """The URL's dates are malformed or reversed; ``str(e)`` is a translated message."""
 
 
+def default_period(today=None):
+    """The period every page opens on when its URL names none.
+
+    The organisation's setting (``OrgSettings.default_period_from`` and ``_to``) when it is set;
+    otherwise 1 January to the last receive date of the latest year that has dossiers; with no
+    dossiers at all, the year to date. Looked up once per request.
+    """
+    cached = g.get("default_period") if has_app_context() and today is None else None
+    if cached is not None:
+        return cached
+    from extensions import db
+    from models import Dossier
+    from utils.settings import get_settings
+
+    settings = get_settings()
+    if settings.default_period_from and settings.default_period_to:
+        period = Period(settings.default_period_from, settings.default_period_to)
+    else:
+        last = db.session.execute(select(func.max(Dossier.receive_date))).scalar_one_or_none()
+        period = Period(date(last.year, 1, 1), last) if last else year_to_date(today)
+    if has_app_context() and today is None:
+        g.default_period = period
+    return period
+
+
 def parse_period(start, end, default=None):
-    """A ``Period`` from two ISO strings; both blank gives ``default`` (the year to date).
+    """A ``Period`` from two ISO strings; both blank gives ``default`` (the organisation's
+    default period, ``default_period``).
 
     :raise PeriodError: a malformed date, only one of the two, or a start after the end.
     """
     start, end = (start or "").strip(), (end or "").strip()
     if not start and not end:
-        return default or year_to_date()
+        return default or default_period()
     try:
         start_date = parse_iso_date(start)
         end_date = parse_iso_date(end)
@@ -151,17 +184,36 @@ def _int(value, name):
         raise PeriodError(_("The number of months must be between 1 and 12.")) from None
 
 
-def choice_from_args(args, today=None, default="year_to_date"):
+def match_choice(period, today=None):
+    """The ``PeriodChoice`` naming ``period``: the first N months of a year or a whole year,
+    else this month, this quarter or the year to date, else a custom range."""
+    today = today or vn_today()
+    start, end = period.start, period.end
+    if start == date(start.year, 1, 1) and end.year == start.year and end == month_end(end.year, end.month):
+        if end.month == 12:
+            return PeriodChoice("year", period, start.year, 9)
+        return PeriodChoice("months", period, start.year, end.month)
+    for preset in ("month", "quarter", "year_to_date"):
+        if preset_period(preset, today) == period:
+            return PeriodChoice(preset, period, today.year, 9)
+    return PeriodChoice("custom", period, end.year, 9)
+
+
+def choice_from_args(args, today=None, default=None):
     """The picker's choice from URL parameters ``preset``, ``year``, ``months``, ``from``, ``to``.
 
-    Without ``preset``, ``from`` and ``to`` make a custom range and nothing at all gives
-    ``default``. The picker's form sends every field; only those of the chosen preset count.
+    Without ``preset``, ``from`` and ``to`` make a range, named by the preset it matches
+    (``match_choice``); nothing at all gives ``default`` (a preset name), or else the
+    organisation's default period, named the same way. The picker's form sends every field;
+    only those of the chosen preset count.
 
     :raise PeriodError: with a translated message.
     """
     today = today or vn_today()
     preset = (args.get("preset") or "").strip()
     if not preset:
+        if not (args.get("from") or args.get("to")) and default is None:
+            return match_choice(default_period(today), today)
         preset = "custom" if (args.get("from") or args.get("to")) else default
     if preset not in PRESETS:
         raise PeriodError(_("Unknown period."))
@@ -173,14 +225,14 @@ def choice_from_args(args, today=None, default="year_to_date"):
         if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
             raise PeriodError(_("Dates must be given as YYYY-MM-DD, both the first and the last day."))
         period = parse_period(args.get("from"), args.get("to"))
-        return PeriodChoice("custom", period, period.end.year, months)
+        return match_choice(period, today)
     period = preset_period(preset, today, year, months)
     if preset in ("month", "quarter", "year_to_date"):
         year = today.year
     return PeriodChoice(preset, period, year, months)
 
 
-def choice_from_request(args, today=None, default="year_to_date"):
+def choice_from_request(args, today=None, default=None):
     """``choice_from_args``, or a 400 with a clear message."""
     try:
         return choice_from_args(args, today, default)

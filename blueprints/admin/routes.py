@@ -40,6 +40,8 @@ def _messages():
         "field_name_taken": _("Another field has this name."),
         "retention_out_of_range": _("Enter a number of months from 1 to 240."),
         "doc_prefix_required": _("Enter the document-number prefix."),
+        "default_period_incomplete": _("Give both the first and the last day of the default period, or neither."),
+        "default_period_reversed": _("The first day of the period is after its last day."),
     }
 
 

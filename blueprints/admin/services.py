@@ -21,7 +21,7 @@ DEPARTMENT_FIELDS = ("code", "name", "active")
 FIELD_FIELDS = ("name", "postal_note")
 SETTINGS_FIELDS = ("parent_agency", "unit_name", "place_name", "signer_name", "signer_title",
                    "doc_prefix", "recipients", "address", "opening_hours", "retention_months",
-                   "public_list_enabled")
+                   "public_list_enabled", "default_period_from", "default_period_to")
 AUDIT_PAGE_SIZE = 50
 
 
@@ -148,7 +148,8 @@ def save_settings(values):
     """Store the organisation's settings (creating the one row, id 1, the first time).
 
     :param values: a mapping of the ``SETTINGS_FIELDS``.
-    :raise AdminError: a retention period outside 1–240 months, an empty document-number prefix.
+    :raise AdminError: a retention period outside 1–240 months, an empty document-number prefix,
+        a default period with one date only or its first day after its last.
     """
     months = values["retention_months"]
     if months is None or not 1 <= int(months) <= 240:
@@ -156,6 +157,11 @@ def save_settings(values):
     prefix = _clean(values["doc_prefix"])
     if not prefix:
         raise AdminError("doc_prefix_required", "doc_prefix")
+    start, end = values.get("default_period_from"), values.get("default_period_to")
+    if bool(start) != bool(end):
+        raise AdminError("default_period_incomplete", "default_period_to" if start else "default_period_from")
+    if start and start > end:
+        raise AdminError("default_period_reversed", "default_period_to")
     settings = db.session.get(OrgSettings, 1)
     created = settings is None
     if created:
@@ -170,6 +176,8 @@ def save_settings(values):
             value = int(value)
         elif name == "public_list_enabled":
             value = bool(value)
+        elif name in ("default_period_from", "default_period_to"):
+            value = value or None
         elif name == "recipients":
             value = "\n".join(line.strip() for line in _clean(value).splitlines() if line.strip())
         else:

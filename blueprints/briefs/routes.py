@@ -13,7 +13,7 @@ from models import Brief
 from utils import htmx
 from utils.access import roles_required
 from utils.dates import Period
-from utils.periods import period_from_request
+from utils.periods import default_period, period_from_request
 from utils.settings import get_settings
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
@@ -68,7 +68,7 @@ def download_draft():
 def issue_brief():
     form = IssueForm()
     if not form.validate():
-        period = services.default_period()
+        period = default_period()
         return _list_page(form, period, status=422)
     period = Period(form.start.data, form.end.data)
     try:

@@ -7,7 +7,6 @@ rendered on demand and stored nowhere; issuing numbers a brief, stores its PDF a
 its figures, and freezes the rubric version it used.
 """
 import hashlib
-from datetime import date
 
 from flask import current_app
 from flask_babel import force_locale
@@ -247,8 +246,3 @@ def issued_briefs():
         .order_by(Brief.year.desc(), Brief.number.desc())
     ).all()
 
-
-def default_period(today=None):
-    """The period a brief usually covers: from 1 January to today."""
-    today = today or vn_today()
-    return Period(date(today.year, 1, 1), today)

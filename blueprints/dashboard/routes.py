@@ -205,12 +205,11 @@ def edit_rubric(year):
 
 # --- Home panel: a department's targets -------------------------------------------------------
 
-def _targets_panel(user):
+def _targets_panel(user, period):
     if not user.department_id:
         return None
-    period = year_to_date()
     summary, rows = services.department_targets(user.department_id, period)
     return {"period": period, "summary": summary, "rows": rows}
 
 
-register_panel(("department",), "dashboard/_home_targets.html", _targets_panel)
+register_panel(("department",), "dashboard/_home_targets.html", _targets_panel, period=True)
