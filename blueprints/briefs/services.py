@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Brief, Meeting, RubricVersion
 from utils import audit, figures
-from utils.dates import Period, vn_today
+from utils.dates import vn_today
 from utils.pdf import render_pdf
 from utils.settings import get_settings
 
