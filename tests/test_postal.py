@@ -54,7 +54,9 @@ def test_log_with_htmx_resets_form_and_prepends_the_row(client, auth, setup):
     db.session.refresh(d)
     assert (d.return_channel, d.return_date) == ("bcci", date(2024, 3, 10))
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "shipment.create")).scalar_one()
-    assert "Nguyễn" not in str(event.new_values) and "0912345678" not in str(event.new_values)
+    # the trail keeps what the lists show (masked), never the values themselves
+    assert "Nguyễn Văn An" not in str(event.new_values) and "0912345678" not in str(event.new_values)
+    assert (event.new_values["recipient_name"], event.new_values["phone"]) == ("Nguyễn V. A.", "09•• ••• 678")
 
 
 def test_log_without_htmx_redirects(client, auth, setup):

@@ -363,7 +363,9 @@ def test_procedure_page_counts_and_history(client, auth):
     assert r.status_code == 200
     assert '<dd class="col-4 num" data-testid="received">2</dd>' in r.text
     assert '<dd class="col-4 num" data-testid="postal">1</dd>' in r.text
-    assert editor.username in r.text and "<del>Có</del> → <ins>Không</ins>" in r.text
+    # people by name, values as labels
+    assert editor.full_name in r.text and editor.username not in r.text
+    assert "<del>Có</del> <span aria-hidden=\"true\">→</span>" in r.text and "<ins>Không</ins>" in r.text
     from utils.formats import dmy_hm
 
     assert dmy_hm(events("procedure_eligibility")[0].at) in r.text

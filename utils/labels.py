@@ -21,6 +21,18 @@ def channel_label(channel):
     }.get(channel, channel or "—")
 
 
+def handover_status_label(status):
+    return {"draft": _("Draft"), "signed": _("Signed"), "voided": _("Voided")}.get(status, status)
+
+
+def task_status_label(status):
+    return {"open": _("Not started"), "in_progress": _("In progress"), "done": _("Done")}.get(status, status)
+
+
+def locale_label(locale):
+    return {"vi": "Tiếng Việt", "en": "English"}.get(locale, locale)
+
+
 def direction_label(direction):
     return {
         "tiep_nhan": _("Dossier received by post"),
@@ -141,6 +153,7 @@ GLOBALS = {
     "role_label": role_label,
     "channel_label": channel_label,
     "direction_label": direction_label,
+    "handover_status_label": handover_status_label,
     "action_label": action_label,
     "error_title": error_title,
     "error_text": error_text,

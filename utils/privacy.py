@@ -3,7 +3,8 @@
 Lists, dashboards and default exports show only ``mask_name`` ("Nguyễn V. A."), ``mask_phone``
 ("09•• ••• 123") and ``mask_address`` (the ward, commune or township alone). Full values appear
 only on a shipment's own page for centre staff and administrators, and in the audited export
-with personal data. Audit events never hold the values either: ``AUDIT_MARK`` stands in for them.
+with personal data. Audit events never hold the values either: they keep the masked forms (events
+recorded before held ``AUDIT_MARK``), which every mask leaves as they are.
 """
 import re
 
@@ -27,6 +28,8 @@ def mask_name(name):
 
 def mask_phone(phone):
     """"0912345123" → "09•• ••• 123": the first two and last three digits only."""
+    if DOT in (phone or ""):
+        return phone  # masked already (a history shows what the trail kept)
     digits = re.sub(r"\D", "", phone or "")
     if not digits:
         return ""
@@ -55,8 +58,12 @@ def masked(shipment):
     }
 
 
+MASKS = {"recipient_name": mask_name, "address": mask_address, "phone": mask_phone}
+
+
 def audit_safe(values):
-    """A copy of an audit dict with personal values replaced by ``AUDIT_MARK``."""
+    """A copy of an audit dict with personal values masked as the lists mask them, so a
+    history shows what a list shows and the trail never holds the values themselves."""
     if values is None:
         return None
-    return {k: (AUDIT_MARK if k in PERSONAL_FIELDS and v else v) for k, v in values.items()}
+    return {k: (MASKS[k](v) if k in MASKS and v else v) for k, v in values.items()}

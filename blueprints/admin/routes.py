@@ -16,6 +16,7 @@ from extensions import db
 from models import OrgSettings, User
 from utils import htmx
 from utils.access import roles_required
+from utils.history import object_type_label, present_events
 from utils.labels import action_label
 from utils.settings import get_settings
 from utils.text import fold
@@ -374,8 +375,9 @@ def list_audit():
     people, actions, types = services.audit_choices()
     form.user.choices = [("", _("Anyone"))] + [(str(i), name) for i, name in people]
     form.action.choices = [("", _("Any action"))] + sorted(
-        ((a, f"{action_label(a)} ({a})") for a in actions), key=lambda choice: fold(choice[1]))
-    form.object_type.choices = [("", _("Any object"))] + [(t, t) for t in types]
+        ((a, action_label(a)) for a in actions), key=lambda choice: fold(choice[1]))
+    form.object_type.choices = [("", _("Any object"))] + sorted(
+        ((t, object_type_label(t)) for t in types), key=lambda choice: fold(choice[1]))
     form.validate()  # a malformed date is shown as an error and left out of the filter
     flt = services.AuditFilter(
         user_id=_int_or_none(form.user.data),
@@ -389,4 +391,4 @@ def list_audit():
     page = services.audit_page(flt, page_number)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return htmx.render("admin/audit.html", "admin/_audit_results.html", form=form, page=page,
-                       filter_args=args, changes=services.changes)
+                       filter_args=args, entries=present_events(page.items))

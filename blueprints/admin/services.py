@@ -240,31 +240,11 @@ def audit_page(flt, page):
 
 def audit_choices():
     """The values the filters offer: users who acted, actions and object types recorded."""
-    users = db.session.execute(
-        select(User.id, User.username).order_by(User.username)).all()
+    users = [(i, full_name or username) for i, username, full_name in db.session.execute(
+        select(User.id, User.username, User.full_name))]
+    users.sort(key=lambda user: fold(user[1]))
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     types = db.session.scalars(
         select(AuditEvent.object_type).where(AuditEvent.object_type != "").distinct()
         .order_by(AuditEvent.object_type)).all()
     return users, actions, types
-
-
-# Citizens' personal data never shows in a list, this one included (docs/rules.md, "Personal data").
-PERSONAL_KEYS = {"recipient_name", "phone", "ho_ten", "dia_chi", "dien_thoai"}
-MASK = "•••"
-
-
-def _masked(event, key, value):
-    personal = key in PERSONAL_KEYS or (key == "address" and event.object_type == "shipment")
-    return MASK if personal and value not in (None, "") else value
-
-
-def changes(event):
-    """``[(key, old, new)]`` of an event, keys in a stable order, personal data masked."""
-    old, new = event.old_values, event.new_values
-    if not isinstance(old or {}, dict) or not isinstance(new or {}, dict):
-        return [("", old, new)]
-    old, new = old or {}, new or {}
-    keys = list(old) + [k for k in new if k not in old]
-    return [(k, _masked(event, k, old.get(k)), _masked(event, k, new.get(k))) for k in keys]
-

@@ -6,6 +6,7 @@ from flask_login import current_user
 from blueprints.dossiers import services
 from extensions import db
 from models import Department, Dossier, Field
+from utils.history import present_events
 from utils.access import refuse, roles_required
 from utils.htmx import render
 from utils.htmx import redirect as hx_redirect
@@ -95,7 +96,7 @@ def show_dossier(dossier_id):
     """A dossier: source and effective values per direction, its shipments, its history."""
     dossier = get_dossier_or_404(dossier_id)
     return render("dossiers/show.html", "dossiers/show.html", dossier=dossier,
-                  events=services.history(dossier))
+                  events=present_events(services.history(dossier)))
 
 
 def flash_report(report):

@@ -15,7 +15,7 @@ from blueprints.meetings import services
 from blueprints.meetings.forms import MeetingForm, TaskForm, TaskStatusForm
 from extensions import db
 from models import TASK_STATUSES, Department, Meeting, Task
-from utils import htmx
+from utils import htmx, labels
 from utils.access import refuse, roles_required
 from utils.dates import vn_today
 
@@ -63,7 +63,7 @@ def task_overdue(task):
 
 @bp.app_template_global("task_status_label")
 def task_status_label(status):
-    return {"open": _("Not started"), "in_progress": _("In progress"), "done": _("Done")}.get(status, status)
+    return labels.task_status_label(status)
 
 
 @bp.app_template_global("can_update_task")

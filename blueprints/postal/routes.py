@@ -14,6 +14,7 @@ from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, Purge
                                      ShipmentForm)
 from extensions import db
 from models import Procedure, Shipment
+from utils.history import present_events
 from utils import audit, figures, privacy
 from utils.access import refuse, roles_required, sees_personal_data
 from utils.htmx import is_htmx, render, trigger
@@ -239,7 +240,7 @@ def show_shipment(shipment_id):
     shipment = get_shipment_or_404(shipment_id)
     return render("postal/show.html", "postal/show.html", shipment=shipment,
                   full=sees_personal_data(current_user), cancel_form=CancelShipmentForm(),
-                  events=services.history(shipment), signed_record=services.signed_record(shipment))
+                  events=present_events(services.history(shipment)), signed_record=services.signed_record(shipment))
 
 
 @bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
@@ -313,7 +314,7 @@ def cancel_shipment(shipment_id):
             return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
     return render("postal/show.html", "postal/_cancel_form.html", status=status, shipment=shipment,
                   full=sees_personal_data(current_user), cancel_form=form,
-                  events=services.history(shipment), signed_record=services.signed_record(shipment))
+                  events=present_events(services.history(shipment)), signed_record=services.signed_record(shipment))
 
 
 # --- Manifest import and reconciliation ------------------------------------------------------

@@ -14,6 +14,7 @@ from blueprints.procedures.forms import (BulkForm, EligibilityForm, FieldNoteFor
                                          NewProcedureForm, ProcedureForm, yes_no)
 from extensions import db
 from models import Department, Field, Procedure
+from utils.history import present_events
 from utils import figures, htmx
 from utils.access import can_edit_department, refuse, roles_required
 from utils.periods import period_from_request
@@ -276,13 +277,10 @@ def show_procedure(procedure_id):
     procedure = get_procedure_or_404(procedure_id)
     period = period_from_request(request.args)
     received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
-    fields, departments = services.fields_with_departments()
     return htmx.render(
         "procedures/show.html", "procedures/_details.html", p=procedure, period=period,
         period_args=_period_args(period), received=received, postal=postal,
-        events=services.history(procedure), reason_label=services.reason_label,
-        field_names={f.id: f.name for f in fields},
-        department_names={d.id: f"{d.code} – {d.name}" for d in departments},
+        events=present_events(services.history(procedure)), reason_label=services.reason_label,
         can_edit=can_edit_department(current_user, procedure.department_id))
 
 
