@@ -95,7 +95,7 @@ def test_audit_log_filters_live_and_user_deactivation_swaps_the_row(page, app):
     expect(page.locator("tr[data-testid=audit-row]")).to_have_count(2)  # login, deactivation
     page.select_option("select[name=action]", "user_deactivate")
     expect(page.locator("tr[data-testid=audit-row]")).to_have_count(1)
-    expect(page.locator("tr[data-testid=audit-row]")).to_contain_text(f"#{clerk.id}")
+    expect(page.locator("tr[data-testid=audit-row]")).to_contain_text(f"Người dùng {clerk.full_name}")
     assert watch.requests and "action=user_deactivate" in watch.requests[-1].url
     assert watch.page_did_not_reload()
     assert "action=user_deactivate" in page.url  # the filter is in the address, for back and reload
