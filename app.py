@@ -11,7 +11,7 @@ from sqlalchemy.pool import Pool
 
 from config import load_config
 from extensions import babel, csrf, db, limiter, login_manager, migrate
-from utils import form_i18n, formats
+from utils import form_i18n, formats, inputs
 
 
 def create_app(test_config=None):
@@ -24,6 +24,8 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
+    refuse_unsafe_production(app)
+    inputs.install(app)  # bounded <int:> converter, before any blueprint adds its rules
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -32,6 +34,13 @@ def create_app(test_config=None):
     register_commands(app)
     configure_logging(app)
     return app
+
+
+def refuse_unsafe_production(app):
+    """``APP_ENV=production`` never runs with the debugger (it executes code sent by a browser)."""
+    if app.config.get("APP_ENV") == "production" and (app.debug or app.config.get("DEBUG")):
+        raise RuntimeError("APP_ENV=production refuses to start with debug on "
+                           "(unset FLASK_DEBUG and do not pass --debug)")
 
 
 def translation_directories():
@@ -163,6 +172,18 @@ def register_request_hooks(app):
             return login_manager.unauthorized()
         return None
 
+    @app.before_request
+    def refuse_control_characters():
+        """No text a request carries may hold NUL or another control character (tab and line
+        breaks aside, which single-line fields and codes refuse on their own): PostgreSQL refuses
+        NUL with an error and SQLite would store it silently."""
+        values = [request.path]
+        for multi in (request.args, request.form):
+            for key, value in multi.items(multi=True):
+                values += (key, value)
+        values += [f.filename or "" for f in request.files.values()]
+        inputs.refuse_control_characters(values)
+
     @app.after_request
     def security_headers(response):
         nonce = getattr(g, "csp_nonce", "")
@@ -191,10 +212,23 @@ def register_errorhandlers(app):
     from utils.htmx import wants_fragment
 
     def render_error(status, message=None, description=None):
+        if request.path.startswith("/api/"):
+            return json_error(status, message, description)
         template = "errors/_error.html" if wants_fragment() else "errors/error.html"
         response = app.make_response((render_template(template, status=status, message=message,
                                                       description=description), status))
         response.vary.add("HX-Request")
+        return response
+
+    def json_error(status, message, description):
+        """``/api/*`` answers every error as JSON: ``{"error": message, "status": code}``."""
+        from flask import jsonify
+
+        from utils.labels import error_text, error_title
+
+        response = jsonify(error=str(description or error_text(status, message)),
+                           title=str(error_title(status)), status=status)
+        response.status_code = status
         return response
 
     def described(e):

@@ -1,4 +1,5 @@
 """Dates in Vietnam time, and the periods people pick."""
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -46,9 +47,18 @@ class Period:
         return out
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_iso_date(value):
-    """``yyyy-mm-dd`` to a date; ``ValueError`` when it is not one."""
-    return date.fromisoformat((value or "").strip())
+    """``yyyy-mm-dd`` (ASCII digits, nothing else) to a date; ``ValueError`` when it is not one.
+
+    ``date.fromisoformat`` alone also takes ``20240101`` and week dates.
+    """
+    text = (value or "").strip()
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError("not a yyyy-mm-dd date")
+    return date.fromisoformat(text)
 
 
 def month_end(year, month):

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from utils.dates import Period, month_end, parse_iso_date, vn_today, year_to_date
+from utils.inputs import date_window_message, in_date_window, parse_int
 
 PRESETS = ("month", "quarter", "year_to_date", "months", "year", "custom")
 FIRST_YEAR = 2000
@@ -67,6 +68,8 @@ def parse_period(start, end, default=None):
         end_date = parse_iso_date(end)
     except ValueError:
         raise PeriodError(_("Dates must be given as YYYY-MM-DD, both the first and the last day.")) from None
+    if not (in_date_window(start_date) and in_date_window(end_date)):
+        raise PeriodError(date_window_message())
     if start_date > end_date:
         raise PeriodError(_("The first day of the period is after its last day."))
     return Period(start_date, end_date)
@@ -176,12 +179,12 @@ def _int(value, name):
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError:
+    number = parse_int(value, maximum=9999)
+    if number is None:
         if name == "year":
-            raise PeriodError(_("The year must be a number such as 2024.")) from None
-        raise PeriodError(_("The number of months must be between 1 and 12.")) from None
+            raise PeriodError(_("The year must be a number such as 2024."))
+        raise PeriodError(_("The number of months must be between 1 and 12."))
+    return number
 
 
 def match_choice(period, today=None):

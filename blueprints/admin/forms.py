@@ -1,11 +1,11 @@
 """Forms of the administration screens."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from models import ROLES
+from utils.fields import CodeField, DateField, IntegerField, StringField
 from utils.labels import role_label
 
 
@@ -40,7 +40,7 @@ class PasswordResetForm(FlaskForm):
 
 
 class DepartmentCreateForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    code = CodeField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=200)])
 
 

@@ -17,6 +17,7 @@ from models import OrgSettings, User
 from utils import htmx
 from utils.access import roles_required
 from utils.history import object_type_label, present_events
+from utils.inputs import MAX_PAGE, arg_int, parse_int
 from utils.labels import action_label
 from utils.settings import get_settings
 from utils.text import fold
@@ -362,10 +363,7 @@ def edit_settings():
 # --- the audit log ----------------------------------------------------------------------------
 
 def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value, minimum=1)
 
 
 @bp.route("/audit")
@@ -387,7 +385,7 @@ def list_audit():
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None,
     )
-    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_number = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
     page = services.audit_page(flt, page_number)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return htmx.render("admin/audit.html", "admin/_audit_results.html", form=form, page=page,

@@ -1,8 +1,10 @@
 """Forms for logging in and changing one's password."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from utils.fields import StringField
 
 
 class LoginForm(FlaskForm):

@@ -9,6 +9,7 @@ from blueprints.auth import services
 from blueprints.auth.forms import LoginForm, PasswordForm
 from extensions import db, limiter
 from utils.access import public
+from utils.inputs import safe_next
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("bcci.security")
@@ -32,12 +33,6 @@ def _username_key():
     return "login-user:" + (request.form.get("username") or "").strip().lower()
 
 
-def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed)
@@ -55,7 +50,7 @@ def login():
             db.session.commit()
             login_user(user)
             security_log.info("login ok: user=%s", user.username)
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(safe_next(request.args.get("next")), code=303)
         security_log.warning("login failed: user=%s addr=%s",
                              (form.username.data or "")[:80], request.remote_addr)
         flash(_("Wrong username or password."), "danger")
@@ -104,4 +99,4 @@ def set_language():
     if current_user.is_authenticated:
         services.set_locale(current_user, lang)
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")), code=303)
+    return redirect(safe_next(request.form.get("next")), code=303)

@@ -1,8 +1,9 @@
 """The form that issues a brief for a period."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
+
+from utils.fields import DateField
 
 
 class IssueForm(FlaskForm):

@@ -1,10 +1,11 @@
 """The rubric form: per criterion a maximum and up to four bands "from X% gives Y points"."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from blueprints.dashboard.services import MAX_BANDS
+from utils.fields import StringField
 
 RUBRIC_MESSAGES = {
     "bad_max": _l("The maximum must be a number of points above 0, with at most two decimals."),

@@ -10,6 +10,7 @@ from utils.history import present_events
 from utils.access import refuse, roles_required
 from utils.htmx import render
 from utils.htmx import redirect as hx_redirect
+from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 
@@ -21,8 +22,7 @@ IMPORT_ROLES = ("admin", "centre")
 
 def int_arg(args, name):
     """A positive integer query parameter, or ``None`` when absent or malformed."""
-    value = (args.get(name) or "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return arg_int(args, name)
 
 
 def filters_from(args):
@@ -73,7 +73,7 @@ def list_dossiers():
     ``field`` ids; ``page``.
     """
     filters = filters_from(request.args)
-    page = int_arg(request.args, "page") or 1
+    page = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
     dossiers, total = services.search_dossiers(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render("dossiers/list.html", "dossiers/_results.html", filters=filters, dossiers=dossiers,

@@ -1,12 +1,13 @@
 """Forms of the hand-over records."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 
 from utils.dates import vn_today
+from utils.fields import DateField, IntegerField, StringField
 
 
 class NewBatchForm(FlaskForm):

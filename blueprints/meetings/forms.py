@@ -1,11 +1,12 @@
 """Forms for recording a review meeting, assigning a task, and updating a task's status."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import TASK_STATUSES
+from utils.fields import DateField, StringField
 
 
 class MeetingForm(FlaskForm):

@@ -18,6 +18,7 @@ from models import TASK_STATUSES, Department, Meeting, Task
 from utils import htmx, labels
 from utils.access import refuse, roles_required
 from utils.dates import vn_today
+from utils.inputs import arg_int, safe_next
 
 bp = Blueprint("meetings", __name__)
 
@@ -98,8 +99,7 @@ def list_meetings():
     if current_user.role == "department":
         department_id = current_user.department_id
     else:
-        value = (request.args.get("department") or "").strip()
-        department_id = int(value) if value.isdigit() else None
+        department_id = arg_int(request.args, "department")
     tasks = services.open_tasks(vn_today(), department_id=department_id)
     meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc()).limit(100)))
     return htmx.render("meetings/list.html", "meetings/_tasks_panel.html", meetings=meetings,
@@ -183,12 +183,6 @@ def add_task(meeting_id):
 
 # --- Tasks ------------------------------------------------------------------------------------
 
-def _safe_next(target, fallback):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
-
-
 @bp.route("/tasks/<int:task_id>/status", methods=["POST"])
 def update_task_status(task_id):
     """Set a task's status (``open``, ``in_progress``, ``done``) with a note. Department staff
@@ -205,7 +199,7 @@ def update_task_status(task_id):
                                status_form=_status_form(task), saved=True)
         flash(_("The task's status was saved."), "success")
         fallback = url_for("meetings.show_meeting", meeting_id=task.meeting_id)
-        return redirect(_safe_next(request.form.get("next"), fallback), code=303)
+        return redirect(safe_next(request.form.get("next"), fallback), code=303)
     return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", status=422,
                        task=task, status_form=form)
 

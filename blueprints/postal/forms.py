@@ -1,11 +1,12 @@
 """Forms of the postal log: log a shipment, edit one, cancel one."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from utils.dates import vn_today
+from utils.fields import CodeField, DateField, StringField
 from utils.tabular import CellError, parse_fee
 from utils.validators import check_tracking_number, is_vn_phone
 
@@ -47,15 +48,15 @@ class RecipientMixin:
 
 
 class ShipmentForm(RecipientMixin, FlaskForm):
-    tracking_number = StringField(_l("Tracking number"),
+    tracking_number = CodeField(_l("Tracking number"),
                                   validators=[DataRequired(), tracking_well_formed, Length(max=30)])
     direction = RadioField(_l("Direction"), choices=DIRECTION_CHOICES, default="tra_ket_qua",
                            validators=[DataRequired()])
-    dossier_code = StringField(_l("Dossier code"), validators=[DataRequired(), Length(max=60)])
+    dossier_code = CodeField(_l("Dossier code"), validators=[DataRequired(), Length(max=60)])
     date = DateField(_l("Date"), default=vn_today, validators=[DataRequired(), not_in_future])
     confirm_check_digit = BooleanField(_l("I have checked: the item carries this number"))
     # Only for a dossier the product does not know yet: it is created with the shipment.
-    procedure_code = StringField(_l("Procedure code"), validators=[Optional(), Length(max=40)])
+    procedure_code = CodeField(_l("Procedure code"), validators=[Optional(), Length(max=40)])
     receive_channel = SelectField(_l("Receive channel"), choices=CHANNEL_CHOICES,
                                   validators=[Optional()])
     receive_date = DateField(_l("Receive date"), validators=[Optional(), not_in_future])
@@ -65,9 +66,9 @@ class ShipmentForm(RecipientMixin, FlaskForm):
 
 
 class EditShipmentForm(RecipientMixin, FlaskForm):
-    tracking_number = StringField(_l("Tracking number"),
+    tracking_number = CodeField(_l("Tracking number"),
                                   validators=[DataRequired(), tracking_well_formed, Length(max=30)])
-    dossier_code = StringField(_l("Dossier code"), validators=[DataRequired(), Length(max=60)])
+    dossier_code = CodeField(_l("Dossier code"), validators=[DataRequired(), Length(max=60)])
     date = DateField(_l("Date"), validators=[DataRequired(), not_in_future])
     reason = TextAreaField(_l("Reason for the change"), validators=[DataRequired(), Length(max=1000)])
 

@@ -19,6 +19,7 @@ from utils import audit, figures, privacy
 from utils.access import refuse, roles_required, sees_personal_data
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
+from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 
@@ -70,7 +71,7 @@ def list_shipments():
     ``eligibility_warning`` or ``check_digit_warning``; ``page``.
     """
     filters = filters_from(request.args)
-    page = int_arg(request.args, "page") or 1
+    page = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
     conditions = filters.conditions()
     totals = figures.shipment_totals(conditions)
     shipments = services.search_shipments(filters, page=page)

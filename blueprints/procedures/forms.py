@@ -2,11 +2,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from blueprints.procedures.services import REASONS
+from utils.fields import CodeField, StringField
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 UNCHANGED_YES_NO = [SelectChoice("", _l("Leave unchanged"))] + YES_NO
@@ -72,7 +73,7 @@ class BulkForm(FlaskForm):
 class ProcedureForm(FlaskForm):
     """Add a procedure, or change its code, name, field, department and level."""
 
-    code = StringField(_l("Procedure code"))
+    code = CodeField(_l("Procedure code"))
     name = TextAreaField(_l("Procedure name"))
     field_id = SelectField(_l("Field"), validate_choice=False)
     department_id = SelectField(_l("Department"), validate_choice=False)

@@ -17,6 +17,7 @@ from models import Department, Field, Procedure
 from utils.history import present_events
 from utils import figures, htmx
 from utils.access import can_edit_department, refuse, roles_required
+from utils.inputs import safe_next
 from utils.periods import period_from_request
 from utils.tabular import export_response
 from utils.urls import url_pattern
@@ -38,12 +39,6 @@ def get_procedure_or_404(procedure_id, for_edit=False):
 
 def _period_args(period):
     return {"from": period.start.isoformat(), "to": period.end.isoformat()}
-
-
-def _safe_next(target, default):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def _row_kit(period_args):
@@ -159,7 +154,7 @@ def edit_procedure(procedure_id):
     """
     procedure = get_procedure_or_404(procedure_id, for_edit=True)
     period = period_from_request(request.args)
-    next_url = _safe_next(request.values.get("next"),
+    next_url = safe_next(request.values.get("next"),
                           url_for("procedures.list_procedures", **_period_args(period)))
     form = EligibilityForm()
     if request.method == "GET":

@@ -16,6 +16,7 @@ from extensions import db
 from models import Department, Field, Procedure, utcnow
 from utils import audit, figures
 from utils.access import can_edit_department
+from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import (CellError, ImportReport, TableError, parse_text, parse_yes_no,
                            read_table)
 from utils.text import escape_like, fold, fold_key, nfc
@@ -111,8 +112,7 @@ class Filters:
             return value if value in allowed else default
 
         def number(name, default=None, minimum=1):
-            value = (args.get(name) or "").strip()
-            return int(value) if value.isdigit() and int(value) >= minimum else default
+            return arg_int(args, name, default, minimum=minimum)
 
         per_page = number("per_page", DEFAULT_PER_PAGE)
         return cls(
@@ -127,7 +127,7 @@ class Filters:
             in_force=choice("in_force", ("yes", "no", "all"), "yes"),
             sort=choice("sort", tuple(SORTS), "code"),
             desc=choice("dir", ("asc", "desc"), "asc") == "desc",
-            page=number("page", 1),
+            page=arg_int(args, "page", 1, maximum=MAX_PAGE),
             per_page=per_page if per_page in PER_PAGE else DEFAULT_PER_PAGE,
         )
 
