@@ -23,6 +23,9 @@ def create_app(test_config=None):
     app.config.from_object(load_config())
     if test_config:
         app.config.update(test_config)
+    from utils.transactions import engine_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
     refuse_unsafe_production(app)
     inputs.install(app)  # bounded <int:> converter, before any blueprint adds its rules
@@ -97,7 +100,8 @@ def register_blueprints(app):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+    """WAL and foreign keys on every SQLite connection (its busy timeout is the driver's
+    ``timeout``: the lock-wait budget, ``utils.transactions.engine_options``)."""
     import sqlite3
 
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -106,7 +110,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # When PRAGMA optimize (below) analyses a table, it samples instead of reading every row.
@@ -127,13 +130,14 @@ def _sqlite_optimize(dbapi_connection, connection_record):
 
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    budget = dbapi_connection.execute("PRAGMA busy_timeout").fetchone()[0]
     try:
         dbapi_connection.execute("PRAGMA busy_timeout=50")
         dbapi_connection.execute("PRAGMA optimize")
     except sqlite3.OperationalError:
         pass  # locked by a writer: statistics can wait for another checkin
     finally:
-        dbapi_connection.execute("PRAGMA busy_timeout=10000")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(budget)}")
 
 
 @event.listens_for(Engine, "begin")
@@ -141,18 +145,14 @@ def _sqlite_begin_immediate(conn):
     """Write transactions begin immediately, so concurrent workers wait instead of failing.
 
     State-changing requests and command-line commands begin immediately; reads (GET requests,
-    and code outside both) begin deferred, so they never queue behind a writer under WAL.
+    read-only commands, an import's reading and checking: ``utils.transactions``) begin
+    deferred, so they never queue behind a writer under WAL.
     """
     if conn.dialect.name != "sqlite":
         return
-    import click
-    from flask import has_request_context
+    from utils.transactions import begins_writing
 
-    if has_request_context():
-        writing = request.method not in ("GET", "HEAD", "OPTIONS")
-    else:
-        writing = click.get_current_context(silent=True) is not None
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if begins_writing() else "BEGIN")
 
 
 def register_request_hooks(app):
@@ -209,7 +209,11 @@ def register_request_hooks(app):
 
 
 def register_errorhandlers(app):
+    from flask_babel import force_locale, get_locale
+    from sqlalchemy.exc import OperationalError
+
     from utils.htmx import wants_fragment
+    from utils.transactions import is_busy
 
     def render_error(status, message=None, description=None):
         if request.path.startswith("/api/"):
@@ -244,10 +248,42 @@ def register_errorhandlers(app):
     def csrf_error(e):
         return render_error(400, "csrf")
 
+    @app.errorhandler(OperationalError)
+    def database_busy(e):
+        if not is_busy(e):
+            return server_error(e)
+        app.logger.warning("lock wait ran out on %s %s", request.method, request.path)
+        return render_standalone(503, busy=True)
+
     @app.errorhandler(500)
     def server_error(e):
+        return render_standalone(500)
+
+    def render_standalone(status, busy=False):
+        """An error page that needs nothing from the database: the session's objects are set
+        aside (never reloaded) and the page names no user. A busy page keeps what was typed:
+        its "try again" form posts the same fields back (never a password or a file)."""
+        try:
+            locale = str(get_locale())
+        except Exception:  # the user's language could not be read: Vietnamese
+            locale = "vi"
+        db.session.expunge_all()
         db.session.rollback()
-        return render_error(500)
+        g._login_user = login_manager.anonymous_user()
+        kept = []
+        if busy and request.method == "POST":
+            kept = [(k, v) for k, v in request.form.items(multi=True)
+                    if "password" not in k.lower()]
+        template = "errors/_standalone.html" if wants_fragment() else "errors/standalone.html"
+        with force_locale(locale):
+            body = render_template(template, status=status, busy=busy, kept=kept,
+                                   lang=locale)
+        response = app.make_response((body, status))
+        response.vary.add("HX-Request")
+        response.headers["Cache-Control"] = "no-store"
+        if busy:
+            response.headers["Retry-After"] = str(app.config["BUSY_RETRY_AFTER_SECONDS"])
+        return response
 
 
 def register_template_helpers(app):

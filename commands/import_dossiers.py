@@ -3,12 +3,13 @@ from pathlib import Path
 
 import click
 
-from commands.imports import group, print_report
+from commands.imports import group, max_rows_option, print_report
 from extensions import db
 
 
 @group.command("dossiers")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@max_rows_option
 def import_dossiers_command(path):
     """Import dossiers from a CSV or XLSX file; all or nothing, upserted by dossier code."""
     from blueprints.dossiers.services import import_dossiers

@@ -3,12 +3,13 @@ from pathlib import Path
 
 import click
 
-from commands.imports import group, print_report
+from commands.imports import group, max_rows_option, print_report
 from extensions import db
 
 
 @group.command("postal")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@max_rows_option
 def import_postal_command(path):
     """Import postal shipments from a CSV or XLSX manifest; all or nothing, upserted by
     tracking number and direction."""

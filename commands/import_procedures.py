@@ -3,12 +3,13 @@ from pathlib import Path
 
 import click
 
-from commands.imports import group, print_report
+from commands.imports import group, max_rows_option, print_report
 from extensions import db
 
 
 @group.command("procedures")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@max_rows_option
 def import_procedures_command(path):
     """Import a procedures file (CSV or XLSX): all or nothing, upsert by code."""
     from blueprints.procedures.services import import_procedures

@@ -12,11 +12,18 @@ import csv
 import gc
 import io
 import re
+import zipfile
+import zlib
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from itertools import chain, islice
 from operator import itemgetter
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
 
 from flask_babel import lazy_gettext as _l
 
@@ -141,50 +148,148 @@ class Table:
                 for number, values in self.data]
 
 
-def _decode(data):
-    for encoding in ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    raise TableError(_l("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."))
+# --- Limits (docs/limits.md) -----------------------------------------------------------------
+
+DEFAULT_MAX_ROWS = 200_000
+DEFAULT_XLSX_MAX_MEMBERS = 1000
+DEFAULT_XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+DEFAULT_XLSX_MAX_RATIO = 100
+_XLSX_RATIO_SLACK = 1024 * 1024  # a tiny workbook's styles and themes unpack far beyond 100×
+
+_row_limit = ContextVar("import_row_limit", default=None)
+
+
+@contextmanager
+def row_limit(rows):
+    """Within the block, files may hold up to ``rows`` data rows (the command line's
+    ``--max-rows``); ``None`` keeps the configured limit."""
+    token = _row_limit.set(rows)
+    try:
+        yield
+    finally:
+        _row_limit.reset(token)
+
+
+def _setting(name, default):
+    from flask import current_app, has_app_context
+
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+def max_rows():
+    """The most data rows one file may hold: ``row_limit``'s, else ``IMPORT_MAX_ROWS``."""
+    return _row_limit.get() or int(_setting("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def _too_many_rows():
+    return TableError(_l("The file has more than %(max)s data rows, the most one import accepts. "
+                         "Split it into smaller files."), max=f"{max_rows():,}".replace(",", "."))
+
+
+def _decoded_lines(data):
+    """The CSV's text, decoded as it is read (UTF-8, with or without BOM)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    try:
+        yield from stream
+    except UnicodeDecodeError:
+        raise TableError(_l("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")) from None
 
 
 def _csv_rows(data):
-    text = _decode(data)
-    sample = text[:8192]
+    try:
+        sample = data[:8192].decode("utf-8-sig", errors="ignore")
+    except UnicodeDecodeError:  # pragma: no cover - errors are ignored
+        sample = ""
     first_lines = sample.splitlines()[:HEADER_SEARCH_ROWS]
     semicolons = sum(line.count(";") for line in first_lines)
     commas = sum(line.count(",") for line in first_lines)
     delimiter = ";" if semicolons > commas else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        yield from csv.reader(_decoded_lines(data), delimiter=delimiter)
+    except csv.Error:
+        raise TableError(_l("The CSV file cannot be read: a field is malformed or too long.")) from None
+
+
+def check_xlsx_archive(data):
+    """Refuse an XLSX whose zip would unpack beyond the limits, before anything parses it.
+
+    Every member is decompressed and its bytes counted as they come (the sizes a zip's headers
+    state are never trusted); reading stops as soon as the total passes the smaller of
+    ``IMPORT_XLSX_MAX_UNCOMPRESSED`` and ``IMPORT_XLSX_MAX_RATIO`` times the file's own size.
+    Memory stays at one chunk whatever the file holds.
+    """
+    limit_members = int(_setting("IMPORT_XLSX_MAX_MEMBERS", DEFAULT_XLSX_MAX_MEMBERS))
+    limit_total = int(_setting("IMPORT_XLSX_MAX_UNCOMPRESSED", DEFAULT_XLSX_MAX_UNCOMPRESSED))
+    ratio = int(_setting("IMPORT_XLSX_MAX_RATIO", DEFAULT_XLSX_MAX_RATIO))
+    budget = min(limit_total, ratio * len(data) + _XLSX_RATIO_SLACK)
+    invalid = TableError(_l("The file is not a valid XLSX workbook."))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise invalid from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > limit_members:
+            raise TableError(_l("The XLSX workbook holds %(n)s parts; at most %(max)s are accepted."),
+                             n=len(members), max=limit_members)
+        total = 0
+        for member in members:
+            try:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(65536):
+                        total += len(chunk)
+                        if total > budget:
+                            raise TableError(_l(
+                                "The XLSX workbook unpacks to more than %(mb)s MB (at most %(ratio)s "
+                                "times its own size and %(max)s MB are accepted): it was refused "
+                                "before being read."),
+                                mb=budget // (1024 * 1024), ratio=ratio,
+                                max=limit_total // (1024 * 1024))
+            except TableError:
+                raise
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
+                    EOFError, zlib.error):
+                raise TableError(_l("The XLSX workbook is damaged: a part's content does not match "
+                                    "the size or checksum its zip headers state.")) from None
 
 
 def _xlsx_rows(data):
+    import openpyxl
     from openpyxl import load_workbook
-    from zipfile import BadZipFile
 
+    if not openpyxl.DEFUSEDXML:  # openpyxl parses with defusedxml only when it can import it
+        raise TableError(_l("XLSX files cannot be read safely on this server (defusedxml is "
+                            "missing); import a CSV file instead."))
+    check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError):
-        raise TableError(_l("The file is not a valid XLSX workbook.")) from None
-    sheet = workbook.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+        try:
+            sheet = workbook.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            workbook.close()
+    except (DefusedXmlException, ParseError, SyntaxError, zipfile.BadZipFile, KeyError, IndexError,
+            ValueError, TypeError, AttributeError, OSError, EOFError, zlib.error) as e:
+        raise _xlsx_error(e) from None
+
+
+def _xlsx_error(error):
+    """The ``TableError`` for what went wrong reading a workbook (openpyxl wraps the XML
+    parser's errors in a ``ValueError``: the chain of causes tells)."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return TableError(_l("The XLSX workbook declares XML entities or a DTD, which are "
+                                 "refused: save it again from a spreadsheet program."))
+        if isinstance(seen, (ParseError, SyntaxError)):
+            return TableError(_l("The XLSX workbook is damaged: its XML cannot be read."))
+        seen = seen.__cause__ or seen.__context__
+    return TableError(_l("The file is not a valid XLSX workbook."))
 
 
 def _blank(values):
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-def _data_rows(raw_rows, first, text):
-    """``(number, values)`` of the rows from index ``first`` on that hold anything but blanks;
-    ``text`` says every cell is a string (CSV), so one joined string tells a blank row."""
-    rows = enumerate(raw_rows[first:], start=first + 1)
-    if text:
-        return [(number, values) for number, values in rows if "".join(values).strip()]
-    return [(number, values) for number, values in rows if not _blank(values)]
 
 
 @contextmanager
@@ -227,16 +332,46 @@ def _read_table(filename, data, required, optional):
     else:
         raise TableError(_l("Only .csv and .xlsx files can be imported."))
     known = {fold_key(c): c for c in (*required, *optional)}
-    for index, raw in enumerate(raw_rows[:HEADER_SEARCH_ROWS]):
-        columns = {}
+    head = list(islice(raw_rows, HEADER_SEARCH_ROWS))
+    for index, raw in enumerate(head):
+        columns, twice = {}, []
         for position, cell in enumerate(raw):
             key = fold_key(cell if isinstance(cell, str) else ("" if cell is None else str(cell)))
-            if key in known and known[key] not in columns:
-                columns[known[key]] = position
+            if key in known:
+                if known[key] in columns:
+                    twice.append(known[key])
+                else:
+                    columns[known[key]] = position
         if all(c in columns for c in required):
-            return Table(index + 1, columns, _data_rows(raw_rows, index + 1, text))
+            if twice:
+                raise TableError(_l("Column %(column)s appears more than once in the header row "
+                                    "(row %(row)s): keep one."), column=twice[0], row=index + 1)
+            rows = _data_rows(chain(head[index + 1:], raw_rows), index + 1, text)
+            if not rows:
+                raise TableError(_l("The file has a header row but no data rows."))
+            return Table(index + 1, columns, rows)
     raise TableError(_l("No header row with the required columns (%(columns)s) in the first %(n)s rows."),
                      columns=", ".join(required), n=HEADER_SEARCH_ROWS)
+
+
+def _data_rows(raw_rows, first, text):
+    """``(number, values)`` of the rows after the header (``first`` rows precede them) that hold
+    anything but blanks; ``text`` says every cell is a string (CSV), so one joined string tells a
+    blank row. Refused as soon as the data rows pass ``max_rows()`` (or the rows read, blank ones
+    included, pass twice that)."""
+    limit = max_rows()
+    out = []
+    append = out.append
+    read_limit = 2 * limit + first
+    number = first
+    for number, values in enumerate(raw_rows, start=first + 1):
+        if (("".join(values).strip()) if text else not _blank(values)):
+            append((number, values))
+            if len(out) > limit:
+                raise _too_many_rows()
+        elif number > read_limit:
+            raise _too_many_rows()
+    return out
 
 
 # --- Cell parsers ----------------------------------------------------------------------------

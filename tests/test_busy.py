@@ -1,0 +1,82 @@
+"""A lock wait that runs out is a translated 503 with Retry-After (an in-place message for htmx),
+what was typed comes back in a "send again" form, nothing is half-written, and the page needs
+nothing from the database; never a 500."""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, func, select
+
+from extensions import db
+from models import AuditEvent, Procedure
+from tests import factories as f
+from tests.conftest import ON_POSTGRES
+
+
+@contextmanager
+def short_lock_wait(milliseconds=300):
+    """The application's connections wait ``milliseconds`` for a lock (the budget, shortened)."""
+    def configure(dbapi_connection, record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {milliseconds}" if ON_POSTGRES
+                       else f"PRAGMA busy_timeout={milliseconds}")
+        cursor.close()
+        if ON_POSTGRES:
+            dbapi_connection.commit()
+
+    db.session.remove()
+    db.engine.dispose()
+    event.listen(db.engine, "connect", configure)
+    try:
+        yield
+    finally:
+        db.session.remove()
+        event.remove(db.engine, "connect", configure)
+        db.engine.dispose()
+
+
+@contextmanager
+def another_writer():
+    """Another process's transaction holding the lock a save needs: SQLite's write lock, or on
+    PostgreSQL a lock on the procedures table that lets reads through and stops writes."""
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if ON_POSTGRES:
+            cursor.execute("LOCK TABLE procedure IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            cursor.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def counts():
+    return db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_save_that_cannot_get_its_lock_is_a_503_not_a_500(app, client, auth, htmx):
+    procedure = f.procedure(code="1.000001")
+    db.session.commit()
+    procedure_id, version, receive = procedure.id, procedure.version, procedure.eligible_receive
+    auth.login("admin")
+    before = counts()
+    form = {"eligible_receive": "no", "eligible_return": "yes", "reason_code": "other",
+            "reason_text": "Ghi chú đang gõ dở", "version": str(version)}
+    headers = {"HX-Request": "true"} if htmx else {}
+    with short_lock_wait(), another_writer():
+        response = client.post(f"/procedures/{procedure_id}/edit", data=form, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert "Hệ thống đang bận" in response.text
+    if htmx:
+        assert 'class="alert alert-warning error-fragment"' in response.text
+        assert "<html" not in response.text
+    else:  # what was typed comes back, ready to be sent again
+        assert 'value="Ghi chú đang gõ dở"' in response.text
+        assert f'action="http://localhost/procedures/{procedure_id}/edit"' in response.text
+    db.session.expire_all()
+    stored = db.session.get(Procedure, procedure_id)
+    assert (stored.eligible_receive, stored.version) == (receive, version)
+    assert counts() == before

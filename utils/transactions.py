@@ -1,0 +1,97 @@
+"""Which transactions take the write lock, and what a person sees when a lock wait runs out.
+
+On SQLite a transaction that will write begins with ``BEGIN IMMEDIATE`` (it takes the one write
+lock at once, so two writers queue instead of failing half-way); one that only reads begins
+deferred and, under WAL, never waits for a writer. By default a request that is not a GET, HEAD
+or OPTIONS, and a command-line command, writes. Code that knows better says so:
+
+- ``with reading():`` — everything the block reads runs in deferred transactions: an import
+  reads and checks its whole file and what it needs from the database there, then ends that
+  transaction before its short write transaction begins;
+- ``@read_only`` on a command (``tally check``, reports) — it never takes the write lock.
+
+Every wait for a lock is bounded by one budget, ``DATABASE_LOCK_WAIT_SECONDS`` (SQLite's busy
+timeout, PostgreSQL's ``lock_timeout``; see docs/limits.md). When it runs out, ``is_busy(error)``
+recognises the error and the application answers 503 with ``Retry-After`` (``app.py``).
+"""
+import functools
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_mode = ContextVar("transaction_mode", default=None)
+
+# PostgreSQL SQLSTATEs of a wait that ran out or a conflict worth retrying: lock_not_available
+# (lock_timeout), deadlock_detected, serialization_failure.
+RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001"}
+
+
+@contextmanager
+def _setting(mode):
+    token = _mode.set(mode)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
+
+
+def reading():
+    """Within the block, transactions begin deferred (they take no write lock on SQLite)."""
+    return _setting("read")
+
+
+def writing():
+    """Within the block, transactions begin with the write lock (``BEGIN IMMEDIATE``)."""
+    return _setting("write")
+
+
+def read_only(command):
+    """Mark a command-line command as read-only: its transactions take no write lock."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with reading():
+            return command(*args, **kwargs)
+    return wrapper
+
+
+def begins_writing():
+    """Whether a transaction beginning now should take the write lock."""
+    mode = _mode.get()
+    if mode is not None:
+        return mode == "write"
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+    import click
+
+    return click.get_current_context(silent=True) is not None
+
+
+def engine_options(config):
+    """``SQLALCHEMY_ENGINE_OPTIONS`` with the lock-wait budget set for the configured database:
+    SQLite's busy timeout (the driver's ``timeout``), PostgreSQL's ``lock_timeout``."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    seconds = float(config.get("DATABASE_LOCK_WAIT_SECONDS", 10))
+    connect_args = dict(options.get("connect_args") or {})
+    if url.startswith("sqlite"):
+        connect_args.setdefault("timeout", seconds)
+    elif url.startswith("postgresql"):
+        extra = f"-c lock_timeout={int(seconds * 1000)}"
+        connect_args["options"] = f"{connect_args.get('options', '')} {extra}".strip()
+    options["connect_args"] = connect_args
+    return options
+
+
+def is_busy(error):
+    """Whether ``error`` (a SQLAlchemy or driver error) is a lock wait that ran out."""
+    orig = getattr(error, "orig", error)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in RETRYABLE_SQLSTATES:
+        return True
+    import sqlite3
+
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "locked" in text or "busy" in text
+    return False
