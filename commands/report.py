@@ -5,6 +5,7 @@ import click
 
 from utils import figures
 from utils.dates import Period
+from utils.transactions import read_only
 
 group = click.Group("report", help="Figures and documents.")
 
@@ -30,6 +31,7 @@ def parse_period(start, end):
 @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@read_only
 def summary_command(start, end, as_json):
     """The nine counts and the three criteria (docs/figures.md) for a period."""
     period = parse_period(start, end)
@@ -58,6 +60,7 @@ def summary_command(start, end, as_json):
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The PDF file to write.")
+@read_only
 def brief_command(start, end, output):
     """Write the draft meeting brief of a period (no number, marked DỰ THẢO) to a PDF file."""
     from blueprints.briefs.services import draft_pdf

@@ -2,11 +2,13 @@
 import click
 
 from extensions import db
+from utils.transactions import read_only
 
 group = click.Group("tally", help="The dossier counts per day and month that the figures read.")
 
 
 @group.command("check")
+@read_only
 def check_command():
     """Compare the tallies with a count over every dossier; exit 1 when they differ."""
     from utils import tally

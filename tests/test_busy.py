@@ -80,3 +80,21 @@ def test_a_save_that_cannot_get_its_lock_is_a_503_not_a_500(app, client, auth, h
     stored = db.session.get(Procedure, procedure_id)
     assert (stored.eligible_receive, stored.version) == (receive, version)
     assert counts() == before
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("args", [["tally", "check"],
+                                  ["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30"]])
+def test_read_only_commands_run_while_another_process_writes(app, runner, args):
+    """`tally check` and reports take no write lock: a writer holding it does not stop them."""
+    with short_lock_wait(), another_writer():
+        result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.sqlite_only
+def test_a_get_page_reads_while_another_process_writes(app, client, auth):
+    auth.login("centre")
+    with short_lock_wait(), another_writer():
+        response = client.get("/dossiers")
+    assert response.status_code == 200
