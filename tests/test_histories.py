@@ -91,7 +91,9 @@ def record_every_action(client):
                          "place_name": "Hạ Long", "signer_name": "Nguyễn Văn Minh",
                          "signer_title": "Giám đốc", "doc_prefix": "TTHCC", "recipients": "Như trên",
                          "address": "Số 1 Đường Hạ Long", "opening_hours": "7h30–17h",
-                         "retention_months": 24, "public_list_enabled": True})
+                         "retention_months": 24, "public_list_enabled": True,
+                         "default_period_from": date(today.year, 1, 1),
+                         "default_period_to": date(today.year, 9, 30)})
     procedures.update_field_note(field, admin_user, "Gửi được bản sao có chứng thực")
 
     # procedures

@@ -111,6 +111,8 @@ KEYS = {
     "recipients": (_l("Recipients"), "text"),
     "opening_hours": (_l("Opening hours"), "text"),
     "public_list_enabled": (_l("Public list of postal procedures"), "bool"),
+    "default_period_from": (_l("Default reporting period: first day"), "date"),
+    "default_period_to": (_l("Default reporting period: last day"), "date"),
     # imports
     "file": (_l("File"), "text"),
     "sha256": (_l("SHA-256 fingerprint"), "hash"),
