@@ -235,6 +235,13 @@ def register_errorhandlers(app):
         response.status_code = status
         return response
 
+    def _busy_text():
+        from flask_babel import gettext
+
+        return gettext("The system is busy") + ". " + gettext(
+            "Another task is writing to the database right now. Nothing you sent was saved; "
+            "what you typed is still here. Try again in a few seconds.")
+
     def described(e):
         # Only messages the product wrote (aborts with a description) are shown, never Werkzeug's.
         text = getattr(e, "description", None)
@@ -274,11 +281,15 @@ def register_errorhandlers(app):
         if busy and request.method == "POST":
             kept = [(k, v) for k, v in request.form.items(multi=True)
                     if "password" not in k.lower()]
-        template = "errors/_standalone.html" if wants_fragment() else "errors/standalone.html"
-        with force_locale(locale):
-            body = render_template(template, status=status, busy=busy, kept=kept,
-                                   lang=locale)
-        response = app.make_response((body, status))
+        if request.path.startswith("/api/"):
+            with force_locale(locale):
+                response = json_error(status, None, _busy_text() if busy else None)
+        else:
+            template = "errors/_standalone.html" if wants_fragment() else "errors/standalone.html"
+            with force_locale(locale):
+                body = render_template(template, status=status, busy=busy, kept=kept,
+                                       lang=locale)
+            response = app.make_response((body, status))
         response.vary.add("HX-Request")
         response.headers["Cache-Control"] = "no-store"
         if busy:
