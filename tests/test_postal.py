@@ -1,5 +1,6 @@
 """Postal shipments: the log form, edit and cancel, manifests, exports, reconciliation, purge."""
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -413,7 +414,12 @@ def test_home_panel(client, auth, setup):
     auth.login("centre")
     r = client.get("/")
     assert 'id="home-postal-title"' in r.text and "/reconciliation" in r.text
-    assert "Đã ghi sổ hôm nay: 0 hồ sơ tiếp nhận và 1 kết quả" in r.text
+    text = re.sub(r"<[^>]+>", "", r.text)
+    assert "Đã ghi sổ hôm nay: 0 hồ sơ tiếp nhận và 1 kết quả" in text
+    # Each count opens the shipments it counts: today's, active, in its direction.
+    link = re.search(r'<a href="([^"]+direction=tra_ket_qua[^"]*)">1</a>', r.text).group(1)
+    listed = client.get(link.replace("&amp;", "&")).text
+    assert len(re.findall(r'<tr id="shipment-\d+"', listed)) == 1
     auth.logout()
     auth.login("leader")
     assert 'id="home-postal-title"' not in client.get("/").text

@@ -81,7 +81,8 @@ def test_list_shows_flags_and_counts_for_the_period(client, auth):
     assert r.status_code == 200 and "<html" in r.text
     row = r.text.split(f'id="procedure-{p.id}"')[1].split("</tr>")[0]
     assert p.code in row and "Đăng ký khai sinh" in row and p.field.name in row
-    assert '<td class="num">2</td>' in row and '<td class="num">1</td>' in row
+    # The counts link to their dossiers by procedure id, for the period.
+    assert f'procedure_id={p.id}">2</a></td>' in row and re.search(rf'href="/dossiers\?postal=yes&amp;[^"]*procedure_id={p.id}">1</a></td>', row)
     assert "Phải đối chiếu bản chính" in row or "Bản chính phải được kiểm tra" in row
     assert r.headers["Vary"] == "HX-Request" or "HX-Request" in r.headers["Vary"]
 
@@ -361,8 +362,8 @@ def test_procedure_page_counts_and_history(client, auth):
     auth.login("leader")
     r = client.get(f"/procedures/{p.id}?{Q}")
     assert r.status_code == 200
-    assert '<dd class="col-4 num" data-testid="received">2</dd>' in r.text
-    assert '<dd class="col-4 num" data-testid="postal">1</dd>' in r.text
+    assert re.search(rf'data-testid="received"><a href="/dossiers\?[^"]*procedure_id={p.id}">2</a></dd>', r.text)
+    assert re.search(rf'data-testid="postal"><a href="/dossiers\?[^"]*procedure_id={p.id}&amp;postal=yes">1</a></dd>', r.text)
     # people by name, values as labels
     assert editor.full_name in r.text and editor.username not in r.text
     assert "<del>Có</del> <span aria-hidden=\"true\">→</span>" in r.text and "<ins>Không</ins>" in r.text
@@ -600,7 +601,7 @@ def test_list_rows_in_the_users_language(client, auth, monkeypatch, locale, rece
                         lambda period, ids: {i: (12345, 1234) for i in ids})
     auth.login(user=f.user(role="centre", locale=locale))
     row = _row_html(client.get(f"/procedures?{Q}", headers=HX).text, p)
-    assert f'<td class="num">{received}</td> <td class="num">{postal}</td>' in row
+    assert f'">{received}</a></td> <td class="num"><a href="' in row and f'">{postal}</a></td>' in row
     yes, no, edit, select, reason = words
     assert f">{yes}</span>" in row and f">{no}</span>" in row and f">{edit}</a>" in row
     assert f'aria-label="{select} {p.code}"' in row

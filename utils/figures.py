@@ -79,6 +79,12 @@ def _returned_postal_in(period):
     )
 
 
+def postal_either_condition(period):
+    """A dossier received by post in the period, or whose result was returned by post in it
+    (the procedure list's "by post" count, each dossier once)."""
+    return or_(_received_postal_in(period), _returned_postal_in(period))
+
+
 def _has_dossier(condition):
     """EXISTS a dossier of the outer procedure meeting ``condition``."""
     return exists().where(Dossier.procedure_id == Procedure.id, condition)
@@ -377,7 +383,9 @@ def monthly_trend(period):
     One statement over the dossier tallies (``tally_rows``), grouped by month.
 
     :return: a list of dicts ``{"year", "month", "received", "received_postal",
-        "returned_postal"}``, one per calendar month the period touches, zeros included.
+        "returned_postal", "from", "to"}``, one per calendar month the period touches, zeros
+        included; ``from`` and ``to`` (ISO dates) are the part of the month inside the period,
+        which the month's counts cover (its numbers link to the dossiers of those days).
     """
     shape, params = _params(period)
     stmt = _statement("monthly_trend", shape, _trend_statement)
@@ -389,8 +397,11 @@ def monthly_trend(period):
     out = []
     for year, month in period.months():
         received, received_postal, returned_postal = found.get((year, month), (0, 0, 0))
+        first = max(date(year, month, 1), period.start)
+        last = min(month_end(year, month), period.end)
         out.append({"year": year, "month": month, "received": received,
-                    "received_postal": received_postal, "returned_postal": returned_postal})
+                    "received_postal": received_postal, "returned_postal": returned_postal,
+                    "from": first.isoformat(), "to": last.isoformat()})
     return out
 
 

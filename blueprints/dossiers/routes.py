@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from blueprints.dossiers import services
 from extensions import db
-from models import Department, Dossier, Field
+from models import Department, Dossier, Field, Procedure
 from utils.history import present_events
 from utils.access import refuse, roles_required
 from utils.htmx import render
@@ -39,6 +39,9 @@ def filters_from(args):
         period=period,
         department_id=int_arg(args, "department"),
         field_id=int_arg(args, "field"),
+        procedure_id=int_arg(args, "procedure_id"),
+        by_post=args.get("postal") == "yes",
+        unlogged=args.get("unlogged") == "yes",
     )
 
 
@@ -70,14 +73,19 @@ def list_dossiers():
     ``to``, ``channel`` and ``source_channel`` apply to; ``from``/``to`` ``YYYY-MM-DD`` (both,
     inclusive) on the effective date; ``channel`` the effective channel (``truc_tiep``,
     ``truc_tuyen``, ``bcci``); ``source_channel`` the channel the source gave; ``department`` and
-    ``field`` ids; ``page``.
+    ``field`` ids; ``procedure_id`` one procedure's id (the figures link by id, never by code);
+    ``postal=yes`` by post in either direction in the period (``from``/``to`` then apply to
+    both dates); ``unlogged=yes`` by post per source with no shipment record in ``direction``;
+    ``page``.
     """
     filters = filters_from(request.args)
     page = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
     dossiers, total = services.search_dossiers(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page"}
+    linked = db.session.get(Procedure, filters.procedure_id) if filters.procedure_id else None
     return render("dossiers/list.html", "dossiers/_results.html", filters=filters, dossiers=dossiers,
-                  total=total, page=page, per_page=50, args=args, **filter_choices())
+                  total=total, page=page, per_page=50, args=args, linked_procedure=linked,
+                  **filter_choices())
 
 
 @bp.route("/dossiers/export.<fmt>")

@@ -147,6 +147,12 @@ class DossierFilters:
     period: object = None
     department_id: int | None = None
     field_id: int | None = None
+    # Filters the figures' links set (never a code prefix or words): one procedure by id; "by
+    # post in either direction in the period" (``postal=yes``, the procedure list's count);
+    # "by post per source with no shipment record" (``unlogged=yes``, the reconciliation's).
+    procedure_id: int | None = None
+    by_post: bool = False
+    unlogged: bool = False
 
     def conditions(self):
         out = []
@@ -154,6 +160,16 @@ class DossierFilters:
         date_col = Dossier.receive_date if receive else Dossier.return_date
         channel_col = Dossier.receive_channel if receive else Dossier.return_channel
         src_col = Dossier.receive_channel_src if receive else Dossier.return_channel_src
+        if self.procedure_id:
+            out.append(Dossier.procedure_id == self.procedure_id)
+        if self.unlogged:
+            from utils.figures import unlogged_postal_condition
+
+            out.append(unlogged_postal_condition(self.direction))
+        if self.by_post and self.period is not None:
+            from utils.figures import postal_either_condition
+
+            out.append(postal_either_condition(self.period))
         if self.q:
             out.append(Dossier.code.like(f"%{escape_like(self.q)}%", escape="\\"))
         if self.procedure:
@@ -164,7 +180,7 @@ class DossierFilters:
             out.append(channel_col == self.channel)
         if self.source_channel:
             out.append(src_col == self.source_channel)
-        if self.period is not None:
+        if self.period is not None and not self.by_post:
             out.append(date_col >= self.period.start)
             out.append(date_col <= self.period.end)
         if self.department_id:

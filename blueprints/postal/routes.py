@@ -372,13 +372,13 @@ def _postal_panel(user):
 
     department_id = user.department_id if user.role == "department" else None
     _rows, totals = figures.reconciliation_by_department(department_id)
-    today = None
+    today = day = None
     if user.role in EDIT_ROLES:
         day = vn_today()
         today = figures.shipment_totals([Shipment.date == day])
     if today is None and not any(totals.values()):
         return None
-    return {"today": today, "reconcile": totals}
+    return {"today": today, "day": day.isoformat() if day else None, "reconcile": totals}
 
 
 register_panel(("admin", "centre", "department"), "postal/_home_panel.html", _postal_panel)

@@ -276,7 +276,9 @@ def cancel_shipment(shipment, reason, user=None):
 
 # --- Lists -----------------------------------------------------------------------------------
 
-STATUSES = ("active", "cancelled", "eligibility_warning", "check_digit_warning")
+# ``eligibility_warning``: flagged when logged; ``not_eligible``: the procedure is not flagged
+# eligible in the shipment's direction now (the reconciliation's count).
+STATUSES = ("active", "cancelled", "eligibility_warning", "check_digit_warning", "not_eligible")
 
 
 @dataclass
@@ -312,6 +314,10 @@ class ShipmentFilters:
             out += [Shipment.cancelled.is_(False), Shipment.eligibility_warning.is_(True)]
         elif self.status == "check_digit_warning":
             out += [Shipment.cancelled.is_(False), Shipment.check_digit_warning.is_(True)]
+        elif self.status == "not_eligible":
+            from utils.figures import ineligible_shipment_condition
+
+            out.append(ineligible_shipment_condition())
         return out
 
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from blueprints.dashboard.routes import list_url
 from blueprints.procedures import services
 from blueprints.procedures.forms import (BulkForm, EligibilityForm, FieldNoteForm, ImportForm,
                                          NewProcedureForm, ProcedureForm, yes_no)
@@ -47,7 +48,13 @@ def _row_kit(period_args):
     would cost more than the rest of the row."""
     user = current_user._get_current_object()
     can_change = user.role in EDITORS
+    # The counts link to the dossiers behind them, by procedure id, for roles that may list them.
+    can_list = list_url("dossiers.list_dossiers") is not None
     return SimpleNamespace(
+        received_url=(url_pattern("dossiers.list_dossiers", "procedure_id", **period_args)
+                      if can_list else None),
+        postal_url=(url_pattern("dossiers.list_dossiers", "procedure_id", postal="yes",
+                                **period_args) if can_list else None),
         text=SimpleNamespace(yes=_("Yes"), no=_("No"), retired=_("Retired"), edit=_("Edit"),
                              select=_("Select")),
         show_url=url_pattern("procedures.show_procedure", "procedure_id", **period_args),
