@@ -386,7 +386,7 @@ def start_gunicorn(url, port, workers, log_path):
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited: see {log_path}")
+                raise SystemExit(f"gunicorn exited: see {log_path}") from None
             time.sleep(0.3)
     stop(proc)
     raise SystemExit("gunicorn did not start within 60 s")

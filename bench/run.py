@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -523,7 +523,7 @@ def measure_brief(app, client):
     import importlib
 
     try:
-        pdf = importlib.import_module("utils.pdf")
+        importlib.import_module("utils.pdf")
     except ImportError:
         return None
     from utils.dates import Period

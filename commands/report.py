@@ -17,11 +17,11 @@ def parse_period(start, end):
     try:
         start_date = parse_iso_date(start)
     except ValueError:
-        raise click.BadParameter(f"not a date in YYYY-MM-DD form: {start!r}", param_hint="--from")
+        raise click.BadParameter(f"not a date in YYYY-MM-DD form: {start!r}", param_hint="--from") from None
     try:
         end_date = parse_iso_date(end)
     except ValueError:
-        raise click.BadParameter(f"not a date in YYYY-MM-DD form: {end!r}", param_hint="--to")
+        raise click.BadParameter(f"not a date in YYYY-MM-DD form: {end!r}", param_hint="--to") from None
     if start_date > end_date:
         raise click.BadParameter("--from is after --to", param_hint="--from")
     return Period(start_date, end_date)
@@ -71,6 +71,6 @@ def brief_command(start, end, output):
         with open(output, "wb") as out:
             out.write(data)
     except OSError as e:
-        raise click.ClickException(f"cannot write {output}: {e.strerror}")
+        raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
     click.echo(f"Draft brief for {period.start:%d/%m/%Y} – {period.end:%d/%m/%Y} written to "
                f"{output} ({len(data):,} bytes).".replace(",", "."))

@@ -18,7 +18,14 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
 
 
+# Markers that make a test slow by their nature; they imply ``slow`` (pytest.ini).
+SLOW_KINDS = ("browser", "pdf")
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(m) for m in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
     if not ON_POSTGRES:
         return
     skip = pytest.mark.skip(reason="runs on SQLite only (browser, PDF or SQLite-specific)")

@@ -7,7 +7,6 @@ that change data use factories on their own database.
 import hashlib
 import shutil
 import socket
-import subprocess
 from datetime import date
 
 import pytest
@@ -16,28 +15,13 @@ from sqlalchemy import func, select
 from extensions import db
 from models import AuditEvent, Brief, Meeting, RubricVersion, Shipment, Task
 from tests import factories as f
+from tests.pdf import pdf_fonts, pdf_page_image, pdf_text
 from utils.dates import Period
 
 DEMO_PERIOD = Period(date(2024, 1, 1), date(2024, 9, 30))
 DOC_DATE = date(2025, 1, 5)
 HOSTILE_NAMES = ('<img src="http://169.254.169.254/">', "file:///etc/passwd")
 
-
-def pdftotext(data, *args):
-    r = subprocess.run(["pdftotext", *args, "-", "-"], input=data, capture_output=True, check=True)
-    return r.stdout.decode("utf-8")
-
-
-def page_text(data, page, layout=False):
-    args = ["-f", str(page), "-l", str(page)] + (["-layout"] if layout else [])
-    return pdftotext(data, *args)
-
-
-def pdf_fonts(data, tmp_path):
-    path = tmp_path / "fonts.pdf"
-    path.write_bytes(data)
-    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +51,7 @@ def demo_brief(database_template, tmp_path_factory):
         names = (settings.parent_agency, settings.unit_name)
         db.session.remove()
         db.engine.dispose()
-    return {"pdf": pdf, "html": html, "text": pdftotext(pdf), "personal": personal,
+    return {"pdf": pdf, "html": html, "text": pdf_text(pdf), "personal": personal,
             "names": names}
 
 
@@ -92,7 +76,7 @@ def test_demo_brief_carries_the_reference_figures(demo_brief):
 
 @pytest.mark.pdf
 def test_demo_brief_uses_only_the_vendored_fonts(demo_brief, tmp_path):
-    fonts = pdf_fonts(demo_brief["pdf"], tmp_path)
+    fonts = pdf_fonts(demo_brief["pdf"])
     assert fonts, "no font listed"
     assert all(name.split("+")[-1].startswith("Tinos") for name in fonts), fonts
     assert {"Tinos", "Tinos-Bold", "Tinos-Italic"} <= {name.split("+")[-1] for name in fonts}
@@ -112,7 +96,7 @@ def test_demo_brief_has_no_personal_data(demo_brief):
 @pytest.mark.pdf
 def test_header_is_two_columns_on_the_same_lines(demo_brief):
     parent, unit = demo_brief["names"]
-    lines = page_text(demo_brief["pdf"], 1, layout=True).splitlines()
+    lines = pdf_text(demo_brief["pdf"], 1, layout=True).splitlines()
     assert any(parent in line and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in line for line in lines)
     assert any(unit in line and "Độc lập - Tự do - Hạnh phúc" in line for line in lines)
     # The place-and-date line sits beside the number, with section 8's leading zeros.
@@ -122,21 +106,15 @@ def test_header_is_two_columns_on_the_same_lines(demo_brief):
 @pytest.mark.pdf
 def test_page_numbers_start_on_page_two(demo_brief):
     pdf = demo_brief["pdf"]
-    first = [line.strip() for line in page_text(pdf, 1).splitlines() if line.strip()]
-    second = [line.strip() for line in page_text(pdf, 2).splitlines() if line.strip()]
+    first = [line.strip() for line in pdf_text(pdf, 1).splitlines() if line.strip()]
+    second = [line.strip() for line in pdf_text(pdf, 2).splitlines() if line.strip()]
     assert first[0] != "1" and "1" not in first[:2]
     assert second[0] == "2"
 
 
 @pytest.mark.pdf
-def test_first_page_renders_as_a_page_with_content(demo_brief, tmp_path):
-    from PIL import Image
-
-    path = tmp_path / "brief.pdf"
-    path.write_bytes(demo_brief["pdf"])
-    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(path),
-                    str(tmp_path / "page")], check=True)
-    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+def test_first_page_renders_as_a_page_with_content(demo_brief):
+    image = pdf_page_image(demo_brief["pdf"], 1)
     width, height = image.size
     assert 0.70 < width / height < 0.72  # A4 portrait
     dark = sum(image.histogram()[:128])
@@ -222,7 +200,7 @@ def test_hostile_procedure_names_print_as_text_and_fetch_nothing(app, recorded_f
         f.dossier(proc, date(2024, 3, 4))
     db.session.commit()
     data = services.draft_pdf(Period(date(2024, 1, 1), date(2024, 3, 31)), DOC_DATE)
-    text = " ".join(pdftotext(data).split())
+    text = " ".join(pdf_text(data).split())
     for name in HOSTILE_NAMES:
         assert name in text
     assert connections == []
@@ -373,7 +351,7 @@ def test_issued_brief_prints_its_number_and_no_draft_mark(app):
     _small_catalogue()
     brief = services.issue_brief(Period(date(2024, 1, 1), date(2024, 3, 31)), today=date(2024, 4, 2))
     db.session.commit()
-    text = pdftotext(brief.pdf)
+    text = pdf_text(brief.pdf)
     assert "Số: 01/BC-TTHCC" in " ".join(text.split())
     assert "DỰ THẢO" not in text
     assert "ngày 02 tháng 4 năm 2024" in text

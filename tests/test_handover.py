@@ -1,6 +1,5 @@
 """Hand-over record pages: access, htmx and plain forms, printing (audited), the PDF's text."""
 import re
-import subprocess
 from datetime import date
 
 import pytest
@@ -9,6 +8,7 @@ from blueprints.handover import services
 from extensions import db
 from models import AuditEvent, HandoverBatch, OrgSettings
 from tests import factories as f
+from tests.pdf import pdf_text
 
 DAY = date(2024, 3, 18)
 
@@ -42,10 +42,6 @@ def _draft():
     return batch
 
 
-def pdftotext(data):
-    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
-                            check=True)
-    return result.stdout.decode("utf-8")
 
 
 @pytest.mark.parametrize("role,allowed", [("admin", True), ("centre", True),
@@ -179,14 +175,14 @@ def test_the_printed_record(client, auth, shipments):
     batch = _draft()
     services.set_item_counts(batch, batch.items[0].id, 1, 2)
     user = auth.login("centre")
-    draft = pdftotext(client.get(f"/handover/{batch.id}/record.pdf").data)
+    draft = pdf_text(client.get(f"/handover/{batch.id}/record.pdf").data, layout=True)
     assert "DỰ THẢO" in draft and "Số:" in draft and "/BB-TTHCC" in draft
     r = client.post(f"/handover/{batch.id}/sign")
     assert r.status_code == 303
     r = client.get(f"/handover/{batch.id}/record.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert r.headers["Cache-Control"] == "no-store"
-    text = pdftotext(r.data)
+    text = pdf_text(r.data, layout=True)
     flat = " ".join(text.split())
     assert "DỰ THẢO" not in text
     assert "Số: 01/BB-TTHCC" in flat
@@ -216,7 +212,8 @@ def test_the_record_of_dossiers_received(client, auth, shipments):
     batch = services.propose_batch("tiep_nhan", DAY)
     services.sign_batch(batch)
     auth.login("admin")
-    flat = " ".join(pdftotext(client.get(f"/handover/{batch.id}/record.pdf").data).split())
+    record = client.get(f"/handover/{batch.id}/record.pdf").data
+    flat = " ".join(pdf_text(record, layout=True).split())
     assert "BIÊN BẢN GIAO NHẬN HỒ SƠ" in flat and "KẾT QUẢ GIẢI QUYẾT TTHC" not in flat
     assert incoming.tracking_number in flat and "Người gửi" in flat
     assert "Cán bộ tiếp nhận hồ sơ" in flat and "Nhân viên bưu chính" in flat

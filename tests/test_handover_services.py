@@ -1,5 +1,5 @@
 """Hand-over records: the batch rules, in the services and in the database."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError

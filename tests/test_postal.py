@@ -329,7 +329,7 @@ def test_manifest_cli_and_page(runner, client, auth, setup, tmp_path):
     assert r.exit_code == 0 and "1 created" in r.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(manifest(f"X,tra_ket_qua,{d.code},10/03/2024,,,,", f"RR473124829VN,x,{d.code},10/03/2024,,,,",
-                             f"RR000000080VN,tra_ket_qua,nope,10/03/2024,,,,"))
+                             "RR000000080VN,tra_ket_qua,nope,10/03/2024,,,,"))
     r = runner.invoke(args=["import", "postal", str(bad)])
     assert r.exit_code != 0 and "row 2, so_hieu_buu_gui" in r.output and "row 3, chieu" in r.output
     assert "row 4, ma_ho_so" in r.output

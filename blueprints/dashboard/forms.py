@@ -55,7 +55,7 @@ class RubricForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        for code, crit in self.criteria():
+        for _code, crit in self.criteria():
             for band in crit.bands:
                 t, p = (band.threshold.data or "").strip(), (band.points.data or "").strip()
                 if bool(t) != bool(p):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from flask_babel import lazy_gettext as _l
-from models import DIRECTIONS, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment, utcnow
+from models import DIRECTIONS, Dossier, HandoverBatch, HandoverItem, Shipment, utcnow
 from utils import audit
 from utils.dates import to_vn, vn_today
 

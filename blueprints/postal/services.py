@@ -501,7 +501,7 @@ def import_postal(filename, data, user=None, today=None):
             seen.setdefault((values["tracking_number"], values["direction"]), []).append(row.number)
         if not bad:
             parsed.append((row.number, values))
-    for (number, direction), rows in seen.items():
+    for (number, _direction), rows in seen.items():
         if len(rows) > 1:
             for r in rows:
                 report.bad(r, "so_hieu_buu_gui",

@@ -670,7 +670,7 @@ def import_procedures(filename, data, user=None):
         return report
 
     new_fields = new_departments = 0
-    for _, code, values, _ in parsed:
+    for _, _code, values, _ in parsed:
         key = fold(values["field_name"])
         if key not in fields:
             fields[key] = Field(name=values["field_name"], name_folded=key)

@@ -1,0 +1,39 @@
+"""Reading the PDFs the application writes, for the tests: one helper over Debian's poppler-utils
+(``pdftotext``, ``pdffonts``, ``pdftoppm``; installed by ``make setup``)."""
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+def pdf_text(data, page=None, layout=False):
+    """The text of a PDF (bytes), or of one of its pages (1-based); ``layout`` keeps the columns
+    where they are on the page."""
+    args = ["-f", str(page), "-l", str(page)] if page is not None else []
+    if layout:
+        args.append("-layout")
+    result = subprocess.run(["pdftotext", *args, "-", "-"], input=data, capture_output=True,
+                            check=True)
+    return result.stdout.decode("utf-8")
+
+
+def pdf_fonts(data):
+    """The names of the fonts a PDF embeds or refers to, as ``pdffonts`` lists them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "document.pdf"
+        path.write_bytes(data)
+        out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                             check=True).stdout
+    return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
+
+
+def pdf_page_image(data, page=1, dpi=40):
+    """One page rendered as a greyscale ``PIL.Image``."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "document.pdf"
+        path.write_bytes(data)
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
+                        str(path), str(Path(tmp) / "page")], check=True)
+        with Image.open(next(Path(tmp).glob("page*.png"))) as image:
+            return image.convert("L")
