@@ -24,7 +24,7 @@ from blueprints.postal import services as postal
 from blueprints.procedures import services as procedures
 from extensions import db
 from models import (CHANNELS, DIRECTIONS, HANDOVER_STATUSES, ROLES, TASK_STATUSES, AuditEvent,
-                    Department, Dossier, Field, Procedure, Shipment, User)
+                    Department, Dossier, Field, Procedure, User)
 from tests import factories
 from tests.test_audit_labels import recorded_actions
 from utils.dates import Period, vn_today
@@ -238,7 +238,7 @@ def test_every_history_and_the_audit_log_read_as_people_read(client):
     assert {"tracking_number", "department_id", "tra_ket_qua", "handover.sign", "draft"} <= words
 
     found, histories = [], {}
-    for kind, url in ([("procedure", f"/procedures/{p.id}") for p in recorded["procedures"]]
+    for _kind, url in ([("procedure", f"/procedures/{p.id}") for p in recorded["procedures"]]
                       + [("dossier", f"/dossiers/{d.id}") for d in recorded["dossiers"]]
                       + [("shipment", f"/shipments/{s.id}") for s in recorded["shipments"]]):
         r = client.get(url)
