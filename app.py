@@ -78,9 +78,9 @@ def register_extensions(app):
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     limiter.init_app(app)
-    from blueprints.auth.services import load_user_by_session
+    from blueprints.auth.sessions import load_user
 
-    login_manager.user_loader(load_user_by_session)
+    login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # server-side sessions are revoked at logout
     from utils import tally
@@ -167,6 +167,11 @@ def register_request_hooks(app):
         if getattr(view, "is_public", False):
             return None
         if not current_user.is_authenticated:
+            ended = getattr(g, "session_expired", None)
+            if ended:
+                from blueprints.auth.sessions import ended_response
+
+                return ended_response(ended)
             if request.path.startswith("/api/") or request.headers.get("HX-Request"):
                 refuse(401)
             return login_manager.unauthorized()

@@ -62,7 +62,16 @@ class Config:
     HTMX_LOCAL_ONLY = _flag("HTMX_LOCAL_ONLY")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_FAILURE_LIMIT = "5 per minute;20 per hour"
+    # Failed logins (and password checks) allowed per username, address or trusted device, counted
+    # in the database so every worker and server shares them (docs/limits.md).
+    LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per minute;20 per hour")
+    # Login sessions end after this long without a request, and this long after the login.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
+    SESSION_TOUCH_SECONDS = 60  # "last seen" is written at most this often
+    KEPT_FORM_MINUTES = 10  # a form posted after the session ended waits this long for the login
+    DEVICE_COOKIE_NAME = "bcci_device"
+    DEVICE_COOKIE_DAYS = 365
     DEMO_ALLOWED = True
     SQL_ECHO = False
     # The lock-wait budget (docs/limits.md): how long a statement waits for another transaction's

@@ -265,8 +265,38 @@ class LoginSession(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     revoked_at = db.Column(db.DateTime, nullable=True)
+    # When the session last answered a request, for the idle timeout: written at most once a
+    # minute, in its own short transaction (``blueprints/auth/sessions.py``).
+    last_seen_at = db.Column(db.DateTime, nullable=True)
 
     user = db.relationship("User")
+
+
+class LoginFailure(db.Model):
+    """One failed login or password check, under a keyed hash of what it counts against (a
+    username, an address, a trusted device, a user's password change): every worker and server
+    reads the same counts. Rows older than the longest throttling window are deleted."""
+
+    __tablename__ = "login_failure"
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(64), nullable=False)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.Index("ix_login_failure_key_at", "key", "at"),)
+
+
+class KeptForm(db.Model):
+    """What a person typed into a form posted after their session ended, kept for a few minutes
+    so it can be shown again once that same person has logged in (never a password, never in a
+    cookie or a log)."""
+
+    __tablename__ = "kept_form"
+    id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    path = db.Column(db.String(500), nullable=False)
+    fields = db.Column(db.JSON, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
 class AuditEvent(db.Model):

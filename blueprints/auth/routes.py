@@ -1,15 +1,17 @@
 """Logging in and out, changing one's password, choosing the language."""
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from blueprints.auth import services
+from blueprints.auth import services, sessions, throttle
 from blueprints.auth.forms import LoginForm, PasswordForm
-from extensions import db, limiter
+from extensions import db
 from utils.access import public
 from utils.inputs import safe_next
+from utils.text import nfc
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("bcci.security")
@@ -20,43 +22,67 @@ PASSWORD_MESSAGES = {
 }
 
 
-def _login_failed(response):
-    """Only failed attempts count against the limits; a successful login never does."""
-    return response.status_code == 401
-
-
-def _failure_limit():
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
-def _username_key():
-    return "login-user:" + (request.form.get("username") or "").strip().lower()
+def _throttled(until, form_template, form, **context):
+    """A 429 that says when to try again (and ``Retry-After`` in seconds)."""
+    wait = throttle.seconds_until(until)
+    minutes = max(1, -(-wait // 60))
+    message = _("Too many failed attempts. Try again at %(time)s (in %(n)s minutes).",
+                time=throttle.local_time(until), n=minutes)
+    response = make_response(render_template(form_template, form=form, throttled=message,
+                                             **context), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_failure_limit, key_func=_username_key, methods=["POST"],
-               deduct_when=_login_failed)
 def login():
+    """Log in. Failed attempts are counted in the database (``throttle``): against the username
+    and the address, or, from a browser that logged in as that user before, against that
+    browser alone; over the limit, a 429 says when to try again."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data)
+        username = nfc(form.username.data or "").lower()
+        keys = throttle.login_keys(username)
+        until = throttle.blocked_until(keys)
+        if until is not None:
+            security_log.warning("login throttled: addr=%s", request.remote_addr)
+            return _throttled(until, "auth/login.html", form)
+        user = services.authenticate(username, form.password.data)
         if user is not None:
+            throttle.forget(keys)
             session.clear()  # a new session id at every login
             services.start_session(user)
             db.session.commit()
             login_user(user)
             security_log.info("login ok: user=%s", user.username)
-            return redirect(safe_next(request.args.get("next")), code=303)
-        security_log.warning("login failed: user=%s addr=%s",
-                             (form.username.data or "")[:80], request.remote_addr)
+            target = safe_next(request.args.get("next"))
+            kept = request.args.get("kept")
+            if kept:
+                target = url_for("auth.resume_form", kept=kept, next=target)
+            return throttle.set_device_cookie(redirect(target, code=303), user.username)
+        throttle.record_failure(keys)
+        db.session.commit()
+        security_log.warning("login failed: user=%s addr=%s", username[:80], request.remote_addr)
         flash(_("Wrong username or password."), "danger")
         return render_template("auth/login.html", form=form), 401
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/kept")
+def resume_form():
+    """After a login that a form's sending ended in: what was typed, to send again (the form kept
+    for this user only; another user's or an old one shows nothing)."""
+    back = safe_next(request.args.get("next"))
+    kept = sessions.take_kept_form(request.args.get("kept"), current_user)
+    db.session.commit()
+    if kept is None:
+        return redirect(back, code=303)
+    return render_template("auth/kept_form.html", kept=kept, action=safe_next(kept.path, back),
+                           back=back)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -74,14 +100,24 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
+    """Change one's own password; wrong current passwords are throttled like logins."""
     form = PasswordForm()
     if form.validate_on_submit():
+        keys = throttle.password_keys(current_user)
+        until = throttle.blocked_until(keys)
+        if until is not None:
+            security_log.warning("password change throttled: user=%s", current_user.username)
+            return _throttled(until, "auth/password.html", form)
         try:
             services.change_password(current_user, form.current.data, form.new.data)
         except services.UserError as e:
             db.session.rollback()
+            if str(e) == "wrong_current_password":
+                throttle.record_failure(keys)
+                db.session.commit()
             form.current.errors.append(PASSWORD_MESSAGES[str(e)]())
         else:
+            throttle.forget(keys)
             db.session.commit()
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.home"), code=303)

@@ -41,7 +41,8 @@ def authenticate(username, password):
 def start_session(user):
     """Create a new server-side login session for ``user``; returns its id."""
     sid = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(id=sid, user_id=user.id))
+    now = utcnow()
+    db.session.add(LoginSession(id=sid, user_id=user.id, created_at=now, last_seen_at=now))
     user.session_id = sid
     audit.record("login", "user", user.id, user=user)
     return sid
@@ -64,18 +65,6 @@ def revoke_other_sessions(user, keep_sid=None):
     for row in rows:
         if row.id != keep_sid:
             row.revoked_at = utcnow()
-
-
-def load_user_by_session(sid):
-    """Flask-Login's loader: the user of an open login session, or ``None`` (one query: every
-    request asks it)."""
-    user = db.session.execute(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.id == sid, LoginSession.revoked_at.is_(None), User.active.is_(True))
-    ).scalar_one_or_none()
-    if user is not None:
-        user.session_id = sid
-    return user
 
 
 def validate_password(password):
