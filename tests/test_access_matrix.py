@@ -158,6 +158,7 @@ def _get_targets(app, samples, role, audited):
     return out
 
 
+@pytest.mark.slow  # walks every GET endpoint
 @pytest.mark.parametrize("role", (ANONYMOUS,) + ROLES)
 def test_no_get_changes_anything(app, role):
     samples = Samples()

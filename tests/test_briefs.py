@@ -132,6 +132,7 @@ def test_document_dates_take_leading_zeros_below_ten_and_in_january_february():
 
 # --- Resources: only files under static/ --------------------------------------------------------
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_fetcher_serves_static_files_and_refuses_everything_else():
     from utils import pdf
 
@@ -171,6 +172,7 @@ def recorded_fetches(monkeypatch):
     return asked, connections
 
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_render_refuses_markup_that_reaches_out(app, recorded_fetches):
     from utils import pdf
 
@@ -251,6 +253,7 @@ def test_list_page_and_its_fragment(client, auth, hx):
     assert ("<html" in r.text) is (not hx)
 
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_draft_pdf_download(client, auth):
     _small_catalogue()
     auth.login("admin")
@@ -293,6 +296,7 @@ def test_tasks_and_conclusions_appear_in_the_brief(app):
 
 # --- Issuing ------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
     _small_catalogue()
     user = auth.login("leader")
@@ -326,6 +330,7 @@ def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
     assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
 
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_numbers_run_per_year_and_skip_a_taken_number(app, monkeypatch):
     from blueprints.briefs import services
 
@@ -373,6 +378,7 @@ def test_issue_needs_the_csrf_token(client, auth):
 
 # --- Command line -------------------------------------------------------------------------------
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_report_brief_writes_a_draft(runner, tmp_path):
     _small_catalogue()
     out = tmp_path / "brief.pdf"
@@ -385,6 +391,7 @@ def test_report_brief_writes_a_draft(runner, tmp_path):
     assert r.exit_code != 0 and "--from" in r.output
 
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_concurrent_issues_draw_distinct_numbers(app):
     """Two leaders issue at the same moment: each brief gets its own number."""
     import threading
@@ -429,6 +436,7 @@ def test_an_empty_period_renders_dashes_not_errors(app):
     assert "không tính được tỷ lệ vì không có hồ sơ tiếp nhận trong kỳ" in html
 
 
+@pytest.mark.slow  # renders the brief to PDF
 def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(client, auth):
     from blueprints.briefs import services
 

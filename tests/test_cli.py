@@ -1,10 +1,13 @@
 """The command line of docs/cli.md."""
 import json
 
+import pytest
+
 from extensions import db
 from models import User
 
 
+@pytest.mark.slow  # loads the demo (45.000 dossiers)
 def test_reference_case_through_the_cli(runner):
     r = runner.invoke(args=["demo", "load"])
     assert r.exit_code == 0, r.output
@@ -38,6 +41,7 @@ def test_reference_case_through_the_cli(runner):
     assert "9,70%" in text.output and "44.865" in text.output
 
 
+@pytest.mark.slow  # loads the demo (45.000 dossiers)
 def test_demo_spread_is_realistic(runner):
     from datetime import date
 

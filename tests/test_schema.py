@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -17,6 +19,7 @@ def test_one_migration_head():
     assert len(heads) == 1, heads
 
 
+@pytest.mark.slow  # runs every migration
 def test_migrations_from_empty_to_head_match_the_models(tmp_path):
     """Upgrade an empty database to head; the schema then equals the models (no autogenerate diff)."""
     url = os.environ.get("TEST_DATABASE_URL")

@@ -216,6 +216,7 @@ def _month_range(period, year, month):
     return max(period.start, first), min(period.end, last)
 
 
+@pytest.mark.slow  # many random periods
 def test_tables_trend_outreach_and_pools_from_the_tallies_equal_counts_over_the_dossiers(app):
     rng = _random_dossiers(1200, seed=11)
     for period in _periods(rng, 10):
