@@ -12,9 +12,9 @@ from extensions import db
 @max_rows_option
 def import_dossiers_command(path):
     """Import dossiers from a CSV or XLSX file; all or nothing, upserted by dossier code."""
-    from blueprints.dossiers.services import import_dossiers
+    from blueprints.dossiers.services import import_checked_first
 
-    report = import_dossiers(Path(path).name, Path(path).read_bytes())
+    report = import_checked_first(Path(path).name, Path(path).read_bytes())
     if report.ok:
         db.session.commit()
     else:

@@ -13,9 +13,12 @@ from extensions import db
 def import_postal_command(path):
     """Import postal shipments from a CSV or XLSX manifest; all or nothing, upserted by
     tracking number and direction."""
-    from blueprints.postal.services import import_postal
+    from blueprints.postal.services import IMPORT_COLUMNS, IMPORT_OPTIONAL, import_postal
+    from utils.tabular import read_ahead
 
-    report = import_postal(Path(path).name, Path(path).read_bytes())
+    data = Path(path).read_bytes()  # read as a file before the write transaction begins
+    table = read_ahead(Path(path).name, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
+    report = import_postal(Path(path).name, data, table=table)
     if report.ok:
         db.session.commit()
     else:

@@ -98,3 +98,4 @@ def test_a_get_page_reads_while_another_process_writes(app, client, auth):
     with short_lock_wait(), another_writer():
         response = client.get("/dossiers")
     assert response.status_code == 200
+

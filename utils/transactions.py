@@ -95,3 +95,18 @@ def is_busy(error):
         text = str(orig).lower()
         return "locked" in text or "busy" in text
     return False
+
+
+def outside_the_write_lock(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with no write lock held: the request's transaction so far
+    is ended first (committed: what came before is complete), everything the function reads
+    runs in a deferred transaction, which is ended after it. An import reads and checks its
+    whole file here; its write transaction begins afterwards."""
+    from extensions import db
+
+    db.session.commit()
+    with reading():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            db.session.rollback()

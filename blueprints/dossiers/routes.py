@@ -126,7 +126,7 @@ def import_dossiers():
             report_error = _("Choose a CSV or XLSX file.")
             return render("dossiers/import.html", "dossiers/_import_result.html", report=None,
                           error=report_error, status=422)
-        report = services.import_dossiers(upload.filename, upload.read())
+        report = services.import_checked_first(upload.filename, upload.read())
         if report.ok:
             db.session.commit()
             if request.headers.get("HX-Request") != "true":

@@ -18,6 +18,7 @@ from utils import audit, bulk, tally
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
+from utils.transactions import outside_the_write_lock
 from utils.validators import DOSSIER_CODE_RE
 
 CHUNK = 1000
@@ -364,21 +365,34 @@ def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-class _Procedures(dict):
-    """``procedures[raw]``: ``(code, id)`` of the procedure a cell names (``id`` ``None`` when
-    there is none); each distinct cell looked up once."""
-
-    def __init__(self):
-        super().__init__()
-        self.ids = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
+class _Codes(dict):
+    """``codes[raw]``: the procedure code a cell names (NFC text, ``""`` when blank); each
+    distinct cell normalised once."""
 
     def __missing__(self, raw):
         key = raw if raw.__class__ is str else (raw.__class__, raw)
         if key is not raw and key in self:
             return self[key]
-        code = nfc(str(raw)) if raw not in (None, "") else ""
-        hit = self[key] = (code, self.ids.get(code))
-        return hit
+        code = self[key] = nfc(str(raw)) if raw not in (None, "") else ""
+        return code
+
+
+@dataclass
+class PreparedImport:
+    """A dossier file read and checked (``read_dossier_file``), not yet written.
+
+    ``rows``: ``(code, procedure code, receive date, receive channel, return date, return
+    channel)`` of the good rows; ``procedure_rows``: ``(row number, procedure code)`` of every
+    row, for the procedure check, which needs the database and so runs separately.
+    """
+
+    filename: str
+    sha256: str
+    report: ImportReport
+    rows: list
+    procedure_rows: list
+    has_return_date: bool
+    has_return_channel: bool
 
 
 def import_dossiers(filename, data, user=None, today=None):
@@ -386,23 +400,54 @@ def import_dossiers(filename, data, user=None, today=None):
 
     Upserts by dossier code, writing only source values, then recomputes the effective values
     of the dossiers it changed. One audit event for the import, one per existing dossier changed.
+    The three steps (``read_dossier_file``, ``check_procedures``, ``write_dossiers``) can run in
+    separate transactions: the web page and the command line read and check the whole file
+    before the write transaction begins (``utils.transactions.outside_the_write_lock``).
 
     :return: an ``ImportReport``; when it is not ``ok`` nothing was written.
     """
+    prepared = read_dossier_file(filename, data, today)
+    check_procedures(prepared)
+    if not prepared.report.ok:
+        return prepared.report
+    return write_dossiers(prepared, user)
+
+
+def import_checked_first(filename, data, user=None, today=None):
+    """``import_dossiers`` for a caller that owns the transaction (the page, the command line):
+    the whole file is read and checked with no write lock held (the transaction so far is
+    ended first: ``utils.transactions.outside_the_write_lock``), then written in a short write
+    transaction that repeats the check needing the database. The caller commits or rolls back.
+    """
+    def read_and_check():
+        prepared = read_dossier_file(filename, data, today)
+        check_procedures(prepared)
+        return prepared
+
+    prepared = outside_the_write_lock(read_and_check)
+    if not prepared.report.ok:
+        return prepared.report
+    return write_dossiers(prepared, user)
+
+
+def read_dossier_file(filename, data, today=None):
+    """Read and check a dossier file without the database: every cell, and codes appearing
+    twice. :return: a ``PreparedImport`` whose report lists the bad rows found so far."""
     with collector_paused():
-        return _import_dossiers(filename, data, user, today)
+        return _read_dossier_file(filename, data, today)
 
 
-def _import_dossiers(filename, data, user, today):
+def _read_dossier_file(filename, data, today):
     report = ImportReport()
+    sha256 = hashlib.sha256(data).hexdigest()
     try:
         table = read_table(filename, data, DOSSIER_COLUMNS, DOSSIER_OPTIONAL)
     except TableError as e:
         report.bad(1, "", e)
-        return report
+        return PreparedImport(filename, sha256, report, [], [], False, False)
     has_return_date = "ngay_tra" in table.columns
     has_return_channel = "kenh_tra" in table.columns
-    procedures = _Procedures()
+    procedure_codes = _Codes()
     # An absent optional column reads as blank cells, which these parsers accept.
     receive_dates = _Cells(lambda v: parse_date(v, today=today))
     receive_channels = _Cells(parse_channel)
@@ -410,7 +455,8 @@ def _import_dossiers(filename, data, user, today):
     return_channels = _Cells(lambda v: parse_channel(v, required=False))
     usual_code = DOSSIER_CODE_RE.match
 
-    parsed = []  # (code, procedure id, receive date, receive channel, return date, return channel)
+    parsed = []  # (code, procedure code, receive date, receive channel, return date, return channel)
+    procedure_rows = []  # (row number, procedure code) of every row
     first_row = {}  # code -> the first row holding it
     repeated = {}  # code -> every row holding it, when more than one
     for number, code, proc, r_date, r_channel, t_date, t_channel in table.records(IMPORT_CELLS):
@@ -432,10 +478,10 @@ def _import_dossiers(filename, data, user, today):
             if not usual_code(code):
                 report.warn(number, "ma_ho_so",
                             _l("Unusual dossier code shape (accepted): %(code)s") % {"code": code})
-        proc_code, proc_id = procedures[proc]
-        if proc_id is None:
-            report.bad(number, "ma_tthc", _l("Unknown procedure code: %(code)s") % {"code": proc_code}
-                       if proc_code else _l("This column must not be blank."))
+        proc_code = procedure_codes[proc]
+        procedure_rows.append((number, proc_code))
+        if not proc_code:
+            report.bad(number, "ma_tthc", _l("This column must not be blank."))
             bad = True
         ok, r_date = receive_dates[r_date]
         if not ok:
@@ -457,16 +503,49 @@ def _import_dossiers(filename, data, user, today):
             report.bad(number, "ngay_tra", _l("The return date is before the receive date."))
             bad = True
         if not bad:
-            parsed.append((code, proc_id, r_date, r_channel, t_date, t_channel))
+            parsed.append((code, proc_code, r_date, r_channel, t_date, t_channel))
     for code, numbers in sorted(repeated.items(), key=lambda item: item[1][0]):
         for number in numbers:
             others = ", ".join(str(n) for n in numbers if n != number)
             report.bad(number, "ma_ho_so",
                        _l("Dossier code %(code)s appears twice in the file (also row %(rows)s).")
                        % {"code": code, "rows": others})
+    return PreparedImport(filename, sha256, report, parsed, procedure_rows, has_return_date,
+                          has_return_channel)
+
+
+def check_procedures(prepared):
+    """Every row's procedure exists (a bad row each where it does not); reads the database.
+    :return: ``{procedure code: id}`` of the procedures."""
+    ids = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
+    codes = {code for _, code in prepared.procedure_rows} - {""}
+    if codes <= ids.keys():
+        return ids
+    unknown = [(number, code) for number, code in prepared.procedure_rows
+               if code and code not in ids]
+    for number, code in unknown:
+        prepared.report.bad(number, "ma_tthc",
+                            _l("Unknown procedure code: %(code)s") % {"code": code})
+    prepared.report.problems.sort(key=lambda p: p.row)  # in file order, as they were found
+    return ids
+
+
+def write_dossiers(prepared, user=None):
+    """Write a checked file (``read_dossier_file``): the procedure check is repeated first, in
+    this transaction, and nothing is written if it fails. Adds and flushes; the caller commits.
+    """
+    with collector_paused():
+        return _write_dossiers(prepared, user)
+
+
+def _write_dossiers(prepared, user):
+    report = prepared.report
+    ids = check_procedures(prepared)
     if not report.ok:
         return report
-
+    filename, has_return_date = prepared.filename, prepared.has_return_date
+    has_return_channel = prepared.has_return_channel
+    parsed = [(code, ids[proc], *rest) for code, proc, *rest in prepared.rows]
     existing = _existing_by_code(row[0] for row in parsed)
     columns = Dossier.__table__.c
     dates = _Processed(columns.receive_date_src, "bind")  # the four date columns: one type
@@ -508,7 +587,7 @@ def _import_dossiers(filename, data, user, today):
                     changes)
     report.created, report.updated = len(new_rows), len(changes)
     audit.record("dossier.import", "import", filename, None, {
-        "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
+        "file": filename, "sha256": prepared.sha256, "rows": len(parsed),
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "warnings": len(report.warnings)}, user=user)
     audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)

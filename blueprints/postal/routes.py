@@ -21,7 +21,7 @@ from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
 from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
-from utils.tabular import export_response
+from utils.tabular import export_response, read_ahead
 
 bp = Blueprint("postal", __name__)
 
@@ -330,7 +330,10 @@ def import_shipments():
         if upload is None or not upload.filename:
             return render("postal/import.html", "dossiers/_import_result.html", report=None,
                           error=_("Choose a CSV or XLSX file."), status=422)
-        report = services.import_postal(upload.filename, upload.read(), user=current_user)
+        data = upload.read()
+        table = read_ahead(upload.filename, data, services.IMPORT_COLUMNS,
+                           services.IMPORT_OPTIONAL)
+        report = services.import_postal(upload.filename, data, user=current_user, table=table)
         if report.ok:
             db.session.commit()
             if not is_htmx():

@@ -24,7 +24,7 @@ from utils.dates import vn_today
 from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.settings import get_settings
 from utils.tabular import (CellError, ImportReport, TableError, parse_date, parse_direction,
-                           parse_fee, parse_text, read_table)
+                           parse_fee, parse_text, given_or_read)
 from utils.text import escape_like, nfc
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
@@ -414,7 +414,7 @@ def ineligible_shipments(department_id=None, limit=50):
 
 # --- Manifest import -------------------------------------------------------------------------
 
-def import_postal(filename, data, user=None, today=None):
+def import_postal(filename, data, user=None, today=None, table=None):
     """Import a postal manifest (docs/formats.md); all or nothing.
 
     Upserts by (tracking number, direction) among the shipments not cancelled. Bad rows: malformed number, unknown direction or
@@ -423,8 +423,8 @@ def import_postal(filename, data, user=None, today=None):
     accepted and listed as warnings (and stored as such).
     """
     report = ImportReport()
-    try:
-        table = read_table(filename, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
+    try:  # ``table``: the file as ``utils.tabular.read_ahead`` read it, before the transaction
+        table = given_or_read(table, filename, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
     except TableError as e:
         report.bad(1, "", e)
         return report

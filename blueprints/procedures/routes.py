@@ -20,7 +20,7 @@ from utils import figures, htmx
 from utils.access import can_edit_department, refuse, roles_required
 from utils.inputs import safe_next
 from utils.periods import period_from_request
-from utils.tabular import export_response
+from utils.tabular import export_response, read_ahead
 from utils.urls import url_pattern
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedures")
@@ -422,7 +422,9 @@ def import_procedures():
         form.file.errors = [_("Choose a file to import.")]
         return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
                            form=form, report=None)
-    report = services.import_procedures(upload.filename, upload.read(), current_user)
+    data = upload.read()
+    table = read_ahead(upload.filename, data, services.IMPORT_REQUIRED, services.IMPORT_OPTIONAL)
+    report = services.import_procedures(upload.filename, data, current_user, table=table)
     if not report.ok:
         db.session.rollback()
         return htmx.render("procedures/import.html", "procedures/_import.html", status=422,

@@ -18,7 +18,7 @@ from utils import audit, figures
 from utils.access import can_edit_department
 from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import (CellError, ImportReport, TableError, parse_text, parse_yes_no,
-                           read_table)
+                           given_or_read)
 from utils.text import escape_like, fold, fold_key, nfc
 
 CODE_PATTERN = re.compile(r"^\d\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.H\d{2}(\.\d{2})?)?$")
@@ -576,7 +576,7 @@ def _reason_from_cell(text, existing):
     return (current or "other"), text
 
 
-def import_procedures(filename, data, user=None):
+def import_procedures(filename, data, user=None, table=None):
     """Import the procedures file of docs/formats.md: all or nothing, upsert by code.
 
     Creates the fields and departments it names; absent optional columns leave existing values
@@ -585,11 +585,12 @@ def import_procedures(filename, data, user=None):
     of eligibility. Department staff may import only their own department's rows. Writes one audit
     event for the import and one per existing procedure it changed.
 
+    :param table: the file as ``utils.tabular.read_ahead`` read it, before the write transaction.
     :return: an ``ImportReport`` (nothing written unless ``report.ok``).
     """
     report = ImportReport()
     try:
-        table = read_table(filename, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
+        table = given_or_read(table, filename, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
     except TableError as e:
         report.bad(1, "", e)
         return report
