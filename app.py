@@ -58,12 +58,15 @@ def translation_directories():
 def select_locale():
     """The user's chosen language, else the session's, else Vietnamese (never Accept-Language).
 
-    Outside a request (the command line) messages are Vietnamese too.
+    Outside a request, the command line's run language (``--lang``/``BCCI_LANG``, Vietnamese by
+    default); anything else outside a request is Vietnamese too.
     """
     from flask import has_request_context
 
     if not has_request_context():
-        return "vi"
+        from commands import run_language
+
+        return run_language() or "vi"
     if current_user and current_user.is_authenticated and current_user.locale in ("vi", "en"):
         return current_user.locale
     lang = session.get("lang")

@@ -8,8 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from flask import current_app
 
+from commands import CommandError
 from extensions import db
 
 def sqlite_path():
@@ -18,7 +20,7 @@ def sqlite_path():
     if url.get_backend_name() != "sqlite":
         return None
     if not url.database or url.database == ":memory:":
-        raise click.ClickException("the SQLite database is in memory: there is no file to back up")
+        raise CommandError(_("the SQLite database is in memory: there is no file to back up"))
     return Path(url.database)
 
 
@@ -46,7 +48,7 @@ def backup_sqlite(source, target, pages=1024):
         src.close()
     if check != "ok":
         partial.unlink(missing_ok=True)
-        raise click.ClickException(f"the copy failed its integrity check: {check}")
+        raise CommandError(_("the copy failed its integrity check: %(result)s", result=check))
     partial.replace(target)
     return target.stat().st_size
 
@@ -63,14 +65,16 @@ def group(output):
     """Back up the SQLite database while the app runs (PostgreSQL: use pg_dump)."""
     source = sqlite_path()
     if source is None:
-        raise click.ClickException(
+        raise CommandError(_(
             "the database is PostgreSQL: back it up with pg_dump, for example "
-            "`pg_dump --format=custom --file=bcci.dump \"$DATABASE_URL\"`, "
-            "and restore it with pg_restore (see the README)")
+            "%(example)s, and restore it with pg_restore (see the README)",
+            example='`pg_dump --format=custom --file=bcci.dump "$DATABASE_URL"`'))
     if not source.exists():
-        raise click.ClickException(f"no database file at {source}")
+        raise CommandError(_("no database file at %(path)s", path=source))
     target = Path(output) if output else _default_output(source)
     if target.resolve() == source.resolve():
-        raise click.ClickException("the backup file must not be the database itself")
+        raise CommandError(_("the backup file must not be the database itself"))
     size = backup_sqlite(source, target)
-    click.echo(f"Backup written: {target} ({size:,} bytes)".replace(",", "."))
+    from utils.formats import number
+
+    click.echo(_("Backup written: %(path)s (%(size)s bytes)", path=target, size=number(size)))

@@ -6,6 +6,11 @@ The group lives here; each format's command is defined next to its feature's ser
 import functools
 
 import click
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from commands import CommandError
+from utils.formats import number
 
 group = click.Group("import", help="Import procedures, dossiers or postal shipments (CSV or XLSX).")
 
@@ -24,14 +29,24 @@ def max_rows_option(command):
     return wrapper
 
 
+def _where(row, column):
+    if column:
+        return _("row %(row)s, column %(column)s", row=row, column=column)
+    return _("row %(row)s", row=row)
+
+
 def print_report(report):
-    """Print an import's bad rows and warnings; exit non-zero when it was refused."""
+    """Print an import's bad rows and warnings in the run's language; exit non-zero when it
+    was refused."""
     for w in report.warnings:
-        click.echo(f"warning: row {w.row}, {w.column}: {w.reason}")
+        click.echo(_("warning: %(where)s: %(reason)s", where=_where(w.row, w.column), reason=w.reason))
     if not report.ok:
         for p in report.sorted_problems():
-            click.echo(f"row {p.row}, {p.column}: {p.reason}", err=True)
-        raise click.ClickException(
-            f"file refused: {len(report.problems)} bad row(s); nothing was written")
-    click.echo(f"imported: {report.created} created, {report.updated} updated, "
-               f"{report.unchanged} unchanged")
+            click.echo(_("%(where)s: %(reason)s", where=_where(p.row, p.column), reason=p.reason),
+                       err=True)
+        raise CommandError(ngettext("file refused: %(num)s bad row; nothing was written",
+                                    "file refused: %(num)s bad rows; nothing was written",
+                                    len(report.problems)))
+    click.echo(_("imported: %(created)s added, %(updated)s changed, %(unchanged)s unchanged",
+                 created=number(report.created), updated=number(report.updated),
+                 unchanged=number(report.unchanged)))

@@ -1,5 +1,6 @@
 """``flask privacy purge``: blank citizens' personal data past the retention period."""
 import click
+from flask_babel import ngettext
 
 from extensions import db
 
@@ -15,7 +16,11 @@ def purge_command(dry_run):
 
     cutoff, count = purge_personal_data(dry_run=dry_run)
     if dry_run:
-        click.echo(f"{count} shipment(s) dated before {cutoff:%d/%m/%Y} would be purged.")
+        click.echo(ngettext("%(num)s shipment dated before %(day)s would be purged.",
+                            "%(num)s shipments dated before %(day)s would be purged.",
+                            count, day=f"{cutoff:%d/%m/%Y}"))
         return
     db.session.commit()
-    click.echo(f"Personal data purged from {count} shipment(s) dated before {cutoff:%d/%m/%Y}.")
+    click.echo(ngettext("Personal data purged from %(num)s shipment dated before %(day)s.",
+                        "Personal data purged from %(num)s shipments dated before %(day)s.",
+                        count, day=f"{cutoff:%d/%m/%Y}"))

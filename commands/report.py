@@ -2,9 +2,14 @@
 import json
 
 import click
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from commands import CommandError
 
 from utils import figures
 from utils.dates import Period
+from utils.formats import number, pct, points
 from utils.transactions import read_only
 
 group = click.Group("report", help="Figures and documents.")
@@ -17,14 +22,30 @@ def parse_period(start, end):
     try:
         start_date = parse_iso_date(start)
     except ValueError:
-        raise click.BadParameter(f"not a date in YYYY-MM-DD form: {start!r}", param_hint="--from") from None
+        raise CommandError(_("%(option)s: not a date in YYYY-MM-DD form: %(value)s",
+                             option="--from", value=start)) from None
     try:
         end_date = parse_iso_date(end)
     except ValueError:
-        raise click.BadParameter(f"not a date in YYYY-MM-DD form: {end!r}", param_hint="--to") from None
+        raise CommandError(_("%(option)s: not a date in YYYY-MM-DD form: %(value)s",
+                             option="--to", value=end)) from None
     if start_date > end_date:
-        raise click.BadParameter("--from is after --to", param_hint="--from")
+        raise CommandError(_("--from is after --to"))
     return Period(start_date, end_date)
+
+
+# The nine counts as the text summary names them (``--json`` keeps the keys).
+COUNT_LABELS = {
+    "procedures_total": _l("Procedures in force"),
+    "procedures_eligible_receive": _l("Procedures eligible to receive by post"),
+    "procedures_eligible_return": _l("Procedures eligible to return by post"),
+    "procedures_with_dossiers": _l("Procedures with dossiers received"),
+    "procedures_with_postal": _l("Procedures with postal activity"),
+    "dossiers_received": _l("Dossiers received"),
+    "dossiers_received_postal": _l("Dossiers received by post"),
+    "results_returned": _l("Results returned"),
+    "results_returned_postal": _l("Results returned by post"),
+}
 
 
 @group.command("summary")
@@ -39,20 +60,25 @@ def summary_command(start, end, as_json):
     if as_json:
         click.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"Period {period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}")
-    width = max(len(k) for k in figures.COUNT_KEYS)
+    click.echo(_("Period %(start)s – %(end)s", start=f"{period.start:%d/%m/%Y}",
+                 end=f"{period.end:%d/%m/%Y}"))
+    labels = {key: str(COUNT_LABELS[key]) for key in figures.COUNT_KEYS}
+    width = max(len(label) for label in labels.values())
     for key in figures.COUNT_KEYS:
-        click.echo(f"  {key:<{width}}  {summary.counts[key]:>10,}".replace(",", "."))
+        click.echo(f"  {labels[key]:<{width}}  {number(summary.counts[key]):>10}")
     rubric = summary.rubric
-    note = " (illustrative default rubric)" if rubric.is_illustration else ""
-    click.echo(f"Criteria, rubric of {rubric.year}{note}:")
+    if rubric.is_illustration:
+        click.echo(_("Criteria, rubric of %(year)s (illustrative default rubric):", year=rubric.year))
+    else:
+        click.echo(_("Criteria, rubric of %(year)s:", year=rubric.year))
     for c in summary.criteria:
-        pct = "—" if c.percent is None else f"{c.percent:.2f}%".replace(".", ",")
-        pts = "—" if c.points is None else f"{c.points:.2f}".replace(".", ",")
-        line = f"  {c.code}  {c.numerator}/{c.denominator}  {pct}  points {pts}"
+        line = _("%(code)s  %(numerator)s/%(denominator)s  %(percent)s  %(points)s points",
+                 code=c.code, numerator=number(c.numerator), denominator=number(c.denominator),
+                 percent=pct(c.percent), points=points(c.points))
         if c.next_band is not None:
-            line += f"  (+{c.gap} for {c.next_band.points:.2f})".replace(".", ",")
-        click.echo(line)
+            line += "  " + _("(%(gap)s more for %(points)s points)", gap=number(c.gap),
+                             points=points(c.next_band.points))
+        click.echo("  " + line)
 
 
 @group.command("brief")
@@ -71,6 +97,7 @@ def brief_command(start, end, output):
         with open(output, "wb") as out:
             out.write(data)
     except OSError as e:
-        raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
-    click.echo(f"Draft brief for {period.start:%d/%m/%Y} – {period.end:%d/%m/%Y} written to "
-               f"{output} ({len(data):,} bytes).".replace(",", "."))
+        raise CommandError(_("cannot write %(file)s: %(reason)s", file=output, reason=e.strerror)) from None
+    click.echo(_("Draft brief for %(start)s – %(end)s written to %(file)s (%(size)s bytes).",
+                 start=f"{period.start:%d/%m/%Y}", end=f"{period.end:%d/%m/%Y}", file=output,
+                 size=number(len(data))))

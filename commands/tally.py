@@ -1,5 +1,6 @@
 """``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``)."""
 import click
+from flask_babel import gettext as _
 
 from extensions import db
 from utils.transactions import read_only
@@ -15,12 +16,13 @@ def check_command():
 
     found = tally.differences()
     if not found:
-        click.echo("The tallies equal the dossiers.")
+        click.echo(_("The tallies equal the dossiers."))
         return
     for table, when, procedure_id, stored, counted in found:
-        click.echo(f"{table} {when.isoformat()} procedure {procedure_id}: stored {stored}, "
-                   f"counted {counted}")
-    click.echo("The tallies differ from the dossiers: run `flask --app app tally rebuild`.", err=True)
+        click.echo(_("%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
+                     table=table, day=when.isoformat(), procedure=procedure_id, stored=stored,
+                     counted=counted))
+    click.echo(_("The tallies differ from the dossiers: run `flask --app app tally rebuild`."), err=True)
     raise SystemExit(1)
 
 
@@ -31,4 +33,4 @@ def rebuild_command():
 
     sizes = tally.rebuild()
     db.session.commit()
-    click.echo(", ".join(f"{name}: {n} rows" for name, n in sizes.items()))
+    click.echo(", ".join(_("%(table)s: %(rows)s rows", table=name, rows=n) for name, n in sizes.items()))

@@ -21,7 +21,7 @@ def test_backup_copies_every_committed_row(app, runner, tmp_path):
     target = tmp_path / "copy" / "backup.sqlite3"
     result = runner.invoke(args=["backup", "--output", str(target)])
     assert result.exit_code == 0, result.output
-    assert "Backup written" in result.output
+    assert "Đã ghi bản sao lưu" in result.output
     copy = sqlite3.connect(target)
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -40,7 +40,7 @@ def test_backup_refuses_to_overwrite_the_database(app, runner):
     source = db.engine.url.database
     result = runner.invoke(args=["backup", "--output", source])
     assert result.exit_code != 0
-    assert "must not be the database itself" in result.output
+    assert "không được là chính tệp cơ sở dữ liệu" in result.output
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL is backed up with pg_dump")

@@ -33,7 +33,7 @@ def test_reference_case_through_the_cli(runner):
     assert data["from"] == "2024-01-01" and data["to"] == "2024-09-30"
     # Loading twice changes nothing.
     r = runner.invoke(args=["demo", "load"])
-    assert r.exit_code == 0 and "nothing changed" in r.output
+    assert r.exit_code == 0 and "không thay đổi gì" in r.output
     again = json.loads(runner.invoke(args=["report", "summary", "--from", "2024-01-01", "--to",
                                            "2024-09-30", "--json"]).output)
     assert again == data
@@ -94,7 +94,7 @@ def test_users_create(runner):
     r = runner.invoke(args=["users", "create", "x", "--role", "department", "--password", "long-enough-pw"])
     assert r.exit_code != 0 and "--department" in r.output
     r = runner.invoke(args=["users", "create", "an.nguyen", "--role", "leader", "--password", "long-enough-pw"])
-    assert r.exit_code != 0 and "taken" in r.output
+    assert r.exit_code != 0 and "đã có người dùng" in r.output
     r = runner.invoke(args=["users", "create", "y", "--role", "leader", "--password", "short"])
     assert r.exit_code != 0
 
@@ -103,4 +103,4 @@ def test_report_summary_refuses_bad_dates(runner):
     r = runner.invoke(args=["report", "summary", "--from", "2024-13-01", "--to", "2024-09-30"])
     assert r.exit_code != 0 and "YYYY-MM-DD" in r.output
     r = runner.invoke(args=["report", "summary", "--from", "2024-10-01", "--to", "2024-09-30"])
-    assert r.exit_code != 0 and "after" in r.output
+    assert r.exit_code != 0 and "sau --to" in r.output

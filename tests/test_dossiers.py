@@ -155,13 +155,13 @@ def test_cli_import(runner, proc, tmp_path):
     path = tmp_path / "hs.csv"
     path.write_bytes(csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,,"))
     r = runner.invoke(args=["import", "dossiers", str(path)])
-    assert r.exit_code == 0 and "1 created" in r.output
+    assert r.exit_code == 0 and "1 thêm mới" in r.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes("X-1,1.000000,05/01/2024,truc_tiep,,", "X-2,1.001108,xx,truc_tiep,,",
                               "X-3,1.001108,05/01/2024,?,,"))
     r = runner.invoke(args=["import", "dossiers", str(bad)])
     assert r.exit_code != 0
-    assert "row 2, ma_tthc" in r.output and "row 3, ngay_tiep_nhan" in r.output and "row 4, kenh_tiep_nhan" in r.output
+    assert "dòng 2, cột ma_tthc" in r.output and "dòng 3, cột ngay_tiep_nhan" in r.output and "dòng 4, cột kenh_tiep_nhan" in r.output
     assert count(Dossier) == 1
 
 

@@ -326,13 +326,13 @@ def test_manifest_cli_and_page(runner, client, auth, setup, tmp_path):
     path = tmp_path / "m.csv"
     path.write_bytes(manifest(f"{GOOD},tra_ket_qua,{d.code},10/03/2024,,,,"))
     r = runner.invoke(args=["import", "postal", str(path)])
-    assert r.exit_code == 0 and "1 created" in r.output
+    assert r.exit_code == 0 and "1 thêm mới" in r.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(manifest(f"X,tra_ket_qua,{d.code},10/03/2024,,,,", f"RR473124829VN,x,{d.code},10/03/2024,,,,",
                              "RR000000080VN,tra_ket_qua,nope,10/03/2024,,,,"))
     r = runner.invoke(args=["import", "postal", str(bad)])
-    assert r.exit_code != 0 and "row 2, so_hieu_buu_gui" in r.output and "row 3, chieu" in r.output
-    assert "row 4, ma_ho_so" in r.output
+    assert r.exit_code != 0 and "dòng 2, cột so_hieu_buu_gui" in r.output and "dòng 3, cột chieu" in r.output
+    assert "dòng 4, cột ma_ho_so" in r.output
     auth.login("centre")
     data = {"file": (io.BytesIO(manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,")), "m.csv")}
     r = client.post("/shipments/import", data=data, headers={"HX-Request": "true"},
@@ -382,10 +382,10 @@ def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
     period = Period(vn_today() - timedelta(days=900), vn_today())
     before = (figures.counts(period), figures.shipment_totals())
     r = runner.invoke(args=["privacy", "purge", "--dry-run"])
-    assert r.exit_code == 0 and "1 shipment" in r.output
+    assert r.exit_code == 0 and "1 bưu gửi" in r.output
     assert old.recipient_name == "Nguyễn Văn An"
     r = runner.invoke(args=["privacy", "purge"])
-    assert r.exit_code == 0 and "1 shipment" in r.output, r.output
+    assert r.exit_code == 0 and "1 bưu gửi" in r.output, r.output
     db.session.expire_all()
     assert (old.recipient_name, old.address, old.phone) == ("", "", "")
     assert old.personal_data_purged_at is not None and old.fee == 25000
@@ -397,7 +397,7 @@ def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
     db.session.add(OrgSettings(id=1, retention_months=0))
     db.session.commit()
     r = runner.invoke(args=["privacy", "purge"])
-    assert "1 shipment" in r.output
+    assert "1 bưu gửi" in r.output
     db.session.expire_all()
     assert recent.recipient_name == ""
 

@@ -511,7 +511,7 @@ def test_export_reimports_unchanged(client, auth, runner, tmp_path):
     path.write_bytes(data)
     r = runner.invoke(args=["import", "procedures", str(path)])
     assert r.exit_code == 0, r.output
-    assert "0 created, 0 updated, 3 unchanged" in r.output
+    assert "0 thêm mới, 0 thay đổi, 3 không đổi" in r.output
 
 
 def _statements(client, url, headers=HX):

@@ -231,15 +231,15 @@ def test_cli_import(runner, tmp_path):
     path.write_text(GOOD, encoding="utf-8")
     r = runner.invoke(args=["import", "procedures", str(path)])
     assert r.exit_code == 0, r.output
-    assert "3 created, 0 updated, 0 unchanged" in r.output
+    assert "3 thêm mới, 0 thay đổi, 0 không đổi" in r.output
     r = runner.invoke(args=["import", "procedures", str(path)])
-    assert "0 created, 0 updated, 3 unchanged" in r.output
+    assert "0 thêm mới, 0 thay đổi, 3 không đổi" in r.output
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "1.12,,X,,,,,,,\n", encoding="utf-8")
     r = runner.invoke(args=["import", "procedures", str(bad)])
     assert r.exit_code != 0
-    assert "row 2, ma_tthc" in r.output and "row 2, ten_tthc" in r.output and "row 2, don_vi" in r.output
-    assert "nothing was written" in r.output
+    assert "dòng 2, cột ma_tthc" in r.output and "dòng 2, cột ten_tthc" in r.output and "dòng 2, cột don_vi" in r.output
+    assert "không ghi gì" in r.output
 
 
 def test_import_is_bulk_not_per_row(app):
