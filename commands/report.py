@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from commands import CommandError
-
 from utils import figures
 from utils.dates import Period
 from utils.formats import number, pct, points
@@ -16,7 +15,7 @@ group = click.Group("report", help="Figures and documents.")
 
 
 def parse_period(start, end):
-    """A ``Period`` from two ISO dates, or a ``click.BadParameter`` naming what is wrong."""
+    """A ``Period`` from two ISO dates, or a ``CommandError`` naming what is wrong."""
     from utils.dates import parse_iso_date
 
     try:
