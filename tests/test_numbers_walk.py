@@ -153,7 +153,8 @@ def follow(client, url):
 def pages_for(role):
     pages = [DASHBOARD, f"/dashboard/breakdown/field?preset=custom&{SPAN}",
              f"/dashboard/breakdown/department?preset=custom&{SPAN}", "/",
-             f"/procedures?{SPAN}", f"/procedures?{SPAN}&page=2", f"/procedures/outreach?{SPAN}"]
+             f"/procedures?{SPAN}", f"/procedures?{SPAN}&page=2", f"/procedures/outreach?{SPAN}",
+             f"/procedures/fields?{SPAN}"]
     if role in ("admin", "centre", "department"):
         pages.append("/reconciliation")
     return pages
@@ -199,6 +200,11 @@ def test_links_filter_by_procedure_id_never_by_code_prefix(client, auth):
         listed = client.get(url).text
         assert "9.001108.000.00.00.H56" not in _text(listed.split('id="dossier-results"')[1])
         assert follow(client, url) == (number, number)
+        # The link's filter stays on the form, so changing another filter keeps it.
+        assert f'<input type="hidden" name="procedure_id" value="{short.id}">' in listed
+    narrowed = client.get(f"/dossiers?{SPAN}&procedure_id={short.id}&channel=bcci").text
+    assert "9.001108.000.00.00.H56" not in _text(narrowed.split('id="dossier-results"')[1])
+    assert "9.001108 " in _text(narrowed.split('id="dossier-results"')[1])
 
 
 # --- Total rows and the brief ---------------------------------------------------------------------
