@@ -298,6 +298,7 @@ MEETINGS_RULES = {
 # --- briefs (blueprints/briefs) ---------------------------------------------------------------
 
 BRIEF_READERS = ("admin", "centre", "leader")
+BRIEF_ISSUERS = ("admin", "leader")  # centre staff prepare, preview and download drafts
 BRIEF_PERIOD = {"from": "2024-01-01", "to": "2024-03-31"}
 
 
@@ -312,7 +313,7 @@ def _issued_brief(s):
         brief = Brief(year=2024, number=1, period_from=date(2024, 1, 1), period_to=date(2024, 3, 31),
                       figures={}, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
         db.session.add(brief)
-        return brief
+        return _committed(brief)
 
     return {"brief_id": s.once("brief", build).id}
 
@@ -321,7 +322,8 @@ BRIEFS_RULES = {
     "briefs.list_briefs": Rule(BRIEF_READERS),
     "briefs.preview_brief": Rule(BRIEF_READERS, query=BRIEF_PERIOD),
     "briefs.download_draft": Rule(BRIEF_READERS, query=BRIEF_PERIOD),
-    "briefs.issue_brief": Rule(BRIEF_READERS, data={}),
+    "briefs.issue_brief": Rule(BRIEF_ISSUERS, query=BRIEF_PERIOD, data={}),
+    "briefs.withdraw_brief": Rule(BRIEF_ISSUERS, args=_issued_brief, data={"reason": ""}),
     "briefs.download_brief": Rule(BRIEF_READERS, args=_issued_brief),
 }
 

@@ -229,6 +229,17 @@ def _small_catalogue():
 QUERY = {"from": "2024-01-01", "to": "2024-03-31"}
 
 
+def own_rubric(year=2024):
+    """Save the illustration's bands as the organisation's own rubric of ``year`` (through the
+    rubric screen's service): a brief is never issued under the built-in illustration."""
+    from blueprints.dashboard.services import save_rubric
+    from utils.figures import DEFAULT_RUBRIC
+
+    version, _created = save_rubric(year, DEFAULT_RUBRIC, "Bộ tiêu chí của tỉnh (kiểm thử)")
+    db.session.commit()
+    return version
+
+
 @pytest.mark.parametrize("hx", [False, True])
 def test_preview_shows_the_draft_document(client, auth, hx):
     _small_catalogue()
@@ -240,7 +251,7 @@ def test_preview_shows_the_draft_document(client, auth, hx):
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in body and "DỰ THẢO" in body
     assert "Đăng ký hộ kinh doanh" in body
     assert "Nguyễn Văn An" not in body and "0912345678" not in body
-    assert 'action="/briefs/issue"' in body
+    assert 'href="/briefs/issue?from=2024-01-01&amp;to=2024-03-31"' in body
 
 
 @pytest.mark.parametrize("hx", [False, True])
@@ -299,8 +310,9 @@ def test_tasks_and_conclusions_appear_in_the_brief(app):
 @pytest.mark.slow  # renders the brief to PDF
 def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
     _small_catalogue()
+    own_rubric()
     user = auth.login("leader")
-    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"})
+    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"})
     assert r.status_code == 303
     brief = db.session.scalars(select(Brief)).one()
     assert brief.number == 1 and brief.issued_by_id == user.id
@@ -325,7 +337,7 @@ def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
 
     listing = client.get("/briefs")
     assert "01/BC-TTHCC" in listing.text
-    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"})
+    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "2"})
     assert r.status_code == 303
     assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
 
@@ -335,6 +347,7 @@ def test_numbers_run_per_year_and_skip_a_taken_number(app, monkeypatch):
     from blueprints.briefs import services
 
     _small_catalogue()
+    own_rubric()
     period = Period(date(2024, 1, 1), date(2024, 3, 31))
     first = services.issue_brief(period, today=date(2024, 12, 30))
     db.session.commit()
@@ -354,6 +367,7 @@ def test_issued_brief_prints_its_number_and_no_draft_mark(app):
     from blueprints.briefs import services
 
     _small_catalogue()
+    own_rubric()
     brief = services.issue_brief(Period(date(2024, 1, 1), date(2024, 3, 31)), today=date(2024, 4, 2))
     db.session.commit()
     text = pdf_text(brief.pdf)
@@ -393,12 +407,14 @@ def test_report_brief_writes_a_draft(runner, tmp_path):
 
 @pytest.mark.slow  # renders the brief to PDF
 def test_concurrent_issues_draw_distinct_numbers(app):
-    """Two leaders issue at the same moment: each brief gets its own number."""
+    """Two leaders confirm number 01 at the same moment: one brief takes it, the other leader is
+    told it was taken and asked again with 02, which then issues."""
     import threading
 
     from tests.conftest import Auth
 
     _small_catalogue()
+    own_rubric()
     clients = [app.test_client() for _ in range(2)]
     for client in clients:
         Auth(client).login("leader")
@@ -408,15 +424,22 @@ def test_concurrent_issues_draw_distinct_numbers(app):
     def issue(client):
         with app.app_context():
             barrier.wait()
-            r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"})
-            statuses.append(r.status_code)
+            r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31",
+                                                   "number": "1"})
+            statuses.append((r.status_code, client, r.text))
 
     threads = [threading.Thread(target=issue, args=(c,)) for c in clients]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert statuses == [303, 303]
+    assert sorted(code for code, _c, _t in statuses) == [303, 409]
+    _code, late, text = next(s for s in statuses if s[0] == 409)
+    assert "Số: 02/BC-TTHCC" in text
+    db.session.expire_all()
+    assert list(db.session.scalars(select(Brief.number))) == [1]
+    r = late.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "2"})
+    assert r.status_code == 303
     db.session.expire_all()
     assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
@@ -441,6 +464,7 @@ def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(client, aut
     from blueprints.briefs import services
 
     _small_catalogue()
+    own_rubric()
     brief = services.issue_brief(Period(date(2024, 1, 1), date(2024, 3, 31)))
     db.session.commit()
     auth.login("leader")

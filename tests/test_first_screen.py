@@ -222,7 +222,7 @@ def test_a_leader_sees_the_reference_case_on_logging_in_to_the_demo(client, auth
     for url in ("/", "/dashboard"):
         html = client.get(url).text
         text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
-        assert "9 tháng đầu năm 2024 (01/01/2024 – 30/09/2024)" in text, url
+        assert "9 tháng đầu năm 2024" in text and "01/01/2024 – 30/09/2024" in text, url
         for figure in ("9,70%", "29 / 299", "0 / 44.865", "120 / 44.865"):
             assert figure in text, (url, figure)
     assert _count(html, "dossiers_received") == 44865

@@ -234,8 +234,10 @@ def load():
     procedures = _procedures(rng, departments)
     _dossiers(rng, procedures)
     _users(departments)
-    db.session.add(RubricVersion(year=2024, version=1, criteria=DEFAULT_RUBRIC, is_illustration=True,
-                                 note="Thang điểm minh họa – cần thay bằng bộ tiêu chí hiện hành của tỉnh."))
+    # The demo organisation's own rubric (its bands are the illustration's, so the reference
+    # case scores 0 points on all three): a brief is issued only under an organisation's own.
+    db.session.add(RubricVersion(year=2024, version=1, criteria=DEFAULT_RUBRIC, is_illustration=False,
+                                 note="Bộ tiêu chí của đơn vị mẫu (các mức điểm như thang minh họa)."))
     db.session.flush()
     return True
 

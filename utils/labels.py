@@ -90,6 +90,7 @@ ACTION_LABELS = {
     "rubric.update": _l("Rubric version corrected"),
     "rubric.freeze": _l("Rubric version frozen by an issued brief"),
     "brief.issue": _l("Brief issued"),
+    "brief.withdraw": _l("Brief withdrawn"),
     "meeting.create": _l("Meeting recorded"),
     "meeting.update": _l("Meeting record corrected"),
     "task.create": _l("Task assigned"),

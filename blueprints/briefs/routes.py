@@ -1,4 +1,8 @@
-"""Meeting briefs: the HTML preview and draft PDF of any period, issuing, issued briefs."""
+"""Meeting briefs: the HTML preview and draft PDF of any period, issuing, issued briefs.
+
+Centre staff, leaders and administrators prepare, preview and download drafts; only leaders and
+administrators issue a brief (after a confirmation naming the number it takes) or withdraw one.
+"""
 import hashlib
 import logging
 
@@ -7,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.briefs import services
-from blueprints.briefs.forms import IssueForm
+from blueprints.briefs.forms import IssueForm, WithdrawForm
 from extensions import db
 from models import Brief
 from utils import htmx
@@ -20,6 +24,7 @@ bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
 
 BRIEF_ROLES = ("admin", "centre", "leader")
+ISSUER_ROLES = ("admin", "leader")
 
 
 def _pdf_response(data, filename, etag=None):
@@ -35,7 +40,7 @@ def _pdf_response(data, filename, etag=None):
 def _list_page(form, period, status=200):
     return htmx.render("briefs/list.html", "briefs/_issued.html", status=status, form=form,
                        period=period, briefs=services.issued_briefs(),
-                       settings=get_settings())
+                       settings=get_settings(), can_issue=current_user.role in ISSUER_ROLES)
 
 
 @bp.route("")
@@ -51,8 +56,8 @@ def list_briefs():
 def preview_brief():
     period = period_from_request(request.args)
     context = services.brief_context(period)
-    form = IssueForm(formdata=None, start=period.start, end=period.end)
-    return render_template("briefs/preview.html", period=period, form=form,
+    return render_template("briefs/preview.html", period=period,
+                           can_issue=current_user.role in ISSUER_ROLES,
                            document=services.render_html(context))
 
 
@@ -63,25 +68,74 @@ def download_draft():
     return _pdf_response(services.draft_pdf(period), services.draft_filename(period))
 
 
-@bp.route("/issue", methods=["POST"])
-@roles_required(*BRIEF_ROLES)
+def _confirmation(period, form=None, status=200, error=None):
+    """The confirmation of issuing ``period``'s brief (page, or fragment for htmx): the number
+    it takes, the period, the rubric version; or why it cannot be issued. The form always
+    carries the number the brief would take now."""
+    plan = services.issue_plan(period)
+    if form is None or isinstance(error, services.NumberTaken):
+        form = IssueForm(formdata=None, start=period.start, end=period.end, number=plan.number)
+    return htmx.render("briefs/confirm.html", "briefs/_confirm.html", status=status, plan=plan,
+                       form=form, error=error)
+
+
+@bp.route("/issue", methods=["GET", "POST"])
+@roles_required(*ISSUER_ROLES)
 def issue_brief():
+    """GET (``from``, ``to``): confirm issuing the brief of the period, naming the number it
+    will take. POST (``start``, ``end``, ``number``): issue it under that number; when another
+    brief took the number meanwhile, nothing is issued and the confirmation comes back (409)
+    with the new number. Under the built-in illustrative rubric issuing is refused (409)."""
+    if request.method == "GET":
+        return _confirmation(period_from_request(request.args))
     form = IssueForm()
     if not form.validate():
-        period = default_period()
-        return _list_page(form, period, status=422)
+        if form.start.data and form.end.data and not form.start.errors and not form.end.errors \
+                and form.start.data <= form.end.data:
+            return _confirmation(Period(form.start.data, form.end.data), form, status=422)
+        return _list_page(form, default_period(), status=422)
     period = Period(form.start.data, form.end.data)
     try:
-        brief = services.issue_brief(period, user=current_user._get_current_object())
+        brief = services.issue_brief(period, user=current_user._get_current_object(),
+                                     confirmed_number=form.number.data)
+    except services.NumberTaken as e:
+        db.session.rollback()
+        return _confirmation(period, status=409, error=e)
     except services.BriefError as e:
         db.session.rollback()
-        flash(str(e), "danger")
-        return _list_page(form, period, status=409)
+        return _confirmation(period, form, status=409, error=e)
     db.session.commit()
-    flash(_("Brief no. %(number)s of %(year)s issued.", number=f"{brief.number:02d}", year=brief.year),
-          "success")
+    flash(_("Brief %(number)s issued.", number=services.document_number(brief.number)), "success")
     return htmx.redirect(url_for("briefs.list_briefs", **{"from": period.start.isoformat(),
                                                           "to": period.end.isoformat()}))
+
+
+@bp.route("/<int:brief_id>/withdraw", methods=["GET", "POST"])
+@roles_required(*ISSUER_ROLES)
+def withdraw_brief(brief_id):
+    """Withdraw (thu hồi) an issued brief with a reason: it keeps its number and file, marked
+    withdrawn; its replacement is issued as usual and takes the next number."""
+    brief = db.session.get(Brief, brief_id) or abort(404)
+    form = WithdrawForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                services.withdraw_brief(brief, form.reason.data,
+                                        user=current_user._get_current_object())
+            except services.AlreadyWithdrawn as e:
+                db.session.rollback()
+                db.session.refresh(brief)
+                form.reason.errors = list(form.reason.errors) + [str(e)]
+                status = 409
+            else:
+                db.session.commit()
+                flash(_("Brief %(number)s of %(year)s withdrawn. Its replacement takes the next number when issued.",
+                        number=services.document_number(brief.number), year=brief.year), "success")
+                return htmx.redirect(url_for("briefs.list_briefs"))
+    return htmx.render("briefs/withdraw.html", "briefs/_withdraw.html", status=status,
+                       brief=brief, form=form, settings=get_settings())
 
 
 @bp.route("/<int:brief_id>.pdf")
@@ -92,4 +146,8 @@ def download_brief(brief_id):
         # The stored file no longer matches the hash taken when it was issued: never serve it.
         log.error("issued brief %s: stored PDF does not match its SHA-256", brief.id)
         abort(500)
-    return _pdf_response(brief.pdf, services.issued_filename(brief), etag=brief.sha256)
+    response = _pdf_response(brief.pdf, services.issued_filename(brief), etag=brief.sha256)
+    if brief.withdrawn:
+        # The file stays byte for byte as issued; its name and a header say it was withdrawn.
+        response.headers["X-Brief-Status"] = "withdrawn"
+    return response

@@ -7,12 +7,13 @@ rendered on demand and stored nowhere; issuing numbers a brief, stores its PDF a
 its figures, and freezes the rubric version it used.
 """
 import hashlib
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -32,6 +33,68 @@ _NUMBERING_LOCK = 7_020_301
 
 class BriefError(Exception):
     """Issuing is not possible; ``str(e)`` is a translated message."""
+
+
+class IllustrationRubric(BriefError):
+    """The rubric scoring the period is the built-in illustration: no brief is issued under it
+    (an administrator first saves the province's criteria as the organisation's own version)."""
+
+    def __init__(self, year):
+        super().__init__(_("The %(year)s points use the built-in illustrative rubric, not the "
+                           "province's criteria: a brief cannot be issued under it. An "
+                           "administrator first saves the current criteria sheet as the "
+                           "organisation's rubric.", year=year))
+        self.year = year
+
+
+class NumberTaken(BriefError):
+    """The number the person confirmed was taken meanwhile; ``number`` is the one it would take
+    now (they are asked again)."""
+
+    def __init__(self, confirmed, number):
+        super().__init__(_("Number %(taken)s was taken by another brief meanwhile. This brief "
+                           "would now take number %(number)s: confirm again.",
+                           taken=f"{confirmed:02d}", number=f"{number:02d}"))
+        self.confirmed = confirmed
+        self.number = number
+
+
+class AlreadyWithdrawn(BriefError):
+    """The brief was withdrawn already (by someone else, meanwhile)."""
+
+    def __init__(self):
+        super().__init__(_("This brief has already been withdrawn."))
+
+
+def document_number(number, settings=None):
+    """``"02/BC-TTHCC"``: how a brief's number is written (``Số: …``)."""
+    settings = settings or get_settings()
+    return f"{number:02d}/BC-{settings.doc_prefix}"
+
+
+@dataclass(frozen=True)
+class IssuePlan:
+    """What issuing the brief of ``period`` today would do: the number it would take (of
+    ``year``), the rubric scoring it, and whether issuing is refused (``refusal``, an
+    ``IllustrationRubric``)."""
+
+    period: object
+    year: int
+    number: int
+    rubric: object
+    refusal: BriefError | None
+
+    @property
+    def label(self):
+        return document_number(self.number)
+
+
+def issue_plan(period, today=None):
+    """The confirmation's facts for issuing the brief of ``period`` (reads only)."""
+    today = today or vn_today()
+    rubric = figures.rubric_for(period.year)
+    refusal = IllustrationRubric(rubric.year) if rubric.is_illustration else None
+    return IssuePlan(period, today.year, _next_number(today.year), rubric, refusal)
 
 
 def _group_table(summary, by):
@@ -145,7 +208,9 @@ def draft_filename(period):
 
 
 def issued_filename(brief):
-    return f"bao-cao-{brief.number:02d}-{brief.year}-bcci.pdf"
+    """``bao-cao-01-2024-bcci.pdf``; a withdrawn brief's name says so (``…-da-thu-hoi.pdf``)."""
+    suffix = "-da-thu-hoi" if brief.withdrawn else ""
+    return f"bao-cao-{brief.number:02d}-{brief.year}-bcci{suffix}.pdf"
 
 
 def _next_number(year):
@@ -162,21 +227,9 @@ def _lock_numbering():
 
 
 def _rubric_version_for(summary, user):
-    """The stored rubric version the brief was scored under, frozen; the built-in illustration
-    is stored first (as that year's version 1) so the brief can name what it used.
-    """
-    rubric = summary.rubric
-    if rubric.version_id is not None:
-        version = db.session.get(RubricVersion, rubric.version_id)
-    else:
-        version = RubricVersion(year=rubric.year, version=1, criteria=figures.DEFAULT_RUBRIC,
-                                is_illustration=True, created_by_id=getattr(user, "id", None),
-                                note="Thang điểm minh họa có sẵn, lưu khi ban hành báo cáo.")
-        db.session.add(version)
-        db.session.flush()
-        audit.record("rubric.create", "rubric_version", version.id, None,
-                     {"year": version.year, "version": version.version, "is_illustration": True},
-                     user=user)
+    """The stored rubric version the brief was scored under, frozen (issuing never runs under
+    the built-in illustration, which has no stored version)."""
+    version = db.session.get(RubricVersion, summary.rubric.version_id)
     if not version.frozen:
         version.frozen = True
         audit.record("rubric.freeze", "rubric_version", version.id, {"frozen": False},
@@ -204,18 +257,28 @@ def snapshot(context):
     return data
 
 
-def issue_brief(period, user=None, today=None):
+def issue_brief(period, user=None, today=None, confirmed_number=None):
     """Number, render and store the brief of ``period``; freeze its rubric version; audit it.
 
-    Adds and flushes; the caller commits. Numbers run per calendar year of the issue date.
+    Adds and flushes; the caller commits. Numbers run per calendar year of the issue date and
+    are never reused (a withdrawn brief keeps its number).
 
+    :param confirmed_number: the number the person confirmed; when another brief took it
+        meanwhile, nothing is issued and ``NumberTaken`` names the number it would take now.
+    :raise IllustrationRubric: the period is scored under the built-in illustration.
+    :raise NumberTaken: the confirmed number is no longer the next one.
     :raise BriefError: no number could be drawn (concurrent issuers kept taking it).
     """
     today = today or vn_today()
     year = today.year
+    rubric = figures.rubric_for(period.year)
+    if rubric.is_illustration:
+        raise IllustrationRubric(rubric.year)
     _lock_numbering()
     for _attempt in range(ISSUE_ATTEMPTS):
         number = _next_number(year)
+        if confirmed_number is not None and number != confirmed_number:
+            raise NumberTaken(confirmed_number, number)
         context = brief_context(period, today, number=number, year=year)
         pdf = render_pdf(render_document(context), STYLESHEETS)
         try:
@@ -228,6 +291,8 @@ def issue_brief(period, user=None, today=None):
                 db.session.add(brief)
                 db.session.flush()
         except IntegrityError:
+            if confirmed_number is not None:
+                raise NumberTaken(confirmed_number, _next_number(year)) from None
             continue  # another issuer took the number meanwhile: draw the next one
         audit.record("brief.issue", "brief", brief.id, None, {
             "year": year, "number": number, "from": period.start, "to": period.end,
@@ -246,3 +311,33 @@ def issued_briefs():
         .order_by(Brief.year.desc(), Brief.number.desc())
     ).all()
 
+
+def withdraw_brief(brief, reason, user=None, now=None):
+    """Withdraw (thu hồi) an issued brief: it keeps its number and its file, both marked
+    withdrawn wherever shown; the replacement is issued as usual and takes the next number.
+
+    Adds and flushes; the caller commits.
+
+    :raise AlreadyWithdrawn: it was withdrawn before.
+    :raise ValueError: an empty reason (the form requires one).
+    """
+    from models import utcnow
+    from utils.text import nfc
+
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise ValueError("a withdrawal needs a reason")
+    # One UPDATE that only a brief not yet withdrawn matches: of two people withdrawing at
+    # once, the second is told, on either database.
+    result = db.session.execute(
+        update(Brief).where(Brief.id == brief.id, Brief.withdrawn_at.is_(None))
+        .values(withdrawn_at=now or utcnow(), withdrawn_by_id=getattr(user, "id", None),
+                withdraw_reason=reason)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise AlreadyWithdrawn()
+    db.session.refresh(brief)
+    audit.record("brief.withdraw", "brief", brief.id, {"withdrawn": False}, {
+        "withdrawn": True, "year": brief.year, "number": brief.number, "reason": reason,
+    }, user=user)
+    return brief
