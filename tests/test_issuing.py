@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from extensions import db
 from models import AuditEvent, Brief, RubricVersion
 from tests import factories as f
-from tests.test_briefs import _small_catalogue, own_rubric, pdftotext
+from tests.pdf import pdf_text as pdftotext
+from tests.test_briefs import _small_catalogue, own_rubric
 from utils import figures
 from utils.dates import Period
 
