@@ -291,14 +291,18 @@ def test_xlsx_cells_of_equal_value_and_different_type_are_told_apart(proc):
     assert ": 1 (" in problems[0].reason and ": True (" in problems[1].reason
 
 
-def test_codes_with_backslashes_and_tabs_are_stored_as_written(proc):
-    codes = ["\\N", "HS\\2024\\7", "HS\t8", "HS-9\\"]
+def test_codes_with_backslashes_are_stored_as_written_and_tabs_refused(proc):
+    codes = ["\\N", "HS\\2024\\7", "HS-9\\"]
     report = import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,' for c in codes)))
-    assert report.ok and report.created == 4
+    assert report.ok and report.created == 3
     db.session.commit()
     assert sorted(db.session.execute(select(Dossier.code)).scalars()) == sorted(codes)
     assert import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,'
-                                                 for c in codes))).unchanged == 4
+                                                 for c in codes))).unchanged == 3
+    # A code with a tab (docs/limits.md: codes hold no control character at all) is refused.
+    tabbed = import_dossiers("x.csv", csv_bytes('"HS\t8",1.001108,05/01/2024,truc_tiep,,'))
+    assert not tabbed.ok and "tab" in tabbed.problems[0].reason
+    assert db.session.scalar(select(func.count()).select_from(Dossier)) == 3
 
 
 def test_an_import_over_many_days_keeps_the_tallies_equal_to_the_dossiers(proc):

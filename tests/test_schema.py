@@ -43,3 +43,13 @@ def test_migrations_from_empty_to_head_match_the_models(tmp_path):
     assert r.returncode == 0, r.stderr
     r = subprocess.run(flask + ["db", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_revision_ids_fit_the_version_table():
+    """``alembic_version.version_num`` is VARCHAR(32): PostgreSQL refuses a longer revision id
+    (SQLite would not notice)."""
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    long_ids = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()
+                if len(r.revision) > 32]
+    assert long_ids == []

@@ -370,6 +370,7 @@ def _read_table(filename, data, required, optional):
             rows = _data_rows(chain(head[index + 1:], raw_rows), index + 1, text)
             if not rows:
                 raise TableError(_l("The file has a header row but no data rows."))
+            _refuse_control_characters(columns, rows, text)
             return Table(index + 1, columns, rows)
     raise TableError(_l("No header row with the required columns (%(columns)s) in the first %(n)s rows."),
                      columns=", ".join(required), n=HEADER_SEARCH_ROWS)
@@ -393,6 +394,46 @@ def _data_rows(raw_rows, first, text):
         elif number > read_limit:
             raise _too_many_rows()
     return out
+
+
+# Columns holding codes: no tab or line break either (docs/limits.md).
+CODE_COLUMNS = frozenset({"ma_ho_so", "ma_tthc", "so_hieu_buu_gui", "don_vi", "chieu"})
+# Control characters no cell may hold (tab and line breaks aside: a spreadsheet cell may wrap).
+_CELL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CODE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _refuse_control_characters(columns, rows, text):
+    """A ``TableError`` naming the first cell of a read column that holds NUL or another control
+    character (or, in a code column, a tab or line break), and how many others do: PostgreSQL
+    refuses NUL outright and SQLite would store it silently. A whole row is searched at once; only
+    a row with a hit is looked at cell by cell."""
+    wanted = sorted(columns.items(), key=itemgetter(1))
+    search = _CODE_CONTROL.search if any(c in CODE_COLUMNS for c in columns) else _CELL_CONTROL.search
+    found = []
+    for number, values in rows:
+        joined = "".join(values) if text else "".join(v for v in values if v.__class__ is str)
+        if not search(joined):
+            continue
+        for column, position in wanted:
+            cell = values[position] if position < len(values) else None
+            if not isinstance(cell, str):
+                continue
+            pattern = _CODE_CONTROL if column in CODE_COLUMNS else _CELL_CONTROL
+            hit = pattern.search(cell)
+            if hit:
+                found.append((number, column, hit.group()))
+    if not found:
+        return
+    number, column, char = found[0]
+    if char == "\t":
+        raise TableError(_l("Row %(row)s, column %(column)s: a code cannot contain a tab "
+                            "(%(others)s other cells hold control characters). Remove them and "
+                            "import again."), row=number, column=column, others=len(found) - 1)
+    raise TableError(_l("Row %(row)s, column %(column)s holds a control character (%(char)s) that "
+                        "cannot be stored (%(others)s other cells too). Remove them and import "
+                        "again."), row=number, column=column, char=f"U+{ord(char):04X}",
+                     others=len(found) - 1)
 
 
 # --- Cell parsers ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The rubric form: per criterion a maximum and up to four bands "from X% gives Y points"."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from blueprints.dashboard.services import MAX_BANDS
@@ -38,6 +38,8 @@ class RubricForm(FlaskForm):
     C3 = FormField(CriterionForm)
     note = TextAreaField(_l("Source (the province's criteria sheet, its number and date)"),
                          validators=[Length(max=2000)])
+    # ``rubric_fingerprint`` of the year's latest version when the form was opened.
+    based_on = HiddenField()
 
     @classmethod
     def from_rubric(cls, rubric):

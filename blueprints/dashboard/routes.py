@@ -14,8 +14,8 @@ from flask_login import current_user
 
 from blueprints.dashboard import services
 from blueprints.dashboard.forms import RubricForm
-from blueprints.dashboard.services import (RubricConflict, RubricError, latest_versions, save_rubric,
-                                           versions_of)
+from blueprints.dashboard.services import (RubricConflict, RubricError, latest_version, latest_versions,
+                                           rubric_fingerprint, save_rubric, versions_of)
 from blueprints.main.panels import register_panel
 from extensions import db
 from utils import charts, figures, htmx
@@ -179,20 +179,25 @@ def edit_rubric(year):
         abort(404)
     rubric = figures.rubric_for(year)
     form = RubricForm.from_rubric(rubric) if request.method == "GET" else RubricForm()
+    if request.method == "GET":
+        form.based_on.data = rubric_fingerprint(latest_version(year))
     status = 422 if request.method == "POST" else 200
-    conflict = False
+    conflict = None
     if form.validate_on_submit():
         try:
             version, created = save_rubric(year, form.criteria_data(), form.note.data,
-                                           user=current_user)
+                                           user=current_user, based_on=form.based_on.data or None)
         except RubricError as e:
             db.session.rollback()
             form.add_rubric_errors(e)
         except RubricConflict:
-            # The form keeps what was typed; the page shows the version saved meanwhile.
+            # The form keeps what was typed; the page shows the values saved meanwhile, and
+            # saving again (having compared them) overwrites them knowingly.
             db.session.rollback()
             rubric = figures.rubric_for(year)
-            status, conflict = 409, True
+            conflict = latest_version(year)
+            form.based_on.data = rubric_fingerprint(conflict)
+            status = 409
         else:
             db.session.commit()
             flash(_("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)

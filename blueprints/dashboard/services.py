@@ -68,7 +68,32 @@ class RubricError(ValueError):
 
 
 class RubricConflict(Exception):
-    """Another save created the same version of the year meanwhile (the unique (year, version))."""
+    """Another save changed the year's latest version, or created the next one, after the form
+    was opened: nothing is saved, and the form shows the other person's values."""
+
+
+def rubric_fingerprint(version):
+    """What the edit form remembers of the year's latest version (``None``: there is none), so
+    that saving can tell whether someone else saved meanwhile. A correction in place keeps the
+    version number, so the number alone cannot tell: the stored values are hashed with it."""
+    import hashlib
+    import json
+
+    if version is None:
+        return "none"
+    payload = json.dumps([version.id, version.version, version.criteria, version.note],
+                         sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def latest_version(year):
+    """The year's own latest stored version, or ``None``."""
+    from sqlalchemy import select
+
+    from models import RubricVersion
+
+    return db.session.scalars(select(RubricVersion).where(RubricVersion.year == year)
+                              .order_by(RubricVersion.version.desc()).limit(1)).first()
 
 
 MAX_BANDS = 4
@@ -159,7 +184,7 @@ def latest_versions():
         .order_by(RubricVersion.year.desc())))
 
 
-def save_rubric(year, raw_criteria, note="", user=None):
+def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
     """Save a year's rubric.
 
     Versioning: the latest version of the year is corrected in place only when it is neither
@@ -169,7 +194,9 @@ def save_rubric(year, raw_criteria, note="", user=None):
 
     :return: ``(RubricVersion, created)``.
     :raise RubricError: bands the rules refuse (see ``normalise_criteria``).
-    :raise RubricConflict: another save created the same version meanwhile.
+    :param based_on: ``rubric_fingerprint`` of the latest version when the form was opened;
+        when given and the latest version is no longer that, nothing is saved.
+    :raise RubricConflict: another save changed or created a version meanwhile.
     """
     from sqlalchemy.exc import IntegrityError
 
@@ -181,6 +208,11 @@ def save_rubric(year, raw_criteria, note="", user=None):
     note = nfc(note or "").strip()
     versions = versions_of(year)
     latest = versions[0] if versions else None
+    if latest is not None:
+        # Read again under a row lock (PostgreSQL), so two corrections cannot both pass the check.
+        db.session.refresh(latest, with_for_update=True)
+    if based_on is not None and based_on != rubric_fingerprint(latest):
+        raise RubricConflict()
     if latest is not None and not latest.frozen and not latest.is_illustration:
         old = audit.snapshot(latest, ("criteria", "note"))
         latest.criteria = criteria

@@ -141,6 +141,16 @@ def _clean_personal(name, address, phone):
     return nfc(name or ""), nfc(address or ""), phone
 
 
+def return_date_problem(direction, day, dossier):
+    """Why a result cannot have been returned on ``day`` (before ``dossier`` was received), or
+    ``None``. The dossier import refuses the same (a return date before the receive date)."""
+    received = getattr(dossier, "receive_date", None)
+    if direction != "tra_ket_qua" or day is None or received is None or day >= received:
+        return None
+    return _("A result cannot be returned before the dossier was received (%(date)s).",
+             date=f"{received:%d/%m/%Y}")
+
+
 def log_shipment(*, tracking_number, direction, dossier, date, recipient_name="", address="",
                  phone="", fee=None, confirm_check_digit=False, user=None, today=None):
     """Log a postal shipment of ``dossier`` and recompute the dossier's effective values.
@@ -166,6 +176,9 @@ def log_shipment(*, tracking_number, direction, dossier, date, recipient_name=""
         raise ShipmentError(_("A date is required."), "date")
     if date > (today or vn_today()):
         raise ShipmentError(_("The date cannot be in the future."), "date")
+    problem = return_date_problem(direction, date, dossier)
+    if problem:
+        raise ShipmentError(problem, "date")
     if fee is not None and fee < 0:
         raise ShipmentError(_("A fee cannot be negative."), "fee")
     name, address, phone = _clean_personal(recipient_name, address, phone)
@@ -230,6 +243,10 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
         shipment.dossier_id = dossier.id
         shipment.dossier = dossier
         shipment.eligibility_warning = not is_eligible(dossier.procedure, shipment.direction)
+    if "date" in changes or "dossier_id" in changes:
+        problem = return_date_problem(shipment.direction, shipment.date, shipment.dossier)
+        if problem:
+            raise ShipmentError(problem, "date")
     new = _snapshot(shipment)
     before, after = audit.diff(old, new)
     locked = [key for key in RECORDED if key in after]
@@ -434,7 +451,8 @@ def import_postal(filename, data, user=None, today=None, table=None):
     code_list = [c for c in codes if c]
     for start in range(0, len(code_list), CHUNK):
         chunk = code_list[start:start + CHUNK]
-        stmt = (select(Dossier.code, Dossier.id, Procedure.eligible_receive, Procedure.eligible_return)
+        stmt = (select(Dossier.code, Dossier.id, Dossier.receive_date, Procedure.eligible_receive,
+                       Procedure.eligible_return)
                 .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
         for r in db.session.execute(stmt):
             dossiers[r.code] = r
@@ -473,6 +491,12 @@ def import_postal(filename, data, user=None, today=None, table=None):
         except CellError as e:
             report.bad(row.number, "ngay", e)
             bad = True
+        else:
+            problem = return_date_problem(values.get("direction"), values["date"],
+                                          values.get("dossier"))
+            if problem:
+                report.bad(row.number, "ngay", problem)
+                bad = True
         try:
             if "ho_ten" in present:
                 values["recipient_name"] = parse_text(row.get("ho_ten"), max_length=200)

@@ -4,8 +4,8 @@
 logins and password checks in the database instead of each worker's memory; ``kept_form`` holds
 for a few minutes what was typed into a form posted after the session ended.
 
-Revision ID: 0007_session_limits_login_failures
-Revises: 0006_default_period_withdrawn_briefs
+Revision ID: 0007_sessions_login_failures
+Revises: 0006_default_period_withdrawn
 Create Date: 2026-12-01 23:50:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_session_limits_login_failures'
-down_revision = '0006_default_period_withdrawn_briefs'
+revision = '0007_sessions_login_failures'
+down_revision = '0006_default_period_withdrawn'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@
 ``org_settings`` gains the period every leaders' screen opens on (both dates or neither);
 ``brief`` gains when, by whom and why it was withdrawn (thu hồi). Nothing existing changes.
 
-Revision ID: 0006_default_period_withdrawn_briefs
+Revision ID: 0006_default_period_withdrawn
 Revises: 0005_tenday_tally
 Create Date: 2026-12-01 23:30:00
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_default_period_withdrawn_briefs'
+revision = '0006_default_period_withdrawn'
 down_revision = '0005_tenday_tally'
 branch_labels = None
 depends_on = None
