@@ -161,6 +161,23 @@ def _sqlite_begin_immediate(conn):
 def register_request_hooks(app):
     from utils.access import refuse
 
+    if app.config.get("SERVER_TIMING"):
+        import time
+
+        @app.before_request
+        def start_clock():
+            g.started = time.perf_counter()
+
+        @app.after_request
+        def server_timing(response):
+            # The server's own time for the request (bench/load.py compares it by kind).
+            started = g.get("started")
+            if started is not None:
+                response.headers["Server-Timing"] = ", ".join(filter(None, (
+                    f"app;dur={(time.perf_counter() - started) * 1000:.1f}",
+                    g.get("server_timing"))))  # a view's own phases (the dossier import's)
+            return response
+
     @app.before_request
     def require_login():
         g.csp_nonce = secrets.token_urlsafe(16)

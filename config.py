@@ -74,6 +74,9 @@ class Config:
     DEVICE_COOKIE_DAYS = 365
     DEMO_ALLOWED = True
     SQL_ECHO = False
+    # SERVER_TIMING=1: every response says how long the application took (Server-Timing
+    # header), for the load check; off by default.
+    SERVER_TIMING = _flag("SERVER_TIMING")
     # The lock-wait budget (docs/limits.md): how long a statement waits for another transaction's
     # lock (SQLite's busy timeout, PostgreSQL's lock_timeout) before the person is told the
     # system is busy (503 with Retry-After). Longer than the largest web import's write phase.

@@ -17,6 +17,18 @@ sends the forms' own fields. Checks afterwards:
   procedure's version moved on by exactly its acknowledged edits;
 - the dossier tallies the figures read still equal a count over the dossiers.
 
+``--during-import web`` runs the same people while one more person uploads the largest dossier
+file the web import accepts (``IMPORT_MAX_ROWS`` rows, CSV) a few seconds into the window; the
+window lasts until the import has answered and a few seconds more. Every check above holds, with
+no 5xx at all, and the import must be accepted with every row stored. ``--during-import cli`` does
+the same while ``flask import dossiers`` loads a 1.000.000-row file (``--cli-rows``) from the
+command line: a 503 ("the system is busy", when a wait for the write lock outlasts the budget) is
+allowed there and counted, any other 5xx is a failure, and nothing acknowledged may be lost.
+``--during-import both`` runs the two, each on a fresh database. The server's own time per request
+kind is read from the ``Server-Timing`` header (``SERVER_TIMING=1``) and printed beside the
+client's; the import's read and write phases come from that header (the web import) or its output
+(the command line).
+
 Conflicts (409: someone saved the same procedure meanwhile) are the product working as designed:
 they are counted, not errors. Prints requests per second, p50/p95 per kind, and the verdict; exits
 non-zero when a check fails.
@@ -47,6 +59,9 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 VERSION_INPUT = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 SELECTED = re.compile(r'<select[^>]*name="eligible_return".*?</select>', re.S)
 YES_SELECTED = re.compile(r'<option[^>]*\bselected\b[^>]*value="yes"|<option[^>]*value="yes"[^>]*\bselected\b')
+SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
+IMPORT_LOG = re.compile(r"dossier import: (\d+) rows read and checked in ([0-9.]+) s, "
+                        r"written in ([0-9.]+) s")
 CITIZEN_NAME = "Nguyễn Thị Tải"
 CITIZEN_PHONE = "0912000111"
 
@@ -66,10 +81,19 @@ class Browser:
         self.csrf = None
         self.stats = stats
 
-    def request(self, kind, method, path, form=None, htmx=False):
+    def request(self, kind, method, path, form=None, htmx=False, upload=None, timeout=60):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
-        if form is not None:
+        if upload is not None:  # (field, filename, bytes): a multipart form with the CSRF token
+            boundary = "----bcci-load-boundary"
+            field, filename, data = upload
+            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+                    f"{self.csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+                    f"name=\"{field}\"; filename=\"{filename}\"\r\n"
+                    f"Content-Type: text/csv\r\n\r\n").encode() + data + (
+                        f"\r\n--{boundary}--\r\n").encode()
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        elif form is not None:
             body = urllib.parse.urlencode(form, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if htmx:
@@ -77,7 +101,7 @@ class Browser:
         if method == "POST" and self.csrf:
             headers["X-CSRFToken"] = self.csrf  # hx-headers on <body>
         start = time.perf_counter()
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
@@ -92,7 +116,9 @@ class Browser:
             if name.lower() == "set-cookie":
                 key, _, rest = value.partition("=")
                 self.cookies[key.strip()] = rest.split(";", 1)[0]
-        self.stats.record(kind, response.status, elapsed)
+        server = SERVER_TIMING.search(response.getheader("Server-Timing") or "")
+        self.stats.record(kind, response.status, elapsed,
+                          server=float(server.group(1)) / 1000 if server else None)
         return response.status, text, dict(response.getheaders())
 
     def take_csrf(self, html):
@@ -116,12 +142,15 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.times = {}
+        self.server = {}
         self.statuses = {}
         self.errors = []
 
-    def record(self, kind, status, elapsed, error=None):
+    def record(self, kind, status, elapsed, error=None, server=None):
         with self.lock:
             self.times.setdefault(kind, []).append(elapsed)
+            if server is not None:
+                self.server.setdefault(kind, []).append(server)
             self.statuses.setdefault(kind, {}).setdefault(status, 0)
             self.statuses[kind][status] += 1
             if error:
@@ -152,15 +181,26 @@ class Acks:
 class Window:
     """The measured window: it opens when every person has logged in, and lasts ``seconds``."""
 
-    def __init__(self, people, seconds):
+    def __init__(self, people, seconds, hold=False):
         self.stats = Stats()
         self.seconds = seconds
+        self.hold_at_start = hold
         self.deadline = self.started = None
         self.ready = threading.Barrier(people + 1, action=self._open)
 
     def _open(self):
         self.started = time.monotonic()
         self.deadline = self.started + self.seconds
+        self.held = threading.Event()  # set while an import keeps the window open
+        if self.hold_at_start:
+            self.held.set()
+
+    def release(self, after=3.0):
+        self.deadline = max(self.deadline, time.monotonic() + after)
+        self.held.clear()
+
+    def open(self):
+        return self.held.is_set() or time.monotonic() < self.deadline
 
 
 def tracking_number(serial):
@@ -179,11 +219,10 @@ def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks,
     finally:
         window.ready.wait()
     browser.stats = window.stats
-    deadline = window.deadline
     serial = 20_000_000 + index * 100_000
     created = 0
     today = date.today().isoformat()
-    while time.monotonic() < deadline:
+    while window.open():
         if rng.random() < 0.7 and urls["shipment"]:
             serial += 1
             number = tracking_number(serial)
@@ -239,8 +278,9 @@ def _first_error(body):
     return match.group(1).strip() if match else body[:120]
 
 
-def prepare(url, dossiers):
-    """A fresh database with the catalogue, ``dossiers`` dossiers and 25 users."""
+def prepare(url, dossiers, import_rows=0):
+    """A fresh database with the catalogue, ``dossiers`` dossiers and 25 users; and, when
+    ``import_rows``, the CSV of that many more dossiers (new codes) for the import to load."""
     from bench import run
 
     common.reset_database(url)
@@ -259,8 +299,11 @@ def prepare(url, dossiers):
         db.session.commit()
         procs = [(code, True) for code in db.session.scalars(
             select(Procedure.code).where(Procedure.in_force.is_(True)).order_by(Procedure.code))]
-        gen = common.DossierGenerator(procs, dossiers, common.vn_end_date(), days=365)
-        rows = list(gen.rows())
+        gen = common.DossierGenerator(procs, dossiers + import_rows, common.vn_end_date(), days=365)
+        rows = list(gen.rows(0, dossiers))
+        import_file = (common.to_csv(common.DOSSIER_COLUMNS,
+                                     (gen.csv_row(d) for d in gen.rows(dossiers, import_rows)))
+                       if import_rows else None)
         service = run.dossier_service()
         if service is not None:
             data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in rows))
@@ -286,11 +329,15 @@ def prepare(url, dossiers):
         db.session.remove()
         db.engine.dispose()
     urls["procedure_codes"] = proc_codes
-    return urls, codes, ids, notes
+    return urls, codes, ids, notes, import_file
 
 
-def verify(url, acks, log_text, before):
-    """The checks against the database and the log; returns a list of failures."""
+def verify(url, acks, log_text, before, dossiers_expected=None):
+    """The checks against the database and the log; returns a list of failures.
+
+    :param dossiers_expected: how many dossiers there must be besides those the people created
+        with a shipment (the loaded ones plus an accepted import's).
+    """
     from sqlalchemy import func, select, tuple_
 
     failures = []
@@ -336,6 +383,12 @@ def verify(url, acks, log_text, before):
             if found != len(acks.new_dossiers) or events != len(acks.new_dossiers):
                 failures.append(f"{len(acks.new_dossiers)} dossiers created with a shipment: "
                                 f"{found} stored, {events} dossier.create audit events")
+        if dossiers_expected is not None:
+            total = db.session.execute(select(func.count()).select_from(Dossier)).scalar_one()
+            want = dossiers_expected + len(acks.new_dossiers)
+            if total != want:
+                failures.append(f"{total} dossiers stored, {want} expected (loaded, imported "
+                                f"and acknowledged)")
         edits = sum(acks.edits.values())
         events = db.session.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "procedure_eligibility")).scalar_one()
@@ -372,7 +425,7 @@ def versions(url):
 def start_gunicorn(url, port, workers, log_path):
     env = dict(os.environ, DATABASE_URL=url, APP_ENV="production", SECRET_KEY="load-secret-key",
                BIND=f"{HOST}:{port}", TRUSTED_PROXIES="0", GUNICORN_MAX_REQUESTS="1000",
-               HTMX_LOCAL_ONLY="1", PYTHONPATH=str(common.ROOT))
+               HTMX_LOCAL_ONLY="1", SERVER_TIMING="1", PYTHONPATH=str(common.ROOT))
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     log = open(log_path, "w")
@@ -407,6 +460,49 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def web_import(port, window, data, result):
+    """One more person uploads ``data`` to the dossier import page three seconds into the
+    window; the window stays open until the answer, and a few seconds more."""
+    browser = result.pop("browser")
+    while window.started is None:
+        time.sleep(0.05)
+    time.sleep(3)
+    browser.stats = window.stats
+    start = time.monotonic()
+    try:
+        status, body, headers = browser.request("import (web)", "POST", "/dossiers/import",
+                                                upload=("file", "largest.csv", data), timeout=600)
+        timing = headers.get("Server-Timing", "")
+        for phase in ("read", "write"):
+            match = re.search(phase + r";dur=([0-9.]+)", timing)
+            if match:
+                result[f"{phase}_s"] = round(float(match.group(1)) / 1000, 2)
+        result.update(status=status, seconds=round(time.monotonic() - start, 2),
+                      accepted='data-testid="import-ok"' in body or status == 303,
+                      body=body[:300] if status not in (200, 303) else "")
+    finally:
+        window.release()
+
+
+def cli_import(url, path, rows, window, result):
+    """``flask import dossiers`` of ``rows`` rows three seconds into the window; the window stays
+    open until it ends, and a few seconds more."""
+    while window.started is None:
+        time.sleep(0.05)
+    time.sleep(3)
+    env = dict(os.environ, DATABASE_URL=url, APP_ENV="production", SECRET_KEY="load-secret-key",
+               PYTHONPATH=str(common.ROOT))
+    start = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "import", "dossiers",
+                               str(path), "--max-rows", str(rows)], cwd=common.ROOT, env=env,
+                              capture_output=True, text=True)
+        result.update(exit=done.returncode, seconds=round(time.monotonic() - start, 2),
+                      output=(done.stdout + done.stderr)[-600:])
+    finally:
+        window.release()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20, help="people at once (default 20)")
@@ -416,90 +512,165 @@ def main(argv=None):
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 cluster")
     parser.add_argument("--sqlite", default="/tmp/bcci-load.sqlite3", help="the SQLite file")
     parser.add_argument("--output", help="also write the result as JSON to this file")
+    parser.add_argument("--during-import", choices=("web", "cli", "both"),
+                        help="while the largest web import, or a command-line import, runs")
+    parser.add_argument("--web-rows", type=int, default=None,
+                        help="rows of the web import (default: IMPORT_MAX_ROWS, the largest accepted)")
+    parser.add_argument("--cli-rows", type=int, default=1_000_000,
+                        help="rows of the command-line import (default 1.000.000)")
     args = parser.parse_args(argv)
+    modes = {"both": ["web", "cli"], None: [None]}.get(args.during_import, [args.during_import])
     url_arg = "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL")
+    code = 0
+    results = []
     with common.database(url_arg, args.sqlite) as url:
-        kind = "sqlite" if url.startswith("sqlite") else "postgresql"
-        urls, codes, ids, notes = prepare(url, args.dossiers)
-        for name, label in (("shipment", "log-shipment POST (postal.new_shipment)"),
-                            ("edit", "procedure inline-edit POST (procedures.edit_procedure)")):
-            if not urls[name]:
-                notes.append(f"not driven: {label} has not landed")
-        if not urls["shipment"] and not urls["edit"]:
-            raise SystemExit("neither write endpoint exists yet: nothing to drive")
-        before = versions(url)
-        port = free_port()
-        log_path = Path(f"/tmp/bcci-load-gunicorn-{port}.log")
-        proc = start_gunicorn(url, port, args.workers, log_path)
-        logins, acks = Stats(), Acks()
-        window = Window(args.users, args.seconds)
-        stats = window.stats
-        try:
-            threads = []
-            for i in range(args.users):
-                t = threading.Thread(target=_guard, args=(person, logins, i, port, window, urls,
-                                                          codes, ids, logins, acks, 8),
-                                     daemon=True)
-                t.start()
-                threads.append(t)
-            window.ready.wait()
-            load_before = os.getloadavg()
-            for t in threads:
-                t.join(args.seconds + 120)
-            elapsed = time.monotonic() - window.started
-        finally:
-            stop(proc)
-        log_text = log_path.read_text(errors="replace")
-        failures = verify(url, acks, log_text, before)
+        for mode in modes:
+            outcome = run(args, url, mode)
+            results.append(outcome)
+            code = code or (1 if outcome["failures"] else 0)
+    if args.output:
+        Path(args.output).write_text(json.dumps(results if len(results) > 1 else results[0],
+                                                indent=2, ensure_ascii=False))
+    return code
+
+
+def run(args, url, mode):
+    """One load run (``mode``: ``None``, ``"web"`` or ``"cli"``); prints it, returns it."""
+    from config import Config
+
+    kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+    web_rows = args.web_rows or Config.IMPORT_MAX_ROWS
+    import_rows = {"web": web_rows, "cli": args.cli_rows}.get(mode, 0)
+    urls, codes, ids, notes, import_file = prepare(url, args.dossiers, import_rows)
+    for name, label in (("shipment", "log-shipment POST (postal.new_shipment)"),
+                        ("edit", "procedure inline-edit POST (procedures.edit_procedure)")):
+        if not urls[name]:
+            notes.append(f"not driven: {label} has not landed")
+    if not urls["shipment"] and not urls["edit"]:
+        raise SystemExit("neither write endpoint exists yet: nothing to drive")
+    before = versions(url)
+    port = free_port()
+    log_path = Path(f"/tmp/bcci-load-gunicorn-{port}.log")
+    proc = start_gunicorn(url, port, args.workers, log_path)
+    logins, acks = Stats(), Acks()
+    window = Window(args.users, args.seconds, hold=mode is not None)
+    stats = window.stats
+    imported = {}
+    try:
+        threads = []
+        if mode == "web":
+            importer = Browser(port, logins)
+            importer.login("load-24")
+            imported["browser"] = importer
+            threads.append(threading.Thread(target=_guard, args=(
+                web_import, logins, port, window, import_file, imported), daemon=True))
+        elif mode == "cli":
+            path = Path(f"/tmp/bcci-load-import-{port}.csv")
+            path.write_bytes(import_file)
+            threads.append(threading.Thread(target=_guard, args=(
+                cli_import, logins, url, path, import_rows, window, imported), daemon=True))
+        del import_file
+        for t in threads:
+            t.start()
+        for i in range(args.users):
+            t = threading.Thread(target=_guard, args=(person, logins, i, port, window, urls,
+                                                      codes, ids, logins, acks, 8),
+                                 daemon=True)
+            t.start()
+            threads.append(t)
+        window.ready.wait()
+        load_before = os.getloadavg()
+        for t in threads:
+            t.join(args.seconds + 1800)
+        elapsed = time.monotonic() - window.started
+    finally:
+        stop(proc)
+        if mode == "cli":
+            path.unlink(missing_ok=True)
+    log_text = log_path.read_text(errors="replace")
+    accepted = (imported.get("accepted") if mode == "web" else imported.get("exit") == 0
+                if mode == "cli" else False)
+    failures = verify(url, acks, log_text, before,
+                      dossiers_expected=args.dossiers + (import_rows if accepted else 0))
+    if mode and not accepted:
+        failures.insert(0, f"the {mode} import was not accepted: {imported}")
 
     total = sum(len(v) for v in stats.times.values())
-    server_errors = sum(n for st in (stats, logins) for kind in st.statuses.values()
-                        for s, n in kind.items() if s is None or s >= 500)
-    if server_errors:
-        failures.insert(0, f"{server_errors} responses with a 5xx status or no response")
+    busy = sum(n for kind_ in stats.statuses.values() for s, n in kind_.items() if s == 503)
+    other_5xx = sum(n for st in (stats, logins) for kind_ in st.statuses.values()
+                    for s, n in kind_.items() if s is None or (s >= 500 and s != 503))
+    if mode == "cli":
+        if other_5xx:
+            failures.insert(0, f"{other_5xx} responses with a 5xx status other than 503, or none")
+    elif other_5xx + busy:
+        failures.insert(0, f"{other_5xx + busy} responses with a 5xx status or no response")
     errors = stats.errors + logins.errors
     if errors:
         failures.append(f"{len(errors)} connection errors or crashed people, e.g. {errors[:2]}")
     workers = args.workers or (os.cpu_count() + 1)
-    print(f"\n{kind}: {args.users} people for {args.seconds:g} s, gunicorn with {workers} sync "
-          f"workers, {args.dossiers:,} dossiers".replace(",", "."))
+    during = {"web": f", during a {web_rows:,}-row web import",
+              "cli": f", during a {args.cli_rows:,}-row command-line import"}.get(mode, "")
+    print(f"\n{kind}: {args.users} people, gunicorn with {workers} sync workers, "
+          f"{args.dossiers:,} dossiers{during}".replace(",", "."))
     for note in notes:
         print(f"  - {note}")
     login_times = [t for v in logins.times.values() for t in v]
     if login_times:
         print(f"logging in first (not in the window): {len(login_times)} requests, "
               f"p50 {statistics.median(login_times) * 1000:.0f} ms")
-    print(f"{'request':<16} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  statuses")
+    print(f"{'request':<16} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+          f"{'server p50':>10} {'server p95':>10}  statuses")
+    per_kind = {}
     for name, values in stats.times.items():
         statuses = ", ".join(f"{s}: {n}" for s, n in sorted(stats.statuses[name].items(),
                                                               key=lambda x: (x[0] is None, x[0] or 0)))
+        server = stats.server.get(name) or []
+        sp50 = statistics.median(server) * 1000 if server else None
+        sp95 = percentile(server, 0.95) * 1000 if server else None
+        fmt = (lambda v: f"{v:>10.1f}" if v is not None else f"{'—':>10}")
         print(f"{name:<16} {len(values):>6} {statistics.median(values) * 1000:>8.1f} "
-              f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f}  {statuses}")
+              f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
+              f"{fmt(sp50)} {fmt(sp95)}  {statuses}")
+        per_kind[name] = {"count": len(values), "p50_ms": round(statistics.median(values) * 1000, 1),
+                          "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+                          "server_p50_ms": sp50 and round(sp50, 1),
+                          "server_p95_ms": sp95 and round(sp95, 1),
+                          "statuses": {str(s): n for s, n in stats.statuses[name].items()}}
     writes = len(acks.shipments) + sum(acks.edits.values())
     print(f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s; "
           f"{writes} acknowledged writes ({writes / elapsed:.1f}/s): {len(acks.shipments)} shipments "
           f"({len(acks.new_dossiers)} with a new dossier), {sum(acks.edits.values())} procedure edits; "
-          f"{acks.conflicts} edit conflicts (409)")
+          f"{acks.conflicts} edit conflicts (409); {busy} answered 503 (busy)")
+    phases = None
+    if mode == "web":
+        match = IMPORT_LOG.search(log_text)
+        phases = ({"read_s": imported["read_s"], "write_s": imported["write_s"]}
+                  if "write_s" in imported else match and {
+                      "read_s": float(match.group(2)), "write_s": float(match.group(3))})
+        print(f"web import: status {imported.get('status')} after {imported.get('seconds')} s; "
+              + (f"read and checked in {phases['read_s']} s without the write lock, written in "
+                 f"{phases['write_s']} s" if phases else "no phases in its Server-Timing header nor in the log"))
+    elif mode == "cli":
+        match = re.search(r"read and checked in ([0-9.]+) s without the write lock; written in "
+                          r"([0-9.]+) s", imported.get("output", ""))
+        phases = match and {"read_s": float(match.group(1)), "write_s": float(match.group(2))}
+        print(f"command-line import: exit {imported.get('exit')} after {imported.get('seconds')} s; "
+              + (f"read and checked in {phases['read_s']} s without the write lock, written in "
+                 f"{phases['write_s']} s" if phases else imported.get("output", "")[-300:]))
     if acks.refused:
         print(f"refused (4xx other than 409): {len(acks.refused)}, e.g. {acks.refused[:3]}")
     print(f"load average before/after: {load_before} / {os.getloadavg()}")
     print("checks: " + ("all passed" if not failures else "FAILED"))
     for failure in failures:
         print(f"  - {failure}")
-    if args.output:
-        Path(args.output).write_text(json.dumps({
-            "database": kind, "users": args.users, "seconds": args.seconds, "workers": workers,
+    return {"database": kind, "mode": mode, "users": args.users, "workers": workers,
             "requests": total, "elapsed_s": round(elapsed, 2),
             "requests_per_s": round(total / elapsed, 1), "acknowledged_writes": writes,
             "shipments": len(acks.shipments), "procedure_edits": sum(acks.edits.values()),
-            "conflicts": acks.conflicts, "refused": len(acks.refused),
-            "per_kind": {k: {"count": len(v), "p50_ms": round(statistics.median(v) * 1000, 1),
-                             "p95_ms": round(percentile(v, 0.95) * 1000, 1),
-                             "statuses": {str(s): n for s, n in stats.statuses[k].items()}}
-                         for k, v in stats.times.items()},
-            "failures": failures, "notes": notes, "load_average_before": load_before,
-        }, indent=2, ensure_ascii=False))
-    return 1 if failures else 0
+            "conflicts": acks.conflicts, "busy_503": busy, "refused": len(acks.refused),
+            "per_kind": per_kind, "import": {k: v for k, v in imported.items() if k != "browser"},
+            "import_phases": phases, "failures": failures, "notes": notes,
+            "load_average_before": load_before}
 
 
 def _guard(target, stats, *args):

@@ -92,6 +92,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    read_seconds: float | None = None  # reading and checking, without the write lock
+    write_seconds: float | None = None  # the write transaction, as long as it held the lock
 
     @property
     def ok(self):

@@ -271,17 +271,22 @@ def _one(condition):
     return case((condition, 1), else_=0)
 
 
-def recount(model):
-    """A SELECT of ``model``'s rows counted from the dossiers: (date, procedure_id, counts…)."""
-    by_post = Dossier.return_channel == "bcci"
+def recount(model, source=None):
+    """A SELECT of ``model``'s rows counted from the dossiers: (date, procedure_id, counts…).
+
+    :param source: a selectable with the columns of ``KEYS`` to count instead of every dossier
+        (an import's new rows).
+    """
+    c = source.c if source is not None else Dossier.__table__.c
+    by_post = c.return_channel == "bcci"
     parts = union_all(
-        select(Dossier.receive_date.label("day"), Dossier.procedure_id,
-               literal(1).label("r"), _one(Dossier.receive_channel == "bcci").label("rp"),
+        select(c.receive_date.label("day"), c.procedure_id,
+               literal(1).label("r"), _one(c.receive_channel == "bcci").label("rp"),
                _one(by_post).label("rrp"), literal(0).label("t"), literal(0).label("tp"))
-        .where(Dossier.receive_date.is_not(None)),
-        select(Dossier.return_date, Dossier.procedure_id, literal(0), literal(0), literal(0),
+        .where(c.receive_date.is_not(None)),
+        select(c.return_date, c.procedure_id, literal(0), literal(0), literal(0),
                literal(1), _one(by_post))
-        .where(Dossier.return_date.is_not(None)),
+        .where(c.return_date.is_not(None)),
     ).subquery()
     key = {DossierDayTally: lambda c: c, DossierTenDayTally: tenday_of,
            DossierMonthTally: month_of}[model](parts.c.day)
@@ -289,6 +294,25 @@ def recount(model):
                    *(func.sum(parts.c[c]).label(name) for c, name in
                      zip(("r", "rp", "rrp", "t", "tp"), COUNTS)))
             .group_by(key, parts.c.procedure_id))
+
+
+def count_in(source):
+    """Count the dossiers of ``source`` (a selectable with the columns of ``KEYS``: an import's
+    new rows) into every tally, each with one ``INSERT … SELECT … GROUP BY … ON CONFLICT DO
+    UPDATE`` done by the database, in key order (the lock order of ``_upsert``)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    for model, date_key in DATE_KEYS.items():
+        table = model.__table__
+        counted = recount(model, source).order_by("key", "procedure_id")
+        stmt = dialect_insert(table).from_select([date_key, "procedure_id", *COUNTS], counted)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c[date_key], table.c.procedure_id],
+            set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
+        connection.execute(stmt)
 
 
 def differences(limit=20):
