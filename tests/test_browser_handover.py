@@ -38,8 +38,25 @@ def test_build_sign_and_print_a_batch(page):
     expect(items.locator("tr[data-tracking='RR473124829VN']")).to_be_visible()
     expect(page.get_by_test_id("batch-count")).to_have_text("2")
 
+    # Every box has its label; one save for the whole draft.
+    for n, s in enumerate(shipments, start=1):
+        row = items.locator(f"tr[data-tracking='{s.tracking_number}']")
+        row.get_by_label("Bản chính").fill(str(n))
+        row.get_by_label("Bản sao").fill(str(n + 1))
+    expect(page.get_by_role("button", name="Lưu")).to_have_count(1)
+    page.get_by_role("button", name="Lưu số bản chính, bản sao").click()
+    expect(items.locator("tr[data-tracking='RR473124829VN']").get_by_label("Bản sao")).to_have_value("3")
+
+    # Signing asks first, as discarding does: dismissed, nothing is signed.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Ký biên bản: ghi nhận các bưu gửi đã bàn giao").click()
-    expect(page.get_by_test_id("batch-number")).to_have_text(f"01/{today.year}")
+    expect(page.get_by_test_id("batch-number")).to_have_text("—")
+    assert asked and "2 bưu gửi" in asked[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Ký biên bản: ghi nhận các bưu gửi đã bàn giao").click()
+    # The number as the PDF prints it.
+    expect(page.get_by_test_id("batch-number")).to_have_text("01/BB-TTHCC")
     handed = page.get_by_test_id("handed-over")
     expect(handed).to_have_count(2)
     for cell in handed.all():
@@ -50,6 +67,7 @@ def test_build_sign_and_print_a_batch(page):
     db.session.rollback()  # a new transaction sees what the server committed
     batch = db.session.query(HandoverBatch).one()
     assert batch.status == "signed"
+    assert sorted((i.originals, i.copies) for i in batch.items) == [(1, 2), (2, 3)]
     assert all(s.handed_over_at == batch.signed_at for s in db.session.query(Shipment))
 
     href = page.get_by_test_id("print-link").get_attribute("href")

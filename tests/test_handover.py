@@ -29,8 +29,8 @@ def shipments(app):
         f.shipment(dossiers[2], "tra_ket_qua", when=DAY, tracking_number="RR000000080VN",
                    recipient_name="Lê Văn Cường", fee=None),
     ]
-    db.session.add(OrgSettings(id=1, parent_agency="UBND THÀNH PHỐ HẠ LONG",
-                               unit_name="TRUNG TÂM HÀNH CHÍNH CÔNG", place_name="Hạ Long",
+    db.session.add(OrgSettings(id=1, parent_agency="UBND thành phố Hạ Long",
+                               unit_name="Trung tâm Hành chính công", place_name="Hạ Long",
                                doc_prefix="TTHCC"))
     db.session.flush()
     return out
@@ -132,12 +132,13 @@ def test_item_counts(client, auth, shipments):
     batch = _draft()
     item = batch.items[0]
     auth.login("centre")
-    r = client.post(f"/handover/{batch.id}/items/{item.id}", data={"originals": "1", "copies": "2"},
+    r = client.post(f"/handover/{batch.id}/counts",
+                    data={f"originals-{item.id}": "1", f"copies-{item.id}": "2"},
                     headers={"HX-Request": "true"})
     assert r.status_code == 200
     db.session.expire_all()
     assert (item.originals, item.copies) == (1, 2)
-    r = client.post(f"/handover/{batch.id}/items/{item.id}", data={"originals": "-3"},
+    r = client.post(f"/handover/{batch.id}/counts", data={f"originals-{item.id}": "-3"},
                     headers={"HX-Request": "true"})
     assert r.status_code == 422
 
@@ -227,7 +228,7 @@ def test_each_action_with_and_without_htmx(client, auth, shipments, action, htmx
     auth.login("centre")
     url, data = {
         "remove": (f"/handover/{batch.id}/items/{item.id}/remove", {}),
-        "counts": (f"/handover/{batch.id}/items/{item.id}", {"originals": "2", "copies": ""}),
+        "counts": (f"/handover/{batch.id}/counts", {f"originals-{item.id}": "2", f"copies-{item.id}": ""}),
         "sign": (f"/handover/{batch.id}/sign", {}),
         "discard": (f"/handover/{batch.id}/discard", {}),
     }[action]
@@ -268,3 +269,61 @@ def test_candidate_search_by_tracking_number_and_bad_input(client, auth, shipmen
     assert listed == ["RR473124829VN"]
     assert client.get(f"/handover/{batch.id}?day=not-a-date&tracking=" + "X" * 50).status_code == 200
     assert client.get("/handover/999999").status_code == 404
+
+
+def test_a_draft_saves_every_count_at_once_and_refuses_them_together(client, auth, shipments):
+    batch = _draft()
+    first, second = batch.items[0], batch.items[1]
+    auth.login("centre")
+    page = client.get(f"/handover/{batch.id}").text
+    # every box has a visible label; one save button for the draft, none per row
+    for item in batch.items:
+        for name in ("originals", "copies"):
+            assert f'<label class="small text-nowrap" for="{name}-{item.id}">' in page
+            assert f'form="counts-form" id="{name}-{item.id}"' in page
+    assert page.count('data-testid="save-counts"') == 1 and "/items/" + str(first.id) + '"' not in page
+    r = client.post(f"/handover/{batch.id}/counts", data={
+        f"originals-{first.id}": "1", f"copies-{first.id}": "2",
+        f"originals-{second.id}": "3", f"copies-{second.id}": ""})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert [(i.originals, i.copies) for i in (first, second)] == [(1, 2), (3, None)]
+    events = db.session.query(AuditEvent).filter_by(action="handover.item_counts").count()
+    assert events == 2
+    # one bad box: nothing of the save is kept
+    r = client.post(f"/handover/{batch.id}/counts", data={
+        f"originals-{first.id}": "5", f"originals-{second.id}": "1000"}, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'data-testid="batch-error"' in r.text
+    r = client.post(f"/handover/{batch.id}/counts", data={f"originals-{first.id}": "x"})
+    assert r.status_code == 422
+    db.session.expire_all()
+    assert [(i.originals, i.copies) for i in (first, second)] == [(1, 2), (3, None)]
+
+
+def test_signing_asks_first_and_the_record_reads_the_same_on_screen_and_in_print(client, auth, shipments):
+    from blueprints.handover.document import record_context, render_html
+
+    batch = _draft()
+    auth.login("centre")
+    page = client.get(f"/handover/{batch.id}").text
+    sign = page[page.index('data-testid="sign-form"') - 600:page.index('data-testid="sign-form"')]
+    assert 'hx-confirm="Ký biên bản này? 3 bưu gửi' in sign
+    assert 'hx-confirm="Bỏ bản nháp này?"' in page
+    # no internal id: a draft is named by its day
+    listing = client.get("/handover").text
+    for text in (page, listing):
+        assert not re.search(r"#\s?\d", re.sub(r"<[^>]+>", " ", text)), "an internal id shows"
+        assert "Bản nháp ngày 18/03/2024" in text
+    client.post(f"/handover/{batch.id}/sign")
+    db.session.expire_all()
+    page = client.get(f"/handover/{batch.id}").text
+    listing = client.get("/handover").text
+    record = render_html(record_context(batch))
+    assert "Số: 01/BB-TTHCC" in record and "số 01/BB-TTHCC" in record  # title and header
+    assert 'data-testid="batch-number">01/BB-TTHCC<' in page and "Số 01/BB-TTHCC" in listing
+    # the centre's name as the settings give it in running text, in capitals in the header
+    flat = " ".join(record.split())
+    assert "tại Trung tâm Hành chính công, chúng tôi gồm" in flat
+    assert "Bên giao: Trung tâm Hành chính công" in flat
+    assert '<span class="unit">TRUNG TÂM HÀNH CHÍNH CÔNG</span>' in record
+    assert "Trung tâm hành chính công" not in flat

@@ -244,8 +244,8 @@ def load():
 
 def _settings():
     settings = db.session.get(OrgSettings, 1) or OrgSettings(id=1)
-    settings.parent_agency = "UBND THÀNH PHỐ HẠ LONG"
-    settings.unit_name = "TRUNG TÂM HÀNH CHÍNH CÔNG"
+    settings.parent_agency = "UBND thành phố Hạ Long"
+    settings.unit_name = "Trung tâm Hành chính công"
     settings.place_name = "Hạ Long"
     settings.signer_name = "Vũ Thị Thanh Hương"
     settings.signer_title = "GIÁM ĐỐC"

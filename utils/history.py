@@ -19,7 +19,7 @@ from sqlalchemy import select
 from extensions import db
 from utils import formats
 from utils.labels import (action_label, channel_label, direction_label, handover_status_label,
-                          locale_label, role_label, task_status_label)
+                          locale_label, record_number, role_label, task_status_label)
 from utils.privacy import mask_address, mask_name, mask_phone
 
 # The object types the trail records (``audit.record``'s second argument).
@@ -253,11 +253,6 @@ def person_name(user):
 def department_name(department):
     """A department with its code, as the interface writes it: "CODE – Name"."""
     return f"{department.code} – {department.name}"
-
-
-def record_number(number, kind, prefix):
-    """A numbered document's number as it is printed: ``03/BB-TTHCC``."""
-    return f"{number:02d}/{kind}-{prefix}"
 
 
 def _as_date(value):

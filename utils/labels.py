@@ -33,6 +33,30 @@ def locale_label(locale):
     return {"vi": "Tiếng Việt", "en": "English"}.get(locale, locale)
 
 
+def record_number(number, kind, prefix):
+    """A numbered document's number as it is printed (Nghị định 30/2020/NĐ-CP): ``03/BB-TTHCC``.
+    Screens write it the same way."""
+    return f"{int(number):02d}/{kind}-{prefix}"
+
+
+def handover_number(number, prefix=None):
+    """A signed hand-over record's number as its PDF prints it; ``prefix``: the settings' one."""
+    if prefix is None:
+        from utils.settings import get_settings
+
+        prefix = get_settings().doc_prefix
+    return record_number(number, "BB", prefix)
+
+
+def handover_title(batch):
+    """How screens name a hand-over record: its number, or the draft's day (never an id)."""
+    from utils.formats import dmy
+
+    if batch.number:
+        return _("Number %(number)s", number=handover_number(batch.number))
+    return _("Draft of %(day)s", day=dmy(batch.day))
+
+
 def direction_label(direction):
     return {
         "tiep_nhan": _("Dossier received by post"),
@@ -155,6 +179,9 @@ GLOBALS = {
     "channel_label": channel_label,
     "direction_label": direction_label,
     "handover_status_label": handover_status_label,
+    "record_number": record_number,
+    "handover_number": handover_number,
+    "handover_title": handover_title,
     "action_label": action_label,
     "error_title": error_title,
     "error_text": error_text,

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+from wtforms.validators import (DataRequired, InputRequired, Length, Optional,
                                 ValidationError)
 
 from utils.dates import vn_today
@@ -34,11 +34,6 @@ class SearchForm(FlaskForm):
 
     tracking = StringField(_l("Tracking number contains"), validators=[Optional(), Length(max=20)])
     day = DateField(_l("Shipment day"), validators=[Optional()])
-
-
-class ItemCountsForm(FlaskForm):
-    originals = IntegerField(_l("Originals"), validators=[Optional(), NumberRange(min=0, max=999)])
-    copies = IntegerField(_l("Copies"), validators=[Optional(), NumberRange(min=0, max=999)])
 
 
 class VoidForm(FlaskForm):

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.handover import services
-from blueprints.handover.forms import (AddItemForm, ConfirmForm, ItemCountsForm, NewBatchForm,
-                                       SearchForm, VoidForm)
+from blueprints.handover.forms import AddItemForm, ConfirmForm, NewBatchForm, SearchForm, VoidForm
 from blueprints.handover.services import HandoverError
 from extensions import db
 from models import HandoverBatch
 from utils import figures, htmx
 from utils.access import roles_required
+from utils.labels import handover_number
 from utils.privacy import mask_name
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -31,7 +31,7 @@ def get_batch_or_404(batch_id):
     return batch
 
 
-def _batch_context(batch, error=None, search=None, counts_form=None):
+def _batch_context(batch, error=None, search=None):
     search = search or SearchForm(request.args, meta={"csrf": False})
     if search.validate() and (search.tracking.data or search.day.data):
         tracking, day = search.tracking.data, search.day.data
@@ -148,18 +148,35 @@ def remove_item(batch_id, item_id):
         _("The shipment has been taken out of the record."))
 
 
-@bp.route("/<int:batch_id>/items/<int:item_id>", methods=["POST"])
+def _paper_count(value):
+    """A box's number of papers: ``None`` when blank; ``ValueError`` when not a whole number."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(value)
+    return int(value)
+
+
+@bp.route("/<int:batch_id>/counts", methods=["POST"])
 @roles_required(*STAFF)
-def update_item(batch_id, item_id):
+def save_counts(batch_id):
+    """The draft's one save: the originals and copies of every item (``originals-ITEM`` and
+    ``copies-ITEM`` fields; an item without them is left as it is)."""
     batch = get_batch_or_404(batch_id)
-    form = ItemCountsForm()
-    if not form.validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    counts = {}
+    try:
+        for item in batch.items:
+            keys = (f"originals-{item.id}", f"copies-{item.id}")
+            if any(k in request.form for k in keys):
+                counts[item.id] = tuple(_paper_count(request.form.get(k)) for k in keys)
+    except ValueError:
         return _batch_response(batch, status=422,
                                error=_("Enter a number of papers between 0 and 999."))
-    return _change_batch(
-        batch, lambda: services.set_item_counts(batch, item_id, form.originals.data,
-                                                form.copies.data, user=current_user),
-        _("The numbers of papers have been saved."))
+    return _change_batch(batch, lambda: services.set_counts(batch, counts, user=current_user),
+                         _("The numbers of papers have been saved."))
 
 
 @bp.route("/<int:batch_id>/sign", methods=["POST"])
@@ -171,7 +188,7 @@ def sign_batch(batch_id):
     return _change_batch(
         batch, lambda: services.sign_batch(batch, user=current_user),
         lambda: _("Record %(n)s is signed: its shipments are marked handed over.",
-                  n=batch.number))
+                  n=handover_number(batch.number)))
 
 
 @bp.route("/<int:batch_id>/void", methods=["POST"])

@@ -203,6 +203,19 @@ def set_item_counts(batch, item_id, originals, copies, user=None):
     return item
 
 
+def set_counts(batch, counts, user=None):
+    """Record the originals and copies of several items at once (the draft's one save):
+    ``counts`` maps item ids to ``(originals, copies)``; nothing changes unless every value is
+    valid. One audit event per item whose numbers changed."""
+    _check_draft(batch)
+    for originals, copies in counts.values():
+        for value in (originals, copies):
+            if value is not None and (value < 0 or value > 999):
+                raise HandoverError(422, _l("Enter a number of papers between 0 and 999."))
+    for item_id, (originals, copies) in counts.items():
+        set_item_counts(batch, item_id, originals, copies, user=user)
+
+
 def _next_number(year):
     current = db.session.execute(
         select(func.max(HandoverBatch.number)).where(HandoverBatch.year == year)).scalar()

@@ -22,6 +22,7 @@ from models import (AuditEvent, Department, Dossier, HandoverBatch, HandoverItem
 from utils import audit
 from utils.dates import vn_today
 from utils.privacy import PERSONAL_FIELDS, audit_safe
+from utils.labels import handover_number
 from utils.settings import get_settings
 from utils.tabular import (CellError, ImportReport, TableError, parse_date, parse_direction,
                            parse_fee, parse_text, given_or_read)
@@ -106,14 +107,15 @@ def signed_record(shipment):
 
 
 def record_label(batch):
-    """A signed record's number as printed: ``NN/YYYY``."""
-    return f"{batch.number:02d}/{batch.year}"
+    """A signed record's number as printed: ``NN/BB-PREFIX``."""
+    return handover_number(batch.number)
 
 
 def _signed_records(shipment_ids):
     """``{shipment id: record label}`` for those of ``shipment_ids`` in a signed record."""
     out = {}
     ids = list(shipment_ids)
+    prefix = get_settings().doc_prefix
     for start in range(0, len(ids), CHUNK):
         rows = db.session.execute(
             select(HandoverItem.held_shipment_id, HandoverBatch.number, HandoverBatch.year)
@@ -121,7 +123,7 @@ def _signed_records(shipment_ids):
             .where(HandoverItem.held_shipment_id.in_(ids[start:start + CHUNK]),
                    HandoverBatch.status == "signed"))
         for r in rows:
-            out[r.held_shipment_id] = f"{r.number:02d}/{r.year}"
+            out[r.held_shipment_id] = handover_number(r.number, prefix)
     return out
 
 
