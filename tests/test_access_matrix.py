@@ -122,7 +122,13 @@ def test_the_menu_offers_each_role_exactly_what_it_may_open(app):
             assert set(roles) == set(POLICY[endpoint].roles) - {ANONYMOUS}, endpoint
 
 
-@pytest.mark.parametrize("endpoint", sorted(POLICY))
+# Endpoints that render a PDF take seconds each: left to `make test` (pytest.ini's slow marker).
+PDF_ENDPOINTS = {"briefs.download_draft", "briefs.download_brief", "briefs.issue_brief",
+                 "handover.print_batch"}
+
+
+@pytest.mark.parametrize("endpoint", [pytest.param(e, marks=pytest.mark.slow)
+                                      if e in PDF_ENDPOINTS else e for e in sorted(POLICY)])
 def test_access_matrix(app, endpoint):
     rule = POLICY[endpoint]
     if endpoint not in app.view_functions:

@@ -35,6 +35,7 @@ def _urls(app, values):
     return sorted(set(out))
 
 
+@pytest.mark.slow  # walks every page and export
 @pytest.mark.parametrize("role", ["leader", "department"])
 def test_no_personal_data_for_leaders_and_departments(app, client, auth, caplog, role):
     proc = f.procedure(code="1.001108", ret=False)

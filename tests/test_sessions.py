@@ -216,6 +216,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # starts a second application in another process
 def test_two_instances_share_the_failure_counts(app, client):
     """A second application instance (another worker or server, here another process) on the
     same database uses up the limit; this instance then refuses the owner's right password too."""
