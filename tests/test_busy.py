@@ -99,3 +99,29 @@ def test_a_get_page_reads_while_another_process_writes(app, client, auth):
         response = client.get("/dossiers")
     assert response.status_code == 200
 
+
+
+@pytest.mark.sqlite_only
+def test_an_import_reads_and_checks_its_file_without_the_write_lock(app, client, auth):
+    """A refused file is read and checked entirely while another process holds the write lock
+    (a 422 listing its bad rows, not a wait); a good one then waits only to write (503 when the
+    budget runs out), and nothing is written."""
+    from io import BytesIO
+
+    from models import Dossier
+
+    f.procedure(code="1.001108")
+    db.session.commit()
+    auth.login("centre")
+    header = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
+    bad = header + "HS-1,9.999999,01/01/2024,truc_tiep\nHS-2,1.001108,32/01/2024,truc_tiep\n"
+    good = header + "HS-1,1.001108,01/01/2024,truc_tiep\n"
+    with short_lock_wait(), another_writer():
+        refused = client.post("/dossiers/import", content_type="multipart/form-data",
+                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
+        waited = client.post("/dossiers/import", content_type="multipart/form-data",
+                             data={"file": (BytesIO(good.encode()), "good.csv")})
+    assert refused.status_code == 422
+    assert "9.999999" in refused.text and "32/01/2024" in refused.text
+    assert waited.status_code == 503
+    assert db.session.execute(select(func.count()).select_from(Dossier)).scalar_one() == 0

@@ -12,6 +12,7 @@ from models import Department, Dossier, Field, Procedure
 from utils.history import present_events
 from utils.access import refuse, roles_required
 from utils.htmx import render
+from utils.transactions import reading
 from utils.htmx import redirect as hx_redirect
 from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
@@ -145,6 +146,9 @@ def import_dossiers():
                 return hx_redirect(url_for("dossiers.import_dossiers"))
         else:
             db.session.rollback()
-            status = 422
+            # Refused: nothing to write, so the page is rendered without taking the write lock.
+            with reading():
+                return render("dossiers/import.html", "dossiers/_import_result.html",
+                              report=report, error=None, status=422)
     return render("dossiers/import.html", "dossiers/_import_result.html", report=report, error=None,
                   status=status)
