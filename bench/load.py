@@ -651,8 +651,7 @@ def run(args, url, mode):
               + (f"read and checked in {phases['read_s']} s without the write lock, written in "
                  f"{phases['write_s']} s" if phases else "no phases in its Server-Timing header nor in the log"))
     elif mode == "cli":
-        match = re.search(r"read and checked in ([0-9.]+) s without the write lock; written in "
-                          r"([0-9.]+) s", imported.get("output", ""))
+        match = re.search(r"([0-9.]+) s[^;]*; [^0-9]*([0-9.]+) s", imported.get("output", ""))
         phases = match and {"read_s": float(match.group(1)), "write_s": float(match.group(2))}
         print(f"command-line import: exit {imported.get('exit')} after {imported.get('seconds')} s; "
               + (f"read and checked in {phases['read_s']} s without the write lock, written in "

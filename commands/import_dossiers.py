@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 
 from commands.imports import group, max_rows_option, print_report
 from extensions import db
@@ -19,8 +20,9 @@ def import_dossiers_command(path):
     if report.ok:
         started = time.perf_counter()
         db.session.commit()
-        click.echo(f"read and checked in {report.read_seconds:.2f} s without the write lock; "
-                   f"written in {report.write_seconds + time.perf_counter() - started:.2f} s")
+        click.echo(_("read and checked in %(read)s s without the write lock; written in "
+                     "%(write)s s", read=f"{report.read_seconds:.2f}",
+                     write=f"{report.write_seconds + time.perf_counter() - started:.2f}"))
     else:
         db.session.rollback()
     print_report(report)
