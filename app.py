@@ -323,7 +323,7 @@ def register_errorhandlers(app):
 
 
 def register_template_helpers(app):
-    from utils import access, labels, navigation
+    from utils import access, import_formats, labels, navigation
     from utils.urls import url_pattern
 
     app.jinja_env.filters.update(formats.FILTERS)
@@ -334,6 +334,7 @@ def register_template_helpers(app):
         can_edit_department=access.can_edit_department,
         sees_personal_data=access.sees_personal_data,
         url_pattern=url_pattern,
+        import_formats=import_formats.FORMATS,
     )
 
     @app.context_processor

@@ -133,6 +133,7 @@ AUTH_RULES = {
 
 MAIN_RULES = {
     "main.home": Rule(ALL),
+    "main.import_sample": Rule(ALL, args=lambda s: {"key": "mau-ho-so", "fmt": "xlsx"}),
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import table as sql_table
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
-from utils import audit, bulk, tally
+from utils import audit, bulk, import_formats, tally
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
@@ -25,8 +25,9 @@ from utils.transactions import outside_the_write_lock
 from utils.validators import DOSSIER_CODE_RE
 
 CHUNK = 1000
-DOSSIER_COLUMNS = ("ma_ho_so", "ma_tthc", "ngay_tiep_nhan", "kenh_tiep_nhan")
-DOSSIER_OPTIONAL = ("ngay_tra", "kenh_tra")
+# The file's columns, declared with their help and sample cells in ``utils.import_formats``.
+DOSSIER_COLUMNS = import_formats.DOSSIERS.required
+DOSSIER_OPTIONAL = import_formats.DOSSIERS.optional
 SOURCE_FIELDS = ("procedure_id", "receive_date_src", "receive_channel_src", "return_date_src",
                  "return_channel_src")
 

@@ -17,3 +17,18 @@ def home():
     return render_template("main/home.html", period=period, choice=match_choice(period),
                            summary=summary, user=current_user,
                            panels=panels_for(current_user, period))
+
+
+@bp.route("/imports/sample/<key>.<fmt>")
+def import_sample(key, fmt):
+    """A sample file of an import format (``utils.import_formats``), CSV or XLSX: its columns and
+    two example rows. It holds no one's data, so every logged-in user may download it."""
+    from flask import abort
+
+    from utils.import_formats import FORMATS
+    from utils.tabular import export_response
+
+    spec = FORMATS.get(key)
+    if spec is None or fmt not in ("csv", "xlsx"):
+        abort(404)
+    return export_response(spec.key, fmt, spec.names, spec.sample_rows())

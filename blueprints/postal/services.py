@@ -19,7 +19,7 @@ from blueprints.dossiers.services import recompute_effective
 from extensions import db
 from models import (AuditEvent, Department, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment,
                     utcnow)
-from utils import audit
+from utils import audit, import_formats
 from utils.dates import vn_today
 from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.labels import handover_number
@@ -359,8 +359,9 @@ def recent_shipments(limit=15):
         select(Shipment).order_by(Shipment.id.desc()).limit(limit)).scalars().all()
 
 
-IMPORT_COLUMNS = ("so_hieu_buu_gui", "chieu", "ma_ho_so", "ngay")
-IMPORT_OPTIONAL = ("ho_ten", "dia_chi", "dien_thoai", "cuoc_phi")
+# The file's columns, declared with their help and sample cells in ``utils.import_formats``.
+IMPORT_COLUMNS = import_formats.SHIPMENTS.required
+IMPORT_OPTIONAL = import_formats.SHIPMENTS.optional
 # The default export masks personal data under other column names, so importing it back never
 # overwrites the stored values with masked ones (absent columns leave them unchanged).
 EXPORT_COLUMNS = IMPORT_COLUMNS + ("ho_ten_che", "dia_chi_phuong", "dien_thoai_che", "cuoc_phi",

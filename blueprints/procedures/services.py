@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 
 from extensions import db
 from models import Department, Field, Procedure, utcnow
-from utils import audit, figures
+from utils import audit, figures, import_formats
 from utils.access import can_edit_department
 from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import (CellError, ImportReport, TableError, parse_text, parse_yes_no,
@@ -551,9 +551,9 @@ def update_field_note(field_, user, note):
 
 # --- Import ----------------------------------------------------------------------------------
 
-IMPORT_REQUIRED = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi")
-IMPORT_OPTIONAL = ("ten_don_vi", "cap_thuc_hien", "tiep_nhan_bcci", "tra_ket_qua_bcci",
-                   "ly_do_khong_bcci", "hieu_luc")
+# The file's columns, declared with their help and sample cells in ``utils.import_formats``.
+IMPORT_REQUIRED = import_formats.PROCEDURES.required
+IMPORT_OPTIONAL = import_formats.PROCEDURES.optional
 
 
 def _reason_from_cell(text, existing):
