@@ -1,4 +1,4 @@
-"""Geometry for the charts drawn as SVG on the server (``templates/_charts.html``).
+"""Geometry for the charts drawn on the server (``templates/_charts.html``, ``templates/_bands.html``).
 
 Only layout happens here (scales, ticks, coordinates); the values come from ``utils.figures``.
 No chart library runs in the browser, and the PDF brief draws the same SVG.
@@ -19,52 +19,90 @@ def nice_ceiling(value):
         scale *= 10
 
 
+# --- A criterion's rate against its bands ------------------------------------------------------
+
 @dataclass(frozen=True)
-class TrendChart:
+class BandMark:
+    left: float         # percent of the bar's width
+    threshold: Decimal
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class BandBar:
+    rate: Decimal | None
+    scale: int          # the percentage at the bar's right end
+    fill: float | None  # percent of the bar's width, None without a rate
+    marks: tuple
+
+
+def band_bar(rate, bands):
+    """Where a rate and its criterion's thresholds sit on a bar that runs from 0% to a little
+    past the highest threshold (or the rate, if higher), rounded up to 1, 2, 2.5 or 5 × 10^k.
+
+    :param rate: ``Criterion.percent`` (``None`` without a denominator).
+    :param bands: the criterion's ``Band`` objects.
+    """
+    top = max((b.threshold for b in bands), default=Decimal(100))
+    scale = min(nice_ceiling(max(top * Decimal("1.2"), rate or 0)), 100)
+
+    def left(value):
+        return round(float(min(Decimal(value), Decimal(scale)) * 100 / scale), 2)
+
+    marks = tuple(BandMark(left(b.threshold), b.threshold, b.points) for b in bands)
+    return BandBar(rate, scale, None if rate is None else left(rate), marks)
+
+
+# --- The monthly rates against the thresholds --------------------------------------------------
+
+@dataclass(frozen=True)
+class RateChart:
     width: int
     height: int
     left: int
     right: int
     top: int
     bottom: int
-    bar_max: int
-    line_max: int
-    bars: list          # [(x, y, w, h, month_dict)]
-    lines: dict         # {"returned_postal": [(x, y, value)], "received_postal": [...]}
-    left_ticks: list    # [(y, value)]
-    right_ticks: list
-    labels: list        # [(x, "T1/24")]
+    scale: int          # the percent axis' maximum
+    ticks: list         # [(y, percent)]
+    lines: dict         # {"C2": [(x, y, rate or None, month)], "C3": [...]}
+    thresholds: list    # [(y, code, Band)]
+    labels: list        # [(x, "1/24")]
+
+    @property
+    def plot_bottom(self):
+        return self.height - self.bottom
 
 
-def trend_chart(trend, width=720, height=280):
-    """Coordinates for ``figures.monthly_trend(period)``: bars of dossiers received (left axis)
-    and lines of dossiers received by post and results returned by post (right axis, its own
-    scale, since postal counts are far smaller).
+def rate_chart(rates, bands, width=720, height=300):
+    """Coordinates of the monthly rates of C2 and C3 on a percent axis, with the thresholds of
+    their bands as horizontal lines (``templates/_charts.html``).
+
+    :param rates: ``figures.monthly_rates(trend)``: per month ``{"year", "month", "C2", "C3"}``
+        (a ``Decimal`` percentage, ``None`` in a month without dossiers received).
+    :param bands: ``{"C2": (Band, ...), "C3": (...)}`` (the rubric's).
     """
-    left, right, top, bottom = 64, 56, 16, 40
-    plot_w = width - left - right
-    plot_h = height - top - bottom
-    n = max(len(trend), 1)
+    left, right, top, bottom = 64, 24, 16, 64
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max([b.threshold for code in ("C2", "C3") for b in bands[code]] +
+                  [m[code] for m in rates for code in ("C2", "C3") if m[code] is not None],
+                  default=Decimal(10))
+    scale = min(nice_ceiling(highest * Decimal("1.15")), 100)
+
+    def y_of(value):
+        return round(top + plot_h - plot_h * float(value) / scale, 1)
+
+    n = max(len(rates), 1)
     slot = plot_w / n
-    bar_w = max(slot * 0.6, 2)
-    bar_max = nice_ceiling(max((m["received"] for m in trend), default=0))
-    line_max = nice_ceiling(max((max(m["returned_postal"], m["received_postal"]) for m in trend),
-                                default=0))
-
-    def y_of(value, maximum):
-        return round(top + plot_h - plot_h * value / maximum, 1)
-
-    bars, lines, labels = [], {"received_postal": [], "returned_postal": []}, []
-    for i, m in enumerate(trend):
-        x_mid = left + slot * i + slot / 2
-        y = y_of(m["received"], bar_max)
-        bars.append((round(x_mid - bar_w / 2, 1), y, round(bar_w, 1), round(top + plot_h - y, 1), m))
-        for key in lines:
-            lines[key].append((round(x_mid, 1), y_of(m[key], line_max), m[key]))
-        labels.append((round(x_mid, 1), f"{m['month']}/{m['year'] % 100:02d}"))
-    ticks = 4
-    left_ticks = [(y_of(bar_max * i / ticks, bar_max), bar_max * i // ticks) for i in range(ticks + 1)]
-    right_ticks = [(y_of(line_max * i / ticks, line_max), line_max * i / ticks) for i in range(ticks + 1)]
-    right_ticks = [(y, int(v) if v == int(v) else None) for y, v in right_ticks]
-    return TrendChart(width, height, left, right, top, bottom, bar_max, line_max, bars, lines,
-                      left_ticks, [(y, v) for y, v in right_ticks if v is not None], labels)
+    lines, labels = {"C2": [], "C3": []}, []
+    for i, m in enumerate(rates):
+        x = round(left + slot * i + slot / 2, 1)
+        for code in lines:
+            value = m[code]
+            lines[code].append((x, None if value is None else y_of(value), value, m))
+        labels.append((x, f"{m['month']}/{m['year'] % 100:02d}"))
+    thresholds = [(y_of(b.threshold), code, b) for code in ("C2", "C3") for b in bands[code]]
+    step = scale / 4
+    ticks = [(y_of(step * i), step * i) for i in range(5)]
+    return RateChart(width, height, left, right, top, bottom, scale, ticks, lines, thresholds,
+                     labels)

@@ -405,6 +405,15 @@ def monthly_trend(period):
     return out
 
 
+def monthly_rates(trend):
+    """The C2 and C3 rates of each month of ``monthly_trend``: ``[{"year", "month", "C2",
+    "C3"}]``, each a percentage (``percent``) of that month's dossiers received, ``None`` in a
+    month without any."""
+    return [{"year": m["year"], "month": m["month"],
+             "C2": percent(m["received_postal"], m["received"]),
+             "C3": percent(m["returned_postal"], m["received"])} for m in trend]
+
+
 def _trend_statement(shape):
     rows = _tally_rows(shape, key=True)
     return (select(rows.c.month, func.sum(rows.c.received), func.sum(rows.c.received_postal),
@@ -553,6 +562,17 @@ class Rubric:
         reached = [b for b in self.bands[code] if band_reached(numerator, denominator, b.threshold)]
         return max(reached, key=lambda b: b.threshold, default=None)
 
+    def status(self, code, numerator, denominator):
+        """How far a rate has come, for colouring it: ``"none"`` (no band reached), ``"part"``
+        (a band reached, not the one giving the maximum), ``"full"`` (the maximum reached), or
+        ``None`` on a zero denominator (no rate)."""
+        if not denominator:
+            return None
+        points = self.points(code, numerator, denominator)
+        if points >= self.maximum[code]:
+            return "full"
+        return "part" if self.band_of(code, numerator, denominator) else "none"
+
     def next_band(self, code, numerator, denominator):
         """The first band not yet reached, as ``(Band, gap)``, or ``None`` when every band is
         reached or the denominator is zero.
@@ -630,6 +650,22 @@ class Summary:
     counts: dict
     criteria: list = field(default_factory=list)
     rubric: Rubric | None = None
+
+    @property
+    def total_points(self):
+        """The points of the three criteria together (a criterion without a rate adds none)."""
+        return sum((c.points for c in self.criteria if c.points is not None), Decimal(0)).quantize(CENT)
+
+    @property
+    def total_maximum(self):
+        """The most points the three criteria can give together."""
+        return sum((c.maximum for c in self.criteria), Decimal(0)).quantize(CENT)
+
+    def status(self, code):
+        """``Rubric.status`` of one criterion of the period (``"none"``, ``"part"``, ``"full"``
+        or ``None``)."""
+        c = next(c for c in self.criteria if c.code == code)
+        return self.rubric.status(code, c.numerator, c.denominator)
 
     def as_json(self):
         """The object ``report summary --json`` and ``/api/summary`` return."""
@@ -971,6 +1007,35 @@ class BreakdownRow:
 
 BREAKDOWN_SORTS = ("name", "procedures", "eligible", "with_postal", "received", "received_postal",
                    "returned_postal")
+# The columns of the tables that hold a criterion's rate (numerator of the group's own
+# denominator): they sort on the rate, the groups without one last either way.
+RATE_COLUMNS = {"with_postal": "C1", "received_postal": "C2", "returned_postal": "C3"}
+CRITERION_COLUMNS = {code: col for col, code in RATE_COLUMNS.items()}
+
+
+def worst_first_column(summary):
+    """The rate column the tables by field and department open on, worst first: that of the
+    first criterion (C1, C2, C3) whose highest band is not reached, else C1's."""
+    for c in summary.criteria:
+        if summary.rubric.status(c.code, c.numerator, c.denominator) != "full":
+            return CRITERION_COLUMNS[c.code]
+    return CRITERION_COLUMNS["C1"]
+
+
+def _sort_rows(rows, sort, descending):
+    """Sort breakdown rows in place: by name, by a count, or by a rate (``RATE_COLUMNS``: rows
+    without a rate last in both directions, equal rates the larger denominator first)."""
+    rows.sort(key=lambda r: r.name.casefold())
+    if sort in RATE_COLUMNS:
+        rated = [r for r in rows if getattr(r, f"{sort}_percent") is not None]
+        unrated = [r for r in rows if getattr(r, f"{sort}_percent") is None]
+        denominator = "procedures" if sort == "with_postal" else "received"
+        rated.sort(key=lambda r: -getattr(r, denominator))
+        rated.sort(key=lambda r: getattr(r, f"{sort}_percent"), reverse=descending)
+        rows[:] = rated + unrated
+    elif sort != "name" or descending:
+        rows.sort(key=lambda r: getattr(r, sort) if sort != "name" else r.name.casefold(),
+                  reverse=descending)
 
 
 def procedures_eligible():
@@ -1004,7 +1069,8 @@ def breakdown_table(period, by, sort="name", descending=False, count_values=None
     total row, which is the period's own counts (``total_row``).
 
     :param by: ``"department"`` or ``"field"``.
-    :param sort: one of ``BREAKDOWN_SORTS`` (ties by name).
+    :param sort: one of ``BREAKDOWN_SORTS`` (ties by name); the rate columns
+        (``RATE_COLUMNS``) sort on the rate, rows without one last.
     :param count_values: ``counts(period)`` when the caller has them already.
     :return: ``(rows, total)``: a list of ``BreakdownRow`` and the total ``BreakdownRow``
         (``key`` None).
@@ -1016,11 +1082,7 @@ def breakdown_table(period, by, sort="name", descending=False, count_values=None
                      **{k: r[k] for k in BREAKDOWN_COUNTS})
         for r in breakdown(period, by)
     ]
-    sort = sort if sort in BREAKDOWN_SORTS else "name"
-    rows.sort(key=lambda r: r.name.casefold())
-    if sort != "name" or descending:
-        rows.sort(key=lambda r: getattr(r, sort) if sort != "name" else r.name.casefold(),
-                  reverse=descending)
+    _sort_rows(rows, sort if sort in BREAKDOWN_SORTS else "name", descending)
     total = total_row(count_values if count_values is not None else counts(period),
                       procedures_eligible())
     return rows, total

@@ -26,10 +26,18 @@ from utils.periods import PeriodError, choice_from_request, parse_period, quick_
 bp = Blueprint("dashboard", __name__)
 
 
-@bp.app_template_global("trend_chart_geometry")
-def trend_chart_geometry(trend, width=720, height=280):
-    """The SVG chart's coordinates (``templates/_charts.html``), for any page or document."""
-    return charts.trend_chart(trend, width, height)
+@bp.app_template_global("rate_chart_geometry")
+def rate_chart_geometry(trend, rubric, width=720, height=300):
+    """The SVG chart's coordinates (``templates/_charts.html``): each month's C2 and C3 rates
+    (``figures.monthly_rates``) against the thresholds of ``rubric``, for any page or document."""
+    return charts.rate_chart(figures.monthly_rates(trend),
+                             {code: rubric.bands[code] for code in ("C2", "C3")}, width, height)
+
+
+@bp.app_template_global("band_bar_geometry")
+def band_bar_geometry(criterion, rubric):
+    """Where a criterion's rate and thresholds sit on its card's bar (``templates/_bands.html``)."""
+    return charts.band_bar(criterion.percent, rubric.bands[criterion.code])
 
 
 @bp.app_template_global("list_url")
@@ -115,14 +123,18 @@ def show_dashboard():
 @bp.route("/dashboard/breakdown/<any(field, department):by>")
 def show_breakdown(by):
     """The table by field or by department, sorted (``sort``: a column, ``dir``: ``asc`` or
-    ``desc``); htmx requests (a column heading) get the table only."""
+    ``desc``; by default worst first on a criterion's rate, as the dashboard opens it); htmx
+    requests (a column heading) get the table only."""
     choice = _choice()
-    sort = request.args.get("sort", "name")
-    sort = sort if sort in figures.BREAKDOWN_SORTS else "name"
+    summary = figures.summary(choice.period)
+    sort = request.args.get("sort")
+    sort = sort if sort in figures.BREAKDOWN_SORTS else figures.worst_first_column(summary)
     descending = request.args.get("dir") == "desc"
-    rows, total = figures.breakdown_table(choice.period, by, sort, descending)
+    rows, total = figures.breakdown_table(choice.period, by, sort, descending,
+                                          count_values=summary.counts)
     return htmx.render("dashboard/breakdown.html", "dashboard/_breakdown.html", by=by, rows=rows,
-                       total=total, choice=choice, sort=sort, descending=descending)
+                       total=total, choice=choice, sort=sort, descending=descending,
+                       rubric=summary.rubric)
 
 
 @bp.route("/api/summary")

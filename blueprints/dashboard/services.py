@@ -24,6 +24,7 @@ class Dashboard:
     outreach_total: int
     targets: list
     tasks: list
+    sort: str = "name"  # the rate column both tables open on, worst first
 
     @property
     def period(self):
@@ -35,16 +36,19 @@ def dashboard(choice, as_of=None):
     period = choice.period
     summary = figures.summary(period)
     outreach, outreach_total = figures.outreach_top(period, OUTREACH_TOP)
+    sort = figures.worst_first_column(summary)
     return Dashboard(
         choice=choice,
         summary=summary,
-        by_field=figures.breakdown_table(period, "field", count_values=summary.counts),
-        by_department=figures.breakdown_table(period, "department", count_values=summary.counts),
+        by_field=figures.breakdown_table(period, "field", sort, count_values=summary.counts),
+        by_department=figures.breakdown_table(period, "department", sort,
+                                              count_values=summary.counts),
         trend=figures.monthly_trend(period),
         outreach=outreach,
         outreach_total=outreach_total,
         targets=figures.targets(summary),
         tasks=open_tasks(as_of or vn_today()),
+        sort=sort,
     )
 
 
