@@ -89,6 +89,9 @@ def register_extensions(app):
     from utils import tally
 
     tally.install()  # dossiers written as ORM objects are tallied in the same flush
+    from utils import transactions
+
+    transactions.install()  # after a request's write is committed, it only reads
 
 
 def register_blueprints(app):

@@ -80,11 +80,11 @@ class Config:
     # The lock-wait budget (docs/limits.md): how long a statement waits for another transaction's
     # lock (SQLite's busy timeout, PostgreSQL's lock_timeout) before the person is told the
     # system is busy (503 with Retry-After). Longer than the largest web import's write phase.
-    DATABASE_LOCK_WAIT_SECONDS = float(os.environ.get("DATABASE_LOCK_WAIT_SECONDS", "10"))
+    DATABASE_LOCK_WAIT_SECONDS = float(os.environ.get("DATABASE_LOCK_WAIT_SECONDS", "15"))
     BUSY_RETRY_AFTER_SECONDS = 5
     # Imports (docs/limits.md): the most data rows one file may hold (the command line's
     # --max-rows raises it), and what an XLSX's zip may unpack to before it is parsed.
-    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
     IMPORT_XLSX_MAX_MEMBERS = 1000
     IMPORT_XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
     IMPORT_XLSX_MAX_RATIO = 100

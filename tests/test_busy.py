@@ -125,3 +125,23 @@ def test_an_import_reads_and_checks_its_file_without_the_write_lock(app, client,
     assert "9.999999" in refused.text and "32/01/2024" in refused.text
     assert waited.status_code == 503
     assert db.session.execute(select(func.count()).select_from(Dossier)).scalar_one() == 0
+
+
+def test_after_a_request_commits_its_write_it_only_reads(app):
+    """What a request does after committing its change (rendering the answer, reloading what
+    the commit expired) begins deferred: waiting for the lock then can never answer "nothing was
+    saved" for a change that was saved."""
+    from utils import transactions
+
+    with app.app_context(), app.test_request_context("/procedures/new", method="POST"):
+        assert transactions.begins_writing()
+        f.department(code="NEW")
+        db.session.flush()
+        assert transactions.begins_writing()  # flushed, not yet committed
+        db.session.commit()
+        assert not transactions.begins_writing()
+        with transactions.writing():
+            assert transactions.begins_writing()
+    with app.app_context(), app.test_request_context("/procedures/new", method="POST"):
+        db.session.commit()  # nothing written: a later write still takes the lock at once
+        assert transactions.begins_writing()

@@ -152,7 +152,7 @@ class Table:
 
 # --- Limits (docs/limits.md) -----------------------------------------------------------------
 
-DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_ROWS = 100_000
 DEFAULT_XLSX_MAX_MEMBERS = 1000
 DEFAULT_XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DEFAULT_XLSX_MAX_RATIO = 100

@@ -54,13 +54,19 @@ def read_only(command):
 
 
 def begins_writing():
-    """Whether a transaction beginning now should take the write lock."""
+    """Whether a transaction beginning now should take the write lock.
+
+    Once a request has committed what it wrote, what it does afterwards (rendering its answer,
+    reloading objects the commit expired) only reads: those transactions begin deferred, so a
+    wait for the lock can never turn a saved change into a "nothing was saved" page."""
     mode = _mode.get()
     if mode is not None:
         return mode == "write"
-    from flask import has_request_context, request
+    from flask import g, has_request_context, request
 
     if has_request_context():
+        if g.get("_committed_a_write"):
+            return False
         return request.method not in ("GET", "HEAD", "OPTIONS")
     import click
 
@@ -72,7 +78,7 @@ def engine_options(config):
     SQLite's busy timeout (the driver's ``timeout``), PostgreSQL's ``lock_timeout``."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     url = config.get("SQLALCHEMY_DATABASE_URI") or ""
-    seconds = float(config.get("DATABASE_LOCK_WAIT_SECONDS", 10))
+    seconds = float(config.get("DATABASE_LOCK_WAIT_SECONDS", 15))
     connect_args = dict(options.get("connect_args") or {})
     if url.startswith("sqlite"):
         connect_args.setdefault("timeout", seconds)
@@ -110,3 +116,35 @@ def outside_the_write_lock(function, *args, **kwargs):
             return function(*args, **kwargs)
         finally:
             db.session.rollback()
+
+
+def _after_flush(session, flush_context):
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g._flushed = True
+
+
+def _after_commit(session):
+    from flask import g, has_request_context
+
+    if has_request_context() and g.pop("_flushed", False):
+        g._committed_a_write = True
+
+
+def _after_rollback(session):
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pop("_flushed", None)
+
+
+def install():
+    """Follow the ORM session's flushes and commits (once per process) for ``begins_writing``."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
