@@ -15,6 +15,10 @@ HUGE = 2**64 + 7  # above every database's integer
 # Query and form names the application reads somewhere; each gets every hostile value.
 COMMON_NAMES = ("page", "per_page", "department", "field", "user", "year", "months", "shipment",
                 "q", "status", "preset", "from", "to", "next", "id", "ids", "code", "name")
+# The names that hold dates: the integer class leaves them valid, so that a period check does not
+# answer first and hide how the integers are read; the date class sets only them.
+DATE_NAMES = ("from", "to", "date", "day", "date_from", "date_to", "deadline", "start", "end",
+              "receive_date")
 INTEGER_VALUES = (str(HUGE), "9" * 40, "²", "١٢", "-1", "0", "1e9", " 7 ")
 DATE_VALUES = ("0001-01-01", "9999-12-31", "1999-12-31", "2100-01-01", "２０２４-01-01")
 CONTROL_VALUES = ("a\x00b", "\x1b[31m", "x\x85y", "\x7f")
@@ -54,14 +58,17 @@ def hostile_requests(app, endpoint, rule, samples, method):
                                                 base_query), base_data))
     # Control characters first: a route that logs out (or otherwise ends the session) is still
     # read by them before it does.
-    for label, values in (("control characters", CONTROL_VALUES), ("integers", INTEGER_VALUES),
-                          ("dates", DATE_VALUES)):
+    date_names = set(DATE_NAMES) | {n for n in names if "date" in n}
+    classes = (("control characters", CONTROL_VALUES, names),
+               ("integers", INTEGER_VALUES, names - date_names),
+               ("dates", DATE_VALUES, date_names))
+    for label, values, targets in classes:
         for value in values:
             if method == "GET":
-                query = {**base_query, **{n: value for n in names}}
+                query = {**base_query, **{n: value for n in targets}}
                 out.append((f"{label}: {value!r}", _url(app, endpoint, plain, query), None))
             else:
-                data = {**(base_data or {}), **{n: value for n in names}}
+                data = {**(base_data or {}), **{n: value for n in targets}}
                 out.append((f"{label}: {value!r}", _url(app, endpoint, plain), data))
     # The period pickers read ``from`` and ``to`` together: one pair outside the window.
     if method == "GET":

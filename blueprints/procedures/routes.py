@@ -18,7 +18,7 @@ from models import Department, Field, Procedure
 from utils.history import present_events
 from utils import figures, htmx
 from utils.access import can_edit_department, refuse, roles_required
-from utils.inputs import safe_next
+from utils.inputs import parse_int, safe_next
 from utils.periods import period_from_request
 from utils.tabular import export_response, read_ahead
 from utils.urls import url_pattern
@@ -228,7 +228,7 @@ def bulk_update():
     if request.form.get("scope") == "filter":
         procedures = services.procedures_matching(filters, period)
     else:
-        ids = [i for i in request.form.getlist("ids") if i.isdigit()]
+        ids = [n for n in map(parse_int, request.form.getlist("ids")) if n is not None]
         procedures = services.procedures_by_ids(ids)
     try:
         saved, result = _save(form, lambda: services.bulk_update(
