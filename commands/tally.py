@@ -1,6 +1,7 @@
 """``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``)."""
 import click
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from extensions import db
 from utils.transactions import read_only
@@ -33,4 +34,5 @@ def rebuild_command():
 
     sizes = tally.rebuild()
     db.session.commit()
-    click.echo(", ".join(_("%(table)s: %(rows)s rows", table=name, rows=n) for name, n in sizes.items()))
+    click.echo(", ".join(ngettext("%(table)s: %(num)s row", "%(table)s: %(num)s rows", n, table=name)
+                         for name, n in sizes.items()))

@@ -2,6 +2,7 @@
 HTTP errors)."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 
 def role_label(role):
@@ -164,13 +165,19 @@ def next_band_text(criterion):
     """What the next band needs, in plain words."""
     from utils.formats import number, points
 
-    n = number(criterion.gap)
+    gap, n = criterion.gap, number(criterion.gap)
     p = points(criterion.next_band.points)
     if criterion.code == "C1":
-        return _("%(n)s more procedures with postal activity are needed to reach %(p)s points.", n=n, p=p)
+        return ngettext("%(n)s more procedure with postal activity is needed to reach %(p)s points.",
+                        "%(n)s more procedures with postal activity are needed to reach %(p)s points.",
+                        gap, n=n, p=p)
     if criterion.code == "C2":
-        return _("%(n)s more dossiers received by post are needed to reach %(p)s points.", n=n, p=p)
-    return _("%(n)s more results returned by post are needed to reach %(p)s points.", n=n, p=p)
+        return ngettext("%(n)s more dossier received by post is needed to reach %(p)s points.",
+                        "%(n)s more dossiers received by post are needed to reach %(p)s points.",
+                        gap, n=n, p=p)
+    return ngettext("%(n)s more result returned by post is needed to reach %(p)s points.",
+                    "%(n)s more results returned by post are needed to reach %(p)s points.",
+                    gap, n=n, p=p)
 
 
 GLOBALS = {

@@ -4,6 +4,7 @@ import logging
 from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.auth import services, sessions, throttle
@@ -26,8 +27,9 @@ def _throttled(until, form_template, form, **context):
     """A 429 that says when to try again (and ``Retry-After`` in seconds)."""
     wait = throttle.seconds_until(until)
     minutes = max(1, -(-wait // 60))
-    message = _("Too many failed attempts. Try again at %(time)s (in %(n)s minutes).",
-                time=throttle.local_time(until), n=minutes)
+    message = ngettext("Too many failed attempts. Try again at %(time)s (in %(num)s minute).",
+                       "Too many failed attempts. Try again at %(time)s (in %(num)s minutes).",
+                       minutes, time=throttle.local_time(until))
     response = make_response(render_template(form_template, form=form, throttled=message,
                                              **context), 429)
     response.headers["Retry-After"] = str(wait)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -171,11 +171,13 @@ def ended_response(reason):
     after the end is kept (``keep_form``) and offered again after the login. ``/api/*`` gets a
     JSON 401; htmx gets a 401 that sends the whole page to the login (``HX-Redirect``)."""
     if reason == "lifetime":
-        message = _("Your session ended %(n)s hours after you logged in. Log in again to continue.",
-                    n=current_app.config["SESSION_LIFETIME_HOURS"])
+        message = ngettext("Your session ended %(num)s hour after you logged in. Log in again to continue.",
+                           "Your session ended %(num)s hours after you logged in. Log in again to continue.",
+                           current_app.config["SESSION_LIFETIME_HOURS"])
     else:
-        message = _("Your session ended after %(n)s minutes without activity. Log in again to "
-                    "continue.", n=current_app.config["SESSION_IDLE_MINUTES"])
+        message = ngettext("Your session ended after %(num)s minute without activity. Log in again to "
+                           "continue.", "Your session ended after %(num)s minutes without activity. "
+                           "Log in again to continue.", current_app.config["SESSION_IDLE_MINUTES"])
     if request.path.startswith("/api/"):
         abort(401, description=message)
     kept = None

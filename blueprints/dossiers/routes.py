@@ -4,6 +4,7 @@ import time
 
 from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.dossiers import services
@@ -114,9 +115,10 @@ def show_dossier(dossier_id):
 
 def flash_report(report):
     """The outcome of an accepted import as a flash message (pages without htmx)."""
+    warnings = ngettext("%(num)s warning", "%(num)s warnings", len(report.warnings))
     flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
-            "%(warnings)s warnings.", created=report.created, updated=report.updated,
-            unchanged=report.unchanged, warnings=len(report.warnings)), "success")
+            "%(warnings)s.", created=report.created, updated=report.updated,
+            unchanged=report.unchanged, warnings=warnings), "success")
 
 
 @bp.route("/dossiers/import", methods=["GET", "POST"])

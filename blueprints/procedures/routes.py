@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -242,8 +243,9 @@ def bulk_update():
     if htmx.wants_fragment():
         return htmx.render("procedures/list.html", "procedures/_table.html",
                            **_list_context(filters, period, bulk_result=result))
-    flash(_("%(n)s procedures changed, %(m)s already had these values.",
-            n=len(result.changed), m=result.unchanged), "success")
+    flash(ngettext("%(num)s procedure changed, %(m)s already had these values.",
+                   "%(num)s procedures changed, %(m)s already had these values.",
+                   len(result.changed), m=result.unchanged), "success")
     return redirect(url_for("procedures.list_procedures",
                             **filters.args(**_period_args(period))), code=303)
 
