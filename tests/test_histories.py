@@ -164,7 +164,8 @@ def record_every_action(client):
     bands = {code: {"max": "1", "bands": [["20", "0,5"], ["50", "1"]]} for code in ("C1", "C2", "C3")}
     version, _ = rubrics.save_rubric(today.year, bands, "Theo bộ tiêu chí của tỉnh", user=admin_user)
     rubrics.save_rubric(today.year, bands, "Theo bộ tiêu chí năm nay", user=admin_user)
-    briefs.issue_brief(Period(date(today.year, 1, 1), today), user=admin_user, today=today)
+    brief = briefs.issue_brief(Period(date(today.year, 1, 1), today), user=admin_user, today=today)
+    briefs.withdraw_brief(brief, "Số liệu tháng 9 chưa đủ", user=admin_user)
     meeting = meetings.create_meeting(date_=day, chair="Nguyễn Văn Minh", participants="Các phòng",
                                       conclusions="Đẩy mạnh tiếp nhận qua bưu điện", user=admin_user)
     meetings.update_meeting(meeting, date_=day, chair="Nguyễn Văn Minh", participants="Các phòng, ban",

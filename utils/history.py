@@ -78,6 +78,7 @@ KEYS = {
     "check_digit_warning": (_l("Check digit warning"), "bool"),
     "eligibility_warning": (_l("Not flagged eligible"), "bool"),
     "cancelled": (_l("Cancelled"), "bool"),
+    "withdrawn": (_l("Withdrawn"), "bool"),
     "reason": (_l("Reason"), "text"),
     "format": (_l("File format"), "upper"),
     "filters": (_l("Filters"), "filters"),
