@@ -65,7 +65,8 @@ def test_admin_creates_a_department_user_whose_menu_follows_the_role(page, app):
     page.fill("input[name=password]", "mat-khau-ban-dau-1")
     page.click("button[type=submit]:not([name=lang])")
     page.wait_for_url(lambda url: "/login" not in url)
-    expect(page.get_by_test_id("whoami")).to_contain_text("ke.toan · Cán bộ phòng, ban · TCKH")
+    # the person by name, the department's code with its name
+    expect(page.get_by_test_id("whoami")).to_contain_text("Lê Kế Toán · Cán bộ phòng, ban · TCKH – ")
     with app.test_request_context():
         allowed = [url_for(ep) for ep, _, roles in NAV
                    if "department" in roles and ep in app.view_functions]

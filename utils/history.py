@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from extensions import db
 from utils import formats
-from utils.labels import (action_label, channel_label, direction_label, handover_status_label,
-                          locale_label, record_number, role_label, task_status_label)
+from utils.labels import (action_label, channel_label, department_label, direction_label,
+                          handover_status_label, locale_label, record_number, role_label,
+                          task_status_label)
 from utils.privacy import mask_address, mask_name, mask_phone
 
 # The object types the trail records (``audit.record``'s second argument).
@@ -253,7 +254,7 @@ def person_name(user):
 
 def department_name(department):
     """A department with its code, as the interface writes it: "CODE – Name"."""
-    return f"{department.code} – {department.name}"
+    return department_label(department)
 
 
 def _as_date(value):

@@ -34,6 +34,13 @@ def locale_label(locale):
     return {"vi": "Tiếng Việt", "en": "English"}.get(locale, locale)
 
 
+def department_label(department):
+    """A department as the interface writes it wherever its code shows: "CODE – Name"."""
+    if department is None:
+        return "—"
+    return f"{department.code} – {department.name}"
+
+
 def record_number(number, kind, prefix):
     """A numbered document's number as it is printed (Nghị định 30/2020/NĐ-CP): ``03/BB-TTHCC``.
     Screens write it the same way."""
@@ -187,6 +194,7 @@ GLOBALS = {
     "direction_label": direction_label,
     "handover_status_label": handover_status_label,
     "record_number": record_number,
+    "department_label": department_label,
     "handover_number": handover_number,
     "handover_title": handover_title,
     "action_label": action_label,

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 from models import ROLES
 from utils.fields import CodeField, DateField, IntegerField, StringField
-from utils.labels import role_label
+from utils.labels import department_label, role_label
 
 
 def role_choices():
@@ -14,7 +14,7 @@ def role_choices():
 
 
 def department_choices(departments):
-    return [("", _l("— none —"))] + [(d.code, f"{d.code} · {d.name}") for d in departments]
+    return [("", _l("— none —"))] + [(d.code, department_label(d)) for d in departments]
 
 
 class UserCreateForm(FlaskForm):

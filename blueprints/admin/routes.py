@@ -18,7 +18,7 @@ from utils import htmx
 from utils.access import roles_required
 from utils.history import object_type_label, present_events
 from utils.inputs import MAX_PAGE, arg_int, parse_int
-from utils.labels import action_label
+from utils.labels import action_label, department_label
 from utils.settings import get_settings
 from utils.text import fold
 
@@ -245,7 +245,7 @@ def create_department():
     return _save_form(
         form, lambda: services.create_department(form.code.data, form.name.data),
         lambda department: _saved(lambda: _departments(created=department.id),
-                                  _("Department %(code)s created.", code=department.code),
+                                  _("Department %(code)s created.", code=department_label(department)),
                                   "admin.list_departments"),
     ) or _departments(create_form=form, status=422)
 
@@ -267,7 +267,7 @@ def edit_department(department_id):
         answer = _save_form(
             form, lambda: services.rename_department(department, form.name.data),
             lambda _result: _saved(lambda: _department_row(department),
-                                   _("Department %(code)s saved.", code=department.code),
+                                   _("Department %(code)s saved.", code=department_label(department)),
                                    "admin.list_departments"))
         if answer:
             return answer
@@ -283,7 +283,7 @@ def set_department_active(department_id):
     services.set_department_active(department, request.form.get("active") == "1")
     db.session.commit()
     return _saved(lambda: _department_row(department),
-                  _("Department %(code)s saved.", code=department.code), "admin.list_departments")
+                  _("Department %(code)s saved.", code=department_label(department)), "admin.list_departments")
 
 
 def _fields(create_form=None, status=200, fragment="admin/_fields.html", **extra):

@@ -8,6 +8,7 @@ from wtforms.validators import Optional
 
 from blueprints.procedures.services import REASONS
 from utils.fields import CodeField, StringField
+from utils.labels import department_label
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 UNCHANGED_YES_NO = [SelectChoice("", _l("Leave unchanged"))] + YES_NO
@@ -84,7 +85,7 @@ class ProcedureForm(FlaskForm):
         self.field_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(f.id), f.name)
                                                            for f in fields]
         self.department_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(str(d.id), f"{d.code} – {d.name}") for d in departments]
+            SelectChoice(str(d.id), department_label(d)) for d in departments]
 
     def fill(self, procedure):
         self.code.data = procedure.code
