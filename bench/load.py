@@ -81,7 +81,7 @@ class Browser:
         self.csrf = None
         self.stats = stats
 
-    def request(self, kind, method, path, form=None, htmx=False, upload=None, timeout=60):
+    def request(self, kind, method, path, form=None, htmx=False, upload=None, timeout=300):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if upload is not None:  # (field, filename, bytes): a multipart form with the CSRF token

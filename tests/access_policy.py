@@ -131,9 +131,21 @@ AUTH_RULES = {
 
 # --- main (blueprints/main) -------------------------------------------------------------------
 
+def _stored_problems():
+    """A refused import's problems, stored as the import pages store them: the token."""
+    from utils import import_problems
+    from utils.tabular import ImportReport
+
+    report = ImportReport()
+    report.bad(2, "ma_ho_so", "Bad code")
+    return import_problems.offer(report)
+
+
 MAIN_RULES = {
     "main.home": Rule(ALL),
     "main.import_sample": Rule(ALL, args=lambda s: {"key": "mau-ho-so", "fmt": "xlsx"}),
+    "main.import_problems": Rule(("admin", "centre", "department"),
+                                 args=lambda s: {"token": s.once("problems", _stored_problems)}),
 }
 
 

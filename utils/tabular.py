@@ -94,6 +94,7 @@ class ImportReport:
     unchanged: int = 0
     read_seconds: float | None = None  # reading and checking, without the write lock
     write_seconds: float | None = None  # the write transaction, as long as it held the lock
+    problems_token: str | None = None  # every problem as a CSV (utils.import_problems)
 
     @property
     def ok(self):

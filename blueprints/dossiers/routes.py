@@ -18,6 +18,7 @@ from utils.htmx import redirect as hx_redirect
 from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
+from utils import import_problems
 
 log = logging.getLogger("bcci.imports")
 bp = Blueprint("dossiers", __name__)
@@ -148,6 +149,7 @@ def import_dossiers():
                 return hx_redirect(url_for("dossiers.import_dossiers"))
         else:
             db.session.rollback()
+            import_problems.offer(report)
             # Refused: nothing to write, so the page is rendered without taking the write lock.
             with reading():
                 return render("dossiers/import.html", "dossiers/_import_result.html",

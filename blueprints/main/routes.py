@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from blueprints.main.panels import panels_for
 from utils import figures
+from utils.access import roles_required
 from utils.periods import default_period, match_choice
 
 bp = Blueprint("main", __name__)
@@ -32,3 +33,20 @@ def import_sample(key, fmt):
     if spec is None or fmt not in ("csv", "xlsx"):
         abort(404)
     return export_response(spec.key, fmt, spec.names, spec.sample_rows())
+
+
+@bp.route("/imports/problems/<token>.csv")
+@roles_required("admin", "centre", "department")
+def import_problems(token):
+    """Every bad row of a refused import (``utils.import_problems``), for an hour."""
+    from flask import Response, abort
+
+    from utils import import_problems
+
+    data = import_problems.load(token)
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="loi-nhap-tep.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

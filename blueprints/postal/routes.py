@@ -22,6 +22,7 @@ from utils.htmx import redirect as hx_redirect
 from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response, read_ahead
+from utils import import_problems
 
 bp = Blueprint("postal", __name__)
 
@@ -341,6 +342,7 @@ def import_shipments():
                 return hx_redirect(url_for("postal.import_shipments"))
         else:
             db.session.rollback()
+            import_problems.offer(report)
             status = 422
     return render("postal/import.html", "dossiers/_import_result.html", report=report, error=None,
                   status=status)

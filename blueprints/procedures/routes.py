@@ -23,6 +23,7 @@ from utils.inputs import parse_int, safe_next
 from utils.periods import period_from_request
 from utils.tabular import export_response, read_ahead
 from utils.urls import url_pattern
+from utils import import_problems
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedures")
 
@@ -429,6 +430,7 @@ def import_procedures():
     report = services.import_procedures(upload.filename, data, current_user, table=table)
     if not report.ok:
         db.session.rollback()
+        import_problems.offer(report)
         return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
                            form=form, report=report, filename=upload.filename)
     db.session.commit()
