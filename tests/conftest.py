@@ -257,3 +257,14 @@ class HtmxWatch:
 
     def page_did_not_reload(self):
         return self.page.evaluate("window.__noReload === true")
+
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+
+
+def artifact_path(name):
+    """Where a browser test keeps what people look at after a run (screenshots, timings):
+    ``test-artifacts/`` at the repository's root (``TEST_ARTIFACTS`` names another folder)."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return os.path.join(ARTIFACTS, name)

@@ -1,5 +1,6 @@
 """Logging shipments at the counter in a real browser: htmx checks, saves and resets the form."""
 import re
+import time
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Dossier, Shipment
 from tests import factories as f
-from tests.conftest import HtmxWatch, browser_login
+from tests.conftest import HtmxWatch, artifact_path, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +140,60 @@ def test_direction_change_rechecks_the_number(page, counter):
     page.check("input[name=direction][value=tiep_nhan]")
     expect(page.get_by_test_id("tracking-ok")).to_be_visible()
     assert watch.page_did_not_reload()
+
+
+@pytest.mark.slow
+def test_fifty_items_with_the_keyboard_alone(page, counter):
+    """A day's batch at the counter, as a barcode scanner and the keyboard give it: each tracking
+    number and dossier code is typed and ends in Enter, which checks it and moves to the next
+    field without sending the form; Enter in the fee (the last field) saves; direction, date and
+    fee stay for the next item. The seconds per item go to test-artifacts/counter-timing.txt."""
+    proc = db.session.execute(select(Dossier)).scalar_one().procedure
+    codes = [f.dossier(proc, date(2024, 4, 1), code=f"000.17.22.H56-240401-{i:04d}").code
+             for i in range(1, 51)]
+    db.session.commit()
+    numbers = [f.tracking_number("EB", serial=31_000_000 + i) for i in range(50)]
+    browser_login(page, counter)
+    page.goto("/shipments/new")
+    watch = HtmxWatch(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    tracking = page.locator("input[name=tracking_number]")
+    expect(tracking).to_be_focused()
+    started = time.perf_counter()
+    for i, (number, code) in enumerate(zip(numbers, codes)):
+        page.keyboard.type(number)
+        sent = len(posts)
+        page.keyboard.press("Enter")
+        expect(page.locator("input[name=dossier_code]")).to_be_focused()
+        assert len(posts) == sent, "Enter after the tracking number sent the form"
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+        expect(page.locator("input[name=recipient_name]")).to_be_focused()
+        page.keyboard.type(f"Nguyễn Văn {i}")
+        page.keyboard.press("Enter")
+        page.keyboard.type("Số 3, Hồng Gai")
+        page.keyboard.press("Enter")
+        page.keyboard.type("0912345678")
+        page.keyboard.press("Enter")
+        fee = page.locator("input[name=fee]")
+        expect(fee).to_be_focused()
+        if i == 0:
+            page.keyboard.type("25.000")
+        else:
+            expect(fee).to_have_value("25.000")  # kept from the previous item
+        assert len(posts) == sent, "Enter before the last field sent the form"
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("saved")).to_contain_text(number)
+        expect(tracking).to_be_focused()
+        expect(tracking).to_have_value("")
+        expect(page.locator("input[name=direction][value=tra_ket_qua]")).to_be_checked()
+    seconds = time.perf_counter() - started
+    expect(page.locator("#recent-rows tr").first).to_contain_text(numbers[-1])
+    assert watch.page_did_not_reload() and len(posts) == 50
+    db.session.rollback()  # a fresh read: the server wrote in another connection
+    logged = db.session.execute(select(Shipment.tracking_number, Shipment.fee)).all()
+    assert sorted(logged) == sorted((n, 25000) for n in numbers)
+    with open(artifact_path("counter-timing.txt"), "w", encoding="utf-8") as out:
+        out.write(f"50 items logged with the keyboard alone in {seconds:.1f} s: "
+                  f"{seconds / 50:.2f} s per item (headless chromium, the test's own server)\n")

@@ -180,13 +180,25 @@ def test_api_summary_is_the_cli_object(client, auth, runner):
 
 @pytest.mark.parametrize("query", [
     "", "from=2024-01-01", "to=2024-09-30", "from=2024-13-01&to=2024-12-31",
-    "from=01/01/2024&to=30/09/2024", "from=2024-09-30&to=2024-01-01",
+    "from=31/02/2024&to=30/09/2024", "from=2024/01/01&to=2024/09/30",
+    "from=2024-09-30&to=2024-01-01",
 ])
 def test_api_summary_bad_dates_are_400_json(client, auth, query):
     auth.login("leader")
     r = client.get("/api/summary?" + query)
     assert r.status_code == 400 and r.is_json
     assert set(r.json) == {"error"} and r.json["error"]
+
+
+def test_dates_read_as_people_write_them_and_as_urls_give_them(client, auth):
+    """A period typed in a filter (dd/mm/yyyy) and one from a link (YYYY-MM-DD) are the same."""
+    auth.login("leader")
+    typed = client.get("/api/summary?from=01/01/2024&to=30/09/2024")
+    linked = client.get("/api/summary?from=2024-01-01&to=2024-09-30")
+    assert typed.status_code == linked.status_code == 200 and typed.json == linked.json
+    page = client.get("/dashboard?preset=custom&from=01/01/2024&to=30/09/2024")
+    assert page.status_code == 200 and 'type="date"' not in page.text
+    assert 'value="01/01/2024"' in page.text and 'value="30/09/2024"' in page.text
 
 
 def test_api_summary_needs_login(client):

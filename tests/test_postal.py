@@ -47,8 +47,11 @@ def test_log_with_htmx_resets_form_and_prepends_the_row(client, auth, setup):
     assert "<html" not in r.text and 'data-testid="saved"' in r.text
     assert 'hx-swap-oob="afterbegin:#recent-rows"' in r.text and GOOD in r.text
     assert "shipment-logged" in r.headers["HX-Trigger"]
-    # The fresh form keeps the direction and date, and nothing else.
-    assert 'value="Nguyễn Văn An"' not in r.text and 'value="2024-03-10"' in r.text
+    # Only what changed comes back: the notice (retargeted), the row, the checks cleared, and
+    # the kept date flagged as not today; the form itself is not sent again.
+    assert r.headers["HX-Retarget"] == "#log-saved" and r.headers["HX-Reswap"] == "outerHTML"
+    assert "<form" not in r.text and "<input" not in r.text and "procedure-codes" not in r.text
+    assert 'data-testid="date-not-today"' in r.text and "10/03/2024" in r.text
     [s] = shipments()
     assert (s.tracking_number, s.fee, s.phone, s.check_digit_warning, s.eligibility_warning) == (
         GOOD, 25000, "0912345678", False, False)
@@ -62,10 +65,27 @@ def test_log_with_htmx_resets_form_and_prepends_the_row(client, auth, setup):
 
 def test_log_without_htmx_redirects(client, auth, setup):
     auth.login("centre")
-    r = client.post("/shipments/new", data=form_data())
-    assert r.status_code == 303 and r.headers["Location"].endswith("/shipments/new")
-    r = client.get("/shipments/new")
+    r = client.post("/shipments/new", data=form_data(direction="tiep_nhan"))
+    assert r.status_code == 303
+    assert r.headers["Location"].endswith("/shipments/new?direction=tiep_nhan&date=2024-03-10&fee=25.000")
+    r = client.get(r.headers["Location"])
     assert GOOD in r.text
+    # Direction, date and fee are kept for the next item, the rest is empty; the date is flagged.
+    assert re.search(r'<input[^>]*checked[^>]*value="tiep_nhan"|<input[^>]*value="tiep_nhan"[^>]*checked', r.text)
+    assert 'value="10/03/2024"' in r.text and 'value="25.000"' in r.text
+    assert 'value="Nguyễn Văn An"' not in r.text and 'data-testid="date-not-today"' in r.text
+
+
+def test_log_form_dates_read_both_forms_and_show_dd_mm_yyyy(client, auth, setup):
+    auth.login("centre")
+    r = client.get("/shipments/new")
+    assert 'type="date"' not in r.text and 'data-testid="date-not-today"' not in r.text
+    assert f'value="{vn_today():%d/%m/%Y}"' in r.text
+    r = client.post("/shipments/new", data=form_data(date="10/03/2024"), headers={"HX-Request": "true"})
+    assert r.status_code == 200 and shipments()[0].date == date(2024, 3, 10)
+    r = client.post("/shipments/new", data=form_data(date="03/32/2024", tracking_number="RR473124829VN"),
+                    headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'value="03/32/2024"' in r.text and "dd/mm/yyyy" in r.text
 
 
 @pytest.mark.parametrize("changes, field", [

@@ -61,6 +61,27 @@ def parse_iso_date(value):
     return date.fromisoformat(text)
 
 
+_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_day(value):
+    """A date typed by a person (``dd/mm/yyyy``, as the interface shows dates) or written in a URL
+    or script (``YYYY-MM-DD``); ``ValueError`` when it is neither, or no such day.
+
+    The interface's date fields are text fields: a browser's own date input would show the
+    date in the browser's language (``12/02/2026`` for 2 December on an English Chrome).
+    """
+    text = (value or "").strip()
+    if _ISO.fullmatch(text):
+        return date.fromisoformat(text)
+    match = _DMY.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a date: {text!r}")
+    day, month, year = (int(g) for g in match.groups())
+    return date(year, month, day)
+
+
 def month_end(year, month):
     nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return nxt - timedelta(days=1)

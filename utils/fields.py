@@ -3,11 +3,17 @@
 - ``StringField``: one line of text; line breaks and other control characters (tab aside) are a
   field error (a request with NUL never gets this far: ``app.py`` refuses it as a 400).
 - ``CodeField``: a code (department, dossier, procedure): no tab either.
-- ``DateField``: ``yyyy-mm-dd`` in ASCII digits, inside the supported date window.
+- ``DateField``: a date typed as ``dd/mm/yyyy`` in a text input, whatever the browser's language
+  (a browser's own date input follows the browser's locale: ``12/02/2026`` for 2 December on an
+  English Chrome); ``yyyy-mm-dd``, the form of URLs and scripts, is read too. ASCII digits,
+  inside the supported date window.
 - ``IntegerField``: ASCII digits only, at most ``utils.inputs.MAX_ID``.
 """
+from flask_babel import lazy_gettext as _l
 from wtforms import fields
 from wtforms.validators import StopValidation
+
+from utils.dates import parse_day
 
 from utils.inputs import (CODE_ALLOWED, LINE_ALLOWED, MAX_ID, control_character_message,
                           date_window_message, in_date_window, parse_int)
@@ -26,22 +32,41 @@ class CodeField(StringField):
     allowed_controls = CODE_ALLOWED
 
 
-class DateField(fields.DateField):
-    """The checks run in ``pre_validate``, so that ``DataRequired`` (which clears the errors of
+class DateField(fields.StringField):
+    """A date as ``dd/mm/yyyy`` text; ``data`` is a ``date`` or ``None``.
+
+    The checks run in ``pre_validate``, so that ``DataRequired`` (which clears the errors of
     an empty field) does not replace their message with "This field is required."."""
 
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("dd/mm/yyyy"),
+                     "maxlength": 10}
+        render_kw.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
     def process_formdata(self, valuelist):
-        if valuelist and valuelist[0] and not str(valuelist[0]).isascii():
-            self.data = None  # other scripts' digits are not a date; pre_validate says so
-            return
-        super().process_formdata(valuelist)
+        self.data = None
+        raw = str(valuelist[0] or "") if valuelist else ""
+        if not raw.strip() or not raw.isascii():
+            return  # other scripts' digits are not a date; pre_validate says so
+        try:
+            self.data = parse_day(raw)
+        except ValueError:
+            raise ValueError(_l("Write the date as dd/mm/yyyy, for example 02/12/2026.")) from None
 
     def pre_validate(self, form):
+        if self.process_errors:  # a malformed date: its own message, not "required" besides
+            raise StopValidation()
         raw = (self.raw_data or [""])[0] or ""
         if not str(raw).isascii():
             raise StopValidation(self.gettext("Not a valid date value."))
         if self.data is not None and not in_date_window(self.data):
             raise StopValidation(date_window_message())
+
+    def _value(self):
+        if self.raw_data and self.data is None:
+            return self.raw_data[0]  # what was typed, back on the form with its error
+        return self.data.strftime("%d/%m/%Y") if self.data else ""
 
 
 class IntegerField(fields.IntegerField):

@@ -1,6 +1,6 @@
 """The period of a page, taken from the URL, and the presets people pick.
 
-Lists and the API read ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``period_from_request``). The
+Lists and the API read ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``period_from_request``; dd/mm/yyyy, as people type dates in the filters, is read too). The
 dashboard's period picker adds presets (``choice_from_args``): this month, this quarter, the year to
 date, the first N months of a year ("9 tháng đầu năm 2024"), a whole year, or any range; "today"
 is the Vietnam date.
@@ -18,7 +18,7 @@ from flask import abort, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from utils.dates import Period, month_end, parse_iso_date, vn_today, year_to_date
+from utils.dates import Period, month_end, parse_day, vn_today, year_to_date
 from utils.inputs import date_window_message, in_date_window, parse_int
 
 PRESETS = ("month", "quarter", "year_to_date", "months", "year", "custom")
@@ -55,8 +55,8 @@ def default_period(today=None):
 
 
 def parse_period(start, end, default=None):
-    """A ``Period`` from two ISO strings; both blank gives ``default`` (the organisation's
-    default period, ``default_period``).
+    """A ``Period`` from two dates (``dd/mm/yyyy`` or ``YYYY-MM-DD``); both blank gives ``default``
+    (the organisation's default period, ``default_period``).
 
     :raise PeriodError: a malformed date, only one of the two, or a start after the end.
     """
@@ -64,10 +64,10 @@ def parse_period(start, end, default=None):
     if not start and not end:
         return default or default_period()
     try:
-        start_date = parse_iso_date(start)
-        end_date = parse_iso_date(end)
+        start_date = parse_day(start)
+        end_date = parse_day(end)
     except ValueError:
-        raise PeriodError(_("Dates must be given as YYYY-MM-DD, both the first and the last day.")) from None
+        raise PeriodError(_("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day.")) from None
     if not (in_date_window(start_date) and in_date_window(end_date)):
         raise PeriodError(date_window_message())
     if start_date > end_date:
@@ -226,7 +226,7 @@ def choice_from_args(args, today=None, default=None):
     months = 9 if months is None else months
     if preset == "custom":
         if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
-            raise PeriodError(_("Dates must be given as YYYY-MM-DD, both the first and the last day."))
+            raise PeriodError(_("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day."))
         period = parse_period(args.get("from"), args.get("to"))
         return match_choice(period, today)
     period = preset_period(preset, today, year, months)

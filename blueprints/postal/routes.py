@@ -17,6 +17,7 @@ from models import Procedure, Shipment
 from utils.history import present_events
 from utils import audit, figures, privacy
 from utils.access import refuse, roles_required, sees_personal_data
+from utils.dates import parse_day, vn_today
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
 from utils.inputs import MAX_PAGE, arg_int
@@ -135,28 +136,47 @@ def _procedures():
         .order_by(Procedure.code).all()
 
 
-def _log_page(form, status=200, saved=None, duplicate=None):
-    context = {"form": form, "lookup": _lookup_context(form), "saved": saved,
-               "duplicate": duplicate, "procedures": _procedures(), **_tracking_context(form)}
+def _log_page(form, status=200, duplicate=None):
+    """The log form: the whole page, or for htmx the form's region (a refused save)."""
+    context = {"form": form, "lookup": _lookup_context(form), "saved": None,
+               "duplicate": duplicate, **_tracking_context(form)}
     if is_htmx():
         response = make_response(render_template("postal/_log_form.html", **context), status)
     else:
         context["recent"] = services.recent_shipments()
+        context["procedures"] = _procedures()
         response = make_response(render_template("postal/new.html", **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def _kept_values(args):
+    """What the previous item leaves for the next one (direction, date, fee), from the URL the
+    plain form is sent back to; a malformed value is ignored."""
+    direction = args.get("direction")
+    kept = {"direction": direction if direction in ("tiep_nhan", "tra_ket_qua") else "tra_ket_qua"}
+    try:
+        day = parse_day(args.get("date")) if args.get("date") else None
+    except ValueError:
+        day = None
+    if day is not None and day <= vn_today():
+        kept["date"] = day
+    fee = (args.get("fee") or "").strip()[:20]
+    if fee:
+        kept["fee"] = fee
+    return kept
 
 
 @bp.route("/shipments/new", methods=["GET", "POST"])
 @roles_required(*EDIT_ROLES)
 def new_shipment():
     """Log a shipment at the counter. An unknown dossier code asks for the procedure, receive
-    channel and date, and creates the dossier with the shipment."""
+    channel and date, and creates the dossier with the shipment. Direction, date (``YYYY-MM-DD``
+    or ``dd/mm/yyyy``) and fee in the URL are kept from the previous item; the reconciliation
+    page links here with ``dossier_code`` and ``direction`` filled in."""
     if request.method == "GET":
-        # The reconciliation page links here with the dossier code and direction filled in.
-        direction = request.args.get("direction")
         form = ShipmentForm(formdata=None, dossier_code=(request.args.get("dossier_code") or "")[:60],
-                            direction=direction if direction in ("tiep_nhan", "tra_ket_qua") else "tra_ket_qua")
+                            **_kept_values(request.args))
         return _log_page(form)
     form = ShipmentForm()
     valid = form.validate()
@@ -196,18 +216,26 @@ def new_shipment():
         field = getattr(form, getattr(e, "field", None) or "dossier_code", form.dossier_code)
         field.errors = list(field.errors) + [str(e)]
         return _log_page(form, 422)
+    if is_htmx():
+        # Only what changed goes back: the notice, the new row, the item's checks cleared. The
+        # form keeps direction, date and fee; static/js/postal.js empties the item's own fields.
+        # Rendered before the commit, which would expire the objects it shows.
+        answer = render_template("postal/_log_answer.html", saved=shipment, form=form)
+        db.session.commit()
+        response = make_response(answer)
+        response.headers["HX-Retarget"] = "#log-saved"
+        response.headers["HX-Reswap"] = "outerHTML"
+        response.vary.add("HX-Request")
+        return trigger(response, "shipment-logged", {"id": shipment.id})
     db.session.commit()
-    if not is_htmx():
-        flash(_("Shipment %(number)s logged for dossier %(code)s.", number=shipment.tracking_number,
-                code=dossier.code), "success")
-        if shipment.eligibility_warning:
-            flash(_("The procedure is not flagged eligible for this direction: the shipment is kept "
-                    "and listed for its department to review."), "warning")
-        return hx_redirect(url_for("postal.new_shipment"))
-    # Ready for the next item: same direction and date, everything else empty.
-    fresh = ShipmentForm(formdata=None, direction=form.direction.data, date=form.date.data)
-    response = _log_page(fresh, saved=shipment)
-    return trigger(response, "shipment-logged", {"id": shipment.id})
+    kept = {"direction": form.direction.data, "date": form.date.data.isoformat(),
+            "fee": (form.fee.data or "").strip() or None}
+    flash(_("Shipment %(number)s logged for dossier %(code)s.", number=shipment.tracking_number,
+            code=dossier.code), "success")
+    if shipment.eligibility_warning:
+        flash(_("The procedure is not flagged eligible for this direction: the shipment is kept "
+                "and listed for its department to review."), "warning")
+    return hx_redirect(url_for("postal.new_shipment", **kept))
 
 
 @bp.route("/shipments/check-tracking")
@@ -364,17 +392,13 @@ def reconciliation():
 
 @bp.context_processor
 def dates_for_inputs():
-    from utils.dates import vn_today
-
-    return {"today_iso": vn_today().isoformat()}
+    return {"today": vn_today()}
 
 
 # --- Home panel ------------------------------------------------------------------------------
 
 def _postal_panel(user):
     """The centre's counter today, and what is left to reconcile (department staff: their own)."""
-    from utils.dates import vn_today
-
     department_id = user.department_id if user.role == "department" else None
     _rows, totals = figures.reconciliation_by_department(department_id)
     today = day = None

@@ -27,8 +27,71 @@
     }
   }, true);
 })();
-// The log form: the fields that create an unknown dossier show only while the code is unknown.
-document.addEventListener("dossier-lookup", function (evt) {
-  var fields = document.getElementById("new-dossier");
-  if (fields) { fields.hidden = !(evt.detail && evt.detail.unknown); }
-});
+// The log form at the counter, for the keyboard and for barcode scanners (which type the number
+// and press Enter). Without this file the form is a plain form: Enter sends it.
+(function () {
+  "use strict";
+  var waiting = null;  // the field whose Enter waits for its check before moving on
+
+  function fieldsOf(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return !el.disabled && el.type !== "hidden" && el.tagName !== "BUTTON" && el.type !== "submit"
+        && el.tagName !== "FIELDSET" && el.offsetParent !== null;
+    });
+  }
+
+  function next(el) {
+    var fields = fieldsOf(el.form);
+    var i = fields.indexOf(el);
+    // Radio buttons of one group are one stop, as Tab treats them.
+    while (i + 1 < fields.length && el.type === "radio" && fields[i + 1].name === el.name) { i += 1; }
+    return fields[i + 1] || null;
+  }
+
+  function advance(el) {
+    var target = next(el);
+    if (target) { target.focus(); if (target.select && target.type === "text") { target.select(); } }
+  }
+
+  // Enter in a field that is not the form's last checks it (the tracking number, the dossier
+  // code) and moves to the next field; it sends nothing. The last field and the button send.
+  document.addEventListener("keydown", function (evt) {
+    var el = evt.target;
+    if (evt.key !== "Enter" || evt.isComposing || !el.form || !el.form.hasAttribute("data-enter-moves")) { return; }
+    if (el.tagName === "TEXTAREA" || el.tagName === "BUTTON" || el.type === "submit") { return; }
+    var fields = fieldsOf(el.form);
+    if (el === fields[fields.length - 1]) { return; }
+    evt.preventDefault();
+    if (el.hasAttribute("data-enter-checks")) {
+      el.dispatchEvent(new Event("change", {bubbles: true}));
+    }
+    if (el.dataset.enterWaits && window.htmx) {
+      // The dossier code: an unknown one opens the fields that create it, which come next.
+      waiting = el;
+      window.setTimeout(function () { if (waiting === el) { waiting = null; advance(el); } }, 3000);
+      return;
+    }
+    advance(el);
+  });
+
+  // The fields that create an unknown dossier show only while the code is unknown.
+  document.addEventListener("dossier-lookup", function (evt) {
+    var fields = document.getElementById("new-dossier");
+    if (fields) { fields.hidden = !(evt.detail && evt.detail.unknown); }
+    if (waiting) { var el = waiting; waiting = null; advance(el); }
+  });
+
+  // Saved: the answer swapped only the notice and the new row. Empty the item's fields, keep
+  // direction, date and fee, and go back to the tracking number for the next item.
+  document.addEventListener("shipment-logged", function () {
+    var form = document.getElementById("log-form");
+    if (!form) { return; }
+    form.querySelectorAll("[data-item]").forEach(function (el) { el.value = ""; });
+    form.querySelectorAll(".is-invalid").forEach(function (el) { el.classList.remove("is-invalid"); });
+    form.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+    var fields = document.getElementById("new-dossier");
+    if (fields) { fields.hidden = true; }
+    var first = form.querySelector("[data-tracking-number]");
+    if (first) { first.focus(); }
+  });
+})();

@@ -1,0 +1,85 @@
+"""The counter's save, timed: a fresh SQLite centre (the 300-procedure catalogue, 20.000 dossiers),
+then a centre user logs shipments through the log form as htmx does, one request each.
+
+    .venv/bin/python bench/counter.py                 # 200 saves, in /tmp
+    .venv/bin/python bench/counter.py --saves 500
+
+Prints the server time of a save (wall and this process's CPU, which on SQLite is the server's
+own work) as p50/p95. Nothing here is a test: no wall-clock time is asserted anywhere.
+"""
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.run import create_users, load_dossiers, load_procedures, ms  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument("--dossiers", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = common.sqlite_url(Path(tmp) / "counter.sqlite3")
+        common.reset_database(url)
+        app = common.make_app(url)
+        with app.app_context():
+            from sqlalchemy import select
+
+            from extensions import db
+            from models import Dossier
+
+            load_procedures([])
+            create_users()
+            load_dossiers(args.dossiers, {}, [], bulk=True)
+            codes = db.session.execute(select(Dossier.code).order_by(Dossier.id.desc())
+                                       .limit(args.saves + 5)).scalars().all()
+            db.session.remove()
+        timings = []
+        inner = app.wsgi_app
+
+        def timed_app(environ, start_response):
+            # The server's own time: the application from the request's arrival to its answer,
+            # without the test client's work of building and reading the request.
+            wall, cpu = time.perf_counter(), time.process_time()
+            body = b"".join(inner(environ, start_response))
+            timings.append((time.perf_counter() - wall, time.process_time() - cpu))
+            return [body]
+
+        app.wsgi_app = timed_app
+        client = app.test_client()
+        response = client.post("/login", data={"username": "bench-centre",
+                                               "password": common.PASSWORD})
+        assert response.status_code == 303, response.status_code
+        day = common.vn_end_date().isoformat()
+        walls, cpus = [], []
+        for i in range(args.saves + 5):
+            digits = f"{50_000_000 + i:08d}"
+            from utils.validators import s10_check_digit
+
+            data = {"tracking_number": f"RR{digits}{s10_check_digit(digits)}VN",
+                    "direction": "tra_ket_qua", "dossier_code": codes[i], "date": day,
+                    "recipient_name": "Nguyễn Văn An", "address": "Số 1, phường Hồng Hà",
+                    "phone": "0912345678", "fee": "25.000"}
+            response = client.post("/shipments/new", data=data, headers={"HX-Request": "true"})
+            wall, cpu = timings[-1]
+            assert response.status_code == 200 and b'data-testid="saved"' in response.data, \
+                (response.status_code, response.data[:2000])
+            if i >= 5:  # the first saves warm the caches
+                walls.append(wall)
+                cpus.append(cpu)
+    ordered = sorted(walls)
+    print(f"counter save, {len(walls)} saves, {args.dossiers} dossiers (SQLite): "
+          f"p50 {ms(statistics.median(walls))} ms, p95 {ms(ordered[int(0.95 * (len(ordered) - 1))])} ms, "
+          f"CPU p50 {ms(statistics.median(cpus))} ms, response {len(response.data)} bytes")
+
+
+if __name__ == "__main__":
+    main()
