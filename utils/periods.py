@@ -1,7 +1,7 @@
 """The period of a page, taken from the URL, and the presets people pick.
 
-Lists and the API read ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``period_from_request``; dd/mm/yyyy, as people type dates in the filters, is read too). The
-dashboard's period picker adds presets (``choice_from_args``): this month, this quarter, the year to
+Lists and the API read ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (``period_from_request``; also
+``dd/mm/yyyy``, as people type dates in the filters). The dashboard's period picker adds presets (``choice_from_args``): this month, this quarter, the year to
 date, the first N months of a year ("9 tháng đầu năm 2024"), a whole year, or any range; "today"
 is the Vietnam date.
 
