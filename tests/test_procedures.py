@@ -572,7 +572,8 @@ def test_list_row_is_the_row_swapped_back_after_an_edit(client, auth):
     for p in (mine, theirs):
         alone = client.get(f"/procedures/{p.id}/row?{Q}", headers=HX)
         assert alone.status_code == 200
-        assert _row_html(alone.text, p) == _row_html(listed, p)
+        # The same macro; the row swapped back only takes the cursor (its Edit button).
+        assert _row_html(alone.text, p).replace(" autofocus", "") == _row_html(listed, p)
     row = _row_html(listed, mine)
     period = "from=2024-01-01&amp;to=2024-09-30"
     assert f'<a href="/procedures/{mine.id}?{period}">{mine.code}</a>' in row
@@ -628,9 +629,11 @@ def test_department_staff_get_apply_to_all_only_for_their_own_matches(client, au
     f.procedure(department_=own)
     f.procedure(department_=other)
     auth.login("department", department=own)
-    r = client.get("/procedures", headers=HX)
+    r = client.get("/procedures?department=all", headers=HX)
     assert 'value="filter"' not in r.text and "1 thủ tục phù hợp thuộc đơn vị khác" in r.text
     r = client.get(f"/procedures?department={own.id}", headers=HX)
+    assert 'value="filter"' in r.text
+    r = client.get("/procedures", headers=HX)  # the menu's list: their own department
     assert 'value="filter"' in r.text
 
 
@@ -655,3 +658,56 @@ def test_new_and_details_with_and_without_htmx(client, auth):
     assert r.status_code == 204 and r.headers["HX-Redirect"].endswith(f"/procedures/{p.id}")
     r = client.get("/procedures/import", headers=HX)
     assert r.status_code == 200 and "<html" not in r.text and 'id="import-region"' in r.text
+
+
+# --- Department staff: their own procedures first ----------------------------------------------
+
+def test_department_list_from_the_menu_shows_their_own_department(client, auth):
+    own, other = f.department(code="TP", name="Phòng Tư pháp"), f.department()
+    mine = f.procedure(department_=own, name="Chứng thực bản sao")
+    theirs = f.procedure(department_=other, name="Cấp giấy phép xây dựng")
+    auth.login("department", department=own)
+    # The menu's link (no query string), or one with only page, sort or period: their own.
+    for query in ("", "?page=1&sort=name&dir=desc", "?from=2024-01-01&to=2024-09-30"):
+        r = client.get("/procedures" + query)
+        assert r.status_code == 200
+        assert mine.name in r.text and theirs.name not in r.text, query
+        assert 'data-testid="own-department"' in r.text
+    # One click shows every department's, and the choice survives paging and sorting.
+    r = client.get("/procedures?department=all")
+    assert mine.name in r.text and theirs.name in r.text
+    assert 'data-testid="own-department"' not in r.text and "department=all" in r.text
+    # A link with any other filter keeps it as given.
+    r = client.get("/procedures?q=giay+phep")
+    assert theirs.name in r.text and mine.name not in r.text
+    r = client.get(f"/procedures?department={other.id}")
+    assert theirs.name in r.text and mine.name not in r.text
+    # Other roles open on everything, as before.
+    auth.logout()
+    auth.login("leader")
+    r = client.get("/procedures")
+    assert mine.name in r.text and theirs.name in r.text
+
+
+@pytest.mark.parametrize("receive, ret, under", [
+    (False, True, ["receive"]), (True, False, ["return"]), (False, False, ["receive", "return"]),
+])
+def test_the_reason_sits_under_the_direction_it_explains(client, auth, receive, ret, under):
+    p = f.procedure(receive=receive, ret=ret, reason_code="in_person")
+    auth.login("centre")
+    r = client.get("/procedures")
+    row = re.search(rf'<tr id="procedure-{p.id}".*?</tr>', r.text, re.S).group(0)
+    cells = dict(re.findall(r'<td data-direction="(\w+)">(.*?)</td>', row, re.S))
+    assert [d for d in ("receive", "return") if 'class="small text-muted reason"' in cells[d]] == under
+
+
+def test_a_saved_row_says_so(client, auth):
+    p = f.procedure(receive=True, ret=True)
+    auth.login("centre")
+    r = client.post(f"/procedures/{p.id}/edit", headers={"HX-Request": "true"},
+                    data={"version": "1", "eligible_receive": "yes", "eligible_return": "no",
+                          "reason_code": "in_person"})
+    assert r.status_code == 200 and 'data-testid="row-saved"' in r.text
+    assert 'id="row-status"' in r.text and 'hx-swap-oob="true"' in r.text and p.code in r.text
+    r = client.get(f"/procedures/{p.id}/row", headers={"HX-Request": "true"})
+    assert 'data-testid="row-saved"' not in r.text and 'id="row-status"' not in r.text

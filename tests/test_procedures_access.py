@@ -160,7 +160,7 @@ def test_department_user_sees_edit_only_on_own_rows(client, auth, world):
     theirs = f.procedure(department_=world["other"])
     db.session.commit()
     login(auth, "department-own", world)
-    r = client.get("/procedures", headers=HX)
+    r = client.get("/procedures?department=all", headers=HX)
     own_row = r.text.split(f'id="procedure-{world["p"].id}"')[1].split("</tr>")[0]
     their_row = r.text.split(f'id="procedure-{theirs.id}"')[1].split("</tr>")[0]
     assert "/edit" in own_row and "/edit" not in their_row

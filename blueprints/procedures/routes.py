@@ -58,7 +58,7 @@ def _row_kit(period_args):
         postal_url=(url_pattern("dossiers.list_dossiers", "procedure_id", postal="yes",
                                 **period_args) if can_list else None),
         text=SimpleNamespace(yes=_("Yes"), no=_("No"), retired=_("Retired"), edit=_("Edit"),
-                             select=_("Select")),
+                             select=_("Select"), saved=_("Saved")),
         show_url=url_pattern("procedures.show_procedure", "procedure_id", **period_args),
         edit_url=(url_pattern("procedures.edit_procedure", "procedure_id", **period_args)
                   if can_change else None),
@@ -84,6 +84,24 @@ def _list_context(filters, period, bulk_form=None, bulk_result=None):
     )
 
 
+# What a link may carry and still be "the list as the menu opens it".
+NOT_FILTERS = ("page", "per_page", "sort", "dir", "from", "to", "preset", "year", "months")
+
+
+def _own_department_by_default(args):
+    """Department staff opening the list from the menu (a URL with no filter but page, sort or
+    period) see their own department's procedures; ``department=all`` shows every one, and any
+    other filter in the URL is kept as given."""
+    user = current_user
+    if user.role != "department" or not user.department_id:
+        return args
+    if any(value.strip() for key, value in args.items(multi=True) if key not in NOT_FILTERS):
+        return args
+    args = args.copy()
+    args["department"] = str(user.department_id)
+    return args
+
+
 @bp.route("")
 def list_procedures():
     """The catalogue, filtered, sorted and paginated; htmx requests get the table only.
@@ -91,7 +109,8 @@ def list_procedures():
     Query-string parameters (stable: other pages link here with them):
 
     - ``q``: search on code or name, ignoring case and diacritics (đ/Đ included)
-    - ``field``: a field id; ``department``: a department id
+    - ``field``: a field id; ``department``: a department id, or ``all``. Department staff
+      opening the list with no filter (only page, sort or period) see their own department.
     - ``receive``, ``return``: ``yes`` or ``no`` (eligible to receive / return by post)
     - ``eligible``: ``yes`` (eligible in at least one direction) or ``no`` (in neither)
     - ``postal``: ``yes`` or ``no``: a dossier received or a result returned by post in the period
@@ -104,7 +123,7 @@ def list_procedures():
     Unknown or malformed values are ignored; a malformed period is a 400.
     """
     period = period_from_request(request.args)
-    filters = services.Filters.from_args(request.args)
+    filters = services.Filters.from_args(_own_department_by_default(request.args))
     return htmx.render("procedures/list.html", "procedures/_table.html",
                        **_list_context(filters, period))
 
@@ -128,12 +147,13 @@ def _row_context(procedure, period):
                 can_change=current_user.role in EDITORS)
 
 
-def _row_response(procedure, period):
-    """The list's row of one procedure (htmx swaps it in place of the edit row)."""
+def _row_response(procedure, period, saved=False):
+    """The list's row of one procedure (htmx swaps it in place of the edit row); ``saved`` says
+    so in the row and to screen readers."""
     ctx = _row_context(procedure, period)
     return htmx.render("procedures/_row.html", "procedures/_row.html",
                        listed=services.listed_procedure(procedure.id),
-                       row=_row_kit(ctx["period_args"]), **ctx)
+                       row=_row_kit(ctx["period_args"]), saved=saved, **ctx)
 
 
 @bp.route("/<int:procedure_id>/row")
@@ -180,7 +200,7 @@ def edit_procedure(procedure_id):
     if not saved:
         return _edit_response(procedure, form, period, 422, next_url=next_url)
     if htmx.wants_fragment():
-        return _row_response(procedure, period)
+        return _row_response(procedure, period, saved=True)
     flash(_("Saved: %(code)s.", code=procedure.code), "success")
     return redirect(next_url, code=303)
 

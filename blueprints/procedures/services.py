@@ -104,6 +104,7 @@ class Filters:
     desc: bool = False
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    all_departments: bool = False  # ``department=all``: chosen, not the default (department staff)
 
     @classmethod
     def from_args(cls, args):
@@ -129,12 +130,14 @@ class Filters:
             desc=choice("dir", ("asc", "desc"), "asc") == "desc",
             page=arg_int(args, "page", 1, maximum=MAX_PAGE),
             per_page=per_page if per_page in PER_PAGE else DEFAULT_PER_PAGE,
+            all_departments=(args.get("department") or "").strip().lower() == "all",
         )
 
     def args(self, **changes):
         """The query-string parameters that reproduce these filters (defaults left out)."""
         values = {
-            "q": self.q, "field": self.field or "", "department": self.department or "",
+            "q": self.q, "field": self.field or "",
+            "department": self.department or ("all" if self.all_departments else ""),
             "receive": self.receive, "return": self.ret, "eligible": self.eligible,
             "postal": self.postal, "dossiers": self.dossiers,
             "in_force": "" if self.in_force == "yes" else self.in_force,
