@@ -67,9 +67,9 @@ class SettingsForm(FlaskForm):
     retention_months = IntegerField(_l("Keep citizens' personal data for (months)"),
                                     validators=[InputRequired(), NumberRange(min=1, max=240)])
     public_list_enabled = BooleanField(_l("Publish the list of postal procedures on the public page"))
-    default_period_from = DayField(_l("Default reporting period: first day"),
+    default_period_from = DateField(_l("Default reporting period: first day"),
                                     validators=[Optional()])
-    default_period_to = DayField(_l("Default reporting period: last day"), validators=[Optional()])
+    default_period_to = DateField(_l("Default reporting period: last day"), validators=[Optional()])
 
 
 class AuditFilterForm(FlaskForm):
