@@ -220,7 +220,7 @@ def register_request_hooks(app):
             "default-src 'self'; "
             f"script-src 'self' 'nonce-{nonce}'{cdn}; "
             "style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            "connect-src 'self'; form-action 'self'; "
+            f"connect-src 'self'{cdn}; form-action 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -60,6 +60,7 @@ class Config:
     HTMX_VERSION = "2.0.8"
     HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.8/dist/htmx.min.js"
     HTMX_LOCAL_ONLY = _flag("HTMX_LOCAL_ONLY")
+    HTMX_CDN_WAIT_MS = 3000  # the CDN's answer is awaited this long before the local copy loads
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
     # Failed logins (and password checks) allowed per username, address or trusted device, counted

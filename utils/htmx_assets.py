@@ -19,10 +19,12 @@ def vendored_path(app):
 
 
 def htmx_asset(app):
-    """What the layout needs to load htmx: CDN URL (or None), local URL, integrity."""
+    """What the layout needs to load htmx: CDN URL (or None), local URL, integrity, and how long
+    the loader (``static/js/htmx-loader.js``) waits for the CDN before taking the local copy."""
     local = url_for("static", filename=f"vendor/htmx-{app.config['HTMX_VERSION']}.min.js")
     return {
         "cdn": None if app.config["HTMX_LOCAL_ONLY"] else app.config["HTMX_CDN_URL"],
         "local": local,
         "integrity": sri_hash(str(vendored_path(app))),
+        "wait_ms": app.config.get("HTMX_CDN_WAIT_MS", 3000),
     }

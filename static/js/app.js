@@ -32,4 +32,16 @@
       region.replaceChildren(box);
     }
   });
+  // The main menu's drop-downs: one open at a time; a click elsewhere or Escape closes it.
+  function closeMenus(except) {
+    document.querySelectorAll(".app-menu details[open]").forEach(function (d) {
+      if (d !== except) { d.removeAttribute("open"); }
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    closeMenus(evt.target.closest ? evt.target.closest(".app-menu details") : null);
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Escape") { closeMenus(null); }
+  });
 })();
