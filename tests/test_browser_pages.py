@@ -151,11 +151,15 @@ def centre_pages(page, app, world):
     page.goto(f"/shipments/{world['shipment'].id}")
     screenshot(page, "centre-shipment")
     page.goto("/dossiers/import")
+    # The file field speaks the interface's language, not the browser's ("Choose File").
+    expect(page.locator(".file-picker-button")).to_have_text("Chọn tệp…")
+    expect(page.locator("#import-result-file-name")).to_have_text("Chưa chọn tệp")
     page.set_input_files("input[name=file]", files=[{
         "name": "ho-so.csv", "mimeType": "text/csv",
         "buffer": "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
                   "000.17.22.H56-240301-0001,9.999999,01/03/2024,truc_tiep\n"
                   "000.17.22.H56-240301-0002,1.001108,31/02/2024,buu_dien\n".encode()}])
+    expect(page.locator("#import-result-file-name")).to_have_text("ho-so.csv")
     page.locator("form.upload-form button[type=submit]").first.click()
     expect(page.get_by_test_id("import-refused")).to_be_visible()
     assert serious(page) == []

@@ -78,3 +78,51 @@ def test_bulk_update_of_selected_rows(page):
     assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [False, False, True]
     assert any(r.method == "POST" and r.url.endswith("/procedures/bulk") for r in watch.requests)
     assert watch.page_did_not_reload()
+
+
+@pytest.mark.slow
+def test_department_staff_flag_thirty_procedures_with_the_keyboard_alone(page):
+    """Their own procedures from the menu; for each: Enter on Edit, receive set to No with a
+    reason, Enter on Save; the saved row says so and gives the cursor back to its Edit button,
+    and three Tabs reach the next row's."""
+    own = f.department(code="TP", name="Phòng Tư pháp")
+    other = f.department()
+    mine = [f.procedure(department_=own, receive=True, ret=True) for _ in range(30)]
+    f.procedure(department_=other, receive=True, ret=True)
+    user = f.user("department", department_=own)
+    db.session.commit()
+    browser_login(page, user)
+    page.goto("/procedures")
+    watch = HtmxWatch(page)
+    expect(page.locator("tbody tr")).to_have_count(30)  # their own department only
+    first_edit = page.locator(f"#procedure-{mine[0].id} a", has_text="Sửa")
+    for _ in range(120):  # Tab through the menu and the filters to the first row's Edit
+        if first_edit.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(first_edit).to_be_focused()
+    for i, p in enumerate(mine):
+        if i:
+            for _ in range(3):  # the next row's checkbox, code, then its Edit button
+                page.keyboard.press("Tab")
+        expect(page.locator(f"#procedure-{p.id} a", has_text="Sửa")).to_be_focused()
+        page.keyboard.press("Enter")
+        receive = page.locator(f"#receive-{p.id}")
+        expect(receive).to_be_focused()
+        page.keyboard.press("ArrowDown")  # Có → Không
+        page.keyboard.press("Tab")  # return by post: stays Có
+        page.keyboard.press("Tab")  # the reason
+        page.keyboard.press("ArrowDown")  # the first reason
+        page.keyboard.press("Tab")  # details: none
+        page.keyboard.press("Tab")  # Save
+        page.keyboard.press("Enter")
+        row = page.locator(f"tr#procedure-{p.id}")
+        expect(row.get_by_test_id("row-saved")).to_be_visible()
+        expect(row.locator('td[data-direction="receive"] .reason')).to_have_count(1)
+        expect(page.locator("#row-status")).to_contain_text(p.code)
+    assert watch.page_did_not_reload()
+    assert len([r for r in watch.requests if r.method == "POST"]) == 30
+    db.session.rollback()  # a fresh snapshot: the server committed on its own connection
+    saved = [db.session.get(Procedure, p.id) for p in mine]
+    assert all((s.eligible_receive, s.eligible_return, s.reason_code) == (False, True, "in_person")
+               for s in saved)

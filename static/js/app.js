@@ -44,4 +44,15 @@
   document.addEventListener("keydown", function (evt) {
     if (evt.key === "Escape") { closeMenus(null); }
   });
+  // File fields in the interface's language: the chosen file's name beside the button.
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!input.classList || !input.classList.contains("file-picker-input")) { return; }
+    var name = document.getElementById(input.id + "-name");
+    if (name) {
+      name.textContent = input.files && input.files.length
+        ? Array.prototype.map.call(input.files, function (f) { return f.name; }).join(", ")
+        : name.dataset.empty;
+    }
+  });
 })();
