@@ -21,6 +21,7 @@ def test_build_sign_and_print_a_batch(page):
     db.session.commit()
     browser_login(page, user)
 
+    page.locator(".app-menu summary", has_text="Bưu chính").click()  # the menu's Post group
     page.get_by_role("link", name="Biên bản giao nhận").click()
     page.get_by_role("button", name="Lập biên bản").click()
     page.wait_for_url("**/handover/*")
