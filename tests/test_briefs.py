@@ -48,7 +48,8 @@ def demo_brief(database_template, tmp_path_factory):
         personal = db.session.execute(
             select(Shipment.recipient_name, Shipment.phone, Shipment.address)).all()
         settings = context["settings"]
-        names = (settings.parent_agency, settings.unit_name)
+        # The header writes both names in capitals, whatever case the settings give them.
+        names = (settings.parent_agency.upper(), settings.unit_name.upper())
         db.session.remove()
         db.engine.dispose()
     return {"pdf": pdf, "html": html, "text": pdf_text(pdf), "personal": personal,
