@@ -485,3 +485,29 @@ def test_the_document_stays_vietnamese_for_an_english_reader(client, auth):
     assert "Issue this brief" in r.text  # the page around it is in the reader's language
     assert "11,11%" in r.text and "11.11%" not in r.text  # 1 result by post of 9 dossiers
     assert "I. KẾT QUẢ THỰC HIỆN" in r.text
+
+
+@pytest.mark.slow  # renders the brief to PDF
+def test_the_pdf_is_rendered_before_the_numbering_transaction(client, auth, monkeypatch):
+    """Issuing renders the PDF without the write lock (a transaction that takes no lock), then
+    only stores it in the short numbering transaction."""
+    from blueprints.briefs import services
+    from utils import transactions
+
+    modes = []
+    render = services.render_pdf
+
+    def watched(*args, **kwargs):
+        modes.append((transactions._mode.get(), db.session().in_transaction()
+                      and transactions.begins_writing()))
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(services, "render_pdf", watched)
+    _small_catalogue()
+    own_rubric()
+    auth.login("leader")
+    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"})
+    assert r.status_code == 303
+    assert modes == [("read", False)]  # rendered once, in a read-only transaction
+    brief = db.session.scalars(select(Brief)).one()
+    assert brief.number == 1 and brief.pdf.startswith(b"%PDF")

@@ -19,6 +19,7 @@ from utils.access import roles_required
 from utils.dates import Period
 from utils.periods import default_period, period_from_request
 from utils.settings import get_settings
+from utils.transactions import outside_the_write_lock
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
@@ -95,9 +96,12 @@ def issue_brief():
             return _confirmation(Period(form.start.data, form.end.data), form, status=422)
         return _list_page(form, default_period(), status=422)
     period = Period(form.start.data, form.end.data)
+    # The PDF is rendered first, without the write lock; the numbering transaction only stores.
+    rendered = outside_the_write_lock(services.render_for_issue, period,
+                                      confirmed_number=form.number.data)
     try:
         brief = services.issue_brief(period, user=current_user._get_current_object(),
-                                     confirmed_number=form.number.data)
+                                     confirmed_number=form.number.data, rendered=rendered)
     except services.NumberTaken as e:
         db.session.rollback()
         return _confirmation(period, status=409, error=e)

@@ -257,7 +257,20 @@ def snapshot(context):
     return data
 
 
-def issue_brief(period, user=None, today=None, confirmed_number=None):
+def render_for_issue(period, today=None, confirmed_number=None):
+    """The issued PDF of ``period`` rendered ahead, under the number it is expected to take (the
+    confirmed one, else the next): ``(number, context, pdf)``. Reads only, so the route runs it
+    before the numbering transaction (``utils.transactions.outside_the_write_lock``): rendering
+    takes a second or two and must not hold the write lock. ``None`` under the illustration."""
+    today = today or vn_today()
+    if figures.rubric_for(period.year).is_illustration:
+        return None
+    number = confirmed_number or _next_number(today.year)
+    context = brief_context(period, today, number=number, year=today.year)
+    return number, context, render_pdf(render_document(context), STYLESHEETS)
+
+
+def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=None):
     """Number, render and store the brief of ``period``; freeze its rubric version; audit it.
 
     Adds and flushes; the caller commits. Numbers run per calendar year of the issue date and
@@ -265,6 +278,8 @@ def issue_brief(period, user=None, today=None, confirmed_number=None):
 
     :param confirmed_number: the number the person confirmed; when another brief took it
         meanwhile, nothing is issued and ``NumberTaken`` names the number it would take now.
+    :param rendered: ``render_for_issue``'s result: used when its number is the one drawn (the
+        usual case), so the short numbering transaction only stores; rendered here otherwise.
     :raise IllustrationRubric: the period is scored under the built-in illustration.
     :raise NumberTaken: the confirmed number is no longer the next one.
     :raise BriefError: no number could be drawn (concurrent issuers kept taking it).
@@ -279,8 +294,11 @@ def issue_brief(period, user=None, today=None, confirmed_number=None):
         number = _next_number(year)
         if confirmed_number is not None and number != confirmed_number:
             raise NumberTaken(confirmed_number, number)
-        context = brief_context(period, today, number=number, year=year)
-        pdf = render_pdf(render_document(context), STYLESHEETS)
+        if rendered is not None and rendered[0] == number:
+            _, context, pdf = rendered
+        else:
+            context = brief_context(period, today, number=number, year=year)
+            pdf = render_pdf(render_document(context), STYLESHEETS)
         try:
             with db.session.begin_nested():
                 version = _rubric_version_for(context["summary"], user)
