@@ -74,6 +74,13 @@ def urls(app, role, world):
     return pages
 
 
+def fits(page, table):
+    """The table needs no sideways scrolling at the page's width."""
+    return page.locator(table).evaluate(
+        "t => { const box = t.closest('.table-responsive') || t.parentElement;"
+        " return box.scrollWidth <= box.clientWidth; }")
+
+
 def screenshot(page, name):
     for label, size in (("1366x768", DESKTOP), ("390x844", PHONE)):
         page.set_viewport_size(size)
@@ -129,6 +136,7 @@ def leader_pages(page, app, world):
 def department_pages(page, app, world):
     page.goto("/procedures")
     expect(page.get_by_test_id("own-department")).to_be_visible()
+    assert fits(page, ".procedure-table"), "the procedure list is wider than 1366 px"
     screenshot(page, "department-procedures")
     page.goto(f"/procedures/{world['procedure'].id}")
     screenshot(page, "department-procedure")
@@ -145,6 +153,7 @@ def centre_pages(page, app, world):
     page.locator("input[name=fee]").press("Enter")
     expect(page.get_by_test_id("saved")).to_be_visible()
     assert serious(page) == []
+    assert fits(page, ".shipment-table"), "the recent shipments are wider than 1366 px"
     screenshot(page, "centre-log-form-saved")
     page.goto("/shipments")
     screenshot(page, "centre-shipments")
