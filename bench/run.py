@@ -1,9 +1,11 @@
 """The benchmark of a large centre: build a synthetic dataset through the product's own services,
-then time the figures, the dashboard, the procedure search, the brief PDF and the dossier import.
+then time the figures, the dashboard, the procedure search, the brief PDF and the dossier import,
+and walk every page as each role (``bench/walk.py``).
 
     .venv/bin/python bench/run.py                      # 1.000.000 dossiers on SQLite (/tmp)
     .venv/bin/python bench/run.py --quick              # 50.000 dossiers, a smoke run
     .venv/bin/python bench/run.py --postgres           # on a throwaway PostgreSQL 15 cluster
+    .venv/bin/python bench/run.py --reuse --walk-only  # only the walk, on the existing database
     DATABASE_URL=postgresql://… bench/run.py           # on that (empty) PostgreSQL database
 
 It prints a table and writes ``bench/results/<database>-<dossiers>-<time>.json``. The dataset is
@@ -156,6 +158,9 @@ def create_users():
                            ("bench-admin", "admin")):
         services.create_user(username, role, common.PASSWORD)
     db.session.commit()
+    from bench.walk import ensure_department_user
+
+    ensure_department_user()
 
 
 def dossier_service():
@@ -373,13 +378,25 @@ def build(url, total, bulk):
 
 # --- Measuring (in a child process, like one web worker) ---------------------------------------
 
-def measure(url, repeat):
+def measure_walk(url, repeat, downloads=False):
+    """The walk of every page as each role (``bench/walk.py``); links followed two deep, one
+    in a smoke run (``BENCH_WALK_DEPTH``)."""
+    from bench import walk
+
+    app = common.make_app(url)
+    depth = int(os.environ.get("BENCH_WALK_DEPTH", walk.MAX_DEPTH))
+    return walk.walk(app, repeat, downloads=downloads, log=log, max_depth=depth)
+
+
+def measure(url, repeat, walk_only=False, downloads=False):
     """Time the figures, pages and brief; returns a dict (printed as JSON by the child)."""
     from flask import url_for
 
     from utils import figures
     from utils.dates import Period
 
+    if walk_only:
+        return {"walk": measure_walk(url, max(2, repeat // 3), downloads)}
     app = common.make_app(url)
     out = {"figures": {}}
     end = common.vn_end_date()
@@ -432,6 +449,8 @@ def measure(url, repeat):
         log(f"plans written: {os.environ['BENCH_PLANS']}")
     out["brief"] = measure_brief(app, client)
     out["peak_rss_mb"] = maxrss_mb()
+    out["walk"] = measure_walk(url, max(2, repeat // 3), downloads)
+    log("walk measured")
     return out
 
 
@@ -570,6 +589,8 @@ TARGETS = {  # the issue's targets on SQLite at 1.000.000 dossiers
 def table(result):
     """The results against the targets: wall time, and this process's CPU time beside it."""
     m = result["measure"]
+    if "figures" not in m:
+        return ""
     f = m["figures"]
     rows = []
 
@@ -647,12 +668,16 @@ def main(argv=None):
     parser.add_argument("--reuse", action="store_true",
                         help="measure the existing database again, without rebuilding it")
     parser.add_argument("--output", help="the JSON file (default bench/results/…)")
+    parser.add_argument("--walk-only", action="store_true",
+                        help="measure only the walk of every page as each role")
+    parser.add_argument("--downloads", action="store_true",
+                        help="also time the walk's downloads (CSV, XLSX, PDF), once each")
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
 
     if args.measure_only:
-        print(json.dumps(measure(args.measure_only, repeat)))
+        print(json.dumps(measure(args.measure_only, repeat, args.walk_only, args.downloads)))
         return 0
 
     total = args.dossiers or (50_000 if args.quick else 1_000_000)
@@ -670,9 +695,12 @@ def main(argv=None):
         RESULTS.mkdir(parents=True, exist_ok=True)
         plans = RESULTS / f"{kind}-{total}-plans.txt"
         child = subprocess.run(
-            [sys.executable, __file__, "--measure-only", url, "--repeat", str(repeat)],
+            [sys.executable, __file__, "--measure-only", url, "--repeat", str(repeat),
+             *(["--walk-only"] if args.walk_only else []),
+             *(["--downloads"] if args.downloads else [])],
             capture_output=True, text=True, cwd=common.ROOT,
-            env=dict(os.environ, SECRET_KEY="bench-secret-key", BENCH_PLANS=str(plans)))
+            env=dict(os.environ, SECRET_KEY="bench-secret-key", BENCH_PLANS=str(plans),
+                     **({"BENCH_WALK_DEPTH": "1"} if args.quick else {})))
         sys.stderr.write(child.stderr)
         if child.returncode != 0:
             raise SystemExit(f"measuring failed (exit {child.returncode})")
@@ -683,6 +711,11 @@ def main(argv=None):
     for note in result["notes"]:
         print(f"  - {note}")
     print(table(result))
+    if result["measure"].get("walk"):
+        from bench.walk import report
+
+        print()
+        print(report(result["measure"]["walk"]))
     print(f"load average before/after: {result['load_average_before']} / "
           f"{result['load_average_after']}")
     RESULTS.mkdir(parents=True, exist_ok=True)

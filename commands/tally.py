@@ -1,4 +1,5 @@
-"""``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``)."""
+"""``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``) and the
+counts the reconciliation reads (``utils.reconcile``)."""
 import click
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,26 +14,32 @@ group = click.Group("tally", help="The dossier counts per day and month that the
 @read_only
 def check_command():
     """Compare the tallies with a count over every dossier; exit 1 when they differ."""
-    from utils import tally
+    from utils import reconcile, tally
 
     found = tally.differences()
-    if not found:
+    unreconciled = reconcile.differences()
+    if not found and not unreconciled:
         click.echo(_("The tallies equal the dossiers."))
         return
     for table, when, procedure_id, stored, counted in found:
         click.echo(_("%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
                      table=table, day=when.isoformat(), procedure=procedure_id, stored=stored,
                      counted=counted))
+    for procedure_id, stored, counted in unreconciled:
+        click.echo(_("%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
+                     table="reconcile_tally", day="-", procedure=procedure_id,
+                     stored=" ".join(map(str, stored)), counted=" ".join(map(str, counted))))
     click.echo(_("The tallies differ from the dossiers: run `flask --app app tally rebuild`."), err=True)
     raise SystemExit(1)
 
 
 @group.command("rebuild")
 def rebuild_command():
-    """Recount both tallies from the dossiers (after restoring data changed outside the app)."""
-    from utils import tally
+    """Recount the tallies from the dossiers (after restoring data changed outside the app)."""
+    from utils import reconcile, tally
 
     sizes = tally.rebuild()
+    reconcile.rebuild()
     db.session.commit()
     click.echo(", ".join(ngettext("%(table)s: %(num)s row", "%(table)s: %(num)s rows", n, table=name)
                          for name, n in sizes.items()))

@@ -72,6 +72,9 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+UNCOMPARED_INDEXES = {"ix_dossier_code_bytes"}
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -93,6 +96,14 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+
+    # Indexes on an expression autogenerate cannot compare (PostgreSQL reflects the dossier
+    # code's byte-order index as a plain one on ``code``): created by their migration, left out
+    # of the comparison.
+    def include_object(obj, name, type_, reflected, compare_to):
+        return not (type_ == "index" and name in UNCOMPARED_INDEXES)
+
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -30,3 +30,11 @@ def test_benchmark_smoke_run(tmp_path):
     assert 0 < five_years["procedures_with_postal"] < five_years["procedures_total"] == 297
     assert result["measure"]["home"]["status"] == [200]
     assert result["measure"]["peak_rss_mb"] > 0
+    # The walk opened pages as every role, each with its statements counted.
+    walk = result["measure"]["walk"]
+    roles = {p["role"] for p in walk["pages"]}
+    assert roles == {"leader", "centre", "admin", "department"}
+    assert all(p["status"] == [200] and p["statements"] for p in walk["pages"])
+    assert any(p["shape"].startswith("dossiers.list_dossiers") and "[deep]" in p["shape"]
+               for p in walk["pages"])
+    assert "slowest 20" in r.stdout

@@ -374,7 +374,8 @@ def test_reconciliation(client, auth, setup):
                    returned=date(2024, 3, 8), return_channel="bcci")
     f.shipment(d2, "tra_ket_qua", date(2024, 3, 8))  # logged, but the procedure is not flagged
     rows, totals = figures.reconciliation_by_department()
-    assert totals == {"unlogged_receive": 1, "unlogged_return": 0, "ineligible": 1}
+    assert totals == {"unlogged_receive": 1, "unlogged_return": 0, "ineligible": 1,
+                      "ineligible_receive": 0, "ineligible_return": 1}
     by_code = {r["code"]: r for r in rows}
     assert by_code[proc.department.code]["unlogged_receive"] == 1
     assert by_code[other_dept.department.code]["ineligible"] == 1

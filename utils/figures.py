@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, union_all
+from sqlalchemy import (and_, bindparam, case, exists, func, literal_column, or_, select,
+                        union_all)
 
 from extensions import db
 from models import (CHANNELS, Department, Dossier, DossierDayTally, DossierMonthTally,
@@ -890,15 +891,16 @@ def _shipments_joined(stmt):
             .join(Procedure, Procedure.id == Dossier.procedure_id))
 
 
-def shipment_totals(conditions=()):
-    """Totals of the shipments matching ``conditions`` (SQL over shipment ⋈ dossier ⋈ procedure):
+def shipment_totals(conditions=(), joined=True):
+    """Totals of the shipments matching ``conditions`` (SQL over shipment ⋈ dossier ⋈ procedure,
+    or the shipments alone when not ``joined``):
     ``total``, ``active``, ``cancelled``, ``received`` and ``returned`` (active, per direction),
     ``eligibility_warnings``, ``check_digit_warnings`` (active) and ``fees`` (active, đồng).
     """
     from models import Shipment
 
     active = Shipment.cancelled.is_(False)
-    stmt = _shipments_joined(select(
+    stmt = select(
         func.count().label("total"),
         _count_where(active).label("active"),
         _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
@@ -907,8 +909,10 @@ def shipment_totals(conditions=()):
         _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label("eligibility_warnings"),
         _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label("check_digit_warnings"),
         func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
-    ).select_from(Shipment)).where(*conditions)
-    row = db.session.execute(stmt).one()
+    ).select_from(Shipment)
+    if joined:  # ``joined=False``: conditions on the shipments' own columns, nothing to join
+        stmt = _shipments_joined(stmt)
+    row = db.session.execute(stmt.where(*conditions)).one()
     return {key: int(getattr(row, key)) for key in row._fields}
 
 
@@ -918,7 +922,9 @@ def unlogged_postal_condition(direction):
 
     src = Dossier.receive_channel_src if direction == "tiep_nhan" else Dossier.return_channel_src
     has_record = exists().where(Shipment.dossier_id == Dossier.id, Shipment.direction == direction)
-    return and_(src == "bcci", ~has_record)
+    # 'bcci' written in the SQL, not bound: the planner then reads the partial index of these
+    # dossiers (ix_dossier_src_*_bcci), which only a literal condition matches.
+    return and_(src == literal_column("'bcci'"), ~has_record)
 
 
 def ineligible_shipment_condition():
@@ -937,28 +943,23 @@ def reconciliation_by_department(department_id=None):
     shipments for procedures not flagged eligible. Only departments with something to review.
 
     :return: a list of dicts ``{"department_id", "code", "name", "unlogged_receive",
-        "unlogged_return", "ineligible"}`` by department code, and a dict of the totals.
+        "unlogged_return", "ineligible"}`` (and ``ineligible_receive``/``ineligible_return``,
+        its two directions) by department code, and a dict of the totals.
     """
-    from models import Shipment
+    from utils import reconcile
 
-    dept_filter = [Procedure.department_id == department_id] if department_id else []
     out = {}
 
     def row(key):
         return out.setdefault(key, {"department_id": key, "unlogged_receive": 0,
-                                    "unlogged_return": 0, "ineligible": 0})
+                                    "unlogged_return": 0, "ineligible": 0,
+                                    "ineligible_receive": 0, "ineligible_return": 0})
 
-    for direction, key in (("tiep_nhan", "unlogged_receive"), ("tra_ket_qua", "unlogged_return")):
-        stmt = (select(Procedure.department_id, func.count())
-                .select_from(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
-                .where(unlogged_postal_condition(direction), *dept_filter)
-                .group_by(Procedure.department_id))
-        for dept_id, n in db.session.execute(stmt):
-            row(dept_id)[key] = int(n)
-    stmt = _shipments_joined(select(Procedure.department_id, func.count()).select_from(Shipment)).where(
-        ineligible_shipment_condition(), *dept_filter).group_by(Procedure.department_id)
-    for dept_id, n in db.session.execute(stmt):
-        row(dept_id)["ineligible"] = int(n)
+    # The counts kept per procedure (utils.reconcile): a few hundred rows, whatever the number
+    # of dossiers.
+    for dept_id, values in reconcile.totals_by_department(department_id).items():
+        if any(values.values()):
+            row(dept_id).update(values)
     names = {d.id: d for d in db.session.execute(
         select(Department).where(Department.id.in_(list(out)))).scalars()} if out else {}
     rows = []
@@ -967,7 +968,8 @@ def reconciliation_by_department(department_id=None):
         values.update(code=dept.code if dept else "", name=dept.name if dept else "")
         rows.append(values)
     rows.sort(key=lambda r: r["code"])
-    totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible")}
+    totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible",
+                                                   "ineligible_receive", "ineligible_return")}
     return rows, totals
 
 
@@ -1107,3 +1109,33 @@ def quick_years():
     last = db.session.execute(select(func.max(Dossier.receive_date))).scalar_one_or_none()
     this_year = vn_today().year
     return sorted({this_year} | ({last.year} if last else set()), reverse=True)
+
+
+# --- Counts for the lists a linked number opens -------------------------------------------------
+
+LIST_COUNTS = {("tiep_nhan", ""): "received", ("tiep_nhan", "bcci"): "received_postal",
+               ("tra_ket_qua", ""): "returned", ("tra_ket_qua", "bcci"): "returned_postal"}
+
+
+def tallied_dossier_count(period, direction, channel, procedure_condition=None):
+    """How many dossiers have their ``direction``'s effective date in ``period`` (any date when
+    ``period`` is ``None``) and, with ``channel`` ``"bcci"``, went by post in that direction:
+    from the tallies (exactly the count over the dossiers, see ``utils.tally``), or ``None``
+    when the tallies do not hold this count (another channel).
+
+    :param procedure_condition: a condition on ``Procedure`` (a department, a field, an id).
+    """
+    column = LIST_COUNTS.get((direction, channel))
+    if column is None:
+        return None
+    extra = [procedure_condition] if procedure_condition is not None else []
+    if period is None:
+        rows = select(DossierMonthTally.procedure_id,
+                      getattr(DossierMonthTally, column).label(column)).subquery("tally")
+    else:
+        shape, params = _params(period)
+        rows = _tally_rows(shape)
+    stmt = select(func.coalesce(func.sum(rows.c[column]), 0))
+    if extra:
+        stmt = stmt.select_from(rows.join(Procedure, Procedure.id == rows.c.procedure_id)).where(*extra)
+    return int(db.session.execute(stmt, {} if period is None else params).scalar_one())

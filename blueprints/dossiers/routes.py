@@ -15,7 +15,8 @@ from utils.access import refuse, roles_required
 from utils.htmx import render
 from utils.transactions import reading
 from utils.htmx import redirect as hx_redirect
-from utils.inputs import MAX_PAGE, arg_int
+from utils import seek
+from utils.inputs import arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 from utils import import_problems
@@ -52,6 +53,34 @@ def filters_from(args):
     )
 
 
+PAGER_KEYS = ("page", "after", "before", "last")
+
+
+def list_args(args):
+    """A list's query values without its pager's (the filters, which every link keeps)."""
+    return {k: v for k, v in args.items() if k not in PAGER_KEYS}
+
+
+def pager_links(page, total, capped, args, per_page=50):
+    """The pager of a list page (``utils.seek.Page``): its number, the number of pages when the
+    count is exact, and the links to the first, previous, next and last pages, each carrying
+    the key of the row it starts from (so that every page costs what the first does)."""
+    endpoint = request.endpoint
+    pages = None if capped else max(1, (total + per_page - 1) // per_page)
+    number = pages if page.is_last and pages else page.page
+    links = {"page": number, "pages": pages}
+    if page.has_prev:
+        links["first"] = url_for(endpoint, **args)
+        links["prev"] = (url_for(endpoint, **args) if number <= 2 else
+                         url_for(endpoint, page=number - 1, before=page.first_key, **args))
+    if page.has_next:
+        links["next"] = url_for(endpoint, page=min(number + 1, seek.MAX_PAGE),
+                                after=page.last_key, **args)
+        links["last"] = url_for(endpoint, page=pages, last=1, **args) if pages else \
+            url_for(endpoint, last=1, **args)
+    return links
+
+
 def get_dossier_or_404(dossier_id):
     """The dossier; department staff only their own department's (403 otherwise)."""
     dossier = db.session.get(Dossier, dossier_id)
@@ -86,12 +115,14 @@ def list_dossiers():
     ``page``.
     """
     filters = filters_from(request.args)
-    page = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
-    dossiers, total = services.search_dossiers(filters, page=page)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    result = services.search_dossiers(
+        filters, seek.parse_cursor(request.args, "text" if filters.q else "date"))
+    args = list_args(request.args)
     linked = db.session.get(Procedure, filters.procedure_id) if filters.procedure_id else None
-    return render("dossiers/list.html", "dossiers/_results.html", filters=filters, dossiers=dossiers,
-                  total=total, page=page, per_page=50, args=args, linked_procedure=linked,
+    return render("dossiers/list.html", "dossiers/_results.html", filters=filters,
+                  dossiers=result.rows, total=result.total, capped=result.capped,
+                  pager=pager_links(result.page, result.total, result.capped, args), args=args,
+                  linked_procedure=linked,
                   **filter_choices())
 
 

@@ -154,6 +154,71 @@ def create_dossier(code, procedure, receive_channel, receive_date, user=None):
 
 # --- Search ----------------------------------------------------------------------------------
 
+CODE_SHAPE = "999.99.99.A99-999999-9999"  # DOSSIER_CODE_RE: agency, receive date, serial
+DATE_PART_SHAPE = CODE_SHAPE[CODE_SHAPE.index("-") + 1:]
+TOP = "\U0010ffff"  # above every character: ``p <= code < p + TOP`` is "code starts with p"
+COUNT_CAP = 1000  # a search's count stops here ("more than 1.000")
+FEW = 5000  # up to this many dossiers of the chosen procedures: read through their index
+
+
+def _fits(text, shape):
+    """Whether ``text`` is the start of a string of ``shape`` (9 a digit, A a capital letter,
+    anything else itself)."""
+    if len(text) > len(shape):
+        return False
+    for ch, want in zip(text, shape):
+        if want == "9":
+            if not ("0" <= ch <= "9"):
+                return False
+        elif want == "A":
+            if not ("A" <= ch <= "Z"):
+                return False
+        elif ch != want:
+            return False
+    return True
+
+
+def code_key():
+    """The dossier code as its index orders it: byte order (``COLLATE "C"`` on PostgreSQL, whose
+    default collation may order codes otherwise; SQLite compares bytes already)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Dossier.code.collate("C")
+    return Dossier.code
+
+
+def _starts_with(prefix):
+    key = code_key()
+    return and_(key >= prefix, key < prefix + TOP)
+
+
+def agencies(limit=100):
+    """The agency parts of the dossier codes (``000.17.22.H56``), found by skipping from one to
+    the next through the code index (one lookup each, however many dossiers there are)."""
+    out, after = [], ""
+    key = code_key()
+    while len(out) < limit:
+        code = db.session.execute(select(Dossier.code).where(key > after).order_by(key).limit(1)).scalar()
+        if code is None:
+            break
+        agency = code.split("-", 1)[0]
+        out.append(agency)
+        after = agency + TOP
+    return out
+
+
+def code_condition(q):
+    """Dossiers whose code matches ``q`` by its structure, answered from the code index: the
+    start of a code (``000.17``, ``000.17.22.H56-2411``); the start of its date and serial part
+    (``241126``, ``241126-00``: within each agency's codes); otherwise the exact code."""
+    q = nfc(q).strip().upper()
+    if _fits(q, CODE_SHAPE):
+        return _starts_with(q)
+    if len(q) >= 4 and _fits(q, DATE_PART_SHAPE):
+        parts = [_starts_with(f"{agency}-{q}") for agency in agencies()]
+        return or_(*parts) if parts else Dossier.id.is_(None)
+    return code_key() == q
+
+
 @dataclass
 class DossierFilters:
     """The dossier list's filters, parsed from the URL (see ``dossiers.list_dossiers``)."""
@@ -173,14 +238,34 @@ class DossierFilters:
     by_post: bool = False
     unlogged: bool = False
 
-    def conditions(self):
+    @property
+    def date_column(self):
+        return Dossier.return_date if self.direction == "tra_ket_qua" else Dossier.receive_date
+
+    @property
+    def channel_column(self):
+        return Dossier.return_channel if self.direction == "tra_ket_qua" else Dossier.receive_channel
+
+    def procedure_conditions(self):
+        """The filters on the dossier's procedure, as conditions on ``Procedure``."""
+        out = []
+        if self.procedure:
+            text = escape_like(fold(self.procedure))
+            out.append(or_(Procedure.code.like(f"{escape_like(self.procedure)}%", escape="\\"),
+                           Procedure.name_folded.like(f"%{text}%", escape="\\")))
+        if self.procedure_id:
+            out.append(Procedure.id == self.procedure_id)
+        if self.department_id:
+            out.append(Procedure.department_id == self.department_id)
+        if self.field_id:
+            out.append(Procedure.field_id == self.field_id)
+        return out
+
+    def dossier_conditions(self):
+        """The filters on the dossier's own columns."""
         out = []
         receive = self.direction != "tra_ket_qua"
-        date_col = Dossier.receive_date if receive else Dossier.return_date
-        channel_col = Dossier.receive_channel if receive else Dossier.return_channel
         src_col = Dossier.receive_channel_src if receive else Dossier.return_channel_src
-        if self.procedure_id:
-            out.append(Dossier.procedure_id == self.procedure_id)
         if self.unlogged:
             from utils.figures import unlogged_postal_condition
 
@@ -190,36 +275,102 @@ class DossierFilters:
 
             out.append(postal_either_condition(self.period))
         if self.q:
-            out.append(Dossier.code.like(f"%{escape_like(self.q)}%", escape="\\"))
-        if self.procedure:
-            text = escape_like(fold(self.procedure))
-            out.append(or_(Procedure.code.like(f"{escape_like(self.procedure)}%", escape="\\"),
-                           Procedure.name_folded.like(f"%{text}%", escape="\\")))
+            out.append(code_condition(self.q))
         if self.channel:
-            out.append(channel_col == self.channel)
+            out.append(self.channel_column == self.channel)
         if self.source_channel:
             out.append(src_col == self.source_channel)
         if self.period is not None and not self.by_post:
-            out.append(date_col >= self.period.start)
-            out.append(date_col <= self.period.end)
-        if self.department_id:
-            out.append(Procedure.department_id == self.department_id)
-        if self.field_id:
-            out.append(Procedure.field_id == self.field_id)
+            out.append(self.date_column >= self.period.start)
+            out.append(self.date_column <= self.period.end)
         return out
 
+    def conditions(self):
+        """Every filter, for a statement joining ``Procedure`` to ``Dossier``."""
+        return self.dossier_conditions() + self.procedure_conditions()
 
-def search_dossiers(filters, page=1, per_page=50):
-    """``(dossiers, total)`` matching ``filters``, newest receive date first."""
-    conditions = filters.conditions()
-    base = select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id).where(*conditions)
-    total = db.session.execute(
-        select(func.count()).select_from(Dossier)
-        .join(Procedure, Procedure.id == Dossier.procedure_id).where(*conditions)).scalar_one()
-    rows = db.session.execute(
-        base.order_by(Dossier.receive_date.desc(), Dossier.code.desc())
-        .limit(per_page).offset((page - 1) * per_page)).scalars().all()
-    return rows, int(total)
+
+@dataclass
+class DossierPage:
+    """A page of the dossier list: its rows and pager (``utils.seek.Page``), and how many
+    dossiers match: exact (``capped`` false) or at least ``total`` (a search stops counting)."""
+
+    page: object
+    total: int
+    capped: bool
+
+    @property
+    def rows(self):
+        return self.page.rows
+
+
+def search_dossiers(filters, cursor=None, per_page=50):
+    """A page of the dossiers matching ``filters`` (a ``DossierPage``).
+
+    Newest first on the date the filters apply to (``direction``), by code for a code search;
+    the page is found from the key in ``cursor`` (``utils.seek``), never by skipping rows.
+    Filters on the procedure are resolved to the procedures' ids first (a few hundred rows), so
+    the dossiers are read through their own indexes. The count comes from the tallies where they
+    hold it (a period, a direction, by post or not, procedures: what the figures link to), else
+    it is counted up to ``COUNT_CAP``.
+    """
+    from sqlalchemy.orm import joinedload
+
+    from utils import figures, seek
+
+    cursor = cursor or seek.Cursor()
+    conditions = filters.dossier_conditions()
+    procedure_conditions = filters.procedure_conditions()
+    ids = None
+    if procedure_conditions:
+        ids = list(db.session.execute(select(Procedure.id).where(*procedure_conditions)).scalars())
+
+    total = None
+    plain = not (filters.q or filters.source_channel or filters.unlogged or filters.by_post)
+    if filters.unlogged and not (filters.q or filters.source_channel or filters.channel
+                                 or filters.period is not None or filters.by_post):
+        # The reconciliation's number: kept per procedure (utils.reconcile).
+        from utils import reconcile
+
+        total = reconcile.unlogged_count(filters.direction, ids)
+    elif filters.by_post and filters.period is not None and not (
+            filters.q or filters.source_channel or filters.channel or filters.unlogged):
+        # The procedure list's "by post" number, from the tallies as the list counts it.
+        chosen = ids if ids is not None else list(db.session.execute(select(Procedure.id)).scalars())
+        total = sum(postal for _, postal in figures.procedure_activity(filters.period, chosen).values())
+    if plain:
+        period, direction, channel = filters.period, filters.direction, filters.channel
+        if period is None and not channel:
+            direction = "tiep_nhan"  # the whole list: every dossier, counted on its receipt
+        condition = Procedure.id.in_(ids) if ids is not None else None
+        total = figures.tallied_dossier_count(period, direction, channel, condition)
+        if total is not None and period is None:
+            # Dossiers without a date in that direction are in the list, not in the tallies.
+            date_col = Dossier.return_date if direction == "tra_ket_qua" else Dossier.receive_date
+            undated = [date_col.is_(None), *conditions]
+            if ids is not None:
+                undated.append(Dossier.procedure_id.in_(ids))
+            total += db.session.execute(
+                select(func.count()).select_from(Dossier).where(*undated)).scalar_one()
+
+    if ids is not None:
+        if total is not None and total > FEW:
+            # Many dossiers match: reading the date index newest first and keeping those of
+            # these procedures finds a page sooner than sorting all of theirs ("+ 0" keeps the
+            # planner off the procedure index).
+            conditions.append((Dossier.procedure_id + 0).in_(ids))
+        else:
+            conditions.append(Dossier.procedure_id.in_(ids))
+    stmt = select(Dossier).where(*conditions).options(joinedload(Dossier.procedure))
+    if filters.q:
+        page = seek.seek(db.session, stmt, code_key(), Dossier.id, cursor, per_page,
+                         nullable=False, key_of=lambda d: (d.code, d.id))
+    else:
+        page = seek.seek(db.session, stmt, filters.date_column, Dossier.id, cursor, per_page)
+    if total is not None:
+        return DossierPage(page, int(total), False)
+    n, capped = seek.capped_count(db.session, select(Dossier.id).where(*conditions), COUNT_CAP)
+    return DossierPage(page, n, capped)
 
 
 def export_rows(filters, limit=None):
@@ -230,7 +381,7 @@ def export_rows(filters, limit=None):
                    Department.code)
             .join(Procedure, Procedure.id == Dossier.procedure_id)
             .join(Department, Department.id == Procedure.department_id)
-            .where(*filters.conditions()).order_by(Dossier.code))
+            .where(*filters.conditions()).order_by(code_key()))
     if limit:
         stmt = stmt.limit(limit)
     return db.session.execute(stmt).all()

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.dossiers import services as dossier_services
-from blueprints.dossiers.routes import filter_choices, flash_report, int_arg
+from blueprints.dossiers.routes import (filter_choices, flash_report, int_arg, list_args,
+                                       pager_links)
 from blueprints.main.panels import register_panel
 from blueprints.postal import services
 from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, PurgedEditShipmentForm,
@@ -15,12 +16,11 @@ from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, Purge
 from extensions import db
 from models import Procedure, Shipment
 from utils.history import present_events
-from utils import audit, figures, privacy
+from utils import audit, figures, privacy, seek
 from utils.access import refuse, roles_required, sees_personal_data
 from utils.dates import parse_day, vn_today
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
-from utils.inputs import MAX_PAGE, arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response, read_ahead
 from utils import import_problems
@@ -73,13 +73,13 @@ def list_shipments():
     ``eligibility_warning`` or ``check_digit_warning``; ``page``.
     """
     filters = filters_from(request.args)
-    page = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
     conditions = filters.conditions()
-    totals = figures.shipment_totals(conditions)
-    shipments = services.search_shipments(filters, page=page)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    totals = figures.shipment_totals(conditions, joined=filters.joined)
+    page = services.search_shipments(filters, seek.parse_cursor(request.args, "date"))
+    args = list_args(request.args)
     return render("postal/list.html", "postal/_list_results.html", filters=filters, totals=totals,
-                  shipments=shipments, total=totals["total"], page=page, per_page=50, args=args,
+                  shipments=page.rows, total=totals["total"],
+                  pager=pager_links(page, totals["total"], False, args), args=args,
                   **filter_choices())
 
 
@@ -386,8 +386,8 @@ def reconciliation():
     by_department, totals = figures.reconciliation_by_department(department_id)
     return render("postal/reconciliation.html", "postal/reconciliation.html",
                   by_department=by_department, totals=totals,
-                  unlogged=services.unlogged_postal_dossiers(department_id),
-                  ineligible=services.ineligible_shipments(department_id))
+                  unlogged=services.unlogged_postal_dossiers(department_id, totals=totals),
+                  ineligible=services.ineligible_shipments(department_id, totals=totals))
 
 
 @bp.context_processor
@@ -404,7 +404,7 @@ def _postal_panel(user):
     today = day = None
     if user.role in EDIT_ROLES:
         day = vn_today()
-        today = figures.shipment_totals([Shipment.date == day])
+        today = figures.shipment_totals([Shipment.date == day], joined=False)
     if today is None and not any(totals.values()):
         return None
     return {"today": today, "day": day.isoformat() if day else None, "reconcile": totals}

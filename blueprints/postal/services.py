@@ -311,6 +311,11 @@ class ShipmentFilters:
     field_id: int | None = None
     status: str = ""
 
+    @property
+    def joined(self):
+        """Whether the conditions read the dossier or its procedure."""
+        return bool(self.q or self.department_id or self.field_id or self.status == "not_eligible")
+
     def conditions(self):
         out = []
         if self.q:
@@ -345,18 +350,26 @@ def _joined(stmt):
             .join(Procedure, Procedure.id == Dossier.procedure_id))
 
 
-def search_shipments(filters, page=1, per_page=50):
-    """Shipments matching ``filters``, newest first (a page of them)."""
-    stmt = _joined(select(Shipment)).where(*filters.conditions())
-    return db.session.execute(
-        stmt.order_by(Shipment.date.desc(), Shipment.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+def search_shipments(filters, cursor=None, per_page=50):
+    """A page of the shipments matching ``filters``, newest first (``utils.seek.Page``): found
+    from the key of the row it starts after, never by skipping rows."""
+    from sqlalchemy.orm import contains_eager
+
+    from utils import seek
+
+    stmt = (_joined(select(Shipment)).where(*filters.conditions())
+            .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure)))
+    return seek.seek(db.session, stmt, Shipment.date, Shipment.id, cursor or seek.Cursor(),
+                     per_page, nullable=False)
 
 
 def recent_shipments(limit=15):
-    """The latest shipments logged, newest first (the log form's list)."""
+    """The latest shipments logged, newest first (the log form's list), with their dossiers."""
+    from sqlalchemy.orm import joinedload
+
     return db.session.execute(
-        select(Shipment).order_by(Shipment.id.desc()).limit(limit)).scalars().all()
+        select(Shipment).options(joinedload(Shipment.dossier).joinedload(Dossier.procedure))
+        .order_by(Shipment.id.desc()).limit(limit)).scalars().all()
 
 
 # The file's columns, declared with their help and sample cells in ``utils.import_formats``.
@@ -403,16 +416,23 @@ def history(shipment):
 
 # --- Reconciliation --------------------------------------------------------------------------
 
-def unlogged_postal_dossiers(department_id=None, limit=50):
+def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
     """Dossiers whose source channel says post in a direction with no shipment record in it:
-    ``[(Dossier, direction)]``, oldest first.
+    ``[(Dossier, direction)]``, oldest first. ``totals`` (``reconciliation_by_department``'s)
+    skips a direction with none; the others are read from the partial index of the dossiers
+    whose source says post, by date.
     """
+    from sqlalchemy.orm import joinedload
+
     from utils.figures import unlogged_postal_condition
 
     out = []
-    for direction in ("tiep_nhan", "tra_ket_qua"):
+    for direction, key in (("tiep_nhan", "unlogged_receive"), ("tra_ket_qua", "unlogged_return")):
+        if totals is not None and not totals.get(key):
+            continue
         stmt = (select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
-                .where(unlogged_postal_condition(direction)))
+                .where(unlogged_postal_condition(direction))
+                .options(joinedload(Dossier.procedure)))
         if department_id:
             stmt = stmt.where(Procedure.department_id == department_id)
         date_col = Dossier.receive_date if direction == "tiep_nhan" else Dossier.return_date
@@ -421,15 +441,27 @@ def unlogged_postal_dossiers(department_id=None, limit=50):
     return out
 
 
-def ineligible_shipments(department_id=None, limit=50):
-    """Non-cancelled shipments whose procedure is not flagged eligible in their direction."""
-    from utils.figures import ineligible_shipment_condition
+def ineligible_shipments(department_id=None, limit=50, totals=None):
+    """Non-cancelled shipments whose procedure is not flagged eligible in their direction,
+    newest first: one direction at a time, read newest first from the shipments' date index;
+    ``totals`` (``reconciliation_by_department``'s) skips a direction with none."""
+    from sqlalchemy.orm import contains_eager
 
-    stmt = _joined(select(Shipment)).where(ineligible_shipment_condition())
-    if department_id:
-        stmt = stmt.where(Procedure.department_id == department_id)
-    return db.session.execute(
-        stmt.order_by(Shipment.date.desc(), Shipment.id.desc()).limit(limit)).scalars().all()
+    found = []
+    for direction, flag, key in (("tiep_nhan", Procedure.eligible_receive, "ineligible_receive"),
+                                 ("tra_ket_qua", Procedure.eligible_return, "ineligible_return")):
+        if totals is not None and not totals.get(key):
+            continue
+        stmt = (_joined(select(Shipment))
+                .where(flag.is_(False), Shipment.direction == direction,
+                       Shipment.cancelled.is_(False))
+                .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure)))
+        if department_id:
+            stmt = stmt.where(Procedure.department_id == department_id)
+        found += db.session.execute(
+            stmt.order_by(Shipment.date.desc(), Shipment.id.desc()).limit(limit)).scalars().all()
+    found.sort(key=lambda s: (s.date, s.id), reverse=True)
+    return found[:limit]
 
 
 # --- Manifest import -------------------------------------------------------------------------

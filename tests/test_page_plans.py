@@ -1,0 +1,288 @@
+"""The pages people open all day cost the same at ten dossiers and at ten thousand: the number of
+SQL statements a page issues does not grow with the dossiers, none of them reads the dossiers
+table whole (read from the database's own plan; on PostgreSQL with sequential scans disabled for
+the check, since its planner rightly scans small tables), and a deep page of a long list is
+found the way the first is (the key of the row before it, never a growing OFFSET). No time is
+measured here: ``bench/run.py`` times the same pages at a million dossiers."""
+import random
+import re
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from extensions import db
+from models import Dossier, Shipment
+from tests import factories as f
+
+pytestmark = pytest.mark.slow
+
+AGENCIES = ("000.17.22.H56", "000.18.22.H56")
+FIRST_DAY = date(2024, 1, 1)
+DAYS = 400
+
+
+def catalogue():
+    """Twelve procedures of three departments."""
+    departments = [f.department() for _ in range(3)]
+    procs = [f.procedure(code=f"1.0000{i:02d}", department_=departments[i % 3],
+                         receive=i % 4 != 0, ret=i % 3 != 0) for i in range(12)]
+    db.session.commit()
+    return departments, procs
+
+
+def add_dossiers(n, procs, seed=3):
+    """``n`` more dossiers over 400 days, and a shipment for nine in ten of those the source
+    says went by post; then fresh statistics."""
+    rng = random.Random(seed + n)
+    start = db.session.execute(select(db.func.count()).select_from(Dossier)).scalar_one()
+    start_id = db.session.execute(select(db.func.max(Dossier.id))).scalar() or 0
+    rows = []
+    for i in range(start, start + n):
+        day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+        channel = ("truc_tiep", "truc_tuyen", "bcci")[i % 3]
+        returned = day + timedelta(days=rng.randrange(3, 20)) if rng.random() < 0.9 else None
+        return_channel = rng.choice(("truc_tiep", "bcci")) if returned else None
+        rows.append({"code": f"{AGENCIES[i % 2]}-{day:%y%m%d}-{i:05d}",
+                     "procedure_id": procs[i % len(procs)].id,
+                     "receive_channel_src": channel, "receive_date_src": day,
+                     "receive_channel": channel, "receive_date": day,
+                     "return_channel_src": return_channel, "return_date_src": returned,
+                     "return_channel": return_channel, "return_date": returned})
+    db.session.execute(insert(Dossier), rows)
+    new = db.session.execute(select(Dossier.id, Dossier.receive_channel, Dossier.receive_date,
+                                    Dossier.return_channel, Dossier.return_date)
+                             .where(Dossier.id > start_id).order_by(Dossier.id)).all()
+    serial = db.session.execute(select(db.func.count()).select_from(Shipment)).scalar_one()
+    shipments = []
+    for k, (did, rch, rd, tch, td) in enumerate(new):
+        for direction, channel, when in (("tiep_nhan", rch, rd), ("tra_ket_qua", tch, td)):
+            # Every tenth from the sixth on is not logged: even ten dossiers leave something to
+            # reconcile, and some are shipments of procedures not flagged eligible.
+            if channel == "bcci" and k % 10 != 5:
+                serial += 1
+                shipments.append({"tracking_number": f.tracking_number(serial=serial),
+                                  "direction": direction, "dossier_id": did, "date": when,
+                                  "fee": 25000})
+    if shipments:
+        db.session.execute(insert(Shipment), shipments)
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def build(n):
+    departments, procs = catalogue()
+    add_dossiers(n, procs)
+    return departments, procs
+
+
+PAGES = [  # (role, URL or a function of the data giving it, an htmx fragment)
+    ("centre", "/", False), ("admin", "/", False), ("department", "/", False), ("leader", "/", False),
+    ("centre", "/reconciliation", False), ("admin", "/reconciliation", False),
+    ("department", "/reconciliation", False),
+    ("centre", "/dossiers", False), ("leader", "/dossiers", True),
+    ("centre", "/dossiers?q=000", True),
+    ("centre", "/dossiers?q=000.17.22.H56-2403", True),
+    ("centre", "/dossiers?q=240301", True),
+    ("centre", lambda d: f"/dossiers?q={d['code']}", True),
+    ("leader", "/dossiers?from=2024-01-01&to=2024-09-30&direction=tra_ket_qua&channel=bcci", False),
+    ("leader", "/dossiers?from=2024-01-01&to=2024-09-30", False),
+    ("leader", lambda d: f"/dossiers?department={d['department']}&from=2024-01-01&to=2024-09-30", False),
+    ("centre", "/dossiers?procedure=1.000003", True),
+    ("centre", "/shipments", False), ("leader", "/shipments?direction=tra_ket_qua&from=2024-01-01&to=2024-06-30", False),
+    ("centre", "/shipments/new", False),
+    ("centre", "/procedures", False), ("centre", "/procedures?q=1.0000", True),
+]
+
+
+class Recorder:
+    """The SQL statements the application sends while it is on."""
+
+    def __init__(self):
+        self.statements, self.on = [], False
+        event.listen(db.engine, "before_cursor_execute", self.before)
+
+    def before(self, conn, cursor, statement, parameters, context, executemany):
+        if self.on and not statement.lstrip().upper().startswith(
+                ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
+            self.statements.append((statement, parameters))
+
+    def get(self, client, url, fragment=False):
+        self.statements, self.on = [], True
+        try:
+            r = client.get(url, headers={"HX-Request": "true"} if fragment else {})
+        finally:
+            self.on = False
+        assert r.status_code == 200, (url, r.status_code)
+        return r, list(self.statements)
+
+    def close(self):
+        event.remove(db.engine, "before_cursor_execute", self.before)
+
+
+def plan(statement, parameters):
+    """The database's plan for a statement, as lines."""
+    raw = db.session.connection().connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        if db.engine.dialect.name == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            return [str(r[-1]) for r in cursor.fetchall()]
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement, parameters)
+        return [r[0] for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def whole_scans(statement, lines):
+    """The plan lines reading the dossiers table whole. On SQLite ``SCAN dossier`` without an
+    index, or through an index without a LIMIT to stop it; on PostgreSQL a sequential scan."""
+    out = []
+    for line in lines:
+        if re.search(r"\bSeq Scan on dossier\b", line):
+            out.append(line)
+        elif re.search(r"\bSCAN dossier\b", line) and (
+                "USING" not in line or " LIMIT " not in statement.upper()):
+            out.append(line)
+    return out
+
+
+def login(app, role, department):
+    client = app.test_client()
+    user = f.user(role, department_=department if role == "department" else None)
+    db.session.commit()
+    r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    assert r.status_code == 303
+    return client
+
+
+def walk(app, data, clients):
+    """``{(role, url): (statement count, [(statement, plan)])}`` of ``PAGES``."""
+    recorder = Recorder()
+    out = {}
+    try:
+        for role, url, fragment in PAGES:
+            url = url(data) if callable(url) else url
+            if role not in clients:
+                clients[role] = login(app, role, data["departments"][2])  # dossiers 5 and 8: to reconcile
+            client = clients[role]
+            recorder.get(client, url, fragment)  # once first: caches filled as in use
+            _, statements = recorder.get(client, url, fragment)
+            out[(role, url)] = (len(statements), [
+                (s, plan(s, p)) for s, p in statements
+                if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+            db.session.rollback()
+    finally:
+        recorder.close()
+    return out
+
+
+def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10000(app):
+    departments, procs = catalogue()
+    add_dossiers(10, procs)
+    data = {"code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
+            "department": departments[0].id, "departments": departments}
+    clients = {}
+    small = walk(app, data, clients)
+    add_dossiers(9_990, procs)  # the same pages on ten thousand dossiers
+    large = walk(app, data, clients)
+    for (role, url), (count, plans) in large.items():
+        for statement, lines in plans:
+            assert not whole_scans(statement, lines), (role, url, statement, lines)
+        assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
+    for (role, url), (count, plans) in small.items():
+        for statement, lines in plans:
+            assert not whole_scans(statement, lines), (role, url, statement, lines)
+
+
+def _link(html, rel):
+    m = re.search(rf'rel="{rel}" href="([^"]+)"', html)
+    return unescape(m.group(1)) if m else None
+
+
+def _list_statement(statements):
+    """The statement reading the page's dated rows (with a LIMIT of 51; rows without a date,
+    read after them, have their own)."""
+    for statement, parameters in statements:
+        values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters or ())
+        if "LIMIT" in statement.upper() and 51 in values and " IS NULL " not in statement + " ":
+            return statement, parameters
+    raise AssertionError([s for s, _ in statements])
+
+
+def _indexes(lines):
+    return sorted(set(re.findall(r"(?:INDEX|using) (\w+)", " ".join(lines))))
+
+
+@pytest.mark.parametrize("start", [
+    "/dossiers", "/dossiers?from=2024-01-01&to=2024-12-31&direction=tra_ket_qua",
+    "/dossiers?q=000", "/shipments"])
+def test_a_deep_page_is_found_like_the_first(app, start):
+    build(6_000)
+    client = login(app, "centre", None)
+    recorder = Recorder()
+    try:
+        r, first = recorder.get(client, start)
+        page2_url = _link(r.text, "next")
+        assert page2_url and "after=" in page2_url and "page=2" in page2_url
+        r, page2 = recorder.get(client, page2_url)
+        url = page2_url
+        for _ in range(3):  # three pages further, by the pager's own links
+            url = _link(r.text, "next")
+            r, deep = recorder.get(client, url)
+        assert "page=5" in url
+        last_url = _link(r.text, "last")
+        r, last = recorder.get(client, last_url)
+        assert _link(r.text, "next") is None and _link(r.text, "prev")
+    finally:
+        recorder.close()
+    plans = {}
+    for name, statements in (("first", first), ("page2", page2), ("deep", deep), ("last", last)):
+        statement, parameters = _list_statement(statements)
+        # No rows skipped (SQLite's dialect writes "OFFSET ?" with 0 after every LIMIT).
+        assert "OFFSET" not in statement.upper() or list(parameters)[-1] == 0, (name, statement)
+        plans[name] = plan(statement, parameters)
+        assert not whole_scans(statement, plans[name]), (name, plans[name])
+    # Page five's plan is page two's, and the first page reads the same index.
+    assert plans["deep"] == plans["page2"]
+    assert _indexes(plans["deep"]) == _indexes(plans["first"])
+    assert [line.replace(" Backward", "") for line in plans["last"]] == \
+        [line.replace(" Backward", "") for line in plans["first"]]
+
+
+def test_the_pager_walks_every_row_once_in_order_both_ways(app):
+    """Keyset pages cover the list exactly: forward to the end, back to the start, with rows
+    whose date is missing at the end; the counts shown are exact (from the tallies)."""
+    procs = [f.procedure(code="1.000001"), f.procedure(code="1.000002")]
+    rng = random.Random(5)
+    for i in range(130):
+        d = f.dossier(rng.choice(procs), FIRST_DAY + timedelta(days=rng.randrange(9)),
+                      returned=FIRST_DAY + timedelta(days=20) if i % 3 else None,
+                      return_channel="bcci" if i % 3 else None)
+    db.session.commit()
+    client = login(app, "centre", None)
+    for start, column in (("/dossiers", Dossier.receive_date),
+                          ("/dossiers?direction=tra_ket_qua&channel=bcci", Dossier.return_date)):
+        stmt = select(Dossier.id, column)
+        if "channel" in start:
+            stmt = stmt.where(Dossier.return_channel == "bcci")
+        expected = [i for i, _ in sorted(db.session.execute(stmt).all(),
+                                         key=lambda r: (r[1] is not None, r[1], r[0]), reverse=True)]
+        seen, url, pages = [], start, []
+        while url:
+            r = client.get(url)
+            ids = [int(i) for i in re.findall(r'<tr data-dossier="(\d+)"', r.text)]
+            pages.append(ids)
+            seen += ids
+            url = _link(r.text, "next")
+        assert seen == expected
+        assert f"{len(expected)} hồ sơ" in r.text or f"{len(expected)} dossiers" in r.text
+        back, url = [], _link(r.text, "prev")
+        while url:
+            r = client.get(url)
+            back.insert(0, [int(i) for i in re.findall(r'<tr data-dossier="(\d+)"', r.text)])
+            url = _link(r.text, "prev")
+        assert back == pages[:-1]
