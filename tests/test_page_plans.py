@@ -122,6 +122,11 @@ class Recorder:
         event.remove(db.engine, "before_cursor_execute", self.before)
 
 
+def shape(lines):
+    """A plan without the planner's estimates (PostgreSQL's costs and row counts)."""
+    return [re.sub(r"\s*\(cost=[^)]*\)", "", line) for line in lines]
+
+
 def plan(statement, parameters):
     """The database's plan for a statement, as lines."""
     raw = db.session.connection().connection.driver_connection
@@ -193,7 +198,7 @@ def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10
         for statement, lines in plans:
             assert not whole_scans(statement, lines), (role, url, statement, lines)
         assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
-    for (role, url), (count, plans) in small.items():
+    for (role, url), (_count, plans) in small.items():
         for statement, lines in plans:
             assert not whole_scans(statement, lines), (role, url, statement, lines)
 
@@ -247,10 +252,10 @@ def test_a_deep_page_is_found_like_the_first(app, start):
         plans[name] = plan(statement, parameters)
         assert not whole_scans(statement, plans[name]), (name, plans[name])
     # Page five's plan is page two's, and the first page reads the same index.
-    assert plans["deep"] == plans["page2"]
+    assert shape(plans["deep"]) == shape(plans["page2"])
     assert _indexes(plans["deep"]) == _indexes(plans["first"])
-    assert [line.replace(" Backward", "") for line in plans["last"]] == \
-        [line.replace(" Backward", "") for line in plans["first"]]
+    assert [line.replace(" Backward", "") for line in shape(plans["last"])] == \
+        [line.replace(" Backward", "") for line in shape(plans["first"])]
 
 
 def test_the_pager_walks_every_row_once_in_order_both_ways(app):
@@ -259,7 +264,7 @@ def test_the_pager_walks_every_row_once_in_order_both_ways(app):
     procs = [f.procedure(code="1.000001"), f.procedure(code="1.000002")]
     rng = random.Random(5)
     for i in range(130):
-        d = f.dossier(rng.choice(procs), FIRST_DAY + timedelta(days=rng.randrange(9)),
+        f.dossier(rng.choice(procs), FIRST_DAY + timedelta(days=rng.randrange(9)),
                       returned=FIRST_DAY + timedelta(days=20) if i % 3 else None,
                       return_channel="bcci" if i % 3 else None)
     db.session.commit()

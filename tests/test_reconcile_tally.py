@@ -149,7 +149,7 @@ def test_random_changes_keep_the_counts_equal_to_plain_counts(app):
                           return_channel=rng.choice(channels)) for _ in range(60)]
     db.session.flush()
     shipments = []
-    for step in range(80):
+    for _ in range(80):
         choice = rng.random()
         if choice < 0.4:
             shipments.append(f.shipment(rng.choice(dossiers), rng.choice(("tiep_nhan", "tra_ket_qua")),
