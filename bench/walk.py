@@ -67,7 +67,7 @@ def _policy():
 
 
 def _shape(endpoint, view_args, query, fragment):
-    keys = tuple(sorted(k for k in query if k != "page"))
+    keys = tuple(sorted(k for k in query if k not in ("page", "after", "before", "last")))
     page = query.get("page")
     depth = "" if not page or page == "1" else "page 2" if page == "2" else "deep"
     if any(k in query for k in ("after", "before", "last")):

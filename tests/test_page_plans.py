@@ -123,8 +123,16 @@ class Recorder:
 
 
 def shape(lines):
-    """A plan without the planner's estimates (PostgreSQL's costs and row counts)."""
-    return [re.sub(r"\s*\(cost=[^)]*\)", "", line) for line in lines]
+    """A plan without the planner's estimates (PostgreSQL's costs and row counts), the values
+    PostgreSQL's driver writes into the statement, or the reading direction (the last page
+    reads from the other end)."""
+    out = []
+    for line in lines:
+        line = re.sub(r"\s*\(cost=[^)]*\)", "", line)
+        line = re.sub(r"'[^']*'(::[a-z ]+)?", "?", line)
+        line = re.sub(r"\b\d+\b", "?", line)
+        out.append(line.replace(" Backward", "").replace(" DESC", ""))
+    return out
 
 
 def plan(statement, parameters):
@@ -254,8 +262,7 @@ def test_a_deep_page_is_found_like_the_first(app, start):
     # Page five's plan is page two's, and the first page reads the same index.
     assert shape(plans["deep"]) == shape(plans["page2"])
     assert _indexes(plans["deep"]) == _indexes(plans["first"])
-    assert [line.replace(" Backward", "") for line in shape(plans["last"])] == \
-        [line.replace(" Backward", "") for line in shape(plans["first"])]
+    assert shape(plans["last"]) == shape(plans["first"])
 
 
 def test_the_pager_walks_every_row_once_in_order_both_ways(app):
