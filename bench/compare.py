@@ -28,7 +28,7 @@ def main(argv):
         if not show_all and worst < 100 and not (a and a["over"]):
             continue
         rows.append((key, b, a))
-    print(f"| page | role | before p50 (cpu) | after p50 (cpu) | target | statements before → after |")
+    print("| page | role | before p50 (cpu) | after p50 (cpu) | target | statements before → after |")
     print("|---|---|---|---|---|---|")
     for (label, role), b, a in sorted(rows, key=lambda r: -(r[1] or r[2])["p50_ms"]):
         def cell(x):

@@ -379,8 +379,8 @@ def build(url, total, bulk):
 # --- Measuring (in a child process, like one web worker) ---------------------------------------
 
 def measure_walk(url, repeat, downloads=False):
-    """The walk of every page as each role (``bench/walk.py``); links followed two deep, one
-    in a smoke run (``BENCH_WALK_DEPTH``)."""
+    """The walk of every page as each role (``bench/walk.py``); links followed two deep, none in
+    a smoke run: the menus' pages, their searches and pagers only (``BENCH_WALK_DEPTH``)."""
     from bench import walk
 
     app = common.make_app(url)
@@ -700,7 +700,7 @@ def main(argv=None):
              *(["--downloads"] if args.downloads else [])],
             capture_output=True, text=True, cwd=common.ROOT,
             env=dict(os.environ, SECRET_KEY="bench-secret-key", BENCH_PLANS=str(plans),
-                     **({"BENCH_WALK_DEPTH": "1"} if args.quick else {})))
+                     **({"BENCH_WALK_DEPTH": "0"} if args.quick else {})))
         sys.stderr.write(child.stderr)
         if child.returncode != 0:
             raise SystemExit(f"measuring failed (exit {child.returncode})")

@@ -18,7 +18,7 @@ def test_benchmark_smoke_run(tmp_path):
     r = subprocess.run(
         [sys.executable, "bench/run.py", "--dossiers", "2000", "--quick", "--repeat", "2",
          "--sqlite", str(tmp_path / "bench.sqlite3"), "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "figures.summary, 9 months" in r.stdout
     result = json.loads(output.read_text())
