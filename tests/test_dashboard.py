@@ -134,7 +134,8 @@ def test_list_links_are_the_urls_url_for_builds(app):
     from blueprints.dashboard.routes import list_url
 
     cases = [("dossiers.list_dossiers", {"from": "2024-01-01", "to": "2024-09-30", "field": 7}),
-             ("procedures.list_procedures", {"q": "giấy phép & xây dựng", "postal": "yes"}),
+             ("procedures.list_procedures", {"q": "giấy phép & xây dựng", "postal": "yes",
+                                             "department": "all"}),
              ("procedures.list_procedures", {"q": "a+b/c?d=e#f", "department": 0}),
              ("dashboard.show_rubric", {"year": 2024}),
              ("dossiers.list_dossiers", {})]

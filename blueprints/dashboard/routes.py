@@ -59,10 +59,17 @@ def list_url(endpoint, *filters, **params):
     for extra in filters + (params,):
         values.update(extra)
     values = {k: v for k, v in values.items() if v not in (None, "")}
+    # A figure's list is the figure's, whatever a role's default view of that list is.
+    for key, value in EXPLICIT.get(endpoint, {}).items():
+        values.setdefault(key, value)
     if base is _BUILT_PER_CALL:
         return url_for(endpoint, **values)
     return f"{base}?{_query_string(values)}" if values else base
 
+
+# Filters a link to these lists always states: department staff opening the procedure list
+# with no filter see their own department's procedures, but a number counts all of them.
+EXPLICIT = {"procedures.list_procedures": {"department": "all"}}
 
 _BUILT_PER_CALL = object()  # the endpoint's URL has variables in its path
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
