@@ -124,6 +124,7 @@ def collect():
 AUTH_RULES = {
     "auth.login": Rule(EVERYONE, data={"username": "", "password": ""}),
     "auth.logout": Rule(ALL),
+    "auth.resume_form": Rule(ALL),
     "auth.change_password": Rule(ALL, data={"current": "", "new": "", "confirm": ""}),
     "auth.set_language": Rule(EVERYONE, data={"lang": "vi", "next": "/"}),
 }

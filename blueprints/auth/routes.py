@@ -79,8 +79,7 @@ def resume_form():
     """After a login that a form's sending ended in: what was typed, to send again (the form kept
     for this user only; another user's or an old one shows nothing)."""
     back = safe_next(request.args.get("next"))
-    kept = sessions.take_kept_form(request.args.get("kept"), current_user)
-    db.session.commit()
+    kept = sessions.kept_form(request.args.get("kept"), current_user)
     if kept is None:
         return redirect(back, code=303)
     return render_template("auth/kept_form.html", kept=kept, action=safe_next(kept.path, back),
@@ -90,6 +89,7 @@ def resume_form():
 @bp.route("/logout", methods=["POST"])
 def logout():
     services.end_session(getattr(current_user, "session_id", None), user=current_user)
+    sessions.forget_kept_forms(current_user.id)
     db.session.commit()
     security_log.info("logout: user=%s", current_user.username)
     lang = current_user.locale

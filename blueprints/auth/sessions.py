@@ -134,20 +134,21 @@ def keep_form(user_id, path, form):
     return token
 
 
-def take_kept_form(token, user):
-    """The form kept under ``token`` for ``user`` (then forgotten), or ``None``: another user's,
-    an old one or an unknown token gives nothing. Flushes; the view commits."""
+def kept_form(token, user):
+    """The form kept under ``token`` for ``user``, or ``None``: another user's, an old one or an
+    unknown token gives nothing. Reads only (a GET shows it): the row is forgotten when it is
+    older than ``KEPT_FORM_MINUTES`` (purged by the next form kept) or when its user logs out."""
     if not token:
         return None
     kept = db.session.get(KeptForm, str(token)[:64])
-    if kept is None:
+    if kept is None or kept.user_id != user.id or kept.created_at <= utcnow() - _kept_for():
         return None
-    fresh = kept.created_at > utcnow() - _kept_for()
-    if kept.user_id != user.id or not fresh:
-        return None
-    db.session.delete(kept)
-    db.session.flush()
     return kept
+
+
+def forget_kept_forms(user_id):
+    """Forget every form kept for ``user_id`` (at logout). Flushes; the view commits."""
+    db.session.execute(delete(KeptForm).where(KeptForm.user_id == user_id))
 
 
 # --- answering a request whose session has ended -----------------------------------------------
