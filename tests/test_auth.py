@@ -24,7 +24,7 @@ def test_login_and_logout(client, auth, caplog):
     caplog.set_level(logging.INFO, logger="bcci.security")
     user = auth.login("leader")
     r = client.get("/")
-    assert r.status_code == 200 and user.username in r.text
+    assert r.status_code == 200 and user.full_name in r.text  # people by name
     assert any("login ok" in m for m in caplog.messages)
     assert not any(f.PASSWORD in m for m in caplog.messages)
     r = auth.logout()

@@ -96,7 +96,8 @@ def test_demo_brief_has_no_personal_data(demo_brief):
 
 @pytest.mark.pdf
 def test_header_is_two_columns_on_the_same_lines(demo_brief):
-    parent, unit = demo_brief["names"]
+    # the header writes the settings' names in capitals, as the decree asks
+    parent, unit = (name.upper() for name in demo_brief["names"])
     lines = pdf_text(demo_brief["pdf"], 1, layout=True).splitlines()
     assert any(parent in line and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in line for line in lines)
     assert any(unit in line and "Độc lập - Tự do - Hạnh phúc" in line for line in lines)
