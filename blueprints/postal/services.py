@@ -314,14 +314,18 @@ class ShipmentFilters:
     @property
     def joined(self):
         """Whether the conditions read the dossier or its procedure."""
-        return bool(self.q or self.department_id or self.field_id or self.status == "not_eligible")
+        return bool(self.department_id or self.field_id or self.status == "not_eligible")
 
     def conditions(self):
         out = []
         if self.q:
+            from blueprints.dossiers.services import code_condition
+
             pattern = f"%{escape_like(self.q.upper().replace(' ', ''))}%"
+            # The dossier by its code's structure, from the code index (as the dossier list
+            # searches); the shipments' own tracking numbers by any part.
             out.append(or_(Shipment.tracking_number.like(pattern, escape="\\"),
-                           Dossier.code.like(f"%{escape_like(self.q)}%", escape="\\")))
+                           Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q)))))
         if self.direction:
             out.append(Shipment.direction == self.direction)
         if self.period is not None:
