@@ -13,12 +13,10 @@ from extensions import db
 def import_postal_command(path):
     """Import postal shipments from a CSV or XLSX manifest; all or nothing, upserted by
     tracking number and direction."""
-    from blueprints.postal.services import IMPORT_COLUMNS, IMPORT_OPTIONAL, import_postal
-    from utils.tabular import read_ahead
+    from blueprints.postal.services import import_checked_first
 
-    data = Path(path).read_bytes()  # read as a file before the write transaction begins
-    table = read_ahead(Path(path).name, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
-    report = import_postal(Path(path).name, data, table=table)
+    # read and checked, rows and all, before the write transaction begins
+    report = import_checked_first(Path(path).name, Path(path).read_bytes())
     if report.ok:
         db.session.commit()
     else:

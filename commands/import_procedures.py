@@ -12,12 +12,10 @@ from extensions import db
 @max_rows_option
 def import_procedures_command(path):
     """Import a procedures file (CSV or XLSX): all or nothing, upsert by code."""
-    from blueprints.procedures.services import IMPORT_OPTIONAL, IMPORT_REQUIRED, import_procedures
-    from utils.tabular import read_ahead
+    from blueprints.procedures.services import import_checked_first
 
-    data = path.read_bytes()  # read and checked as a file before the write transaction begins
-    table = read_ahead(path.name, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
-    report = import_procedures(path.name, data, table=table)
+    # read and checked, rows and all, before the write transaction begins
+    report = import_checked_first(path.name, path.read_bytes())
     if not report.ok:
         db.session.rollback()
     else:

@@ -127,6 +127,65 @@ def test_an_import_reads_and_checks_its_file_without_the_write_lock(app, client,
     assert db.session.execute(select(func.count()).select_from(Dossier)).scalar_one() == 0
 
 
+@pytest.mark.sqlite_only
+def test_the_procedures_import_checks_every_row_without_the_write_lock(app, client, auth):
+    """The procedures import checks every row, those reading the database too (department staff
+    import only their own department's rows), while another process holds the write lock: a
+    refused file gets its whole 422 report; a good one waits only to write (503), unwritten."""
+    from io import BytesIO
+
+    own = f.department(code="TP")
+    f.department(code="QLDT")
+    db.session.commit()
+    auth.login("department", department=own)
+    header = "ma_tthc,ten_tthc,linh_vuc,don_vi\n"
+    bad = header + "1.001108,A,Hộ tịch,QLDT\n1.001109,,Hộ tịch,TP\n"
+    good = header + "1.001108,A,Hộ tịch,TP\n"
+    with short_lock_wait(), another_writer():
+        refused = client.post("/procedures/import", content_type="multipart/form-data",
+                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
+        waited = client.post("/procedures/import", content_type="multipart/form-data",
+                             data={"file": (BytesIO(good.encode()), "good.csv")})
+    assert refused.status_code == 422
+    assert ('<td class="num">2</td><td><code>don_vi</code></td>'
+            '<td>Chỉ được nhập thủ tục của đơn vị mình.</td>') in refused.text  # another department's
+    assert ('<td class="num">3</td><td><code>ten_tthc</code></td>'
+            '<td>Cột này không được để trống.</td>') in refused.text
+    assert waited.status_code == 503
+    assert db.session.execute(select(func.count()).select_from(Procedure)).scalar_one() == 0
+
+
+@pytest.mark.sqlite_only
+def test_the_postal_import_checks_every_row_without_the_write_lock(app, client, auth):
+    """The manifest import checks every row, those reading the database too (an unknown
+    dossier, a result returned before its dossier was received), while another process holds
+    the write lock: a refused file gets its whole 422 report; a good one waits only to write."""
+    from datetime import date
+    from io import BytesIO
+
+    from models import Shipment
+
+    f.dossier(f.procedure(code="1.001108"), date(2024, 3, 10), code="HS-1")
+    db.session.commit()
+    auth.login("centre")
+    header = "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
+    bad = (header + "RR473124829VN,tra_ket_qua,HS-KHONG-CO,12/03/2024\n"
+           + "RR000000005VN,tra_ket_qua,HS-1,01/03/2024\n"
+           + "EB1234,tra_ket_qua,HS-1,12/03/2024\n")
+    good = header + "RR473124829VN,tra_ket_qua,HS-1,12/03/2024\n"
+    with short_lock_wait(), another_writer():
+        refused = client.post("/shipments/import", content_type="multipart/form-data",
+                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
+        waited = client.post("/shipments/import", content_type="multipart/form-data",
+                             data={"file": (BytesIO(good.encode()), "good.csv")})
+    assert refused.status_code == 422
+    assert "HS-KHONG-CO" in refused.text  # unknown dossier
+    assert "10/03/2024" in refused.text  # returned before the dossier was received
+    assert "EB1234" in refused.text
+    assert waited.status_code == 503
+    assert db.session.execute(select(func.count()).select_from(Shipment)).scalar_one() == 0
+
+
 def test_after_a_request_commits_its_write_it_only_reads(app):
     """What a request does after committing its change (rendering the answer, reloading what
     the commit expired) begins deferred: waiting for the lock then can never answer "nothing was

@@ -341,6 +341,20 @@ def test_manifest_bad_rows_all_reported_nothing_written(setup):
     assert [(p.row, p.column) for p in report.problems] == [(2, "ma_ho_so")]
 
 
+def test_manifest_write_repeats_the_database_checks(setup):
+    """Checked with no write lock, a manifest is checked again against the database when it is
+    written: a number someone logged for another dossier meanwhile refuses it, unwritten."""
+    proc, d = setup
+    prepared = services.read_manifest("m.csv", manifest(f"{GOOD},tra_ket_qua,{d.code},10/03/2024,,,,"))
+    services.check_manifest_rows(prepared)
+    assert prepared.report.ok
+    other = f.dossier(proc, date(2024, 3, 2), code="000.17.22.H56-240302-0001")
+    f.shipment(other, "tra_ket_qua", tracking_number=GOOD)
+    report = services.write_manifest(prepared)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "ma_ho_so")]
+    assert [s.dossier_id for s in shipments()] == [other.id]
+
+
 def test_manifest_cli_and_page(runner, client, auth, setup, tmp_path):
     proc, d = setup
     path = tmp_path / "m.csv"

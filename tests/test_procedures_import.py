@@ -242,6 +242,24 @@ def test_cli_import(runner, tmp_path):
     assert "không ghi gì" in r.output
 
 
+def test_import_write_repeats_the_database_checks(app):
+    """Checked with no write lock, a file is checked again against the database when it is
+    written: a procedure moved meanwhile to another department refuses department staff's file."""
+    own = f.department(code="TP")
+    other = f.department(code="QLDT")
+    mine = f.procedure(code="1.001200", department_=own)
+    user = f.user("department", department_=own)
+    db.session.commit()
+    prepared = services.read_procedures_file("x.csv", (HEADER + f"{mine.code},C,Hộ tịch,TP,,,x,x,,\n").encode())
+    services.check_procedure_rows(prepared, user)
+    assert prepared.report.ok
+    mine.department_id = other.id
+    db.session.flush()
+    report = services.write_procedures(prepared, user)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "don_vi")]
+    assert by_code("1.001200").name != "C"
+
+
 def test_import_is_bulk_not_per_row(app):
     """A 300-row import runs a handful of SELECTs, not one per row."""
     from sqlalchemy import event

@@ -325,27 +325,6 @@ def read_table(filename, data, required, optional=()):
         return _read_table(filename, data, required, optional)
 
 
-def read_ahead(filename, data, required, optional=()):
-    """``read_table`` with no write lock held (``utils.transactions.outside_the_write_lock``):
-    the ``Table``, or the ``TableError`` that refused the file. An import service given it
-    (``table=``) checks and writes the rows in its own, shorter, write transaction."""
-    from utils.transactions import outside_the_write_lock
-
-    try:
-        return outside_the_write_lock(read_table, filename, data, required, optional)
-    except TableError as e:
-        return e
-
-
-def given_or_read(table, filename, data, required, optional=()):
-    """The table ``read_ahead`` gave (raising its ``TableError``), else ``read_table``'s."""
-    if table is None:
-        return read_table(filename, data, required, optional)
-    if isinstance(table, TableError):
-        raise table
-    return table
-
-
 def _read_table(filename, data, required, optional):
     name = (filename or "").lower()
     text = name.endswith(".csv")

@@ -15,6 +15,7 @@ timeout, PostgreSQL's ``lock_timeout``; see docs/limits.md). When it runs out, `
 recognises the error and the application answers 503 with ``Retry-After`` (``app.py``).
 """
 import functools
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -116,6 +117,25 @@ def outside_the_write_lock(function, *args, **kwargs):
             return function(*args, **kwargs)
         finally:
             db.session.rollback()
+
+
+def checked_first(read_and_check, write):
+    """An import for a caller that owns the transaction (the page, the command line):
+    ``read_and_check()`` reads and checks the whole file, with what it needs from the database,
+    outside the write lock and gives a prepared import (with its ``report``); only if the file
+    is good, ``write(prepared)`` repeats the checks needing the database in the short write
+    transaction and writes. The caller commits or rolls back.
+
+    :return: the ``ImportReport``, its ``read_seconds`` and ``write_seconds`` set."""
+    started = time.perf_counter()
+    prepared = outside_the_write_lock(read_and_check)
+    prepared.report.read_seconds = time.perf_counter() - started
+    if not prepared.report.ok:
+        return prepared.report
+    started = time.perf_counter()
+    report = write(prepared)
+    report.write_seconds = time.perf_counter() - started  # the caller adds its commit
+    return report
 
 
 def _after_flush(session, flush_context):

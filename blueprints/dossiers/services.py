@@ -6,7 +6,6 @@ dossiers after a shipment changes, and the import applies it in the same stateme
 new source values. Services add and flush, never commit.
 """
 import hashlib
-import time
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from utils import audit, bulk, import_formats, tally
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
-from utils.transactions import outside_the_write_lock
+from utils.transactions import checked_first
 from utils.validators import DOSSIER_CODE_RE
 
 CHUNK = 1000
@@ -618,7 +617,7 @@ def import_dossiers(filename, data, user=None, today=None):
 def import_checked_first(filename, data, user=None, today=None):
     """``import_dossiers`` for a caller that owns the transaction (the page, the command line):
     the whole file is read and checked with no write lock held (the transaction so far is
-    ended first: ``utils.transactions.outside_the_write_lock``), then written in a short write
+    ended first: ``utils.transactions.checked_first``), then written in a short write
     transaction that repeats the check needing the database. The caller commits or rolls back.
     """
     def read_and_check():
@@ -626,15 +625,7 @@ def import_checked_first(filename, data, user=None, today=None):
         check_procedures(prepared)
         return prepared
 
-    started = time.perf_counter()
-    prepared = outside_the_write_lock(read_and_check)
-    prepared.report.read_seconds = time.perf_counter() - started
-    if not prepared.report.ok:
-        return prepared.report
-    started = time.perf_counter()
-    report = write_dossiers(prepared, user)
-    report.write_seconds = time.perf_counter() - started  # the caller adds its commit
-    return report
+    return checked_first(read_and_check, lambda prepared: write_dossiers(prepared, user))
 
 
 def read_dossier_file(filename, data, today=None):

@@ -22,7 +22,8 @@ from utils.dates import parse_day, vn_today
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
 from utils.periods import optional_period_from_request
-from utils.tabular import export_response, read_ahead
+from utils.tabular import export_response
+from utils.transactions import reading
 from utils import import_problems
 
 bp = Blueprint("postal", __name__)
@@ -353,16 +354,14 @@ def cancel_shipment(shipment_id):
 @roles_required(*EDIT_ROLES)
 def import_shipments():
     """Upload a postal manifest (CSV or XLSX); all or nothing."""
-    report, status = None, 200
+    report = None
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             return render("postal/import.html", "dossiers/_import_result.html", report=None,
                           error=_("Choose a CSV or XLSX file."), status=422)
         data = upload.read()
-        table = read_ahead(upload.filename, data, services.IMPORT_COLUMNS,
-                           services.IMPORT_OPTIONAL)
-        report = services.import_postal(upload.filename, data, user=current_user, table=table)
+        report = services.import_checked_first(upload.filename, data, user=current_user)
         if report.ok:
             db.session.commit()
             if not is_htmx():
@@ -371,9 +370,11 @@ def import_shipments():
         else:
             db.session.rollback()
             import_problems.offer(report)
-            status = 422
-    return render("postal/import.html", "dossiers/_import_result.html", report=report, error=None,
-                  status=status)
+            # Refused: nothing to write, so the page is rendered without taking the write lock.
+            with reading():
+                return render("postal/import.html", "dossiers/_import_result.html",
+                              report=report, error=None, status=422)
+    return render("postal/import.html", "dossiers/_import_result.html", report=report, error=None)
 
 
 @bp.route("/reconciliation")

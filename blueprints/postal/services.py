@@ -8,7 +8,7 @@ Personal data never enters audit events (``utils.privacy.audit_safe``) nor logs.
 """
 import calendar
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as date_type
 
 from flask_babel import gettext as _
@@ -25,8 +25,9 @@ from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.labels import handover_number
 from utils.settings import get_settings
 from utils.tabular import (CellError, ImportReport, TableError, parse_date, parse_direction,
-                           parse_fee, parse_text, given_or_read)
+                           parse_fee, parse_text, read_table)
 from utils.text import escape_like, nfc
+from utils.transactions import checked_first
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
 EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
@@ -470,33 +471,58 @@ def ineligible_shipments(department_id=None, limit=50, totals=None):
 
 # --- Manifest import -------------------------------------------------------------------------
 
-def import_postal(filename, data, user=None, today=None, table=None):
+@dataclass
+class PreparedManifest:
+    """A manifest read and checked (``read_manifest``), ready to be written."""
+
+    filename: str
+    sha256: str
+    report: ImportReport
+    rows: list = field(default_factory=list)  # (row number, dossier code, values, bad in its cells)
+
+
+def import_postal(filename, data, user=None, today=None):
     """Import a postal manifest (docs/formats.md); all or nothing.
 
     Upserts by (tracking number, direction) among the shipments not cancelled. Bad rows: malformed number, unknown direction or
     dossier, the number and direction logged for another dossier, a bad date, phone or fee, a
     number twice in the file. Wrong S10 check digits and procedures not flagged eligible are
-    accepted and listed as warnings (and stored as such).
+    accepted and listed as warnings (and stored as such). The steps (``read_manifest``,
+    ``check_manifest_rows``, ``write_manifest``) can run in separate transactions: see
+    ``import_checked_first``.
     """
+    prepared = read_manifest(filename, data, today)
+    check_manifest_rows(prepared)
+    if not prepared.report.ok:
+        return prepared.report
+    return write_manifest(prepared, user)
+
+
+def import_checked_first(filename, data, user=None, today=None):
+    """``import_postal`` for a caller that owns the transaction (the page, the command line):
+    the whole manifest is read and checked with no write lock held, then written in a short
+    write transaction that repeats the checks needing the database
+    (``utils.transactions.checked_first``). The caller commits or rolls back."""
+    def read_and_check():
+        prepared = read_manifest(filename, data, today)
+        check_manifest_rows(prepared)
+        return prepared
+
+    return checked_first(read_and_check, lambda prepared: write_manifest(prepared, user))
+
+
+def read_manifest(filename, data, today=None):
+    """Read and check a manifest without the database: every cell, and numbers appearing twice
+    in a direction. :return: a ``PreparedManifest`` whose report lists the bad rows found so far."""
     report = ImportReport()
-    try:  # ``table``: the file as ``utils.tabular.read_ahead`` read it, before the transaction
-        table = given_or_read(table, filename, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
+    prepared = PreparedManifest(filename, hashlib.sha256(data).hexdigest(), report)
+    try:
+        table = read_table(filename, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
     except TableError as e:
         report.bad(1, "", e)
-        return report
+        return prepared
     present = [c for c in IMPORT_OPTIONAL if c in table.columns]
-    codes = {parse_text(r.get("ma_ho_so")) for r in table.rows}
-    dossiers = {}
-    code_list = [c for c in codes if c]
-    for start in range(0, len(code_list), CHUNK):
-        chunk = code_list[start:start + CHUNK]
-        stmt = (select(Dossier.code, Dossier.id, Dossier.receive_date, Procedure.eligible_receive,
-                       Procedure.eligible_return)
-                .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
-        for r in db.session.execute(stmt):
-            dossiers[r.code] = r
-
-    parsed, seen = [], {}
+    seen = {}
     for row in table.rows:
         values, bad = {}, False
         check = check_tracking_number(str(row.get("so_hieu_buu_gui") or ""))
@@ -520,22 +546,11 @@ def import_postal(filename, data, user=None, today=None, table=None):
         if not code:
             report.bad(row.number, "ma_ho_so", _l("This column must not be blank."))
             bad = True
-        elif code not in dossiers:
-            report.bad(row.number, "ma_ho_so", _l("Unknown dossier code: %(code)s") % {"code": code})
-            bad = True
-        else:
-            values["dossier"] = dossiers[code]
         try:
             values["date"] = parse_date(row.get("ngay"), today=today)
         except CellError as e:
             report.bad(row.number, "ngay", e)
             bad = True
-        else:
-            problem = return_date_problem(values.get("direction"), values["date"],
-                                          values.get("dossier"))
-            if problem:
-                report.bad(row.number, "ngay", problem)
-                bad = True
         try:
             if "ho_ten" in present:
                 values["recipient_name"] = parse_text(row.get("ho_ten"), max_length=200)
@@ -562,16 +577,51 @@ def import_postal(filename, data, user=None, today=None, table=None):
                 bad = True
         if "tracking_number" in values and "direction" in values:
             seen.setdefault((values["tracking_number"], values["direction"]), []).append(row.number)
-        if not bad:
-            parsed.append((row.number, values))
+        prepared.rows.append((row.number, code, values, bad))
     for (number, _direction), rows in seen.items():
         if len(rows) > 1:
             for r in rows:
                 report.bad(r, "so_hieu_buu_gui",
                            _l("Tracking number %(number)s appears twice in this direction in the "
                               "file.") % {"number": number})
+    return prepared
+
+
+def check_manifest_rows(prepared):
+    """The checks of every row that read the database (a bad row each where one fails): the
+    dossier exists, a result is not returned before its receive date and, once every row is
+    good, the number and direction are not logged for another dossier and a shipment in a
+    signed hand-over record keeps the values it prints. Sets each row's ``values["dossier"]``.
+
+    :return: ``(existing, cancelled)``: the shipments not cancelled by (number, direction), and
+        (number, direction, dossier id) of the cancelled ones."""
+    report = prepared.report
+    dossiers = {}
+    code_list = sorted({code for _, code, _, _ in prepared.rows if code})
+    for start in range(0, len(code_list), CHUNK):
+        chunk = code_list[start:start + CHUNK]
+        stmt = (select(Dossier.code, Dossier.id, Dossier.receive_date, Procedure.eligible_receive,
+                       Procedure.eligible_return)
+                .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
+        for r in db.session.execute(stmt):
+            dossiers[r.code] = r
+    parsed = []
+    for number, code, values, bad in prepared.rows:
+        if code and code not in dossiers:
+            report.bad(number, "ma_ho_so", _l("Unknown dossier code: %(code)s") % {"code": code})
+            bad = True
+        elif code:
+            values["dossier"] = dossiers[code]
+        if "date" in values:
+            problem = return_date_problem(values.get("direction"), values["date"],
+                                          values.get("dossier"))
+            if problem:
+                report.bad(number, "ngay", problem)
+                bad = True
+        if not bad:
+            parsed.append((number, values))
     if not report.ok:
-        return report
+        return {}, set()
 
     # Rows are matched with the shipment not cancelled of that number and direction. A number
     # whose only record for the row's dossier is cancelled stays cancelled (re-importing a
@@ -603,8 +653,18 @@ def import_postal(filename, data, user=None, today=None, table=None):
                                   "%(record)s, which prints this value: void the record before "
                                   "changing it.") % {"number": values["tracking_number"],
                                                      "record": signed[old.id]})
+    return existing, cancelled
+
+
+def write_manifest(prepared, user=None):
+    """Write a checked manifest (``read_manifest``): the checks reading the database are
+    repeated first, in this transaction, and nothing is written if one fails. Adds and flushes;
+    the caller commits."""
+    report, filename = prepared.report, prepared.filename
+    existing, cancelled = check_manifest_rows(prepared)
     if not report.ok:
         return report
+    parsed = [(number, values) for number, _, values, _ in prepared.rows]
 
     new_rows, touched, audit_items = [], set(), []
     user_id = getattr(user, "id", None)
@@ -664,7 +724,7 @@ def import_postal(filename, data, user=None, today=None, table=None):
     db.session.flush()
     recompute_effective(touched)
     audit.record("shipment.import", "import", filename, None, {
-        "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
+        "file": filename, "sha256": prepared.sha256, "rows": len(parsed),
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "warnings": len(report.warnings)}, user=user)
     audit.record_many("shipment.import_update", "shipment", audit_items, user=user)

@@ -21,7 +21,8 @@ from utils import figures, htmx
 from utils.access import can_edit_department, refuse, roles_required
 from utils.inputs import parse_int, safe_next
 from utils.periods import period_from_request
-from utils.tabular import export_response, read_ahead
+from utils.tabular import export_response
+from utils.transactions import reading
 from utils.urls import url_pattern
 from utils import import_problems
 
@@ -446,13 +447,14 @@ def import_procedures():
         return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
                            form=form, report=None)
     data = upload.read()
-    table = read_ahead(upload.filename, data, services.IMPORT_REQUIRED, services.IMPORT_OPTIONAL)
-    report = services.import_procedures(upload.filename, data, current_user, table=table)
+    report = services.import_checked_first(upload.filename, data, current_user)
     if not report.ok:
         db.session.rollback()
         import_problems.offer(report)
-        return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
-                           form=form, report=report, filename=upload.filename)
+        # Refused: nothing to write, so the page is rendered without taking the write lock.
+        with reading():
+            return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
+                               form=form, report=report, filename=upload.filename)
     db.session.commit()
     flash(_("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
             file=upload.filename, created=report.created, updated=report.updated,

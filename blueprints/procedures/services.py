@@ -18,7 +18,8 @@ from utils import audit, figures, import_formats
 from utils.access import can_edit_department
 from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import (CellError, ImportReport, TableError, parse_text, parse_yes_no,
-                           given_or_read)
+                           read_table)
+from utils.transactions import checked_first
 from utils.text import escape_like, fold, fold_key, nfc
 
 CODE_PATTERN = re.compile(r"^\d\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.H\d{2}(\.\d{2})?)?$")
@@ -579,32 +580,62 @@ def _reason_from_cell(text, existing):
     return (current or "other"), text
 
 
-def import_procedures(filename, data, user=None, table=None):
+@dataclass
+class PreparedProcedures:
+    """A procedures file read and checked (``read_procedures_file``), ready to be written."""
+
+    filename: str
+    sha256: str
+    report: ImportReport
+    has: dict = field(default_factory=dict)  # optional column -> present in the file
+    rows: list = field(default_factory=list)  # (row number, code, values, bad in its cells)
+
+
+def import_procedures(filename, data, user=None):
     """Import the procedures file of docs/formats.md: all or nothing, upsert by code.
 
     Creates the fields and departments it names; absent optional columns leave existing values
     unchanged. A row whose flags (from the file, or stored where a flag column is absent) say "no"
     in a direction needs a reason, as on the edit form; a file without flag columns does not speak
     of eligibility. Department staff may import only their own department's rows. Writes one audit
-    event for the import and one per existing procedure it changed.
+    event for the import and one per existing procedure it changed. The steps
+    (``read_procedures_file``, ``check_procedure_rows``, ``write_procedures``) can run in separate
+    transactions: see ``import_checked_first``.
 
-    :param table: the file as ``utils.tabular.read_ahead`` read it, before the write transaction.
     :return: an ``ImportReport`` (nothing written unless ``report.ok``).
     """
+    prepared = read_procedures_file(filename, data)
+    check_procedure_rows(prepared, user)
+    if not prepared.report.ok:
+        return prepared.report
+    return write_procedures(prepared, user)
+
+
+def import_checked_first(filename, data, user=None):
+    """``import_procedures`` for a caller that owns the transaction (the page, the command
+    line): the whole file is read and checked with no write lock held, then written in a short
+    write transaction that repeats the checks needing the database
+    (``utils.transactions.checked_first``). The caller commits or rolls back."""
+    def read_and_check():
+        prepared = read_procedures_file(filename, data)
+        check_procedure_rows(prepared, user)
+        return prepared
+
+    return checked_first(read_and_check, lambda prepared: write_procedures(prepared, user))
+
+
+def read_procedures_file(filename, data):
+    """Read and check a procedures file without the database: every cell, and codes appearing
+    twice. :return: a ``PreparedProcedures`` whose report lists the bad rows found so far."""
     report = ImportReport()
+    prepared = PreparedProcedures(filename, hashlib.sha256(data).hexdigest(), report)
     try:
-        table = given_or_read(table, filename, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
+        table = read_table(filename, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
     except TableError as e:
         report.bad(1, "", e)
-        return report
-    has = {c: c in table.columns for c in IMPORT_OPTIONAL}
+        return prepared
+    has = prepared.has = {c: c in table.columns for c in IMPORT_OPTIONAL}
 
-    existing = {p.code: p for p in db.session.scalars(select(Procedure)).unique()}
-    fields = {fold(f.name): f for f in db.session.scalars(select(Field))}
-    departments = {d.code.upper(): d for d in db.session.scalars(select(Department))}
-    restricted_to = user.department_id if user is not None and user.role == "department" else None
-
-    parsed = []
     rows_by_code = {}
     for row in table.rows:
         values, bad = {}, False
@@ -640,12 +671,35 @@ def import_procedures(filename, data, user=None, table=None):
             values["reason"] = cell("ly_do_khong_bcci", lambda v: parse_text(v, max_length=1000))
         if has["hieu_luc"]:
             values["in_force"] = cell("hieu_luc", lambda v: parse_yes_no(v, blank=True))
+        if code:
+            rows_by_code.setdefault(code, []).append(row.number)
+        prepared.rows.append((row.number, code, values, bad))
+
+    for code, numbers in rows_by_code.items():
+        if len(numbers) > 1:
+            for number in numbers:
+                report.bad(number, "ma_tthc", CellError(
+                    _l("The code %(value)s appears more than once in the file (rows %(rows)s)."),
+                    value=code, rows=", ".join(map(str, numbers))))
+    return prepared
+
+
+def check_procedure_rows(prepared, user=None):
+    """The checks of every row that read the database (a bad row each where one fails):
+    department staff's rows are their own department's; a "no" in either direction has a
+    reason, the file's or the stored one. :return: the stored procedures by code, and the
+    departments by code."""
+    existing = {p.code: p for p in db.session.scalars(select(Procedure)).unique()}
+    departments = {d.code.upper(): d for d in db.session.scalars(select(Department))}
+    restricted_to = user.department_id if user is not None and user.role == "department" else None
+    report, has = prepared.report, prepared.has
+    for number, code, values, bad in prepared.rows:
         if restricted_to is not None and values["dept_code"]:
             own = departments.get(values["dept_code"])
             current = existing.get(code) if code else None
             if own is None or own.id != restricted_to or (
                     current is not None and current.department_id != restricted_to):
-                report.bad(row.number, "don_vi", CellError(
+                report.bad(number, "don_vi", CellError(
                     _l("You may import only your own department's procedures.")))
                 bad = True
         if not bad and (has["tiep_nhan_bcci"] or has["tra_ket_qua_bcci"]):
@@ -657,21 +711,21 @@ def import_procedures(filename, data, user=None, table=None):
             reason = values["reason"] if "reason" in values else (
                 current.reason_code if current is not None else "")
             if not (receive and ret) and not reason:
-                report.bad(row.number, "ly_do_khong_bcci", CellError(
+                report.bad(number, "ly_do_khong_bcci", CellError(
                     _l("Say why the procedure cannot go by post in one direction.")))
-                bad = True
-        if code:
-            rows_by_code.setdefault(code, []).append(row.number)
-        parsed.append((row.number, code, values, bad))
+    return existing, departments
 
-    for code, numbers in rows_by_code.items():
-        if len(numbers) > 1:
-            for number in numbers:
-                report.bad(number, "ma_tthc", CellError(
-                    _l("The code %(value)s appears more than once in the file (rows %(rows)s)."),
-                    value=code, rows=", ".join(map(str, numbers))))
+
+def write_procedures(prepared, user=None):
+    """Write a checked file (``read_procedures_file``): the checks reading the database are
+    repeated first, in this transaction, and nothing is written if one fails. Adds and flushes;
+    the caller commits."""
+    report, filename = prepared.report, prepared.filename
+    existing, departments = check_procedure_rows(prepared, user)
     if not report.ok:
         return report
+    fields = {fold(f.name): f for f in db.session.scalars(select(Field))}
+    parsed = prepared.rows
 
     new_fields = new_departments = 0
     for _, _code, values, _ in parsed:
@@ -719,7 +773,7 @@ def import_procedures(filename, data, user=None, table=None):
             report.unchanged += 1
     db.session.flush()
     audit.record("procedure_import", "import", "procedures", None, {
-        "file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(parsed),
+        "file": filename, "sha256": prepared.sha256, "rows": len(parsed),
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "new_fields": new_fields, "new_departments": new_departments,
     }, user=user)
