@@ -31,7 +31,8 @@ def test_ids_beyond_the_database_or_in_other_scripts_are_404(client, auth, path)
 
 
 @pytest.mark.parametrize("query", [f"page={HUGE}", "page=²", "page=١٢", "per_page=" + "9" * 30,
-                                   f"department={HUGE}", f"field={HUGE}", "department=²"])
+                                   f"department={HUGE}", f"field={HUGE}", "department=²",
+                                   f"page=2&after=2024-01-01.{HUGE}", "page=2&before=2024-01-01.²"])
 def test_list_parameters_out_of_range_fall_back_to_the_default(client, auth, query):
     auth.login("admin")
     f.procedure()

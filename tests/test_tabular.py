@@ -59,6 +59,13 @@ def test_parse_date_refuses(app, value):
         t.parse_date(value, TODAY)
 
 
+@pytest.mark.parametrize("value", ["31/12/1999", "1/1/0001", "1999-06-30", date(1900, 1, 1)])
+def test_parse_date_refuses_dates_outside_the_window(app, value):
+    with pytest.raises(t.CellError) as refused:
+        t.parse_date(value, TODAY)
+    assert "01/01/2000" in refused.value.text() and "31/12/2099" in refused.value.text()
+
+
 @pytest.mark.parametrize("value, expected", [
     ("1.024.000", 1024000), ("1024000", 1024000), ("1 024 000", 1024000), (25000, 25000),
     ("", None), ("30.000 đ", 30000),

@@ -14,6 +14,8 @@ from datetime import date
 
 from sqlalchemy import and_, tuple_
 
+from utils.inputs import arg_int, parse_int
+
 MAX_PAGE = 100_000  # a page number beyond this is shown as this: the key finds the page
 NULL = "~"
 
@@ -39,8 +41,7 @@ def _parse_value(text, kind):
 def parse_cursor(args, kind):
     """The ``Cursor`` of a request's ``after``/``before``/``last``/``page`` values; a malformed
     key gives the first page. ``kind`` is ``date`` or ``text``, the ordering column's type."""
-    raw_page = (args.get("page") or "").strip()
-    page = min(int(raw_page), MAX_PAGE) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    page = min(arg_int(args, "page", default=1), MAX_PAGE)
     if args.get("last") == "1":
         return Cursor("last", None, page)
     for kind_name in ("after", "before"):
@@ -48,10 +49,11 @@ def parse_cursor(args, kind):
         if not raw:
             continue
         value, sep, ident = raw.rpartition(".")
-        if not sep or not ident.isdigit() or len(raw) > 120:
+        ident = parse_int(ident, minimum=0)  # ASCII digits within the ids' range, or None
+        if not sep or ident is None or len(raw) > 120:
             return Cursor()
         try:
-            return Cursor(kind_name, (_parse_value(value, kind), int(ident)), max(page, 1))
+            return Cursor(kind_name, (_parse_value(value, kind), ident), max(page, 1))
         except ValueError:
             return Cursor()
     return Cursor()

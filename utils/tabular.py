@@ -27,6 +27,7 @@ from defusedxml import DefusedXmlException
 
 from flask_babel import lazy_gettext as _l
 
+from utils.inputs import date_window_message, in_date_window
 from utils.text import fold_key, nfc
 
 HEADER_SEARCH_ROWS = 10
@@ -426,7 +427,8 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 
 def parse_date(value, today=None, required=True):
     """``dd/mm/yyyy`` (leading zeros optional, a trailing time ignored), ISO ``yyyy-mm-dd`` or a
-    native XLSX date; a date in the future is refused. Blank gives ``None`` unless required.
+    native XLSX date; a date in the future, or outside the supported window (``DATE_WINDOW``),
+    is refused. Blank gives ``None`` unless required.
     """
     from utils.dates import vn_today
 
@@ -453,6 +455,8 @@ def parse_date(value, today=None, required=True):
             raise CellError(_l("Not a real calendar date: %(value)s"), value=text) from None
     if result > (today or vn_today()):
         raise CellError(_l("The date %(value)s is in the future."), value=result.strftime("%d/%m/%Y"))
+    if not in_date_window(result):  # the window every date of the product lies in (DATE_WINDOW)
+        raise CellError(date_window_message())
     return result
 
 
