@@ -5,7 +5,6 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from blueprints.dossiers.services import import_dossiers
@@ -14,6 +13,7 @@ from blueprints.procedures.services import import_procedures
 from extensions import db
 from models import Dossier, Procedure, Shipment
 from tests import factories as f
+from tests.hostile_files import xlsx
 from tests.test_dossiers import csv_bytes
 from tests.test_postal import manifest
 from tests.test_procedures_import import HEADER as PROCEDURE_HEADER
@@ -21,16 +21,6 @@ from tests.test_procedures_import import HEADER as PROCEDURE_HEADER
 
 def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def xlsx(rows):
-    wb = Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 @pytest.fixture()
