@@ -74,7 +74,7 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     s = postal.log_shipment(tracking_number=f.tracking_number(), direction="tra_ket_qua",
                             dossier=d1, date=date(2024, 3, 3), user=user)
     assert_tallies_right()
-    # (d2 was received on 01/03: its result cannot have been returned before, so the date moves too)
+    # Moved to another dossier and another day at once: both the dossier and the day counts move.
     postal.update_shipment(s, {"dossier_id": d2.id, "date": date(2024, 3, 5)}, "nhầm hồ sơ", user=user)
     assert_tallies_right()
     postal.cancel_shipment(s, "hủy", user=user)
