@@ -248,6 +248,9 @@ class HtmxWatch:
     def __init__(self, page):
         self.page = page
         self.requests = []
+        # htmx arrives after the page renders (the loader, base.html), and until it has processed
+        # the page, links and forms work as plain ones: an htmx flow starts once it has.
+        page.wait_for_function("() => window.htmx && document.body['htmx-internal-data'] !== undefined")
         page.on("request", self._on_request)
         page.evaluate("window.__noReload = true")
 
