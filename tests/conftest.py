@@ -261,6 +261,14 @@ class HtmxWatch:
     def page_did_not_reload(self):
         return self.page.evaluate("window.__noReload === true")
 
+    def settled(self):
+        """Waits until htmx has settled what it swapped in. htmx wires up new content and moves
+        the cursor to its ``autofocus`` field in the settle step, a few milliseconds after the
+        swap; the browser may focus that field itself before then, and a key pressed in that
+        moment reaches a form htmx has not wired up yet (it would be sent as a plain one)."""
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
 
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                          os.environ.get("TEST_ARTIFACTS", "test-artifacts"))

@@ -185,6 +185,7 @@ def test_fifty_items_with_the_keyboard_alone(page, counter):
         assert len(posts) == sent, "Enter before the last field sent the form"
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("saved")).to_contain_text(number)
+        watch.settled()
         expect(tracking).to_be_focused()
         expect(tracking).to_have_value("")
         expect(page.locator("input[name=direction][value=tra_ket_qua]")).to_be_checked()

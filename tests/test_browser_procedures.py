@@ -109,6 +109,7 @@ def test_department_staff_flag_thirty_procedures_with_the_keyboard_alone(page):
         page.keyboard.press("Enter")
         receive = page.locator(f"#receive-{p.id}")
         expect(receive).to_be_focused()
+        watch.settled()
         page.keyboard.press("ArrowDown")  # Có → Không
         page.keyboard.press("Tab")  # return by post: stays Có
         page.keyboard.press("Tab")  # the reason
@@ -120,6 +121,8 @@ def test_department_staff_flag_thirty_procedures_with_the_keyboard_alone(page):
         expect(row.get_by_test_id("row-saved")).to_be_visible()
         expect(row.locator('td[data-direction="receive"] .reason')).to_have_count(1)
         expect(page.locator("#row-status")).to_contain_text(p.code)
+        watch.settled()  # the cursor is back on the row's Edit button; a person tabs on from there
+        expect(row.locator("a", has_text="Sửa")).to_be_focused()
     assert watch.page_did_not_reload()
     assert len([r for r in watch.requests if r.method == "POST"]) == 30
     db.session.rollback()  # a fresh snapshot: the server committed on its own connection
