@@ -236,11 +236,11 @@ def test_list_filters_and_totals(client, auth, setup):
     f.shipment(d, "tra_ket_qua", date(2024, 3, 5), fee=20000)
     f.shipment(d, "tra_ket_qua", date(2024, 3, 6), fee=30000, cancelled=True)
     f.shipment(d2, "tiep_nhan", date(2024, 5, 1), fee=10000, eligibility_warning=True)
-    totals = figures.shipment_totals()
+    totals = services.shipment_totals()
     assert (totals["total"], totals["active"], totals["cancelled"], totals["received"],
             totals["returned"], totals["eligibility_warnings"], totals["fees"]) == (3, 2, 1, 1, 1, 1, 30000)
     flt = services.ShipmentFilters(department_id=proc.department_id, status="active")
-    assert figures.shipment_totals(flt.conditions())["total"] == 1
+    assert services.shipment_totals(flt.conditions())["total"] == 1
     auth.login("leader")
     r = client.get(f"/shipments?direction=tiep_nhan&department={other.department_id}",
                    headers={"HX-Request": "true"})
@@ -387,7 +387,7 @@ def test_reconciliation(client, auth, setup):
     d2 = f.dossier(other_dept, date(2024, 3, 4), code="000.17.22.H56-240304-0001",
                    returned=date(2024, 3, 8), return_channel="bcci")
     f.shipment(d2, "tra_ket_qua", date(2024, 3, 8))  # logged, but the procedure is not flagged
-    rows, totals = figures.reconciliation_by_department()
+    rows, totals = services.reconciliation_by_department()
     assert totals == {"unlogged_receive": 1, "unlogged_return": 0, "ineligible": 1,
                       "ineligible_receive": 0, "ineligible_return": 1}
     by_code = {r["code"]: r for r in rows}
@@ -415,7 +415,7 @@ def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
     services.recompute_effective([old.dossier_id, recent.dossier_id])
     db.session.commit()
     period = Period(vn_today() - timedelta(days=900), vn_today())
-    before = (figures.counts(period), figures.shipment_totals())
+    before = (figures.counts(period), services.shipment_totals())
     r = runner.invoke(args=["privacy", "purge", "--dry-run"])
     assert r.exit_code == 0 and "1 bưu gửi" in r.output
     assert old.recipient_name == "Nguyễn Văn An"
@@ -425,7 +425,7 @@ def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
     assert (old.recipient_name, old.address, old.phone) == ("", "", "")
     assert old.personal_data_purged_at is not None and old.fee == 25000
     assert recent.recipient_name == "Lê Bình"
-    assert (figures.counts(period), figures.shipment_totals()) == before
+    assert (figures.counts(period), services.shipment_totals()) == before
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "shipment.purge_personal_data")).scalar_one()
     assert event.new_values["count"] == 1
     # The retention setting is read: 0 months would purge the recent one too.

@@ -11,7 +11,7 @@ from blueprints.postal import services as postal
 from extensions import db
 from models import Dossier, Procedure, ReconcileTally, Shipment
 from tests import factories as f
-from utils import figures, reconcile
+from utils import reconcile
 
 HEADER = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra\n"
 
@@ -47,12 +47,12 @@ def plain_by_department():
 
 def assert_right():
     assert reconcile.differences() == []
-    rows, totals = figures.reconciliation_by_department()
+    rows, totals = postal.reconciliation_by_department()
     kept = {r["department_id"]: {k: r[k] for k in ("unlogged_receive", "unlogged_return", "ineligible")}
             for r in rows}
     assert kept == plain_by_department()
     for dept in kept:
-        dept_rows, _ = figures.reconciliation_by_department(dept)
+        dept_rows, _ = postal.reconciliation_by_department(dept)
         assert [{k: r[k] for k in kept[dept]} for r in dept_rows] == [kept[dept]]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sqlalchemy import (and_, bindparam, case, exists, func, literal_column, or_, select,
+from sqlalchemy import (and_, bindparam, case, exists, func, or_, select,
                         union_all)
 
 from extensions import db
@@ -154,7 +154,7 @@ def spans(period):
 
 class _Bound:
     """A period's dates as bind parameters (``:p_start``, ``:p_end``), for the conditions on
-    dossiers inside statements built once per shape (``_statement``)."""
+    dossiers inside statements built once per shape (``_built_statement``)."""
 
     start = bindparam("p_start", type_=db.Date)
     end = bindparam("p_end", type_=db.Date)
@@ -180,7 +180,7 @@ def _params(period, procedure_ids=None):
 _STATEMENTS = {}
 
 
-def _statement(name, shape, build):
+def _built_statement(name, shape, build):
     """The statement ``build(shape)`` returns, built once per name and shape (building one
     costs more Python than SQLite spends answering it); values are bound at execution."""
     key = (name, shape)
@@ -244,7 +244,7 @@ def counts(period):
     :return: a dict keyed by ``COUNT_KEYS``.
     """
     shape, params = _params(period)
-    row = db.session.execute(_statement("counts", shape, _counts_statement), params).one()
+    row = db.session.execute(_built_statement("counts", shape, _counts_statement), params).one()
     return {key: int(getattr(row, key)) for key in COUNT_KEYS}
 
 
@@ -300,7 +300,7 @@ def breakdown(period, by):
     if by not in ("department", "field", "procedure"):
         raise ValueError(by)
     shape, params = _params(period)
-    stmt = _statement(("breakdown", by), shape, lambda shape: _breakdown_statement(shape, by))
+    stmt = _built_statement(("breakdown", by), shape, lambda shape: _breakdown_statement(shape, by))
     return [{"key": r.key, **{k: int(getattr(r, k) or 0) for k in BREAKDOWN_COUNTS}}
             for r in db.session.execute(stmt, params)]
 
@@ -358,7 +358,7 @@ def procedure_activity(period, procedure_ids):
     if not ids:
         return {}
     shape, params = _params(period, ids)
-    stmt = _statement("procedure_activity", shape, _procedure_activity_statement)
+    stmt = _built_statement("procedure_activity", shape, _procedure_activity_statement)
     return {r.id: (int(r.received), int(r.postal)) for r in db.session.execute(stmt, params)
             if r.received or r.postal}
 
@@ -389,7 +389,7 @@ def monthly_trend(period):
         which the month's counts cover (its numbers link to the dossiers of those days).
     """
     shape, params = _params(period)
-    stmt = _statement("monthly_trend", shape, _trend_statement)
+    stmt = _built_statement("monthly_trend", shape, _trend_statement)
     found = {}
     for month, received, received_postal, returned_postal in db.session.execute(stmt, params):
         month = date.fromisoformat(month) if isinstance(month, str) else month
@@ -447,9 +447,9 @@ def outreach(period, limit=None):
     """The outreach list of docs/figures.md as ``[(Procedure, received), ...]``."""
     shape, params = _params(period)
     if limit is None:
-        stmt = _statement("outreach", shape, _outreach_statement)
+        stmt = _built_statement("outreach", shape, _outreach_statement)
     else:
-        stmt = _statement("outreach_limited", shape, lambda sh: _limited(_outreach_statement(sh)))
+        stmt = _built_statement("outreach_limited", shape, lambda sh: _limited(_outreach_statement(sh)))
         params["limit"] = limit
     return [(row[0], int(row[1])) for row in db.session.execute(stmt, params)]
 
@@ -458,7 +458,7 @@ def outreach_top(period, limit):
     """The first ``limit`` rows of the outreach list and how many procedures it holds, in one
     statement: ``([(Procedure, received), ...], total)``."""
     shape, params = _params(period)
-    stmt = _statement("outreach_top", shape, lambda sh: _limited(
+    stmt = _built_statement("outreach_top", shape, lambda sh: _limited(
         _outreach_statement(sh).add_columns(func.count().over().label("total"))))
     rows = db.session.execute(stmt, {**params, "limit": limit}).all()
     return [(row[0], int(row[1])) for row in rows], int(rows[0].total) if rows else 0
@@ -467,7 +467,7 @@ def outreach_top(period, limit):
 def outreach_total(period):
     """How many procedures the outreach list holds."""
     shape, params = _params(period)
-    stmt = _statement("outreach_total", shape, lambda sh: select(func.count()).select_from(
+    stmt = _built_statement("outreach_total", shape, lambda sh: select(func.count()).select_from(
         _outreach_statement(sh).subquery()))
     return int(db.session.execute(stmt, params).scalar_one())
 
@@ -486,7 +486,7 @@ def outreach_by_department(period):
         )
     shape, params = _params(period)
     return [(r.department_id, int(r.procedures), int(r.received or 0))
-            for r in db.session.execute(_statement("outreach_by_department", shape, build), params)]
+            for r in db.session.execute(_built_statement("outreach_by_department", shape, build), params)]
 
 
 # --- Ratios, points and gaps -----------------------------------------------------------------
@@ -772,7 +772,7 @@ def target_pools(period):
     """
     shape, params = _params(period)
     pools = {"C1": {}, "C2": {}, "C3": {}}
-    for r in db.session.execute(_statement("target_pools", shape, _pools_statement), params):
+    for r in db.session.execute(_built_statement("target_pools", shape, _pools_statement), params):
         for code, n in (("C1", r.c1), ("C2", r.c2), ("C3", r.c3)):
             if n:
                 pools[code][r.key] = int(n)
@@ -841,136 +841,6 @@ def targets(summary, period=None):
     """
     period = period or summary.period
     return split_targets(summary.criteria, target_pools(period), group_names("department"))
-
-
-# --- Hand-over records ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class HandoverTotals:
-    """A hand-over record's totals: its shipments, the fees collected, how many fees are unknown,
-    and the originals and copies where known (``None`` when no item says)."""
-
-    shipments: int = 0
-    fee_total: int = 0
-    fee_unknown: int = 0
-    originals: int | None = None
-    copies: int | None = None
-
-
-def handover_totals(batch_ids):
-    """``{batch_id: HandoverTotals}`` for the given hand-over records, counted in SQL.
-
-    A record without items is absent from the result (its totals are ``HandoverTotals()``).
-    """
-    from models import HandoverItem, Shipment
-
-    ids = list(batch_ids)
-    if not ids:
-        return {}
-    query = (
-        select(HandoverItem.batch_id, func.count(HandoverItem.id),
-               func.coalesce(func.sum(Shipment.fee), 0),
-               func.count(case((Shipment.fee.is_(None), 1))),
-               func.sum(HandoverItem.originals), func.sum(HandoverItem.copies))
-        .join(Shipment, Shipment.id == HandoverItem.shipment_id)
-        .where(HandoverItem.batch_id.in_(ids))
-        .group_by(HandoverItem.batch_id)
-    )
-    return {batch_id: HandoverTotals(int(n), int(fees), int(unknown),
-                                     None if originals is None else int(originals),
-                                     None if copies is None else int(copies))
-            for batch_id, n, fees, unknown, originals, copies in db.session.execute(query)}
-
-
-# --- Postal log: shipment totals and reconciliation ------------------------------------------
-
-def _shipments_joined(stmt):
-    from models import Shipment
-
-    return (stmt.join(Dossier, Dossier.id == Shipment.dossier_id)
-            .join(Procedure, Procedure.id == Dossier.procedure_id))
-
-
-def shipment_totals(conditions=(), joined=True):
-    """Totals of the shipments matching ``conditions`` (SQL over shipment ⋈ dossier ⋈ procedure,
-    or the shipments alone when not ``joined``):
-    ``total``, ``active``, ``cancelled``, ``received`` and ``returned`` (active, per direction),
-    ``eligibility_warnings``, ``check_digit_warnings`` (active) and ``fees`` (active, đồng).
-    """
-    from models import Shipment
-
-    active = Shipment.cancelled.is_(False)
-    stmt = select(
-        func.count().label("total"),
-        _count_where(active).label("active"),
-        _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
-        _count_where(and_(active, Shipment.direction == "tiep_nhan")).label("received"),
-        _count_where(and_(active, Shipment.direction == "tra_ket_qua")).label("returned"),
-        _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label("eligibility_warnings"),
-        _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label("check_digit_warnings"),
-        func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
-    ).select_from(Shipment)
-    if joined:  # ``joined=False``: conditions on the shipments' own columns, nothing to join
-        stmt = _shipments_joined(stmt)
-    row = db.session.execute(stmt.where(*conditions)).one()
-    return {key: int(getattr(row, key)) for key in row._fields}
-
-
-def unlogged_postal_condition(direction):
-    """A dossier whose SOURCE channel in ``direction`` is ``bcci`` with no shipment record in it."""
-    from models import Shipment
-
-    src = Dossier.receive_channel_src if direction == "tiep_nhan" else Dossier.return_channel_src
-    has_record = exists().where(Shipment.dossier_id == Dossier.id, Shipment.direction == direction)
-    # 'bcci' written in the SQL, not bound: the planner then reads the partial index of these
-    # dossiers (ix_dossier_src_*_bcci), which only a literal condition matches.
-    return and_(src == literal_column("'bcci'"), ~has_record)
-
-
-def ineligible_shipment_condition():
-    """A non-cancelled shipment whose procedure is not flagged eligible in its direction."""
-    from models import Shipment
-
-    return and_(
-        Shipment.cancelled.is_(False),
-        or_(and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
-            and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False))),
-    )
-
-
-def reconciliation_by_department(department_id=None):
-    """Per department: dossiers said to be by post with no shipment record (per direction), and
-    shipments for procedures not flagged eligible. Only departments with something to review.
-
-    :return: a list of dicts ``{"department_id", "code", "name", "unlogged_receive",
-        "unlogged_return", "ineligible"}`` (and ``ineligible_receive``/``ineligible_return``,
-        its two directions) by department code, and a dict of the totals.
-    """
-    from utils import reconcile
-
-    out = {}
-
-    def row(key):
-        return out.setdefault(key, {"department_id": key, "unlogged_receive": 0,
-                                    "unlogged_return": 0, "ineligible": 0,
-                                    "ineligible_receive": 0, "ineligible_return": 0})
-
-    # The counts kept per procedure (utils.reconcile): a few hundred rows, whatever the number
-    # of dossiers.
-    for dept_id, values in reconcile.totals_by_department(department_id).items():
-        if any(values.values()):
-            row(dept_id).update(values)
-    names = {d.id: d for d in db.session.execute(
-        select(Department).where(Department.id.in_(list(out)))).scalars()} if out else {}
-    rows = []
-    for dept_id, values in out.items():
-        dept = names.get(dept_id)
-        values.update(code=dept.code if dept else "", name=dept.name if dept else "")
-        rows.append(values)
-    rows.sort(key=lambda r: r["code"])
-    totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible",
-                                                   "ineligible_receive", "ineligible_return")}
-    return rows, totals
 
 
 # --- Tables for the dashboard and the brief ---------------------------------------------------
@@ -1088,27 +958,6 @@ def breakdown_table(period, by, sort="name", descending=False, count_values=None
     total = total_row(count_values if count_values is not None else counts(period),
                       procedures_eligible())
     return rows, total
-
-
-def data_years():
-    """The years between the earliest dossier received and today's, newest first (for the
-    period picker), always including Vietnam's current year."""
-    from utils.dates import vn_today
-
-    first = db.session.execute(select(func.min(Dossier.receive_date))).scalar_one_or_none()
-    this_year = vn_today().year
-    start = min(first.year, this_year) if first else this_year
-    return list(range(this_year, start - 1, -1))
-
-
-def quick_years():
-    """The years the period picker offers shortcuts for: this year, and the year of the latest
-    dossier received when that is an earlier one; newest first."""
-    from utils.dates import vn_today
-
-    last = db.session.execute(select(func.max(Dossier.receive_date))).scalar_one_or_none()
-    this_year = vn_today().year
-    return sorted({this_year} | ({last.year} if last else set()), reverse=True)
 
 
 # --- Counts for the lists a linked number opens -------------------------------------------------

@@ -216,7 +216,7 @@ def _after_flush(session, flush_context):
     apply(plus=plus, minus=minus, connection=session.connection())
 
 
-def _statement(state):
+def _on_dossier_statement(state):
     """Dossier rows inserted by ``session.execute(insert(Dossier), rows)`` are tallied; an
     UPDATE or DELETE of dossiers outside ``changing()`` is refused, as it would leave the
     tallies wrong."""
@@ -245,7 +245,7 @@ def install():
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "do_orm_execute", _statement)
+        event.listen(Session, "do_orm_execute", _on_dossier_statement)
 
 
 # --- Counting from the dossiers: check and rebuild ---------------------------------------------

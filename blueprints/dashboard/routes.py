@@ -105,7 +105,7 @@ def _choice():
 
 
 def _picker_context():
-    return {"years": figures.data_years(), "quick_choices": quick_choices(figures.quick_years())}
+    return {"years": services.data_years(), "quick_choices": quick_choices(services.quick_years())}
 
 
 @bp.route("/dashboard")

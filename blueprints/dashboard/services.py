@@ -1,12 +1,16 @@
 """What the leaders' dashboard shows for a period, gathered from ``utils.figures``.
 
 Nothing is computed here: every count, ratio, point and target comes from the figures module,
-and the tasks from ``blueprints.meetings.services``.
+and the tasks from ``blueprints.meetings.services``. The period picker's years (the span of the
+dossiers received, not a figure) are read here.
 """
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
 from blueprints.meetings.services import open_tasks
 from extensions import db
+from models import Dossier
 from utils import figures
 from utils.dates import vn_today
 
@@ -59,6 +63,25 @@ def department_targets(department_id, period):
     """
     summary = figures.summary(period)
     return summary, [(t, t.share_of(department_id)) for t in figures.targets(summary)]
+
+
+# --- The period picker's years --------------------------------------------------------------------
+
+def data_years():
+    """The years between the earliest dossier received and today's, newest first (for the
+    period picker), always including Vietnam's current year."""
+    first = db.session.execute(select(func.min(Dossier.receive_date))).scalar_one_or_none()
+    this_year = vn_today().year
+    start = min(first.year, this_year) if first else this_year
+    return list(range(this_year, start - 1, -1))
+
+
+def quick_years():
+    """The years the period picker offers shortcuts for: this year, and the year of the latest
+    dossier received when that is an earlier one; newest first."""
+    last = db.session.execute(select(func.max(Dossier.receive_date))).scalar_one_or_none()
+    this_year = vn_today().year
+    return sorted({this_year} | ({last.year} if last else set()), reverse=True)
 
 
 # --- The scoring rubric ------------------------------------------------------------------------

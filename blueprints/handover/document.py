@@ -9,7 +9,6 @@ from flask import current_app
 from flask_babel import force_locale
 
 from blueprints.handover import services
-from utils import figures
 from utils.dates import to_vn
 from utils.pdf import render_pdf
 from utils.settings import get_settings
@@ -24,7 +23,7 @@ def record_context(batch, printed_by=None):
         "batch": batch,
         "settings": get_settings(),
         "items": services.batch_items(batch),
-        "totals": figures.handover_totals([batch.id]).get(batch.id, figures.HandoverTotals()),
+        "totals": services.handover_totals([batch.id]).get(batch.id, services.HandoverTotals()),
         "signed_at": to_vn(batch.signed_at),
         "centre_person": (receiver.full_name or receiver.username) if receiver else "",
     }

@@ -13,7 +13,7 @@ from blueprints.handover.forms import AddItemForm, ConfirmForm, NewBatchForm, Se
 from blueprints.handover.services import HandoverError
 from extensions import db
 from models import HandoverBatch
-from utils import figures, htmx
+from utils import htmx
 from utils.access import roles_required
 from utils.labels import handover_number
 from utils.privacy import mask_name
@@ -42,7 +42,7 @@ def _batch_context(batch, error=None, search=None):
     return {
         "batch": batch,
         "items": services.batch_items(batch),
-        "totals": figures.handover_totals([batch.id]).get(batch.id, figures.HandoverTotals()),
+        "totals": services.handover_totals([batch.id]).get(batch.id, services.HandoverTotals()),
         "candidates": candidates,
         "candidate_limit": services.CANDIDATE_LIMIT,
         "search": search,
@@ -94,10 +94,10 @@ def _refused(batch, error):
 def list_batches():
     status_filter = request.args.get("status", "")
     batches = services.recent_batches(status_filter or None)
-    totals = figures.handover_totals(b.id for b in batches)
+    totals = services.handover_totals(b.id for b in batches)
     return htmx.render("handover/list.html", "handover/_batches.html", batches=batches,
                        totals=totals, status_filter=status_filter, form=NewBatchForm(formdata=None),
-                       empty=figures.HandoverTotals())
+                       empty=services.HandoverTotals())
 
 
 @bp.route("/new", methods=["POST"])
@@ -115,8 +115,8 @@ def create_batch():
             return htmx.redirect(url_for("handover.show_batch", batch_id=batch.id))
     batches = services.recent_batches()
     return htmx.render("handover/list.html", "handover/_new_batch.html", status=422,
-                       batches=batches, totals=figures.handover_totals(b.id for b in batches),
-                       status_filter="", form=form, empty=figures.HandoverTotals())
+                       batches=batches, totals=services.handover_totals(b.id for b in batches),
+                       status_filter="", form=form, empty=services.HandoverTotals())
 
 
 @bp.route("/<int:batch_id>")

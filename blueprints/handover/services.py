@@ -7,7 +7,9 @@ nor handed over; a shipment is in at most one record that is not voided
 within the year it is signed in and marks its shipments handed over; voiding, with a reason,
 frees them again. Every mutation is audited.
 """
-from sqlalchemy import exists, func, select
+from dataclasses import dataclass
+
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -30,6 +32,43 @@ class HandoverError(Exception):
 
     def text(self):
         return str(self.message) % self.params if self.params else str(self.message)
+
+
+# --- Totals -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HandoverTotals:
+    """A hand-over record's totals: its shipments, the fees collected, how many fees are unknown,
+    and the originals and copies where known (``None`` when no item says)."""
+
+    shipments: int = 0
+    fee_total: int = 0
+    fee_unknown: int = 0
+    originals: int | None = None
+    copies: int | None = None
+
+
+def handover_totals(batch_ids):
+    """``{batch_id: HandoverTotals}`` for the given hand-over records, counted in SQL.
+
+    A record without items is absent from the result (its totals are ``HandoverTotals()``).
+    """
+    ids = list(batch_ids)
+    if not ids:
+        return {}
+    query = (
+        select(HandoverItem.batch_id, func.count(HandoverItem.id),
+               func.coalesce(func.sum(Shipment.fee), 0),
+               func.count(case((Shipment.fee.is_(None), 1))),
+               func.sum(HandoverItem.originals), func.sum(HandoverItem.copies))
+        .join(Shipment, Shipment.id == HandoverItem.shipment_id)
+        .where(HandoverItem.batch_id.in_(ids))
+        .group_by(HandoverItem.batch_id)
+    )
+    return {batch_id: HandoverTotals(int(n), int(fees), int(unknown),
+                                     None if originals is None else int(originals),
+                                     None if copies is None else int(copies))
+            for batch_id, n, fees, unknown, originals, copies in db.session.execute(query)}
 
 
 # --- Queries ----------------------------------------------------------------------------------

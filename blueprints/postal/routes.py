@@ -16,7 +16,7 @@ from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, Purge
 from extensions import db
 from models import Procedure, Shipment
 from utils.history import present_events
-from utils import audit, figures, privacy, seek
+from utils import audit, privacy, seek
 from utils.access import refuse, roles_required, sees_personal_data
 from utils.dates import parse_day, vn_today
 from utils.htmx import is_htmx, render, trigger
@@ -75,7 +75,7 @@ def list_shipments():
     """
     filters = filters_from(request.args)
     conditions = filters.conditions()
-    totals = figures.shipment_totals(conditions, joined=filters.joined)
+    totals = services.shipment_totals(conditions, joined=filters.joined)
     page = services.search_shipments(filters, seek.parse_cursor(request.args, "date"))
     args = list_args(request.args)
     return render("postal/list.html", "postal/_list_results.html", filters=filters, totals=totals,
@@ -384,7 +384,7 @@ def reconciliation():
     for procedures not flagged eligible in their direction, with counts by department.
     Department staff see their own department's part."""
     department_id = current_user.department_id if current_user.role == "department" else None
-    by_department, totals = figures.reconciliation_by_department(department_id)
+    by_department, totals = services.reconciliation_by_department(department_id)
     return render("postal/reconciliation.html", "postal/reconciliation.html",
                   by_department=by_department, totals=totals,
                   unlogged=services.unlogged_postal_dossiers(department_id, totals=totals),
@@ -401,11 +401,11 @@ def dates_for_inputs():
 def _postal_panel(user):
     """The centre's counter today, and what is left to reconcile (department staff: their own)."""
     department_id = user.department_id if user.role == "department" else None
-    _rows, totals = figures.reconciliation_by_department(department_id)
+    _rows, totals = services.reconciliation_by_department(department_id)
     today = day = None
     if user.role in EDIT_ROLES:
         day = vn_today()
-        today = figures.shipment_totals([Shipment.date == day], joined=False)
+        today = services.shipment_totals([Shipment.date == day], joined=False)
     if today is None and not any(totals.values()):
         return None
     return {"today": today, "day": day.isoformat() if day else None, "reconcile": totals}

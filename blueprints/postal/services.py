@@ -13,9 +13,9 @@ from datetime import date as date_type
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 
-from blueprints.dossiers.services import recompute_effective
+from blueprints.dossiers.services import recompute_effective, unlogged_postal_condition
 from extensions import db
 from models import (AuditEvent, Department, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment,
                     utcnow)
@@ -344,8 +344,6 @@ class ShipmentFilters:
         elif self.status == "check_digit_warning":
             out += [Shipment.cancelled.is_(False), Shipment.check_digit_warning.is_(True)]
         elif self.status == "not_eligible":
-            from utils.figures import ineligible_shipment_condition
-
             out.append(ineligible_shipment_condition())
         return out
 
@@ -366,6 +364,33 @@ def search_shipments(filters, cursor=None, per_page=50):
             .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure)))
     return seek.seek(db.session, stmt, Shipment.date, Shipment.id, cursor or seek.Cursor(),
                      per_page, nullable=False)
+
+
+def _count_where(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def shipment_totals(conditions=(), joined=True):
+    """Totals of the shipments matching ``conditions`` (SQL over shipment ⋈ dossier ⋈ procedure,
+    or the shipments alone when not ``joined``):
+    ``total``, ``active``, ``cancelled``, ``received`` and ``returned`` (active, per direction),
+    ``eligibility_warnings``, ``check_digit_warnings`` (active) and ``fees`` (active, đồng).
+    """
+    active = Shipment.cancelled.is_(False)
+    stmt = select(
+        func.count().label("total"),
+        _count_where(active).label("active"),
+        _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
+        _count_where(and_(active, Shipment.direction == "tiep_nhan")).label("received"),
+        _count_where(and_(active, Shipment.direction == "tra_ket_qua")).label("returned"),
+        _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label("eligibility_warnings"),
+        _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label("check_digit_warnings"),
+        func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
+    ).select_from(Shipment)
+    if joined:  # ``joined=False``: conditions on the shipments' own columns, nothing to join
+        stmt = _joined(stmt)
+    row = db.session.execute(stmt.where(*conditions)).one()
+    return {key: int(getattr(row, key)) for key in row._fields}
 
 
 def recent_shipments(limit=15):
@@ -421,6 +446,50 @@ def history(shipment):
 
 # --- Reconciliation --------------------------------------------------------------------------
 
+def ineligible_shipment_condition():
+    """A non-cancelled shipment whose procedure is not flagged eligible in its direction."""
+    return and_(
+        Shipment.cancelled.is_(False),
+        or_(and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
+            and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False))),
+    )
+
+
+def reconciliation_by_department(department_id=None):
+    """Per department: dossiers said to be by post with no shipment record (per direction), and
+    shipments for procedures not flagged eligible. Only departments with something to review.
+
+    :return: a list of dicts ``{"department_id", "code", "name", "unlogged_receive",
+        "unlogged_return", "ineligible"}`` (and ``ineligible_receive``/``ineligible_return``,
+        its two directions) by department code, and a dict of the totals.
+    """
+    from utils import reconcile
+
+    out = {}
+
+    def row(key):
+        return out.setdefault(key, {"department_id": key, "unlogged_receive": 0,
+                                    "unlogged_return": 0, "ineligible": 0,
+                                    "ineligible_receive": 0, "ineligible_return": 0})
+
+    # The counts kept per procedure (utils.reconcile): a few hundred rows, whatever the number
+    # of dossiers.
+    for dept_id, values in reconcile.totals_by_department(department_id).items():
+        if any(values.values()):
+            row(dept_id).update(values)
+    names = {d.id: d for d in db.session.execute(
+        select(Department).where(Department.id.in_(list(out)))).scalars()} if out else {}
+    rows = []
+    for dept_id, values in out.items():
+        dept = names.get(dept_id)
+        values.update(code=dept.code if dept else "", name=dept.name if dept else "")
+        rows.append(values)
+    rows.sort(key=lambda r: r["code"])
+    totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible",
+                                                   "ineligible_receive", "ineligible_return")}
+    return rows, totals
+
+
 def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
     """Dossiers whose source channel says post in a direction with no shipment record in it:
     ``[(Dossier, direction)]``, oldest first. ``totals`` (``reconciliation_by_department``'s)
@@ -428,8 +497,6 @@ def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
     whose source says post, by date.
     """
     from sqlalchemy.orm import joinedload
-
-    from utils.figures import unlogged_postal_condition
 
     out = []
     for direction, key in (("tiep_nhan", "unlogged_receive"), ("tra_ket_qua", "unlogged_return")):
