@@ -18,7 +18,7 @@ from sqlalchemy import table as sql_table
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
-from utils import audit, bulk, import_formats, tally
+from utils import audit, bulk, import_formats, reconcile, tally
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
@@ -495,7 +495,8 @@ def insert_new_dossiers(rows):
     than row by row in Python.
 
     SQLite: the rows go straight into the dossiers; the new ones are those above the highest id
-    before (this transaction holds the one write lock, so no other row can appear meanwhile).
+    before (this transaction holds the one write lock, so no other row can appear meanwhile),
+    counted into what is left to reconcile with one statement too (``reconcile.inserting_many``).
     PostgreSQL: others may insert dossiers at the same time, so the rows are first copied into a
     scratch table of this session, counted from there and moved into the dossiers by the server.
     """
@@ -505,7 +506,8 @@ def insert_new_dossiers(rows):
     table = Dossier.__table__
     if conn.dialect.name != "postgresql":
         last_id = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-        insert_rows(table, INSERT_COLUMNS, rows)
+        with reconcile.inserting_many(conn, last_id):
+            insert_rows(table, INSERT_COLUMNS, rows)
         tally.count_in(select(*(table.c[k] for k in tally.KEYS))
                        .where(table.c.id > last_id).subquery())
         return
