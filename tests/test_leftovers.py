@@ -12,6 +12,7 @@ from tests import factories as f
 from tests.test_dashboard import _rubric_form
 from tests.test_postal import GOOD, form_data, manifest
 from utils import figures
+from utils.errors import Refusal
 
 CODE = "000.17.22.H56-240301-0001"
 
@@ -54,7 +55,7 @@ def test_an_edit_cannot_move_a_return_before_the_receive_date(app):
     db.session.commit()
     try:
         services.update_shipment(shipment, {"date": date(2024, 2, 1)}, "Ghi nhầm ngày")
-    except services.ShipmentError as e:
+    except Refusal as e:
         assert e.field == "date" and "01/03/2024" in str(e)
     else:
         raise AssertionError("a return before the receive date was accepted")

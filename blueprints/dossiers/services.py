@@ -19,6 +19,7 @@ from sqlalchemy import table as sql_table
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
 from utils import audit, bulk, import_formats, reconcile, tally
+from utils.errors import Refusal
 from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
                            parse_date, read_table)
 from utils.text import escape_like, fold, nfc
@@ -31,10 +32,6 @@ DOSSIER_COLUMNS = import_formats.DOSSIERS.required
 DOSSIER_OPTIONAL = import_formats.DOSSIERS.optional
 SOURCE_FIELDS = ("procedure_id", "receive_date_src", "receive_channel_src", "return_date_src",
                  "return_channel_src")
-
-
-class DossierError(ValueError):
-    """A rule refused a dossier change; ``str(e)`` is a translated message."""
 
 
 def _live(direction):
@@ -126,6 +123,17 @@ def find_dossier(code):
     return db.session.execute(select(Dossier).where(Dossier.code == code)).scalar_one_or_none()
 
 
+def known_dossier(code):
+    """The dossier with this code.
+
+    :raise Refusal: no dossier has it (422, on the form's ``dossier_code``).
+    """
+    dossier = find_dossier(code)
+    if dossier is None:
+        raise Refusal(_l("Unknown dossier code."), "dossier_code")
+    return dossier
+
+
 def find_procedure(code):
     code = nfc(code or "")
     if not code:
@@ -136,11 +144,11 @@ def find_procedure(code):
 def create_dossier(code, procedure, receive_channel, receive_date, user=None):
     """Create a dossier from the log form (its source: the form). Audited.
 
-    :raise DossierError: the code exists already.
+    :raise Refusal: the code exists already.
     """
     code = nfc(code)
     if find_dossier(code) is not None:
-        raise DossierError(str(_l("A dossier with this code exists already.")))
+        raise Refusal(_l("A dossier with this code exists already."))
     dossier = Dossier(code=code, procedure_id=procedure.id,
                       receive_channel_src=receive_channel, receive_date_src=receive_date,
                       receive_channel=receive_channel, receive_date=receive_date)

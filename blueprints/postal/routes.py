@@ -19,6 +19,7 @@ from utils.history import present_events
 from utils import audit, privacy, seek
 from utils.access import refuse, roles_required, sees_personal_data
 from utils.dates import parse_day, vn_today
+from utils.errors import Refusal, refused, save
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
 from utils.periods import optional_period_from_request
@@ -168,55 +169,41 @@ def _kept_values(args):
     return kept
 
 
-@bp.route("/shipments/new", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
-def new_shipment():
-    """Log a shipment at the counter. An unknown dossier code asks for the procedure, receive
-    channel and date, and creates the dossier with the shipment. Direction, date (``YYYY-MM-DD``
-    or ``dd/mm/yyyy``) and fee in the URL are kept from the previous item; the reconciliation
-    page links here with ``dossier_code`` and ``direction`` filled in."""
-    if request.method == "GET":
-        form = ShipmentForm(formdata=None, dossier_code=(request.args.get("dossier_code") or "")[:60],
-                            **_kept_values(request.args))
-        return _log_page(form)
-    form = ShipmentForm()
-    valid = form.validate()
-    lookup = _lookup_context(form)
-    dossier, procedure = lookup["dossier"], lookup["procedure"]
-    if dossier is None and form.dossier_code.data:
-        if not form.procedure_code.data:
-            form.procedure_code.errors.append(_("Unknown dossier: give its procedure code."))
-            valid = False
-        elif procedure is None:
-            form.procedure_code.errors.append(_("Unknown procedure code."))
-            valid = False
-        if not form.receive_channel.data:
-            form.receive_channel.errors.append(_("Unknown dossier: give its receive channel."))
-            valid = False
-        if not form.receive_date.data and not form.receive_date.errors:
-            form.receive_date.errors.append(_("Unknown dossier: give its receive date."))
-            valid = False
-    if not valid:
-        return _log_page(form, 422)
-    try:
-        if dossier is None:
-            dossier = dossier_services.create_dossier(form.dossier_code.data, procedure,
-                                                      form.receive_channel.data, form.receive_date.data)
-        shipment = services.log_shipment(
-            tracking_number=form.tracking_number.data, direction=form.direction.data,
-            dossier=dossier, date=form.date.data, recipient_name=form.recipient_name.data,
-            address=form.address.data, phone=form.phone.data, fee=form.fee_value(),
-            confirm_check_digit=form.confirm_check_digit.data, user=current_user)
-    except services.DuplicateShipment as e:
-        existing_id = e.existing.id
-        db.session.rollback()
-        form.tracking_number.errors.append(str(e))
-        return _log_page(form, 409, duplicate=db.session.get(Shipment, existing_id))
-    except (services.ShipmentError, dossier_services.DossierError) as e:
-        db.session.rollback()
-        field = getattr(form, getattr(e, "field", None) or "dossier_code", form.dossier_code)
-        field.errors = list(field.errors) + [str(e)]
-        return _log_page(form, 422)
+def _unknown_dossier_complete(form, lookup):
+    """An unknown dossier code needs its procedure, receive channel and date: each one missing
+    is noted on its field; ``False`` when one is."""
+    if lookup["dossier"] is not None or not form.dossier_code.data:
+        return True
+    missing = []
+    if not form.procedure_code.data:
+        missing.append((form.procedure_code, _("Unknown dossier: give its procedure code.")))
+    elif lookup["procedure"] is None:
+        missing.append((form.procedure_code, _("Unknown procedure code.")))
+    if not form.receive_channel.data:
+        missing.append((form.receive_channel, _("Unknown dossier: give its receive channel.")))
+    if not form.receive_date.data and not form.receive_date.errors:
+        missing.append((form.receive_date, _("Unknown dossier: give its receive date.")))
+    for field, message in missing:
+        field.errors.append(message)
+    return not missing
+
+
+def _log(form, lookup):
+    """Log the form's shipment, creating its dossier when the code is unknown."""
+    dossier = lookup["dossier"]
+    if dossier is None:
+        dossier = dossier_services.create_dossier(form.dossier_code.data, lookup["procedure"],
+                                                  form.receive_channel.data, form.receive_date.data)
+    return services.log_shipment(
+        tracking_number=form.tracking_number.data, direction=form.direction.data,
+        dossier=dossier, date=form.date.data, recipient_name=form.recipient_name.data,
+        address=form.address.data, phone=form.phone.data, fee=form.fee_value(),
+        confirm_check_digit=form.confirm_check_digit.data, user=current_user)
+
+
+def _logged(form, shipment):
+    """Commit a logged shipment and answer: htmx gets the notice and the new row, a plain form
+    goes back to an empty form keeping direction, date and fee."""
     if is_htmx():
         # Only what changed goes back: the notice, the new row, the item's checks cleared. The
         # form keeps direction, date and fee; static/js/postal.js empties the item's own fields.
@@ -232,11 +219,36 @@ def new_shipment():
     kept = {"direction": form.direction.data, "date": form.date.data.isoformat(),
             "fee": (form.fee.data or "").strip() or None}
     flash(_("Shipment %(number)s logged for dossier %(code)s.", number=shipment.tracking_number,
-            code=dossier.code), "success")
+            code=shipment.dossier.code), "success")
     if shipment.eligibility_warning:
         flash(_("The procedure is not flagged eligible for this direction: the shipment is kept "
                 "and listed for its department to review."), "warning")
     return hx_redirect(url_for("postal.new_shipment", **kept))
+
+
+@bp.route("/shipments/new", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def new_shipment():
+    """Log a shipment at the counter. An unknown dossier code asks for the procedure, receive
+    channel and date, and creates the dossier with the shipment. Direction, date (``YYYY-MM-DD``
+    or ``dd/mm/yyyy``) and fee in the URL are kept from the previous item; the reconciliation
+    page links here with ``dossier_code`` and ``direction`` filled in."""
+    if request.method == "GET":
+        form = ShipmentForm(formdata=None, dossier_code=(request.args.get("dossier_code") or "")[:60],
+                            **_kept_values(request.args))
+        return _log_page(form)
+    form = ShipmentForm()
+    valid = form.validate()
+    lookup = _lookup_context(form)
+    if not (_unknown_dossier_complete(form, lookup) and valid):
+        return _log_page(form, 422)
+    try:
+        shipment = _log(form, lookup)
+    except Refusal as refusal:
+        # A duplicate (409) shows the shipment already logged with that number.
+        return refused(refusal, form, lambda r: _log_page(form, duplicate=r.conflict),
+                       "dossier_code")
+    return _logged(form, shipment)
 
 
 @bp.route("/shipments/check-tracking")
@@ -274,6 +286,22 @@ def show_shipment(shipment_id):
                   events=present_events(services.history(shipment)), signed_record=services.signed_record(shipment))
 
 
+def _edit(form, shipment):
+    """Save the edit form's changes: ``True`` when something changed."""
+    dossier = dossier_services.known_dossier(form.dossier_code.data)
+    changes = {"tracking_number": form.tracking_number.data, "dossier_id": dossier.id,
+               "date": form.date.data, "fee": form.fee_value()}
+    if not shipment.personal_data_purged_at:
+        changes.update(recipient_name=form.recipient_name.data, address=form.address.data,
+                       phone=form.phone.data)
+    return services.update_shipment(shipment, changes, form.reason.data, user=current_user)
+
+
+def _saved(shipment, message, category="success"):
+    flash(message, category)
+    return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
+
+
 @bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDIT_ROLES)
 def edit_shipment(shipment_id):
@@ -284,42 +312,19 @@ def edit_shipment(shipment_id):
     form_class = PurgedEditShipmentForm if shipment.personal_data_purged_at else EditShipmentForm
     form = form_class(obj=shipment, dossier_code=shipment.dossier.code,
                       fee=str(shipment.fee) if shipment.fee is not None else "")
-    status = 200
-    if form.is_submitted():
-        status = 422
-        if form.validate():
-            dossier = dossier_services.find_dossier(form.dossier_code.data)
-            if dossier is None:
-                form.dossier_code.errors.append(_("Unknown dossier code."))
-            else:
-                changes = {"tracking_number": form.tracking_number.data, "dossier_id": dossier.id,
-                           "date": form.date.data, "fee": form.fee_value()}
-                if not shipment.personal_data_purged_at:
-                    changes.update(recipient_name=form.recipient_name.data,
-                                   address=form.address.data, phone=form.phone.data)
-                try:
-                    changed = services.update_shipment(shipment, changes, form.reason.data,
-                                                       user=current_user)
-                except services.DuplicateShipment as e:
-                    db.session.rollback()
-                    form.tracking_number.errors.append(str(e))
-                    status = 409
-                except services.ShipmentLocked as e:
-                    db.session.rollback()
-                    field = getattr(form, e.field, None) or form.tracking_number
-                    field.errors = list(field.errors) + [str(e)]
-                    status = 409
-                except services.ShipmentError as e:
-                    db.session.rollback()
-                    field = getattr(form, e.field or "tracking_number", None) or form.tracking_number
-                    field.errors = list(field.errors) + [str(e)]
-                else:
-                    db.session.commit()
-                    flash(_("The shipment was saved.") if changed else _("Nothing was changed."),
-                          "success" if changed else "info")
-                    return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
-    return render("postal/edit.html", "postal/_edit_form.html", status=status, form=form,
-                  shipment=shipment, signed_record=services.signed_record(shipment))
+
+    def answer(_refusal=None, status=200):
+        return render("postal/edit.html", "postal/_edit_form.html", status=status, form=form,
+                      shipment=shipment, signed_record=services.signed_record(shipment))
+
+    if not form.is_submitted():
+        return answer()
+    if not form.validate():
+        return answer(status=422)
+    return save(lambda: _edit(form, shipment), form, answer,
+                lambda changed: _saved(shipment, _("The shipment was saved.")) if changed
+                else _saved(shipment, _("Nothing was changed."), "info"),
+                "tracking_number")
 
 
 @bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
@@ -328,24 +333,19 @@ def cancel_shipment(shipment_id):
     """Cancel a shipment with a reason: it no longer counts; its dossier is recomputed."""
     shipment = get_shipment_or_404(shipment_id, for_edit=True)
     form = CancelShipmentForm()
-    status = 422
-    if form.validate():
-        try:
-            services.cancel_shipment(shipment, form.reason.data, user=current_user)
-        except services.ShipmentLocked as e:
-            db.session.rollback()
-            form.reason.errors.append(str(e))
-            status = 409
-        except services.ShipmentError as e:
-            db.session.rollback()
-            form.reason.errors.append(str(e))
-        else:
-            db.session.commit()
-            flash(_("The shipment was cancelled; it no longer counts."), "success")
-            return hx_redirect(url_for("postal.show_shipment", shipment_id=shipment.id))
-    return render("postal/show.html", "postal/_cancel_form.html", status=status, shipment=shipment,
-                  full=sees_personal_data(current_user), cancel_form=form,
-                  events=present_events(services.history(shipment)), signed_record=services.signed_record(shipment))
+
+    def answer(_refusal=None):
+        return render("postal/show.html", "postal/_cancel_form.html", status=422, shipment=shipment,
+                      full=sees_personal_data(current_user), cancel_form=form,
+                      events=present_events(services.history(shipment)),
+                      signed_record=services.signed_record(shipment))
+
+    if not form.validate():
+        return answer()
+    return save(lambda: services.cancel_shipment(shipment, form.reason.data, user=current_user),
+                form, answer,
+                lambda _result: _saved(shipment, _("The shipment was cancelled; it no longer counts.")),
+                "reason")
 
 
 # --- Manifest import and reconciliation ------------------------------------------------------

@@ -3,7 +3,7 @@
 The public API other features reuse (hand-over records among them):
 ``check_tracking``, ``log_shipment``, ``update_shipment``, ``cancel_shipment``,
 ``is_eligible``, ``ShipmentFilters`` and ``search_shipments``. Services add and flush, never
-commit, never touch ``request``; refusals raise ``ShipmentError`` (or ``DuplicateShipment``).
+commit, never touch ``request``; refusals raise ``utils.errors.Refusal``.
 Personal data never enters audit events (``utils.privacy.audit_safe``) nor logs.
 """
 import calendar
@@ -21,6 +21,7 @@ from models import (AuditEvent, Department, Dossier, HandoverBatch, HandoverItem
                     utcnow)
 from utils import audit, import_formats
 from utils.dates import vn_today
+from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.labels import handover_number
 from utils.settings import get_settings
@@ -38,29 +39,10 @@ AUDITED = EDITABLE + ("direction", "check_digit_warning", "eligibility_warning")
 CHUNK = 500
 
 
-class ShipmentError(ValueError):
-    """A rule refused the shipment; ``field`` names the form field, ``str(e)`` is translated."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.field = field
-
-
-class ShipmentLocked(ShipmentError):
-    """The shipment is in a signed hand-over record: ``batch`` is that record (a 409)."""
-
-    def __init__(self, message, batch, field=None):
-        super().__init__(message, field)
-        self.batch = batch
-
-
-class DuplicateShipment(ShipmentError):
-    """The tracking number is already logged in that direction: ``existing`` is that record."""
-
-    def __init__(self, existing):
-        super().__init__(_("This tracking number is already logged in this direction."),
-                         "tracking_number")
-        self.existing = existing
+def duplicate(existing):
+    """The refusal of a tracking number already logged in that direction: a 409 showing it."""
+    return Refusal(_("This tracking number is already logged in this direction."),
+                   "tracking_number", status=409, conflict=existing)
 
 
 @dataclass(frozen=True)
@@ -140,7 +122,7 @@ def _snapshot(shipment):
 def _clean_personal(name, address, phone):
     phone = normalise_phone(phone) if phone else ""
     if phone and not is_vn_phone(phone):
-        raise ShipmentError(_("Not a Vietnamese phone number."), "phone")
+        raise Refusal(_("Not a Vietnamese phone number."), "phone")
     return nfc(name or ""), nfc(address or ""), phone
 
 
@@ -161,29 +143,29 @@ def log_shipment(*, tracking_number, direction, dossier, date, recipient_name=""
     :param confirm_check_digit: the user accepted a tracking number whose S10 check digit is wrong.
     :return: the new ``Shipment``; ``shipment.eligibility_warning`` says the procedure is not
         flagged eligible for that direction (the shipment is kept and listed for review).
-    :raise ShipmentError: malformed number, unconfirmed check digit, future date, bad phone or fee.
-    :raise DuplicateShipment: the number is already logged in that direction.
+    :raise Refusal: malformed number, unconfirmed check digit, future date, bad phone or fee
+        (422); the number is already logged in that direction (409, ``conflict`` that shipment).
     """
     if direction not in ("tiep_nhan", "tra_ket_qua"):
-        raise ShipmentError(_("Choose the direction."), "direction")
+        raise Refusal(_("Choose the direction."), "direction")
     status = check_tracking(tracking_number, direction)
     if not status.well_formed:
-        raise ShipmentError(_("Not a postal item number: two letters, nine digits, two letters "
+        raise Refusal(_("Not a postal item number: two letters, nine digits, two letters "
                               "(e.g. EB123456785VN)."), "tracking_number")
     if status.duplicate is not None:
-        raise DuplicateShipment(status.duplicate)
+        raise duplicate(status.duplicate)
     if status.warning and not confirm_check_digit:
-        raise ShipmentError(_("The check digit of this number is wrong. Check the number, or "
+        raise Refusal(_("The check digit of this number is wrong. Check the number, or "
                               "confirm it if the item really carries it."), "confirm_check_digit")
     if date is None:
-        raise ShipmentError(_("A date is required."), "date")
+        raise Refusal(_("A date is required."), "date")
     if date > (today or vn_today()):
-        raise ShipmentError(_("The date cannot be in the future."), "date")
+        raise Refusal(_("The date cannot be in the future."), "date")
     problem = return_date_problem(direction, date, dossier)
     if problem:
-        raise ShipmentError(problem, "date")
+        raise Refusal(problem, "date")
     if fee is not None and fee < 0:
-        raise ShipmentError(_("A fee cannot be negative."), "fee")
+        raise Refusal(_("A fee cannot be negative."), "fee")
     name, address, phone = _clean_personal(recipient_name, address, phone)
     shipment = Shipment(
         tracking_number=status.number, direction=direction, dossier_id=dossier.id, date=date,
@@ -204,42 +186,42 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
     """Change a shipment's editable values with a reason; audited; effective values recomputed.
 
     :param changes: a dict of ``EDITABLE`` keys (``dossier_id`` moves it to another dossier).
-    :raise ShipmentError: no reason, a cancelled shipment, or a value a rule refuses.
-    :raise ShipmentLocked: a value a signed hand-over record prints (``RECORDED``) would change.
-    :raise DuplicateShipment: the new tracking number is already logged in that direction.
+    :raise Refusal: no reason, a cancelled shipment, or a value a rule refuses (422); a value a
+        signed hand-over record prints (``RECORDED``) would change (409, ``conflict`` that
+        record); the new tracking number is already logged in that direction (409).
     """
     reason = nfc(reason or "")
     if not reason:
-        raise ShipmentError(_("Give the reason for the change."), "reason")
+        raise Refusal(_("Give the reason for the change."), "reason")
     if shipment.cancelled:
-        raise ShipmentError(_("A cancelled shipment cannot be changed."))
+        raise Refusal(_("A cancelled shipment cannot be changed."))
     old = _snapshot(shipment)
     old_dossier_id = shipment.dossier_id
     batch = signed_record(shipment)
     if "tracking_number" in changes:
         status = check_tracking(changes["tracking_number"], shipment.direction, exclude_id=shipment.id)
         if not status.well_formed:
-            raise ShipmentError(_("Not a postal item number: two letters, nine digits, two letters "
+            raise Refusal(_("Not a postal item number: two letters, nine digits, two letters "
                                   "(e.g. EB123456785VN)."), "tracking_number")
         if status.duplicate is not None:
-            raise DuplicateShipment(status.duplicate)
+            raise duplicate(status.duplicate)
         if status.number != shipment.tracking_number:
             shipment.tracking_number = status.number
             shipment.check_digit_warning = status.warning
     if "date" in changes:
         if changes["date"] is None or changes["date"] > (today or vn_today()):
-            raise ShipmentError(_("The date cannot be in the future."), "date")
+            raise Refusal(_("The date cannot be in the future."), "date")
         shipment.date = changes["date"]
     if any(k in changes for k in PERSONAL_FIELDS):
         if shipment.personal_data_purged_at is not None:
-            raise ShipmentError(_("The personal data of this shipment was purged."))
+            raise Refusal(_("The personal data of this shipment was purged."))
         name, address, phone = _clean_personal(changes.get("recipient_name", shipment.recipient_name),
                                                changes.get("address", shipment.address),
                                                changes.get("phone", shipment.phone))
         shipment.recipient_name, shipment.address, shipment.phone = name, address, phone
     if "fee" in changes:
         if changes["fee"] is not None and changes["fee"] < 0:
-            raise ShipmentError(_("A fee cannot be negative."), "fee")
+            raise Refusal(_("A fee cannot be negative."), "fee")
         shipment.fee = changes["fee"]
     if "dossier_id" in changes and changes["dossier_id"] != shipment.dossier_id:
         dossier = db.session.get(Dossier, changes["dossier_id"])
@@ -249,15 +231,15 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
     if "date" in changes or "dossier_id" in changes:
         problem = return_date_problem(shipment.direction, shipment.date, shipment.dossier)
         if problem:
-            raise ShipmentError(problem, "date")
+            raise Refusal(problem, "date")
     new = _snapshot(shipment)
     before, after = audit.diff(old, new)
     locked = [key for key in RECORDED if key in after]
     if batch is not None and locked:
-        raise ShipmentLocked(_("This shipment is in signed hand-over record No. %(number)s, which "
+        raise Refusal(_("This shipment is in signed hand-over record No. %(number)s, which "
                                "prints its tracking number, dossier, name, address and fee: void "
                                "the record before changing them.",
-                               number=record_label(batch)), batch, locked[0])
+                               number=record_label(batch)), locked[0], status=409, conflict=batch)
     if not after:
         return False
     shipment.updated_at = utcnow()
@@ -271,19 +253,19 @@ def cancel_shipment(shipment, reason, user=None):
     """Cancel a shipment with a reason; it no longer counts, and its dossier's effective channel
     and date are recomputed. Audited.
 
-    :raise ShipmentError: no reason, or already cancelled.
-    :raise ShipmentLocked: the shipment is in a signed hand-over record (void that first).
+    :raise Refusal: no reason, or already cancelled (422); the shipment is in a signed
+        hand-over record (409, void that first).
     """
     reason = nfc(reason or "")
     if shipment.cancelled:
-        raise ShipmentError(_("This shipment is already cancelled."))
+        raise Refusal(_("This shipment is already cancelled."))
     batch = signed_record(shipment)
     if batch is not None:
-        raise ShipmentLocked(_("This shipment was handed over in signed hand-over record No. "
+        raise Refusal(_("This shipment was handed over in signed hand-over record No. "
                                "%(number)s: void the record before cancelling the shipment.",
-                               number=record_label(batch)), batch, "reason")
+                               number=record_label(batch)), "reason", status=409, conflict=batch)
     if not reason:
-        raise ShipmentError(_("Give the reason for the cancellation."), "reason")
+        raise Refusal(_("Give the reason for the cancellation."), "reason")
     shipment.cancelled = True
     shipment.cancel_reason = reason
     shipment.updated_at = utcnow()

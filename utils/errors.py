@@ -1,0 +1,77 @@
+"""Refusals: the one exception a service raises when a rule refuses what a user asked, and the one
+way a view answers it.
+
+A service raises ``Refusal(message, field=None, status=422, conflict=None, **params)``:
+
+- ``message``: the translated message, or a lazy one (``lazy_gettext``) translated when it is
+  shown, in the reader's language; ``params`` fill its ``%(name)s`` placeholders then;
+- ``field``: the form field the message belongs to (``None``: the form's first field or its
+  top, as the view decides);
+- ``status``: 422 for a value a rule refuses, 409 for a conflict with what is stored (a
+  duplicate, a record a signed document holds, a change made by someone else meanwhile);
+- ``conflict``: what a 409 shows next to the message (the existing record, the newer version).
+
+Views answer with ``save`` (run the service, commit, answer) or ``refused`` (inside their own
+``try``): the transaction is rolled back, the message goes on the form's field, and the form is
+rendered again with the refusal's status; the caller's ``answer`` renders it, the whole page for a
+plain form and the fragment for htmx (``utils.htmx.render``). The command line prints ``str(e)``.
+"""
+from flask import make_response
+
+from extensions import db
+
+
+class Refusal(ValueError):
+    """A rule refused a change; ``str(e)`` is the message in the reader's language."""
+
+    def __init__(self, message, field=None, status=422, conflict=None, **params):
+        super().__init__(message)
+        self.text = message
+        self.field = field
+        self.status = status
+        self.conflict = conflict
+        self.params = params
+
+    @property
+    def message(self):
+        text = str(self.text)
+        return text % self.params if self.params else text
+
+    def __str__(self):
+        return self.message
+
+
+def add_error(form, refusal, default=None):
+    """Put ``refusal``'s message on the form's field it names (or ``default``, a field name);
+    with neither, on the form itself (``form.form_errors``)."""
+    field = getattr(form, refusal.field or "", None) or (getattr(form, default) if default else None)
+    if field is None or not hasattr(field, "errors"):
+        form.form_errors.append(refusal.message)
+        return
+    field.errors = list(field.errors) + [refusal.message]
+
+
+def refused(refusal, form, answer, field=None):
+    """Answer ``refusal``: roll the transaction back, put its message on ``form`` (see
+    ``add_error``) and return ``answer(refusal)`` with the refusal's status (422 or 409).
+
+    :param answer: renders the form again (``utils.htmx.render``: the page, or the fragment for
+        htmx); it may show ``refusal.conflict``.
+    """
+    db.session.rollback()
+    if form is not None:
+        add_error(form, refusal, field)
+    response = make_response(answer(refusal))
+    response.status_code = refusal.status
+    return response
+
+
+def save(change, form, answer, done, field=None):
+    """Run ``change()`` (a service call) and commit: ``done(its result)``; a ``Refusal`` is
+    answered by ``refused`` (rolled back, message on the form, ``answer`` with its status)."""
+    try:
+        result = change()
+    except Refusal as refusal:
+        return refused(refusal, form, answer, field)
+    db.session.commit()
+    return done(result)
