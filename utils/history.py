@@ -203,14 +203,10 @@ class _Lookups:
                 pass
 
         codes = set()
-        by_type = {"procedure": "procedure", "dossier": "dossier", "shipment": "shipment",
-                   "handover_batch": "handover", "user": "user", "department": "department",
-                   "field": "field", "rubric_version": "rubric", "brief": "brief",
-                   "meeting": "meeting", "task": "task"}
         for e in events:
             want("user", e.user_id)
-            if e.object_type in by_type:
-                want(by_type[e.object_type], e.object_id)
+            if e.object_type in OBJECT_VIEWS:
+                want(OBJECT_VIEWS[e.object_type].lookup, e.object_id)
             for values in (e.old_values, e.new_values):
                 if not isinstance(values, dict):
                     continue
@@ -286,101 +282,98 @@ FILTER_LABELS = {"q": _l("Search"), "direction": _l("Direction"), "from": _l("Fr
                  "format": _l("File format")}
 
 
+def _dmy_or_raw(raw):
+    day = _as_date(raw)
+    return formats.dmy(day) if day else raw
+
+
+def _shipment_status(raw):
+    statuses = {"active": _("Counted (not cancelled)"), "cancelled": _("Cancelled"),
+                "eligibility_warning": _("Not flagged eligible"),
+                "check_digit_warning": _("Check digit warning")}
+    return statuses.get(raw, raw)
+
+
+def _row_named(model_name, name):
+    """A filter holding a row's id, shown by the row's name ("—" once the row is gone)."""
+    def show(raw):
+        if not str(raw).isdigit():
+            return raw
+        import models
+
+        row = db.session.get(getattr(models, model_name), int(raw))
+        return name(row) if row else "—"
+    return show
+
+
+# How each filter's value is shown; any other value is shown as recorded.
+FILTER_VALUES = {
+    "from": _dmy_or_raw,
+    "to": _dmy_or_raw,
+    "direction": direction_label,
+    "status": _shipment_status,
+    "format": lambda raw: str(raw).upper(),
+    "department": _row_named("Department", department_name),
+    "field": _row_named("Field", lambda row: row.name),
+}
+
+
 def _filters(value, lookups):
     if not isinstance(value, dict) or not value:
         return "—"
-    from models import Department, Field
-
-    shipment_statuses = {"active": _("Counted (not cancelled)"), "cancelled": _("Cancelled"),
-                         "eligibility_warning": _("Not flagged eligible"),
-                         "check_digit_warning": _("Check digit warning")}
     parts = []
     for key, raw in value.items():
-        if key in ("from", "to"):
-            shown = formats.dmy(_as_date(raw)) if _as_date(raw) else raw
-        elif key == "direction":
-            shown = direction_label(raw)
-        elif key == "status":
-            shown = shipment_statuses.get(raw, raw)
-        elif key == "format":
-            shown = str(raw).upper()
-        elif key in ("department", "field") and str(raw).isdigit():
-            row = db.session.get(Department if key == "department" else Field, int(raw))
-            shown = (department_name(row) if key == "department" else row.name) if row else "—"
-        else:
-            shown = raw
-        parts.append(f"{FILTER_LABELS[key] if key in FILTER_LABELS else key}: {shown}")
+        show = FILTER_VALUES.get(key)
+        shown = show(raw) if show else raw
+        parts.append(f"{FILTER_LABELS.get(key, key)}: {shown}")
     return "; ".join(str(p) for p in parts)
 
 
-def _show(kind, value, lookups, settings):
-    """A recorded value as the interface shows it."""
-    if kind.startswith("personal_"):
-        # Masked exactly as the lists mask it, whatever the event holds.
-        mask = {"personal_name": mask_name, "personal_address": mask_address,
-                "personal_phone": mask_phone}[kind]
-        return (mask(value) or "—") if value not in (None, "") else "—"
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool) or kind == "bool":
-        return _("Yes") if value else _("No")
-    if kind == "date":
-        day = _as_date(value)
-        return formats.dmy(day) if day else str(value)
-    if kind == "money":
-        return formats.money(int(value)) if str(value).lstrip("-").isdigit() else str(value)
-    if kind == "count":
-        return formats.number(int(value)) if str(value).lstrip("-").isdigit() else str(value)
-    if kind == "plain":
-        return str(value)
-    if kind == "upper":
-        return str(value).upper()
-    if kind == "direction":
-        return direction_label(value)
-    if kind == "channel":
-        return channel_label(value)
-    if kind == "role":
-        return role_label(value)
-    if kind == "locale":
-        return locale_label(value)
-    if kind == "handover_status":
-        return handover_status_label(value)
-    if kind == "task_status":
-        return task_status_label(value)
-    if kind == "reason_code":
-        from blueprints.procedures.services import reason_label
+def _rubric_version_name(row):
+    return _("year %(year)s, version %(version)s", year=row.year, version=row.version)
 
-        return reason_label(value)
-    if kind == "handover_number":
-        return record_number(int(value), "BB", settings.doc_prefix) if str(value).isdigit() else str(value)
-    if kind == "brief_number":
-        return record_number(int(value), "BC", settings.doc_prefix) if str(value).isdigit() else str(value)
-    if kind == "hash":
-        return f"{str(value)[:12]}…"
-    if kind == "list":
-        return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
-    if kind == "criteria":
-        return _criteria(value)
-    if kind == "filters":
-        return _filters(value, lookups)
-    if kind == "department_code":
-        department = lookups.departments_by_code.get(value)
-        return department_name(department) if department else str(value)
-    if kind == "department_id":
-        row = lookups.get("department", value)
-        return department_name(row) if row else "—"
-    if kind == "field_id":
-        row = lookups.get("field", value)
-        return row.name if row else "—"
-    if kind == "procedure_id":
-        row = lookups.get("procedure", value)
-        return row.code if row else "—"
-    if kind == "dossier_id":
-        row = lookups.get("dossier", value)
-        return row.code if row else "—"
-    if kind == "rubric_version_id":
-        row = lookups.get("rubric", value)
-        return _("year %(year)s, version %(version)s", year=row.year, version=row.version) if row else "—"
+
+def _label(label):
+    """A kind shown by its label (a direction, a channel, a role…)."""
+    return lambda value, lookups, settings: label(value)
+
+
+def _whole_number(format_number):
+    """Amounts and counts: formatted when the value is a whole number, else as recorded."""
+    def show(value, lookups, settings):
+        return format_number(int(value)) if str(value).lstrip("-").isdigit() else str(value)
+    return show
+
+
+def _record_number(series):
+    """A hand-over record's or brief's number as the documents write it (``…/BB-TTHCC``)."""
+    def show(value, lookups, settings):
+        if not str(value).isdigit():
+            return str(value)
+        return record_number(int(value), series, settings.doc_prefix)
+    return show
+
+
+def _looked_up(lookup_kind, name):
+    """An id shown by the name of the row it refers to ("—" once the row is gone)."""
+    def show(value, lookups, settings):
+        row = lookups.get(lookup_kind, value)
+        return name(row) if row else "—"
+    return show
+
+
+def _reason(value, lookups, settings):
+    from blueprints.procedures.services import reason_label
+
+    return reason_label(value)
+
+
+def _department_code(value, lookups, settings):
+    department = lookups.departments_by_code.get(value)
+    return department_name(department) if department else str(value)
+
+
+def _as_text(value):
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -388,42 +381,129 @@ def _show(kind, value, lookups, settings):
     return str(value)
 
 
+# Masked exactly as the lists mask them, whatever the event holds.
+PERSONAL = {"personal_name": mask_name, "personal_address": mask_address,
+            "personal_phone": mask_phone}
+# How a value of each kind (``KEYS``) is shown, as ``show(value, lookups, settings)``; a kind not
+# named here ("text") is shown as recorded.
+SHOWN = {
+    "date": lambda value, lookups, settings: str(_dmy_or_raw(value)),
+    "money": _whole_number(formats.money),
+    "count": _whole_number(formats.number),
+    "plain": lambda value, lookups, settings: str(value),
+    "upper": lambda value, lookups, settings: str(value).upper(),
+    "hash": lambda value, lookups, settings: f"{str(value)[:12]}…",
+    "list": lambda value, lookups, settings: _as_text(value) if isinstance(value, (list, tuple))
+    else str(value),
+    "criteria": lambda value, lookups, settings: _criteria(value),
+    "filters": lambda value, lookups, settings: _filters(value, lookups),
+    "direction": _label(direction_label),
+    "channel": _label(channel_label),
+    "role": _label(role_label),
+    "locale": _label(locale_label),
+    "handover_status": _label(handover_status_label),
+    "task_status": _label(task_status_label),
+    "reason_code": _reason,
+    "handover_number": _record_number("BB"),
+    "brief_number": _record_number("BC"),
+    "department_code": _department_code,
+    "department_id": _looked_up("department", department_name),
+    "field_id": _looked_up("field", lambda row: row.name),
+    "procedure_id": _looked_up("procedure", lambda row: row.code),
+    "dossier_id": _looked_up("dossier", lambda row: row.code),
+    "rubric_version_id": _looked_up("rubric", _rubric_version_name),
+}
+
+
+def _show(kind, value, lookups, settings):
+    """A recorded value as the interface shows it."""
+    if kind in PERSONAL:
+        return (PERSONAL[kind](value) or "—") if value not in (None, "") else "—"
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool) or kind == "bool":
+        return _("Yes") if value else _("No")
+    show = SHOWN.get(kind)
+    return show(value, lookups, settings) if show else _as_text(value)
+
+
+def _handover_name(row, settings):
+    if row.number:
+        return _("No. %(number)s", number=record_number(row.number, "BB", settings.doc_prefix))
+    return _("draft of %(day)s", day=formats.dmy(row.day))
+
+
+def _task_name(row, settings):
+    text = row.description
+    return (text[:60] + "…") if len(text) > 60 else text
+
+
+@dataclass(frozen=True)
+class _ObjectView:
+    """How an object type is looked up (``_Lookups``), named, and linked to its page."""
+
+    lookup: str
+    name: object  # name(row, settings)
+    endpoint: str | None = None
+    id_arg: str | None = None
+
+
+OBJECT_VIEWS = {
+    "procedure": _ObjectView("procedure", lambda row, settings: row.code,
+                             "procedures.show_procedure", "procedure_id"),
+    "dossier": _ObjectView("dossier", lambda row, settings: row.code,
+                           "dossiers.show_dossier", "dossier_id"),
+    "shipment": _ObjectView("shipment", lambda row, settings: row.tracking_number,
+                            "postal.show_shipment", "shipment_id"),
+    "handover_batch": _ObjectView("handover", _handover_name, "handover.show_batch", "batch_id"),
+    "user": _ObjectView("user", lambda row, settings: person_name(row),
+                        "admin.edit_user", "user_id"),
+    "department": _ObjectView("department", lambda row, settings: department_name(row)),
+    "field": _ObjectView("field", lambda row, settings: row.name),
+    "rubric_version": _ObjectView("rubric", lambda row, settings: _rubric_version_name(row)),
+    "brief": _ObjectView("brief", lambda row, settings: _(
+        "No. %(number)s", number=record_number(row.number, "BC", settings.doc_prefix))),
+    "meeting": _ObjectView("meeting", lambda row, settings: formats.dmy(row.date),
+                           "meetings.show_meeting", "meeting_id"),
+    "task": _ObjectView("task", _task_name),
+}
+
+
 def _object(event, lookups, settings):
     """``(label, url)`` naming the event's object as the interface names it."""
-    kind, oid = event.object_type, event.object_id
-    values = event.new_values if isinstance(event.new_values, dict) else {}
-    if kind == "import":
+    if event.object_type == "import":
+        values = event.new_values if isinstance(event.new_values, dict) else {}
         return values.get("file") or "—", None
-    lookup_kind = {"handover_batch": "handover", "rubric_version": "rubric"}.get(kind, kind)
-    row = lookups.get(lookup_kind, oid)
+    view = OBJECT_VIEWS.get(event.object_type)
+    row = lookups.get(view.lookup, event.object_id) if view else None
     if row is None:
         return "", None
-    if kind == "procedure":
-        return row.code, url_for("procedures.show_procedure", procedure_id=row.id)
-    if kind == "dossier":
-        return row.code, url_for("dossiers.show_dossier", dossier_id=row.id)
-    if kind == "shipment":
-        return row.tracking_number, url_for("postal.show_shipment", shipment_id=row.id)
-    if kind == "handover_batch":
-        label = (_("No. %(number)s", number=record_number(row.number, "BB", settings.doc_prefix))
-                 if row.number else _("draft of %(day)s", day=formats.dmy(row.day)))
-        return label, url_for("handover.show_batch", batch_id=row.id)
-    if kind == "user":
-        return person_name(row), url_for("admin.edit_user", user_id=row.id)
-    if kind == "department":
-        return department_name(row), None
-    if kind == "field":
-        return row.name, None
-    if kind == "rubric_version":
-        return _("year %(year)s, version %(version)s", year=row.year, version=row.version), None
-    if kind == "brief":
-        return _("No. %(number)s", number=record_number(row.number, "BC", settings.doc_prefix)), None
-    if kind == "meeting":
-        return formats.dmy(row.date), url_for("meetings.show_meeting", meeting_id=row.id)
-    if kind == "task":
-        text = row.description
-        return (text[:60] + "…") if len(text) > 60 else text, None
-    return "", None
+    url = url_for(view.endpoint, **{view.id_arg: row.id}) if view.endpoint else None
+    return view.name(row, settings), url
+
+
+def _shown_keys(object_type, old, new):
+    """The recorded keys a reader sees: the new values' first, then those only in the old."""
+    keys = list(new or {}) + [k for k in (old or {}) if k not in (new or {})]
+    for key in keys:
+        if key in HIDDEN or (object_type, key) in HIDDEN_TYPED:
+            continue
+        if key == "dossier_id" and "dossier" in (new or {}):
+            continue  # the code is recorded beside it
+        yield key
+
+
+def _change(object_type, key, old, new, lookups, settings):
+    label, kind = key_spec(object_type, key)
+
+    def shown(values):
+        return _show(kind, values[key], lookups, settings)
+
+    if new is not None and key in new:
+        return Change(label, shown(old) if old is not None and key in old else None, shown(new))
+    if new is None:  # taken away
+        return Change(label, shown(old), None)
+    return Change(label, None, shown(old), context=True)  # recorded as context beside the change
 
 
 def _changes(event, lookups, settings):
@@ -431,25 +511,8 @@ def _changes(event, lookups, settings):
     new = event.new_values if isinstance(event.new_values, dict) else None
     if old is None and new is None:
         return []
-    keys = list(new or {}) + [k for k in (old or {}) if k not in (new or {})]
-    out = []
-    for key in keys:
-        if key in HIDDEN or (event.object_type, key) in HIDDEN_TYPED:
-            continue
-        if key == "dossier_id" and "dossier" in (new or {}):
-            continue  # the code is recorded beside it
-        label, kind = key_spec(event.object_type, key)
-        in_old, in_new = old is not None and key in old, new is not None and key in new
-        if in_old and in_new:
-            out.append(Change(label, _show(kind, old[key], lookups, settings),
-                              _show(kind, new[key], lookups, settings)))
-        elif in_new:
-            out.append(Change(label, None, _show(kind, new[key], lookups, settings)))
-        elif new is None:  # taken away
-            out.append(Change(label, _show(kind, old[key], lookups, settings), None))
-        else:  # recorded as context beside the change
-            out.append(Change(label, None, _show(kind, old[key], lookups, settings), context=True))
-    return out
+    return [_change(event.object_type, key, old, new, lookups, settings)
+            for key in _shown_keys(event.object_type, old, new)]
 
 
 def present_events(events):
