@@ -84,6 +84,55 @@ class Page:
     extra: dict = field(default_factory=dict)
 
 
+class _Keyset:
+    """The statements a list's pages are read from: the rows with a value in ``column``, read
+    through its index in key order, and (``nullable``) those without one, after them by id."""
+
+    def __init__(self, session, stmt, column, id_column, nullable):
+        self.session, self.column, self.id_column, self.nullable = session, column, id_column, nullable
+        # Rows without a value (few) are read through the column's index ("IS NULL") and sorted:
+        # "+ 0" keeps planners from walking the whole table in id order to find them.
+        self.plain_id = id_column + 0
+        self.not_null = stmt.where(column.is_not(None)) if nullable else stmt
+        self.null = stmt.where(column.is_(None)) if nullable else None
+
+    def run(self, query, limit):
+        return list(self.session.execute(query.limit(limit)).scalars().all()) if limit > 0 else []
+
+    def forward(self, key, want):
+        """Up to ``want`` rows in list order, from the top or after ``key``."""
+        if key is not None and key[0] is None:
+            if not self.nullable:
+                return []
+            return self.run(self.null.where(self.plain_id < key[1]).order_by(self.plain_id.desc()),
+                            want)
+        head = self.not_null
+        if key is not None:
+            # The plain range first, so that every planner seeks on the column's index.
+            head = head.where(and_(self.column <= key[0],
+                                   tuple_(self.column, self.id_column) < tuple_(key[0], key[1])))
+        rows = self.run(head.order_by(self.column.desc(), self.id_column.desc()), want)
+        if self.nullable and len(rows) < want:
+            rows += self.run(self.null.order_by(self.plain_id.desc()), want - len(rows))
+        return rows
+
+    def backward(self, key, want):
+        """Up to ``want`` rows in reverse list order, from the bottom or before ``key``."""
+        ascending = (self.column.asc(), self.id_column.asc())
+        if key is not None and key[0] is not None:
+            return self.run(self.not_null.where(and_(
+                self.column >= key[0],
+                tuple_(self.column, self.id_column) > tuple_(key[0], key[1]))).order_by(*ascending),
+                want)
+        rows = []
+        if self.nullable:
+            tail = self.null if key is None else self.null.where(self.plain_id > key[1])
+            rows = self.run(tail.order_by(self.plain_id.asc()), want)
+        if len(rows) < want:
+            rows += self.run(self.not_null.order_by(*ascending), want - len(rows))
+        return rows
+
+
 def seek(session, stmt, column, id_column, cursor, per_page, nullable=True, key_of=None):
     """One page of ``stmt`` (a SELECT with its filters, not ordered) ordered by ``column``
     descending then ``id_column`` descending, NULLs of ``column`` last.
@@ -91,60 +140,26 @@ def seek(session, stmt, column, id_column, cursor, per_page, nullable=True, key_
     :param key_of: a function of a row giving its ``(value, id)``; by default the row's
         attributes named like the two columns.
     """
-    if key_of is None:
-        def key_of(row):
-            return getattr(row, column.key), getattr(row, id_column.key)
-
-    def run(query, limit):
-        return list(session.execute(query.limit(limit)).scalars().all()) if limit > 0 else []
-
-    desc = (column.desc(), id_column.desc())
-    asc = (column.asc(), id_column.asc())
-    # Rows without a value (few) are read through the column's index ("IS NULL") and sorted:
-    # "+ 0" keeps planners from walking the whole table in id order to find them.
-    plain_id = id_column + 0
-    not_null = stmt.where(column.is_not(None)) if nullable else stmt
-    null = stmt.where(column.is_(None)) if nullable else None
+    keyset = _Keyset(session, stmt, column, id_column, nullable)
     want = per_page + 1
-    kind, key = cursor.kind, cursor.key
-
+    kind = cursor.kind
     if kind in ("first", "after"):
-        if kind == "after" and key[0] is None:
-            rows = run(null.where(plain_id < key[1]).order_by(plain_id.desc()), want) \
-                if nullable else []
-        else:
-            head = not_null
-            if kind == "after":
-                # The plain range first, so that every planner seeks on the column's index.
-                head = head.where(and_(column <= key[0],
-                                       tuple_(column, id_column) < tuple_(key[0], key[1])))
-            rows = run(head.order_by(*desc), want)
-            if nullable and len(rows) < want:
-                rows += run(null.order_by(plain_id.desc()), want - len(rows))
-        has_next = len(rows) > per_page
-        rows = rows[:per_page]
-        page = cursor.page if kind == "after" else 1
-        result = Page(rows, page, kind == "after", has_next)
+        after = kind == "after"
+        rows = keyset.forward(cursor.key if after else None, want)
+        result = Page(rows[:per_page], cursor.page if after else 1, after, len(rows) > per_page)
     else:  # before, last: the rows in ascending order, read backwards
-        if kind == "before" and key[0] is not None:
-            rows = run(not_null.where(and_(column >= key[0],
-                                           tuple_(column, id_column) > tuple_(key[0], key[1])))
-                       .order_by(*asc), want)
-        else:
-            rows = []
-            if nullable:
-                tail = null if kind == "last" else null.where(plain_id > key[1])
-                rows = run(tail.order_by(plain_id.asc()), want)
-            if len(rows) < want:
-                rows += run(not_null.order_by(*asc), want - len(rows))
+        before = kind == "before"
+        rows = keyset.backward(cursor.key if before else None, want)
         has_prev = len(rows) > per_page
-        rows = list(reversed(rows[:per_page]))
-        if kind == "before" and not has_prev:
+        if before and not has_prev:
             # Back at the start: the first page, whole.
             return seek(session, stmt, column, id_column, Cursor(), per_page, nullable, key_of)
-        page = max(cursor.page, 1) if kind == "before" else cursor.page
-        result = Page(rows, page, has_prev, kind == "before", is_last=kind == "last")
+        result = Page(list(reversed(rows[:per_page])), max(cursor.page, 1) if before else cursor.page,
+                      has_prev, before, is_last=kind == "last")
     if result.rows:
+        if key_of is None:
+            def key_of(row):
+                return getattr(row, column.key), getattr(row, id_column.key)
         result.first_key = key_text(*key_of(result.rows[0]))
         result.last_key = key_text(*key_of(result.rows[-1]))
     return result

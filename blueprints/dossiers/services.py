@@ -331,52 +331,15 @@ def search_dossiers(filters, cursor=None, per_page=50):
     """
     from sqlalchemy.orm import joinedload
 
-    from utils import figures, seek
+    from utils import seek
 
-    cursor = cursor or seek.Cursor()
     conditions = filters.dossier_conditions()
-    procedure_conditions = filters.procedure_conditions()
-    ids = None
-    if procedure_conditions:
-        ids = list(db.session.execute(select(Procedure.id).where(*procedure_conditions)).scalars())
-
-    total = None
-    plain = not (filters.q or filters.source_channel or filters.unlogged or filters.by_post)
-    if filters.unlogged and not (filters.q or filters.source_channel or filters.channel
-                                 or filters.period is not None or filters.by_post):
-        # The reconciliation's number: kept per procedure (utils.reconcile).
-        from utils import reconcile
-
-        total = reconcile.unlogged_count(filters.direction, ids)
-    elif filters.by_post and filters.period is not None and not (
-            filters.q or filters.source_channel or filters.channel or filters.unlogged):
-        # The procedure list's "by post" number, from the tallies as the list counts it.
-        chosen = ids if ids is not None else list(db.session.execute(select(Procedure.id)).scalars())
-        total = sum(postal for _, postal in figures.procedure_activity(filters.period, chosen).values())
-    if plain:
-        period, direction, channel = filters.period, filters.direction, filters.channel
-        if period is None and not channel:
-            direction = "tiep_nhan"  # the whole list: every dossier, counted on its receipt
-        condition = Procedure.id.in_(ids) if ids is not None else None
-        total = figures.tallied_dossier_count(period, direction, channel, condition)
-        if total is not None and period is None:
-            # Dossiers without a date in that direction are in the list, not in the tallies.
-            date_col = Dossier.return_date if direction == "tra_ket_qua" else Dossier.receive_date
-            undated = [date_col.is_(None), *conditions]
-            if ids is not None:
-                undated.append(Dossier.procedure_id.in_(ids))
-            total += db.session.execute(
-                select(func.count()).select_from(Dossier).where(*undated)).scalar_one()
-
+    ids = _procedure_ids(filters)
+    total = _kept_total(filters, ids, conditions)
     if ids is not None:
-        if total is not None and total > FEW:
-            # Many dossiers match: reading the date index newest first and keeping those of
-            # these procedures finds a page sooner than sorting all of theirs ("+ 0" keeps the
-            # planner off the procedure index).
-            conditions.append((Dossier.procedure_id + 0).in_(ids))
-        else:
-            conditions.append(Dossier.procedure_id.in_(ids))
+        conditions.append(_procedure_condition(ids, total))
     stmt = select(Dossier).where(*conditions).options(joinedload(Dossier.procedure))
+    cursor = cursor or seek.Cursor()
     if filters.q:
         page = seek.seek(db.session, stmt, code_key(), Dossier.id, cursor, per_page,
                          nullable=False, key_of=lambda d: (d.code, d.id))
@@ -386,6 +349,76 @@ def search_dossiers(filters, cursor=None, per_page=50):
         return DossierPage(page, int(total), False)
     n, capped = seek.capped_count(db.session, select(Dossier.id).where(*conditions), COUNT_CAP)
     return DossierPage(page, n, capped)
+
+
+def _procedure_ids(filters):
+    """The ids of the procedures the filters on the procedure leave (``None``: no such filter)."""
+    procedure_conditions = filters.procedure_conditions()
+    if not procedure_conditions:
+        return None
+    return list(db.session.execute(select(Procedure.id).where(*procedure_conditions)).scalars())
+
+
+def _set_filters(filters):
+    """The names of the filters on the dossier's own values that are set."""
+    named = (("q", filters.q), ("source_channel", filters.source_channel),
+             ("channel", filters.channel), ("period", filters.period is not None),
+             ("unlogged", filters.unlogged), ("by_post", filters.by_post))
+    return {name for name, value in named if value}
+
+
+def _kept_total(filters, ids, conditions):
+    """How many dossiers match, where a kept number holds it (the figures' links), else ``None``.
+
+    :param ids: the procedures' ids (``_procedure_ids``); ``conditions``: the filters on the
+        dossier's own values.
+    """
+    set_filters = _set_filters(filters)
+    if not set_filters & {"q", "source_channel", "unlogged", "by_post"}:
+        return _tallied_total(filters, ids, conditions)
+    if set_filters == {"unlogged"}:
+        # The reconciliation's number: kept per procedure (utils.reconcile).
+        from utils import reconcile
+
+        return reconcile.unlogged_count(filters.direction, ids)
+    if set_filters == {"by_post", "period"}:
+        # The procedure list's "by post" number, from the tallies as the list counts it.
+        from utils import figures
+
+        chosen = ids if ids is not None else list(db.session.execute(select(Procedure.id)).scalars())
+        return sum(postal for _, postal in figures.procedure_activity(filters.period, chosen).values())
+    return None
+
+
+def _tallied_total(filters, ids, conditions):
+    """The dossiers of a period, direction and channel, from the tallies (``None`` where they
+    do not hold the number)."""
+    from utils import figures
+
+    period, direction, channel = filters.period, filters.direction, filters.channel
+    if period is None and not channel:
+        direction = "tiep_nhan"  # the whole list: every dossier, counted on its receipt
+    condition = Procedure.id.in_(ids) if ids is not None else None
+    total = figures.tallied_dossier_count(period, direction, channel, condition)
+    if total is None or period is not None:
+        return total
+    # Dossiers without a date in that direction are in the list, not in the tallies.
+    date_col = Dossier.return_date if direction == "tra_ket_qua" else Dossier.receive_date
+    undated = [date_col.is_(None), *conditions]
+    if ids is not None:
+        undated.append(Dossier.procedure_id.in_(ids))
+    return total + db.session.execute(
+        select(func.count()).select_from(Dossier).where(*undated)).scalar_one()
+
+
+def _procedure_condition(ids, total):
+    """Dossiers of the procedures ``ids``, written for the plan that finds a page soonest."""
+    if total is not None and total > FEW:
+        # Many dossiers match: reading the date index newest first and keeping those of
+        # these procedures finds a page sooner than sorting all of theirs ("+ 0" keeps the
+        # planner off the procedure index).
+        return (Dossier.procedure_id + 0).in_(ids)
+    return Dossier.procedure_id.in_(ids)
 
 
 def export_rows(filters, limit=None):
