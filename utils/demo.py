@@ -327,57 +327,74 @@ def _dossiers(rng, procedures):
     # 45 procedures receive nothing in the period; the rest follow a long-tailed demand.
     active = procedures[:]
     rng.shuffle(active)
+    postal_procs = _postal_procedures(active)
+    idle = [p for p in active if p not in postal_procs][-45:]
+    busy = [p for p in active if p not in idle]
+    rows = _period_rows(rng, busy)
+    # Dossiers before and after the period, so period edges matter.
+    for _ in range(1900):
+        rows.append(_dossier_row(rng, rng.choice(busy), date(2023, 12, 1) + timedelta(rng.randrange(31))))
+    for _ in range(2300):
+        rows.append(_dossier_row(rng, rng.choice(busy), date(2024, 10, 1) + timedelta(rng.randrange(45))))
+    chosen = _returned_by_post(rng, rows, postal_procs)
+    _number_codes(rows)
+    db.session.execute(insert(Dossier), rows)
+    ids = dict(db.session.execute(select(Dossier.code, Dossier.id)).all())
+    db.session.execute(insert(Shipment), _return_shipments(rng, chosen, ids))
+
+
+def _postal_procedures(active):
+    """The 29 procedures whose results go by post, made eligible to return by post."""
     postal_pool = [p for p in active if p.field.name in ("Tài chính – Kế hoạch", "Xây dựng")]
     postal_procs = postal_pool[:POSTAL_PROCEDURES]
     for p in postal_procs:
         p.eligible_return = True
         if p.eligible_receive:
             p.reason_code, p.reason_text = "", ""
-    idle = [p for p in active if p not in postal_procs][-45:]
-    busy = [p for p in active if p not in idle]
+    return postal_procs
+
+
+def _period_rows(rng, busy):
+    """The period's dossiers: each busy procedure's share of them, received month by month."""
     heavy_fields = {"Đất đai": 2.4, "Tư pháp – Hộ tịch": 2.2, "Tài chính – Kế hoạch": 1.6,
                     "Xây dựng": 1.3}
     weights = [heavy_fields.get(p.field.name, 1.0) * (1.0 / (1 + (i % 37)) ** 0.6 + 0.05)
                for i, p in enumerate(busy)]
     per_proc = _allocate(DOSSIERS_IN_PERIOD, weights)
     month_counts = _allocate(DOSSIERS_IN_PERIOD, MONTH_WEIGHTS)
-
     # One receive date per dossier, month by month, shuffled against the procedures.
     dates = []
     for month, count in enumerate(month_counts, start=1):
-        first = date(2024, month, 1)
-        days = ((date(2024, month + 1, 1) if month < 12 else date(2025, 1, 1)) - first).days
-        workdays = [first + timedelta(d) for d in range(days) if (first + timedelta(d)).weekday() < 5]
+        workdays = _workdays(2024, month)
         dates.extend(rng.choice(workdays) for _ in range(count))
     rng.shuffle(dates)
     proc_for = [p for p, n in zip(busy, per_proc) for _ in range(n)]
+    return [_dossier_row(rng, proc, received) for proc, received in zip(proc_for, dates)]
 
-    rows = []
-    for proc, received in zip(proc_for, dates):
-        rows.append(_dossier_row(rng, proc, received))
-    # Dossiers before and after the period, so period edges matter.
-    for _ in range(1900):
-        rows.append(_dossier_row(rng, rng.choice(busy), date(2023, 12, 1) + timedelta(rng.randrange(31))))
-    for _ in range(2300):
-        rows.append(_dossier_row(rng, rng.choice(busy), date(2024, 10, 1) + timedelta(rng.randrange(45))))
 
-    # 120 results returned by post, in the 29 postal procedures, each at least once.
+def _workdays(year, month):
+    first = date(year, month, 1)
+    days = ((date(year, month + 1, 1) if month < 12 else date(year + 1, 1, 1)) - first).days
+    return [first + timedelta(d) for d in range(days) if (first + timedelta(d)).weekday() < 5]
+
+
+def _returned_by_post(rng, rows, postal_procs):
+    """120 results returned by post, in the 29 postal procedures, each at least once."""
     in_period = [r for r in rows if r["return_date"] and PERIOD_START <= r["return_date"] <= PERIOD_END
                  and PERIOD_START <= r["receive_date"] <= PERIOD_END]
     by_proc = {}
     for r in in_period:
         by_proc.setdefault(r["procedure_id"], []).append(r)
-    chosen = []
-    for p in postal_procs:
-        chosen.append(by_proc[p.id][0])
+    chosen = [by_proc[p.id][0] for p in postal_procs]
     rest = [r for p in postal_procs for r in by_proc[p.id][1:]]
     chosen.extend(rng.sample(rest, POSTAL_RETURNS - len(chosen)))
     for r in chosen:
         r["return_channel_src"] = r["return_channel"] = "bcci"
+    return chosen
 
-    _number_codes(rows)
-    db.session.execute(insert(Dossier), rows)
-    ids = dict(db.session.execute(select(Dossier.code, Dossier.id)).all())
+
+def _return_shipments(rng, chosen, ids):
+    """A shipment record for each result returned by post, in code order."""
     shipments = []
     for serial, r in enumerate(sorted(chosen, key=lambda r: r["code"]), start=31824570):
         digits = f"{serial:08d}"
@@ -388,7 +405,7 @@ def _dossiers(rng, procedures):
             "address": f"Số {rng.randrange(1, 200)}, đường {rng.choice(STREETS)}, phường {rng.choice(WARDS)}, thành phố Hạ Long",
             "phone": f"09{rng.randrange(10**7, 10**8)}", "fee": rng.choice((22000, 25000, 30000, 35000)),
         })
-    db.session.execute(insert(Shipment), shipments)
+    return shipments
 
 
 def _dossier_row(rng, proc, received):

@@ -202,6 +202,21 @@ def match_choice(period, today=None):
     return PeriodChoice("custom", period, end.year, 9)
 
 
+def _asked_preset(args, default):
+    """The preset the URL asks for: its ``preset``, else "custom" when it gives a date, else
+    ``default`` (``None``: the organisation's default period)."""
+    preset = (args.get("preset") or "").strip()
+    if preset:
+        return preset
+    return "custom" if (args.get("from") or args.get("to")) else default
+
+
+def _custom_choice(args, today):
+    if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
+        raise PeriodError(_("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day."))
+    return match_choice(parse_period(args.get("from"), args.get("to")), today)
+
+
 def choice_from_args(args, today=None, default=None):
     """The picker's choice from URL parameters ``preset``, ``year``, ``months``, ``from``, ``to``.
 
@@ -213,22 +228,18 @@ def choice_from_args(args, today=None, default=None):
     :raise PeriodError: with a translated message.
     """
     today = today or vn_today()
-    preset = (args.get("preset") or "").strip()
-    if not preset:
-        if not (args.get("from") or args.get("to")) and default is None:
-            return match_choice(default_period(today), today)
-        preset = "custom" if (args.get("from") or args.get("to")) else default
+    preset = _asked_preset(args, default)
+    if preset is None:
+        return match_choice(default_period(today), today)
     if preset not in PRESETS:
         raise PeriodError(_("Unknown period."))
+    # Checked whatever the preset: the form sends them all.
     year = _int(args.get("year"), "year")
     year = today.year if year is None else year
     months = _int(args.get("months"), "months")
     months = 9 if months is None else months
     if preset == "custom":
-        if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
-            raise PeriodError(_("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day."))
-        period = parse_period(args.get("from"), args.get("to"))
-        return match_choice(period, today)
+        return _custom_choice(args, today)
     period = preset_period(preset, today, year, months)
     if preset in ("month", "quarter", "year_to_date"):
         year = today.year

@@ -104,44 +104,63 @@ def _upsert(connection, model, date_key, deltas, may_lower=True):
     (unless ``may_lower`` is false: no count went down)."""
     if not deltas:
         return
-    table = model.__table__
     # Plain driver SQL, the same on SQLite and PostgreSQL: a Core statement would run each of an
     # import's hundred thousand parameter sets through SQLAlchemy's per-parameter processing,
-    # which costs several times the database's own work. Each distinct date goes through the
-    # column type's bind processor once, so the stored values are those Core would store.
-    dialect = connection.dialect
+    # which costs several times the database's own work.
+    insert = _insert_sql(connection.dialect, model.__table__, date_key)
+    if connection.dialect.name == "postgresql" and len(deltas) > COPY_ABOVE:
+        _add_copied(connection, insert, deltas)
+    else:
+        _add_rows(connection, insert, model.__table__.c[date_key], deltas)
+    if may_lower:
+        _delete_zeros(connection, model.__table__, date_key, deltas)
+
+
+def _insert_sql(dialect, table, date_key):
+    """``(INSERT INTO table (columns), ON CONFLICT … DO UPDATE: add the counts)`` for ``table``."""
     quote = dialect.identifier_preparer.quote
     name = dialect.identifier_preparer.format_table(table)
     columns = (date_key, "procedure_id", *COUNTS)
     conflict = (f"ON CONFLICT ({quote(date_key)}, {quote('procedure_id')}) DO UPDATE SET "
                 + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}"
                             for c in COUNTS))
-    target = f"{name} ({', '.join(map(quote, columns))})"
-    if dialect.name == "postgresql" and len(deltas) > COPY_ABOVE:
-        # Thousands of rows: one COPY into a scratch table and one INSERT … SELECT, in key
-        # order, instead of a statement per row (each costing the client more than the server).
-        connection.exec_driver_sql(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, procedure_id integer, "
-            + ", ".join(f"{c} integer" for c in COUNTS) + ") ON COMMIT DELETE ROWS")
-        connection.exec_driver_sql("TRUNCATE tally_delta")
-        bulk.copy_rows(connection, "tally_delta", [(day, procedure_id, *counts)
-                                                   for (day, procedure_id), counts in deltas.items()])
-        connection.exec_driver_sql(
-            f"INSERT INTO {target} SELECT * FROM tally_delta ORDER BY day, procedure_id {conflict}")
-    else:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        process = table.c[date_key].type.dialect_impl(dialect).bind_processor(dialect)
-        bound = {day: process(day) if process else day for day in {day for day, _ in deltas}}
-        items = deltas.items()
-        if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
-            items = sorted(items)
-        keys, counts = zip(*items)
-        days, procedure_ids = zip(*keys)
-        connection.exec_driver_sql(
-            f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))}) {conflict}",
-            list(zip(map(bound.__getitem__, days), procedure_ids, *zip(*counts))))
-    if not may_lower:
-        return
+    return f"INSERT INTO {name} ({', '.join(map(quote, columns))})", conflict
+
+
+def _add_copied(connection, insert, deltas):
+    """Thousands of rows on PostgreSQL: one COPY into a scratch table and one INSERT … SELECT,
+    in key order, instead of a statement per row (each costing the client more than the server)."""
+    head, conflict = insert
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, procedure_id integer, "
+        + ", ".join(f"{c} integer" for c in COUNTS) + ") ON COMMIT DELETE ROWS")
+    connection.exec_driver_sql("TRUNCATE tally_delta")
+    bulk.copy_rows(connection, "tally_delta", [(day, procedure_id, *counts)
+                                               for (day, procedure_id), counts in deltas.items()])
+    connection.exec_driver_sql(
+        f"{head} SELECT * FROM tally_delta ORDER BY day, procedure_id {conflict}")
+
+
+def _add_rows(connection, insert, date_column, deltas):
+    """One INSERT run over the rows. Each distinct date goes through the column type's bind
+    processor once, so the stored values are those Core would store."""
+    head, conflict = insert
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    process = date_column.type.dialect_impl(dialect).bind_processor(dialect)
+    bound = {day: process(day) if process else day for day in {day for day, _ in deltas}}
+    items = deltas.items()
+    if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
+        items = sorted(items)
+    keys, counts = zip(*items)
+    days, procedure_ids = zip(*keys)
+    connection.exec_driver_sql(
+        f"{head} VALUES ({', '.join([mark] * (2 + len(COUNTS)))}) {conflict}",
+        list(zip(map(bound.__getitem__, days), procedure_ids, *zip(*counts))))
+
+
+def _delete_zeros(connection, table, date_key, deltas):
+    """Delete the rows a lowered count may have left at zero."""
     lowered = [key for key, counts in deltas.items() if min(counts) < 0]
     for start in range(0, len(lowered), CHUNK):
         connection.execute(table.delete().where(

@@ -136,6 +136,35 @@ def _decimal(text):
     return value if value.is_finite() else None
 
 
+def _in_cents(value, within):
+    """Whether ``value`` is a number that ``within`` accepts, with at most two decimals (range
+    first: a huge number has no cents to compare)."""
+    return value is not None and within(value) and value == value.quantize(figures.CENT)
+
+
+def _criterion(spec):
+    """One criterion's maximum and bands as stored, or the first problem: ``(stored, error)``."""
+    maximum = _decimal(spec.get("max", ""))
+    if not _in_cents(maximum, lambda v: 0 < v <= 100):
+        return None, "bad_max"
+    bands = []
+    for threshold, points in spec.get("bands", []):
+        t, p = _decimal(threshold), _decimal(points)
+        if not _in_cents(t, lambda v: 0 <= v <= 100):
+            return None, "bad_threshold"
+        if not _in_cents(p, lambda v: 0 < v <= maximum):
+            return None, "bad_points"
+        bands.append((t, p))
+    if not bands:
+        return None, "no_band"
+    if any(b[0] <= a[0] or b[1] <= a[1] for a, b in zip(bands, bands[1:])):
+        return None, "not_increasing"
+    return {
+        "max": f"{maximum.quantize(figures.CENT)}",
+        "bands": [[_plain(t), f"{p.quantize(figures.CENT)}"] for t, p in bands],
+    }, None
+
+
 def normalise_criteria(raw):
     """Check and normalise ``{"C1": {"max": "1", "bands": [["20", "0,5"], ...]}, ...}``.
 
@@ -144,37 +173,15 @@ def normalise_criteria(raw):
     at most 100; every criterion has at least one band.
 
     :return: the criteria as stored (strings: ``"20"``, ``"0.50"``).
-    :raise RubricError: every problem found.
+    :raise RubricError: every problem found (the first of each criterion).
     """
-
     errors, out = [], {}
     for code, _num, _den in figures.CRITERIA:
-        spec = raw.get(code) or {}
-        maximum = _decimal(spec.get("max", ""))
-        if maximum is None or maximum <= 0 or maximum > 100 or maximum != maximum.quantize(figures.CENT):
-            errors.append((code, "bad_max"))
-            continue
-        bands = []
-        for threshold, points in spec.get("bands", []):
-            t, p = _decimal(threshold), _decimal(points)
-            if t is None or t < 0 or t > 100 or t != t.quantize(figures.CENT):
-                errors.append((code, "bad_threshold"))
-                break
-            if p is None or p <= 0 or p > maximum or p != p.quantize(figures.CENT):
-                errors.append((code, "bad_points"))
-                break
-            bands.append((t, p))
+        stored, error = _criterion(raw.get(code) or {})
+        if error:
+            errors.append((code, error))
         else:
-            if not bands:
-                errors.append((code, "no_band"))
-                continue
-            if any(b[0] <= a[0] or b[1] <= a[1] for a, b in zip(bands, bands[1:])):
-                errors.append((code, "not_increasing"))
-                continue
-            out[code] = {
-                "max": f"{maximum.quantize(figures.CENT)}",
-                "bands": [[_plain(t), f"{p.quantize(figures.CENT)}"] for t, p in bands],
-            }
+            out[code] = stored
     if errors:
         raise RubricError(errors)
     return out
