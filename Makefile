@@ -14,7 +14,7 @@ LOCK_VENV := .venv-lock
 PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: setup run test check lint format-check lock messages translations clean
+.PHONY: setup run test check lint complexity format-check lock messages translations clean
 
 setup: $(STAMP) translations
 
@@ -50,6 +50,12 @@ check: setup lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# The functions of rank C or worse (cyclomatic complexity above 10), then the test that none of
+# the application code is above 15 (tests/test_complexity.py).
+complexity: $(STAMP)
+	$(VENV)/bin/radon cc -s -n C --show-closures app.py blueprints utils commands
+	$(PY) -m pytest -q -p no:xdist tests/test_complexity.py
 
 # Not yet part of `make test`: the code has not been run through `ruff format` (148 files would
 # change). Once it has, add format-check to the test and check targets.
