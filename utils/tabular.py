@@ -116,7 +116,7 @@ class ImportReport:
 class Table:
     """A read file: the header's row number, each canonical column's position, and the data rows
     as ``(number, raw values)`` (blank rows left out). ``rows`` gives them as ``Row`` objects;
-    ``records`` as plain tuples, for imports of many rows.
+    ``cells`` one column's cells, for imports of many rows.
     """
 
     header_row: int
@@ -129,27 +129,22 @@ class Table:
         return [Row(number, {c: (values[p] if p < len(values) else None) for c, p in columns})
                 for number, values in self.data]
 
-    def records(self, names):
-        """``(number, cell, …)`` per data row, with the raw cells of ``names`` in that order (as
-        ``Row.cells`` holds them: unstripped text, or a native XLSX value); ``None`` where the
-        column is absent or the row is short.
-        """
-        positions = [self.columns.get(name) for name in names]
-        present = [p for p in positions if p is not None]
-        if not present:
-            return [(number, *([None] * len(names))) for number, _ in self.data]
-        width = max(present) + 1
-        if len(present) == len(positions):
-            pick = itemgetter(*positions)
-            if len(positions) == 1:
-                return [(number, pick(values)) if len(values) >= width else
-                        (number, None) for number, values in self.data]
-            return [(number, *(pick(values) if len(values) >= width else
-                               [values[p] if p < len(values) else None for p in positions]))
-                    for number, values in self.data]
-        return [(number, *[values[p] if p is not None and p < len(values) else None
-                           for p in positions])
-                for number, values in self.data]
+    def cells(self, name):
+        """The raw cells of column ``name`` row by row (as ``Row.cells`` holds them: unstripped
+        text, or a native XLSX value); ``None`` where the row is short."""
+        position, rows = self.columns[name], self._values
+        if self._width > position:
+            return list(map(itemgetter(position), rows))
+        return [values[position] if len(values) > position else None for values in rows]
+
+    @cached_property
+    def _values(self):
+        return [values for _, values in self.data]
+
+    @cached_property
+    def _width(self):
+        """The shortest data row's length."""
+        return min(map(len, self._values), default=0)
 
 
 # --- Limits (docs/limits.md) -----------------------------------------------------------------

@@ -20,14 +20,13 @@ from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
 from utils import audit, bulk, import_formats, reconcile, tally
 from utils.errors import Refusal
-from utils.tabular import (CellError, ImportReport, TableError, collector_paused, parse_channel,
-                           parse_date, read_table)
+from utils.tabular import ImportReport, collector_paused
 from utils.text import escape_like, fold, nfc
 from utils.transactions import checked_first
-from utils.validators import DOSSIER_CODE_RE
 
 CHUNK = 1000
-# The file's columns, declared with their help and sample cells in ``utils.import_formats``.
+# The file's columns, declared with their parsers, help and sample cells in
+# ``utils.import_formats`` (which reads the file).
 DOSSIER_COLUMNS = import_formats.DOSSIERS.required
 DOSSIER_OPTIONAL = import_formats.DOSSIERS.optional
 SOURCE_FIELDS = ("procedure_id", "receive_date_src", "receive_channel_src", "return_date_src",
@@ -435,9 +434,10 @@ def export_rows(filters, limit=None):
     return db.session.execute(stmt).all()
 
 
-EXPORT_COLUMNS = ("ma_ho_so", "ma_tthc", "ngay_tiep_nhan", "kenh_tiep_nhan", "ngay_tra", "kenh_tra",
-                  "ngay_tiep_nhan_hieu_luc", "kenh_tiep_nhan_hieu_luc", "ngay_tra_hieu_luc",
-                  "kenh_tra_hieu_luc", "don_vi")
+# The import's columns (``utils.import_formats``), then the effective values and the department.
+EXPORT_COLUMNS = import_formats.DOSSIERS.names + (
+    "ngay_tiep_nhan_hieu_luc", "kenh_tiep_nhan_hieu_luc", "ngay_tra_hieu_luc", "kenh_tra_hieu_luc",
+    "don_vi")
 
 
 def history(dossier):
@@ -455,41 +455,17 @@ def history(dossier):
 # --- The one-stop import ---------------------------------------------------------------------
 #
 # A one-stop export holds tens of thousands of rows, so the import works on plain tuples: the
-# cells come from ``Table.records``; each distinct cell (a few hundred dates, three channels,
-# three hundred procedure codes) is parsed once; existing dossiers are read and new ones written
-# with plain driver SQL (COPY on PostgreSQL), each distinct value passed once through its column
-# type, so the database holds exactly what a Core statement would have stored.
+# format's column table (``utils.import_formats.DOSSIERS``) reads the file column by column,
+# parsing each distinct cell once (a few hundred dates, three channels, three hundred procedure
+# codes); existing dossiers are read and new ones written with plain driver SQL (COPY on
+# PostgreSQL), each distinct value passed once through its column type, so the database holds
+# exactly what a Core statement would have stored.
 
-IMPORT_CELLS = (*DOSSIER_COLUMNS, *DOSSIER_OPTIONAL)
 INSERT_COLUMNS = ("code", *SOURCE_FIELDS, "receive_date", "receive_channel", "return_date",
                   "return_channel", "created_at")
 LOOKUP_CHUNK = 1000  # codes per query: under every driver's limit of bound parameters
 ARRAY_LOOKUP_CHUNK = 20000  # codes per PostgreSQL query, passed as one array
 SQLITE_IMPORT_CACHE_KIB = 65536  # page cache while an import writes: index pages stay in memory
-
-
-class _Cells(dict):
-    """``cells[raw]``: ``(True, value)`` or ``(False, CellError)`` from ``parse`` of the stripped
-    cell; each distinct cell is parsed once (an export holds a few hundred distinct dates and
-    three channels across tens of thousands of rows)."""
-
-    def __init__(self, parse):
-        super().__init__()
-        self.parse = parse
-
-    def __missing__(self, raw):
-        if raw.__class__ is str:
-            key, cell = raw, raw.strip()
-        else:  # 1, 1.0 and True are one key of a dict, yet different cells
-            key, cell = (raw.__class__, raw), raw
-            if key in self:
-                return self[key]
-        try:
-            hit = (True, self.parse(cell))
-        except CellError as e:
-            hit = (False, e)
-        self[key] = hit
-        return hit
 
 
 class _Processed(dict):
@@ -617,18 +593,6 @@ def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-class _Codes(dict):
-    """``codes[raw]``: the procedure code a cell names (NFC text, ``""`` when blank); each
-    distinct cell normalised once."""
-
-    def __missing__(self, raw):
-        key = raw if raw.__class__ is str else (raw.__class__, raw)
-        if key is not raw and key in self:
-            return self[key]
-        code = self[key] = nfc(str(raw)) if raw not in (None, "") else ""
-        return code
-
-
 @dataclass
 class PreparedImport:
     """A dossier file read and checked (``read_dossier_file``), not yet written.
@@ -688,79 +652,14 @@ def read_dossier_file(filename, data, today=None):
 
 def _read_dossier_file(filename, data, today):
     report = ImportReport()
-    sha256 = hashlib.sha256(data).hexdigest()
-    try:
-        table = read_table(filename, data, DOSSIER_COLUMNS, DOSSIER_OPTIONAL)
-    except TableError as e:
-        report.bad(1, "", e)
-        return PreparedImport(filename, sha256, report, [], [], False, False)
-    has_return_date = "ngay_tra" in table.columns
-    has_return_channel = "kenh_tra" in table.columns
-    procedure_codes = _Codes()
-    # An absent optional column reads as blank cells, which these parsers accept.
-    receive_dates = _Cells(lambda v: parse_date(v, today=today))
-    receive_channels = _Cells(parse_channel)
-    return_dates = _Cells(lambda v: parse_date(v, today=today, required=False))
-    return_channels = _Cells(lambda v: parse_channel(v, required=False))
-    usual_code = DOSSIER_CODE_RE.match
-
-    parsed = []  # (code, procedure code, receive date, receive channel, return date, return channel)
-    procedure_rows = []  # (row number, procedure code) of every row
-    first_row = {}  # code -> the first row holding it
-    repeated = {}  # code -> every row holding it, when more than one
-    for number, code, proc, r_date, r_channel, t_date, t_channel in table.records(IMPORT_CELLS):
-        bad = False
-        if code.__class__ is str and code.isascii():
-            code = code.strip()  # what nfc() gives for ASCII text, without the call
-        else:
-            code = nfc(str(code)) if code not in (None, "") else ""
-        if not code:
-            report.bad(number, "ma_ho_so", _l("This column must not be blank."))
-            bad = True
-        elif len(code) > 60:
-            report.bad(number, "ma_ho_so", _l("Longer than %(n)s characters.") % {"n": 60})
-            bad = True
-        else:
-            first = first_row.setdefault(code, number)
-            if first != number:
-                repeated.setdefault(code, [first]).append(number)
-            if not usual_code(code):
-                report.warn(number, "ma_ho_so",
-                            _l("Unusual dossier code shape (accepted): %(code)s") % {"code": code})
-        proc_code = procedure_codes[proc]
-        procedure_rows.append((number, proc_code))
-        if not proc_code:
-            report.bad(number, "ma_tthc", _l("This column must not be blank."))
-            bad = True
-        ok, r_date = receive_dates[r_date]
-        if not ok:
-            report.bad(number, "ngay_tiep_nhan", r_date)
-            bad, r_date = True, None
-        ok, r_channel = receive_channels[r_channel]
-        if not ok:
-            report.bad(number, "kenh_tiep_nhan", r_channel)
-            bad = True
-        ok, t_date = return_dates[t_date]
-        if not ok:
-            report.bad(number, "ngay_tra", t_date)
-            bad, t_date = True, None
-        ok, t_channel = return_channels[t_channel]
-        if not ok:
-            report.bad(number, "kenh_tra", t_channel)
-            bad = True
-        if r_date and t_date and t_date < r_date:
-            report.bad(number, "ngay_tra", _l("The return date is before the receive date."))
-            bad = True
-        if not bad:
-            parsed.append((code, proc_code, r_date, r_channel, t_date, t_channel))
-    for code, numbers in sorted(repeated.items(), key=lambda item: item[1][0]):
-        for number in numbers:
-            others = ", ".join(str(n) for n in numbers if n != number)
-            report.bad(number, "ma_ho_so",
-                       _l("Dossier code %(code)s appears twice in the file (also row %(rows)s).")
-                       % {"code": code, "rows": others})
-    return PreparedImport(filename, sha256, report, parsed, procedure_rows, has_return_date,
-                          has_return_channel)
+    read = import_formats.DOSSIERS.read(filename, data, report, today)
+    # An absent optional column reads as blank cells: not returned yet.
+    parsed = read.good("code", "procedure", "receive_date", "receive_channel", "return_date",
+                       "return_channel")
+    procedures = (code or "" for code in read.column("procedure"))
+    return PreparedImport(filename, hashlib.sha256(data).hexdigest(), report, parsed,
+                          list(zip(read.numbers, procedures)), "ngay_tra" in read.present,
+                          "kenh_tra" in read.present)
 
 
 def check_procedures(prepared):

@@ -25,8 +25,7 @@ from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.labels import handover_number
 from utils.settings import get_settings
-from utils.tabular import (CellError, ImportReport, TableError, parse_date, parse_direction,
-                           parse_fee, parse_text, read_table)
+from utils.tabular import ImportReport
 from utils.text import escape_like, nfc
 from utils.transactions import checked_first
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
@@ -384,7 +383,8 @@ def recent_shipments(limit=15):
         .order_by(Shipment.id.desc()).limit(limit)).scalars().all()
 
 
-# The file's columns, declared with their help and sample cells in ``utils.import_formats``.
+# The file's columns, declared with their parsers, help and sample cells in
+# ``utils.import_formats`` (which reads the file).
 IMPORT_COLUMNS = import_formats.SHIPMENTS.required
 IMPORT_OPTIONAL = import_formats.SHIPMENTS.optional
 # The default export masks personal data under other column names, so importing it back never
@@ -392,7 +392,7 @@ IMPORT_OPTIONAL = import_formats.SHIPMENTS.optional
 EXPORT_COLUMNS = IMPORT_COLUMNS + ("ho_ten_che", "dia_chi_phuong", "dien_thoai_che", "cuoc_phi",
                                    "ma_tthc", "don_vi", "trang_thai", "canh_bao_so_kiem_tra",
                                    "canh_bao_du_dieu_kien")
-PERSONAL_EXPORT_COLUMNS = IMPORT_COLUMNS + IMPORT_OPTIONAL + ("ma_tthc", "don_vi", "trang_thai")
+PERSONAL_EXPORT_COLUMNS = import_formats.SHIPMENTS.names + ("ma_tthc", "don_vi", "trang_thai")
 
 
 def export_rows(filters, personal=False):
@@ -565,74 +565,12 @@ def read_manifest(filename, data, today=None):
     in a direction. :return: a ``PreparedManifest`` whose report lists the bad rows found so far."""
     report = ImportReport()
     prepared = PreparedManifest(filename, hashlib.sha256(data).hexdigest(), report)
-    try:
-        table = read_table(filename, data, IMPORT_COLUMNS, IMPORT_OPTIONAL)
-    except TableError as e:
-        report.bad(1, "", e)
-        return prepared
-    present = [c for c in IMPORT_OPTIONAL if c in table.columns]
-    seen = {}
-    for row in table.rows:
-        values, bad = {}, False
-        check = check_tracking_number(str(row.get("so_hieu_buu_gui") or ""))
-        if not check.number:
-            report.bad(row.number, "so_hieu_buu_gui", _l("This column must not be blank."))
-            bad = True
-        elif not check.well_formed:
-            report.bad(row.number, "so_hieu_buu_gui",
-                       _l("Not a postal item number (S10: two letters, nine digits, two letters): "
-                          "%(value)s") % {"value": check.number})
-            bad = True
-        else:
-            values["tracking_number"] = check.number
-            values["check_digit_warning"] = not check.check_digit_ok
-        try:
-            values["direction"] = parse_direction(row.get("chieu"))
-        except CellError as e:
-            report.bad(row.number, "chieu", e)
-            bad = True
-        code = parse_text(row.get("ma_ho_so"))
-        if not code:
-            report.bad(row.number, "ma_ho_so", _l("This column must not be blank."))
-            bad = True
-        try:
-            values["date"] = parse_date(row.get("ngay"), today=today)
-        except CellError as e:
-            report.bad(row.number, "ngay", e)
-            bad = True
-        try:
-            if "ho_ten" in present:
-                values["recipient_name"] = parse_text(row.get("ho_ten"), max_length=200)
-        except CellError as e:
-            report.bad(row.number, "ho_ten", e)
-            bad = True
-        try:
-            if "dia_chi" in present:
-                values["address"] = parse_text(row.get("dia_chi"), max_length=400)
-        except CellError as e:
-            report.bad(row.number, "dia_chi", e)
-            bad = True
-        if "dien_thoai" in present:
-            phone = parse_text(row.get("dien_thoai"))
-            if phone and not is_vn_phone(phone):
-                report.bad(row.number, "dien_thoai", _l("Not a Vietnamese phone number."))
-                bad = True
-            values["phone"] = normalise_phone(phone) if phone else ""
-        if "cuoc_phi" in present:
-            try:
-                values["fee"] = parse_fee(row.get("cuoc_phi"))
-            except CellError as e:
-                report.bad(row.number, "cuoc_phi", e)
-                bad = True
-        if "tracking_number" in values and "direction" in values:
-            seen.setdefault((values["tracking_number"], values["direction"]), []).append(row.number)
-        prepared.rows.append((row.number, code, values, bad))
-    for (number, _direction), rows in seen.items():
-        if len(rows) > 1:
-            for r in rows:
-                report.bad(r, "so_hieu_buu_gui",
-                           _l("Tracking number %(number)s appears twice in this direction in the "
-                              "file.") % {"number": number})
+    for row in import_formats.SHIPMENTS.read(filename, data, report, today).rows():
+        values = row.values
+        if "tracking_number" in values:
+            values["check_digit_warning"] = not check_tracking_number(
+                values["tracking_number"]).check_digit_ok
+        prepared.rows.append((row.number, values.pop("code", ""), values, row.bad))
     return prepared
 
 
@@ -645,47 +583,11 @@ def check_manifest_rows(prepared):
     :return: ``(existing, cancelled)``: the shipments not cancelled by (number, direction), and
         (number, direction, dossier id) of the cancelled ones."""
     report = prepared.report
-    dossiers = {}
-    code_list = sorted({code for _, code, _, _ in prepared.rows if code})
-    for start in range(0, len(code_list), CHUNK):
-        chunk = code_list[start:start + CHUNK]
-        stmt = (select(Dossier.code, Dossier.id, Dossier.receive_date, Procedure.eligible_receive,
-                       Procedure.eligible_return)
-                .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
-        for r in db.session.execute(stmt):
-            dossiers[r.code] = r
-    parsed = []
-    for number, code, values, bad in prepared.rows:
-        if code and code not in dossiers:
-            report.bad(number, "ma_ho_so", _l("Unknown dossier code: %(code)s") % {"code": code})
-            bad = True
-        elif code:
-            values["dossier"] = dossiers[code]
-        if "date" in values:
-            problem = return_date_problem(values.get("direction"), values["date"],
-                                          values.get("dossier"))
-            if problem:
-                report.bad(number, "ngay", problem)
-                bad = True
-        if not bad:
-            parsed.append((number, values))
+    parsed = _check_dossiers(report, prepared.rows)
     if not report.ok:
         return {}, set()
-
-    # Rows are matched with the shipment not cancelled of that number and direction. A number
-    # whose only record for the row's dossier is cancelled stays cancelled (re-importing a
-    # manifest never revives what someone cancelled); for another dossier it is logged anew.
-    existing, cancelled = {}, set()
-    numbers = sorted({v["tracking_number"] for _, v in parsed})
-    for start in range(0, len(numbers), CHUNK):
-        chunk = numbers[start:start + CHUNK]
-        for s in db.session.execute(select(Shipment).where(Shipment.tracking_number.in_(chunk))).scalars():
-            if s.cancelled:
-                cancelled.add((s.tracking_number, s.direction, s.dossier_id))
-            else:
-                existing[(s.tracking_number, s.direction)] = s
+    existing, cancelled = _stored_shipments({v["tracking_number"] for _, v in parsed})
     signed = _signed_records([s.id for s in existing.values()])
-    columns = {"recipient_name": "ho_ten", "address": "dia_chi", "fee": "cuoc_phi"}
     for number, values in parsed:
         old = existing.get((values["tracking_number"], values["direction"]))
         if old is not None and old.dossier_id != values["dossier"].id:
@@ -693,16 +595,76 @@ def check_manifest_rows(prepared):
                        _l("Tracking number %(number)s is already logged in this direction for "
                           "another dossier.") % {"number": values["tracking_number"]})
         elif old is not None and old.id in signed:
-            # A purged shipment keeps its blanks whatever the file says (see below).
-            keys = ("fee",) if old.personal_data_purged_at else ("recipient_name", "address", "fee")
-            for key in keys:
-                if key in values and values[key] != getattr(old, key):
-                    report.bad(number, columns[key],
-                               _l("Shipment %(number)s is in signed hand-over record No. "
-                                  "%(record)s, which prints this value: void the record before "
-                                  "changing it.") % {"number": values["tracking_number"],
-                                                     "record": signed[old.id]})
+            _check_signed(report, number, values, old, signed[old.id])
     return existing, cancelled
+
+
+def _check_dossiers(report, rows):
+    """Each row's dossier exists (set as ``values["dossier"]``) and a result is not dated
+    before its receive date. :return: ``(number, values)`` of the good rows."""
+    dossiers = _dossiers_by_code({code for _, code, _, _ in rows if code})
+    parsed = []
+    for number, code, values, bad in rows:
+        if code and code not in dossiers:
+            report.bad(number, "ma_ho_so", _l("Unknown dossier code: %(code)s") % {"code": code})
+            bad = True
+        elif code:
+            values["dossier"] = dossiers[code]
+        problem = "date" in values and return_date_problem(
+            values.get("direction"), values["date"], values.get("dossier"))
+        if problem:
+            report.bad(number, "ngay", problem)
+            bad = True
+        if not bad:
+            parsed.append((number, values))
+    return parsed
+
+
+def _dossiers_by_code(codes):
+    """The dossiers of ``codes`` with what the import needs of them (id, receive date, the
+    procedure's eligibility), by code."""
+    code_list, dossiers = sorted(codes), {}
+    for start in range(0, len(code_list), CHUNK):
+        chunk = code_list[start:start + CHUNK]
+        stmt = (select(Dossier.code, Dossier.id, Dossier.receive_date, Procedure.eligible_receive,
+                       Procedure.eligible_return)
+                .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
+        for r in db.session.execute(stmt):
+            dossiers[r.code] = r
+    return dossiers
+
+
+def _stored_shipments(numbers):
+    """Rows are matched with the shipment not cancelled of that number and direction. A number
+    whose only record for the row's dossier is cancelled stays cancelled (re-importing a
+    manifest never revives what someone cancelled); for another dossier it is logged anew.
+
+    :return: the shipments of ``numbers`` not cancelled by (number, direction), and (number,
+        direction, dossier id) of the cancelled ones."""
+    numbers, existing, cancelled = sorted(numbers), {}, set()
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start:start + CHUNK]
+        for s in db.session.execute(select(Shipment).where(Shipment.tracking_number.in_(chunk))).scalars():
+            if s.cancelled:
+                cancelled.add((s.tracking_number, s.direction, s.dossier_id))
+            else:
+                existing[(s.tracking_number, s.direction)] = s
+    return existing, cancelled
+
+
+_RECORDED_COLUMNS = {"recipient_name": "ho_ten", "address": "dia_chi", "fee": "cuoc_phi"}
+
+
+def _check_signed(report, number, values, old, record):
+    """A shipment in signed hand-over record ``record`` keeps the values the record prints (a
+    purged shipment keeps its blanks whatever the file says: only its fee can differ)."""
+    keys = ("fee",) if old.personal_data_purged_at else ("recipient_name", "address", "fee")
+    for key in keys:
+        if key in values and values[key] != getattr(old, key):
+            report.bad(number, _RECORDED_COLUMNS[key],
+                       _l("Shipment %(number)s is in signed hand-over record No. %(record)s, "
+                          "which prints this value: void the record before changing it.")
+                       % {"number": values["tracking_number"], "record": record})
 
 
 def write_manifest(prepared, user=None):
@@ -719,56 +681,28 @@ def write_manifest(prepared, user=None):
     user_id = getattr(user, "id", None)
     for number, values in parsed:
         d = values["dossier"]
-        if ((values["tracking_number"], values["direction"]) not in existing
-                and (values["tracking_number"], values["direction"], d.id) in cancelled):
+        key = (values["tracking_number"], values["direction"])
+        if key not in existing and (*key, d.id) in cancelled:
             report.warn(number, "so_hieu_buu_gui",
                         _l("Shipment %(number)s was cancelled for this dossier: it stays cancelled "
                            "(log it again on the form if the cancellation was a mistake).")
                         % {"number": values["tracking_number"]})
             report.unchanged += 1
             continue
-        eligible = d.eligible_receive if values["direction"] == "tiep_nhan" else d.eligible_return
-        if values["check_digit_warning"]:
-            report.warn(number, "so_hieu_buu_gui",
-                        _l("Wrong S10 check digit (accepted): %(number)s")
-                        % {"number": values["tracking_number"]})
-        if not eligible:
-            report.warn(number, "ma_ho_so",
-                        _l("The procedure is not flagged eligible for this direction; the "
-                           "shipment is kept and listed for its department to review."))
-        old = existing.get((values["tracking_number"], values["direction"]))
-        fields = {"date": values["date"], "check_digit_warning": values["check_digit_warning"],
-                  "eligibility_warning": not eligible}
-        for key in ("recipient_name", "address", "phone", "fee"):
-            if key in values:
-                fields[key] = values[key]
+        fields = _manifest_fields(report, number, values)
+        old = existing.get(key)
         if old is None:
             new_rows.append({"tracking_number": values["tracking_number"],
                              "direction": values["direction"], "dossier_id": d.id,
                              "recipient_name": "", "address": "", "phone": "", "fee": None,
                              "recorded_by_id": user_id, **fields})
             touched.add(d.id)
-            continue
-        if old.personal_data_purged_at is not None:
-            for key in PERSONAL_FIELDS:
-                fields.pop(key, None)
-        before = _snapshot(old)
-        for key, value in fields.items():
-            setattr(old, key, value)
-        after = _snapshot(old)
-        b, a = audit.diff(before, after)
-        if a:
-            old.updated_at = utcnow()
-            audit_items.append((old.id, audit_safe(b), audit_safe(a)))
+        elif _update_from_manifest(old, fields, audit_items):
             touched.add(d.id)
             report.updated += 1
         else:
             report.unchanged += 1
-    if new_rows:
-        now = utcnow()
-        for row in new_rows:
-            row["created_at"] = row["updated_at"] = now
-        db.session.execute(insert(Shipment.__table__), new_rows)
+    _insert_shipments(new_rows)
     report.created = len(new_rows)
     db.session.flush()
     recompute_effective(touched)
@@ -779,6 +713,51 @@ def write_manifest(prepared, user=None):
     audit.record_many("shipment.import_update", "shipment", audit_items, user=user)
     db.session.flush()
     return report
+
+
+def _manifest_fields(report, number, values):
+    """What a manifest row writes of its shipment, with the row's warnings (a wrong check
+    digit, a procedure not flagged eligible in that direction)."""
+    d = values["dossier"]
+    eligible = d.eligible_receive if values["direction"] == "tiep_nhan" else d.eligible_return
+    if values["check_digit_warning"]:
+        report.warn(number, "so_hieu_buu_gui",
+                    _l("Wrong S10 check digit (accepted): %(number)s")
+                    % {"number": values["tracking_number"]})
+    if not eligible:
+        report.warn(number, "ma_ho_so",
+                    _l("The procedure is not flagged eligible for this direction; the "
+                       "shipment is kept and listed for its department to review."))
+    fields = {"date": values["date"], "check_digit_warning": values["check_digit_warning"],
+              "eligibility_warning": not eligible}
+    for key in ("recipient_name", "address", "phone", "fee"):
+        if key in values:
+            fields[key] = values[key]
+    return fields
+
+
+def _update_from_manifest(old, fields, audit_items):
+    """Apply a row's ``fields`` to its stored shipment (a purged one keeps its blanks); an
+    audit item for each shipment that changed. :return: whether it changed."""
+    if old.personal_data_purged_at is not None:
+        fields = {k: v for k, v in fields.items() if k not in PERSONAL_FIELDS}
+    before = _snapshot(old)
+    for key, value in fields.items():
+        setattr(old, key, value)
+    b, a = audit.diff(before, _snapshot(old))
+    if not a:
+        return False
+    old.updated_at = utcnow()
+    audit_items.append((old.id, audit_safe(b), audit_safe(a)))
+    return True
+
+
+def _insert_shipments(rows):
+    if rows:
+        now = utcnow()
+        for row in rows:
+            row["created_at"] = row["updated_at"] = now
+        db.session.execute(insert(Shipment.__table__), rows)
 
 
 # --- Retention -------------------------------------------------------------------------------

@@ -17,8 +17,7 @@ from models import Department, Field, Procedure, utcnow
 from utils import audit, figures, import_formats
 from utils.access import can_edit_department
 from utils.inputs import MAX_PAGE, arg_int
-from utils.tabular import (CellError, ImportReport, TableError, parse_text, parse_yes_no,
-                           read_table)
+from utils.tabular import CellError, ImportReport
 from utils.transactions import checked_first
 from utils.text import escape_like, fold, fold_key, nfc
 
@@ -290,8 +289,8 @@ def export_rows(filters, period):
                p.eligible_receive, p.eligible_return, reason, p.in_force)
 
 
-EXPORT_COLUMNS = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi", "ten_don_vi", "cap_thuc_hien",
-                  "tiep_nhan_bcci", "tra_ket_qua_bcci", "ly_do_khong_bcci", "hieu_luc")
+# Exactly the import's columns (``utils.import_formats``): importing an export changes nothing.
+EXPORT_COLUMNS = import_formats.PROCEDURES.names
 
 
 def reason_label_vi(code):
@@ -555,7 +554,8 @@ def update_field_note(field_, user, note):
 
 # --- Import ----------------------------------------------------------------------------------
 
-# The file's columns, declared with their help and sample cells in ``utils.import_formats``.
+# The file's columns, declared with their parsers, help and sample cells in
+# ``utils.import_formats`` (which reads the file).
 IMPORT_REQUIRED = import_formats.PROCEDURES.required
 IMPORT_OPTIONAL = import_formats.PROCEDURES.optional
 
@@ -629,58 +629,10 @@ def read_procedures_file(filename, data):
     twice. :return: a ``PreparedProcedures`` whose report lists the bad rows found so far."""
     report = ImportReport()
     prepared = PreparedProcedures(filename, hashlib.sha256(data).hexdigest(), report)
-    try:
-        table = read_table(filename, data, IMPORT_REQUIRED, IMPORT_OPTIONAL)
-    except TableError as e:
-        report.bad(1, "", e)
-        return prepared
-    has = prepared.has = {c: c in table.columns for c in IMPORT_OPTIONAL}
-
-    rows_by_code = {}
-    for row in table.rows:
-        values, bad = {}, False
-
-        def cell(column, parser):
-            nonlocal bad
-            try:
-                return parser(row.get(column))
-            except CellError as e:
-                report.bad(row.number, column, e)
-                bad = True
-                return None
-
-        code = cell("ma_tthc", lambda v: parse_text(v, required=True, max_length=40))
-        if code and not CODE_PATTERN.match(code):
-            report.bad(row.number, "ma_tthc", CellError(
-                _l("Not a procedure code (like 1.001108 or 1.010708.000.00.00.H56): %(value)s"),
-                value=code))
-            bad = True
-        values["name"] = cell("ten_tthc", lambda v: parse_text(v, required=True))
-        values["field_name"] = cell("linh_vuc", lambda v: parse_text(v, required=True, max_length=200))
-        dept_code = cell("don_vi", lambda v: parse_text(v, required=True, max_length=40))
-        values["dept_code"] = dept_code.upper() if dept_code else dept_code
-        if has["ten_don_vi"]:
-            values["dept_name"] = cell("ten_don_vi", lambda v: parse_text(v, max_length=200))
-        if has["cap_thuc_hien"]:
-            values["level"] = cell("cap_thuc_hien", lambda v: parse_text(v, max_length=60))
-        if has["tiep_nhan_bcci"]:
-            values["eligible_receive"] = cell("tiep_nhan_bcci", parse_yes_no)
-        if has["tra_ket_qua_bcci"]:
-            values["eligible_return"] = cell("tra_ket_qua_bcci", parse_yes_no)
-        if has["ly_do_khong_bcci"]:
-            values["reason"] = cell("ly_do_khong_bcci", lambda v: parse_text(v, max_length=1000))
-        if has["hieu_luc"]:
-            values["in_force"] = cell("hieu_luc", lambda v: parse_yes_no(v, blank=True))
-        if code:
-            rows_by_code.setdefault(code, []).append(row.number)
-        prepared.rows.append((row.number, code, values, bad))
-
-    for code, numbers in rows_by_code.items():
-        if len(numbers) > 1:
-            for number in numbers:
-                report.bad(number, "ma_tthc", CellError(
-                    _l("The code %(value)s appears more than once in the file (rows %(rows)s)."),
-                    value=code, rows=", ".join(map(str, numbers))))
+    read = import_formats.PROCEDURES.read(filename, data, report)
+    prepared.has = {c: c in read.present for c in IMPORT_OPTIONAL}
+    prepared.rows = [(row.number, row.values.get("code"), row.values, row.bad)
+                     for row in read.rows()]
     return prepared
 
 
@@ -693,27 +645,43 @@ def check_procedure_rows(prepared, user=None):
     departments = {d.code.upper(): d for d in db.session.scalars(select(Department))}
     restricted_to = user.department_id if user is not None and user.role == "department" else None
     report, has = prepared.report, prepared.has
+    # A file without either flag column says nothing about eligibility.
+    flags = has["tiep_nhan_bcci"] or has["tra_ket_qua_bcci"]
     for number, code, values, bad in prepared.rows:
-        if restricted_to is not None and values["dept_code"]:
-            own = departments.get(values["dept_code"])
-            current = existing.get(code) if code else None
-            if own is None or own.id != restricted_to or (
-                    current is not None and current.department_id != restricted_to):
-                report.bad(number, "don_vi", CellError(
-                    _l("You may import only your own department's procedures.")))
-                bad = True
-        if not bad and (has["tiep_nhan_bcci"] or has["tra_ket_qua_bcci"]):
-            # The edit form's rule: a "no" in either direction needs a reason, the file's or,
-            # where the file has no reason column, the one already stored.
-            current = existing.get(code)
-            receive = values.get("eligible_receive", current.eligible_receive if current else False)
-            ret = values.get("eligible_return", current.eligible_return if current else False)
-            reason = values["reason"] if "reason" in values else (
-                current.reason_code if current is not None else "")
-            if not (receive and ret) and not reason:
-                report.bad(number, "ly_do_khong_bcci", CellError(
-                    _l("Say why the procedure cannot go by post in one direction.")))
+        current = existing.get(code) if code else None
+        if restricted_to is not None and not _own_row(values, current, departments, restricted_to):
+            report.bad(number, "don_vi", CellError(
+                _l("You may import only your own department's procedures.")))
+            bad = True
+        if not bad and flags and _lacks_reason(values, current):
+            report.bad(number, "ly_do_khong_bcci", CellError(
+                _l("Say why the procedure cannot go by post in one direction.")))
     return existing, departments
+
+
+def _own_row(values, current, departments, department_id):
+    """A department's staff may import a row of their department, for a procedure of their
+    department or a new one (a row whose department code is bad is reported already)."""
+    if not values.get("dept_code"):
+        return True
+    own = departments.get(values["dept_code"])
+    return (own is not None and own.id == department_id
+            and (current is None or current.department_id == department_id))
+
+
+def _eligible_both_ways(values, current):
+    """The row's flags, where the file has no such column the stored ones (no for a new one)."""
+    receive = values.get("eligible_receive", current.eligible_receive if current else False)
+    ret = values.get("eligible_return", current.eligible_return if current else False)
+    return receive and ret
+
+
+def _lacks_reason(values, current):
+    """The edit form's rule: a "no" in either direction needs a reason, the file's or, where
+    the file has no reason column, the one already stored."""
+    reason = values["reason"] if "reason" in values else (
+        current.reason_code if current is not None else "")
+    return not _eligible_both_ways(values, current) and not reason
 
 
 def write_procedures(prepared, user=None):
@@ -724,43 +692,13 @@ def write_procedures(prepared, user=None):
     existing, departments = check_procedure_rows(prepared, user)
     if not report.ok:
         return report
-    fields = {fold(f.name): f for f in db.session.scalars(select(Field))}
     parsed = prepared.rows
-
-    new_fields = new_departments = 0
-    for _, _code, values, _ in parsed:
-        key = fold(values["field_name"])
-        if key not in fields:
-            fields[key] = Field(name=values["field_name"], name_folded=key)
-            db.session.add(fields[key])
-            new_fields += 1
-        if values["dept_code"] not in departments:
-            name = values.get("dept_name") or values["dept_code"]
-            departments[values["dept_code"]] = Department(code=values["dept_code"], name=name,
-                                                          name_folded=fold(name))
-            db.session.add(departments[values["dept_code"]])
-            new_departments += 1
-    db.session.flush()
+    fields, new_fields, new_departments = _add_fields_and_departments(parsed, departments)
 
     now = utcnow()
     for _, code, values, _ in parsed:
         current = existing.get(code)
-        target = {
-            "name": values["name"],
-            "field_id": fields[fold(values["field_name"])].id,
-            "department_id": departments[values["dept_code"]].id,
-        }
-        for name in ("level", "eligible_receive", "eligible_return", "in_force"):
-            if name in values:
-                target[name] = values[name]
-        if "reason" in values:
-            target["reason_code"], target["reason_text"] = _reason_from_cell(values["reason"],
-                                                                             current)
-        receive = target.get("eligible_receive", current.eligible_receive if current else False)
-        ret = target.get("eligible_return", current.eligible_return if current else False)
-        if receive and ret:
-            # Eligible both ways needs no reason, as on the edit form.
-            target["reason_code"], target["reason_text"] = "", ""
+        target = _target(values, current, fields, departments)
         if current is None:
             procedure = Procedure(code=code, name_folded=fold(values["name"]), updated_at=now,
                                   updated_by_id=getattr(user, "id", None), **target)
@@ -780,3 +718,41 @@ def write_procedures(prepared, user=None):
     db.session.flush()
     return report
 
+
+def _add_fields_and_departments(parsed, departments):
+    """Add the fields and departments the rows name that do not exist yet (``departments`` is
+    completed in place). :return: the fields by folded name, and how many of each were added."""
+    fields = {fold(f.name): f for f in db.session.scalars(select(Field))}
+    new_fields = new_departments = 0
+    for _, _code, values, _ in parsed:
+        key = fold(values["field_name"])
+        if key not in fields:
+            fields[key] = Field(name=values["field_name"], name_folded=key)
+            db.session.add(fields[key])
+            new_fields += 1
+        if values["dept_code"] not in departments:
+            name = values.get("dept_name") or values["dept_code"]
+            departments[values["dept_code"]] = Department(code=values["dept_code"], name=name,
+                                                          name_folded=fold(name))
+            db.session.add(departments[values["dept_code"]])
+            new_departments += 1
+    db.session.flush()
+    return fields, new_fields, new_departments
+
+
+def _target(values, current, fields, departments):
+    """The attributes a row gives its procedure; absent optional columns give none."""
+    target = {
+        "name": values["name"],
+        "field_id": fields[fold(values["field_name"])].id,
+        "department_id": departments[values["dept_code"]].id,
+    }
+    for name in ("level", "eligible_receive", "eligible_return", "in_force"):
+        if name in values:
+            target[name] = values[name]
+    if "reason" in values:
+        target["reason_code"], target["reason_text"] = _reason_from_cell(values["reason"], current)
+    if _eligible_both_ways(target, current):
+        # Eligible both ways needs no reason, as on the edit form.
+        target["reason_code"], target["reason_text"] = "", ""
+    return target
