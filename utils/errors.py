@@ -16,7 +16,7 @@ Views answer with ``save`` (run the service, commit, answer) or ``refused`` (ins
 rendered again with the refusal's status; the caller's ``answer`` renders it, the whole page for a
 plain form and the fragment for htmx (``utils.htmx.render``). The command line prints ``str(e)``.
 """
-from flask import make_response
+from flask import flash, make_response, redirect
 
 from extensions import db
 
@@ -75,3 +75,14 @@ def save(change, form, answer, done, field=None):
         return refused(refusal, form, answer, field)
     db.session.commit()
     return done(result)
+
+
+def saved(fragment, message, url):
+    """The answer to a saved change: htmx requests get ``fragment()`` (the row or region they
+    swap), plain forms ``message`` flashed and a 303 to ``url``."""
+    from utils.htmx import wants_fragment
+
+    if wants_fragment():
+        return fragment()
+    flash(message, "success")
+    return redirect(url, code=303)

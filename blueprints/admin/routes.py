@@ -16,6 +16,7 @@ from extensions import db
 from models import OrgSettings, User
 from utils import htmx
 from utils.access import roles_required
+from utils.errors import save, saved
 from utils.history import object_type_label, present_events
 from utils.inputs import MAX_PAGE, arg_int, parse_int
 from utils.labels import action_label, department_label
@@ -36,14 +37,6 @@ def _messages():
         "cannot_change_own_role": _("You cannot change your own role."),
         "cannot_deactivate_self": _("You cannot deactivate your own account."),
         "last_admin": _("At least one active administrator must remain."),
-        "department_code_invalid": _("A code has capital letters, digits, '.', '_' or '-' (at most 40)."),
-        "department_code_taken": _("Another department has this code."),
-        "name_required": _("Enter a name."),
-        "field_name_taken": _("Another field has this name."),
-        "retention_out_of_range": _("Enter a number of months from 1 to 240."),
-        "doc_prefix_required": _("Enter the document-number prefix."),
-        "default_period_incomplete": _("Give both the first and the last day of the default period, or neither."),
-        "default_period_reversed": _("The first day of the period is after its last day."),
     }
 
 
@@ -196,32 +189,6 @@ def set_user_active(user_id):
 
 # --- departments and fields: create, edit and the row, the same way -------------------------
 
-def _save_form(form, save, done):
-    """Validate ``form`` and ``save()``: a value a rule refuses goes back on the form (and the
-    transaction is rolled back); a saved change is committed and answered by ``done(result)``.
-
-    :return: that answer, or ``None`` when the form must be shown again (with a 422).
-    """
-    if not form.validate_on_submit():
-        return None
-    try:
-        result = save()
-    except services.AdminError as e:
-        db.session.rollback()
-        _attach(form, str(e), e.field)
-        return None
-    db.session.commit()
-    return done(result)
-
-
-def _saved(fragment, message, list_endpoint):
-    """After a save: htmx requests get ``fragment()``, plain forms a message and the list."""
-    if htmx.wants_fragment():
-        return fragment()
-    flash(message, "success")
-    return redirect(url_for(list_endpoint), code=303)
-
-
 def _departments(create_form=None, status=200, fragment="admin/_departments.html", **extra):
     return htmx.render("admin/departments.html", fragment, status=status,
                        departments=services.list_departments(),
@@ -242,12 +209,17 @@ def list_departments():
 @roles_required("admin")
 def create_department():
     form = DepartmentCreateForm()
-    return _save_form(
-        form, lambda: services.create_department(form.code.data, form.name.data),
-        lambda department: _saved(lambda: _departments(created=department.id),
-                                  _("Department %(code)s created.", code=department_label(department)),
-                                  "admin.list_departments"),
-    ) or _departments(create_form=form, status=422)
+
+    def answer(_refusal=None):
+        return _departments(create_form=form, status=422)
+
+    if not form.validate_on_submit():
+        return answer()
+    return save(lambda: services.create_department(form.code.data, form.name.data), form, answer,
+                lambda department: saved(
+                    lambda: _departments(created=department.id),
+                    _("Department %(code)s created.", code=department_label(department)),
+                    url_for("admin.list_departments")))
 
 
 @bp.route("/departments/<int:department_id>")
@@ -260,20 +232,21 @@ def department_row(department_id):
 @roles_required("admin")
 def edit_department(department_id):
     department = services.get_department_or_404(department_id)
+    form = DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
+
+    def answer(_refusal=None, status=422):
+        return htmx.render("admin/department_edit.html", "admin/_department_edit_row.html",
+                           status=status, d=department, form=form, inline=htmx.wants_fragment())
+
     if request.method == "GET":
-        form = DepartmentRenameForm(obj=department)
-    else:
-        form = DepartmentRenameForm()
-        answer = _save_form(
-            form, lambda: services.rename_department(department, form.name.data),
-            lambda _result: _saved(lambda: _department_row(department),
-                                   _("Department %(code)s saved.", code=department_label(department)),
-                                   "admin.list_departments"))
-        if answer:
-            return answer
-    return htmx.render("admin/department_edit.html", "admin/_department_edit_row.html",
-                       status=200 if request.method == "GET" else 422, d=department, form=form,
-                       inline=htmx.wants_fragment())
+        return answer(status=200)
+    if not form.validate_on_submit():
+        return answer()
+    return save(lambda: services.rename_department(department, form.name.data), form, answer,
+                lambda _result: saved(
+                    lambda: _department_row(department),
+                    _("Department %(code)s saved.", code=department_label(department)),
+                    url_for("admin.list_departments")))
 
 
 @bp.route("/departments/<int:department_id>/active", methods=["POST"])
@@ -282,8 +255,9 @@ def set_department_active(department_id):
     department = services.get_department_or_404(department_id)
     services.set_department_active(department, request.form.get("active") == "1")
     db.session.commit()
-    return _saved(lambda: _department_row(department),
-                  _("Department %(code)s saved.", code=department_label(department)), "admin.list_departments")
+    return saved(lambda: _department_row(department),
+                 _("Department %(code)s saved.", code=department_label(department)),
+                 url_for("admin.list_departments"))
 
 
 def _fields(create_form=None, status=200, fragment="admin/_fields.html", **extra):
@@ -305,11 +279,16 @@ def list_fields():
 @roles_required("admin")
 def create_field():
     form = FieldForm()
-    return _save_form(
-        form, lambda: services.create_field(form.name.data, form.postal_note.data),
-        lambda field: _saved(lambda: _fields(created=field.id),
-                             _("Field %(name)s created.", name=field.name), "admin.list_fields"),
-    ) or _fields(create_form=form, status=422)
+
+    def answer(_refusal=None):
+        return _fields(create_form=form, status=422)
+
+    if not form.validate_on_submit():
+        return answer()
+    return save(lambda: services.create_field(form.name.data, form.postal_note.data), form, answer,
+                lambda field: saved(lambda: _fields(created=field.id),
+                                    _("Field %(name)s created.", name=field.name),
+                                    url_for("admin.list_fields")))
 
 
 @bp.route("/fields/<int:field_id>")
@@ -322,42 +301,45 @@ def field_row(field_id):
 @roles_required("admin")
 def edit_field(field_id):
     field = services.get_field_or_404(field_id)
+    form = FieldForm(obj=field) if request.method == "GET" else FieldForm()
+
+    def answer(_refusal=None, status=422):
+        return htmx.render("admin/field_edit.html", "admin/_field_edit_row.html", status=status,
+                           fl=field, form=form, inline=htmx.wants_fragment())
+
     if request.method == "GET":
-        form = FieldForm(obj=field)
-    else:
-        form = FieldForm()
-        answer = _save_form(
-            form, lambda: services.update_field(field, form.name.data, form.postal_note.data),
-            lambda _result: _saved(lambda: _field_row(field),
-                                   _("Field %(name)s saved.", name=field.name), "admin.list_fields"))
-        if answer:
-            return answer
-    return htmx.render("admin/field_edit.html", "admin/_field_edit_row.html",
-                       status=200 if request.method == "GET" else 422, fl=field, form=form,
-                       inline=htmx.wants_fragment())
+        return answer(status=200)
+    if not form.validate_on_submit():
+        return answer()
+    return save(lambda: services.update_field(field, form.name.data, form.postal_note.data), form,
+                answer,
+                lambda _result: saved(lambda: _field_row(field),
+                                      _("Field %(name)s saved.", name=field.name),
+                                      url_for("admin.list_fields")))
 
 
 # --- organisation settings --------------------------------------------------------------------
+
+def _settings_saved(_settings):
+    flash(_("The organisation's settings are saved."), "success")
+    return redirect(url_for("admin.edit_settings"), code=303)
+
 
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_settings():
     settings = get_settings()
     form = SettingsForm(obj=settings) if request.method == "GET" else SettingsForm()
-    if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in services.SETTINGS_FIELDS}
-        try:
-            services.save_settings(values)
-        except services.AdminError as e:
-            db.session.rollback()
-            _attach(form, str(e), e.field)
-        else:
-            db.session.commit()
-            flash(_("The organisation's settings are saved."), "success")
-            return redirect(url_for("admin.edit_settings"), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/settings.html", form=form,
-                           saved=db.session.get(OrgSettings, 1) is not None), status
+
+    def answer(_refusal=None):
+        status = 422 if request.method == "POST" else 200
+        return render_template("admin/settings.html", form=form,
+                               saved=db.session.get(OrgSettings, 1) is not None), status
+
+    if not form.validate_on_submit():
+        return answer()
+    values = {name: getattr(form, name).data for name in services.SETTINGS_FIELDS}
+    return save(lambda: services.save_settings(values), form, answer, _settings_saved)
 
 
 # --- the audit log ----------------------------------------------------------------------------

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from extensions import db
 from models import AuditEvent, Department, Field, OrgSettings, User
 from utils import audit
 from utils.dates import VN_TZ
+from utils.errors import Refusal
 from utils.text import escape_like, fold, nfc
 
 DEPARTMENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
@@ -25,15 +27,7 @@ SETTINGS_FIELDS = ("parent_agency", "unit_name", "place_name", "signer_name", "s
 AUDIT_PAGE_SIZE = 50
 
 
-class AdminError(ValueError):
-    """A change was refused; ``str(e)`` is a code the view turns into a translated message.
-
-    ``field`` names the form field the message belongs to.
-    """
-
-    def __init__(self, code, field=None):
-        super().__init__(code)
-        self.field = field
+NAME_REQUIRED = _l("Enter a name.")
 
 
 def _clean(text):
@@ -56,15 +50,15 @@ def get_department_or_404(department_id):
 
 
 def create_department(code, name):
-    """:raise AdminError: a malformed or taken code, an empty name."""
+    """:raise Refusal: a malformed or taken code, an empty name."""
     code = _clean(code).upper()
     name = _clean(name)
     if not DEPARTMENT_CODE.match(code):
-        raise AdminError("department_code_invalid", "code")
+        raise Refusal(_l("A code has capital letters, digits, '.', '_' or '-' (at most 40)."), "code")
     if db.session.scalar(select(Department.id).where(Department.code == code)):
-        raise AdminError("department_code_taken", "code")
+        raise Refusal(_l("Another department has this code."), "code")
     if not name:
-        raise AdminError("name_required", "name")
+        raise Refusal(NAME_REQUIRED, "name")
     department = Department(code=code, name=name, name_folded=fold(name), active=True)
     db.session.add(department)
     db.session.flush()
@@ -74,10 +68,10 @@ def create_department(code, name):
 
 
 def rename_department(department, name):
-    """:raise AdminError: an empty name."""
+    """:raise Refusal: an empty name."""
     name = _clean(name)
     if not name:
-        raise AdminError("name_required", "name")
+        raise Refusal(NAME_REQUIRED, "name")
     old = audit.snapshot(department, DEPARTMENT_FIELDS)
     department.name = name
     department.name_folded = fold(name)
@@ -107,16 +101,16 @@ def get_field_or_404(field_id):
 
 def _check_field_name(name, field_id=None):
     if not name:
-        raise AdminError("name_required", "name")
+        raise Refusal(NAME_REQUIRED, "name")
     taken = select(Field.id).where(Field.name == name)
     if field_id is not None:
         taken = taken.where(Field.id != field_id)
     if db.session.scalar(taken):
-        raise AdminError("field_name_taken", "name")
+        raise Refusal(_l("Another field has this name."), "name")
 
 
 def create_field(name, postal_note=""):
-    """:raise AdminError: an empty or taken name."""
+    """:raise Refusal: an empty or taken name."""
     name = _clean(name)
     _check_field_name(name)
     field = Field(name=name, name_folded=fold(name), postal_note=_clean(postal_note))
@@ -129,7 +123,7 @@ def create_field(name, postal_note=""):
 def update_field(field, name, postal_note):
     """Rename a field and edit the centre's note on postal feasibility.
 
-    :raise AdminError: an empty or taken name.
+    :raise Refusal: an empty or taken name.
     """
     name = _clean(name)
     _check_field_name(name, field.id)
@@ -144,24 +138,43 @@ def update_field(field, name, postal_note):
 
 # --- organisation settings --------------------------------------------------------------------
 
+def _check_settings(values):
+    """:raise Refusal: see ``save_settings``."""
+    months = values["retention_months"]
+    if months is None or not 1 <= int(months) <= 240:
+        raise Refusal(_l("Enter a number of months from 1 to 240."), "retention_months")
+    if not _clean(values["doc_prefix"]):
+        raise Refusal(_l("Enter the document-number prefix."), "doc_prefix")
+    start, end = values.get("default_period_from"), values.get("default_period_to")
+    if bool(start) != bool(end):
+        raise Refusal(_l("Give both the first and the last day of the default period, or neither."),
+                      "default_period_to" if start else "default_period_from")
+    if start and start > end:
+        raise Refusal(_l("The first day of the period is after its last day."), "default_period_to")
+
+
+def _lines(text):
+    return "\n".join(line.strip() for line in _clean(text).splitlines() if line.strip())
+
+
+# How each setting is stored; text not listed here is trimmed (``_clean``).
+SETTING_VALUES = {
+    "retention_months": int,
+    "public_list_enabled": bool,
+    "default_period_from": lambda value: value or None,
+    "default_period_to": lambda value: value or None,
+    "recipients": _lines,
+}
+
+
 def save_settings(values):
     """Store the organisation's settings (creating the one row, id 1, the first time).
 
     :param values: a mapping of the ``SETTINGS_FIELDS``.
-    :raise AdminError: a retention period outside 1–240 months, an empty document-number prefix,
+    :raise Refusal: a retention period outside 1–240 months, an empty document-number prefix,
         a default period with one date only or its first day after its last.
     """
-    months = values["retention_months"]
-    if months is None or not 1 <= int(months) <= 240:
-        raise AdminError("retention_out_of_range", "retention_months")
-    prefix = _clean(values["doc_prefix"])
-    if not prefix:
-        raise AdminError("doc_prefix_required", "doc_prefix")
-    start, end = values.get("default_period_from"), values.get("default_period_to")
-    if bool(start) != bool(end):
-        raise AdminError("default_period_incomplete", "default_period_to" if start else "default_period_from")
-    if start and start > end:
-        raise AdminError("default_period_reversed", "default_period_to")
+    _check_settings(values)
     settings = db.session.get(OrgSettings, 1)
     created = settings is None
     if created:
@@ -171,26 +184,13 @@ def save_settings(values):
     else:
         old = audit.snapshot(settings, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:
-        value = values[name]
-        if name == "retention_months":
-            value = int(value)
-        elif name == "public_list_enabled":
-            value = bool(value)
-        elif name in ("default_period_from", "default_period_to"):
-            value = value or None
-        elif name == "recipients":
-            value = "\n".join(line.strip() for line in _clean(value).splitlines() if line.strip())
-        else:
-            value = _clean(value)
-        setattr(settings, name, value)
+        setattr(settings, name, SETTING_VALUES.get(name, _clean)(values[name]))
     db.session.flush()
     new = audit.snapshot(settings, SETTINGS_FIELDS)
-    if created:
-        audit.record("settings_update", "org_settings", 1, None, new)
-    else:
+    if not created:
         old, new = audit.diff(old, new)
-        if new:
-            audit.record("settings_update", "org_settings", 1, old, new)
+    if new:
+        audit.record("settings_update", "org_settings", 1, old, new)
     return settings
 
 
