@@ -1,6 +1,7 @@
 """The dashboard page and its fragments, the JSON summary API, and the rubric screens."""
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -287,7 +288,7 @@ def test_rubric_versioning(client, auth):
     db.session.expire_all()
     assert db.session.get(RubricVersion, v2.id).criteria == frozen_criteria
     latest = figures.rubric_for(2024)
-    assert latest.version == 3 and latest.bands["C1"][0].points == figures.Decimal("0.75")
+    assert latest.version == 3 and latest.bands["C1"][0].points == Decimal("0.75")
     # A brief issued with version 2 scores with version 2 still.
     old = figures.rubric_from_version(db.session.get(RubricVersion, v2.id))
     assert old.bands["C1"][0].threshold == 15
