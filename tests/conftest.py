@@ -224,11 +224,16 @@ def browser():
 @pytest.fixture()
 def page(browser, live_server):
     """A fresh browser page; every request off 127.0.0.1 (the htmx CDN among them) is blocked."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(base_url=live_server, locale="vi-VN")
     context.route("**/*", lambda route: route.continue_()
                   if route.request.url.startswith(live_server) else route.abort())
     pg = context.new_page()
-    pg.set_default_timeout(10000)
+    # CI's shared machine can be several times slower than a quiet one: generous waits, which
+    # cost nothing when the page is quick (every wait ends as soon as its condition holds)
+    pg.set_default_timeout(20_000)
+    expect.set_options(timeout=15_000)
     yield pg
     context.close()
 
