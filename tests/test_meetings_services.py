@@ -7,6 +7,7 @@ from blueprints.meetings import services
 from extensions import db
 from models import AuditEvent, Meeting
 from tests import factories as f
+from utils.errors import Refusal
 
 TODAY = date(2024, 10, 15)
 
@@ -40,7 +41,7 @@ def test_status_change_is_audited_and_checked(app):
     task = services.add_task(_meeting(), department_id=dept.id, description="X", deadline=TODAY)
     services.set_task_status(task, "in_progress", "  Đang làm việc với bưu điện ")
     assert task.status == "in_progress" and task.status_note == "Đang làm việc với bưu điện"
-    with pytest.raises(services.TaskError):
+    with pytest.raises(Refusal):
         services.set_task_status(task, "closed")
     actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["meeting.create", "task.create", "task.status"]

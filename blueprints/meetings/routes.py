@@ -18,6 +18,7 @@ from models import TASK_STATUSES, Department, Meeting, Task
 from utils import htmx, labels
 from utils.access import refuse, roles_required
 from utils.dates import vn_today
+from utils.errors import save
 from utils.inputs import arg_int, safe_next
 
 bp = Blueprint("meetings", __name__)
@@ -191,17 +192,23 @@ def update_task_status(task_id):
     task = get_task_or_404(task_id, for_update=True)
     form = TaskStatusForm(prefix=f"task{task.id}")
     form.status.choices = [SelectChoice(s, task_status_label(s)) for s in TASK_STATUSES]
-    if form.validate_on_submit():
-        services.set_task_status(task, form.status.data, form.note.data, user=current_user)
-        db.session.commit()
+
+    def answer(_refusal=None):
+        return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", status=422,
+                           task=task, status_form=form)
+
+    def done(_task):
         if htmx.wants_fragment():
             return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", task=task,
                                status_form=_status_form(task), saved=True)
         flash(_("The task's status was saved."), "success")
         fallback = url_for("meetings.show_meeting", meeting_id=task.meeting_id)
         return redirect(safe_next(request.form.get("next"), fallback), code=303)
-    return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", status=422,
-                       task=task, status_form=form)
+
+    if not form.validate_on_submit():
+        return answer()
+    return save(lambda: services.set_task_status(task, form.status.data, form.note.data,
+                                                 user=current_user), form, answer, done)
 
 
 # --- Home panels ------------------------------------------------------------------------------

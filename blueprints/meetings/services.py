@@ -5,6 +5,7 @@ not done, overdue ones (deadline before the Vietnam date ``as_of``) first.
 """
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
@@ -12,14 +13,11 @@ from extensions import db
 from models import TASK_STATUSES, Meeting, Task, task_order, utcnow
 from utils import audit
 from utils.dates import vn_today
+from utils.errors import Refusal
 from utils.text import nfc
 
 MEETING_FIELDS = ("date", "chair", "participants", "conclusions")
 TASK_FIELDS = ("department_id", "description", "deadline", "status", "status_note")
-
-
-class TaskError(ValueError):
-    """A task change the rules refuse; ``str(e)`` is a code the view turns into a message."""
 
 
 def is_overdue(task, today=None):
@@ -142,10 +140,10 @@ def add_task(meeting, *, department_id, description, deadline=None, user=None):
 def set_task_status(task, status, note="", user=None):
     """Change a task's status with a note (the department says what it did).
 
-    :raise TaskError: ``"bad_status"`` for a status that does not exist.
+    :raise Refusal: a status that does not exist.
     """
     if status not in TASK_STATUSES:
-        raise TaskError("bad_status")
+        raise Refusal(_l("Choose a status."), "status")
     old = audit.snapshot(task, ("status", "status_note"))
     task.status = status
     task.status_note = nfc(note or "").strip()
