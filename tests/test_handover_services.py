@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.handover import services
-from blueprints.handover.services import HandoverError
 from extensions import db
 from models import AuditEvent, HandoverItem, utcnow
 from tests import factories as f
 from utils.dates import vn_today
+from utils.errors import Refusal
 
 
 @pytest.fixture()
@@ -39,10 +39,10 @@ def test_proposal_takes_the_days_shipments_not_yet_handed_over(dossier, day):
 
 
 def test_proposal_refuses_a_bad_direction_or_a_future_day(day):
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.propose_batch("sideways")
     assert e.value.status == 422
-    with pytest.raises(HandoverError):
+    with pytest.raises(Refusal):
         services.propose_batch("tiep_nhan", day + timedelta(days=1))
 
 
@@ -51,11 +51,11 @@ def test_a_shipment_is_in_one_live_record_only(dossier, day):
     first = services.propose_batch("tra_ket_qua")
     second = services.propose_batch("tra_ket_qua")
     assert services.batch_items(second) == []  # the first draft holds it
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.add_item(second, shipment.id)
     assert e.value.status == 409
     services.sign_batch(first)
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.add_item(second, shipment.id)
     assert e.value.status == 409
 
@@ -82,7 +82,7 @@ def test_signing_numbers_the_record_and_marks_shipments_handed_over(dossier, day
     second = services.propose_batch("tiep_nhan")
     services.sign_batch(second)
     assert second.number == 2  # one sequence per year, both directions
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.add_item(batch, f.shipment(dossier, "tra_ket_qua", when=day).id)
     assert e.value.status == 409  # a signed record does not change
     assert _actions()[-1] == "handover.sign"
@@ -90,13 +90,13 @@ def test_signing_numbers_the_record_and_marks_shipments_handed_over(dossier, day
 
 def test_signing_refuses_an_empty_record_or_a_cancelled_shipment(dossier, day):
     empty = services.propose_batch("tra_ket_qua")
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.sign_batch(empty)
     assert e.value.status == 422
     shipment = f.shipment(dossier, "tra_ket_qua", when=day)
     services.add_item(empty, shipment.id)
     shipment.cancelled = True
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.sign_batch(empty)
     assert e.value.status == 409 and shipment.handed_over_at is None
 
@@ -105,7 +105,7 @@ def test_voiding_frees_the_shipments(dossier, day):
     shipment = f.shipment(dossier, "tra_ket_qua", when=day)
     batch = services.propose_batch("tra_ket_qua")
     services.sign_batch(batch)
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.void_batch(batch, "  ")
     assert e.value.status == 422
     services.void_batch(batch, "Sai số hiệu bưu gửi")
@@ -122,12 +122,12 @@ def test_voiding_frees_the_shipments(dossier, day):
 def test_only_signed_records_are_voided_and_drafts_discarded(dossier, day):
     f.shipment(dossier, "tra_ket_qua", when=day)
     draft = services.propose_batch("tra_ket_qua")
-    with pytest.raises(HandoverError):
+    with pytest.raises(Refusal):
         services.void_batch(draft, "lý do")
     services.discard_draft(draft)
     assert draft.status == "voided" and draft.number is None  # kept for the trail
     assert services.batch_items(services.propose_batch("tra_ket_qua"))  # freed
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.discard_draft(draft)
     assert e.value.status == 409
 
@@ -135,10 +135,10 @@ def test_only_signed_records_are_voided_and_drafts_discarded(dossier, day):
 def test_add_and_remove_items(dossier, day):
     batch = services.propose_batch("tiep_nhan")
     wrong_way = f.shipment(dossier, "tra_ket_qua", when=day)
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.add_item(batch, wrong_way.id)
     assert e.value.status == 422
-    with pytest.raises(HandoverError) as e:
+    with pytest.raises(Refusal) as e:
         services.add_item(batch, 999999)
     assert e.value.status == 404
     earlier = f.shipment(dossier, "tiep_nhan", when=day - timedelta(days=3))

@@ -4,17 +4,17 @@ Only centre staff and administrators: the items and the printed record name citi
 names masked; the full names and addresses appear only on the printed record, and every print is
 an audit event.
 """
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.handover import services
 from blueprints.handover.forms import AddItemForm, ConfirmForm, NewBatchForm, SearchForm, VoidForm
-from blueprints.handover.services import HandoverError
 from extensions import db
 from models import HandoverBatch
 from utils import htmx
 from utils.access import roles_required
+from utils.errors import save, saved
 from utils.labels import handover_number
 from utils.privacy import mask_name
 
@@ -59,34 +59,23 @@ def _batch_response(batch, status=200, error=None):
                        **_batch_context(batch, error=error))
 
 
-def _after_change(batch, message=None):
-    """htmx gets the record's fragment in place; a plain form gets a 303 back to the page."""
-    if htmx.wants_fragment():
-        return _batch_response(batch)
-    if message:
-        flash(message, "success")
-    return redirect(url_for("handover.show_batch", batch_id=batch.id), code=303)
+def _refused(batch):
+    """The answer to a rule's refusal (``utils.errors.save``): the record again with the reason,
+    as 409 or 422; a 404 (an unknown shipment) aborts."""
+    def answer(refusal):
+        if refusal.status == 404:
+            abort(404)
+        return _batch_response(get_batch_or_404(batch.id), error=refusal.message)
+    return answer
 
 
-def _change_batch(batch, change, message):
-    """Run ``change()`` (a service call) on the record: a rule's refusal gives the record again
-    with the reason (``_refused``); otherwise commit and answer as ``_after_change`` does.
-    ``message`` may be a function, to word it after the change (a signed record's number)."""
-    try:
-        change()
-    except HandoverError as e:
-        return _refused(batch, e)
-    db.session.commit()
-    return _after_change(batch, message() if callable(message) else message)
-
-
-def _refused(batch, error):
-    """A rule refused the change: the record again, with the reason, as 409/422 (404 aborts)."""
-    db.session.rollback()
-    if error.status == 404:
-        abort(404)
-    batch = get_batch_or_404(batch.id)
-    return _batch_response(batch, status=error.status, error=error.text())
+def _changed(batch, message):
+    """The answer to a change (``utils.errors.save``): htmx gets the record's fragment in place,
+    a plain form the message and a 303 back to the page. ``message`` may be a function, to word
+    it after the change (a signed record's number)."""
+    return lambda _result: saved(lambda: _batch_response(batch),
+                                 message() if callable(message) else message,
+                                 url_for("handover.show_batch", batch_id=batch.id))
 
 
 @bp.route("")
@@ -104,19 +93,19 @@ def list_batches():
 @roles_required(*STAFF)
 def create_batch():
     form = NewBatchForm()
-    if form.validate_on_submit():
-        try:
-            batch = services.propose_batch(form.direction.data, form.day.data, user=current_user)
-        except HandoverError as e:
-            db.session.rollback()
-            form.day.errors.append(e.text())
-        else:
-            db.session.commit()
-            return htmx.redirect(url_for("handover.show_batch", batch_id=batch.id))
-    batches = services.recent_batches()
-    return htmx.render("handover/list.html", "handover/_new_batch.html", status=422,
-                       batches=batches, totals=services.handover_totals(b.id for b in batches),
-                       status_filter="", form=form, empty=services.HandoverTotals())
+
+    def answer(_refusal=None):
+        batches = services.recent_batches()
+        return htmx.render("handover/list.html", "handover/_new_batch.html", status=422,
+                           batches=batches, totals=services.handover_totals(b.id for b in batches),
+                           status_filter="", form=form, empty=services.HandoverTotals())
+
+    if not form.validate_on_submit():
+        return answer()
+    return save(lambda: services.propose_batch(form.direction.data, form.day.data, user=current_user),
+                form, answer,
+                lambda batch: htmx.redirect(url_for("handover.show_batch", batch_id=batch.id)),
+                "day")
 
 
 @bp.route("/<int:batch_id>")
@@ -132,9 +121,8 @@ def add_item(batch_id):
     form = AddItemForm()
     if not form.validate_on_submit():
         return _batch_response(batch, status=422, error=_("Choose a shipment to add."))
-    return _change_batch(
-        batch, lambda: services.add_item(batch, form.shipment_id.data, user=current_user),
-        _("The shipment has been added."))
+    return save(lambda: services.add_item(batch, form.shipment_id.data, user=current_user), None,
+                _refused(batch), _changed(batch, _("The shipment has been added.")))
 
 
 @bp.route("/<int:batch_id>/items/<int:item_id>/remove", methods=["POST"])
@@ -143,9 +131,8 @@ def remove_item(batch_id, item_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _change_batch(
-        batch, lambda: services.remove_item(batch, item_id, user=current_user),
-        _("The shipment has been taken out of the record."))
+    return save(lambda: services.remove_item(batch, item_id, user=current_user), None,
+                _refused(batch), _changed(batch, _("The shipment has been taken out of the record.")))
 
 
 def _paper_count(value):
@@ -175,8 +162,8 @@ def save_counts(batch_id):
     except ValueError:
         return _batch_response(batch, status=422,
                                error=_("Enter a number of papers between 0 and 999."))
-    return _change_batch(batch, lambda: services.set_counts(batch, counts, user=current_user),
-                         _("The numbers of papers have been saved."))
+    return save(lambda: services.set_counts(batch, counts, user=current_user), None,
+                _refused(batch), _changed(batch, _("The numbers of papers have been saved.")))
 
 
 @bp.route("/<int:batch_id>/sign", methods=["POST"])
@@ -185,10 +172,9 @@ def sign_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _change_batch(
-        batch, lambda: services.sign_batch(batch, user=current_user),
-        lambda: _("Record %(n)s is signed: its shipments are marked handed over.",
-                  n=handover_number(batch.number)))
+    return save(lambda: services.sign_batch(batch, user=current_user), None, _refused(batch),
+                _changed(batch, lambda: _("Record %(n)s is signed: its shipments are marked "
+                                          "handed over.", n=handover_number(batch.number))))
 
 
 @bp.route("/<int:batch_id>/void", methods=["POST"])
@@ -198,9 +184,9 @@ def void_batch(batch_id):
     form = VoidForm()
     if not form.validate_on_submit():
         return _batch_response(batch, status=422, error=_("Give the reason for voiding the record."))
-    return _change_batch(
-        batch, lambda: services.void_batch(batch, form.reason.data, user=current_user),
-        _("The record has been voided; its shipments are free again."))
+    return save(lambda: services.void_batch(batch, form.reason.data, user=current_user), None,
+                _refused(batch),
+                _changed(batch, _("The record has been voided; its shipments are free again.")))
 
 
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
@@ -209,11 +195,11 @@ def discard_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.discard_draft(batch, user=current_user)
-    except HandoverError as e:
-        return _refused(batch, e)
-    db.session.commit()
+    return save(lambda: services.discard_draft(batch, user=current_user), None, _refused(batch),
+                _discarded)
+
+
+def _discarded(_result):
     flash(_("The draft has been discarded."), "success")
     return htmx.redirect(url_for("handover.list_batches"))
 

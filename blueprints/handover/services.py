@@ -1,6 +1,6 @@
 """Rules and mutations of hand-over records: propose, add and remove items, sign, void.
 
-Services add and flush, never commit, and raise ``HandoverError`` (the view turns it into a
+Services add and flush, never commit, and raise ``utils.errors.Refusal`` (the view turns it into a
 response). The rules: a record holds shipments of its own direction that are neither cancelled
 nor handed over; a shipment is in at most one record that is not voided
 (``HandoverItem.held_shipment_id`` is unique); only drafts change; signing numbers the record
@@ -17,21 +17,9 @@ from flask_babel import lazy_gettext as _l
 from models import DIRECTIONS, Dossier, HandoverBatch, HandoverItem, Shipment, utcnow
 from utils import audit
 from utils.dates import to_vn, vn_today
+from utils.errors import Refusal
 
 CANDIDATE_LIMIT = 100
-
-
-class HandoverError(Exception):
-    """A rule refused the change; ``status`` is 404, 409 or 422 and ``message`` is translatable."""
-
-    def __init__(self, status, message, **params):
-        super().__init__(str(message))
-        self.status = status
-        self.message = message
-        self.params = params
-
-    def text(self):
-        return str(self.message) % self.params if self.params else str(self.message)
 
 
 # --- Totals -----------------------------------------------------------------------------------
@@ -131,12 +119,12 @@ def recent_batches(status=None, limit=200):
 
 def _check_direction(direction):
     if direction not in DIRECTIONS:
-        raise HandoverError(422, _l("Choose a direction: dossiers received or results returned."))
+        raise Refusal(_l("Choose a direction: dossiers received or results returned."))
 
 
 def _check_draft(batch):
     if batch.status != "draft":
-        raise HandoverError(409, _l("This hand-over record is no longer a draft: it cannot change."))
+        raise Refusal(_l("This hand-over record is no longer a draft: it cannot change."), status=409)
 
 
 def _flush_or_conflict():
@@ -145,19 +133,19 @@ def _flush_or_conflict():
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise HandoverError(409, _l("Someone else changed these shipments meanwhile. Reload and try again.")) from None
+        raise Refusal(_l("Someone else changed these shipments meanwhile. Reload and try again."), status=409) from None
 
 
 def propose_batch(direction, day=None, user=None):
     """A new draft for ``direction`` and ``day`` (default: today in Vietnam), holding every
     shipment of that day and direction not yet handed over nor held by another record.
 
-    :raise HandoverError: bad direction, or a day in the future.
+    :raise Refusal: bad direction, or a day in the future.
     """
     _check_direction(direction)
     day = day or vn_today()
     if day > vn_today():
-        raise HandoverError(422, _l("The day of a hand-over record cannot be in the future."))
+        raise Refusal(_l("The day of a hand-over record cannot be in the future."))
     batch = HandoverBatch(direction=direction, day=day, status="draft",
                           created_by_id=getattr(user, "id", None))
     db.session.add(batch)
@@ -176,25 +164,25 @@ def propose_batch(direction, day=None, user=None):
 def add_item(batch, shipment_id, user=None):
     """Put one shipment into a draft.
 
-    :raise HandoverError: 404 unknown shipment; 409 not a draft, handed over or in another record;
+    :raise Refusal: 404 unknown shipment; 409 not a draft, handed over or in another record;
         422 other direction or cancelled.
     """
     _check_draft(batch)
     shipment = db.session.get(Shipment, shipment_id) if isinstance(shipment_id, int) else None
     if shipment is None:
-        raise HandoverError(404, _l("No such shipment."))
+        raise Refusal(_l("No such shipment."), status=404)
     if shipment.direction != batch.direction:
-        raise HandoverError(422, _l("Shipment %(n)s goes the other way; it belongs in another record."),
-                            n=shipment.tracking_number)
+        raise Refusal(_l("Shipment %(n)s goes the other way; it belongs in another record."),
+                      n=shipment.tracking_number)
     if shipment.cancelled:
-        raise HandoverError(422, _l("Shipment %(n)s is cancelled."), n=shipment.tracking_number)
+        raise Refusal(_l("Shipment %(n)s is cancelled."), n=shipment.tracking_number)
     if shipment.handed_over_at is not None:
-        raise HandoverError(409, _l("Shipment %(n)s has already been handed over."), n=shipment.tracking_number)
+        raise Refusal(_l("Shipment %(n)s has already been handed over."), status=409, n=shipment.tracking_number)
     holder = db.session.execute(select(HandoverItem).where(
         HandoverItem.held_shipment_id == shipment.id)).scalar_one_or_none()
     if holder is not None:
-        raise HandoverError(409, _l("Shipment %(n)s is already in hand-over record %(b)s."),
-                            n=shipment.tracking_number, b=holder.batch_id)
+        raise Refusal(_l("Shipment %(n)s is already in hand-over record %(b)s."), status=409,
+                      n=shipment.tracking_number, b=holder.batch_id)
     item = HandoverItem(batch_id=batch.id, shipment_id=shipment.id, held_shipment_id=shipment.id)
     db.session.add(item)
     _flush_or_conflict()
@@ -207,14 +195,14 @@ def _item_of(batch, item_id):
     """The record's item, or a 409: it was taken out meanwhile (or belongs elsewhere)."""
     item = db.session.get(HandoverItem, item_id) if isinstance(item_id, int) else None
     if item is None or item.batch_id != batch.id:
-        raise HandoverError(409, _l("This shipment is no longer in the record."))
+        raise Refusal(_l("This shipment is no longer in the record."), status=409)
     return item
 
 
 def remove_item(batch, item_id, user=None):
     """Take one item out of a draft.
 
-    :raise HandoverError: 409 not a draft, or not (or no longer) an item of this record.
+    :raise Refusal: 409 not a draft, or not (or no longer) an item of this record.
     """
     _check_draft(batch)
     item = _item_of(batch, item_id)
@@ -231,7 +219,7 @@ def set_item_counts(batch, item_id, originals, copies, user=None):
     item = _item_of(batch, item_id)
     for value in (originals, copies):
         if value is not None and (value < 0 or value > 999):
-            raise HandoverError(422, _l("Enter a number of papers between 0 and 999."))
+            raise Refusal(_l("Enter a number of papers between 0 and 999."))
     old = audit.snapshot(item, ("originals", "copies"))
     item.originals, item.copies = originals, copies
     db.session.flush()
@@ -250,7 +238,7 @@ def set_counts(batch, counts, user=None):
     for originals, copies in counts.values():
         for value in (originals, copies):
             if value is not None and (value < 0 or value > 999):
-                raise HandoverError(422, _l("Enter a number of papers between 0 and 999."))
+                raise Refusal(_l("Enter a number of papers between 0 and 999."))
     for item_id, (originals, copies) in counts.items():
         set_item_counts(batch, item_id, originals, copies, user=user)
 
@@ -265,21 +253,21 @@ def sign_batch(batch, user=None):
     """Sign a draft: number it within the year of signing (Vietnam time), and mark its shipments
     handed over now.
 
-    :raise HandoverError: 409 not a draft, or a shipment was cancelled or handed over meanwhile;
+    :raise Refusal: 409 not a draft, or a shipment was cancelled or handed over meanwhile;
         422 an empty record.
     """
     _check_draft(batch)
     items = batch_items(batch)
     if not items:
-        raise HandoverError(422, _l("Add at least one shipment before signing the record."))
+        raise Refusal(_l("Add at least one shipment before signing the record."))
     for item in items:
         shipment = item.shipment
         if shipment.cancelled:
-            raise HandoverError(409, _l("Shipment %(n)s has been cancelled: remove it before signing."),
-                                n=shipment.tracking_number)
+            raise Refusal(_l("Shipment %(n)s has been cancelled: remove it before signing."), status=409,
+                          n=shipment.tracking_number)
         if shipment.handed_over_at is not None:
-            raise HandoverError(409, _l("Shipment %(n)s has already been handed over."),
-                                n=shipment.tracking_number)
+            raise Refusal(_l("Shipment %(n)s has already been handed over."), status=409,
+                          n=shipment.tracking_number)
     now = utcnow()
     # Documents are numbered within the year they are signed in (the date printed on them).
     batch.year = to_vn(now).year
@@ -301,15 +289,15 @@ def void_batch(batch, reason, user=None):
     """Void a signed record with a reason: its shipments are no longer handed over and are free
     to go into another record.
 
-    :raise HandoverError: 409 not signed; 422 no reason.
+    :raise Refusal: 409 not signed; 422 no reason.
     """
     from utils.text import nfc
 
     reason = nfc(reason or "")
     if batch.status != "signed":
-        raise HandoverError(409, _l("Only a signed record can be voided; a draft can be discarded."))
+        raise Refusal(_l("Only a signed record can be voided; a draft can be discarded."), status=409)
     if not reason:
-        raise HandoverError(422, _l("Give the reason for voiding the record."))
+        raise Refusal(_l("Give the reason for voiding the record."))
     items = batch_items(batch)
     now = utcnow()
     batch.status = "voided"
@@ -331,7 +319,7 @@ def discard_draft(batch, user=None):
     """Give up a draft: it becomes voided without a number (kept for the trail) and frees its
     shipments.
 
-    :raise HandoverError: 409 not a draft.
+    :raise Refusal: 409 not a draft.
     """
     _check_draft(batch)
     items = batch_items(batch)
