@@ -24,6 +24,13 @@ def counter(app):
     return user
 
 
+def open_log_form(page, user):
+    """Logs ``user`` in and opens the shipment form; returns the watch on its htmx requests."""
+    browser_login(page, user)
+    page.goto("/shipments/new")
+    return HtmxWatch(page)
+
+
 def fill_recipient(page):
     page.fill("input[name=recipient_name]", "Nguyễn Văn An")
     page.fill("input[name=address]", "Số 3, phố Cột Đồng Hồ, phường Hồng Gai")
@@ -32,9 +39,7 @@ def fill_recipient(page):
 
 
 def test_malformed_then_valid_tracking_number(page, counter):
-    browser_login(page, counter)
-    page.goto("/shipments/new")
-    watch = HtmxWatch(page)
+    watch = open_log_form(page, counter)
     page.check("input[name=direction][value=tra_ket_qua]")
     page.fill("input[name=tracking_number]", "EB1234")
     expect(page.get_by_test_id("tracking-malformed")).to_be_visible()
@@ -68,9 +73,7 @@ def test_malformed_then_valid_tracking_number(page, counter):
 
 
 def test_wrong_check_digit_needs_confirmation(page, counter):
-    browser_login(page, counter)
-    page.goto("/shipments/new")
-    watch = HtmxWatch(page)
+    watch = open_log_form(page, counter)
     page.fill("input[name=tracking_number]", "EB123456789VN")
     expect(page.get_by_test_id("tracking-check-digit")).to_be_visible()
     page.fill("input[name=dossier_code]", "000.17.22.H56-240301-0001")
@@ -88,9 +91,7 @@ def test_wrong_check_digit_needs_confirmation(page, counter):
 
 
 def test_unknown_dossier_is_created_with_the_shipment(page, counter):
-    browser_login(page, counter)
-    page.goto("/shipments/new")
-    watch = HtmxWatch(page)
+    watch = open_log_form(page, counter)
     page.check("input[name=direction][value=tiep_nhan]")
     page.fill("input[name=tracking_number]", "RR473124829VN")
     page.fill("input[name=dossier_code]", "000.17.22.H56-240305-0042")
@@ -131,9 +132,7 @@ def test_direction_change_rechecks_the_number(page, counter):
     d = db.session.execute(select(Dossier)).scalar_one()
     f.shipment(d, "tra_ket_qua", tracking_number="EB123456785VN")
     db.session.commit()
-    browser_login(page, counter)
-    page.goto("/shipments/new")
-    watch = HtmxWatch(page)
+    watch = open_log_form(page, counter)
     page.check("input[name=direction][value=tra_ket_qua]")
     page.fill("input[name=tracking_number]", "EB123456785VN")
     expect(page.get_by_test_id("tracking-duplicate")).to_be_visible()
@@ -153,9 +152,7 @@ def test_fifty_items_with_the_keyboard_alone(page, counter):
              for i in range(1, 51)]
     db.session.commit()
     numbers = [f.tracking_number("EB", serial=31_000_000 + i) for i in range(50)]
-    browser_login(page, counter)
-    page.goto("/shipments/new")
-    watch = HtmxWatch(page)
+    watch = open_log_form(page, counter)
     posts = []
     page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
     tracking = page.locator("input[name=tracking_number]")

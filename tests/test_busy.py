@@ -101,13 +101,27 @@ def test_a_get_page_reads_while_another_process_writes(app, client, auth):
 
 
 
+def import_while_another_writes(client, url, bad, good):
+    """Posts a file that is refused, then a good one, to the import page ``url`` while another
+    process holds the write lock: the first gets its 422 report at once, the second waits to
+    write until the budget runs out (503). Returns the 422 answer."""
+    from io import BytesIO
+
+    with short_lock_wait(), another_writer():
+        refused = client.post(url, content_type="multipart/form-data",
+                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
+        waited = client.post(url, content_type="multipart/form-data",
+                             data={"file": (BytesIO(good.encode()), "good.csv")})
+    assert refused.status_code == 422
+    assert waited.status_code == 503
+    return refused
+
+
 @pytest.mark.sqlite_only
 def test_an_import_reads_and_checks_its_file_without_the_write_lock(app, client, auth):
     """A refused file is read and checked entirely while another process holds the write lock
     (a 422 listing its bad rows, not a wait); a good one then waits only to write (503 when the
     budget runs out), and nothing is written."""
-    from io import BytesIO
-
     from models import Dossier
 
     f.procedure(code="1.001108")
@@ -116,14 +130,8 @@ def test_an_import_reads_and_checks_its_file_without_the_write_lock(app, client,
     header = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
     bad = header + "HS-1,9.999999,01/01/2024,truc_tiep\nHS-2,1.001108,32/01/2024,truc_tiep\n"
     good = header + "HS-1,1.001108,01/01/2024,truc_tiep\n"
-    with short_lock_wait(), another_writer():
-        refused = client.post("/dossiers/import", content_type="multipart/form-data",
-                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
-        waited = client.post("/dossiers/import", content_type="multipart/form-data",
-                             data={"file": (BytesIO(good.encode()), "good.csv")})
-    assert refused.status_code == 422
+    refused = import_while_another_writes(client, "/dossiers/import", bad, good)
     assert "9.999999" in refused.text and "32/01/2024" in refused.text
-    assert waited.status_code == 503
     assert db.session.execute(select(func.count()).select_from(Dossier)).scalar_one() == 0
 
 
@@ -132,8 +140,6 @@ def test_the_procedures_import_checks_every_row_without_the_write_lock(app, clie
     """The procedures import checks every row, those reading the database too (department staff
     import only their own department's rows), while another process holds the write lock: a
     refused file gets its whole 422 report; a good one waits only to write (503), unwritten."""
-    from io import BytesIO
-
     own = f.department(code="TP")
     f.department(code="QLDT")
     db.session.commit()
@@ -141,17 +147,11 @@ def test_the_procedures_import_checks_every_row_without_the_write_lock(app, clie
     header = "ma_tthc,ten_tthc,linh_vuc,don_vi\n"
     bad = header + "1.001108,A,Hộ tịch,QLDT\n1.001109,,Hộ tịch,TP\n"
     good = header + "1.001108,A,Hộ tịch,TP\n"
-    with short_lock_wait(), another_writer():
-        refused = client.post("/procedures/import", content_type="multipart/form-data",
-                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
-        waited = client.post("/procedures/import", content_type="multipart/form-data",
-                             data={"file": (BytesIO(good.encode()), "good.csv")})
-    assert refused.status_code == 422
+    refused = import_while_another_writes(client, "/procedures/import", bad, good)
     assert ('<td class="num">2</td><td><code>don_vi</code></td>'
             '<td>Chỉ được nhập thủ tục của đơn vị mình.</td>') in refused.text  # another department's
     assert ('<td class="num">3</td><td><code>ten_tthc</code></td>'
             '<td>Cột này không được để trống.</td>') in refused.text
-    assert waited.status_code == 503
     assert db.session.execute(select(func.count()).select_from(Procedure)).scalar_one() == 0
 
 
@@ -161,7 +161,6 @@ def test_the_postal_import_checks_every_row_without_the_write_lock(app, client, 
     dossier, a result returned before its dossier was received), while another process holds
     the write lock: a refused file gets its whole 422 report; a good one waits only to write."""
     from datetime import date
-    from io import BytesIO
 
     from models import Shipment
 
@@ -173,16 +172,10 @@ def test_the_postal_import_checks_every_row_without_the_write_lock(app, client, 
            + "RR000000005VN,tra_ket_qua,HS-1,01/03/2024\n"
            + "EB1234,tra_ket_qua,HS-1,12/03/2024\n")
     good = header + "RR473124829VN,tra_ket_qua,HS-1,12/03/2024\n"
-    with short_lock_wait(), another_writer():
-        refused = client.post("/shipments/import", content_type="multipart/form-data",
-                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
-        waited = client.post("/shipments/import", content_type="multipart/form-data",
-                             data={"file": (BytesIO(good.encode()), "good.csv")})
-    assert refused.status_code == 422
+    refused = import_while_another_writes(client, "/shipments/import", bad, good)
     assert "HS-KHONG-CO" in refused.text  # unknown dossier
     assert "10/03/2024" in refused.text  # returned before the dossier was received
     assert "EB1234" in refused.text
-    assert waited.status_code == 503
     assert db.session.execute(select(func.count()).select_from(Shipment)).scalar_one() == 0
 
 

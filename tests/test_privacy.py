@@ -5,41 +5,41 @@ from utils.privacy import audit_safe, mask_address, mask_name, mask_phone
 from utils.validators import is_vn_phone, normalise_phone
 
 
-@pytest.mark.parametrize("name, masked", [
-    ("Nguyễn Văn An", "Nguyễn V. A."),
-    ("Trần Thị Thu Trang", "Trần T. T. T."),
-    ("  Lê   Bình ", "Lê B."),
-    ("Phạm", "Phạm"),
-    ("đặng đức anh", "đặng Đ. A."),
-    ("", ""),
-    (None, ""),
-])
-def test_mask_name(name, masked):
-    assert mask_name(name) == masked
+# Each mask with what it makes of a value.
+MASKED = {
+    mask_name: [
+        ("Nguyễn Văn An", "Nguyễn V. A."),
+        ("Trần Thị Thu Trang", "Trần T. T. T."),
+        ("  Lê   Bình ", "Lê B."),
+        ("Phạm", "Phạm"),
+        ("đặng đức anh", "đặng Đ. A."),
+        ("", ""),
+        (None, ""),
+    ],
+    mask_phone: [
+        ("0912345123", "09•• ••• 123"),
+        ("091 234 5123", "09•• ••• 123"),
+        ("+84912345123", "84•• ••• 123"),
+        ("02033825678", "02•• ••• 678"),
+        ("123", "•••"),
+        ("", ""),
+    ],
+    mask_address: [
+        ("Số 12, đường Trần Hưng Đạo, phường Hồng Hà, thành phố Hạ Long", "phường Hồng Hà"),
+        ("Thôn 3, xã Thống Nhất, huyện Hoành Bồ", "xã Thống Nhất"),
+        ("Khu 5, Thị trấn Trới, Quảng Ninh", "Thị trấn Trới"),
+        ("12 Lê Lợi, P. Bãi Cháy", "P. Bãi Cháy"),
+        ("12 Lê Lợi, Hạ Long", "•••"),
+        ("", ""),
+    ],
+}
 
 
-@pytest.mark.parametrize("phone, masked", [
-    ("0912345123", "09•• ••• 123"),
-    ("091 234 5123", "09•• ••• 123"),
-    ("+84912345123", "84•• ••• 123"),
-    ("02033825678", "02•• ••• 678"),
-    ("123", "•••"),
-    ("", ""),
-])
-def test_mask_phone(phone, masked):
-    assert mask_phone(phone) == masked
-
-
-@pytest.mark.parametrize("address, masked", [
-    ("Số 12, đường Trần Hưng Đạo, phường Hồng Hà, thành phố Hạ Long", "phường Hồng Hà"),
-    ("Thôn 3, xã Thống Nhất, huyện Hoành Bồ", "xã Thống Nhất"),
-    ("Khu 5, Thị trấn Trới, Quảng Ninh", "Thị trấn Trới"),
-    ("12 Lê Lợi, P. Bãi Cháy", "P. Bãi Cháy"),
-    ("12 Lê Lợi, Hạ Long", "•••"),
-    ("", ""),
-])
-def test_mask_address(address, masked):
-    assert mask_address(address) == masked
+@pytest.mark.parametrize("mask, value, masked", [
+    pytest.param(mask, value, masked, id=f"{mask.__name__}-{i}")
+    for mask, cases in MASKED.items() for i, (value, masked) in enumerate(cases)])
+def test_masks(mask, value, masked):
+    assert mask(value) == masked
 
 
 def test_audit_values_never_hold_personal_data():

@@ -36,26 +36,30 @@ def test_normalise_tracking_number():
     assert normalise_tracking_number("  rr 4731 24829 vn\t") == "RR473124829VN"
 
 
-@pytest.mark.parametrize("code, ok", [
-    ("1.001108", True),
-    ("1.010708.000.00.00.H56", True),
-    ("1.010708.000.00.00.H56.01", True),
-    ("2.000001", True),
-    ("1.00110", False),
-    ("1.010708.000.00.00.X56", False),
-    ("1.010708.000.00.00", False),
-    ("", False),
-])
-def test_procedure_code(code, ok):
-    assert is_procedure_code(code) is ok
+# Each code check with codes it accepts and codes it refuses.
+CODES = {
+    is_procedure_code: [
+        ("1.001108", True),
+        ("1.010708.000.00.00.H56", True),
+        ("1.010708.000.00.00.H56.01", True),
+        ("2.000001", True),
+        ("1.00110", False),
+        ("1.010708.000.00.00.X56", False),
+        ("1.010708.000.00.00", False),
+        ("", False),
+    ],
+    is_usual_dossier_code: [
+        ("000.17.22.H56-210531-0001", True),
+        ("000.00.22.H56-240115-0012", True),
+        ("000.17.22.h56-210531-0001", False),
+        ("H56-210531-0001", False),
+        ("000.17.22.H56-21053-0001", False),
+    ],
+}
 
 
-@pytest.mark.parametrize("code, ok", [
-    ("000.17.22.H56-210531-0001", True),
-    ("000.00.22.H56-240115-0012", True),
-    ("000.17.22.h56-210531-0001", False),
-    ("H56-210531-0001", False),
-    ("000.17.22.H56-21053-0001", False),
-])
-def test_dossier_code(code, ok):
-    assert is_usual_dossier_code(code) is ok
+@pytest.mark.parametrize("check, code, ok", [
+    pytest.param(check, code, ok, id=f"{check.__name__}-{code}")
+    for check, cases in CODES.items() for code, ok in cases])
+def test_code_shapes(check, code, ok):
+    assert check(code) is ok
