@@ -61,3 +61,19 @@ def test_every_bad_cell_is_reported_under_its_column_in_row_order(app, spec):
     assert [(p.row, p.column) for p in report.problems] == [
         (2, names[last]), (3, names[required[-2]]), (4, names[first]), (4, names[last])]
     assert read.bad == {0, 1, 2} and read.good(spec.columns[0].key) == []
+
+
+def test_a_column_read_at_once_gives_what_its_cells_give_one_by_one(app):
+    """The dossier codes of a large file are read as one column when every cell is plain; a
+    cell that is not (blank, too long, not ASCII, a number) sends the column cell by cell, and
+    both ways give the same values and the same bad cells."""
+    code = DOSSIERS.columns[0]
+    plain = [" 000.17.22.H56-240301-0001", "X-1 ", "a" * 60]
+    assert code.bulk(plain) == [code.parse(c.strip(), None) for c in plain]
+    for odd in ("", "a" * 61, "Hồ-sơ-1", 17):
+        assert code.bulk([*plain, odd]) is None
+    rows = [[c, "1.001122", "21/09/2024", "BCCI"] for c in (*plain, "", "a" * 61, "Hồ-sơ-1")]
+    report = ImportReport()
+    read = DOSSIERS.read("codes.csv", write_csv(DOSSIERS.required, rows), report)
+    assert read.values["code"] == [*(c.strip() for c in plain), None, None, "Hồ-sơ-1"]
+    assert [(p.row, p.column) for p in report.problems] == [(5, "ma_ho_so"), (6, "ma_ho_so")]

@@ -29,6 +29,9 @@ class Column:
     # ``parse(cell, today)``: the value of a cell (NFC text trimmed, '' when blank, or a native
     # XLSX value); raises ``CellError`` for a bad cell. Each distinct cell is parsed once.
     parse: object = None
+    # ``bulk(cells)``: the whole column's values at once where every cell is plainly good (a
+    # column of codes, each one different), or None to parse cell by cell.
+    bulk: object = None
     # A good value that does not match ``usual`` (a compiled pattern) is listed with ``warning``.
     usual: object = None
     warning: object = None
@@ -172,6 +175,9 @@ def _keyed(raw):
 
 def _read_column(read, column, raws, report, today):
     """Parse one column of every row into ``read``; report its bad cells."""
+    values = read.values[column.key] = column.bulk and column.bulk(raws)
+    if values:
+        return _warn_unusual(read, column, values, report)
     cells = _Cells(column.parse, today)
     if set(map(type, raws)) - {str}:
         raws = list(map(_keyed, raws))
@@ -184,12 +190,13 @@ def _read_column(read, column, raws, report, today):
                 values[i] = None
                 bad.add(i)
         read.bad |= bad
-    if column.usual is not None:
-        _warn_unusual(read, column, values, report)
+    _warn_unusual(read, column, values, report)
 
 
 def _warn_unusual(read, column, values, report):
     """A warning for each good value of ``column`` that does not match its usual shape."""
+    if column.usual is None:
+        return
     match = column.usual.match
     if None in values:  # bad cells
         matches = [True if value is None else match(value) for value in values]
@@ -214,18 +221,24 @@ def _report_repeated(spec, read, report):
     """Each row whose key (``spec.unique``) another row holds too is bad, on the key's first
     column, naming every row holding it."""
     column = next(c.name for c in spec.columns if c.key == spec.unique[0])
+    if len(spec.unique) > 1:
+        keys = [None if None in key else key for key in zip(*map(read.column, spec.unique))]
+    else:
+        keys = read.column(spec.unique[0])
+    blank = keys.count(None)
+    if len(set(keys)) - (blank > 0) == len(keys) - blank:
+        return  # no key twice (the usual file): nothing to look for
     first_row, repeated = {}, {}
-    keys = zip(*(read.column(k) for k in spec.unique)) if len(spec.unique) > 1 else (
-        (key,) for key in read.column(spec.unique[0]))
     for number, key in zip(read.numbers, keys):
-        if None in key:
+        if key is None:
             continue
         first = first_row.setdefault(key, number)
         if first != number:
             repeated.setdefault(key, [first]).append(number)
     for key, numbers in sorted(repeated.items(), key=lambda item: item[1][0]):
         for number in numbers:
-            report.bad(number, column, CellError(spec.duplicate, value=key[0],
+            value = key[0] if len(spec.unique) > 1 else key
+            report.bad(number, column, CellError(spec.duplicate, value=value,
                                                  rows=", ".join(map(str, numbers))))
 
 
@@ -300,6 +313,17 @@ def _before(received, returned):
     return returned < received
 
 
+def _plain_dossier_codes(raws):
+    """``_dossier_code`` of every cell at once, for a column of ASCII text cells none of which
+    is blank or longer than 60 characters; None when any cell is otherwise."""
+    if set(map(type, raws)) != {str}:
+        return None
+    codes = list(map(str.strip, raws))
+    if all(map(str.isascii, codes)) and all(codes) and max(map(len, codes)) <= 60:
+        return codes
+    return None
+
+
 def _procedure_reference(cell, today):
     """The procedure a dossier names; whether it exists is checked against the database."""
     code = cell if cell.__class__ is str else nfc(str(cell))
@@ -367,7 +391,7 @@ DOSSIERS = Format("mau-ho-so", (
     Column("ma_ho_so", _l("Dossier code"),
            _l("The one-stop system's code; a known code updates that dossier, a new one adds it."),
            True, ("000.00.22.H56-240921-0001", "000.00.22.H56-240921-0002"),
-           key="code", parse=_dossier_code, usual=DOSSIER_CODE_RE,
+           key="code", parse=_dossier_code, bulk=_plain_dossier_codes, usual=DOSSIER_CODE_RE,
            warning=_l("Unusual dossier code shape (accepted): %(value)s")),
     Column("ma_tthc", _l("Procedure code"),
            _l("The code of a procedure in the catalogue; an unknown code is a bad row."), True,
