@@ -333,9 +333,8 @@ def register_template_helpers(app):
     app.jinja_env.globals.update(labels.GLOBALS)
     app.jinja_env.globals.update(
         nav_menu=navigation.menu,
-        can_edit_procedure=access.can_edit_procedure,
-        can_edit_department=access.can_edit_department,
-        sees_personal_data=access.sees_personal_data,
+        can=access.can,
+        department_scope=access.department_scope,
         url_pattern=url_pattern,
         import_formats=import_formats.FORMATS,
     )

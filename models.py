@@ -5,15 +5,43 @@ Text columns that people search have a ``*_folded`` twin (lower case, no diacrit
 step by the services through ``utils.text.fold``.
 """
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, case, event, text
 
 from extensions import db
 
-CHANNELS = ("truc_tiep", "truc_tuyen", "bcci")
-DIRECTIONS = ("tiep_nhan", "tra_ket_qua")
-ROLES = ("admin", "centre", "department", "leader")
+
+
+class Role(StrEnum):
+    """A user's role (docs/roles.md, *The four roles*); who may do what is ``utils.access``."""
+
+    ADMIN = "admin"
+    CENTRE = "centre"
+    DEPARTMENT = "department"
+    LEADER = "leader"
+
+
+class Direction(StrEnum):
+    """Which way a dossier travels by post: sent in to be received, or its result sent out."""
+
+    RECEIVE = "tiep_nhan"
+    RETURN = "tra_ket_qua"
+
+
+class Channel(StrEnum):
+    """How a dossier was received or its result returned (the one-stop system's channels)."""
+
+    IN_PERSON = "truc_tiep"
+    ONLINE = "truc_tuyen"
+    POST = "bcci"
+
+
+# The plain values, in the enums' order (for choices, CHECK constraints and ``IN`` filters).
+CHANNELS = tuple(c.value for c in Channel)
+DIRECTIONS = tuple(d.value for d in Direction)
+ROLES = tuple(r.value for r in Role)
 TASK_STATUSES = ("open", "in_progress", "done")
 
 

@@ -1,6 +1,9 @@
 """Who may do what: deny by default, policy decorators on views, ownership checks in loaders.
 
-Every view needs a logged-in user unless marked ``@public``; role checks stack as decorators.
+Every view needs a logged-in user unless marked ``@public``. Permissions are asked one way:
+``can(user, action, obj=None)`` over the table ``PERMISSIONS`` (docs/roles.md, *What each role may
+open or change*), by views (``@requires(action)`` and loaders), services and templates (``can`` is
+a Jinja global). No other module compares roles.
 """
 import logging
 from functools import wraps
@@ -8,9 +11,71 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
+from models import Role
+
 security_log = logging.getLogger("bcci.security")
 
-EDIT_ALL_ROLES = ("admin", "centre")
+_A, _C, _D, _L = Role.ADMIN, Role.CENTRE, Role.DEPARTMENT, Role.LEADER
+
+# Each action names the roles that may take it. For department staff, an action asked about a
+# record (``obj``) also needs the record to be their own department's.
+PERMISSIONS = {
+    "administer": (_A,),  # users, departments, fields, organisation settings, audit log
+    "edit_rubric": (_A,),
+    "edit_catalogue": (_A, _C, _D),  # add, edit, retire, reinstate and import procedures
+    "note_fields": (_A, _C),  # a field's postal note
+    "read_import_problems": (_A, _C, _D),  # the bad rows of a refused import
+    "list_dossiers": (_A, _C, _L),
+    "open_dossier": (_A, _C, _L, _D),
+    "import_dossiers": (_A, _C),
+    "list_shipments": (_A, _C, _L),
+    "open_shipment": (_A, _C, _L, _D),
+    "edit_shipments": (_A, _C),  # log, correct, cancel, import, export with personal data
+    "see_personal_data": (_A, _C),  # in full, on a shipment's own page
+    "reconcile": (_A, _C, _D),
+    "hand_over": (_A, _C),  # hand-over records with the postal worker
+    "read_briefs": (_A, _C, _L),
+    "issue_briefs": (_A, _L),  # and withdraw them
+    "record_meetings": (_A, _C, _L),  # and assign tasks
+    "update_task": (_A, _C, _L, _D),
+    # Not a permission but a limit: these roles see and change their own department's records.
+    "own_department_only": (_D,),
+}
+
+
+def can(user, action, obj=None):
+    """May ``user`` take ``action`` (a key of ``PERMISSIONS``; ``None``: anything everyone
+    logged in may do), on ``obj`` when given?
+
+    ``obj`` is a department id or a record that belongs to a department (a procedure, a task,
+    a dossier, a shipment); department staff may act only on their own department's.
+    """
+    if not getattr(user, "is_authenticated", False) or user.role not in who_may(action):
+        return False
+    if obj is None or user.role not in PERMISSIONS["own_department_only"]:
+        return True
+    return department_of(obj) == user.department_id
+
+
+def who_may(action):
+    """The roles allowed ``action``; every role for ``None`` (anyone logged in)."""
+    return tuple(Role) if action is None else PERMISSIONS[action]
+
+
+def department_of(obj):
+    """The department a record belongs to: its own, its procedure's or its dossier's."""
+    if isinstance(obj, int):
+        return obj
+    if hasattr(obj, "department_id"):
+        return obj.department_id
+    if hasattr(obj, "procedure"):
+        return obj.procedure.department_id
+    return obj.dossier.procedure.department_id
+
+
+def department_scope(user):
+    """The department ``user``'s lists and totals are limited to, or ``None`` for all of them."""
+    return user.department_id if can(user, "own_department_only") else None
 
 
 def public(view):
@@ -30,35 +95,17 @@ def refuse(status=403):
     abort(status)
 
 
-def roles_required(*roles):
-    """Allow the view only to users whose role is in ``roles``."""
+def requires(action):
+    """Allow the view only to users who ``can`` take ``action`` (401 if not logged in)."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 refuse(401)
-            if current_user.role not in roles:
+            if not can(current_user, action):
                 refuse(403)
             return view(*args, **kwargs)
-        wrapped.allowed_roles = roles
+        wrapped.allowed_action = action
         return wrapped
     return decorator
 
-
-def can_edit_department(user, department_id):
-    """Centre staff and administrators edit everything; department staff only their own."""
-    if not user.is_authenticated:
-        return False
-    if user.role in EDIT_ALL_ROLES:
-        return True
-    return user.role == "department" and user.department_id == department_id
-
-
-def can_edit_procedure(user, procedure):
-    """May ``user`` change ``procedure`` (department staff: their own department's only)?"""
-    return can_edit_department(user, procedure.department_id)
-
-
-def sees_personal_data(user):
-    """Centre staff and administrators may see citizens' personal data on a shipment's page."""
-    return user.is_authenticated and user.role in EDIT_ALL_ROLES

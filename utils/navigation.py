@@ -1,7 +1,8 @@
-"""The main menu: each entry names its endpoint and the roles that see it.
+"""The main menu: each entry names its endpoint and the action (``utils.access.PERMISSIONS``) a
+user needs to see it, ``None`` for a page everyone logged in may open.
 
 An entry whose endpoint is not registered is left out, so the menu never links to nothing.
-The same roles are enforced on the views by ``utils.access.roles_required``. Entries that belong
+The same actions are enforced on the views by ``utils.access.requires``. Entries that belong
 together share a drop-down (``GROUPS``), so that the menu fits one row at 1366 px for every role;
 a group a role sees only one entry of is shown as that entry.
 """
@@ -11,21 +12,23 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-ALL = ("admin", "centre", "department", "leader")
+from utils.access import can, who_may
 
-NAV = (
-    ("main.home", _l("Home"), ALL),
-    ("dashboard.show_dashboard", _l("Dashboard"), ALL),
-    ("procedures.list_procedures", _l("Procedures"), ALL),
-    ("procedures.outreach", _l("Outreach list"), ALL),
-    ("dossiers.list_dossiers", _l("Dossiers"), ("admin", "centre", "leader")),
-    ("postal.list_shipments", _l("Postal shipments"), ("admin", "centre", "leader")),
-    ("postal.reconciliation", _l("Reconciliation"), ("admin", "centre", "department")),
-    ("handover.list_batches", _l("Hand-over records"), ("admin", "centre")),
-    ("meetings.list_meetings", _l("Meetings and tasks"), ALL),
-    ("briefs.list_briefs", _l("Meeting briefs"), ("admin", "centre", "leader")),
-    ("admin.index", _l("Administration"), ("admin",)),
+MENU = (
+    ("main.home", _l("Home"), None),
+    ("dashboard.show_dashboard", _l("Dashboard"), None),
+    ("procedures.list_procedures", _l("Procedures"), None),
+    ("procedures.outreach", _l("Outreach list"), None),
+    ("dossiers.list_dossiers", _l("Dossiers"), "list_dossiers"),
+    ("postal.list_shipments", _l("Postal shipments"), "list_shipments"),
+    ("postal.reconciliation", _l("Reconciliation"), "reconcile"),
+    ("handover.list_batches", _l("Hand-over records"), "hand_over"),
+    ("meetings.list_meetings", _l("Meetings and tasks"), None),
+    ("briefs.list_briefs", _l("Meeting briefs"), "read_briefs"),
+    ("admin.index", _l("Administration"), "administer"),
 )
+# The same entries with the roles that see them.
+NAV = tuple((endpoint, label, who_may(action)) for endpoint, label, action in MENU)
 
 
 GROUPS = {
@@ -56,8 +59,8 @@ def entries():
     if not current_user.is_authenticated:
         return []
     endpoints = current_app.view_functions
-    return [(ep, label) for ep, label, roles in NAV
-            if current_user.role in roles and ep in endpoints]
+    return [(ep, label) for ep, label, action in MENU
+            if can(current_user, action) and ep in endpoints]
 
 
 def menu():

@@ -15,7 +15,7 @@ from blueprints.auth import services as users
 from extensions import db
 from models import OrgSettings, User
 from utils import htmx
-from utils.access import roles_required
+from utils.access import requires
 from utils.errors import save, saved
 from utils.history import object_type_label, present_events
 from utils.inputs import MAX_PAGE, arg_int, parse_int
@@ -57,7 +57,7 @@ def _attach(form, code, field=None):
 
 
 @bp.route("/")
-@roles_required("admin")
+@requires("administer")
 def index():
     return render_template("admin/index.html")
 
@@ -92,13 +92,13 @@ def _users(fragment="admin/users.html", status=200, **extra):
 
 
 @bp.route("/users")
-@roles_required("admin")
+@requires("administer")
 def list_users():
     return _users()
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("administer")
 def create_user():
     form = _user_forms(UserCreateForm())
     if form.validate_on_submit():
@@ -118,7 +118,7 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("administer")
 def edit_user(user_id):
     user = _get_user_or_404(user_id)
     if request.method == "GET":
@@ -140,7 +140,7 @@ def edit_user(user_id):
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
-@roles_required("admin")
+@requires("administer")
 def reset_password(user_id):
     user = _get_user_or_404(user_id)
     form = PasswordResetForm()
@@ -160,7 +160,7 @@ def reset_password(user_id):
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-@roles_required("admin")
+@requires("administer")
 def set_user_active(user_id):
     user = _get_user_or_404(user_id)
     active = request.form.get("active") == "1"
@@ -200,13 +200,13 @@ def _department_row(department):
 
 
 @bp.route("/departments")
-@roles_required("admin")
+@requires("administer")
 def list_departments():
     return _departments()
 
 
 @bp.route("/departments/new", methods=["POST"])
-@roles_required("admin")
+@requires("administer")
 def create_department():
     form = DepartmentCreateForm()
 
@@ -223,13 +223,13 @@ def create_department():
 
 
 @bp.route("/departments/<int:department_id>")
-@roles_required("admin")
+@requires("administer")
 def department_row(department_id):
     return _department_row(services.get_department_or_404(department_id))
 
 
 @bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("administer")
 def edit_department(department_id):
     department = services.get_department_or_404(department_id)
     form = DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
@@ -250,7 +250,7 @@ def edit_department(department_id):
 
 
 @bp.route("/departments/<int:department_id>/active", methods=["POST"])
-@roles_required("admin")
+@requires("administer")
 def set_department_active(department_id):
     department = services.get_department_or_404(department_id)
     services.set_department_active(department, request.form.get("active") == "1")
@@ -270,13 +270,13 @@ def _field_row(field):
 
 
 @bp.route("/fields")
-@roles_required("admin")
+@requires("administer")
 def list_fields():
     return _fields()
 
 
 @bp.route("/fields/new", methods=["POST"])
-@roles_required("admin")
+@requires("administer")
 def create_field():
     form = FieldForm()
 
@@ -292,13 +292,13 @@ def create_field():
 
 
 @bp.route("/fields/<int:field_id>")
-@roles_required("admin")
+@requires("administer")
 def field_row(field_id):
     return _field_row(services.get_field_or_404(field_id))
 
 
 @bp.route("/fields/<int:field_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("administer")
 def edit_field(field_id):
     field = services.get_field_or_404(field_id)
     form = FieldForm(obj=field) if request.method == "GET" else FieldForm()
@@ -326,7 +326,7 @@ def _settings_saved(_settings):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("administer")
 def edit_settings():
     settings = get_settings()
     form = SettingsForm(obj=settings) if request.method == "GET" else SettingsForm()
@@ -349,7 +349,7 @@ def _int_or_none(value):
 
 
 @bp.route("/audit")
-@roles_required("admin")
+@requires("administer")
 def list_audit():
     form = AuditFilterForm(request.args)
     people, actions, types = services.audit_choices()

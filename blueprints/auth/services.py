@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
-from models import ROLES, Department, LoginSession, User, utcnow
+from models import ROLES, Department, LoginSession, Role, User, utcnow
 from utils import audit
 from utils.text import nfc
 
@@ -93,7 +93,7 @@ def create_user(username, role, password, department_code=None, full_name="", ac
     if role not in ROLES:
         raise UserError("invalid_role")
     department = None
-    if role == "department":
+    if role == Role.DEPARTMENT:
         if not department_code:
             raise UserError("department_required")
         department = _department_by_code(department_code, active_only=True)
@@ -128,7 +128,7 @@ def _department_by_code(code, active_only=False):
 
 def _active_admins():
     return db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True)))
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True)))
 
 
 def user_values(user):
@@ -149,7 +149,7 @@ def update_user(user, role, department_code=None, full_name="", actor=None):
     if role not in ROLES:
         raise UserError("invalid_role")
     department = None
-    if role == "department":
+    if role == Role.DEPARTMENT:
         if not department_code:
             raise UserError("department_required")
         department = _department_by_code(department_code)
@@ -158,7 +158,7 @@ def update_user(user, role, department_code=None, full_name="", actor=None):
     if role != user.role:
         if actor is not None and actor.id == user.id:
             raise UserError("cannot_change_own_role")
-        if user.role == "admin" and user.active and _active_admins() <= 1:
+        if user.role == Role.ADMIN and user.active and _active_admins() <= 1:
             raise UserError("last_admin")
     old = user_values(user)
     user.role = role
@@ -180,7 +180,7 @@ def set_user_active(user, active, actor=None):
     if not active:
         if actor is not None and actor.id == user.id:
             raise UserError("cannot_deactivate_self")
-        if user.role == "admin" and _active_admins() <= 1:
+        if user.role == Role.ADMIN and _active_admins() <= 1:
             raise UserError("last_admin")
         revoke_other_sessions(user)
     user.active = active

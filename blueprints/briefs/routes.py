@@ -15,7 +15,7 @@ from blueprints.briefs.forms import IssueForm, WithdrawForm
 from extensions import db
 from models import Brief
 from utils import htmx
-from utils.access import roles_required
+from utils.access import can, requires
 from utils.dates import Period
 from utils.periods import default_period, period_from_request
 from utils.settings import get_settings
@@ -24,8 +24,6 @@ from utils.transactions import outside_the_write_lock
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
 
-BRIEF_ROLES = ("admin", "centre", "leader")
-ISSUER_ROLES = ("admin", "leader")
 
 
 def _pdf_response(data, filename, etag=None):
@@ -41,11 +39,11 @@ def _pdf_response(data, filename, etag=None):
 def _list_page(form, period, status=200):
     return htmx.render("briefs/list.html", "briefs/_issued.html", status=status, form=form,
                        period=period, briefs=services.issued_briefs(),
-                       settings=get_settings(), can_issue=current_user.role in ISSUER_ROLES)
+                       settings=get_settings(), can_issue=can(current_user, "issue_briefs"))
 
 
 @bp.route("")
-@roles_required(*BRIEF_ROLES)
+@requires("read_briefs")
 def list_briefs():
     period = period_from_request(request.args)
     form = IssueForm(formdata=None, start=period.start, end=period.end)
@@ -53,17 +51,17 @@ def list_briefs():
 
 
 @bp.route("/preview")
-@roles_required(*BRIEF_ROLES)
+@requires("read_briefs")
 def preview_brief():
     period = period_from_request(request.args)
     context = services.brief_context(period)
     return render_template("briefs/preview.html", period=period,
-                           can_issue=current_user.role in ISSUER_ROLES,
+                           can_issue=can(current_user, "issue_briefs"),
                            document=services.render_html(context))
 
 
 @bp.route("/draft.pdf")
-@roles_required(*BRIEF_ROLES)
+@requires("read_briefs")
 def download_draft():
     period = period_from_request(request.args)
     return _pdf_response(services.draft_pdf(period), services.draft_filename(period))
@@ -81,7 +79,7 @@ def _confirmation(period, form=None, status=200, error=None):
 
 
 @bp.route("/issue", methods=["GET", "POST"])
-@roles_required(*ISSUER_ROLES)
+@requires("issue_briefs")
 def issue_brief():
     """GET (``from``, ``to``): confirm issuing the brief of the period, naming the number it
     will take. POST (``start``, ``end``, ``number``): issue it under that number; when another
@@ -115,7 +113,7 @@ def issue_brief():
 
 
 @bp.route("/<int:brief_id>/withdraw", methods=["GET", "POST"])
-@roles_required(*ISSUER_ROLES)
+@requires("issue_briefs")
 def withdraw_brief(brief_id):
     """Withdraw (thu hồi) an issued brief with a reason: it keeps its number and file, marked
     withdrawn; its replacement is issued as usual and takes the next number."""
@@ -143,7 +141,7 @@ def withdraw_brief(brief_id):
 
 
 @bp.route("/<int:brief_id>.pdf")
-@roles_required(*BRIEF_ROLES)
+@requires("read_briefs")
 def download_brief(brief_id):
     brief = db.session.get(Brief, brief_id) or abort(404)
     if hashlib.sha256(brief.pdf).hexdigest() != brief.sha256:

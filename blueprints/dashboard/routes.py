@@ -19,7 +19,7 @@ from blueprints.dashboard.services import (RubricConflict, RubricError, latest_v
 from blueprints.main.panels import register_panel
 from extensions import db
 from utils import charts, figures, htmx
-from utils.access import roles_required
+from utils.access import can, requires
 from utils.dates import year_to_date
 from utils.periods import PeriodError, choice_from_request, parse_period, quick_choices
 
@@ -79,8 +79,8 @@ def _list_base(endpoint):
     view = current_app.view_functions.get(endpoint)
     if view is None:
         return None
-    roles = getattr(view, "allowed_roles", None)
-    if roles is not None and getattr(current_user, "role", None) not in roles:
+    action = getattr(view, "allowed_action", None)
+    if action is not None and not can(current_user, action):
         return None  # a link the user could not follow
     if any(rule.arguments for rule in current_app.url_map.iter_rules(endpoint)):
         return _BUILT_PER_CALL
@@ -179,7 +179,7 @@ def show_rubric(year):
 
 
 @bp.route("/rubric/edit")
-@roles_required("admin")
+@requires("edit_rubric")
 def edit_rubric_for():
     """The year picker of the rubric page (``year``) leads to that year's form."""
     year = request.args.get("year", type=int)
@@ -189,7 +189,7 @@ def edit_rubric_for():
 
 
 @bp.route("/rubric/<int:year>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("edit_rubric")
 def edit_rubric(year):
     """Set a year's bands and maxima. A frozen version (used by an issued brief) or the shipped
     illustration is never changed: saving creates the next version. An unfrozen version of the
@@ -236,4 +236,4 @@ def _targets_panel(user, period):
     return {"period": period, "summary": summary, "rows": rows}
 
 
-register_panel(("department",), "dashboard/_home_targets.html", _targets_panel, period=True)
+register_panel("own_department_only", "dashboard/_home_targets.html", _targets_panel, period=True)

@@ -11,7 +11,7 @@ from blueprints.dossiers import services
 from extensions import db
 from models import Department, Dossier, Field, Procedure
 from utils.history import present_events
-from utils.access import refuse, roles_required
+from utils.access import can, refuse, requires
 from utils.htmx import render
 from utils.transactions import reading
 from utils.htmx import redirect as hx_redirect
@@ -24,8 +24,6 @@ from utils import import_problems
 log = logging.getLogger("bcci.imports")
 bp = Blueprint("dossiers", __name__)
 
-LIST_ROLES = ("admin", "centre", "leader")
-IMPORT_ROLES = ("admin", "centre")
 
 
 def int_arg(args, name):
@@ -86,7 +84,7 @@ def get_dossier_or_404(dossier_id):
     dossier = db.session.get(Dossier, dossier_id)
     if dossier is None:
         abort(404)
-    if current_user.role == "department" and dossier.procedure.department_id != current_user.department_id:
+    if not can(current_user, "open_dossier", dossier):
         refuse(403)
     return dossier
 
@@ -100,7 +98,7 @@ def filter_choices():
 
 
 @bp.route("/dossiers")
-@roles_required(*LIST_ROLES)
+@requires("list_dossiers")
 def list_dossiers():
     """Search dossiers. Query parameters (all optional, as the dashboard links them):
 
@@ -127,7 +125,7 @@ def list_dossiers():
 
 
 @bp.route("/dossiers/export.<fmt>")
-@roles_required(*LIST_ROLES)
+@requires("list_dossiers")
 def export_dossiers(fmt):
     """The dossiers matching the list's filters as CSV or XLSX: the one-stop columns (source
     values, so a re-import changes nothing), then the effective values and the department."""
@@ -154,7 +152,7 @@ def flash_report(report):
 
 
 @bp.route("/dossiers/import", methods=["GET", "POST"])
-@roles_required(*IMPORT_ROLES)
+@requires("import_dossiers")
 def import_dossiers():
     """Upload the one-stop system's export (CSV or XLSX); all or nothing."""
     report = None

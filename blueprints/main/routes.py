@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from blueprints.main.panels import panels_for
 from utils import figures
-from utils.access import roles_required
+from utils.access import requires
 from utils.periods import default_period, match_choice
 
 bp = Blueprint("main", __name__)
@@ -36,7 +36,7 @@ def import_sample(key, fmt):
 
 
 @bp.route("/imports/problems/<token>.csv")
-@roles_required("admin", "centre", "department")
+@requires("read_import_problems")
 def import_problems(token):
     """Every bad row of a refused import (``utils.import_problems``), for an hour."""
     from flask import Response, abort

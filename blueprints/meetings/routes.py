@@ -16,37 +16,22 @@ from blueprints.meetings.forms import MeetingForm, TaskForm, TaskStatusForm
 from extensions import db
 from models import TASK_STATUSES, Department, Meeting, Task
 from utils import htmx, labels
-from utils.access import refuse, roles_required
+from utils.access import can, department_scope, refuse, requires
 from utils.dates import vn_today
 from utils.errors import save
 from utils.inputs import arg_int, safe_next
 
 bp = Blueprint("meetings", __name__)
 
-RECORDERS = ("admin", "centre", "leader")
-
 
 # --- Policy and loaders -----------------------------------------------------------------------
-
-def can_update_task(user, task):
-    """Recorders update any task; department staff only their own department's."""
-    if not user.is_authenticated:
-        return False
-    if user.role in RECORDERS:
-        return True
-    return user.role == "department" and user.department_id == task.department_id
-
-
-def can_record_meetings(user):
-    return user.is_authenticated and user.role in RECORDERS
-
 
 def get_task_or_404(task_id, for_update=False):
     """The task, or 404; with ``for_update``, 403 unless the user may change it."""
     task = db.session.get(Task, task_id)
     if task is None:
         abort(404)
-    if for_update and not can_update_task(current_user, task):
+    if for_update and not can(current_user, "update_task", task):
         refuse(403)
     return task
 
@@ -66,11 +51,6 @@ def task_overdue(task):
 @bp.app_template_global("task_status_label")
 def task_status_label(status):
     return labels.task_status_label(status)
-
-
-@bp.app_template_global("can_update_task")
-def _can_update_task(task):
-    return can_update_task(current_user, task)
 
 
 def _department_choices():
@@ -96,21 +76,18 @@ def task_status_form(task):
 def list_meetings():
     """Meetings, newest first, and the open tasks: department staff see their own department's;
     others may filter by ``department`` (an id). htmx requests (the filter) get the tasks only."""
-    department_id = None
-    if current_user.role == "department":
-        department_id = current_user.department_id
-    else:
-        department_id = arg_int(request.args, "department")
+    own_only = can(current_user, "own_department_only")
+    department_id = department_scope(current_user) if own_only else arg_int(request.args, "department")
     tasks = services.open_tasks(vn_today(), department_id=department_id)
     meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc()).limit(100)))
     return htmx.render("meetings/list.html", "meetings/_tasks_panel.html", meetings=meetings,
                        tasks=tasks, department_id=department_id,
-                       departments=_department_choices() if current_user.role != "department" else [],
-                       can_record=can_record_meetings(current_user))
+                       departments=[] if own_only else _department_choices(),
+                       can_record=can(current_user, "record_meetings"))
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
-@roles_required(*RECORDERS)
+@requires("record_meetings")
 def create_meeting():
     """Record a review meeting; its tasks are added on the meeting's page."""
     form = MeetingForm()
@@ -129,7 +106,7 @@ def create_meeting():
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
-@roles_required(*RECORDERS)
+@requires("record_meetings")
 def edit_meeting(meeting_id):
     """Correct a meeting's date, chair, participants or conclusions."""
     meeting = get_meeting_or_404(meeting_id)
@@ -151,7 +128,7 @@ def show_meeting(meeting_id):
     """A meeting's conclusions and tasks; recorders also get the form to assign a task."""
     meeting = get_meeting_or_404(meeting_id)
     form = None
-    if can_record_meetings(current_user):
+    if can(current_user, "record_meetings"):
         form = TaskForm()
         form.department_id.choices = _department_choices()
     return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting,
@@ -159,7 +136,7 @@ def show_meeting(meeting_id):
 
 
 @bp.route("/meetings/<int:meeting_id>/tasks", methods=["POST"])
-@roles_required(*RECORDERS)
+@requires("record_meetings")
 def add_task(meeting_id):
     """Assign a task of the meeting to a department; htmx gets the meeting's task list back."""
     meeting = get_meeting_or_404(meeting_id)
@@ -224,5 +201,5 @@ def _overdue_panel(user):
     return {"tasks": tasks} if tasks else None
 
 
-register_panel(("department",), "meetings/_home_tasks.html", _department_tasks_panel)
-register_panel(RECORDERS, "meetings/_home_overdue.html", _overdue_panel)
+register_panel("own_department_only", "meetings/_home_tasks.html", _department_tasks_panel)
+register_panel("record_meetings", "meetings/_home_overdue.html", _overdue_panel)

@@ -17,7 +17,7 @@ from extensions import db
 from models import Procedure, Shipment
 from utils.history import present_events
 from utils import audit, privacy, seek
-from utils.access import refuse, roles_required, sees_personal_data
+from utils.access import can, department_scope, refuse, requires
 from utils.dates import parse_day, vn_today
 from utils.errors import Refusal, refused, save
 from utils.htmx import is_htmx, render, trigger
@@ -28,10 +28,6 @@ from utils.transactions import reading
 from utils import import_problems
 
 bp = Blueprint("postal", __name__)
-
-EDIT_ROLES = ("admin", "centre")
-LIST_ROLES = ("admin", "centre", "leader")
-RECONCILIATION_ROLES = ("admin", "centre", "department")
 
 bp.add_app_template_filter(privacy.mask_name, "mask_name")
 bp.add_app_template_filter(privacy.mask_phone, "mask_phone")
@@ -44,10 +40,7 @@ def get_shipment_or_404(shipment_id, for_edit=False):
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
         abort(404)
-    if for_edit and current_user.role not in EDIT_ROLES:
-        refuse(403)
-    if (current_user.role == "department"
-            and shipment.dossier.procedure.department_id != current_user.department_id):
+    if not can(current_user, "edit_shipments" if for_edit else "open_shipment", shipment):
         refuse(403)
     return shipment
 
@@ -66,7 +59,7 @@ def filters_from(args):
 
 
 @bp.route("/shipments")
-@roles_required(*LIST_ROLES)
+@requires("list_shipments")
 def list_shipments():
     """Shipments with totals, personal data masked. Query parameters (all optional, as the
     dashboard links them): ``q`` part of a tracking number or dossier code; ``direction``
@@ -86,7 +79,7 @@ def list_shipments():
 
 
 @bp.route("/shipments/export.<fmt>")
-@roles_required(*LIST_ROLES)
+@requires("list_shipments")
 def export_shipments(fmt):
     """The shipments matching the list's filters as CSV or XLSX, personal data masked."""
     if fmt not in ("csv", "xlsx"):
@@ -96,7 +89,7 @@ def export_shipments(fmt):
 
 
 @bp.route("/shipments/export-personal.<fmt>", methods=["POST"])
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def export_shipments_personal(fmt):
     """The same rows with full names, addresses and phones (centre staff and administrators);
     every use is an audit event. The filters come in the posted form."""
@@ -227,7 +220,7 @@ def _logged(form, shipment):
 
 
 @bp.route("/shipments/new", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def new_shipment():
     """Log a shipment at the counter. An unknown dossier code asks for the procedure, receive
     channel and date, and creates the dossier with the shipment. Direction, date (``YYYY-MM-DD``
@@ -252,7 +245,7 @@ def new_shipment():
 
 
 @bp.route("/shipments/check-tracking")
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def check_tracking():
     """The tracking number checked as it is typed: normalised, S10 shape and check digit,
     already logged in the chosen direction."""
@@ -263,7 +256,7 @@ def check_tracking():
 
 
 @bp.route("/shipments/lookup-dossier")
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def lookup_dossier():
     """The dossier code looked up as it is typed: a known dossier's procedure and dates, or the
     fields that create an unknown one."""
@@ -282,7 +275,7 @@ def show_shipment(shipment_id):
     """A shipment: full personal data for centre staff and administrators, masked otherwise."""
     shipment = get_shipment_or_404(shipment_id)
     return render("postal/show.html", "postal/show.html", shipment=shipment,
-                  full=sees_personal_data(current_user), cancel_form=CancelShipmentForm(),
+                  full=can(current_user, "see_personal_data"), cancel_form=CancelShipmentForm(),
                   events=present_events(services.history(shipment)), signed_record=services.signed_record(shipment))
 
 
@@ -303,7 +296,7 @@ def _saved(shipment, message, category="success"):
 
 
 @bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def edit_shipment(shipment_id):
     """Correct a shipment, with a reason; audited, effective values recomputed."""
     shipment = get_shipment_or_404(shipment_id, for_edit=True)
@@ -328,7 +321,7 @@ def edit_shipment(shipment_id):
 
 
 @bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def cancel_shipment(shipment_id):
     """Cancel a shipment with a reason: it no longer counts; its dossier is recomputed."""
     shipment = get_shipment_or_404(shipment_id, for_edit=True)
@@ -336,7 +329,7 @@ def cancel_shipment(shipment_id):
 
     def answer(_refusal=None):
         return render("postal/show.html", "postal/_cancel_form.html", status=422, shipment=shipment,
-                      full=sees_personal_data(current_user), cancel_form=form,
+                      full=can(current_user, "see_personal_data"), cancel_form=form,
                       events=present_events(services.history(shipment)),
                       signed_record=services.signed_record(shipment))
 
@@ -351,7 +344,7 @@ def cancel_shipment(shipment_id):
 # --- Manifest import and reconciliation ------------------------------------------------------
 
 @bp.route("/shipments/import", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@requires("edit_shipments")
 def import_shipments():
     """Upload a postal manifest (CSV or XLSX); all or nothing."""
     report = None
@@ -378,12 +371,12 @@ def import_shipments():
 
 
 @bp.route("/reconciliation")
-@roles_required(*RECONCILIATION_ROLES)
+@requires("reconcile")
 def reconciliation():
     """Dossiers the one-stop export says went by post with no shipment record, and shipments
     for procedures not flagged eligible in their direction, with counts by department.
     Department staff see their own department's part."""
-    department_id = current_user.department_id if current_user.role == "department" else None
+    department_id = department_scope(current_user)
     by_department, totals = services.reconciliation_by_department(department_id)
     return render("postal/reconciliation.html", "postal/reconciliation.html",
                   by_department=by_department, totals=totals,
@@ -400,10 +393,10 @@ def dates_for_inputs():
 
 def _postal_panel(user):
     """The centre's counter today, and what is left to reconcile (department staff: their own)."""
-    department_id = user.department_id if user.role == "department" else None
+    department_id = department_scope(user)
     _rows, totals = services.reconciliation_by_department(department_id)
     today = day = None
-    if user.role in EDIT_ROLES:
+    if can(user, "edit_shipments"):
         day = vn_today()
         today = services.shipment_totals([Shipment.date == day], joined=False)
     if today is None and not any(totals.values()):
@@ -411,4 +404,4 @@ def _postal_panel(user):
     return {"today": today, "day": day.isoformat() if day else None, "reconcile": totals}
 
 
-register_panel(("admin", "centre", "department"), "postal/_home_panel.html", _postal_panel)
+register_panel("reconcile", "postal/_home_panel.html", _postal_panel)

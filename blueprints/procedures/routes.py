@@ -18,7 +18,7 @@ from extensions import db
 from models import Department, Field, Procedure
 from utils.history import present_events
 from utils import figures, htmx
-from utils.access import can_edit_department, refuse, roles_required
+from utils.access import can, department_scope, refuse, requires
 from utils.inputs import parse_int, safe_next
 from utils.periods import period_from_request
 from utils.tabular import export_response
@@ -28,15 +28,12 @@ from utils import import_problems
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedures")
 
-EDITORS = ("admin", "centre", "department")
-
-
 def get_procedure_or_404(procedure_id, for_edit=False):
     """The procedure, or 404; with ``for_edit``, 403 unless the user may change it."""
     procedure = db.session.get(Procedure, procedure_id)
     if procedure is None:
         abort(404)
-    if for_edit and not can_edit_department(current_user, procedure.department_id):
+    if for_edit and not can(current_user, "edit_catalogue", procedure):
         refuse(403)
     return procedure
 
@@ -50,7 +47,7 @@ def _row_kit(period_args):
     (``procedures/_macros.html``): translating, routing and asking the user's role once per row
     would cost more than the rest of the row."""
     user = current_user._get_current_object()
-    can_change = user.role in EDITORS
+    can_change = can(user, "edit_catalogue")
     # The counts link to the dossiers behind them, by procedure id, for roles that may list them.
     can_list = list_url("dossiers.list_dossiers") is not None
     return SimpleNamespace(
@@ -74,13 +71,13 @@ def _list_context(filters, period, bulk_form=None, bulk_result=None):
         services.fields_with_departments())
     # Department staff may bulk-update "everything matching" only when all of it is theirs.
     others_matching = (services.count_matching_outside(filters, period, current_user.department_id)
-                       if current_user.role == "department" else 0)
+                       if can(current_user, "own_department_only") else 0)
     period_args = _period_args(period)
     return dict(others_matching=others_matching,
         filters=filters, period=period, period_args=period_args, page=page,
         activity=figures.procedure_activity(period, [p.id for p in page.items]),
         fields=fields, departments=departments, bulk_form=bulk_form or BulkForm(),
-        bulk_result=bulk_result, can_change=current_user.role in EDITORS,
+        bulk_result=bulk_result, can_change=can(current_user, "edit_catalogue"),
         row=_row_kit(period_args), per_page_choices=services.PER_PAGE,
     )
 
@@ -94,7 +91,7 @@ def _own_department_by_default(args):
     period) see their own department's procedures; ``department=all`` shows every one, and any
     other filter in the URL is kept as given."""
     user = current_user
-    if user.role != "department" or not user.department_id:
+    if not department_scope(user):
         return args
     if any(value.strip() for key, value in args.items(multi=True) if key not in NOT_FILTERS):
         return args
@@ -145,7 +142,7 @@ def _row_context(procedure, period):
     received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
     return dict(p=procedure, received=received, postal=postal, period=period,
                 period_args=_period_args(period), reason_label=services.reason_label,
-                can_change=current_user.role in EDITORS)
+                can_change=can(current_user, "edit_catalogue"))
 
 
 def _row_response(procedure, period, saved=False):
@@ -175,7 +172,7 @@ def _edit_response(procedure, form, period, status=200, conflict=None, next_url=
 
 
 @bp.route("/<int:procedure_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def edit_procedure(procedure_id):
     """Click-to-edit row: GET the edit row, POST to save the two flags and the reason.
 
@@ -239,7 +236,7 @@ def _save(form, change):
 
 
 @bp.route("/bulk", methods=["POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def bulk_update():
     """Set eligibility on the selected rows (``scope=selected``, ``ids``) or on every procedure
     matching the filter carried by the form (``scope=filter``). Refused whole (403) when it would
@@ -273,16 +270,16 @@ def bulk_update():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def new_procedure():
     """Add a procedure (department staff: to their own department)."""
     form = NewProcedureForm()
     fields, departments = services.fields_with_departments()
-    if current_user.role == "department":
+    if can(current_user, "own_department_only"):
         departments = [d for d in departments if d.id == current_user.department_id]
     form.set_choices(fields, departments)
     if request.method == "GET":
-        if current_user.role == "department":
+        if can(current_user, "own_department_only"):
             form.department_id.data = str(current_user.department_id)
         form.eligible_receive.data = form.eligible_return.data = "yes"
         return htmx.render("procedures/new.html", "procedures/_new_form.html", form=form)
@@ -307,11 +304,11 @@ def show_procedure(procedure_id):
         "procedures/show.html", "procedures/_details.html", p=procedure, period=period,
         period_args=_period_args(period), received=received, postal=postal,
         events=present_events(services.history(procedure)), reason_label=services.reason_label,
-        can_edit=can_edit_department(current_user, procedure.department_id))
+        can_edit=can(current_user, "edit_catalogue", procedure))
 
 
 @bp.route("/<int:procedure_id>/details", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def edit_details(procedure_id):
     """Change a procedure's code, name, field, department and level (optimistically locked).
 
@@ -321,7 +318,7 @@ def edit_details(procedure_id):
     procedure = get_procedure_or_404(procedure_id, for_edit=True)
     form = ProcedureForm()
     fields, departments = services.fields_with_departments()
-    if current_user.role == "department":
+    if can(current_user, "own_department_only"):
         departments = [d for d in departments if d.id == current_user.department_id]
     form.set_choices(fields, departments)
     ctx = dict(p=procedure, form=form, conflict=None)
@@ -362,14 +359,14 @@ def _set_in_force(procedure_id, in_force):
 
 
 @bp.route("/<int:procedure_id>/retire", methods=["POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def retire_procedure(procedure_id):
     """Retire a procedure (not in force); procedures are never deleted."""
     return _set_in_force(procedure_id, False)
 
 
 @bp.route("/<int:procedure_id>/reinstate", methods=["POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def reinstate_procedure(procedure_id):
     """Put a retired procedure back in force."""
     return _set_in_force(procedure_id, True)
@@ -379,7 +376,7 @@ def _fields_context(period):
     rows = {r["key"]: r for r in figures.breakdown(period, "field")}
     fields, _ = services.fields_with_departments()
     return dict(period=period, period_args=_period_args(period), fields=fields, rows=rows,
-                can_note=current_user.role in ("admin", "centre"))
+                can_note=can(current_user, "note_fields"))
 
 
 @bp.route("/fields")
@@ -392,7 +389,7 @@ def list_fields():
 
 
 @bp.route("/fields/<int:field_id>/note", methods=["POST"])
-@roles_required("admin", "centre")
+@requires("note_fields")
 def edit_field_note(field_id):
     """Save the centre's note on a field; htmx gets the field's row back."""
     field_ = db.session.get(Field, field_id) or abort(404)
@@ -433,7 +430,7 @@ def outreach():
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires("edit_catalogue")
 def import_procedures():
     """Import a procedures file (CSV or XLSX): all or nothing, every bad row listed.
     Department staff may import only rows of their own department."""

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from extensions import db
 from models import Department, Field, Procedure, utcnow
 from utils import audit, figures, import_formats
-from utils.access import can_edit_department
+from utils.access import can, department_scope
 from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import CellError, ImportReport
 from utils.transactions import checked_first
@@ -377,7 +377,7 @@ def update_eligibility(procedure, user, version, receive, ret, reason_code, reas
     :raise Conflict: ``version`` is not the stored version (someone saved meanwhile).
     :return: True when something changed.
     """
-    if not can_edit_department(user, procedure.department_id):
+    if not can(user, "edit_catalogue", procedure.department_id):
         raise Forbidden()
     receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
                                                                   reason_text)
@@ -418,7 +418,7 @@ def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
         errors["ids"] = _l("Select at least one procedure.")
     if errors:
         raise ProcedureError(errors)
-    if any(not can_edit_department(user, p.department_id) for p in procedures):
+    if any(not can(user, "edit_catalogue", p.department_id) for p in procedures):
         raise Forbidden()
     result = BulkResult()
     for p in procedures:
@@ -477,7 +477,7 @@ def create_procedure(user, code, name, field_id, department_id, level, receive, 
     :raise Forbidden: another department's.
     :raise ProcedureError: invalid values.
     """
-    if department_id is not None and not can_edit_department(user, department_id):
+    if department_id is not None and not can(user, "edit_catalogue", department_id):
         raise Forbidden()
     errors = {}
     try:
@@ -510,9 +510,9 @@ def update_details(procedure, user, version, code, name, field_id, department_id
 
     :raise Forbidden, ProcedureError, Conflict:
     """
-    if not can_edit_department(user, procedure.department_id):
+    if not can(user, "edit_catalogue", procedure.department_id):
         raise Forbidden()
-    if department_id is not None and not can_edit_department(user, department_id):
+    if department_id is not None and not can(user, "edit_catalogue", department_id):
         raise Forbidden()
     code, name, level = _check_details(user, code, name, field_id, department_id, level,
                                        existing=procedure)
@@ -531,7 +531,7 @@ def set_in_force(procedure, user, in_force):
 
     :raise Forbidden:
     """
-    if not can_edit_department(user, procedure.department_id):
+    if not can(user, "edit_catalogue", procedure.department_id):
         raise Forbidden()
     changed = _apply(procedure, {"in_force": bool(in_force)}, user,
                      "procedure_reinstate" if in_force else "procedure_retire")
@@ -643,7 +643,7 @@ def check_procedure_rows(prepared, user=None):
     departments by code."""
     existing = {p.code: p for p in db.session.scalars(select(Procedure)).unique()}
     departments = {d.code.upper(): d for d in db.session.scalars(select(Department))}
-    restricted_to = user.department_id if user is not None and user.role == "department" else None
+    restricted_to = department_scope(user)
     report, has = prepared.report, prepared.has
     # A file without either flag column says nothing about eligibility.
     flags = has["tiep_nhan_bcci"] or has["tra_ket_qua_bcci"]

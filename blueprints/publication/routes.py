@@ -9,7 +9,6 @@ from blueprints.main.panels import register_panel
 from blueprints.publication import services
 from utils.access import public
 from utils.dates import vn_today
-from utils.navigation import ALL
 from utils.settings import get_settings
 from utils.tabular import export_response
 
@@ -69,4 +68,4 @@ def _panel_context(user):
     return {"public_enabled": get_settings().public_list_enabled}
 
 
-register_panel(ALL, "publication/_panel.html", _panel_context)
+register_panel(None, "publication/_panel.html", _panel_context)
