@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from commands import CommandError
 from utils import figures
 from utils.dates import Period
-from utils.formats import number, pct, points
+from utils.formats import dmy, number, pct, points
 from utils.transactions import read_only
 
 group = click.Group("report", help="Figures and documents.")
@@ -59,8 +59,8 @@ def summary_command(start, end, as_json):
     if as_json:
         click.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return
-    click.echo(_("Period %(start)s – %(end)s", start=f"{period.start:%d/%m/%Y}",
-                 end=f"{period.end:%d/%m/%Y}"))
+    click.echo(_("Period %(start)s – %(end)s", start=dmy(period.start),
+                 end=dmy(period.end)))
     labels = {key: str(COUNT_LABELS[key]) for key in figures.COUNT_KEYS}
     width = max(len(label) for label in labels.values())
     for key in figures.COUNT_KEYS:
@@ -98,5 +98,5 @@ def brief_command(start, end, output):
     except OSError as e:
         raise CommandError(_("cannot write %(file)s: %(reason)s", file=output, reason=e.strerror)) from None
     click.echo(_("Draft brief for %(start)s – %(end)s written to %(file)s (%(size)s bytes).",
-                 start=f"{period.start:%d/%m/%Y}", end=f"{period.end:%d/%m/%Y}", file=output,
+                 start=dmy(period.start), end=dmy(period.end), file=output,
                  size=number(len(data))))

@@ -1,9 +1,11 @@
 """Numbers as people read them (docs/rules.md, "How things are shown")."""
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 
-from utils.formats import number, pct
+from utils.figures import percent
+from utils.formats import dmy, dmy_hm, number, pct, points, threshold
 
 
 @pytest.mark.parametrize("value, vi, en", [
@@ -24,3 +26,17 @@ def test_decimals_and_percentages():
     assert number(Decimal("1234.5"), 2, locale="en") == "1,234.50"
     assert number(1234, 2, locale="vi") == "1.234,00"
     assert pct(Decimal("9.70"), locale="vi") == "9,70%"
+
+
+def test_ratios_are_rounded_half_up_before_they_are_written():
+    # Babel would round 0,125 half to even (0,12): the figures round first, half up.
+    assert pct(percent(1, 800), locale="vi") == "0,13%"
+    assert pct(percent(1, 800), locale="en") == "0.13%"
+    assert points(Decimal("0.5"), locale="en") == "0.50"
+    assert threshold(Decimal("2.50"), locale="vi") == "2,5%" and threshold(20, locale="en") == "20%"
+
+
+def test_dates():
+    assert dmy(date(2024, 9, 1)) == "01/09/2024" and dmy(None) == "—"
+    assert dmy_hm(datetime(2024, 9, 21, 7, 5)) == "21/09/2024 14:05"  # stored UTC, shown VN time
+
