@@ -3,11 +3,17 @@ then a centre user logs shipments through the log form as htmx does, one request
 
     .venv/bin/python bench/counter.py                 # 200 saves, in /tmp
     .venv/bin/python bench/counter.py --saves 500
+    .venv/bin/python bench/counter.py --postgres      # on a throwaway PostgreSQL 15 cluster
+    .venv/bin/python bench/counter.py --profile 30    # cProfile of the saves, 30 lines printed
 
 Prints the server time of a save (wall and this process's CPU, which on SQLite is the server's
-own work) as p50/p95. Nothing here is a test: no wall-clock time is asserted anywhere.
+own work; on PostgreSQL the application's part only) as p50/p95. Nothing here is a test: no
+wall-clock time is asserted anywhere.
 """
 import argparse
+import cProfile
+import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -24,9 +30,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--dossiers", type=int, default=20_000)
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)")
+    parser.add_argument("--profile", type=int, default=0, metavar="LINES",
+                        help="profile the saves (cProfile) and print the LINES costliest by own time")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = common.sqlite_url(Path(tmp) / "counter.sqlite3")
+    with tempfile.TemporaryDirectory() as tmp, common.database(
+            "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL"),
+            Path(tmp) / "counter.sqlite3") as url:
         common.reset_database(url)
         app = common.make_app(url)
         with app.app_context():
@@ -41,14 +52,20 @@ def main(argv=None):
             codes = db.session.execute(select(Dossier.code).order_by(Dossier.id.desc())
                                        .limit(args.saves + 5)).scalars().all()
             db.session.remove()
+        kind = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
         timings = []
         inner = app.wsgi_app
+        profiler = cProfile.Profile() if args.profile else None
 
         def timed_app(environ, start_response):
             # The server's own time: the application from the request's arrival to its answer,
             # without the test client's work of building and reading the request.
+            if profiler is not None and environ["REQUEST_METHOD"] == "POST":
+                profiler.enable()
             wall, cpu = time.perf_counter(), time.process_time()
             body = b"".join(inner(environ, start_response))
+            if profiler is not None:
+                profiler.disable()
             timings.append((time.perf_counter() - wall, time.process_time() - cpu))
             return [body]
 
@@ -75,7 +92,11 @@ def main(argv=None):
                 walls.append(wall)
                 cpus.append(cpu)
     ordered = sorted(walls)
-    print(f"counter save, {len(walls)} saves, {args.dossiers} dossiers (SQLite): "
+    if profiler is not None:
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        stats.sort_stats("tottime").print_stats(args.profile)
+    print(f"counter save, {len(walls)} saves, {args.dossiers} dossiers ({kind}): "
           f"p50 {ms(statistics.median(walls))} ms, p95 {ms(ordered[int(0.95 * (len(ordered) - 1))])} ms, "
           f"CPU p50 {ms(statistics.median(cpus))} ms, response {len(response.data)} bytes")
 

@@ -19,10 +19,11 @@ post). The tables change in the same transaction as the dossiers they count:
 """
 from collections import Counter
 from contextlib import contextmanager
+from functools import lru_cache
 from itertools import compress, repeat
 from operator import eq
 
-from sqlalchemy import (case, cast, event, extract, func, inspect, literal, select, tuple_,
+from sqlalchemy import (bindparam, case, cast, event, extract, func, inspect, literal, select, tuple_,
                         union_all)
 from sqlalchemy.orm import Session
 
@@ -179,19 +180,28 @@ def apply(plus=(), minus=(), connection=None):
 def _stored(ids, connection=None):
     """The ``KEYS`` tuples of the dossiers ``ids`` as the database holds them now."""
     run = connection.execute if connection is not None else db.session.execute
-    cols = [getattr(Dossier, k) for k in KEYS]
+    stmt = _stored_statement()
     out = []
     for start in range(0, len(ids), CHUNK):
-        out.extend(tuple(r) for r in run(select(*cols).where(Dossier.id.in_(ids[start:start + CHUNK]))))
+        out.extend(tuple(r) for r in run(stmt, {"ids": ids[start:start + CHUNK]}))
     return out
 
 
+@lru_cache(maxsize=1)
+def _stored_statement():
+    """``_stored``'s statement, built once per process (building it costs more than running it
+    for the counter's one dossier)."""
+    return select(*(getattr(Dossier, k) for k in KEYS)).where(
+        Dossier.id.in_(bindparam("ids", expanding=True)))
+
+
 @contextmanager
-def changing(ids):
+def changing(ids, connection=None):
     """Wrap a Core update of the dossiers ``ids``: their counts before it are taken out of the
-    tallies and their counts after it put in (unchanged dossiers cancel out)."""
+    tallies and their counts after it put in (unchanged dossiers cancel out). ``connection``:
+    read and write on it (the session's, for a caller running Core statements on it)."""
     ids = sorted({int(i) for i in ids if i is not None})
-    before = _stored(ids) if ids else []
+    before = _stored(ids, connection) if ids else []
     info = db.session.info
     info["tally_changing"] = info.get("tally_changing", 0) + 1
     try:
@@ -199,7 +209,7 @@ def changing(ids):
     finally:
         info["tally_changing"] -= 1
     if ids:
-        apply(plus=_stored(ids), minus=before)
+        apply(plus=_stored(ids, connection), minus=before, connection=connection)
 
 
 # --- The ORM: dossiers added, changed or deleted as objects ------------------------------------

@@ -90,6 +90,21 @@ def engine_options(config):
     return options
 
 
+@contextmanager
+def keeping_objects():
+    """A commit within the block leaves the session's objects loaded (not expired): for a
+    request that has rendered its answer and reads nothing again."""
+    from extensions import db
+
+    session = db.session()
+    kept = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = kept
+
+
 def is_busy(error):
     """Whether ``error`` (a SQLAlchemy or driver error) is a lock wait that ran out."""
     orig = getattr(error, "orig", error)
@@ -143,6 +158,12 @@ def _after_flush(session, flush_context):
 
     if has_request_context():
         g._flushed = True
+
+
+def note_written():
+    """What a flush notes for ``begins_writing``, for a service that wrote with Core statements
+    on the session's connection instead of flushing objects."""
+    _after_flush(None, None)
 
 
 def _after_commit(session):

@@ -11,10 +11,11 @@ import logging
 import secrets
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_babel import ngettext
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -57,6 +58,14 @@ def expiry_reason(row, now):
     return None
 
 
+@lru_cache(maxsize=1)
+def _session_statement():
+    """The open session and its active user, built once per process (every request runs it)."""
+    return (select(LoginSession, User).join(User, LoginSession.user_id == User.id)
+            .where(LoginSession.id == bindparam("sid"), LoginSession.revoked_at.is_(None),
+                   User.active.is_(True)))
+
+
 def load_user(sid):
     """The user of the open, unexpired login session ``sid``, attached to ``db.session``, or
     ``None``. An expired session leaves its user's id in ``g.expired_user_id`` (for the form
@@ -65,11 +74,7 @@ def load_user(sid):
         return None
     now = utcnow()
     with reading() as s:
-        found = s.execute(
-            select(LoginSession, User).join(User, LoginSession.user_id == User.id)
-            .where(LoginSession.id == sid, LoginSession.revoked_at.is_(None),
-                   User.active.is_(True))
-        ).first()
+        found = s.execute(_session_statement(), {"sid": sid}).first()
         if found is None:
             return None
         row, user = found

@@ -31,6 +31,7 @@ DOSSIER_COLUMNS = import_formats.DOSSIERS.required
 DOSSIER_OPTIONAL = import_formats.DOSSIERS.optional
 SOURCE_FIELDS = ("procedure_id", "receive_date_src", "receive_channel_src", "return_date_src",
                  "return_channel_src")
+EFFECTIVE_FIELDS = ("receive_channel", "receive_date", "return_channel", "return_date")
 
 
 def _live(direction):
@@ -83,43 +84,73 @@ def _recompute_statements():
     )
 
 
-def recompute_effective(dossier_ids):
+def recompute_effective(dossier_ids, shipped=None):
     """Set the effective channel and date of each direction of the given dossiers (section 4).
 
     Effective channel: ``bcci`` while the dossier has a non-cancelled shipment in that direction,
     else the source channel. Effective date: the source date, or, where the source gave none, the
     earliest non-cancelled shipment's date. One UPDATE per chunk of ids, done by the database.
+
+    :param shipped: the ids known to have a shipment (the caller has just logged one); the
+        others are looked up.
     """
     ids = sorted({int(i) for i in dossier_ids if i is not None})
     if not ids:
         return 0
     db.session.flush()
+    # Core statements on the session's connection (in its transaction): the ORM's per-statement
+    # work costs more than the database's for the counter's one dossier.
+    connection = db.session.connection()
     shipped_stmt, plain, values = _recompute_statements()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        shipped = set(db.session.execute(shipped_stmt, {"ids": chunk}).scalars())
+        found = _with_shipments(connection, shipped_stmt, chunk, shipped)
         # Without any shipment the rule reduces to the source values: a cheaper statement.
-        with tally.changing(chunk):
-            for subset, stmt in (([i for i in chunk if i not in shipped], plain),
-                                 (sorted(shipped), values)):
+        with tally.changing(chunk, connection):
+            for subset, stmt in (([i for i in chunk if i not in found], plain),
+                                 (sorted(found), values)):
                 if subset:
-                    db.session.execute(stmt, {"ids": subset})
-    # Objects already loaded in this session must not keep the values the database replaced.
+                    connection.execute(stmt, {"ids": subset})
+    _expire_effective(ids)
+    return len(ids)
+
+
+def _with_shipments(connection, shipped_stmt, chunk, known=None):
+    """The ids of ``chunk`` with a shipment: ``known`` ones, and the others looked up."""
+    found = set(known or ()) & set(chunk)
+    unknown = [i for i in chunk if i not in found]
+    if unknown:
+        found |= set(connection.execute(shipped_stmt, {"ids": unknown}).scalars())
+    return found
+
+
+def _expire_effective(ids):
+    """Objects already loaded in this session must not keep the values the database replaced:
+    only those values are expired (the rest, the procedure among it, stays loaded)."""
     wanted = set(ids)
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Dossier) and obj.id in wanted:
-            db.session.expire(obj)
-    return len(ids)
+            db.session.expire(obj, EFFECTIVE_FIELDS)
 
 
 # --- Lookups ---------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _dossier_by_code():
+    """``find_dossier``'s statement, built once per process: the dossier with its procedure (and
+    the procedure's field and department) in one statement."""
+    from sqlalchemy.orm import joinedload
+
+    return select(Dossier).options(joinedload(Dossier.procedure)).where(
+        Dossier.code == bindparam("code"))
+
+
 def find_dossier(code):
-    """The dossier with this code (trimmed, NFC), or ``None``."""
+    """The dossier with this code (trimmed, NFC), with its procedure loaded, or ``None``."""
     code = nfc(code or "")
     if not code:
         return None
-    return db.session.execute(select(Dossier).where(Dossier.code == code)).scalar_one_or_none()
+    return db.session.execute(_dossier_by_code(), {"code": code}).scalar_one_or_none()
 
 
 def known_dossier(code):

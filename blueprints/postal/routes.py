@@ -24,7 +24,7 @@ from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
-from utils.transactions import reading
+from utils.transactions import keeping_objects, reading
 from utils import import_problems
 
 bp = Blueprint("postal", __name__)
@@ -202,12 +202,16 @@ def _logged(form, shipment):
         # form keeps direction, date and fee; static/js/postal.js empties the item's own fields.
         # Rendered before the commit, which would expire the objects it shows.
         answer = render_template("postal/_log_answer.html", saved=shipment, form=form)
-        db.session.commit()
+        shipment_id = shipment.id
+        # Nothing after the commit reads the objects again (the answer is rendered): keeping
+        # them loaded spares reloading the user for the answer's headers.
+        with keeping_objects():
+            db.session.commit()
         response = make_response(answer)
         response.headers["HX-Retarget"] = "#log-saved"
         response.headers["HX-Reswap"] = "outerHTML"
         response.vary.add("HX-Request")
-        return trigger(response, "shipment-logged", {"id": shipment.id})
+        return trigger(response, "shipment-logged", {"id": shipment_id})
     db.session.commit()
     kept = {"direction": form.direction.data, "date": form.date.data.isoformat(),
             "fee": (form.fee.data or "").strip() or None}

@@ -8,12 +8,14 @@ Personal data never enters audit events (``utils.privacy.audit_safe``) nor logs.
 """
 import calendar
 import hashlib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date as date_type
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from blueprints.dossiers.services import recompute_effective, unlogged_postal_condition
 from extensions import db
@@ -27,7 +29,7 @@ from utils.labels import handover_number
 from utils.settings import get_settings
 from utils.tabular import ImportReport
 from utils.text import escape_like, nfc
-from utils.transactions import checked_first
+from utils.transactions import checked_first, note_written
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
 EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
@@ -58,13 +60,22 @@ class TrackingStatus:
         return self.well_formed and not self.check_digit_ok
 
 
+@lru_cache(maxsize=1)
+def _live_number_statement():
+    """The id of the shipment not cancelled with a number in a direction, built once per
+    process (building it costs more than running it from the unique index)."""
+    return select(Shipment.id).where(Shipment.tracking_number == bindparam("number"),
+                                     Shipment.direction == bindparam("direction"),
+                                     Shipment.cancelled.is_(False))
+
+
 def find_shipment(tracking_number, direction):
     """The shipment not cancelled with that number in that direction (at most one: a cancelled
-    one does not block logging the number again)."""
-    return db.session.execute(
-        select(Shipment).where(Shipment.tracking_number == tracking_number,
-                               Shipment.direction == direction,
-                               Shipment.cancelled.is_(False))).scalar_one_or_none()
+    one does not block logging the number again). The number is looked up first; the object is
+    loaded only when there is one."""
+    found = db.session.connection().execute(
+        _live_number_statement(), {"number": tracking_number, "direction": direction}).scalar()
+    return db.session.get(Shipment, found) if found is not None else None
 
 
 def check_tracking(value, direction=None, exclude_id=None):
@@ -166,18 +177,27 @@ def log_shipment(*, tracking_number, direction, dossier, date, recipient_name=""
     if fee is not None and fee < 0:
         raise Refusal(_("A fee cannot be negative."), "fee")
     name, address, phone = _clean_personal(recipient_name, address, phone)
-    shipment = Shipment(
-        tracking_number=status.number, direction=direction, dossier_id=dossier.id, date=date,
-        recipient_name=name, address=address, phone=phone, fee=fee,
-        check_digit_warning=status.warning,
-        eligibility_warning=not is_eligible(dossier.procedure, direction),
-        recorded_by_id=getattr(user, "id", None),
-    )
-    db.session.add(shipment)
+    now = utcnow()
+    values = {"tracking_number": status.number, "direction": direction, "dossier_id": dossier.id,
+              "date": date, "recipient_name": name, "address": address, "phone": phone,
+              "fee": fee, "check_digit_warning": status.warning,
+              "eligibility_warning": not is_eligible(dossier.procedure, direction),
+              "cancelled": False, "cancel_reason": "", "personal_data_purged_at": None,
+              "handed_over_at": None, "recorded_by_id": getattr(user, "id", None),
+              "created_at": now, "updated_at": now}
+    # One INSERT statement each for the shipment and its audit event (the counter's save); the
+    # shipment then joins the session as a loaded object with its new id, as a flush leaves it.
     db.session.flush()
-    audit.record("shipment.create", "shipment", shipment.id, None,
-                 audit_safe(_snapshot(shipment)) | {"dossier": dossier.code}, user=user)
-    recompute_effective([dossier.id])
+    new_id = db.session.connection().execute(
+        insert(Shipment).returning(Shipment.id), values).scalar_one()
+    note_written()
+    shipment = Shipment(id=new_id, **values)
+    make_transient_to_detached(shipment)
+    db.session.add(shipment)
+    audit.record_many("shipment.create", "shipment",
+                      [(new_id, None, audit_safe(_snapshot(shipment)) | {"dossier": dossier.code})],
+                      user=user)
+    recompute_effective([dossier.id], shipped={dossier.id})
     return shipment
 
 
