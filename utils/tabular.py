@@ -12,6 +12,7 @@ import csv
 import gc
 import io
 import re
+import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -565,18 +566,36 @@ def _cell(value):
     return neutralise(value) if isinstance(value, str) else value
 
 
-def write_csv(columns, rows):
-    """UTF-8 CSV with BOM (so spreadsheets read the diacritics), formula cells neutralised."""
+STREAM_CHUNK = 64 * 1024  # bytes (about) per piece of a streamed download
+XLSX_SPOOL_BYTES = 8 * 1024 * 1024  # an XLSX built larger than this is kept on disk, not in memory
+
+
+def iter_csv(columns, rows):
+    """``write_csv``'s bytes in pieces of about ``STREAM_CHUNK``, each row read as it comes (a
+    download streams the first piece before the last row is read)."""
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write("\ufeff")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        if out.tell() >= STREAM_CHUNK:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
 
 
-def write_xlsx(columns, rows, title="Sheet1"):
-    """An XLSX workbook; text cells that look like formulas are stored as text, neutralised."""
+def write_csv(columns, rows):
+    """UTF-8 CSV with BOM (so spreadsheets read the diacritics), formula cells neutralised."""
+    return b"".join(iter_csv(columns, rows))
+
+
+def iter_xlsx(columns, rows, title="Sheet1"):
+    """``write_xlsx``'s workbook in pieces of ``STREAM_CHUNK``: the rows go to openpyxl's
+    write-only sheet (kept in a temporary file), the workbook to a spooled temporary file (on
+    disk beyond ``XLSX_SPOOL_BYTES``), which is then read back piece by piece. A ZIP file is
+    complete only once its last row is written, so the first piece comes after the last row."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -584,19 +603,46 @@ def write_xlsx(columns, rows, title="Sheet1"):
     sheet.append(list(columns))
     for row in rows:
         sheet.append([_cell(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    with tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES) as out:
+        workbook.save(out)
+        out.seek(0)
+        while chunk := out.read(STREAM_CHUNK):
+            yield chunk
+
+
+def write_xlsx(columns, rows, title="Sheet1"):
+    """An XLSX workbook; text cells that look like formulas are stored as text, neutralised."""
+    return b"".join(iter_xlsx(columns, rows, title))
+
+
+def query_rows(stmt, convert=None, batch=2000):
+    """The rows of ``stmt`` (each passed through ``convert``) for a streamed download, read as
+    the download is sent, ``batch`` at a time (a server-side cursor on PostgreSQL): on a
+    connection of its own, opened when the first row is wanted and closed after the last one or
+    when the download is abandoned. Needs no request context while it is read; an abandoned
+    download that never started holds nothing."""
+    from extensions import db
+
+    engine = db.engine
+
+    def rows():
+        with engine.connect() as conn:
+            for row in conn.execution_options(yield_per=batch).execute(stmt):
+                yield convert(row) if convert is not None else row
+
+    return rows()
 
 
 def export_response(filename_stem, fmt, columns, rows):
-    """A download response for ``fmt`` ``csv`` or ``xlsx``; ``ValueError`` for anything else."""
+    """A download response for ``fmt`` ``csv`` or ``xlsx``, streamed: ``rows`` (a list, or
+    ``query_rows`` for a query's rows) is read while the answer is sent, so memory stays bounded
+    whatever the number of rows. ``ValueError`` for another format."""
     from flask import Response
 
     if fmt == "csv":
-        body, mimetype = write_csv(columns, rows), "text/csv; charset=utf-8"
+        body, mimetype = iter_csv(columns, rows), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
-        body = write_xlsx(columns, rows)
+        body = iter_xlsx(columns, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         raise ValueError(fmt)

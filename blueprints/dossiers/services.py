@@ -452,7 +452,10 @@ def _procedure_condition(ids, total):
 
 
 def export_rows(filters, limit=None):
-    """Rows for the dossier export: the one-stop columns (source values), then effective ones."""
+    """Rows for the dossier export: the one-stop columns (source values), then effective ones;
+    read as the returned iterator is (``utils.tabular.query_rows``: a streamed download)."""
+    from utils.tabular import query_rows
+
     stmt = (select(Dossier.code, Procedure.code, Dossier.receive_date_src, Dossier.receive_channel_src,
                    Dossier.return_date_src, Dossier.return_channel_src, Dossier.receive_date,
                    Dossier.receive_channel, Dossier.return_date, Dossier.return_channel,
@@ -462,7 +465,7 @@ def export_rows(filters, limit=None):
             .where(*filters.conditions()).order_by(code_key()))
     if limit:
         stmt = stmt.limit(limit)
-    return db.session.execute(stmt).all()
+    return query_rows(stmt)
 
 
 # The import's columns (``utils.import_formats``), then the effective values and the department.

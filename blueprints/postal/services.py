@@ -416,8 +416,10 @@ PERSONAL_EXPORT_COLUMNS = import_formats.SHIPMENTS.names + ("ma_tthc", "don_vi",
 
 
 def export_rows(filters, personal=False):
-    """Rows for a shipments export; personal data masked unless ``personal``."""
+    """Rows for a shipments export, personal data masked unless ``personal``: read as the
+    returned iterator is (``utils.tabular.query_rows``: a streamed download)."""
     from utils.privacy import mask_address, mask_name, mask_phone
+    from utils.tabular import query_rows
 
     stmt = (_joined(select(Shipment.tracking_number, Shipment.direction, Dossier.code, Shipment.date,
                            Shipment.recipient_name, Shipment.address, Shipment.phone, Shipment.fee,
@@ -426,17 +428,17 @@ def export_rows(filters, personal=False):
                            Shipment.eligibility_warning))
             .join(Department, Department.id == Procedure.department_id)
             .where(*filters.conditions()).order_by(Shipment.date, Shipment.id))
-    out = []
-    for r in db.session.execute(stmt):
+
+    def row(r):
         status = "da_huy" if r.cancelled else "hieu_luc"
         if personal:
-            out.append((r.tracking_number, r.direction, r.code, r.date, r.recipient_name, r.address,
-                        r.phone, r.fee, r.procedure_code, r.dept, status))
-        else:
-            out.append((r.tracking_number, r.direction, r.code, r.date, mask_name(r.recipient_name),
-                        mask_address(r.address), mask_phone(r.phone), r.fee, r.procedure_code,
-                        r.dept, status, r.check_digit_warning, r.eligibility_warning))
-    return out
+            return (r.tracking_number, r.direction, r.code, r.date, r.recipient_name, r.address,
+                    r.phone, r.fee, r.procedure_code, r.dept, status)
+        return (r.tracking_number, r.direction, r.code, r.date, mask_name(r.recipient_name),
+                mask_address(r.address), mask_phone(r.phone), r.fee, r.procedure_code,
+                r.dept, status, r.check_digit_warning, r.eligibility_warning)
+
+    return query_rows(stmt, row)
 
 
 def history(shipment):
