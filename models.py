@@ -14,7 +14,14 @@ from extensions import db
 
 
 
-class Role(StrEnum):
+class _Words(StrEnum):
+    @classmethod
+    def pick(cls, value, default=""):
+        """``value`` when it is one of the words (a URL's or a form's text), else ``default``."""
+        return value if isinstance(value, str) and value in cls._value2member_map_ else default
+
+
+class Role(_Words):
     """A user's role (docs/roles.md, *The four roles*); who may do what is ``utils.access``."""
 
     ADMIN = "admin"
@@ -23,14 +30,14 @@ class Role(StrEnum):
     LEADER = "leader"
 
 
-class Direction(StrEnum):
+class Direction(_Words):
     """Which way a dossier travels by post: sent in to be received, or its result sent out."""
 
     RECEIVE = "tiep_nhan"
     RETURN = "tra_ket_qua"
 
 
-class Channel(StrEnum):
+class Channel(_Words):
     """How a dossier was received or its result returned (the one-stop system's channels)."""
 
     IN_PERSON = "truc_tiep"

@@ -11,12 +11,25 @@
 """
 from flask_babel import lazy_gettext as _l
 from wtforms import fields
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
 
 from utils.dates import parse_day
 
 from utils.inputs import (CODE_ALLOWED, LINE_ALLOWED, MAX_ID, control_character_message,
                           date_window_message, in_date_window, parse_int)
+from utils.rules import CellError
+
+
+def rule(check):
+    """A form validator made of a rule of ``utils.rules``: the field shows the rule's message."""
+    def validate(form, field):
+        if field.data in (None, ""):
+            return  # a blank field is DataRequired's or Optional's to judge
+        try:
+            check(field.data)
+        except CellError as e:
+            raise ValidationError(e.text()) from None
+    return validate
 
 
 class StringField(fields.StringField):

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from utils import rules
 from utils.tabular import (CellError, TableError, parse_channel, parse_date, parse_direction,
                            parse_fee, parse_text, parse_yes_no, read_table)
 from utils.text import nfc
-from utils.validators import (DOSSIER_CODE_RE, PROCEDURE_CODE_RE, check_tracking_number,
+from utils.validators import (DOSSIER_CODE_RE, check_tracking_number,
                               is_vn_phone, normalise_phone)
 
 
@@ -255,11 +256,7 @@ def _required_text(max_length=None):
 
 
 def _procedure_code(cell, today):
-    code = parse_text(cell, required=True, max_length=40)
-    if not PROCEDURE_CODE_RE.match(code):
-        raise CellError(_l("Not a procedure code (like 1.001108 or 1.010708.000.00.00.H56): "
-                           "%(value)s"), value=code)
-    return code
+    return rules.procedure_code(parse_text(cell, required=True, max_length=40))
 
 
 def _department_code(cell, today):
@@ -336,10 +333,7 @@ def _tracking_number(cell, today):
     check = check_tracking_number(str(cell))
     if not check.number:
         raise CellError(_l("This column must not be blank."))
-    if not check.well_formed:
-        raise CellError(_l("Not a postal item number (S10: two letters, nine digits, two letters): "
-                           "%(value)s"), value=check.number)
-    return check.number
+    return rules.tracking_number(check.number).number
 
 
 def _phone(cell, today):

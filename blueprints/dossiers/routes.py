@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from blueprints.dossiers import services
 from extensions import db
-from models import Department, Dossier, Field, Procedure
+from models import Channel, Department, Direction, Dossier, Field, Procedure
 from utils.history import present_events
 from utils.access import can, refuse, requires
 from utils.htmx import render
@@ -33,15 +33,13 @@ def int_arg(args, name):
 
 def filters_from(args):
     """``DossierFilters`` from the URL; a 400 for a malformed period."""
-    direction = args.get("direction") if args.get("direction") in ("tiep_nhan", "tra_ket_qua") else "tiep_nhan"
-    channels = ("truc_tiep", "truc_tuyen", "bcci")
     period = optional_period_from_request(args)
     return services.DossierFilters(
         q=(args.get("q") or "").strip()[:60],
         procedure=(args.get("procedure") or "").strip()[:100],
-        direction=direction,
-        channel=args.get("channel") if args.get("channel") in channels else "",
-        source_channel=args.get("source_channel") if args.get("source_channel") in channels else "",
+        direction=Direction.pick(args.get("direction"), Direction.RECEIVE.value),
+        channel=Channel.pick(args.get("channel")),
+        source_channel=Channel.pick(args.get("source_channel")),
         period=period,
         department_id=int_arg(args, "department"),
         field_id=int_arg(args, "field"),

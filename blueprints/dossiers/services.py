@@ -18,9 +18,9 @@ from sqlalchemy import table as sql_table
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
-from utils import audit, bulk, import_formats, reconcile, tally
+from utils import audit, bulk, import_formats, reconcile, rules, tally
 from utils.errors import Refusal
-from utils.tabular import ImportReport, collector_paused
+from utils.tabular import CellError, ImportReport, collector_paused
 from utils.text import escape_like, fold, nfc
 from utils.transactions import checked_first
 
@@ -158,10 +158,10 @@ def known_dossier(code):
 
     :raise Refusal: no dossier has it (422, on the form's ``dossier_code``).
     """
-    dossier = find_dossier(code)
-    if dossier is None:
-        raise Refusal(_l("Unknown dossier code."), "dossier_code")
-    return dossier
+    try:
+        return rules.known_dossier(find_dossier(code), nfc(code or ""))
+    except CellError as e:
+        raise Refusal(e.reason, "dossier_code", **e.params) from None
 
 
 def find_procedure(code):

@@ -6,14 +6,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, Optional,
                                 ValidationError)
 
+from models import Direction
 from utils.dates import vn_today
 from utils.fields import DateField, IntegerField, StringField
 
 
 class NewBatchForm(FlaskForm):
     direction = SelectField(_l("Direction"), choices=[
-        SelectChoice("tra_ket_qua", _l("Results handed to the postal worker")),
-        SelectChoice("tiep_nhan", _l("Dossiers received from the postal worker")),
+        SelectChoice(Direction.RETURN.value, _l("Results handed to the postal worker")),
+        SelectChoice(Direction.RECEIVE.value, _l("Dossiers received from the postal worker")),
     ], validators=[InputRequired()])
     day = DateField(_l("Day"), default=vn_today, validators=[InputRequired()])
 

@@ -5,26 +5,23 @@ from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from models import Channel, Direction
+from utils import rules
 from utils.dates import vn_today
-from utils.fields import CodeField, DateField, StringField
+from utils.fields import CodeField, DateField, StringField, rule
 from utils.tabular import CellError, parse_fee
-from utils.validators import check_tracking_number, is_vn_phone
+from utils.validators import is_vn_phone
 
-DIRECTION_CHOICES = [SelectChoice("tiep_nhan", _l("Dossier received by post")),
-                     SelectChoice("tra_ket_qua", _l("Result returned by post"))]
-CHANNEL_CHOICES = [SelectChoice("", _l("— choose —")), SelectChoice("truc_tiep", _l("In person")),
-                   SelectChoice("truc_tuyen", _l("Online")), SelectChoice("bcci", _l("By post (BCCI)"))]
-
-
-def not_in_future(form, field):
-    if field.data and field.data > vn_today():
-        raise ValidationError(_l("The date cannot be in the future."))
+DIRECTION_CHOICES = [SelectChoice(Direction.RECEIVE.value, _l("Dossier received by post")),
+                     SelectChoice(Direction.RETURN.value, _l("Result returned by post"))]
+CHANNEL_CHOICES = [SelectChoice("", _l("— choose —")),
+                   SelectChoice(Channel.IN_PERSON.value, _l("In person")),
+                   SelectChoice(Channel.ONLINE.value, _l("Online")),
+                   SelectChoice(Channel.POST.value, _l("By post (BCCI)"))]
 
 
-def tracking_well_formed(form, field):
-    if not check_tracking_number(field.data).well_formed:
-        raise ValidationError(_l("Not a postal item number: two letters, nine digits, two letters "
-                                 "(e.g. EB123456785VN)."))
+not_in_future = rule(rules.not_in_future)
+tracking_well_formed = rule(rules.tracking_number)
 
 
 def vn_phone(form, field):
@@ -50,7 +47,7 @@ class RecipientMixin:
 class ShipmentForm(RecipientMixin, FlaskForm):
     tracking_number = CodeField(_l("Tracking number"),
                                   validators=[DataRequired(), tracking_well_formed, Length(max=30)])
-    direction = RadioField(_l("Direction"), choices=DIRECTION_CHOICES, default="tra_ket_qua",
+    direction = RadioField(_l("Direction"), choices=DIRECTION_CHOICES, default=Direction.RETURN.value,
                            validators=[DataRequired()])
     dossier_code = CodeField(_l("Dossier code"), validators=[DataRequired(), Length(max=60)])
     date = DateField(_l("Date"), default=vn_today, validators=[DataRequired(), not_in_future])

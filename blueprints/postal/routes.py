@@ -14,7 +14,7 @@ from blueprints.postal import services
 from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, PurgedEditShipmentForm,
                                      ShipmentForm)
 from extensions import db
-from models import Procedure, Shipment
+from models import Direction, Procedure, Shipment
 from utils.history import present_events
 from utils import audit, privacy, seek
 from utils.access import can, department_scope, refuse, requires
@@ -50,7 +50,7 @@ def filters_from(args):
     period = optional_period_from_request(args)
     return services.ShipmentFilters(
         q=(args.get("q") or "").strip()[:60],
-        direction=args.get("direction") if args.get("direction") in ("tiep_nhan", "tra_ket_qua") else "",
+        direction=Direction.pick(args.get("direction")),
         period=period,
         department_id=int_arg(args, "department"),
         field_id=int_arg(args, "field"),
@@ -114,7 +114,7 @@ def _lookup_context(form):
     code = (form.dossier_code.data or "").strip()
     dossier = dossier_services.find_dossier(code) if code else None
     procedure = dossier_services.find_procedure(form.procedure_code.data) if dossier is None else None
-    direction = form.direction.data if form.direction.data in ("tiep_nhan", "tra_ket_qua") else None
+    direction = Direction.pick(form.direction.data, None)
     eligible = None
     target = dossier.procedure if dossier is not None else procedure
     if target is not None and direction:
@@ -151,7 +151,7 @@ def _kept_values(args):
     """What the previous item leaves for the next one (direction, date, fee), from the URL the
     plain form is sent back to; a malformed value is ignored."""
     direction = args.get("direction")
-    kept = {"direction": direction if direction in ("tiep_nhan", "tra_ket_qua") else "tra_ket_qua"}
+    kept = {"direction": Direction.pick(direction, Direction.RETURN.value)}
     try:
         day = parse_day(args.get("date")) if args.get("date") else None
     except ValueError:
@@ -165,21 +165,16 @@ def _kept_values(args):
 
 
 def _unknown_dossier_complete(form, lookup):
-    """An unknown dossier code needs its procedure, receive channel and date: each one missing
-    is noted on its field; ``False`` when one is."""
+    """An unknown dossier code needs what creates the dossier (``services.new_dossier_problems``):
+    each thing missing is noted on its field; ``False`` when one is."""
     if lookup["dossier"] is not None or not form.dossier_code.data:
         return True
-    missing = []
-    if not form.procedure_code.data:
-        missing.append((form.procedure_code, _("Unknown dossier: give its procedure code.")))
-    elif lookup["procedure"] is None:
-        missing.append((form.procedure_code, _("Unknown procedure code.")))
-    if not form.receive_channel.data:
-        missing.append((form.receive_channel, _("Unknown dossier: give its receive channel.")))
-    if not form.receive_date.data and not form.receive_date.errors:
-        missing.append((form.receive_date, _("Unknown dossier: give its receive date.")))
-    for field, message in missing:
-        field.errors.append(message)
+    missing = services.new_dossier_problems(form.procedure_code.data, lookup["procedure"],
+                                            form.receive_channel.data, form.receive_date.data)
+    for name, message in missing.items():
+        field = getattr(form, name)
+        if not field.errors:  # one message a field: a date that did not parse says so already
+            field.errors.append(message)
     return not missing
 
 

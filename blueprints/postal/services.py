@@ -19,15 +19,15 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from blueprints.dossiers.services import recompute_effective, unlogged_postal_condition
 from extensions import db
-from models import (AuditEvent, Department, Dossier, HandoverBatch, HandoverItem, Procedure, Shipment,
-                    utcnow)
-from utils import audit, import_formats
+from models import (DIRECTIONS, AuditEvent, Department, Direction, Dossier, HandoverBatch,
+                    HandoverItem, Procedure, Shipment, utcnow)
+from utils import audit, import_formats, rules
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.labels import handover_number
 from utils.settings import get_settings
-from utils.tabular import ImportReport
+from utils.tabular import CellError, ImportReport
 from utils.text import escape_like, nfc
 from utils.transactions import checked_first, note_written
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
@@ -122,7 +122,8 @@ def _signed_records(shipment_ids):
 
 def is_eligible(procedure, direction):
     """Is the procedure flagged eligible for ``direction`` (``tiep_nhan``/``tra_ket_qua``)?"""
-    return bool(procedure.eligible_receive if direction == "tiep_nhan" else procedure.eligible_return)
+    return bool(procedure.eligible_receive if direction == Direction.RECEIVE
+                else procedure.eligible_return)
 
 
 def _snapshot(shipment):
@@ -137,13 +138,38 @@ def _clean_personal(name, address, phone):
 
 
 def return_date_problem(direction, day, dossier):
-    """Why a result cannot have been returned on ``day`` (before ``dossier`` was received), or
-    ``None``. The dossier import refuses the same (a return date before the receive date)."""
-    received = getattr(dossier, "receive_date", None)
-    if direction != "tra_ket_qua" or day is None or received is None or day >= received:
-        return None
-    return _("A result cannot be returned before the dossier was received (%(date)s).",
-             date=f"{received:%d/%m/%Y}")
+    """Why a result cannot have been returned on ``day`` (``rules.returned_after_received``), or
+    ``None``: the manifest import's form of the rule."""
+    try:
+        rules.returned_after_received(direction, day, dossier)
+    except CellError as e:
+        return e.text()
+    return None
+
+
+def _checked(field, rule, *args):
+    """Run a rule of ``utils.rules``; a broken one is a ``Refusal`` on form field ``field``, with
+    the rule's message. :return: the rule's answer."""
+    try:
+        return rule(*args)
+    except CellError as e:
+        raise Refusal(e.reason, field, **e.params) from None
+
+
+def new_dossier_problems(procedure_code, procedure, receive_channel, receive_date):
+    """What a shipment for a dossier the product does not know yet lacks to create that dossier
+    with it (its procedure, found by ``procedure_code``, receive channel and date), as
+    ``{form field: message}``; ``{}`` when nothing is missing."""
+    problems = {}
+    if not procedure_code:
+        problems["procedure_code"] = _("Unknown dossier: give its procedure code.")
+    elif procedure is None:
+        problems["procedure_code"] = _("Unknown procedure code.")
+    if not receive_channel:
+        problems["receive_channel"] = _("Unknown dossier: give its receive channel.")
+    if not receive_date:
+        problems["receive_date"] = _("Unknown dossier: give its receive date.")
+    return problems
 
 
 def log_shipment(*, tracking_number, direction, dossier, date, recipient_name="", address="",
@@ -156,26 +182,18 @@ def log_shipment(*, tracking_number, direction, dossier, date, recipient_name=""
     :raise Refusal: malformed number, unconfirmed check digit, future date, bad phone or fee
         (422); the number is already logged in that direction (409, ``conflict`` that shipment).
     """
-    if direction not in ("tiep_nhan", "tra_ket_qua"):
+    if direction not in DIRECTIONS:
         raise Refusal(_("Choose the direction."), "direction")
+    _checked("tracking_number", rules.tracking_number, tracking_number)
     status = check_tracking(tracking_number, direction)
-    if not status.well_formed:
-        raise Refusal(_("Not a postal item number: two letters, nine digits, two letters "
-                              "(e.g. EB123456785VN)."), "tracking_number")
     if status.duplicate is not None:
         raise duplicate(status.duplicate)
     if status.warning and not confirm_check_digit:
         raise Refusal(_("The check digit of this number is wrong. Check the number, or "
                               "confirm it if the item really carries it."), "confirm_check_digit")
-    if date is None:
-        raise Refusal(_("A date is required."), "date")
-    if date > (today or vn_today()):
-        raise Refusal(_("The date cannot be in the future."), "date")
-    problem = return_date_problem(direction, date, dossier)
-    if problem:
-        raise Refusal(problem, "date")
-    if fee is not None and fee < 0:
-        raise Refusal(_("A fee cannot be negative."), "fee")
+    _checked("date", rules.shipment_date, date, today)
+    _checked("date", rules.returned_after_received, direction, date, dossier)
+    _checked("fee", rules.fee, fee)
     name, address, phone = _clean_personal(recipient_name, address, phone)
     now = utcnow()
     values = {"tracking_number": status.number, "direction": direction, "dossier_id": dossier.id,
@@ -217,40 +235,7 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
     old = _snapshot(shipment)
     old_dossier_id = shipment.dossier_id
     batch = signed_record(shipment)
-    if "tracking_number" in changes:
-        status = check_tracking(changes["tracking_number"], shipment.direction, exclude_id=shipment.id)
-        if not status.well_formed:
-            raise Refusal(_("Not a postal item number: two letters, nine digits, two letters "
-                                  "(e.g. EB123456785VN)."), "tracking_number")
-        if status.duplicate is not None:
-            raise duplicate(status.duplicate)
-        if status.number != shipment.tracking_number:
-            shipment.tracking_number = status.number
-            shipment.check_digit_warning = status.warning
-    if "date" in changes:
-        if changes["date"] is None or changes["date"] > (today or vn_today()):
-            raise Refusal(_("The date cannot be in the future."), "date")
-        shipment.date = changes["date"]
-    if any(k in changes for k in PERSONAL_FIELDS):
-        if shipment.personal_data_purged_at is not None:
-            raise Refusal(_("The personal data of this shipment was purged."))
-        name, address, phone = _clean_personal(changes.get("recipient_name", shipment.recipient_name),
-                                               changes.get("address", shipment.address),
-                                               changes.get("phone", shipment.phone))
-        shipment.recipient_name, shipment.address, shipment.phone = name, address, phone
-    if "fee" in changes:
-        if changes["fee"] is not None and changes["fee"] < 0:
-            raise Refusal(_("A fee cannot be negative."), "fee")
-        shipment.fee = changes["fee"]
-    if "dossier_id" in changes and changes["dossier_id"] != shipment.dossier_id:
-        dossier = db.session.get(Dossier, changes["dossier_id"])
-        shipment.dossier_id = dossier.id
-        shipment.dossier = dossier
-        shipment.eligibility_warning = not is_eligible(dossier.procedure, shipment.direction)
-    if "date" in changes or "dossier_id" in changes:
-        problem = return_date_problem(shipment.direction, shipment.date, shipment.dossier)
-        if problem:
-            raise Refusal(problem, "date")
+    _apply_changes(shipment, changes, today)
     new = _snapshot(shipment)
     before, after = audit.diff(old, new)
     locked = [key for key in RECORDED if key in after]
@@ -265,6 +250,54 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
     audit.record("shipment.update", "shipment", shipment.id, audit_safe(before),
                  audit_safe(after) | {"reason": reason}, user=user)
     recompute_effective({old_dossier_id, shipment.dossier_id})
+    return True
+
+
+def _apply_changes(shipment, changes, today):
+    """Set ``changes`` on ``shipment``, each value through its rule (``update_shipment``)."""
+    moved = _change_dossier(shipment, changes)
+    if "tracking_number" in changes:
+        _change_tracking_number(shipment, changes["tracking_number"])
+    if "date" in changes:
+        shipment.date = _checked("date", rules.shipment_date, changes["date"], today)
+    if any(k in changes for k in PERSONAL_FIELDS):
+        _change_personal(shipment, changes)
+    if "fee" in changes:
+        shipment.fee = _checked("fee", rules.fee, changes["fee"])
+    if "date" in changes or moved:
+        _checked("date", rules.returned_after_received, shipment.direction, shipment.date,
+                 shipment.dossier)
+
+
+def _change_tracking_number(shipment, value):
+    _checked("tracking_number", rules.tracking_number, value)
+    status = check_tracking(value, shipment.direction, exclude_id=shipment.id)
+    if status.duplicate is not None:
+        raise duplicate(status.duplicate)
+    if status.number != shipment.tracking_number:
+        shipment.tracking_number = status.number
+        shipment.check_digit_warning = status.warning
+
+
+def _change_personal(shipment, changes):
+    if shipment.personal_data_purged_at is not None:
+        raise Refusal(_("The personal data of this shipment was purged."))
+    name, address, phone = _clean_personal(changes.get("recipient_name", shipment.recipient_name),
+                                           changes.get("address", shipment.address),
+                                           changes.get("phone", shipment.phone))
+    shipment.recipient_name, shipment.address, shipment.phone = name, address, phone
+
+
+def _change_dossier(shipment, changes):
+    """Move the shipment to the dossier ``changes["dossier_id"]``. :return: whether a dossier
+    was named (moved or not)."""
+    if "dossier_id" not in changes:
+        return False
+    dossier = db.session.get(Dossier, changes["dossier_id"])
+    if dossier.id != shipment.dossier_id:
+        shipment.dossier_id = dossier.id
+        shipment.dossier = dossier
+        shipment.eligibility_warning = not is_eligible(dossier.procedure, shipment.direction)
     return True
 
 
@@ -627,11 +660,12 @@ def _check_dossiers(report, rows):
     dossiers = _dossiers_by_code({code for _, code, _, _ in rows if code})
     parsed = []
     for number, code, values, bad in rows:
-        if code and code not in dossiers:
-            report.bad(number, "ma_ho_so", _l("Unknown dossier code: %(code)s") % {"code": code})
-            bad = True
-        elif code:
-            values["dossier"] = dossiers[code]
+        if code:
+            try:
+                values["dossier"] = rules.known_dossier(dossiers.get(code), code)
+            except CellError as e:
+                report.bad(number, "ma_ho_so", e)
+                bad = True
         problem = "date" in values and return_date_problem(
             values.get("direction"), values["date"], values.get("dossier"))
         if problem:

@@ -5,7 +5,6 @@ Eligibility changes are optimistically locked: ``Procedure.version`` is SQLAlche
 stored one is refused as a ``Conflict`` before anything is written.
 """
 import hashlib
-import re
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 
@@ -14,14 +13,13 @@ from sqlalchemy import func, or_, select
 
 from extensions import db
 from models import Department, Field, Procedure, utcnow
-from utils import audit, figures, import_formats
+from utils import audit, figures, import_formats, rules
 from utils.access import can, department_scope
 from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import CellError, ImportReport
 from utils.transactions import checked_first
 from utils.text import escape_like, fold, fold_key, nfc
 
-CODE_PATTERN = re.compile(r"^\d\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.H\d{2}(\.\d{2})?)?$")
 
 # Why a procedure cannot go by post in a direction: the common reasons, then free text.
 REASONS = (
@@ -334,25 +332,36 @@ def validate_eligibility(receive, ret, reason_code, reason_text):
     """
     reason_code = (reason_code or "").strip()
     reason_text = nfc(reason_text or "")
-    errors = {}
-    if receive is None:
-        errors["eligible_receive"] = _l("Choose yes or no.")
-    if ret is None:
-        errors["eligible_return"] = _l("Choose yes or no.")
-    if reason_code and reason_code not in REASON_CODES:
-        errors["reason_code"] = _l("Choose one of the listed reasons.")
+    errors = {name: _l("Choose yes or no.")
+              for name, flag in (("eligible_receive", receive), ("eligible_return", ret))
+              if flag is None}
+    errors |= _broken(("reason_code", rules.reason_listed, reason_code, REASON_CODES))
     if len(reason_text) > 1000:
         errors["reason_text"] = _l("Longer than %(n)s characters.", n=1000)
     if not errors and not (receive and ret):
-        if not reason_code:
-            errors["reason_code"] = _l("Say why the procedure cannot go by post in one direction.")
-        elif reason_code == "other" and not reason_text:
-            errors["reason_text"] = _l("Describe the reason.")
+        errors |= _reason_rules(receive, ret, reason_code, reason_text)
     if errors:
         raise ProcedureError(errors)
     if receive and ret:
         reason_code, reason_text = "", ""
     return receive, ret, reason_code, reason_text
+
+
+def _broken(*checks):
+    """The first of ``checks`` (``(form field, rule of utils.rules, *arguments)``) that is
+    broken, as ``{field: message}``; ``{}`` when none is."""
+    for name, rule, *args in checks:
+        try:
+            rule(*args)
+        except CellError as e:
+            return {name: e.text()}
+    return {}
+
+
+def _reason_rules(receive, ret, reason_code, reason_text):
+    """A "no" needs a reason, and "other" its text (``utils.rules``), as ``{field: message}``."""
+    return _broken(("reason_code", rules.reason_given, receive, ret, reason_code),
+                   ("reason_text", rules.reason_described, reason_code, reason_text))
 
 
 def _apply(procedure, values, user, action):
@@ -408,12 +417,8 @@ def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
     errors = {}
     if receive is None and ret is None and not reason_code:
         errors["eligible_receive"] = _l("Choose what to change.")
-    if reason_code and reason_code not in REASON_CODES:
-        errors["reason_code"] = _l("Choose one of the listed reasons.")
-    elif (receive is False or ret is False) and not reason_code:
-        errors["reason_code"] = _l("Say why the procedure cannot go by post in one direction.")
-    elif reason_code == "other" and not reason_text:
-        errors["reason_text"] = _l("Describe the reason.")
+    errors |= (_broken(("reason_code", rules.reason_listed, reason_code, REASON_CODES))
+               or _reason_rules(receive, ret, reason_code, reason_text))
     if not procedures:
         errors["ids"] = _l("Select at least one procedure.")
     if errors:
@@ -422,19 +427,26 @@ def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
         raise Forbidden()
     result = BulkResult()
     for p in procedures:
-        new_receive = p.eligible_receive if receive is None else receive
-        new_ret = p.eligible_return if ret is None else ret
-        values = {"eligible_receive": new_receive, "eligible_return": new_ret}
-        if new_receive and new_ret:
-            values.update(reason_code="", reason_text="")
-        elif reason_code:
-            values.update(reason_code=reason_code, reason_text=reason_text)
+        values = _bulk_values(p, receive, ret, reason_code, reason_text)
         if _apply(p, values, user, "procedure_bulk_eligibility"):
             result.changed.append(p)
         else:
             result.unchanged += 1
     db.session.flush()
     return result
+
+
+def _bulk_values(procedure, receive, ret, reason_code, reason_text):
+    """What a bulk update sets on one procedure: ``None`` flags keep its own; a reason is set
+    where one is given and a "no" remains, and cleared where both are "yes"."""
+    new_receive = procedure.eligible_receive if receive is None else receive
+    new_ret = procedure.eligible_return if ret is None else ret
+    values = {"eligible_receive": new_receive, "eligible_return": new_ret}
+    if new_receive and new_ret:
+        values.update(reason_code="", reason_text="")
+    elif reason_code:
+        values.update(reason_code=reason_code, reason_text=reason_text)
+    return values
 
 
 def procedures_by_ids(ids):
@@ -451,12 +463,10 @@ def procedures_matching(filters, period):
 
 
 def _check_details(user, code, name, field_id, department_id, level, existing=None):
-    errors = {}
     code = nfc(code or "")
     name = nfc(name or "")
-    if not CODE_PATTERN.match(code):
-        errors["code"] = _l("A procedure code looks like 1.001108 or 1.010708.000.00.00.H56.")
-    elif db.session.execute(select(Procedure.id).where(
+    errors = _broken(("code", rules.procedure_code, code))
+    if "code" not in errors and db.session.execute(select(Procedure.id).where(
             Procedure.code == code, Procedure.id != getattr(existing, "id", None))).first():
         errors["code"] = _l("Another procedure has this code.")
     if not name:
@@ -653,9 +663,11 @@ def check_procedure_rows(prepared, user=None):
             report.bad(number, "don_vi", CellError(
                 _l("You may import only your own department's procedures.")))
             bad = True
-        if not bad and flags and _lacks_reason(values, current):
-            report.bad(number, "ly_do_khong_bcci", CellError(
-                _l("Say why the procedure cannot go by post in one direction.")))
+        if not bad and flags:
+            try:
+                _reason_given(values, current)
+            except CellError as e:
+                report.bad(number, "ly_do_khong_bcci", e)
     return existing, departments
 
 
@@ -676,12 +688,15 @@ def _eligible_both_ways(values, current):
     return receive and ret
 
 
-def _lacks_reason(values, current):
-    """The edit form's rule: a "no" in either direction needs a reason, the file's or, where
-    the file has no reason column, the one already stored."""
+def _reason_given(values, current):
+    """The edit form's rule (``rules.reason_given``) on a row: its flags, where the file has no
+    such column the stored ones (no for a new one), and its reason, where the file has no reason
+    column the one already stored. :raise CellError: a "no" without a reason."""
+    receive = values.get("eligible_receive", current.eligible_receive if current else False)
+    ret = values.get("eligible_return", current.eligible_return if current else False)
     reason = values["reason"] if "reason" in values else (
         current.reason_code if current is not None else "")
-    return not _eligible_both_ways(values, current) and not reason
+    rules.reason_given(bool(receive), bool(ret), reason)
 
 
 def write_procedures(prepared, user=None):
