@@ -28,6 +28,7 @@ from defusedxml import DefusedXmlException
 
 from flask_babel import lazy_gettext as _l
 
+from models import Channel, Direction
 from utils import rules
 from utils.inputs import date_window_message, in_date_window
 from utils.rules import CellError  # noqa: F401 (a bad cell: a broken rule, imported from here)
@@ -484,13 +485,14 @@ def parse_yes_no(value, blank=False):
     raise CellError(_l("Expected yes or no (có/không, x, 1/0): %(value)s"), value=value)
 
 
+# The words files use for each channel and direction (folded), to the enums' plain values.
 _CHANNELS = {
-    "tructiep": "truc_tiep",
-    "tructuyen": "truc_tuyen",
-    "bcci": "bcci",
-    "buuchinhcongich": "bcci",
-    "buuchinh": "bcci",
-    "buudien": "bcci",
+    "tructiep": Channel.IN_PERSON.value,
+    "tructuyen": Channel.ONLINE.value,
+    "bcci": Channel.POST.value,
+    "buuchinhcongich": Channel.POST.value,
+    "buuchinh": Channel.POST.value,
+    "buudien": Channel.POST.value,
 }
 
 
@@ -507,7 +509,8 @@ def parse_channel(value, required=True):
     raise CellError(_l("Unknown channel: %(value)s (Trực tiếp, Trực tuyến or BCCI)"), value=value)
 
 
-_DIRECTIONS = {"tiepnhan": "tiep_nhan", "traketqua": "tra_ket_qua", "tra": "tra_ket_qua"}
+_DIRECTIONS = {"tiepnhan": Direction.RECEIVE.value, "traketqua": Direction.RETURN.value,
+               "tra": Direction.RETURN.value}
 
 
 def parse_direction(value):
