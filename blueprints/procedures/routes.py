@@ -8,7 +8,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.dashboard.routes import list_url
 from blueprints.procedures import services
@@ -19,6 +18,7 @@ from models import Department, Field, Procedure
 from utils.history import present_events
 from utils import figures, htmx
 from utils.access import can, department_scope, refuse, requires
+from utils.errors import save
 from utils.inputs import parse_int, safe_next
 from utils.periods import period_from_request
 from utils.tabular import export_response
@@ -187,52 +187,31 @@ def edit_procedure(procedure_id):
     if request.method == "GET":
         form.fill(procedure)
         return _edit_response(procedure, form, period, next_url=next_url)
-    try:
-        saved, _result = _save(form, lambda: services.update_eligibility(
-            procedure, current_user, form.version_number, yes_no(form.eligible_receive.data),
-            yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data))
-    except (services.Conflict, StaleDataError):
-        procedure = get_procedure_or_404(procedure_id, for_edit=True)
-        form.version.data = str(procedure.version)
-        return _edit_response(procedure, form, period, 409, conflict=procedure, next_url=next_url)
-    if not saved:
-        return _edit_response(procedure, form, period, 422, next_url=next_url)
-    if htmx.wants_fragment():
-        return _row_response(procedure, period, saved=True)
-    flash(_("Saved: %(code)s.", code=procedure.code), "success")
-    return redirect(next_url, code=303)
+
+    def answer(refusal):
+        if refusal.status != 409:
+            return _edit_response(procedure, form, period, next_url=next_url)
+        stored = _stored_version(procedure_id, form)
+        return _edit_response(stored, form, period, conflict=stored, next_url=next_url)
+
+    def done(_changed):
+        if htmx.wants_fragment():
+            return _row_response(procedure, period, saved=True)
+        flash(_("Saved: %(code)s.", code=procedure.code), "success")
+        return redirect(next_url, code=303)
+
+    return save(lambda: services.update_eligibility(
+        procedure, current_user, form.version_number, yes_no(form.eligible_receive.data),
+        yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data),
+        form, answer, done)
 
 
-def _attach_errors(form, error):
-    for name, message in error.errors.items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors or []) + [str(message)]
-        else:
-            form.form_errors.append(str(message))
-
-
-def _save(form, change):
-    """Run ``change()`` (a service call) and commit: ``(True, its result)``.
-
-    A procedure the user may not edit aborts with 403; a value a rule refuses is put on
-    ``form`` and gives ``(False, None)`` (the caller answers 422). Anything else (an edit
-    conflict) is rolled back and raised for the caller to answer.
-    """
-    try:
-        result = change()
-        db.session.commit()
-    except services.Forbidden:
-        db.session.rollback()
-        refuse(403)
-    except services.ProcedureError as e:
-        db.session.rollback()
-        _attach_errors(form, e)
-        return False, None
-    except Exception:
-        db.session.rollback()
-        raise
-    return True, result
+def _stored_version(procedure_id, form):
+    """After a 409 (someone saved meanwhile): the procedure as now stored, its version put in
+    the form so that saving again overwrites it knowingly."""
+    procedure = get_procedure_or_404(procedure_id, for_edit=True)
+    form.version.data = str(procedure.version)
+    return procedure
 
 
 @bp.route("/bulk", methods=["POST"])
@@ -250,23 +229,27 @@ def bulk_update():
     else:
         ids = [n for n in map(parse_int, request.form.getlist("ids")) if n is not None]
         procedures = services.procedures_by_ids(ids)
-    try:
-        saved, result = _save(form, lambda: services.bulk_update(
-            procedures, current_user, yes_no(form.eligible_receive.data),
-            yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data))
-    except StaleDataError:
-        abort(409)
-    if not saved:
-        return htmx.render("procedures/list.html", "procedures/_table.html", status=422,
-                           **_list_context(filters, period, bulk_form=form))
-    if htmx.wants_fragment():
+
+    def answer(refusal):
+        if refusal.status == 409:
+            abort(409)
         return htmx.render("procedures/list.html", "procedures/_table.html",
-                           **_list_context(filters, period, bulk_result=result))
-    flash(ngettext("%(num)s procedure changed, %(m)s already had these values.",
-                   "%(num)s procedures changed, %(m)s already had these values.",
-                   len(result.changed), m=result.unchanged), "success")
-    return redirect(url_for("procedures.list_procedures",
-                            **filters.args(**_period_args(period))), code=303)
+                           **_list_context(filters, period, bulk_form=form))
+
+    def done(result):
+        if htmx.wants_fragment():
+            return htmx.render("procedures/list.html", "procedures/_table.html",
+                               **_list_context(filters, period, bulk_result=result))
+        flash(ngettext("%(num)s procedure changed, %(m)s already had these values.",
+                       "%(num)s procedures changed, %(m)s already had these values.",
+                       len(result.changed), m=result.unchanged), "success")
+        return redirect(url_for("procedures.list_procedures",
+                                **filters.args(**_period_args(period))), code=303)
+
+    return save(lambda: services.bulk_update(
+        procedures, current_user, yes_no(form.eligible_receive.data),
+        yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data),
+        form, answer, done)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -283,13 +266,16 @@ def new_procedure():
             form.department_id.data = str(current_user.department_id)
         form.eligible_receive.data = form.eligible_return.data = "yes"
         return htmx.render("procedures/new.html", "procedures/_new_form.html", form=form)
-    saved, procedure = _save(form, lambda: services.create_procedure(
+    return save(lambda: services.create_procedure(
         current_user, form.code.data, form.name.data, form.field_number, form.department_number,
         form.level.data, yes_no(form.eligible_receive.data), yes_no(form.eligible_return.data),
-        form.reason_code.data, form.reason_text.data))
-    if not saved:
-        return htmx.render("procedures/new.html", "procedures/_new_form.html", status=422,
-                           form=form)
+        form.reason_code.data, form.reason_text.data),
+        form, lambda _refusal: htmx.render("procedures/new.html", "procedures/_new_form.html",
+                                           form=form),
+        _added)
+
+
+def _added(procedure):
     flash(_("Procedure %(code)s added.", code=procedure.code), "success")
     return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
 
@@ -325,37 +311,35 @@ def edit_details(procedure_id):
     if request.method == "GET":
         form.fill(procedure)
         return htmx.render("procedures/details.html", "procedures/_details_form.html", **ctx)
-    try:
-        saved, _result = _save(form, lambda: services.update_details(
-            procedure, current_user, form.version_number, form.code.data, form.name.data,
-            form.field_number, form.department_number, form.level.data))
-    except (services.Conflict, StaleDataError):
-        procedure = get_procedure_or_404(procedure_id, for_edit=True)
-        form.version.data = str(procedure.version)
-        ctx.update(p=procedure, conflict=procedure)
-        return htmx.render("procedures/details.html", "procedures/_details_form.html",
-                           status=409, **ctx)
-    if not saved:
-        return htmx.render("procedures/details.html", "procedures/_details_form.html",
-                           status=422, **ctx)
-    flash(_("Saved: %(code)s.", code=procedure.code), "success")
-    return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+    def answer(refusal):
+        if refusal.status == 409:
+            stored = _stored_version(procedure_id, form)
+            ctx.update(p=stored, conflict=stored)
+        return htmx.render("procedures/details.html", "procedures/_details_form.html", **ctx)
+
+    def done(_changed):
+        flash(_("Saved: %(code)s.", code=procedure.code), "success")
+        return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+    return save(lambda: services.update_details(
+        procedure, current_user, form.version_number, form.code.data, form.name.data,
+        form.field_number, form.department_number, form.level.data), form, answer, done)
 
 
 def _set_in_force(procedure_id, in_force):
     procedure = get_procedure_or_404(procedure_id, for_edit=True)
-    try:
-        services.set_in_force(procedure, current_user, in_force)
-        db.session.commit()
-    except services.Forbidden:
-        db.session.rollback()
-        refuse(403)
-    if in_force:
-        flash(_("Procedure %(code)s is in force again.", code=procedure.code), "success")
-    else:
-        flash(_("Procedure %(code)s retired: it stays in the catalogue, not in force.",
-                code=procedure.code), "success")
-    return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+    def done(_changed):
+        if in_force:
+            flash(_("Procedure %(code)s is in force again.", code=procedure.code), "success")
+        else:
+            flash(_("Procedure %(code)s retired: it stays in the catalogue, not in force.",
+                    code=procedure.code), "success")
+        return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
+
+    # The only refusal is a 403 (another department's procedure), which aborts.
+    return save(lambda: services.set_in_force(procedure, current_user, in_force), None, None, done)
 
 
 @bp.route("/<int:procedure_id>/retire", methods=["POST"])
@@ -395,22 +379,20 @@ def edit_field_note(field_id):
     field_ = db.session.get(Field, field_id) or abort(404)
     period = period_from_request(request.args)
     form = FieldNoteForm()
-    try:
-        services.update_field_note(field_, current_user, form.postal_note.data)
-        db.session.commit()
-    except services.ProcedureError as e:
-        db.session.rollback()
-        _attach_errors(form, e)
+
+    def row(**extra):
         ctx = _fields_context(period)
-        ctx.update(f=field_, r=ctx["rows"].get(field_.id), note_form=form)
-        return htmx.render("procedures/fields.html", "procedures/_field_row.html", status=422,
-                           **ctx)
-    if htmx.wants_fragment():
-        ctx = _fields_context(period)
-        ctx.update(f=field_, r=ctx["rows"].get(field_.id), saved=True)
+        ctx.update(f=field_, r=ctx["rows"].get(field_.id), **extra)
         return htmx.render("procedures/fields.html", "procedures/_field_row.html", **ctx)
-    flash(_("Note saved for %(name)s.", name=field_.name), "success")
-    return redirect(url_for("procedures.list_fields", **_period_args(period)), code=303)
+
+    def done(_changed):
+        if htmx.wants_fragment():
+            return row(saved=True)
+        flash(_("Note saved for %(name)s.", name=field_.name), "success")
+        return redirect(url_for("procedures.list_fields", **_period_args(period)), code=303)
+
+    return save(lambda: services.update_field_note(field_, current_user, form.postal_note.data),
+                form, lambda _refusal: row(note_form=form), done)
 
 
 @bp.route("/outreach")

@@ -2,7 +2,7 @@
 
 Eligibility changes are optimistically locked: ``Procedure.version`` is SQLAlchemy's
 ``version_id_col``, so every UPDATE carries ``WHERE version = ?``; a form's version that is not the
-stored one is refused as a ``Conflict`` before anything is written.
+stored one is refused (a 409 ``Refusal``) before anything is written.
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from extensions import db
 from models import Department, Field, Procedure, utcnow
 from utils import audit, figures, import_formats, rules
 from utils.access import can, department_scope
+from utils.errors import Refusal
 from utils.inputs import MAX_PAGE, arg_int
 from utils.tabular import CellError, ImportReport
 from utils.transactions import checked_first
@@ -63,24 +64,9 @@ def reason_label(code):
     return str(dict(REASONS).get(code, code or ""))
 
 
-class ProcedureError(ValueError):
-    """Invalid input: ``errors`` maps form field names to translated messages."""
-
-    def __init__(self, errors):
-        super().__init__("; ".join(str(v) for v in errors.values()))
-        self.errors = errors
-
-
-class Forbidden(PermissionError):
-    """The user may not change (one of) these procedures; nothing was changed."""
-
-
-class Conflict(RuntimeError):
-    """Someone else saved the procedure meanwhile; ``procedure`` holds their saved values."""
-
-    def __init__(self, procedure):
-        super().__init__(f"procedure {procedure.id} changed meanwhile")
-        self.procedure = procedure
+def _forbidden():
+    """The user may not change (one of) these procedures; nothing was changed (a 403)."""
+    return Refusal(_l("You may not change this procedure."), status=403)
 
 
 # --- Reading the catalogue -------------------------------------------------------------------
@@ -319,16 +305,19 @@ def fields_with_departments():
 
 # --- Changing the catalogue ------------------------------------------------------------------
 
+CONFLICT = _l("Someone else saved this procedure meanwhile.")
+
+
 def _check_version(procedure, version):
     if version is None or procedure.version != version:
-        raise Conflict(procedure)
+        raise Refusal(CONFLICT, status=409, conflict=procedure)
 
 
 def validate_eligibility(receive, ret, reason_code, reason_text):
     """The eligibility rule: when either direction is "no", a reason is required; "other" needs
     free text. Returns the normalised ``(receive, ret, reason_code, reason_text)``.
 
-    :raise ProcedureError: with messages keyed by form field.
+    :raise Refusal: with messages keyed by form field.
     """
     reason_code = (reason_code or "").strip()
     reason_text = nfc(reason_text or "")
@@ -341,7 +330,7 @@ def validate_eligibility(receive, ret, reason_code, reason_text):
     if not errors and not (receive and ret):
         errors |= _reason_rules(receive, ret, reason_code, reason_text)
     if errors:
-        raise ProcedureError(errors)
+        raise Refusal.of(errors)
     if receive and ret:
         reason_code, reason_text = "", ""
     return receive, ret, reason_code, reason_text
@@ -381,13 +370,13 @@ def _apply(procedure, values, user, action):
 def update_eligibility(procedure, user, version, receive, ret, reason_code, reason_text):
     """Set the two flags and the reason of one procedure.
 
-    :raise Forbidden: the user may not edit it.
-    :raise ProcedureError: invalid values.
-    :raise Conflict: ``version`` is not the stored version (someone saved meanwhile).
+    :raise Refusal (403): the user may not edit it.
+    :raise Refusal: invalid values.
+    :raise Refusal (409): ``version`` is not the stored version (someone saved meanwhile).
     :return: True when something changed.
     """
     if not can(user, "edit_catalogue", procedure.department_id):
-        raise Forbidden()
+        raise _forbidden()
     receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
                                                                   reason_text)
     _check_version(procedure, version)
@@ -407,10 +396,10 @@ class BulkResult:
 def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
     """Set eligibility on many procedures at once; ``receive``/``ret`` None leaves that flag.
 
-    Refused whole (``Forbidden``) when the user may not edit one of them; one audit event per
+    Refused whole (a 403 ``Refusal``) when the user may not edit one of them; one audit event per
     procedure changed.
 
-    :raise ProcedureError: nothing to change, or a "no" without a reason.
+    :raise Refusal: nothing to change, or a "no" without a reason.
     """
     reason_code = (reason_code or "").strip()
     reason_text = nfc(reason_text or "")
@@ -422,9 +411,9 @@ def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
     if not procedures:
         errors["ids"] = _l("Select at least one procedure.")
     if errors:
-        raise ProcedureError(errors)
+        raise Refusal.of(errors)
     if any(not can(user, "edit_catalogue", p.department_id) for p in procedures):
-        raise Forbidden()
+        raise _forbidden()
     result = BulkResult()
     for p in procedures:
         values = _bulk_values(p, receive, ret, reason_code, reason_text)
@@ -476,7 +465,7 @@ def _check_details(user, code, name, field_id, department_id, level, existing=No
     if department_id is None or db.session.get(Department, department_id) is None:
         errors["department_id"] = _l("Choose a department.")
     if errors:
-        raise ProcedureError(errors)
+        raise Refusal.of(errors)
     return code, name, nfc(level or "")[:60]
 
 
@@ -484,23 +473,23 @@ def create_procedure(user, code, name, field_id, department_id, level, receive, 
                      reason_code, reason_text):
     """Add a procedure to the catalogue (department staff: to their own department only).
 
-    :raise Forbidden: another department's.
-    :raise ProcedureError: invalid values.
+    :raise Refusal (403): another department's.
+    :raise Refusal: invalid values.
     """
     if department_id is not None and not can(user, "edit_catalogue", department_id):
-        raise Forbidden()
+        raise _forbidden()
     errors = {}
     try:
         code, name, level = _check_details(user, code, name, field_id, department_id, level)
-    except ProcedureError as e:
+    except Refusal as e:
         errors.update(e.errors)
     try:
         receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
                                                                       reason_text)
-    except ProcedureError as e:
+    except Refusal as e:
         errors.update(e.errors)
     if errors:
-        raise ProcedureError(errors)
+        raise Refusal.of(errors)
     procedure = Procedure(code=code, name=name, name_folded=fold(name), field_id=field_id,
                           department_id=department_id, level=level, in_force=True,
                           eligible_receive=receive, eligible_return=ret, reason_code=reason_code,
@@ -518,12 +507,12 @@ def update_details(procedure, user, version, code, name, field_id, department_id
     Department staff edit only their own department's procedures and never move one to another
     department.
 
-    :raise Forbidden, ProcedureError, Conflict:
+    :raise Refusal: 403, 422 or 409 (see ``update_eligibility``).
     """
     if not can(user, "edit_catalogue", procedure.department_id):
-        raise Forbidden()
+        raise _forbidden()
     if department_id is not None and not can(user, "edit_catalogue", department_id):
-        raise Forbidden()
+        raise _forbidden()
     code, name, level = _check_details(user, code, name, field_id, department_id, level,
                                        existing=procedure)
     _check_version(procedure, version)
@@ -539,10 +528,10 @@ def set_in_force(procedure, user, in_force):
     """Retire a procedure (or put it back in force). Procedures are never deleted: dossiers
     and the history refer to them.
 
-    :raise Forbidden:
+    :raise Refusal (403):
     """
     if not can(user, "edit_catalogue", procedure.department_id):
-        raise Forbidden()
+        raise _forbidden()
     changed = _apply(procedure, {"in_force": bool(in_force)}, user,
                      "procedure_reinstate" if in_force else "procedure_retire")
     db.session.flush()
@@ -553,7 +542,7 @@ def update_field_note(field_, user, note):
     """The centre's note on a field's postal feasibility."""
     note = nfc(note or "")
     if len(note) > 2000:
-        raise ProcedureError({"postal_note": _l("Longer than %(n)s characters.", n=2000)})
+        raise Refusal(_l("Longer than %(n)s characters.", n=2000), "postal_note")
     old, new = audit.diff({"postal_note": field_.postal_note}, {"postal_note": note})
     if new:
         field_.postal_note = note
