@@ -134,9 +134,9 @@ def test_an_unknown_dossier(world):
 def test_a_no_needs_a_reason(world):
     proc, _d, _shipment, user = world
     message = rule_message(rules.reason_given, True, False, "")
-    with pytest.raises(procedures.ProcedureError) as edit:
+    with pytest.raises(Refusal) as edit:
         procedures.update_eligibility(proc, user, proc.version, True, False, "", "")
-    with pytest.raises(procedures.ProcedureError) as bulk:
+    with pytest.raises(Refusal) as bulk:
         procedures.bulk_update([proc], user, None, False, "", "")
     db.session.rollback()
     assert {k: str(v) for k, v in edit.value.errors.items()} == {"reason_code": message}
@@ -152,7 +152,7 @@ def test_other_needs_its_text(world):
     for call in (lambda: procedures.update_eligibility(proc, user, proc.version, True, False,
                                                        "other", ""),
                  lambda: procedures.bulk_update([proc], user, None, False, "other", "")):
-        with pytest.raises(procedures.ProcedureError) as e:
+        with pytest.raises(Refusal) as e:
             call()
         assert {k: str(v) for k, v in e.value.errors.items()} == {"reason_text": message}
 
@@ -161,7 +161,7 @@ def test_a_procedure_code_of_the_wrong_shape(world):
     proc, _d, _shipment, user = world
     message = rule_message(rules.procedure_code, "1.23")
     assert "1.23" in message
-    with pytest.raises(procedures.ProcedureError) as e:
+    with pytest.raises(Refusal) as e:
         procedures.create_procedure(user, "1.23", "Tên", proc.field_id, proc.department_id, "",
                                     True, True, "", "")
     assert str(e.value.errors["code"]) == message
