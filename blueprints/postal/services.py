@@ -137,16 +137,6 @@ def _clean_personal(name, address, phone):
     return nfc(name or ""), nfc(address or ""), phone
 
 
-def return_date_problem(direction, day, dossier):
-    """Why a result cannot have been returned on ``day`` (``rules.returned_after_received``), or
-    ``None``: the manifest import's form of the rule."""
-    try:
-        rules.returned_after_received(direction, day, dossier)
-    except CellError as e:
-        return e.text()
-    return None
-
-
 def _checked(field, rule, *args):
     """Run a rule of ``utils.rules``; a broken one is a ``Refusal`` on form field ``field``, with
     the rule's message. :return: the rule's answer."""
@@ -415,8 +405,8 @@ def shipment_totals(conditions=(), joined=True):
         func.count().label("total"),
         _count_where(active).label("active"),
         _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
-        _count_where(and_(active, Shipment.direction == "tiep_nhan")).label("received"),
-        _count_where(and_(active, Shipment.direction == "tra_ket_qua")).label("returned"),
+        _count_where(and_(active, Shipment.direction == Direction.RECEIVE.value)).label("received"),
+        _count_where(and_(active, Shipment.direction == Direction.RETURN.value)).label("returned"),
         _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label("eligibility_warnings"),
         _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label("check_digit_warnings"),
         func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
@@ -487,8 +477,8 @@ def ineligible_shipment_condition():
     """A non-cancelled shipment whose procedure is not flagged eligible in its direction."""
     return and_(
         Shipment.cancelled.is_(False),
-        or_(and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
-            and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False))),
+        or_(and_(Shipment.direction == Direction.RECEIVE.value, Procedure.eligible_receive.is_(False)),
+            and_(Shipment.direction == Direction.RETURN.value, Procedure.eligible_return.is_(False))),
     )
 
 
@@ -536,7 +526,8 @@ def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
     from sqlalchemy.orm import joinedload
 
     out = []
-    for direction, key in (("tiep_nhan", "unlogged_receive"), ("tra_ket_qua", "unlogged_return")):
+    for direction, key in ((Direction.RECEIVE.value, "unlogged_receive"),
+                           (Direction.RETURN.value, "unlogged_return")):
         if totals is not None and not totals.get(key):
             continue
         stmt = (select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
@@ -544,7 +535,7 @@ def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
                 .options(joinedload(Dossier.procedure)))
         if department_id:
             stmt = stmt.where(Procedure.department_id == department_id)
-        date_col = Dossier.receive_date if direction == "tiep_nhan" else Dossier.return_date
+        date_col = Dossier.receive_date if direction == Direction.RECEIVE else Dossier.return_date
         for d in db.session.execute(stmt.order_by(date_col, Dossier.code).limit(limit)).scalars():
             out.append((d, direction))
     return out
@@ -557,8 +548,9 @@ def ineligible_shipments(department_id=None, limit=50, totals=None):
     from sqlalchemy.orm import contains_eager
 
     found = []
-    for direction, flag, key in (("tiep_nhan", Procedure.eligible_receive, "ineligible_receive"),
-                                 ("tra_ket_qua", Procedure.eligible_return, "ineligible_return")):
+    for direction, flag, key in (
+            (Direction.RECEIVE.value, Procedure.eligible_receive, "ineligible_receive"),
+            (Direction.RETURN.value, Procedure.eligible_return, "ineligible_return")):
         if totals is not None and not totals.get(key):
             continue
         stmt = (_joined(select(Shipment))
@@ -666,10 +658,11 @@ def _check_dossiers(report, rows):
             except CellError as e:
                 report.bad(number, "ma_ho_so", e)
                 bad = True
-        problem = "date" in values and return_date_problem(
-            values.get("direction"), values["date"], values.get("dossier"))
-        if problem:
-            report.bad(number, "ngay", problem)
+        try:
+            rules.returned_after_received(values.get("direction"), values.get("date"),
+                                          values.get("dossier"))
+        except CellError as e:
+            report.bad(number, "ngay", e)
             bad = True
         if not bad:
             parsed.append((number, values))
@@ -775,7 +768,7 @@ def _manifest_fields(report, number, values):
     """What a manifest row writes of its shipment, with the row's warnings (a wrong check
     digit, a procedure not flagged eligible in that direction)."""
     d = values["dossier"]
-    eligible = d.eligible_receive if values["direction"] == "tiep_nhan" else d.eligible_return
+    eligible = d.eligible_receive if values["direction"] == Direction.RECEIVE else d.eligible_return
     if values["check_digit_warning"]:
         report.warn(number, "so_hieu_buu_gui",
                     _l("Wrong S10 check digit (accepted): %(number)s")
