@@ -295,6 +295,20 @@ class Walker:
             cpus.append(time.process_time() - c)
         return r, walls, cpus, statements
 
+    def time_download(self, client, url, fragment):
+        """A download timed as it streams: the first piece of the body (time to first byte,
+        the request's own work included) and the whole body."""
+        w = time.perf_counter()
+        r = self.open(client, url, fragment)
+        pieces = iter(r.response)
+        size = len(next(pieces, b""))
+        first = time.perf_counter() - w
+        size += sum(len(piece) for piece in pieces)
+        total = time.perf_counter() - w
+        r.close()
+        return {"status": r.status_code, "bytes": size, "streamed": r.headers.get("Content-Length") is None,
+                "first_byte_ms": round(first * 1000, 1), "ms": round(total * 1000, 1)}
+
     def run(self, log=print):
         self._listen()
         with self.app.app_context():
@@ -316,11 +330,8 @@ class Walker:
                         is_download(endpoint, self.match(u)[1]) for u, _ in samples):
                     if self.downloads:
                         url, fragment = samples[0]
-                        w = time.perf_counter()
-                        r = self.open(client, url, fragment)
                         downloads.append({"role": role, "shape": shape_label(shape), "url": url,
-                                          "status": r.status_code, "bytes": len(r.data),
-                                          "ms": round((time.perf_counter() - w) * 1000, 1)})
+                                          **self.time_download(client, url, fragment)})
                     continue
                 walls, cpus, statements, statuses, counts = [], [], [], set(), []
                 for url, fragment in samples:
@@ -372,8 +383,10 @@ def report(walk_result, limit=20):
                 lines.append(f"      {statement[:200]}")
                 lines += [f"        | {p}" for p in plan]
     if walk_result["downloads"]:
-        lines += ["", "downloads (timed once, whole body):"]
+        lines += ["", "downloads (timed once: first byte, whole body):"]
         for d in walk_result["downloads"]:
-            lines.append(f"  {d['shape']:<{width}} {d['role']:<10} {d['ms']:>9.1f} ms "
-                         f"{d['bytes']:>10} bytes")
+            first = d.get("first_byte_ms")
+            lines.append(f"  {d['shape']:<{width}} {d['role']:<10} "
+                         f"{'—' if first is None else f'{first:.1f}':>9} ms {d['ms']:>9.1f} ms "
+                         f"{d['bytes']:>10} bytes{'' if d.get('streamed', True) else ' (not streamed)'}")
     return "\n".join(lines)
