@@ -16,6 +16,7 @@ from models import AuditEvent, Department, Field, OrgSettings, User
 from utils import audit
 from utils.dates import VN_TZ
 from utils.errors import Refusal
+from utils.pages import numbered_page
 from utils.text import escape_like, fold, nfc
 
 DEPARTMENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
@@ -233,9 +234,9 @@ def audit_query(flt):
 
 
 def audit_page(flt, page):
-    """One page of the matching events (``db.paginate``: ``items``, ``pages``, ``total``…)."""
-    return db.paginate(audit_query(flt), page=page, per_page=AUDIT_PAGE_SIZE, error_out=False,
-                       max_per_page=AUDIT_PAGE_SIZE)
+    """One page of the matching events (``utils.pages.Page``: ``items``, ``pages``, ``total``…);
+    a page past the last one is empty."""
+    return numbered_page(audit_query(flt), page, AUDIT_PAGE_SIZE, past_last="empty")
 
 
 def audit_choices():

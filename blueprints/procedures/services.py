@@ -6,7 +6,6 @@ stored one is refused (a 409 ``Refusal``) before anything is written.
 """
 import hashlib
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -17,6 +16,7 @@ from utils import audit, figures, import_formats, rules
 from utils.access import can, department_scope
 from utils.errors import Refusal
 from utils.inputs import MAX_PAGE, arg_int
+from utils.pages import numbered_page
 from utils.tabular import CellError, ImportReport
 from utils.transactions import checked_first
 from utils.text import escape_like, fold, fold_key, nfc
@@ -180,18 +180,6 @@ def count_matching_outside(filters, period, department_id):
     ).scalar_one()
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self):
-        return max(1, -(-self.total // self.per_page))
-
-
 @dataclass(slots=True)
 class Listed:
     """A procedure as a row of the list shows it (``procedures/_macros.html``).
@@ -226,9 +214,6 @@ def _listed(*extra):
     )
 
 
-LISTED_COLUMNS = len(dataclass_fields(Listed))
-
-
 def listed_procedure(procedure_id):
     """One procedure as a row of the list (the row swapped back after an edit), or None."""
     row = db.session.execute(_listed().where(Procedure.id == procedure_id)).first()
@@ -239,28 +224,14 @@ def list_procedures(filters, period):
     """One page of procedures for ``filters``, sorted, as rows of the list; returns a ``Page``.
 
     One statement counts the matches (a window count) and reads the page; a page past the last
-    one costs a second statement and shows the last page.
+    one costs a second statement and shows the last page (``utils.pages``).
     """
     conditions = filter_conditions(filters, period)
     order = [c.desc() if filters.desc else c.asc() for c in SORTS[filters.sort]]
-    stmt = (_listed(func.count().over()).where(*conditions)
-            .order_by(*order, Procedure.id).limit(filters.per_page))
-
-    def read(page):
-        return db.session.execute(stmt.offset((page - 1) * filters.per_page)).all()
-
-    page, rows = filters.page, read(filters.page)
-    if rows:
-        total = rows[0][LISTED_COLUMNS]
-    else:
-        total = db.session.execute(
-            select(func.count()).select_from(Procedure).where(*conditions)).scalar_one()
-        last = max(1, -(-total // filters.per_page))
-        if page > last:
-            page = last
-            rows = read(page) if total else []
-    items = [Listed(*row[:LISTED_COLUMNS]) for row in rows]
-    return Page(items, int(total), page, filters.per_page)
+    return numbered_page(
+        _listed().where(*conditions).order_by(*order, Procedure.id), filters.page,
+        filters.per_page, count=select(func.count()).select_from(Procedure).where(*conditions),
+        row=lambda values: Listed(*values))
 
 
 def export_rows(filters, period):
