@@ -342,7 +342,8 @@ def test_rubric_validation_is_422(client, auth, changes, message):
     ({"max": "1", "bands": []}, False),
 ])
 def test_normalise_criteria(criteria, ok):
-    from blueprints.dashboard.services import RubricError, normalise_criteria
+    from blueprints.dashboard.services import normalise_criteria
+    from utils.errors import Refusal
 
     raw = {"C1": criteria, "C2": figures.DEFAULT_RUBRIC["C2"], "C3": figures.DEFAULT_RUBRIC["C3"]}
     if ok:
@@ -350,8 +351,9 @@ def test_normalise_criteria(criteria, ok):
         assert out["C2"] == figures.DEFAULT_RUBRIC["C2"]
         assert all(len(p.split(".")[1]) == 2 for _, p in out["C1"]["bands"])
     else:
-        with pytest.raises(RubricError):
+        with pytest.raises(Refusal) as refusal:
             normalise_criteria(raw)
+        assert (refusal.value.status, list(refusal.value.errors)) == (422, ["C1"])
 
 
 @pytest.mark.parametrize("url, marker", [

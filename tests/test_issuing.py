@@ -14,6 +14,7 @@ from tests.pdf import pdf_text as pdftotext
 from tests.test_briefs import _small_catalogue, own_rubric
 from utils import figures
 from utils.dates import Period
+from utils.errors import Refusal
 
 PERIOD = Period(date(2024, 1, 1), date(2024, 3, 31))
 QUERY = {"from": "2024-01-01", "to": "2024-03-31"}
@@ -131,8 +132,9 @@ def test_the_service_refuses_the_illustration_too(app):
     from blueprints.briefs import services
 
     _small_catalogue()
-    with pytest.raises(services.IllustrationRubric):
+    with pytest.raises(Refusal, match="thang điểm minh họa") as refusal:
         services.issue_brief(PERIOD)
+    assert refusal.value.status == 409
     assert _briefs() == 0
 
 
@@ -210,8 +212,9 @@ def test_the_service_refuses_a_second_withdrawal(app):
     brief = _issue()
     services.withdraw_brief(brief, "Nhầm số liệu")
     db.session.commit()
-    with pytest.raises(services.AlreadyWithdrawn):
+    with pytest.raises(Refusal, match="đã được thu hồi") as refusal:
         services.withdraw_brief(brief, "Lần nữa")
+    assert (refusal.value.status, refusal.value.field) == (409, "reason")
 
 
 # --- The demo -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from models import Brief
 from utils import htmx
 from utils.access import can, requires
 from utils.dates import Period
+from utils.errors import save
 from utils.periods import default_period, period_from_request
 from utils.settings import get_settings
 from utils.transactions import outside_the_write_lock
@@ -72,7 +73,7 @@ def _confirmation(period, form=None, status=200, error=None):
     it takes, the period, the rubric version; or why it cannot be issued. The form always
     carries the number the brief would take now."""
     plan = services.issue_plan(period)
-    if form is None or isinstance(error, services.NumberTaken):
+    if form is None:
         form = IssueForm(formdata=None, start=period.start, end=period.end, number=plan.number)
     return htmx.render("briefs/confirm.html", "briefs/_confirm.html", status=status, plan=plan,
                        form=form, error=error)
@@ -97,16 +98,16 @@ def issue_brief():
     # The PDF is rendered first, without the write lock; the numbering transaction only stores.
     rendered = outside_the_write_lock(services.render_for_issue, period,
                                       confirmed_number=form.number.data)
-    try:
-        brief = services.issue_brief(period, user=current_user._get_current_object(),
-                                     confirmed_number=form.number.data, rendered=rendered)
-    except services.NumberTaken as e:
-        db.session.rollback()
-        return _confirmation(period, status=409, error=e)
-    except services.BriefError as e:
-        db.session.rollback()
-        return _confirmation(period, form, status=409, error=e)
-    db.session.commit()
+    # A number taken meanwhile: the form comes back with the number the brief would take now.
+    return save(lambda: services.issue_brief(period, user=current_user._get_current_object(),
+                                             confirmed_number=form.number.data, rendered=rendered),
+                None,
+                lambda refusal: _confirmation(period, None if refusal.field == "number" else form,
+                                              error=refusal),
+                lambda brief: _issued(brief, period))
+
+
+def _issued(brief, period):
     flash(_("Brief %(number)s issued.", number=services.document_number(brief.number)), "success")
     return htmx.redirect(url_for("briefs.list_briefs", **{"from": period.start.isoformat(),
                                                           "to": period.end.isoformat()}))
@@ -123,19 +124,24 @@ def withdraw_brief(brief_id):
     if request.method == "POST":
         status = 422
         if form.validate():
-            try:
-                services.withdraw_brief(brief, form.reason.data,
-                                        user=current_user._get_current_object())
-            except services.AlreadyWithdrawn as e:
-                db.session.rollback()
-                db.session.refresh(brief)
-                form.reason.errors = list(form.reason.errors) + [str(e)]
-                status = 409
-            else:
-                db.session.commit()
-                flash(_("Brief %(number)s of %(year)s withdrawn. Its replacement takes the next number when issued.",
-                        number=services.document_number(brief.number), year=brief.year), "success")
-                return htmx.redirect(url_for("briefs.list_briefs"))
+            return save(lambda: services.withdraw_brief(brief, form.reason.data,
+                                                        user=current_user._get_current_object()),
+                        form, lambda refusal: _withdraw_form(brief, form, refused=True),
+                        lambda _result: _withdrawn(brief))
+    return _withdraw_form(brief, form, status=status)
+
+
+def _withdrawn(brief):
+    flash(_("Brief %(number)s of %(year)s withdrawn. Its replacement takes the next number when issued.",
+            number=services.document_number(brief.number), year=brief.year), "success")
+    return htmx.redirect(url_for("briefs.list_briefs"))
+
+
+def _withdraw_form(brief, form, status=200, refused=False):
+    """The withdrawal form; after a refusal (``refused``: its status is the refusal's),
+    ``brief`` is read again: someone else withdrew it meanwhile."""
+    if refused:
+        db.session.refresh(brief)
     return htmx.render("briefs/withdraw.html", "briefs/_withdraw.html", status=status,
                        brief=brief, form=form, settings=get_settings())
 

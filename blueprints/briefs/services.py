@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from extensions import db
 from models import Brief, Meeting, RubricVersion
 from utils import audit, figures
 from utils.dates import vn_today
+from utils.errors import Refusal
 from utils.pdf import render_pdf
 from utils.settings import get_settings
 
@@ -31,39 +32,28 @@ ISSUE_ATTEMPTS = 3
 _NUMBERING_LOCK = 7_020_301
 
 
-class BriefError(Exception):
-    """Issuing is not possible; ``str(e)`` is a translated message."""
+def illustration_rubric(year):
+    """Refusal to issue under the built-in illustrative rubric (409): an administrator first
+    saves the province's criteria as the organisation's own version."""
+    return Refusal(_l("The %(year)s points use the built-in illustrative rubric, not the "
+                      "province's criteria: a brief cannot be issued under it. An "
+                      "administrator first saves the current criteria sheet as the "
+                      "organisation's rubric."), status=409, year=year)
 
 
-class IllustrationRubric(BriefError):
-    """The rubric scoring the period is the built-in illustration: no brief is issued under it
-    (an administrator first saves the province's criteria as the organisation's own version)."""
-
-    def __init__(self, year):
-        super().__init__(_("The %(year)s points use the built-in illustrative rubric, not the "
-                           "province's criteria: a brief cannot be issued under it. An "
-                           "administrator first saves the current criteria sheet as the "
-                           "organisation's rubric.", year=year))
-        self.year = year
+def number_taken(confirmed, number):
+    """Refusal of a confirmed number taken meanwhile (409, on the ``number`` field);
+    ``conflict`` is the number it would take now (the person is asked again)."""
+    return Refusal(_l("Number %(taken)s was taken by another brief meanwhile. This brief "
+                      "would now take number %(number)s: confirm again."),
+                   field="number", status=409, conflict=number,
+                   taken=f"{confirmed:02d}", number=f"{number:02d}")
 
 
-class NumberTaken(BriefError):
-    """The number the person confirmed was taken meanwhile; ``number`` is the one it would take
-    now (they are asked again)."""
-
-    def __init__(self, confirmed, number):
-        super().__init__(_("Number %(taken)s was taken by another brief meanwhile. This brief "
-                           "would now take number %(number)s: confirm again.",
-                           taken=f"{confirmed:02d}", number=f"{number:02d}"))
-        self.confirmed = confirmed
-        self.number = number
-
-
-class AlreadyWithdrawn(BriefError):
-    """The brief was withdrawn already (by someone else, meanwhile)."""
-
-    def __init__(self):
-        super().__init__(_("This brief has already been withdrawn."))
+def already_withdrawn():
+    """Refusal of withdrawing a brief withdrawn already (by someone else, meanwhile): 409, on
+    the ``reason`` field."""
+    return Refusal(_l("This brief has already been withdrawn."), field="reason", status=409)
 
 
 def document_number(number, settings=None):
@@ -75,14 +65,14 @@ def document_number(number, settings=None):
 @dataclass(frozen=True)
 class IssuePlan:
     """What issuing the brief of ``period`` today would do: the number it would take (of
-    ``year``), the rubric scoring it, and whether issuing is refused (``refusal``, an
-    ``IllustrationRubric``)."""
+    ``year``), the rubric scoring it, and whether issuing is refused (``refusal``, the
+    ``illustration_rubric`` refusal)."""
 
     period: object
     year: int
     number: int
     rubric: object
-    refusal: BriefError | None
+    refusal: Refusal | None
 
     @property
     def label(self):
@@ -93,7 +83,7 @@ def issue_plan(period, today=None):
     """The confirmation's facts for issuing the brief of ``period`` (reads only)."""
     today = today or vn_today()
     rubric = figures.rubric_for(period.year)
-    refusal = IllustrationRubric(rubric.year) if rubric.is_illustration else None
+    refusal = illustration_rubric(rubric.year) if rubric.is_illustration else None
     return IssuePlan(period, today.year, _next_number(today.year), rubric, refusal)
 
 
@@ -277,23 +267,24 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
     are never reused (a withdrawn brief keeps its number).
 
     :param confirmed_number: the number the person confirmed; when another brief took it
-        meanwhile, nothing is issued and ``NumberTaken`` names the number it would take now.
+        meanwhile, nothing is issued and the refusal (``number_taken``) names the number it would
+        take now.
     :param rendered: ``render_for_issue``'s result: used when its number is the one drawn (the
         usual case), so the short numbering transaction only stores; rendered here otherwise.
-    :raise IllustrationRubric: the period is scored under the built-in illustration.
-    :raise NumberTaken: the confirmed number is no longer the next one.
-    :raise BriefError: no number could be drawn (concurrent issuers kept taking it).
+    :raise Refusal: (409) the period is scored under the built-in illustration
+        (``illustration_rubric``); the confirmed number is no longer the next one
+        (``number_taken``); no number could be drawn (concurrent issuers kept taking it).
     """
     today = today or vn_today()
     year = today.year
     rubric = figures.rubric_for(period.year)
     if rubric.is_illustration:
-        raise IllustrationRubric(rubric.year)
+        raise illustration_rubric(rubric.year)
     _lock_numbering()
     for _attempt in range(ISSUE_ATTEMPTS):
         number = _next_number(year)
         if confirmed_number is not None and number != confirmed_number:
-            raise NumberTaken(confirmed_number, number)
+            raise number_taken(confirmed_number, number)
         if rendered is not None and rendered[0] == number:
             _, context, pdf = rendered
         else:
@@ -310,14 +301,15 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
                 db.session.flush()
         except IntegrityError:
             if confirmed_number is not None:
-                raise NumberTaken(confirmed_number, _next_number(year)) from None
+                raise number_taken(confirmed_number, _next_number(year)) from None
             continue  # another issuer took the number meanwhile: draw the next one
         audit.record("brief.issue", "brief", brief.id, None, {
             "year": year, "number": number, "from": period.start, "to": period.end,
             "sha256": brief.sha256, "rubric_version_id": version.id,
         }, user=user)
         return brief
-    raise BriefError(_("No brief number could be drawn: others were issuing at the same time. Try again."))
+    raise Refusal(_l("No brief number could be drawn: others were issuing at the same time. "
+                     "Try again."), status=409)
 
 
 def issued_briefs():
@@ -336,7 +328,7 @@ def withdraw_brief(brief, reason, user=None, now=None):
 
     Adds and flushes; the caller commits.
 
-    :raise AlreadyWithdrawn: it was withdrawn before.
+    :raise Refusal: (409, ``already_withdrawn``) it was withdrawn before.
     :raise ValueError: an empty reason (the form requires one).
     """
     from models import utcnow
@@ -353,7 +345,7 @@ def withdraw_brief(brief, reason, user=None, now=None):
                 withdraw_reason=reason)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise AlreadyWithdrawn()
+        raise already_withdrawn()
     db.session.refresh(brief)
     audit.record("brief.withdraw", "brief", brief.id, {"withdrawn": False}, {
         "withdrawn": True, "year": brief.year, "number": brief.number, "reason": reason,

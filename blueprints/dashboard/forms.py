@@ -4,18 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from blueprints.dashboard.services import MAX_BANDS
+from blueprints.dashboard.services import MAX_BANDS, RUBRIC_MESSAGES
 from utils.fields import StringField
-
-RUBRIC_MESSAGES = {
-    "bad_max": _l("The maximum must be a number of points above 0, with at most two decimals."),
-    "bad_threshold": _l("Each threshold must be a percentage from 0 to 100, with at most two decimals."),
-    "bad_points": _l("Each band's points must be above 0 and not above the maximum."),
-    "no_band": _l("Give at least one band."),
-    "not_increasing": _l("Higher thresholds must give more points."),
-    "incomplete": _l("Give both the threshold and the points of a band, or neither."),
-}
-
 
 def _number_text(value):
     """``Decimal("0.50")`` → ``"0,50"``: what a Vietnamese user types back."""
@@ -76,8 +66,9 @@ class RubricForm(FlaskForm):
             }
         return out
 
-    def add_rubric_errors(self, error):
-        """Show each ``RubricError`` problem under its criterion's maximum field."""
-        for code, message in error.errors:
+    def add_rubric_errors(self, refusal):
+        """Show each of a ``Refusal``'s messages (``{criterion code: message}``) under its
+        criterion's maximum field."""
+        for code, message in refusal.errors.items():
             field = getattr(self, code).maximum
-            field.errors = list(field.errors) + [str(RUBRIC_MESSAGES[message])]
+            field.errors = list(field.errors) + [str(message)]

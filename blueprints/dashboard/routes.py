@@ -14,13 +14,13 @@ from flask_login import current_user
 
 from blueprints.dashboard import services
 from blueprints.dashboard.forms import RubricForm
-from blueprints.dashboard.services import (RubricConflict, RubricError, latest_version, latest_versions,
-                                           rubric_fingerprint, save_rubric, versions_of)
+from blueprints.dashboard.services import (latest_version, latest_versions, rubric_fingerprint,
+                                           save_rubric, versions_of)
 from blueprints.main.panels import register_panel
-from extensions import db
 from utils import charts, figures, htmx
 from utils.access import can, requires
 from utils.dates import year_to_date
+from utils.errors import save
 from utils.periods import PeriodError, choice_from_request, parse_period, quick_choices
 
 bp = Blueprint("dashboard", __name__)
@@ -200,31 +200,36 @@ def edit_rubric(year):
     form = RubricForm.from_rubric(rubric) if request.method == "GET" else RubricForm()
     if request.method == "GET":
         form.based_on.data = rubric_fingerprint(latest_version(year))
-    status = 422 if request.method == "POST" else 200
-    conflict = None
     if form.validate_on_submit():
-        try:
-            version, created = save_rubric(year, form.criteria_data(), form.note.data,
-                                           user=current_user, based_on=form.based_on.data or None)
-        except RubricError as e:
-            db.session.rollback()
-            form.add_rubric_errors(e)
-        except RubricConflict:
-            # The form keeps what was typed; the page shows the values saved meanwhile, and
-            # saving again (having compared them) overwrites them knowingly.
-            db.session.rollback()
-            rubric = figures.rubric_for(year)
-            conflict = latest_version(year)
-            form.based_on.data = rubric_fingerprint(conflict)
-            status = 409
-        else:
-            db.session.commit()
-            flash(_("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)
-                  if created else _("The %(year)s rubric was corrected (version %(v)s).",
-                                    v=version.version, year=year), "success")
-            return redirect(url_for("dashboard.show_rubric", year=year), code=303)
+        return save(lambda: save_rubric(year, form.criteria_data(), form.note.data,
+                                        user=current_user, based_on=form.based_on.data or None),
+                    None, lambda refusal: _rubric_form(year, form, refusal),
+                    lambda saved: _rubric_saved(year, *saved))
+    return _rubric_form(year, form, status=422 if request.method == "POST" else 200,
+                        rubric=rubric)
+
+
+def _rubric_form(year, form, refusal=None, status=200, rubric=None):
+    """The rubric form (page, or fragment for htmx). After a 409 refusal (someone else saved
+    meanwhile) the form keeps what was typed, the page shows the values saved meanwhile, and
+    saving again (having compared them) overwrites them knowingly; after a 422 each message goes
+    under its criterion."""
+    conflict = None
+    if refusal is not None and refusal.status == 409:
+        conflict = latest_version(year)
+        form.based_on.data = rubric_fingerprint(conflict)
+    elif refusal is not None:
+        form.add_rubric_errors(refusal)
     return htmx.render("dashboard/rubric_edit.html", "dashboard/_rubric_form.html", status=status,
-                       form=form, year=year, rubric=rubric, conflict=conflict)
+                       form=form, year=year, rubric=rubric or figures.rubric_for(year),
+                       conflict=conflict)
+
+
+def _rubric_saved(year, version, created):
+    flash(_("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)
+          if created else _("The %(year)s rubric was corrected (version %(v)s).",
+                            v=version.version, year=year), "success")
+    return redirect(url_for("dashboard.show_rubric", year=year), code=303)
 
 
 # --- Home panel: a department's targets -------------------------------------------------------

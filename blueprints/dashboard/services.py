@@ -6,6 +6,7 @@ dossiers received, not a figure) are read here.
 """
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from blueprints.meetings.services import open_tasks
@@ -13,6 +14,7 @@ from extensions import db
 from models import Dossier
 from utils import figures
 from utils.dates import vn_today
+from utils.errors import CHANGED_MEANWHILE, Refusal
 
 OUTREACH_TOP = 10
 
@@ -86,17 +88,14 @@ def quick_years():
 
 # --- The scoring rubric ------------------------------------------------------------------------
 
-class RubricError(ValueError):
-    """Bands the rules refuse: ``errors`` is a list of ``(criterion code, message code)``."""
-
-    def __init__(self, errors):
-        super().__init__(", ".join(f"{c}:{m}" for c, m in errors))
-        self.errors = errors
-
-
-class RubricConflict(Exception):
-    """Another save changed the year's latest version, or created the next one, after the form
-    was opened: nothing is saved, and the form shows the other person's values."""
+RUBRIC_MESSAGES = {
+    "bad_max": _l("The maximum must be a number of points above 0, with at most two decimals."),
+    "bad_threshold": _l("Each threshold must be a percentage from 0 to 100, with at most two decimals."),
+    "bad_points": _l("Each band's points must be above 0 and not above the maximum."),
+    "no_band": _l("Give at least one band."),
+    "not_increasing": _l("Higher thresholds must give more points."),
+    "incomplete": _l("Give both the threshold and the points of a band, or neither."),
+}
 
 
 def rubric_fingerprint(version):
@@ -173,7 +172,8 @@ def normalise_criteria(raw):
     at most 100; every criterion has at least one band.
 
     :return: the criteria as stored (strings: ``"20"``, ``"0.50"``).
-    :raise RubricError: every problem found (the first of each criterion).
+    :raise Refusal: (422) every problem found, the first of each criterion, on the criterion's
+        code (``Refusal.of``: ``{"C1": message, ...}``).
     """
     errors, out = [], {}
     for code, _num, _den in figures.CRITERIA:
@@ -183,7 +183,7 @@ def normalise_criteria(raw):
         else:
             out[code] = stored
     if errors:
-        raise RubricError(errors)
+        raise Refusal.of({code: RUBRIC_MESSAGES[error] for code, error in errors})
     return out
 
 
@@ -227,10 +227,11 @@ def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
     Drafts freeze nothing. ``figures.rubric_for(year)`` always picks the latest version.
 
     :return: ``(RubricVersion, created)``.
-    :raise RubricError: bands the rules refuse (see ``normalise_criteria``).
+    :raise Refusal: bands the rules refuse (422, see ``normalise_criteria``).
     :param based_on: ``rubric_fingerprint`` of the latest version when the form was opened;
         when given and the latest version is no longer that, nothing is saved.
-    :raise RubricConflict: another save changed or created a version meanwhile.
+    :raise Refusal: (409) another save changed or created a version meanwhile; nothing is
+        saved, and the form shows the other person's values.
     """
     from sqlalchemy.exc import IntegrityError
 
@@ -246,7 +247,7 @@ def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
         # Read again under a row lock (PostgreSQL), so two corrections cannot both pass the check.
         db.session.refresh(latest, with_for_update=True)
     if based_on is not None and based_on != rubric_fingerprint(latest):
-        raise RubricConflict()
+        raise Refusal(CHANGED_MEANWHILE, status=409)
     if latest is not None and not latest.frozen and not latest.is_illustration:
         old = audit.snapshot(latest, ("criteria", "note"))
         latest.criteria = criteria
@@ -265,7 +266,7 @@ def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise RubricConflict() from None
+        raise Refusal(CHANGED_MEANWHILE, status=409) from None
     audit.record("rubric.create", "rubric_version", version.id, None,
                  audit.snapshot(version, ("year", "version", "criteria", "note")), user=user)
     return version, True
