@@ -281,6 +281,10 @@ class Shipment(db.Model):
               sqlite_where=text("NOT cancelled"), postgresql_where=text("NOT cancelled")),
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         Index("ix_shipment_date", "date", "direction"),
+        # The list's search by the start of a tracking number, over all shipments (cancelled
+        # ones too), in byte order (blueprints.postal.services.tracking_key).
+        Index("ix_shipment_tracking", "tracking_number").ddl_if(dialect="sqlite"),
+        Index("ix_shipment_tracking_bytes", text('tracking_number COLLATE "C"')).ddl_if(dialect="postgresql"),
     )
 
     def __repr__(self):

@@ -172,12 +172,12 @@ def login(app, role, department):
     return client
 
 
-def walk(app, data, clients):
-    """``{(role, url): (statement count, [(statement, plan)])}`` of ``PAGES``."""
+def walk(app, data, clients, pages=PAGES):
+    """``{(role, url): (statement count, [(statement, plan)])}`` of ``pages``."""
     recorder = Recorder()
     out = {}
     try:
-        for role, url, fragment in PAGES:
+        for role, url, fragment in pages:
             url = url(data) if callable(url) else url
             if role not in clients:
                 clients[role] = login(app, role, data["departments"][2])  # dossiers 5 and 8: to reconcile
@@ -209,6 +209,41 @@ def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10
     for (role, url), (_count, plans) in small.items():
         for statement, lines in plans:
             assert not whole_scans(statement, lines), (role, url, statement, lines)
+
+
+SHIPMENT_SEARCHES = [  # the shipment list searched by a tracking number or its start
+    ("centre", lambda d: f"/shipments?q={d['tracking']}", True),
+    ("centre", lambda d: f"/shipments?q={d['tracking'][:9].lower()}", True),
+    ("centre", lambda d: f"/shipments?q={d['tracking'][:4]}", False),
+    ("leader", lambda d: f"/shipments?q={d['tracking'][:7]}&direction=tra_ket_qua", False),
+]
+
+
+def shipment_scans(lines):
+    """The plan lines reading the shipments table through all its rows: on SQLite a ``SCAN``
+    of it (by an index or not: a search must seek its rows), on PostgreSQL a sequential scan."""
+    return [line for line in lines
+            if re.search(r"\bSeq Scan on shipment\b", line) or re.search(r"\bSCAN shipment\b", line)]
+
+
+def test_the_shipment_search_seeks_its_rows_at_10_and_10000(app):
+    """The shipment list searched by tracking number (whole or its start): the list, its totals
+    and the rest of the page read the shipments found through the tracking number index, never
+    the shipments or dossiers whole, in as many statements at ten dossiers as at ten thousand."""
+    departments, procs = catalogue()
+    add_dossiers(10, procs)
+    first = db.session.execute(select(Shipment).order_by(Shipment.id)).scalars().first()
+    data = {"tracking": first.tracking_number, "departments": departments}
+    clients = {}
+    small = walk(app, data, clients, SHIPMENT_SEARCHES)
+    add_dossiers(9_990, procs)
+    large = walk(app, data, clients, SHIPMENT_SEARCHES)
+    for pages in (small, large):
+        for (role, url), (count, plans) in pages.items():
+            for statement, lines in plans:
+                assert not whole_scans(statement, lines), (role, url, statement, lines)
+                assert not shipment_scans(lines), (role, url, statement, lines)
+            assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
 
 
 def _link(html, rel):

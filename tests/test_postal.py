@@ -250,6 +250,38 @@ def test_list_filters_and_totals(client, auth, setup):
     assert client.get("/shipments?from=2024-03-01").status_code == 400
 
 
+def test_search_matches_a_tracking_number_or_its_start_and_dossier_codes(client, auth, setup):
+    """The list's search reads the tracking number as the log form normalises it: the whole
+    number, or its start from the series letters and a digit on (cancelled shipments too);
+    never a part from its middle. A dossier code or its start still finds its shipments."""
+    proc, d = setup
+    d2 = f.dossier(proc, date(2024, 5, 1), code="000.18.22.H56-240501-0002")
+    a = f.shipment(d, "tra_ket_qua", date(2024, 3, 5), tracking_number=f.tracking_number("RR", 12345678))
+    b = f.shipment(d2, "tiep_nhan", date(2024, 5, 1), tracking_number=f.tracking_number("RR", 12349999),
+                   cancelled=True)
+    c = f.shipment(d2, "tra_ket_qua", date(2024, 5, 9), tracking_number=f.tracking_number("EB", 12345678))
+    db.session.commit()
+
+    def found(q):
+        page = services.search_shipments(services.ShipmentFilters(q=q))
+        return sorted(s.tracking_number for s in page.rows)
+
+    assert found("rr 1234") == sorted([a.tracking_number, b.tracking_number])
+    assert found(" rr12345 ") == [a.tracking_number]
+    assert found(c.tracking_number.lower()) == [c.tracking_number]
+    assert found("RR1") == sorted([a.tracking_number, b.tracking_number])
+    assert found("RR") == [] and found("12345678") == [] and found("1234567") == []
+    assert found("RR12345678") == [a.tracking_number]
+    assert found(a.tracking_number[:-1]) == [a.tracking_number]
+    assert found("000.18.22") == sorted([b.tracking_number, c.tracking_number])
+    assert found(d.code) == [a.tracking_number]
+    assert services.shipment_totals(services.ShipmentFilters(q="rr1234").conditions())["total"] == 2
+    auth.login("centre")
+    r = client.get("/shipments", query_string={"q": "eb1234"})
+    assert r.status_code == 200 and c.tracking_number in r.text and a.tracking_number not in r.text
+    assert 'aria-describedby="q-help"' in r.text
+
+
 def test_default_export_is_masked_and_personal_export_is_audited(client, auth, setup):
     proc, d = setup
     f.shipment(d, "tra_ket_qua", recipient_name="=HYPERLINK(1) Văn An", phone="0912345678",

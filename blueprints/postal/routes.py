@@ -62,7 +62,8 @@ def filters_from(args):
 @requires("list_shipments")
 def list_shipments():
     """Shipments with totals, personal data masked. Query parameters (all optional, as the
-    dashboard links them): ``q`` part of a tracking number or dossier code; ``direction``
+    dashboard links them): ``q`` a tracking number or its start
+    (``services.tracking_condition``), or a dossier code or its start; ``direction``
     ``tiep_nhan`` or ``tra_ket_qua``; ``from``/``to`` ``YYYY-MM-DD`` (both, inclusive) on the
     shipment date; ``department`` and ``field`` ids; ``status`` ``active``, ``cancelled``,
     ``eligibility_warning`` or ``check_digit_warning``; ``page``.

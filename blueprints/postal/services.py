@@ -28,7 +28,7 @@ from utils.privacy import PERSONAL_FIELDS, audit_safe
 from utils.labels import handover_number
 from utils.settings import get_settings
 from utils.tabular import CellError, ImportReport
-from utils.text import escape_like, nfc
+from utils.text import nfc
 from utils.transactions import checked_first, note_written
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
@@ -325,6 +325,34 @@ def cancel_shipment(shipment, reason, user=None):
 STATUSES = ("active", "cancelled", "eligibility_warning", "check_digit_warning", "not_eligible")
 
 
+S10_SHAPE = "AA999999999AA"  # utils.validators.S10_RE: series, serial, check digit, country
+TRACKING_PREFIX_MIN = 3  # the series letters and a digit: a shorter start names too many
+
+
+def tracking_key():
+    """The tracking number as its search index orders it: byte order (``COLLATE "C"`` on
+    PostgreSQL, whose default collation may order otherwise; SQLite compares bytes already)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Shipment.tracking_number.collate("C")
+    return Shipment.tracking_number
+
+
+def tracking_condition(q):
+    """Shipments whose tracking number matches ``q`` (normalised as the log form normalises
+    it), answered from the tracking number index: the whole number, or its start when ``q``
+    starts an S10 number with at least the series letters and a digit (``RR12``). None when
+    ``q`` cannot start a tracking number (the list then searches it as a dossier code)."""
+    from blueprints.dossiers.services import TOP, _fits
+
+    number = check_tracking_number(q).number
+    if len(number) < TRACKING_PREFIX_MIN or not _fits(number, S10_SHAPE):
+        return None
+    key = tracking_key()
+    if len(number) == len(S10_SHAPE):
+        return key == number
+    return and_(key >= number, key < number + TOP)
+
+
 @dataclass
 class ShipmentFilters:
     """The shipments list's filters, parsed from the URL (see ``postal.list_shipments``)."""
@@ -346,11 +374,13 @@ class ShipmentFilters:
         if self.q:
             from blueprints.dossiers.services import code_condition
 
-            pattern = f"%{escape_like(self.q.upper().replace(' ', ''))}%"
-            # The dossier by its code's structure, from the code index (as the dossier list
-            # searches); the shipments' own tracking numbers by any part.
-            out.append(or_(Shipment.tracking_number.like(pattern, escape="\\"),
-                           Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q)))))
+            # What starts an S10 number is searched as a tracking number, from the tracking
+            # number index; anything else as a dossier code by its structure, from the code
+            # index (as the dossier list searches). One or the other, never an OR of both: the
+            # planner would read every shipment for it.
+            tracking = tracking_condition(self.q)
+            out.append(tracking if tracking is not None else
+                       Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q))))
         if self.direction:
             out.append(Shipment.direction == self.direction)
         if self.period is not None:
