@@ -72,7 +72,10 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-UNCOMPARED_INDEXES = {"ix_dossier_code_bytes"}
+UNCOMPARED_INDEXES = {"ix_dossier_code_bytes", "ix_shipment_tracking_bytes"}
+# Indexes the models declare for one database only (``ddl_if``), which autogenerate would
+# otherwise look for on the other: compared on theirs.
+ONE_DIALECT_INDEXES = {"ix_shipment_tracking": "sqlite"}
 
 
 def run_migrations_online():
@@ -97,17 +100,24 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    # Indexes on an expression autogenerate cannot compare (PostgreSQL reflects the dossier
-    # code's byte-order index as a plain one on ``code``): created by their migration, left out
-    # of the comparison.
+    # Indexes on an expression autogenerate cannot compare (PostgreSQL reflects the byte-order
+    # indexes on the dossier code and tracking number as plain ones): created by their
+    # migration, left out of the comparison.
+    dialect = {}
+
     def include_object(obj, name, type_, reflected, compare_to):
-        return not (type_ == "index" and name in UNCOMPARED_INDEXES)
+        if type_ != "index":
+            return True
+        if name in ONE_DIALECT_INDEXES:
+            return ONE_DIALECT_INDEXES[name] == dialect.get("name")
+        return name not in UNCOMPARED_INDEXES
 
     conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        dialect["name"] = connection.dialect.name
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch mode rebuilds a table by copying it and dropping the original, which SQLite
