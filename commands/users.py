@@ -1,26 +1,15 @@
 """``flask users create``."""
 import click
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from blueprints.auth import services
 from extensions import db
 from commands import CommandError
 from models import ROLES
+from utils.errors import Refusal
 from utils.labels import role_label
 
 group = click.Group("users", help="Users.")
-
-MESSAGES = {
-    "invalid_username": _l("the username may hold only letters, digits, '.', '_' and '-'"),
-    "invalid_role": _l("unknown role"),
-    "department_required": _l("a department user needs --department CODE"),
-    "unknown_department": _l("no active department has that code"),
-    "username_taken": _l("that username is taken"),
-    "password_too_short": _l("the password needs at least %(n)s characters",
-                             n=services.MIN_PASSWORD_LENGTH),
-}
-
 
 @group.command("create")
 @click.argument("username")
@@ -32,9 +21,10 @@ def create_command(username, role, department_code, password, full_name):
     """Create a user; ROLE is admin, centre, department (needs --department) or leader."""
     try:
         user = services.create_user(username, role, password, department_code, full_name)
-    except services.UserError as e:
+    except Refusal as e:
+        # The rule's one message (the web forms say the same), in the run's language.
         db.session.rollback()
-        raise CommandError(str(MESSAGES[str(e)])) from None
+        raise CommandError(str(e)) from None
     db.session.commit()
     click.echo(_("User %(username)s created with the role %(role)s.", username=user.username,
                  role=role_label(role)))

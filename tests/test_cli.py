@@ -92,7 +92,7 @@ def test_users_create(runner):
     assert r.exit_code == 0, r.output
     assert db.session.query(User).filter_by(username="an.nguyen").one().role == "leader"
     r = runner.invoke(args=["users", "create", "x", "--role", "department", "--password", "long-enough-pw"])
-    assert r.exit_code != 0 and "--department" in r.output
+    assert r.exit_code != 0 and "Cán bộ phòng, ban phải thuộc một phòng, ban." in r.output
     r = runner.invoke(args=["users", "create", "an.nguyen", "--role", "leader", "--password", "long-enough-pw"])
     assert r.exit_code != 0 and "đã có người dùng" in r.output
     r = runner.invoke(args=["users", "create", "y", "--role", "leader", "--password", "short"])

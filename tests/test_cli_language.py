@@ -81,6 +81,6 @@ def test_refusals_and_an_unknown_language(runner):
     assert "Error: --from: not a date in YYYY-MM-DD form: 2024-13-01" in r.output
     r = runner.invoke(args=["users", "create", "x", "--role", "department", "--password", "long-enough-pw",
                             "--lang", "en"])
-    assert "Error: a department user needs --department CODE" in r.output
+    assert "Error: Department staff need a department." in r.output
     r = runner.invoke(args=["tally", "check", "--lang", "fr"])
     assert r.exit_code == 2 and "fr" in r.output

@@ -16,7 +16,7 @@ from extensions import db
 from models import OrgSettings, User
 from utils import htmx
 from utils.access import requires
-from utils.errors import save, saved
+from utils.errors import Refusal, save, saved
 from utils.history import object_type_label, present_events
 from utils.inputs import MAX_PAGE, arg_int, parse_int
 from utils.labels import action_label, department_label
@@ -24,36 +24,6 @@ from utils.settings import get_settings
 from utils.text import fold
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _messages():
-    return {
-        "invalid_username": _("The username may hold only letters, digits, '.', '_' and '-'."),
-        "invalid_role": _("Choose a role."),
-        "department_required": _("Department staff need a department."),
-        "unknown_department": _("Choose an active department."),
-        "username_taken": _("That username is taken."),
-        "password_too_short": _("The password must have at least 10 characters."),
-        "cannot_change_own_role": _("You cannot change your own role."),
-        "cannot_deactivate_self": _("You cannot deactivate your own account."),
-        "last_admin": _("At least one active administrator must remain."),
-    }
-
-
-USER_ERROR_FIELDS = {
-    "invalid_username": "username", "username_taken": "username",
-    "invalid_role": "role", "cannot_change_own_role": "role", "last_admin": "role",
-    "department_required": "department", "unknown_department": "department",
-    "password_too_short": "password",
-}
-
-
-def _attach(form, code, field=None):
-    """Show the message for ``code`` under the form field it concerns."""
-    target = getattr(form, field or "", None)
-    if target is None:
-        target = next(iter(form))
-    target.errors = list(target.errors) + [_messages()[code]]
 
 
 @bp.route("/")
@@ -102,19 +72,18 @@ def list_users():
 def create_user():
     form = _user_forms(UserCreateForm())
     if form.validate_on_submit():
-        try:
-            user = users.create_user(form.username.data, form.role.data, form.password.data,
-                                     form.department.data or None, form.full_name.data,
-                                     actor=current_user)
-        except users.UserError as e:
-            db.session.rollback()
-            _attach(form, str(e), USER_ERROR_FIELDS.get(str(e)))
-        else:
-            db.session.commit()
-            flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("admin.list_users"), code=303)
+        return save(lambda: users.create_user(form.username.data, form.role.data,
+                                              form.password.data, form.department.data or None,
+                                              form.full_name.data, actor=current_user),
+                    form, lambda refusal: render_template("admin/user_new.html", form=form),
+                    _user_created)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/user_new.html", form=form), status
+
+
+def _user_created(user):
+    flash(_("User %(name)s created.", name=user.username), "success")
+    return redirect(url_for("admin.list_users"), code=303)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -125,18 +94,17 @@ def edit_user(user_id):
         return _user_page(user)
     form = _user_forms(UserEditForm(), user)
     if form.validate_on_submit():
-        try:
-            users.update_user(user, form.role.data, form.department.data or None,
-                              form.full_name.data, actor=current_user)
-        except users.UserError as e:
-            db.session.rollback()
-            user = _get_user_or_404(user_id)
-            _attach(form, str(e), USER_ERROR_FIELDS.get(str(e)))
-        else:
-            db.session.commit()
-            flash(_("User %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("admin.list_users"), code=303)
+        return save(lambda: users.update_user(user, form.role.data, form.department.data or None,
+                                              form.full_name.data, actor=current_user),
+                    form, lambda refusal: _user_page(_get_user_or_404(user_id), edit_form=form),
+                    lambda _result: _user_saved(user, _("User %(name)s saved.", name=user.username),
+                                                url_for("admin.list_users")))
     return _user_page(user, edit_form=form, status=422)
+
+
+def _user_saved(user, message, url):
+    flash(message, "success")
+    return redirect(url, code=303)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -145,17 +113,13 @@ def reset_password(user_id):
     user = _get_user_or_404(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
-            users.reset_password(user, form.new.data, actor=current_user)
-        except users.UserError as e:
-            db.session.rollback()
-            user = _get_user_or_404(user_id)
-            _attach(form, str(e), "new")
-        else:
-            db.session.commit()
-            flash(_("The password of %(name)s has been reset; their open sessions were ended.",
-                    name=user.username), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+        return save(lambda: users.reset_password(user, form.new.data, actor=current_user),
+                    form, lambda refusal: _user_page(_get_user_or_404(user_id), reset_form=form),
+                    lambda _result: _user_saved(
+                        user, _("The password of %(name)s has been reset; their open sessions "
+                                "were ended.", name=user.username),
+                        url_for("admin.edit_user", user_id=user.id)),
+                    field="new")
     return _user_page(user, reset_form=form, status=422)
 
 
@@ -167,10 +131,11 @@ def set_user_active(user_id):
     error = None
     try:
         users.set_user_active(user, active, actor=current_user)
-    except users.UserError as e:
+    except Refusal as e:
+        # Answered in the row (409) or flashed, not on a form: not through ``save``.
         db.session.rollback()
         user = _get_user_or_404(user_id)
-        error = _messages()[str(e)]
+        error = e.message
     else:
         db.session.commit()
     if htmx.wants_fragment():

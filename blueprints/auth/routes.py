@@ -11,17 +11,12 @@ from blueprints.auth import services, sessions, throttle
 from blueprints.auth.forms import LoginForm, PasswordForm
 from extensions import db
 from utils.access import public
+from utils.errors import save
 from utils.inputs import safe_next
 from utils.text import nfc
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("bcci.security")
-
-PASSWORD_MESSAGES = {
-    "wrong_current_password": lambda: _("The current password is not correct."),
-    "password_too_short": lambda: _("The new password must have at least 10 characters."),
-}
-
 
 def _throttled(until, form_template, form, **context):
     """A 429 that says when to try again (and ``Retry-After`` in seconds)."""
@@ -110,21 +105,28 @@ def change_password():
         if until is not None:
             security_log.warning("password change throttled: user=%s", current_user.username)
             return _throttled(until, "auth/password.html", form)
-        try:
-            services.change_password(current_user, form.current.data, form.new.data)
-        except services.UserError as e:
-            db.session.rollback()
-            if str(e) == "wrong_current_password":
-                throttle.record_failure(keys)
-                db.session.commit()
-            form.current.errors.append(PASSWORD_MESSAGES[str(e)]())
-        else:
-            throttle.forget(keys)
-            db.session.commit()
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("main.home"), code=303)
+        return save(lambda: services.change_password(current_user, form.current.data,
+                                                     form.new.data),
+                    form, lambda refusal: _password_refused(refusal, keys, form),
+                    lambda _result: _password_changed(keys), field="current")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
+
+
+def _password_refused(refusal, keys, form):
+    """A wrong current password counts as a failed attempt (committed: the refusal rolled the
+    change back)."""
+    if refusal.field == "current":
+        throttle.record_failure(keys)
+        db.session.commit()
+    return render_template("auth/password.html", form=form)
+
+
+def _password_changed(keys):
+    throttle.forget(keys)
+    db.session.commit()
+    flash(_("Your password has been changed."), "success")
+    return redirect(url_for("main.home"), code=303)
 
 
 @bp.route("/language", methods=["POST"])

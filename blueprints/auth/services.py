@@ -2,12 +2,14 @@
 import logging
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 from models import ROLES, Department, LoginSession, Role, User, utcnow
 from utils import audit
+from utils.errors import Refusal
 from utils.text import nfc
 
 security_log = logging.getLogger("bcci.security")
@@ -17,8 +19,26 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
-class UserError(ValueError):
-    """A user could not be created or changed; ``str(e)`` is a translatable message id."""
+# Each rule on users and passwords: the form field it concerns and its one message, said alike
+# by the web forms and the command line (``flask users create``).
+USER_RULES = {
+    "invalid_username": ("username", _l("The username may hold only letters, digits, '.', '_' and '-'.")),
+    "invalid_role": ("role", _l("Choose a role.")),
+    "department_required": ("department", _l("Department staff need a department.")),
+    "unknown_department": ("department", _l("Choose an active department.")),
+    "username_taken": ("username", _l("That username is taken.")),
+    "password_too_short": ("password", _l("The password must have at least 10 characters.")),
+    "wrong_current_password": ("current", _l("The current password is not correct.")),
+    "cannot_change_own_role": ("role", _l("You cannot change your own role.")),
+    "cannot_deactivate_self": (None, _l("You cannot deactivate your own account.")),
+    "last_admin": ("role", _l("At least one active administrator must remain.")),
+}
+
+
+def refusal(rule):
+    """The ``Refusal`` (422) of one of ``USER_RULES``, on its field."""
+    field, message = USER_RULES[rule]
+    return Refusal(message, field)
 
 
 def hash_password(password):
@@ -69,13 +89,13 @@ def revoke_other_sessions(user, keep_sid=None):
 
 def validate_password(password):
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError("password_too_short")
+        raise refusal("password_too_short")
 
 
 def change_password(user, current, new):
     """Change ``user``'s password after checking the current one; other sessions are revoked."""
     if not check_password_hash(user.password_hash, current or ""):
-        raise UserError("wrong_current_password")
+        raise refusal("wrong_current_password")
     validate_password(new)
     user.password_hash = hash_password(new)
     revoke_other_sessions(user, keep_sid=getattr(user, "session_id", None))
@@ -85,20 +105,20 @@ def change_password(user, current, new):
 def create_user(username, role, password, department_code=None, full_name="", actor=None):
     """Create a user (department staff in an active department).
 
-    :raise UserError: unknown role, missing or unknown department, username taken, weak password.
+    :raise Refusal: unknown role, missing or unknown department, username taken, weak password.
     """
     username = nfc(username or "").lower()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise UserError("invalid_username")
+        raise refusal("invalid_username")
     if role not in ROLES:
-        raise UserError("invalid_role")
+        raise refusal("invalid_role")
     department = None
     if role == Role.DEPARTMENT:
         if not department_code:
-            raise UserError("department_required")
+            raise refusal("department_required")
         department = _department_by_code(department_code, active_only=True)
     if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise UserError("username_taken")
+        raise refusal("username_taken")
     validate_password(password)
     user = User(username=username, role=role, full_name=nfc(full_name or ""),
                 department_id=department.id if department else None,
@@ -122,7 +142,7 @@ def _department_by_code(code, active_only=False):
         select(Department).where(Department.code == code)
     ).scalar_one_or_none()
     if department is None or (active_only and not department.active):
-        raise UserError("unknown_department")
+        raise refusal("unknown_department")
     return department
 
 
@@ -144,22 +164,22 @@ def update_user(user, role, department_code=None, full_name="", actor=None):
     Department staff need an active department; other roles have none. Nobody changes their
     own role, and the last active administrator stays one (so administration is never locked).
 
-    :raise UserError: unknown role or department, a missing department, one's own role, the last admin.
+    :raise Refusal: unknown role or department, a missing department, one's own role, the last admin.
     """
     if role not in ROLES:
-        raise UserError("invalid_role")
+        raise refusal("invalid_role")
     department = None
     if role == Role.DEPARTMENT:
         if not department_code:
-            raise UserError("department_required")
+            raise refusal("department_required")
         department = _department_by_code(department_code)
         if not department.active and department.id != user.department_id:
-            raise UserError("unknown_department")
+            raise refusal("unknown_department")
     if role != user.role:
         if actor is not None and actor.id == user.id:
-            raise UserError("cannot_change_own_role")
+            raise refusal("cannot_change_own_role")
         if user.role == Role.ADMIN and user.active and _active_admins() <= 1:
-            raise UserError("last_admin")
+            raise refusal("last_admin")
     old = user_values(user)
     user.role = role
     user.department = department
@@ -173,15 +193,15 @@ def update_user(user, role, department_code=None, full_name="", actor=None):
 def set_user_active(user, active, actor=None):
     """Deactivate (every open login session of the user is revoked at once) or reactivate a user.
 
-    :raise UserError: deactivating oneself, or the last active administrator.
+    :raise Refusal: deactivating oneself, or the last active administrator.
     """
     if user.active == active:
         return
     if not active:
         if actor is not None and actor.id == user.id:
-            raise UserError("cannot_deactivate_self")
+            raise refusal("cannot_deactivate_self")
         if user.role == Role.ADMIN and _active_admins() <= 1:
-            raise UserError("last_admin")
+            raise refusal("last_admin")
         revoke_other_sessions(user)
     user.active = active
     audit.record("user_activate" if active else "user_deactivate", "user", user.id,
@@ -191,7 +211,7 @@ def set_user_active(user, active, actor=None):
 def reset_password(user, new, actor=None):
     """Set a new password chosen by an administrator; the user's open sessions are revoked.
 
-    :raise UserError: the password is too short.
+    :raise Refusal: the password is too short.
     """
     validate_password(new)
     user.password_hash = hash_password(new)
