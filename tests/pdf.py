@@ -16,6 +16,18 @@ def pdf_text(data, page=None, layout=False):
     return result.stdout.decode("utf-8")
 
 
+def pdf_info(data):
+    """``pdfinfo``'s fields of a PDF as ``{name: value}`` (``Pages``, and the dates only when the
+    file holds them)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "document.pdf"
+        path.write_bytes(data)
+        out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                             check=True).stdout
+    return dict((part.strip() for part in line.split(":", 1)) for line in out.splitlines()
+                if ":" in line)
+
+
 def pdf_fonts(data):
     """The names of the fonts a PDF embeds or refers to, as ``pdffonts`` lists them."""
     with tempfile.TemporaryDirectory() as tmp:
