@@ -725,9 +725,24 @@ def _write_dossiers(prepared, user):
     ids = check_procedures(prepared)
     if not report.ok:
         return report
-    filename, has_return_date = prepared.filename, prepared.has_return_date
-    has_return_channel = prepared.has_return_channel
     parsed = [(code, ids[proc], *rest) for code, proc, *rest in prepared.rows]
+    new_rows, changes, audit_items = _sort_rows(prepared, parsed)
+    _write_rows(new_rows, changes)
+    report.created, report.updated = len(new_rows), len(changes)
+    audit.record("dossier.import", "import", prepared.filename, None, {
+        "file": prepared.filename, "sha256": prepared.sha256, "rows": len(parsed),
+        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "warnings": len(report.warnings)}, user=user)
+    audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
+    db.session.flush()
+    return report
+
+
+def _sort_rows(prepared, parsed):
+    """The file's rows sorted into new dossiers (rows to insert), changed ones (the update's
+    parameters and their audit items) and unchanged ones (counted in the report). A file without
+    return columns keeps the stored return values."""
+    has_return_date, has_return_channel = prepared.has_return_date, prepared.has_return_channel
     existing = _existing_by_code(row[0] for row in parsed)
     columns = Dossier.__table__.c
     dates = _Processed(columns.receive_date_src, "bind")  # the four date columns: one type
@@ -746,14 +761,19 @@ def _write_dossiers(prepared, user):
                   t_date if has_return_date else current[3],
                   t_channel if has_return_channel else current[4]]
         if wanted == current:
-            report.unchanged += 1
+            prepared.report.unchanged += 1
             continue
         changes.append({"b_id": dossier_id,
                         **{f"b_{name}": value for name, value in zip(SOURCE_FIELDS, wanted)}})
         keys = [i for i, name in enumerate(SOURCE_FIELDS) if wanted[i] != current[i]]
         audit_items.append((dossier_id, {SOURCE_FIELDS[i]: _plain(current[i]) for i in keys},
                             {SOURCE_FIELDS[i]: _plain(wanted[i]) for i in keys}))
+    return new_rows, changes, audit_items
 
+
+def _write_rows(new_rows, changes):
+    """Insert the new dossiers and update the changed ones, their tallies following."""
+    columns = Dossier.__table__.c
     with _large_page_cache():
         insert_new_dossiers(new_rows)
         if changes:
@@ -765,11 +785,3 @@ def _write_dossiers(prepared, user):
                     update(Dossier.__table__).where(columns.id == bindparam("b_id"))
                     .values({**params, **effective_values(params)}),
                     changes)
-    report.created, report.updated = len(new_rows), len(changes)
-    audit.record("dossier.import", "import", filename, None, {
-        "file": filename, "sha256": prepared.sha256, "rows": len(parsed),
-        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "warnings": len(report.warnings)}, user=user)
-    audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
-    db.session.flush()
-    return report
