@@ -1,4 +1,5 @@
 """The application factory."""
+
 import logging
 import secrets
 import time
@@ -43,8 +44,10 @@ def create_app(test_config=None):
 def refuse_unsafe_production(app):
     """``APP_ENV=production`` never runs with the debugger (it executes code sent by a browser)."""
     if app.config.get("APP_ENV") == "production" and (app.debug or app.config.get("DEBUG")):
-        raise RuntimeError("APP_ENV=production refuses to start with debug on "
-                           "(unset FLASK_DEBUG and do not pass --debug)")
+        raise RuntimeError(
+            "APP_ENV=production refuses to start with debug on "
+            "(unset FLASK_DEBUG and do not pass --debug)"
+        )
 
 
 def translation_directories():
@@ -198,9 +201,15 @@ def register_request_hooks(app):
             # The server's own time for the request (bench/load.py compares it by kind).
             started = g.get("started")
             if started is not None:
-                response.headers["Server-Timing"] = ", ".join(filter(None, (
-                    f"app;dur={(time.perf_counter() - started) * 1000:.1f}",
-                    g.get("server_timing"))))  # a view's own phases (the dossier import's)
+                response.headers["Server-Timing"] = ", ".join(
+                    filter(
+                        None,
+                        (
+                            f"app;dur={(time.perf_counter() - started) * 1000:.1f}",
+                            g.get("server_timing"),
+                        ),
+                    )
+                )  # a view's own phases (the dossier import's)
             return response
 
     @app.before_request
@@ -269,8 +278,12 @@ def register_errorhandlers(app):
         if request.path.startswith("/api/"):
             return json_error(status, message, description)
         template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-        response = app.make_response((render_template(template, status=status, message=message,
-                                                      description=description), status))
+        response = app.make_response(
+            (
+                render_template(template, status=status, message=message, description=description),
+                status,
+            )
+        )
         response.vary.add("HX-Request")
         return response
 
@@ -280,17 +293,25 @@ def register_errorhandlers(app):
 
         from utils.labels import error_text, error_title
 
-        response = jsonify(error=str(description or error_text(status, message)),
-                           title=str(error_title(status)), status=status)
+        response = jsonify(
+            error=str(description or error_text(status, message)),
+            title=str(error_title(status)),
+            status=status,
+        )
         response.status_code = status
         return response
 
     def _busy_text():
         from flask_babel import gettext
 
-        return gettext("The system is busy") + ". " + gettext(
-            "Another task is writing to the database right now. Nothing you sent was saved; "
-            "what you typed is still here. Try again in a few seconds.")
+        return (
+            gettext("The system is busy")
+            + ". "
+            + gettext(
+                "Another task is writing to the database right now. Nothing you sent was saved; "
+                "what you typed is still here. Try again in a few seconds."
+            )
+        )
 
     def described(e):
         # Only messages the product wrote (aborts with a description) are shown, never Werkzeug's.
@@ -299,7 +320,9 @@ def register_errorhandlers(app):
         return text if text and text != default else None
 
     for status in (400, 401, 403, 404, 405, 409, 413, 422, 429):
-        app.register_error_handler(status, lambda e, s=status: render_error(s, description=described(e)))
+        app.register_error_handler(
+            status, lambda e, s=status: render_error(s, description=described(e))
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -329,16 +352,16 @@ def register_errorhandlers(app):
         g._login_user = login_manager.anonymous_user()
         kept = []
         if busy and request.method == "POST":
-            kept = [(k, v) for k, v in request.form.items(multi=True)
-                    if "password" not in k.lower()]
+            kept = [
+                (k, v) for k, v in request.form.items(multi=True) if "password" not in k.lower()
+            ]
         if request.path.startswith("/api/"):
             with force_locale(locale):
                 response = json_error(status, None, _busy_text() if busy else None)
         else:
             template = "errors/_standalone.html" if wants_fragment() else "errors/standalone.html"
             with force_locale(locale):
-                body = render_template(template, status=status, busy=busy, kept=kept,
-                                       lang=locale)
+                body = render_template(template, status=status, busy=busy, kept=kept, lang=locale)
             response = app.make_response((body, status))
         response.vary.add("HX-Request")
         response.headers["Cache-Control"] = "no-store"
@@ -382,5 +405,7 @@ def register_commands(app):
 
 def configure_logging(app):
     if not app.logger.handlers or app.config.get("TESTING"):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     logging.getLogger("bcci").setLevel(logging.INFO)

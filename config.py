@@ -4,6 +4,7 @@
 ``DATABASE_URL`` picks the database: an SQLite file under ``instance/`` when unset; any of
 ``postgres://``, ``postgresql://`` and ``postgresql+psycopg://`` means PostgreSQL through psycopg 3.
 """
+
 import os
 import secrets
 from pathlib import Path
@@ -17,7 +18,7 @@ def normalise_database_url(url):
         return f"sqlite:///{BASE_DIR / 'instance' / 'bcci.sqlite3'}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -1,4 +1,5 @@
 """The Flask extensions, unbound; ``app.create_app`` binds them."""
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

@@ -7,6 +7,7 @@ Every value can be changed through the environment without editing this file:
 ``GUNICORN_MAX_REQUESTS`` (default 1000), ``GUNICORN_ACCESS_LOG`` (default ``-``, standard output;
 empty turns it off).
 """
+
 import multiprocessing
 import os
 

@@ -4,6 +4,7 @@ Schema changes go through ``migrations/``; ``db.create_all()`` is used only by t
 Text columns that people search have a ``*_folded`` twin (lower case, no diacritics, đ→d) kept in
 step by the services through ``utils.text.fold``.
 """
+
 from datetime import datetime, timezone
 from enum import StrEnum
 
@@ -11,7 +12,6 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, case, event, text
 
 from extensions import db
-
 
 
 class _Words(StrEnum):
@@ -115,7 +115,9 @@ class Procedure(db.Model):
     name = db.Column(db.Text, nullable=False)
     name_folded = db.Column(db.Text, nullable=False, default="")
     field_id = db.Column(db.Integer, db.ForeignKey("field.id"), nullable=False, index=True)
-    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=False, index=True)
+    department_id = db.Column(
+        db.Integer, db.ForeignKey("department.id"), nullable=False, index=True
+    )
     level = db.Column(db.String(60), nullable=False, default="")
     in_force = db.Column(db.Boolean, nullable=False, default=True)
     eligible_receive = db.Column(db.Boolean, nullable=False, default=False)
@@ -170,12 +172,20 @@ class Dossier(db.Model):
         # .code_key); SQLite's unique index on code already compares bytes.
         Index("ix_dossier_code_bytes", text('code COLLATE "C"')).ddl_if(dialect="postgresql"),
         # Dossiers the one-stop export says went by post, by date: the reconciliation's lists.
-        Index("ix_dossier_src_receive_bcci", "receive_date", "code",
-              sqlite_where=text("receive_channel_src = 'bcci'"),
-              postgresql_where=text("receive_channel_src = 'bcci'")),
-        Index("ix_dossier_src_return_bcci", "return_date", "code",
-              sqlite_where=text("return_channel_src = 'bcci'"),
-              postgresql_where=text("return_channel_src = 'bcci'")),
+        Index(
+            "ix_dossier_src_receive_bcci",
+            "receive_date",
+            "code",
+            sqlite_where=text("receive_channel_src = 'bcci'"),
+            postgresql_where=text("receive_channel_src = 'bcci'"),
+        ),
+        Index(
+            "ix_dossier_src_return_bcci",
+            "return_date",
+            "code",
+            sqlite_where=text("return_channel_src = 'bcci'"),
+            postgresql_where=text("return_channel_src = 'bcci'"),
+        ),
     )
 
     def __repr__(self):
@@ -214,15 +224,19 @@ class DossierTenDayTally(_DossierTally, db.Model):
     __tablename__ = "dossier_tenday_tally"
     # The first day of a ten-day part of a month: the 1st, the 11th or the 21st (to its end).
     tenday = db.Column(db.Date, primary_key=True)
-    __table_args__ = (db.PrimaryKeyConstraint("tenday", "procedure_id"),
-                      {"sqlite_with_rowid": False})
+    __table_args__ = (
+        db.PrimaryKeyConstraint("tenday", "procedure_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class DossierMonthTally(_DossierTally, db.Model):
     __tablename__ = "dossier_month_tally"
     month = db.Column(db.Date, primary_key=True)  # the first day of the month
-    __table_args__ = (db.PrimaryKeyConstraint("month", "procedure_id"),
-                      {"sqlite_with_rowid": False})
+    __table_args__ = (
+        db.PrimaryKeyConstraint("month", "procedure_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ReconcileTally(db.Model):
@@ -277,14 +291,22 @@ class Shipment(db.Model):
     __table_args__ = (
         # A tracking number is logged once per direction among the shipments that count; a
         # cancelled one does not block logging the number again (a partial unique index).
-        Index("uq_shipment_tracking_active", "tracking_number", "direction", unique=True,
-              sqlite_where=text("NOT cancelled"), postgresql_where=text("NOT cancelled")),
+        Index(
+            "uq_shipment_tracking_active",
+            "tracking_number",
+            "direction",
+            unique=True,
+            sqlite_where=text("NOT cancelled"),
+            postgresql_where=text("NOT cancelled"),
+        ),
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         Index("ix_shipment_date", "date", "direction"),
         # The list's search by the start of a tracking number, over all shipments (cancelled
         # ones too), in byte order (blueprints.postal.services.tracking_key).
         Index("ix_shipment_tracking", "tracking_number").ddl_if(dialect="sqlite"),
-        Index("ix_shipment_tracking_bytes", text('tracking_number COLLATE "C"')).ddl_if(dialect="postgresql"),
+        Index("ix_shipment_tracking_bytes", text('tracking_number COLLATE "C"')).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     def __repr__(self):
@@ -364,8 +386,9 @@ class KeptForm(db.Model):
 
     __tablename__ = "kept_form"
     id = db.Column(db.String(64), primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False,
-                        index=True)
+    user_id = db.Column(
+        db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     path = db.Column(db.String(500), nullable=False)
     fields = db.Column(db.JSON, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
@@ -432,7 +455,9 @@ class Task(db.Model):
     __tablename__ = "task"
     id = db.Column(db.Integer, primary_key=True)
     meeting_id = db.Column(db.Integer, db.ForeignKey("meeting.id"), nullable=False, index=True)
-    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=False, index=True)
+    department_id = db.Column(
+        db.Integer, db.ForeignKey("department.id"), nullable=False, index=True
+    )
     description = db.Column(db.Text, nullable=False)
     deadline = db.Column(db.Date, nullable=True)
     status = db.Column(db.String(20), nullable=False, default="open")
@@ -512,8 +537,12 @@ class HandoverBatch(db.Model):
     created_by = db.relationship("User", foreign_keys=[created_by_id])
     printed_by = db.relationship("User", foreign_keys=[printed_by_id])
     voided_by = db.relationship("User", foreign_keys=[voided_by_id])
-    items = db.relationship("HandoverItem", back_populates="batch", order_by="HandoverItem.id",
-                            cascade="all, delete-orphan")
+    items = db.relationship(
+        "HandoverItem",
+        back_populates="batch",
+        order_by="HandoverItem.id",
+        cascade="all, delete-orphan",
+    )
 
     __table_args__ = (
         UniqueConstraint("year", "number"),
@@ -521,10 +550,12 @@ class HandoverBatch(db.Model):
         CheckConstraint("status IN ('draft', 'signed', 'voided')", name="status"),
         # A signed record has its number and signing time, a draft neither; a voided one its
         # voiding time (a discarded draft was never numbered).
-        CheckConstraint("(status = 'draft' AND number IS NULL AND signed_at IS NULL) OR "
-                        "(status = 'signed' AND number IS NOT NULL AND year IS NOT NULL "
-                        "AND signed_at IS NOT NULL) OR (status = 'voided' AND voided_at IS NOT NULL)",
-                        name="signed_numbered"),
+        CheckConstraint(
+            "(status = 'draft' AND number IS NULL AND signed_at IS NULL) OR "
+            "(status = 'signed' AND number IS NOT NULL AND year IS NOT NULL "
+            "AND signed_at IS NOT NULL) OR (status = 'voided' AND voided_at IS NOT NULL)",
+            name="signed_numbered",
+        ),
         Index("ix_handover_batch_day", "day", "direction"),
     )
 
@@ -543,7 +574,9 @@ class HandoverItem(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     batch_id = db.Column(db.Integer, db.ForeignKey("handover_batch.id"), nullable=False, index=True)
     shipment_id = db.Column(db.Integer, db.ForeignKey("shipment.id"), nullable=False, index=True)
-    held_shipment_id = db.Column(db.Integer, db.ForeignKey("shipment.id"), nullable=True, unique=True)
+    held_shipment_id = db.Column(
+        db.Integer, db.ForeignKey("shipment.id"), nullable=True, unique=True
+    )
     originals = db.Column(db.Integer, nullable=True)
     copies = db.Column(db.Integer, nullable=True)
 
@@ -553,6 +586,8 @@ class HandoverItem(db.Model):
     __table_args__ = (
         UniqueConstraint("batch_id", "shipment_id"),
         CheckConstraint("held_shipment_id IS NULL OR held_shipment_id = shipment_id", name="held"),
-        CheckConstraint("(originals IS NULL OR originals >= 0) AND (copies IS NULL OR copies >= 0)",
-                        name="counts"),
+        CheckConstraint(
+            "(originals IS NULL OR originals >= 0) AND (copies IS NULL OR copies >= 0)",
+            name="counts",
+        ),
     )

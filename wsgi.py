@@ -5,6 +5,7 @@ Behind a reverse proxy the client's address and scheme arrive in ``X-Forwarded-F
 127.0.0.1 only) says how many proxies to believe, so the login limits count per client and not per
 proxy. Set it to 0 when gunicorn is reached directly.
 """
+
 import os
 
 from werkzeug.middleware.proxy_fix import ProxyFix

@@ -4,6 +4,7 @@ A synthetic large centre, built through the product's own services wherever they
 database (migrated to head), the organisation and its procedure catalogue, users, and one-stop
 dossier export files in the interchange format of docs/formats.md.
 """
+
 import csv
 import io
 import os
@@ -38,9 +39,28 @@ FIELDS = (
     ("Nội vụ", "NV", "Phòng Nội vụ", 0.0),
     ("Thanh tra", "TTRA", "Thanh tra thành phố", 0.0),
 )
-WORDS = ("Cấp", "giấy phép", "đăng ký", "thay đổi", "xác nhận", "hộ kinh doanh", "xây dựng",
-         "đất đai", "chứng thực", "bản sao", "gia hạn", "điều chỉnh", "thẩm định", "công nhận",
-         "hợp tác xã", "an toàn thực phẩm", "trích lục", "hộ tịch", "môi trường", "trợ cấp")
+WORDS = (
+    "Cấp",
+    "giấy phép",
+    "đăng ký",
+    "thay đổi",
+    "xác nhận",
+    "hộ kinh doanh",
+    "xây dựng",
+    "đất đai",
+    "chứng thực",
+    "bản sao",
+    "gia hạn",
+    "điều chỉnh",
+    "thẩm định",
+    "công nhận",
+    "hợp tác xã",
+    "an toàn thực phẩm",
+    "trích lục",
+    "hộ tịch",
+    "môi trường",
+    "trợ cấp",
+)
 
 
 def make_app(database_url, **overrides):
@@ -51,8 +71,12 @@ def make_app(database_url, **overrides):
     from app import create_app
     from config import normalise_database_url
 
-    config = {"SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-              "HTMX_LOCAL_ONLY": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    config = {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "HTMX_LOCAL_ONLY": True,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }
     config.update(overrides)
     return create_app(config)
 
@@ -119,20 +143,43 @@ def procedure_rows(count=300, seed=SEED):
         if i % 9 == 4:
             code += ".000.00.00.H56"
         postal = rng.random() < postal_share
-        rows.append({
-            "ma_tthc": code, "ten_tthc": name, "linh_vuc": field, "don_vi": dept_code,
-            "ten_don_vi": dept_name, "cap_thuc_hien": "Cấp huyện",
-            "tiep_nhan_bcci": "có" if postal else "không",
-            "tra_ket_qua_bcci": "có" if postal or postal_share > 0 else "không",
-            "ly_do_khong_bcci": "" if postal else "Phải đối chiếu bản chính.",
-            "hieu_luc": "có" if i < count - 3 else "không",
-        })
+        rows.append(
+            {
+                "ma_tthc": code,
+                "ten_tthc": name,
+                "linh_vuc": field,
+                "don_vi": dept_code,
+                "ten_don_vi": dept_name,
+                "cap_thuc_hien": "Cấp huyện",
+                "tiep_nhan_bcci": "có" if postal else "không",
+                "tra_ket_qua_bcci": "có" if postal or postal_share > 0 else "không",
+                "ly_do_khong_bcci": "" if postal else "Phải đối chiếu bản chính.",
+                "hieu_luc": "có" if i < count - 3 else "không",
+            }
+        )
     return rows
 
 
-PROCEDURE_COLUMNS = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi", "ten_don_vi", "cap_thuc_hien",
-                     "tiep_nhan_bcci", "tra_ket_qua_bcci", "ly_do_khong_bcci", "hieu_luc")
-DOSSIER_COLUMNS = ("ma_ho_so", "ma_tthc", "ngay_tiep_nhan", "kenh_tiep_nhan", "ngay_tra", "kenh_tra")
+PROCEDURE_COLUMNS = (
+    "ma_tthc",
+    "ten_tthc",
+    "linh_vuc",
+    "don_vi",
+    "ten_don_vi",
+    "cap_thuc_hien",
+    "tiep_nhan_bcci",
+    "tra_ket_qua_bcci",
+    "ly_do_khong_bcci",
+    "hieu_luc",
+)
+DOSSIER_COLUMNS = (
+    "ma_ho_so",
+    "ma_tthc",
+    "ngay_tiep_nhan",
+    "kenh_tiep_nhan",
+    "ngay_tra",
+    "kenh_tra",
+)
 
 
 def to_csv(columns, rows):
@@ -163,7 +210,9 @@ class DossierGenerator:
         self.start = end - timedelta(days=days - 1)
         self.days = days
         weights = [1.0 / (1 + (i % 37)) ** 0.6 + 0.05 for i in range(len(procedures))]
-        postal_share = sum(w for w, (_, postal) in zip(weights, procedures) if postal) / sum(weights)
+        postal_share = sum(w for w, (_, postal) in zip(weights, procedures) if postal) / sum(
+            weights
+        )
         # Overall 1% received and 2% returned by post, all of it in the postal procedures.
         self.receive_rate = min(1.0, 0.01 / postal_share) if postal_share else 0.0
         self.return_rate = min(1.0, 0.02 / postal_share) if postal_share else 0.0
@@ -189,22 +238,34 @@ class DossierGenerator:
             code = f"{agency}-{received:%y%m%d}-{seq % 10000:04d}"
             proc_code, postal = self.procedures[bisect.bisect(cum, rng.random() * top)]
             r = rng.random()
-            channel = "bcci" if postal and r < self.receive_rate else (
-                "truc_tuyen" if r < 0.45 else "truc_tiep")
+            channel = (
+                "bcci"
+                if postal and r < self.receive_rate
+                else ("truc_tuyen" if r < 0.45 else "truc_tiep")
+            )
             returned = received + timedelta(days=rng.randrange(2, 16))
             if returned > self.end:
                 returned, ret_channel = None, None
             else:
                 r = rng.random()
-                ret_channel = "bcci" if postal and r < self.return_rate else (
-                    "truc_tuyen" if r < 0.3 else "truc_tiep")
+                ret_channel = (
+                    "bcci"
+                    if postal and r < self.return_rate
+                    else ("truc_tuyen" if r < 0.3 else "truc_tiep")
+                )
             yield (code, proc_code, received, channel, returned, ret_channel)
 
     @staticmethod
     def csv_row(dossier):
         code, proc_code, received, channel, returned, ret_channel = dossier
-        return (code, proc_code, received.strftime("%d/%m/%Y"), channel,
-                returned.strftime("%d/%m/%Y") if returned else "", ret_channel or "")
+        return (
+            code,
+            proc_code,
+            received.strftime("%d/%m/%Y"),
+            channel,
+            returned.strftime("%d/%m/%Y") if returned else "",
+            ret_channel or "",
+        )
 
 
 def vn_end_date():

@@ -10,6 +10,7 @@ Prints the server time of a save (wall and this process's CPU, which on SQLite i
 own work; on PostgreSQL the application's part only) as p50/p95. Nothing here is a test: no
 wall-clock time is asserted anywhere.
 """
+
 import argparse
 import cProfile
 import os
@@ -30,14 +31,26 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--dossiers", type=int, default=20_000)
-    parser.add_argument("--postgres", action="store_true",
-                        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)")
-    parser.add_argument("--profile", type=int, default=0, metavar="LINES",
-                        help="profile the saves (cProfile) and print the LINES costliest by own time")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="LINES",
+        help="profile the saves (cProfile) and print the LINES costliest by own time",
+    )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp, common.database(
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        common.database(
             "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL"),
-            Path(tmp) / "counter.sqlite3") as url:
+            Path(tmp) / "counter.sqlite3",
+        ) as url,
+    ):
         common.reset_database(url)
         app = common.make_app(url)
         with app.app_context():
@@ -49,8 +62,13 @@ def main(argv=None):
             load_procedures([])
             create_users()
             load_dossiers(args.dossiers, {}, [], bulk=True)
-            codes = db.session.execute(select(Dossier.code).order_by(Dossier.id.desc())
-                                       .limit(args.saves + 5)).scalars().all()
+            codes = (
+                db.session.execute(
+                    select(Dossier.code).order_by(Dossier.id.desc()).limit(args.saves + 5)
+                )
+                .scalars()
+                .all()
+            )
             db.session.remove()
         kind = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
         timings = []
@@ -71,8 +89,9 @@ def main(argv=None):
 
         app.wsgi_app = timed_app
         client = app.test_client()
-        response = client.post("/login", data={"username": "bench-centre",
-                                               "password": common.PASSWORD})
+        response = client.post(
+            "/login", data={"username": "bench-centre", "password": common.PASSWORD}
+        )
         assert response.status_code == 303, response.status_code
         day = common.vn_end_date().isoformat()
         walls, cpus = [], []
@@ -80,14 +99,22 @@ def main(argv=None):
             digits = f"{50_000_000 + i:08d}"
             from utils.validators import s10_check_digit
 
-            data = {"tracking_number": f"RR{digits}{s10_check_digit(digits)}VN",
-                    "direction": "tra_ket_qua", "dossier_code": codes[i], "date": day,
-                    "recipient_name": "Nguyễn Văn An", "address": "Số 1, phường Hồng Hà",
-                    "phone": "0912345678", "fee": "25.000"}
+            data = {
+                "tracking_number": f"RR{digits}{s10_check_digit(digits)}VN",
+                "direction": "tra_ket_qua",
+                "dossier_code": codes[i],
+                "date": day,
+                "recipient_name": "Nguyễn Văn An",
+                "address": "Số 1, phường Hồng Hà",
+                "phone": "0912345678",
+                "fee": "25.000",
+            }
             response = client.post("/shipments/new", data=data, headers={"HX-Request": "true"})
             wall, cpu = timings[-1]
-            assert response.status_code == 200 and b'data-testid="saved"' in response.data, \
-                (response.status_code, response.data[:2000])
+            assert response.status_code == 200 and b'data-testid="saved"' in response.data, (
+                response.status_code,
+                response.data[:2000],
+            )
             if i >= 5:  # the first saves warm the caches
                 walls.append(wall)
                 cpus.append(cpu)
@@ -96,9 +123,11 @@ def main(argv=None):
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.profile)
         stats.sort_stats("tottime").print_stats(args.profile)
-    print(f"counter save, {len(walls)} saves, {args.dossiers} dossiers ({kind}): "
-          f"p50 {ms(statistics.median(walls))} ms, p95 {ms(ordered[int(0.95 * (len(ordered) - 1))])} ms, "
-          f"CPU p50 {ms(statistics.median(cpus))} ms, response {len(response.data)} bytes")
+    print(
+        f"counter save, {len(walls)} saves, {args.dossiers} dossiers ({kind}): "
+        f"p50 {ms(statistics.median(walls))} ms, p95 {ms(ordered[int(0.95 * (len(ordered) - 1))])} ms, "
+        f"CPU p50 {ms(statistics.median(cpus))} ms, response {len(response.data)} bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ re-import of the same file (every row unchanged). On a busy machine compare the 
 second of this process (on SQLite the database works in this process too; on PostgreSQL the
 server's own time is not in it).
 """
+
 import argparse
 import statistics
 import sys
@@ -31,9 +32,14 @@ def one(url, rows):
 
         from models import Procedure
 
-        procs = [(code, er or rr) for code, er, rr in db.session.execute(
-            select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
-            .where(Procedure.in_force.is_(True)).order_by(Procedure.code))]
+        procs = [
+            (code, er or rr)
+            for code, er, rr in db.session.execute(
+                select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
+                .where(Procedure.in_force.is_(True))
+                .order_by(Procedure.code)
+            )
+        ]
         gen = common.DossierGenerator(procs, rows, common.vn_end_date())
         data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in gen.rows(0, rows)))
         service = run.dossier_service()
@@ -68,12 +74,17 @@ def main(argv=None):
             firsts.append(args.rows / first)
             agains.append(args.rows / again)
             cpus.append(args.rows / cpu)
-            print(f"run {i + 1}: import {args.rows / first:,.0f} rows/s ({first:.2f} s; "
-                  f"{args.rows / cpu:,.0f} rows per CPU second of this process), "
-                  f"re-import {args.rows / again:,.0f} rows/s ({again:.2f} s)", flush=True)
-        print(f"median: import {statistics.median(firsts):,.0f} rows/s "
-              f"({statistics.median(cpus):,.0f} per CPU second), "
-              f"re-import {statistics.median(agains):,.0f} rows/s; load average {os.getloadavg()}")
+            print(
+                f"run {i + 1}: import {args.rows / first:,.0f} rows/s ({first:.2f} s; "
+                f"{args.rows / cpu:,.0f} rows per CPU second of this process), "
+                f"re-import {args.rows / again:,.0f} rows/s ({again:.2f} s)",
+                flush=True,
+            )
+        print(
+            f"median: import {statistics.median(firsts):,.0f} rows/s "
+            f"({statistics.median(cpus):,.0f} per CPU second), "
+            f"re-import {statistics.median(agains):,.0f} rows/s; load average {os.getloadavg()}"
+        )
     return 0
 
 

@@ -33,6 +33,7 @@ Conflicts (409: someone saved the same procedure meanwhile) are the product work
 they are counted, not errors. Prints requests per second, p50/p95 per kind, and the verdict; exits
 non-zero when a check fails.
 """
+
 import argparse
 import http.client
 import json
@@ -58,10 +59,14 @@ HOST = "127.0.0.1"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 VERSION_INPUT = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 SELECTED = re.compile(r'<select[^>]*name="eligible_return".*?</select>', re.S)
-YES_SELECTED = re.compile(r'<option[^>]*\bselected\b[^>]*value="yes"|<option[^>]*value="yes"[^>]*\bselected\b')
+YES_SELECTED = re.compile(
+    r'<option[^>]*\bselected\b[^>]*value="yes"|<option[^>]*value="yes"[^>]*\bselected\b'
+)
 SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
-IMPORT_LOG = re.compile(r"dossier import: (\d+) rows read and checked in ([0-9.]+) s, "
-                        r"written in ([0-9.]+) s")
+IMPORT_LOG = re.compile(
+    r"dossier import: (\d+) rows read and checked in ([0-9.]+) s, "
+    r"written in ([0-9.]+) s"
+)
 CITIZEN_NAME = "Nguyễn Thị Tải"
 CITIZEN_PHONE = "0912000111"
 
@@ -87,11 +92,16 @@ class Browser:
         if upload is not None:  # (field, filename, bytes): a multipart form with the CSRF token
             boundary = "----bcci-load-boundary"
             field, filename, data = upload
-            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            body = (
+                (
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
                     f"{self.csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; "
-                    f"name=\"{field}\"; filename=\"{filename}\"\r\n"
-                    f"Content-Type: text/csv\r\n\r\n").encode() + data + (
-                        f"\r\n--{boundary}--\r\n").encode()
+                    f'name="{field}"; filename="{filename}"\r\n'
+                    f"Content-Type: text/csv\r\n\r\n"
+                ).encode()
+                + data
+                + (f"\r\n--{boundary}--\r\n").encode()
+            )
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         elif form is not None:
             body = urllib.parse.urlencode(form, doseq=True)
@@ -117,8 +127,9 @@ class Browser:
                 key, _, rest = value.partition("=")
                 self.cookies[key.strip()] = rest.split(";", 1)[0]
         server = SERVER_TIMING.search(response.getheader("Server-Timing") or "")
-        self.stats.record(kind, response.status, elapsed,
-                          server=float(server.group(1)) / 1000 if server else None)
+        self.stats.record(
+            kind, response.status, elapsed, server=float(server.group(1)) / 1000 if server else None
+        )
         return response.status, text, dict(response.getheaders())
 
     def take_csrf(self, html):
@@ -129,8 +140,12 @@ class Browser:
     def login(self, username):
         status, html, _ = self.request("login page", "GET", "/login")
         self.take_csrf(html)
-        status, _, headers = self.request("login", "POST", "/login", form={
-            "username": username, "password": common.PASSWORD, "csrf_token": self.csrf})
+        status, _, headers = self.request(
+            "login",
+            "POST",
+            "/login",
+            form={"username": username, "password": common.PASSWORD, "csrf_token": self.csrf},
+        )
         if status != 303:
             raise RuntimeError(f"login of {username} failed: {status}")
         # The session changed at login: the token of the new session comes with the next page.
@@ -162,11 +177,11 @@ class Acks:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.shipments = []          # (tracking number, direction)
-        self.new_dossiers = []       # dossier codes created with their shipment
-        self.edits = {}              # procedure id -> acknowledged edits
+        self.shipments = []  # (tracking number, direction)
+        self.new_dossiers = []  # dossier codes created with their shipment
+        self.edits = {}  # procedure id -> acknowledged edits
         self.conflicts = 0
-        self.refused = []            # unexpected 4xx with the body's first line
+        self.refused = []  # unexpected 4xx with the body's first line
 
     def add(self, attr, value):
         with self.lock:
@@ -227,19 +242,31 @@ def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks,
             serial += 1
             number = tracking_number(serial)
             direction = rng.choice(("tiep_nhan", "tra_ket_qua"))
-            form = {"csrf_token": browser.csrf, "tracking_number": number, "direction": direction,
-                    "date": today, "recipient_name": CITIZEN_NAME,
-                    "address": "Số 5, phường Hồng Gai", "phone": CITIZEN_PHONE, "fee": "25.000"}
+            form = {
+                "csrf_token": browser.csrf,
+                "tracking_number": number,
+                "direction": direction,
+                "date": today,
+                "recipient_name": CITIZEN_NAME,
+                "address": "Số 5, phường Hồng Gai",
+                "phone": CITIZEN_PHONE,
+                "fee": "25.000",
+            }
             new_code = None
             if rng.random() < 0.2:
                 created += 1
                 new_code = f"{index:03d}.99.22.H56-{date.today():%y%m%d}-{created:04d}"
-                form.update(dossier_code=new_code, procedure_code=rng.choice(urls["procedure_codes"]),
-                            receive_channel="bcci", receive_date=today)
+                form.update(
+                    dossier_code=new_code,
+                    procedure_code=rng.choice(urls["procedure_codes"]),
+                    receive_channel="bcci",
+                    receive_date=today,
+                )
             else:
                 form["dossier_code"] = rng.choice(dossier_codes)
-            status, body, headers = browser.request("log shipment", "POST", urls["shipment"],
-                                                    form=form, htmx=True)
+            status, body, headers = browser.request(
+                "log shipment", "POST", urls["shipment"], form=form, htmx=True
+            )
             if status == 200 and "shipment-logged" in headers.get("HX-Trigger", ""):
                 acks.add("shipments", (number, direction))
                 if new_code:
@@ -258,10 +285,14 @@ def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks,
                 acks.add("refused", ("edit form", status, "no version or select in the form"))
                 continue
             currently_yes = bool(YES_SELECTED.search(select.group(0)))
-            form = {"csrf_token": browser.csrf, "eligible_receive": "no",
-                    "eligible_return": "no" if currently_yes else "yes",
-                    "reason_code": "originals", "reason_text": "Tải kiểm tra.",
-                    "version": version.group(1) or version.group(2)}
+            form = {
+                "csrf_token": browser.csrf,
+                "eligible_receive": "no",
+                "eligible_return": "no" if currently_yes else "yes",
+                "reason_code": "originals",
+                "reason_text": "Tải kiểm tra.",
+                "version": version.group(1) or version.group(2),
+            }
             status, body, _ = browser.request("save procedure", "POST", path, form=form, htmx=True)
             if status == 200:
                 acks.add("edits", pid)
@@ -297,13 +328,21 @@ def prepare(url, dossiers, import_rows=0):
         for i in range(25):
             services.create_user(f"load-{i:02d}", "centre", common.PASSWORD)
         db.session.commit()
-        procs = [(code, True) for code in db.session.scalars(
-            select(Procedure.code).where(Procedure.in_force.is_(True)).order_by(Procedure.code))]
+        procs = [
+            (code, True)
+            for code in db.session.scalars(
+                select(Procedure.code).where(Procedure.in_force.is_(True)).order_by(Procedure.code)
+            )
+        ]
         gen = common.DossierGenerator(procs, dossiers + import_rows, common.vn_end_date(), days=365)
         rows = list(gen.rows(0, dossiers))
-        import_file = (common.to_csv(common.DOSSIER_COLUMNS,
-                                     (gen.csv_row(d) for d in gen.rows(dossiers, import_rows)))
-                       if import_rows else None)
+        import_file = (
+            common.to_csv(
+                common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in gen.rows(dossiers, import_rows))
+            )
+            if import_rows
+            else None
+        )
         service = run.dossier_service()
         if service is not None:
             data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in rows))
@@ -319,9 +358,10 @@ def prepare(url, dossiers, import_rows=0):
         with app.test_request_context():
             from flask import url_for
 
-            for key, endpoint, kwargs in (("shipment", "postal.new_shipment", {}),
-                                          ("edit", "procedures.edit_procedure",
-                                           {"procedure_id": 0})):
+            for key, endpoint, kwargs in (
+                ("shipment", "postal.new_shipment", {}),
+                ("edit", "procedures.edit_procedure", {"procedure_id": 0}),
+            ):
                 try:
                     urls[key] = url_for(endpoint, **kwargs)
                 except Exception:  # that feature has not landed
@@ -355,43 +395,60 @@ def verify(url, acks, log_text, before, dossiers_expected=None):
         if acks.shipments:
             stored = {}
             for i in range(0, len(acks.shipments), 500):
-                chunk = acks.shipments[i:i + 500]
+                chunk = acks.shipments[i : i + 500]
                 for number, direction, n in db.session.execute(
-                        select(Shipment.tracking_number, Shipment.direction, func.count())
-                        .where(tuple_(Shipment.tracking_number, Shipment.direction).in_(chunk))
-                        .group_by(Shipment.tracking_number, Shipment.direction)):
+                    select(Shipment.tracking_number, Shipment.direction, func.count())
+                    .where(tuple_(Shipment.tracking_number, Shipment.direction).in_(chunk))
+                    .group_by(Shipment.tracking_number, Shipment.direction)
+                ):
                     stored[(number, direction)] = n
             missing = [s for s in acks.shipments if stored.get(s, 0) != 1]
             if missing:
-                failures.append(f"{len(missing)} acknowledged shipments not stored exactly once, "
-                                f"e.g. {missing[:3]}")
+                failures.append(
+                    f"{len(missing)} acknowledged shipments not stored exactly once, "
+                    f"e.g. {missing[:3]}"
+                )
             if len(set(acks.shipments)) != len(acks.shipments):
                 failures.append("a tracking number was acknowledged twice")
             total = db.session.execute(select(func.count()).select_from(Shipment)).scalar_one()
             if total != len(acks.shipments):
                 failures.append(f"{total} shipments stored, {len(acks.shipments)} acknowledged")
-        created = db.session.execute(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "shipment.create")).scalar_one()
+        created = db.session.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "shipment.create")
+        ).scalar_one()
         if created != len(acks.shipments):
-            failures.append(f"{created} shipment.create audit events for "
-                            f"{len(acks.shipments)} shipments")
+            failures.append(
+                f"{created} shipment.create audit events for {len(acks.shipments)} shipments"
+            )
         if acks.new_dossiers:
-            found = db.session.execute(select(func.count()).select_from(Dossier).where(
-                Dossier.code.in_(acks.new_dossiers))).scalar_one()
-            events = db.session.execute(select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == "dossier.create")).scalar_one()
+            found = db.session.execute(
+                select(func.count()).select_from(Dossier).where(Dossier.code.in_(acks.new_dossiers))
+            ).scalar_one()
+            events = db.session.execute(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "dossier.create")
+            ).scalar_one()
             if found != len(acks.new_dossiers) or events != len(acks.new_dossiers):
-                failures.append(f"{len(acks.new_dossiers)} dossiers created with a shipment: "
-                                f"{found} stored, {events} dossier.create audit events")
+                failures.append(
+                    f"{len(acks.new_dossiers)} dossiers created with a shipment: "
+                    f"{found} stored, {events} dossier.create audit events"
+                )
         if dossiers_expected is not None:
             total = db.session.execute(select(func.count()).select_from(Dossier)).scalar_one()
             want = dossiers_expected + len(acks.new_dossiers)
             if total != want:
-                failures.append(f"{total} dossiers stored, {want} expected (loaded, imported "
-                                f"and acknowledged)")
+                failures.append(
+                    f"{total} dossiers stored, {want} expected (loaded, imported and acknowledged)"
+                )
         edits = sum(acks.edits.values())
-        events = db.session.execute(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "procedure_eligibility")).scalar_one()
+        events = db.session.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "procedure_eligibility")
+        ).scalar_one()
         if events != edits:
             failures.append(f"{events} procedure_eligibility audit events for {edits} edits")
         versions = dict(db.session.execute(select(Procedure.id, Procedure.version)).all())
@@ -423,15 +480,29 @@ def versions(url):
 
 
 def start_gunicorn(url, port, workers, log_path):
-    env = dict(os.environ, DATABASE_URL=url, APP_ENV="production", SECRET_KEY="load-secret-key",
-               BIND=f"{HOST}:{port}", TRUSTED_PROXIES="0", GUNICORN_MAX_REQUESTS="1000",
-               HTMX_LOCAL_ONLY="1", SERVER_TIMING="1", PYTHONPATH=str(common.ROOT))
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        APP_ENV="production",
+        SECRET_KEY="load-secret-key",
+        BIND=f"{HOST}:{port}",
+        TRUSTED_PROXIES="0",
+        GUNICORN_MAX_REQUESTS="1000",
+        HTMX_LOCAL_ONLY="1",
+        SERVER_TIMING="1",
+        PYTHONPATH=str(common.ROOT),
+    )
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                            cwd=common.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+        cwd=common.ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -470,16 +541,24 @@ def web_import(port, window, data, result):
     browser.stats = window.stats
     start = time.monotonic()
     try:
-        status, body, headers = browser.request("import (web)", "POST", "/dossiers/import",
-                                                upload=("file", "largest.csv", data), timeout=600)
+        status, body, headers = browser.request(
+            "import (web)",
+            "POST",
+            "/dossiers/import",
+            upload=("file", "largest.csv", data),
+            timeout=600,
+        )
         timing = headers.get("Server-Timing", "")
         for phase in ("read", "write"):
             match = re.search(phase + r";dur=([0-9.]+)", timing)
             if match:
                 result[f"{phase}_s"] = round(float(match.group(1)) / 1000, 2)
-        result.update(status=status, seconds=round(time.monotonic() - start, 2),
-                      accepted='data-testid="import-ok"' in body or status == 303,
-                      body=body[:300] if status not in (200, 303) else "")
+        result.update(
+            status=status,
+            seconds=round(time.monotonic() - start, 2),
+            accepted='data-testid="import-ok"' in body or status == 303,
+            body=body[:300] if status not in (200, 303) else "",
+        )
     finally:
         window.release()
 
@@ -490,15 +569,38 @@ def cli_import(url, path, rows, window, result):
     while window.started is None:
         time.sleep(0.05)
     time.sleep(3)
-    env = dict(os.environ, DATABASE_URL=url, APP_ENV="production", SECRET_KEY="load-secret-key",
-               PYTHONPATH=str(common.ROOT))
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        APP_ENV="production",
+        SECRET_KEY="load-secret-key",
+        PYTHONPATH=str(common.ROOT),
+    )
     start = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "import", "dossiers",
-                               str(path), "--max-rows", str(rows)], cwd=common.ROOT, env=env,
-                              capture_output=True, text=True)
-        result.update(exit=done.returncode, seconds=round(time.monotonic() - start, 2),
-                      output=(done.stdout + done.stderr)[-600:])
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "import",
+                "dossiers",
+                str(path),
+                "--max-rows",
+                str(rows),
+            ],
+            cwd=common.ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        result.update(
+            exit=done.returncode,
+            seconds=round(time.monotonic() - start, 2),
+            output=(done.stdout + done.stderr)[-600:],
+        )
     finally:
         window.release()
 
@@ -507,17 +609,30 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20, help="people at once (default 20)")
     parser.add_argument("--seconds", type=float, default=20, help="how long (default 20)")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)"
+    )
     parser.add_argument("--dossiers", type=int, default=20000, help="dossiers loaded first")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL 15 cluster")
     parser.add_argument("--sqlite", default="/tmp/bcci-load.sqlite3", help="the SQLite file")
     parser.add_argument("--output", help="also write the result as JSON to this file")
-    parser.add_argument("--during-import", choices=("web", "cli", "both"),
-                        help="while the largest web import, or a command-line import, runs")
-    parser.add_argument("--web-rows", type=int, default=None,
-                        help="rows of the web import (default: IMPORT_MAX_ROWS, the largest accepted)")
-    parser.add_argument("--cli-rows", type=int, default=1_000_000,
-                        help="rows of the command-line import (default 1.000.000)")
+    parser.add_argument(
+        "--during-import",
+        choices=("web", "cli", "both"),
+        help="while the largest web import, or a command-line import, runs",
+    )
+    parser.add_argument(
+        "--web-rows",
+        type=int,
+        default=None,
+        help="rows of the web import (default: IMPORT_MAX_ROWS, the largest accepted)",
+    )
+    parser.add_argument(
+        "--cli-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of the command-line import (default 1.000.000)",
+    )
     args = parser.parse_args(argv)
     modes = {"both": ["web", "cli"], None: [None]}.get(args.during_import, [args.during_import])
     url_arg = "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL")
@@ -529,8 +644,9 @@ def main(argv=None):
             results.append(outcome)
             code = code or (1 if outcome["failures"] else 0)
     if args.output:
-        Path(args.output).write_text(json.dumps(results if len(results) > 1 else results[0],
-                                                indent=2, ensure_ascii=False))
+        Path(args.output).write_text(
+            json.dumps(results if len(results) > 1 else results[0], indent=2, ensure_ascii=False)
+        )
     return code
 
 
@@ -542,8 +658,10 @@ def run(args, url, mode):
     web_rows = args.web_rows or Config.IMPORT_MAX_ROWS
     import_rows = {"web": web_rows, "cli": args.cli_rows}.get(mode, 0)
     urls, codes, ids, notes, import_file = prepare(url, args.dossiers, import_rows)
-    for name, label in (("shipment", "log-shipment POST (postal.new_shipment)"),
-                        ("edit", "procedure inline-edit POST (procedures.edit_procedure)")):
+    for name, label in (
+        ("shipment", "log-shipment POST (postal.new_shipment)"),
+        ("edit", "procedure inline-edit POST (procedures.edit_procedure)"),
+    ):
         if not urls[name]:
             notes.append(f"not driven: {label} has not landed")
     if not urls["shipment"] and not urls["edit"]:
@@ -562,20 +680,32 @@ def run(args, url, mode):
             importer = Browser(port, logins)
             importer.login("load-24")
             imported["browser"] = importer
-            threads.append(threading.Thread(target=_guard, args=(
-                web_import, logins, port, window, import_file, imported), daemon=True))
+            threads.append(
+                threading.Thread(
+                    target=_guard,
+                    args=(web_import, logins, port, window, import_file, imported),
+                    daemon=True,
+                )
+            )
         elif mode == "cli":
             path = Path(f"/tmp/bcci-load-import-{port}.csv")
             path.write_bytes(import_file)
-            threads.append(threading.Thread(target=_guard, args=(
-                cli_import, logins, url, path, import_rows, window, imported), daemon=True))
+            threads.append(
+                threading.Thread(
+                    target=_guard,
+                    args=(cli_import, logins, url, path, import_rows, window, imported),
+                    daemon=True,
+                )
+            )
         del import_file
         for t in threads:
             t.start()
         for i in range(args.users):
-            t = threading.Thread(target=_guard, args=(person, logins, i, port, window, urls,
-                                                      codes, ids, logins, acks, 8),
-                                 daemon=True)
+            t = threading.Thread(
+                target=_guard,
+                args=(person, logins, i, port, window, urls, codes, ids, logins, acks, 8),
+                daemon=True,
+            )
             t.start()
             threads.append(t)
         window.ready.wait()
@@ -588,17 +718,32 @@ def run(args, url, mode):
         if mode == "cli":
             path.unlink(missing_ok=True)
     log_text = log_path.read_text(errors="replace")
-    accepted = (imported.get("accepted") if mode == "web" else imported.get("exit") == 0
-                if mode == "cli" else False)
-    failures = verify(url, acks, log_text, before,
-                      dossiers_expected=args.dossiers + (import_rows if accepted else 0))
+    accepted = (
+        imported.get("accepted")
+        if mode == "web"
+        else imported.get("exit") == 0
+        if mode == "cli"
+        else False
+    )
+    failures = verify(
+        url,
+        acks,
+        log_text,
+        before,
+        dossiers_expected=args.dossiers + (import_rows if accepted else 0),
+    )
     if mode and not accepted:
         failures.insert(0, f"the {mode} import was not accepted: {imported}")
 
     total = sum(len(v) for v in stats.times.values())
     busy = sum(n for kind_ in stats.statuses.values() for s, n in kind_.items() if s == 503)
-    other_5xx = sum(n for st in (stats, logins) for kind_ in st.statuses.values()
-                    for s, n in kind_.items() if s is None or (s >= 500 and s != 503))
+    other_5xx = sum(
+        n
+        for st in (stats, logins)
+        for kind_ in st.statuses.values()
+        for s, n in kind_.items()
+        if s is None or (s >= 500 and s != 503)
+    )
     if mode == "cli":
         if other_5xx:
             failures.insert(0, f"{other_5xx} responses with a 5xx status other than 503, or none")
@@ -608,68 +753,114 @@ def run(args, url, mode):
     if errors:
         failures.append(f"{len(errors)} connection errors or crashed people, e.g. {errors[:2]}")
     workers = args.workers or (os.cpu_count() + 1)
-    during = {"web": f", during a {web_rows:,}-row web import",
-              "cli": f", during a {args.cli_rows:,}-row command-line import"}.get(mode, "")
-    print(f"\n{kind}: {args.users} people, gunicorn with {workers} sync workers, "
-          f"{args.dossiers:,} dossiers{during}".replace(",", "."))
+    during = {
+        "web": f", during a {web_rows:,}-row web import",
+        "cli": f", during a {args.cli_rows:,}-row command-line import",
+    }.get(mode, "")
+    print(
+        f"\n{kind}: {args.users} people, gunicorn with {workers} sync workers, "
+        f"{args.dossiers:,} dossiers{during}".replace(",", ".")
+    )
     for note in notes:
         print(f"  - {note}")
     login_times = [t for v in logins.times.values() for t in v]
     if login_times:
-        print(f"logging in first (not in the window): {len(login_times)} requests, "
-              f"p50 {statistics.median(login_times) * 1000:.0f} ms")
-    print(f"{'request':<16} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-          f"{'server p50':>10} {'server p95':>10}  statuses")
+        print(
+            f"logging in first (not in the window): {len(login_times)} requests, "
+            f"p50 {statistics.median(login_times) * 1000:.0f} ms"
+        )
+    print(
+        f"{'request':<16} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+        f"{'server p50':>10} {'server p95':>10}  statuses"
+    )
     per_kind = {}
     for name, values in stats.times.items():
-        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(stats.statuses[name].items(),
-                                                              key=lambda x: (x[0] is None, x[0] or 0)))
+        statuses = ", ".join(
+            f"{s}: {n}"
+            for s, n in sorted(
+                stats.statuses[name].items(), key=lambda x: (x[0] is None, x[0] or 0)
+            )
+        )
         server = stats.server.get(name) or []
         sp50 = statistics.median(server) * 1000 if server else None
         sp95 = percentile(server, 0.95) * 1000 if server else None
-        fmt = (lambda v: f"{v:>10.1f}" if v is not None else f"{'—':>10}")
-        print(f"{name:<16} {len(values):>6} {statistics.median(values) * 1000:>8.1f} "
-              f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
-              f"{fmt(sp50)} {fmt(sp95)}  {statuses}")
-        per_kind[name] = {"count": len(values), "p50_ms": round(statistics.median(values) * 1000, 1),
-                          "p95_ms": round(percentile(values, 0.95) * 1000, 1),
-                          "server_p50_ms": sp50 and round(sp50, 1),
-                          "server_p95_ms": sp95 and round(sp95, 1),
-                          "statuses": {str(s): n for s, n in stats.statuses[name].items()}}
+        fmt = lambda v: f"{v:>10.1f}" if v is not None else f"{'—':>10}"
+        print(
+            f"{name:<16} {len(values):>6} {statistics.median(values) * 1000:>8.1f} "
+            f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
+            f"{fmt(sp50)} {fmt(sp95)}  {statuses}"
+        )
+        per_kind[name] = {
+            "count": len(values),
+            "p50_ms": round(statistics.median(values) * 1000, 1),
+            "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+            "server_p50_ms": sp50 and round(sp50, 1),
+            "server_p95_ms": sp95 and round(sp95, 1),
+            "statuses": {str(s): n for s, n in stats.statuses[name].items()},
+        }
     writes = len(acks.shipments) + sum(acks.edits.values())
-    print(f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s; "
-          f"{writes} acknowledged writes ({writes / elapsed:.1f}/s): {len(acks.shipments)} shipments "
-          f"({len(acks.new_dossiers)} with a new dossier), {sum(acks.edits.values())} procedure edits; "
-          f"{acks.conflicts} edit conflicts (409); {busy} answered 503 (busy)")
+    print(
+        f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s; "
+        f"{writes} acknowledged writes ({writes / elapsed:.1f}/s): {len(acks.shipments)} shipments "
+        f"({len(acks.new_dossiers)} with a new dossier), {sum(acks.edits.values())} procedure edits; "
+        f"{acks.conflicts} edit conflicts (409); {busy} answered 503 (busy)"
+    )
     phases = None
     if mode == "web":
         match = IMPORT_LOG.search(log_text)
-        phases = ({"read_s": imported["read_s"], "write_s": imported["write_s"]}
-                  if "write_s" in imported else match and {
-                      "read_s": float(match.group(2)), "write_s": float(match.group(3))})
-        print(f"web import: status {imported.get('status')} after {imported.get('seconds')} s; "
-              + (f"read and checked in {phases['read_s']} s without the write lock, written in "
-                 f"{phases['write_s']} s" if phases else "no phases in its Server-Timing header nor in the log"))
+        phases = (
+            {"read_s": imported["read_s"], "write_s": imported["write_s"]}
+            if "write_s" in imported
+            else match and {"read_s": float(match.group(2)), "write_s": float(match.group(3))}
+        )
+        print(
+            f"web import: status {imported.get('status')} after {imported.get('seconds')} s; "
+            + (
+                f"read and checked in {phases['read_s']} s without the write lock, written in "
+                f"{phases['write_s']} s"
+                if phases
+                else "no phases in its Server-Timing header nor in the log"
+            )
+        )
     elif mode == "cli":
         match = re.search(r"([0-9.]+) s[^;]*; [^0-9]*([0-9.]+) s", imported.get("output", ""))
         phases = match and {"read_s": float(match.group(1)), "write_s": float(match.group(2))}
-        print(f"command-line import: exit {imported.get('exit')} after {imported.get('seconds')} s; "
-              + (f"read and checked in {phases['read_s']} s without the write lock, written in "
-                 f"{phases['write_s']} s" if phases else imported.get("output", "")[-300:]))
+        print(
+            f"command-line import: exit {imported.get('exit')} after {imported.get('seconds')} s; "
+            + (
+                f"read and checked in {phases['read_s']} s without the write lock, written in "
+                f"{phases['write_s']} s"
+                if phases
+                else imported.get("output", "")[-300:]
+            )
+        )
     if acks.refused:
         print(f"refused (4xx other than 409): {len(acks.refused)}, e.g. {acks.refused[:3]}")
     print(f"load average before/after: {load_before} / {os.getloadavg()}")
     print("checks: " + ("all passed" if not failures else "FAILED"))
     for failure in failures:
         print(f"  - {failure}")
-    return {"database": kind, "mode": mode, "users": args.users, "workers": workers,
-            "requests": total, "elapsed_s": round(elapsed, 2),
-            "requests_per_s": round(total / elapsed, 1), "acknowledged_writes": writes,
-            "shipments": len(acks.shipments), "procedure_edits": sum(acks.edits.values()),
-            "conflicts": acks.conflicts, "busy_503": busy, "refused": len(acks.refused),
-            "per_kind": per_kind, "import": {k: v for k, v in imported.items() if k != "browser"},
-            "import_phases": phases, "failures": failures, "notes": notes,
-            "load_average_before": load_before}
+    return {
+        "database": kind,
+        "mode": mode,
+        "users": args.users,
+        "workers": workers,
+        "requests": total,
+        "elapsed_s": round(elapsed, 2),
+        "requests_per_s": round(total / elapsed, 1),
+        "acknowledged_writes": writes,
+        "shipments": len(acks.shipments),
+        "procedure_edits": sum(acks.edits.values()),
+        "conflicts": acks.conflicts,
+        "busy_503": busy,
+        "refused": len(acks.refused),
+        "per_kind": per_kind,
+        "import": {k: v for k, v in imported.items() if k != "browser"},
+        "import_phases": phases,
+        "failures": failures,
+        "notes": notes,
+        "load_average_before": load_before,
+    }
 
 
 def _guard(target, stats, *args):

@@ -9,6 +9,7 @@ so that one dataset can be built once and measured several times:
 It stops by itself after ``--minutes``; SIGTERM or Ctrl-C stop it earlier. Either way the cluster
 is stopped and its directory removed.
 """
+
 import argparse
 import signal
 import sys

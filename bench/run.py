@@ -12,6 +12,7 @@ It prints a table and writes ``bench/results/<database>-<dossiers>-<time>.json``
 built in this process; the measurements run in a fresh child process, like one web worker, whose
 peak memory is reported. Nothing here is a test: no wall-clock time is asserted anywhere.
 """
+
 import argparse
 import json
 import os
@@ -82,22 +83,31 @@ def timed(fn, repeat):
         walls.append(c.wall)
         cpus.append(c.cpu)
     warm, warm_cpu = walls[1:] or walls, cpus[1:] or cpus
-    return {"cold_ms": ms(walls[0]), "p50_ms": ms(statistics.median(warm)),
-            "max_ms": ms(max(warm)), "cpu_p50_ms": ms(statistics.median(warm_cpu)),
-            "runs": len(walls)}
+    return {
+        "cold_ms": ms(walls[0]),
+        "p50_ms": ms(statistics.median(warm)),
+        "max_ms": ms(max(warm)),
+        "cpu_p50_ms": ms(statistics.median(warm_cpu)),
+        "runs": len(walls),
+    }
 
 
 def percentiles(walls, cpus=None):
     ordered = sorted(walls)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    out = {"p50_ms": ms(statistics.median(ordered)), "p95_ms": ms(p95),
-           "max_ms": ms(ordered[-1]), "requests": len(ordered)}
+    out = {
+        "p50_ms": ms(statistics.median(ordered)),
+        "p95_ms": ms(p95),
+        "max_ms": ms(ordered[-1]),
+        "requests": len(ordered),
+    }
     if cpus:
         out["cpu_p50_ms"] = ms(statistics.median(cpus))
     return out
 
 
 # --- Building the dataset ----------------------------------------------------------------------
+
 
 def _service(module, *names):
     """The first of ``names`` that ``module`` defines, or None when the module has not landed."""
@@ -133,19 +143,28 @@ def load_procedures(notes):
     departments, fields = {}, {}
     for r in rows:
         if r["don_vi"] not in departments:
-            departments[r["don_vi"]] = Department(code=r["don_vi"], name=r["ten_don_vi"],
-                                                  name_folded=fold(r["ten_don_vi"]))
+            departments[r["don_vi"]] = Department(
+                code=r["don_vi"], name=r["ten_don_vi"], name_folded=fold(r["ten_don_vi"])
+            )
         if r["linh_vuc"] not in fields:
             fields[r["linh_vuc"]] = Field(name=r["linh_vuc"], name_folded=fold(r["linh_vuc"]))
     db.session.add_all([*departments.values(), *fields.values()])
     db.session.flush()
     for r in rows:
-        db.session.add(Procedure(
-            code=r["ma_tthc"], name=r["ten_tthc"], name_folded=fold(r["ten_tthc"]),
-            field_id=fields[r["linh_vuc"]].id, department_id=departments[r["don_vi"]].id,
-            level=r["cap_thuc_hien"], in_force=r["hieu_luc"] == "có",
-            eligible_receive=r["tiep_nhan_bcci"] == "có", eligible_return=r["tra_ket_qua_bcci"] == "có",
-            reason_text=r["ly_do_khong_bcci"]))
+        db.session.add(
+            Procedure(
+                code=r["ma_tthc"],
+                name=r["ten_tthc"],
+                name_folded=fold(r["ten_tthc"]),
+                field_id=fields[r["linh_vuc"]].id,
+                department_id=departments[r["don_vi"]].id,
+                level=r["cap_thuc_hien"],
+                in_force=r["hieu_luc"] == "có",
+                eligible_receive=r["tiep_nhan_bcci"] == "có",
+                eligible_return=r["tra_ket_qua_bcci"] == "có",
+                reason_text=r["ly_do_khong_bcci"],
+            )
+        )
     db.session.commit()
     notes.append("procedures: core inserts (the procedures import service has not landed)")
 
@@ -154,8 +173,11 @@ def create_users():
     from blueprints.auth import services
     from extensions import db
 
-    for username, role in (("bench-leader", "leader"), ("bench-centre", "centre"),
-                           ("bench-admin", "admin")):
+    for username, role in (
+        ("bench-leader", "leader"),
+        ("bench-centre", "centre"),
+        ("bench-admin", "admin"),
+    ):
         services.create_user(username, role, common.PASSWORD)
     db.session.commit()
     from bench.walk import ensure_department_user
@@ -188,10 +210,21 @@ def core_insert_dossiers(dossiers):
     from models import Dossier, Procedure
 
     ids = dict(db.session.execute(select(Procedure.code, Procedure.id)).all())
-    rows = [{"code": code, "procedure_id": ids[proc], "receive_channel_src": ch,
-             "receive_date_src": rd, "receive_channel": ch, "receive_date": rd,
-             "return_channel_src": rch, "return_date_src": td, "return_channel": rch,
-             "return_date": td} for code, proc, rd, ch, td, rch in dossiers]
+    rows = [
+        {
+            "code": code,
+            "procedure_id": ids[proc],
+            "receive_channel_src": ch,
+            "receive_date_src": rd,
+            "receive_channel": ch,
+            "receive_date": rd,
+            "return_channel_src": rch,
+            "return_date_src": td,
+            "return_channel": rch,
+            "return_date": td,
+        }
+        for code, proc, rd, ch, td, rch in dossiers
+    ]
     db.session.execute(insert(Dossier), rows)
     db.session.commit()
 
@@ -213,9 +246,14 @@ def load_dossiers(total, results, notes, bulk):
     from extensions import db
     from models import Procedure
 
-    procs = [(code, er or rr) for code, er, rr in db.session.execute(
-        select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
-        .where(Procedure.in_force.is_(True)).order_by(Procedure.code))]
+    procs = [
+        (code, er or rr)
+        for code, er, rr in db.session.execute(
+            select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
+            .where(Procedure.in_force.is_(True))
+            .order_by(Procedure.code)
+        )
+    ]
     end = common.vn_end_date()
     gen = common.DossierGenerator(procs, total, end)
     service = dossier_service()
@@ -223,8 +261,10 @@ def load_dossiers(total, results, notes, bulk):
     first = list(gen.rows(0, sample))
     data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in first))
     if service is None:
-        notes.append("dossiers: core inserts (the dossier import service has not landed); "
-                     "import throughput not measured")
+        notes.append(
+            "dossiers: core inserts (the dossier import service has not landed); "
+            "import throughput not measured"
+        )
         start = time.perf_counter()
         core_insert_dossiers(first)
         results["core_insert_rows_per_s"] = round(sample / (time.perf_counter() - start))
@@ -235,26 +275,38 @@ def load_dossiers(total, results, notes, bulk):
         report = import_through_service(service, "bench-dossiers-bad.csv", bad)
         refused_s = time.perf_counter() - start
         results["import_refused_file"] = {
-            "rows": sample + 1, "refused": not report.ok, "bad_rows": len(report.problems),
-            "dossiers_after": count_dossiers(), "seconds": round(refused_s, 2)}
+            "rows": sample + 1,
+            "refused": not report.ok,
+            "bad_rows": len(report.problems),
+            "dossiers_after": count_dossiers(),
+            "seconds": round(refused_s, 2),
+        }
         log(f"refused file: {results['import_refused_file']}")
         with Clock() as c:
             report = import_through_service(service, "bench-dossiers.csv", data)
         if not report.ok:
             raise SystemExit(f"dossier import refused: {report.sorted_problems()[:5]}")
-        results["import"] = {"rows": sample, "seconds": round(c.wall, 2),
-                             "rows_per_s": round(sample / c.wall),
-                             "cpu_seconds": round(c.cpu, 2),
-                             "cpu_rows_per_s": round(sample / c.cpu),
-                             "created": report.created, "file_bytes": len(data)}
+        results["import"] = {
+            "rows": sample,
+            "seconds": round(c.wall, 2),
+            "rows_per_s": round(sample / c.wall),
+            "cpu_seconds": round(c.cpu, 2),
+            "cpu_rows_per_s": round(sample / c.cpu),
+            "created": report.created,
+            "file_bytes": len(data),
+        }
         log(f"import: {results['import']}")
         # Re-importing the same file changes nothing (rows upserted by code).
         start = time.perf_counter()
         report = import_through_service(service, "bench-dossiers.csv", data)
         seconds = time.perf_counter() - start
-        results["reimport_unchanged"] = {"rows": sample, "seconds": round(seconds, 2),
-                                         "rows_per_s": round(sample / seconds),
-                                         "unchanged": report.unchanged, "created": report.created}
+        results["reimport_unchanged"] = {
+            "rows": sample,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(sample / seconds),
+            "unchanged": report.unchanged,
+            "created": report.created,
+        }
         log(f"re-import: {results['reimport_unchanged']}")
     del first, data
     rest_via = "core" if service is None or bulk == "core" else "service"
@@ -274,12 +326,20 @@ def load_dossiers(total, results, notes, bulk):
         log(f"dossiers: {offset:,} of {total:,}")
     if total > sample:
         seconds = time.perf_counter() - start
-        results["bulk_rest"] = {"rows": total - sample, "via": rest_via,
-                                "seconds": round(seconds, 1),
-                                "rows_per_s": round((total - sample) / seconds)}
-        notes.append(f"dossiers beyond the first {sample:,}: "
-                     + ("the dossier import service, 100.000-row files" if rest_via == "service"
-                        else "core inserts (executemany), 100.000 rows a transaction"))
+        results["bulk_rest"] = {
+            "rows": total - sample,
+            "via": rest_via,
+            "seconds": round(seconds, 1),
+            "rows_per_s": round((total - sample) / seconds),
+        }
+        notes.append(
+            f"dossiers beyond the first {sample:,}: "
+            + (
+                "the dossier import service, 100.000-row files"
+                if rest_via == "service"
+                else "core inserts (executemany), 100.000 rows a transaction"
+            )
+        )
     return gen
 
 
@@ -294,10 +354,17 @@ def load_shipments(notes):
     from utils.validators import s10_check_digit
 
     rows = db.session.execute(
-        select(Dossier.id, Dossier.code, Dossier.receive_channel, Dossier.receive_date,
-               Dossier.return_channel, Dossier.return_date)
+        select(
+            Dossier.id,
+            Dossier.code,
+            Dossier.receive_channel,
+            Dossier.receive_date,
+            Dossier.return_channel,
+            Dossier.return_date,
+        )
         .where(or_(Dossier.receive_channel == "bcci", Dossier.return_channel == "bcci"))
-        .order_by(Dossier.id)).all()
+        .order_by(Dossier.id)
+    ).all()
     shipments = []
     serial = 10_000_000
     for did, code, rch, rd, tch, td in rows:
@@ -305,18 +372,40 @@ def load_shipments(notes):
             if channel == "bcci" and when is not None:
                 serial += 1
                 digits = f"{serial:08d}"
-                shipments.append((f"RR{digits}{s10_check_digit(digits)}VN", direction, did, code,
-                                  when))
+                shipments.append(
+                    (f"RR{digits}{s10_check_digit(digits)}VN", direction, did, code, when)
+                )
     service = _service("blueprints.postal.services", "import_shipments", "import_postal")
     start = time.perf_counter()
     if service is not None:
-        columns = ("so_hieu_buu_gui", "chieu", "ma_ho_so", "ngay", "ho_ten", "dia_chi",
-                   "dien_thoai", "cuoc_phi")
+        columns = (
+            "so_hieu_buu_gui",
+            "chieu",
+            "ma_ho_so",
+            "ngay",
+            "ho_ten",
+            "dia_chi",
+            "dien_thoai",
+            "cuoc_phi",
+        )
         for i in range(0, len(shipments), CHUNK):
-            chunk = shipments[i:i + CHUNK]
-            data = common.to_csv(columns, (
-                (t, d, code, when.strftime("%d/%m/%Y"), "Nguyễn Văn An", "Số 1, phường Hồng Hà",
-                 "0912345678", "25.000") for t, d, _, code, when in chunk))
+            chunk = shipments[i : i + CHUNK]
+            data = common.to_csv(
+                columns,
+                (
+                    (
+                        t,
+                        d,
+                        code,
+                        when.strftime("%d/%m/%Y"),
+                        "Nguyễn Văn An",
+                        "Số 1, phường Hồng Hà",
+                        "0912345678",
+                        "25.000",
+                    )
+                    for t, d, _, code, when in chunk
+                ),
+            )
             report = service("bench-postal.csv", data)
             if not report.ok:
                 raise SystemExit(f"postal import refused: {report.sorted_problems()[:5]}")
@@ -324,11 +413,22 @@ def load_shipments(notes):
         notes.append("shipments: through the postal import service")
     else:
         for i in range(0, len(shipments), CHUNK):
-            db.session.execute(insert(Shipment), [
-                {"tracking_number": t, "direction": d, "dossier_id": did, "date": when,
-                 "recipient_name": "Nguyễn Văn An", "address": "Số 1, phường Hồng Hà",
-                 "phone": "0912345678", "fee": 25000}
-                for t, d, did, _, when in shipments[i:i + CHUNK]])
+            db.session.execute(
+                insert(Shipment),
+                [
+                    {
+                        "tracking_number": t,
+                        "direction": d,
+                        "dossier_id": did,
+                        "date": when,
+                        "recipient_name": "Nguyễn Văn An",
+                        "address": "Số 1, phường Hồng Hà",
+                        "phone": "0912345678",
+                        "fee": 25000,
+                    }
+                    for t, d, did, _, when in shipments[i : i + CHUNK]
+                ],
+            )
             db.session.commit()
         notes.append("shipments: core inserts (the postal import service has not landed)")
     return {"shipments": len(shipments), "seconds": round(time.perf_counter() - start, 1)}
@@ -378,6 +478,7 @@ def build(url, total, bulk):
 
 # --- Measuring (in a child process, like one web worker) ---------------------------------------
 
+
 def measure_walk(url, repeat, downloads=False):
     """The walk of every page as each role (``bench/walk.py``); links followed two deep, none in
     a smoke run: the menus' pages, their searches and pagers only (``BENCH_WALK_DEPTH``)."""
@@ -421,8 +522,7 @@ def measure(url, repeat, walk_only=False, downloads=False):
         log("figures measured")
 
     client = app.test_client()
-    response = client.post("/login", data={"username": "bench-leader",
-                                           "password": common.PASSWORD})
+    response = client.post("/login", data={"username": "bench-leader", "password": common.PASSWORD})
     assert response.status_code == 303, response.status_code
     pages = {"home": "main.home", "dashboard": "dashboard.show_dashboard"}
     for name, endpoint in pages.items():
@@ -444,8 +544,11 @@ def measure(url, repeat, walk_only=False, downloads=False):
         log(f"{name} measured")
     out["search"] = measure_search(app, client, repeat)
     if os.environ.get("BENCH_PLANS"):
-        Path(os.environ["BENCH_PLANS"]).write_text(explain_figures(
-            app, {k: v for k, v in periods.items() if k in ("12_months", "5_years")}))
+        Path(os.environ["BENCH_PLANS"]).write_text(
+            explain_figures(
+                app, {k: v for k, v in periods.items() if k in ("12_months", "5_years")}
+            )
+        )
         log(f"plans written: {os.environ['BENCH_PLANS']}")
     out["brief"] = measure_brief(app, client)
     out["peak_rss_mb"] = maxrss_mb()
@@ -472,14 +575,22 @@ def explain_figures(app, periods):
         def before(conn, cursor, statement, parameters, context, executemany):
             captured.append((statement, parameters))
 
-        calls = (("summary", figures.summary), ("breakdown department",
-                 lambda p: figures.breakdown(p, "department")),
-                 ("monthly_trend", figures.monthly_trend),
-                 ("outreach", lambda p: figures.outreach(p, limit=10)),
-                 ("outreach_total", figures.outreach_total),
-                 ("target_pools", getattr(figures, "target_pools", None)),
-                 ("procedure_activity (50 procedures)", lambda p: figures.procedure_activity(
-                     p, range(1, 51)) if hasattr(figures, "procedure_activity") else None))
+        calls = (
+            ("summary", figures.summary),
+            ("breakdown department", lambda p: figures.breakdown(p, "department")),
+            ("monthly_trend", figures.monthly_trend),
+            ("outreach", lambda p: figures.outreach(p, limit=10)),
+            ("outreach_total", figures.outreach_total),
+            ("target_pools", getattr(figures, "target_pools", None)),
+            (
+                "procedure_activity (50 procedures)",
+                lambda p: (
+                    figures.procedure_activity(p, range(1, 51))
+                    if hasattr(figures, "procedure_activity")
+                    else None
+                ),
+            ),
+        )
         for name, period in periods.items():
             for label, fn in calls:
                 if fn is None:
@@ -493,16 +604,21 @@ def explain_figures(app, periods):
                 for statement, parameters in captured:
                     if statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT")):
                         continue
-                    prefix = ("EXPLAIN QUERY PLAN " if dialect == "sqlite"
-                              else "EXPLAIN (ANALYZE, BUFFERS) ")
+                    prefix = (
+                        "EXPLAIN QUERY PLAN "
+                        if dialect == "sqlite"
+                        else "EXPLAIN (ANALYZE, BUFFERS) "
+                    )
                     raw = db.session.connection().connection.driver_connection
                     cursor = raw.cursor()
                     cursor.execute(prefix + statement, parameters)
-                    plan = [str(row[-1] if dialect == "sqlite" else row[0])
-                            for row in cursor.fetchall()]
+                    plan = [
+                        str(row[-1] if dialect == "sqlite" else row[0]) for row in cursor.fetchall()
+                    ]
                     cursor.close()
-                    out.append(f"=== {name} · {label}\n{statement}\n--- plan\n"
-                               + "\n".join(plan) + "\n")
+                    out.append(
+                        f"=== {name} · {label}\n{statement}\n--- plan\n" + "\n".join(plan) + "\n"
+                    )
             db.session.remove()
     return "\n".join(out)
 
@@ -522,19 +638,29 @@ def measure_search(app, client, repeat):
         times, cpus, statuses, size = [], [], set(), 0
         for i in range(repeat * 4 + 2):
             with Clock() as c:
-                r = client.get(path, query_string={"q": query},
-                               headers={"HX-Request": "true", "HX-Target": "procedure-list"})
+                r = client.get(
+                    path,
+                    query_string={"q": query},
+                    headers={"HX-Request": "true", "HX-Target": "procedure-list"},
+                )
             statuses.add(r.status_code)
             size = len(r.data)
             if i >= 2:
                 times.append(c.wall)
                 cpus.append(c.cpu)
-        rows = r.data.count(b"<tr id=\"procedure-")
-        out[query] = {"status": sorted(statuses), "bytes": size, "rows": rows,
-                      **percentiles(times, cpus)}
-    return {"path": path, "queries": out,
-            "p50_ms": max(v["p50_ms"] for v in out.values()),
-            "cpu_p50_ms": max(v["cpu_p50_ms"] for v in out.values())}
+        rows = r.data.count(b'<tr id="procedure-')
+        out[query] = {
+            "status": sorted(statuses),
+            "bytes": size,
+            "rows": rows,
+            **percentiles(times, cpus),
+        }
+    return {
+        "path": path,
+        "queries": out,
+        "p50_ms": max(v["p50_ms"] for v in out.values()),
+        "cpu_p50_ms": max(v["cpu_p50_ms"] for v in out.values()),
+    }
 
 
 def measure_brief(app, client):
@@ -549,9 +675,13 @@ def measure_brief(app, client):
 
     period = Period(*common.DEMO_PERIOD)
     render = None
-    for module, names in (("blueprints.briefs.services", ("draft_pdf", "render_brief_pdf", "brief_pdf",
-                                                          "render_pdf", "build_brief_pdf")),
-                          ("utils.pdf", ("render_brief", "brief_pdf"))):
+    for module, names in (
+        (
+            "blueprints.briefs.services",
+            ("draft_pdf", "render_brief_pdf", "brief_pdf", "render_pdf", "build_brief_pdf"),
+        ),
+        ("utils.pdf", ("render_brief", "brief_pdf")),
+    ):
         try:
             mod = importlib.import_module(module)
         except ImportError:
@@ -573,16 +703,26 @@ def measure_brief(app, client):
             cpus.append(c.cpu)
             size = len(data)
     log("brief measured")
-    return {"cold_ms": ms(times[0]), "warm_ms": ms(min(times[1:])),
-            "cpu_warm_ms": ms(min(cpus[1:])), "cpu_cold_ms": ms(cpus[0]), "bytes": size,
-            "function": f"{render.__module__}.{render.__name__}"}
+    return {
+        "cold_ms": ms(times[0]),
+        "warm_ms": ms(min(times[1:])),
+        "cpu_warm_ms": ms(min(cpus[1:])),
+        "cpu_cold_ms": ms(cpus[0]),
+        "bytes": size,
+        "function": f"{render.__module__}.{render.__name__}",
+    }
 
 
 # --- Report -------------------------------------------------------------------------------------
 
 TARGETS = {  # the issue's targets on SQLite at 1.000.000 dossiers
-    "figures_12m": 50, "figures_5y": 300, "dashboard_p50": 150, "search_p50": 20,
-    "import_rows_per_s": 20000, "brief_ms": 2000, "worker_rss_mb": 300,
+    "figures_12m": 50,
+    "figures_5y": 300,
+    "dashboard_p50": 150,
+    "search_p50": 20,
+    "import_rows_per_s": 20000,
+    "brief_ms": 2000,
+    "worker_rss_mb": 300,
 }
 
 
@@ -603,44 +743,89 @@ def table(result):
             ok = value >= target if higher_is_better else value <= target
             verdict = "ok" if ok else "MISSED"
             # The CPU time stands for the server's work only where the database runs in process.
-            if (not ok and cpu is not None and result["database"] == "sqlite"
-                    and (cpu >= target if higher_is_better else cpu <= target)):
+            if (
+                not ok
+                and cpu is not None
+                and result["database"] == "sqlite"
+                and (cpu >= target if higher_is_better else cpu <= target)
+            ):
                 verdict = "MISSED (cpu ok)"
         fmt = (lambda v: f"{v:.0f}") if unit == "rows/s" else (lambda v: f"{v:.1f}")
-        rows.append((what, f"{fmt(value)} {unit}", "" if cpu is None else f"{fmt(cpu)} {unit}",
-                     (("≥ " if higher_is_better else "≤ ") + f"{target} {unit}")
-                     if target is not None else "", verdict))
+        rows.append(
+            (
+                what,
+                f"{fmt(value)} {unit}",
+                "" if cpu is None else f"{fmt(cpu)} {unit}",
+                (("≥ " if higher_is_better else "≤ ") + f"{target} {unit}")
+                if target is not None
+                else "",
+                verdict,
+            )
+        )
 
     imp = result["build"].get("import")
-    add("dossier import (100.000-row CSV)", imp["rows_per_s"] if imp else None,
-        TARGETS["import_rows_per_s"], "rows/s", True, imp.get("cpu_rows_per_s") if imp else None)
+    add(
+        "dossier import (100.000-row CSV)",
+        imp["rows_per_s"] if imp else None,
+        TARGETS["import_rows_per_s"],
+        "rows/s",
+        True,
+        imp.get("cpu_rows_per_s") if imp else None,
+    )
     refused = result["build"].get("import_refused_file")
     if refused:
-        rows.append(("  file with one bad row", "refused, nothing written" if refused["refused"]
-                     and refused["dossiers_after"] == 0 else "NOT all or nothing", "", "", ""))
-    for name, label, target in (("9_months", "figures.summary, 9 months", TARGETS["figures_12m"]),
-                                ("12_months", "figures.summary, 12 months", TARGETS["figures_12m"]),
-                                ("5_years", "figures.summary, 5 years", TARGETS["figures_5y"])):
+        rows.append(
+            (
+                "  file with one bad row",
+                "refused, nothing written"
+                if refused["refused"] and refused["dossiers_after"] == 0
+                else "NOT all or nothing",
+                "",
+                "",
+                "",
+            )
+        )
+    for name, label, target in (
+        ("9_months", "figures.summary, 9 months", TARGETS["figures_12m"]),
+        ("12_months", "figures.summary, 12 months", TARGETS["figures_12m"]),
+        ("5_years", "figures.summary, 5 years", TARGETS["figures_5y"]),
+    ):
         add(label, f[name]["summary"]["p50_ms"], target, cpu=f[name]["summary"]["cpu_p50_ms"])
-        for key in ("breakdown_department", "breakdown_field", "breakdown_procedure",
-                    "monthly_trend", "outreach_10"):
+        for key in (
+            "breakdown_department",
+            "breakdown_field",
+            "breakdown_procedure",
+            "monthly_trend",
+            "outreach_10",
+        ):
             add(f"  {key}", f[name][key]["p50_ms"], cpu=f[name][key]["cpu_p50_ms"])
     for page in ("dashboard", "home"):
         p = m.get(page)
-        add(f"{page} page p50", p["p50_ms"] if p else None,
+        add(
+            f"{page} page p50",
+            p["p50_ms"] if p else None,
             TARGETS["dashboard_p50"] if page == "dashboard" else None,
-            cpu=p.get("cpu_p50_ms") if p else None)
+            cpu=p.get("cpu_p50_ms") if p else None,
+        )
         if p:
             add(f"{page} page p95", p["p95_ms"])
     s = m.get("search")
-    add("procedure search fragment p50", s["p50_ms"] if s else None, TARGETS["search_p50"],
-        cpu=s.get("cpu_p50_ms") if s else None)
+    add(
+        "procedure search fragment p50",
+        s["p50_ms"] if s else None,
+        TARGETS["search_p50"],
+        cpu=s.get("cpu_p50_ms") if s else None,
+    )
     if s:
         for query, q in s["queries"].items():
             add(f"  q={query!r} ({q['rows']} rows)", q["p50_ms"], cpu=q.get("cpu_p50_ms"))
     b = m.get("brief")
-    add("brief PDF (demo period), warm", b["warm_ms"] if b else None, TARGETS["brief_ms"],
-        cpu=b.get("cpu_warm_ms") if b else None)
+    add(
+        "brief PDF (demo period), warm",
+        b["warm_ms"] if b else None,
+        TARGETS["brief_ms"],
+        cpu=b.get("cpu_warm_ms") if b else None,
+    )
     if b:
         add("brief PDF, first in the process", b["cold_ms"], cpu=b.get("cpu_cold_ms"))
     add("peak memory of the measuring worker", m["peak_rss_mb"], TARGETS["worker_rss_mb"], "MB")
@@ -656,22 +841,42 @@ def table(result):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dossiers", type=int, default=None,
-                        help="how many dossiers (default 1.000.000; 50.000 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 50.000 dossiers, fewer repeats")
-    parser.add_argument("--postgres", action="store_true",
-                        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)")
+    parser.add_argument(
+        "--dossiers",
+        type=int,
+        default=None,
+        help="how many dossiers (default 1.000.000; 50.000 with --quick)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 50.000 dossiers, fewer repeats"
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)",
+    )
     parser.add_argument("--sqlite", default="/tmp/bcci-bench.sqlite3", help="the SQLite file")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions per measurement")
-    parser.add_argument("--bulk", choices=("service", "core"), default="service",
-                        help="how dossiers beyond the first 100.000 are loaded (default: the service)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the existing database again, without rebuilding it")
+    parser.add_argument(
+        "--bulk",
+        choices=("service", "core"),
+        default="service",
+        help="how dossiers beyond the first 100.000 are loaded (default: the service)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the existing database again, without rebuilding it",
+    )
     parser.add_argument("--output", help="the JSON file (default bench/results/…)")
-    parser.add_argument("--walk-only", action="store_true",
-                        help="measure only the walk of every page as each role")
-    parser.add_argument("--downloads", action="store_true",
-                        help="also time the walk's downloads (CSV, XLSX, PDF), once each")
+    parser.add_argument(
+        "--walk-only", action="store_true", help="measure only the walk of every page as each role"
+    )
+    parser.add_argument(
+        "--downloads",
+        action="store_true",
+        help="also time the walk's downloads (CSV, XLSX, PDF), once each",
+    )
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
@@ -684,9 +889,13 @@ def main(argv=None):
     url_arg = "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL")
     with common.database(url_arg, args.sqlite) as url:
         kind = "sqlite" if url.startswith("sqlite") else "postgresql"
-        result = {"database": kind, "dossiers_requested": total,
-                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "load_average_before": os.getloadavg(), "cpus": os.cpu_count()}
+        result = {
+            "database": kind,
+            "dossiers_requested": total,
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "load_average_before": os.getloadavg(),
+            "cpus": os.cpu_count(),
+        }
         if args.reuse:
             result["build"], result["notes"] = {"build_peak_rss_mb": 0}, ["database reused"]
         else:
@@ -695,12 +904,26 @@ def main(argv=None):
         RESULTS.mkdir(parents=True, exist_ok=True)
         plans = RESULTS / f"{kind}-{total}-plans.txt"
         child = subprocess.run(
-            [sys.executable, __file__, "--measure-only", url, "--repeat", str(repeat),
-             *(["--walk-only"] if args.walk_only else []),
-             *(["--downloads"] if args.downloads else [])],
-            capture_output=True, text=True, cwd=common.ROOT,
-            env=dict(os.environ, SECRET_KEY="bench-secret-key", BENCH_PLANS=str(plans),
-                     **({"BENCH_WALK_DEPTH": "0"} if args.quick else {})))
+            [
+                sys.executable,
+                __file__,
+                "--measure-only",
+                url,
+                "--repeat",
+                str(repeat),
+                *(["--walk-only"] if args.walk_only else []),
+                *(["--downloads"] if args.downloads else []),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=common.ROOT,
+            env=dict(
+                os.environ,
+                SECRET_KEY="bench-secret-key",
+                BENCH_PLANS=str(plans),
+                **({"BENCH_WALK_DEPTH": "0"} if args.quick else {}),
+            ),
+        )
         sys.stderr.write(child.stderr)
         if child.returncode != 0:
             raise SystemExit(f"measuring failed (exit {child.returncode})")
@@ -716,11 +939,16 @@ def main(argv=None):
 
         print()
         print(report(result["measure"]["walk"]))
-    print(f"load average before/after: {result['load_average_before']} / "
-          f"{result['load_average_after']}")
+    print(
+        f"load average before/after: {result['load_average_before']} / "
+        f"{result['load_average_after']}"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    output = Path(args.output) if args.output else RESULTS / (
-        f"{kind}-{total}-{datetime.now():%Y%m%d-%H%M%S}.json")
+    output = (
+        Path(args.output)
+        if args.output
+        else RESULTS / (f"{kind}-{total}-{datetime.now():%Y%m%d-%H%M%S}.json")
+    )
     output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     print(f"written: {output}")
     return 0

@@ -8,6 +8,7 @@ days), as the figures did before the ten-day tally; both ways must give the same
 is checked first. The two ways alternate round by round, so a busy machine slows both alike;
 the medians of wall and CPU time are printed per figure and period. Nothing here is a test.
 """
+
 import statistics
 import sys
 from datetime import date, timedelta
@@ -30,8 +31,9 @@ def months_and_days(period):
         if (start.year, start.month) == (end.year, end.month):
             return None, [], [(start, end)]
         return None, [], [(start, month_end(start.year, start.month)), (end.replace(day=1), end)]
-    days = ([(start, first - timedelta(days=1))] if start < first else []) + \
-        ([(last + timedelta(days=1), end)] if last < end else [])
+    days = ([(start, first - timedelta(days=1))] if start < first else []) + (
+        [(last + timedelta(days=1), end)] if last < end else []
+    )
     return (first, last.replace(day=1)), [], days
 
 
@@ -47,7 +49,8 @@ def main(path="/tmp/bcci-bench.sqlite3", rounds=15):
         "12 months": Period(end - timedelta(days=364), end),
         "5 years": common.five_years(end),
         "year to the 26th": Period(date(end.year, 1, 1), date(end.year, end.month, 26))
-        if end.day >= 26 else Period(date(end.year - 1, 1, 1), date(end.year - 1, 11, 26)),
+        if end.day >= 26
+        else Period(date(end.year - 1, 1, 1), date(end.year - 1, 11, 26)),
         "month to the 20th": Period(date(2024, 11, 1), date(2024, 11, 20)),
     }
     calls = {
@@ -70,11 +73,16 @@ def main(path="/tmp/bcci-bench.sqlite3", rounds=15):
                 answers = []
                 for spans in ways.values():
                     counting.spans = spans
-                    answers.append((figures.counts(period), figures.breakdown(period, "procedure"),
-                                    figures.monthly_trend(period)))
+                    answers.append(
+                        (
+                            figures.counts(period),
+                            figures.breakdown(period, "procedure"),
+                            figures.monthly_trend(period),
+                        )
+                    )
                 assert answers[0] == answers[1], name
             for r in range(rounds + 1):
-                for way in (list(ways) if r % 2 == 0 else list(reversed(ways))):
+                for way in list(ways) if r % 2 == 0 else list(reversed(ways)):
                     counting.spans = ways[way]
                     for pname, period in periods.items():
                         for cname, call in calls.items():
@@ -90,7 +98,9 @@ def main(path="/tmp/bcci-bench.sqlite3", rounds=15):
     def ms(values):
         return statistics.median(values) * 1000
 
-    print(f"{'period':<20} {'figure':<22} {'with: wall/cpu ms':>18} {'without':>16} {'cpu ratio':>9}")
+    print(
+        f"{'period':<20} {'figure':<22} {'with: wall/cpu ms':>18} {'without':>16} {'cpu ratio':>9}"
+    )
     for pname, period in periods.items():
         total = {w: [0.0, 0.0] for w in ways}
         for cname in calls:
@@ -102,9 +112,11 @@ def main(path="/tmp/bcci-bench.sqlite3", rounds=15):
                 cells.append(f"{wall:7.1f}/{cpu:6.1f}")
             ratio = ms(times["without", pname, cname][1]) / ms(times["with", pname, cname][1])
             print(f"{pname:<20} {cname:<22} {cells[0]:>18} {cells[1]:>16} {ratio:>9.2f}")
-        print(f"{pname:<20} {'all eight':<22} {total['with'][0]:7.1f}/{total['with'][1]:6.1f}"
-              f"   {total['without'][0]:7.1f}/{total['without'][1]:6.1f}"
-              f" {total['without'][1] / total['with'][1]:>9.2f}   ({period.start} – {period.end})")
+        print(
+            f"{pname:<20} {'all eight':<22} {total['with'][0]:7.1f}/{total['with'][1]:6.1f}"
+            f"   {total['without'][0]:7.1f}/{total['without'][1]:6.1f}"
+            f" {total['without'][1] / total['with'][1]:>9.2f}   ({period.start} – {period.end})"
+        )
 
 
 if __name__ == "__main__":

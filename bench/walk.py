@@ -14,6 +14,7 @@ a shape's p50 is the median of its samples' timed runs. Downloads (CSV, XLSX, PD
 apart, once each, and only when asked (a download of every dossier is large). Nothing here is a
 test: no time is asserted.
 """
+
 import re
 import statistics
 import time
@@ -21,12 +22,21 @@ from html import unescape
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROLES = ("leader", "centre", "admin", "department")
-USERS = {"leader": "bench-leader", "centre": "bench-centre", "admin": "bench-admin",
-         "department": "bench-department"}
+USERS = {
+    "leader": "bench-leader",
+    "centre": "bench-centre",
+    "admin": "bench-admin",
+    "department": "bench-department",
+}
 DEPARTMENT_CODE = "TCKH"  # the bench's department with the most postal procedures
 # The pages people open all day: p50 ≤ 50 ms; every other page and fragment ≤ 150 ms.
-FAST = {"main.home", "dossiers.list_dossiers", "postal.list_shipments", "postal.new_shipment",
-        "procedures.list_procedures"}
+FAST = {
+    "main.home",
+    "dossiers.list_dossiers",
+    "postal.list_shipments",
+    "postal.new_shipment",
+    "procedures.list_procedures",
+}
 TARGET_FAST, TARGET_OTHER = 50, 150
 NEVER = {"auth.logout", "static"}
 DOWNLOAD_HINTS = ("export", "download", "print", "pdf")
@@ -90,8 +100,11 @@ def shape_label(shape):
 
 
 def is_download(endpoint, view_args):
-    return (any(h in endpoint for h in DOWNLOAD_HINTS)
-            or view_args.get("fmt") in ("csv", "xlsx", "pdf"))
+    return any(h in endpoint for h in DOWNLOAD_HINTS) or view_args.get("fmt") in (
+        "csv",
+        "xlsx",
+        "pdf",
+    )
 
 
 class Walker:
@@ -201,19 +214,25 @@ class Walker:
         from models import Dossier, Procedure, Shipment
 
         with self.app.app_context():
-            code = db.session.execute(select(Dossier.code).order_by(Dossier.id.desc()).limit(1)).scalar()
+            code = db.session.execute(
+                select(Dossier.code).order_by(Dossier.id.desc()).limit(1)
+            ).scalar()
             tracking = db.session.execute(select(Shipment.tracking_number).limit(1)).scalar()
             procedure = db.session.execute(select(Procedure.code).limit(1)).scalar()
             db.session.remove()
         out = [("/dossiers?q=000", True)]
         if code:
-            out += [(f"/dossiers?{urlencode({'q': code})}", True),
-                    (f"/dossiers?{urlencode({'q': code[:len(code) - 4]})}", True)]
+            out += [
+                (f"/dossiers?{urlencode({'q': code})}", True),
+                (f"/dossiers?{urlencode({'q': code[: len(code) - 4]})}", True),
+            ]
         if procedure:
             out.append((f"/dossiers?{urlencode({'procedure': procedure})}", True))
         if tracking:
-            out += [(f"/shipments?{urlencode({'q': tracking})}", True),
-                    (f"/shipments?{urlencode({'q': tracking[:6]})}", True)]
+            out += [
+                (f"/shipments?{urlencode({'q': tracking})}", True),
+                (f"/shipments?{urlencode({'q': tracking[:6]})}", True),
+            ]
         out += [("/procedures?q=giay+phep", True), ("/procedures?q=1.01012", True)]
         return out
 
@@ -264,10 +283,12 @@ class Walker:
     def pager_links(self, url, html):
         """The second page and a deep page of a list (from its pager's links)."""
         out = []
-        nxt = re.search(r'<a[^>]*rel="next"[^>]*href="([^"]+)"', html) or \
-            re.search(r'href="([^"]+)"[^>]*rel="next"', html)
-        last = re.search(r'<a[^>]*rel="last"[^>]*href="([^"]+)"', html) or \
-            re.search(r'href="([^"]+)"[^>]*rel="last"', html)
+        nxt = re.search(r'<a[^>]*rel="next"[^>]*href="([^"]+)"', html) or re.search(
+            r'href="([^"]+)"[^>]*rel="next"', html
+        )
+        last = re.search(r'<a[^>]*rel="last"[^>]*href="([^"]+)"', html) or re.search(
+            r'href="([^"]+)"[^>]*rel="last"', html
+        )
         if nxt:
             out.append(unescape(nxt.group(1)))
         if last:
@@ -306,8 +327,13 @@ class Walker:
         size += sum(len(piece) for piece in pieces)
         total = time.perf_counter() - w
         r.close()
-        return {"status": r.status_code, "bytes": size, "streamed": r.headers.get("Content-Length") is None,
-                "first_byte_ms": round(first * 1000, 1), "ms": round(total * 1000, 1)}
+        return {
+            "status": r.status_code,
+            "bytes": size,
+            "streamed": r.headers.get("Content-Length") is None,
+            "first_byte_ms": round(first * 1000, 1),
+            "ms": round(total * 1000, 1),
+        }
 
     def run(self, log=print):
         self._listen()
@@ -327,11 +353,18 @@ class Walker:
             for shape, samples in shapes.items():
                 endpoint = shape[0]
                 if is_download(endpoint, {}) or any(
-                        is_download(endpoint, self.match(u)[1]) for u, _ in samples):
+                    is_download(endpoint, self.match(u)[1]) for u, _ in samples
+                ):
                     if self.downloads:
                         url, fragment = samples[0]
-                        downloads.append({"role": role, "shape": shape_label(shape), "url": url,
-                                          **self.time_download(client, url, fragment)})
+                        downloads.append(
+                            {
+                                "role": role,
+                                "shape": shape_label(shape),
+                                "url": url,
+                                **self.time_download(client, url, fragment),
+                            }
+                        )
                     continue
                 walls, cpus, statements, statuses, counts = [], [], [], set(), []
                 for url, fragment in samples:
@@ -343,20 +376,33 @@ class Walker:
                     statements = statements or st
                 target = TARGET_FAST if endpoint in FAST else TARGET_OTHER
                 p50 = statistics.median(walls) * 1000
-                results.append({
-                    "role": role, "shape": shape_label(shape), "endpoint": endpoint,
-                    "samples": [u for u, _ in samples], "status": sorted(statuses),
-                    "p50_ms": round(p50, 2), "max_ms": round(max(walls) * 1000, 2),
-                    "cpu_p50_ms": round(statistics.median(cpus) * 1000, 2),
-                    "statements": counts, "target_ms": target, "over": p50 > target,
-                    "_statements": statements})
+                results.append(
+                    {
+                        "role": role,
+                        "shape": shape_label(shape),
+                        "endpoint": endpoint,
+                        "samples": [u for u, _ in samples],
+                        "status": sorted(statuses),
+                        "p50_ms": round(p50, 2),
+                        "max_ms": round(max(walls) * 1000, 2),
+                        "cpu_p50_ms": round(statistics.median(cpus) * 1000, 2),
+                        "statements": counts,
+                        "target_ms": target,
+                        "over": p50 > target,
+                        "_statements": statements,
+                    }
+                )
         over = [r for r in results if r["over"]]
         for r in over:
             r["plans"] = self.explain(r["_statements"])
         for r in results:
             del r["_statements"]
-        return {"pages": results, "downloads": downloads,
-                "over_target": len(over), "shapes": len(results)}
+        return {
+            "pages": results,
+            "downloads": downloads,
+            "over_target": len(over),
+            "shapes": len(results),
+        }
 
 
 def walk(app, repeat, downloads=False, log=print, max_depth=MAX_DEPTH):
@@ -366,19 +412,27 @@ def walk(app, repeat, downloads=False, log=print, max_depth=MAX_DEPTH):
 def report(walk_result, limit=20):
     """The slowest ``limit`` shapes, then every shape over its target with its plans."""
     pages = walk_result["pages"]
-    lines = [f"walk: {walk_result['shapes']} page shapes by role, "
-             f"{walk_result['over_target']} over target", "", f"slowest {limit}:"]
+    lines = [
+        f"walk: {walk_result['shapes']} page shapes by role, "
+        f"{walk_result['over_target']} over target",
+        "",
+        f"slowest {limit}:",
+    ]
     width = 70
     for r in sorted(pages, key=lambda r: -r["p50_ms"])[:limit]:
-        lines.append(f"  {r['shape'][:width]:<{width}} {r['role']:<10} {r['p50_ms']:>9.1f} ms"
-                     f"  (cpu {r['cpu_p50_ms']:.1f}, ≤ {r['target_ms']}, "
-                     f"{'/'.join(map(str, r['statements']))} statements)")
+        lines.append(
+            f"  {r['shape'][:width]:<{width}} {r['role']:<10} {r['p50_ms']:>9.1f} ms"
+            f"  (cpu {r['cpu_p50_ms']:.1f}, ≤ {r['target_ms']}, "
+            f"{'/'.join(map(str, r['statements']))} statements)"
+        )
     over = [r for r in pages if r["over"]]
     if over:
         lines += ["", "over target:"]
         for r in sorted(over, key=lambda r: -r["p50_ms"]):
-            lines.append(f"  {r['shape']} as {r['role']}: {r['p50_ms']:.1f} ms "
-                         f"(target ≤ {r['target_ms']} ms) {r['samples'][0]}")
+            lines.append(
+                f"  {r['shape']} as {r['role']}: {r['p50_ms']:.1f} ms "
+                f"(target ≤ {r['target_ms']} ms) {r['samples'][0]}"
+            )
             for statement, plan in r.get("plans", []):
                 lines.append(f"      {statement[:200]}")
                 lines += [f"        | {p}" for p in plan]
@@ -386,7 +440,9 @@ def report(walk_result, limit=20):
         lines += ["", "downloads (timed once: first byte, whole body):"]
         for d in walk_result["downloads"]:
             first = d.get("first_byte_ms")
-            lines.append(f"  {d['shape']:<{width}} {d['role']:<10} "
-                         f"{'—' if first is None else f'{first:.1f}':>9} ms {d['ms']:>9.1f} ms "
-                         f"{d['bytes']:>10} bytes{'' if d.get('streamed', True) else ' (not streamed)'}")
+            lines.append(
+                f"  {d['shape']:<{width}} {d['role']:<10} "
+                f"{'—' if first is None else f'{first:.1f}':>9} ms {d['ms']:>9.1f} ms "
+                f"{d['bytes']:>10} bytes{'' if d.get('streamed', True) else ' (not streamed)'}"
+            )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ Each run speaks one language (docs/cli.md): Vietnamese by default, English with 
 on any command or ``BCCI_LANG=en`` in the environment. Messages go through ``gettext`` like the
 web pages' (``app.select_locale`` reads the run's choice); JSON output does not change.
 """
+
 import importlib
 import pkgutil
 
@@ -38,10 +39,17 @@ def _remember_language(ctx, _param, value):
 
 def lang_option():
     """``--lang vi|en`` (environment: ``BCCI_LANG``), accepted by every command and group."""
-    return click.Option(["--lang"], type=click.Choice(LANGUAGES), envvar="BCCI_LANG",
-                        default="vi", show_default=True, is_eager=True, expose_value=False,
-                        callback=_remember_language,
-                        help="Language of the messages: vi (Vietnamese) or en (English).")
+    return click.Option(
+        ["--lang"],
+        type=click.Choice(LANGUAGES),
+        envvar="BCCI_LANG",
+        default="vi",
+        show_default=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_remember_language,
+        help="Language of the messages: vi (Vietnamese) or en (English).",
+    )
 
 
 class CommandError(click.ClickException):

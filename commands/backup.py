@@ -4,6 +4,7 @@ SQLite's online backup API copies the database page by page under its own lockin
 writers carry on and the copy is a single consistent snapshot (a plain file copy of a WAL database
 is not). PostgreSQL is backed up with ``pg_dump``; this command says so and refuses.
 """
+
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask import current_app
 
 from commands import CommandError
 from extensions import db
+
 
 def sqlite_path():
     """The SQLite database file of the app, or ``None`` when the database is not SQLite."""
@@ -59,16 +61,23 @@ def _default_output(source):
 
 
 @click.group("backup", invoke_without_command=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="The copy's file (default: instance/backups/<name>-<time>.sqlite3).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="The copy's file (default: instance/backups/<name>-<time>.sqlite3).",
+)
 def group(output):
     """Back up the SQLite database while the app runs (PostgreSQL: use pg_dump)."""
     source = sqlite_path()
     if source is None:
-        raise CommandError(_(
-            "the database is PostgreSQL: back it up with pg_dump, for example "
-            "%(example)s, and restore it with pg_restore (see the README)",
-            example='`pg_dump --format=custom --file=bcci.dump "$DATABASE_URL"`'))
+        raise CommandError(
+            _(
+                "the database is PostgreSQL: back it up with pg_dump, for example "
+                "%(example)s, and restore it with pg_restore (see the README)",
+                example='`pg_dump --format=custom --file=bcci.dump "$DATABASE_URL"`',
+            )
+        )
     if not source.exists():
         raise CommandError(_("no database file at %(path)s", path=source))
     target = Path(output) if output else _default_output(source)

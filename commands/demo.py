@@ -1,4 +1,5 @@
 """``flask demo load``: the demo organisation (refused in production)."""
+
 import click
 from flask_babel import gettext as _
 from flask import current_app

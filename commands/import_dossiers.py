@@ -1,4 +1,5 @@
 """``flask import dossiers FILE``: the one-stop system's dossier export (docs/formats.md)."""
+
 import time
 from pathlib import Path
 
@@ -20,9 +21,13 @@ def import_dossiers_command(path):
     if report.ok:
         started = time.perf_counter()
         db.session.commit()
-        click.echo(_("read and checked in %(read)s s without the write lock; written in "
-                     "%(write)s s", read=f"{report.read_seconds:.2f}",
-                     write=f"{report.write_seconds + time.perf_counter() - started:.2f}"))
+        click.echo(
+            _(
+                "read and checked in %(read)s s without the write lock; written in %(write)s s",
+                read=f"{report.read_seconds:.2f}",
+                write=f"{report.write_seconds + time.perf_counter() - started:.2f}",
+            )
+        )
     else:
         db.session.rollback()
     print_report(report)

@@ -1,4 +1,5 @@
 """``flask import postal FILE``: a postal manifest of shipments (docs/formats.md)."""
+
 from pathlib import Path
 
 import click

@@ -1,4 +1,5 @@
 """``flask import procedures FILE``: the procedures file of docs/formats.md."""
+
 from pathlib import Path
 
 import click

@@ -3,6 +3,7 @@
 The group lives here; each format's command is defined next to its feature's services
 (``commands/import_<format>.py``) and attaches itself to this group.
 """
+
 import functools
 
 import click
@@ -18,14 +19,20 @@ group = click.Group("import", help="Import procedures, dossiers or postal shipme
 def max_rows_option(command):
     """``--max-rows N``: accept files of up to N data rows instead of ``IMPORT_MAX_ROWS``
     (docs/limits.md); the command line may import larger files than the web page."""
-    @click.option("--max-rows", type=click.IntRange(min=1), default=None,
-                  help="The most data rows the file may hold (default: IMPORT_MAX_ROWS).")
+
+    @click.option(
+        "--max-rows",
+        type=click.IntRange(min=1),
+        default=None,
+        help="The most data rows the file may hold (default: IMPORT_MAX_ROWS).",
+    )
     @functools.wraps(command)
     def wrapper(*args, max_rows=None, **kwargs):
         from utils.tabular import row_limit
 
         with row_limit(max_rows):
             return command(*args, **kwargs)
+
     return wrapper
 
 
@@ -39,14 +46,26 @@ def print_report(report):
     """Print an import's bad rows and warnings in the run's language; exit non-zero when it
     was refused."""
     for w in report.warnings:
-        click.echo(_("warning: %(where)s: %(reason)s", where=_where(w.row, w.column), reason=w.reason))
+        click.echo(
+            _("warning: %(where)s: %(reason)s", where=_where(w.row, w.column), reason=w.reason)
+        )
     if not report.ok:
         for p in report.sorted_problems():
-            click.echo(_("%(where)s: %(reason)s", where=_where(p.row, p.column), reason=p.reason),
-                       err=True)
-        raise CommandError(ngettext("file refused: %(num)s bad row; nothing was written",
-                                    "file refused: %(num)s bad rows; nothing was written",
-                                    len(report.problems)))
-    click.echo(_("imported: %(created)s added, %(updated)s changed, %(unchanged)s unchanged",
-                 created=number(report.created), updated=number(report.updated),
-                 unchanged=number(report.unchanged)))
+            click.echo(
+                _("%(where)s: %(reason)s", where=_where(p.row, p.column), reason=p.reason), err=True
+            )
+        raise CommandError(
+            ngettext(
+                "file refused: %(num)s bad row; nothing was written",
+                "file refused: %(num)s bad rows; nothing was written",
+                len(report.problems),
+            )
+        )
+    click.echo(
+        _(
+            "imported: %(created)s added, %(updated)s changed, %(unchanged)s unchanged",
+            created=number(report.created),
+            updated=number(report.updated),
+            unchanged=number(report.unchanged),
+        )
+    )

@@ -1,4 +1,5 @@
 """``flask privacy purge``: blank citizens' personal data past the retention period."""
+
 import click
 from flask_babel import ngettext
 
@@ -16,11 +17,21 @@ def purge_command(dry_run):
 
     cutoff, count = purge_personal_data(dry_run=dry_run)
     if dry_run:
-        click.echo(ngettext("%(num)s shipment dated before %(day)s would be purged.",
-                            "%(num)s shipments dated before %(day)s would be purged.",
-                            count, day=f"{cutoff:%d/%m/%Y}"))
+        click.echo(
+            ngettext(
+                "%(num)s shipment dated before %(day)s would be purged.",
+                "%(num)s shipments dated before %(day)s would be purged.",
+                count,
+                day=f"{cutoff:%d/%m/%Y}",
+            )
+        )
         return
     db.session.commit()
-    click.echo(ngettext("Personal data purged from %(num)s shipment dated before %(day)s.",
-                        "Personal data purged from %(num)s shipments dated before %(day)s.",
-                        count, day=f"{cutoff:%d/%m/%Y}"))
+    click.echo(
+        ngettext(
+            "Personal data purged from %(num)s shipment dated before %(day)s.",
+            "Personal data purged from %(num)s shipments dated before %(day)s.",
+            count,
+            day=f"{cutoff:%d/%m/%Y}",
+        )
+    )

@@ -1,4 +1,5 @@
 """``flask report summary``: the figures of a period, as text or JSON."""
+
 import json
 
 import click
@@ -21,13 +22,15 @@ def parse_period(start, end):
     try:
         start_date = parse_iso_date(start)
     except ValueError:
-        raise CommandError(_("%(option)s: not a date in YYYY-MM-DD form: %(value)s",
-                             option="--from", value=start)) from None
+        raise CommandError(
+            _("%(option)s: not a date in YYYY-MM-DD form: %(value)s", option="--from", value=start)
+        ) from None
     try:
         end_date = parse_iso_date(end)
     except ValueError:
-        raise CommandError(_("%(option)s: not a date in YYYY-MM-DD form: %(value)s",
-                             option="--to", value=end)) from None
+        raise CommandError(
+            _("%(option)s: not a date in YYYY-MM-DD form: %(value)s", option="--to", value=end)
+        ) from None
     if start_date > end_date:
         raise CommandError(_("--from is after --to"))
     return Period(start_date, end_date)
@@ -59,32 +62,46 @@ def summary_command(start, end, as_json):
     if as_json:
         click.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return
-    click.echo(_("Period %(start)s – %(end)s", start=dmy(period.start),
-                 end=dmy(period.end)))
+    click.echo(_("Period %(start)s – %(end)s", start=dmy(period.start), end=dmy(period.end)))
     labels = {key: str(COUNT_LABELS[key]) for key in figures.COUNT_KEYS}
     width = max(len(label) for label in labels.values())
     for key in figures.COUNT_KEYS:
         click.echo(f"  {labels[key]:<{width}}  {number(summary.counts[key]):>10}")
     rubric = summary.rubric
     if rubric.is_illustration:
-        click.echo(_("Criteria, rubric of %(year)s (illustrative default rubric):", year=rubric.year))
+        click.echo(
+            _("Criteria, rubric of %(year)s (illustrative default rubric):", year=rubric.year)
+        )
     else:
         click.echo(_("Criteria, rubric of %(year)s:", year=rubric.year))
     for c in summary.criteria:
-        line = _("%(code)s  %(numerator)s/%(denominator)s  %(percent)s  %(points)s points",
-                 code=c.code, numerator=number(c.numerator), denominator=number(c.denominator),
-                 percent=pct(c.percent), points=points(c.points))
+        line = _(
+            "%(code)s  %(numerator)s/%(denominator)s  %(percent)s  %(points)s points",
+            code=c.code,
+            numerator=number(c.numerator),
+            denominator=number(c.denominator),
+            percent=pct(c.percent),
+            points=points(c.points),
+        )
         if c.next_band is not None:
-            line += "  " + _("(%(gap)s more for %(points)s points)", gap=number(c.gap),
-                             points=points(c.next_band.points))
+            line += "  " + _(
+                "(%(gap)s more for %(points)s points)",
+                gap=number(c.gap),
+                points=points(c.next_band.points),
+            )
         click.echo("  " + line)
 
 
 @group.command("brief")
 @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="The PDF file to write.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="The PDF file to write.",
+)
 @read_only
 def brief_command(start, end, output):
     """Write the draft meeting brief of a period (no number, marked DỰ THẢO) to a PDF file."""
@@ -96,7 +113,15 @@ def brief_command(start, end, output):
         with open(output, "wb") as out:
             out.write(data)
     except OSError as e:
-        raise CommandError(_("cannot write %(file)s: %(reason)s", file=output, reason=e.strerror)) from None
-    click.echo(_("Draft brief for %(start)s – %(end)s written to %(file)s (%(size)s bytes).",
-                 start=dmy(period.start), end=dmy(period.end), file=output,
-                 size=number(len(data))))
+        raise CommandError(
+            _("cannot write %(file)s: %(reason)s", file=output, reason=e.strerror)
+        ) from None
+    click.echo(
+        _(
+            "Draft brief for %(start)s – %(end)s written to %(file)s (%(size)s bytes).",
+            start=dmy(period.start),
+            end=dmy(period.end),
+            file=output,
+            size=number(len(data)),
+        )
+    )

@@ -1,5 +1,6 @@
 """``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``) and the
 counts the reconciliation reads (``utils.reconcile``)."""
+
 import click
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -22,14 +23,30 @@ def check_command():
         click.echo(_("The tallies equal the dossiers."))
         return
     for table, when, procedure_id, stored, counted in found:
-        click.echo(_("%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
-                     table=table, day=when.isoformat(), procedure=procedure_id, stored=stored,
-                     counted=counted))
+        click.echo(
+            _(
+                "%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
+                table=table,
+                day=when.isoformat(),
+                procedure=procedure_id,
+                stored=stored,
+                counted=counted,
+            )
+        )
     for procedure_id, stored, counted in unreconciled:
-        click.echo(_("%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
-                     table="reconcile_tally", day="-", procedure=procedure_id,
-                     stored=" ".join(map(str, stored)), counted=" ".join(map(str, counted))))
-    click.echo(_("The tallies differ from the dossiers: run `flask --app app tally rebuild`."), err=True)
+        click.echo(
+            _(
+                "%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
+                table="reconcile_tally",
+                day="-",
+                procedure=procedure_id,
+                stored=" ".join(map(str, stored)),
+                counted=" ".join(map(str, counted)),
+            )
+        )
+    click.echo(
+        _("The tallies differ from the dossiers: run `flask --app app tally rebuild`."), err=True
+    )
     raise SystemExit(1)
 
 
@@ -41,5 +58,9 @@ def rebuild_command():
     sizes = tally.rebuild()
     reconcile.rebuild()
     db.session.commit()
-    click.echo(", ".join(ngettext("%(table)s: %(num)s row", "%(table)s: %(num)s rows", n, table=name)
-                         for name, n in sizes.items()))
+    click.echo(
+        ", ".join(
+            ngettext("%(table)s: %(num)s row", "%(table)s: %(num)s rows", n, table=name)
+            for name, n in sizes.items()
+        )
+    )

@@ -1,4 +1,5 @@
 """``flask users create``."""
+
 import click
 from flask_babel import gettext as _
 
@@ -10,6 +11,7 @@ from utils.errors import Refusal
 from utils.labels import role_label
 
 group = click.Group("users", help="Users.")
+
 
 @group.command("create")
 @click.argument("username")
@@ -26,5 +28,10 @@ def create_command(username, role, department_code, password, full_name):
         db.session.rollback()
         raise CommandError(str(e)) from None
     db.session.commit()
-    click.echo(_("User %(username)s created with the role %(role)s.", username=user.username,
-                 role=role_label(role)))
+    click.echo(
+        _(
+            "User %(username)s created with the role %(role)s.",
+            username=user.username,
+            role=role_label(role),
+        )
+    )

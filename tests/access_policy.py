@@ -34,6 +34,7 @@ module-level dict whose name ends in ``_RULES`` is collected (an endpoint listed
 ``Samples`` holds realistic records built from ``tests/factories.py``; a blueprint whose records are
 not there builds its own once per test with ``s.once("batch", lambda: ...)``.
 """
+
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Optional
@@ -82,14 +83,22 @@ class Samples:
         self.department = f.department(name="Phòng Tài chính – Kế hoạch")
         self.other_department = f.department(name="Phòng Quản lý đô thị")
         self.field = f.field(name="Tài chính – Kế hoạch", note="Trả kết quả qua bưu điện được.")
-        self.procedure = f.procedure(field_=self.field, department_=self.department,
-                                     receive=True, ret=True)
+        self.procedure = f.procedure(
+            field_=self.field, department_=self.department, receive=True, ret=True
+        )
         self.other_procedure = f.procedure(field_=self.field, department_=self.other_department)
-        self.dossier = f.dossier(self.procedure, date(2024, 3, 4), returned=date(2024, 3, 18),
-                                 return_channel="bcci")
-        self.shipment = f.shipment(self.dossier, "tra_ket_qua", when=date(2024, 3, 18),
-                                   recipient_name="Nguyễn Văn An", address="12 Lê Lợi, Hạ Long",
-                                   phone="0912345678", fee=25000)
+        self.dossier = f.dossier(
+            self.procedure, date(2024, 3, 4), returned=date(2024, 3, 18), return_channel="bcci"
+        )
+        self.shipment = f.shipment(
+            self.dossier,
+            "tra_ket_qua",
+            when=date(2024, 3, 18),
+            recipient_name="Nguyễn Văn An",
+            address="12 Lê Lợi, Hạ Long",
+            phone="0912345678",
+            fee=25000,
+        )
         self.managed_user = f.user("centre")  # a user administrators manage
         self._built = {}
         db.session.flush()
@@ -132,6 +141,7 @@ AUTH_RULES = {
 
 # --- main (blueprints/main) -------------------------------------------------------------------
 
+
 def _stored_problems():
     """A refused import's problems, stored as the import pages store them: the token."""
     from utils import import_problems
@@ -145,12 +155,15 @@ def _stored_problems():
 MAIN_RULES = {
     "main.home": Rule(ALL),
     "main.import_sample": Rule(ALL, args=lambda s: {"key": "mau-ho-so", "fmt": "xlsx"}),
-    "main.import_problems": Rule(("admin", "centre", "department"),
-                                 args=lambda s: {"token": s.once("problems", _stored_problems)}),
+    "main.import_problems": Rule(
+        ("admin", "centre", "department"),
+        args=lambda s: {"token": s.once("problems", _stored_problems)},
+    ),
 }
 
 
 # --- admin (blueprints/admin) -----------------------------------------------------------------
+
 
 def _user(s):
     return {"user_id": s.managed_user.id}
@@ -198,21 +211,33 @@ PROCEDURES_RULES = {
     "procedures.list_fields": Rule(ALL),
     "procedures.outreach": Rule(ALL),
     "procedures.edit_procedure": Rule(
-        _CATALOGUE_EDITORS, args=_PROCEDURE,
-        data=lambda s: {"eligible_receive": "yes", "eligible_return": "no", "reason_code": "",
-                        "version": str(s.procedure.version)}),
+        _CATALOGUE_EDITORS,
+        args=_PROCEDURE,
+        data=lambda s: {
+            "eligible_receive": "yes",
+            "eligible_return": "no",
+            "reason_code": "",
+            "version": str(s.procedure.version),
+        },
+    ),
     "procedures.edit_details": Rule(
-        _CATALOGUE_EDITORS, args=_PROCEDURE,
-        data=lambda s: {"code": s.procedure.code, "name": "", "version": str(s.procedure.version)}),
+        _CATALOGUE_EDITORS,
+        args=_PROCEDURE,
+        data=lambda s: {"code": s.procedure.code, "name": "", "version": str(s.procedure.version)},
+    ),
     "procedures.bulk_update": Rule(
         _CATALOGUE_EDITORS,
-        data=lambda s: {"scope": "selected", "ids": [s.procedure.id], "eligible_receive": "no"}),
+        data=lambda s: {"scope": "selected", "ids": [s.procedure.id], "eligible_receive": "no"},
+    ),
     "procedures.new_procedure": Rule(_CATALOGUE_EDITORS, data={"code": "1.2"}),
     "procedures.retire_procedure": Rule(_CATALOGUE_EDITORS, args=_PROCEDURE),
     "procedures.reinstate_procedure": Rule(_CATALOGUE_EDITORS, args=_PROCEDURE),
     "procedures.import_procedures": Rule(_CATALOGUE_EDITORS, data={}),
-    "procedures.edit_field_note": Rule(("admin", "centre"), args=lambda s: {"field_id": s.field.id},
-                                       data={"postal_note": "Trả kết quả qua bưu điện được."}),
+    "procedures.edit_field_note": Rule(
+        ("admin", "centre"),
+        args=lambda s: {"field_id": s.field.id},
+        data={"postal_note": "Trả kết quả qua bưu điện được."},
+    ),
 }
 
 
@@ -227,6 +252,7 @@ DOSSIERS_RULES = {
 
 
 # --- postal (blueprints/postal) ---------------------------------------------------------------
+
 
 def _shipment(s):
     return {"shipment_id": s.shipment.id}
@@ -249,6 +275,7 @@ POSTAL_RULES = {
 
 # --- dashboard (blueprints/dashboard) ---------------------------------------------------------
 
+
 def _committed(record):
     """Samples built inside a test are committed at once, so the CSRF test's snapshot of the
     database, taken after the URL is built, already holds them."""
@@ -259,32 +286,57 @@ def _committed(record):
 def _meeting(s):
     from blueprints.meetings import services
 
-    return s.once("meeting", lambda: _committed(services.create_meeting(
-        date_=date(2024, 9, 21), chair="Chủ tịch UBND", participants="Các phòng",
-        conclusions="Đưa thủ tục lên BCCI")))
+    return s.once(
+        "meeting",
+        lambda: _committed(
+            services.create_meeting(
+                date_=date(2024, 9, 21),
+                chair="Chủ tịch UBND",
+                participants="Các phòng",
+                conclusions="Đưa thủ tục lên BCCI",
+            )
+        ),
+    )
 
 
 def _task(s):
     from blueprints.meetings import services
 
-    return s.once("task", lambda: _committed(services.add_task(
-        _meeting(s), department_id=s.department.id, description="Rà soát thủ tục",
-        deadline=date(2024, 12, 31))))
+    return s.once(
+        "task",
+        lambda: _committed(
+            services.add_task(
+                _meeting(s),
+                department_id=s.department.id,
+                description="Rà soát thủ tục",
+                deadline=date(2024, 12, 31),
+            )
+        ),
+    )
 
 
 def _rubric(s):
     from models import RubricVersion
     from utils.figures import DEFAULT_RUBRIC
 
-    s.once("rubric", lambda: _committed(db.session.add(RubricVersion(
-        year=2024, version=1, criteria=DEFAULT_RUBRIC, is_illustration=True))))
+    s.once(
+        "rubric",
+        lambda: _committed(
+            db.session.add(
+                RubricVersion(year=2024, version=1, criteria=DEFAULT_RUBRIC, is_illustration=True)
+            )
+        ),
+    )
     return {"year": 2024}
 
 
 DASHBOARD_RULES = {
-    "dashboard.show_dashboard": Rule(ALL, query={"preset": "months", "year": "2024", "months": "9"}),
-    "dashboard.show_breakdown": Rule(ALL, args=lambda s: {"by": "department"},
-                                     query={"from": "2024-01-01", "to": "2024-09-30"}),
+    "dashboard.show_dashboard": Rule(
+        ALL, query={"preset": "months", "year": "2024", "months": "9"}
+    ),
+    "dashboard.show_breakdown": Rule(
+        ALL, args=lambda s: {"by": "department"}, query={"from": "2024-01-01", "to": "2024-09-30"}
+    ),
     "dashboard.api_summary": Rule(ALL, query={"from": "2024-01-01", "to": "2024-09-30"}),
     "dashboard.list_rubrics": Rule(ALL),
     "dashboard.show_rubric": Rule(ALL, args=_rubric),
@@ -299,13 +351,22 @@ MEETINGS_RULES = {
     "meetings.list_meetings": Rule(ALL),
     "meetings.create_meeting": Rule(("admin", "centre", "leader"), data={"date": "", "chair": ""}),
     "meetings.show_meeting": Rule(ALL, args=lambda s: {"meeting_id": _meeting(s).id}),
-    "meetings.edit_meeting": Rule(("admin", "centre", "leader"),
-                                  args=lambda s: {"meeting_id": _meeting(s).id}, data={"chair": ""}),
-    "meetings.add_task": Rule(("admin", "centre", "leader"),
-                              args=lambda s: {"meeting_id": _meeting(s).id}, data={"description": ""}),
+    "meetings.edit_meeting": Rule(
+        ("admin", "centre", "leader"),
+        args=lambda s: {"meeting_id": _meeting(s).id},
+        data={"chair": ""},
+    ),
+    "meetings.add_task": Rule(
+        ("admin", "centre", "leader"),
+        args=lambda s: {"meeting_id": _meeting(s).id},
+        data={"description": ""},
+    ),
     # department staff update their own department's tasks (the sample task is theirs)
-    "meetings.update_task_status": Rule(ALL, args=lambda s: {"task_id": _task(s).id},
-                                        data=lambda s: {f"task{_task(s).id}-status": "bogus"}),
+    "meetings.update_task_status": Rule(
+        ALL,
+        args=lambda s: {"task_id": _task(s).id},
+        data=lambda s: {f"task{_task(s).id}-status": "bogus"},
+    ),
 }
 
 
@@ -324,8 +385,15 @@ def _issued_brief(s):
 
     def build():
         pdf = b"%PDF-1.7 sample brief"
-        brief = Brief(year=2024, number=1, period_from=date(2024, 1, 1), period_to=date(2024, 3, 31),
-                      figures={}, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
+        brief = Brief(
+            year=2024,
+            number=1,
+            period_from=date(2024, 1, 1),
+            period_to=date(2024, 3, 31),
+            figures={},
+            pdf=pdf,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+        )
         db.session.add(brief)
         return _committed(brief)
 
@@ -343,6 +411,7 @@ BRIEFS_RULES = {
 
 
 # --- handover (blueprints/handover) -----------------------------------------------------------
+
 
 def _handover_draft(s):
     """A draft hand-over record holding the sample shipment (a result returned on 18/03/2024)."""
@@ -365,23 +434,36 @@ HANDOVER_RULES = {
     "handover.list_batches": Rule(EDITORS),
     "handover.create_batch": Rule(EDITORS, data={"direction": "tra_ket_qua", "day": "2024-03-18"}),
     "handover.show_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}),
-    "handover.add_item": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
-                              data=lambda s: {"shipment_id": s.shipment.id}),
+    "handover.add_item": Rule(
+        EDITORS,
+        args=lambda s: {"batch_id": _handover_draft(s).id},
+        data=lambda s: {"shipment_id": s.shipment.id},
+    ),
     "handover.remove_item": Rule(EDITORS, args=_handover_item),
-    "handover.save_counts": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
-                                 data=lambda s: {f"originals-{_handover_item(s)['item_id']}": "1",
-                                                 f"copies-{_handover_item(s)['item_id']}": "2"}),
+    "handover.save_counts": Rule(
+        EDITORS,
+        args=lambda s: {"batch_id": _handover_draft(s).id},
+        data=lambda s: {
+            f"originals-{_handover_item(s)['item_id']}": "1",
+            f"copies-{_handover_item(s)['item_id']}": "2",
+        },
+    ),
     "handover.sign_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}),
-    "handover.void_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
-                                data={"reason": "Ghi nhầm ngày"}),
+    "handover.void_batch": Rule(
+        EDITORS,
+        args=lambda s: {"batch_id": _handover_draft(s).id},
+        data={"reason": "Ghi nhầm ngày"},
+    ),
     "handover.discard_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}),
     # The record names citizens: every print is an audit event.
-    "handover.print_batch": Rule(EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id},
-                                 audited_read=True),
+    "handover.print_batch": Rule(
+        EDITORS, args=lambda s: {"batch_id": _handover_draft(s).id}, audited_read=True
+    ),
 }
 
 
 # --- publication (blueprints/publication) -----------------------------------------------------
+
 
 def _public_list_on(s):
     """The public list answers 404 while switched off: the samples switch it on."""
@@ -394,6 +476,7 @@ def _public_list_on(s):
 PUBLICATION_RULES = {
     "publication.show_list": Rule(ALL),
     "publication.public_list": Rule(EVERYONE, query=_public_list_on),
-    "publication.download_list": Rule(EVERYONE, args=lambda s: {"fmt": "csv"},
-                                      query=_public_list_on),
+    "publication.download_list": Rule(
+        EVERYONE, args=lambda s: {"fmt": "csv"}, query=_public_list_on
+    ),
 }

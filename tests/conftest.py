@@ -4,6 +4,7 @@ The database is SQLite unless ``TEST_DATABASE_URL`` names a PostgreSQL server (`
 starts a throwaway one); each xdist worker gets its own database. SQLite copies a template file
 per test; PostgreSQL truncates every table after each test.
 """
+
 import os
 import shutil
 
@@ -169,8 +170,9 @@ class Auth:
 
         self.user = user or factories.user(role=role, department_=department)
         db.session.commit()
-        response = self.client.post("/login", data={"username": self.user.username,
-                                                    "password": factories.PASSWORD})
+        response = self.client.post(
+            "/login", data={"username": self.user.username, "password": factories.PASSWORD}
+        )
         assert response.status_code == 303, response.text
         return self.user
 
@@ -186,9 +188,17 @@ def auth(client):
 # --- Browser tests: Playwright driving Debian's chromium --------------------------------------
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture()
@@ -227,8 +237,12 @@ def page(browser, live_server):
     from playwright.sync_api import expect
 
     context = browser.new_context(base_url=live_server, locale="vi-VN")
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(live_server) else route.abort())
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server) else route.abort()
+        ),
+    )
     pg = context.new_page()
     # CI's shared machine can be several times slower than a quiet one: generous waits, which
     # cost nothing when the page is quick (every wait ends as soon as its condition holds)
@@ -255,7 +269,9 @@ class HtmxWatch:
         self.requests = []
         # htmx arrives after the page renders (the loader, base.html), and until it has processed
         # the page, links and forms work as plain ones: an htmx flow starts once it has.
-        page.wait_for_function("() => window.htmx && document.body['htmx-internal-data'] !== undefined")
+        page.wait_for_function(
+            "() => window.htmx && document.body['htmx-internal-data'] !== undefined"
+        )
         page.on("request", self._on_request)
         page.evaluate("window.__noReload = true")
 
@@ -272,11 +288,14 @@ class HtmxWatch:
         swap; the browser may focus that field itself before then, and a key pressed in that
         moment reaches a form htmx has not wired up yet (it would be sent as a plain one)."""
         self.page.wait_for_function(
-            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        )
 
 
-ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+ARTIFACTS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    os.environ.get("TEST_ARTIFACTS", "test-artifacts"),
+)
 
 
 def artifact_path(name):

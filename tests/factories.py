@@ -1,4 +1,5 @@
 """Data factories for tests: each adds, flushes and returns one record."""
+
 import itertools
 from datetime import date
 
@@ -37,28 +38,52 @@ def field(name=None, note=""):
     return f
 
 
-def procedure(code=None, name=None, field_=None, department_=None, in_force=True,
-              receive=False, ret=False, **extra):
+def procedure(
+    code=None,
+    name=None,
+    field_=None,
+    department_=None,
+    in_force=True,
+    receive=False,
+    ret=False,
+    **extra,
+):
     n = next(_seq)
     code = code or f"1.{n:06d}"
     name = name or f"Thủ tục số {n}"
-    proc = Procedure(code=code, name=name, name_folded=fold(name),
-                     field_id=(field_ or field()).id, department_id=(department_ or department()).id,
-                     in_force=in_force, eligible_receive=receive, eligible_return=ret, **extra)
+    proc = Procedure(
+        code=code,
+        name=name,
+        name_folded=fold(name),
+        field_id=(field_ or field()).id,
+        department_id=(department_ or department()).id,
+        in_force=in_force,
+        eligible_receive=receive,
+        eligible_return=ret,
+        **extra,
+    )
     db.session.add(proc)
     db.session.flush()
     return proc
 
 
-def dossier(procedure_, received, channel="truc_tiep", returned=None, return_channel=None,
-            code=None):
+def dossier(
+    procedure_, received, channel="truc_tiep", returned=None, return_channel=None, code=None
+):
     n = next(_seq)
     code = code or f"000.00.22.H56-{received:%y%m%d}-{n % 10000:04d}"
-    d = Dossier(code=code, procedure_id=procedure_.id,
-                receive_channel_src=channel, receive_date_src=received,
-                receive_channel=channel, receive_date=received,
-                return_channel_src=return_channel, return_date_src=returned,
-                return_channel=return_channel, return_date=returned)
+    d = Dossier(
+        code=code,
+        procedure_id=procedure_.id,
+        receive_channel_src=channel,
+        receive_date_src=received,
+        receive_channel=channel,
+        receive_date=received,
+        return_channel_src=return_channel,
+        return_date_src=returned,
+        return_channel=return_channel,
+        return_date=returned,
+    )
     db.session.add(d)
     db.session.flush()
     return d
@@ -72,10 +97,14 @@ def tracking_number(prefix="RR", serial=None):
 
 def shipment(dossier_, direction="tra_ket_qua", when=None, cancelled=False, **extra):
     """A shipment stored as is; effective values are the caller's business (see services)."""
-    s = Shipment(tracking_number=extra.pop("tracking_number", tracking_number()),
-                 direction=direction, dossier_id=dossier_.id,
-                 date=when or dossier_.receive_date or date(2024, 1, 1),
-                 cancelled=cancelled, **extra)
+    s = Shipment(
+        tracking_number=extra.pop("tracking_number", tracking_number()),
+        direction=direction,
+        dossier_id=dossier_.id,
+        date=when or dossier_.receive_date or date(2024, 1, 1),
+        cancelled=cancelled,
+        **extra,
+    )
     db.session.add(s)
     db.session.flush()
     return s
@@ -85,9 +114,14 @@ def user(role="leader", department_=None, username=None, password=PASSWORD, loca
     n = next(_seq)
     if role == "department" and department_ is None:
         department_ = department()
-    u = User(username=username or f"{role}{n}", role=role, full_name=f"Người dùng {n}",
-             department_id=department_.id if department_ else None,
-             password_hash=password_hash(password), locale=locale)
+    u = User(
+        username=username or f"{role}{n}",
+        role=role,
+        full_name=f"Người dùng {n}",
+        department_id=department_.id if department_ else None,
+        password_hash=password_hash(password),
+        locale=locale,
+    )
     db.session.add(u)
     db.session.flush()
     return u

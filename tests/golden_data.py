@@ -5,12 +5,22 @@ order tests run in (``tests/factories.py`` numbers its records with a process-wi
 is not used): the same records, with the same ids, on SQLite and PostgreSQL. Changing anything
 here changes the golden files; regenerate them with ``tools/golden.py`` and say why in the commit.
 """
+
 import random
 from datetime import date, timedelta
 
 from extensions import db
-from models import (Department, Dossier, Field, Meeting, OrgSettings, Procedure, RubricVersion,
-                    Shipment, Task)
+from models import (
+    Department,
+    Dossier,
+    Field,
+    Meeting,
+    OrgSettings,
+    Procedure,
+    RubricVersion,
+    Shipment,
+    Task,
+)
 from utils.text import fold
 from utils.validators import s10_check_digit
 
@@ -33,21 +43,36 @@ DEPARTMENTS = (
 
 # field, its centre's note, department code, procedures: (code, name, in force, receive, return)
 FIELDS = (
-    ("Tài chính – Kế hoạch", "Tiếp nhận và trả kết quả qua BCCI.", "TCKH", (
-        ("1.001612", "Đăng ký thành lập hộ kinh doanh", True, True, True),
-        ("1.001266", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", True, True, True),
-        ("2.000575", "Tạm ngừng hoạt động hộ kinh doanh", True, False, True),
-    )),
-    ("Xây dựng", "", "QLDT", (
-        ("1.009994", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", True, True, True),
-        ("1.009995", "Cấp giấy phép sửa chữa, cải tạo công trình", True, False, False),
-        ("1.009996", "Gia hạn giấy phép xây dựng", False, True, True),
-    )),
-    ("Hộ tịch", "Trả kết quả qua BCCI khi người dân yêu cầu.", "TP", (
-        ("1.000656", "Đăng ký khai sinh", True, False, True),
-        ("1.000894", "Đăng ký kết hôn", True, False, False),
-        ("2.000635", "Cấp bản sao trích lục hộ tịch", True, True, True),
-    )),
+    (
+        "Tài chính – Kế hoạch",
+        "Tiếp nhận và trả kết quả qua BCCI.",
+        "TCKH",
+        (
+            ("1.001612", "Đăng ký thành lập hộ kinh doanh", True, True, True),
+            ("1.001266", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", True, True, True),
+            ("2.000575", "Tạm ngừng hoạt động hộ kinh doanh", True, False, True),
+        ),
+    ),
+    (
+        "Xây dựng",
+        "",
+        "QLDT",
+        (
+            ("1.009994", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", True, True, True),
+            ("1.009995", "Cấp giấy phép sửa chữa, cải tạo công trình", True, False, False),
+            ("1.009996", "Gia hạn giấy phép xây dựng", False, True, True),
+        ),
+    ),
+    (
+        "Hộ tịch",
+        "Trả kết quả qua BCCI khi người dân yêu cầu.",
+        "TP",
+        (
+            ("1.000656", "Đăng ký khai sinh", True, False, True),
+            ("1.000894", "Đăng ký kết hôn", True, False, False),
+            ("2.000635", "Cấp bản sao trích lục hộ tịch", True, True, True),
+        ),
+    ),
 )
 
 NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Châu", "Phạm Quốc Dũng", "Hoàng Thị Em")
@@ -57,16 +82,32 @@ STREETS = ("Lê Thánh Tông", "Trần Hưng Đạo", "Nguyễn Văn Cừ", "H�
 def load():
     """Add the organisation; flushes, the caller commits."""
     rng = random.Random(SEED)
-    db.session.add(OrgSettings(
-        id=1, parent_agency="UBND thành phố Hạ Long", unit_name="Trung tâm Hành chính công",
-        place_name="Hạ Long", signer_name="Vũ Thị Thanh Hương", signer_title="GIÁM ĐỐC",
-        doc_prefix="TTHCC",
-        recipients="UBND thành phố (b/c);\nCác phòng, ban chuyên môn;\nLưu: VT, TTHCC.",
-        address="Tầng 1, Trụ sở Liên cơ quan số 3, thành phố Hạ Long",
-        opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00", retention_months=24,
-        default_period_from=PERIOD[0], default_period_to=PERIOD[1]))
-    db.session.add(RubricVersion(year=2024, version=1, criteria=RUBRIC, is_illustration=False,
-                                 note="Bộ tiêu chí dùng cho tệp mẫu."))
+    db.session.add(
+        OrgSettings(
+            id=1,
+            parent_agency="UBND thành phố Hạ Long",
+            unit_name="Trung tâm Hành chính công",
+            place_name="Hạ Long",
+            signer_name="Vũ Thị Thanh Hương",
+            signer_title="GIÁM ĐỐC",
+            doc_prefix="TTHCC",
+            recipients="UBND thành phố (b/c);\nCác phòng, ban chuyên môn;\nLưu: VT, TTHCC.",
+            address="Tầng 1, Trụ sở Liên cơ quan số 3, thành phố Hạ Long",
+            opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
+            retention_months=24,
+            default_period_from=PERIOD[0],
+            default_period_to=PERIOD[1],
+        )
+    )
+    db.session.add(
+        RubricVersion(
+            year=2024,
+            version=1,
+            criteria=RUBRIC,
+            is_illustration=False,
+            note="Bộ tiêu chí dùng cho tệp mẫu.",
+        )
+    )
     departments = {}
     for code, name in DEPARTMENTS:
         departments[code] = Department(code=code, name=name, name_folded=fold(name))
@@ -78,9 +119,17 @@ def load():
         db.session.add(field)
         db.session.flush()
         for code, name, in_force, receive, ret in rows:
-            proc = Procedure(code=code, name=name, name_folded=fold(name), field_id=field.id,
-                             department_id=departments[dept_code].id, level="Cấp huyện",
-                             in_force=in_force, eligible_receive=receive, eligible_return=ret)
+            proc = Procedure(
+                code=code,
+                name=name,
+                name_folded=fold(name),
+                field_id=field.id,
+                department_id=departments[dept_code].id,
+                level="Cấp huyện",
+                in_force=in_force,
+                eligible_receive=receive,
+                eligible_return=ret,
+            )
             db.session.add(proc)
             db.session.flush()
             procedures.append(proc)
@@ -101,38 +150,74 @@ def _dossiers(rng, procedures):
             returned = received + timedelta(days=rng.randrange(1, 20))
             by_post_out = proc.eligible_return and rng.random() < 0.4
             return_channel = "bcci" if by_post_out else rng.choice(("truc_tiep", "truc_tuyen"))
-        dossier = Dossier(code=f"000.00.22.H56-{received:%y%m%d}-{n + 1:04d}", procedure_id=proc.id,
-                          receive_channel_src=channel, receive_date_src=received,
-                          receive_channel=channel, receive_date=received,
-                          return_channel_src=return_channel, return_date_src=returned,
-                          return_channel=return_channel, return_date=returned)
+        dossier = Dossier(
+            code=f"000.00.22.H56-{received:%y%m%d}-{n + 1:04d}",
+            procedure_id=proc.id,
+            receive_channel_src=channel,
+            receive_date_src=received,
+            receive_channel=channel,
+            receive_date=received,
+            return_channel_src=return_channel,
+            return_date_src=returned,
+            return_channel=return_channel,
+            return_date=returned,
+        )
         db.session.add(dossier)
         db.session.flush()
-        for direction, channel_, when in (("tiep_nhan", channel, received),
-                                          ("tra_ket_qua", return_channel, returned)):
+        for direction, channel_, when in (
+            ("tiep_nhan", channel, received),
+            ("tra_ket_qua", return_channel, returned),
+        ):
             if channel_ != "bcci":
                 continue
             serial += 7
             digits = f"{serial * 7919 % 10**8:08d}"
-            db.session.add(Shipment(
-                tracking_number=f"RR{digits}{s10_check_digit(digits)}VN", direction=direction,
-                dossier_id=dossier.id, date=when, recipient_name=rng.choice(NAMES),
-                address=f"Số {rng.randrange(1, 200)} đường {rng.choice(STREETS)}",
-                phone=f"09{rng.randrange(10**8):08d}", fee=rng.choice((None, 25000, 32000))))
+            db.session.add(
+                Shipment(
+                    tracking_number=f"RR{digits}{s10_check_digit(digits)}VN",
+                    direction=direction,
+                    dossier_id=dossier.id,
+                    date=when,
+                    recipient_name=rng.choice(NAMES),
+                    address=f"Số {rng.randrange(1, 200)} đường {rng.choice(STREETS)}",
+                    phone=f"09{rng.randrange(10**8):08d}",
+                    fee=rng.choice((None, 25000, 32000)),
+                )
+            )
             db.session.flush()
 
 
 def _meeting(departments):
-    meeting = Meeting(date=date(2024, 9, 20), chair="Trần Văn Hùng",
-                      participants="Lãnh đạo Trung tâm; các phòng chuyên môn",
-                      conclusions="Tăng số hồ sơ trả kết quả qua BCCI ở lĩnh vực Hộ tịch.")
+    meeting = Meeting(
+        date=date(2024, 9, 20),
+        chair="Trần Văn Hùng",
+        participants="Lãnh đạo Trung tâm; các phòng chuyên môn",
+        conclusions="Tăng số hồ sơ trả kết quả qua BCCI ở lĩnh vực Hộ tịch.",
+    )
     db.session.add(meeting)
     db.session.flush()
     for dept, description, deadline, status in (
-            ("TP", "Niêm yết hướng dẫn nhận kết quả qua BCCI tại quầy Hộ tịch.", date(2024, 9, 30), "open"),
-            ("QLDT", "Rà soát thủ tục xây dựng đủ điều kiện tiếp nhận qua BCCI.", date(2024, 11, 15),
-             "in_progress"),
-            ("TCKH", "Báo cáo kết quả tháng 9.", None, "done")):
-        db.session.add(Task(meeting_id=meeting.id, department_id=departments[dept].id,
-                            description=description, deadline=deadline, status=status))
+        (
+            "TP",
+            "Niêm yết hướng dẫn nhận kết quả qua BCCI tại quầy Hộ tịch.",
+            date(2024, 9, 30),
+            "open",
+        ),
+        (
+            "QLDT",
+            "Rà soát thủ tục xây dựng đủ điều kiện tiếp nhận qua BCCI.",
+            date(2024, 11, 15),
+            "in_progress",
+        ),
+        ("TCKH", "Báo cáo kết quả tháng 9.", None, "done"),
+    ):
+        db.session.add(
+            Task(
+                meeting_id=meeting.id,
+                department_id=departments[dept].id,
+                description=description,
+                deadline=deadline,
+                status=status,
+            )
+        )
         db.session.flush()

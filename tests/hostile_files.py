@@ -1,6 +1,7 @@
 """Hostile import files, built inside the tests (small on disk), and a child process with a memory
 limit to read them in, so that a guard that regresses fails its test instead of exhausting the
 machine."""
+
 import io
 import os
 import pickle
@@ -78,19 +79,56 @@ def zip_with_raw_member(parts, name, stream, length, crc, stated_size=None):
             raw_crc, raw_size, method = zlib.crc32(content), len(content), 8
         encoded = part_name.encode()
         offset = out.tell()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, raw_crc,
-                              len(data), raw_size, len(encoded), 0))
+        out.write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                0,
+                method,
+                0,
+                0,
+                raw_crc,
+                len(data),
+                raw_size,
+                len(encoded),
+                0,
+            )
+        )
         out.write(encoded)
         out.write(data)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0,
-                                   raw_crc, len(data), raw_size, len(encoded), 0, 0, 0, 0, 0,
-                                   offset) + encoded)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0,
+                0,
+                raw_crc,
+                len(data),
+                raw_size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
     start = out.tell()
     for entry in central:
         out.write(entry)
     end = out.tell()
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
-                          end - start, start, 0))
+    out.write(
+        struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), end - start, start, 0
+        )
+    )
     return out.getvalue()
 
 
@@ -99,8 +137,10 @@ def shared_string_bomb(unpacked_mb=200, stated_size=None):
     KB); ``stated_size`` makes its zip headers lie about that part's size."""
     base = members(xlsx([DOSSIER_HEADER, ["HS-1", "1.001108", "01/01/2024", "truc_tiep"]]))
     base.pop("xl/sharedStrings.xml", None)
-    prefix = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-              b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>')
+    prefix = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>'
+    )
     stream, length, crc = _deflated(prefix, b"A", unpacked_mb * 1024 * 1024, b"</t></si></sst>")
     return zip_with_raw_member(base, "xl/sharedStrings.xml", stream, length, crc, stated_size)
 
@@ -108,11 +148,14 @@ def shared_string_bomb(unpacked_mb=200, stated_size=None):
 def billion_laughs():
     """An XLSX whose sheet XML declares nested entities (the "billion laughs")."""
     entities = '<!ENTITY lol0 "lollollollollollollollollollol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10))
-    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE worksheet [{entities}]>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
-             '</sheetData></worksheet>').encode()
+        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)
+    )
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE worksheet [{entities}]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
     return with_part(xlsx([DOSSIER_HEADER]), "xl/worksheets/sheet1.xml", sheet)
 
 

@@ -1,5 +1,6 @@
 """Shared steps of the hostile-import tests: post a file to the dossier import page as centre
 staff, and check that it was refused and nothing was written."""
+
 from sqlalchemy import func, select
 
 from extensions import db
@@ -10,14 +11,17 @@ from tests import factories as f
 def post_file(client, name, data, url="/dossiers/import"):
     from io import BytesIO
 
-    return client.post(url, data={"file": (BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        url, data={"file": (BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def counts():
     """What an import would write: dossiers and audit events."""
-    return (db.session.execute(select(func.count()).select_from(Dossier)).scalar_one(),
-            db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
+    return (
+        db.session.execute(select(func.count()).select_from(Dossier)).scalar_one(),
+        db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
+    )
 
 
 def assert_refused(client, name, data, *words):

@@ -1,5 +1,6 @@
 """Reading the PDFs the application writes, for the tests: one helper over Debian's poppler-utils
 (``pdftotext``, ``pdffonts``, ``pdftoppm``; installed by ``make setup``)."""
+
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,8 +12,9 @@ def pdf_text(data, page=None, layout=False):
     args = ["-f", str(page), "-l", str(page)] if page is not None else []
     if layout:
         args.append("-layout")
-    result = subprocess.run(["pdftotext", *args, "-", "-"], input=data, capture_output=True,
-                            check=True)
+    result = subprocess.run(
+        ["pdftotext", *args, "-", "-"], input=data, capture_output=True, check=True
+    )
     return result.stdout.decode("utf-8")
 
 
@@ -22,10 +24,12 @@ def pdf_info(data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "document.pdf"
         path.write_bytes(data)
-        out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
-                             check=True).stdout
-    return dict((part.strip() for part in line.split(":", 1)) for line in out.splitlines()
-                if ":" in line)
+        out = subprocess.run(
+            ["pdfinfo", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+    return dict(
+        (part.strip() for part in line.split(":", 1)) for line in out.splitlines() if ":" in line
+    )
 
 
 def pdf_fonts(data):
@@ -33,8 +37,9 @@ def pdf_fonts(data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "document.pdf"
         path.write_bytes(data)
-        out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["pdffonts", str(path)], capture_output=True, text=True, check=True
+        ).stdout
     return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
 
 
@@ -45,7 +50,20 @@ def pdf_page_image(data, page=1, dpi=40):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "document.pdf"
         path.write_bytes(data)
-        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
-                        str(path), str(Path(tmp) / "page")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                str(dpi),
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                str(path),
+                str(Path(tmp) / "page"),
+            ],
+            check=True,
+        )
         with Image.open(next(Path(tmp).glob("page*.png"))) as image:
             return image.convert("L")

@@ -1,5 +1,6 @@
 """Access tested as a whole: every endpoint × every role against ``tests/access_policy.py``;
 no GET changes anything; no state change goes through without the session's own CSRF token."""
+
 import hashlib
 from urllib.parse import urlsplit
 
@@ -58,8 +59,11 @@ def call(client, method, url, rule, samples, **kwargs):
 def is_login_redirect(response):
     """The redirect Flask-Login sends to someone not logged in (to the login page, with ``next``)."""
     location = urlsplit(response.headers.get("Location", ""))
-    return (response.status_code in (301, 302, 303) and location.path == "/login"
-            and "next=" in location.query)
+    return (
+        response.status_code in (301, 302, 303)
+        and location.path == "/login"
+        and "next=" in location.query
+    )
 
 
 def table_dump(exclude=()):
@@ -70,7 +74,9 @@ def table_dump(exclude=()):
             continue
         # A login session's "last seen" is noted at most once a minute by any request, GETs
         # included (the idle timeout needs it); it is bookkeeping, not data a GET may change.
-        columns = [c for c in table.columns if (table.name, c.name) != ("login_session", "last_seen_at")]
+        columns = [
+            c for c in table.columns if (table.name, c.name) != ("login_session", "last_seen_at")
+        ]
         rows = db.session.execute(select(*columns).order_by(*table.primary_key.columns)).all()
         digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
         out[table.name] = (len(rows), digest)
@@ -82,19 +88,26 @@ def audit_rows():
     from models import AuditEvent
 
     rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
-    out = {e.id: repr((e.at, e.user_id, e.action, e.object_type, e.object_id, e.old_values,
-                       e.new_values)) for e in rows}
+    out = {
+        e.id: repr(
+            (e.at, e.user_id, e.action, e.object_type, e.object_id, e.old_values, e.new_values)
+        )
+        for e in rows
+    }
     db.session.rollback()
     return out
 
 
 # --- the allow-list covers exactly the application's endpoints --------------------------------
 
+
 def test_every_endpoint_is_in_the_allow_list(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
     missing = sorted(endpoints - set(POLICY))
-    assert not missing, ("endpoints missing from tests/access_policy.py (list who may call "
-                         f"them in their blueprint's section): {missing}")
+    assert not missing, (
+        "endpoints missing from tests/access_policy.py (list who may call "
+        f"them in their blueprint's section): {missing}"
+    )
     stale = sorted(set(POLICY) - endpoints)
     assert not stale, f"tests/access_policy.py lists endpoints that do not exist: {stale}"
 
@@ -126,12 +139,18 @@ def test_the_menu_offers_each_role_exactly_what_it_may_open(app):
 
 
 # Endpoints that render a PDF take seconds each: left to `make test` (pytest.ini's slow marker).
-PDF_ENDPOINTS = {"briefs.download_draft", "briefs.download_brief", "briefs.issue_brief",
-                 "handover.print_batch"}
+PDF_ENDPOINTS = {
+    "briefs.download_draft",
+    "briefs.download_brief",
+    "briefs.issue_brief",
+    "handover.print_batch",
+}
 
 
-@pytest.mark.parametrize("endpoint", [pytest.param(e, marks=pytest.mark.slow)
-                                      if e in PDF_ENDPOINTS else e for e in sorted(POLICY)])
+@pytest.mark.parametrize(
+    "endpoint",
+    [pytest.param(e, marks=pytest.mark.slow) if e in PDF_ENDPOINTS else e for e in sorted(POLICY)],
+)
 def test_access_matrix(app, endpoint):
     rule = POLICY[endpoint]
     if endpoint not in app.view_functions:
@@ -147,15 +166,18 @@ def test_access_matrix(app, endpoint):
         for role in denied:
             r = call(clients[role], method, url, rule, samples)
             assert r.status_code in (401, 403) or is_login_redirect(r), (
-                f"{method} {url} as {role}: expected a refusal, got {r.status_code}")
+                f"{method} {url} as {role}: expected a refusal, got {r.status_code}"
+            )
         for role in allowed:
             r = call(clients[role], method, url, rule, samples)
             assert r.status_code not in (401, 403, 404, 405) and r.status_code < 500, (
-                f"{method} {url} as {role}: expected access, got {r.status_code}")
+                f"{method} {url} as {role}: expected access, got {r.status_code}"
+            )
             assert not is_login_redirect(r), f"{method} {url} as {role}: sent to the login page"
 
 
 # --- no GET changes anything ------------------------------------------------------------------
+
 
 def _get_targets(app, samples, role, audited):
     out = []
@@ -193,18 +215,26 @@ def test_no_get_changes_anything(app, role):
         assert not changed, f"GET {url} ({endpoint}) as {role} changed {changed}"
         audit_after = audit_rows()
         assert all(audit_after.get(k) == v for k, v in audit_before.items()), (
-            f"GET {url} changed existing audit events")
+            f"GET {url} changed existing audit events"
+        )
 
 
 # --- CSRF: with the protection on, as in production -------------------------------------------
+
 
 def _state_changing_endpoints():
     """Endpoints that answer a method other than GET, read from an application's URL map."""
     from app import create_app
 
     routes = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}).url_map
-    return sorted({rule.endpoint for rule in routes.iter_rules()
-                   if set(rule.methods) - SAFE_METHODS - {"GET"}} & set(POLICY))
+    return sorted(
+        {
+            rule.endpoint
+            for rule in routes.iter_rules()
+            if set(rule.methods) - SAFE_METHODS - {"GET"}
+        }
+        & set(POLICY)
+    )
 
 
 @pytest.mark.parametrize("endpoint", _state_changing_endpoints())
@@ -225,5 +255,7 @@ def test_state_changes_need_the_sessions_own_csrf_token(app, endpoint):
             for headers in ({}, {"HX-Request": "true"}):
                 r = call(client, method, url, rule, samples, headers=headers, csrf=csrf)
                 kind = "no token" if csrf is False else "another session's token"
-                assert r.status_code == 400, f"{method} {url} as {role} with {kind}: {r.status_code}"
+                assert r.status_code == 400, (
+                    f"{method} {url} as {role} with {kind}: {r.status_code}"
+                )
         assert table_dump() == before, f"{method} {url} changed the database without a valid token"

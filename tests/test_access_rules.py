@@ -1,5 +1,6 @@
 """Permissions are asked one way (docs/roles.md, *How it is enforced*): templates and modules ask
 ``utils.access.can`` and never compare roles themselves."""
+
 import re
 from pathlib import Path
 
@@ -32,8 +33,9 @@ MAY_COMPARE_ROLES = {"utils/access.py", "blueprints/auth/services.py"}
 
 def test_no_module_compares_roles_by_hand():
     found = []
-    paths = [ROOT / "app.py"] + [p for d in ("blueprints", "utils", "commands")
-                                 for p in sorted((ROOT / d).rglob("*.py"))]
+    paths = [ROOT / "app.py"] + [
+        p for d in ("blueprints", "utils", "commands") for p in sorted((ROOT / d).rglob("*.py"))
+    ]
     for path in paths:
         name = path.relative_to(ROOT).as_posix()
         if name in MAY_COMPARE_ROLES:

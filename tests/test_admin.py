@@ -1,4 +1,5 @@
 """Administration screens: users, departments, fields, organisation settings, the audit log."""
+
 from datetime import datetime
 
 import pytest
@@ -20,8 +21,9 @@ def admin(auth):
 
 def events(action):
     db.session.expire_all()
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)
-                              .order_by(AuditEvent.id)).all()
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
 
 
 def get_user(username):
@@ -31,10 +33,17 @@ def get_user(username):
 
 # --- users ------------------------------------------------------------------------------------
 
+
 def test_admin_home_links_every_screen(client, admin):
     r = client.get("/admin/")
     assert r.status_code == 200
-    for path in ("/admin/users", "/admin/departments", "/admin/fields", "/admin/settings", "/admin/audit"):
+    for path in (
+        "/admin/users",
+        "/admin/departments",
+        "/admin/fields",
+        "/admin/settings",
+        "/admin/audit",
+    ):
         assert f'href="{path}"' in r.text
     assert 'href="/admin/"' in client.get("/").text  # the main menu shows it to administrators
 
@@ -43,9 +52,17 @@ def test_create_a_department_user(client, admin):
     dept = f.department(code="TCKH", name="Phòng Tài chính – Kế hoạch")
     r = client.get("/admin/users/new")
     assert r.status_code == 200 and 'value="TCKH"' in r.text
-    r = client.post("/admin/users/new", data={
-        "username": "Nguyen.An", "full_name": "Nguyễn An", "role": "department",
-        "department": "TCKH", "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai"})
+    r = client.post(
+        "/admin/users/new",
+        data={
+            "username": "Nguyen.An",
+            "full_name": "Nguyễn An",
+            "role": "department",
+            "department": "TCKH",
+            "password": "mot-mat-khau-dai",
+            "confirm": "mot-mat-khau-dai",
+        },
+    )
     assert r.status_code == 303 and r.headers["Location"] == "/admin/users"
     user = get_user("nguyen.an")
     assert user.role == "department" and user.department_id == dept.id and user.active
@@ -54,24 +71,36 @@ def test_create_a_department_user(client, admin):
     assert "mot-mat-khau-dai" not in repr(event.new_values)
     assert "nguyen.an" in client.get("/admin/users").text
     other = client.application.test_client()
-    assert other.post("/login", data={"username": "nguyen.an",
-                                      "password": "mot-mat-khau-dai"}).status_code == 303
+    assert (
+        other.post(
+            "/login", data={"username": "nguyen.an", "password": "mot-mat-khau-dai"}
+        ).status_code
+        == 303
+    )
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"role": "department", "department": ""}, "Cán bộ phòng, ban phải thuộc một phòng, ban."),
-    ({"username": "taken"}, "Tên đăng nhập này đã có người dùng."),
-    ({"username": "bad name!"}, "Tên đăng nhập chỉ gồm chữ cái"),
-    ({"password": "short", "confirm": "short"}, "Mật khẩu phải có ít nhất 10 ký tự."),
-    ({"confirm": "something-else"}, "Hai mật khẩu không khớp."),
-    ({"department": "OLD"}, "Hãy chọn một phòng, ban đang hoạt động."),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"role": "department", "department": ""}, "Cán bộ phòng, ban phải thuộc một phòng, ban."),
+        ({"username": "taken"}, "Tên đăng nhập này đã có người dùng."),
+        ({"username": "bad name!"}, "Tên đăng nhập chỉ gồm chữ cái"),
+        ({"password": "short", "confirm": "short"}, "Mật khẩu phải có ít nhất 10 ký tự."),
+        ({"confirm": "something-else"}, "Hai mật khẩu không khớp."),
+        ({"department": "OLD"}, "Hãy chọn một phòng, ban đang hoạt động."),
+    ],
+)
 def test_create_user_refuses_invalid_input_with_422(client, admin, changes, message):
     f.user("leader", username="taken")
     old = f.department(code="OLD")
     old.active = False
-    data = {"username": "new.person", "role": "department", "department": "OLD",
-            "password": "mot-mat-khau-dai", "confirm": "mot-mat-khau-dai"}
+    data = {
+        "username": "new.person",
+        "role": "department",
+        "department": "OLD",
+        "password": "mot-mat-khau-dai",
+        "confirm": "mot-mat-khau-dai",
+    }
     f.department(code="OK")
     data["department"] = "OK"
     data.update(changes)
@@ -96,15 +125,19 @@ def test_change_role_and_department_is_audited(client, admin):
     old_name = user.full_name
     r = client.get(f"/admin/users/{user.id}")
     assert r.status_code == 200 and 'selected value="A1"' in r.text
-    r = client.post(f"/admin/users/{user.id}", data={"full_name": "Trần Bình", "role": "department",
-                                                     "department": "B1"})
+    r = client.post(
+        f"/admin/users/{user.id}",
+        data={"full_name": "Trần Bình", "role": "department", "department": "B1"},
+    )
     assert r.status_code == 303
     assert get_user(user.username).department_id == b.id
     [event] = events("user_update")
     assert event.old_values == {"department": "A1", "full_name": old_name}
     assert event.new_values == {"department": "B1", "full_name": "Trần Bình"}
-    r = client.post(f"/admin/users/{user.id}", data={"full_name": "Trần Bình", "role": "leader",
-                                                     "department": "B1"})
+    r = client.post(
+        f"/admin/users/{user.id}",
+        data={"full_name": "Trần Bình", "role": "leader", "department": "B1"},
+    )
     assert r.status_code == 303
     changed = get_user(user.username)
     assert changed.role == "leader" and changed.department_id is None  # leaders have no department
@@ -145,20 +178,25 @@ def test_deactivation_revokes_open_sessions_and_reactivation_allows_login(app, c
     r = client.post(f"/admin/users/{user.id}/active", data={"active": "0"})
     assert r.status_code == 303 and r.headers["Location"] == "/admin/users"
     db.session.expire_all()
-    open_sessions = db.session.query(LoginSession).filter(LoginSession.user_id == user.id,
-                                                          LoginSession.revoked_at.is_(None))
+    open_sessions = db.session.query(LoginSession).filter(
+        LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+    )
     assert open_sessions.count() == 0
     assert theirs.get("/").status_code == 302  # their cookie no longer works
-    assert theirs.post("/login", data={"username": user.username,
-                                       "password": f.PASSWORD}).status_code == 401
+    assert (
+        theirs.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
+        == 401
+    )
     [event] = events("user_deactivate")
     assert (event.old_values, event.new_values) == ({"active": True}, {"active": False})
     r = client.post(f"/admin/users/{user.id}/active", data={"active": "1"}, headers=HX)
     assert r.status_code == 200 and "HX-Request" in r.vary
     assert r.text.lstrip().startswith(f'<tr id="user-{user.id}"') and "<html" not in r.text
     assert get_user(user.username).active and events("user_activate")
-    assert theirs.post("/login", data={"username": user.username,
-                                       "password": f.PASSWORD}).status_code == 303
+    assert (
+        theirs.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
+        == 303
+    )
 
 
 def test_reset_password(app, client, admin):
@@ -168,15 +206,23 @@ def test_reset_password(app, client, admin):
     theirs.post("/login", data={"username": user.username, "password": f.PASSWORD})
     r = client.post(f"/admin/users/{user.id}/password", data={"new": "short", "confirm": "short"})
     assert r.status_code == 422 and "Mật khẩu phải có ít nhất 10 ký tự." in r.text
-    r = client.post(f"/admin/users/{user.id}/password",
-                    data={"new": "mat-khau-moi-123", "confirm": "mat-khau-moi-123"})
+    r = client.post(
+        f"/admin/users/{user.id}/password",
+        data={"new": "mat-khau-moi-123", "confirm": "mat-khau-moi-123"},
+    )
     assert r.status_code == 303
     assert theirs.get("/").status_code == 302
     fresh = app.test_client()
-    assert fresh.post("/login", data={"username": user.username,
-                                      "password": f.PASSWORD}).status_code == 401
-    assert fresh.post("/login", data={"username": user.username,
-                                      "password": "mat-khau-moi-123"}).status_code == 303
+    assert (
+        fresh.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
+        == 401
+    )
+    assert (
+        fresh.post(
+            "/login", data={"username": user.username, "password": "mat-khau-moi-123"}
+        ).status_code
+        == 303
+    )
     [event] = events("password_reset")
     assert event.user_id == admin.id and event.object_id == str(user.id)
     assert event.old_values is None and event.new_values is None
@@ -189,13 +235,15 @@ def test_user_pages_404_for_unknown_users(client, admin):
 
 # --- departments ------------------------------------------------------------------------------
 
+
 def test_create_department_full_page_and_htmx(client, admin):
     r = client.post("/admin/departments/new", data={"code": "tckh", "name": " Phòng Tài chính "})
     assert r.status_code == 303
     dept = db.session.scalar(select(Department).where(Department.code == "TCKH"))
     assert dept.name == "Phòng Tài chính" and dept.name_folded == "phong tai chinh"
-    r = client.post("/admin/departments/new", data={"code": "QLDT", "name": "Phòng Quản lý đô thị"},
-                    headers=HX)
+    r = client.post(
+        "/admin/departments/new", data={"code": "QLDT", "name": "Phòng Quản lý đô thị"}, headers=HX
+    )
     assert r.status_code == 200 and "HX-Request" in r.vary
     assert r.text.lstrip().startswith('<div id="departments">') and "QLDT" in r.text
     [first, second] = events("department_create")
@@ -205,9 +253,11 @@ def test_create_department_full_page_and_htmx(client, admin):
 @pytest.mark.parametrize("headers", [{}, HX])
 def test_create_department_refuses_bad_codes_in_place(client, admin, headers):
     f.department(code="TCKH")
-    for data, message in (({"code": "TCKH", "name": "x"}, "Đã có phòng, ban khác dùng mã này."),
-                          ({"code": "a b", "name": "x"}, "Mã gồm chữ in hoa"),
-                          ({"code": "NEW", "name": ""}, "")):
+    for data, message in (
+        ({"code": "TCKH", "name": "x"}, "Đã có phòng, ban khác dùng mã này."),
+        ({"code": "a b", "name": "x"}, "Mã gồm chữ in hoa"),
+        ({"code": "NEW", "name": ""}, ""),
+    ):
         r = client.post("/admin/departments/new", data=data, headers=headers)
         assert r.status_code == 422 and message in r.text
         assert ("<html" in r.text) is (not headers)
@@ -219,11 +269,13 @@ def test_rename_department_inline_with_htmx(client, admin):
     dept = f.department(code="TCKH", name="Phòng cũ")
     r = client.get(f"/admin/departments/{dept.id}/edit", headers=HX)
     assert r.status_code == 200 and "HX-Request" in r.vary
-    assert r.text.lstrip().startswith(f'<tr id="department-{dept.id}"') and 'hx-post=' in r.text
+    assert r.text.lstrip().startswith(f'<tr id="department-{dept.id}"') and "hx-post=" in r.text
     r = client.post(f"/admin/departments/{dept.id}/edit", data={"name": ""}, headers=HX)
     assert r.status_code == 422 and 'data-testid="department-edit-row"' in r.text
     r = client.post(f"/admin/departments/{dept.id}/edit", data={"name": "Phòng mới"}, headers=HX)
-    assert r.status_code == 200 and 'data-testid="department-row"' in r.text and "Phòng mới" in r.text
+    assert (
+        r.status_code == 200 and 'data-testid="department-row"' in r.text and "Phòng mới" in r.text
+    )
     [event] = events("department_update")
     assert (event.old_values, event.new_values) == ({"name": "Phòng cũ"}, {"name": "Phòng mới"})
     r = client.get(f"/admin/departments/{dept.id}", headers=HX)
@@ -234,7 +286,7 @@ def test_rename_department_without_javascript(client, admin):
     dept = f.department(code="TCKH", name="Phòng cũ")
     r = client.get(f"/admin/departments/{dept.id}/edit")
     assert r.status_code == 200 and "<html" in r.text and 'method="post"' in r.text
-    assert 'hx-post=' not in r.text.split('id="department-')[1]  # a real form on the full page
+    assert "hx-post=" not in r.text.split('id="department-')[1]  # a real form on the full page
     r = client.post(f"/admin/departments/{dept.id}/edit", data={"name": ""})
     assert r.status_code == 422 and "<html" in r.text
     r = client.post(f"/admin/departments/{dept.id}/edit", data={"name": "Phòng mới"})
@@ -246,7 +298,9 @@ def test_rename_department_without_javascript(client, admin):
 def test_deactivate_and_reactivate_department(client, admin):
     dept = f.department(code="TCKH")
     r = client.post(f"/admin/departments/{dept.id}/active", data={"active": "0"}, headers=HX)
-    assert r.status_code == 200 and "Ngừng hoạt động" in r.text and r.text.lstrip().startswith("<tr")
+    assert (
+        r.status_code == 200 and "Ngừng hoạt động" in r.text and r.text.lstrip().startswith("<tr")
+    )
     db.session.expire_all()
     assert not db.session.get(Department, dept.id).active
     r = client.post(f"/admin/departments/{dept.id}/active", data={"active": "1"})
@@ -254,14 +308,20 @@ def test_deactivate_and_reactivate_department(client, admin):
     db.session.expire_all()
     assert db.session.get(Department, dept.id).active
     assert [e.action for e in events("department_deactivate") + events("department_activate")] == [
-        "department_deactivate", "department_activate"]
+        "department_deactivate",
+        "department_activate",
+    ]
 
 
 # --- fields -----------------------------------------------------------------------------------
 
+
 def test_create_and_edit_field_with_its_postal_note(client, admin):
-    r = client.post("/admin/fields/new", data={"name": "Xây dựng", "postal_note": "Trả kết quả được."},
-                    headers=HX)
+    r = client.post(
+        "/admin/fields/new",
+        data={"name": "Xây dựng", "postal_note": "Trả kết quả được."},
+        headers=HX,
+    )
     assert r.status_code == 200 and r.text.lstrip().startswith('<div id="fields">')
     field = db.session.scalar(select(Field).where(Field.name == "Xây dựng"))
     assert field.name_folded == "xay dung" and field.postal_note == "Trả kết quả được."
@@ -269,8 +329,11 @@ def test_create_and_edit_field_with_its_postal_note(client, admin):
     assert r.status_code == 422 and "Đã có lĩnh vực khác mang tên này." in r.text
     r = client.get(f"/admin/fields/{field.id}/edit", headers=HX)
     assert r.status_code == 200 and 'data-testid="field-edit-row"' in r.text
-    r = client.post(f"/admin/fields/{field.id}/edit",
-                    data={"name": "Xây dựng", "postal_note": "Nhận và trả qua bưu điện."}, headers=HX)
+    r = client.post(
+        f"/admin/fields/{field.id}/edit",
+        data={"name": "Xây dựng", "postal_note": "Nhận và trả qua bưu điện."},
+        headers=HX,
+    )
     assert r.status_code == 200 and "Nhận và trả qua bưu điện." in r.text
     r = client.post(f"/admin/fields/{field.id}/edit", data={"name": "Đất đai", "postal_note": ""})
     assert r.status_code == 303
@@ -290,11 +353,17 @@ def test_create_and_edit_field_with_its_postal_note(client, admin):
 # --- organisation settings --------------------------------------------------------------------
 
 SETTINGS = {
-    "parent_agency": "UBND THÀNH PHỐ HẠ LONG", "unit_name": "TRUNG TÂM HÀNH CHÍNH CÔNG",
-    "place_name": "Hạ Long", "signer_name": "Nguyễn Văn Bình", "signer_title": "GIÁM ĐỐC",
-    "doc_prefix": "TTHCC", "recipients": "UBND thành phố;\n\n  Lưu: VT.  \n",
-    "address": "Tầng 1, Trụ sở liên cơ quan", "opening_hours": "Thứ Hai – Thứ Sáu, 7:30–17:00",
-    "retention_months": "24", "public_list_enabled": "y",
+    "parent_agency": "UBND THÀNH PHỐ HẠ LONG",
+    "unit_name": "TRUNG TÂM HÀNH CHÍNH CÔNG",
+    "place_name": "Hạ Long",
+    "signer_name": "Nguyễn Văn Bình",
+    "signer_title": "GIÁM ĐỐC",
+    "doc_prefix": "TTHCC",
+    "recipients": "UBND thành phố;\n\n  Lưu: VT.  \n",
+    "address": "Tầng 1, Trụ sở liên cơ quan",
+    "opening_hours": "Thứ Hai – Thứ Sáu, 7:30–17:00",
+    "retention_months": "24",
+    "public_list_enabled": "y",
 }
 
 
@@ -315,15 +384,22 @@ def test_settings_are_created_on_first_save_and_audited(client, admin):
     del changed["public_list_enabled"]  # an unticked box is absent from the form
     assert client.post("/admin/settings", data=changed).status_code == 303
     second = events("settings_update")[-1]
-    assert second.old_values == {"signer_name": "Nguyễn Văn Bình", "retention_months": 24,
-                                 "public_list_enabled": True}
-    assert second.new_values == {"signer_name": "Trần Thị Hoa", "retention_months": 36,
-                                 "public_list_enabled": False}
+    assert second.old_values == {
+        "signer_name": "Nguyễn Văn Bình",
+        "retention_months": 24,
+        "public_list_enabled": True,
+    }
+    assert second.new_values == {
+        "signer_name": "Trần Thị Hoa",
+        "retention_months": 36,
+        "public_list_enabled": False,
+    }
     assert 'value="Trần Thị Hoa"' in client.get("/admin/settings").text
 
 
-@pytest.mark.parametrize("changes", [{"retention_months": "0"}, {"retention_months": "abc"},
-                                     {"doc_prefix": ""}])
+@pytest.mark.parametrize(
+    "changes", [{"retention_months": "0"}, {"retention_months": "abc"}, {"doc_prefix": ""}]
+)
 def test_settings_refuse_invalid_values_with_422(client, admin, changes):
     r = client.post("/admin/settings", data=dict(SETTINGS, **changes))
     assert r.status_code == 422 and "is-invalid" in r.text
@@ -332,10 +408,18 @@ def test_settings_refuse_invalid_values_with_422(client, admin, changes):
 
 # --- the audit log ----------------------------------------------------------------------------
 
+
 def _event(action, at, user=None, object_type="", object_id="", old=None, new=None):
-    event = AuditEvent(action=action, at=at, user_id=user.id if user else None,
-                       username=user.username if user else "", object_type=object_type,
-                       object_id=str(object_id), old_values=old, new_values=new)
+    event = AuditEvent(
+        action=action,
+        at=at,
+        user_id=user.id if user else None,
+        username=user.username if user else "",
+        object_type=object_type,
+        object_id=str(object_id),
+        old_values=old,
+        new_values=new,
+    )
     db.session.add(event)
     return event
 
@@ -343,12 +427,33 @@ def _event(action, at, user=None, object_type="", object_id="", old=None, new=No
 def test_audit_log_shows_old_and_new_values_and_filters(client, admin):
     someone = f.user("centre")
     # 2024-03-04 23:30 Vietnam time is 16:30 UTC; 2024-03-05 00:30 Vietnam is 17:30 UTC on the 4th.
-    _event("procedure_update", datetime(2024, 3, 4, 16, 30), someone, "procedure", 7,
-           {"eligible_return": False}, {"eligible_return": True})
-    _event("procedure_update", datetime(2024, 3, 4, 17, 30), admin, "procedure", 8,
-           {"name": "Cũ"}, {"name": "Mới"})
-    _event("field_update", datetime(2024, 3, 6, 2, 0), someone, "field", 3,
-           {"postal_note": ""}, {"postal_note": "Được"})
+    _event(
+        "procedure_update",
+        datetime(2024, 3, 4, 16, 30),
+        someone,
+        "procedure",
+        7,
+        {"eligible_return": False},
+        {"eligible_return": True},
+    )
+    _event(
+        "procedure_update",
+        datetime(2024, 3, 4, 17, 30),
+        admin,
+        "procedure",
+        8,
+        {"name": "Cũ"},
+        {"name": "Mới"},
+    )
+    _event(
+        "field_update",
+        datetime(2024, 3, 6, 2, 0),
+        someone,
+        "field",
+        3,
+        {"postal_note": ""},
+        {"postal_note": "Được"},
+    )
     page = client.get("/admin/audit").text
     assert "Cũ" in page and "Mới" in page and "04/03/2024 23:30" in page
     assert "05/03/2024 00:30" in page
@@ -375,8 +480,11 @@ def test_audit_log_fragment_for_the_live_filter(client, admin):
     r = client.get("/admin/audit", query_string={"action": "field_update"}, headers=HX)
     assert r.status_code == 200 and "HX-Request" in r.vary
     assert r.text.lstrip().startswith('<div id="audit-results">') and "<form" not in r.text
-    r = client.get("/admin/audit", query_string={"action": "field_update"},
-                   headers={**HX, "HX-History-Restore-Request": "true"})
+    r = client.get(
+        "/admin/audit",
+        query_string={"action": "field_update"},
+        headers={**HX, "HX-History-Restore-Request": "true"},
+    )
     assert "<html" in r.text and 'id="audit-filter"' in r.text
 
 
@@ -393,10 +501,20 @@ def test_audit_log_pages(client, admin):
 
 
 def test_audit_log_masks_citizens_personal_data(client, admin):
-    _event("shipment_update", datetime(2024, 3, 6, 2, 0), admin, "shipment", 1,
-           {"recipient_name": "Nguyễn Văn An", "address": "12 Lê Lợi", "phone": "0912345678"},
-           {"recipient_name": "Nguyễn Văn Ân", "address": "14 Lê Lợi", "phone": "0912000000",
-            "fee": 25000})
+    _event(
+        "shipment_update",
+        datetime(2024, 3, 6, 2, 0),
+        admin,
+        "shipment",
+        1,
+        {"recipient_name": "Nguyễn Văn An", "address": "12 Lê Lợi", "phone": "0912345678"},
+        {
+            "recipient_name": "Nguyễn Văn Ân",
+            "address": "14 Lê Lợi",
+            "phone": "0912000000",
+            "fee": 25000,
+        },
+    )
     page = client.get("/admin/audit").text
     for secret in ("Nguyễn Văn An", "Nguyễn Văn Ân", "Lê Lợi", "0912345678", "0912000000"):
         assert secret not in page

@@ -1,5 +1,6 @@
 """Every audit action code the code records has a translated label, and the audit log shows it
 with the raw code beside it and still filters by the code."""
+
 import ast
 from datetime import datetime
 from pathlib import Path
@@ -28,15 +29,20 @@ def recorded_actions():
     """``{code: [where]}`` for every action passed to ``audit.record``/``audit.record_many``
     (or a recording helper), and ``[where]`` of the calls whose action is not a literal."""
     codes, dynamic = {}, []
-    sources = [ROOT / "app.py"] + [p for d in ("blueprints", "utils", "commands")
-                                   for p in (ROOT / d).rglob("*.py")]
+    sources = [ROOT / "app.py"] + [
+        p for d in ("blueprints", "utils", "commands") for p in (ROOT / d).rglob("*.py")
+    ]
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
-            if (isinstance(func, ast.Attribute) and func.attr in ("record", "record_many")
-                    and isinstance(func.value, ast.Name) and func.value.id == "audit"):
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("record", "record_many")
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "audit"
+            ):
                 arg = node.args[0] if node.args else None
                 if path.name == "services.py" and isinstance(arg, ast.Name) and arg.id == "action":
                     continue  # the helper itself; its callers are collected below
@@ -76,8 +82,12 @@ def test_no_label_for_a_code_nothing_records(app):
 
 def test_the_audit_log_shows_labels_keeps_the_code_out_of_sight_and_filters(client, auth):
     at = datetime(2024, 3, 5, 2, 0)
-    db.session.add_all([AuditEvent(action="shipment.create", at=at, object_type="shipment", object_id="1"),
-                        AuditEvent(action="handover.sign", at=at, object_type="handover_batch", object_id="2")])
+    db.session.add_all(
+        [
+            AuditEvent(action="shipment.create", at=at, object_type="shipment", object_id="1"),
+            AuditEvent(action="handover.sign", at=at, object_type="handover_batch", object_id="2"),
+        ]
+    )
     auth.login("admin")
     page = client.get("/admin/audit").text
     assert "Ghi sổ bưu gửi" in page and 'title="shipment.create"' in page
@@ -86,6 +96,8 @@ def test_the_audit_log_shows_labels_keeps_the_code_out_of_sight_and_filters(clie
     # the filter offers the labels (object types too) and filters by the code
     assert '<option value="shipment.create">Ghi sổ bưu gửi</option>' in page
     assert '<option value="handover_batch">Biên bản giao nhận</option>' in page
-    r = client.get("/admin/audit", query_string={"action": "handover.sign"}, headers={"HX-Request": "true"})
+    r = client.get(
+        "/admin/audit", query_string={"action": "handover.sign"}, headers={"HX-Request": "true"}
+    )
     assert "<html" not in r.text
     assert 'data-action="handover.sign"' in r.text and 'data-action="shipment.create"' not in r.text

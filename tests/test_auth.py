@@ -1,4 +1,5 @@
 """Logging in and out, sessions, passwords, throttling, language."""
+
 import logging
 
 import pytest
@@ -78,8 +79,12 @@ def test_failed_logins_are_throttled_but_successful_ones_never(app, client):
     user = f.user()
     db.session.commit()
     for _ in range(5):
-        assert client.post("/login", data={"username": user.username,
-                                           "password": "bad-password"}).status_code == 401
+        assert (
+            client.post(
+                "/login", data={"username": user.username, "password": "bad-password"}
+            ).status_code
+            == 401
+        )
     r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
     assert r.status_code == 429
     assert "Quá nhiều lần thử" in r.text
@@ -90,26 +95,43 @@ def test_successful_logins_are_not_counted(app):
     db.session.commit()
     for _ in range(8):
         c = app.test_client()
-        assert c.post("/login", data={"username": user.username,
-                                      "password": f.PASSWORD}).status_code == 303
+        assert (
+            c.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
+            == 303
+        )
 
 
 def test_change_password(client, auth):
     user = auth.login("department")
-    r = client.post("/account/password", data={"current": "nope-nope-nope", "new": "a-new-password-1",
-                                                "confirm": "a-new-password-1"})
+    r = client.post(
+        "/account/password",
+        data={
+            "current": "nope-nope-nope",
+            "new": "a-new-password-1",
+            "confirm": "a-new-password-1",
+        },
+    )
     assert r.status_code == 422 and "Mật khẩu hiện tại không đúng." in r.text
-    r = client.post("/account/password", data={"current": f.PASSWORD, "new": "short",
-                                                "confirm": "short"})
+    r = client.post(
+        "/account/password", data={"current": f.PASSWORD, "new": "short", "confirm": "short"}
+    )
     assert r.status_code == 422
-    r = client.post("/account/password", data={"current": f.PASSWORD, "new": "a-new-password-1",
-                                                "confirm": "a-new-password-1"})
+    r = client.post(
+        "/account/password",
+        data={"current": f.PASSWORD, "new": "a-new-password-1", "confirm": "a-new-password-1"},
+    )
     assert r.status_code == 303
     auth.logout()
-    assert client.post("/login", data={"username": user.username,
-                                       "password": f.PASSWORD}).status_code == 401
-    assert client.post("/login", data={"username": user.username,
-                                       "password": "a-new-password-1"}).status_code == 303
+    assert (
+        client.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/login", data={"username": user.username, "password": "a-new-password-1"}
+        ).status_code
+        == 303
+    )
 
 
 def test_language_is_remembered_per_user(app, client, auth):
@@ -149,7 +171,9 @@ def test_error_pages_are_translated_and_plain(client, auth):
 def test_security_headers(client):
     r = client.get("/login")
     csp = r.headers["Content-Security-Policy"]
-    assert "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert (
+        "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'none'" in csp
+    )
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"]
 

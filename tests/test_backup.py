@@ -1,4 +1,5 @@
 """``flask backup``: a consistent SQLite copy through the online backup API; PostgreSQL refused."""
+
 import sqlite3
 from datetime import date
 

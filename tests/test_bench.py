@@ -1,4 +1,5 @@
 """``bench/run.py`` works end to end on a small SQLite dataset (a smoke run: no time is asserted)."""
+
 import json
 import os
 import subprocess
@@ -16,9 +17,25 @@ def test_benchmark_smoke_run(tmp_path):
     output = tmp_path / "result.json"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
     r = subprocess.run(
-        [sys.executable, "bench/run.py", "--dossiers", "2000", "--quick", "--repeat", "2",
-         "--sqlite", str(tmp_path / "bench.sqlite3"), "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "bench/run.py",
+            "--dossiers",
+            "2000",
+            "--quick",
+            "--repeat",
+            "2",
+            "--sqlite",
+            str(tmp_path / "bench.sqlite3"),
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "figures.summary, 9 months" in r.stdout
     result = json.loads(output.read_text())
@@ -35,6 +52,8 @@ def test_benchmark_smoke_run(tmp_path):
     roles = {p["role"] for p in walk["pages"]}
     assert roles == {"leader", "centre", "admin", "department"}
     assert all(p["status"] == [200] and p["statements"] for p in walk["pages"])
-    assert any(p["shape"].startswith("dossiers.list_dossiers") and "[deep]" in p["shape"]
-               for p in walk["pages"])
+    assert any(
+        p["shape"].startswith("dossiers.list_dossiers") and "[deep]" in p["shape"]
+        for p in walk["pages"]
+    )
     assert "slowest 20" in r.stdout

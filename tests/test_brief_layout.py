@@ -1,6 +1,7 @@
 """The brief as printed: table headings break only between words, the signature block leaves at
 least 3 cm for a signature and seal, the chart has axis titles, and a "—" in the targets table is
 explained by a footnote. Read from the PDF's text (poppler's pdftotext) and its word boxes."""
+
 import re
 import subprocess
 from datetime import date
@@ -21,9 +22,16 @@ POINTS_PER_CM = 72 / 2.54
 def _catalogue():
     """Two departments with dossiers and no postal use: Tư pháp's procedure may be received and
     returned by post, Tài nguyên's only returned, so it gets no C2 share ("—")."""
-    db.session.add(OrgSettings(id=1, unit_name="Trung tâm Hành chính công", signer_title="GIÁM ĐỐC",
-                               signer_name="Vũ Thị Thanh Hương", place_name="Hạ Long",
-                               recipients="Lưu: VT."))
+    db.session.add(
+        OrgSettings(
+            id=1,
+            unit_name="Trung tâm Hành chính công",
+            signer_title="GIÁM ĐỐC",
+            signer_name="Vũ Thị Thanh Hương",
+            place_name="Hạ Long",
+            recipients="Lưu: VT.",
+        )
+    )
     tp = f.department("TP", "Phòng Tư pháp")
     tn = f.department("TNMT", "Phòng Tài nguyên và Môi trường")
     both = f.procedure(name="Chứng thực bản sao", department_=tp, receive=True, ret=True)
@@ -58,7 +66,7 @@ def test_table_headings_break_between_words_only(brief):
         assert joined in lines or all(part in lines for part in heading), heading
     # In the tables by field and department, words of two syllables stay on one line.
     start = lines.index("Số TTHC")
-    header = lines[start:lines.index("1", start)]
+    header = lines[start : lines.index("1", start)]
     assert "hiệu lực" in header and "điều kiện" in header and "Tiếp nhận" in header
     for syllable in ("hiệu", "lực", "điều", "kiện", "Tiếp", "nhận", "Tỷ", "lệ"):
         assert syllable not in header, syllable
@@ -68,8 +76,9 @@ def test_table_headings_break_between_words_only(brief):
 def test_the_signature_block_leaves_three_centimetres(brief, tmp_path):
     path = tmp_path / "brief.pdf"
     path.write_bytes(brief["pdf"])
-    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = out.split("<page ")
     last = pages[-1]
     title = re.search(r'yMax="([\d.]+)">GIÁM</word>', last)
@@ -80,8 +89,8 @@ def test_the_signature_block_leaves_three_centimetres(brief, tmp_path):
 
 
 def test_the_chart_has_axis_titles(brief):
-    chart = brief["html"][brief["html"].index('<svg class="trend-chart"'):]
-    chart = chart[:chart.index("</svg>")]
+    chart = brief["html"][brief["html"].index('<svg class="trend-chart"') :]
+    chart = chart[: chart.index("</svg>")]
     assert re.search(r'class="axis-title"[^>]*>Tháng</text>', chart)
     assert re.search(r'class="axis-title"[^>]*>Tỷ lệ trên hồ sơ tiếp nhận \(%\)</text>', chart)
     text = " ".join(pdf_text(brief["pdf"]).split())
@@ -90,7 +99,7 @@ def test_the_chart_has_axis_titles(brief):
 
 def test_a_dash_in_the_targets_table_is_explained(brief):
     text = " ".join(pdf_text(brief["pdf"]).split())
-    targets = text[text.index("Chỉ tiêu phân bổ"):]
+    targets = text[text.index("Chỉ tiêu phân bổ") :]
     assert "—(*)" in targets.replace(" ", "") or "— (*)" in targets
     assert "(*) Dấu “—”: phòng, ban không được giao chỉ tiêu ở tiêu chí đó" in targets
 

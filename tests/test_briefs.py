@@ -4,6 +4,7 @@ resource fetcher, drafts, issuing with a number, and byte-identical issued files
 The demo organisation's brief is rendered once per module (the demo load takes seconds); tests
 that change data use factories on their own database.
 """
+
 import hashlib
 import shutil
 import socket
@@ -21,7 +22,6 @@ from utils.dates import Period
 DEMO_PERIOD = Period(date(2024, 1, 1), date(2024, 9, 30))
 DOC_DATE = date(2025, 1, 5)
 HOSTILE_NAMES = ('<img src="http://169.254.169.254/">', "file:///etc/passwd")
-
 
 
 @pytest.fixture(scope="module")
@@ -46,30 +46,48 @@ def demo_brief(database_template, tmp_path_factory):
 
         pdf = render_pdf(html, services.STYLESHEETS)
         personal = db.session.execute(
-            select(Shipment.recipient_name, Shipment.phone, Shipment.address)).all()
+            select(Shipment.recipient_name, Shipment.phone, Shipment.address)
+        ).all()
         settings = context["settings"]
         # The header writes both names in capitals, whatever case the settings give them.
         names = (settings.parent_agency.upper(), settings.unit_name.upper())
         db.session.remove()
         db.engine.dispose()
-    return {"pdf": pdf, "html": html, "text": pdf_text(pdf), "personal": personal,
-            "names": names}
+    return {"pdf": pdf, "html": html, "text": pdf_text(pdf), "personal": personal, "names": names}
 
 
 # --- The demo brief -----------------------------------------------------------------------------
 
+
 @pytest.mark.pdf
 def test_demo_brief_carries_the_reference_figures(demo_brief):
     text = demo_brief["text"]
-    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BÁO CÁO",
-                     "44.865", "9,70%", "0,27%", "29/299", "120/44.865", "0/44.865",
-                     "299 thủ tục hành chính", "29 TTHC", "2.124", "Nơi nhận:", "GIÁM ĐỐC",
-                     "Vũ Thị Thanh Hương", "DỰ THẢO", "/BC-TTHCC",
-                     "từ ngày 01/01/2024 đến ngày 30/09/2024"):
+    for expected in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "BÁO CÁO",
+        "44.865",
+        "9,70%",
+        "0,27%",
+        "29/299",
+        "120/44.865",
+        "0/44.865",
+        "299 thủ tục hành chính",
+        "29 TTHC",
+        "2.124",
+        "Nơi nhận:",
+        "GIÁM ĐỐC",
+        "Vũ Thị Thanh Hương",
+        "DỰ THẢO",
+        "/BC-TTHCC",
+        "từ ngày 01/01/2024 đến ngày 30/09/2024",
+    ):
         assert expected in text, expected
     # The section headings of docs/brief.md, in order.
-    positions = [text.index(h) for h in ("I. KẾT QUẢ", "II. TỒN TẠI", "III. NHIỆM VỤ", "IV. ĐỀ XUẤT",
-                                         "Nơi nhận:")]
+    positions = [
+        text.index(h)
+        for h in ("I. KẾT QUẢ", "II. TỒN TẠI", "III. NHIỆM VỤ", "IV. ĐỀ XUẤT", "Nơi nhận:")
+    ]
     assert positions == sorted(positions)
     # A draft has no number: "Số:" is followed by blank space, then "/BC-".
     assert "Số: /BC-TTHCC" in " ".join(text.split())
@@ -134,6 +152,7 @@ def test_document_dates_take_leading_zeros_below_ten_and_in_january_february():
 
 # --- Resources: only files under static/ --------------------------------------------------------
 
+
 @pytest.mark.slow  # renders the brief to PDF
 def test_fetcher_serves_static_files_and_refuses_everything_else():
     from utils import pdf
@@ -144,9 +163,16 @@ def test_fetcher_serves_static_files_and_refuses_everything_else():
     assert response.read(4) == b"\x00\x01\x00\x00"
     response.close()
     outside = pdf.STATIC_ROOT.as_uri() + "/../app.py"
-    for url in ("http://169.254.169.254/", "https://example.org/x.css", "file:///etc/passwd",
-                outside, "data:text/css,body{}", "ftp://example.org/x", "file://evil/static/x",
-                pdf.STATIC_ROOT.as_uri() + "/fonts"):
+    for url in (
+        "http://169.254.169.254/",
+        "https://example.org/x.css",
+        "file:///etc/passwd",
+        outside,
+        "data:text/css,body{}",
+        "ftp://example.org/x",
+        "file://evil/static/x",
+        pdf.STATIC_ROOT.as_uri() + "/fonts",
+    ):
         with pytest.raises(pdf.ResourceRefused):
             fetcher.fetch(url)
 
@@ -179,10 +205,12 @@ def test_render_refuses_markup_that_reaches_out(app, recorded_fetches):
     from utils import pdf
 
     asked, connections = recorded_fetches
-    html = ('<html><head><link rel="stylesheet" href="file:///etc/passwd">'
-            '<link rel="stylesheet" href="http://169.254.169.254/latest.css"></head>'
-            '<body class="document"><p>x</p><img src="http://169.254.169.254/">'
-            '<img src="../../etc/passwd"><img src="fonts/LICENSE-Tinos.txt"></body></html>')
+    html = (
+        '<html><head><link rel="stylesheet" href="file:///etc/passwd">'
+        '<link rel="stylesheet" href="http://169.254.169.254/latest.css"></head>'
+        '<body class="document"><p>x</p><img src="http://169.254.169.254/">'
+        '<img src="../../etc/passwd"><img src="fonts/LICENSE-Tinos.txt"></body></html>'
+    )
     data = pdf.render_pdf(html)
     assert data.startswith(b"%PDF")
     assert connections == []
@@ -213,17 +241,25 @@ def test_hostile_procedure_names_print_as_text_and_fetch_nothing(app, recorded_f
 
 # --- Drafts, previews and access ----------------------------------------------------------------
 
+
 def _small_catalogue():
     dept = f.department(name="Phòng Tài chính – Kế hoạch")
     field = f.field(name="Tài chính – Kế hoạch")
     posted = f.procedure(field_=field, department_=dept, receive=True, ret=True)
-    idle = f.procedure(name="Đăng ký hộ kinh doanh", field_=field, department_=dept, receive=True,
-                       ret=True)
+    idle = f.procedure(
+        name="Đăng ký hộ kinh doanh", field_=field, department_=dept, receive=True, ret=True
+    )
     for day in range(1, 9):
         f.dossier(idle, date(2024, 2, day))
     d = f.dossier(posted, date(2024, 3, 4), returned=date(2024, 3, 18), return_channel="bcci")
-    f.shipment(d, "tra_ket_qua", when=date(2024, 3, 18), recipient_name="Nguyễn Văn An",
-               address="12 Lê Lợi, Hạ Long", phone="0912345678")
+    f.shipment(
+        d,
+        "tra_ket_qua",
+        when=date(2024, 3, 18),
+        recipient_name="Nguyễn Văn An",
+        address="12 Lê Lợi, Hạ Long",
+        phone="0912345678",
+    )
     db.session.commit()
     return dept
 
@@ -275,32 +311,54 @@ def test_draft_pdf_download(client, auth):
     assert r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     assert "attachment" in r.headers["Content-Disposition"]
     assert db.session.scalar(select(func.count()).select_from(Brief)) == 0
-    assert client.get("/briefs/draft.pdf", query_string={"from": "2024-13-01", "to": "x"}).status_code == 400
+    assert (
+        client.get("/briefs/draft.pdf", query_string={"from": "2024-13-01", "to": "x"}).status_code
+        == 400
+    )
 
 
 def test_department_staff_cannot_reach_briefs(client, auth):
     auth.login("department")
     for url in ("/briefs", "/briefs/preview", "/briefs/draft.pdf"):
         assert client.get(url).status_code == 403
-    assert client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"}).status_code == 403
+    assert (
+        client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31"}).status_code
+        == 403
+    )
 
 
 def test_tasks_and_conclusions_appear_in_the_brief(app):
     from blueprints.briefs import services
 
     dept = _small_catalogue()
-    meeting = Meeting(date=date(2024, 10, 2), chair="Chủ tịch UBND",
-                      conclusions="Các phòng rà soát danh mục TTHC.\nTăng cường tuyên truyền.")
+    meeting = Meeting(
+        date=date(2024, 10, 2),
+        chair="Chủ tịch UBND",
+        conclusions="Các phòng rà soát danh mục TTHC.\nTăng cường tuyên truyền.",
+    )
     db.session.add(meeting)
     db.session.flush()
-    db.session.add_all([
-        Task(meeting_id=meeting.id, department_id=dept.id, description="Rà soát 20 TTHC lĩnh vực đất đai",
-             deadline=date(2024, 11, 30), status="open"),
-        Task(meeting_id=meeting.id, department_id=dept.id, description="Việc đã xong", status="done"),
-    ])
+    db.session.add_all(
+        [
+            Task(
+                meeting_id=meeting.id,
+                department_id=dept.id,
+                description="Rà soát 20 TTHC lĩnh vực đất đai",
+                deadline=date(2024, 11, 30),
+                status="open",
+            ),
+            Task(
+                meeting_id=meeting.id,
+                department_id=dept.id,
+                description="Việc đã xong",
+                status="done",
+            ),
+        ]
+    )
     db.session.commit()
-    html = services.render_html(services.brief_context(Period(date(2024, 1, 1), date(2024, 12, 31)),
-                                                      DOC_DATE))
+    html = services.render_html(
+        services.brief_context(Period(date(2024, 1, 1), date(2024, 12, 31)), DOC_DATE)
+    )
     assert "Rà soát 20 TTHC lĩnh vực đất đai" in html and "Quá hạn" in html
     assert "Việc đã xong" not in html
     assert "Kết luận tại cuộc họp ngày 02/10/2024" in html
@@ -309,12 +367,15 @@ def test_tasks_and_conclusions_appear_in_the_brief(app):
 
 # --- Issuing ------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow  # renders the brief to PDF
 def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
     _small_catalogue()
     own_rubric()
     user = auth.login("leader")
-    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"})
+    r = client.post(
+        "/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"}
+    )
     assert r.status_code == 303
     brief = db.session.scalars(select(Brief)).one()
     assert brief.number == 1 and brief.issued_by_id == user.id
@@ -339,7 +400,9 @@ def test_issue_numbers_stores_and_serves_the_identical_file(client, auth):
 
     listing = client.get("/briefs")
     assert "01/BC-TTHCC" in listing.text
-    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "2"})
+    r = client.post(
+        "/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "2"}
+    )
     assert r.status_code == 303
     assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
 
@@ -370,7 +433,9 @@ def test_issued_brief_prints_its_number_and_no_draft_mark(app):
 
     _small_catalogue()
     own_rubric()
-    brief = services.issue_brief(Period(date(2024, 1, 1), date(2024, 3, 31)), today=date(2024, 4, 2))
+    brief = services.issue_brief(
+        Period(date(2024, 1, 1), date(2024, 3, 31)), today=date(2024, 4, 2)
+    )
     db.session.commit()
     text = pdf_text(brief.pdf)
     assert "Số: 01/BC-TTHCC" in " ".join(text.split())
@@ -394,16 +459,19 @@ def test_issue_needs_the_csrf_token(client, auth):
 
 # --- Command line -------------------------------------------------------------------------------
 
+
 @pytest.mark.slow  # renders the brief to PDF
 def test_report_brief_writes_a_draft(runner, tmp_path):
     _small_catalogue()
     out = tmp_path / "brief.pdf"
-    r = runner.invoke(args=["report", "brief", "--from", "2024-01-01", "--to", "2024-03-31",
-                            "-o", str(out)])
+    r = runner.invoke(
+        args=["report", "brief", "--from", "2024-01-01", "--to", "2024-03-31", "-o", str(out)]
+    )
     assert r.exit_code == 0, r.output
     assert out.read_bytes().startswith(b"%PDF") and "brief.pdf" in r.output
-    r = runner.invoke(args=["report", "brief", "--from", "2024-04-01", "--to", "2024-03-31",
-                            "-o", str(out)])
+    r = runner.invoke(
+        args=["report", "brief", "--from", "2024-04-01", "--to", "2024-03-31", "-o", str(out)]
+    )
     assert r.exit_code != 0 and "--from" in r.output
 
 
@@ -426,8 +494,9 @@ def test_concurrent_issues_draw_distinct_numbers(app):
     def issue(client):
         with app.app_context():
             barrier.wait()
-            r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31",
-                                                   "number": "1"})
+            r = client.post(
+                "/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"}
+            )
             statuses.append((r.status_code, client, r.text))
 
     threads = [threading.Thread(target=issue, args=(c,)) for c in clients]
@@ -444,8 +513,12 @@ def test_concurrent_issues_draw_distinct_numbers(app):
     assert r.status_code == 303
     db.session.expire_all()
     assert sorted(db.session.scalars(select(Brief.number))) == [1, 2]
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "brief.issue")) == 2
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "brief.issue")
+        )
+        == 2
+    )
 
 
 def test_an_empty_period_renders_dashes_not_errors(app):
@@ -453,8 +526,9 @@ def test_an_empty_period_renders_dashes_not_errors(app):
 
     f.procedure(receive=True, ret=True)
     db.session.commit()
-    html = services.render_html(services.brief_context(Period(date(2030, 1, 1), date(2030, 1, 31)),
-                                                      DOC_DATE))
+    html = services.render_html(
+        services.brief_context(Period(date(2030, 1, 1), date(2030, 1, 31)), DOC_DATE)
+    )
     assert "Không có số liệu trong kỳ." in html and "—" in html
     # A zero denominator is named, never printed as "n/0".
     assert "/0<" not in html and "0 (mẫu số bằng 0)" in html
@@ -499,15 +573,21 @@ def test_the_pdf_is_rendered_before_the_numbering_transaction(client, auth, monk
     render = services.render_pdf
 
     def watched(*args, **kwargs):
-        modes.append((transactions._mode.get(), db.session().in_transaction()
-                      and transactions.begins_writing()))
+        modes.append(
+            (
+                transactions._mode.get(),
+                db.session().in_transaction() and transactions.begins_writing(),
+            )
+        )
         return render(*args, **kwargs)
 
     monkeypatch.setattr(services, "render_pdf", watched)
     _small_catalogue()
     own_rubric()
     auth.login("leader")
-    r = client.post("/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"})
+    r = client.post(
+        "/briefs/issue", data={"start": "2024-01-01", "end": "2024-03-31", "number": "1"}
+    )
     assert r.status_code == 303
     assert modes == [("read", False)]  # rendered once, in a read-only transaction
     brief = db.session.scalars(select(Brief)).one()

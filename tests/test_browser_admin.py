@@ -1,5 +1,6 @@
 """An administrator sets up a department and its user in a real browser; that user sees only the
 menu their role allows. htmx does the inline work (checked: HX-Request sent, no page reload)."""
+
 import re
 from urllib.parse import urlsplit
 
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 def menu_hrefs(page):
     return page.locator("header nav a.nav-link").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))")
+        "links => links.map(a => a.getAttribute('href'))"
+    )
 
 
 def test_admin_creates_a_department_user_whose_menu_follows_the_role(page, app):
@@ -38,7 +40,8 @@ def test_admin_creates_a_department_user_whose_menu_follows_the_role(page, app):
     edit.locator("input[name=name]").fill("Phòng Tài chính – Kế hoạch")
     edit.get_by_role("button", name="Lưu").click()
     expect(page.locator("tr[data-testid=department-row]", has_text="TCKH")).to_contain_text(
-        "Phòng Tài chính – Kế hoạch")
+        "Phòng Tài chính – Kế hoạch"
+    )
     posted = [(r.method, urlsplit(r.url).path) for r in watch.requests]
     assert ("POST", "/admin/departments/new") in posted
     assert any(m == "GET" and re.fullmatch(r"/admin/departments/\d+/edit", u) for m, u in posted)
@@ -66,12 +69,20 @@ def test_admin_creates_a_department_user_whose_menu_follows_the_role(page, app):
     page.click("button[type=submit]:not([name=lang])")
     page.wait_for_url(lambda url: "/login" not in url)
     # the person by name, the department's code with its name
-    expect(page.get_by_test_id("whoami")).to_contain_text("Lê Kế Toán · Cán bộ phòng, ban · TCKH – ")
+    expect(page.get_by_test_id("whoami")).to_contain_text(
+        "Lê Kế Toán · Cán bộ phòng, ban · TCKH – "
+    )
     with app.test_request_context():
-        allowed = [url_for(ep) for ep, _, roles in NAV
-                   if "department" in roles and ep in app.view_functions]
-        forbidden = [url_for(ep) for ep, _, roles in NAV
-                     if "department" not in roles and ep in app.view_functions]
+        allowed = [
+            url_for(ep)
+            for ep, _, roles in NAV
+            if "department" in roles and ep in app.view_functions
+        ]
+        forbidden = [
+            url_for(ep)
+            for ep, _, roles in NAV
+            if "department" not in roles and ep in app.view_functions
+        ]
     assert menu_hrefs(page) == allowed
     assert "/admin/" in forbidden
     page.goto("/admin/")
@@ -96,7 +107,9 @@ def test_audit_log_filters_live_and_user_deactivation_swaps_the_row(page, app):
     expect(page.locator("tr[data-testid=audit-row]")).to_have_count(2)  # login, deactivation
     page.select_option("select[name=action]", "user_deactivate")
     expect(page.locator("tr[data-testid=audit-row]")).to_have_count(1)
-    expect(page.locator("tr[data-testid=audit-row]")).to_contain_text(f"Người dùng {clerk.full_name}")
+    expect(page.locator("tr[data-testid=audit-row]")).to_contain_text(
+        f"Người dùng {clerk.full_name}"
+    )
     assert watch.requests and "action=user_deactivate" in watch.requests[-1].url
     assert watch.page_did_not_reload()
     assert "action=user_deactivate" in page.url  # the filter is in the address, for back and reload

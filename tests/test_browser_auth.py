@@ -1,4 +1,5 @@
 """A person logs in, switches language, changes the password and logs out, in a real browser."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -1,5 +1,6 @@
 """In a real browser: a leader changes the dashboard's period and follows a number to its list;
 department staff mark their task done from the home page. htmx does the work (no reload)."""
+
 import re
 from datetime import date, timedelta
 
@@ -21,12 +22,24 @@ def test_period_change_number_to_list_and_task_done(page, live_server):
     fld = f.field("Tài chính – Kế hoạch")
     proc = f.procedure(field_=fld, department_=dept, receive=True, ret=True)
     for day in range(1, 8):
-        f.dossier(proc, date(2024, 5, day), returned=date(2024, 5, day + 10),
-                  return_channel="bcci" if day == 1 else "truc_tiep")
-    meeting = services.create_meeting(date_=date(2024, 9, 21), chair="Chủ tịch UBND",
-                                      participants="Các phòng", conclusions="Đưa thủ tục lên BCCI")
-    task = services.add_task(meeting, department_id=dept.id, description="Rà soát thủ tục đủ điều kiện",
-                             deadline=vn_today() - timedelta(days=2))
+        f.dossier(
+            proc,
+            date(2024, 5, day),
+            returned=date(2024, 5, day + 10),
+            return_channel="bcci" if day == 1 else "truc_tiep",
+        )
+    meeting = services.create_meeting(
+        date_=date(2024, 9, 21),
+        chair="Chủ tịch UBND",
+        participants="Các phòng",
+        conclusions="Đưa thủ tục lên BCCI",
+    )
+    task = services.add_task(
+        meeting,
+        department_id=dept.id,
+        description="Rà soát thủ tục đủ điều kiện",
+        deadline=vn_today() - timedelta(days=2),
+    )
     leader = f.user("leader")
     staff = f.user("department", department_=dept)
     db.session.commit()

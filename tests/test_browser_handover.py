@@ -1,4 +1,5 @@
 """A centre staff member builds a hand-over record, fixes its items, signs and prints it."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,9 +15,17 @@ pytestmark = pytest.mark.browser
 def test_build_sign_and_print_a_batch(page):
     today = vn_today()
     procedure = f.procedure(name="Cấp giấy phép xây dựng", ret=True)
-    shipments = [f.shipment(f.dossier(procedure, today), "tra_ket_qua", when=today,
-                            tracking_number=number, recipient_name="Nguyễn Văn An", fee=25000)
-                 for number in ("EB123456785VN", "RR473124829VN")]
+    shipments = [
+        f.shipment(
+            f.dossier(procedure, today),
+            "tra_ket_qua",
+            when=today,
+            tracking_number=number,
+            recipient_name="Nguyễn Văn An",
+            fee=25000,
+        )
+        for number in ("EB123456785VN", "RR473124829VN")
+    ]
     user = f.user("centre")
     db.session.commit()
     browser_login(page, user)
@@ -35,7 +44,9 @@ def test_build_sign_and_print_a_batch(page):
     candidates = page.get_by_test_id("candidates")
     expect(candidates.locator("tr[data-tracking='RR473124829VN']")).to_be_visible()
     expect(items.locator("tr[data-tracking='RR473124829VN']")).to_have_count(0)
-    candidates.locator("tr[data-tracking='RR473124829VN']").get_by_role("button", name="Thêm").click()
+    candidates.locator("tr[data-tracking='RR473124829VN']").get_by_role(
+        "button", name="Thêm"
+    ).click()
     expect(items.locator("tr[data-tracking='RR473124829VN']")).to_be_visible()
     expect(page.get_by_test_id("batch-count")).to_have_text("2")
 
@@ -46,7 +57,9 @@ def test_build_sign_and_print_a_batch(page):
         row.get_by_label("Bản sao").fill(str(n + 1))
     expect(page.get_by_role("button", name="Lưu")).to_have_count(1)
     page.get_by_role("button", name="Lưu số bản chính, bản sao").click()
-    expect(items.locator("tr[data-tracking='RR473124829VN']").get_by_label("Bản sao")).to_have_value("3")
+    expect(
+        items.locator("tr[data-tracking='RR473124829VN']").get_by_label("Bản sao")
+    ).to_have_value("3")
 
     # Signing asks first, as discarding does: dismissed, nothing is signed.
     asked = []
@@ -76,4 +89,7 @@ def test_build_sign_and_print_a_batch(page):
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     db.session.rollback()  # a new transaction sees what the server committed
-    assert db.session.query(AuditEvent).filter_by(action="handover.print", user_id=user.id).count() == 1
+    assert (
+        db.session.query(AuditEvent).filter_by(action="handover.print", user_id=user.id).count()
+        == 1
+    )

@@ -1,5 +1,6 @@
 """The audit log at 1366×768: its "Thay đổi" column shows every change whole (nothing cut off,
 no scrolling sideways), however long the values."""
+
 from datetime import datetime
 
 import pytest
@@ -15,17 +16,37 @@ pytestmark = pytest.mark.browser
 def test_the_audit_logs_changes_column_is_not_cut_off(page):
     admin = f.user("admin")
     shipments = [f"EB{n:09d}VN" for n in range(100000000, 100000040)]
-    db.session.add_all([
-        AuditEvent(action="handover.sign", at=datetime(2024, 3, 5, 2, 0), user_id=admin.id,
-                   username=admin.username, object_type="handover_batch", object_id="1",
-                   old_values={"status": "draft"},
-                   new_values={"status": "signed", "number": 1, "year": 2024, "shipments": shipments}),
-        AuditEvent(action="dossier.import", at=datetime(2024, 3, 5, 3, 0), user_id=admin.id,
-                   username=admin.username, object_type="import", object_id="x",
-                   new_values={"file": "mot-cua-" + "rat-dai-" * 12 + ".xlsx", "sha256": "ab" * 32,
-                               "rows": 44865, "created": 44865, "updated": 0, "unchanged": 0,
-                               "warnings": 0}),
-    ])
+    db.session.add_all(
+        [
+            AuditEvent(
+                action="handover.sign",
+                at=datetime(2024, 3, 5, 2, 0),
+                user_id=admin.id,
+                username=admin.username,
+                object_type="handover_batch",
+                object_id="1",
+                old_values={"status": "draft"},
+                new_values={"status": "signed", "number": 1, "year": 2024, "shipments": shipments},
+            ),
+            AuditEvent(
+                action="dossier.import",
+                at=datetime(2024, 3, 5, 3, 0),
+                user_id=admin.id,
+                username=admin.username,
+                object_type="import",
+                object_id="x",
+                new_values={
+                    "file": "mot-cua-" + "rat-dai-" * 12 + ".xlsx",
+                    "sha256": "ab" * 32,
+                    "rows": 44865,
+                    "created": 44865,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "warnings": 0,
+                },
+            ),
+        ]
+    )
     db.session.commit()
     page.set_viewport_size({"width": 1366, "height": 768})
     browser_login(page, admin)
@@ -37,6 +58,8 @@ def test_the_audit_logs_changes_column_is_not_cut_off(page):
     clipped = page.evaluate("""() => [...document.querySelectorAll('#audit-results td, #audit-results th')]
         .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent.trim().slice(0, 60))""")
     assert clipped == []
-    right = page.evaluate("document.querySelector('#audit-results table').getBoundingClientRect().right")
+    right = page.evaluate(
+        "document.querySelector('#audit-results table').getBoundingClientRect().right"
+    )
     assert right <= 1366
     assert "EB100000039VN" in " ".join(c.inner_text() for c in cells.all())

@@ -1,6 +1,7 @@
 """In a real browser: a leader issues a brief from its preview. The confirmation opens in place
 (htmx) naming the number; another leader issues first; confirming is refused in place with the
 new number, and confirming again issues it."""
+
 import re
 
 import pytest

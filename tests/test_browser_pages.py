@@ -2,6 +2,7 @@
 machines are): axe-core finds no serious or critical violation, the main menu fits one row, the
 date fields are dd/mm/yyyy text fields. The pages people use most are saved as screenshots at
 1366×768 and 390×844 in test-artifacts/screenshots/ (kept to be looked at, never compared)."""
+
 import os
 from datetime import date
 
@@ -32,27 +33,68 @@ def world(app):
     qldt = f.department(code="QLDT", name="Phòng Quản lý đô thị")
     civil = f.field(name="Tư pháp – Hộ tịch")
     build = f.field(name="Lao động – Thương binh và Xã hội")
-    procs = [f.procedure(code="1.001108", name="Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ "
-                         "thuộc thẩm quyền cấp của Ủy ban nhân dân cấp huyện", department_=qldt,
-                         field_=build, receive=True, ret=True)]
-    procs.append(f.procedure(code="2.000908.000.00.00.H56", name="Chứng thực bản sao từ bản chính "
-                             "giấy tờ, văn bản do cơ quan có thẩm quyền của Việt Nam cấp",
-                             department_=tp, field_=civil, receive=False, ret=True,
-                             reason_code="in_person"))
+    procs = [
+        f.procedure(
+            code="1.001108",
+            name="Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ "
+            "thuộc thẩm quyền cấp của Ủy ban nhân dân cấp huyện",
+            department_=qldt,
+            field_=build,
+            receive=True,
+            ret=True,
+        )
+    ]
+    procs.append(
+        f.procedure(
+            code="2.000908.000.00.00.H56",
+            name="Chứng thực bản sao từ bản chính "
+            "giấy tờ, văn bản do cơ quan có thẩm quyền của Việt Nam cấp",
+            department_=tp,
+            field_=civil,
+            receive=False,
+            ret=True,
+            reason_code="in_person",
+        )
+    )
     for i in range(8):
-        procs.append(f.procedure(name=f"Đăng ký khai sinh, kết hợp nhận cha, mẹ, con số {i}",
-                                 department_=tp, field_=civil, receive=i % 2 == 0, ret=True))
-    dossiers = [f.dossier(p, date(2024, 3, 1 + i % 20), channel="bcci" if i % 3 == 0 else "truc_tiep",
-                          returned=date(2024, 3, 25), return_channel="bcci" if i % 2 else "truc_tuyen")
-                for i, p in enumerate(procs * 3)]
-    users = {role: f.user(role, department_=tp if role == "department" else None)
-             for role in ("leader", "department", "centre", "admin")}
+        procs.append(
+            f.procedure(
+                name=f"Đăng ký khai sinh, kết hợp nhận cha, mẹ, con số {i}",
+                department_=tp,
+                field_=civil,
+                receive=i % 2 == 0,
+                ret=True,
+            )
+        )
+    dossiers = [
+        f.dossier(
+            p,
+            date(2024, 3, 1 + i % 20),
+            channel="bcci" if i % 3 == 0 else "truc_tiep",
+            returned=date(2024, 3, 25),
+            return_channel="bcci" if i % 2 else "truc_tuyen",
+        )
+        for i, p in enumerate(procs * 3)
+    ]
+    users = {
+        role: f.user(role, department_=tp if role == "department" else None)
+        for role in ("leader", "department", "centre", "admin")
+    }
     today = date.today()
-    shipments = [postal.log_shipment(
-        tracking_number=f.tracking_number("EB"), direction="tra_ket_qua", dossier=d, date=today,
-        recipient_name="Nguyễn Thị Minh Khai", address="Số 12, phố Cột Đồng Hồ, phường Hồng Gai, "
-        "thành phố Hạ Long", phone="0912345678", fee=25000, user=users["centre"])
-        for d in dossiers[:6]]
+    shipments = [
+        postal.log_shipment(
+            tracking_number=f.tracking_number("EB"),
+            direction="tra_ket_qua",
+            dossier=d,
+            date=today,
+            recipient_name="Nguyễn Thị Minh Khai",
+            address="Số 12, phố Cột Đồng Hồ, phường Hồng Gai, thành phố Hạ Long",
+            phone="0912345678",
+            fee=25000,
+            user=users["centre"],
+        )
+        for d in dossiers[:6]
+    ]
     batch = handover.propose_batch("tra_ket_qua", today, user=users["centre"])
     db.session.commit()
     return {"users": users, "procedure": procs[1], "shipment": shipments[0], "batch": batch}
@@ -61,14 +103,18 @@ def world(app):
 def urls(app, role, world):
     """The role's main pages: its menu, and the pages one opens from them."""
     with app.test_request_context():
-        pages = [url_for(ep) for ep, _label, roles in NAV
-                 if role in roles and ep in app.view_functions]
+        pages = [
+            url_for(ep) for ep, _label, roles in NAV if role in roles and ep in app.view_functions
+        ]
         if role in ("department", "leader"):
             pages.append(url_for("procedures.show_procedure", procedure_id=world["procedure"].id))
         if role in ("centre", "admin"):
-            pages += [url_for("postal.new_shipment"), url_for("dossiers.import_dossiers"),
-                      url_for("postal.show_shipment", shipment_id=world["shipment"].id),
-                      url_for("handover.show_batch", batch_id=world["batch"].id)]
+            pages += [
+                url_for("postal.new_shipment"),
+                url_for("dossiers.import_dossiers"),
+                url_for("postal.show_shipment", shipment_id=world["shipment"].id),
+                url_for("handover.show_batch", batch_id=world["batch"].id),
+            ]
         if role == "admin":
             pages.append(url_for("admin.list_audit"))
     return pages
@@ -78,30 +124,39 @@ def fits(page, table):
     """The table needs no sideways scrolling at the page's width."""
     return page.locator(table).evaluate(
         "t => { const box = t.closest('.table-responsive') || t.parentElement;"
-        " return box.scrollWidth <= box.clientWidth; }")
+        " return box.scrollWidth <= box.clientWidth; }"
+    )
 
 
 def screenshot(page, name):
     for label, size in (("1366x768", DESKTOP), ("390x844", PHONE)):
         page.set_viewport_size(size)
-        page.screenshot(path=artifact_path(os.path.join("screenshots", f"{name}-{label}.png")),
-                        full_page=True)
+        page.screenshot(
+            path=artifact_path(os.path.join("screenshots", f"{name}-{label}.png")), full_page=True
+        )
     page.set_viewport_size(DESKTOP)
 
 
 def serious(page):
     results = AXE.run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']} — "
-            f"{[(n['target'], n.get('failureSummary', '')[-120:]) for n in v['nodes'][:4]]}"
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        f"{[(n['target'], n.get('failureSummary', '')[-120:]) for n in v['nodes'][:4]]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("role", ["leader", "department", "centre", "admin"])
 def test_main_pages_for_each_role(browser, live_server, app, world, role):
     os.makedirs(artifact_path("screenshots"), exist_ok=True)
     context = browser.new_context(base_url=live_server, locale="en-US", viewport=DESKTOP)
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(live_server) else route.abort())
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server) else route.abort()
+        ),
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     try:
@@ -110,17 +165,28 @@ def test_main_pages_for_each_role(browser, live_server, app, world, role):
         for url in urls(app, role, world):
             page.goto(url)
             menu = page.locator(".app-menu .nav > li")
-            tops = menu.evaluate_all("items => items.map(i => Math.round(i.getBoundingClientRect().top))")
-            assert len(set(tops)) == 1, f"{url}: the menu wraps onto {len(set(tops))} rows at 1366 px"
+            tops = menu.evaluate_all(
+                "items => items.map(i => Math.round(i.getBoundingClientRect().top))"
+            )
+            assert len(set(tops)) == 1, (
+                f"{url}: the menu wraps onto {len(set(tops))} rows at 1366 px"
+            )
             assert page.locator("input[type=date]").count() == 0, url
             found = serious(page)
             if found:
                 problems[url] = found
         with open(artifact_path(f"axe-{role}.txt"), "w", encoding="utf-8") as out:
-            out.write("\n".join(f"{url}: {p}" for url, found in problems.items() for p in found) or "none\n")
+            out.write(
+                "\n".join(f"{url}: {p}" for url, found in problems.items() for p in found)
+                or "none\n"
+            )
         assert not problems, problems
-        saved = {"leader": leader_pages, "department": department_pages, "centre": centre_pages,
-                 "admin": admin_pages}[role]
+        saved = {
+            "leader": leader_pages,
+            "department": department_pages,
+            "centre": centre_pages,
+            "admin": admin_pages,
+        }[role]
         saved(page, app, world)
     finally:
         context.close()
@@ -163,11 +229,18 @@ def centre_pages(page, app, world):
     # The file field speaks the interface's language, not the browser's ("Choose File").
     expect(page.locator(".file-picker-button")).to_have_text("Chọn tệp…")
     expect(page.locator("#import-result-file-name")).to_have_text("Chưa chọn tệp")
-    page.set_input_files("input[name=file]", files=[{
-        "name": "ho-so.csv", "mimeType": "text/csv",
-        "buffer": "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
-                  "000.17.22.H56-240301-0001,9.999999,01/03/2024,truc_tiep\n"
-                  "000.17.22.H56-240301-0002,1.001108,31/02/2024,buu_dien\n".encode()}])
+    page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "ho-so.csv",
+                "mimeType": "text/csv",
+                "buffer": "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
+                "000.17.22.H56-240301-0001,9.999999,01/03/2024,truc_tiep\n"
+                "000.17.22.H56-240301-0002,1.001108,31/02/2024,buu_dien\n".encode(),
+            }
+        ],
+    )
     expect(page.locator("#import-result-file-name")).to_have_text("ho-so.csv")
     page.locator("form.upload-form button[type=submit]").first.click()
     expect(page.get_by_test_id("import-refused")).to_be_visible()

@@ -1,4 +1,5 @@
 """Logging shipments at the counter in a real browser: htmx checks, saves and resets the form."""
+
 import re
 import time
 from datetime import date
@@ -69,7 +70,8 @@ def test_malformed_then_valid_tracking_number(page, counter):
     page.fill("input[name=tracking_number]", "EB123456785VN")
     expect(page.get_by_test_id("tracking-duplicate")).to_be_visible()
     expect(page.get_by_test_id("tracking-duplicate").get_by_role("link")).to_have_attribute(
-        "href", f"/shipments/{s.id}")
+        "href", f"/shipments/{s.id}"
+    )
 
 
 def test_wrong_check_digit_needs_confirmation(page, counter):
@@ -79,7 +81,9 @@ def test_wrong_check_digit_needs_confirmation(page, counter):
     page.fill("input[name=dossier_code]", "000.17.22.H56-240301-0001")
     fill_recipient(page)
     page.get_by_role("button", name="Lưu và ghi bưu gửi tiếp theo").click()
-    expect(page.get_by_test_id("tracking-check-digit")).to_contain_text("Số kiểm tra của số hiệu này không đúng")
+    expect(page.get_by_test_id("tracking-check-digit")).to_contain_text(
+        "Số kiểm tra của số hiệu này không đúng"
+    )
     db.session.rollback()
     assert db.session.execute(select(Shipment)).first() is None
     page.check("input[name=confirm_check_digit]")
@@ -108,8 +112,14 @@ def test_unknown_dossier_is_created_with_the_shipment(page, counter):
     assert watch.page_did_not_reload()
     assert any("lookup-dossier" in r.url for r in watch.requests)
     db.session.rollback()  # a fresh read: the server wrote in another connection
-    d = db.session.execute(select(Dossier).where(Dossier.code == "000.17.22.H56-240305-0042")).scalar_one()
-    assert (d.receive_channel_src, d.receive_date_src, d.receive_channel) == ("bcci", date(2024, 3, 5), "bcci")
+    d = db.session.execute(
+        select(Dossier).where(Dossier.code == "000.17.22.H56-240305-0042")
+    ).scalar_one()
+    assert (d.receive_channel_src, d.receive_date_src, d.receive_channel) == (
+        "bcci",
+        date(2024, 3, 5),
+        "bcci",
+    )
     assert d.procedure.code == "1.001108" and len(d.shipments) == 1
 
 
@@ -148,8 +158,10 @@ def test_fifty_items_with_the_keyboard_alone(page, counter):
     field without sending the form; Enter in the fee (the last field) saves; direction, date and
     fee stay for the next item. The seconds per item go to test-artifacts/counter-timing.txt."""
     proc = db.session.execute(select(Dossier)).scalar_one().procedure
-    codes = [f.dossier(proc, date(2024, 4, 1), code=f"000.17.22.H56-240401-{i:04d}").code
-             for i in range(1, 51)]
+    codes = [
+        f.dossier(proc, date(2024, 4, 1), code=f"000.17.22.H56-240401-{i:04d}").code
+        for i in range(1, 51)
+    ]
     db.session.commit()
     numbers = [f.tracking_number("EB", serial=31_000_000 + i) for i in range(50)]
     watch = open_log_form(page, counter)
@@ -193,5 +205,7 @@ def test_fifty_items_with_the_keyboard_alone(page, counter):
     logged = db.session.execute(select(Shipment.tracking_number, Shipment.fee)).all()
     assert sorted(logged) == sorted((n, 25000) for n in numbers)
     with open(artifact_path("counter-timing.txt"), "w", encoding="utf-8") as out:
-        out.write(f"50 items logged with the keyboard alone in {seconds:.1f} s: "
-                  f"{seconds / 50:.2f} s per item (headless chromium, the test's own server)\n")
+        out.write(
+            f"50 items logged with the keyboard alone in {seconds:.1f} s: "
+            f"{seconds / 50:.2f} s per item (headless chromium, the test's own server)\n"
+        )

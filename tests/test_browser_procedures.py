@@ -1,5 +1,6 @@
 """The procedure catalogue in a real browser: active search, inline edit, bulk update, each done by
 htmx (requests carry HX-Request and the page never reloads)."""
+
 import re
 
 import pytest
@@ -47,14 +48,20 @@ def test_inline_edit_with_a_validation_error_then_success(page):
     editing.locator("select[name=eligible_receive]").select_option("no")
     editing.get_by_role("button", name="Lưu").click()
     expect(editing.locator(".invalid-feedback")).to_contain_text("Nêu lý do")
-    expect(editing.locator("select[name=reason_code]")).to_have_class("form-select form-select-sm is-invalid")
+    expect(editing.locator("select[name=reason_code]")).to_have_class(
+        "form-select form-select-sm is-invalid"
+    )
     editing.locator("select[name=reason_code]").select_option("originals")
     editing.get_by_role("button", name="Lưu").click()
     expect(page.locator(f"tr#procedure-{p.id}.editing")).to_have_count(0)
     expect(row.locator(".reason")).to_have_text("Phải đối chiếu bản chính")
     db.session.rollback()  # a fresh snapshot: the server committed on its own connection
     saved = db.session.get(Procedure, p.id)
-    assert (saved.eligible_receive, saved.eligible_return, saved.reason_code) == (False, True, "originals")
+    assert (saved.eligible_receive, saved.eligible_return, saved.reason_code) == (
+        False,
+        True,
+        "originals",
+    )
     assert len([r for r in watch.requests if r.method == "POST"]) == 2
     assert watch.page_did_not_reload()
 
@@ -75,7 +82,11 @@ def test_bulk_update_of_selected_rows(page):
     page.get_by_role("button", name="Áp dụng cho thủ tục đã chọn").click()
     expect(page.get_by_test_id("bulk-summary")).to_contain_text("2 thủ tục đã thay đổi")
     db.session.rollback()  # a fresh snapshot: the server committed on its own connection
-    assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [False, False, True]
+    assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [
+        False,
+        False,
+        True,
+    ]
     assert any(r.method == "POST" and r.url.endswith("/procedures/bulk") for r in watch.requests)
     assert watch.page_did_not_reload()
 
@@ -127,5 +138,7 @@ def test_department_staff_flag_thirty_procedures_with_the_keyboard_alone(page):
     assert len([r for r in watch.requests if r.method == "POST"]) == 30
     db.session.rollback()  # a fresh snapshot: the server committed on its own connection
     saved = [db.session.get(Procedure, p.id) for p in mine]
-    assert all((s.eligible_receive, s.eligible_return, s.reason_code) == (False, True, "in_person")
-               for s in saved)
+    assert all(
+        (s.eligible_receive, s.eligible_return, s.reason_code) == (False, True, "in_person")
+        for s in saved
+    )

@@ -1,5 +1,6 @@
 """A session that ends while a person works, in a real browser: a form sent after the end is
 offered again after logging in, and an htmx search sends the whole page to the login page."""
+
 import re
 from datetime import timedelta
 
@@ -17,8 +18,11 @@ pytestmark = pytest.mark.browser
 
 def _end_sessions_of(user):
     db.session.rollback()  # a fresh transaction: the server has written since this one read
-    db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id)
-                       .values(last_seen_at=utcnow() - timedelta(hours=2)))
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id)
+        .values(last_seen_at=utcnow() - timedelta(hours=2))
+    )
     db.session.commit()
 
 

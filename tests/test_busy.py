@@ -1,6 +1,7 @@
 """A lock wait that runs out is a translated 503 with Retry-After (an in-place message for htmx),
 what was typed comes back in a "send again" form, nothing is half-written, and the page needs
 nothing from the database; never a 500."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -15,10 +16,14 @@ from tests.conftest import ON_POSTGRES
 @contextmanager
 def short_lock_wait(milliseconds=300):
     """The application's connections wait ``milliseconds`` for a lock (the budget, shortened)."""
+
     def configure(dbapi_connection, record):
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET lock_timeout = {milliseconds}" if ON_POSTGRES
-                       else f"PRAGMA busy_timeout={milliseconds}")
+        cursor.execute(
+            f"SET lock_timeout = {milliseconds}"
+            if ON_POSTGRES
+            else f"PRAGMA busy_timeout={milliseconds}"
+        )
         cursor.close()
         if ON_POSTGRES:
             dbapi_connection.commit()
@@ -62,8 +67,13 @@ def test_a_save_that_cannot_get_its_lock_is_a_503_not_a_500(app, client, auth, h
     procedure_id, version, receive = procedure.id, procedure.version, procedure.eligible_receive
     auth.login("admin")
     before = counts()
-    form = {"eligible_receive": "no", "eligible_return": "yes", "reason_code": "other",
-            "reason_text": "Ghi chú đang gõ dở", "version": str(version)}
+    form = {
+        "eligible_receive": "no",
+        "eligible_return": "yes",
+        "reason_code": "other",
+        "reason_text": "Ghi chú đang gõ dở",
+        "version": str(version),
+    }
     headers = {"HX-Request": "true"} if htmx else {}
     with short_lock_wait(), another_writer():
         response = client.post(f"/procedures/{procedure_id}/edit", data=form, headers=headers)
@@ -83,8 +93,10 @@ def test_a_save_that_cannot_get_its_lock_is_a_503_not_a_500(app, client, auth, h
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize("args", [["tally", "check"],
-                                  ["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30"]])
+@pytest.mark.parametrize(
+    "args",
+    [["tally", "check"], ["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30"]],
+)
 def test_read_only_commands_run_while_another_process_writes(app, runner, args):
     """`tally check` and reports take no write lock: a writer holding it does not stop them."""
     with short_lock_wait(), another_writer():
@@ -100,7 +112,6 @@ def test_a_get_page_reads_while_another_process_writes(app, client, auth):
     assert response.status_code == 200
 
 
-
 def import_while_another_writes(client, url, bad, good):
     """Posts a file that is refused, then a good one, to the import page ``url`` while another
     process holds the write lock: the first gets its 422 report at once, the second waits to
@@ -108,10 +119,16 @@ def import_while_another_writes(client, url, bad, good):
     from io import BytesIO
 
     with short_lock_wait(), another_writer():
-        refused = client.post(url, content_type="multipart/form-data",
-                              data={"file": (BytesIO(bad.encode()), "bad.csv")})
-        waited = client.post(url, content_type="multipart/form-data",
-                             data={"file": (BytesIO(good.encode()), "good.csv")})
+        refused = client.post(
+            url,
+            content_type="multipart/form-data",
+            data={"file": (BytesIO(bad.encode()), "bad.csv")},
+        )
+        waited = client.post(
+            url,
+            content_type="multipart/form-data",
+            data={"file": (BytesIO(good.encode()), "good.csv")},
+        )
     assert refused.status_code == 422
     assert waited.status_code == 503
     return refused
@@ -148,10 +165,13 @@ def test_the_procedures_import_checks_every_row_without_the_write_lock(app, clie
     bad = header + "1.001108,A,Hộ tịch,QLDT\n1.001109,,Hộ tịch,TP\n"
     good = header + "1.001108,A,Hộ tịch,TP\n"
     refused = import_while_another_writes(client, "/procedures/import", bad, good)
-    assert ('<td class="num">2</td><td><code>don_vi</code></td>'
-            '<td>Chỉ được nhập thủ tục của đơn vị mình.</td>') in refused.text  # another department's
-    assert ('<td class="num">3</td><td><code>ten_tthc</code></td>'
-            '<td>Cột này không được để trống.</td>') in refused.text
+    assert (
+        '<td class="num">2</td><td><code>don_vi</code></td>'
+        "<td>Chỉ được nhập thủ tục của đơn vị mình.</td>"
+    ) in refused.text  # another department's
+    assert (
+        '<td class="num">3</td><td><code>ten_tthc</code></td><td>Cột này không được để trống.</td>'
+    ) in refused.text
     assert db.session.execute(select(func.count()).select_from(Procedure)).scalar_one() == 0
 
 
@@ -168,9 +188,12 @@ def test_the_postal_import_checks_every_row_without_the_write_lock(app, client, 
     db.session.commit()
     auth.login("centre")
     header = "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
-    bad = (header + "RR473124829VN,tra_ket_qua,HS-KHONG-CO,12/03/2024\n"
-           + "RR000000005VN,tra_ket_qua,HS-1,01/03/2024\n"
-           + "EB1234,tra_ket_qua,HS-1,12/03/2024\n")
+    bad = (
+        header
+        + "RR473124829VN,tra_ket_qua,HS-KHONG-CO,12/03/2024\n"
+        + "RR000000005VN,tra_ket_qua,HS-1,01/03/2024\n"
+        + "EB1234,tra_ket_qua,HS-1,12/03/2024\n"
+    )
     good = header + "RR473124829VN,tra_ket_qua,HS-1,12/03/2024\n"
     refused = import_while_another_writes(client, "/shipments/import", bad, good)
     assert "HS-KHONG-CO" in refused.text  # unknown dossier

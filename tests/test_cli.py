@@ -1,4 +1,5 @@
 """The command line of docs/cli.md."""
+
 import json
 
 import pytest
@@ -11,14 +12,25 @@ from models import User
 def test_reference_case_through_the_cli(runner):
     r = runner.invoke(args=["demo", "load"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30", "--json"])
+    r = runner.invoke(
+        args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30", "--json"]
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert set(data) == {
-        "procedures_total", "procedures_eligible_receive", "procedures_eligible_return",
-        "procedures_with_dossiers", "procedures_with_postal", "dossiers_received",
-        "dossiers_received_postal", "results_returned", "results_returned_postal", "from", "to",
-        "criteria"}
+        "procedures_total",
+        "procedures_eligible_receive",
+        "procedures_eligible_return",
+        "procedures_with_dossiers",
+        "procedures_with_postal",
+        "dossiers_received",
+        "dossiers_received_postal",
+        "results_returned",
+        "results_returned_postal",
+        "from",
+        "to",
+        "criteria",
+    }
     assert data["procedures_total"] == 299
     assert data["procedures_with_postal"] == 29
     assert data["dossiers_received"] == 44865
@@ -34,8 +46,11 @@ def test_reference_case_through_the_cli(runner):
     # Loading twice changes nothing.
     r = runner.invoke(args=["demo", "load"])
     assert r.exit_code == 0 and "không thay đổi gì" in r.output
-    again = json.loads(runner.invoke(args=["report", "summary", "--from", "2024-01-01", "--to",
-                                           "2024-09-30", "--json"]).output)
+    again = json.loads(
+        runner.invoke(
+            args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30", "--json"]
+        ).output
+    )
     assert again == data
     text = runner.invoke(args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30"])
     assert "9,70%" in text.output and "44.865" in text.output
@@ -55,14 +70,23 @@ def test_demo_spread_is_realistic(runner):
     runner.invoke(args=["demo", "load"])
     for month in range(1, 10):
         p = Period(date(2024, month, 1), date(2024, month, 28))
-        share = figures.monthly_trend(Period(date(2024, 1, 1), date(2024, 9, 30)))[month - 1]["received"] / 44865
+        share = (
+            figures.monthly_trend(Period(date(2024, 1, 1), date(2024, 9, 30)))[month - 1][
+                "received"
+            ]
+            / 44865
+        )
         assert 0.08 <= share <= 0.14, (month, share)
         assert p
     by_dept = figures.breakdown(Period(date(2024, 1, 1), date(2024, 9, 30)), "department")
     assert len(by_dept) >= 10
     assert max(r["received"] for r in by_dept) / 44865 <= 0.30
-    before = db.session.scalar(select(func.count()).select_from(Dossier).where(Dossier.receive_date < date(2024, 1, 1)))
-    after = db.session.scalar(select(func.count()).select_from(Dossier).where(Dossier.receive_date > date(2024, 9, 30)))
+    before = db.session.scalar(
+        select(func.count()).select_from(Dossier).where(Dossier.receive_date < date(2024, 1, 1))
+    )
+    after = db.session.scalar(
+        select(func.count()).select_from(Dossier).where(Dossier.receive_date > date(2024, 9, 30))
+    )
     assert before > 0 and after > 0
     shipments = db.session.scalars(select(Shipment)).all()
     assert len(shipments) == 120
@@ -88,12 +112,18 @@ def test_production_config_refuses_demo(monkeypatch):
 
 
 def test_users_create(runner):
-    r = runner.invoke(args=["users", "create", "an.nguyen", "--role", "leader", "--password", "long-enough-pw"])
+    r = runner.invoke(
+        args=["users", "create", "an.nguyen", "--role", "leader", "--password", "long-enough-pw"]
+    )
     assert r.exit_code == 0, r.output
     assert db.session.query(User).filter_by(username="an.nguyen").one().role == "leader"
-    r = runner.invoke(args=["users", "create", "x", "--role", "department", "--password", "long-enough-pw"])
+    r = runner.invoke(
+        args=["users", "create", "x", "--role", "department", "--password", "long-enough-pw"]
+    )
     assert r.exit_code != 0 and "Cán bộ phòng, ban phải thuộc một phòng, ban." in r.output
-    r = runner.invoke(args=["users", "create", "an.nguyen", "--role", "leader", "--password", "long-enough-pw"])
+    r = runner.invoke(
+        args=["users", "create", "an.nguyen", "--role", "leader", "--password", "long-enough-pw"]
+    )
     assert r.exit_code != 0 and "đã có người dùng" in r.output
     r = runner.invoke(args=["users", "create", "y", "--role", "leader", "--password", "short"])
     assert r.exit_code != 0

@@ -1,6 +1,7 @@
 """Each command-line run speaks one language: Vietnamese by default, English with ``--lang en``
 or ``BCCI_LANG=en``; the frames (errors, warnings, row and column, counts) and the reasons the
 services give are in the same language, and JSON output does not depend on it."""
+
 import json
 import re
 from datetime import date
@@ -12,8 +13,18 @@ from tests import factories as f
 
 # Letters only Vietnamese uses (precomposed or combining marks).
 VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u0300-\u036f\u1ea0-\u1ef9]")
-ENGLISH_FRAMES = ("Error", "warning", "row ", "column", "imported", "refused", "nothing was written",
-                  "created", "updated", "unchanged")
+ENGLISH_FRAMES = (
+    "Error",
+    "warning",
+    "row ",
+    "column",
+    "imported",
+    "refused",
+    "nothing was written",
+    "created",
+    "updated",
+    "unchanged",
+)
 
 
 def manifest(*rows):
@@ -37,8 +48,11 @@ def files(tmp_path):
 def test_an_import_speaks_one_language(runner, files, how):
     warned, bad = files
     english = how != "default"
-    extra, env = {"default": ([], {}), "option": (["--lang", "en"], {}),
-                  "environment": ([], {"BCCI_LANG": "en"})}[how]
+    extra, env = {
+        "default": ([], {}),
+        "option": (["--lang", "en"], {}),
+        "environment": ([], {"BCCI_LANG": "en"}),
+    }[how]
     ok = runner.invoke(args=["import", "postal", str(warned), *extra], env=env)
     assert ok.exit_code == 0, ok.output
     refused = runner.invoke(args=["import", "postal", str(bad), *extra], env=env)
@@ -69,18 +83,35 @@ def test_the_summary_speaks_the_run_language_and_json_does_not_change(runner):
     assert not VIETNAMESE.search(en.output)
     for out in (vi.output, en.output):
         assert "procedures_total" not in out  # the keys are the JSON's, not the reader's
-    as_json = [runner.invoke(args=[*args, "--json", *extra]).output for extra in ([], ["--lang", "en"])]
+    as_json = [
+        runner.invoke(args=[*args, "--json", *extra]).output for extra in ([], ["--lang", "en"])
+    ]
     assert as_json[0] == as_json[1] and json.loads(as_json[0])["procedures_total"] == 1
 
 
 def test_refusals_and_an_unknown_language(runner):
     r = runner.invoke(args=["report", "summary", "--from", "2024-13-01", "--to", "2024-09-30"])
-    assert r.exit_code != 0 and "Lỗi: --from: không phải ngày dạng YYYY-MM-DD: 2024-13-01" in r.output
-    r = runner.invoke(args=["report", "summary", "--from", "2024-13-01", "--to", "2024-09-30"],
-                      env={"BCCI_LANG": "en"})
+    assert (
+        r.exit_code != 0 and "Lỗi: --from: không phải ngày dạng YYYY-MM-DD: 2024-13-01" in r.output
+    )
+    r = runner.invoke(
+        args=["report", "summary", "--from", "2024-13-01", "--to", "2024-09-30"],
+        env={"BCCI_LANG": "en"},
+    )
     assert "Error: --from: not a date in YYYY-MM-DD form: 2024-13-01" in r.output
-    r = runner.invoke(args=["users", "create", "x", "--role", "department", "--password", "long-enough-pw",
-                            "--lang", "en"])
+    r = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "x",
+            "--role",
+            "department",
+            "--password",
+            "long-enough-pw",
+            "--lang",
+            "en",
+        ]
+    )
     assert "Error: Department staff need a department." in r.output
     r = runner.invoke(args=["tally", "check", "--lang", "fr"])
     assert r.exit_code == 2 and "fr" in r.output

@@ -2,6 +2,7 @@
 complexity: one plus each branch, loop, boolean operator and comprehension condition), closures
 and methods included: past that, a function is split into named steps or made table-driven.
 ``make complexity`` lists the functions of rank C or worse (above 10) and runs this test."""
+
 from pathlib import Path
 
 from radon.complexity import add_inner_blocks, cc_visit
@@ -42,7 +43,10 @@ def test_the_application_code_is_measured():
 
 
 def test_no_function_is_more_complex_than_the_limit():
-    too_complex = {name: n for name, n in complexities().items()
-                   if n > max(LIMIT, NOT_YET.get(name, 0))}
-    assert not too_complex, "above a cyclomatic complexity of %d (split them into named steps): %s" % (
-        LIMIT, ", ".join(f"{name} ({n})" for name, n in sorted(too_complex.items())))
+    too_complex = {
+        name: n for name, n in complexities().items() if n > max(LIMIT, NOT_YET.get(name, 0))
+    }
+    assert not too_complex, (
+        "above a cyclomatic complexity of %d (split them into named steps): %s"
+        % (LIMIT, ", ".join(f"{name} ({n})" for name, n in sorted(too_complex.items())))
+    )

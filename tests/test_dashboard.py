@@ -1,4 +1,5 @@
 """The dashboard page and its fragments, the JSON summary API, and the rubric screens."""
+
 import re
 from datetime import date
 from decimal import Decimal
@@ -24,7 +25,10 @@ def count_cell(html, key):
 
 def _world():
     fin, land = f.field("Tài chính – Kế hoạch"), f.field("Đất đai")
-    dept_a, dept_b = f.department("TCKH", "Phòng Tài chính – Kế hoạch"), f.department("TNMT", "Phòng Tài nguyên")
+    dept_a, dept_b = (
+        f.department("TCKH", "Phòng Tài chính – Kế hoạch"),
+        f.department("TNMT", "Phòng Tài nguyên"),
+    )
     p1 = f.procedure(field_=fin, department_=dept_a, receive=True, ret=True)
     p2 = f.procedure(field_=land, department_=dept_b, ret=True)
     f.procedure(field_=land, department_=dept_b)
@@ -44,15 +48,25 @@ def test_dashboard_page_and_fragment(client, auth):
     page = client.get(REF)
     assert page.status_code == 200
     html = page.text
-    assert "<html" in html and 'id="dashboard-content"' in html and 'id="period-preset-form"' in html
+    assert (
+        "<html" in html and 'id="dashboard-content"' in html and 'id="period-preset-form"' in html
+    )
     assert "9 tháng đầu năm 2024" in html
     assert "01/01/2024 – 30/09/2024" in html
     # the criteria, counts, targets, chart with its table, both tables, outreach and tasks
     assert count_cell(html, "dossiers_received") == "16"
-    for marker in ('data-criterion="C1"', "<svg", "<title id=",
-                   "<desc id=", 'class="table table-sm trend-table"', 'id="breakdown-field"',
-                   'id="breakdown-department"', 'data-target-criterion="C3"', 'outreach-title',
-                   'tasks-title'):
+    for marker in (
+        'data-criterion="C1"',
+        "<svg",
+        "<title id=",
+        "<desc id=",
+        'class="table table-sm trend-table"',
+        'id="breakdown-field"',
+        'id="breakdown-department"',
+        'data-target-criterion="C3"',
+        "outreach-title",
+        "tasks-title",
+    ):
         assert marker in html, marker
     assert page.headers["Vary"] == "HX-Request" or "HX-Request" in page.headers["Vary"]
     fragment = client.get(REF, headers={"HX-Request": "true"})
@@ -80,10 +94,16 @@ def test_dashboard_figures_are_the_figures_module(client, auth):
     assert "Cần thêm 1 hồ sơ trả kết quả qua BCCI để đạt 1,00 điểm." in html
 
 
-@pytest.mark.parametrize("query", [
-    "preset=weekly", "preset=months&months=13", "preset=custom&from=2024-09-30&to=2024-01-01",
-    "from=2024-02-30&to=2024-03-01", "preset=year&year=abc",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "preset=weekly",
+        "preset=months&months=13",
+        "preset=custom&from=2024-09-30&to=2024-01-01",
+        "from=2024-02-30&to=2024-03-01",
+        "preset=year&year=abc",
+    ],
+)
 def test_dashboard_bad_period_is_400(client, auth, query):
     auth.login("leader")
     r = client.get("/dashboard?" + query)
@@ -97,10 +117,16 @@ def test_breakdown_fragment_sorts(client, auth):
     auth.login("centre")
     url = "/dashboard/breakdown/department?preset=months&year=2024&months=9&sort=received&dir=desc"
     page = client.get(url)
-    assert page.status_code == 200 and "<html" in page.text and 'id="breakdown-department"' in page.text
+    assert (
+        page.status_code == 200
+        and "<html" in page.text
+        and 'id="breakdown-department"' in page.text
+    )
     fragment = client.get(url, headers={"HX-Request": "true"})
     assert "<html" not in fragment.text
-    assert fragment.text.index(f'data-key="{dept_a.id}"') < fragment.text.index(f'data-key="{dept_b.id}"')
+    assert fragment.text.index(f'data-key="{dept_a.id}"') < fragment.text.index(
+        f'data-key="{dept_b.id}"'
+    )
     asc = client.get(url.replace("dir=desc", "dir=asc"), headers={"HX-Request": "true"}).text
     assert asc.index(f'data-key="{dept_b.id}"') < asc.index(f'data-key="{dept_a.id}"')
     assert 'aria-sort="ascending"' in asc
@@ -122,8 +148,10 @@ def test_list_links_only_to_existing_lists(app):
     from blueprints.dashboard.routes import list_url
 
     with app.test_request_context("/"):
-        assert list_url("main.home", {"from": "2024-01-01"}, department=3, field="") == \
-            "/?from=2024-01-01&department=3"
+        assert (
+            list_url("main.home", {"from": "2024-01-01"}, department=3, field="")
+            == "/?from=2024-01-01&department=3"
+        )
         assert list_url("no.such_list", department=3) is None
 
 
@@ -134,12 +162,16 @@ def test_list_links_are_the_urls_url_for_builds(app):
 
     from blueprints.dashboard.routes import list_url
 
-    cases = [("dossiers.list_dossiers", {"from": "2024-01-01", "to": "2024-09-30", "field": 7}),
-             ("procedures.list_procedures", {"q": "giấy phép & xây dựng", "postal": "yes",
-                                             "department": "all"}),
-             ("procedures.list_procedures", {"q": "a+b/c?d=e#f", "department": 0}),
-             ("dashboard.show_rubric", {"year": 2024}),
-             ("dossiers.list_dossiers", {})]
+    cases = [
+        ("dossiers.list_dossiers", {"from": "2024-01-01", "to": "2024-09-30", "field": 7}),
+        (
+            "procedures.list_procedures",
+            {"q": "giấy phép & xây dựng", "postal": "yes", "department": "all"},
+        ),
+        ("procedures.list_procedures", {"q": "a+b/c?d=e#f", "department": 0}),
+        ("dashboard.show_rubric", {"year": 2024}),
+        ("dossiers.list_dossiers", {}),
+    ]
     from flask_login import login_user
 
     leader = f.user("leader")
@@ -154,9 +186,18 @@ def test_breakdown_numbers_link_to_lists(client, auth, app):
     auth.login("leader")
     html = client.get(REF).text
     assert f"/procedures?department={dept_a.id}&amp;from=2024-01-01&amp;to=2024-09-30" in html
-    assert f"/procedures?department={dept_a.id}&amp;from=2024-01-01&amp;to=2024-09-30&amp;postal=yes" in html
-    assert "/dossiers?from=2024-01-01&amp;to=2024-09-30&amp;direction=tra_ket_qua&amp;channel=bcci" in html
-    assert f"department={dept_a.id}&amp;from=2024-01-01&amp;to=2024-09-30&amp;direction=tiep_nhan&amp;channel=bcci" in html
+    assert (
+        f"/procedures?department={dept_a.id}&amp;from=2024-01-01&amp;to=2024-09-30&amp;postal=yes"
+        in html
+    )
+    assert (
+        "/dossiers?from=2024-01-01&amp;to=2024-09-30&amp;direction=tra_ket_qua&amp;channel=bcci"
+        in html
+    )
+    assert (
+        f"department={dept_a.id}&amp;from=2024-01-01&amp;to=2024-09-30&amp;direction=tiep_nhan&amp;channel=bcci"
+        in html
+    )
 
 
 def test_no_link_a_role_could_not_follow(client, auth):
@@ -168,6 +209,7 @@ def test_no_link_a_role_could_not_follow(client, auth):
 
 # --- API ---------------------------------------------------------------------------------------
 
+
 def test_api_summary_is_the_cli_object(client, auth, runner):
     import json
 
@@ -176,15 +218,24 @@ def test_api_summary_is_the_cli_object(client, auth, runner):
     r = client.get("/api/summary?from=2024-01-01&to=2024-09-30")
     assert r.status_code == 200 and r.is_json
     assert r.json == figures.summary(Period(date(2024, 1, 1), date(2024, 9, 30))).as_json()
-    cli = runner.invoke(args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30", "--json"])
+    cli = runner.invoke(
+        args=["report", "summary", "--from", "2024-01-01", "--to", "2024-09-30", "--json"]
+    )
     assert json.loads(cli.output) == r.json
 
 
-@pytest.mark.parametrize("query", [
-    "", "from=2024-01-01", "to=2024-09-30", "from=2024-13-01&to=2024-12-31",
-    "from=31/02/2024&to=30/09/2024", "from=2024/01/01&to=2024/09/30",
-    "from=2024-09-30&to=2024-01-01",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "from=2024-01-01",
+        "to=2024-09-30",
+        "from=2024-13-01&to=2024-12-31",
+        "from=31/02/2024&to=30/09/2024",
+        "from=2024/01/01&to=2024/09/30",
+        "from=2024-09-30&to=2024-01-01",
+    ],
+)
 def test_api_summary_bad_dates_are_400_json(client, auth, query):
     auth.login("leader")
     r = client.get("/api/summary?" + query)
@@ -210,6 +261,7 @@ def test_api_summary_needs_login(client):
 
 # --- Home panel of department staff -------------------------------------------------------------
 
+
 def test_department_home_shows_its_targets(client, auth):
     dept_a, _, _, _ = _world()
     auth.login("department", department=dept_a)
@@ -229,13 +281,14 @@ def test_department_targets_share(app):
 
 # --- Rubric --------------------------------------------------------------------------------------
 
+
 def _rubric_form(c1=("20", "0,5", "50", "1"), maximum="1", note="QĐ 123/QĐ-UBND"):
     data = {"note": note}
     for code in ("C1", "C2", "C3"):
         data[f"{code}-maximum"] = maximum
         bands = c1 if code == "C1" else ("5", "0,5", "10", "1")
         for i in range(4):
-            pair = bands[2 * i: 2 * i + 2] if 2 * i < len(bands) else ("", "")
+            pair = bands[2 * i : 2 * i + 2] if 2 * i < len(bands) else ("", "")
             data[f"{code}-bands-{i}-threshold"] = pair[0]
             data[f"{code}-bands-{i}-points"] = pair[1]
     return data
@@ -271,7 +324,10 @@ def test_rubric_versioning(client, auth):
     assert db.session.get(RubricVersion, illustration.id).criteria == figures.DEFAULT_RUBRIC
     rubric = figures.rubric_for(2024)
     assert rubric.version == 2 and not rubric.is_illustration
-    assert [(str(b.threshold), str(b.points)) for b in rubric.bands["C1"]] == [("10", "0.50"), ("30", "1.00")]
+    assert [(str(b.threshold), str(b.points)) for b in rubric.bands["C1"]] == [
+        ("10", "0.50"),
+        ("30", "1.00"),
+    ]
     # An unfrozen version of the administrator's own is corrected in place.
     r = client.post("/rubric/2024/edit", data=_rubric_form(c1=("15", "0,5", "30", "1")))
     assert r.status_code == 303
@@ -292,8 +348,11 @@ def test_rubric_versioning(client, auth):
     # A brief issued with version 2 scores with version 2 still.
     old = figures.rubric_from_version(db.session.get(RubricVersion, v2.id))
     assert old.bands["C1"][0].threshold == 15
-    actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))
-               if e.action.startswith("rubric.")]
+    actions = [
+        e.action
+        for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))
+        if e.action.startswith("rubric.")
+    ]
     assert actions == ["rubric.create", "rubric.update", "rubric.create"]
     # the page lists every version, the frozen one marked
     html = client.get("/rubric/2024").text
@@ -312,15 +371,25 @@ def test_rubric_for_a_new_year_starts_from_the_one_in_force(client, auth):
     assert figures.rubric_for(2024).is_illustration
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"C1-maximum": "0"}, "Điểm tối đa phải"),
-    ({"C1-bands-0-threshold": "120"}, "Mỗi ngưỡng phải"),
-    ({"C1-bands-0-points": "2"}, "Điểm của mỗi mức"),
-    ({"C1-bands-1-threshold": "10"}, "Ngưỡng cao hơn phải cho điểm cao hơn"),
-    ({"C1-bands-1-points": ""}, "Nhập cả ngưỡng và điểm"),
-    ({"C1-bands-0-threshold": "", "C1-bands-0-points": "", "C1-bands-1-threshold": "",
-      "C1-bands-1-points": ""}, "Nhập ít nhất một mức"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"C1-maximum": "0"}, "Điểm tối đa phải"),
+        ({"C1-bands-0-threshold": "120"}, "Mỗi ngưỡng phải"),
+        ({"C1-bands-0-points": "2"}, "Điểm của mỗi mức"),
+        ({"C1-bands-1-threshold": "10"}, "Ngưỡng cao hơn phải cho điểm cao hơn"),
+        ({"C1-bands-1-points": ""}, "Nhập cả ngưỡng và điểm"),
+        (
+            {
+                "C1-bands-0-threshold": "",
+                "C1-bands-0-points": "",
+                "C1-bands-1-threshold": "",
+                "C1-bands-1-points": "",
+            },
+            "Nhập ít nhất một mức",
+        ),
+    ],
+)
 def test_rubric_validation_is_422(client, auth, changes, message):
     _illustration()
     auth.login("admin")
@@ -333,14 +402,17 @@ def test_rubric_validation_is_422(client, auth, changes, message):
     assert figures.rubric_for(2024).is_illustration
 
 
-@pytest.mark.parametrize("criteria, ok", [
-    ({"max": "1", "bands": [["20", "0.5"], ["50", "1"]]}, True),
-    ({"max": "1,00", "bands": [["2,5", "0,25"]]}, True),
-    ({"max": "1", "bands": [["20", "0.5"], ["20", "1"]]}, False),
-    ({"max": "1", "bands": [["20", "0.5"], ["50", "0.5"]]}, False),
-    ({"max": "1", "bands": [["20.001", "0.5"]]}, False),
-    ({"max": "1", "bands": []}, False),
-])
+@pytest.mark.parametrize(
+    "criteria, ok",
+    [
+        ({"max": "1", "bands": [["20", "0.5"], ["50", "1"]]}, True),
+        ({"max": "1,00", "bands": [["2,5", "0,25"]]}, True),
+        ({"max": "1", "bands": [["20", "0.5"], ["20", "1"]]}, False),
+        ({"max": "1", "bands": [["20", "0.5"], ["50", "0.5"]]}, False),
+        ({"max": "1", "bands": [["20.001", "0.5"]]}, False),
+        ({"max": "1", "bands": []}, False),
+    ],
+)
 def test_normalise_criteria(criteria, ok):
     from blueprints.dashboard.services import normalise_criteria
     from utils.errors import Refusal
@@ -356,11 +428,14 @@ def test_normalise_criteria(criteria, ok):
         assert (refusal.value.status, list(refusal.value.errors)) == (422, ["C1"])
 
 
-@pytest.mark.parametrize("url, marker", [
-    ("/rubric", 'id="rubric-2024"'),
-    ("/rubric/2024", 'data-version="1"'),
-    ("/rubric/2024/edit", 'id="rubric-form"'),
-])
+@pytest.mark.parametrize(
+    "url, marker",
+    [
+        ("/rubric", 'id="rubric-2024"'),
+        ("/rubric/2024", 'data-version="1"'),
+        ("/rubric/2024/edit", 'id="rubric-form"'),
+    ],
+)
 def test_rubric_fragments_with_and_without_htmx(client, auth, url, marker):
     _illustration()
     auth.login("admin")
@@ -393,8 +468,11 @@ def test_two_saves_of_the_same_new_version_give_a_409_not_a_500(client, auth, mo
     monkeypatch.setattr(dashboard_services, "versions_of", stale_versions_of)
     events_before = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent))
     headers = {"HX-Request": "true"} if htmx else {}
-    r = client.post("/rubric/2024/edit", data=_rubric_form(c1=("12,5", "0,5", "40", "1"), note="second"),
-                    headers=headers)
+    r = client.post(
+        "/rubric/2024/edit",
+        data=_rubric_form(c1=("12,5", "0,5", "40", "1"), note="second"),
+        headers=headers,
+    )
     assert r.status_code == 409
     assert 'data-testid="rubric-conflict"' in r.text and "phiên bản 2" in r.text
     assert ("<html" in r.text) != htmx
@@ -413,12 +491,17 @@ def test_a_count_without_its_denominator_is_never_n_over_0(client, auth):
     f.dossier(p, date(2023, 12, 20), returned=date(2024, 1, 5), return_channel="bcci")
     db.session.commit()
     auth.login("leader")
-    for url in ("/dashboard?preset=custom&from=2024-01-01&to=2024-01-31",
-                "/dashboard/breakdown/field?preset=custom&from=2024-01-01&to=2024-01-31"):
+    for url in (
+        "/dashboard?preset=custom&from=2024-01-01&to=2024-01-31",
+        "/dashboard/breakdown/field?preset=custom&from=2024-01-01&to=2024-01-31",
+    ):
         html = client.get(url).text
         text = re.sub(r"<[^>]+>", "", html)
         assert not re.search(r"\d\s*/\s*0(?!\d|[,.]\d)", text), url
         assert "không có hồ sơ tiếp nhận trong kỳ" in text, url
-    card = re.search(r'data-criterion="C3".*?</section>', client.get(
-        "/dashboard?preset=custom&from=2024-01-01&to=2024-01-31").text, re.S).group(0)
+    card = re.search(
+        r'data-criterion="C3".*?</section>',
+        client.get("/dashboard?preset=custom&from=2024-01-01&to=2024-01-31").text,
+        re.S,
+    ).group(0)
     assert "1 kết quả trả qua BCCI" in re.sub(r"<[^>]+>", "", card)

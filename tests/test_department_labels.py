@@ -1,4 +1,5 @@
 """Department codes appear with their names ("TP – Phòng Tư pháp") wherever a code is shown."""
+
 from extensions import db
 from tests import factories as f
 

@@ -1,4 +1,5 @@
 """Dossiers: the one-stop import, the source/effective rule, search, the dossier page."""
+
 import io
 from datetime import date, timedelta
 
@@ -32,8 +33,10 @@ def count(model):
 
 
 def test_import_creates_then_changes_nothing(proc):
-    data = csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,Trực tiếp,9/1/2024 10:30,BCCI",
-                     "000.17.22.H56-240105-0002,1.001108,2024-01-05,truc_tuyen,,")
+    data = csv_bytes(
+        "000.17.22.H56-240105-0001,1.001108,05/01/2024,Trực tiếp,9/1/2024 10:30,BCCI",
+        "000.17.22.H56-240105-0002,1.001108,2024-01-05,truc_tuyen,,",
+    )
     report = import_dossiers("a.csv", data)
     assert report.ok and (report.created, report.updated, report.unchanged) == (2, 0, 0)
     d = db.session.execute(select(Dossier).where(Dossier.code.endswith("0001"))).scalar_one()
@@ -42,34 +45,50 @@ def test_import_creates_then_changes_nothing(proc):
     db.session.commit()
     again = import_dossiers("a.csv", data)
     assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 2)
-    events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "dossier.import")).scalars().all()
-    assert len(events) == 2 and events[0].new_values["sha256"] and events[0].new_values["file"] == "a.csv"
+    events = (
+        db.session.execute(select(AuditEvent).where(AuditEvent.action == "dossier.import"))
+        .scalars()
+        .all()
+    )
+    assert (
+        len(events) == 2
+        and events[0].new_values["sha256"]
+        and events[0].new_values["file"] == "a.csv"
+    )
 
 
 def test_bad_rows_in_different_columns_are_all_reported_and_nothing_written(proc):
     future = (vn_today() + timedelta(days=3)).strftime("%d/%m/%Y")
     data = csv_bytes(
         "000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,,",
-        "000.17.22.H56-240105-0002,9.999999,05/01/2024,truc_tiep,,",        # unknown procedure
-        f"000.17.22.H56-240105-0003,1.001108,{future},truc_tiep,,",          # future date
-        "000.17.22.H56-240105-0004,1.001108,05/01/2024,fax,,",               # bad channel
-        "000.17.22.H56-240105-0001,1.001108,06/01/2024,truc_tiep,,",        # duplicate code
+        "000.17.22.H56-240105-0002,9.999999,05/01/2024,truc_tiep,,",  # unknown procedure
+        f"000.17.22.H56-240105-0003,1.001108,{future},truc_tiep,,",  # future date
+        "000.17.22.H56-240105-0004,1.001108,05/01/2024,fax,,",  # bad channel
+        "000.17.22.H56-240105-0001,1.001108,06/01/2024,truc_tiep,,",  # duplicate code
         "000.17.22.H56-240105-0005,1.001108,05/01/2024,truc_tiep,31/02/2024,",  # no such date
         "000.17.22.H56-240105-0006,1.001108,05/01/2024,truc_tiep,01/01/2024,bcci",  # return < receive
     )
     report = import_dossiers("bad.csv", data)
     assert not report.ok
     got = {(p.row, p.column) for p in report.problems}
-    assert got == {(2, "ma_ho_so"), (6, "ma_ho_so"), (3, "ma_tthc"), (4, "ngay_tiep_nhan"),
-                   (5, "kenh_tiep_nhan"), (7, "ngay_tra"), (8, "ngay_tra")}
+    assert got == {
+        (2, "ma_ho_so"),
+        (6, "ma_ho_so"),
+        (3, "ma_tthc"),
+        (4, "ngay_tiep_nhan"),
+        (5, "kenh_tiep_nhan"),
+        (7, "ngay_tra"),
+        (8, "ngay_tra"),
+    }
     db.session.rollback()
     assert count(Dossier) == 0
 
 
 def test_unusual_code_is_a_warning_and_header_found_below_titles(proc):
-    data = ("Báo cáo hồ sơ;;;\nXuất ngày 01/10/2024;;;\n"
-            "Mã hồ sơ;Mã TTHC;Ngày tiếp nhận;Kênh tiếp nhận\nHS-2024/77;1.001108;5/1/2024;Bưu chính công ích\n"
-            ).encode("utf-8-sig")
+    data = (
+        "Báo cáo hồ sơ;;;\nXuất ngày 01/10/2024;;;\n"
+        "Mã hồ sơ;Mã TTHC;Ngày tiếp nhận;Kênh tiếp nhận\nHS-2024/77;1.001108;5/1/2024;Bưu chính công ích\n"
+    ).encode("utf-8-sig")
     report = import_dossiers("x.csv", data)
     assert report.ok and report.created == 1
     assert [(w.row, w.column) for w in report.warnings] == [(4, "ma_ho_so")]
@@ -86,7 +105,16 @@ def test_xlsx_with_native_dates(proc):
     wb = Workbook()
     ws = wb.active
     ws.append(["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận", "Kênh tiếp nhận", "Ngày trả", "Kênh trả"])
-    ws.append(["000.17.22.H56-240105-0001", "1.001108", date(2024, 1, 5), "Trực tuyến", date(2024, 1, 8), "Trực tiếp"])
+    ws.append(
+        [
+            "000.17.22.H56-240105-0001",
+            "1.001108",
+            date(2024, 1, 5),
+            "Trực tuyến",
+            date(2024, 1, 8),
+            "Trực tiếp",
+        ]
+    )
     out = io.BytesIO()
     wb.save(out)
     report = import_dossiers("x.xlsx", out.getvalue())
@@ -96,14 +124,22 @@ def test_xlsx_with_native_dates(proc):
 
 
 def test_absent_optional_column_leaves_values_and_changes_are_audited(proc):
-    import_dossiers("a.csv", csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,09/01/2024,truc_tiep"))
+    import_dossiers(
+        "a.csv",
+        csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,09/01/2024,truc_tiep"),
+    )
     db.session.commit()
-    report = import_dossiers("b.csv", "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
-                             "000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tuyen\n".encode())
+    report = import_dossiers(
+        "b.csv",
+        "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
+        "000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tuyen\n".encode(),
+    )
     assert report.ok and report.updated == 1
     d = db.session.execute(select(Dossier)).scalar_one()
     assert d.return_date_src == date(2024, 1, 9) and d.receive_channel == "truc_tuyen"
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "dossier.import_update")).scalar_one()
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "dossier.import_update")
+    ).scalar_one()
     assert event.object_id == str(d.id)
     assert event.old_values == {"receive_channel_src": "truc_tiep"}
     assert event.new_values == {"receive_channel_src": "truc_tuyen"}
@@ -115,17 +151,25 @@ def test_source_and_effective_rule(proc):
     import_dossiers("a.csv", csv_bytes(line))
     db.session.commit()
     d = db.session.execute(select(Dossier)).scalar_one()
-    s = log_shipment(tracking_number=f.tracking_number(), direction="tra_ket_qua", dossier=d,
-                     date=date(2024, 1, 20), recipient_name="Nguyễn Văn An", address="phường Hồng Hà",
-                     phone="0912345678")
+    s = log_shipment(
+        tracking_number=f.tracking_number(),
+        direction="tra_ket_qua",
+        dossier=d,
+        date=date(2024, 1, 20),
+        recipient_name="Nguyễn Văn An",
+        address="phường Hồng Hà",
+        phone="0912345678",
+    )
     db.session.commit()
     assert (d.return_channel, d.return_date) == ("bcci", date(2024, 1, 20))
     assert d.return_channel_src is None and d.return_date_src is None
     assert d.receive_channel == "truc_tiep"
     # The one-stop export says in person, with a return date: the shipment still makes it bcci,
     # and the source's date wins over the shipment's.
-    report = import_dossiers("b.csv", csv_bytes(
-        "000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,18/01/2024,truc_tiep"))
+    report = import_dossiers(
+        "b.csv",
+        csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,18/01/2024,truc_tiep"),
+    )
     assert report.ok and report.updated == 1
     db.session.commit()
     db.session.refresh(d)
@@ -157,24 +201,47 @@ def test_cli_import(runner, proc, tmp_path):
     r = runner.invoke(args=["import", "dossiers", str(path)])
     assert r.exit_code == 0 and "1 thêm mới" in r.output
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(csv_bytes("X-1,1.000000,05/01/2024,truc_tiep,,", "X-2,1.001108,xx,truc_tiep,,",
-                              "X-3,1.001108,05/01/2024,?,,"))
+    bad.write_bytes(
+        csv_bytes(
+            "X-1,1.000000,05/01/2024,truc_tiep,,",
+            "X-2,1.001108,xx,truc_tiep,,",
+            "X-3,1.001108,05/01/2024,?,,",
+        )
+    )
     r = runner.invoke(args=["import", "dossiers", str(bad)])
     assert r.exit_code != 0
-    assert "dòng 2, cột ma_tthc" in r.output and "dòng 3, cột ngay_tiep_nhan" in r.output and "dòng 4, cột kenh_tiep_nhan" in r.output
+    assert (
+        "dòng 2, cột ma_tthc" in r.output
+        and "dòng 3, cột ngay_tiep_nhan" in r.output
+        and "dòng 4, cột kenh_tiep_nhan" in r.output
+    )
     assert count(Dossier) == 1
 
 
 def test_import_page_with_and_without_htmx(client, auth, proc):
     auth.login("centre")
-    data = {"file": (io.BytesIO(csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,,")), "hs.csv")}
-    r = client.post("/dossiers/import", data=data, headers={"HX-Request": "true"},
-                    content_type="multipart/form-data")
+    data = {
+        "file": (
+            io.BytesIO(csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,,")),
+            "hs.csv",
+        )
+    }
+    r = client.post(
+        "/dossiers/import",
+        data=data,
+        headers={"HX-Request": "true"},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200 and 'data-testid="import-ok"' in r.text and "<html" not in r.text
     data = {"file": (io.BytesIO(csv_bytes("A,9.000000,05/01/2024,truc_tiep,,")), "hs.csv")}
     r = client.post("/dossiers/import", data=data, content_type="multipart/form-data")
     assert r.status_code == 422 and "<html" in r.text and "ma_tthc" in r.text
-    data = {"file": (io.BytesIO(csv_bytes("000.17.22.H56-240105-0002,1.001108,05/01/2024,truc_tiep,,")), "hs.csv")}
+    data = {
+        "file": (
+            io.BytesIO(csv_bytes("000.17.22.H56-240105-0002,1.001108,05/01/2024,truc_tiep,,")),
+            "hs.csv",
+        )
+    }
     r = client.post("/dossiers/import", data=data, content_type="multipart/form-data")
     assert r.status_code == 303
     assert count(Dossier) == 2
@@ -185,27 +252,39 @@ def test_import_refused_to_other_roles(client, auth, role, proc):
     auth.login(role)
     assert client.get("/dossiers/import").status_code == 403
     data = {"file": (io.BytesIO(csv_bytes("A,1.001108,05/01/2024,truc_tiep,,")), "hs.csv")}
-    assert client.post("/dossiers/import", data=data, content_type="multipart/form-data").status_code == 403
+    assert (
+        client.post("/dossiers/import", data=data, content_type="multipart/form-data").status_code
+        == 403
+    )
     assert count(Dossier) == 0
 
 
 def test_search_filters_and_export(client, auth, proc):
     other = f.procedure(name="Đăng ký đất đai")
-    d1 = f.dossier(proc, date(2024, 3, 1), code="000.17.22.H56-240301-0001", returned=date(2024, 3, 5),
-                   return_channel="bcci")
+    d1 = f.dossier(
+        proc,
+        date(2024, 3, 1),
+        code="000.17.22.H56-240301-0001",
+        returned=date(2024, 3, 5),
+        return_channel="bcci",
+    )
     f.dossier(other, date(2024, 5, 1), code="000.17.22.H56-240501-0001")
     auth.login("leader")
     r = client.get("/dossiers?procedure=dat dai")
     assert "240501-0001" in r.text and "240301-0001" not in r.text
-    r = client.get("/dossiers?direction=tra_ket_qua&channel=bcci&from=2024-03-01&to=2024-03-31",
-                   headers={"HX-Request": "true"})
+    r = client.get(
+        "/dossiers?direction=tra_ket_qua&channel=bcci&from=2024-03-01&to=2024-03-31",
+        headers={"HX-Request": "true"},
+    )
     assert "240301-0001" in r.text and "240501-0001" not in r.text and "<html" not in r.text
     r = client.get(f"/dossiers?department={proc.department_id}")
     assert "240301-0001" in r.text and "240501-0001" not in r.text
     assert client.get("/dossiers?from=2024-13-01&to=x").status_code == 400
     r = client.get("/dossiers/export.csv?q=240301")
     text = r.data.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra")
+    assert text.splitlines()[0].startswith(
+        "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra"
+    )
     assert "000.17.22.H56-240301-0001,1.001108,01/03/2024,truc_tiep,05/03/2024,bcci" in text
     r = client.get(f"/dossiers/{d1.id}")
     assert r.status_code == 200 and d1.code in r.text
@@ -226,17 +305,28 @@ def many_rows(count, day=date(2024, 1, 5)):
     rows = []
     for i in range(count):
         returned = f"{(day + timedelta(days=3)):%d/%m/%Y}" if i % 4 == 0 else ""
-        rows.append(f"000.17.22.H56-{day:%y%m%d}-{i:04d},1.001108,{day:%d/%m/%Y},"
-                    f"{'truc_tuyen' if i % 2 else 'truc_tiep'},{returned},{'bcci' if returned else ''}")
+        rows.append(
+            f"000.17.22.H56-{day:%y%m%d}-{i:04d},1.001108,{day:%d/%m/%Y},"
+            f"{'truc_tuyen' if i % 2 else 'truc_tiep'},{returned},{'bcci' if returned else ''}"
+        )
     return rows
 
 
 def stored_dossiers():
     return db.session.execute(
-        select(Dossier.code, Dossier.procedure_id, Dossier.receive_date_src, Dossier.receive_channel_src,
-               Dossier.return_date_src, Dossier.return_channel_src, Dossier.receive_date,
-               Dossier.receive_channel, Dossier.return_date, Dossier.return_channel)
-        .order_by(Dossier.code)).all()
+        select(
+            Dossier.code,
+            Dossier.procedure_id,
+            Dossier.receive_date_src,
+            Dossier.receive_channel_src,
+            Dossier.return_date_src,
+            Dossier.return_channel_src,
+            Dossier.receive_date,
+            Dossier.receive_channel,
+            Dossier.return_date,
+            Dossier.return_channel,
+        ).order_by(Dossier.code)
+    ).all()
 
 
 def test_large_file_with_bad_rows_anywhere_writes_nothing_and_reports_each(proc):
@@ -246,7 +336,9 @@ def test_large_file_with_bad_rows_anywhere_writes_nothing_and_reports_each(proc)
     report = import_dossiers("big.csv", csv_bytes(*rows))
     assert not report.ok
     assert [(p.row, p.column) for p in report.sorted_problems()] == [
-        (1502, "ma_tthc"), (3002, "kenh_tiep_nhan")]
+        (1502, "ma_tthc"),
+        (3002, "kenh_tiep_nhan"),
+    ]
     assert report.problems[0].reason.endswith(": 9.999999")
     db.session.rollback()
     assert count(Dossier) == 0 and count(AuditEvent) == 0
@@ -258,8 +350,16 @@ def test_large_reimport_changes_only_the_changed_rows(proc):
     assert report.ok and report.created == 3000
     db.session.commit()
     first = stored_dossiers()
-    assert first[4][2:] == (date(2024, 1, 5), "truc_tiep", date(2024, 1, 8), "bcci",
-                            date(2024, 1, 5), "truc_tiep", date(2024, 1, 8), "bcci")
+    assert first[4][2:] == (
+        date(2024, 1, 5),
+        "truc_tiep",
+        date(2024, 1, 8),
+        "bcci",
+        date(2024, 1, 5),
+        "truc_tiep",
+        date(2024, 1, 8),
+        "bcci",
+    )
     again = import_dossiers("big.csv", csv_bytes(*rows))
     assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 3000)
     db.session.commit()
@@ -271,9 +371,12 @@ def test_large_reimport_changes_only_the_changed_rows(proc):
     assert [(w.row, w.column) for w in changed.warnings] == [(3001, "ma_ho_so")]
     db.session.commit()
     event = db.session.execute(
-        select(AuditEvent).where(AuditEvent.action == "dossier.import_update")).scalar_one()
-    assert (event.old_values, event.new_values) == ({"receive_channel_src": "truc_tuyen"},
-                                                    {"receive_channel_src": "bcci"})
+        select(AuditEvent).where(AuditEvent.action == "dossier.import_update")
+    ).scalar_one()
+    assert (event.old_values, event.new_values) == (
+        {"receive_channel_src": "truc_tuyen"},
+        {"receive_channel_src": "bcci"},
+    )
     assert count(Dossier) == 3001
 
 
@@ -293,12 +396,18 @@ def test_xlsx_cells_of_equal_value_and_different_type_are_told_apart(proc):
 
 def test_codes_with_backslashes_are_stored_as_written_and_tabs_refused(proc):
     codes = ["\\N", "HS\\2024\\7", "HS-9\\"]
-    report = import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,' for c in codes)))
+    report = import_dossiers(
+        "x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,' for c in codes))
+    )
     assert report.ok and report.created == 3
     db.session.commit()
     assert sorted(db.session.execute(select(Dossier.code)).scalars()) == sorted(codes)
-    assert import_dossiers("x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,'
-                                                 for c in codes))).unchanged == 3
+    assert (
+        import_dossiers(
+            "x.csv", csv_bytes(*(f'"{c}",1.001108,05/01/2024,truc_tiep,,' for c in codes))
+        ).unchanged
+        == 3
+    )
     # A code with a tab (docs/limits.md: codes hold no control character at all) is refused.
     tabbed = import_dossiers("x.csv", csv_bytes('"HS\t8",1.001108,05/01/2024,truc_tiep,,'))
     assert not tabbed.ok and "tab" in tabbed.problems[0].reason
@@ -314,9 +423,11 @@ def test_an_import_over_many_days_keeps_the_tallies_equal_to_the_dossiers(proc):
     rows = []
     for i in range(1500):  # more tally rows than one statement per row would write
         day = start + timedelta(days=i)
-        rows.append(f"000.17.22.H56-{day:%y%m%d}-0001,{'1.001108' if i % 3 else '1.001109'},"
-                    f"{day:%d/%m/%Y},{'bcci' if i % 7 == 0 else 'truc_tiep'},"
-                    f"{(day + timedelta(days=4)):%d/%m/%Y},{'bcci' if i % 5 == 0 else 'truc_tuyen'}")
+        rows.append(
+            f"000.17.22.H56-{day:%y%m%d}-0001,{'1.001108' if i % 3 else '1.001109'},"
+            f"{day:%d/%m/%Y},{'bcci' if i % 7 == 0 else 'truc_tiep'},"
+            f"{(day + timedelta(days=4)):%d/%m/%Y},{'bcci' if i % 5 == 0 else 'truc_tuyen'}"
+        )
     assert import_dossiers("many-days.csv", csv_bytes(*rows)).created == 1500
     db.session.commit()
     assert tally.differences() == []

@@ -1,5 +1,6 @@
 """The one service error (``utils/errors.py``): a refusal's message in the reader's language, on
 the form field it names, answered with its status and nothing of the refused change kept."""
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,7 +25,10 @@ def test_a_lazy_message_is_translated_when_shown_with_its_parameters(app):
     with app.test_request_context(), force_locale("en"):
         assert str(refusal) == "Shipment EB123456785VN is cancelled."
     with app.test_request_context(), force_locale("vi"):
-        assert "EB123456785VN" in str(refusal) and str(refusal) != "Shipment EB123456785VN is cancelled."
+        assert (
+            "EB123456785VN" in str(refusal)
+            and str(refusal) != "Shipment EB123456785VN is cancelled."
+        )
     assert refusal.status == 409 and refusal.field is None
 
 
@@ -63,7 +67,10 @@ def test_save_commits_what_succeeds_and_rolls_back_what_is_refused(app):
         assert r.status_code == 409 and r.get_data(as_text=True) == "the form again"
         assert answered == {"conflict": "the other one"} and form.code.errors == ["refused"]
         assert _departments() == 0
-        assert save(lambda: change("YES"), form, answer, lambda result: f"saved {result}") == "saved YES"
+        assert (
+            save(lambda: change("YES"), form, answer, lambda result: f"saved {result}")
+            == "saved YES"
+        )
     db.session.rollback()
     assert _departments() == 1
 

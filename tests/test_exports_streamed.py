@@ -1,5 +1,6 @@
 """Downloads (CSV, XLSX) are streamed: the rows are read while the answer is sent, in pieces, and
 the bytes are those the whole-file writers give (the CSV byte for byte, the XLSX cell for cell)."""
+
 import csv
 import io
 from datetime import date
@@ -17,13 +18,27 @@ from utils import tabular
 @pytest.fixture()
 def rows_made(app):
     proc = f.procedure(code="1.001108", receive=True, ret=True)
-    dossiers = [f.dossier(proc, date(2024, 3, 1 + i % 28), code=f"000.17.22.H56-2403{1 + i % 28:02d}-{i:04d}",
-                          returned=date(2024, 4, 1), return_channel="bcci")
-                for i in range(60)]
+    dossiers = [
+        f.dossier(
+            proc,
+            date(2024, 3, 1 + i % 28),
+            code=f"000.17.22.H56-2403{1 + i % 28:02d}-{i:04d}",
+            returned=date(2024, 4, 1),
+            return_channel="bcci",
+        )
+        for i in range(60)
+    ]
     for i, d in enumerate(dossiers):
-        f.shipment(d, "tra_ket_qua", when=date(2024, 4, 1), recipient_name=f"Nguyễn Văn {i}",
-                   phone="0912345678", address=f"Số {i}, phường Hồng Hà", fee=1000 * i,
-                   tracking_number=f.tracking_number(serial=1000 + i))
+        f.shipment(
+            d,
+            "tra_ket_qua",
+            when=date(2024, 4, 1),
+            recipient_name=f"Nguyễn Văn {i}",
+            phone="0912345678",
+            address=f"Số {i}, phường Hồng Hà",
+            fee=1000 * i,
+            tracking_number=f.tracking_number(serial=1000 + i),
+        )
     db.session.commit()
     return dossiers
 
@@ -54,8 +69,13 @@ def test_csv_is_written_in_pieces_as_rows_are_read(monkeypatch):
     assert len(read) < 100  # the first piece leaves before the last row is read
     body = first + b"".join(pieces)
     assert len(read) == 100
-    assert body == reference_csv(columns, [(f"RR{i:09d}VN", "tra_ket_qua", date(2024, 3, 1),
-                                            "=cmd|x", None, True, i) for i in range(100)])
+    assert body == reference_csv(
+        columns,
+        [
+            (f"RR{i:09d}VN", "tra_ket_qua", date(2024, 3, 1), "=cmd|x", None, True, i)
+            for i in range(100)
+        ],
+    )
     assert tabular.write_csv(columns, []) == reference_csv(columns, [])
 
 

@@ -1,4 +1,5 @@
 """docs/figures.md: counts on hand-made data, ratios, bands and gaps."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -13,36 +14,66 @@ from utils.dates import Period
 P = Period(date(2024, 1, 1), date(2024, 9, 30))
 
 
-@pytest.mark.parametrize("num, den, expected", [
-    (1, 32, "3.13"), (1, 800, "0.13"), (2, 3, "66.67"), (0, 0, None), (29, 299, "9.70"),
-    (120, 44865, "0.27"), (0, 44865, "0.00"), (5, 5, "100.00"), (1, 8, "12.50"), (1, 200, "0.50"),
-])
+@pytest.mark.parametrize(
+    "num, den, expected",
+    [
+        (1, 32, "3.13"),
+        (1, 800, "0.13"),
+        (2, 3, "66.67"),
+        (0, 0, None),
+        (29, 299, "9.70"),
+        (120, 44865, "0.27"),
+        (0, 44865, "0.00"),
+        (5, 5, "100.00"),
+        (1, 8, "12.50"),
+        (1, 200, "0.50"),
+    ],
+)
 def test_percent_rounds_half_up(num, den, expected):
     assert figures.percent_str(num, den) == expected
 
 
-@pytest.mark.parametrize("num, den, threshold, reached", [
-    (1, 20, "5", True), (99, 2000, "5", False), (100, 2000, "5", True),
-    (1, 3, "33.33", True), (1, 3, "33.34", False), (0, 10, "0", True),
-])
+@pytest.mark.parametrize(
+    "num, den, threshold, reached",
+    [
+        (1, 20, "5", True),
+        (99, 2000, "5", False),
+        (100, 2000, "5", True),
+        (1, 3, "33.33", True),
+        (1, 3, "33.34", False),
+        (0, 10, "0", True),
+    ],
+)
 def test_band_reached_is_exact(num, den, threshold, reached):
     assert figures.band_reached(num, den, threshold) is reached
 
 
-@pytest.mark.parametrize("num, den, threshold, gap", [
-    (120, 44865, "5", 2124), (0, 44865, "5", 2244), (29, 299, "20", 31), (29, 299, "50", 121),
-    (50, 100, "50", 0), (60, 100, "50", 0), (0, 1, "5", 1), (0, 0, "5", 0),
-])
+@pytest.mark.parametrize(
+    "num, den, threshold, gap",
+    [
+        (120, 44865, "5", 2124),
+        (0, 44865, "5", 2244),
+        (29, 299, "20", 31),
+        (29, 299, "50", 121),
+        (50, 100, "50", 0),
+        (60, 100, "50", 0),
+        (0, 1, "5", 1),
+        (0, 0, "5", 0),
+    ],
+)
 def test_gap_to_band(num, den, threshold, gap):
     assert figures.gap_to(num, den, threshold) == gap
 
 
-@pytest.mark.parametrize("num, den, points, next_points, gap", [
-    (0, 100, "0.00", "0.50", 5),
-    (5, 100, "0.50", "1.00", 5),
-    (10, 100, "1.00", None, None),
-    (0, 0, None, None, None),
-])
+@pytest.mark.parametrize(
+    "num, den, points, next_points, gap",
+    [
+        (0, 100, "0.00", "0.50", 5),
+        (5, 100, "0.50", "1.00", 5),
+        (10, 100, "1.00", None, None),
+        (0, 0, None, None, None),
+    ],
+)
 def test_default_rubric(num, den, points, next_points, gap):
     rubric = figures.Rubric.from_criteria(2024, figures.DEFAULT_RUBRIC, is_illustration=True)
     got = rubric.points("C2", num, den)
@@ -55,9 +86,14 @@ def test_default_rubric(num, den, points, next_points, gap):
 
 
 def test_points_capped_by_maximum():
-    rubric = figures.Rubric.from_criteria(2024, {
-        "C1": {"max": "0.75", "bands": [["10", "1.00"]]},
-        "C2": figures.DEFAULT_RUBRIC["C2"], "C3": figures.DEFAULT_RUBRIC["C3"]})
+    rubric = figures.Rubric.from_criteria(
+        2024,
+        {
+            "C1": {"max": "0.75", "bands": [["10", "1.00"]]},
+            "C2": figures.DEFAULT_RUBRIC["C2"],
+            "C3": figures.DEFAULT_RUBRIC["C3"],
+        },
+    )
     assert rubric.points("C1", 50, 100) == Decimal("0.75")
 
 
@@ -74,13 +110,13 @@ def _world():
 
 def test_counts_edges_and_channels(app):
     _, _, p1, p2, p3, retired = _world()
-    f.dossier(p1, date(2023, 12, 31))                      # before the period
-    f.dossier(p1, date(2024, 1, 1), "bcci")                # first day, by post
+    f.dossier(p1, date(2023, 12, 31))  # before the period
+    f.dossier(p1, date(2024, 1, 1), "bcci")  # first day, by post
     f.dossier(p1, date(2024, 9, 30), returned=date(2024, 10, 1), return_channel="bcci")
     f.dossier(p2, date(2024, 5, 5), "truc_tuyen", returned=date(2024, 5, 9), return_channel="bcci")
     f.dossier(p2, date(2023, 12, 20), returned=date(2024, 1, 2), return_channel="truc_tiep")
-    f.dossier(p3, date(2024, 10, 1), "bcci")               # after the period
-    f.dossier(retired, date(2024, 3, 3), "bcci")           # counts as a dossier, not a procedure
+    f.dossier(p3, date(2024, 10, 1), "bcci")  # after the period
+    f.dossier(retired, date(2024, 3, 3), "bcci")  # counts as a dossier, not a procedure
     db.session.commit()
     c = figures.counts(P)
     assert c == {
@@ -137,8 +173,9 @@ def test_monthly_trend(app):
     f.dossier(p1, date(2024, 3, 1), "bcci", returned=date(2024, 4, 2), return_channel="bcci")
     db.session.commit()
     trend = figures.monthly_trend(Period(date(2024, 1, 15), date(2024, 4, 10)))
-    assert [(m["month"], m["received"], m["received_postal"], m["returned_postal"])
-            for m in trend] == [(1, 1, 0, 0), (2, 0, 0, 0), (3, 1, 1, 0), (4, 0, 0, 1)]
+    assert [
+        (m["month"], m["received"], m["received_postal"], m["returned_postal"]) for m in trend
+    ] == [(1, 1, 0, 0), (2, 0, 0, 0), (3, 1, 1, 0), (4, 0, 0, 1)]
 
 
 def _count_statements(fn):
@@ -152,7 +189,11 @@ def _count_statements(fn):
         fn()
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
-    return [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    return [
+        s
+        for s in statements
+        if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
+    ]
 
 
 def _bulk(n):
@@ -161,11 +202,20 @@ def _bulk(n):
     from sqlalchemy import insert
 
     from models import Dossier
-    rows = [{"code": f"X-{i}", "procedure_id": procs[i % 5].id, "receive_channel_src": "truc_tiep",
-             "receive_date_src": date(2024, 1 + i % 9, 1 + i % 28), "receive_channel": "truc_tiep",
-             "receive_date": date(2024, 1 + i % 9, 1 + i % 28),
-             "return_channel": "bcci" if i % 7 == 0 else "truc_tiep",
-             "return_date": date(2024, 1 + i % 9, 1 + i % 28)} for i in range(n)]
+
+    rows = [
+        {
+            "code": f"X-{i}",
+            "procedure_id": procs[i % 5].id,
+            "receive_channel_src": "truc_tiep",
+            "receive_date_src": date(2024, 1 + i % 9, 1 + i % 28),
+            "receive_channel": "truc_tiep",
+            "receive_date": date(2024, 1 + i % 9, 1 + i % 28),
+            "return_channel": "bcci" if i % 7 == 0 else "truc_tiep",
+            "return_date": date(2024, 1 + i % 9, 1 + i % 28),
+        }
+        for i in range(n)
+    ]
     db.session.execute(insert(Dossier), rows)
     db.session.commit()
 
@@ -173,6 +223,7 @@ def _bulk(n):
 def test_figures_issue_a_fixed_number_of_statements(app):
     """The same handful of SQL statements on 10 and on 10.000 dossiers; none returns a row per
     dossier."""
+
     def everything():
         figures.summary(P)
         figures.breakdown(P, "department")
@@ -203,18 +254,30 @@ def test_counts_agree_for_narrow_and_wide_periods(app):
             received = date(year, month, 10)
             returned = date(year, month, 20) if month != 12 or year != 2024 else None
             channel = "bcci" if month == 6 else "truc_tiep"
-            dossiers.append(f.dossier(p1 if year % 2 else p2, received, channel, returned=returned,
-                                      return_channel="bcci" if returned and year > 2022 else
-                                      ("truc_tiep" if returned else None)))
+            dossiers.append(
+                f.dossier(
+                    p1 if year % 2 else p2,
+                    received,
+                    channel,
+                    returned=returned,
+                    return_channel="bcci"
+                    if returned and year > 2022
+                    else ("truc_tiep" if returned else None),
+                )
+            )
     f.dossier(p1, date(2022, 3, 3)).receive_date = None  # an undated dossier counts in no period
     db.session.commit()
-    for period in (Period(date(2022, 1, 1), date(2022, 12, 31)),     # narrow
-                   Period(date(2020, 1, 1), date(2024, 12, 31)),     # everything
-                   Period(date(2020, 6, 10), date(2024, 6, 9)),      # wide, cut at both ends
-                   Period(date(2019, 1, 1), date(2019, 12, 31))):    # before every dossier
+    for period in (
+        Period(date(2022, 1, 1), date(2022, 12, 31)),  # narrow
+        Period(date(2020, 1, 1), date(2024, 12, 31)),  # everything
+        Period(date(2020, 6, 10), date(2024, 6, 9)),  # wide, cut at both ends
+        Period(date(2019, 1, 1), date(2019, 12, 31)),
+    ):  # before every dossier
         c = figures.counts(period)
         inside = [d for d in dossiers if period.start <= d.receive_date <= period.end]
-        returned = [d for d in dossiers if d.return_date and period.start <= d.return_date <= period.end]
+        returned = [
+            d for d in dossiers if d.return_date and period.start <= d.return_date <= period.end
+        ]
         assert c["dossiers_received"] == len(inside), period
         assert c["dossiers_received_postal"] == sum(d.receive_channel == "bcci" for d in inside)
         assert c["results_returned"] == len(returned), period
@@ -243,14 +306,20 @@ def test_tables_count_retired_procedures_dossiers_and_total_the_period(app):
     f.procedure(field_=f.field("Không có hồ sơ"), department_=dept, in_force=False)
     db.session.commit()
     c = figures.counts(P)
-    assert (c["dossiers_received"], c["dossiers_received_postal"], c["results_returned_postal"]) == (3, 1, 2)
+    assert (
+        c["dossiers_received"],
+        c["dossiers_received_postal"],
+        c["results_returned_postal"],
+    ) == (3, 1, 2)
     for by in ("field", "department"):
         rows, total = figures.breakdown_table(P, by)
-        for key, column in (("dossiers_received", "received"),
-                            ("dossiers_received_postal", "received_postal"),
-                            ("results_returned_postal", "returned_postal"),
-                            ("procedures_total", "procedures"),
-                            ("procedures_with_postal", "with_postal")):
+        for key, column in (
+            ("dossiers_received", "received"),
+            ("dossiers_received_postal", "received_postal"),
+            ("results_returned_postal", "returned_postal"),
+            ("procedures_total", "procedures"),
+            ("procedures_with_postal", "with_postal"),
+        ):
             assert getattr(total, column) == c[key], (by, column)
             assert sum(getattr(r, column) for r in rows) == c[key], (by, column)
         assert total.eligible == sum(r.eligible for r in rows) == 1

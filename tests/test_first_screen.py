@@ -4,6 +4,7 @@ The period is the organisation's setting when an administrator set one; otherwis
 the last receive date of the latest year that has dossiers (never an empty current year). The
 picker names the preset the period matches, or says "Tùy chọn" (custom range).
 """
+
 import re
 from datetime import date
 
@@ -32,8 +33,12 @@ def _catalogue():
     """
     dept = f.department(name="Phòng Tư pháp")
     field = f.field(name="Tư pháp – Hộ tịch")
-    idle = f.procedure(name="Chứng thực chữ ký", field_=field, department_=dept, receive=True, ret=True)
-    posted = f.procedure(name="Đăng ký khai sinh", field_=field, department_=dept, receive=True, ret=True)
+    idle = f.procedure(
+        name="Chứng thực chữ ký", field_=field, department_=dept, receive=True, ret=True
+    )
+    posted = f.procedure(
+        name="Đăng ký khai sinh", field_=field, department_=dept, receive=True, ret=True
+    )
     for day in (date(2024, 2, 1), date(2024, 3, 5), date(2024, 8, 15)):
         f.dossier(idle, day)
     f.dossier(posted, date(2024, 2, 10), returned=date(2024, 2, 20), return_channel="bcci")
@@ -57,6 +62,7 @@ def _count(html, key):
 
 # --- The default period ---------------------------------------------------------------------------
 
+
 def test_default_period_is_the_current_year_to_date_without_dossiers(app):
     today = date(2026, 11, 26)
     assert periods.default_period(today) == Period(date(2026, 1, 1), today)
@@ -73,11 +79,14 @@ def test_the_organisation_setting_wins(app):
     assert periods.default_period() == Period(date(2024, 1, 1), date(2024, 3, 31))
 
 
-@pytest.mark.parametrize("start, end, preset, label", [
-    ("2024-01-01", "2024-09-30", "months", "9 tháng đầu năm 2024"),
-    ("2024-01-01", "2024-12-31", "year", "Năm 2024"),
-    ("2024-01-05", "2024-03-31", "custom", "05/01/2024 – 31/03/2024"),
-])
+@pytest.mark.parametrize(
+    "start, end, preset, label",
+    [
+        ("2024-01-01", "2024-09-30", "months", "9 tháng đầu năm 2024"),
+        ("2024-01-01", "2024-12-31", "year", "Năm 2024"),
+        ("2024-01-05", "2024-03-31", "custom", "05/01/2024 – 31/03/2024"),
+    ],
+)
 def test_the_period_is_named_by_the_preset_it_matches(app, start, end, preset, label):
     period = Period(date.fromisoformat(start), date.fromisoformat(end))
     with app.test_request_context("/"):
@@ -86,6 +95,7 @@ def test_the_period_is_named_by_the_preset_it_matches(app, start, end, preset, l
 
 
 # --- Every page opens on it ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ["leader", "admin", "centre"])
 def test_dashboard_opens_on_the_default_period(client, auth, role):
@@ -119,8 +129,16 @@ def test_dashboard_names_the_preset_of_the_organisation_period(client, auth):
 def test_choosing_custom_in_the_picker_keeps_the_dates(client, auth):
     _catalogue()
     auth.login("leader")
-    r = client.get("/dashboard", query_string={"preset": "custom", "months": "9", "year": "2024",
-                                              "from": "2024-02-01", "to": "2024-02-29"})
+    r = client.get(
+        "/dashboard",
+        query_string={
+            "preset": "custom",
+            "months": "9",
+            "year": "2024",
+            "from": "2024-02-01",
+            "to": "2024-02-29",
+        },
+    )
     assert r.status_code == 200
     assert 'data-period="2024-02-01/2024-02-29"' in r.text
 
@@ -131,8 +149,8 @@ def test_home_page_and_its_panels_open_on_the_default_period(client, auth):
     auth.login("department", department=idle.department)
     html = client.get("/").text
     # The criteria cards: 3 dossiers received from January to March 2024, 1 returned by post.
-    card = html[html.index('data-criterion="C3"'):]
-    card = re.sub(r"<[^>]+>", "", card[:card.index("</section>")])
+    card = html[html.index('data-criterion="C3"') :]
+    card = re.sub(r"<[^>]+>", "", card[: card.index("</section>")])
     assert "1 / 3" in card
     assert "3 tháng đầu năm 2024 (01/01/2024 – 31/03/2024)" in html
     assert html.count("31/03/2024") == 1  # the panels do not repeat it
@@ -145,7 +163,7 @@ def test_procedure_list_and_outreach_open_on_the_default_period(client, auth):
     auth.login("centre")
     html = client.get("/procedures").text
     assert _shows_date(html, "2024-01-01") and _shows_date(html, "2024-08-15")
-    row = html[html.index("Chứng thực chữ ký"):]
+    row = html[html.index("Chứng thực chữ ký") :]
     assert re.search(r'<td class="num">(<a [^>]*>)?3(</a>)?</td>', row[:2000])
     outreach = client.get("/procedures/outreach").text
     assert "Chứng thực chữ ký" in outreach and "Đăng ký khai sinh" not in outreach
@@ -169,10 +187,20 @@ def test_api_summary_still_needs_both_dates(client, auth):
 
 # --- The setting ----------------------------------------------------------------------------------
 
+
 def _settings_form(**extra):
-    data = {"doc_prefix": "TTHCC", "retention_months": "24", "parent_agency": "", "unit_name": "",
-            "place_name": "", "signer_name": "", "signer_title": "", "recipients": "",
-            "address": "", "opening_hours": ""}
+    data = {
+        "doc_prefix": "TTHCC",
+        "retention_months": "24",
+        "parent_agency": "",
+        "unit_name": "",
+        "place_name": "",
+        "signer_name": "",
+        "signer_title": "",
+        "recipients": "",
+        "address": "",
+        "opening_hours": "",
+    }
     data.update(extra)
     return data
 
@@ -180,13 +208,20 @@ def _settings_form(**extra):
 def test_administrator_sets_the_default_period_and_it_is_audited(client, auth):
     _catalogue()
     auth.login("admin")
-    r = client.post("/admin/settings", data=_settings_form(default_period_from="2024-01-01",
-                                                          default_period_to="2024-06-30"))
+    r = client.post(
+        "/admin/settings",
+        data=_settings_form(default_period_from="2024-01-01", default_period_to="2024-06-30"),
+    )
     assert r.status_code == 303
     settings = db.session.get(OrgSettings, 1)
     db.session.refresh(settings)
-    assert (settings.default_period_from, settings.default_period_to) == (date(2024, 1, 1), date(2024, 6, 30))
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "settings_update")).one()
+    assert (settings.default_period_from, settings.default_period_to) == (
+        date(2024, 1, 1),
+        date(2024, 6, 30),
+    )
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "settings_update")
+    ).one()
     assert event.new_values["default_period_to"] == "2024-06-30"
     assert 'data-period="2024-01-01/2024-06-30"' in client.get("/dashboard").text
     # Cleared: back to the dossiers' latest year.
@@ -195,14 +230,18 @@ def test_administrator_sets_the_default_period_and_it_is_audited(client, auth):
     assert 'data-period="2024-01-01/2024-08-15"' in client.get("/dashboard").text
 
 
-@pytest.mark.parametrize("start, end, message", [
-    ("2024-01-01", "", "Nhập cả ngày đầu và ngày cuối của kỳ mặc định, hoặc để trống cả hai."),
-    ("2024-06-30", "2024-01-01", "Ngày đầu kỳ sau ngày cuối kỳ."),
-])
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        ("2024-01-01", "", "Nhập cả ngày đầu và ngày cuối của kỳ mặc định, hoặc để trống cả hai."),
+        ("2024-06-30", "2024-01-01", "Ngày đầu kỳ sau ngày cuối kỳ."),
+    ],
+)
 def test_a_half_or_reversed_default_period_is_refused(client, auth, start, end, message):
     auth.login("admin")
-    r = client.post("/admin/settings", data=_settings_form(default_period_from=start,
-                                                          default_period_to=end))
+    r = client.post(
+        "/admin/settings", data=_settings_form(default_period_from=start, default_period_to=end)
+    )
     assert r.status_code == 422
     assert message in r.text
     assert db.session.get(OrgSettings, 1) is None
@@ -217,6 +256,7 @@ def test_the_default_never_opens_on_a_future_year_without_dossiers(client, auth)
 
 
 # --- The demo -------------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_a_leader_sees_the_reference_case_on_logging_in_to_the_demo(client, auth):

@@ -1,4 +1,5 @@
 """Numbers as people read them (docs/rules.md, "How things are shown")."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -8,14 +9,17 @@ from utils.figures import percent
 from utils.formats import dmy, dmy_hm, number, pct, points, threshold
 
 
-@pytest.mark.parametrize("value, vi, en", [
-    (0, "0", "0"),
-    (999, "999", "999"),
-    (44865, "44.865", "44,865"),
-    (-1234567, "-1.234.567", "-1,234,567"),
-    (Decimal("1024000"), "1.024.000", "1,024,000"),
-    (None, "—", "—"),
-])
+@pytest.mark.parametrize(
+    "value, vi, en",
+    [
+        (0, "0", "0"),
+        (999, "999", "999"),
+        (44865, "44.865", "44,865"),
+        (-1234567, "-1.234.567", "-1,234,567"),
+        (Decimal("1024000"), "1.024.000", "1,024,000"),
+        (None, "—", "—"),
+    ],
+)
 def test_whole_numbers(value, vi, en):
     assert number(value, locale="vi") == vi
     assert number(value, locale="en") == en
@@ -39,4 +43,3 @@ def test_ratios_are_rounded_half_up_before_they_are_written():
 def test_dates():
     assert dmy(date(2024, 9, 1)) == "01/09/2024" and dmy(None) == "—"
     assert dmy_hm(datetime(2024, 9, 21, 7, 5)) == "21/09/2024 14:05"  # stored UTC, shown VN time
-

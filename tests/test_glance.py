@@ -2,6 +2,7 @@
 thresholds and the points of the three together; tables opening worst first on a criterion's
 rate with each rate coloured; the monthly rates on a percent axis against the thresholds.
 """
+
 import re
 from datetime import date
 from decimal import Decimal
@@ -17,16 +18,19 @@ ILLUSTRATION = figures.Rubric.from_criteria(2024, figures.DEFAULT_RUBRIC, is_ill
 QUERY = {"from": "2024-01-01", "to": "2024-03-31"}
 
 
-@pytest.mark.parametrize("code, numerator, denominator, status", [
-    ("C1", 0, 10, "none"),
-    ("C1", 1, 10, "none"),       # 10% < 20%
-    ("C1", 2, 10, "part"),       # 20% exactly: the first band
-    ("C1", 49, 100, "part"),
-    ("C1", 1, 2, "full"),        # 50%
-    ("C3", 120, 44865, "none"),  # the reference case
-    ("C3", 1, 9, "full"),
-    ("C2", 0, 0, None),          # no rate
-])
+@pytest.mark.parametrize(
+    "code, numerator, denominator, status",
+    [
+        ("C1", 0, 10, "none"),
+        ("C1", 1, 10, "none"),  # 10% < 20%
+        ("C1", 2, 10, "part"),  # 20% exactly: the first band
+        ("C1", 49, 100, "part"),
+        ("C1", 1, 2, "full"),  # 50%
+        ("C3", 120, 44865, "none"),  # the reference case
+        ("C3", 1, 9, "full"),
+        ("C2", 0, 0, None),  # no rate
+    ],
+)
 def test_status_of_a_rate_against_the_bands(code, numerator, denominator, status):
     assert ILLUSTRATION.status(code, numerator, denominator) == status
 
@@ -66,8 +70,8 @@ def test_cards_are_coloured_by_band_with_a_bar_and_the_total_points(client, auth
     bands = dict(re.findall(r'data-criterion="(C\d)" data-band="(\w+)"', html))
     assert bands == {"C1": "part", "C2": "none", "C3": "full"}
     assert "Tổng điểm ba tiêu chí: 1,50 / 3,00 điểm" in html  # 0,50 + 0 + 1,00
-    card = html[html.index('data-criterion="C3"'):]
-    card = card[:card.index("</section>")]
+    card = html[html.index('data-criterion="C3"') :]
+    card = card[: card.index("</section>")]
     assert "đạt mức điểm cao nhất" in card
     # The bar: 11,11% on a scale to 20%, the thresholds 5% and 10% marked where they fall.
     assert re.search(r'class="band-bar-fill"[^>]*width="55\.55%"', card)
@@ -78,13 +82,15 @@ def test_reference_case_points_read_zero_of_three(client, auth):
     f.procedure(receive=True, ret=True)
     db.session.commit()
     auth.login("leader")
-    html = client.get("/", ).text
+    html = client.get(
+        "/",
+    ).text
     assert "Tổng điểm ba tiêu chí: 0,00 / 3,00 điểm" in html
 
 
 def _order(html, by):
-    section = html[html.index(f'id="breakdown-{by}"'):]
-    section = section[:section.index("</section>")]
+    section = html[html.index(f'id="breakdown-{by}"') :]
+    section = section[: section.index("</section>")]
     return re.findall(r'<th scope="row" class="fw-normal">([^<]+)</th>', section), section
 
 
@@ -98,20 +104,23 @@ def test_tables_open_worst_first_on_the_first_criterion_not_at_its_top(client, a
     assert names == ["Phòng Bình", "Phòng Cường", "Phòng An"]
     assert 'aria-sort="ascending"' in section and "Xếp theo tỷ lệ C1, từ thấp đến cao." in section
     # Each rate carries its band, in colour and in words.
-    row = section[section.index("Phòng Bình"):]
-    row = row[:row.index("</tr>")]
+    row = section[section.index("Phòng Bình") :]
+    row = row[: row.index("</tr>")]
     assert re.findall(r'data-band="(\w+)"', row) == ["none", "none", "none"]
     assert 'title="chưa đạt mức điểm nào"' in row
-    row = section[section.index("Phòng An"):]
-    row = row[:row.index("</tr>")]
+    row = section[section.index("Phòng An") :]
+    row = row[: row.index("</tr>")]
     assert re.findall(r'data-band="(\w+)"', row) == ["full", "none", "full"]
     # The breakdown page opens the same way, and every column still sorts.
     page = client.get("/dashboard/breakdown/department", query_string=QUERY).text
     assert _order(page, "department")[0][0] == "Phòng Bình"
-    by_name = client.get("/dashboard/breakdown/department", query_string=dict(QUERY, sort="name")).text
+    by_name = client.get(
+        "/dashboard/breakdown/department", query_string=dict(QUERY, sort="name")
+    ).text
     assert _order(by_name, "department")[0] == ["Phòng An", "Phòng Bình", "Phòng Cường"]
-    by_received = client.get("/dashboard/breakdown/department",
-                             query_string=dict(QUERY, sort="received", dir="desc")).text
+    by_received = client.get(
+        "/dashboard/breakdown/department", query_string=dict(QUERY, sort="received", dir="desc")
+    ).text
     assert _order(by_received, "department")[0][0] == "Phòng Bình"
 
 
@@ -128,22 +137,34 @@ def test_worst_first_column_is_the_first_criterion_below_its_top(app):
     _three_departments()
     summary = figures.summary(Period(date(2024, 1, 1), date(2024, 3, 31)))
     assert figures.worst_first_column(summary) == "with_postal"
-    full = figures.Rubric.from_criteria(2024, {
-        "C1": {"max": "1", "bands": [["10", "1"]]}, "C2": {"max": "1", "bands": [["0", "1"]]},
-        "C3": {"max": "1", "bands": [["5", "1"]]}})
+    full = figures.Rubric.from_criteria(
+        2024,
+        {
+            "C1": {"max": "1", "bands": [["10", "1"]]},
+            "C2": {"max": "1", "bands": [["0", "1"]]},
+            "C3": {"max": "1", "bands": [["5", "1"]]},
+        },
+    )
     assert figures.worst_first_column(figures.summary(summary.period, full)) == "with_postal"
-    c2_behind = figures.Rubric.from_criteria(2024, {
-        "C1": {"max": "1", "bands": [["10", "1"]]}, "C2": {"max": "1", "bands": [["5", "1"]]},
-        "C3": {"max": "1", "bands": [["5", "1"]]}})
-    assert figures.worst_first_column(figures.summary(summary.period, c2_behind)) == "received_postal"
+    c2_behind = figures.Rubric.from_criteria(
+        2024,
+        {
+            "C1": {"max": "1", "bands": [["10", "1"]]},
+            "C2": {"max": "1", "bands": [["5", "1"]]},
+            "C3": {"max": "1", "bands": [["5", "1"]]},
+        },
+    )
+    assert (
+        figures.worst_first_column(figures.summary(summary.period, c2_behind)) == "received_postal"
+    )
 
 
 def test_trend_chart_shows_monthly_rates_against_thresholds_with_axis_titles(client, auth):
     _three_departments()
     auth.login("leader")
     html = client.get("/dashboard", query_string=QUERY).text
-    chart = html[html.index('<svg class="trend-chart"'):]
-    chart = chart[:chart.index("</svg>")]
+    chart = html[html.index('<svg class="trend-chart"') :]
+    chart = chart[: chart.index("</svg>")]
     assert ">Tháng</text>" in chart and ">Tỷ lệ trên hồ sơ tiếp nhận (%)</text>" in chart
     sizes = [int(s) for s in re.findall(r'font-size="(\d+)"', chart)]
     assert sizes and min(sizes) >= 11
@@ -152,13 +173,16 @@ def test_trend_chart_shows_monthly_rates_against_thresholds_with_axis_titles(cli
     # February: 1 of 1 dossier returned by post (100%); the axis reaches it.
     assert "C3 2/2024: 100,00%" in chart and ">100%</text>" in chart
     # The counts stay in the table beside the chart.
-    table = html[html.index('class="table table-sm trend-table"'):]
+    table = html[html.index('class="table table-sm trend-table"') :]
     assert re.search(r"03/2024</th><td class=\"num\">(<a [^>]*>)?8", table)
 
 
 def test_monthly_rates_use_each_months_dossiers_received(app):
-    trend = [{"year": 2024, "month": 1, "received": 0, "received_postal": 0, "returned_postal": 0},
-             {"year": 2024, "month": 2, "received": 32, "received_postal": 1, "returned_postal": 2}]
+    trend = [
+        {"year": 2024, "month": 1, "received": 0, "received_postal": 0, "returned_postal": 0},
+        {"year": 2024, "month": 2, "received": 32, "received_postal": 1, "returned_postal": 2},
+    ]
     assert figures.monthly_rates(trend) == [
         {"year": 2024, "month": 1, "C2": None, "C3": None},
-        {"year": 2024, "month": 2, "C2": Decimal("3.13"), "C3": Decimal("6.25")}]
+        {"year": 2024, "month": 2, "C2": Decimal("3.13"), "C3": Decimal("6.25")},
+    ]

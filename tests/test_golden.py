@@ -11,6 +11,7 @@ The same values on SQLite and PostgreSQL. A difference here is a change of behav
 or, when the change is deliberate, regenerate the files with ``.venv/bin/python tools/golden.py``
 and say in the commit message what changed and why.
 """
+
 import hashlib
 import json
 import os
@@ -26,9 +27,11 @@ from tests.test_access_matrix import build_url, call, clients_by_role, endpoint_
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Set by tools/golden.py: write the files instead of comparing with them.
 UPDATE = os.environ.get("GOLDEN_UPDATE") == "1"
-HINT = ("differs from tests/golden/{name}: a refactoring must not change it. If the change is a "
-        "deliberate change of behaviour, regenerate with `.venv/bin/python tools/golden.py` and "
-        "say why in the commit message.")
+HINT = (
+    "differs from tests/golden/{name}: a refactoring must not change it. If the change is a "
+    "deliberate change of behaviour, regenerate with `.venv/bin/python tools/golden.py` and "
+    "say why in the commit message."
+)
 
 
 def _dump(value):
@@ -63,6 +66,7 @@ def _period():
 
 # --- The brief --------------------------------------------------------------------------------
 
+
 @pytest.mark.slow  # lays the brief out twice
 def test_the_brief_is_the_golden_one(organisation):
     from blueprints.briefs.services import draft_pdf
@@ -75,8 +79,14 @@ def test_the_brief_is_the_golden_one(organisation):
     # No date of its making in the file, or its bytes would change from run to run.
     assert not {"CreationDate", "ModDate"} & set(info), info
     check("brief.txt", pdf_text(first, layout=True))
-    check("brief.json", {"pages": int(info["Pages"]), "bytes": len(first),
-                         "sha256": hashlib.sha256(first).hexdigest()})
+    check(
+        "brief.json",
+        {
+            "pages": int(info["Pages"]),
+            "bytes": len(first),
+            "sha256": hashlib.sha256(first).hexdigest(),
+        },
+    )
 
 
 # --- The command line's JSON ------------------------------------------------------------------
@@ -93,8 +103,9 @@ def test_report_summary_json_is_the_golden_one(organisation, runner, client, aut
     start, end = (str(d) for d in SUMMARIES[name])
     outputs = []
     for lang in ("vi", "en"):
-        r = runner.invoke(args=["report", "summary", "--from", start, "--to", end, "--json",
-                                "--lang", lang])
+        r = runner.invoke(
+            args=["report", "summary", "--from", start, "--to", end, "--json", "--lang", lang]
+        )
         assert r.exit_code == 0, r.output
         outputs.append(r.output)
     assert outputs[0] == outputs[1], "report summary --json differs between languages"
@@ -102,15 +113,21 @@ def test_report_summary_json_is_the_golden_one(organisation, runner, client, aut
     auth.login("leader")
     r = client.get(f"/api/summary?from={start}&to={end}")
     assert r.status_code == 200
-    assert r.get_json() == json.loads(outputs[0]), "GET /api/summary differs from the command's JSON"
+    assert r.get_json() == json.loads(outputs[0]), (
+        "GET /api/summary differs from the command's JSON"
+    )
 
 
 # --- The access matrix ------------------------------------------------------------------------
 
 POLICY = access_policy.collect()
 MATRIX = "access-matrix.json"
-PDF_ENDPOINTS = {"briefs.download_draft", "briefs.download_brief", "briefs.issue_brief",
-                 "handover.print_batch"}
+PDF_ENDPOINTS = {
+    "briefs.download_draft",
+    "briefs.download_brief",
+    "briefs.issue_brief",
+    "handover.print_batch",
+}
 
 
 def endpoint_matrix(app, endpoint):
@@ -131,8 +148,8 @@ def endpoint_matrix(app, endpoint):
             plain[role] = call(clients[role], method, url, rule, samples).status_code
             if method != "GET":
                 out.setdefault(f"{method} htmx", {})[role] = call(
-                    clients[role], method, url, rule, samples,
-                    headers={"HX-Request": "true"}).status_code
+                    clients[role], method, url, rule, samples, headers={"HX-Request": "true"}
+                ).status_code
     return out
 
 
@@ -144,8 +161,10 @@ def test_the_matrix_covers_every_endpoint(app):
     assert sorted(golden) == endpoints, HINT.format(name=MATRIX)
 
 
-@pytest.mark.parametrize("endpoint", [pytest.param(e, marks=pytest.mark.slow)
-                                      if e in PDF_ENDPOINTS else e for e in sorted(POLICY)])
+@pytest.mark.parametrize(
+    "endpoint",
+    [pytest.param(e, marks=pytest.mark.slow) if e in PDF_ENDPOINTS else e for e in sorted(POLICY)],
+)
 def test_access_matrix_is_the_golden_one(app, endpoint):
     matrix = endpoint_matrix(app, endpoint)
     path = GOLDEN / MATRIX

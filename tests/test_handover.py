@@ -1,4 +1,5 @@
 """Hand-over record pages: access, htmx and plain forms, printing (audited), the PDF's text."""
+
 import re
 from datetime import date
 
@@ -17,21 +18,48 @@ DAY = date(2024, 3, 18)
 def shipments(app):
     building = f.field("Xây dựng")
     procedure = f.procedure(name="Cấp giấy phép xây dựng nhà ở riêng lẻ", field_=building, ret=True)
-    dossiers = [f.dossier(procedure, date(2024, 3, 1), code=f"000.17.22.H56-240301-{n:04d}")
-                for n in (1, 2, 3)]
-    out = [
-        f.shipment(dossiers[0], "tra_ket_qua", when=DAY, tracking_number="EB123456785VN",
-                   recipient_name="Nguyễn Văn An", address="12 Lê Lợi, phường Hồng Gai, Hạ Long",
-                   phone="0912345678", fee=25000),
-        f.shipment(dossiers[1], "tra_ket_qua", when=DAY, tracking_number="RR473124829VN",
-                   recipient_name="Trần Thị Bình", address="5 Trần Phú, phường Bạch Đằng",
-                   fee=1024000),
-        f.shipment(dossiers[2], "tra_ket_qua", when=DAY, tracking_number="RR000000080VN",
-                   recipient_name="Lê Văn Cường", fee=None),
+    dossiers = [
+        f.dossier(procedure, date(2024, 3, 1), code=f"000.17.22.H56-240301-{n:04d}")
+        for n in (1, 2, 3)
     ]
-    db.session.add(OrgSettings(id=1, parent_agency="UBND thành phố Hạ Long",
-                               unit_name="Trung tâm Hành chính công", place_name="Hạ Long",
-                               doc_prefix="TTHCC"))
+    out = [
+        f.shipment(
+            dossiers[0],
+            "tra_ket_qua",
+            when=DAY,
+            tracking_number="EB123456785VN",
+            recipient_name="Nguyễn Văn An",
+            address="12 Lê Lợi, phường Hồng Gai, Hạ Long",
+            phone="0912345678",
+            fee=25000,
+        ),
+        f.shipment(
+            dossiers[1],
+            "tra_ket_qua",
+            when=DAY,
+            tracking_number="RR473124829VN",
+            recipient_name="Trần Thị Bình",
+            address="5 Trần Phú, phường Bạch Đằng",
+            fee=1024000,
+        ),
+        f.shipment(
+            dossiers[2],
+            "tra_ket_qua",
+            when=DAY,
+            tracking_number="RR000000080VN",
+            recipient_name="Lê Văn Cường",
+            fee=None,
+        ),
+    ]
+    db.session.add(
+        OrgSettings(
+            id=1,
+            parent_agency="UBND thành phố Hạ Long",
+            unit_name="Trung tâm Hành chính công",
+            place_name="Hạ Long",
+            doc_prefix="TTHCC",
+        )
+    )
     db.session.flush()
     return out
 
@@ -42,10 +70,9 @@ def _draft():
     return batch
 
 
-
-
-@pytest.mark.parametrize("role,allowed", [("admin", True), ("centre", True),
-                                          ("department", False), ("leader", False)])
+@pytest.mark.parametrize(
+    "role,allowed", [("admin", True), ("centre", True), ("department", False), ("leader", False)]
+)
 def test_only_centre_staff_and_administrators(client, auth, shipments, role, allowed):
     batch = _draft()
     auth.login(role)
@@ -73,15 +100,21 @@ def test_create_a_batch_with_a_plain_form_and_with_htmx(client, auth, shipments)
     assert r.headers["Location"].endswith(f"/handover/{batch.id}")
     page = client.get(r.headers["Location"])
     assert all(s.tracking_number in page.text for s in shipments)
-    r = client.post("/handover/new", data={"direction": "tiep_nhan", "day": "2024-03-18"},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/handover/new",
+        data={"direction": "tiep_nhan", "day": "2024-03-18"},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/handover/")
 
 
 def test_create_refuses_a_future_day(client, auth):
     auth.login("centre")
-    r = client.post("/handover/new", data={"direction": "tra_ket_qua", "day": "2999-01-01"},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/handover/new",
+        data={"direction": "tra_ket_qua", "day": "2999-01-01"},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422
     assert "<html" not in r.text and 'id="new-batch"' in r.text
     assert db.session.query(HandoverBatch).count() == 0
@@ -92,7 +125,9 @@ def test_batch_page_masks_names(client, auth, shipments):
     auth.login("centre")
     r = client.get(f"/handover/{batch.id}")
     assert "Nguyễn V. A." in r.text
-    assert "Nguyễn Văn An" not in r.text and "12 Lê Lợi" not in r.text and "0912345678" not in r.text
+    assert (
+        "Nguyễn Văn An" not in r.text and "12 Lê Lợi" not in r.text and "0912345678" not in r.text
+    )
 
 
 def test_htmx_gets_the_fragment_and_plain_requests_the_page(client, auth, shipments):
@@ -121,8 +156,11 @@ def test_remove_and_add_items_with_and_without_htmx(client, auth, shipments):
     # The same shipment twice: a conflict, shown in the fragment.
     other = services.propose_batch("tra_ket_qua", DAY)
     db.session.commit()
-    r = client.post(f"/handover/{other.id}/items", data={"shipment_id": shipments[0].id},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/handover/{other.id}/items",
+        data={"shipment_id": shipments[0].id},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 409 and 'data-testid="batch-error"' in r.text
     r = client.post(f"/handover/{batch.id}/items", data={"shipment_id": 987654})
     assert r.status_code == 404
@@ -132,14 +170,19 @@ def test_item_counts(client, auth, shipments):
     batch = _draft()
     item = batch.items[0]
     auth.login("centre")
-    r = client.post(f"/handover/{batch.id}/counts",
-                    data={f"originals-{item.id}": "1", f"copies-{item.id}": "2"},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/handover/{batch.id}/counts",
+        data={f"originals-{item.id}": "1", f"copies-{item.id}": "2"},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 200
     db.session.expire_all()
     assert (item.originals, item.copies) == (1, 2)
-    r = client.post(f"/handover/{batch.id}/counts", data={f"originals-{item.id}": "-3"},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/handover/{batch.id}/counts",
+        data={f"originals-{item.id}": "-3"},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422
 
 
@@ -151,14 +194,19 @@ def test_sign_then_void_through_the_pages(client, auth, shipments):
     db.session.expire_all()
     assert batch.status == "signed" and all(s.handed_over_at for s in shipments)
     assert client.post(f"/handover/{batch.id}/sign").status_code == 409
-    r = client.post(f"/handover/{batch.id}/void", data={"reason": ""}, headers={"HX-Request": "true"})
+    r = client.post(
+        f"/handover/{batch.id}/void", data={"reason": ""}, headers={"HX-Request": "true"}
+    )
     assert r.status_code == 422
     r = client.post(f"/handover/{batch.id}/void", data={"reason": "Bưu điện trả lại"})
     assert r.status_code == 303
     db.session.expire_all()
     assert batch.status == "voided" and not any(s.handed_over_at for s in shipments)
-    actions = [e.action for e in db.session.query(AuditEvent).order_by(AuditEvent.id)
-               if e.action.startswith("handover.")]
+    actions = [
+        e.action
+        for e in db.session.query(AuditEvent).order_by(AuditEvent.id)
+        if e.action.startswith("handover.")
+    ]
     assert actions == ["handover.create", "handover.sign", "handover.void"]
 
 
@@ -208,8 +256,13 @@ def test_the_printed_record(client, auth, shipments):
 @pytest.mark.pdf
 def test_the_record_of_dossiers_received(client, auth, shipments):
     procedure = shipments[0].dossier.procedure
-    incoming = f.shipment(f.dossier(procedure, DAY), "tiep_nhan", when=DAY,
-                          tracking_number="EE000000005VN", recipient_name="Phạm Thị Dung")
+    incoming = f.shipment(
+        f.dossier(procedure, DAY),
+        "tiep_nhan",
+        when=DAY,
+        tracking_number="EE000000005VN",
+        recipient_name="Phạm Thị Dung",
+    )
     batch = services.propose_batch("tiep_nhan", DAY)
     services.sign_batch(batch)
     auth.login("admin")
@@ -228,7 +281,10 @@ def test_each_action_with_and_without_htmx(client, auth, shipments, action, htmx
     auth.login("centre")
     url, data = {
         "remove": (f"/handover/{batch.id}/items/{item.id}/remove", {}),
-        "counts": (f"/handover/{batch.id}/counts", {f"originals-{item.id}": "2", f"copies-{item.id}": ""}),
+        "counts": (
+            f"/handover/{batch.id}/counts",
+            {f"originals-{item.id}": "2", f"copies-{item.id}": ""},
+        ),
         "sign": (f"/handover/{batch.id}/sign", {}),
         "discard": (f"/handover/{batch.id}/discard", {}),
     }[action]
@@ -243,10 +299,12 @@ def test_each_action_with_and_without_htmx(client, auth, shipments, action, htmx
         assert r.status_code == 200 and r.text.lstrip().startswith('<div id="batch"')
         assert "HX-Request" in r.headers["Vary"]
     db.session.expire_all()
-    done = {"remove": lambda: len(batch.items) == 2,
-            "counts": lambda: (item.originals, item.copies) == (2, None),
-            "sign": lambda: batch.status == "signed",
-            "discard": lambda: batch.status == "voided"}[action]
+    done = {
+        "remove": lambda: len(batch.items) == 2,
+        "counts": lambda: (item.originals, item.copies) == (2, None),
+        "sign": lambda: batch.status == "signed",
+        "discard": lambda: batch.status == "voided",
+    }[action]
     assert done()
 
 
@@ -267,7 +325,9 @@ def test_candidate_search_by_tracking_number_and_bad_input(client, auth, shipmen
     assert r.status_code == 200
     listed = re.findall(r'<tr data-tracking="([^"]+)"', r.text)
     assert listed == ["RR473124829VN"]
-    assert client.get(f"/handover/{batch.id}?day=not-a-date&tracking=" + "X" * 50).status_code == 200
+    assert (
+        client.get(f"/handover/{batch.id}?day=not-a-date&tracking=" + "X" * 50).status_code == 200
+    )
     assert client.get("/handover/999999").status_code == 404
 
 
@@ -281,18 +341,29 @@ def test_a_draft_saves_every_count_at_once_and_refuses_them_together(client, aut
         for name in ("originals", "copies"):
             assert f'<label class="small text-nowrap" for="{name}-{item.id}">' in page
             assert f'form="counts-form" id="{name}-{item.id}"' in page
-    assert page.count('data-testid="save-counts"') == 1 and "/items/" + str(first.id) + '"' not in page
-    r = client.post(f"/handover/{batch.id}/counts", data={
-        f"originals-{first.id}": "1", f"copies-{first.id}": "2",
-        f"originals-{second.id}": "3", f"copies-{second.id}": ""})
+    assert (
+        page.count('data-testid="save-counts"') == 1 and "/items/" + str(first.id) + '"' not in page
+    )
+    r = client.post(
+        f"/handover/{batch.id}/counts",
+        data={
+            f"originals-{first.id}": "1",
+            f"copies-{first.id}": "2",
+            f"originals-{second.id}": "3",
+            f"copies-{second.id}": "",
+        },
+    )
     assert r.status_code == 303
     db.session.expire_all()
     assert [(i.originals, i.copies) for i in (first, second)] == [(1, 2), (3, None)]
     events = db.session.query(AuditEvent).filter_by(action="handover.item_counts").count()
     assert events == 2
     # one bad box: nothing of the save is kept
-    r = client.post(f"/handover/{batch.id}/counts", data={
-        f"originals-{first.id}": "5", f"originals-{second.id}": "1000"}, headers={"HX-Request": "true"})
+    r = client.post(
+        f"/handover/{batch.id}/counts",
+        data={f"originals-{first.id}": "5", f"originals-{second.id}": "1000"},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422 and 'data-testid="batch-error"' in r.text
     r = client.post(f"/handover/{batch.id}/counts", data={f"originals-{first.id}": "x"})
     assert r.status_code == 422
@@ -300,13 +371,15 @@ def test_a_draft_saves_every_count_at_once_and_refuses_them_together(client, aut
     assert [(i.originals, i.copies) for i in (first, second)] == [(1, 2), (3, None)]
 
 
-def test_signing_asks_first_and_the_record_reads_the_same_on_screen_and_in_print(client, auth, shipments):
+def test_signing_asks_first_and_the_record_reads_the_same_on_screen_and_in_print(
+    client, auth, shipments
+):
     from blueprints.handover.document import record_context, render_html
 
     batch = _draft()
     auth.login("centre")
     page = client.get(f"/handover/{batch.id}").text
-    sign = page[page.index('data-testid="sign-form"') - 600:page.index('data-testid="sign-form"')]
+    sign = page[page.index('data-testid="sign-form"') - 600 : page.index('data-testid="sign-form"')]
     assert 'hx-confirm="Ký biên bản này? 3 bưu gửi' in sign
     assert 'hx-confirm="Bỏ bản nháp này?"' in page
     # no internal id: a draft is named by its day

@@ -1,4 +1,5 @@
 """Hand-over records: the batch rules, in the services and in the database."""
+
 from datetime import timedelta
 
 import pytest
@@ -64,14 +65,18 @@ def test_the_database_refuses_a_second_live_item(dossier, day):
     shipment = f.shipment(dossier, "tra_ket_qua", when=day)
     services.propose_batch("tra_ket_qua")
     other = services.propose_batch("tra_ket_qua")
-    db.session.add(HandoverItem(batch_id=other.id, shipment_id=shipment.id, held_shipment_id=shipment.id))
+    db.session.add(
+        HandoverItem(batch_id=other.id, shipment_id=shipment.id, held_shipment_id=shipment.id)
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
 
 
 def test_signing_numbers_the_record_and_marks_shipments_handed_over(dossier, day):
-    shipments = [f.shipment(dossier, "tra_ket_qua", when=day, fee=fee) for fee in (25000, None, 30000)]
+    shipments = [
+        f.shipment(dossier, "tra_ket_qua", when=day, fee=fee) for fee in (25000, None, 30000)
+    ]
     batch = services.propose_batch("tra_ket_qua")
     services.sign_batch(batch)
     assert (batch.status, batch.year, batch.number) == ("signed", day.year, 1)
@@ -148,5 +153,9 @@ def test_add_and_remove_items(dossier, day):
     assert (item.originals, item.copies) == (1, 2)
     services.remove_item(batch, item.id)
     assert services.available_shipments("tiep_nhan") == [earlier]
-    assert _actions() == ["handover.create", "handover.add_item", "handover.item_counts",
-                          "handover.remove_item"]
+    assert _actions() == [
+        "handover.create",
+        "handover.add_item",
+        "handover.item_counts",
+        "handover.remove_item",
+    ]

@@ -2,6 +2,7 @@
 integers in paths and query strings, dates outside the supported window, NUL and other control
 characters in every parameter and form field. Nothing answers 5xx, and every route reads its
 parameters (at least one role gets a 400, 404 or 422 from them rather than only refusals)."""
+
 import pytest
 from flask import url_for
 
@@ -13,12 +14,40 @@ POLICY = access_policy.collect()
 
 HUGE = 2**64 + 7  # above every database's integer
 # Query and form names the application reads somewhere; each gets every hostile value.
-COMMON_NAMES = ("page", "per_page", "department", "field", "user", "year", "months", "shipment",
-                "q", "status", "preset", "from", "to", "next", "id", "ids", "code", "name")
+COMMON_NAMES = (
+    "page",
+    "per_page",
+    "department",
+    "field",
+    "user",
+    "year",
+    "months",
+    "shipment",
+    "q",
+    "status",
+    "preset",
+    "from",
+    "to",
+    "next",
+    "id",
+    "ids",
+    "code",
+    "name",
+)
 # The names that hold dates: the integer class leaves them valid, so that a period check does not
 # answer first and hide how the integers are read; the date class sets only them.
-DATE_NAMES = ("from", "to", "date", "day", "date_from", "date_to", "deadline", "start", "end",
-              "receive_date")
+DATE_NAMES = (
+    "from",
+    "to",
+    "date",
+    "day",
+    "date_from",
+    "date_to",
+    "deadline",
+    "start",
+    "end",
+    "receive_date",
+)
 INTEGER_VALUES = (str(HUGE), "9" * 40, "²", "١٢", "-1", "0", "1e9", " 7 ")
 DATE_VALUES = ("0001-01-01", "9999-12-31", "1999-12-31", "2100-01-01", "２０２４-01-01")
 CONTROL_VALUES = ("a\x00b", "\x1b[31m", "x\x85y", "\x7f")
@@ -54,14 +83,21 @@ def hostile_requests(app, endpoint, rule, samples, method):
     base_data = rule.form_data(samples) if method != "GET" else None
     out = []
     if any(isinstance(v, int) for v in plain.values()):
-        out.append(("huge id in the path", _url(app, endpoint, _path_values(rule, samples, True),
-                                                base_query), base_data))
+        out.append(
+            (
+                "huge id in the path",
+                _url(app, endpoint, _path_values(rule, samples, True), base_query),
+                base_data,
+            )
+        )
     # Control characters first: a route that logs out (or otherwise ends the session) is still
     # read by them before it does.
     date_names = set(DATE_NAMES) | {n for n in names if "date" in n}
-    classes = (("control characters", CONTROL_VALUES, names),
-               ("integers", INTEGER_VALUES, names - date_names),
-               ("dates", DATE_VALUES, date_names))
+    classes = (
+        ("control characters", CONTROL_VALUES, names),
+        ("integers", INTEGER_VALUES, names - date_names),
+        ("dates", DATE_VALUES, date_names),
+    )
     for label, values, targets in classes:
         for value in values:
             if method == "GET":
@@ -94,10 +130,10 @@ def test_hostile_input_never_answers_5xx(app, endpoint):
                 for headers in ({}, {"HX-Request": "true"}) if index == 0 else ({},):
                     r = clients[role].open(url, method=method, data=data, headers=headers)
                     assert r.status_code < 500, (
-                        f"{method} {url} ({label}) as {role}: {r.status_code}\n{r.text[:800]}")
+                        f"{method} {url} ({label}) as {role}: {r.status_code}\n{r.text[:800]}"
+                    )
                     statuses.setdefault(role, set()).add(r.status_code)
                     if url.startswith("/api/") and r.status_code >= 400:
                         assert r.is_json, f"{method} {url} as {role}: not JSON"
     reached = {role for role, seen in statuses.items() if seen & set(PARSED)}
     assert reached, f"{endpoint}: no role got past the refusals to the parameters: {statuses}"
-

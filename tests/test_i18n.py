@@ -1,4 +1,5 @@
 """Every message in the code has one Vietnamese translation, the same in every catalog."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_message_is_translated():
-    r = subprocess.run([sys.executable, "tools/i18n.py", "check"], cwd=ROOT, capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        [sys.executable, "tools/i18n.py", "check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr

@@ -1,6 +1,7 @@
 """One column table per import format drives the reading, the report of bad cells, the page's
 column help, the sample files and the exports' first columns (docs/formats.md): these tests
 check that they agree, and that the rules the tables declare hold for every format alike."""
+
 import pytest
 
 from blueprints.dossiers import services as dossiers
@@ -10,8 +11,11 @@ from extensions import db
 from utils.import_formats import DOSSIERS, FORMATS, PROCEDURES, SHIPMENTS
 from utils.tabular import ImportReport, write_csv
 
-EXPORTS = {PROCEDURES: procedures.EXPORT_COLUMNS, DOSSIERS: dossiers.EXPORT_COLUMNS,
-           SHIPMENTS: postal.PERSONAL_EXPORT_COLUMNS}
+EXPORTS = {
+    PROCEDURES: procedures.EXPORT_COLUMNS,
+    DOSSIERS: dossiers.EXPORT_COLUMNS,
+    SHIPMENTS: postal.PERSONAL_EXPORT_COLUMNS,
+}
 
 
 @pytest.mark.parametrize("spec", list(FORMATS.values()), ids=list(FORMATS))
@@ -33,7 +37,7 @@ def test_every_column_the_help_lists_is_parsed_into_a_value_of_its_own(app, spec
 
 @pytest.mark.parametrize("spec", list(EXPORTS), ids=[s.key for s in EXPORTS])
 def test_an_export_begins_with_the_columns_its_import_reads(spec):
-    assert EXPORTS[spec][:len(spec.names)] == spec.names
+    assert EXPORTS[spec][: len(spec.names)] == spec.names
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -42,20 +46,27 @@ def test_each_export_imports_back_changing_nothing(client, auth, fmt):
     procedures, dossiers and shipments) finds every record unchanged; the default shipments
     export, which masks personal data under other names, too."""
     auth.login("admin")
-    imports = ((PROCEDURES, procedures.import_procedures), (DOSSIERS, dossiers.import_dossiers),
-               (SHIPMENTS, postal.import_postal))
+    imports = (
+        (PROCEDURES, procedures.import_procedures),
+        (DOSSIERS, dossiers.import_dossiers),
+        (SHIPMENTS, postal.import_postal),
+    )
     for spec, run in imports:
         assert run(f"{spec.key}.csv", write_csv(spec.names, spec.sample_rows())).ok
         db.session.commit()
-    exports = ((procedures.import_procedures, client.get(f"/procedures/export?format={fmt}")),
-               (dossiers.import_dossiers, client.get(f"/dossiers/export.{fmt}")),
-               (postal.import_postal, client.post(f"/shipments/export-personal.{fmt}")),
-               (postal.import_postal, client.get(f"/shipments/export.{fmt}")))
+    exports = (
+        (procedures.import_procedures, client.get(f"/procedures/export?format={fmt}")),
+        (dossiers.import_dossiers, client.get(f"/dossiers/export.{fmt}")),
+        (postal.import_postal, client.post(f"/shipments/export-personal.{fmt}")),
+        (postal.import_postal, client.get(f"/shipments/export.{fmt}")),
+    )
     for run, response in exports:
         assert response.status_code == 200
         report = run(f"export.{fmt}", response.data)
         assert report.ok, report.problems
-        assert (report.created, report.updated, report.unchanged) == (0, 0, 2), response.request.path
+        assert (report.created, report.updated, report.unchanged) == (0, 0, 2), (
+            response.request.path
+        )
         db.session.rollback()
 
 
@@ -77,13 +88,19 @@ def test_every_bad_cell_is_reported_under_its_column_in_row_order(app, spec):
     required = [i for i, c in enumerate(spec.columns) if c.required]
     first, last = required[0], required[-1]  # the first is the key's (no row repeats a key)
     blanks = [(0, (last,)), (1, (required[-2],)), (0, (first, last))]
-    rows = [["" if i in blank else cell for i, cell in enumerate(spec.sample_rows()[sample])]
-            for sample, blank in blanks]
+    rows = [
+        ["" if i in blank else cell for i, cell in enumerate(spec.sample_rows()[sample])]
+        for sample, blank in blanks
+    ]
     report = ImportReport()
     read = spec.read("blanks.csv", write_csv(spec.names, rows), report)
     names = [c.name for c in spec.columns]
     assert [(p.row, p.column) for p in report.problems] == [
-        (2, names[last]), (3, names[required[-2]]), (4, names[first]), (4, names[last])]
+        (2, names[last]),
+        (3, names[required[-2]]),
+        (4, names[first]),
+        (4, names[last]),
+    ]
     assert read.bad == {0, 1, 2} and read.good(spec.columns[0].key) == []
 
 

@@ -1,6 +1,7 @@
 """Files with too many rows, duplicated columns or no data rows: refused with a message (422 on
 the page, a non-zero exit on the command line), nothing written; the row limit is a setting and
 the command line may raise it."""
+
 import pytest
 
 from tests import hostile_files as h
@@ -28,8 +29,11 @@ def test_one_row_past_the_limit_is_refused(app, client, auth, small_limit, kind)
     a_procedure()
     auth.login("centre")
     before = counts()
-    data = (csv_file(h.DOSSIER_HEADER, rows(LIMIT + 1)) if kind == "csv"
-            else h.xlsx([h.DOSSIER_HEADER, *rows(LIMIT + 1)]))
+    data = (
+        csv_file(h.DOSSIER_HEADER, rows(LIMIT + 1))
+        if kind == "csv"
+        else h.xlsx([h.DOSSIER_HEADER, *rows(LIMIT + 1)])
+    )
     response = post_file(client, f"many.{kind}", data)
     assert response.status_code == 422
     assert "dòng dữ liệu" in response.text and "50" in response.text
@@ -75,7 +79,7 @@ def test_a_column_named_twice_is_refused(app, client, auth, kind):
     before = counts()
     header = [*h.DOSSIER_HEADER, "Mã hồ sơ"]  # ma_ho_so again, as a person would write it
     data_rows = [[*r, "HS-OTHER"] for r in rows(2)]
-    data = (csv_file(header, data_rows) if kind == "csv" else h.xlsx([header, *data_rows]))
+    data = csv_file(header, data_rows) if kind == "csv" else h.xlsx([header, *data_rows])
     response = post_file(client, f"twice.{kind}", data)
     assert response.status_code == 422
     assert "ma_ho_so" in response.text and "nhiều lần" in response.text

@@ -1,6 +1,7 @@
 """XLSX files whose XML declares entities (the "billion laughs") or is malformed: 422 with a
 Vietnamese message, never a 500, nothing written; the entity case in a child process with a
 memory limit."""
+
 import pytest
 
 from extensions import db

@@ -1,6 +1,7 @@
 """The three import pages share one layout, list every column the import reads with a human name
 and its meaning, and offer sample files (CSV and XLSX) written from the same column definitions;
 the samples import as they are."""
+
 import csv
 import io
 import re
@@ -14,9 +15,11 @@ from blueprints.procedures import services as procedures
 from extensions import db
 from utils.import_formats import DOSSIERS, PROCEDURES, SHIPMENTS
 
-PAGES = {"/procedures/import": (PROCEDURES, procedures.IMPORT_REQUIRED, procedures.IMPORT_OPTIONAL),
-         "/dossiers/import": (DOSSIERS, dossiers.DOSSIER_COLUMNS, dossiers.DOSSIER_OPTIONAL),
-         "/shipments/import": (SHIPMENTS, postal.IMPORT_COLUMNS, postal.IMPORT_OPTIONAL)}
+PAGES = {
+    "/procedures/import": (PROCEDURES, procedures.IMPORT_REQUIRED, procedures.IMPORT_OPTIONAL),
+    "/dossiers/import": (DOSSIERS, dossiers.DOSSIER_COLUMNS, dossiers.DOSSIER_OPTIONAL),
+    "/shipments/import": (SHIPMENTS, postal.IMPORT_COLUMNS, postal.IMPORT_OPTIONAL),
+}
 
 
 def test_the_imports_read_the_declared_columns():
@@ -30,8 +33,10 @@ def test_each_page_lists_its_columns_in_one_layout(client, auth, url):
     spec = PAGES[url][0]
     auth.login("centre")
     page = client.get(url).text
-    layout = page[page.index('<div class="row g-3 mb-3 import-layout">'):]
-    assert layout.index('class="card card-body upload-form"') < layout.index('data-testid="import-columns"')
+    layout = page[page.index('<div class="row g-3 mb-3 import-layout">') :]
+    assert layout.index('class="card card-body upload-form"') < layout.index(
+        'data-testid="import-columns"'
+    )
     rows = re.findall(r'<tr data-column="([^"]+)">(.*?)</tr>', page, re.S)
     assert [name for name, _ in rows] == list(spec.names)
     with client.application.test_request_context():
@@ -39,7 +44,9 @@ def test_each_page_lists_its_columns_in_one_layout(client, auth, url):
 
         with force_locale("vi"):
             for (name, cells), column in zip(rows, spec.columns):
-                assert str(column.label) in cells and str(column.meaning).split("%")[0][:20] in cells
+                assert (
+                    str(column.label) in cells and str(column.meaning).split("%")[0][:20] in cells
+                )
                 assert ("bắt buộc" in cells) == column.required, name
     for fmt in ("xlsx", "csv"):
         assert f'href="/imports/sample/{spec.key}.{fmt}"' in page
@@ -47,12 +54,16 @@ def test_each_page_lists_its_columns_in_one_layout(client, auth, url):
 
 def _sample(client, spec, fmt):
     r = client.get(f"/imports/sample/{spec.key}.{fmt}")
-    assert r.status_code == 200 and f'filename="{spec.key}.{fmt}"' in r.headers["Content-Disposition"]
+    assert (
+        r.status_code == 200 and f'filename="{spec.key}.{fmt}"' in r.headers["Content-Disposition"]
+    )
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     else:
-        rows = [["" if v is None else str(v) for v in row]
-                for row in load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True)]
+        rows = [
+            ["" if v is None else str(v) for v in row]
+            for row in load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True)
+        ]
     return r.data, rows
 
 

@@ -1,5 +1,6 @@
 """A refused import lists its first 500 problems on the page, counts the rest, and offers every
 problem (row, column, reason) as a CSV download; the command line prints them all."""
+
 import csv
 import io
 import re
@@ -12,19 +13,26 @@ HEADER = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan\n"
 
 
 def bad_file(n):
-    return (HEADER + "".join(f"HS-{i:05d},9.999999,01/01/2024,truc_tiep\n" for i in range(n))).encode()
+    return (
+        HEADER + "".join(f"HS-{i:05d},9.999999,01/01/2024,truc_tiep\n" for i in range(n))
+    ).encode()
 
 
 @pytest.mark.parametrize("url", ["/dossiers/import", "/procedures/import"])
 def test_a_long_list_of_problems_is_shown_in_part_and_downloaded_whole(app, client, auth, url):
     a_procedure()
     auth.login("centre")
-    data = bad_file(600) if url.startswith("/dossiers") else (
-        "ma_tthc,ten_tthc,linh_vuc,don_vi,tiep_nhan_bcci\n"
-        + "".join(f"9.{i:06d},Thủ tục,Lĩnh vực,PB,có lẽ\n" for i in range(600))).encode()
+    data = (
+        bad_file(600)
+        if url.startswith("/dossiers")
+        else (
+            "ma_tthc,ten_tthc,linh_vuc,don_vi,tiep_nhan_bcci\n"
+            + "".join(f"9.{i:06d},Thủ tục,Lĩnh vực,PB,có lẽ\n" for i in range(600))
+        ).encode()
+    )
     response = post_file(client, "bad.csv", data, url=url)
     assert response.status_code == 422
-    assert response.text.count("<tr><td class=\"num\">") == 500
+    assert response.text.count('<tr><td class="num">') == 500
     assert "Còn 100 lỗi khác không hiển thị." in response.text
     link = re.search(r'href="(/imports/problems/[^"]+\.csv)"', response.text).group(1)
     download = client.get(link)

@@ -3,6 +3,7 @@ reconcile) equal to plain counts over the dossiers, all or nothing: an import th
 writing its rows and is rolled back leaves the counts, and the triggers that keep them, as they
 were. On SQLite the import counts its new dossiers with one statement instead of the per-row
 insert trigger (``utils.reconcile.inserting_many``)."""
+
 import random
 from datetime import date, timedelta
 
@@ -36,8 +37,10 @@ def random_lines(rng, codes, procedure_codes):
         if rng.random() < 0.6:
             returned = (received + timedelta(days=rng.randrange(30))).strftime("%d/%m/%Y")
             return_channel = rng.choice(CHANNELS)
-        lines.append(f"{code},{rng.choice(procedure_codes)},{received:%d/%m/%Y},"
-                     f"{rng.choice(CHANNELS)},{returned},{return_channel}")
+        lines.append(
+            f"{code},{rng.choice(procedure_codes)},{received:%d/%m/%Y},"
+            f"{rng.choice(CHANNELS)},{returned},{return_channel}"
+        )
     return lines
 
 
@@ -62,16 +65,24 @@ def dossier_count():
 @pytest.fixture()
 def setting(app):
     """Three procedures, a user, and dossiers already stored, some by post with a shipment."""
-    procs = [f.procedure(code="1.000001", receive=True, ret=True),
-             f.procedure(code="1.000002", receive=True, ret=False),
-             f.procedure(code="1.000003", receive=False, ret=True)]
+    procs = [
+        f.procedure(code="1.000001", receive=True, ret=True),
+        f.procedure(code="1.000002", receive=True, ret=False),
+        f.procedure(code="1.000003", receive=False, ret=True),
+    ]
     user = f.user("centre")
     db.session.commit()
-    logged = create_dossier("000.00.22.H56-231201-0001", procs[0], "bcci", date(2023, 12, 1),
-                            user=user)
+    logged = create_dossier(
+        "000.00.22.H56-231201-0001", procs[0], "bcci", date(2023, 12, 1), user=user
+    )
     create_dossier("000.00.22.H56-231201-0002", procs[1], "bcci", date(2023, 12, 1), user=user)
-    postal.log_shipment(tracking_number=f.tracking_number(), direction="tiep_nhan",
-                        dossier=logged, date=date(2023, 12, 1), user=user)
+    postal.log_shipment(
+        tracking_number=f.tracking_number(),
+        direction="tiep_nhan",
+        dossier=logged,
+        date=date(2023, 12, 1),
+        user=user,
+    )
     db.session.commit()
     return [p.code for p in procs], user
 
@@ -80,22 +91,26 @@ def test_an_import_keeps_every_count_equal_to_plain_counts(setting):
     procedure_codes, user = setting
     rng = random.Random(15)
     codes = [f"000.00.22.H56-240101-{i:04d}" for i in range(1, 1201)]
-    report = import_dossiers("a.csv", csv_bytes(random_lines(rng, codes, procedure_codes)),
-                             user=user)
+    report = import_dossiers(
+        "a.csv", csv_bytes(random_lines(rng, codes, procedure_codes)), user=user
+    )
     assert report.ok and report.created == 1200
     assert_counts_right()
     db.session.commit()
     assert reconcile.kept()  # the file's postal dossiers are counted
     # The same codes again, changed (channels, procedures), with new ones among them.
     more = codes[::2] + [f"000.00.22.H56-240102-{i:04d}" for i in range(1, 301)]
-    report = import_dossiers("b.csv", csv_bytes(random_lines(rng, more, procedure_codes)),
-                             user=user)
+    report = import_dossiers(
+        "b.csv", csv_bytes(random_lines(rng, more, procedure_codes)), user=user
+    )
     assert report.ok and report.created == 300 and report.updated > 0
     db.session.commit()
     assert_counts_right()
     # The insert trigger is still there: a dossier created on the form afterwards is counted.
     before = reconcile.kept()
-    procedure = db.session.execute(select(Dossier).where(Dossier.code == codes[0])).scalar_one().procedure
+    procedure = (
+        db.session.execute(select(Dossier).where(Dossier.code == codes[0])).scalar_one().procedure
+    )
     create_dossier("000.00.22.H56-240103-0001", procedure, "bcci", date(2024, 1, 3), user=user)
     db.session.commit()
     assert_counts_right()
@@ -107,8 +122,9 @@ def test_an_import_failing_after_its_rows_are_written_changes_no_count(setting, 
     procedure_codes, user = setting
     rng = random.Random(16)
     codes = [f"000.00.22.H56-240201-{i:04d}" for i in range(1, 801)]
-    report = import_dossiers("a.csv", csv_bytes(random_lines(rng, codes[:400], procedure_codes)),
-                             user=user)
+    report = import_dossiers(
+        "a.csv", csv_bytes(random_lines(rng, codes[:400], procedure_codes)), user=user
+    )
     assert report.ok
     db.session.commit()
     before, stored = kept_counts(), dossier_count()
@@ -119,7 +135,9 @@ def test_an_import_failing_after_its_rows_are_written_changes_no_count(setting, 
     written = []
     if where == "inside the insert":
         if db.session.get_bind().dialect.name != "sqlite":
-            pytest.skip("on PostgreSQL new dossiers go in by COPY and INSERT … SELECT, not insert_rows")
+            pytest.skip(
+                "on PostgreSQL new dossiers go in by COPY and INSERT … SELECT, not insert_rows"
+            )
         real = services.insert_rows
 
         def insert_then_fail(table, columns, rows):
@@ -129,6 +147,7 @@ def test_an_import_failing_after_its_rows_are_written_changes_no_count(setting, 
 
         monkeypatch.setattr(services, "insert_rows", insert_then_fail)
     else:
+
         def fail(*args, **kwargs):
             written.append(dossier_count() - stored)
             raise Boom()
@@ -143,7 +162,9 @@ def test_an_import_failing_after_its_rows_are_written_changes_no_count(setting, 
     assert kept_counts() == before
     assert_counts_right()
     # The triggers still count what changes next, the insert's too.
-    procedure = db.session.execute(select(Dossier).where(Dossier.code == codes[0])).scalar_one().procedure
+    procedure = (
+        db.session.execute(select(Dossier).where(Dossier.code == codes[0])).scalar_one().procedure
+    )
     create_dossier("000.00.22.H56-240202-0001", procedure, "bcci", date(2024, 2, 2), user=user)
     db.session.commit()
     assert_counts_right()
@@ -160,7 +181,8 @@ def test_on_sqlite_an_import_does_not_run_the_insert_trigger_per_row(setting):
     conn = db.session.connection()
     trigger_sql = conn.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        (reconcile.DOSSIER_INSERT_TRIGGER,)).scalar()
+        (reconcile.DOSSIER_INSERT_TRIGGER,),
+    ).scalar()
     traced = []
     raw = conn.connection.driver_connection
     raw.set_trace_callback(traced.append)
@@ -169,11 +191,21 @@ def test_on_sqlite_an_import_does_not_run_the_insert_trigger_per_row(setting):
     finally:
         raw.set_trace_callback(None)
     assert report.ok and report.created == 200
-    inserts = [s for s in traced if s.lstrip().upper().startswith('INSERT INTO "DOSSIER"')
-               or s.lstrip().upper().startswith("INSERT INTO DOSSIER ")]
+    inserts = [
+        s
+        for s in traced
+        if s.lstrip().upper().startswith('INSERT INTO "DOSSIER"')
+        or s.lstrip().upper().startswith("INSERT INTO DOSSIER ")
+    ]
     assert len(inserts) == 200  # once per row: no trigger program ran beside it
     db.session.commit()
     assert_counts_right()
-    assert db.session.connection().exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        (reconcile.DOSSIER_INSERT_TRIGGER,)).scalar() == trigger_sql
+    assert (
+        db.session.connection()
+        .exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (reconcile.DOSSIER_INSERT_TRIGGER,),
+        )
+        .scalar()
+        == trigger_sql
+    )

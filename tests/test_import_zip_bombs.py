@@ -1,6 +1,7 @@
 """XLSX files whose zip unpacks far beyond what they weigh, or whose zip headers lie about the
 sizes: refused (422, a Vietnamese message) before anything parses them, in a child process whose
 memory is limited, with nothing written."""
+
 import pytest
 
 from extensions import db
@@ -63,13 +64,19 @@ def test_too_many_zip_members_are_refused(app, client, auth):
     auth.login("centre")
     parts = h.members(h.xlsx([h.DOSSIER_HEADER, ["HS-1", "1.001108", "01/01/2024", "truc_tiep"]]))
     parts.update({f"xl/media/image{i}.bin": b"" for i in range(1001)})
-    assert_refused(client, "many.xlsx", h.rezip(parts), "thành phần")  # "holds N parts; at most 1000"
+    assert_refused(
+        client, "many.xlsx", h.rezip(parts), "thành phần"
+    )  # "holds N parts; at most 1000"
 
 
 def test_a_small_genuine_workbook_still_imports(app, client, auth):
     a_procedure()
     auth.login("centre")
     data = h.xlsx([h.DOSSIER_HEADER, ["HS-1", "1.001108", "01/01/2024", "truc_tiep"]])
-    response = post_file(client, "ok.xlsx", data, )
+    response = post_file(
+        client,
+        "ok.xlsx",
+        data,
+    )
     assert response.status_code in (200, 303), response.text
     assert counts()[0] == 1

@@ -1,5 +1,6 @@
 """Input has limits, not crashes: bounded integers, Unicode digits, the date window, JSON errors
 on /api/*, one ``safe_next``, and production that refuses to run with the debugger."""
+
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ HUGE = str(2**63)
 
 # --- integers ---------------------------------------------------------------------------------
 
+
 def test_parse_int_takes_ascii_digits_within_bounds_only():
     assert parse_int("42") == 42 and parse_int(" 7 ") == 7
     assert parse_int(str(MAX_ID)) == MAX_ID
@@ -22,17 +24,36 @@ def test_parse_int_takes_ascii_digits_within_bounds_only():
         assert parse_int(bad) is None, bad
 
 
-@pytest.mark.parametrize("path", [f"/procedures/{HUGE}", f"/dossiers/{HUGE}",
-                                  f"/shipments/{HUGE}/edit", "/procedures/١٢",
-                                  f"/admin/users/{HUGE}", f"/rubric/{HUGE}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/procedures/{HUGE}",
+        f"/dossiers/{HUGE}",
+        f"/shipments/{HUGE}/edit",
+        "/procedures/١٢",
+        f"/admin/users/{HUGE}",
+        f"/rubric/{HUGE}",
+    ],
+)
 def test_ids_beyond_the_database_or_in_other_scripts_are_404(client, auth, path):
     auth.login("admin")
     assert client.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("query", [f"page={HUGE}", "page=²", "page=١٢", "per_page=" + "9" * 30,
-                                   f"department={HUGE}", f"field={HUGE}", "department=²",
-                                   f"page=2&after=2024-01-01.{HUGE}", "page=2&before=2024-01-01.²"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"page={HUGE}",
+        "page=²",
+        "page=١٢",
+        "per_page=" + "9" * 30,
+        f"department={HUGE}",
+        f"field={HUGE}",
+        "department=²",
+        f"page=2&after=2024-01-01.{HUGE}",
+        "page=2&before=2024-01-01.²",
+    ],
+)
 def test_list_parameters_out_of_range_fall_back_to_the_default(client, auth, query):
     auth.login("admin")
     f.procedure()
@@ -44,8 +65,11 @@ def test_list_parameters_out_of_range_fall_back_to_the_default(client, auth, que
 
 # --- dates ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("start,end", [("0001-01-01", "9999-12-31"), ("1999-12-31", "2024-01-01"),
-                                       ("2024-01-01", "2100-01-01")])
+
+@pytest.mark.parametrize(
+    "start,end",
+    [("0001-01-01", "9999-12-31"), ("1999-12-31", "2024-01-01"), ("2024-01-01", "2100-01-01")],
+)
 def test_dates_outside_the_window_are_a_400_with_a_message(client, auth, start, end):
     auth.login("admin")
     for path in ("/dashboard", "/procedures", "/briefs/preview", "/dossiers", "/shipments"):
@@ -78,6 +102,7 @@ def test_unicode_digits_in_a_date_are_not_a_date(client, auth):
 
 # --- /api/* answers JSON ----------------------------------------------------------------------
 
+
 def test_api_errors_are_json(app, client, auth):
     r = client.get("/api/summary?from=2024-01-01&to=2024-02-01")
     assert r.status_code == 401 and r.is_json and r.json["status"] == 401
@@ -104,10 +129,22 @@ def test_an_api_crash_is_json_too(app, client, auth):
 
 # --- safe_next --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", ["//evil.example", "/\t/evil.example", "/\r\n/evil.example",
-                                    "https://evil.example/", "/\\evil.example", "\\\\evil.example",
-                                    "javascript:alert(1)", "/\x00/evil.example", " //evil.example",
-                                    "evil.example"])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/\x00/evil.example",
+        " //evil.example",
+        "evil.example",
+    ],
+)
 def test_safe_next_keeps_only_paths_of_this_site(app, target):
     with app.test_request_context():
         assert safe_next(target, "/home") == "/home"
@@ -125,13 +162,16 @@ def test_there_is_one_safe_next():
     assert copies == []
 
 
-@pytest.mark.parametrize("next_", ["%2F%09%2Fevil.example", "%2F%0D%0A%2Fevil.example",
-                                   "%2Fprocedures%0D%0ASet-Cookie:%20x=1"])
+@pytest.mark.parametrize(
+    "next_",
+    ["%2F%09%2Fevil.example", "%2F%0D%0A%2Fevil.example", "%2Fprocedures%0D%0ASet-Cookie:%20x=1"],
+)
 def test_login_never_redirects_off_site_nor_fails(client, next_):
     user = f.user("centre")
     db.session.commit()
-    r = client.post(f"/login?next={next_}", data={"username": user.username,
-                                                  "password": f.PASSWORD})
+    r = client.post(
+        f"/login?next={next_}", data={"username": user.username, "password": f.PASSWORD}
+    )
     assert r.status_code == 303
     location = r.headers["Location"]
     assert not location.startswith("//") and "evil.example" not in location.split("?")[0][:20]
@@ -139,6 +179,7 @@ def test_login_never_redirects_off_site_nor_fails(client, next_):
 
 
 # --- control characters -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["Phòng\x00", "\x1b[2J", "x\x85", "\x7f", "a\x0bb"])
 def test_control_characters_in_a_form_are_refused_with_a_message(client, auth, value):
@@ -166,13 +207,20 @@ def test_line_breaks_only_in_multi_line_text_and_tabs_never_in_codes(client, aut
     r = client.post("/admin/departments/new", data={"code": "T\tC", "name": "Phòng Tài chính"})
     assert r.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Department)) == 0
-    meeting = client.post("/meetings/new", data={"date": "2024-09-21", "chair": "Chủ tịch",
-                                                 "participants": "Các phòng\r\nVăn phòng",
-                                                 "conclusions": "Một\tHai\nBa"})
+    meeting = client.post(
+        "/meetings/new",
+        data={
+            "date": "2024-09-21",
+            "chair": "Chủ tịch",
+            "participants": "Các phòng\r\nVăn phòng",
+            "conclusions": "Một\tHai\nBa",
+        },
+    )
     assert meeting.status_code == 303
 
 
 # --- production -------------------------------------------------------------------------------
+
 
 def test_production_refuses_to_start_with_debug_on(monkeypatch):
     from app import create_app

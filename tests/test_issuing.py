@@ -1,6 +1,7 @@
 """Issuing and withdrawing a brief: who may, the confirmation that names the number, the number
 taken meanwhile, the refusal under the built-in illustrative rubric, and withdrawal (thu hồi).
 """
+
 import hashlib
 from datetime import date
 
@@ -37,6 +38,7 @@ def _issue(today=None):
 
 # --- Who issues -----------------------------------------------------------------------------------
 
+
 def test_centre_staff_prepare_and_download_drafts_but_do_not_issue(client, auth):
     _small_catalogue()
     own_rubric()
@@ -56,13 +58,16 @@ def test_leaders_and_administrators_issue(client, auth, role):
     _small_catalogue()
     own_rubric()
     auth.login(role)
-    assert 'href="/briefs/issue?from=2024-01-01&amp;to=2024-03-31"' in \
-        client.get("/briefs/preview", query_string=QUERY).text
+    assert (
+        'href="/briefs/issue?from=2024-01-01&amp;to=2024-03-31"'
+        in client.get("/briefs/preview", query_string=QUERY).text
+    )
     r = client.post("/briefs/issue", data=dict(FORM, number="1"))
     assert r.status_code == 303 and _briefs() == 1
 
 
 # --- The confirmation -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("hx", [False, True])
 def test_confirmation_names_the_number_period_and_rubric_and_changes_nothing(client, auth, hx):
@@ -70,7 +75,9 @@ def test_confirmation_names_the_number_period_and_rubric_and_changes_nothing(cli
     version = own_rubric()
     _issue()  # 01 is taken: this one would be 02
     auth.login("leader")
-    r = client.get("/briefs/issue", query_string=QUERY, headers={"HX-Request": "true"} if hx else {})
+    r = client.get(
+        "/briefs/issue", query_string=QUERY, headers={"HX-Request": "true"} if hx else {}
+    )
     assert r.status_code == 200
     assert ("<html" in r.text) is (not hx)
     assert "Số: 02/BC-TTHCC" in r.text
@@ -109,12 +116,16 @@ def test_issuing_without_a_confirmed_number_is_refused(client, auth):
 
 # --- The illustrative rubric ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("stored", [False, True])
 def test_issuing_is_refused_under_the_illustration(client, auth, stored):
     _small_catalogue()
     if stored:  # an illustration stored as a version (as older demos did) is refused all the same
-        db.session.add(RubricVersion(year=2024, version=1, criteria=figures.DEFAULT_RUBRIC,
-                                     is_illustration=True))
+        db.session.add(
+            RubricVersion(
+                year=2024, version=1, criteria=figures.DEFAULT_RUBRIC, is_illustration=True
+            )
+        )
         db.session.commit()
     auth.login("admin")
     confirm = client.get("/briefs/issue", query_string=QUERY)
@@ -153,7 +164,10 @@ def test_an_issued_brief_never_carries_the_illustration_note(app):
 
 # --- Withdrawal -----------------------------------------------------------------------------------
 
-def test_withdrawal_keeps_number_and_file_marks_them_and_the_replacement_takes_the_next(client, auth):
+
+def test_withdrawal_keeps_number_and_file_marks_them_and_the_replacement_takes_the_next(
+    client, auth
+):
     _small_catalogue()
     own_rubric()
     brief = _issue()
@@ -172,12 +186,14 @@ def test_withdrawal_keeps_number_and_file_marks_them_and_the_replacement_takes_t
     withdrawn = db.session.get(Brief, brief.id)
     assert withdrawn.withdrawn and withdrawn.withdraw_reason == "Sai kỳ báo cáo"
     assert withdrawn.withdrawn_by_id == user.id and withdrawn.number == 1
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "brief.withdraw")).one()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "brief.withdraw")
+    ).one()
     assert event.user_id == user.id and event.new_values["reason"] == "Sai kỳ báo cáo"
     # Listed as withdrawn, with its reason; downloaded byte for byte, its name saying so.
     listing = client.get("/briefs").text
-    row = listing[listing.index(f'data-brief="{brief.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = listing[listing.index(f'data-brief="{brief.id}"') :]
+    row = row[: row.index("</tr>")]
     assert "Đã thu hồi" in row and "Sai kỳ báo cáo" in row and "Tải PDF (đã thu hồi)" in row
     download = client.get(f"/briefs/{brief.id}.pdf")
     assert download.status_code == 200 and download.data == original
@@ -218,6 +234,7 @@ def test_the_service_refuses_a_second_withdrawal(app):
 
 
 # --- The demo -------------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_the_demo_brief_can_be_issued(app):

@@ -1,4 +1,5 @@
 """Meetings and follow-up tasks: who may record, assign and update, with and without htmx."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -12,31 +13,56 @@ from utils.dates import vn_today
 
 def _meeting_with_tasks():
     dept_a, dept_b = f.department("A", "Phòng A"), f.department("B", "Phòng B")
-    m = services.create_meeting(date_=date(2024, 9, 21), chair="Chủ tịch UBND",
-                                participants="Lãnh đạo các phòng", conclusions="Đưa thủ tục lên BCCI")
-    late = services.add_task(m, department_id=dept_a.id, description="Rà soát thủ tục đủ điều kiện",
-                             deadline=vn_today() - timedelta(days=3))
-    other = services.add_task(m, department_id=dept_b.id, description="Tuyên truyền BCCI",
-                              deadline=vn_today() + timedelta(days=30))
+    m = services.create_meeting(
+        date_=date(2024, 9, 21),
+        chair="Chủ tịch UBND",
+        participants="Lãnh đạo các phòng",
+        conclusions="Đưa thủ tục lên BCCI",
+    )
+    late = services.add_task(
+        m,
+        department_id=dept_a.id,
+        description="Rà soát thủ tục đủ điều kiện",
+        deadline=vn_today() - timedelta(days=3),
+    )
+    other = services.add_task(
+        m,
+        department_id=dept_b.id,
+        description="Tuyên truyền BCCI",
+        deadline=vn_today() + timedelta(days=30),
+    )
     db.session.commit()
     return dept_a, dept_b, m, late, other
 
 
-MEETING = {"date": "2024-09-21", "chair": "Chủ tịch UBND thành phố", "participants": "Các phòng",
-           "conclusions": "Các phòng có thủ tục đủ điều kiện phối hợp với Bưu điện."}
+MEETING = {
+    "date": "2024-09-21",
+    "chair": "Chủ tịch UBND thành phố",
+    "participants": "Các phòng",
+    "conclusions": "Các phòng có thủ tục đủ điều kiện phối hợp với Bưu điện.",
+}
 
 
-@pytest.mark.parametrize("role, allowed", [("leader", True), ("centre", True), ("admin", True),
-                                           ("department", False)])
+@pytest.mark.parametrize(
+    "role, allowed", [("leader", True), ("centre", True), ("admin", True), ("department", False)]
+)
 def test_who_records_meetings_and_assigns_tasks(client, auth, role, allowed):
     dept_a, _, m, _, _ = _meeting_with_tasks()
     auth.login(role, department=dept_a if role == "department" else None)
     r = client.post("/meetings/new", data=MEETING)
     assert r.status_code == (303 if allowed else 403)
-    r = client.post(f"/meetings/{m.id}/tasks", data={"department_id": dept_a.id, "description": "Làm việc với bưu điện",
-                                                      "deadline": "2024-12-31"})
+    r = client.post(
+        f"/meetings/{m.id}/tasks",
+        data={
+            "department_id": dept_a.id,
+            "description": "Làm việc với bưu điện",
+            "deadline": "2024-12-31",
+        },
+    )
     assert r.status_code == (303 if allowed else 403)
-    assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == (2 if allowed else 1)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == (
+        2 if allowed else 1
+    )
     assert db.session.scalar(db.select(db.func.count()).select_from(Task)) == (3 if allowed else 2)
     # everyone reads the meeting and the list
     assert client.get(f"/meetings/{m.id}").status_code == 200
@@ -53,12 +79,18 @@ def test_meeting_form_errors_are_422(client, auth):
 def test_assign_task_with_htmx_returns_the_task_list(client, auth):
     dept_a, _, m, _, _ = _meeting_with_tasks()
     auth.login("centre")
-    r = client.post(f"/meetings/{m.id}/tasks", headers={"HX-Request": "true"},
-                    data={"department_id": dept_a.id, "description": "Mở quầy BCCI", "deadline": ""})
+    r = client.post(
+        f"/meetings/{m.id}/tasks",
+        headers={"HX-Request": "true"},
+        data={"department_id": dept_a.id, "description": "Mở quầy BCCI", "deadline": ""},
+    )
     assert r.status_code == 200 and "<html" not in r.text
     assert 'id="meeting-tasks"' in r.text and "Mở quầy BCCI" in r.text
-    bad = client.post(f"/meetings/{m.id}/tasks", headers={"HX-Request": "true"},
-                      data={"department_id": dept_a.id, "description": ""})
+    bad = client.post(
+        f"/meetings/{m.id}/tasks",
+        headers={"HX-Request": "true"},
+        data={"department_id": dept_a.id, "description": ""},
+    )
     assert bad.status_code == 422 and "<html" not in bad.text and "is-invalid" in bad.text
     page = client.get(f"/meetings/{m.id}")
     assert "<html" in page.text and "Mở quầy BCCI" in page.text
@@ -72,13 +104,19 @@ def test_department_updates_its_own_task_only(client, auth):
     data = {f"task{late.id}-status": "done", f"task{late.id}-note": "Đã rà soát 12 thủ tục"}
     r = client.post(f"/tasks/{late.id}/status", data=data, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "<html" not in r.text
-    assert f'id="task-{late.id}"' in r.text and 'data-status="done"' in r.text and "task-overdue" not in r.text
+    assert (
+        f'id="task-{late.id}"' in r.text
+        and 'data-status="done"' in r.text
+        and "task-overdue" not in r.text
+    )
     db.session.expire_all()
     assert db.session.get(Task, late.id).status == "done"
     assert db.session.get(Task, late.id).status_note == "Đã rà soát 12 thủ tục"
     # another department's task: refused, unchanged
-    r = client.post(f"/tasks/{other.id}/status",
-                    data={f"task{other.id}-status": "done", f"task{other.id}-note": "x"})
+    r = client.post(
+        f"/tasks/{other.id}/status",
+        data={f"task{other.id}-status": "done", f"task{other.id}-note": "x"},
+    )
     assert r.status_code == 403
     db.session.expire_all()
     assert db.session.get(Task, other.id).status == "open"
@@ -88,16 +126,23 @@ def test_department_updates_its_own_task_only(client, auth):
 def test_status_update_without_htmx_redirects(client, auth):
     dept_a, _, m, late, _ = _meeting_with_tasks()
     auth.login("department", department=dept_a)
-    r = client.post(f"/tasks/{late.id}/status",
-                    data={f"task{late.id}-status": "in_progress", f"task{late.id}-note": "", "next": "/"})
+    r = client.post(
+        f"/tasks/{late.id}/status",
+        data={f"task{late.id}-status": "in_progress", f"task{late.id}-note": "", "next": "/"},
+    )
     assert r.status_code == 303 and r.headers["Location"] == "/"
-    r = client.post(f"/tasks/{late.id}/status",
-                    data={f"task{late.id}-status": "done", "next": "https://evil.example/"})
+    r = client.post(
+        f"/tasks/{late.id}/status",
+        data={f"task{late.id}-status": "done", "next": "https://evil.example/"},
+    )
     assert r.status_code == 303 and r.headers["Location"] == f"/meetings/{m.id}"
     bad = client.post(f"/tasks/{late.id}/status", data={f"task{late.id}-status": "closed"})
     assert bad.status_code == 422
-    bad = client.post(f"/tasks/{late.id}/status", data={f"task{late.id}-status": "closed"},
-                      headers={"HX-Request": "true"})
+    bad = client.post(
+        f"/tasks/{late.id}/status",
+        data={f"task{late.id}-status": "closed"},
+        headers={"HX-Request": "true"},
+    )
     assert bad.status_code == 422 and "<html" not in bad.text and "<tr" in bad.text
 
 
@@ -146,13 +191,19 @@ def test_tasks_without_a_deadline_come_last_in_every_list(client, auth):
     from utils.dates import Period
 
     dept = f.department("A", "Phòng A")
-    m = services.create_meeting(date_=vn_today() - timedelta(days=7), chair="Chủ tịch UBND",
-                                participants="Các phòng", conclusions="Đưa thủ tục lên BCCI")
+    m = services.create_meeting(
+        date_=vn_today() - timedelta(days=7),
+        chair="Chủ tịch UBND",
+        participants="Các phòng",
+        conclusions="Đưa thủ tục lên BCCI",
+    )
     undated = services.add_task(m, department_id=dept.id, description="Không hạn")
-    later = services.add_task(m, department_id=dept.id, description="Hạn sau",
-                              deadline=vn_today() + timedelta(days=30))
-    sooner = services.add_task(m, department_id=dept.id, description="Hạn trước",
-                               deadline=vn_today() + timedelta(days=5))
+    later = services.add_task(
+        m, department_id=dept.id, description="Hạn sau", deadline=vn_today() + timedelta(days=30)
+    )
+    sooner = services.add_task(
+        m, department_id=dept.id, description="Hạn trước", deadline=vn_today() + timedelta(days=5)
+    )
     undated_too = services.add_task(m, department_id=dept.id, description="Cũng không hạn")
     db.session.commit()
     expected = [sooner.id, later.id, undated.id, undated_too.id]

@@ -6,6 +6,7 @@ codes share a prefix, a count without its denominator), every number that links 
 page a role opens, is followed through every page of that list and its rows counted; the total rows
 are compared with ``/api/summary``, and the brief's tables with the dashboard's, row by row.
 """
+
 import re
 from datetime import date
 from html import unescape
@@ -26,8 +27,10 @@ DASHBOARD = f"/dashboard?preset=custom&{SPAN}"
 LISTS = {
     "/dossiers": (r'<tr data-dossier="(\d+)"', r'data-testid="dossier-total">\D*?(\d[\d.]*)'),
     "/procedures": (r'<tr id="procedure-(\d+)"', r'data-testid="result-count">\D*?(\d[\d.]*)'),
-    "/shipments": (r'<tr id="shipment-(\d+)"',
-                   r'data-testid="shipment-totals">.*?fs-5 fw-semibold">(\d[\d.]*)<'),
+    "/shipments": (
+        r'<tr id="shipment-(\d+)"',
+        r'data-testid="shipment-totals">.*?fs-5 fw-semibold">(\d[\d.]*)<',
+    ),
 }
 
 
@@ -41,32 +44,44 @@ def _text(html):
 
 # --- The ward -----------------------------------------------------------------------------------
 
+
 def _dossiers(procedure, days, channel="truc_tiep", returned=None, return_channel=None):
     return [f.dossier(procedure, day, channel, returned, return_channel) for day in days]
 
 
 def build_ward():
     """The ward of the issue, small enough to walk: returns the department staff's department."""
-    dept_a, dept_b, dept_c = (f.department(code, name) for code, name in (
-        ("TP", "Phòng Tư pháp"), ("TNMT", "Phòng Tài nguyên và Môi trường"),
-        ("VHXH", "Phòng Văn hóa – Xã hội")))
-    civil, land, gone, old = (f.field(name) for name in (
-        "Hộ tịch", "Đất đai", "Lĩnh vực chỉ còn thủ tục hết hiệu lực", "Lĩnh vực cũ"))
+    dept_a, dept_b, dept_c = (
+        f.department(code, name)
+        for code, name in (
+            ("TP", "Phòng Tư pháp"),
+            ("TNMT", "Phòng Tài nguyên và Môi trường"),
+            ("VHXH", "Phòng Văn hóa – Xã hội"),
+        )
+    )
+    civil, land, gone, old = (
+        f.field(name)
+        for name in ("Hộ tịch", "Đất đai", "Lĩnh vực chỉ còn thủ tục hết hiệu lực", "Lĩnh vực cũ")
+    )
     # Two procedures whose codes share a prefix: a link by code prefix would mix them.
     short = f.procedure("9.001108", "Đăng ký khai sinh", civil, dept_a, receive=True, ret=True)
-    long_ = f.procedure("9.001108.000.00.00.H56", "Đăng ký khai sinh (liên thông)", civil, dept_a,
-                        receive=True)
+    long_ = f.procedure(
+        "9.001108.000.00.00.H56", "Đăng ký khai sinh (liên thông)", civil, dept_a, receive=True
+    )
     returns = f.procedure("9.002001", "Cấp bản sao trích lục", land, dept_b, ret=True)
     never = f.procedure("9.002002", "Đăng ký đất đai lần đầu", land, dept_b)
     outreach = f.procedure("9.003001", "Cấp giấy phép", land, dept_c, receive=True, ret=True)
     # Retired procedures: dossiers in the period, out of it, or a result returned in it only.
-    retired = f.procedure("9.004001", "Thủ tục đã bãi bỏ", civil, dept_b, in_force=False,
-                          receive=True, ret=True)
+    retired = f.procedure(
+        "9.004001", "Thủ tục đã bãi bỏ", civil, dept_b, in_force=False, receive=True, ret=True
+    )
     retired_alone = f.procedure("9.004002", "Thủ tục cũ duy nhất", gone, dept_c, in_force=False)
-    retired_outside = f.procedure("9.004003", "Thủ tục hết hiệu lực từ lâu", land, dept_a,
-                                  in_force=False)
-    retired_return = f.procedure("9.004004", "Thủ tục trả kết quả muộn", old, dept_c,
-                                 in_force=False, ret=True)
+    retired_outside = f.procedure(
+        "9.004003", "Thủ tục hết hiệu lực từ lâu", land, dept_a, in_force=False
+    )
+    retired_return = f.procedure(
+        "9.004004", "Thủ tục trả kết quả muộn", old, dept_c, in_force=False, ret=True
+    )
     # Enough procedures in force for the procedure list to have a second page.
     for n in range(52):
         f.procedure(f"9.1{n:05d}", f"Thủ tục đất đai {n}", land, dept_b, receive=n % 3 == 0)
@@ -89,8 +104,12 @@ def build_ward():
     retireds = _dossiers(retired, [START, date(2025, 3, 1), END])
     _dossiers(retired, [date(2025, 4, 1)], "bcci", date(2025, 4, 20), "bcci")
     _dossiers(retired, [date(2024, 10, 1), date(2024, 11, 1)], "bcci")
-    _dossiers(retired_alone, [date(2025, 2, 14), date(2025, 6, 29)], returned=date(2025, 6, 30),
-              return_channel="bcci")
+    _dossiers(
+        retired_alone,
+        [date(2025, 2, 14), date(2025, 6, 29)],
+        returned=date(2025, 6, 30),
+        return_channel="bcci",
+    )
     _dossiers(retired_outside, [date(2024, 6, 1), date(2025, 8, 1)])
     _dossiers(retired_return, [date(2024, 11, 5)], "bcci", date(2025, 2, 1), "bcci")
 
@@ -98,14 +117,23 @@ def build_ward():
     # one moved out of the period, one moved to another dossier, one cancelled each way, one for
     # a procedure not flagged eligible (the reconciliation lists it).
     def log(dossier, direction, day):
-        return postal.log_shipment(tracking_number=f.tracking_number(), direction=direction,
-                                   dossier=dossier, date=day, today=date(2026, 1, 1))
+        return postal.log_shipment(
+            tracking_number=f.tracking_number(),
+            direction=direction,
+            dossier=dossier,
+            date=day,
+            today=date(2026, 1, 1),
+        )
+
     log(shorts[0], "tiep_nhan", START)
     moved_out = log(longs[1], "tra_ket_qua", date(2025, 3, 10))
-    postal.update_shipment(moved_out, {"date": date(2025, 7, 15)}, "Sai ngày", today=date(2026, 1, 1))
+    postal.update_shipment(
+        moved_out, {"date": date(2025, 7, 15)}, "Sai ngày", today=date(2026, 1, 1)
+    )
     moved_over = log(longs[2], "tiep_nhan", date(2025, 3, 3))
-    postal.update_shipment(moved_over, {"dossier_id": longs[3].id}, "Nhầm hồ sơ",
-                           today=date(2026, 1, 1))
+    postal.update_shipment(
+        moved_over, {"dossier_id": longs[3].id}, "Nhầm hồ sơ", today=date(2026, 1, 1)
+    )
     postal.cancel_shipment(log(retireds[1], "tiep_nhan", date(2025, 3, 1)), "Khách rút hồ sơ")
     postal.cancel_shipment(log(ret_dossiers[0], "tra_ket_qua", date(2025, 2, 20)), "Nhập nhầm")
     log(nevers[0], "tra_ket_qua", date(2025, 3, 20))
@@ -120,6 +148,7 @@ def build_ward():
 
 
 # --- Walking the links --------------------------------------------------------------------------
+
 
 def linked_numbers(html):
     """``[(url, number)]`` of every number on the page that links to a list."""
@@ -151,10 +180,16 @@ def follow(client, url):
 
 
 def pages_for(role):
-    pages = [DASHBOARD, f"/dashboard/breakdown/field?preset=custom&{SPAN}",
-             f"/dashboard/breakdown/department?preset=custom&{SPAN}", "/",
-             f"/procedures?{SPAN}", f"/procedures?{SPAN}&page=2", f"/procedures/outreach?{SPAN}",
-             f"/procedures/fields?{SPAN}"]
+    pages = [
+        DASHBOARD,
+        f"/dashboard/breakdown/field?preset=custom&{SPAN}",
+        f"/dashboard/breakdown/department?preset=custom&{SPAN}",
+        "/",
+        f"/procedures?{SPAN}",
+        f"/procedures?{SPAN}&page=2",
+        f"/procedures/outreach?{SPAN}",
+        f"/procedures/fields?{SPAN}",
+    ]
     if role in ("admin", "centre", "department"):
         pages.append("/reconciliation")
     return pages
@@ -193,8 +228,11 @@ def test_links_filter_by_procedure_id_never_by_code_prefix(client, auth):
 
     short = db.session.query(Procedure).filter_by(code="9.001108").one()
     html = client.get(f"/procedures?{SPAN}&q=9.001108").text
-    links = dict((url, n) for url, n in linked_numbers(html) if f"procedure_id={short.id}&" in url
-                 or url.endswith(f"procedure_id={short.id}"))
+    links = dict(
+        (url, n)
+        for url, n in linked_numbers(html)
+        if f"procedure_id={short.id}&" in url or url.endswith(f"procedure_id={short.id}")
+    )
     assert links, "the procedure list's counts link to their dossiers"
     for url, number in links.items():
         listed = client.get(url).text
@@ -208,6 +246,7 @@ def test_links_filter_by_procedure_id_never_by_code_prefix(client, auth):
 
 
 # --- Total rows and the brief ---------------------------------------------------------------------
+
 
 def _cell(td):
     """A table cell's numbers as shown: an int, or ``(numerator, denominator, percent text)``."""
@@ -231,21 +270,37 @@ def dashboard_table(html, by):
         cells = [_cell(td) for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         procedures, eligible, c1, received, c2, c3 = cells
         assert c1[1] == procedures and c2[1] == c3[1] == received, (by, key, cells)
-        out[key] = {"procedures": procedures, "eligible": eligible, "with_postal": c1[0],
-                    "received": received, "received_postal": c2[0], "returned_postal": c3[0],
-                    "returned_postal_percent": c3[2]}
+        out[key] = {
+            "procedures": procedures,
+            "eligible": eligible,
+            "with_postal": c1[0],
+            "received": received,
+            "received_postal": c2[0],
+            "returned_postal": c3[0],
+            "returned_postal_percent": c3[2],
+        }
     return out
 
 
 def brief_table(html, by):
-    table = re.search(rf'<table class="data groups" data-by="{by}">.*?</table>', html, re.S).group(0)
+    table = re.search(rf'<table class="data groups" data-by="{by}">.*?</table>', html, re.S).group(
+        0
+    )
     out = {}
     for key, row in re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', table, re.S):
         cells = [_text(td) for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][2:]
-        names = ("procedures", "eligible", "with_postal", "received", "received_postal",
-                 "returned_postal")
-        out[key] = {**{n: _int(v) for n, v in zip(names, cells)},
-                    "returned_postal_percent": cells[6]}
+        names = (
+            "procedures",
+            "eligible",
+            "with_postal",
+            "received",
+            "received_postal",
+            "returned_postal",
+        )
+        out[key] = {
+            **{n: _int(v) for n, v in zip(names, cells)},
+            "returned_postal_percent": cells[6],
+        }
     return out
 
 
@@ -253,15 +308,19 @@ def test_total_rows_are_the_periods_figures_and_rows_add_up(client, auth):
     build_ward()
     auth.login("leader")
     api = client.get(f"/api/summary?{SPAN}").get_json()
-    expected = {"procedures": api["procedures_total"], "with_postal": api["procedures_with_postal"],
-                "received": api["dossiers_received"],
-                "received_postal": api["dossiers_received_postal"],
-                "returned_postal": api["results_returned_postal"]}
+    expected = {
+        "procedures": api["procedures_total"],
+        "with_postal": api["procedures_with_postal"],
+        "received": api["dossiers_received"],
+        "received_postal": api["dossiers_received_postal"],
+        "returned_postal": api["results_returned_postal"],
+    }
     # The ward has what the issue asks for: retired procedures' dossiers and a count whose
     # denominator is zero in its row.
     assert api["dossiers_received"] > 0 and api["results_returned_postal"] > 0
-    pages = [DASHBOARD] + [f"/dashboard/breakdown/{by}?preset=custom&{SPAN}"
-                           for by in ("field", "department")]
+    pages = [DASHBOARD] + [
+        f"/dashboard/breakdown/{by}?preset=custom&{SPAN}" for by in ("field", "department")
+    ]
     for page in pages:
         html = client.get(page).text
         for by in ("field", "department"):
@@ -271,7 +330,11 @@ def test_total_rows_are_the_periods_figures_and_rows_add_up(client, auth):
             total = table.pop("total")
             assert {k: total[k] for k in expected} == expected, (page, by)
             for column in ("procedures", "eligible") + tuple(expected):
-                assert sum(row[column] for row in table.values()) == total[column], (page, by, column)
+                assert sum(row[column] for row in table.values()) == total[column], (
+                    page,
+                    by,
+                    column,
+                )
     field_rows = dashboard_table(client.get(DASHBOARD).text, "field")
     assert any(r["procedures"] == 0 and r["received"] for r in field_rows.values())  # retired only
     assert any(r["received"] == 0 and r["returned_postal"] for r in field_rows.values())

@@ -2,6 +2,7 @@
 nonce'd fallback to the vendored copy (or the vendored copy only), the CSRF token in ``hx-headers``,
 fragments only for plain htmx requests with ``Vary: HX-Request``, 409/422 swapped in place, and the
 session cookie's flags."""
+
 import base64
 import hashlib
 import importlib
@@ -33,19 +34,23 @@ def script_tags(html):
 
 
 def csp_nonce(response):
-    match = re.search(r"script-src [^;]*'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    match = re.search(
+        r"script-src [^;]*'nonce-([^']+)'", response.headers["Content-Security-Policy"]
+    )
     assert match, response.headers["Content-Security-Policy"]
     return match.group(1)
 
 
 # --- the htmx file and its hash ---------------------------------------------------------------
 
+
 def test_the_vendored_htmx_is_the_pinned_2_0_x_version(app):
     version = app.config["HTMX_VERSION"]
     assert re.fullmatch(r"2\.0\.\d+", version)
     assert f'version:"{version}"' in vendored_file(app).read_text()
     assert app.config["HTMX_CDN_URL"] == (
-        f"https://cdn.jsdelivr.net/npm/htmx.org@{version}/dist/htmx.min.js")
+        f"https://cdn.jsdelivr.net/npm/htmx.org@{version}/dist/htmx.min.js"
+    )
 
 
 def test_page_carries_the_sri_hash_recomputed_from_the_vendored_file(client, app):
@@ -72,8 +77,13 @@ def test_with_the_cdn_the_page_loads_it_with_sri_and_falls_back_by_nonce(client,
     assert f'data-integrity="{integrity}"' in tag and f'nonce="{csp_nonce(r)}"' in tag
     assert " async" not in tag and " defer" not in tag  # it must run before the body is parsed
     assert "document.write" not in html
-    directives = dict(d.strip().split(" ", 1) for d in r.headers["Content-Security-Policy"].split(";"))
-    assert CDN_HOST in directives["script-src"].split() and CDN_HOST in directives["connect-src"].split()
+    directives = dict(
+        d.strip().split(" ", 1) for d in r.headers["Content-Security-Policy"].split(";")
+    )
+    assert (
+        CDN_HOST in directives["script-src"].split()
+        and CDN_HOST in directives["connect-src"].split()
+    )
     assert "'unsafe-inline'" not in directives["script-src"]
 
 
@@ -116,11 +126,14 @@ def test_each_response_gets_a_fresh_nonce(client, app):
 
 # --- security headers -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("local_only", [True, False])
 def test_content_security_policy(client, app, local_only):
     app.config["HTMX_LOCAL_ONLY"] = local_only
     r = client.get("/login")
-    directives = dict(d.strip().split(" ", 1) for d in r.headers["Content-Security-Policy"].split(";"))
+    directives = dict(
+        d.strip().split(" ", 1) for d in r.headers["Content-Security-Policy"].split(";")
+    )
     sources = directives["script-src"].split()
     expected = {"'self'", f"'nonce-{csp_nonce(r)}'"} | (set() if local_only else {CDN_HOST})
     assert set(sources) == expected
@@ -138,6 +151,7 @@ def test_logged_in_pages_are_not_cached(client, auth):
 
 # --- CSRF token for htmx; htmx configuration --------------------------------------------------
 
+
 def test_body_carries_the_csrf_token_in_hx_headers(client, auth):
     auth.login("leader")
     html = client.get("/").text
@@ -146,12 +160,16 @@ def test_body_carries_the_csrf_token_in_hx_headers(client, auth):
     meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
     assert headers == {"X-CSRFToken": meta}
     # That token alone (no form field) is what an htmx request sends, and it is accepted.
-    r = client.post("/language", data={"lang": "en", "next": "/"},
-                    headers={"HX-Request": "true", "X-CSRFToken": headers["X-CSRFToken"]},
-                    csrf=False)
+    r = client.post(
+        "/language",
+        data={"lang": "en", "next": "/"},
+        headers={"HX-Request": "true", "X-CSRFToken": headers["X-CSRFToken"]},
+        csrf=False,
+    )
     assert r.status_code == 303
-    r = client.post("/language", data={"lang": "vi", "next": "/"},
-                    headers={"HX-Request": "true"}, csrf=False)
+    r = client.post(
+        "/language", data={"lang": "vi", "next": "/"}, headers={"HX-Request": "true"}, csrf=False
+    )
     assert r.status_code == 400
 
 
@@ -198,7 +216,9 @@ HTMX_CASES = [
 def test_render_returns_a_fragment_only_for_plain_htmx_requests(app, headers, expected):
     with app.test_request_context("/", headers=headers):
         assert htmx.wants_fragment() is (expected == "fragment")
-        response = htmx.render("errors/error.html", "errors/_error.html", status=422, description="x")
+        response = htmx.render(
+            "errors/error.html", "errors/_error.html", status=422, description="x"
+        )
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "HX-Request" in response.vary
@@ -234,6 +254,7 @@ def test_error_pages_follow_the_contract(client, auth, headers, expected):
 
 
 # --- the session cookie -------------------------------------------------------------------------
+
 
 def session_cookie_header(response):
     cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]

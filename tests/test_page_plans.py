@@ -4,6 +4,7 @@ table whole (read from the database's own plan; on PostgreSQL with sequential sc
 the check, since its planner rightly scans small tables), and a deep page of a long list is
 found the way the first is (the key of the row before it, never a growing OFFSET). No time is
 measured here: ``bench/run.py`` times the same pages at a million dossiers."""
+
 import random
 import re
 from datetime import date, timedelta
@@ -26,8 +27,15 @@ DAYS = 400
 def catalogue():
     """Twelve procedures of three departments."""
     departments = [f.department() for _ in range(3)]
-    procs = [f.procedure(code=f"1.0000{i:02d}", department_=departments[i % 3],
-                         receive=i % 4 != 0, ret=i % 3 != 0) for i in range(12)]
+    procs = [
+        f.procedure(
+            code=f"1.0000{i:02d}",
+            department_=departments[i % 3],
+            receive=i % 4 != 0,
+            ret=i % 3 != 0,
+        )
+        for i in range(12)
+    ]
     db.session.commit()
     return departments, procs
 
@@ -44,16 +52,32 @@ def add_dossiers(n, procs, seed=3):
         channel = ("truc_tiep", "truc_tuyen", "bcci")[i % 3]
         returned = day + timedelta(days=rng.randrange(3, 20)) if rng.random() < 0.9 else None
         return_channel = rng.choice(("truc_tiep", "bcci")) if returned else None
-        rows.append({"code": f"{AGENCIES[i % 2]}-{day:%y%m%d}-{i:05d}",
-                     "procedure_id": procs[i % len(procs)].id,
-                     "receive_channel_src": channel, "receive_date_src": day,
-                     "receive_channel": channel, "receive_date": day,
-                     "return_channel_src": return_channel, "return_date_src": returned,
-                     "return_channel": return_channel, "return_date": returned})
+        rows.append(
+            {
+                "code": f"{AGENCIES[i % 2]}-{day:%y%m%d}-{i:05d}",
+                "procedure_id": procs[i % len(procs)].id,
+                "receive_channel_src": channel,
+                "receive_date_src": day,
+                "receive_channel": channel,
+                "receive_date": day,
+                "return_channel_src": return_channel,
+                "return_date_src": returned,
+                "return_channel": return_channel,
+                "return_date": returned,
+            }
+        )
     db.session.execute(insert(Dossier), rows)
-    new = db.session.execute(select(Dossier.id, Dossier.receive_channel, Dossier.receive_date,
-                                    Dossier.return_channel, Dossier.return_date)
-                             .where(Dossier.id > start_id).order_by(Dossier.id)).all()
+    new = db.session.execute(
+        select(
+            Dossier.id,
+            Dossier.receive_channel,
+            Dossier.receive_date,
+            Dossier.return_channel,
+            Dossier.return_date,
+        )
+        .where(Dossier.id > start_id)
+        .order_by(Dossier.id)
+    ).all()
     serial = db.session.execute(select(db.func.count()).select_from(Shipment)).scalar_one()
     shipments = []
     for k, (did, rch, rd, tch, td) in enumerate(new):
@@ -62,9 +86,15 @@ def add_dossiers(n, procs, seed=3):
             # reconcile, and some are shipments of procedures not flagged eligible.
             if channel == "bcci" and k % 10 != 5:
                 serial += 1
-                shipments.append({"tracking_number": f.tracking_number(serial=serial),
-                                  "direction": direction, "dossier_id": did, "date": when,
-                                  "fee": 25000})
+                shipments.append(
+                    {
+                        "tracking_number": f.tracking_number(serial=serial),
+                        "direction": direction,
+                        "dossier_id": did,
+                        "date": when,
+                        "fee": 25000,
+                    }
+                )
     if shipments:
         db.session.execute(insert(Shipment), shipments)
     db.session.commit()
@@ -79,21 +109,32 @@ def build(n):
 
 
 PAGES = [  # (role, URL or a function of the data giving it, an htmx fragment)
-    ("centre", "/", False), ("admin", "/", False), ("department", "/", False), ("leader", "/", False),
-    ("centre", "/reconciliation", False), ("admin", "/reconciliation", False),
+    ("centre", "/", False),
+    ("admin", "/", False),
+    ("department", "/", False),
+    ("leader", "/", False),
+    ("centre", "/reconciliation", False),
+    ("admin", "/reconciliation", False),
     ("department", "/reconciliation", False),
-    ("centre", "/dossiers", False), ("leader", "/dossiers", True),
+    ("centre", "/dossiers", False),
+    ("leader", "/dossiers", True),
     ("centre", "/dossiers?q=000", True),
     ("centre", "/dossiers?q=000.17.22.H56-2403", True),
     ("centre", "/dossiers?q=240301", True),
     ("centre", lambda d: f"/dossiers?q={d['code']}", True),
     ("leader", "/dossiers?from=2024-01-01&to=2024-09-30&direction=tra_ket_qua&channel=bcci", False),
     ("leader", "/dossiers?from=2024-01-01&to=2024-09-30", False),
-    ("leader", lambda d: f"/dossiers?department={d['department']}&from=2024-01-01&to=2024-09-30", False),
+    (
+        "leader",
+        lambda d: f"/dossiers?department={d['department']}&from=2024-01-01&to=2024-09-30",
+        False,
+    ),
     ("centre", "/dossiers?procedure=1.000003", True),
-    ("centre", "/shipments", False), ("leader", "/shipments?direction=tra_ket_qua&from=2024-01-01&to=2024-06-30", False),
+    ("centre", "/shipments", False),
+    ("leader", "/shipments?direction=tra_ket_qua&from=2024-01-01&to=2024-06-30", False),
     ("centre", "/shipments/new", False),
-    ("centre", "/procedures", False), ("centre", "/procedures?q=1.0000", True),
+    ("centre", "/procedures", False),
+    ("centre", "/procedures?q=1.0000", True),
 ]
 
 
@@ -106,7 +147,8 @@ class Recorder:
 
     def before(self, conn, cursor, statement, parameters, context, executemany):
         if self.on and not statement.lstrip().upper().startswith(
-                ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
+            ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+        ):
             self.statements.append((statement, parameters))
 
     def get(self, client, url, fragment=False):
@@ -158,7 +200,8 @@ def whole_scans(statement, lines):
         if re.search(r"\bSeq Scan on dossier\b", line):
             out.append(line)
         elif re.search(r"\bSCAN dossier\b", line) and (
-                "USING" not in line or " LIMIT " not in statement.upper()):
+            "USING" not in line or " LIMIT " not in statement.upper()
+        ):
             out.append(line)
     return out
 
@@ -180,13 +223,20 @@ def walk(app, data, clients, pages=PAGES):
         for role, url, fragment in pages:
             url = url(data) if callable(url) else url
             if role not in clients:
-                clients[role] = login(app, role, data["departments"][2])  # dossiers 5 and 8: to reconcile
+                clients[role] = login(
+                    app, role, data["departments"][2]
+                )  # dossiers 5 and 8: to reconcile
             client = clients[role]
             recorder.get(client, url, fragment)  # once first: caches filled as in use
             _, statements = recorder.get(client, url, fragment)
-            out[(role, url)] = (len(statements), [
-                (s, plan(s, p)) for s, p in statements
-                if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+            out[(role, url)] = (
+                len(statements),
+                [
+                    (s, plan(s, p))
+                    for s, p in statements
+                    if s.lstrip().upper().startswith(("SELECT", "WITH"))
+                ],
+            )
             db.session.rollback()
     finally:
         recorder.close()
@@ -196,8 +246,11 @@ def walk(app, data, clients, pages=PAGES):
 def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10000(app):
     departments, procs = catalogue()
     add_dossiers(10, procs)
-    data = {"code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
-            "department": departments[0].id, "departments": departments}
+    data = {
+        "code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
+        "department": departments[0].id,
+        "departments": departments,
+    }
     clients = {}
     small = walk(app, data, clients)
     add_dossiers(9_990, procs)  # the same pages on ten thousand dossiers
@@ -222,8 +275,11 @@ SHIPMENT_SEARCHES = [  # the shipment list searched by a tracking number or its 
 def shipment_scans(lines):
     """The plan lines reading the shipments table through all its rows: on SQLite a ``SCAN``
     of it (by an index or not: a search must seek its rows), on PostgreSQL a sequential scan."""
-    return [line for line in lines
-            if re.search(r"\bSeq Scan on shipment\b", line) or re.search(r"\bSCAN shipment\b", line)]
+    return [
+        line
+        for line in lines
+        if re.search(r"\bSeq Scan on shipment\b", line) or re.search(r"\bSCAN shipment\b", line)
+    ]
 
 
 def test_the_shipment_search_seeks_its_rows_at_10_and_10000(app):
@@ -255,7 +311,9 @@ def _list_statement(statements):
     """The statement reading the page's dated rows (with a LIMIT of 51; rows without a date,
     read after them, have their own)."""
     for statement, parameters in statements:
-        values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters or ())
+        values = (
+            list(parameters.values()) if isinstance(parameters, dict) else list(parameters or ())
+        )
         if "LIMIT" in statement.upper() and 51 in values and " IS NULL " not in statement + " ":
             return statement, parameters
     raise AssertionError([s for s, _ in statements])
@@ -265,9 +323,15 @@ def _indexes(lines):
     return sorted(set(re.findall(r"(?:INDEX|using) (\w+)", " ".join(lines))))
 
 
-@pytest.mark.parametrize("start", [
-    "/dossiers", "/dossiers?from=2024-01-01&to=2024-12-31&direction=tra_ket_qua",
-    "/dossiers?q=000", "/shipments"])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "/dossiers",
+        "/dossiers?from=2024-01-01&to=2024-12-31&direction=tra_ket_qua",
+        "/dossiers?q=000",
+        "/shipments",
+    ],
+)
 def test_a_deep_page_is_found_like_the_first(app, start):
     build(6_000)
     client = login(app, "centre", None)
@@ -306,18 +370,29 @@ def test_the_pager_walks_every_row_once_in_order_both_ways(app):
     procs = [f.procedure(code="1.000001"), f.procedure(code="1.000002")]
     rng = random.Random(5)
     for i in range(130):
-        f.dossier(rng.choice(procs), FIRST_DAY + timedelta(days=rng.randrange(9)),
-                      returned=FIRST_DAY + timedelta(days=20) if i % 3 else None,
-                      return_channel="bcci" if i % 3 else None)
+        f.dossier(
+            rng.choice(procs),
+            FIRST_DAY + timedelta(days=rng.randrange(9)),
+            returned=FIRST_DAY + timedelta(days=20) if i % 3 else None,
+            return_channel="bcci" if i % 3 else None,
+        )
     db.session.commit()
     client = login(app, "centre", None)
-    for start, column in (("/dossiers", Dossier.receive_date),
-                          ("/dossiers?direction=tra_ket_qua&channel=bcci", Dossier.return_date)):
+    for start, column in (
+        ("/dossiers", Dossier.receive_date),
+        ("/dossiers?direction=tra_ket_qua&channel=bcci", Dossier.return_date),
+    ):
         stmt = select(Dossier.id, column)
         if "channel" in start:
             stmt = stmt.where(Dossier.return_channel == "bcci")
-        expected = [i for i, _ in sorted(db.session.execute(stmt).all(),
-                                         key=lambda r: (r[1] is not None, r[1], r[0]), reverse=True)]
+        expected = [
+            i
+            for i, _ in sorted(
+                db.session.execute(stmt).all(),
+                key=lambda r: (r[1] is not None, r[1], r[0]),
+                reverse=True,
+            )
+        ]
         seen, url, pages = [], start, []
         while url:
             r = client.get(url)

@@ -1,5 +1,6 @@
 """English plurals are right: a message that counts something is a ``ngettext`` pair ("1 dossier
 matches.", "2 dossiers match."), never one sentence with the plural noun ("1 dossiers")."""
+
 import re
 from datetime import date
 from pathlib import Path
@@ -12,12 +13,16 @@ from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
 # A count placeholder followed by a countable noun in the plural.
-COUNTED = re.compile(r"%\((\w+)\)s (?:more )?(?:\w+ )?(dossiers|procedures|shipments|results|problems|"
-                     r"warnings|rows|events|items|records|tasks|users|minutes|hours|fields|departments)\b")
+COUNTED = re.compile(
+    r"%\((\w+)\)s (?:more )?(?:\w+ )?(dossiers|procedures|shipments|results|problems|"
+    r"warnings|rows|events|items|records|tasks|users|minutes|hours|fields|departments)\b"
+)
 # Counts that are never 1 (a file's limit of rows, the ten header rows, presets of 3 to 9 months).
 NEVER_ONE = {"max", "columns"}
-NEVER_ONE_MESSAGES = {"First %(n)s months of %(year)s",
-                      "No header row with the required columns (%(columns)s) in the first %(n)s rows."}
+NEVER_ONE_MESSAGES = {
+    "First %(n)s months of %(year)s",
+    "No header row with the required columns (%(columns)s) in the first %(n)s rows.",
+}
 
 
 def singular_messages_with_a_counted_plural():
@@ -48,9 +53,11 @@ def test_one_reads_singular_and_two_plural_in_english(client, auth, app):
     with force_locale("en"):
         band = SimpleNamespace(points=1)
         assert next_band_text(SimpleNamespace(code="C2", gap=1, next_band=band)).startswith(
-            "1 more dossier received by post is needed")
+            "1 more dossier received by post is needed"
+        )
         assert next_band_text(SimpleNamespace(code="C2", gap=2, next_band=band)).startswith(
-            "2 more dossiers received by post are needed")
+            "2 more dossiers received by post are needed"
+        )
     procedure = f.procedure(code="1.000001")
     f.dossier(procedure, date(2024, 3, 1))
     db.session.commit()

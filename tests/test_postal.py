@@ -1,4 +1,5 @@
 """Postal shipments: the log form, edit and cancel, manifests, exports, reconciliation, purge."""
+
 import io
 import re
 from datetime import date, timedelta
@@ -27,10 +28,16 @@ def setup(app):
 
 
 def form_data(**extra):
-    data = {"tracking_number": "eb 1234 5678 5vn", "direction": "tra_ket_qua",
-            "dossier_code": "000.17.22.H56-240301-0001", "date": "2024-03-10",
-            "recipient_name": "Nguyễn Văn An", "address": "Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
-            "phone": "0912 345 678", "fee": "25.000"}
+    data = {
+        "tracking_number": "eb 1234 5678 5vn",
+        "direction": "tra_ket_qua",
+        "dossier_code": "000.17.22.H56-240301-0001",
+        "date": "2024-03-10",
+        "recipient_name": "Nguyễn Văn An",
+        "address": "Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+        "phone": "0912 345 678",
+        "fee": "25.000",
+    }
     data.update(extra)
     return data
 
@@ -54,24 +61,40 @@ def test_log_with_htmx_resets_form_and_prepends_the_row(client, auth, setup):
     assert 'data-testid="date-not-today"' in r.text and "10/03/2024" in r.text
     [s] = shipments()
     assert (s.tracking_number, s.fee, s.phone, s.check_digit_warning, s.eligibility_warning) == (
-        GOOD, 25000, "0912345678", False, False)
+        GOOD,
+        25000,
+        "0912345678",
+        False,
+        False,
+    )
     db.session.refresh(d)
     assert (d.return_channel, d.return_date) == ("bcci", date(2024, 3, 10))
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "shipment.create")).scalar_one()
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "shipment.create")
+    ).scalar_one()
     # the trail keeps what the lists show (masked), never the values themselves
-    assert "Nguyễn Văn An" not in str(event.new_values) and "0912345678" not in str(event.new_values)
-    assert (event.new_values["recipient_name"], event.new_values["phone"]) == ("Nguyễn V. A.", "09•• ••• 678")
+    assert "Nguyễn Văn An" not in str(event.new_values) and "0912345678" not in str(
+        event.new_values
+    )
+    assert (event.new_values["recipient_name"], event.new_values["phone"]) == (
+        "Nguyễn V. A.",
+        "09•• ••• 678",
+    )
 
 
 def test_log_without_htmx_redirects(client, auth, setup):
     auth.login("centre")
     r = client.post("/shipments/new", data=form_data(direction="tiep_nhan"))
     assert r.status_code == 303
-    assert r.headers["Location"].endswith("/shipments/new?direction=tiep_nhan&date=2024-03-10&fee=25.000")
+    assert r.headers["Location"].endswith(
+        "/shipments/new?direction=tiep_nhan&date=2024-03-10&fee=25.000"
+    )
     r = client.get(r.headers["Location"])
     assert GOOD in r.text
     # Direction, date and fee are kept for the next item, the rest is empty; the date is flagged.
-    assert re.search(r'<input[^>]*checked[^>]*value="tiep_nhan"|<input[^>]*value="tiep_nhan"[^>]*checked', r.text)
+    assert re.search(
+        r'<input[^>]*checked[^>]*value="tiep_nhan"|<input[^>]*value="tiep_nhan"[^>]*checked', r.text
+    )
     assert 'value="10/03/2024"' in r.text and 'value="25.000"' in r.text
     assert 'value="Nguyễn Văn An"' not in r.text and 'data-testid="date-not-today"' in r.text
 
@@ -81,20 +104,28 @@ def test_log_form_dates_read_both_forms_and_show_dd_mm_yyyy(client, auth, setup)
     r = client.get("/shipments/new")
     assert 'type="date"' not in r.text and 'data-testid="date-not-today"' not in r.text
     assert f'value="{vn_today():%d/%m/%Y}"' in r.text
-    r = client.post("/shipments/new", data=form_data(date="10/03/2024"), headers={"HX-Request": "true"})
+    r = client.post(
+        "/shipments/new", data=form_data(date="10/03/2024"), headers={"HX-Request": "true"}
+    )
     assert r.status_code == 200 and shipments()[0].date == date(2024, 3, 10)
-    r = client.post("/shipments/new", data=form_data(date="03/32/2024", tracking_number="RR473124829VN"),
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/shipments/new",
+        data=form_data(date="03/32/2024", tracking_number="RR473124829VN"),
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422 and 'value="03/32/2024"' in r.text and "dd/mm/yyyy" in r.text
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"tracking_number": "EB12345678VN"}, "tracking_number"),
-    ({"date": (vn_today() + timedelta(days=1)).isoformat()}, "date"),
-    ({"phone": "12345"}, "phone"),
-    ({"fee": "25,5"}, "fee"),
-    ({"recipient_name": ""}, "recipient_name"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"tracking_number": "EB12345678VN"}, "tracking_number"),
+        ({"date": (vn_today() + timedelta(days=1)).isoformat()}, "date"),
+        ({"phone": "12345"}, "phone"),
+        ({"fee": "25,5"}, "fee"),
+        ({"recipient_name": ""}, "recipient_name"),
+    ],
+)
 def test_invalid_values_are_422(client, auth, setup, changes, field):
     auth.login("centre")
     r = client.post("/shipments/new", data=form_data(**changes), headers={"HX-Request": "true"})
@@ -104,11 +135,16 @@ def test_invalid_values_are_422(client, auth, setup, changes, field):
 
 def test_wrong_check_digit_must_be_confirmed(client, auth, setup):
     auth.login("centre")
-    r = client.post("/shipments/new", data=form_data(tracking_number=BAD_DIGIT), headers={"HX-Request": "true"})
+    r = client.post(
+        "/shipments/new", data=form_data(tracking_number=BAD_DIGIT), headers={"HX-Request": "true"}
+    )
     assert r.status_code == 422 and 'name="confirm_check_digit"' in r.text
     assert shipments() == []
-    r = client.post("/shipments/new", data=form_data(tracking_number=BAD_DIGIT, confirm_check_digit="y"),
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/shipments/new",
+        data=form_data(tracking_number=BAD_DIGIT, confirm_check_digit="y"),
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 200
     assert shipments()[0].check_digit_warning is True
 
@@ -119,11 +155,15 @@ def test_duplicate_is_refused_with_a_link(client, auth, setup):
     auth.login("centre")
     r = client.post("/shipments/new", data=form_data(), headers={"HX-Request": "true"})
     assert r.status_code == 409
-    assert f'/shipments/{s.id}' in r.text and 'data-testid="tracking-duplicate"' in r.text
+    assert f"/shipments/{s.id}" in r.text and 'data-testid="tracking-duplicate"' in r.text
     # The same number in the other direction is another item.
-    r = client.post("/shipments/new", data=form_data(direction="tiep_nhan"), headers={"HX-Request": "true"})
+    r = client.post(
+        "/shipments/new", data=form_data(direction="tiep_nhan"), headers={"HX-Request": "true"}
+    )
     assert r.status_code == 200
-    assert shipments()[-1].eligibility_warning is True  # receiving is not flagged for this procedure
+    assert (
+        shipments()[-1].eligibility_warning is True
+    )  # receiving is not flagged for this procedure
 
 
 def test_unknown_dossier_is_created_with_the_shipment(client, auth, setup):
@@ -136,9 +176,22 @@ def test_unknown_dossier_is_created_with_the_shipment(client, auth, setup):
     data.update(procedure_code="1.001108", receive_channel="truc_tiep", receive_date="2024-03-02")
     r = client.post("/shipments/new", data=data, headers={"HX-Request": "true"})
     assert r.status_code == 200, r.text
-    d = db.session.execute(select(Dossier).where(Dossier.code == "000.17.22.H56-240302-0009")).scalar_one()
-    assert (d.receive_channel_src, d.receive_date_src, d.return_channel) == ("truc_tiep", date(2024, 3, 2), "bcci")
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "dossier.create")) == 1
+    d = db.session.execute(
+        select(Dossier).where(Dossier.code == "000.17.22.H56-240302-0009")
+    ).scalar_one()
+    assert (d.receive_channel_src, d.receive_date_src, d.return_channel) == (
+        "truc_tiep",
+        date(2024, 3, 2),
+        "bcci",
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "dossier.create")
+        )
+        == 1
+    )
 
 
 def test_check_tracking_endpoint(client, auth, setup):
@@ -146,11 +199,17 @@ def test_check_tracking_endpoint(client, auth, setup):
     f.shipment(d, "tra_ket_qua", tracking_number=GOOD)
     auth.login("centre")
     hx = {"HX-Request": "true"}
-    r = client.get("/shipments/check-tracking?tracking_number=EB12&direction=tra_ket_qua", headers=hx)
+    r = client.get(
+        "/shipments/check-tracking?tracking_number=EB12&direction=tra_ket_qua", headers=hx
+    )
     assert 'data-testid="tracking-malformed"' in r.text and "<html" not in r.text
-    r = client.get(f"/shipments/check-tracking?tracking_number={BAD_DIGIT}&direction=tra_ket_qua", headers=hx)
+    r = client.get(
+        f"/shipments/check-tracking?tracking_number={BAD_DIGIT}&direction=tra_ket_qua", headers=hx
+    )
     assert 'data-testid="tracking-check-digit"' in r.text
-    r = client.get("/shipments/check-tracking?tracking_number=eb123456785vn&direction=tra_ket_qua", headers=hx)
+    r = client.get(
+        "/shipments/check-tracking?tracking_number=eb123456785vn&direction=tra_ket_qua", headers=hx
+    )
     assert 'data-testid="tracking-duplicate"' in r.text
     r = client.get("/shipments/check-tracking?tracking_number=RR473124829VN&direction=tra_ket_qua")
     assert 'data-testid="tracking-ok"' in r.text and "<html" in r.text
@@ -158,15 +217,21 @@ def test_check_tracking_endpoint(client, auth, setup):
 
 def test_lookup_dossier_endpoint(client, auth, setup):
     auth.login("centre")
-    r = client.get("/shipments/lookup-dossier?dossier_code=000.17.22.H56-240301-0001&direction=tiep_nhan",
-                   headers={"HX-Request": "true"})
-    assert 'data-testid="dossier-known"' in r.text and "1.001108" in r.text and "<html" not in r.text
+    r = client.get(
+        "/shipments/lookup-dossier?dossier_code=000.17.22.H56-240301-0001&direction=tiep_nhan",
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        'data-testid="dossier-known"' in r.text and "1.001108" in r.text and "<html" not in r.text
+    )
     assert '"unknown": false' in r.headers["HX-Trigger"]
     assert "01/03/2024" in r.text
     r = client.get("/shipments/lookup-dossier?dossier_code=NEW-1&direction=tiep_nhan")
     assert 'data-testid="dossier-unknown"' in r.text and "<html" in r.text
-    r = client.get("/shipments/lookup-dossier?dossier_code=NEW-1&procedure_code=1.001108&direction=tiep_nhan",
-                   headers={"HX-Request": "true"})
+    r = client.get(
+        "/shipments/lookup-dossier?dossier_code=NEW-1&procedure_code=1.001108&direction=tiep_nhan",
+        headers={"HX-Request": "true"},
+    )
     assert '"unknown": true' in r.headers["HX-Trigger"]
     assert 'id="procedure-info" hx-swap-oob="true"' in r.text and "Thủ tục số" in r.text
 
@@ -182,18 +247,28 @@ def test_edit_and_cancel_recompute_and_audit(client, auth, setup):
     assert r.status_code == 303
     db.session.refresh(d)
     assert d.return_date == date(2024, 3, 12)
-    r = client.post(f"/shipments/{s.id}/edit", data={**data, "reason": ""}, headers={"HX-Request": "true"})
+    r = client.post(
+        f"/shipments/{s.id}/edit", data={**data, "reason": ""}, headers={"HX-Request": "true"}
+    )
     assert r.status_code == 422
-    r = client.post(f"/shipments/{s.id}/cancel", data={"reason": ""}, headers={"HX-Request": "true"})
+    r = client.post(
+        f"/shipments/{s.id}/cancel", data={"reason": ""}, headers={"HX-Request": "true"}
+    )
     assert r.status_code == 422
     r = client.post(f"/shipments/{s.id}/cancel", data={"reason": "Khách đổi ý"})
     assert r.status_code == 303
     db.session.refresh(d)
     db.session.refresh(s)
     assert s.cancelled and (d.return_channel, d.return_date) == (None, None)
-    actions = db.session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "shipment")).scalars().all()
+    actions = (
+        db.session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "shipment"))
+        .scalars()
+        .all()
+    )
     assert {"shipment.create", "shipment.update", "shipment.cancel"} <= set(actions)
-    update_event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "shipment.update")).scalar_one()
+    update_event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "shipment.update")
+    ).scalar_one()
     assert update_event.new_values["reason"] == "Sai ngày"
     assert client.get(f"/shipments/{s.id}/edit").status_code == 409
 
@@ -201,12 +276,23 @@ def test_edit_and_cancel_recompute_and_audit(client, auth, setup):
 @pytest.mark.parametrize("role", ["leader", "department"])
 def test_other_roles_cannot_log_edit_cancel_or_see_full_data(client, auth, setup, role):
     proc, d = setup
-    s = f.shipment(d, "tra_ket_qua", recipient_name="Nguyễn Văn An", phone="0912345678",
-                   address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai")
+    s = f.shipment(
+        d,
+        "tra_ket_qua",
+        recipient_name="Nguyễn Văn An",
+        phone="0912345678",
+        address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+    )
     auth.login(role, department=proc.department)
     assert client.get("/shipments/new").status_code == 403
-    assert client.post("/shipments/new", data=form_data(tracking_number="RR473124829VN")).status_code == 403
-    assert client.post(f"/shipments/{s.id}/edit", data={**form_data(), "reason": "x"}).status_code == 403
+    assert (
+        client.post("/shipments/new", data=form_data(tracking_number="RR473124829VN")).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/shipments/{s.id}/edit", data={**form_data(), "reason": "x"}).status_code
+        == 403
+    )
     assert client.post(f"/shipments/{s.id}/cancel", data={"reason": "x"}).status_code == 403
     assert client.get("/shipments/check-tracking?tracking_number=X").status_code == 403
     assert client.get("/shipments/import").status_code == 403
@@ -219,8 +305,13 @@ def test_other_roles_cannot_log_edit_cancel_or_see_full_data(client, auth, setup
 
 def test_centre_sees_full_data_on_the_shipment_page_only(client, auth, setup):
     proc, d = setup
-    s = f.shipment(d, "tra_ket_qua", recipient_name="Nguyễn Văn An", phone="0912345678",
-                   address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai")
+    s = f.shipment(
+        d,
+        "tra_ket_qua",
+        recipient_name="Nguyễn Văn An",
+        phone="0912345678",
+        address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+    )
     auth.login("centre")
     r = client.get(f"/shipments/{s.id}")
     assert "Nguyễn Văn An" in r.text and "0912345678" in r.text and "Cột Đồng Hồ" in r.text
@@ -237,14 +328,28 @@ def test_list_filters_and_totals(client, auth, setup):
     f.shipment(d, "tra_ket_qua", date(2024, 3, 6), fee=30000, cancelled=True)
     f.shipment(d2, "tiep_nhan", date(2024, 5, 1), fee=10000, eligibility_warning=True)
     totals = services.shipment_totals()
-    assert (totals["total"], totals["active"], totals["cancelled"], totals["received"],
-            totals["returned"], totals["eligibility_warnings"], totals["fees"]) == (3, 2, 1, 1, 1, 1, 30000)
+    assert (
+        totals["total"],
+        totals["active"],
+        totals["cancelled"],
+        totals["received"],
+        totals["returned"],
+        totals["eligibility_warnings"],
+        totals["fees"],
+    ) == (3, 2, 1, 1, 1, 1, 30000)
     flt = services.ShipmentFilters(department_id=proc.department_id, status="active")
     assert services.shipment_totals(flt.conditions())["total"] == 1
     auth.login("leader")
-    r = client.get(f"/shipments?direction=tiep_nhan&department={other.department_id}",
-                   headers={"HX-Request": "true"})
-    assert r.status_code == 200 and "<html" not in r.text and d2.code in r.text and d.code not in r.text
+    r = client.get(
+        f"/shipments?direction=tiep_nhan&department={other.department_id}",
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        r.status_code == 200
+        and "<html" not in r.text
+        and d2.code in r.text
+        and d.code not in r.text
+    )
     r = client.get("/shipments?from=2024-03-01&to=2024-03-31&status=cancelled")
     assert r.status_code == 200 and "<html" in r.text
     assert client.get("/shipments?from=2024-03-01").status_code == 400
@@ -256,10 +361,19 @@ def test_search_matches_a_tracking_number_or_its_start_and_dossier_codes(client,
     never a part from its middle. A dossier code or its start still finds its shipments."""
     proc, d = setup
     d2 = f.dossier(proc, date(2024, 5, 1), code="000.18.22.H56-240501-0002")
-    a = f.shipment(d, "tra_ket_qua", date(2024, 3, 5), tracking_number=f.tracking_number("RR", 12345678))
-    b = f.shipment(d2, "tiep_nhan", date(2024, 5, 1), tracking_number=f.tracking_number("RR", 12349999),
-                   cancelled=True)
-    c = f.shipment(d2, "tra_ket_qua", date(2024, 5, 9), tracking_number=f.tracking_number("EB", 12345678))
+    a = f.shipment(
+        d, "tra_ket_qua", date(2024, 3, 5), tracking_number=f.tracking_number("RR", 12345678)
+    )
+    b = f.shipment(
+        d2,
+        "tiep_nhan",
+        date(2024, 5, 1),
+        tracking_number=f.tracking_number("RR", 12349999),
+        cancelled=True,
+    )
+    c = f.shipment(
+        d2, "tra_ket_qua", date(2024, 5, 9), tracking_number=f.tracking_number("EB", 12345678)
+    )
     db.session.commit()
 
     def found(q):
@@ -284,25 +398,45 @@ def test_search_matches_a_tracking_number_or_its_start_and_dossier_codes(client,
 
 def test_default_export_is_masked_and_personal_export_is_audited(client, auth, setup):
     proc, d = setup
-    f.shipment(d, "tra_ket_qua", recipient_name="=HYPERLINK(1) Văn An", phone="0912345678",
-               address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai", tracking_number=GOOD)
+    f.shipment(
+        d,
+        "tra_ket_qua",
+        recipient_name="=HYPERLINK(1) Văn An",
+        phone="0912345678",
+        address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+        tracking_number=GOOD,
+    )
     auth.login("centre")
     r = client.get("/shipments/export.csv")
     text = r.data.decode("utf-8-sig")
     assert "0912345678" not in text and "Cột Đồng Hồ" not in text
     assert ",'=HYPERLINK(1) V. A.," in text  # masked, and neutralised as a formula
-    assert text.splitlines()[0].startswith("so_hieu_buu_gui,chieu,ma_ho_so,ngay,ho_ten_che,dia_chi_phuong")
+    assert text.splitlines()[0].startswith(
+        "so_hieu_buu_gui,chieu,ma_ho_so,ngay,ho_ten_che,dia_chi_phuong"
+    )
     r = client.get("/shipments/export.xlsx")
     assert r.status_code == 200
     r = client.post("/shipments/export-personal.xlsx", data={"direction": "tra_ket_qua"})
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:8] == ("so_hieu_buu_gui", "chieu", "ma_ho_so", "ngay", "ho_ten", "dia_chi",
-                           "dien_thoai", "cuoc_phi")
+    assert rows[0][:8] == (
+        "so_hieu_buu_gui",
+        "chieu",
+        "ma_ho_so",
+        "ngay",
+        "ho_ten",
+        "dia_chi",
+        "dien_thoai",
+        "cuoc_phi",
+    )
     assert rows[1][4] == "'=HYPERLINK(1) Văn An" and rows[1][6] == "0912345678"
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "shipment.export_personal")).scalar_one()
-    assert event.new_values["rows"] == 1 and event.new_values["filters"] == {"direction": "tra_ket_qua"}
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "shipment.export_personal")
+    ).scalar_one()
+    assert event.new_values["rows"] == 1 and event.new_values["filters"] == {
+        "direction": "tra_ket_qua"
+    }
     # No GET route gives it.
     assert client.get("/shipments/export-personal.xlsx").status_code == 405
 
@@ -311,8 +445,14 @@ def test_default_export_is_masked_and_personal_export_is_audited(client, auth, s
 def test_personal_export_refused_to_other_roles(client, auth, setup, role):
     auth.login(role)
     assert client.post("/shipments/export-personal.csv").status_code == 403
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "shipment.export_personal")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "shipment.export_personal")
+        )
+        == 0
+    )
 
 
 # --- Manifest import -------------------------------------------------------------------------
@@ -326,8 +466,10 @@ def manifest(*lines, header=HEADER):
 
 def test_manifest_import_upserts_and_warns(setup):
     proc, d = setup
-    data = manifest(f"{GOOD},tra_ket_qua,{d.code},10/03/2024,Nguyễn Văn An,\"phường Hồng Gai, Hạ Long\",0912345678,\"25.000\"",
-                    f"{BAD_DIGIT},Tiếp nhận,{d.code},2024-03-01,Lê Bình,,,")
+    data = manifest(
+        f'{GOOD},tra_ket_qua,{d.code},10/03/2024,Nguyễn Văn An,"phường Hồng Gai, Hạ Long",0912345678,"25.000"',
+        f"{BAD_DIGIT},Tiếp nhận,{d.code},2024-03-01,Lê Bình,,,",
+    )
     report = services.import_postal("m.csv", data)
     assert report.ok, report.problems
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
@@ -336,12 +478,19 @@ def test_manifest_import_upserts_and_warns(setup):
     assert rows[BAD_DIGIT].check_digit_warning and rows[BAD_DIGIT].eligibility_warning
     assert rows[GOOD].fee == 25000 and not rows[GOOD].eligibility_warning
     db.session.refresh(d)
-    assert (d.receive_channel, d.return_channel, d.return_date) == ("bcci", "bcci", date(2024, 3, 10))
+    assert (d.receive_channel, d.return_channel, d.return_date) == (
+        "bcci",
+        "bcci",
+        date(2024, 3, 10),
+    )
     db.session.commit()
     again = services.import_postal("m.csv", data)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     # Without the personal columns, the stored values stay.
-    again = services.import_postal("m2.csv", f"so_hieu_buu_gui,chieu,ma_ho_so,ngay\n{GOOD},tra_ket_qua,{d.code},11/03/2024\n".encode())
+    again = services.import_postal(
+        "m2.csv",
+        f"so_hieu_buu_gui,chieu,ma_ho_so,ngay\n{GOOD},tra_ket_qua,{d.code},11/03/2024\n".encode(),
+    )
     assert again.updated == 1
     assert rows[GOOD].recipient_name == "Nguyễn Văn An" and rows[GOOD].date == date(2024, 3, 11)
 
@@ -354,22 +503,32 @@ def test_manifest_bad_rows_all_reported_nothing_written(setup):
     future = (vn_today() + timedelta(days=2)).strftime("%d/%m/%Y")
     data = manifest(
         f"{GOOD},tra_ket_qua,{d.code},10/03/2024,,,,",
-        f"EB1234,tra_ket_qua,{d.code},10/03/2024,,,,",                      # malformed number
-        f"RR000000080VN,sideways,{d.code},10/03/2024,,,,",                  # bad direction
+        f"EB1234,tra_ket_qua,{d.code},10/03/2024,,,,",  # malformed number
+        f"RR000000080VN,sideways,{d.code},10/03/2024,,,,",  # bad direction
         "RR000000005VN,tra_ket_qua,000.17.22.H56-999999-0001,10/03/2024,,,,",  # unknown dossier
-        f"EE000000005VN,tra_ket_qua,{d.code},{future},,,,",                 # future date
-        f"EA000000005VN,tra_ket_qua,{d.code},10/03/2024,,,12,",             # bad phone
-        f"EC000000005VN,tra_ket_qua,{d.code},10/03/2024,,,,abc",            # bad fee
-        f"{GOOD},tra_ket_qua,{d.code},11/03/2024,,,,",                      # twice in the file
+        f"EE000000005VN,tra_ket_qua,{d.code},{future},,,,",  # future date
+        f"EA000000005VN,tra_ket_qua,{d.code},10/03/2024,,,12,",  # bad phone
+        f"EC000000005VN,tra_ket_qua,{d.code},10/03/2024,,,,abc",  # bad fee
+        f"{GOOD},tra_ket_qua,{d.code},11/03/2024,,,,",  # twice in the file
     )
     report = services.import_postal("bad.csv", data)
     got = {(p.row, p.column) for p in report.problems}
-    assert got == {(2, "so_hieu_buu_gui"), (9, "so_hieu_buu_gui"), (3, "so_hieu_buu_gui"),
-                   (4, "chieu"), (5, "ma_ho_so"), (6, "ngay"), (7, "dien_thoai"), (8, "cuoc_phi")}
+    assert got == {
+        (2, "so_hieu_buu_gui"),
+        (9, "so_hieu_buu_gui"),
+        (3, "so_hieu_buu_gui"),
+        (4, "chieu"),
+        (5, "ma_ho_so"),
+        (6, "ngay"),
+        (7, "dien_thoai"),
+        (8, "cuoc_phi"),
+    }
     db.session.rollback()
     assert len(shipments()) == 1
     # Logged with another dossier: a bad row.
-    report = services.import_postal("x.csv", manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,"))
+    report = services.import_postal(
+        "x.csv", manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,")
+    )
     assert [(p.row, p.column) for p in report.problems] == [(2, "ma_ho_so")]
 
 
@@ -377,7 +536,9 @@ def test_manifest_write_repeats_the_database_checks(setup):
     """Checked with no write lock, a manifest is checked again against the database when it is
     written: a number someone logged for another dossier meanwhile refuses it, unwritten."""
     proc, d = setup
-    prepared = services.read_manifest("m.csv", manifest(f"{GOOD},tra_ket_qua,{d.code},10/03/2024,,,,"))
+    prepared = services.read_manifest(
+        "m.csv", manifest(f"{GOOD},tra_ket_qua,{d.code},10/03/2024,,,,")
+    )
     services.check_manifest_rows(prepared)
     assert prepared.report.ok
     other = f.dossier(proc, date(2024, 3, 2), code="000.17.22.H56-240302-0001")
@@ -394,15 +555,33 @@ def test_manifest_cli_and_page(runner, client, auth, setup, tmp_path):
     r = runner.invoke(args=["import", "postal", str(path)])
     assert r.exit_code == 0 and "1 thêm mới" in r.output
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(manifest(f"X,tra_ket_qua,{d.code},10/03/2024,,,,", f"RR473124829VN,x,{d.code},10/03/2024,,,,",
-                             "RR000000080VN,tra_ket_qua,nope,10/03/2024,,,,"))
+    bad.write_bytes(
+        manifest(
+            f"X,tra_ket_qua,{d.code},10/03/2024,,,,",
+            f"RR473124829VN,x,{d.code},10/03/2024,,,,",
+            "RR000000080VN,tra_ket_qua,nope,10/03/2024,,,,",
+        )
+    )
     r = runner.invoke(args=["import", "postal", str(bad)])
-    assert r.exit_code != 0 and "dòng 2, cột so_hieu_buu_gui" in r.output and "dòng 3, cột chieu" in r.output
+    assert (
+        r.exit_code != 0
+        and "dòng 2, cột so_hieu_buu_gui" in r.output
+        and "dòng 3, cột chieu" in r.output
+    )
     assert "dòng 4, cột ma_ho_so" in r.output
     auth.login("centre")
-    data = {"file": (io.BytesIO(manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,")), "m.csv")}
-    r = client.post("/shipments/import", data=data, headers={"HX-Request": "true"},
-                    content_type="multipart/form-data")
+    data = {
+        "file": (
+            io.BytesIO(manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,")),
+            "m.csv",
+        )
+    }
+    r = client.post(
+        "/shipments/import",
+        data=data,
+        headers={"HX-Request": "true"},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200 and 'data-testid="import-ok"' in r.text
     data = {"file": (io.BytesIO(b"nothing,here\n1,2\n"), "m.csv")}
     r = client.post("/shipments/import", data=data, content_type="multipart/form-data")
@@ -412,16 +591,27 @@ def test_manifest_cli_and_page(runner, client, auth, setup, tmp_path):
 
 # --- Reconciliation and purge ----------------------------------------------------------------
 
+
 def test_reconciliation(client, auth, setup):
     proc, d = setup
     said_post = f.dossier(proc, date(2024, 3, 3), channel="bcci", code="000.17.22.H56-240303-0001")
     other_dept = f.procedure(receive=True, ret=False)
-    d2 = f.dossier(other_dept, date(2024, 3, 4), code="000.17.22.H56-240304-0001",
-                   returned=date(2024, 3, 8), return_channel="bcci")
+    d2 = f.dossier(
+        other_dept,
+        date(2024, 3, 4),
+        code="000.17.22.H56-240304-0001",
+        returned=date(2024, 3, 8),
+        return_channel="bcci",
+    )
     f.shipment(d2, "tra_ket_qua", date(2024, 3, 8))  # logged, but the procedure is not flagged
     rows, totals = services.reconciliation_by_department()
-    assert totals == {"unlogged_receive": 1, "unlogged_return": 0, "ineligible": 1,
-                      "ineligible_receive": 0, "ineligible_return": 1}
+    assert totals == {
+        "unlogged_receive": 1,
+        "unlogged_return": 0,
+        "ineligible": 1,
+        "ineligible_receive": 0,
+        "ineligible_return": 1,
+    }
     by_code = {r["code"]: r for r in rows}
     assert by_code[proc.department.code]["unlogged_receive"] == 1
     assert by_code[other_dept.department.code]["ineligible"] == 1
@@ -439,11 +629,23 @@ def test_reconciliation(client, auth, setup):
 
 def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
     proc, d = setup
-    old = f.shipment(d, "tra_ket_qua", vn_today() - timedelta(days=800), recipient_name="Nguyễn Văn An",
-                     address="phường Hồng Gai", phone="0912345678", fee=25000)
-    recent = f.shipment(f.dossier(proc, vn_today() - timedelta(days=10)), "tra_ket_qua",
-                        vn_today() - timedelta(days=5), recipient_name="Lê Bình", address="phường Bãi Cháy",
-                        phone="0987654321")
+    old = f.shipment(
+        d,
+        "tra_ket_qua",
+        vn_today() - timedelta(days=800),
+        recipient_name="Nguyễn Văn An",
+        address="phường Hồng Gai",
+        phone="0912345678",
+        fee=25000,
+    )
+    recent = f.shipment(
+        f.dossier(proc, vn_today() - timedelta(days=10)),
+        "tra_ket_qua",
+        vn_today() - timedelta(days=5),
+        recipient_name="Lê Bình",
+        address="phường Bãi Cháy",
+        phone="0987654321",
+    )
     services.recompute_effective([old.dossier_id, recent.dossier_id])
     db.session.commit()
     period = Period(vn_today() - timedelta(days=900), vn_today())
@@ -458,7 +660,9 @@ def test_purge_blanks_old_personal_data_and_keeps_figures(runner, setup):
     assert old.personal_data_purged_at is not None and old.fee == 25000
     assert recent.recipient_name == "Lê Bình"
     assert (figures.counts(period), services.shipment_totals()) == before
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "shipment.purge_personal_data")).scalar_one()
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "shipment.purge_personal_data")
+    ).scalar_one()
     assert event.new_values["count"] == 1
     # The retention setting is read: 0 months would purge the recent one too.
     db.session.add(OrgSettings(id=1, retention_months=0))

@@ -1,5 +1,6 @@
 """No citizen's personal data leaks to leaders or department staff: every GET route and every
 default export is visited with a unique name, phone and address seeded, and the logs captured."""
+
 import logging
 from datetime import date
 
@@ -30,8 +31,15 @@ def _urls(app, values):
             args = {arg: values[arg] for arg in rule.arguments}
             out.append(url_for(rule.endpoint, **args))
             if rule.endpoint.startswith(("postal.", "dossiers.")) and not rule.arguments:
-                out.append(url_for(rule.endpoint, q="", status="active", direction="tra_ket_qua",
-                                   **{"from": "2024-01-01", "to": vn_today().isoformat()}))
+                out.append(
+                    url_for(
+                        rule.endpoint,
+                        q="",
+                        status="active",
+                        direction="tra_ket_qua",
+                        **{"from": "2024-01-01", "to": vn_today().isoformat()},
+                    )
+                )
     return sorted(set(out))
 
 
@@ -40,8 +48,16 @@ def _urls(app, values):
 def test_no_personal_data_for_leaders_and_departments(app, client, auth, caplog, role):
     proc = f.procedure(code="1.001108", ret=False)
     d = f.dossier(proc, date(2024, 3, 1), channel="bcci")
-    s = f.shipment(d, "tra_ket_qua", date(2024, 3, 9), recipient_name=NAME, phone=PHONE,
-                   address=ADDRESS, fee=25000, eligibility_warning=True)
+    s = f.shipment(
+        d,
+        "tra_ket_qua",
+        date(2024, 3, 9),
+        recipient_name=NAME,
+        phone=PHONE,
+        address=ADDRESS,
+        fee=25000,
+        eligibility_warning=True,
+    )
     from blueprints.dossiers.services import recompute_effective
 
     recompute_effective([d.id])
@@ -50,7 +66,9 @@ def test_no_personal_data_for_leaders_and_departments(app, client, auth, caplog,
     caplog.set_level(logging.DEBUG)
     values = {"dossier_id": d.id, "shipment_id": s.id, "fmt": "csv"}
     urls = _urls(app, values) + _urls(app, {**values, "fmt": "xlsx"})
-    assert any("/shipments/export.csv" in u for u in urls) and any(f"/shipments/{s.id}" in u for u in urls)
+    assert any("/shipments/export.csv" in u for u in urls) and any(
+        f"/shipments/{s.id}" in u for u in urls
+    )
     seen_ok = 0
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):
@@ -64,8 +82,10 @@ def test_no_personal_data_for_leaders_and_departments(app, client, auth, caplog,
                 from openpyxl import load_workbook
 
                 ws = load_workbook(io.BytesIO(body)).active
-                body = "\n".join(",".join(str(c) for c in row if c is not None)
-                                 for row in ws.iter_rows(values_only=True)).encode()
+                body = "\n".join(
+                    ",".join(str(c) for c in row if c is not None)
+                    for row in ws.iter_rows(values_only=True)
+                ).encode()
             text = body.decode("utf-8", "replace")
             for secret in SECRETS:
                 assert secret not in text, (url, secret)

@@ -1,6 +1,7 @@
 """A cancelled shipment does not block logging its tracking number again in the same direction;
 the number stays unique among the shipments that count (a partial unique index), and manifest
 imports match rows with the shipment not cancelled."""
+
 from datetime import date
 
 import pytest
@@ -16,8 +17,11 @@ NUMBER = "EB123456785VN"
 CODE_A = "000.17.22.H56-240301-0001"
 CODE_B = "000.17.22.H56-240302-0001"
 HEADER = "so_hieu_buu_gui,chieu,ma_ho_so,ngay,cuoc_phi\n"
-PERSON = {"recipient_name": "Nguyễn Văn An", "address": "Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
-          "phone": "0912 345 678"}
+PERSON = {
+    "recipient_name": "Nguyễn Văn An",
+    "address": "Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+    "phone": "0912 345 678",
+}
 
 
 @pytest.fixture()
@@ -30,13 +34,15 @@ def dossiers(app):
 
 
 def rows(number=NUMBER):
-    return db.session.scalars(select(Shipment).where(Shipment.tracking_number == number)
-                              .order_by(Shipment.id)).all()
+    return db.session.scalars(
+        select(Shipment).where(Shipment.tracking_number == number).order_by(Shipment.id)
+    ).all()
 
 
 def log(dossier, number=NUMBER, direction="tra_ket_qua", when=date(2024, 3, 10)):
-    return services.log_shipment(tracking_number=number, direction=direction, dossier=dossier,
-                                 date=when)
+    return services.log_shipment(
+        tracking_number=number, direction=direction, dossier=dossier, date=when
+    )
 
 
 def test_the_number_of_a_cancelled_shipment_is_logged_again_on_the_form(client, auth, dossiers):
@@ -45,21 +51,39 @@ def test_the_number_of_a_cancelled_shipment_is_logged_again_on_the_form(client, 
     services.cancel_shipment(first, "Ghi nhầm hồ sơ")
     db.session.commit()
     auth.login("centre")
-    check = client.get("/shipments/check-tracking", query_string={
-        "tracking_number": NUMBER, "direction": "tra_ket_qua"}, headers={"HX-Request": "true"})
+    check = client.get(
+        "/shipments/check-tracking",
+        query_string={"tracking_number": NUMBER, "direction": "tra_ket_qua"},
+        headers={"HX-Request": "true"},
+    )
     assert check.status_code == 200 and "tracking-duplicate" not in check.text
-    r = client.post("/shipments/new", data={
-        "tracking_number": NUMBER, "direction": "tra_ket_qua", "dossier_code": CODE_B,
-        "date": "2024-03-11", "fee": "25.000", **PERSON})
+    r = client.post(
+        "/shipments/new",
+        data={
+            "tracking_number": NUMBER,
+            "direction": "tra_ket_qua",
+            "dossier_code": CODE_B,
+            "date": "2024-03-11",
+            "fee": "25.000",
+            **PERSON,
+        },
+    )
     assert r.status_code == 303, r.text
     db.session.expire_all()
     assert [(s.dossier_id, s.cancelled) for s in rows()] == [(a.id, True), (b.id, False)]
     assert db.session.get(Dossier, b.id).return_channel == "bcci"
     assert db.session.get(Dossier, a.id).return_channel is None
     # While that one counts, the number is taken in this direction.
-    r = client.post("/shipments/new", data={
-        "tracking_number": NUMBER, "direction": "tra_ket_qua", "dossier_code": CODE_A,
-        "date": "2024-03-11", **PERSON})
+    r = client.post(
+        "/shipments/new",
+        data={
+            "tracking_number": NUMBER,
+            "direction": "tra_ket_qua",
+            "dossier_code": CODE_A,
+            "date": "2024-03-11",
+            **PERSON,
+        },
+    )
     assert r.status_code == 409
     assert len(rows()) == 2
 
@@ -87,7 +111,9 @@ def test_the_database_keeps_one_shipment_that_counts_per_number_and_direction(ap
     assert len(rows()) == 4
 
 
-def test_a_manifest_does_not_revive_a_cancelled_shipment_and_matches_the_one_that_counts(app, dossiers):
+def test_a_manifest_does_not_revive_a_cancelled_shipment_and_matches_the_one_that_counts(
+    app, dossiers
+):
     a, b = dossiers
     manifest = (HEADER + f"{NUMBER},tra_ket_qua,{CODE_A},10/03/2024,25000\n").encode()
     report = services.import_postal("m.csv", manifest)
@@ -112,7 +138,9 @@ def test_a_manifest_does_not_revive_a_cancelled_shipment_and_matches_the_one_tha
     assert report.ok and (report.created, report.updated) == (0, 1)
     db.session.commit()
     assert [(s.dossier_id, s.cancelled, s.fee) for s in rows()] == [
-        (a.id, True, 25000), (b.id, False, 30000)]
+        (a.id, True, 25000),
+        (b.id, False, 30000),
+    ]
     # The first manifest now names a number that counts for another dossier: a bad row.
     report = services.import_postal("m.csv", manifest)
     assert [(p.row, p.column) for p in report.problems] == [(2, "ma_ho_so")]

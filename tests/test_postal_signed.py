@@ -1,5 +1,6 @@
 """A shipment in a signed hand-over record: the record is a legal document, so the shipment is
 neither cancelled nor changed in what the record prints until the record is voided."""
+
 from datetime import date
 
 import pytest
@@ -21,9 +22,16 @@ def signed(app):
     proc = f.procedure(code="1.001108", ret=True)
     d = f.dossier(proc, date(2024, 3, 1), code="000.17.22.H56-240301-0001")
     f.dossier(proc, date(2024, 3, 2), code="000.17.22.H56-240302-0001")
-    s = services.log_shipment(tracking_number=NUMBER, direction="tra_ket_qua", dossier=d, date=DAY,
-                              recipient_name="Nguyễn Văn An", address="12 Lê Lợi, Hạ Long",
-                              phone="0912345678", fee=25000)
+    s = services.log_shipment(
+        tracking_number=NUMBER,
+        direction="tra_ket_qua",
+        dossier=d,
+        date=DAY,
+        recipient_name="Nguyễn Văn An",
+        address="12 Lê Lợi, Hạ Long",
+        phone="0912345678",
+        fee=25000,
+    )
     batch = handover.propose_batch("tra_ket_qua", DAY)
     handover.sign_batch(batch)
     db.session.commit()
@@ -31,14 +39,22 @@ def signed(app):
 
 
 def events():
-    return db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.object_type == "shipment"))
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "shipment")
+    )
 
 
 def edit_data(**extra):
-    data = {"tracking_number": NUMBER, "dossier_code": "000.17.22.H56-240301-0001",
-            "date": "2024-03-18", "recipient_name": "Nguyễn Văn An", "address": "12 Lê Lợi, Hạ Long",
-            "phone": "0912345678", "fee": "25.000", "reason": "Sửa"}
+    data = {
+        "tracking_number": NUMBER,
+        "dossier_code": "000.17.22.H56-240301-0001",
+        "date": "2024-03-18",
+        "recipient_name": "Nguyễn Văn An",
+        "address": "12 Lê Lợi, Hạ Long",
+        "phone": "0912345678",
+        "fee": "25.000",
+        "reason": "Sửa",
+    }
     data.update(extra)
     return data
 
@@ -80,23 +96,35 @@ def test_after_voiding_the_record_the_shipment_can_be_cancelled(client, auth, si
     assert db.session.get(Shipment, s.id).cancelled
 
 
-@pytest.mark.parametrize("field,value", [
-    ("tracking_number", "RR473124829VN"), ("dossier_code", "000.17.22.H56-240302-0001"),
-    ("recipient_name", "Trần Thị Bình"), ("address", "5 Trần Phú"), ("fee", "30.000")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("tracking_number", "RR473124829VN"),
+        ("dossier_code", "000.17.22.H56-240302-0001"),
+        ("recipient_name", "Trần Thị Bình"),
+        ("address", "5 Trần Phú"),
+        ("fee", "30.000"),
+    ],
+)
 def test_what_the_record_prints_cannot_be_corrected(client, auth, signed, field, value):
     s, batch = signed
     before = events()
     auth.login("centre")
-    r = client.post(f"/shipments/{s.id}/edit", data=edit_data(**{field: value}),
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/shipments/{s.id}/edit", data=edit_data(**{field: value}), headers={"HX-Request": "true"}
+    )
     assert r.status_code == 409
     assert "<html" not in r.text and 'id="edit-form"' in r.text
     assert "void the record" in r.text or "hủy biên bản" in r.text
     db.session.expire_all()
     shipment = db.session.get(Shipment, s.id)
-    assert (shipment.tracking_number, shipment.recipient_name, shipment.address, shipment.fee,
-            shipment.dossier.code) == (NUMBER, "Nguyễn Văn An", "12 Lê Lợi, Hạ Long", 25000,
-                                       "000.17.22.H56-240301-0001")
+    assert (
+        shipment.tracking_number,
+        shipment.recipient_name,
+        shipment.address,
+        shipment.fee,
+        shipment.dossier.code,
+    ) == (NUMBER, "Nguyễn Văn An", "12 Lê Lợi, Hạ Long", 25000, "000.17.22.H56-240301-0001")
     assert events() == before
 
 
@@ -105,7 +133,9 @@ def test_what_the_record_does_not_print_can_still_be_corrected(client, auth, sig
     auth.login("centre")
     page = client.get(f"/shipments/{s.id}/edit")
     assert 'data-testid="handed-over"' in page.text
-    r = client.post(f"/shipments/{s.id}/edit", data=edit_data(phone="0987654321", date="2024-03-17"))
+    r = client.post(
+        f"/shipments/{s.id}/edit", data=edit_data(phone="0987654321", date="2024-03-17")
+    )
     assert r.status_code == 303
     db.session.expire_all()
     shipment = db.session.get(Shipment, s.id)

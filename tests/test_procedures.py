@@ -1,5 +1,6 @@
 """The procedure catalogue: list, search, inline edit with optimistic locking, bulk update,
 procedure page, fields, outreach, add/edit/retire, export."""
+
 import csv
 import io
 import re
@@ -30,12 +31,15 @@ def events(action=None):
 
 # --- Figures for the page's procedures --------------------------------------------------------
 
+
 def test_procedure_activity_counts_received_and_postal_in_one_query(app):
     a, b, c = f.procedure(), f.procedure(), f.procedure()
     f.dossier(a, date(2024, 2, 1))
     f.dossier(a, date(2024, 3, 1), channel="bcci")
     f.dossier(a, date(2024, 4, 1), returned=date(2024, 4, 9), return_channel="bcci")
-    f.dossier(a, date(2023, 12, 20), returned=date(2024, 1, 3), return_channel="bcci")  # return only
+    f.dossier(
+        a, date(2023, 12, 20), returned=date(2024, 1, 3), return_channel="bcci"
+    )  # return only
     f.dossier(a, date(2024, 10, 2), channel="bcci")  # outside
     f.dossier(b, date(2024, 5, 5))
     f.dossier(c, date(2024, 5, 5))  # not asked for
@@ -71,6 +75,7 @@ def test_outreach_by_department_orders_by_dossiers(app):
 
 # --- List, search, filters --------------------------------------------------------------------
 
+
 def test_list_shows_flags_and_counts_for_the_period(client, auth):
     p = f.procedure(name="Đăng ký khai sinh", ret=True, receive=False, reason_code="originals")
     f.dossier(p, date(2024, 2, 1), returned=date(2024, 2, 9), return_channel="bcci")
@@ -82,7 +87,9 @@ def test_list_shows_flags_and_counts_for_the_period(client, auth):
     row = r.text.split(f'id="procedure-{p.id}"')[1].split("</tr>")[0]
     assert p.code in row and "Đăng ký khai sinh" in row and p.field.name in row
     # The counts link to their dossiers by procedure id, for the period.
-    assert f'procedure_id={p.id}">2</a></td>' in row and re.search(rf'href="/dossiers\?postal=yes&amp;[^"]*procedure_id={p.id}">1</a></td>', row)
+    assert f'procedure_id={p.id}">2</a></td>' in row and re.search(
+        rf'href="/dossiers\?postal=yes&amp;[^"]*procedure_id={p.id}">1</a></td>', row
+    )
     assert "Phải đối chiếu bản chính" in row or "Bản chính phải được kiểm tra" in row
     assert r.headers["Vary"] == "HX-Request" or "HX-Request" in r.headers["Vary"]
 
@@ -99,15 +106,18 @@ def test_list_fragment_for_htmx_and_page_otherwise(client, auth):
     assert "<html" in boosted.text
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("ho tich", {"Thay đổi hộ tịch"}),
-    ("HỘ TỊCH", {"Thay đổi hộ tịch"}),
-    ("dat dai", {"Đăng ký Đất đai"}),
-    ("Đất", {"Đăng ký Đất đai"}),
-    ("1.0011", {"Thay đổi hộ tịch"}),
-    ("%", set()),
-    ("_", set()),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("ho tich", {"Thay đổi hộ tịch"}),
+        ("HỘ TỊCH", {"Thay đổi hộ tịch"}),
+        ("dat dai", {"Đăng ký Đất đai"}),
+        ("Đất", {"Đăng ký Đất đai"}),
+        ("1.0011", {"Thay đổi hộ tịch"}),
+        ("%", set()),
+        ("_", set()),
+    ],
+)
 def test_search_folds_case_and_diacritics(client, auth, query, expected):
     f.procedure(code="1.001108", name="Thay đổi hộ tịch")
     f.procedure(code="2.000001", name="Đăng ký Đất đai")
@@ -127,8 +137,11 @@ def test_filters(client, auth):
     auth.login("leader")
 
     def codes(**args):
-        r = client.get("/procedures", query_string={"from": "2024-01-01", "to": "2024-09-30", **args},
-                       headers=HX)
+        r = client.get(
+            "/procedures",
+            query_string={"from": "2024-01-01", "to": "2024-09-30", **args},
+            headers=HX,
+        )
         assert r.status_code == 200
         return {p.code for p in (a, b, c) if f'id="procedure-{p.id}"' in r.text}
 
@@ -167,12 +180,13 @@ def test_sort_and_pagination(client, auth):
 
 # --- Inline edit ------------------------------------------------------------------------------
 
+
 def test_edit_row_fragment_and_page(client, auth):
     p = f.procedure()
     auth.login("centre")
     r = client.get(f"/procedures/{p.id}/edit", headers=HX)
     assert r.status_code == 200 and "<html" not in r.text
-    assert r.text.lstrip().startswith("<tr") or "<tr id=\"procedure-" in r.text
+    assert r.text.lstrip().startswith("<tr") or '<tr id="procedure-' in r.text
     assert 'name="version" type="hidden" value="1"' in r.text or 'value="1"' in r.text
     r = client.get(f"/procedures/{p.id}/edit")
     assert r.status_code == 200 and "<html" in r.text and 'name="eligible_receive"' in r.text
@@ -190,12 +204,19 @@ def test_edit_requires_a_reason_when_either_flag_is_no(client, auth):
     db.session.expire_all()
     assert db.session.get(Procedure, p.id).eligible_receive is True
     assert events("procedure_eligibility") == []
-    r = client.post(f"/procedures/{p.id}/edit", data={**data, "reason_code": "in_person"}, headers=HX)
+    r = client.post(
+        f"/procedures/{p.id}/edit", data={**data, "reason_code": "in_person"}, headers=HX
+    )
     assert r.status_code == 200 and r.text.lstrip().startswith("{#") is False
     assert f'id="procedure-{p.id}"' in r.text and "editing" not in r.text
     db.session.expire_all()
     p = db.session.get(Procedure, p.id)
-    assert (p.eligible_receive, p.eligible_return, p.reason_code, p.version) == (False, True, "in_person", 2)
+    assert (p.eligible_receive, p.eligible_return, p.reason_code, p.version) == (
+        False,
+        True,
+        "in_person",
+        2,
+    )
     [event] = events("procedure_eligibility")
     assert event.old_values == {"eligible_receive": True, "reason_code": ""}
     assert event.new_values == {"eligible_receive": False, "reason_code": "in_person"}
@@ -204,14 +225,30 @@ def test_edit_requires_a_reason_when_either_flag_is_no(client, auth):
 def test_edit_without_htmx_redirects_303(client, auth):
     p = f.procedure()
     auth.login("centre")
-    r = client.post(f"/procedures/{p.id}/edit", data={"eligible_receive": "yes", "eligible_return": "yes",
-                                                      "version": "1", "next": "/procedures?q=x"})
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        data={
+            "eligible_receive": "yes",
+            "eligible_return": "yes",
+            "version": "1",
+            "next": "/procedures?q=x",
+        },
+    )
     assert r.status_code == 303 and r.headers["Location"].endswith("/procedures?q=x")
-    r = client.post(f"/procedures/{p.id}/edit", data={"eligible_receive": "yes", "eligible_return": "yes",
-                                                      "version": "2", "next": "//evil.example"})
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        data={
+            "eligible_receive": "yes",
+            "eligible_return": "yes",
+            "version": "2",
+            "next": "//evil.example",
+        },
+    )
     assert r.status_code == 303 and "evil" not in r.headers["Location"]
-    r = client.post(f"/procedures/{p.id}/edit", data={"eligible_receive": "no", "eligible_return": "yes",
-                                                      "version": "2"})
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        data={"eligible_receive": "no", "eligible_return": "yes", "version": "2"},
+    )
     assert r.status_code == 422 and "<html" in r.text
 
 
@@ -229,16 +266,36 @@ def test_optimistic_lock_conflict_shows_their_values(client, auth):
     # The other person saves first (version 1 → 2).
     services.update_eligibility(p, other, 1, False, True, "originals", "Bản gốc giấy tờ")
     db.session.commit()
-    r = client.post(f"/procedures/{p.id}/edit", headers=HX, data={
-        "eligible_receive": "yes", "eligible_return": "no", "reason_code": "in_person", "version": "1"})
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        headers=HX,
+        data={
+            "eligible_receive": "yes",
+            "eligible_return": "no",
+            "reason_code": "in_person",
+            "version": "1",
+        },
+    )
     assert r.status_code == 409
     assert 'data-testid="conflict"' in r.text and "Bản gốc giấy tờ" in r.text
     assert 'value="2"' in r.text  # saving again is a deliberate overwrite
     db.session.expire_all()
     p = db.session.get(Procedure, p.id)
-    assert (p.eligible_receive, p.eligible_return, p.reason_text) == (False, True, "Bản gốc giấy tờ")
-    r = client.post(f"/procedures/{p.id}/edit", headers=HX, data={
-        "eligible_receive": "yes", "eligible_return": "no", "reason_code": "in_person", "version": "2"})
+    assert (p.eligible_receive, p.eligible_return, p.reason_text) == (
+        False,
+        True,
+        "Bản gốc giấy tờ",
+    )
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        headers=HX,
+        data={
+            "eligible_receive": "yes",
+            "eligible_return": "no",
+            "reason_code": "in_person",
+            "version": "2",
+        },
+    )
     assert r.status_code == 200
 
 
@@ -252,8 +309,11 @@ def test_the_version_check_is_in_the_update_where_clause(app):
     pid = f.procedure().id
     db.session.commit()
     with db.engine.begin() as conn:  # someone else's committed save
-        conn.execute(update(Procedure.__table__).where(Procedure.__table__.c.id == pid)
-                     .values(version=2, eligible_receive=True))
+        conn.execute(
+            update(Procedure.__table__)
+            .where(Procedure.__table__.c.id == pid)
+            .values(version=2, eligible_receive=True)
+        )
     # This session still holds the procedure as it was loaded before their save.
     p = db.session.get(Procedure, pid)
     set_committed_value(p, "version", 1)
@@ -272,8 +332,11 @@ def test_stale_write_is_a_409_in_the_view(client, auth, monkeypatch):
         raise StaleDataError("raced")
 
     monkeypatch.setattr(services, "update_eligibility", racing)
-    r = client.post(f"/procedures/{p.id}/edit", headers=HX, data={
-        "eligible_receive": "yes", "eligible_return": "yes", "version": "1"})
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        headers=HX,
+        data={"eligible_receive": "yes", "eligible_return": "yes", "version": "1"},
+    )
     assert r.status_code == 409 and 'data-testid="conflict"' in r.text
 
 
@@ -288,25 +351,42 @@ def test_show_row_for_cancel(client, auth):
 
 # --- Bulk update ------------------------------------------------------------------------------
 
+
 def test_bulk_update_selected(client, auth):
     a = f.procedure(receive=True, ret=True)
     b = f.procedure(receive=False, ret=True, reason_code="originals")
     c = f.procedure(receive=True, ret=True)
     auth.login("centre")
-    r = client.post("/procedures/bulk", headers=HX, data={
-        "scope": "selected", "ids": [a.id, b.id], "eligible_receive": "no", "eligible_return": "",
-        "reason_code": "in_person", "reason_text": ""})
+    r = client.post(
+        "/procedures/bulk",
+        headers=HX,
+        data={
+            "scope": "selected",
+            "ids": [a.id, b.id],
+            "eligible_receive": "no",
+            "eligible_return": "",
+            "reason_code": "in_person",
+            "reason_text": "",
+        },
+    )
     assert r.status_code == 200 and 'data-testid="bulk-summary"' in r.text and "<html" not in r.text
     assert "2 thủ tục đã thay đổi, 0" in r.text
     db.session.expire_all()
-    assert [(p.eligible_receive, p.reason_code) for p in
-            (db.session.get(Procedure, i) for i in (a.id, b.id, c.id))] == [
-        (False, "in_person"), (False, "in_person"), (True, "")]
+    assert [
+        (p.eligible_receive, p.reason_code)
+        for p in (db.session.get(Procedure, i) for i in (a.id, b.id, c.id))
+    ] == [(False, "in_person"), (False, "in_person"), (True, "")]
     assert len(events("procedure_bulk_eligibility")) == 2
     # The same again changes nothing and records nothing.
-    r = client.post("/procedures/bulk", data={
-        "scope": "selected", "ids": [a.id, b.id], "eligible_receive": "no",
-        "reason_code": "in_person"})
+    r = client.post(
+        "/procedures/bulk",
+        data={
+            "scope": "selected",
+            "ids": [a.id, b.id],
+            "eligible_receive": "no",
+            "reason_code": "in_person",
+        },
+    )
     assert r.status_code == 303
     assert len(events("procedure_bulk_eligibility")) == 2
 
@@ -317,18 +397,33 @@ def test_bulk_update_everything_matching_the_filter(client, auth):
     b = f.procedure(department_=d, name="Cấp phép xây dựng B")
     c = f.procedure(department_=d, name="Khác")
     auth.login("department", department=d)
-    r = client.post("/procedures/bulk", headers=HX, data={
-        "scope": "filter", "q": "xay dung", "eligible_receive": "yes", "eligible_return": "yes"})
+    r = client.post(
+        "/procedures/bulk",
+        headers=HX,
+        data={
+            "scope": "filter",
+            "q": "xay dung",
+            "eligible_receive": "yes",
+            "eligible_return": "yes",
+        },
+    )
     assert r.status_code == 200
     db.session.expire_all()
-    assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [True, True, False]
+    assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_bulk_update_validation(client, auth):
     a = f.procedure()
     auth.login("centre")
-    r = client.post("/procedures/bulk", headers=HX, data={"scope": "selected", "ids": [a.id],
-                                                         "eligible_receive": "no"})
+    r = client.post(
+        "/procedures/bulk",
+        headers=HX,
+        data={"scope": "selected", "ids": [a.id], "eligible_receive": "no"},
+    )
     assert r.status_code == 422 and "Nêu lý do" in r.text and "<html" not in r.text
     r = client.post("/procedures/bulk", data={"scope": "selected", "eligible_receive": "yes"})
     assert r.status_code == 422 and "<html" in r.text and "Chọn ít nhất một thủ tục" in r.text
@@ -339,11 +434,20 @@ def test_department_bulk_touching_another_department_is_refused_whole(client, au
     a = f.procedure(department_=own)
     b = f.procedure(department_=other)
     auth.login("department", department=own)
-    r = client.post("/procedures/bulk", data={"scope": "selected", "ids": [a.id, b.id],
-                                              "eligible_receive": "yes", "eligible_return": "yes"})
+    r = client.post(
+        "/procedures/bulk",
+        data={
+            "scope": "selected",
+            "ids": [a.id, b.id],
+            "eligible_receive": "yes",
+            "eligible_return": "yes",
+        },
+    )
     assert r.status_code == 403
-    r = client.post("/procedures/bulk", data={"scope": "filter", "eligible_receive": "yes",
-                                              "eligible_return": "yes"})
+    r = client.post(
+        "/procedures/bulk",
+        data={"scope": "filter", "eligible_receive": "yes", "eligible_return": "yes"},
+    )
     assert r.status_code == 403
     db.session.expire_all()
     assert not db.session.get(Procedure, a.id).eligible_receive
@@ -351,6 +455,7 @@ def test_department_bulk_touching_another_department_is_refused_whole(client, au
 
 
 # --- Procedure page, fields, outreach --------------------------------------------------------
+
 
 def test_procedure_page_counts_and_history(client, auth):
     p = f.procedure(receive=True, ret=True)
@@ -362,11 +467,18 @@ def test_procedure_page_counts_and_history(client, auth):
     auth.login("leader")
     r = client.get(f"/procedures/{p.id}?{Q}")
     assert r.status_code == 200
-    assert re.search(rf'data-testid="received"><a href="/dossiers\?[^"]*procedure_id={p.id}">2</a></dd>', r.text)
-    assert re.search(rf'data-testid="postal"><a href="/dossiers\?[^"]*procedure_id={p.id}&amp;postal=yes">1</a></dd>', r.text)
+    assert re.search(
+        rf'data-testid="received"><a href="/dossiers\?[^"]*procedure_id={p.id}">2</a></dd>', r.text
+    )
+    assert re.search(
+        rf'data-testid="postal"><a href="/dossiers\?[^"]*procedure_id={p.id}&amp;postal=yes">1</a></dd>',
+        r.text,
+    )
     # people by name, values as labels
     assert editor.full_name in r.text and editor.username not in r.text
-    assert "<del>Có</del> <span aria-hidden=\"true\">→</span>" in r.text and "<ins>Không</ins>" in r.text
+    assert (
+        '<del>Có</del> <span aria-hidden="true">→</span>' in r.text and "<ins>Không</ins>" in r.text
+    )
     from utils.formats import dmy_hm
 
     assert dmy_hm(events("procedure_eligibility")[0].at) in r.text
@@ -384,7 +496,9 @@ def test_fields_page(client, auth):
     r = client.get(f"/procedures/fields?{Q}")
     assert r.status_code == 200 and "Trả giấy phép qua BCCI" in r.text
     row = r.text.split(f'id="field-{fl.id}"')[1].split("</tr>")[0]
-    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<td class="num">(.*?)</td>', row)]
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<td class="num">(.*?)</td>', row)
+    ]
     assert cells == ["2", "1", "1"]  # in force, eligible, with postal activity
     assert "postal=yes" in row and "eligible=yes" in row
     fragment = client.get(f"/procedures/fields?{Q}", headers=HX)
@@ -394,8 +508,11 @@ def test_fields_page(client, auth):
 def test_field_note_by_centre(client, auth):
     fl = f.field()
     auth.login("centre")
-    r = client.post(f"/procedures/fields/{fl.id}/note", headers=HX,
-                    data={"postal_note": "Chỉ trả thông báo thuế"})
+    r = client.post(
+        f"/procedures/fields/{fl.id}/note",
+        headers=HX,
+        data={"postal_note": "Chỉ trả thông báo thuế"},
+    )
     assert r.status_code == 200 and "Chỉ trả thông báo thuế" in r.text and "<html" not in r.text
     r = client.post(f"/procedures/fields/{fl.id}/note", data={"postal_note": "Khác"})
     assert r.status_code == 303
@@ -422,12 +539,21 @@ def test_outreach_grouped_by_department(client, auth):
 
 # --- Add, edit, retire ------------------------------------------------------------------------
 
+
 def test_add_procedure(client, auth):
     d, fl = f.department(), f.field()
     auth.login("department", department=d)
     assert client.get("/procedures/new").status_code == 200
-    data = {"code": "1.012345", "name": "  Thủ tục mới  ", "field_id": fl.id, "department_id": d.id,
-            "level": "Cấp huyện", "eligible_receive": "yes", "eligible_return": "no", "reason_code": ""}
+    data = {
+        "code": "1.012345",
+        "name": "  Thủ tục mới  ",
+        "field_id": fl.id,
+        "department_id": d.id,
+        "level": "Cấp huyện",
+        "eligible_receive": "yes",
+        "eligible_return": "no",
+        "reason_code": "",
+    }
     r = client.post("/procedures/new", data=data)
     assert r.status_code == 422 and "Nêu lý do" in r.text
     r = client.post("/procedures/new", data={**data, "code": "1.12"})
@@ -447,8 +573,14 @@ def test_edit_details_and_forged_department(client, auth):
     p = f.procedure(department_=own, field_=fl)
     auth.login("department", department=own)
     assert client.get(f"/procedures/{p.id}/details").status_code == 200
-    data = {"code": p.code, "name": "Tên mới", "field_id": fl.id, "department_id": own.id,
-            "level": "", "version": "1"}
+    data = {
+        "code": p.code,
+        "name": "Tên mới",
+        "field_id": fl.id,
+        "department_id": own.id,
+        "level": "",
+        "version": "1",
+    }
     r = client.post(f"/procedures/{p.id}/details", data={**data, "department_id": other.id})
     assert r.status_code == 403
     db.session.expire_all()
@@ -479,24 +611,42 @@ def test_retire_and_reinstate_never_delete(client, auth):
 
 # --- Export -----------------------------------------------------------------------------------
 
+
 def test_export_current_filter_csv_and_xlsx_with_formulas_neutralised(client, auth):
     d = f.department(code="TP", name="Phòng Tư pháp")
     fl = f.field(name="Tư pháp – Hộ tịch")
-    f.procedure(code="1.000001", name="=HYPERLINK(\"http://x\")", department_=d, field_=fl, ret=True,
-                reason_code="other", reason_text="+cmd")
+    f.procedure(
+        code="1.000001",
+        name='=HYPERLINK("http://x")',
+        department_=d,
+        field_=fl,
+        ret=True,
+        reason_code="other",
+        reason_text="+cmd",
+    )
     f.procedure(code="1.000002", name="Khác", receive=True, ret=True)
     auth.login("leader")
     r = client.get(f"/procedures/export?format=csv&department={d.id}")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0] == list(services.EXPORT_COLUMNS)
-    assert rows[1] == ["1.000001", "'=HYPERLINK(\"http://x\")", "Tư pháp – Hộ tịch", "TP", "Phòng Tư pháp",
-                       "", "không", "có", "'+cmd", "có"]
+    assert rows[1] == [
+        "1.000001",
+        '\'=HYPERLINK("http://x")',
+        "Tư pháp – Hộ tịch",
+        "TP",
+        "Phòng Tư pháp",
+        "",
+        "không",
+        "có",
+        "'+cmd",
+        "có",
+    ]
     assert len(rows) == 2
     r = client.get(f"/procedures/export?format=xlsx&department={d.id}")
     sheet = load_workbook(io.BytesIO(r.data)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[1][1] == "'=HYPERLINK(\"http://x\")" and sheet.cell(2, 2).data_type == "s"
+    assert values[1][1] == '\'=HYPERLINK("http://x")' and sheet.cell(2, 2).data_type == "s"
     assert client.get("/procedures/export?format=pdf").status_code == 400
 
 
@@ -554,17 +704,19 @@ def test_queries_are_few_on_the_list(client, auth, role):
 def _row_html(text, procedure):
     """The ``<tr>`` of ``procedure`` in ``text``, whitespace collapsed."""
     start = text.index(f'<tr id="procedure-{procedure.id}"')
-    return " ".join(text[start:text.index("</tr>", start) + 5].split())
+    return " ".join(text[start : text.index("</tr>", start) + 5].split())
 
 
 def test_list_row_is_the_row_swapped_back_after_an_edit(client, auth):
     """The table and the single row (cancel, save) render through one macro: same cells, links,
     htmx attributes and escaping, the edit controls only where the user may edit."""
     own, other = f.department(), f.department()
-    mine = f.procedure(department_=own, name="Cấp <giấy> phép", receive=True,
-                       reason_code="originals")
-    theirs = f.procedure(department_=other, in_force=False, reason_code="other",
-                         reason_text="Lý do & <riêng>")
+    mine = f.procedure(
+        department_=own, name="Cấp <giấy> phép", receive=True, reason_code="originals"
+    )
+    theirs = f.procedure(
+        department_=other, in_force=False, reason_code="other", reason_text="Lý do & <riêng>"
+    )
     f.dossier(mine, date(2024, 2, 1), channel="bcci")
     f.dossier(mine, date(2024, 3, 1))
     auth.login("department", department=own)
@@ -578,10 +730,10 @@ def test_list_row_is_the_row_swapped_back_after_an_edit(client, auth):
     period = "from=2024-01-01&amp;to=2024-09-30"
     assert f'<a href="/procedures/{mine.id}?{period}">{mine.code}</a>' in row
     edit = f"/procedures/{mine.id}/edit?{period}"
-    assert (f'href="{edit}" hx-get="{edit}" hx-target="closest tr" hx-swap="outerHTML">Sửa</a>'
-            in row)
-    assert (f'name="ids" value="{mine.id}" form="bulk-form" aria-label="Chọn {mine.code}"'
-            in row)
+    assert (
+        f'href="{edit}" hx-get="{edit}" hx-target="closest tr" hx-swap="outerHTML">Sửa</a>' in row
+    )
+    assert f'name="ids" value="{mine.id}" form="bulk-form" aria-label="Chọn {mine.code}"' in row
     assert "Cấp &lt;giấy&gt; phép" in row and 'title="' + own.name + '"' in row
     assert '<td class="num">2</td> <td class="num">1</td>' in row
     assert '<span class="badge text-bg-success">Có</span>' in row
@@ -591,18 +743,35 @@ def test_list_row_is_the_row_swapped_back_after_an_edit(client, auth):
     assert f'<a href="/procedures/{theirs.id}?{period}">' in row
 
 
-@pytest.mark.parametrize("locale, received, postal, words", [
-    ("vi", "12.345", "1.234", ("Có", "Không", "Sửa", "Chọn", "Người yêu cầu phải có mặt trực tiếp")),
-    ("en", "12,345", "1,234", ("Yes", "No", "Edit", "Select", "The applicant must appear in person")),
-])
-def test_list_rows_in_the_users_language(client, auth, monkeypatch, locale, received, postal,
-                                         words):
+@pytest.mark.parametrize(
+    "locale, received, postal, words",
+    [
+        (
+            "vi",
+            "12.345",
+            "1.234",
+            ("Có", "Không", "Sửa", "Chọn", "Người yêu cầu phải có mặt trực tiếp"),
+        ),
+        (
+            "en",
+            "12,345",
+            "1,234",
+            ("Yes", "No", "Edit", "Select", "The applicant must appear in person"),
+        ),
+    ],
+)
+def test_list_rows_in_the_users_language(
+    client, auth, monkeypatch, locale, received, postal, words
+):
     p = f.procedure(receive=True, reason_code="in_person")
-    monkeypatch.setattr(figures, "procedure_activity",
-                        lambda period, ids: {i: (12345, 1234) for i in ids})
+    monkeypatch.setattr(
+        figures, "procedure_activity", lambda period, ids: {i: (12345, 1234) for i in ids}
+    )
     auth.login(user=f.user(role="centre", locale=locale))
     row = _row_html(client.get(f"/procedures?{Q}", headers=HX).text, p)
-    assert f'">{received}</a></td> <td class="num"><a href="' in row and f'">{postal}</a></td>' in row
+    assert (
+        f'">{received}</a></td> <td class="num"><a href="' in row and f'">{postal}</a></td>' in row
+    )
     yes, no, edit, select, reason = words
     assert f">{yes}</span>" in row and f">{no}</span>" in row and f">{edit}</a>" in row
     assert f'aria-label="{select} {p.code}"' in row
@@ -620,7 +789,11 @@ def test_reason_labels(app):
 def test_reason_text_without_a_reason_code_is_shown_alone(client, auth):
     p = f.procedure(reason_code="", reason_text="Lý do từ tệp nhập")
     auth.login("leader")
-    row = client.get("/procedures", headers=HX).text.split(f'id="procedure-{p.id}"')[1].split("</tr>")[0]
+    row = (
+        client.get("/procedures", headers=HX)
+        .text.split(f'id="procedure-{p.id}"')[1]
+        .split("</tr>")[0]
+    )
     assert '<div class="small text-muted reason">Lý do từ tệp nhập</div>' in row
 
 
@@ -643,15 +816,27 @@ def test_new_and_details_with_and_without_htmx(client, auth):
     auth.login("centre")
     r = client.get("/procedures/new", headers=HX)
     assert r.status_code == 200 and "<html" not in r.text and 'id="new-procedure-form"' in r.text
-    data = {"code": "1.054321", "name": "Mới", "field_id": fl.id, "department_id": d.id,
-            "eligible_receive": "yes", "eligible_return": "yes"}
+    data = {
+        "code": "1.054321",
+        "name": "Mới",
+        "field_id": fl.id,
+        "department_id": d.id,
+        "eligible_receive": "yes",
+        "eligible_return": "yes",
+    }
     r = client.post("/procedures/new", data={**data, "name": ""}, headers=HX)
     assert r.status_code == 422 and "<html" not in r.text and "is-invalid" in r.text
     r = client.post("/procedures/new", data=data, headers=HX)
     assert r.status_code == 204 and "/procedures/" in r.headers["HX-Redirect"]
     r = client.get(f"/procedures/{p.id}/details", headers=HX)
     assert r.status_code == 200 and "<html" not in r.text and 'id="details-form"' in r.text
-    details = {"code": p.code, "name": "Tên", "field_id": fl.id, "department_id": d.id, "version": "1"}
+    details = {
+        "code": p.code,
+        "name": "Tên",
+        "field_id": fl.id,
+        "department_id": d.id,
+        "version": "1",
+    }
     r = client.post(f"/procedures/{p.id}/details", data={**details, "code": "x"}, headers=HX)
     assert r.status_code == 422 and "<html" not in r.text
     r = client.post(f"/procedures/{p.id}/details", data=details, headers=HX)
@@ -661,6 +846,7 @@ def test_new_and_details_with_and_without_htmx(client, auth):
 
 
 # --- Department staff: their own procedures first ----------------------------------------------
+
 
 def test_department_list_from_the_menu_shows_their_own_department(client, auth):
     own, other = f.department(code="TP", name="Phòng Tư pháp"), f.department()
@@ -689,24 +875,38 @@ def test_department_list_from_the_menu_shows_their_own_department(client, auth):
     assert mine.name in r.text and theirs.name in r.text
 
 
-@pytest.mark.parametrize("receive, ret, under", [
-    (False, True, ["receive"]), (True, False, ["return"]), (False, False, ["receive", "return"]),
-])
+@pytest.mark.parametrize(
+    "receive, ret, under",
+    [
+        (False, True, ["receive"]),
+        (True, False, ["return"]),
+        (False, False, ["receive", "return"]),
+    ],
+)
 def test_the_reason_sits_under_the_direction_it_explains(client, auth, receive, ret, under):
     p = f.procedure(receive=receive, ret=ret, reason_code="in_person")
     auth.login("centre")
     r = client.get("/procedures")
     row = re.search(rf'<tr id="procedure-{p.id}".*?</tr>', r.text, re.S).group(0)
     cells = dict(re.findall(r'<td data-direction="(\w+)">(.*?)</td>', row, re.S))
-    assert [d for d in ("receive", "return") if 'class="small text-muted reason"' in cells[d]] == under
+    assert [
+        d for d in ("receive", "return") if 'class="small text-muted reason"' in cells[d]
+    ] == under
 
 
 def test_a_saved_row_says_so(client, auth):
     p = f.procedure(receive=True, ret=True)
     auth.login("centre")
-    r = client.post(f"/procedures/{p.id}/edit", headers={"HX-Request": "true"},
-                    data={"version": "1", "eligible_receive": "yes", "eligible_return": "no",
-                          "reason_code": "in_person"})
+    r = client.post(
+        f"/procedures/{p.id}/edit",
+        headers={"HX-Request": "true"},
+        data={
+            "version": "1",
+            "eligible_receive": "yes",
+            "eligible_return": "no",
+            "reason_code": "in_person",
+        },
+    )
     assert r.status_code == 200 and 'data-testid="row-saved"' in r.text
     assert 'id="row-status"' in r.text and 'hx-swap-oob="true"' in r.text and p.code in r.text
     r = client.get(f"/procedures/{p.id}/row", headers={"HX-Request": "true"})

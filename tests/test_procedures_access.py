@@ -1,4 +1,5 @@
 """Who may do what in the procedure catalogue (docs/roles.md), over every route."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -28,8 +29,13 @@ def login(auth, role, world):
 
 
 READ_ROUTES = [
-    "/procedures", "/procedures?q=x", "/procedures/export?format=csv", "/procedures/export?format=xlsx",
-    "/procedures/{id}", "/procedures/fields", "/procedures/outreach",
+    "/procedures",
+    "/procedures?q=x",
+    "/procedures/export?format=csv",
+    "/procedures/export?format=xlsx",
+    "/procedures/{id}",
+    "/procedures/fields",
+    "/procedures/outreach",
 ]
 
 
@@ -40,8 +46,16 @@ def test_everyone_reads(client, auth, world, role, url):
     assert client.get(url.format(id=world["p"].id)).status_code == 200
 
 
-@pytest.mark.parametrize("url", READ_ROUTES + ["/procedures/{id}/edit", "/procedures/new",
-                                              "/procedures/import", "/procedures/{id}/details"])
+@pytest.mark.parametrize(
+    "url",
+    READ_ROUTES
+    + [
+        "/procedures/{id}/edit",
+        "/procedures/new",
+        "/procedures/import",
+        "/procedures/{id}/details",
+    ],
+)
 def test_anonymous_is_sent_to_login(client, world, url):
     r = client.get(url.format(id=world["p"].id))
     assert r.status_code == 302 and "/login" in r.headers["Location"]
@@ -49,8 +63,13 @@ def test_anonymous_is_sent_to_login(client, world, url):
 
 
 EDIT_GETS = ["/procedures/{id}/edit", "/procedures/{id}/details"]
-EXPECTED_EDIT = {"admin": 200, "centre": 200, "department-own": 200, "department-other": 403,
-                 "leader": 403}
+EXPECTED_EDIT = {
+    "admin": 200,
+    "centre": 200,
+    "department-own": 200,
+    "department-other": 403,
+    "leader": 403,
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -58,11 +77,15 @@ EXPECTED_EDIT = {"admin": 200, "centre": 200, "department-own": 200, "department
 def test_edit_forms(client, auth, world, role, url):
     login(auth, role, world)
     for headers in ({}, HX):
-        assert client.get(url.format(id=world["p"].id), headers=headers).status_code == EXPECTED_EDIT[role]
+        assert (
+            client.get(url.format(id=world["p"].id), headers=headers).status_code
+            == EXPECTED_EDIT[role]
+        )
 
 
-@pytest.mark.parametrize("role, status", [("admin", 200), ("centre", 200), ("department-own", 200),
-                                          ("leader", 403)])
+@pytest.mark.parametrize(
+    "role, status", [("admin", 200), ("centre", 200), ("department-own", 200), ("leader", 403)]
+)
 @pytest.mark.parametrize("url", ["/procedures/new", "/procedures/import"])
 def test_new_and_import_forms(client, auth, world, role, status, url):
     login(auth, role, world)
@@ -72,18 +95,42 @@ def test_new_and_import_forms(client, auth, world, role, status, url):
 def _posts(world):
     p, own, other, fl = world["p"], world["own"], world["other"], world["field"]
     return {
-        "edit": (f"/procedures/{p.id}/edit", {"eligible_receive": "yes", "eligible_return": "yes",
-                                              "version": "1"}),
-        "details": (f"/procedures/{p.id}/details", {"code": p.code, "name": "Tên khác",
-                                                    "field_id": fl.id, "department_id": own.id,
-                                                    "version": "1"}),
+        "edit": (
+            f"/procedures/{p.id}/edit",
+            {"eligible_receive": "yes", "eligible_return": "yes", "version": "1"},
+        ),
+        "details": (
+            f"/procedures/{p.id}/details",
+            {
+                "code": p.code,
+                "name": "Tên khác",
+                "field_id": fl.id,
+                "department_id": own.id,
+                "version": "1",
+            },
+        ),
         "retire": (f"/procedures/{p.id}/retire", {}),
         "reinstate": (f"/procedures/{p.id}/reinstate", {}),
-        "bulk": ("/procedures/bulk", {"scope": "selected", "ids": [p.id], "eligible_receive": "yes",
-                                      "eligible_return": "yes"}),
-        "new-other": ("/procedures/new", {"code": "1.099999", "name": "Mới", "field_id": fl.id,
-                                          "department_id": other.id, "eligible_receive": "yes",
-                                          "eligible_return": "yes"}),
+        "bulk": (
+            "/procedures/bulk",
+            {
+                "scope": "selected",
+                "ids": [p.id],
+                "eligible_receive": "yes",
+                "eligible_return": "yes",
+            },
+        ),
+        "new-other": (
+            "/procedures/new",
+            {
+                "code": "1.099999",
+                "name": "Mới",
+                "field_id": fl.id,
+                "department_id": other.id,
+                "eligible_receive": "yes",
+                "eligible_return": "yes",
+            },
+        ),
         "note": (f"/procedures/fields/{fl.id}/note", {"postal_note": "Ghi chú"}),
     }
 
@@ -91,10 +138,17 @@ def _posts(world):
 def _snapshot(world):
     db.session.expire_all()
     p = db.session.get(Procedure, world["p"].id)
-    return (p.name, p.department_id, p.in_force, p.eligible_receive, p.version,
-            db.session.execute(select(func.count()).select_from(Procedure)).scalar_one(),
-            db.session.execute(select(func.count()).select_from(AuditEvent)
-                               .where(AuditEvent.action != "login")).scalar_one())
+    return (
+        p.name,
+        p.department_id,
+        p.in_force,
+        p.eligible_receive,
+        p.version,
+        db.session.execute(select(func.count()).select_from(Procedure)).scalar_one(),
+        db.session.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "login")
+        ).scalar_one(),
+    )
 
 
 REFUSED = {
@@ -142,8 +196,11 @@ def test_department_import_refused_for_leader(client, auth, world):
     import io
 
     login(auth, "leader", world)
-    r = client.post("/procedures/import", data={"file": (io.BytesIO(b"x"), "x.csv")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        "/procedures/import",
+        data={"file": (io.BytesIO(b"x"), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 403
 
 

@@ -1,4 +1,5 @@
 """The published list of postal procedures: content, the public switch, downloads."""
+
 import csv
 import io
 import json
@@ -11,11 +12,16 @@ from tests import factories as f
 
 
 def _settings(enabled):
-    db.session.add(OrgSettings(id=1, parent_agency="UBND THÀNH PHỐ HẠ LONG",
-                               unit_name="TRUNG TÂM HÀNH CHÍNH CÔNG",
-                               address="Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long",
-                               opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
-                               public_list_enabled=enabled))
+    db.session.add(
+        OrgSettings(
+            id=1,
+            parent_agency="UBND THÀNH PHỐ HẠ LONG",
+            unit_name="TRUNG TÂM HÀNH CHÍNH CÔNG",
+            address="Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long",
+            opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
+            public_list_enabled=enabled,
+        )
+    )
     db.session.flush()
 
 
@@ -27,10 +33,13 @@ def catalogue():
     procs = {
         "receive": f.procedure("1.000001", "Cấp giấy phép xây dựng", field_=building, receive=True),
         "return": f.procedure("1.000002", "Đăng ký hộ kinh doanh", field_=finance, ret=True),
-        "both": f.procedure("1.000003", "Điều chỉnh giấy phép", field_=building, receive=True, ret=True),
+        "both": f.procedure(
+            "1.000003", "Điều chỉnh giấy phép", field_=building, receive=True, ret=True
+        ),
         "none": f.procedure("1.000004", "Thủ tục cần có mặt", field_=building),
-        "retired": f.procedure("1.000005", "Thủ tục đã bãi bỏ", field_=finance, receive=True,
-                               ret=True, in_force=False),
+        "retired": f.procedure(
+            "1.000005", "Thủ tục đã bãi bỏ", field_=finance, receive=True, ret=True, in_force=False
+        ),
     }
     # A dossier exists, yet no figure about dossiers may appear.
     f.dossier(procs["both"], received=__import__("datetime").date(2024, 3, 1))
@@ -50,7 +59,9 @@ def test_list_has_exactly_the_eligible_procedures_in_force(client, auth, catalog
     assert r.status_code == 200
     assert sorted(_listed_codes(r.text)) == ["1.000001", "1.000002", "1.000003"]
     # By field: Tài chính – Kế hoạch comes before Xây dựng, each with its own heading.
-    assert r.text.index("Tài chính – Kế hoạch") < r.text.index("1.000002") < r.text.index("Xây dựng")
+    assert (
+        r.text.index("Tài chính – Kế hoạch") < r.text.index("1.000002") < r.text.index("Xây dựng")
+    )
     assert "Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long" in r.text
     assert "Sáng 7h30–11h30, chiều 13h30–17h00" in r.text
     assert "DANH MỤC THỦ TỤC HÀNH CHÍNH" in r.text
@@ -96,10 +107,10 @@ def test_csv_download_for_the_portal(client, catalogue):
 
 def test_csv_neutralises_formulas(client):
     _settings(True)
-    f.procedure("1.000009", "=HYPERLINK(\"http://x\")", receive=True)
+    f.procedure("1.000009", '=HYPERLINK("http://x")', receive=True)
     r = client.get("/public/postal-procedures.csv")
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert rows[0]["ten_tthc"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0]["ten_tthc"] == '\'=HYPERLINK("http://x")'
 
 
 def test_json_download_has_only_catalogue_data(client, catalogue):
@@ -109,8 +120,16 @@ def test_json_download_has_only_catalogue_data(client, catalogue):
     data = json.loads(r.data)
     assert data["dia_chi"] == "Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long"
     assert [p["ma_tthc"] for p in data["thu_tuc"]] == ["1.000002", "1.000001", "1.000003"]
-    assert set(data["thu_tuc"][0]) == {"ma_tthc", "ten_tthc", "linh_vuc", "don_vi", "ten_don_vi",
-                                       "cap_thuc_hien", "tiep_nhan_bcci", "tra_ket_qua_bcci"}
+    assert set(data["thu_tuc"][0]) == {
+        "ma_tthc",
+        "ten_tthc",
+        "linh_vuc",
+        "don_vi",
+        "ten_don_vi",
+        "cap_thuc_hien",
+        "tiep_nhan_bcci",
+        "tra_ket_qua_bcci",
+    }
     assert data["thu_tuc"][0]["tra_ket_qua_bcci"] is True
     assert "ho_so" not in r.text and "dossier" not in r.text.lower()
 

@@ -1,6 +1,7 @@
 """What is left to reconcile (utils/reconcile.py), kept by triggers, always equals a count over the
 dossiers and shipments, whichever way they change; the reconciliation's numbers equal plain counts
 (the oracle below is the query the page ran on every visit before the counts were kept)."""
+
 import random
 from datetime import date
 
@@ -23,33 +24,53 @@ def csv_bytes(*lines):
 def plain_by_department():
     """The reconciliation's counts per department, over every dossier and shipment."""
     out = {}
-    for direction, key, src in (("tiep_nhan", "unlogged_receive", Dossier.receive_channel_src),
-                                ("tra_ket_qua", "unlogged_return", Dossier.return_channel_src)):
-        has_record = exists().where(Shipment.dossier_id == Dossier.id, Shipment.direction == direction)
-        stmt = (select(Procedure.department_id, func.count()).select_from(Dossier)
-                .join(Procedure, Procedure.id == Dossier.procedure_id)
-                .where(src == "bcci", ~has_record).group_by(Procedure.department_id))
+    for direction, key, src in (
+        ("tiep_nhan", "unlogged_receive", Dossier.receive_channel_src),
+        ("tra_ket_qua", "unlogged_return", Dossier.return_channel_src),
+    ):
+        has_record = exists().where(
+            Shipment.dossier_id == Dossier.id, Shipment.direction == direction
+        )
+        stmt = (
+            select(Procedure.department_id, func.count())
+            .select_from(Dossier)
+            .join(Procedure, Procedure.id == Dossier.procedure_id)
+            .where(src == "bcci", ~has_record)
+            .group_by(Procedure.department_id)
+        )
         for dept, n in db.session.execute(stmt):
             out.setdefault(dept, {}).setdefault(key, 0)
             out[dept][key] += n
-    stmt = (select(Procedure.department_id, func.count()).select_from(Shipment)
-            .join(Dossier, Dossier.id == Shipment.dossier_id)
-            .join(Procedure, Procedure.id == Dossier.procedure_id)
-            .where(Shipment.cancelled.is_(False),
-                   or_(and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
-                       and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False))))
-            .group_by(Procedure.department_id))
+    stmt = (
+        select(Procedure.department_id, func.count())
+        .select_from(Shipment)
+        .join(Dossier, Dossier.id == Shipment.dossier_id)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(
+            Shipment.cancelled.is_(False),
+            or_(
+                and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
+                and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False)),
+            ),
+        )
+        .group_by(Procedure.department_id)
+    )
     for dept, n in db.session.execute(stmt):
         out.setdefault(dept, {})["ineligible"] = n
-    return {d: {k: v.get(k, 0) for k in ("unlogged_receive", "unlogged_return", "ineligible")}
-            for d, v in out.items() if any(v.values())}
+    return {
+        d: {k: v.get(k, 0) for k in ("unlogged_receive", "unlogged_return", "ineligible")}
+        for d, v in out.items()
+        if any(v.values())
+    }
 
 
 def assert_right():
     assert reconcile.differences() == []
     rows, totals = postal.reconciliation_by_department()
-    kept = {r["department_id"]: {k: r[k] for k in ("unlogged_receive", "unlogged_return", "ineligible")}
-            for r in rows}
+    kept = {
+        r["department_id"]: {k: r[k] for k in ("unlogged_receive", "unlogged_return", "ineligible")}
+        for r in rows
+    }
     assert kept == plain_by_department()
     for dept in kept:
         dept_rows, _ = postal.reconciliation_by_department(dept)
@@ -68,45 +89,77 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
     f.dossier(b, date(2024, 1, 3), channel="bcci", returned=date(2024, 1, 9), return_channel="bcci")
     assert_right()
     assert reconcile.kept()[a.id][0] == 1
-    report = import_dossiers("a.csv", csv_bytes(
-        "000.00.22.H56-240301-0001,1.000001,01/03/2024,bcci,05/03/2024,bcci",
-        "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
-        "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci"), user=user)
+    report = import_dossiers(
+        "a.csv",
+        csv_bytes(
+            "000.00.22.H56-240301-0001,1.000001,01/03/2024,bcci,05/03/2024,bcci",
+            "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
+            "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
+        ),
+        user=user,
+    )
     assert report.ok
     assert_right()
-    report = import_dossiers("b.csv", csv_bytes(
-        "000.00.22.H56-240301-0001,1.000002,01/03/2024,truc_tiep,05/03/2024,bcci",
-        "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
-        "000.00.22.H56-240301-0003,1.000001,31/03/2024,bcci,01/04/2024,truc_tiep"), user=user)
+    report = import_dossiers(
+        "b.csv",
+        csv_bytes(
+            "000.00.22.H56-240301-0001,1.000002,01/03/2024,truc_tiep,05/03/2024,bcci",
+            "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
+            "000.00.22.H56-240301-0003,1.000001,31/03/2024,bcci,01/04/2024,truc_tiep",
+        ),
+        user=user,
+    )
     assert report.ok and report.updated == 3
     assert_right()
     db.session.commit()
     before = reconcile.kept()
-    refused = import_dossiers("c.csv", csv_bytes(
-        "000.00.22.H56-240301-0004,1.000001,01/03/2024,bcci,,",
-        "000.00.22.H56-240301-0005,9.999999,01/03/2024,bcci,,"), user=user)
+    refused = import_dossiers(
+        "c.csv",
+        csv_bytes(
+            "000.00.22.H56-240301-0004,1.000001,01/03/2024,bcci,,",
+            "000.00.22.H56-240301-0005,9.999999,01/03/2024,bcci,,",
+        ),
+        user=user,
+    )
     assert not refused.ok
     db.session.rollback()
     assert reconcile.kept() == before
     # Shipments: the first record takes a dossier out, a second one changes nothing, a record
     # moved to another dossier or direction puts the first back, cancelling keeps the record
     # (still logged) but it no longer counts as a live shipment.
-    d2 = db.session.execute(select(Dossier).where(Dossier.code == "000.00.22.H56-240301-0002")).scalar_one()
-    s1 = postal.log_shipment(tracking_number=f.tracking_number(), direction="tiep_nhan",
-                             dossier=d1, date=date(2024, 2, 1), user=user)
+    d2 = db.session.execute(
+        select(Dossier).where(Dossier.code == "000.00.22.H56-240301-0002")
+    ).scalar_one()
+    s1 = postal.log_shipment(
+        tracking_number=f.tracking_number(),
+        direction="tiep_nhan",
+        dossier=d1,
+        date=date(2024, 2, 1),
+        user=user,
+    )
     assert_right()
-    postal.log_shipment(tracking_number=f.tracking_number(), direction="tiep_nhan",
-                        dossier=d1, date=date(2024, 2, 2), user=user)
+    postal.log_shipment(
+        tracking_number=f.tracking_number(),
+        direction="tiep_nhan",
+        dossier=d1,
+        date=date(2024, 2, 2),
+        user=user,
+    )
     assert_right()
     postal.update_shipment(s1, {"dossier_id": d2.id}, "nhầm hồ sơ", user=user)
     assert_right()
     postal.cancel_shipment(s1, "hủy", user=user)
     assert_right()
     # A postal manifest, for dossiers of a procedure not flagged eligible in that direction.
-    report = postal.import_postal("m.csv", (
-        "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
-        f"{f.tracking_number()},tiep_nhan,000.00.22.H56-240301-0001,01/03/2024\n"
-        f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0002,03/04/2024\n").encode(), user=user)
+    report = postal.import_postal(
+        "m.csv",
+        (
+            "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
+            f"{f.tracking_number()},tiep_nhan,000.00.22.H56-240301-0001,01/03/2024\n"
+            f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0002,03/04/2024\n"
+        ).encode(),
+        user=user,
+    )
     assert report.ok, report.errors
     assert_right()
     # A procedure's flag changed: the kept counts need no recount.
@@ -124,16 +177,31 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
     db.session.delete(other)
     db.session.flush()
     assert_right()
-    db.session.execute(insert(Dossier), [
-        {"code": f"X-{i}", "procedure_id": a.id, "receive_channel_src": "bcci",
-         "receive_channel": "bcci", "receive_date": date(2024, 6, 1 + i)} for i in range(3)])
+    db.session.execute(
+        insert(Dossier),
+        [
+            {
+                "code": f"X-{i}",
+                "procedure_id": a.id,
+                "receive_channel_src": "bcci",
+                "receive_channel": "bcci",
+                "receive_date": date(2024, 6, 1 + i),
+            }
+            for i in range(3)
+        ],
+    )
     assert_right()
     ids = [s.id for s in d1.shipments]
-    db.session.execute(update(Shipment).where(Shipment.id.in_(ids)).values(direction="tra_ket_qua")
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(ids))
+        .values(direction="tra_ket_qua")
+        .execution_options(synchronize_session=False)
+    )
     assert_right()
-    db.session.execute(delete(Shipment).where(Shipment.id.in_(ids))
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        delete(Shipment).where(Shipment.id.in_(ids)).execution_options(synchronize_session=False)
+    )
     assert_right()
     db.session.commit()
     assert_right()
@@ -141,19 +209,33 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
 
 def test_random_changes_keep_the_counts_equal_to_plain_counts(app):
     rng = random.Random(15)
-    procs = [f.procedure(code=f"2.00000{i}", receive=rng.random() < 0.5, ret=rng.random() < 0.5)
-             for i in range(5)]
+    procs = [
+        f.procedure(code=f"2.00000{i}", receive=rng.random() < 0.5, ret=rng.random() < 0.5)
+        for i in range(5)
+    ]
     channels = ("truc_tiep", "truc_tuyen", "bcci")
-    dossiers = [f.dossier(rng.choice(procs), date(2024, rng.randint(1, 12), rng.randint(1, 28)),
-                          channel=rng.choice(channels), returned=date(2025, 1, 2),
-                          return_channel=rng.choice(channels)) for _ in range(60)]
+    dossiers = [
+        f.dossier(
+            rng.choice(procs),
+            date(2024, rng.randint(1, 12), rng.randint(1, 28)),
+            channel=rng.choice(channels),
+            returned=date(2025, 1, 2),
+            return_channel=rng.choice(channels),
+        )
+        for _ in range(60)
+    ]
     db.session.flush()
     shipments = []
     for _ in range(80):
         choice = rng.random()
         if choice < 0.4:
-            shipments.append(f.shipment(rng.choice(dossiers), rng.choice(("tiep_nhan", "tra_ket_qua")),
-                                        cancelled=rng.random() < 0.2))
+            shipments.append(
+                f.shipment(
+                    rng.choice(dossiers),
+                    rng.choice(("tiep_nhan", "tra_ket_qua")),
+                    cancelled=rng.random() < 0.2,
+                )
+            )
         elif choice < 0.55 and shipments:
             s = rng.choice(shipments)
             s.cancelled = not s.cancelled
@@ -183,7 +265,9 @@ def test_tally_check_reports_and_rebuild_recounts_the_reconciliation(app, runner
     f.dossier(a, date(2024, 1, 5), channel="bcci")
     db.session.commit()
     assert runner.invoke(args=["tally", "check"]).exit_code == 0
-    db.session.execute(update(ReconcileTally).values(unlogged_receive=ReconcileTally.unlogged_receive + 3))
+    db.session.execute(
+        update(ReconcileTally).values(unlogged_receive=ReconcileTally.unlogged_receive + 3)
+    )
     db.session.commit()
     result = runner.invoke(args=["tally", "check"])
     assert result.exit_code == 1 and "reconcile_tally" in result.output

@@ -1,5 +1,6 @@
 """Each validation rule once (``utils.rules``): the form, the service and the import refuse the same
 value with the same message."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -27,8 +28,9 @@ NOT_S10 = "EB12345678VN"
 def world(app):
     proc = f.procedure(code="1.001108", receive=True, ret=True)
     d = f.dossier(proc, date(2024, 3, 1), code=CODE)
-    shipment = postal.log_shipment(tracking_number=GOOD, direction="tra_ket_qua", dossier=d,
-                                   date=date(2024, 3, 10))
+    shipment = postal.log_shipment(
+        tracking_number=GOOD, direction="tra_ket_qua", dossier=d, date=date(2024, 3, 10)
+    )
     user = f.user("admin")
     db.session.commit()
     with app.test_request_context("/"):
@@ -49,8 +51,16 @@ def form_errors(form_class, field, **values):
 
 def logged(**values):
     with pytest.raises(Refusal) as e:
-        postal.log_shipment(**({"tracking_number": GOOD.replace("EB", "RR"),
-                                "direction": "tra_ket_qua", "date": date(2024, 3, 10)} | values))
+        postal.log_shipment(
+            **(
+                {
+                    "tracking_number": GOOD.replace("EB", "RR"),
+                    "direction": "tra_ket_qua",
+                    "date": date(2024, 3, 10),
+                }
+                | values
+            )
+        )
     db.session.rollback()
     return e.value.field, str(e.value)
 
@@ -77,7 +87,8 @@ def test_a_tracking_number_not_of_the_s10_shape(world):
     assert logged(tracking_number=NOT_S10, dossier=d) == ("tracking_number", message)
     assert updated(shipment, tracking_number=NOT_S10) == ("tracking_number", message)
     assert imported(f"{NOT_S10},tra_ket_qua,{d.code},10/03/2024,,,,") == {
-        ("so_hieu_buu_gui", message)}
+        ("so_hieu_buu_gui", message)
+    }
 
 
 def test_a_date_in_the_future(world):
@@ -90,7 +101,8 @@ def test_a_date_in_the_future(world):
     assert logged(date=tomorrow, dossier=d) == ("date", message)
     assert updated(shipment, date=tomorrow) == ("date", message)
     assert imported(f"RR473124829VN,tra_ket_qua,{d.code},{tomorrow:%d/%m/%Y},,,,") == {
-        ("ngay", message)}
+        ("ngay", message)
+    }
 
 
 def test_a_shipment_without_a_date(world):
@@ -128,7 +140,8 @@ def test_an_unknown_dossier(world):
         dossiers.known_dossier(unknown)
     assert (e.value.field, str(e.value)) == ("dossier_code", message)
     assert imported(f"RR473124829VN,tra_ket_qua,{unknown},10/03/2024,,,,") == {
-        ("ma_ho_so", message)}
+        ("ma_ho_so", message)
+    }
 
 
 def test_a_no_needs_a_reason(world):
@@ -141,17 +154,20 @@ def test_a_no_needs_a_reason(world):
     db.session.rollback()
     assert {k: str(v) for k, v in edit.value.errors.items()} == {"reason_code": message}
     assert {k: str(v) for k, v in bulk.value.errors.items()} == {"reason_code": message}
-    report = procedures.import_procedures("p.csv", (
-        PROCEDURES_HEADER + f"{proc.code},{proc.name},Lĩnh vực,D1,,,có,không,,có\n").encode())
+    report = procedures.import_procedures(
+        "p.csv",
+        (PROCEDURES_HEADER + f"{proc.code},{proc.name},Lĩnh vực,D1,,,có,không,,có\n").encode(),
+    )
     assert [(p.column, p.reason) for p in report.problems] == [("ly_do_khong_bcci", message)]
 
 
 def test_other_needs_its_text(world):
     proc, _d, _shipment, user = world
     message = rule_message(rules.reason_described, "other", "")
-    for call in (lambda: procedures.update_eligibility(proc, user, proc.version, True, False,
-                                                       "other", ""),
-                 lambda: procedures.bulk_update([proc], user, None, False, "other", "")):
+    for call in (
+        lambda: procedures.update_eligibility(proc, user, proc.version, True, False, "other", ""),
+        lambda: procedures.bulk_update([proc], user, None, False, "other", ""),
+    ):
         with pytest.raises(Refusal) as e:
             call()
         assert {k: str(v) for k, v in e.value.errors.items()} == {"reason_text": message}
@@ -162,9 +178,11 @@ def test_a_procedure_code_of_the_wrong_shape(world):
     message = rule_message(rules.procedure_code, "1.23")
     assert "1.23" in message
     with pytest.raises(Refusal) as e:
-        procedures.create_procedure(user, "1.23", "Tên", proc.field_id, proc.department_id, "",
-                                    True, True, "", "")
+        procedures.create_procedure(
+            user, "1.23", "Tên", proc.field_id, proc.department_id, "", True, True, "", ""
+        )
     assert str(e.value.errors["code"]) == message
-    report = procedures.import_procedures("p.csv", (
-        PROCEDURES_HEADER + "1.23,Tên,Lĩnh vực,D1,,,có,có,,có\n").encode())
+    report = procedures.import_procedures(
+        "p.csv", (PROCEDURES_HEADER + "1.23,Tên,Lĩnh vực,D1,,,có,có,,có\n").encode()
+    )
     assert [(p.column, p.reason) for p in report.problems] == [("ma_tthc", message)]

@@ -1,5 +1,6 @@
 """``tools/run_tests.py`` (behind ``make test``): a PostgreSQL server that cannot be started fails
 the run instead of leaving it green on SQLite alone."""
+
 import importlib.util
 from pathlib import Path
 
@@ -14,7 +15,9 @@ def runner(monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     ran = []
-    monkeypatch.setattr(module, "pytest", lambda args, env_extra=None, label="": ran.append(label) or 0)
+    monkeypatch.setattr(
+        module, "pytest", lambda args, env_extra=None, label="": ran.append(label) or 0
+    )
     monkeypatch.setattr(module.subprocess, "run", _no_compile(module.subprocess.run))
     module.ran = ran
     return module
@@ -25,6 +28,7 @@ def _no_compile(run):
         if any(str(part).endswith("i18n.py") for part in command):
             return None
         return run(command, *args, **kwargs)
+
     return fake
 
 

@@ -1,4 +1,5 @@
 """Migrations: one head, and empty-to-head on the test database."""
+
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ def test_migrations_from_empty_to_head_match_the_models(tmp_path):
         from sqlalchemy import create_engine, text
 
         from config import normalise_database_url
+
         base = normalise_database_url(url)
         name = f"bcci_migrate_{os.getpid()}"
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -50,6 +52,9 @@ def test_revision_ids_fit_the_version_table():
     (SQLite would not notice)."""
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    long_ids = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()
-                if len(r.revision) > 32]
+    long_ids = [
+        r.revision
+        for r in ScriptDirectory.from_config(config).walk_revisions()
+        if len(r.revision) > 32
+    ]
     assert long_ids == []

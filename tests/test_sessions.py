@@ -8,6 +8,7 @@ Failed logins are counted in the database (two application instances share them)
 that logged in as a user before is not locked out by someone guessing at that username, password
 changes are throttled like logins, and a throttled login says when to try again.
 """
+
 import os
 import sqlite3
 import subprocess
@@ -29,8 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _session_row(user):
     db.session.expire_all()
-    return db.session.scalars(select(LoginSession).where(LoginSession.user_id == user.id,
-                                                         LoginSession.revoked_at.is_(None))).one()
+    return db.session.scalars(
+        select(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+        )
+    ).one()
 
 
 def _age(user, created=None, last_seen=None):
@@ -47,11 +51,14 @@ def _login(client, user, next_=None, kept=None):
     query = {k: v for k, v in (("next", next_), ("kept", kept)) if v}
     from urllib.parse import urlencode
 
-    return client.post("/login" + (f"?{urlencode(query)}" if query else ""),
-                       data={"username": user.username, "password": f.PASSWORD})
+    return client.post(
+        "/login" + (f"?{urlencode(query)}" if query else ""),
+        data={"username": user.username, "password": f.PASSWORD},
+    )
 
 
 # --- the idle timeout and the absolute lifetime ------------------------------------------------
+
 
 def test_an_idle_session_ends_and_the_login_comes_back_to_the_page(client, auth):
     user = auth.login("centre")
@@ -101,12 +108,19 @@ def test_an_ended_session_on_htmx_and_the_api(client, auth):
 
 # --- a form sent after the end ----------------------------------------------------------------
 
+
 def test_a_form_sent_after_the_end_is_offered_again_after_the_login(app, client, auth):
     user = auth.login("centre")
     _age(user, last_seen=timedelta(minutes=90))
-    typed = {"date": "2024-09-21", "chair": "Chủ tịch UBND phường", "participants": "Các phòng\nVăn phòng",
-             "conclusions": "Đưa thủ tục lên BCCI"}
-    r = client.post("/meetings/new", data=typed, headers={"Referer": "http://localhost/meetings/new"})
+    typed = {
+        "date": "2024-09-21",
+        "chair": "Chủ tịch UBND phường",
+        "participants": "Các phòng\nVăn phòng",
+        "conclusions": "Đưa thủ tục lên BCCI",
+    }
+    r = client.post(
+        "/meetings/new", data=typed, headers={"Referer": "http://localhost/meetings/new"}
+    )
     assert r.status_code == 303
     query = parse_qs(urlsplit(r.headers["Location"]).query)
     assert query["next"] == ["/meetings/new"]
@@ -143,8 +157,10 @@ def test_a_form_sent_after_the_end_is_offered_again_after_the_login(app, client,
 def test_no_password_is_ever_kept(client, auth):
     user = auth.login("admin")
     _age(user, last_seen=timedelta(minutes=90))
-    r = client.post("/account/password", data={"current": "secret-secret", "new": "another-one-1",
-                                                "confirm": "another-one-1"})
+    r = client.post(
+        "/account/password",
+        data={"current": "secret-secret", "new": "another-one-1", "confirm": "another-one-1"},
+    )
     assert r.status_code == 303 and "kept=" not in r.headers["Location"]
     target = f.user("centre")
     db.session.commit()
@@ -166,6 +182,7 @@ def test_an_old_kept_form_is_not_offered(app, client, auth):
 
 
 # --- last seen, and the lookup without the write lock -------------------------------------------
+
 
 def test_last_seen_is_written_at_most_once_a_minute(client, auth):
     user = auth.login("centre")
@@ -228,9 +245,14 @@ def test_two_instances_share_the_failure_counts(app, client):
     db.session.commit()
     env = dict(os.environ, APP_ENV="testing", PYTHONPATH=str(ROOT))
     env.pop("DATABASE_URL", None)
-    child = subprocess.run([sys.executable, "-c", CHILD, app.config["SQLALCHEMY_DATABASE_URI"],
-                            user.username, "5"], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, app.config["SQLALCHEMY_DATABASE_URI"], user.username, "5"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == 0, child.stderr[-2000:]
     assert child.stdout.split() == ["401"] * 5
     r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
@@ -259,8 +281,12 @@ def test_a_device_cookie_has_its_own_limit_and_only_for_its_user(app):
     _login(browser, owner)
     browser.post("/logout")
     for _ in range(5):
-        assert browser.post("/login", data={"username": owner.username,
-                                            "password": "wrong-wrong"}).status_code == 401
+        assert (
+            browser.post(
+                "/login", data={"username": owner.username, "password": "wrong-wrong"}
+            ).status_code
+            == 401
+        )
     assert _login(browser, owner).status_code == 429
     # The cookie says nothing about another username: attempts there count as usual.
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 5
@@ -282,16 +308,25 @@ def test_a_forged_device_cookie_is_ignored(app):
 def test_password_changes_are_throttled_like_logins(client, auth):
     auth.login("centre")
     for _ in range(5):
-        r = client.post("/account/password", data={"current": "not-my-password", "new": "a-new-password-1",
-                                                    "confirm": "a-new-password-1"})
+        r = client.post(
+            "/account/password",
+            data={
+                "current": "not-my-password",
+                "new": "a-new-password-1",
+                "confirm": "a-new-password-1",
+            },
+        )
         assert r.status_code == 422
-    r = client.post("/account/password", data={"current": f.PASSWORD, "new": "a-new-password-1",
-                                                "confirm": "a-new-password-1"})
-    assert r.status_code == 429 and "Hãy thử lại lúc" in r.text and int(r.headers["Retry-After"]) > 0
+    r = client.post(
+        "/account/password",
+        data={"current": f.PASSWORD, "new": "a-new-password-1", "confirm": "a-new-password-1"},
+    )
+    assert (
+        r.status_code == 429 and "Hãy thử lại lúc" in r.text and int(r.headers["Retry-After"]) > 0
+    )
 
 
 def test_failures_are_not_stored_in_clear(client):
     client.post("/login", data={"username": "someone.known", "password": "guess-guess"})
     keys = db.session.scalars(select(LoginFailure.key)).all()
     assert len(keys) == 2 and not any("someone" in k or "127.0.0.1" in k for k in keys)
-

@@ -1,4 +1,5 @@
 """SQLite done right: WAL, busy timeout, foreign keys, and writers that wait instead of failing."""
+
 import threading
 
 import pytest
@@ -28,8 +29,9 @@ def test_write_transactions_begin_immediately(app, runner):
 
     event.listen(db.engine, "before_cursor_execute", before)
     try:
-        runner.invoke(args=["users", "create", "someone", "--role", "leader",
-                            "--password", "long-enough-pw"])
+        runner.invoke(
+            args=["users", "create", "someone", "--role", "leader", "--password", "long-enough-pw"]
+        )
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
     assert "BEGIN IMMEDIATE" in statements
@@ -78,6 +80,5 @@ def test_planner_statistics_appear_after_use(app):
     db.engine.dispose()  # every pooled connection checked in and closed
     path = db.engine.url.database
     with sqlite3.connect(path) as conn:
-        indexes = {r[0] for r in conn.execute(
-            "SELECT idx FROM sqlite_stat1 WHERE tbl = 'dossier'")}
+        indexes = {r[0] for r in conn.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'dossier'")}
     assert {"ix_dossier_receive", "ix_dossier_proc_receive"} <= indexes

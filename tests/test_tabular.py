@@ -1,4 +1,5 @@
 """docs/formats.md: reading CSV and XLSX, cell parsers, formula neutralisation."""
+
 import io
 from datetime import date, datetime
 
@@ -11,9 +12,11 @@ TODAY = date(2026, 11, 25)
 
 
 def test_csv_with_bom_semicolons_title_rows_and_vietnamese_headers(app):
-    data = ("\ufeffDANH MỤC TTHC;;\nNgày xuất: 01/10/2024;;\n"
-            "Mã TTHC;Tên TTHC;Lĩnh vực;Đơn vị\n1.001108;Đăng ký khai sinh;Tư pháp – Hộ tịch;TP\n\n"
-            "1.001109;Cấp bản sao;Tư pháp – Hộ tịch;TP\n").encode("utf-8")
+    data = (
+        "\ufeffDANH MỤC TTHC;;\nNgày xuất: 01/10/2024;;\n"
+        "Mã TTHC;Tên TTHC;Lĩnh vực;Đơn vị\n1.001108;Đăng ký khai sinh;Tư pháp – Hộ tịch;TP\n\n"
+        "1.001109;Cấp bản sao;Tư pháp – Hộ tịch;TP\n"
+    ).encode("utf-8")
     table = t.read_table("x.csv", data, ["ma_tthc", "ten_tthc", "linh_vuc", "don_vi"])
     assert table.header_row == 3
     assert [r.number for r in table.rows] == [4, 6]
@@ -44,11 +47,16 @@ def test_xlsx_native_dates(app):
     assert t.parse_date(table.rows[0].get("ngay_tiep_nhan"), TODAY) == date(2024, 1, 2)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("21/09/2024", date(2024, 9, 21)), ("1/2/2024", date(2024, 2, 1)),
-    ("05/01/2025 14:30", date(2025, 1, 5)), ("2024-09-21", date(2024, 9, 21)),
-    (date(2024, 3, 3), date(2024, 3, 3)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("21/09/2024", date(2024, 9, 21)),
+        ("1/2/2024", date(2024, 2, 1)),
+        ("05/01/2025 14:30", date(2025, 1, 5)),
+        ("2024-09-21", date(2024, 9, 21)),
+        (date(2024, 3, 3), date(2024, 3, 3)),
+    ],
+)
 def test_parse_date(app, value, expected):
     assert t.parse_date(value, TODAY) == expected
 
@@ -66,10 +74,17 @@ def test_parse_date_refuses_dates_outside_the_window(app, value):
     assert "01/01/2000" in refused.value.text() and "31/12/2099" in refused.value.text()
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("1.024.000", 1024000), ("1024000", 1024000), ("1 024 000", 1024000), (25000, 25000),
-    ("", None), ("30.000 đ", 30000),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1.024.000", 1024000),
+        ("1024000", 1024000),
+        ("1 024 000", 1024000),
+        (25000, 25000),
+        ("", None),
+        ("30.000 đ", 30000),
+    ],
+)
 def test_parse_fee(app, value, expected):
     assert t.parse_fee(value) == expected
 
@@ -80,18 +95,37 @@ def test_parse_fee_refuses(app, value):
         t.parse_fee(value)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("có", True), ("Có", True), (" KHÔNG ", False), ("x", True), ("X", True), ("", False),
-    ("1", True), ("0", False), ("yes", True), ("No", False), (1, True),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("có", True),
+        ("Có", True),
+        (" KHÔNG ", False),
+        ("x", True),
+        ("X", True),
+        ("", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("No", False),
+        (1, True),
+    ],
+)
 def test_parse_yes_no(app, value, expected):
     assert t.parse_yes_no(value) is expected
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("truc_tiep", "truc_tiep"), ("Trực tiếp", "truc_tiep"), ("TRỰC TUYẾN", "truc_tuyen"),
-    ("Bưu chính công ích", "bcci"), ("BCCI", "bcci"), (" bcci ", "bcci"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("truc_tiep", "truc_tiep"),
+        ("Trực tiếp", "truc_tiep"),
+        ("TRỰC TUYẾN", "truc_tuyen"),
+        ("Bưu chính công ích", "bcci"),
+        ("BCCI", "bcci"),
+        (" bcci ", "bcci"),
+    ],
+)
 def test_parse_channel(app, value, expected):
     assert t.parse_channel(value) == expected
 
@@ -113,7 +147,11 @@ def test_parse_direction(app):
 def test_formula_cells_are_neutralised(value):
     assert t.neutralise(value).startswith("'")
     csv_text = t.write_csv(["a"], [[value]]).decode("utf-8-sig")
-    assert "'" + value.strip("\t")[:1] in csv_text or csv_text.splitlines()[1].startswith("\"'") or csv_text.splitlines()[1].startswith("'")
+    assert (
+        "'" + value.strip("\t")[:1] in csv_text
+        or csv_text.splitlines()[1].startswith("\"'")
+        or csv_text.splitlines()[1].startswith("'")
+    )
     wb = load_workbook(io.BytesIO(t.write_xlsx(["a"], [[value]])))
     assert wb.active["A2"].value.startswith("'")
     assert wb.active["A2"].data_type == "s"

@@ -1,6 +1,7 @@
 """The dossier tallies (utils/tally.py) always equal a count over the dossiers, whichever way the
 dossiers change, and the figures read from them equal plain counts over the dossiers for any
 period."""
+
 import random
 from datetime import date, timedelta
 
@@ -49,41 +50,73 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     assert tally_rows(DossierTenDayTally) == 3
     # The one-stop import: new dossiers, then the same codes with other dates, channels and
     # procedure (the counts move from one row to another), then a file refused.
-    report = import_dossiers("a.csv", csv_bytes(
-        "000.00.22.H56-240301-0001,1.000001,01/03/2024,truc_tiep,05/03/2024,truc_tiep",
-        "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
-        "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci"), user=user)
+    report = import_dossiers(
+        "a.csv",
+        csv_bytes(
+            "000.00.22.H56-240301-0001,1.000001,01/03/2024,truc_tiep,05/03/2024,truc_tiep",
+            "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
+            "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
+        ),
+        user=user,
+    )
     assert report.ok and report.created == 3
     assert_tallies_right()
-    report = import_dossiers("b.csv", csv_bytes(
-        "000.00.22.H56-240301-0001,1.000002,02/03/2024,bcci,05/04/2024,bcci",
-        "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
-        "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci"), user=user)
+    report = import_dossiers(
+        "b.csv",
+        csv_bytes(
+            "000.00.22.H56-240301-0001,1.000002,02/03/2024,bcci,05/04/2024,bcci",
+            "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
+            "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
+        ),
+        user=user,
+    )
     assert report.ok and report.updated == 2
     assert_tallies_right()
     db.session.commit()
     before = tally.differences(), db.session.execute(select(DossierDayTally.received)).all()
-    refused = import_dossiers("c.csv", csv_bytes(
-        "000.00.22.H56-240301-0004,1.000001,01/03/2024,truc_tiep,,",
-        "000.00.22.H56-240301-0005,9.999999,01/03/2024,truc_tiep,,"), user=user)
+    refused = import_dossiers(
+        "c.csv",
+        csv_bytes(
+            "000.00.22.H56-240301-0004,1.000001,01/03/2024,truc_tiep,,",
+            "000.00.22.H56-240301-0005,9.999999,01/03/2024,truc_tiep,,",
+        ),
+        user=user,
+    )
     assert not refused.ok
     db.session.rollback()
-    assert (tally.differences(), db.session.execute(select(DossierDayTally.received)).all()) == before
+    assert (
+        tally.differences(),
+        db.session.execute(select(DossierDayTally.received)).all(),
+    ) == before
     # Shipments: logged (the effective channel becomes bcci), moved to another dossier, cancelled.
-    d2 = db.session.execute(select(Dossier).where(Dossier.code == "000.00.22.H56-240301-0002")).scalar_one()
-    s = postal.log_shipment(tracking_number=f.tracking_number(), direction="tra_ket_qua",
-                            dossier=d1, date=date(2024, 3, 3), user=user)
+    d2 = db.session.execute(
+        select(Dossier).where(Dossier.code == "000.00.22.H56-240301-0002")
+    ).scalar_one()
+    s = postal.log_shipment(
+        tracking_number=f.tracking_number(),
+        direction="tra_ket_qua",
+        dossier=d1,
+        date=date(2024, 3, 3),
+        user=user,
+    )
     assert_tallies_right()
     # Moved to another dossier and another day at once: both the dossier and the day counts move.
-    postal.update_shipment(s, {"dossier_id": d2.id, "date": date(2024, 3, 5)}, "nhầm hồ sơ", user=user)
+    postal.update_shipment(
+        s, {"dossier_id": d2.id, "date": date(2024, 3, 5)}, "nhầm hồ sơ", user=user
+    )
     assert_tallies_right()
     postal.cancel_shipment(s, "hủy", user=user)
     assert_tallies_right()
     # A postal manifest.
-    report = postal.import_postal("m.csv", (
-        "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
-        f"{f.tracking_number()},tiep_nhan,{d1.code},31/01/2024\n"
-        f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0003,03/04/2024\n").encode(), user=user)
+    report = postal.import_postal(
+        "m.csv",
+        (
+            "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
+            f"{f.tracking_number()},tiep_nhan,{d1.code},31/01/2024\n"
+            f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0003,03/04/2024\n"
+        ).encode(),
+        user=user,
+    )
     assert report.ok, report.errors
     assert_tallies_right()
     # Objects changed and deleted.
@@ -96,13 +129,29 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     db.session.flush()
     assert_tallies_right()
     # Rows inserted through the session as a list.
-    db.session.execute(insert(Dossier), [
-        {"code": f"X-{i}", "procedure_id": a.id, "receive_channel_src": "bcci",
-         "receive_channel": "bcci", "receive_date": date(2024, 6, 1 + i)} for i in range(3)])
+    db.session.execute(
+        insert(Dossier),
+        [
+            {
+                "code": f"X-{i}",
+                "procedure_id": a.id,
+                "receive_channel_src": "bcci",
+                "receive_channel": "bcci",
+                "receive_date": date(2024, 6, 1 + i),
+            }
+            for i in range(3)
+        ],
+    )
     assert_tallies_right()
     # Rows emptied of every dossier are deleted, not kept at zero.
-    assert db.session.execute(select(func.count()).select_from(DossierDayTally).where(
-        DossierDayTally.received == 0, DossierDayTally.returned == 0)).scalar_one() == 0
+    assert (
+        db.session.execute(
+            select(func.count())
+            .select_from(DossierDayTally)
+            .where(DossierDayTally.received == 0, DossierDayTally.returned == 0)
+        ).scalar_one()
+        == 0
+    )
     db.session.commit()
     assert_tallies_right()
 
@@ -135,29 +184,49 @@ def test_rebuild_recounts_and_check_reports(procs, runner):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert tally.differences() == []
-    assert db.session.execute(select(DossierDayTally.received, DossierDayTally.returned_postal)
-                              .order_by(DossierDayTally.day)).all() == [(1, 0), (0, 1)]
+    assert db.session.execute(
+        select(DossierDayTally.received, DossierDayTally.returned_postal).order_by(
+            DossierDayTally.day
+        )
+    ).all() == [(1, 0), (0, 1)]
 
 
 # --- The figures from the tallies equal plain counts over the dossiers --------------------------
 
+
 def _random_dossiers(n, seed=7):
     rng = random.Random(seed)
     dept, other = f.department(), f.department()
-    procs = [f.procedure(department_=rng.choice([dept, other]), receive=rng.random() < .7,
-                         ret=rng.random() < .7, in_force=rng.random() < .9) for _ in range(12)]
+    procs = [
+        f.procedure(
+            department_=rng.choice([dept, other]),
+            receive=rng.random() < 0.7,
+            ret=rng.random() < 0.7,
+            in_force=rng.random() < 0.9,
+        )
+        for _ in range(12)
+    ]
     first = date(2023, 1, 1)
     rows = []
     for i in range(n):
         received = first + timedelta(days=rng.randrange(730))
         channel = rng.choice(("truc_tiep", "truc_tuyen", "bcci"))
-        returned = received + timedelta(days=rng.randrange(20)) if rng.random() < .8 else None
+        returned = received + timedelta(days=rng.randrange(20)) if rng.random() < 0.8 else None
         ret_channel = rng.choice(("truc_tiep", "bcci")) if returned else None
-        rows.append({"code": f"R-{i}", "procedure_id": rng.choice(procs).id,
-                     "receive_channel_src": channel, "receive_date_src": received,
-                     "receive_channel": channel, "receive_date": received,
-                     "return_channel_src": ret_channel, "return_date_src": returned,
-                     "return_channel": ret_channel, "return_date": returned})
+        rows.append(
+            {
+                "code": f"R-{i}",
+                "procedure_id": rng.choice(procs).id,
+                "receive_channel_src": channel,
+                "receive_date_src": received,
+                "receive_channel": channel,
+                "receive_date": received,
+                "return_channel_src": ret_channel,
+                "return_date_src": returned,
+                "return_channel": ret_channel,
+                "return_date": returned,
+            }
+        )
     db.session.execute(insert(Dossier), rows)
     db.session.commit()
     return rng
@@ -165,8 +234,11 @@ def _random_dossiers(n, seed=7):
 
 def _plain_counts(period):
     """The nine counts straight from the dossiers (the definitions of docs/figures.md)."""
+
     def n(*conditions, model=Dossier):
-        return db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
+        return db.session.execute(
+            select(func.count()).select_from(model).where(*conditions)
+        ).scalar_one()
 
     def has(*conditions):
         return select(Dossier.id).where(Dossier.procedure_id == Procedure.id, *conditions).exists()
@@ -178,7 +250,9 @@ def _plain_counts(period):
     live = Procedure.in_force.is_(True)
     return {
         "procedures_total": n(live, model=Procedure),
-        "procedures_eligible_receive": n(live, Procedure.eligible_receive.is_(True), model=Procedure),
+        "procedures_eligible_receive": n(
+            live, Procedure.eligible_receive.is_(True), model=Procedure
+        ),
         "procedures_eligible_return": n(live, Procedure.eligible_return.is_(True), model=Procedure),
         "procedures_with_dossiers": n(live, has(recv), model=Procedure),
         "procedures_with_postal": n(live, has(by_post) | has(ret_post), model=Procedure),
@@ -191,10 +265,16 @@ def _plain_counts(period):
 
 def _periods(rng, count):
     """Single days, days inside a month, month ends, whole months, across years, random."""
-    fixed = [Period(date(2023, 3, 1), date(2023, 3, 31)), Period(date(2023, 3, 15), date(2023, 3, 15)),
-             Period(date(2023, 2, 28), date(2023, 3, 1)), Period(date(2023, 1, 1), date(2024, 12, 31)),
-             Period(date(2023, 5, 2), date(2024, 4, 29)), Period(date(2024, 1, 1), date(2024, 9, 30)),
-             Period(date(2022, 6, 1), date(2023, 1, 10)), Period(date(2025, 1, 1), date(2025, 3, 31))]
+    fixed = [
+        Period(date(2023, 3, 1), date(2023, 3, 31)),
+        Period(date(2023, 3, 15), date(2023, 3, 15)),
+        Period(date(2023, 2, 28), date(2023, 3, 1)),
+        Period(date(2023, 1, 1), date(2024, 12, 31)),
+        Period(date(2023, 5, 2), date(2024, 4, 29)),
+        Period(date(2024, 1, 1), date(2024, 9, 30)),
+        Period(date(2022, 6, 1), date(2023, 1, 10)),
+        Period(date(2025, 1, 1), date(2025, 3, 31)),
+    ]
     for _ in range(count):
         start = date(2022, 12, 1) + timedelta(days=rng.randrange(800))
         fixed.append(Period(start, start + timedelta(days=rng.choice((0, 3, 29, 45, 200, 364)))))
@@ -208,7 +288,9 @@ def test_counts_from_the_tallies_equal_counts_over_the_dossiers(app):
 
 
 def _count(*conditions):
-    return db.session.execute(select(func.count()).select_from(Dossier).where(*conditions)).scalar_one()
+    return db.session.execute(
+        select(func.count()).select_from(Dossier).where(*conditions)
+    ).scalar_one()
 
 
 def _month_range(period, year, month):
@@ -230,12 +312,16 @@ def test_tables_trend_outreach_and_pools_from_the_tallies_equal_counts_over_the_
             mine = Dossier.procedure_id == proc.id
             row = by_procedure[proc.id]
             assert (row["received"], row["received_postal"], row["returned_postal"]) == (
-                _count(mine, recv), _count(mine, recv, Dossier.receive_channel == "bcci"),
-                _count(mine, ret, Dossier.return_channel == "bcci")), (period, proc.id)
+                _count(mine, recv),
+                _count(mine, recv, Dossier.receive_channel == "bcci"),
+                _count(mine, ret, Dossier.return_channel == "bcci"),
+            ), (period, proc.id)
         activity = figures.procedure_activity(period, [p.id for p in in_force])
         for proc in in_force:
             mine = Dossier.procedure_id == proc.id
-            postal = (recv & (Dossier.receive_channel == "bcci")) | (ret & (Dossier.return_channel == "bcci"))
+            postal = (recv & (Dossier.receive_channel == "bcci")) | (
+                ret & (Dossier.return_channel == "bcci")
+            )
             expected = (_count(mine, recv), _count(mine, postal))
             assert activity.get(proc.id, (0, 0)) == expected, (period, proc.id)
         for m in figures.monthly_trend(period):
@@ -243,13 +329,23 @@ def test_tables_trend_outreach_and_pools_from_the_tallies_equal_counts_over_the_
             in_month = and_(Dossier.receive_date >= first, Dossier.receive_date <= last)
             ret_month = and_(Dossier.return_date >= first, Dossier.return_date <= last)
             assert (m["received"], m["received_postal"], m["returned_postal"]) == (
-                _count(in_month), _count(in_month, Dossier.receive_channel == "bcci"),
-                _count(ret_month, Dossier.return_channel == "bcci")), (period, m)
+                _count(in_month),
+                _count(in_month, Dossier.receive_channel == "bcci"),
+                _count(ret_month, Dossier.return_channel == "bcci"),
+            ), (period, m)
         either = Procedure.eligible_receive.is_(True) | Procedure.eligible_return.is_(True)
-        expected = db.session.execute(
-            select(Procedure.id).where(Procedure.in_force.is_(True), either,
-                                       figures.has_dossiers_expr(period),
-                                       ~figures.has_postal_expr(period))).scalars().all()
+        expected = (
+            db.session.execute(
+                select(Procedure.id).where(
+                    Procedure.in_force.is_(True),
+                    either,
+                    figures.has_dossiers_expr(period),
+                    ~figures.has_postal_expr(period),
+                )
+            )
+            .scalars()
+            .all()
+        )
         outreach = figures.outreach(period)
         assert sorted(p.id for p, _ in outreach) == sorted(expected), period
         assert all(n == _count(Dossier.procedure_id == p.id, recv) for p, n in outreach)
@@ -261,13 +357,16 @@ def test_tables_trend_outreach_and_pools_from_the_tallies_equal_counts_over_the_
                 select(Procedure.department_id, func.count())
                 .join(Dossier, Dossier.procedure_id == Procedure.id)
                 .where(Procedure.in_force.is_(True), recv, *conditions)
-                .group_by(Procedure.department_id)).all()
+                .group_by(Procedure.department_id)
+            ).all()
             return {k: v for k, v in rows if v}
-        assert pools["C2"] == per_department(Procedure.eligible_receive.is_(True),
-                                             Dossier.receive_channel != "bcci"), period
+
+        assert pools["C2"] == per_department(
+            Procedure.eligible_receive.is_(True), Dossier.receive_channel != "bcci"
+        ), period
         assert pools["C3"] == per_department(
-            Procedure.eligible_return.is_(True),
-            func.coalesce(Dossier.return_channel, "") != "bcci"), period
+            Procedure.eligible_return.is_(True), func.coalesce(Dossier.return_channel, "") != "bcci"
+        ), period
 
 
 def test_spans_split_a_period_into_whole_months_ten_day_parts_and_days():
@@ -279,21 +378,41 @@ def test_spans_split_a_period_into_whole_months_ten_day_parts_and_days():
         # Inside one ten-day part: days only.
         ((d(2024, 1, 15), d(2024, 1, 20)), (None, [], [(d(2024, 1, 15), d(2024, 1, 20))])),
         # Year to date on the 26th: ten months, two ten-day parts, six days.
-        ((d(2026, 1, 1), d(2026, 11, 26)),
-         ((d(2026, 1, 1), d(2026, 10, 1)), [(d(2026, 11, 1), d(2026, 11, 11))],
-          [(d(2026, 11, 21), d(2026, 11, 26))])),
+        (
+            (d(2026, 1, 1), d(2026, 11, 26)),
+            (
+                (d(2026, 1, 1), d(2026, 10, 1)),
+                [(d(2026, 11, 1), d(2026, 11, 11))],
+                [(d(2026, 11, 21), d(2026, 11, 26))],
+            ),
+        ),
         # Two month ends: the 21st–31st part is whole, February's first part too.
-        ((d(2024, 1, 15), d(2024, 2, 10)),
-         (None, [(d(2024, 1, 21), d(2024, 1, 21)), (d(2024, 2, 1), d(2024, 2, 1))],
-          [(d(2024, 1, 15), d(2024, 1, 20))])),
+        (
+            (d(2024, 1, 15), d(2024, 2, 10)),
+            (
+                None,
+                [(d(2024, 1, 21), d(2024, 1, 21)), (d(2024, 2, 1), d(2024, 2, 1))],
+                [(d(2024, 1, 15), d(2024, 1, 20))],
+            ),
+        ),
         # Twelve months back from the 25th.
-        ((d(2023, 11, 26), d(2024, 11, 25)),
-         ((d(2023, 12, 1), d(2024, 10, 1)), [(d(2024, 11, 1), d(2024, 11, 11))],
-          [(d(2023, 11, 26), d(2023, 11, 30)), (d(2024, 11, 21), d(2024, 11, 25))])),
+        (
+            (d(2023, 11, 26), d(2024, 11, 25)),
+            (
+                (d(2023, 12, 1), d(2024, 10, 1)),
+                [(d(2024, 11, 1), d(2024, 11, 11))],
+                [(d(2023, 11, 26), d(2023, 11, 30)), (d(2024, 11, 21), d(2024, 11, 25))],
+            ),
+        ),
         # A leap February's last part ends on the 29th.
-        ((d(2024, 2, 2), d(2024, 3, 31)),
-         ((d(2024, 3, 1), d(2024, 3, 1)), [(d(2024, 2, 11), d(2024, 2, 21))],
-          [(d(2024, 2, 2), d(2024, 2, 10))])),
+        (
+            (d(2024, 2, 2), d(2024, 3, 31)),
+            (
+                (d(2024, 3, 1), d(2024, 3, 1)),
+                [(d(2024, 2, 11), d(2024, 2, 21))],
+                [(d(2024, 2, 2), d(2024, 2, 10))],
+            ),
+        ),
         ((d(2024, 1, 1), d(2024, 1, 1)), (None, [], [(d(2024, 1, 1), d(2024, 1, 1))])),
     ]
     for (start, end), expected in cases:
@@ -310,8 +429,15 @@ def test_a_failed_flush_leaves_nothing_for_the_next(procs):
     d = f.dossier(a, date(2024, 3, 5), code="DUP-1")
     db.session.commit()
     d.receive_date = date(2024, 4, 6)  # counted out and in by the flush that fails
-    db.session.add(Dossier(code="DUP-1", procedure_id=other, receive_channel_src="bcci",
-                           receive_channel="bcci", receive_date=date(2024, 5, 7)))
+    db.session.add(
+        Dossier(
+            code="DUP-1",
+            procedure_id=other,
+            receive_channel_src="bcci",
+            receive_channel="bcci",
+            receive_date=date(2024, 5, 7),
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()

@@ -1,4 +1,5 @@
 """URL patterns for long lists (``utils.urls``): the URL ``url_for`` builds, for every value."""
+
 import pytest
 from flask import url_for
 
@@ -11,8 +12,9 @@ PERIOD = {"from": "2024-01-01", "to": "2024-09-30"}
 def test_path_parameter_gives_url_for(app, procedure_id):
     with app.test_request_context("/"):
         show = url_pattern("procedures.show_procedure", "procedure_id", **PERIOD)
-        assert show(procedure_id) == url_for("procedures.show_procedure",
-                                             procedure_id=procedure_id, **PERIOD)
+        assert show(procedure_id) == url_for(
+            "procedures.show_procedure", procedure_id=procedure_id, **PERIOD
+        )
         assert show(str(procedure_id)) == show(procedure_id)
 
 

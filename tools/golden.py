@@ -6,6 +6,7 @@ Only for a deliberate change of behaviour: the golden files pin what a refactori
 brief's bytes, the command line's JSON, the access matrix). Run the test afterwards, on both
 databases, and say in the commit message what changed and why.
 """
+
 import os
 import subprocess
 import sys

@@ -12,6 +12,7 @@ The shared catalog (``translations/``) covers ``app.py``, ``utils/``, ``commands
 ``auth`` and ``main`` blueprints and the top-level templates; a blueprint ``X`` owns
 ``blueprints/X/translations/`` for ``blueprints/X/`` and ``templates/X/``.
 """
+
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,11 @@ def catalogs():
     shared_sources += [ROOT / "templates" / name for name in SHARED_BLUEPRINTS]
     out = [(ROOT / "translations", [p for p in shared_sources if p.exists()])]
     for package in sorted((ROOT / "blueprints").iterdir()):
-        if not package.is_dir() or package.name in SHARED_BLUEPRINTS or package.name.startswith("_"):
+        if (
+            not package.is_dir()
+            or package.name in SHARED_BLUEPRINTS
+            or package.name.startswith("_")
+        ):
             continue
         sources = [package] + [p for p in [ROOT / "templates" / package.name] if p.exists()]
         out.append((package / "translations", sources))
@@ -41,13 +46,29 @@ def catalogs():
 
 
 def _pybabel(*args):
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", *map(str, args)],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "-q", *map(str, args)],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _extract_to(pot, sources):
-    _pybabel("extract", "-F", ROOT / "babel.cfg", "-k", "_l", "--no-location", "--omit-header",
-             "--ignore-dirs", "translations", "-o", pot, *sources)
+    _pybabel(
+        "extract",
+        "-F",
+        ROOT / "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--omit-header",
+        "--ignore-dirs",
+        "translations",
+        "-o",
+        pot,
+        *sources,
+    )
 
 
 def extract():
@@ -80,8 +101,14 @@ def problems():
             with po_path.open("rb") as fh:
                 for message in read_po(fh):
                     if message.id:
-                        ok = bool(message.string if isinstance(message.string, str)
-                                  else all(message.string)) and not message.fuzzy
+                        ok = (
+                            bool(
+                                message.string
+                                if isinstance(message.string, str)
+                                else all(message.string)
+                            )
+                            and not message.fuzzy
+                        )
                         translated[message.id] = ok
         with tempfile.TemporaryDirectory() as tmp:
             pot = Path(tmp) / "messages.pot"
@@ -145,9 +172,13 @@ def conflicts():
                     key = message.id if isinstance(message.id, str) else message.id[0]
                     value = message.string if isinstance(message.string, str) else message.string[0]
                     seen.setdefault(key, {}).setdefault(value, []).append(
-                        str(po_path.relative_to(ROOT)))
-    return [f"{key!r} is translated differently: {values}"
-            for key, values in seen.items() if len(values) > 1]
+                        str(po_path.relative_to(ROOT))
+                    )
+    return [
+        f"{key!r} is translated differently: {values}"
+        for key, values in seen.items()
+        if len(values) > 1
+    ]
 
 
 def main(argv):

@@ -9,6 +9,7 @@ and its server cannot be started (Debian's ``postgresql-15`` missing, which ``ma
 installs, or initdb or pg_ctl failing), the run fails: a suite that passed on one database only
 must not look green.
 """
+
 import os
 import shutil
 import socket
@@ -51,14 +52,44 @@ def postgres_cluster():
         try:
             if os.geteuid() == 0:
                 shutil.chown(tmp, "postgres", "postgres")
-            subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres",
-                                         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
-                           check=True, stdout=subprocess.DEVNULL)
-            opts = (f"-p {port} -h 127.0.0.1 -k {tmp} -c fsync=off -c synchronous_commit=off "
-                    "-c full_page_writes=off")
-            subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log),
-                                         "-o", opts, "-w", "start"]), check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                _as_postgres(
+                    [
+                        str(PG_BIN / "initdb"),
+                        "-D",
+                        str(data),
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "-E",
+                        "UTF8",
+                        "--locale=C.UTF-8",
+                    ]
+                ),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            opts = (
+                f"-p {port} -h 127.0.0.1 -k {tmp} -c fsync=off -c synchronous_commit=off "
+                "-c full_page_writes=off"
+            )
+            subprocess.run(
+                _as_postgres(
+                    [
+                        str(PG_BIN / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-l",
+                        str(log),
+                        "-o",
+                        opts,
+                        "-w",
+                        "start",
+                    ]
+                ),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         except (OSError, LookupError, subprocess.CalledProcessError) as e:
             detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise ClusterError(f"{e}\n{detail}".strip()) from None
@@ -66,8 +97,10 @@ def postgres_cluster():
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         if started:
-            subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast",
-                                         "-w", "stop"]), stdout=subprocess.DEVNULL)
+            subprocess.run(
+                _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                stdout=subprocess.DEVNULL,
+            )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -84,7 +117,9 @@ def pytest(args, env_extra=None, label=""):
 
 def main(args):
     # The application loads compiled catalogs; build them from the .po files first.
-    subprocess.run([sys.executable, str(ROOT / "tools" / "i18n.py"), "compile"], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "i18n.py"), "compile"], check=True, cwd=ROOT
+    )
     which = os.environ.get("TEST_DATABASES", "sqlite,postgres").split(",")
     codes = []
     if "sqlite" in which:
@@ -97,9 +132,12 @@ def main(args):
 def run_on_postgres(args):
     """The suite on a throwaway cluster; exit code 3 when the server cannot be started."""
     if not (PG_BIN / "initdb").exists():
-        print(f"\n=== FAILED: PostgreSQL 15 is not installed ({PG_BIN}/initdb is missing): run "
-              "`make setup` (it installs Debian's postgresql-15), or set TEST_DATABASES=sqlite "
-              "to test on SQLite alone ===", flush=True)
+        print(
+            f"\n=== FAILED: PostgreSQL 15 is not installed ({PG_BIN}/initdb is missing): run "
+            "`make setup` (it installs Debian's postgresql-15), or set TEST_DATABASES=sqlite "
+            "to test on SQLite alone ===",
+            flush=True,
+        )
         return 3
     try:
         with postgres_cluster() as url:

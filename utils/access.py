@@ -5,6 +5,7 @@ Every view needs a logged-in user unless marked ``@public``. Permissions are ask
 open or change*), by views (``@requires(action)`` and loaders), services and templates (``can`` is
 a Jinja global). No other module compares roles.
 """
+
 import logging
 from functools import wraps
 
@@ -90,13 +91,16 @@ def refuse(status=403):
         "access refused: user=%s role=%s endpoint=%s method=%s status=%s",
         getattr(current_user, "username", "-") if current_user.is_authenticated else "-",
         getattr(current_user, "role", "-") if current_user.is_authenticated else "-",
-        request.endpoint, request.method, status,
+        request.endpoint,
+        request.method,
+        status,
     )
     abort(status)
 
 
 def requires(action):
     """Allow the view only to users who ``can`` take ``action`` (401 if not logged in)."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -105,7 +109,8 @@ def requires(action):
             if not can(current_user, action):
                 refuse(403)
             return view(*args, **kwargs)
+
         wrapped.allowed_action = action
         return wrapped
-    return decorator
 
+    return decorator

@@ -1,4 +1,5 @@
 """The audit trail: every mutation records who changed what in the same transaction."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -67,9 +68,16 @@ def record_many(action, object_type, items, user=None, jsonable=False):
     now = utcnow()
     convert = (lambda v: v) if jsonable else _jsonable
     rows = [
-        {"at": now, "user_id": user_id, "username": username, "action": action, "object_type": object_type,
-         "object_id": str(object_id), "old_values": convert(old) if old is not None else None,
-         "new_values": convert(new) if new is not None else None}
+        {
+            "at": now,
+            "user_id": user_id,
+            "username": username,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "old_values": convert(old) if old is not None else None,
+            "new_values": convert(new) if new is not None else None,
+        }
         for object_id, old, new in items
     ]
     if rows:

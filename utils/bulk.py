@@ -5,6 +5,7 @@ stream instead of a statement per row. ``copy_text`` builds that text column by 
 distinct value of a column formatted once: psycopg's own ``write_row`` looks up every value's
 adapter, which costs more than the server's work.
 """
+
 from datetime import date
 
 COPY_CHUNK = 20000  # rows per block of COPY text
@@ -43,6 +44,6 @@ def copy_rows(connection, target, rows):
     try:
         with cursor.copy(f"COPY {target} FROM STDIN") as copy:
             for start in range(0, len(rows), COPY_CHUNK):
-                copy.write(copy_text(rows[start:start + COPY_CHUNK]))
+                copy.write(copy_text(rows[start : start + COPY_CHUNK]))
     finally:
         cursor.close()

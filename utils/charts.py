@@ -3,6 +3,7 @@
 Only layout happens here (scales, ticks, coordinates); the values come from ``utils.figures``.
 No chart library runs in the browser, and the PDF brief draws the same SVG.
 """
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,9 +22,10 @@ def nice_ceiling(value):
 
 # --- A criterion's rate against its bands ------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BandMark:
-    left: float         # percent of the bar's width
+    left: float  # percent of the bar's width
     threshold: Decimal
     points: Decimal
 
@@ -31,7 +33,7 @@ class BandMark:
 @dataclass(frozen=True)
 class BandBar:
     rate: Decimal | None
-    scale: int          # the percentage at the bar's right end
+    scale: int  # the percentage at the bar's right end
     fill: float | None  # percent of the bar's width, None without a rate
     marks: tuple
 
@@ -55,6 +57,7 @@ def band_bar(rate, bands):
 
 # --- The monthly rates against the thresholds --------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RateChart:
     width: int
@@ -63,11 +66,11 @@ class RateChart:
     right: int
     top: int
     bottom: int
-    scale: int          # the percent axis' maximum
-    ticks: list         # [(y, percent)]
-    lines: dict         # {"C2": [(x, y, rate or None, month)], "C3": [...]}
-    thresholds: list    # [(y, code, Band)]
-    labels: list        # [(x, "1/24")]
+    scale: int  # the percent axis' maximum
+    ticks: list  # [(y, percent)]
+    lines: dict  # {"C2": [(x, y, rate or None, month)], "C3": [...]}
+    thresholds: list  # [(y, code, Band)]
+    labels: list  # [(x, "1/24")]
 
     @property
     def plot_bottom(self):
@@ -84,9 +87,11 @@ def rate_chart(rates, bands, width=720, height=300):
     """
     left, right, top, bottom = 64, 24, 16, 64
     plot_w, plot_h = width - left - right, height - top - bottom
-    highest = max([b.threshold for code in ("C2", "C3") for b in bands[code]] +
-                  [m[code] for m in rates for code in ("C2", "C3") if m[code] is not None],
-                  default=Decimal(10))
+    highest = max(
+        [b.threshold for code in ("C2", "C3") for b in bands[code]]
+        + [m[code] for m in rates for code in ("C2", "C3") if m[code] is not None],
+        default=Decimal(10),
+    )
     scale = min(nice_ceiling(highest * Decimal("1.15")), 100)
 
     def y_of(value):
@@ -104,5 +109,6 @@ def rate_chart(rates, bands, width=720, height=300):
     thresholds = [(y_of(b.threshold), code, b) for code in ("C2", "C3") for b in bands[code]]
     step = scale / 4
     ticks = [(y_of(step * i), step * i) for i in range(5)]
-    return RateChart(width, height, left, right, top, bottom, scale, ticks, lines, thresholds,
-                     labels)
+    return RateChart(
+        width, height, left, right, top, bottom, scale, ticks, lines, thresholds, labels
+    )

@@ -1,4 +1,5 @@
 """Dates in Vietnam time, and the periods people pick."""
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone

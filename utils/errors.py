@@ -17,6 +17,7 @@ Views answer with ``save`` (run the service, commit, answer) or ``refused`` (ins
 rendered again with the refusal's status; the caller's ``answer`` renders it, the whole page for a
 plain form and the fragment for htmx (``utils.htmx.render``). The command line prints ``str(e)``.
 """
+
 from flask import abort, flash, make_response, redirect
 
 from flask_babel import lazy_gettext as _l

@@ -9,19 +9,28 @@
   inside the supported date window.
 - ``IntegerField``: ASCII digits only, at most ``utils.inputs.MAX_ID``.
 """
+
 from flask_babel import lazy_gettext as _l
 from wtforms import fields
 from wtforms.validators import StopValidation, ValidationError
 
 from utils.dates import parse_day
 
-from utils.inputs import (CODE_ALLOWED, LINE_ALLOWED, MAX_ID, control_character_message,
-                          date_window_message, in_date_window, parse_int)
+from utils.inputs import (
+    CODE_ALLOWED,
+    LINE_ALLOWED,
+    MAX_ID,
+    control_character_message,
+    date_window_message,
+    in_date_window,
+    parse_int,
+)
 from utils.rules import CellError
 
 
 def rule(check):
     """A form validator made of a rule of ``utils.rules``: the field shows the rule's message."""
+
     def validate(form, field):
         if field.data in (None, ""):
             return  # a blank field is DataRequired's or Optional's to judge
@@ -29,6 +38,7 @@ def rule(check):
             check(field.data)
         except CellError as e:
             raise ValidationError(e.text()) from None
+
     return validate
 
 
@@ -52,8 +62,12 @@ class DateField(fields.StringField):
     an empty field) does not replace their message with "This field is required."."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("dd/mm/yyyy"),
-                     "maxlength": 10}
+        render_kw = {
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "placeholder": _l("dd/mm/yyyy"),
+            "maxlength": 10,
+        }
         render_kw.update(kwargs.pop("render_kw", None) or {})
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 

@@ -5,6 +5,7 @@ show "This field is required." on a Vietnamese page. ``install()`` makes every `
 translate those messages through Flask-Babel instead; the messages are listed below so that
 ``tools/i18n.py extract`` puts them in the shared catalog.
 """
+
 from flask import has_request_context
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
@@ -14,12 +15,21 @@ from flask_babel import lazy_ngettext as ngettext
 MESSAGES = (
     _l("This field is required."),
     _l("Field must be equal to %(other_name)s."),
-    ngettext("Field must be at least %(min)d character long.",
-             "Field must be at least %(min)d characters long.", 2),
-    ngettext("Field cannot be longer than %(max)d character.",
-             "Field cannot be longer than %(max)d characters.", 2),
-    ngettext("Field must be exactly %(max)d character long.",
-             "Field must be exactly %(max)d characters long.", 2),
+    ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        2,
+    ),
+    ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        2,
+    ),
+    ngettext(
+        "Field must be exactly %(max)d character long.",
+        "Field must be exactly %(max)d characters long.",
+        2,
+    ),
     _l("Field must be between %(min)d and %(max)d characters long."),
     _l("Number must be at least %(min)s."),
     _l("Number must be at most %(max)s."),

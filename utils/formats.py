@@ -8,6 +8,7 @@ rounded half up by ``utils.figures`` (Babel would round half to even), so Babel 
 The place-and-date line of a document keeps its own function (``document_date``): its leading-zero
 rule has no Babel pattern.
 """
+
 from decimal import Decimal
 from functools import lru_cache
 

@@ -8,6 +8,7 @@ procedures, dossiers and people by name or code, citizens' data masked as in the
 ``tests/test_histories.py`` records every action the code records and fails on any key, code,
 ISO date, bare amount, internal id or raw boolean that shows through.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,9 +19,17 @@ from sqlalchemy import select
 
 from extensions import db
 from utils import formats
-from utils.labels import (action_label, channel_label, department_label, direction_label,
-                          handover_status_label, locale_label, record_number, role_label,
-                          task_status_label)
+from utils.labels import (
+    action_label,
+    channel_label,
+    department_label,
+    direction_label,
+    handover_status_label,
+    locale_label,
+    record_number,
+    role_label,
+    task_status_label,
+)
 from utils.privacy import mask_address, mask_name, mask_phone
 
 # The object types the trail records (``audit.record``'s second argument).
@@ -189,8 +198,19 @@ class _Lookups:
     """Names of the objects a page of events refers to, read in one query per kind."""
 
     def __init__(self, events):
-        from models import (Brief, Department, Dossier, Field, HandoverBatch, Meeting, Procedure,
-                            RubricVersion, Shipment, Task, User)
+        from models import (
+            Brief,
+            Department,
+            Dossier,
+            Field,
+            HandoverBatch,
+            Meeting,
+            Procedure,
+            RubricVersion,
+            Shipment,
+            Task,
+            User,
+        )
 
         ids = {}
 
@@ -210,21 +230,36 @@ class _Lookups:
             for values in (e.old_values, e.new_values):
                 if not isinstance(values, dict):
                     continue
-                for key, kind in (("department_id", "department"), ("field_id", "field"),
-                                  ("procedure_id", "procedure"), ("dossier_id", "dossier"),
-                                  ("rubric_version_id", "rubric")):
+                for key, kind in (
+                    ("department_id", "department"),
+                    ("field_id", "field"),
+                    ("procedure_id", "procedure"),
+                    ("dossier_id", "dossier"),
+                    ("rubric_version_id", "rubric"),
+                ):
                     want(kind, values.get(key))
                 if values.get("department"):
                     codes.add(values["department"])
-        models = {"user": User, "procedure": Procedure, "dossier": Dossier, "shipment": Shipment,
-                  "handover": HandoverBatch, "department": Department, "field": Field,
-                  "rubric": RubricVersion, "brief": Brief, "meeting": Meeting, "task": Task}
+        models = {
+            "user": User,
+            "procedure": Procedure,
+            "dossier": Dossier,
+            "shipment": Shipment,
+            "handover": HandoverBatch,
+            "department": Department,
+            "field": Field,
+            "rubric": RubricVersion,
+            "brief": Brief,
+            "meeting": Meeting,
+            "task": Task,
+        }
         self.rows = {}
         for kind, wanted in ids.items():
             model = models[kind]
             if kind == "brief":  # never load the stored PDF to name a brief
-                rows = db.session.execute(select(Brief.id, Brief.number, Brief.year)
-                                          .where(Brief.id.in_(wanted))).all()
+                rows = db.session.execute(
+                    select(Brief.id, Brief.number, Brief.year).where(Brief.id.in_(wanted))
+                ).all()
             else:
                 rows = db.session.scalars(select(model).where(model.id.in_(wanted))).all()
             self.rows[kind] = {row.id: row for row in rows}
@@ -269,17 +304,35 @@ def _criteria(value):
     for code in sorted(value):
         spec = value[code] or {}
         bands = "; ".join(
-            _("from %(threshold)s: %(points)s points", threshold=formats.threshold(t),
-              points=formats.points(p)) for t, p in spec.get("bands") or ())
-        parts.append(_("%(code)s (at most %(max)s points): %(bands)s", code=code,
-                       max=formats.points(spec.get("max")), bands=bands or "—"))
+            _(
+                "from %(threshold)s: %(points)s points",
+                threshold=formats.threshold(t),
+                points=formats.points(p),
+            )
+            for t, p in spec.get("bands") or ()
+        )
+        parts.append(
+            _(
+                "%(code)s (at most %(max)s points): %(bands)s",
+                code=code,
+                max=formats.points(spec.get("max")),
+                bands=bands or "—",
+            )
+        )
     return " · ".join(parts)
 
 
 # The shipment list's query-string filters, as an export with personal data records them.
-FILTER_LABELS = {"q": _l("Search"), "direction": _l("Direction"), "from": _l("From"), "to": _l("To"),
-                 "department": _l("Department"), "field": _l("Field"), "status": _l("Status"),
-                 "format": _l("File format")}
+FILTER_LABELS = {
+    "q": _l("Search"),
+    "direction": _l("Direction"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "department": _l("Department"),
+    "field": _l("Field"),
+    "status": _l("Status"),
+    "format": _l("File format"),
+}
 
 
 def _dmy_or_raw(raw):
@@ -288,14 +341,18 @@ def _dmy_or_raw(raw):
 
 
 def _shipment_status(raw):
-    statuses = {"active": _("Counted (not cancelled)"), "cancelled": _("Cancelled"),
-                "eligibility_warning": _("Not flagged eligible"),
-                "check_digit_warning": _("Check digit warning")}
+    statuses = {
+        "active": _("Counted (not cancelled)"),
+        "cancelled": _("Cancelled"),
+        "eligibility_warning": _("Not flagged eligible"),
+        "check_digit_warning": _("Check digit warning"),
+    }
     return statuses.get(raw, raw)
 
 
 def _row_named(model_name, name):
     """A filter holding a row's id, shown by the row's name ("—" once the row is gone)."""
+
     def show(raw):
         if not str(raw).isdigit():
             return raw
@@ -303,6 +360,7 @@ def _row_named(model_name, name):
 
         row = db.session.get(getattr(models, model_name), int(raw))
         return name(row) if row else "—"
+
     return show
 
 
@@ -340,25 +398,31 @@ def _label(label):
 
 def _whole_number(format_number):
     """Amounts and counts: formatted when the value is a whole number, else as recorded."""
+
     def show(value, lookups, settings):
         return format_number(int(value)) if str(value).lstrip("-").isdigit() else str(value)
+
     return show
 
 
 def _record_number(series):
     """A hand-over record's or brief's number as the documents write it (``…/BB-TTHCC``)."""
+
     def show(value, lookups, settings):
         if not str(value).isdigit():
             return str(value)
         return record_number(int(value), series, settings.doc_prefix)
+
     return show
 
 
 def _looked_up(lookup_kind, name):
     """An id shown by the name of the row it refers to ("—" once the row is gone)."""
+
     def show(value, lookups, settings):
         row = lookups.get(lookup_kind, value)
         return name(row) if row else "—"
+
     return show
 
 
@@ -382,8 +446,11 @@ def _as_text(value):
 
 
 # Masked exactly as the lists mask them, whatever the event holds.
-PERSONAL = {"personal_name": mask_name, "personal_address": mask_address,
-            "personal_phone": mask_phone}
+PERSONAL = {
+    "personal_name": mask_name,
+    "personal_address": mask_address,
+    "personal_phone": mask_phone,
+}
 # How a value of each kind (``KEYS``) is shown, as ``show(value, lookups, settings)``; a kind not
 # named here ("text") is shown as recorded.
 SHOWN = {
@@ -393,8 +460,9 @@ SHOWN = {
     "plain": lambda value, lookups, settings: str(value),
     "upper": lambda value, lookups, settings: str(value).upper(),
     "hash": lambda value, lookups, settings: f"{str(value)[:12]}…",
-    "list": lambda value, lookups, settings: _as_text(value) if isinstance(value, (list, tuple))
-    else str(value),
+    "list": lambda value, lookups, settings: (
+        _as_text(value) if isinstance(value, (list, tuple)) else str(value)
+    ),
     "criteria": lambda value, lookups, settings: _criteria(value),
     "filters": lambda value, lookups, settings: _filters(value, lookups),
     "direction": _label(direction_label),
@@ -449,22 +517,34 @@ class _ObjectView:
 
 
 OBJECT_VIEWS = {
-    "procedure": _ObjectView("procedure", lambda row, settings: row.code,
-                             "procedures.show_procedure", "procedure_id"),
-    "dossier": _ObjectView("dossier", lambda row, settings: row.code,
-                           "dossiers.show_dossier", "dossier_id"),
-    "shipment": _ObjectView("shipment", lambda row, settings: row.tracking_number,
-                            "postal.show_shipment", "shipment_id"),
+    "procedure": _ObjectView(
+        "procedure", lambda row, settings: row.code, "procedures.show_procedure", "procedure_id"
+    ),
+    "dossier": _ObjectView(
+        "dossier", lambda row, settings: row.code, "dossiers.show_dossier", "dossier_id"
+    ),
+    "shipment": _ObjectView(
+        "shipment", lambda row, settings: row.tracking_number, "postal.show_shipment", "shipment_id"
+    ),
     "handover_batch": _ObjectView("handover", _handover_name, "handover.show_batch", "batch_id"),
-    "user": _ObjectView("user", lambda row, settings: person_name(row),
-                        "admin.edit_user", "user_id"),
+    "user": _ObjectView(
+        "user", lambda row, settings: person_name(row), "admin.edit_user", "user_id"
+    ),
     "department": _ObjectView("department", lambda row, settings: department_name(row)),
     "field": _ObjectView("field", lambda row, settings: row.name),
     "rubric_version": _ObjectView("rubric", lambda row, settings: _rubric_version_name(row)),
-    "brief": _ObjectView("brief", lambda row, settings: _(
-        "No. %(number)s", number=record_number(row.number, "BC", settings.doc_prefix))),
-    "meeting": _ObjectView("meeting", lambda row, settings: formats.dmy(row.date),
-                           "meetings.show_meeting", "meeting_id"),
+    "brief": _ObjectView(
+        "brief",
+        lambda row, settings: _(
+            "No. %(number)s", number=record_number(row.number, "BC", settings.doc_prefix)
+        ),
+    ),
+    "meeting": _ObjectView(
+        "meeting",
+        lambda row, settings: formats.dmy(row.date),
+        "meetings.show_meeting",
+        "meeting_id",
+    ),
     "task": _ObjectView("task", _task_name),
 }
 
@@ -511,8 +591,10 @@ def _changes(event, lookups, settings):
     new = event.new_values if isinstance(event.new_values, dict) else None
     if old is None and new is None:
         return []
-    return [_change(event.object_type, key, old, new, lookups, settings)
-            for key in _shown_keys(event.object_type, old, new)]
+    return [
+        _change(event.object_type, key, old, new, lookups, settings)
+        for key in _shown_keys(event.object_type, old, new)
+    ]
 
 
 def present_events(events):
@@ -527,8 +609,16 @@ def present_events(events):
         user = lookups.get("user", e.user_id)
         who = person_name(user) if user is not None else (e.username or _("command line"))
         label, url = _object(e, lookups, settings)
-        out.append(Entry(event=e, at=e.at, who=who, action=action_label(e.action),
-                         object_type=object_type_label(e.object_type) if e.object_type else "",
-                         object_label=label, object_url=url,
-                         changes=_changes(e, lookups, settings)))
+        out.append(
+            Entry(
+                event=e,
+                at=e.at,
+                who=who,
+                action=action_label(e.action),
+                object_type=object_type_label(e.object_type) if e.object_type else "",
+                object_label=label,
+                object_url=url,
+                changes=_changes(e, lookups, settings),
+            )
+        )
     return out

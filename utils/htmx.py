@@ -1,4 +1,5 @@
 """The htmx request and response headers, and the page/fragment choice of the page contract."""
+
 import json
 
 from flask import make_response, render_template, request
@@ -37,8 +38,11 @@ def render(page_template, fragment_template, status=200, **context):
 def trigger(response, event, detail=None):
     """Add an ``HX-Trigger`` event (merged with any already set)."""
     current = response.headers.get("HX-Trigger")
-    events = json.loads(current) if current and current.startswith("{") else (
-        {current: None} if current else {})
+    events = (
+        json.loads(current)
+        if current and current.startswith("{")
+        else ({current: None} if current else {})
+    )
     events[event] = detail
     response.headers["HX-Trigger"] = json.dumps(events)
     return response

@@ -1,4 +1,5 @@
 """The htmx script: its vendored copy, and the SRI hash computed from that file."""
+
 import base64
 import hashlib
 from functools import lru_cache

@@ -7,16 +7,25 @@ tables come the imports' reading and their report of bad cells (``Format.read``)
 page's column help, the sample files (``sample_rows``) and the first columns of each export, so
 the parser, the help, the samples and the exports cannot drift apart.
 """
+
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
 from utils import rules
-from utils.tabular import (CellError, TableError, parse_channel, parse_date, parse_direction,
-                           parse_fee, parse_text, parse_yes_no, read_table)
+from utils.tabular import (
+    CellError,
+    TableError,
+    parse_channel,
+    parse_date,
+    parse_direction,
+    parse_fee,
+    parse_text,
+    parse_yes_no,
+    read_table,
+)
 from utils.text import nfc
-from utils.validators import (DOSSIER_CODE_RE, check_tracking_number,
-                              is_vn_phone, normalise_phone)
+from utils.validators import DOSSIER_CODE_RE, check_tracking_number, is_vn_phone, normalise_phone
 
 
 @dataclass(frozen=True)
@@ -120,8 +129,10 @@ class Format:
     def sample_rows(self):
         """The sample file's rows: the columns' examples, row by row."""
         count = max(len(c.examples) for c in self.columns)
-        return [tuple(c.examples[i] if i < len(c.examples) else "" for c in self.columns)
-                for i in range(count)]
+        return [
+            tuple(c.examples[i] if i < len(c.examples) else "" for c in self.columns)
+            for i in range(count)
+        ]
 
     def read(self, filename, data, report, today=None):
         """Read a file of this format into a ``ReadFile``, reporting in ``report`` every bad
@@ -133,8 +144,10 @@ class Format:
         except TableError as e:
             report.bad(1, "", e)
             return ReadFile()
-        read = ReadFile([number for number, _ in table.data],
-                        present=frozenset(c for c in self.names if c in table.columns))
+        read = ReadFile(
+            [number for number, _ in table.data],
+            present=frozenset(c for c in self.names if c in table.columns),
+        )
         found = len(report.problems)
         for column in self.columns:
             if column.name in read.present:
@@ -207,8 +220,7 @@ def _warn_unusual(read, column, values, report):
         return
     for i, hit in enumerate(matches):
         if hit is None:
-            report.warn(read.numbers[i], column.name,
-                        str(column.warning) % {"value": values[i]})
+            report.warn(read.numbers[i], column.name, str(column.warning) % {"value": values[i]})
 
 
 def _check_rule(read, rule, report):
@@ -239,15 +251,20 @@ def _report_repeated(spec, read, report):
     for key, numbers in sorted(repeated.items(), key=lambda item: item[1][0]):
         for number in numbers:
             value = key[0] if len(spec.unique) > 1 else key
-            report.bad(number, column, CellError(spec.duplicate, value=value,
-                                                 rows=", ".join(map(str, numbers))))
+            report.bad(
+                number,
+                column,
+                CellError(spec.duplicate, value=value, rows=", ".join(map(str, numbers))),
+            )
 
 
 # --- Cell parsers: ``parse(cell, today)`` ----------------------------------------------------
 
+
 def _text(max_length=None, required=False):
     def parse(cell, today):
         return parse_text(cell, required=required, max_length=max_length)
+
     return parse
 
 
@@ -347,91 +364,272 @@ def _phone(cell, today):
 
 _YES_NO = _l("yes or no: có/không, x or blank, 1/0 and yes/no are read too")
 
-PROCEDURES = Format("mau-thu-tuc", (
-    Column("ma_tthc", _l("Procedure code"),
-           _l("The national database's code, such as 1.001122; a known code updates that procedure, "
-              "a new one adds it."), True, ("1.001122", "1.000894"),
-           key="code", parse=_procedure_code),
-    Column("ten_tthc", _l("Procedure name"), _l("The procedure's full name."), True,
-           ("Đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ"),
-           key="name", parse=_required_text()),
-    Column("linh_vuc", _l("Field"),
-           _l("The field's name; a field that does not exist yet is created."), True,
-           ("Hộ tịch", "Xây dựng"), key="field_name", parse=_required_text(200)),
-    Column("don_vi", _l("Department code"),
-           _l("The code of the department that handles it; a new code creates the department."),
-           True, ("TP", "QLDT"), key="dept_code", parse=_department_code),
-    Column("ten_don_vi", _l("Department name"),
-           _l("The name of a department the file creates (its code when blank)."), False,
-           ("Phòng Tư pháp", "Phòng Quản lý đô thị"), key="dept_name", parse=_text(200)),
-    Column("cap_thuc_hien", _l("Level"), _l("The level that handles it (free text)."), False,
-           ("Cấp xã", "Cấp huyện"), key="level", parse=_text(60)),
-    Column("tiep_nhan_bcci", _l("Receive by post"),
-           _l("Whether the dossier may be sent in by post: %(yes_no)s; blank is no.", yes_no=_YES_NO),
-           False, ("có", "có"), key="eligible_receive", parse=_yes_no),
-    Column("tra_ket_qua_bcci", _l("Return by post"),
-           _l("Whether the result may be sent out by post: %(yes_no)s; blank is no.", yes_no=_YES_NO),
-           False, ("có", "không"), key="eligible_return", parse=_yes_no),
-    Column("ly_do_khong_bcci", _l("Reason when not by post"),
-           _l("Needed when either direction says no: one of the edit form's reasons, or free text."),
-           False, ("", "Phải đối chiếu bản chính"), key="reason", parse=_text(1000)),
-    Column("hieu_luc", _l("In force"),
-           _l("Whether the procedure is in force: %(yes_no)s; blank is yes.", yes_no=_YES_NO), False,
-           ("có", ""), key="in_force", parse=_yes_no_blank_yes),
-), unique=("code",),
-    duplicate=_l("The code %(value)s appears more than once in the file (rows %(rows)s)."))
+PROCEDURES = Format(
+    "mau-thu-tuc",
+    (
+        Column(
+            "ma_tthc",
+            _l("Procedure code"),
+            _l(
+                "The national database's code, such as 1.001122; a known code updates that procedure, "
+                "a new one adds it."
+            ),
+            True,
+            ("1.001122", "1.000894"),
+            key="code",
+            parse=_procedure_code,
+        ),
+        Column(
+            "ten_tthc",
+            _l("Procedure name"),
+            _l("The procedure's full name."),
+            True,
+            ("Đăng ký khai sinh", "Cấp giấy phép xây dựng nhà ở riêng lẻ"),
+            key="name",
+            parse=_required_text(),
+        ),
+        Column(
+            "linh_vuc",
+            _l("Field"),
+            _l("The field's name; a field that does not exist yet is created."),
+            True,
+            ("Hộ tịch", "Xây dựng"),
+            key="field_name",
+            parse=_required_text(200),
+        ),
+        Column(
+            "don_vi",
+            _l("Department code"),
+            _l("The code of the department that handles it; a new code creates the department."),
+            True,
+            ("TP", "QLDT"),
+            key="dept_code",
+            parse=_department_code,
+        ),
+        Column(
+            "ten_don_vi",
+            _l("Department name"),
+            _l("The name of a department the file creates (its code when blank)."),
+            False,
+            ("Phòng Tư pháp", "Phòng Quản lý đô thị"),
+            key="dept_name",
+            parse=_text(200),
+        ),
+        Column(
+            "cap_thuc_hien",
+            _l("Level"),
+            _l("The level that handles it (free text)."),
+            False,
+            ("Cấp xã", "Cấp huyện"),
+            key="level",
+            parse=_text(60),
+        ),
+        Column(
+            "tiep_nhan_bcci",
+            _l("Receive by post"),
+            _l(
+                "Whether the dossier may be sent in by post: %(yes_no)s; blank is no.",
+                yes_no=_YES_NO,
+            ),
+            False,
+            ("có", "có"),
+            key="eligible_receive",
+            parse=_yes_no,
+        ),
+        Column(
+            "tra_ket_qua_bcci",
+            _l("Return by post"),
+            _l(
+                "Whether the result may be sent out by post: %(yes_no)s; blank is no.",
+                yes_no=_YES_NO,
+            ),
+            False,
+            ("có", "không"),
+            key="eligible_return",
+            parse=_yes_no,
+        ),
+        Column(
+            "ly_do_khong_bcci",
+            _l("Reason when not by post"),
+            _l(
+                "Needed when either direction says no: one of the edit form's reasons, or free text."
+            ),
+            False,
+            ("", "Phải đối chiếu bản chính"),
+            key="reason",
+            parse=_text(1000),
+        ),
+        Column(
+            "hieu_luc",
+            _l("In force"),
+            _l("Whether the procedure is in force: %(yes_no)s; blank is yes.", yes_no=_YES_NO),
+            False,
+            ("có", ""),
+            key="in_force",
+            parse=_yes_no_blank_yes,
+        ),
+    ),
+    unique=("code",),
+    duplicate=_l("The code %(value)s appears more than once in the file (rows %(rows)s)."),
+)
 
-DOSSIERS = Format("mau-ho-so", (
-    Column("ma_ho_so", _l("Dossier code"),
-           _l("The one-stop system's code; a known code updates that dossier, a new one adds it."),
-           True, ("000.00.22.H56-240921-0001", "000.00.22.H56-240921-0002"),
-           key="code", parse=_dossier_code, bulk=_plain_dossier_codes, usual=DOSSIER_CODE_RE,
-           warning=_l("Unusual dossier code shape (accepted): %(value)s")),
-    Column("ma_tthc", _l("Procedure code"),
-           _l("The code of a procedure in the catalogue; an unknown code is a bad row."), True,
-           ("1.001122", "1.000894"), key="procedure", parse=_procedure_reference),
-    Column("ngay_tiep_nhan", _l("Receive date"),
-           _l("dd/mm/yyyy (yyyy-mm-dd and spreadsheet dates are read too); not in the future."),
-           True, ("21/09/2024", "21/09/2024"), key="receive_date", parse=_date),
-    Column("kenh_tiep_nhan", _l("Receive channel"),
-           _l("Trực tiếp, Trực tuyến or BCCI (by post)."), True, ("Trực tiếp", "BCCI"),
-           key="receive_channel", parse=_channel),
-    Column("ngay_tra", _l("Return date"),
-           _l("dd/mm/yyyy; blank while the result is not returned; not before the receive date."),
-           False, ("25/09/2024", ""), key="return_date", parse=_date_or_blank),
-    Column("kenh_tra", _l("Return channel"),
-           _l("Trực tiếp, Trực tuyến or BCCI; blank while the result is not returned."), False,
-           ("BCCI", ""), key="return_channel", parse=_channel_or_blank),
-), unique=("code",),
+DOSSIERS = Format(
+    "mau-ho-so",
+    (
+        Column(
+            "ma_ho_so",
+            _l("Dossier code"),
+            _l("The one-stop system's code; a known code updates that dossier, a new one adds it."),
+            True,
+            ("000.00.22.H56-240921-0001", "000.00.22.H56-240921-0002"),
+            key="code",
+            parse=_dossier_code,
+            bulk=_plain_dossier_codes,
+            usual=DOSSIER_CODE_RE,
+            warning=_l("Unusual dossier code shape (accepted): %(value)s"),
+        ),
+        Column(
+            "ma_tthc",
+            _l("Procedure code"),
+            _l("The code of a procedure in the catalogue; an unknown code is a bad row."),
+            True,
+            ("1.001122", "1.000894"),
+            key="procedure",
+            parse=_procedure_reference,
+        ),
+        Column(
+            "ngay_tiep_nhan",
+            _l("Receive date"),
+            _l("dd/mm/yyyy (yyyy-mm-dd and spreadsheet dates are read too); not in the future."),
+            True,
+            ("21/09/2024", "21/09/2024"),
+            key="receive_date",
+            parse=_date,
+        ),
+        Column(
+            "kenh_tiep_nhan",
+            _l("Receive channel"),
+            _l("Trực tiếp, Trực tuyến or BCCI (by post)."),
+            True,
+            ("Trực tiếp", "BCCI"),
+            key="receive_channel",
+            parse=_channel,
+        ),
+        Column(
+            "ngay_tra",
+            _l("Return date"),
+            _l("dd/mm/yyyy; blank while the result is not returned; not before the receive date."),
+            False,
+            ("25/09/2024", ""),
+            key="return_date",
+            parse=_date_or_blank,
+        ),
+        Column(
+            "kenh_tra",
+            _l("Return channel"),
+            _l("Trực tiếp, Trực tuyến or BCCI; blank while the result is not returned."),
+            False,
+            ("BCCI", ""),
+            key="return_channel",
+            parse=_channel_or_blank,
+        ),
+    ),
+    unique=("code",),
     duplicate=_l("Dossier code %(value)s appears more than once in the file (rows %(rows)s)."),
-    rules=(Rule("ngay_tra", ("receive_date", "return_date"), _before,
-                _l("The return date is before the receive date.")),))
+    rules=(
+        Rule(
+            "ngay_tra",
+            ("receive_date", "return_date"),
+            _before,
+            _l("The return date is before the receive date."),
+        ),
+    ),
+)
 
-SHIPMENTS = Format("mau-buu-gui", (
-    Column("so_hieu_buu_gui", _l("Tracking number"),
-           _l("The postal item number: two letters, nine digits, two letters, such as "
-              "EB123456785VN; a wrong check digit is accepted with a warning."), True,
-           ("EB123456785VN", "RR473124829VN"), key="tracking_number", parse=_tracking_number),
-    Column("chieu", _l("Direction"),
-           _l("tiep_nhan for a dossier sent in by post, tra_ket_qua for a result sent out."), True,
-           ("tra_ket_qua", "tiep_nhan"), key="direction", parse=_direction),
-    Column("ma_ho_so", _l("Dossier code"),
-           _l("The code of a dossier already imported or logged; an unknown code is a bad row."),
-           True, ("000.00.22.H56-240921-0001", "000.00.22.H56-240921-0002"),
-           key="code", parse=_required_text()),
-    Column("ngay", _l("Date"), _l("The day the item was handed over, dd/mm/yyyy; not in the future."),
-           True, ("25/09/2024", "21/09/2024"), key="date", parse=_date),
-    Column("ho_ten", _l("Sender or recipient"),
-           _l("The citizen's name (personal data: shown masked in every list)."), False,
-           ("Nguyễn Văn An", "Trần Thị Bình"), key="recipient_name", parse=_text(200)),
-    Column("dia_chi", _l("Address"), _l("The citizen's address (personal data)."), False,
-           ("12 Lê Lợi, phường Hồng Gai, Hạ Long", ""), key="address", parse=_text(400)),
-    Column("dien_thoai", _l("Phone"), _l("A Vietnamese phone number (personal data)."), False,
-           ("0912345678", ""), key="phone", parse=_phone),
-    Column("cuoc_phi", _l("Fee"), _l("The postage in whole đồng, such as 25.000 or 25000."), False,
-           ("25.000", ""), key="fee", parse=_fee),
-), unique=("tracking_number", "direction"),
-    duplicate=_l("Tracking number %(value)s appears more than once in this direction in the file "
-                 "(rows %(rows)s)."))
+SHIPMENTS = Format(
+    "mau-buu-gui",
+    (
+        Column(
+            "so_hieu_buu_gui",
+            _l("Tracking number"),
+            _l(
+                "The postal item number: two letters, nine digits, two letters, such as "
+                "EB123456785VN; a wrong check digit is accepted with a warning."
+            ),
+            True,
+            ("EB123456785VN", "RR473124829VN"),
+            key="tracking_number",
+            parse=_tracking_number,
+        ),
+        Column(
+            "chieu",
+            _l("Direction"),
+            _l("tiep_nhan for a dossier sent in by post, tra_ket_qua for a result sent out."),
+            True,
+            ("tra_ket_qua", "tiep_nhan"),
+            key="direction",
+            parse=_direction,
+        ),
+        Column(
+            "ma_ho_so",
+            _l("Dossier code"),
+            _l("The code of a dossier already imported or logged; an unknown code is a bad row."),
+            True,
+            ("000.00.22.H56-240921-0001", "000.00.22.H56-240921-0002"),
+            key="code",
+            parse=_required_text(),
+        ),
+        Column(
+            "ngay",
+            _l("Date"),
+            _l("The day the item was handed over, dd/mm/yyyy; not in the future."),
+            True,
+            ("25/09/2024", "21/09/2024"),
+            key="date",
+            parse=_date,
+        ),
+        Column(
+            "ho_ten",
+            _l("Sender or recipient"),
+            _l("The citizen's name (personal data: shown masked in every list)."),
+            False,
+            ("Nguyễn Văn An", "Trần Thị Bình"),
+            key="recipient_name",
+            parse=_text(200),
+        ),
+        Column(
+            "dia_chi",
+            _l("Address"),
+            _l("The citizen's address (personal data)."),
+            False,
+            ("12 Lê Lợi, phường Hồng Gai, Hạ Long", ""),
+            key="address",
+            parse=_text(400),
+        ),
+        Column(
+            "dien_thoai",
+            _l("Phone"),
+            _l("A Vietnamese phone number (personal data)."),
+            False,
+            ("0912345678", ""),
+            key="phone",
+            parse=_phone,
+        ),
+        Column(
+            "cuoc_phi",
+            _l("Fee"),
+            _l("The postage in whole đồng, such as 25.000 or 25000."),
+            False,
+            ("25.000", ""),
+            key="fee",
+            parse=_fee,
+        ),
+    ),
+    unique=("tracking_number", "direction"),
+    duplicate=_l(
+        "Tracking number %(value)s appears more than once in this direction in the file "
+        "(rows %(rows)s)."
+    ),
+)
 
 FORMATS = {f.key: f for f in (PROCEDURES, DOSSIERS, SHIPMENTS)}

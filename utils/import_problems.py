@@ -5,6 +5,7 @@ written to ``instance/import-problems/`` under an unguessable name and offered f
 (``main.import_problems``, to the roles that import). Each new file first removes those older
 than that. The list names rows and reasons only, the same text the page shows.
 """
+
 import re
 import secrets
 import time

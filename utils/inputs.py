@@ -4,6 +4,7 @@ control characters, and a ``next`` address that stays on this site.
 The limits are written down in ``docs/limits.md``; every view reads its parameters through these
 helpers so that bad input is a 400 or 404 with a message, never a 500 from the database.
 """
+
 import re
 from urllib.parse import urlsplit
 
@@ -35,8 +36,13 @@ class BoundedIntConverter(IntegerConverter):
     regex = r"[0-9]+"
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
-        super().__init__(map, fixed_digits=fixed_digits, min=min,
-                         max=MAX_ID if max is None else max, signed=signed)
+        super().__init__(
+            map,
+            fixed_digits=fixed_digits,
+            min=min,
+            max=MAX_ID if max is None else max,
+            signed=signed,
+        )
 
 
 def parse_int(value, minimum=None, maximum=MAX_ID):
@@ -61,6 +67,7 @@ def arg_int(args, name, default=None, minimum=1, maximum=MAX_ID):
 
 
 # --- dates ------------------------------------------------------------------------------------
+
 
 def date_window():
     """``(first year, last year)`` of the dates the product accepts (``DATE_WINDOW``)."""
@@ -103,8 +110,11 @@ def control_character_message(value, allowed=LINE_ALLOWED):
         return None
     if allowed == CODE_ALLOWED and found[0] == "\t":
         return _("A code cannot contain a tab.")
-    return _("The text contains a control character (%(char)s) that cannot be stored; "
-             "remove it and try again.", char=describe_character(found[0]))
+    return _(
+        "The text contains a control character (%(char)s) that cannot be stored; "
+        "remove it and try again.",
+        char=describe_character(found[0]),
+    )
 
 
 def strip_control_characters(value):
@@ -113,6 +123,7 @@ def strip_control_characters(value):
 
 
 # --- the next address -------------------------------------------------------------------------
+
 
 def safe_next(target, default=None):
     """``target`` when it is a path on this site, else ``default`` (the home page).

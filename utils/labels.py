@@ -1,5 +1,6 @@
 """Translated labels for the product's codes (roles, channels, directions, audit actions,
 HTTP errors)."""
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -27,7 +28,9 @@ def handover_status_label(status):
 
 
 def task_status_label(status):
-    return {"open": _("Not started"), "in_progress": _("In progress"), "done": _("Done")}.get(status, status)
+    return {"open": _("Not started"), "in_progress": _("In progress"), "done": _("Done")}.get(
+        status, status
+    )
 
 
 def locale_label(locale):
@@ -153,7 +156,9 @@ def error_title(status):
 
 def error_text(status, message=None):
     if message == "csrf":
-        return _("The form has expired or did not come from this application. Reload the page and try again.")
+        return _(
+            "The form has expired or did not come from this application. Reload the page and try again."
+        )
     return {
         400: _("The request could not be understood."),
         401: _("Your session has ended. Log in again to continue."),
@@ -175,16 +180,28 @@ def next_band_text(criterion):
     gap, n = criterion.gap, number(criterion.gap)
     p = points(criterion.next_band.points)
     if criterion.code == "C1":
-        return ngettext("%(n)s more procedure with postal activity is needed to reach %(p)s points.",
-                        "%(n)s more procedures with postal activity are needed to reach %(p)s points.",
-                        gap, n=n, p=p)
+        return ngettext(
+            "%(n)s more procedure with postal activity is needed to reach %(p)s points.",
+            "%(n)s more procedures with postal activity are needed to reach %(p)s points.",
+            gap,
+            n=n,
+            p=p,
+        )
     if criterion.code == "C2":
-        return ngettext("%(n)s more dossier received by post is needed to reach %(p)s points.",
-                        "%(n)s more dossiers received by post are needed to reach %(p)s points.",
-                        gap, n=n, p=p)
-    return ngettext("%(n)s more result returned by post is needed to reach %(p)s points.",
-                    "%(n)s more results returned by post are needed to reach %(p)s points.",
-                    gap, n=n, p=p)
+        return ngettext(
+            "%(n)s more dossier received by post is needed to reach %(p)s points.",
+            "%(n)s more dossiers received by post are needed to reach %(p)s points.",
+            gap,
+            n=n,
+            p=p,
+        )
+    return ngettext(
+        "%(n)s more result returned by post is needed to reach %(p)s points.",
+        "%(n)s more results returned by post are needed to reach %(p)s points.",
+        gap,
+        n=n,
+        p=p,
+    )
 
 
 GLOBALS = {

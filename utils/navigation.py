@@ -6,6 +6,7 @@ The same actions are enforced on the views by ``utils.access.requires``. Entries
 together share a drop-down (``GROUPS``), so that the menu fits one row at 1366 px for every role;
 a group a role sees only one entry of is shown as that entry.
 """
+
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -59,8 +60,9 @@ def entries():
     if not current_user.is_authenticated:
         return []
     endpoints = current_app.view_functions
-    return [(ep, label) for ep, label, action in MENU
-            if can(current_user, action) and ep in endpoints]
+    return [
+        (ep, label) for ep, label, action in MENU if can(current_user, action) and ep in endpoints
+    ]
 
 
 def menu():
@@ -76,5 +78,7 @@ def menu():
             groups[key] = MenuGroup(name)
             items.append(groups[key])
         groups[key].entries.append((ep, label))
-    return [item.entries[0] if isinstance(item, MenuGroup) and len(item.entries) == 1 else item
-            for item in items]
+    return [
+        item.entries[0] if isinstance(item, MenuGroup) and len(item.entries) == 1 else item
+        for item in items
+    ]

@@ -5,6 +5,7 @@ procedure catalogue and the audit log. The long lists (dossiers, shipments) page
 One statement reads a page's rows and how many rows match in all (a window count beside each
 row); only a page with no rows (past the last, or an empty list) costs a second, plain count.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, select

@@ -9,6 +9,7 @@ once per process into one ``FontConfiguration``; a document costs only its own l
 WeasyPrint is imported on first use: it costs about 0,45 s, which commands that print no
 document should not pay.
 """
+
 import logging
 import mimetypes
 import threading
@@ -58,8 +59,9 @@ def _fetcher_class():
         """Serves files under ``static/``; refuses every other URL (logged, never fetched)."""
 
         def __init__(self, root=STATIC_ROOT):
-            super().__init__(allowed_protocols=("file",), allow_redirects=False,
-                             fail_on_errors=False)
+            super().__init__(
+                allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False
+            )
             self.root = root
 
         def fetch(self, url, headers=None):
@@ -68,8 +70,9 @@ def _fetcher_class():
                 log.warning("document resource refused: %.200s", url)
                 raise ResourceRefused(f"only files under static/ are served: {url[:200]}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                      headers={"Content-Type": mime})
+            return URLFetcherResponse(
+                path.as_uri(), path.read_bytes(), headers={"Content-Type": mime}
+            )
 
     return StaticOnlyFetcher
 

@@ -11,6 +11,7 @@ reporting period (``default_period``): the one an administrator set in the organ
 year that has dossiers. A period is named by the preset it matches (``match_choice``), or is a
 custom range ("Tùy chọn").
 """
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -67,7 +68,9 @@ def parse_period(start, end, default=None):
         start_date = parse_day(start)
         end_date = parse_day(end)
     except ValueError:
-        raise PeriodError(_("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day.")) from None
+        raise PeriodError(
+            _("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day.")
+        ) from None
     if not (in_date_window(start_date) and in_date_window(end_date)):
         raise PeriodError(date_window_message())
     if start_date > end_date:
@@ -93,6 +96,7 @@ def optional_period_from_request(args):
 
 # --- Presets ----------------------------------------------------------------------------------
 
+
 def quarter_of(day):
     """1 to 4."""
     return (day.month - 1) // 3 + 1
@@ -113,8 +117,13 @@ def preset_period(preset, today=None, year=None, months=None):
     today = today or vn_today()
     year = today.year if year is None else year
     if not FIRST_YEAR <= year <= today.year + 1:
-        raise PeriodError(_("Choose a year between %(first)s and %(last)s.",
-                            first=FIRST_YEAR, last=today.year + 1))
+        raise PeriodError(
+            _(
+                "Choose a year between %(first)s and %(last)s.",
+                first=FIRST_YEAR,
+                last=today.year + 1,
+            )
+        )
     if preset == "month":
         return Period(today.replace(day=1), today)
     if preset == "quarter":
@@ -144,8 +153,11 @@ class PeriodChoice:
     def query(self):
         """The URL parameters that name this choice (the dashboard pushes them)."""
         if self.preset == "custom":
-            return {"preset": "custom", "from": self.period.start.isoformat(),
-                    "to": self.period.end.isoformat()}
+            return {
+                "preset": "custom",
+                "from": self.period.start.isoformat(),
+                "to": self.period.end.isoformat(),
+            }
         if self.preset == "months":
             return {"preset": "months", "year": self.year, "months": self.months}
         if self.preset == "year":
@@ -158,7 +170,7 @@ class PeriodChoice:
 
     @property
     def label(self):
-        """"9 tháng đầu năm 2024", "Quý 3/2024", "Năm 2024", …"""
+        """ "9 tháng đầu năm 2024", "Quý 3/2024", "Năm 2024", …"""
         p = self.period
         if self.preset == "month":
             return _("Month %(month)s/%(year)s", month=p.start.month, year=p.start.year)
@@ -192,7 +204,11 @@ def match_choice(period, today=None):
     else this month, this quarter or the year to date, else a custom range."""
     today = today or vn_today()
     start, end = period.start, period.end
-    if start == date(start.year, 1, 1) and end.year == start.year and end == month_end(end.year, end.month):
+    if (
+        start == date(start.year, 1, 1)
+        and end.year == start.year
+        and end == month_end(end.year, end.month)
+    ):
         if end.month == 12:
             return PeriodChoice("year", period, start.year, 9)
         return PeriodChoice("months", period, start.year, end.month)
@@ -213,7 +229,9 @@ def _asked_preset(args, default):
 
 def _custom_choice(args, today):
     if not (args.get("from") or "").strip() and not (args.get("to") or "").strip():
-        raise PeriodError(_("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day."))
+        raise PeriodError(
+            _("Dates must be given as dd/mm/yyyy (or YYYY-MM-DD), both the first and the last day.")
+        )
     return match_choice(parse_period(args.get("from"), args.get("to")), today)
 
 
@@ -260,11 +278,18 @@ def quick_choices(years):
 
     :return: ``[(URL parameters, label)]``.
     """
-    out = [({"preset": "month"}, _("This month")), ({"preset": "quarter"}, _("This quarter")),
-           ({"preset": "year_to_date"}, _("Year to date"))]
+    out = [
+        ({"preset": "month"}, _("This month")),
+        ({"preset": "quarter"}, _("This quarter")),
+        ({"preset": "year_to_date"}, _("Year to date")),
+    ]
     for year in years:
         for months in (6, 9):
-            out.append(({"preset": "months", "year": year, "months": months},
-                        _("First %(n)s months of %(year)s", n=months, year=year)))
+            out.append(
+                (
+                    {"preset": "months", "year": year, "months": months},
+                    _("First %(n)s months of %(year)s", n=months, year=year),
+                )
+            )
         out.append(({"preset": "year", "year": year}, _("Year %(year)s", year=year)))
     return out

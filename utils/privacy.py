@@ -6,6 +6,7 @@ only on a shipment's own page for centre staff and administrators, and in the au
 with personal data. Audit events never hold the values either: they keep the masked forms (events
 recorded before held ``AUDIT_MARK``), which every mask leaves as they are.
 """
+
 import re
 
 from utils.text import fold
@@ -19,7 +20,7 @@ _WARD_PREFIXES = ("phuong ", "xa ", "thi tran ", "p. ", "p ", "tt. ", "tt ")
 
 
 def mask_name(name):
-    """"Nguyễn Văn An" → "Nguyễn V. A.": the family name, then initials."""
+    """ "Nguyễn Văn An" → "Nguyễn V. A.": the family name, then initials."""
     words = (name or "").split()
     if not words:
         return ""
@@ -27,7 +28,7 @@ def mask_name(name):
 
 
 def mask_phone(phone):
-    """"0912345123" → "09•• ••• 123": the first two and last three digits only."""
+    """ "0912345123" → "09•• ••• 123": the first two and last three digits only."""
     if DOT in (phone or ""):
         return phone  # masked already (a history shows what the trail kept)
     digits = re.sub(r"\D", "", phone or "")

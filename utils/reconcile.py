@@ -23,6 +23,7 @@ An import of many dossiers on SQLite counts its new rows with one statement inst
 (``inserting_many``): SQLite runs a trigger's program for every row inserted, even where its
 WHEN clause is false, which cost more than the insert itself.
 """
+
 from contextlib import contextmanager
 
 from sqlalchemy import and_, case, exists, func, select, text
@@ -30,31 +31,42 @@ from sqlalchemy import and_, case, exists, func, select, text
 from extensions import db
 from models import Dossier, Procedure, ReconcileTally, Shipment
 
-DIRECTIONS = (("tiep_nhan", "receive_channel_src", "unlogged_receive"),
-              ("tra_ket_qua", "return_channel_src", "unlogged_return"))
+DIRECTIONS = (
+    ("tiep_nhan", "receive_channel_src", "unlogged_receive"),
+    ("tra_ket_qua", "return_channel_src", "unlogged_return"),
+)
 
 
 COLUMNS = ("unlogged_receive", "unlogged_return", "live_receive", "live_return")
 
 
 def _sqlite_unlogged(row, direction, src):
-    return (f"({row}.{src} IS 'bcci' AND NOT EXISTS (SELECT 1 FROM shipment "
-            f"WHERE shipment.dossier_id = {row}.id AND shipment.direction = '{direction}'))")
+    return (
+        f"({row}.{src} IS 'bcci' AND NOT EXISTS (SELECT 1 FROM shipment "
+        f"WHERE shipment.dossier_id = {row}.id AND shipment.direction = '{direction}'))"
+    )
 
 
 def _live(dossier, direction):
-    return (f"(SELECT count(*) FROM shipment WHERE shipment.dossier_id = {dossier} "
-            f"AND shipment.direction = '{direction}' AND NOT shipment.cancelled)")
+    return (
+        f"(SELECT count(*) FROM shipment WHERE shipment.dossier_id = {dossier} "
+        f"AND shipment.direction = '{direction}' AND NOT shipment.cancelled)"
+    )
 
 
-_SQLITE_CONFLICT = ("ON CONFLICT (procedure_id) DO UPDATE SET "
-                    + ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS) + ";")
+_SQLITE_CONFLICT = (
+    "ON CONFLICT (procedure_id) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
+    + ";"
+)
 
 
 def _sqlite_add(procedure, deltas, where="1"):
     """Add ``deltas`` (SQL for the four ``COLUMNS``) to ``procedure``'s row (an upsert)."""
-    return (f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-            f"SELECT {procedure}, {', '.join(deltas)} WHERE {where} {_SQLITE_CONFLICT}")
+    return (
+        f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
+        f"SELECT {procedure}, {', '.join(deltas)} WHERE {where} {_SQLITE_CONFLICT}"
+    )
 
 
 def _sqlite_shipment(row, sign, when):
@@ -63,37 +75,57 @@ def _sqlite_shipment(row, sign, when):
     its source says post and ``when`` (this is the first record, or there is none left)."""
     receive, ret = f"({row}.direction = 'tiep_nhan')", f"({row}.direction = 'tra_ket_qua')"
     live = f"(NOT {row}.cancelled)"
-    src = (f"(CASE {row}.direction WHEN 'tiep_nhan' THEN d.receive_channel_src "
-           f"ELSE d.return_channel_src END) IS 'bcci'")
+    src = (
+        f"(CASE {row}.direction WHEN 'tiep_nhan' THEN d.receive_channel_src "
+        f"ELSE d.return_channel_src END) IS 'bcci'"
+    )
     unlogged = f"(({src}) AND ({when}))"
-    return (f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-            f"SELECT d.procedure_id, {-sign} * {unlogged} * {receive}, {-sign} * {unlogged} * {ret}, "
-            f"{sign} * {live} * {receive}, {sign} * {live} * {ret} "
-            f"FROM dossier d WHERE d.id = {row}.dossier_id {_SQLITE_CONFLICT}")
+    return (
+        f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
+        f"SELECT d.procedure_id, {-sign} * {unlogged} * {receive}, {-sign} * {unlogged} * {ret}, "
+        f"{sign} * {live} * {receive}, {sign} * {live} * {ret} "
+        f"FROM dossier d WHERE d.id = {row}.dossier_id {_SQLITE_CONFLICT}"
+    )
 
 
 def _bcci_any(row):
     return f"({row}.receive_channel_src = 'bcci' OR {row}.return_channel_src = 'bcci')"
 
 
-SOURCE_CHANGED = ("(OLD.procedure_id IS NOT NEW.procedure_id "
-                  "OR OLD.receive_channel_src IS NOT NEW.receive_channel_src "
-                  "OR OLD.return_channel_src IS NOT NEW.return_channel_src)")
+SOURCE_CHANGED = (
+    "(OLD.procedure_id IS NOT NEW.procedure_id "
+    "OR OLD.receive_channel_src IS NOT NEW.receive_channel_src "
+    "OR OLD.return_channel_src IS NOT NEW.return_channel_src)"
+)
 
 
 def _sqlite_ddl():
     def unlogged(row, sign):
-        return _sqlite_add(f"{row}.procedure_id", (
-            f"{sign} * {_sqlite_unlogged(row, 'tiep_nhan', 'receive_channel_src')}",
-            f"{sign} * {_sqlite_unlogged(row, 'tra_ket_qua', 'return_channel_src')}", "0", "0"))
+        return _sqlite_add(
+            f"{row}.procedure_id",
+            (
+                f"{sign} * {_sqlite_unlogged(row, 'tiep_nhan', 'receive_channel_src')}",
+                f"{sign} * {_sqlite_unlogged(row, 'tra_ket_qua', 'return_channel_src')}",
+                "0",
+                "0",
+            ),
+        )
 
     def live(row, sign):
-        return _sqlite_add(f"{row}.procedure_id", (
-            "0", "0", f"{sign} * {_live(row + '.id', 'tiep_nhan')}",
-            f"{sign} * {_live(row + '.id', 'tra_ket_qua')}"))
+        return _sqlite_add(
+            f"{row}.procedure_id",
+            (
+                "0",
+                "0",
+                f"{sign} * {_live(row + '.id', 'tiep_nhan')}",
+                f"{sign} * {_live(row + '.id', 'tra_ket_qua')}",
+            ),
+        )
 
-    remaining = ("(SELECT count(*) FROM shipment s WHERE s.dossier_id = {row}.dossier_id "
-                 "AND s.direction = {row}.direction)")
+    remaining = (
+        "(SELECT count(*) FROM shipment s WHERE s.dossier_id = {row}.dossier_id "
+        "AND s.direction = {row}.direction)"
+    )
     return [
         f"CREATE TRIGGER reconcile_dossier_insert AFTER INSERT ON dossier "
         f"WHEN {_bcci_any('NEW')} BEGIN {unlogged('NEW', 1)} END",
@@ -271,11 +303,14 @@ DOSSIER_INSERT_TRIGGER = "reconcile_dossier_insert"
 
 def _sqlite_count_new():
     """The insert trigger's counting, for every dossier above an id (the parameter) at once."""
-    unlogged = [f"SUM({_sqlite_unlogged('dossier', direction, src)})"
-                for direction, src, _ in DIRECTIONS]
-    return (f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-            f"SELECT procedure_id, {', '.join(unlogged)}, 0, 0 FROM dossier "
-            f"WHERE id > ? AND {_bcci_any('dossier')} GROUP BY procedure_id {_SQLITE_CONFLICT}")
+    unlogged = [
+        f"SUM({_sqlite_unlogged('dossier', direction, src)})" for direction, src, _ in DIRECTIONS
+    ]
+    return (
+        f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
+        f"SELECT procedure_id, {', '.join(unlogged)}, 0, 0 FROM dossier "
+        f"WHERE id > ? AND {_bcci_any('dossier')} GROUP BY procedure_id {_SQLITE_CONFLICT}"
+    )
 
 
 @contextmanager
@@ -295,7 +330,8 @@ def inserting_many(connection, last_id):
         return
     stored = connection.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        (DOSSIER_INSERT_TRIGGER,)).scalar()
+        (DOSSIER_INSERT_TRIGGER,),
+    ).scalar()
     if stored is None:  # nothing counts the dossiers as they are inserted: nothing to replace
         yield
         return
@@ -308,6 +344,7 @@ def inserting_many(connection, last_id):
 
 
 # --- Counting from the dossiers: the oracle, check and rebuild ---------------------------------
+
 
 def _unlogged(direction, src):
     column = getattr(Dossier, src)
@@ -326,14 +363,19 @@ def counted():
         out[procedure_id] = tuple(values)
 
     for i, (direction, src, _) in enumerate(DIRECTIONS):
-        stmt = (select(Dossier.procedure_id, func.count()).where(_unlogged(direction, src))
-                .group_by(Dossier.procedure_id))
+        stmt = (
+            select(Dossier.procedure_id, func.count())
+            .where(_unlogged(direction, src))
+            .group_by(Dossier.procedure_id)
+        )
         for procedure_id, n in db.session.execute(stmt):
             put(procedure_id, i, n)
-        stmt = (select(Dossier.procedure_id, func.count())
-                .join(Shipment, Shipment.dossier_id == Dossier.id)
-                .where(Shipment.direction == direction, Shipment.cancelled.is_(False))
-                .group_by(Dossier.procedure_id))
+        stmt = (
+            select(Dossier.procedure_id, func.count())
+            .join(Shipment, Shipment.dossier_id == Dossier.id)
+            .where(Shipment.direction == direction, Shipment.cancelled.is_(False))
+            .group_by(Dossier.procedure_id)
+        )
         for procedure_id, n in db.session.execute(stmt):
             put(procedure_id, 2 + i, n)
     return {p: v for p, v in out.items() if any(v)}
@@ -341,8 +383,9 @@ def counted():
 
 def kept():
     """The same, as the table holds them (rows at zero left out)."""
-    rows = db.session.execute(select(ReconcileTally.procedure_id,
-                                     *(getattr(ReconcileTally, c) for c in COLUMNS)))
+    rows = db.session.execute(
+        select(ReconcileTally.procedure_id, *(getattr(ReconcileTally, c) for c in COLUMNS))
+    )
     return {r[0]: tuple(int(v) for v in r[1:]) for r in rows if any(r[1:])}
 
 
@@ -350,8 +393,11 @@ def differences():
     """``[(procedure_id, kept, counted)]`` where the table and a count over the dossiers differ."""
     have, want = kept(), counted()
     zero = (0,) * len(COLUMNS)
-    return [(p, have.get(p, zero), want.get(p, zero)) for p in sorted(set(have) | set(want))
-            if have.get(p, zero) != want.get(p, zero)]
+    return [
+        (p, have.get(p, zero), want.get(p, zero))
+        for p in sorted(set(have) | set(want))
+        if have.get(p, zero) != want.get(p, zero)
+    ]
 
 
 def rebuild():
@@ -367,28 +413,43 @@ def totals_by_department(department_id=None):
     "ineligible_receive", "ineligible_return"}}`` from the kept counts: dossiers unlogged per
     direction, and live shipments of procedures not flagged eligible in their direction (the
     flags read now, so changing one needs no recount)."""
-    stmt = (select(Procedure.department_id, func.sum(ReconcileTally.unlogged_receive),
-                   func.sum(ReconcileTally.unlogged_return),
-                   func.sum(case((Procedure.eligible_receive.is_(False), ReconcileTally.live_receive),
-                                 else_=0)),
-                   func.sum(case((Procedure.eligible_return.is_(False), ReconcileTally.live_return),
-                                 else_=0)))
-            .join(Procedure, Procedure.id == ReconcileTally.procedure_id)
-            .group_by(Procedure.department_id))
+    stmt = (
+        select(
+            Procedure.department_id,
+            func.sum(ReconcileTally.unlogged_receive),
+            func.sum(ReconcileTally.unlogged_return),
+            func.sum(
+                case((Procedure.eligible_receive.is_(False), ReconcileTally.live_receive), else_=0)
+            ),
+            func.sum(
+                case((Procedure.eligible_return.is_(False), ReconcileTally.live_return), else_=0)
+            ),
+        )
+        .join(Procedure, Procedure.id == ReconcileTally.procedure_id)
+        .group_by(Procedure.department_id)
+    )
     if department_id:
         stmt = stmt.where(Procedure.department_id == department_id)
     out = {}
     for dept, *values in db.session.execute(stmt):
         receive, ret, ineligible_receive, ineligible_return = (int(v or 0) for v in values)
-        out[dept] = {"unlogged_receive": receive, "unlogged_return": ret,
-                     "ineligible": ineligible_receive + ineligible_return,
-                     "ineligible_receive": ineligible_receive, "ineligible_return": ineligible_return}
+        out[dept] = {
+            "unlogged_receive": receive,
+            "unlogged_return": ret,
+            "ineligible": ineligible_receive + ineligible_return,
+            "ineligible_receive": ineligible_receive,
+            "ineligible_return": ineligible_return,
+        }
     return out
 
 
 def unlogged_count(direction, procedure_ids=None):
     """How many dossiers are unlogged in ``direction`` (of these procedures), from the table."""
-    column = ReconcileTally.unlogged_receive if direction != "tra_ket_qua" else ReconcileTally.unlogged_return
+    column = (
+        ReconcileTally.unlogged_receive
+        if direction != "tra_ket_qua"
+        else ReconcileTally.unlogged_return
+    )
     stmt = select(func.coalesce(func.sum(column), 0))
     if procedure_ids is not None:
         stmt = stmt.where(ReconcileTally.procedure_id.in_(procedure_ids))
@@ -396,18 +457,20 @@ def unlogged_count(direction, procedure_ids=None):
 
 
 def _fill_sql():
-    unlogged = ("SUM(CASE WHEN {src} = 'bcci' AND NOT EXISTS (SELECT 1 FROM shipment s "
-                "WHERE s.dossier_id = dossier.id AND s.direction = '{direction}') THEN 1 ELSE 0 END)")
+    unlogged = (
+        "SUM(CASE WHEN {src} = 'bcci' AND NOT EXISTS (SELECT 1 FROM shipment s "
+        "WHERE s.dossier_id = dossier.id AND s.direction = '{direction}') THEN 1 ELSE 0 END)"
+    )
     live = "SUM(CASE WHEN shipment.direction = '{direction}' THEN 1 ELSE 0 END)"
     return [
-        f"""INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)})
-        SELECT procedure_id, {unlogged.format(src='receive_channel_src', direction='tiep_nhan')},
-               {unlogged.format(src='return_channel_src', direction='tra_ket_qua')}, 0, 0
+        f"""INSERT INTO reconcile_tally (procedure_id, {", ".join(COLUMNS)})
+        SELECT procedure_id, {unlogged.format(src="receive_channel_src", direction="tiep_nhan")},
+               {unlogged.format(src="return_channel_src", direction="tra_ket_qua")}, 0, 0
         FROM dossier WHERE receive_channel_src = 'bcci' OR return_channel_src = 'bcci'
         GROUP BY procedure_id""",
-        f"""INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)})
-        SELECT dossier.procedure_id, 0, 0, {live.format(direction='tiep_nhan')},
-               {live.format(direction='tra_ket_qua')}
+        f"""INSERT INTO reconcile_tally (procedure_id, {", ".join(COLUMNS)})
+        SELECT dossier.procedure_id, 0, 0, {live.format(direction="tiep_nhan")},
+               {live.format(direction="tra_ket_qua")}
         FROM shipment JOIN dossier ON dossier.id = shipment.dossier_id
         WHERE NOT shipment.cancelled GROUP BY dossier.procedure_id
         ON CONFLICT (procedure_id) DO UPDATE SET live_receive = excluded.live_receive,

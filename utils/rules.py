@@ -5,6 +5,7 @@ reports it against the row's cell (``utils.tabular`` parses cells with these rul
 it under its field, a service refuses with it. The identifiers' shapes are in ``utils.validators``
 (docs/formats.md, *Identifiers*).
 """
+
 from flask_babel import lazy_gettext as _l
 
 from models import Direction
@@ -27,11 +28,14 @@ class CellError(ValueError):
 
 # --- Identifiers ----------------------------------------------------------------------------
 
+
 def procedure_code(code):
     """A national or provincial procedure code. :return: ``code``."""
     if not PROCEDURE_CODE_RE.match(code or ""):
-        raise CellError(_l("Not a procedure code (like 1.001108 or 1.010708.000.00.00.H56): "
-                           "%(value)s"), value=code or "")
+        raise CellError(
+            _l("Not a procedure code (like 1.001108 or 1.010708.000.00.00.H56): %(value)s"),
+            value=code or "",
+        )
     return code
 
 
@@ -40,12 +44,18 @@ def tracking_number(value):
     warning the caller decides on). :return: its ``TrackingCheck``."""
     check = check_tracking_number(str(value or ""))
     if not check.well_formed:
-        raise CellError(_l("Not a postal item number (S10: two letters, nine digits, two "
-                           "letters, like EB123456785VN): %(value)s"), value=check.number)
+        raise CellError(
+            _l(
+                "Not a postal item number (S10: two letters, nine digits, two "
+                "letters, like EB123456785VN): %(value)s"
+            ),
+            value=check.number,
+        )
     return check
 
 
 # --- Shipments ------------------------------------------------------------------------------
+
 
 def known_dossier(dossier, code):
     """A dossier code names a dossier the product knows (``dossier``: what the lookup found).
@@ -79,13 +89,20 @@ def fee(amount):
 def returned_after_received(direction, day, dossier):
     """A result is not returned before its dossier was received (when both dates are known)."""
     received = getattr(dossier, "receive_date", None)
-    if direction == Direction.RETURN and day is not None and received is not None \
-            and day < received:
-        raise CellError(_l("A result cannot be returned before the dossier was received "
-                           "(%(date)s)."), date=f"{received:%d/%m/%Y}")
+    if (
+        direction == Direction.RETURN
+        and day is not None
+        and received is not None
+        and day < received
+    ):
+        raise CellError(
+            _l("A result cannot be returned before the dossier was received (%(date)s)."),
+            date=f"{received:%d/%m/%Y}",
+        )
 
 
 # --- Postal eligibility of a procedure --------------------------------------------------------
+
 
 def reason_listed(reason_code, codes):
     """A reason code, when given, is one of ``codes`` (the common reasons and "other")."""

@@ -9,6 +9,7 @@ display only, bounded) and the key of the row the page starts after (``after``) 
 
     /dossiers?…&page=3&after=2026-11-30.81234
 """
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -89,7 +90,12 @@ class _Keyset:
     through its index in key order, and (``nullable``) those without one, after them by id."""
 
     def __init__(self, session, stmt, column, id_column, nullable):
-        self.session, self.column, self.id_column, self.nullable = session, column, id_column, nullable
+        self.session, self.column, self.id_column, self.nullable = (
+            session,
+            column,
+            id_column,
+            nullable,
+        )
         # Rows without a value (few) are read through the column's index ("IS NULL") and sorted:
         # "+ 0" keeps planners from walking the whole table in id order to find them.
         self.plain_id = id_column + 0
@@ -104,13 +110,18 @@ class _Keyset:
         if key is not None and key[0] is None:
             if not self.nullable:
                 return []
-            return self.run(self.null.where(self.plain_id < key[1]).order_by(self.plain_id.desc()),
-                            want)
+            return self.run(
+                self.null.where(self.plain_id < key[1]).order_by(self.plain_id.desc()), want
+            )
         head = self.not_null
         if key is not None:
             # The plain range first, so that every planner seeks on the column's index.
-            head = head.where(and_(self.column <= key[0],
-                                   tuple_(self.column, self.id_column) < tuple_(key[0], key[1])))
+            head = head.where(
+                and_(
+                    self.column <= key[0],
+                    tuple_(self.column, self.id_column) < tuple_(key[0], key[1]),
+                )
+            )
         rows = self.run(head.order_by(self.column.desc(), self.id_column.desc()), want)
         if self.nullable and len(rows) < want:
             rows += self.run(self.null.order_by(self.plain_id.desc()), want - len(rows))
@@ -120,10 +131,15 @@ class _Keyset:
         """Up to ``want`` rows in reverse list order, from the bottom or before ``key``."""
         ascending = (self.column.asc(), self.id_column.asc())
         if key is not None and key[0] is not None:
-            return self.run(self.not_null.where(and_(
-                self.column >= key[0],
-                tuple_(self.column, self.id_column) > tuple_(key[0], key[1]))).order_by(*ascending),
-                want)
+            return self.run(
+                self.not_null.where(
+                    and_(
+                        self.column >= key[0],
+                        tuple_(self.column, self.id_column) > tuple_(key[0], key[1]),
+                    )
+                ).order_by(*ascending),
+                want,
+            )
         rows = []
         if self.nullable:
             tail = self.null if key is None else self.null.where(self.plain_id > key[1])
@@ -154,12 +170,19 @@ def seek(session, stmt, column, id_column, cursor, per_page, nullable=True, key_
         if before and not has_prev:
             # Back at the start: the first page, whole.
             return seek(session, stmt, column, id_column, Cursor(), per_page, nullable, key_of)
-        result = Page(list(reversed(rows[:per_page])), max(cursor.page, 1) if before else cursor.page,
-                      has_prev, before, is_last=kind == "last")
+        result = Page(
+            list(reversed(rows[:per_page])),
+            max(cursor.page, 1) if before else cursor.page,
+            has_prev,
+            before,
+            is_last=kind == "last",
+        )
     if result.rows:
         if key_of is None:
+
             def key_of(row):
                 return getattr(row, column.key), getattr(row, id_column.key)
+
         result.first_key = key_text(*key_of(result.rows[0]))
         result.last_key = key_text(*key_of(result.rows[-1]))
     return result

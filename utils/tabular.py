@@ -8,6 +8,7 @@ with a translatable reason; ``ImportReport`` gathers every bad row so an import 
 
 Writing: ``write_csv`` and ``write_xlsx`` neutralise cells a spreadsheet would run as a formula.
 """
+
 import csv
 import gc
 import io
@@ -118,8 +119,10 @@ class Table:
     @cached_property
     def rows(self):
         columns = self.columns.items()
-        return [Row(number, {c: (values[p] if p < len(values) else None) for c, p in columns})
-                for number, values in self.data]
+        return [
+            Row(number, {c: (values[p] if p < len(values) else None) for c, p in columns})
+            for number, values in self.data
+        ]
 
     def cells(self, name):
         """The raw cells of column ``name`` row by row (as ``Row.cells`` holds them: unstripped
@@ -173,8 +176,13 @@ def max_rows():
 
 
 def _too_many_rows():
-    return TableError(_l("The file has more than %(max)s data rows, the most one import accepts. "
-                         "Split it into smaller files."), max=f"{max_rows():,}".replace(",", "."))
+    return TableError(
+        _l(
+            "The file has more than %(max)s data rows, the most one import accepts. "
+            "Split it into smaller files."
+        ),
+        max=f"{max_rows():,}".replace(",", "."),
+    )
 
 
 def _decoded_lines(data):
@@ -183,7 +191,9 @@ def _decoded_lines(data):
     try:
         yield from stream
     except UnicodeDecodeError:
-        raise TableError(_l("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")) from None
+        raise TableError(
+            _l("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
+        ) from None
 
 
 def _csv_rows(data):
@@ -198,7 +208,9 @@ def _csv_rows(data):
     try:
         yield from csv.reader(_decoded_lines(data), delimiter=delimiter)
     except csv.Error:
-        raise TableError(_l("The CSV file cannot be read: a field is malformed or too long.")) from None
+        raise TableError(
+            _l("The CSV file cannot be read: a field is malformed or too long.")
+        ) from None
 
 
 def check_xlsx_archive(data):
@@ -221,8 +233,11 @@ def check_xlsx_archive(data):
     with archive:
         members = archive.infolist()
         if len(members) > limit_members:
-            raise TableError(_l("The XLSX workbook holds %(n)s parts; at most %(max)s are accepted."),
-                             n=len(members), max=limit_members)
+            raise TableError(
+                _l("The XLSX workbook holds %(n)s parts; at most %(max)s are accepted."),
+                n=len(members),
+                max=limit_members,
+            )
         total = 0
         for member in members:
             try:
@@ -230,18 +245,33 @@ def check_xlsx_archive(data):
                     while chunk := stream.read(65536):
                         total += len(chunk)
                         if total > budget:
-                            raise TableError(_l(
-                                "The XLSX workbook unpacks to more than %(mb)s MB (at most %(ratio)s "
-                                "times its own size and %(max)s MB are accepted): it was refused "
-                                "before being read."),
-                                mb=budget // (1024 * 1024), ratio=ratio,
-                                max=limit_total // (1024 * 1024))
+                            raise TableError(
+                                _l(
+                                    "The XLSX workbook unpacks to more than %(mb)s MB (at most %(ratio)s "
+                                    "times its own size and %(max)s MB are accepted): it was refused "
+                                    "before being read."
+                                ),
+                                mb=budget // (1024 * 1024),
+                                ratio=ratio,
+                                max=limit_total // (1024 * 1024),
+                            )
             except TableError:
                 raise
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
-                    EOFError, zlib.error):
-                raise TableError(_l("The XLSX workbook is damaged: a part's content does not match "
-                                    "the size or checksum its zip headers state.")) from None
+            except (
+                zipfile.BadZipFile,
+                NotImplementedError,
+                RuntimeError,
+                ValueError,
+                OSError,
+                EOFError,
+                zlib.error,
+            ):
+                raise TableError(
+                    _l(
+                        "The XLSX workbook is damaged: a part's content does not match "
+                        "the size or checksum its zip headers state."
+                    )
+                ) from None
 
 
 def _xlsx_rows(data):
@@ -249,8 +279,12 @@ def _xlsx_rows(data):
     from openpyxl import load_workbook
 
     if not openpyxl.DEFUSEDXML:  # openpyxl parses with defusedxml only when it can import it
-        raise TableError(_l("XLSX files cannot be read safely on this server (defusedxml is "
-                            "missing); import a CSV file instead."))
+        raise TableError(
+            _l(
+                "XLSX files cannot be read safely on this server (defusedxml is "
+                "missing); import a CSV file instead."
+            )
+        )
     check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -260,8 +294,20 @@ def _xlsx_rows(data):
                 yield list(row)
         finally:
             workbook.close()
-    except (DefusedXmlException, ParseError, SyntaxError, zipfile.BadZipFile, KeyError, IndexError,
-            ValueError, TypeError, AttributeError, OSError, EOFError, zlib.error) as e:
+    except (
+        DefusedXmlException,
+        ParseError,
+        SyntaxError,
+        zipfile.BadZipFile,
+        KeyError,
+        IndexError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        OSError,
+        EOFError,
+        zlib.error,
+    ) as e:
         raise _xlsx_error(e) from None
 
 
@@ -271,8 +317,12 @@ def _xlsx_error(error):
     seen = error
     while seen is not None:
         if isinstance(seen, DefusedXmlException):
-            return TableError(_l("The XLSX workbook declares XML entities or a DTD, which are "
-                                 "refused: save it again from a spreadsheet program."))
+            return TableError(
+                _l(
+                    "The XLSX workbook declares XML entities or a DTD, which are "
+                    "refused: save it again from a spreadsheet program."
+                )
+            )
         if isinstance(seen, (ParseError, SyntaxError)):
             return TableError(_l("The XLSX workbook is damaged: its XML cannot be read."))
         seen = seen.__cause__ or seen.__context__
@@ -335,15 +385,24 @@ def _read_table(filename, data, required, optional):
                     columns[known[key]] = position
         if all(c in columns for c in required):
             if twice:
-                raise TableError(_l("Column %(column)s appears more than once in the header row "
-                                    "(row %(row)s): keep one."), column=twice[0], row=index + 1)
-            rows = _data_rows(chain(head[index + 1:], raw_rows), index + 1, text)
+                raise TableError(
+                    _l(
+                        "Column %(column)s appears more than once in the header row "
+                        "(row %(row)s): keep one."
+                    ),
+                    column=twice[0],
+                    row=index + 1,
+                )
+            rows = _data_rows(chain(head[index + 1 :], raw_rows), index + 1, text)
             if not rows:
                 raise TableError(_l("The file has a header row but no data rows."))
             _refuse_control_characters(columns, rows, text)
             return Table(index + 1, columns, rows)
-    raise TableError(_l("No header row with the required columns (%(columns)s) in the first %(n)s rows."),
-                     columns=", ".join(required), n=HEADER_SEARCH_ROWS)
+    raise TableError(
+        _l("No header row with the required columns (%(columns)s) in the first %(n)s rows."),
+        columns=", ".join(required),
+        n=HEADER_SEARCH_ROWS,
+    )
 
 
 def _data_rows(raw_rows, first, text):
@@ -357,7 +416,7 @@ def _data_rows(raw_rows, first, text):
     read_limit = 2 * limit + first
     number = first
     for number, values in enumerate(raw_rows, start=first + 1):
-        if (("".join(values).strip()) if text else not _blank(values)):
+        if ("".join(values).strip()) if text else not _blank(values):
             append((number, values))
             if len(out) > limit:
                 raise _too_many_rows()
@@ -379,7 +438,9 @@ def _refuse_control_characters(columns, rows, text):
     refuses NUL outright and SQLite would store it silently. A whole row is searched at once; only
     a row with a hit is looked at cell by cell."""
     wanted = sorted(columns.items(), key=itemgetter(1))
-    search = _CODE_CONTROL.search if any(c in CODE_COLUMNS for c in columns) else _CELL_CONTROL.search
+    search = (
+        _CODE_CONTROL.search if any(c in CODE_COLUMNS for c in columns) else _CELL_CONTROL.search
+    )
     found = []
     for number, values in rows:
         joined = "".join(values) if text else "".join(v for v in values if v.__class__ is str)
@@ -397,13 +458,27 @@ def _refuse_control_characters(columns, rows, text):
         return
     number, column, char = found[0]
     if char == "\t":
-        raise TableError(_l("Row %(row)s, column %(column)s: a code cannot contain a tab "
-                            "(%(others)s other cells hold control characters). Remove them and "
-                            "import again."), row=number, column=column, others=len(found) - 1)
-    raise TableError(_l("Row %(row)s, column %(column)s holds a control character (%(char)s) that "
-                        "cannot be stored (%(others)s other cells too). Remove them and import "
-                        "again."), row=number, column=column, char=f"U+{ord(char):04X}",
-                     others=len(found) - 1)
+        raise TableError(
+            _l(
+                "Row %(row)s, column %(column)s: a code cannot contain a tab "
+                "(%(others)s other cells hold control characters). Remove them and "
+                "import again."
+            ),
+            row=number,
+            column=column,
+            others=len(found) - 1,
+        )
+    raise TableError(
+        _l(
+            "Row %(row)s, column %(column)s holds a control character (%(char)s) that "
+            "cannot be stored (%(others)s other cells too). Remove them and import "
+            "again."
+        ),
+        row=number,
+        column=column,
+        char=f"U+{ord(char):04X}",
+        others=len(found) - 1,
+    )
 
 
 # --- Cell parsers ----------------------------------------------------------------------------
@@ -509,8 +584,11 @@ def parse_channel(value, required=True):
     raise CellError(_l("Unknown channel: %(value)s (Trực tiếp, Trực tuyến or BCCI)"), value=value)
 
 
-_DIRECTIONS = {"tiepnhan": Direction.RECEIVE.value, "traketqua": Direction.RETURN.value,
-               "tra": Direction.RETURN.value}
+_DIRECTIONS = {
+    "tiepnhan": Direction.RECEIVE.value,
+    "traketqua": Direction.RETURN.value,
+    "tra": Direction.RETURN.value,
+}
 
 
 def parse_direction(value):

@@ -17,14 +17,26 @@ post). The tables change in the same transaction as the dossiers they count:
 ``differences()`` compares the tables with a count over the dossiers (``flask tally check``);
 ``rebuild()`` recounts them (``flask tally rebuild``).
 """
+
 from collections import Counter
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import compress, repeat
 from operator import eq
 
-from sqlalchemy import (bindparam, case, cast, event, extract, func, inspect, literal, select, tuple_,
-                        union_all)
+from sqlalchemy import (
+    bindparam,
+    case,
+    cast,
+    event,
+    extract,
+    func,
+    inspect,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -32,8 +44,7 @@ from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTal
 from utils import bulk
 
 KEYS = ("procedure_id", "receive_date", "receive_channel", "return_date", "return_channel")
-COUNTS = ("received", "received_postal", "received_returned_postal", "returned",
-          "returned_postal")
+COUNTS = ("received", "received_postal", "received_returned_postal", "returned", "returned_postal")
 CHUNK = 10_000
 COPY_ABOVE = 1000  # on PostgreSQL, more tally rows than this go in through COPY
 
@@ -44,6 +55,7 @@ def _key_values(row):
 
 
 # --- Counting rows in Python ------------------------------------------------------------------
+
 
 def tenday_start(day):
     """The first day of ``day``'s ten-day part of its month: the 1st, the 11th or the 21st."""
@@ -62,11 +74,13 @@ def _counted(rows, first_day):
     returns = list(zip(map(first_day.__getitem__, returned), procedures))
     # operator.eq, not "bcci".__eq__: that gives NotImplemented (true) for None.
     result_by_post = list(map(eq, return_channels, repeat("bcci")))
-    counts = (Counter(receipts),
-              Counter(compress(receipts, map(eq, receive_channels, repeat("bcci")))),
-              Counter(compress(receipts, result_by_post)),
-              Counter(returns),
-              Counter(compress(returns, result_by_post)))
+    counts = (
+        Counter(receipts),
+        Counter(compress(receipts, map(eq, receive_channels, repeat("bcci")))),
+        Counter(compress(receipts, result_by_post)),
+        Counter(returns),
+        Counter(compress(returns, result_by_post)),
+    )
     for procedure_id in set(procedures):
         for count in counts:
             count.pop((None, procedure_id), None)
@@ -79,11 +93,19 @@ def _deltas(plus=(), minus=()):
     out are left out.
     """
     plus, minus = list(plus), list(minus)
-    days = {day for rows in (plus, minus) for _, rd, _, td, _ in rows for day in (rd, td)
-            if day is not None}
+    days = {
+        day
+        for rows in (plus, minus)
+        for _, rd, _, td, _ in rows
+        for day in (rd, td)
+        if day is not None
+    }
     out = {}
-    for model, start_of in ((DossierDayTally, None), (DossierTenDayTally, tenday_start),
-                            (DossierMonthTally, lambda day: day.replace(day=1))):
+    for model, start_of in (
+        (DossierDayTally, None),
+        (DossierTenDayTally, tenday_start),
+        (DossierMonthTally, lambda day: day.replace(day=1)),
+    ):
         first_day = {day: start_of(day) if start_of else day for day in days}
         first_day[None] = None
         counts = _counted(plus, first_day)
@@ -122,9 +144,10 @@ def _insert_sql(dialect, table, date_key):
     quote = dialect.identifier_preparer.quote
     name = dialect.identifier_preparer.format_table(table)
     columns = (date_key, "procedure_id", *COUNTS)
-    conflict = (f"ON CONFLICT ({quote(date_key)}, {quote('procedure_id')}) DO UPDATE SET "
-                + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}"
-                            for c in COUNTS))
+    conflict = (
+        f"ON CONFLICT ({quote(date_key)}, {quote('procedure_id')}) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in COUNTS)
+    )
     return f"INSERT INTO {name} ({', '.join(map(quote, columns))})", conflict
 
 
@@ -134,12 +157,18 @@ def _add_copied(connection, insert, deltas):
     head, conflict = insert
     connection.exec_driver_sql(
         "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, procedure_id integer, "
-        + ", ".join(f"{c} integer" for c in COUNTS) + ") ON COMMIT DELETE ROWS")
+        + ", ".join(f"{c} integer" for c in COUNTS)
+        + ") ON COMMIT DELETE ROWS"
+    )
     connection.exec_driver_sql("TRUNCATE tally_delta")
-    bulk.copy_rows(connection, "tally_delta", [(day, procedure_id, *counts)
-                                               for (day, procedure_id), counts in deltas.items()])
+    bulk.copy_rows(
+        connection,
+        "tally_delta",
+        [(day, procedure_id, *counts) for (day, procedure_id), counts in deltas.items()],
+    )
     connection.exec_driver_sql(
-        f"{head} SELECT * FROM tally_delta ORDER BY day, procedure_id {conflict}")
+        f"{head} SELECT * FROM tally_delta ORDER BY day, procedure_id {conflict}"
+    )
 
 
 def _add_rows(connection, insert, date_column, deltas):
@@ -157,16 +186,20 @@ def _add_rows(connection, insert, date_column, deltas):
     days, procedure_ids = zip(*keys)
     connection.exec_driver_sql(
         f"{head} VALUES ({', '.join([mark] * (2 + len(COUNTS)))}) {conflict}",
-        list(zip(map(bound.__getitem__, days), procedure_ids, *zip(*counts))))
+        list(zip(map(bound.__getitem__, days), procedure_ids, *zip(*counts))),
+    )
 
 
 def _delete_zeros(connection, table, date_key, deltas):
     """Delete the rows a lowered count may have left at zero."""
     lowered = [key for key, counts in deltas.items() if min(counts) < 0]
     for start in range(0, len(lowered), CHUNK):
-        connection.execute(table.delete().where(
-            tuple_(table.c[date_key], table.c.procedure_id).in_(lowered[start:start + CHUNK]),
-            *(table.c[c] == 0 for c in COUNTS)))
+        connection.execute(
+            table.delete().where(
+                tuple_(table.c[date_key], table.c.procedure_id).in_(lowered[start : start + CHUNK]),
+                *(table.c[c] == 0 for c in COUNTS),
+            )
+        )
 
 
 def apply(plus=(), minus=(), connection=None):
@@ -183,7 +216,7 @@ def _stored(ids, connection=None):
     stmt = _stored_statement()
     out = []
     for start in range(0, len(ids), CHUNK):
-        out.extend(tuple(r) for r in run(stmt, {"ids": ids[start:start + CHUNK]}))
+        out.extend(tuple(r) for r in run(stmt, {"ids": ids[start : start + CHUNK]}))
     return out
 
 
@@ -192,7 +225,8 @@ def _stored_statement():
     """``_stored``'s statement, built once per process (building it costs more than running it
     for the counter's one dossier)."""
     return select(*(getattr(Dossier, k) for k in KEYS)).where(
-        Dossier.id.in_(bindparam("ids", expanding=True)))
+        Dossier.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 @contextmanager
@@ -214,6 +248,7 @@ def changing(ids, connection=None):
 
 # --- The ORM: dossiers added, changed or deleted as objects ------------------------------------
 
+
 def _key_changed(obj):
     state = inspect(obj)
     return any(state.attrs[k].history.has_changes() for k in KEYS + ("procedure",))
@@ -223,9 +258,13 @@ def _before_flush(session, flush_context, instances):
     # What an earlier flush that failed (and was rolled back) left behind is not this flush's.
     session.info.pop("tally_minus", None)
     session.info.pop("tally_changed", None)
-    changed = [obj.id for obj in list(session.dirty) + list(session.deleted)
-               if isinstance(obj, Dossier) and obj.id is not None
-               and (obj in session.deleted or _key_changed(obj))]
+    changed = [
+        obj.id
+        for obj in list(session.dirty) + list(session.deleted)
+        if isinstance(obj, Dossier)
+        and obj.id is not None
+        and (obj in session.deleted or _key_changed(obj))
+    ]
     if not changed and not any(isinstance(obj, Dossier) for obj in session.new):
         return
     with session.no_autoflush:
@@ -238,10 +277,12 @@ def _after_flush(session, flush_context):
     changed = session.info.pop("tally_changed", set())
     if minus is None:
         return
-    plus = [tuple(getattr(obj, k) for k in KEYS) for obj in session.new
-            if isinstance(obj, Dossier)]
-    plus += [tuple(getattr(obj, k) for k in KEYS) for obj in session.dirty
-             if isinstance(obj, Dossier) and obj.id in changed and obj not in session.deleted]
+    plus = [tuple(getattr(obj, k) for k in KEYS) for obj in session.new if isinstance(obj, Dossier)]
+    plus += [
+        tuple(getattr(obj, k) for k in KEYS)
+        for obj in session.dirty
+        if isinstance(obj, Dossier) and obj.id in changed and obj not in session.deleted
+    ]
     apply(plus=plus, minus=minus, connection=session.connection())
 
 
@@ -257,13 +298,16 @@ def _on_dossier_statement(state):
             return None
         rows = state.parameters
         if not isinstance(rows, list) or not rows:
-            raise RuntimeError("Insert dossiers as a list of rows, so that utils.tally counts them.")
+            raise RuntimeError(
+                "Insert dossiers as a list of rows, so that utils.tally counts them."
+            )
         result = state.invoke_statement()
         apply(plus=map(_key_values, rows), connection=state.session.connection())
         return result
     if not state.session.info.get("tally_changing"):
-        raise RuntimeError("Change dossiers inside utils.tally.changing(ids), so that the "
-                           "tallies follow.")
+        raise RuntimeError(
+            "Change dossiers inside utils.tally.changing(ids), so that the tallies follow."
+        )
     return None
 
 
@@ -279,6 +323,7 @@ def install():
 
 # --- Counting from the dossiers: check and rebuild ---------------------------------------------
 
+
 def month_of(column):
     """The first day of ``column``'s month, as SQL on either database."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -292,8 +337,9 @@ def tenday_of(column):
     offset = case((day_of_month <= 10, 0), (day_of_month <= 20, 10), else_=20)
     if db.session.get_bind().dialect.name == "postgresql":
         return month_of(column) + offset
-    return func.date(column, literal("start of month"),
-                     literal("+") + cast(offset, db.String) + literal(" days"))
+    return func.date(
+        column, literal("start of month"), literal("+") + cast(offset, db.String) + literal(" days")
+    )
 
 
 def _one(condition):
@@ -309,20 +355,38 @@ def recount(model, source=None):
     c = source.c if source is not None else Dossier.__table__.c
     by_post = c.return_channel == "bcci"
     parts = union_all(
-        select(c.receive_date.label("day"), c.procedure_id,
-               literal(1).label("r"), _one(c.receive_channel == "bcci").label("rp"),
-               _one(by_post).label("rrp"), literal(0).label("t"), literal(0).label("tp"))
-        .where(c.receive_date.is_not(None)),
-        select(c.return_date, c.procedure_id, literal(0), literal(0), literal(0),
-               literal(1), _one(by_post))
-        .where(c.return_date.is_not(None)),
+        select(
+            c.receive_date.label("day"),
+            c.procedure_id,
+            literal(1).label("r"),
+            _one(c.receive_channel == "bcci").label("rp"),
+            _one(by_post).label("rrp"),
+            literal(0).label("t"),
+            literal(0).label("tp"),
+        ).where(c.receive_date.is_not(None)),
+        select(
+            c.return_date,
+            c.procedure_id,
+            literal(0),
+            literal(0),
+            literal(0),
+            literal(1),
+            _one(by_post),
+        ).where(c.return_date.is_not(None)),
     ).subquery()
-    key = {DossierDayTally: lambda c: c, DossierTenDayTally: tenday_of,
-           DossierMonthTally: month_of}[model](parts.c.day)
-    return (select(key.label("key"), parts.c.procedure_id,
-                   *(func.sum(parts.c[c]).label(name) for c, name in
-                     zip(("r", "rp", "rrp", "t", "tp"), COUNTS)))
-            .group_by(key, parts.c.procedure_id))
+    key = {
+        DossierDayTally: lambda c: c,
+        DossierTenDayTally: tenday_of,
+        DossierMonthTally: month_of,
+    }[model](parts.c.day)
+    return select(
+        key.label("key"),
+        parts.c.procedure_id,
+        *(
+            func.sum(parts.c[c]).label(name)
+            for c, name in zip(("r", "rp", "rrp", "t", "tp"), COUNTS)
+        ),
+    ).group_by(key, parts.c.procedure_id)
 
 
 def count_in(source):
@@ -340,7 +404,8 @@ def count_in(source):
         stmt = dialect_insert(table).from_select([date_key, "procedure_id", *COUNTS], counted)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c[date_key], table.c.procedure_id],
-            set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
+            set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS},
+        )
         connection.execute(stmt)
 
 
@@ -350,8 +415,12 @@ def differences(limit=20):
     out = []
     for model, date_key in DATE_KEYS.items():
         table = model.__table__
-        stored = {(r[0], r[1]): tuple(r[2:]) for r in db.session.execute(
-            select(table.c[date_key], table.c.procedure_id, *(table.c[c] for c in COUNTS)))}
+        stored = {
+            (r[0], r[1]): tuple(r[2:])
+            for r in db.session.execute(
+                select(table.c[date_key], table.c.procedure_id, *(table.c[c] for c in COUNTS))
+            )
+        }
         counted = {}
         for r in db.session.execute(recount(model)):
             key = r.key if not isinstance(r.key, str) else _as_date(r.key)
@@ -379,8 +448,8 @@ def rebuild():
     for model, date_key in DATE_KEYS.items():
         table = model.__table__
         db.session.execute(table.delete())
-        db.session.execute(table.insert().from_select([date_key, "procedure_id", *COUNTS],
-                                                      recount(model)))
-        sizes[table.name] = db.session.execute(
-            select(func.count()).select_from(table)).scalar_one()
+        db.session.execute(
+            table.insert().from_select([date_key, "procedure_id", *COUNTS], recount(model))
+        )
+        sizes[table.name] = db.session.execute(select(func.count()).select_from(table)).scalar_one()
     return sizes

@@ -1,4 +1,5 @@
 """Text as the product stores and searches it: Unicode NFC, and a folded copy for search."""
+
 import unicodedata
 
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})

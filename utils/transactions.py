@@ -14,6 +14,7 @@ Every wait for a lock is bounded by one budget, ``DATABASE_LOCK_WAIT_SECONDS`` (
 timeout, PostgreSQL's ``lock_timeout``; see docs/limits.md). When it runs out, ``is_busy(error)``
 recognises the error and the application answers 503 with ``Retry-After`` (``app.py``).
 """
+
 import functools
 import time
 from contextlib import contextmanager
@@ -47,10 +48,12 @@ def writing():
 
 def read_only(command):
     """Mark a command-line command as read-only: its transactions take no write lock."""
+
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         with reading():
             return command(*args, **kwargs)
+
     return wrapper
 
 

@@ -5,6 +5,7 @@ rendering. ``url_pattern`` builds the URL once with a marker in place of the one
 from row to row, and returns a function that puts each row's value in its place: the same URL that
 ``url_for`` would have built, query string and script root included.
 """
+
 from flask import url_for
 
 # A value no id, page number or date of the product takes; digits only, so that an ``int``

@@ -1,4 +1,5 @@
 """Identifiers (docs/formats.md): procedure codes, dossier codes, UPU S10 item numbers."""
+
 import re
 from dataclasses import dataclass
 

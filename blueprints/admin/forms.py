@@ -1,4 +1,5 @@
 """Forms of the administration screens."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, TextAreaField
@@ -23,8 +24,10 @@ class UserCreateForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     department = SelectField(_l("Belongs to"), validate_choice=False)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField(_l("Repeat the password"),
-                            validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
 
 
 class UserEditForm(FlaskForm):
@@ -35,8 +38,10 @@ class UserEditForm(FlaskForm):
 
 class PasswordResetForm(FlaskForm):
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+    )
 
 
 class DepartmentCreateForm(FlaskForm):
@@ -50,8 +55,9 @@ class DepartmentRenameForm(FlaskForm):
 
 class FieldForm(FlaskForm):
     name = StringField(_l("Field name"), validators=[DataRequired(), Length(max=200)])
-    postal_note = TextAreaField(_l("The centre's note on postal handling"),
-                                validators=[Length(max=2000)])
+    postal_note = TextAreaField(
+        _l("The centre's note on postal handling"), validators=[Length(max=2000)]
+    )
 
 
 class SettingsForm(FlaskForm):
@@ -60,15 +66,22 @@ class SettingsForm(FlaskForm):
     place_name = StringField(_l("Place name (document date line)"), validators=[Length(max=100)])
     signer_name = StringField(_l("Signer's name"), validators=[Length(max=120)])
     signer_title = StringField(_l("Signer's title"), validators=[Length(max=120)])
-    doc_prefix = StringField(_l("Document-number prefix"), validators=[DataRequired(), Length(max=40)])
+    doc_prefix = StringField(
+        _l("Document-number prefix"), validators=[DataRequired(), Length(max=40)]
+    )
     recipients = TextAreaField(_l("Recipients (one per line)"), validators=[Length(max=4000)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
     opening_hours = StringField(_l("Centre opening hours"), validators=[Length(max=300)])
-    retention_months = IntegerField(_l("Keep citizens' personal data for (months)"),
-                                    validators=[InputRequired(), NumberRange(min=1, max=240)])
-    public_list_enabled = BooleanField(_l("Publish the list of postal procedures on the public page"))
-    default_period_from = DateField(_l("Default reporting period: first day"),
-                                    validators=[Optional()])
+    retention_months = IntegerField(
+        _l("Keep citizens' personal data for (months)"),
+        validators=[InputRequired(), NumberRange(min=1, max=240)],
+    )
+    public_list_enabled = BooleanField(
+        _l("Publish the list of postal procedures on the public page")
+    )
+    default_period_from = DateField(
+        _l("Default reporting period: first day"), validators=[Optional()]
+    )
     default_period_to = DateField(_l("Default reporting period: last day"), validators=[Optional()])
 
 

@@ -3,14 +3,24 @@
 Administrators only. Views parse, call a service, commit and choose the response; htmx requests
 get the piece of page they swap (a table row, a region), everything else full pages and 303s.
 """
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.admin import services
-from blueprints.admin.forms import (AuditFilterForm, DepartmentCreateForm, DepartmentRenameForm,
-                                    FieldForm, PasswordResetForm, SettingsForm, UserCreateForm,
-                                    UserEditForm, department_choices, role_choices)
+from blueprints.admin.forms import (
+    AuditFilterForm,
+    DepartmentCreateForm,
+    DepartmentRenameForm,
+    FieldForm,
+    PasswordResetForm,
+    SettingsForm,
+    UserCreateForm,
+    UserEditForm,
+    department_choices,
+    role_choices,
+)
 from blueprints.auth import services as users
 from extensions import db
 from models import OrgSettings, User
@@ -34,6 +44,7 @@ def index():
 
 # --- users ------------------------------------------------------------------------------------
 
+
 def _user_forms(form, user=None):
     form.role.choices = role_choices()
     departments = services.active_departments()
@@ -45,11 +56,19 @@ def _user_forms(form, user=None):
 
 def _user_page(user, edit_form=None, reset_form=None, status=200):
     if edit_form is None:
-        edit_form = UserEditForm(formdata=None, full_name=user.full_name, role=user.role,
-                                 department=user.department.code if user.department else "")
+        edit_form = UserEditForm(
+            formdata=None,
+            full_name=user.full_name,
+            role=user.role,
+            department=user.department.code if user.department else "",
+        )
     _user_forms(edit_form, user)
-    return render_template("admin/user_edit.html", user=user, form=edit_form,
-                           reset_form=reset_form or PasswordResetForm(formdata=None)), status
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=edit_form,
+        reset_form=reset_form or PasswordResetForm(formdata=None),
+    ), status
 
 
 def _get_user_or_404(user_id):
@@ -72,11 +91,19 @@ def list_users():
 def create_user():
     form = _user_forms(UserCreateForm())
     if form.validate_on_submit():
-        return save(lambda: users.create_user(form.username.data, form.role.data,
-                                              form.password.data, form.department.data or None,
-                                              form.full_name.data, actor=current_user),
-                    form, lambda refusal: render_template("admin/user_new.html", form=form),
-                    _user_created)
+        return save(
+            lambda: users.create_user(
+                form.username.data,
+                form.role.data,
+                form.password.data,
+                form.department.data or None,
+                form.full_name.data,
+                actor=current_user,
+            ),
+            form,
+            lambda refusal: render_template("admin/user_new.html", form=form),
+            _user_created,
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("admin/user_new.html", form=form), status
 
@@ -94,11 +121,20 @@ def edit_user(user_id):
         return _user_page(user)
     form = _user_forms(UserEditForm(), user)
     if form.validate_on_submit():
-        return save(lambda: users.update_user(user, form.role.data, form.department.data or None,
-                                              form.full_name.data, actor=current_user),
-                    form, lambda refusal: _user_page(_get_user_or_404(user_id), edit_form=form),
-                    lambda _result: _user_saved(user, _("User %(name)s saved.", name=user.username),
-                                                url_for("admin.list_users")))
+        return save(
+            lambda: users.update_user(
+                user,
+                form.role.data,
+                form.department.data or None,
+                form.full_name.data,
+                actor=current_user,
+            ),
+            form,
+            lambda refusal: _user_page(_get_user_or_404(user_id), edit_form=form),
+            lambda _result: _user_saved(
+                user, _("User %(name)s saved.", name=user.username), url_for("admin.list_users")
+            ),
+        )
     return _user_page(user, edit_form=form, status=422)
 
 
@@ -113,13 +149,20 @@ def reset_password(user_id):
     user = _get_user_or_404(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        return save(lambda: users.reset_password(user, form.new.data, actor=current_user),
-                    form, lambda refusal: _user_page(_get_user_or_404(user_id), reset_form=form),
-                    lambda _result: _user_saved(
-                        user, _("The password of %(name)s has been reset; their open sessions "
-                                "were ended.", name=user.username),
-                        url_for("admin.edit_user", user_id=user.id)),
-                    field="new")
+        return save(
+            lambda: users.reset_password(user, form.new.data, actor=current_user),
+            form,
+            lambda refusal: _user_page(_get_user_or_404(user_id), reset_form=form),
+            lambda _result: _user_saved(
+                user,
+                _(
+                    "The password of %(name)s has been reset; their open sessions were ended.",
+                    name=user.username,
+                ),
+                url_for("admin.edit_user", user_id=user.id),
+            ),
+            field="new",
+        )
     return _user_page(user, reset_form=form, status=422)
 
 
@@ -145,8 +188,10 @@ def set_user_active(user_id):
     elif active:
         flash(_("User %(name)s can log in again.", name=user.username), "success")
     else:
-        flash(_("User %(name)s is deactivated; their open sessions were ended.", name=user.username),
-              "success")
+        flash(
+            _("User %(name)s is deactivated; their open sessions were ended.", name=user.username),
+            "success",
+        )
     if request.form.get("back") == "edit":
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     return redirect(url_for("admin.list_users"), code=303)
@@ -154,10 +199,16 @@ def set_user_active(user_id):
 
 # --- departments and fields: create, edit and the row, the same way -------------------------
 
+
 def _departments(create_form=None, status=200, fragment="admin/_departments.html", **extra):
-    return htmx.render("admin/departments.html", fragment, status=status,
-                       departments=services.list_departments(),
-                       create_form=create_form or DepartmentCreateForm(formdata=None), **extra)
+    return htmx.render(
+        "admin/departments.html",
+        fragment,
+        status=status,
+        departments=services.list_departments(),
+        create_form=create_form or DepartmentCreateForm(formdata=None),
+        **extra,
+    )
 
 
 def _department_row(department):
@@ -180,11 +231,16 @@ def create_department():
 
     if not form.validate_on_submit():
         return answer()
-    return save(lambda: services.create_department(form.code.data, form.name.data), form, answer,
-                lambda department: saved(
-                    lambda: _departments(created=department.id),
-                    _("Department %(code)s created.", code=department_label(department)),
-                    url_for("admin.list_departments")))
+    return save(
+        lambda: services.create_department(form.code.data, form.name.data),
+        form,
+        answer,
+        lambda department: saved(
+            lambda: _departments(created=department.id),
+            _("Department %(code)s created.", code=department_label(department)),
+            url_for("admin.list_departments"),
+        ),
+    )
 
 
 @bp.route("/departments/<int:department_id>")
@@ -197,21 +253,34 @@ def department_row(department_id):
 @requires("administer")
 def edit_department(department_id):
     department = services.get_department_or_404(department_id)
-    form = DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
+    form = (
+        DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
+    )
 
     def answer(_refusal=None, status=422):
-        return htmx.render("admin/department_edit.html", "admin/_department_edit_row.html",
-                           status=status, d=department, form=form, inline=htmx.wants_fragment())
+        return htmx.render(
+            "admin/department_edit.html",
+            "admin/_department_edit_row.html",
+            status=status,
+            d=department,
+            form=form,
+            inline=htmx.wants_fragment(),
+        )
 
     if request.method == "GET":
         return answer(status=200)
     if not form.validate_on_submit():
         return answer()
-    return save(lambda: services.rename_department(department, form.name.data), form, answer,
-                lambda _result: saved(
-                    lambda: _department_row(department),
-                    _("Department %(code)s saved.", code=department_label(department)),
-                    url_for("admin.list_departments")))
+    return save(
+        lambda: services.rename_department(department, form.name.data),
+        form,
+        answer,
+        lambda _result: saved(
+            lambda: _department_row(department),
+            _("Department %(code)s saved.", code=department_label(department)),
+            url_for("admin.list_departments"),
+        ),
+    )
 
 
 @bp.route("/departments/<int:department_id>/active", methods=["POST"])
@@ -220,14 +289,22 @@ def set_department_active(department_id):
     department = services.get_department_or_404(department_id)
     services.set_department_active(department, request.form.get("active") == "1")
     db.session.commit()
-    return saved(lambda: _department_row(department),
-                 _("Department %(code)s saved.", code=department_label(department)),
-                 url_for("admin.list_departments"))
+    return saved(
+        lambda: _department_row(department),
+        _("Department %(code)s saved.", code=department_label(department)),
+        url_for("admin.list_departments"),
+    )
 
 
 def _fields(create_form=None, status=200, fragment="admin/_fields.html", **extra):
-    return htmx.render("admin/fields.html", fragment, status=status, fields=services.list_fields(),
-                       create_form=create_form or FieldForm(formdata=None), **extra)
+    return htmx.render(
+        "admin/fields.html",
+        fragment,
+        status=status,
+        fields=services.list_fields(),
+        create_form=create_form or FieldForm(formdata=None),
+        **extra,
+    )
 
 
 def _field_row(field):
@@ -250,10 +327,16 @@ def create_field():
 
     if not form.validate_on_submit():
         return answer()
-    return save(lambda: services.create_field(form.name.data, form.postal_note.data), form, answer,
-                lambda field: saved(lambda: _fields(created=field.id),
-                                    _("Field %(name)s created.", name=field.name),
-                                    url_for("admin.list_fields")))
+    return save(
+        lambda: services.create_field(form.name.data, form.postal_note.data),
+        form,
+        answer,
+        lambda field: saved(
+            lambda: _fields(created=field.id),
+            _("Field %(name)s created.", name=field.name),
+            url_for("admin.list_fields"),
+        ),
+    )
 
 
 @bp.route("/fields/<int:field_id>")
@@ -269,21 +352,33 @@ def edit_field(field_id):
     form = FieldForm(obj=field) if request.method == "GET" else FieldForm()
 
     def answer(_refusal=None, status=422):
-        return htmx.render("admin/field_edit.html", "admin/_field_edit_row.html", status=status,
-                           fl=field, form=form, inline=htmx.wants_fragment())
+        return htmx.render(
+            "admin/field_edit.html",
+            "admin/_field_edit_row.html",
+            status=status,
+            fl=field,
+            form=form,
+            inline=htmx.wants_fragment(),
+        )
 
     if request.method == "GET":
         return answer(status=200)
     if not form.validate_on_submit():
         return answer()
-    return save(lambda: services.update_field(field, form.name.data, form.postal_note.data), form,
-                answer,
-                lambda _result: saved(lambda: _field_row(field),
-                                      _("Field %(name)s saved.", name=field.name),
-                                      url_for("admin.list_fields")))
+    return save(
+        lambda: services.update_field(field, form.name.data, form.postal_note.data),
+        form,
+        answer,
+        lambda _result: saved(
+            lambda: _field_row(field),
+            _("Field %(name)s saved.", name=field.name),
+            url_for("admin.list_fields"),
+        ),
+    )
 
 
 # --- organisation settings --------------------------------------------------------------------
+
 
 def _settings_saved(_settings):
     flash(_("The organisation's settings are saved."), "success")
@@ -298,8 +393,9 @@ def edit_settings():
 
     def answer(_refusal=None):
         status = 422 if request.method == "POST" else 200
-        return render_template("admin/settings.html", form=form,
-                               saved=db.session.get(OrgSettings, 1) is not None), status
+        return render_template(
+            "admin/settings.html", form=form, saved=db.session.get(OrgSettings, 1) is not None
+        ), status
 
     if not form.validate_on_submit():
         return answer()
@@ -308,6 +404,7 @@ def edit_settings():
 
 
 # --- the audit log ----------------------------------------------------------------------------
+
 
 def _int_or_none(value):
     return parse_int(value, minimum=1)
@@ -320,9 +417,11 @@ def list_audit():
     people, actions, types = services.audit_choices()
     form.user.choices = [("", _("Anyone"))] + [(str(i), name) for i, name in people]
     form.action.choices = [("", _("Any action"))] + sorted(
-        ((a, action_label(a)) for a in actions), key=lambda choice: fold(choice[1]))
+        ((a, action_label(a)) for a in actions), key=lambda choice: fold(choice[1])
+    )
     form.object_type.choices = [("", _("Any object"))] + sorted(
-        ((t, object_type_label(t)) for t in types), key=lambda choice: fold(choice[1]))
+        ((t, object_type_label(t)) for t in types), key=lambda choice: fold(choice[1])
+    )
     form.validate()  # a malformed date is shown as an error and left out of the filter
     flt = services.AuditFilter(
         user_id=_int_or_none(form.user.data),
@@ -335,5 +434,11 @@ def list_audit():
     page_number = arg_int(request.args, "page", 1, maximum=MAX_PAGE)
     page = services.audit_page(flt, page_number)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return htmx.render("admin/audit.html", "admin/_audit_results.html", form=form, page=page,
-                       filter_args=args, entries=present_events(page.items))
+    return htmx.render(
+        "admin/audit.html",
+        "admin/_audit_results.html",
+        form=form,
+        page=page,
+        filter_args=args,
+        entries=present_events(page.items),
+    )

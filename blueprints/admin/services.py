@@ -3,6 +3,7 @@
 Mutations add and flush, never commit, and record an audit event with old and new values in the
 caller's transaction. Users are managed by ``blueprints.auth.services``.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -22,9 +23,21 @@ from utils.text import escape_like, fold, nfc
 DEPARTMENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
 DEPARTMENT_FIELDS = ("code", "name", "active")
 FIELD_FIELDS = ("name", "postal_note")
-SETTINGS_FIELDS = ("parent_agency", "unit_name", "place_name", "signer_name", "signer_title",
-                   "doc_prefix", "recipients", "address", "opening_hours", "retention_months",
-                   "public_list_enabled", "default_period_from", "default_period_to")
+SETTINGS_FIELDS = (
+    "parent_agency",
+    "unit_name",
+    "place_name",
+    "signer_name",
+    "signer_title",
+    "doc_prefix",
+    "recipients",
+    "address",
+    "opening_hours",
+    "retention_months",
+    "public_list_enabled",
+    "default_period_from",
+    "default_period_to",
+)
 AUDIT_PAGE_SIZE = 50
 
 
@@ -37,13 +50,17 @@ def _clean(text):
 
 # --- departments ------------------------------------------------------------------------------
 
+
 def list_departments():
-    return db.session.scalars(select(Department).order_by(Department.active.desc(), Department.code)).all()
+    return db.session.scalars(
+        select(Department).order_by(Department.active.desc(), Department.code)
+    ).all()
 
 
 def active_departments():
     return db.session.scalars(
-        select(Department).where(Department.active.is_(True)).order_by(Department.code)).all()
+        select(Department).where(Department.active.is_(True)).order_by(Department.code)
+    ).all()
 
 
 def get_department_or_404(department_id):
@@ -55,7 +72,9 @@ def create_department(code, name):
     code = _clean(code).upper()
     name = _clean(name)
     if not DEPARTMENT_CODE.match(code):
-        raise Refusal(_l("A code has capital letters, digits, '.', '_' or '-' (at most 40)."), "code")
+        raise Refusal(
+            _l("A code has capital letters, digits, '.', '_' or '-' (at most 40)."), "code"
+        )
     if db.session.scalar(select(Department.id).where(Department.code == code)):
         raise Refusal(_l("Another department has this code."), "code")
     if not name:
@@ -63,8 +82,13 @@ def create_department(code, name):
     department = Department(code=code, name=name, name_folded=fold(name), active=True)
     db.session.add(department)
     db.session.flush()
-    audit.record("department_create", "department", department.id, None,
-                 audit.snapshot(department, DEPARTMENT_FIELDS))
+    audit.record(
+        "department_create",
+        "department",
+        department.id,
+        None,
+        audit.snapshot(department, DEPARTMENT_FIELDS),
+    )
     return department
 
 
@@ -86,11 +110,17 @@ def set_department_active(department, active):
     if department.active == active:
         return
     department.active = active
-    audit.record("department_activate" if active else "department_deactivate", "department",
-                 department.id, {"active": not active}, {"active": active})
+    audit.record(
+        "department_activate" if active else "department_deactivate",
+        "department",
+        department.id,
+        {"active": not active},
+        {"active": active},
+    )
 
 
 # --- fields -----------------------------------------------------------------------------------
+
 
 def list_fields():
     return db.session.scalars(select(Field).order_by(Field.name_folded)).all()
@@ -139,6 +169,7 @@ def update_field(field, name, postal_note):
 
 # --- organisation settings --------------------------------------------------------------------
 
+
 def _check_settings(values):
     """:raise Refusal: see ``save_settings``."""
     months = values["retention_months"]
@@ -148,8 +179,10 @@ def _check_settings(values):
         raise Refusal(_l("Enter the document-number prefix."), "doc_prefix")
     start, end = values.get("default_period_from"), values.get("default_period_to")
     if bool(start) != bool(end):
-        raise Refusal(_l("Give both the first and the last day of the default period, or neither."),
-                      "default_period_to" if start else "default_period_from")
+        raise Refusal(
+            _l("Give both the first and the last day of the default period, or neither."),
+            "default_period_to" if start else "default_period_from",
+        )
     if start and start > end:
         raise Refusal(_l("The first day of the period is after its last day."), "default_period_to")
 
@@ -197,6 +230,7 @@ def save_settings(values):
 
 # --- the audit trail --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AuditFilter:
     """What the audit-log page is asked for; every part optional."""
@@ -225,7 +259,9 @@ def audit_query(flt):
     if flt.object_type:
         query = query.where(AuditEvent.object_type == flt.object_type)
     if flt.object_id:
-        query = query.where(AuditEvent.object_id.like(escape_like(flt.object_id.strip()), escape="\\"))
+        query = query.where(
+            AuditEvent.object_id.like(escape_like(flt.object_id.strip()), escape="\\")
+        )
     if flt.date_from:
         query = query.where(AuditEvent.at >= _utc_bound(flt.date_from))
     if flt.date_to:
@@ -241,11 +277,20 @@ def audit_page(flt, page):
 
 def audit_choices():
     """The values the filters offer: users who acted, actions and object types recorded."""
-    users = [(i, full_name or username) for i, username, full_name in db.session.execute(
-        select(User.id, User.username, User.full_name))]
+    users = [
+        (i, full_name or username)
+        for i, username, full_name in db.session.execute(
+            select(User.id, User.username, User.full_name)
+        )
+    ]
     users.sort(key=lambda user: fold(user[1]))
-    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    actions = db.session.scalars(
+        select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    ).all()
     types = db.session.scalars(
-        select(AuditEvent.object_type).where(AuditEvent.object_type != "").distinct()
-        .order_by(AuditEvent.object_type)).all()
+        select(AuditEvent.object_type)
+        .where(AuditEvent.object_type != "")
+        .distinct()
+        .order_by(AuditEvent.object_type)
+    ).all()
     return users, actions, types

@@ -1,8 +1,18 @@
 """Logging in and out, changing one's password, choosing the language."""
+
 import logging
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
@@ -18,15 +28,20 @@ from utils.text import nfc
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("bcci.security")
 
+
 def _throttled(until, form_template, form, **context):
     """A 429 that says when to try again (and ``Retry-After`` in seconds)."""
     wait = throttle.seconds_until(until)
     minutes = max(1, -(-wait // 60))
-    message = ngettext("Too many failed attempts. Try again at %(time)s (in %(num)s minute).",
-                       "Too many failed attempts. Try again at %(time)s (in %(num)s minutes).",
-                       minutes, time=throttle.local_time(until))
-    response = make_response(render_template(form_template, form=form, throttled=message,
-                                             **context), 429)
+    message = ngettext(
+        "Too many failed attempts. Try again at %(time)s (in %(num)s minute).",
+        "Too many failed attempts. Try again at %(time)s (in %(num)s minutes).",
+        minutes,
+        time=throttle.local_time(until),
+    )
+    response = make_response(
+        render_template(form_template, form=form, throttled=message, **context), 429
+    )
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -77,8 +92,9 @@ def resume_form():
     kept = sessions.kept_form(request.args.get("kept"), current_user)
     if kept is None:
         return redirect(back, code=303)
-    return render_template("auth/kept_form.html", kept=kept, action=safe_next(kept.path, back),
-                           back=back)
+    return render_template(
+        "auth/kept_form.html", kept=kept, action=safe_next(kept.path, back), back=back
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -105,10 +121,13 @@ def change_password():
         if until is not None:
             security_log.warning("password change throttled: user=%s", current_user.username)
             return _throttled(until, "auth/password.html", form)
-        return save(lambda: services.change_password(current_user, form.current.data,
-                                                     form.new.data),
-                    form, lambda refusal: _password_refused(refusal, keys, form),
-                    lambda _result: _password_changed(keys), field="current")
+        return save(
+            lambda: services.change_password(current_user, form.current.data, form.new.data),
+            form,
+            lambda refusal: _password_refused(refusal, keys, form),
+            lambda _result: _password_changed(keys),
+            field="current",
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
 

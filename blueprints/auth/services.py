@@ -1,4 +1,5 @@
 """Users, passwords and server-side login sessions. Services add and flush; views commit."""
+
 import logging
 import secrets
 
@@ -22,7 +23,10 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 # Each rule on users and passwords: the form field it concerns and its one message, said alike
 # by the web forms and the command line (``flask users create``).
 USER_RULES = {
-    "invalid_username": ("username", _l("The username may hold only letters, digits, '.', '_' and '-'.")),
+    "invalid_username": (
+        "username",
+        _l("The username may hold only letters, digits, '.', '_' and '-'."),
+    ),
     "invalid_role": ("role", _l("Choose a role.")),
     "department_required": ("department", _l("Department staff need a department.")),
     "unknown_department": ("department", _l("Choose an active department.")),
@@ -79,8 +83,9 @@ def end_session(sid, user=None):
 def revoke_other_sessions(user, keep_sid=None):
     """Revoke every open session of ``user`` but ``keep_sid`` (after a password change)."""
     rows = db.session.scalars(
-        select(LoginSession).where(LoginSession.user_id == user.id,
-                                   LoginSession.revoked_at.is_(None))
+        select(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+        )
     )
     for row in rows:
         if row.id != keep_sid:
@@ -120,20 +125,35 @@ def create_user(username, role, password, department_code=None, full_name="", ac
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise refusal("username_taken")
     validate_password(password)
-    user = User(username=username, role=role, full_name=nfc(full_name or ""),
-                department_id=department.id if department else None,
-                password_hash=hash_password(password))
+    user = User(
+        username=username,
+        role=role,
+        full_name=nfc(full_name or ""),
+        department_id=department.id if department else None,
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
-    audit.record("user_create", "user", user.id, new={"username": username, "role": role,
-                 "department": department_code}, user=actor)
+    audit.record(
+        "user_create",
+        "user",
+        user.id,
+        new={"username": username, "role": role, "department": department_code},
+        user=actor,
+    )
     return user
 
 
 def set_locale(user, locale):
     if locale in ("vi", "en") and user.locale != locale:
-        audit.record("user_locale", "user", user.id, old={"locale": user.locale},
-                     new={"locale": locale}, user=user)
+        audit.record(
+            "user_locale",
+            "user",
+            user.id,
+            old={"locale": user.locale},
+            new={"locale": locale},
+            user=user,
+        )
         user.locale = locale
 
 
@@ -148,14 +168,21 @@ def _department_by_code(code, active_only=False):
 
 def _active_admins():
     return db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True)))
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True))
+    )
 
 
 def user_values(user):
     """What the audit trail records of a user (never the password hash)."""
-    return {"username": user.username, "full_name": user.full_name, "role": user.role,
-            "department": user.department.code if user.department else None,
-            "active": user.active}
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "department": user.department.code if user.department else None,
+        "active": user.active,
+    }
 
 
 def update_user(user, role, department_code=None, full_name="", actor=None):
@@ -204,8 +231,14 @@ def set_user_active(user, active, actor=None):
             raise refusal("last_admin")
         revoke_other_sessions(user)
     user.active = active
-    audit.record("user_activate" if active else "user_deactivate", "user", user.id,
-                 {"active": not active}, {"active": active}, user=actor)
+    audit.record(
+        "user_activate" if active else "user_deactivate",
+        "user",
+        user.id,
+        {"active": not active},
+        {"active": active},
+        user=actor,
+    )
 
 
 def reset_password(user, new, actor=None):

@@ -7,6 +7,7 @@ write lock an import may hold. "Last seen" is written at most once a minute
 (``SESSION_TOUCH_SECONDS``), in its own short transaction that waits at most a moment for the
 lock and is skipped when the database is busy (the next request a minute on will write it).
 """
+
 import logging
 import secrets
 from contextlib import contextmanager
@@ -65,11 +66,19 @@ def _session_statement():
     request runs it). Plain columns, read on a Core connection: loading two ORM entities cost
     more than the database's work."""
     users = User.__table__
-    return (select(LoginSession.created_at.label("session_created_at"),
-                   LoginSession.last_seen_at.label("session_last_seen_at"), *users.c)
-            .join(users, LoginSession.user_id == users.c.id)
-            .where(LoginSession.id == bindparam("sid"), LoginSession.revoked_at.is_(None),
-                   users.c.active.is_(True)))
+    return (
+        select(
+            LoginSession.created_at.label("session_created_at"),
+            LoginSession.last_seen_at.label("session_last_seen_at"),
+            *users.c,
+        )
+        .join(users, LoginSession.user_id == users.c.id)
+        .where(
+            LoginSession.id == bindparam("sid"),
+            LoginSession.revoked_at.is_(None),
+            users.c.active.is_(True),
+        )
+    )
 
 
 def _user_from(row):
@@ -90,7 +99,9 @@ def load_user(sid):
         row = conn.execute(_session_statement(), {"sid": sid}).first()
     if row is None:
         return None
-    times = SimpleNamespace(created_at=row.session_created_at, last_seen_at=row.session_last_seen_at)
+    times = SimpleNamespace(
+        created_at=row.session_created_at, last_seen_at=row.session_last_seen_at
+    )
     reason = expiry_reason(times, now)
     if reason:
         g.session_expired = reason
@@ -118,11 +129,17 @@ def touch(sid, last_seen, now):
                 with conn.begin():
                     if not sqlite:
                         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{TOUCH_LOCK_WAIT_MS}ms'")
-                    conn.execute(update(LoginSession)
-                                 .where(LoginSession.id == sid,
-                                        or_(LoginSession.last_seen_at.is_(None),
-                                            LoginSession.last_seen_at < now - interval))
-                                 .values(last_seen_at=now))
+                    conn.execute(
+                        update(LoginSession)
+                        .where(
+                            LoginSession.id == sid,
+                            or_(
+                                LoginSession.last_seen_at.is_(None),
+                                LoginSession.last_seen_at < now - interval,
+                            ),
+                        )
+                        .values(last_seen_at=now)
+                    )
             finally:
                 if sqlite:
                     raw.execute(f"PRAGMA busy_timeout={budget}")
@@ -132,6 +149,7 @@ def touch(sid, last_seen, now):
 
 # --- a form kept across a login ----------------------------------------------------------------
 
+
 def _kept_for():
     return timedelta(minutes=current_app.config["KEPT_FORM_MINUTES"])
 
@@ -139,15 +157,21 @@ def _kept_for():
 def keep_form(user_id, path, form):
     """Keep what was typed into ``form`` (a MultiDict) for ``user_id``; returns the token that
     names it. Passwords and the CSRF token are left out. Commits in its own transaction."""
-    fields = [[key, value] for key, value in form.items(multi=True)
-              if key not in NEVER_KEPT and "password" not in key.lower()]
+    fields = [
+        [key, value]
+        for key, value in form.items(multi=True)
+        if key not in NEVER_KEPT and "password" not in key.lower()
+    ]
     token = secrets.token_urlsafe(24)
     now = utcnow()
     with transactions.writing(), db.engine.connect() as conn:
         with conn.begin():
             conn.execute(delete(KeptForm).where(KeptForm.created_at < now - _kept_for()))
-            conn.execute(KeptForm.__table__.insert().values(
-                id=token, user_id=user_id, path=path[:500], fields=fields, created_at=now))
+            conn.execute(
+                KeptForm.__table__.insert().values(
+                    id=token, user_id=user_id, path=path[:500], fields=fields, created_at=now
+                )
+            )
     return token
 
 
@@ -170,6 +194,7 @@ def forget_kept_forms(user_id):
 
 # --- answering a request whose session has ended -----------------------------------------------
 
+
 def _back_to():
     """Where the person was: this page for a GET, the page the form was on for anything else."""
     from urllib.parse import urlsplit
@@ -189,18 +214,25 @@ def ended_response(reason):
     after the end is kept (``keep_form``) and offered again after the login. ``/api/*`` gets a
     JSON 401; htmx gets a 401 that sends the whole page to the login (``HX-Redirect``)."""
     if reason == "lifetime":
-        message = ngettext("Your session ended %(num)s hour after you logged in. Log in again to continue.",
-                           "Your session ended %(num)s hours after you logged in. Log in again to continue.",
-                           current_app.config["SESSION_LIFETIME_HOURS"])
+        message = ngettext(
+            "Your session ended %(num)s hour after you logged in. Log in again to continue.",
+            "Your session ended %(num)s hours after you logged in. Log in again to continue.",
+            current_app.config["SESSION_LIFETIME_HOURS"],
+        )
     else:
-        message = ngettext("Your session ended after %(num)s minute without activity. Log in again to "
-                           "continue.", "Your session ended after %(num)s minutes without activity. "
-                           "Log in again to continue.", current_app.config["SESSION_IDLE_MINUTES"])
+        message = ngettext(
+            "Your session ended after %(num)s minute without activity. Log in again to continue.",
+            "Your session ended after %(num)s minutes without activity. Log in again to continue.",
+            current_app.config["SESSION_IDLE_MINUTES"],
+        )
     if request.path.startswith("/api/"):
         abort(401, description=message)
     kept = None
-    if (request.method not in ("GET", "HEAD", "OPTIONS") and request.form
-            and not (request.endpoint or "").startswith(NEVER_KEPT_ENDPOINTS)):
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.form
+        and not (request.endpoint or "").startswith(NEVER_KEPT_ENDPOINTS)
+    ):
         kept = keep_form(g.expired_user_id, request.path, request.form)
     flash(message, "warning")
     target = url_for("auth.login", next=_back_to(), kept=kept)

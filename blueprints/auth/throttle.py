@@ -10,6 +10,7 @@ cookies"): its attempts at that username count against the device alone, so some
 at a known username from elsewhere locks out only the untrusted browsers, never the owner's.
 Without a valid cookie, attempts count against the username and the address.
 """
+
 import hashlib
 import hmac
 import secrets
@@ -33,12 +34,18 @@ class Limit:
 
 def limits(setting="LOGIN_FAILURE_LIMIT"):
     """The configured limits, e.g. ``[Limit(5, 60), Limit(20, 3600)]``."""
-    return [Limit(item.amount, item.get_expiry()) for item in parse_many(current_app.config[setting])]
+    return [
+        Limit(item.amount, item.get_expiry()) for item in parse_many(current_app.config[setting])
+    ]
 
 
 def key_hash(kind, value):
     """A keyed hash of ``kind:value``: the table never holds a username or an address."""
-    secret = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
+    secret = (
+        current_app.secret_key.encode()
+        if isinstance(current_app.secret_key, str)
+        else current_app.secret_key
+    )
     message = f"{kind}:{value}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
@@ -51,8 +58,11 @@ def blocked_until(keys, now=None):
         since = now - timedelta(seconds=limit.seconds)
         for key in keys:
             recent = db.session.scalars(
-                select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > since)
-                .order_by(LoginFailure.at.desc()).limit(limit.amount)).all()
+                select(LoginFailure.at)
+                .where(LoginFailure.key == key, LoginFailure.at > since)
+                .order_by(LoginFailure.at.desc())
+                .limit(limit.amount)
+            ).all()
             if len(recent) >= limit.amount:
                 free_at = recent[-1] + timedelta(seconds=limit.seconds)
                 until = free_at if until is None or free_at > until else until
@@ -64,7 +74,9 @@ def record_failure(keys, now=None):
     Flushes; the view commits."""
     now = now or utcnow()
     longest = max(limit.seconds for limit in limits())
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(seconds=longest)))
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.at < now - timedelta(seconds=longest))
+    )
     db.session.add_all(LoginFailure(key=key, at=now) for key in keys)
     db.session.flush()
 
@@ -75,10 +87,13 @@ def forget(keys):
 
 
 def failures(key):
-    return db.session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key))
+    return db.session.scalar(
+        select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key)
+    )
 
 
 # --- the device cookie ------------------------------------------------------------------------
+
 
 def _serializer():
     return URLSafeTimedSerializer(current_app.secret_key, salt="bcci-device-cookie")
@@ -103,10 +118,14 @@ def trusted_device(username):
 def set_device_cookie(response, username):
     """Give this browser a new device cookie for ``username`` (after a successful login)."""
     value = _serializer().dumps({"u": username, "n": secrets.token_urlsafe(16)})
-    response.set_cookie(current_app.config["DEVICE_COOKIE_NAME"], value,
-                        max_age=current_app.config["DEVICE_COOKIE_DAYS"] * 86400,
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-                        httponly=True, samesite="Lax")
+    response.set_cookie(
+        current_app.config["DEVICE_COOKIE_NAME"],
+        value,
+        max_age=current_app.config["DEVICE_COOKIE_DAYS"] * 86400,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
     return response
 
 
@@ -133,4 +152,3 @@ def local_time(moment):
     from utils.dates import to_vn
 
     return to_vn(moment).strftime("%H:%M")
-

@@ -1,4 +1,5 @@
 """The forms that issue a brief for a period and withdraw an issued one."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -13,9 +14,13 @@ class IssueForm(FlaskForm):
     start = DateField(_l("From"), validators=[DataRequired(message=_l("Give the first day."))])
     end = DateField(_l("To"), validators=[DataRequired(message=_l("Give the last day."))])
     # The number the confirmation named: issuing under another one is refused and asked again.
-    number = IntegerField(_l("Number"), validators=[
-        DataRequired(message=_l("Confirm the number the brief will take.")),
-        NumberRange(min=1, max=99999)])
+    number = IntegerField(
+        _l("Number"),
+        validators=[
+            DataRequired(message=_l("Confirm the number the brief will take.")),
+            NumberRange(min=1, max=99999),
+        ],
+    )
 
     def validate_end(self, field):
         if self.start.data and field.data and self.start.data > field.data:
@@ -25,5 +30,10 @@ class IssueForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     """Withdraw an issued brief: why (kept in the record and the audit log)."""
 
-    reason = TextAreaField(_l("Reason for withdrawal"), validators=[
-        DataRequired(message=_l("Give the reason for withdrawing the brief.")), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason for withdrawal"),
+        validators=[
+            DataRequired(message=_l("Give the reason for withdrawing the brief.")),
+            Length(max=2000),
+        ],
+    )

@@ -3,6 +3,7 @@
 Centre staff, leaders and administrators prepare, preview and download drafts; only leaders and
 administrators issue a brief (after a confirmation naming the number it takes) or withdraw one.
 """
+
 import hashlib
 import logging
 
@@ -26,7 +27,6 @@ bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
 
 
-
 def _pdf_response(data, filename, etag=None):
     response = make_response(data)
     response.headers["Content-Type"] = "application/pdf"
@@ -38,9 +38,16 @@ def _pdf_response(data, filename, etag=None):
 
 
 def _list_page(form, period, status=200):
-    return htmx.render("briefs/list.html", "briefs/_issued.html", status=status, form=form,
-                       period=period, briefs=services.issued_briefs(),
-                       settings=get_settings(), can_issue=can(current_user, "issue_briefs"))
+    return htmx.render(
+        "briefs/list.html",
+        "briefs/_issued.html",
+        status=status,
+        form=form,
+        period=period,
+        briefs=services.issued_briefs(),
+        settings=get_settings(),
+        can_issue=can(current_user, "issue_briefs"),
+    )
 
 
 @bp.route("")
@@ -56,9 +63,12 @@ def list_briefs():
 def preview_brief():
     period = period_from_request(request.args)
     context = services.brief_context(period)
-    return render_template("briefs/preview.html", period=period,
-                           can_issue=can(current_user, "issue_briefs"),
-                           document=services.render_html(context))
+    return render_template(
+        "briefs/preview.html",
+        period=period,
+        can_issue=can(current_user, "issue_briefs"),
+        document=services.render_html(context),
+    )
 
 
 @bp.route("/draft.pdf")
@@ -75,8 +85,14 @@ def _confirmation(period, form=None, status=200, error=None):
     plan = services.issue_plan(period)
     if form is None:
         form = IssueForm(formdata=None, start=period.start, end=period.end, number=plan.number)
-    return htmx.render("briefs/confirm.html", "briefs/_confirm.html", status=status, plan=plan,
-                       form=form, error=error)
+    return htmx.render(
+        "briefs/confirm.html",
+        "briefs/_confirm.html",
+        status=status,
+        plan=plan,
+        form=form,
+        error=error,
+    )
 
 
 @bp.route("/issue", methods=["GET", "POST"])
@@ -90,27 +106,43 @@ def issue_brief():
         return _confirmation(period_from_request(request.args))
     form = IssueForm()
     if not form.validate():
-        if form.start.data and form.end.data and not form.start.errors and not form.end.errors \
-                and form.start.data <= form.end.data:
+        if (
+            form.start.data
+            and form.end.data
+            and not form.start.errors
+            and not form.end.errors
+            and form.start.data <= form.end.data
+        ):
             return _confirmation(Period(form.start.data, form.end.data), form, status=422)
         return _list_page(form, default_period(), status=422)
     period = Period(form.start.data, form.end.data)
     # The PDF is rendered first, without the write lock; the numbering transaction only stores.
-    rendered = outside_the_write_lock(services.render_for_issue, period,
-                                      confirmed_number=form.number.data)
+    rendered = outside_the_write_lock(
+        services.render_for_issue, period, confirmed_number=form.number.data
+    )
     # A number taken meanwhile: the form comes back with the number the brief would take now.
-    return save(lambda: services.issue_brief(period, user=current_user._get_current_object(),
-                                             confirmed_number=form.number.data, rendered=rendered),
-                None,
-                lambda refusal: _confirmation(period, None if refusal.field == "number" else form,
-                                              error=refusal),
-                lambda brief: _issued(brief, period))
+    return save(
+        lambda: services.issue_brief(
+            period,
+            user=current_user._get_current_object(),
+            confirmed_number=form.number.data,
+            rendered=rendered,
+        ),
+        None,
+        lambda refusal: _confirmation(
+            period, None if refusal.field == "number" else form, error=refusal
+        ),
+        lambda brief: _issued(brief, period),
+    )
 
 
 def _issued(brief, period):
     flash(_("Brief %(number)s issued.", number=services.document_number(brief.number)), "success")
-    return htmx.redirect(url_for("briefs.list_briefs", **{"from": period.start.isoformat(),
-                                                          "to": period.end.isoformat()}))
+    return htmx.redirect(
+        url_for(
+            "briefs.list_briefs", **{"from": period.start.isoformat(), "to": period.end.isoformat()}
+        )
+    )
 
 
 @bp.route("/<int:brief_id>/withdraw", methods=["GET", "POST"])
@@ -124,16 +156,26 @@ def withdraw_brief(brief_id):
     if request.method == "POST":
         status = 422
         if form.validate():
-            return save(lambda: services.withdraw_brief(brief, form.reason.data,
-                                                        user=current_user._get_current_object()),
-                        form, lambda refusal: _withdraw_form(brief, form, refused=True),
-                        lambda _result: _withdrawn(brief))
+            return save(
+                lambda: services.withdraw_brief(
+                    brief, form.reason.data, user=current_user._get_current_object()
+                ),
+                form,
+                lambda refusal: _withdraw_form(brief, form, refused=True),
+                lambda _result: _withdrawn(brief),
+            )
     return _withdraw_form(brief, form, status=status)
 
 
 def _withdrawn(brief):
-    flash(_("Brief %(number)s of %(year)s withdrawn. Its replacement takes the next number when issued.",
-            number=services.document_number(brief.number), year=brief.year), "success")
+    flash(
+        _(
+            "Brief %(number)s of %(year)s withdrawn. Its replacement takes the next number when issued.",
+            number=services.document_number(brief.number),
+            year=brief.year,
+        ),
+        "success",
+    )
     return htmx.redirect(url_for("briefs.list_briefs"))
 
 
@@ -142,8 +184,14 @@ def _withdraw_form(brief, form, status=200, refused=False):
     ``brief`` is read again: someone else withdrew it meanwhile."""
     if refused:
         db.session.refresh(brief)
-    return htmx.render("briefs/withdraw.html", "briefs/_withdraw.html", status=status,
-                       brief=brief, form=form, settings=get_settings())
+    return htmx.render(
+        "briefs/withdraw.html",
+        "briefs/_withdraw.html",
+        status=status,
+        brief=brief,
+        form=form,
+        settings=get_settings(),
+    )
 
 
 @bp.route("/<int:brief_id>.pdf")

@@ -6,6 +6,7 @@ locale, so its numbers and dates follow docs/rules.md ("How things are shown"). 
 rendered on demand and stored nowhere; issuing numbers a brief, stores its PDF and a snapshot of
 its figures, and freezes the rubric version it used.
 """
+
 import hashlib
 from dataclasses import dataclass
 
@@ -35,19 +36,32 @@ _NUMBERING_LOCK = 7_020_301
 def illustration_rubric(year):
     """Refusal to issue under the built-in illustrative rubric (409): an administrator first
     saves the province's criteria as the organisation's own version."""
-    return Refusal(_l("The %(year)s points use the built-in illustrative rubric, not the "
-                      "province's criteria: a brief cannot be issued under it. An "
-                      "administrator first saves the current criteria sheet as the "
-                      "organisation's rubric."), status=409, year=year)
+    return Refusal(
+        _l(
+            "The %(year)s points use the built-in illustrative rubric, not the "
+            "province's criteria: a brief cannot be issued under it. An "
+            "administrator first saves the current criteria sheet as the "
+            "organisation's rubric."
+        ),
+        status=409,
+        year=year,
+    )
 
 
 def number_taken(confirmed, number):
     """Refusal of a confirmed number taken meanwhile (409, on the ``number`` field);
     ``conflict`` is the number it would take now (the person is asked again)."""
-    return Refusal(_l("Number %(taken)s was taken by another brief meanwhile. This brief "
-                      "would now take number %(number)s: confirm again."),
-                   field="number", status=409, conflict=number,
-                   taken=f"{confirmed:02d}", number=f"{number:02d}")
+    return Refusal(
+        _l(
+            "Number %(taken)s was taken by another brief meanwhile. This brief "
+            "would now take number %(number)s: confirm again."
+        ),
+        field="number",
+        status=409,
+        conflict=number,
+        taken=f"{confirmed:02d}",
+        number=f"{number:02d}",
+    )
 
 
 def already_withdrawn():
@@ -91,14 +105,17 @@ def _group_table(summary, by):
     """A table by field or by department, as the dashboard has it (``figures.breakdown_table``),
     the groups with most dossiers received first: ``(rows, total)``, the total row being the
     period's own counts."""
-    return figures.breakdown_table(summary.period, by, "received", True,
-                                   count_values=summary.counts)
+    return figures.breakdown_table(
+        summary.period, by, "received", True, count_values=summary.counts
+    )
 
 
 def _proposal_departments(period):
     names = figures.group_names("department")
     out = []
-    for department_id, procedures, received in figures.outreach_by_department(period)[:PROPOSAL_DEPARTMENTS]:
+    for department_id, procedures, received in figures.outreach_by_department(period)[
+        :PROPOSAL_DEPARTMENTS
+    ]:
         code, name = names.get(department_id, (None, str(department_id)))
         out.append({"code": code, "name": name, "procedures": procedures, "received": received})
     return out
@@ -111,8 +128,9 @@ def target_rows(targets):
     rows = {}
     for target in targets:
         for share in target.departments:
-            row = rows.setdefault(share.department_id,
-                                  {"code": share.code, "name": share.name, "shares": {}})
+            row = rows.setdefault(
+                share.department_id, {"code": share.code, "name": share.name, "shares": {}}
+            )
             row["shares"][target.code] = share.share
     return sorted(rows.values(), key=lambda row: (row["code"] or "", row["name"]))
 
@@ -155,8 +173,11 @@ def brief_context(period, today=None, number=None, year=None):
         "year": year,
         "draft": number is None,
         "settings": settings,
-        "recipients": [line.strip().lstrip("-").strip().rstrip(";.").strip()
-                       for line in settings.recipients.splitlines() if line.strip()],
+        "recipients": [
+            line.strip().lstrip("-").strip().rstrip(";.").strip()
+            for line in settings.recipients.splitlines()
+            if line.strip()
+        ],
         "summary": summary,
         "criteria": {c.code: c for c in summary.criteria},
         "by_field": _group_table(summary, "field"),
@@ -222,8 +243,14 @@ def _rubric_version_for(summary, user):
     version = db.session.get(RubricVersion, summary.rubric.version_id)
     if not version.frozen:
         version.frozen = True
-        audit.record("rubric.freeze", "rubric_version", version.id, {"frozen": False},
-                     {"frozen": True}, user=user)
+        audit.record(
+            "rubric.freeze",
+            "rubric_version",
+            version.id,
+            {"frozen": False},
+            {"frozen": True},
+            user=user,
+        )
     return version
 
 
@@ -231,14 +258,25 @@ def snapshot(context):
     """The figures the issued brief printed, as JSON."""
     summary = context["summary"]
     data = summary.as_json()
-    data["rubric"] = {"year": summary.rubric.year, "version": summary.rubric.version,
-                      "is_illustration": summary.rubric.is_illustration}
+    data["rubric"] = {
+        "year": summary.rubric.year,
+        "version": summary.rubric.version,
+        "is_illustration": summary.rubric.is_illustration,
+    }
     data["outreach_total"] = context["outreach_total"]
     data["trend"] = context["trend"]
+
     def row(r):
-        return {"code": r.code, "name": r.name, "procedures": r.procedures,
-                "eligible": r.eligible, "with_postal": r.with_postal, "received": r.received,
-                "received_postal": r.received_postal, "returned_postal": r.returned_postal}
+        return {
+            "code": r.code,
+            "name": r.name,
+            "procedures": r.procedures,
+            "eligible": r.eligible,
+            "with_postal": r.with_postal,
+            "received": r.received,
+            "received_postal": r.received_postal,
+            "returned_postal": r.returned_postal,
+        }
 
     for by in ("field", "department"):
         rows, total = context[f"by_{by}"]
@@ -293,23 +331,43 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
         try:
             with db.session.begin_nested():
                 version = _rubric_version_for(context["summary"], user)
-                brief = Brief(year=year, number=number, period_from=period.start,
-                              period_to=period.end, issued_by_id=getattr(user, "id", None),
-                              rubric_version_id=version.id, figures=snapshot(context), pdf=pdf,
-                              sha256=hashlib.sha256(pdf).hexdigest())
+                brief = Brief(
+                    year=year,
+                    number=number,
+                    period_from=period.start,
+                    period_to=period.end,
+                    issued_by_id=getattr(user, "id", None),
+                    rubric_version_id=version.id,
+                    figures=snapshot(context),
+                    pdf=pdf,
+                    sha256=hashlib.sha256(pdf).hexdigest(),
+                )
                 db.session.add(brief)
                 db.session.flush()
         except IntegrityError:
             if confirmed_number is not None:
                 raise number_taken(confirmed_number, _next_number(year)) from None
             continue  # another issuer took the number meanwhile: draw the next one
-        audit.record("brief.issue", "brief", brief.id, None, {
-            "year": year, "number": number, "from": period.start, "to": period.end,
-            "sha256": brief.sha256, "rubric_version_id": version.id,
-        }, user=user)
+        audit.record(
+            "brief.issue",
+            "brief",
+            brief.id,
+            None,
+            {
+                "year": year,
+                "number": number,
+                "from": period.start,
+                "to": period.end,
+                "sha256": brief.sha256,
+                "rubric_version_id": version.id,
+            },
+            user=user,
+        )
         return brief
-    raise Refusal(_l("No brief number could be drawn: others were issuing at the same time. "
-                     "Try again."), status=409)
+    raise Refusal(
+        _l("No brief number could be drawn: others were issuing at the same time. Try again."),
+        status=409,
+    )
 
 
 def issued_briefs():
@@ -317,7 +375,8 @@ def issued_briefs():
     from sqlalchemy.orm import defer
 
     return db.session.scalars(
-        select(Brief).options(defer(Brief.pdf), defer(Brief.figures))
+        select(Brief)
+        .options(defer(Brief.pdf), defer(Brief.figures))
         .order_by(Brief.year.desc(), Brief.number.desc())
     ).all()
 
@@ -340,14 +399,29 @@ def withdraw_brief(brief, reason, user=None, now=None):
     # One UPDATE that only a brief not yet withdrawn matches: of two people withdrawing at
     # once, the second is told, on either database.
     result = db.session.execute(
-        update(Brief).where(Brief.id == brief.id, Brief.withdrawn_at.is_(None))
-        .values(withdrawn_at=now or utcnow(), withdrawn_by_id=getattr(user, "id", None),
-                withdraw_reason=reason)
-        .execution_options(synchronize_session=False))
+        update(Brief)
+        .where(Brief.id == brief.id, Brief.withdrawn_at.is_(None))
+        .values(
+            withdrawn_at=now or utcnow(),
+            withdrawn_by_id=getattr(user, "id", None),
+            withdraw_reason=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         raise already_withdrawn()
     db.session.refresh(brief)
-    audit.record("brief.withdraw", "brief", brief.id, {"withdrawn": False}, {
-        "withdrawn": True, "year": brief.year, "number": brief.number, "reason": reason,
-    }, user=user)
+    audit.record(
+        "brief.withdraw",
+        "brief",
+        brief.id,
+        {"withdrawn": False},
+        {
+            "withdrawn": True,
+            "year": brief.year,
+            "number": brief.number,
+            "reason": reason,
+        },
+        user=user,
+    )
     return brief

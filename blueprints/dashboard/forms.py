@@ -1,4 +1,5 @@
 """The rubric form: per criterion a maximum and up to four bands "from X% gives Y points"."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, TextAreaField
@@ -6,6 +7,7 @@ from wtforms.validators import Length, Optional
 
 from blueprints.dashboard.services import MAX_BANDS, RUBRIC_MESSAGES
 from utils.fields import StringField
+
 
 def _number_text(value):
     """``Decimal("0.50")`` → ``"0,50"``: what a Vietnamese user types back."""
@@ -26,8 +28,10 @@ class RubricForm(FlaskForm):
     C1 = FormField(CriterionForm)
     C2 = FormField(CriterionForm)
     C3 = FormField(CriterionForm)
-    note = TextAreaField(_l("Source (the province's criteria sheet, its number and date)"),
-                         validators=[Length(max=2000)])
+    note = TextAreaField(
+        _l("Source (the province's criteria sheet, its number and date)"),
+        validators=[Length(max=2000)],
+    )
     # ``rubric_fingerprint`` of the year's latest version when the form was opened.
     based_on = HiddenField()
 
@@ -36,8 +40,10 @@ class RubricForm(FlaskForm):
         """The form filled with ``rubric`` (a ``figures.Rubric``)."""
         data = {"note": ""}
         for code in ("C1", "C2", "C3"):
-            bands = [{"threshold": _number_text(b.threshold), "points": _number_text(b.points)}
-                     for b in rubric.bands[code]][:MAX_BANDS]
+            bands = [
+                {"threshold": _number_text(b.threshold), "points": _number_text(b.points)}
+                for b in rubric.bands[code]
+            ][:MAX_BANDS]
             bands += [{"threshold": "", "points": ""}] * (MAX_BANDS - len(bands))
             data[code] = {"maximum": _number_text(rubric.maximum[code]), "bands": bands}
         return cls(data=data)
@@ -51,7 +57,9 @@ class RubricForm(FlaskForm):
             for band in crit.bands:
                 t, p = (band.threshold.data or "").strip(), (band.points.data or "").strip()
                 if bool(t) != bool(p):
-                    band.threshold.errors = list(band.threshold.errors) + [str(RUBRIC_MESSAGES["incomplete"])]
+                    band.threshold.errors = list(band.threshold.errors) + [
+                        str(RUBRIC_MESSAGES["incomplete"])
+                    ]
                     ok = False
         return ok
 
@@ -61,8 +69,11 @@ class RubricForm(FlaskForm):
         for code, crit in self.criteria():
             out[code] = {
                 "max": (crit.maximum.data or "").strip(),
-                "bands": [[b.threshold.data.strip(), b.points.data.strip()] for b in crit.bands
-                          if (b.threshold.data or "").strip()],
+                "bands": [
+                    [b.threshold.data.strip(), b.points.data.strip()]
+                    for b in crit.bands
+                    if (b.threshold.data or "").strip()
+                ],
             }
         return out
 

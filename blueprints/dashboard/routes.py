@@ -5,6 +5,7 @@ The dashboard's period comes from the picker's URL parameters (``utils.periods.c
 ``preset``, ``year``, ``months``, ``from``, ``to``); htmx requests get the content only, and
 the picker pushes the URL, so every state of the page has an address.
 """
+
 import re
 from urllib.parse import quote_plus
 
@@ -14,8 +15,13 @@ from flask_login import current_user
 
 from blueprints.dashboard import services
 from blueprints.dashboard.forms import RubricForm
-from blueprints.dashboard.services import (latest_version, latest_versions, rubric_fingerprint,
-                                           save_rubric, versions_of)
+from blueprints.dashboard.services import (
+    latest_version,
+    latest_versions,
+    rubric_fingerprint,
+    save_rubric,
+    versions_of,
+)
 from blueprints.main.panels import register_panel
 from utils import charts, figures, htmx
 from utils.access import can, requires
@@ -30,8 +36,12 @@ bp = Blueprint("dashboard", __name__)
 def rate_chart_geometry(trend, rubric, width=720, height=300):
     """The SVG chart's coordinates (``templates/_charts.html``): each month's C2 and C3 rates
     (``figures.monthly_rates``) against the thresholds of ``rubric``, for any page or document."""
-    return charts.rate_chart(figures.monthly_rates(trend),
-                             {code: rubric.bands[code] for code in ("C2", "C3")}, width, height)
+    return charts.rate_chart(
+        figures.monthly_rates(trend),
+        {code: rubric.bands[code] for code in ("C2", "C3")},
+        width,
+        height,
+    )
 
 
 @bp.app_template_global("band_bar_geometry")
@@ -120,8 +130,9 @@ def show_dashboard():
     data = services.dashboard(choice)
     # The picker is part of the content, so its choices always show the period on screen;
     # htmx keeps the focus on a select with an id across the swap.
-    response = htmx.render("dashboard/show.html", "dashboard/_content.html", d=data,
-                           **_picker_context())
+    response = htmx.render(
+        "dashboard/show.html", "dashboard/_content.html", d=data, **_picker_context()
+    )
     if htmx.wants_fragment():
         htmx.push_url(response, url_for("dashboard.show_dashboard", **choice.query()))
     return response
@@ -137,11 +148,20 @@ def show_breakdown(by):
     sort = request.args.get("sort")
     sort = sort if sort in figures.BREAKDOWN_SORTS else figures.worst_first_column(summary)
     descending = request.args.get("dir") == "desc"
-    rows, total = figures.breakdown_table(choice.period, by, sort, descending,
-                                          count_values=summary.counts)
-    return htmx.render("dashboard/breakdown.html", "dashboard/_breakdown.html", by=by, rows=rows,
-                       total=total, choice=choice, sort=sort, descending=descending,
-                       rubric=summary.rubric)
+    rows, total = figures.breakdown_table(
+        choice.period, by, sort, descending, count_values=summary.counts
+    )
+    return htmx.render(
+        "dashboard/breakdown.html",
+        "dashboard/_breakdown.html",
+        by=by,
+        rows=rows,
+        total=total,
+        choice=choice,
+        sort=sort,
+        descending=descending,
+        rubric=summary.rubric,
+    )
 
 
 @bp.route("/api/summary")
@@ -161,12 +181,17 @@ def api_summary():
 
 # --- Rubric -----------------------------------------------------------------------------------
 
+
 @bp.route("/rubric")
 def list_rubrics():
     """The scoring rubric of each year, its bands and its earlier versions (everyone reads it)."""
-    return htmx.render("dashboard/rubrics.html", "dashboard/_rubrics.html",
-                       latest=latest_versions(), default=figures.DEFAULT_RUBRIC,
-                       current_year=year_to_date().end.year)
+    return htmx.render(
+        "dashboard/rubrics.html",
+        "dashboard/_rubrics.html",
+        latest=latest_versions(),
+        default=figures.DEFAULT_RUBRIC,
+        current_year=year_to_date().end.year,
+    )
 
 
 @bp.route("/rubric/<int:year>")
@@ -174,8 +199,13 @@ def show_rubric(year):
     """One year's rubric with every version (which is frozen by an issued brief)."""
     versions = versions_of(year)
     rubric = figures.rubric_for(year)
-    return htmx.render("dashboard/rubric.html", "dashboard/_rubric_versions.html", year=year,
-                       versions=versions, rubric=rubric)
+    return htmx.render(
+        "dashboard/rubric.html",
+        "dashboard/_rubric_versions.html",
+        year=year,
+        versions=versions,
+        rubric=rubric,
+    )
 
 
 @bp.route("/rubric/edit")
@@ -201,12 +231,19 @@ def edit_rubric(year):
     if request.method == "GET":
         form.based_on.data = rubric_fingerprint(latest_version(year))
     if form.validate_on_submit():
-        return save(lambda: save_rubric(year, form.criteria_data(), form.note.data,
-                                        user=current_user, based_on=form.based_on.data or None),
-                    None, lambda refusal: _rubric_form(year, form, refusal),
-                    lambda saved: _rubric_saved(year, *saved))
-    return _rubric_form(year, form, status=422 if request.method == "POST" else 200,
-                        rubric=rubric)
+        return save(
+            lambda: save_rubric(
+                year,
+                form.criteria_data(),
+                form.note.data,
+                user=current_user,
+                based_on=form.based_on.data or None,
+            ),
+            None,
+            lambda refusal: _rubric_form(year, form, refusal),
+            lambda saved: _rubric_saved(year, *saved),
+        )
+    return _rubric_form(year, form, status=422 if request.method == "POST" else 200, rubric=rubric)
 
 
 def _rubric_form(year, form, refusal=None, status=200, rubric=None):
@@ -220,19 +257,29 @@ def _rubric_form(year, form, refusal=None, status=200, rubric=None):
         form.based_on.data = rubric_fingerprint(conflict)
     elif refusal is not None:
         form.add_rubric_errors(refusal)
-    return htmx.render("dashboard/rubric_edit.html", "dashboard/_rubric_form.html", status=status,
-                       form=form, year=year, rubric=rubric or figures.rubric_for(year),
-                       conflict=conflict)
+    return htmx.render(
+        "dashboard/rubric_edit.html",
+        "dashboard/_rubric_form.html",
+        status=status,
+        form=form,
+        year=year,
+        rubric=rubric or figures.rubric_for(year),
+        conflict=conflict,
+    )
 
 
 def _rubric_saved(year, version, created):
-    flash(_("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)
-          if created else _("The %(year)s rubric was corrected (version %(v)s).",
-                            v=version.version, year=year), "success")
+    flash(
+        _("Version %(v)s of the %(year)s rubric saved.", v=version.version, year=year)
+        if created
+        else _("The %(year)s rubric was corrected (version %(v)s).", v=version.version, year=year),
+        "success",
+    )
     return redirect(url_for("dashboard.show_rubric", year=year), code=303)
 
 
 # --- Home panel: a department's targets -------------------------------------------------------
+
 
 def _targets_panel(user, period):
     if not user.department_id:

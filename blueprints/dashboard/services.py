@@ -4,6 +4,7 @@ Nothing is computed here: every count, ratio, point and target comes from the fi
 and the tasks from ``blueprints.meetings.services``. The period picker's years (the span of the
 dossiers received, not a figure) are read here.
 """
+
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -47,8 +48,9 @@ def dashboard(choice, as_of=None):
         choice=choice,
         summary=summary,
         by_field=figures.breakdown_table(period, "field", sort, count_values=summary.counts),
-        by_department=figures.breakdown_table(period, "department", sort,
-                                              count_values=summary.counts),
+        by_department=figures.breakdown_table(
+            period, "department", sort, count_values=summary.counts
+        ),
         trend=figures.monthly_trend(period),
         outreach=outreach,
         outreach_total=outreach_total,
@@ -68,6 +70,7 @@ def department_targets(department_id, period):
 
 
 # --- The period picker's years --------------------------------------------------------------------
+
 
 def data_years():
     """The years between the earliest dossier received and today's, newest first (for the
@@ -90,7 +93,9 @@ def quick_years():
 
 RUBRIC_MESSAGES = {
     "bad_max": _l("The maximum must be a number of points above 0, with at most two decimals."),
-    "bad_threshold": _l("Each threshold must be a percentage from 0 to 100, with at most two decimals."),
+    "bad_threshold": _l(
+        "Each threshold must be a percentage from 0 to 100, with at most two decimals."
+    ),
     "bad_points": _l("Each band's points must be above 0 and not above the maximum."),
     "no_band": _l("Give at least one band."),
     "not_increasing": _l("Higher thresholds must give more points."),
@@ -107,8 +112,11 @@ def rubric_fingerprint(version):
 
     if version is None:
         return "none"
-    payload = json.dumps([version.id, version.version, version.criteria, version.note],
-                         sort_keys=True, ensure_ascii=False)
+    payload = json.dumps(
+        [version.id, version.version, version.criteria, version.note],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -118,8 +126,12 @@ def latest_version(year):
 
     from models import RubricVersion
 
-    return db.session.scalars(select(RubricVersion).where(RubricVersion.year == year)
-                              .order_by(RubricVersion.version.desc()).limit(1)).first()
+    return db.session.scalars(
+        select(RubricVersion)
+        .where(RubricVersion.year == year)
+        .order_by(RubricVersion.version.desc())
+        .limit(1)
+    ).first()
 
 
 MAX_BANDS = 4
@@ -199,9 +211,13 @@ def versions_of(year):
 
     from models import RubricVersion
 
-    return list(db.session.scalars(
-        select(RubricVersion).where(RubricVersion.year == year)
-        .order_by(RubricVersion.version.desc())))
+    return list(
+        db.session.scalars(
+            select(RubricVersion)
+            .where(RubricVersion.year == year)
+            .order_by(RubricVersion.version.desc())
+        )
+    )
 
 
 def latest_versions():
@@ -210,12 +226,21 @@ def latest_versions():
 
     from models import RubricVersion
 
-    latest = (select(RubricVersion.year, func.max(RubricVersion.version).label("v"))
-              .group_by(RubricVersion.year).subquery())
-    return list(db.session.scalars(
-        select(RubricVersion)
-        .join(latest, (RubricVersion.year == latest.c.year) & (RubricVersion.version == latest.c.v))
-        .order_by(RubricVersion.year.desc())))
+    latest = (
+        select(RubricVersion.year, func.max(RubricVersion.version).label("v"))
+        .group_by(RubricVersion.year)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(RubricVersion)
+            .join(
+                latest,
+                (RubricVersion.year == latest.c.year) & (RubricVersion.version == latest.c.v),
+            )
+            .order_by(RubricVersion.year.desc())
+        )
+    )
 
 
 def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
@@ -256,9 +281,15 @@ def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
         before, after = audit.diff(old, audit.snapshot(latest, ("criteria", "note")))
         audit.record("rubric.update", "rubric_version", latest.id, before, after, user=user)
         return latest, False
-    version = RubricVersion(year=year, version=(latest.version + 1) if latest else 1,
-                            criteria=criteria, is_illustration=False, frozen=False, note=note,
-                            created_by_id=getattr(user, "id", None))
+    version = RubricVersion(
+        year=year,
+        version=(latest.version + 1) if latest else 1,
+        criteria=criteria,
+        is_illustration=False,
+        frozen=False,
+        note=note,
+        created_by_id=getattr(user, "id", None),
+    )
     db.session.add(version)
     try:
         # Two saves that read the same latest version both make the next one: the second is
@@ -267,6 +298,12 @@ def save_rubric(year, raw_criteria, note="", user=None, based_on=None):
             db.session.flush()
     except IntegrityError:
         raise Refusal(CHANGED_MEANWHILE, status=409) from None
-    audit.record("rubric.create", "rubric_version", version.id, None,
-                 audit.snapshot(version, ("year", "version", "criteria", "note")), user=user)
+    audit.record(
+        "rubric.create",
+        "rubric_version",
+        version.id,
+        None,
+        audit.snapshot(version, ("year", "version", "criteria", "note")),
+        user=user,
+    )
     return version, True

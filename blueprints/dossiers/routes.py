@@ -1,4 +1,5 @@
 """Dossier search, a dossier's page with its shipments and history, the one-stop import."""
+
 import logging
 import time
 
@@ -23,7 +24,6 @@ from utils import import_problems
 
 log = logging.getLogger("bcci.imports")
 bp = Blueprint("dossiers", __name__)
-
 
 
 def int_arg(args, name):
@@ -67,13 +67,20 @@ def pager_links(page, total, capped, args, per_page=50):
     links = {"page": number, "pages": pages}
     if page.has_prev:
         links["first"] = url_for(endpoint, **args)
-        links["prev"] = (url_for(endpoint, **args) if number <= 2 else
-                         url_for(endpoint, page=number - 1, before=page.first_key, **args))
+        links["prev"] = (
+            url_for(endpoint, **args)
+            if number <= 2
+            else url_for(endpoint, page=number - 1, before=page.first_key, **args)
+        )
     if page.has_next:
-        links["next"] = url_for(endpoint, page=min(number + 1, seek.MAX_PAGE),
-                                after=page.last_key, **args)
-        links["last"] = url_for(endpoint, page=pages, last=1, **args) if pages else \
-            url_for(endpoint, last=1, **args)
+        links["next"] = url_for(
+            endpoint, page=min(number + 1, seek.MAX_PAGE), after=page.last_key, **args
+        )
+        links["last"] = (
+            url_for(endpoint, page=pages, last=1, **args)
+            if pages
+            else url_for(endpoint, last=1, **args)
+        )
     return links
 
 
@@ -112,14 +119,22 @@ def list_dossiers():
     """
     filters = filters_from(request.args)
     result = services.search_dossiers(
-        filters, seek.parse_cursor(request.args, "text" if filters.q else "date"))
+        filters, seek.parse_cursor(request.args, "text" if filters.q else "date")
+    )
     args = list_args(request.args)
     linked = db.session.get(Procedure, filters.procedure_id) if filters.procedure_id else None
-    return render("dossiers/list.html", "dossiers/_results.html", filters=filters,
-                  dossiers=result.rows, total=result.total, capped=result.capped,
-                  pager=pager_links(result.page, result.total, result.capped, args), args=args,
-                  linked_procedure=linked,
-                  **filter_choices())
+    return render(
+        "dossiers/list.html",
+        "dossiers/_results.html",
+        filters=filters,
+        dossiers=result.rows,
+        total=result.total,
+        capped=result.capped,
+        pager=pager_links(result.page, result.total, result.capped, args),
+        args=args,
+        linked_procedure=linked,
+        **filter_choices(),
+    )
 
 
 @bp.route("/dossiers/export.<fmt>")
@@ -137,16 +152,28 @@ def export_dossiers(fmt):
 def show_dossier(dossier_id):
     """A dossier: source and effective values per direction, its shipments, its history."""
     dossier = get_dossier_or_404(dossier_id)
-    return render("dossiers/show.html", "dossiers/show.html", dossier=dossier,
-                  events=present_events(services.history(dossier)))
+    return render(
+        "dossiers/show.html",
+        "dossiers/show.html",
+        dossier=dossier,
+        events=present_events(services.history(dossier)),
+    )
 
 
 def flash_report(report):
     """The outcome of an accepted import as a flash message (pages without htmx)."""
     warnings = ngettext("%(num)s warning", "%(num)s warnings", len(report.warnings))
-    flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
-            "%(warnings)s.", created=report.created, updated=report.updated,
-            unchanged=report.unchanged, warnings=warnings), "success")
+    flash(
+        _(
+            "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(warnings)s.",
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            warnings=warnings,
+        ),
+        "success",
+    )
 
 
 @bp.route("/dossiers/import", methods=["GET", "POST"])
@@ -159,18 +186,27 @@ def import_dossiers():
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             report_error = _("Choose a CSV or XLSX file.")
-            return render("dossiers/import.html", "dossiers/_import_result.html", report=None,
-                          error=report_error, status=422)
+            return render(
+                "dossiers/import.html",
+                "dossiers/_import_result.html",
+                report=None,
+                error=report_error,
+                status=422,
+            )
         report = services.import_checked_first(upload.filename, upload.read())
         if report.ok:
             started = time.perf_counter()
             db.session.commit()
             written = report.write_seconds + time.perf_counter() - started
-            log.info("dossier import: %s rows read and checked in %.2f s, written in %.2f s",
-                     report.created + report.updated + report.unchanged, report.read_seconds,
-                     written)
-            g.server_timing = (f"read;dur={report.read_seconds * 1000:.0f}, "
-                               f"write;dur={written * 1000:.0f}")
+            log.info(
+                "dossier import: %s rows read and checked in %.2f s, written in %.2f s",
+                report.created + report.updated + report.unchanged,
+                report.read_seconds,
+                written,
+            )
+            g.server_timing = (
+                f"read;dur={report.read_seconds * 1000:.0f}, write;dur={written * 1000:.0f}"
+            )
             if request.headers.get("HX-Request") != "true":
                 flash_report(report)
                 return hx_redirect(url_for("dossiers.import_dossiers"))
@@ -179,7 +215,17 @@ def import_dossiers():
             import_problems.offer(report)
             # Refused: nothing to write, so the page is rendered without taking the write lock.
             with reading():
-                return render("dossiers/import.html", "dossiers/_import_result.html",
-                              report=report, error=None, status=422)
-    return render("dossiers/import.html", "dossiers/_import_result.html", report=report, error=None,
-                  status=status)
+                return render(
+                    "dossiers/import.html",
+                    "dossiers/_import_result.html",
+                    report=report,
+                    error=None,
+                    status=422,
+                )
+    return render(
+        "dossiers/import.html",
+        "dossiers/_import_result.html",
+        report=report,
+        error=None,
+        status=status,
+    )

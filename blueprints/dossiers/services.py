@@ -5,14 +5,14 @@ in one place, ``effective_values`` (SQL expressions); ``recompute_effective`` ap
 dossiers after a shipment changes, and the import applies it in the same statement that writes the
 new source values. Services add and flush, never commit.
 """
+
 import hashlib
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (and_, bindparam, case, exists, func, literal_column, or_, select,
-                        update)
+from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 
@@ -29,14 +29,22 @@ CHUNK = 1000
 # ``utils.import_formats`` (which reads the file).
 DOSSIER_COLUMNS = import_formats.DOSSIERS.required
 DOSSIER_OPTIONAL = import_formats.DOSSIERS.optional
-SOURCE_FIELDS = ("procedure_id", "receive_date_src", "receive_channel_src", "return_date_src",
-                 "return_channel_src")
+SOURCE_FIELDS = (
+    "procedure_id",
+    "receive_date_src",
+    "receive_channel_src",
+    "return_date_src",
+    "return_channel_src",
+)
 EFFECTIVE_FIELDS = ("receive_channel", "receive_date", "return_channel", "return_date")
 
 
 def _live(direction):
-    return and_(Shipment.dossier_id == Dossier.id, Shipment.direction == direction,
-                Shipment.cancelled.is_(False))
+    return and_(
+        Shipment.dossier_id == Dossier.id,
+        Shipment.direction == direction,
+        Shipment.cancelled.is_(False),
+    )
 
 
 def effective_values(source=None):
@@ -48,9 +56,15 @@ def effective_values(source=None):
         the stored columns. An import passes the new values as bind parameters, so one UPDATE
         writes the source values and the effective values they give.
     """
-    source = source or {name: getattr(Dossier, name) for name in
-                        ("receive_channel_src", "receive_date_src", "return_channel_src",
-                         "return_date_src")}
+    source = source or {
+        name: getattr(Dossier, name)
+        for name in (
+            "receive_channel_src",
+            "receive_date_src",
+            "return_channel_src",
+            "return_date_src",
+        )
+    }
 
     def has_live(direction):
         return exists().where(_live(direction))
@@ -59,9 +73,13 @@ def effective_values(source=None):
         return select(func.min(Shipment.date)).where(_live(direction)).scalar_subquery()
 
     return {
-        "receive_channel": case((has_live("tiep_nhan"), "bcci"), else_=source["receive_channel_src"]),
+        "receive_channel": case(
+            (has_live("tiep_nhan"), "bcci"), else_=source["receive_channel_src"]
+        ),
         "receive_date": func.coalesce(source["receive_date_src"], earliest("tiep_nhan")),
-        "return_channel": case((has_live("tra_ket_qua"), "bcci"), else_=source["return_channel_src"]),
+        "return_channel": case(
+            (has_live("tra_ket_qua"), "bcci"), else_=source["return_channel_src"]
+        ),
         "return_date": func.coalesce(source["return_date_src"], earliest("tra_ket_qua")),
     }
 
@@ -71,15 +89,20 @@ def _recompute_statements():
     """The statements of ``recompute_effective``, built once per process: composing the rule's
     expressions costs more than running them for one dossier (the counter's save)."""
     ids = Dossier.id.in_(bindparam("ids", expanding=True))
-    plain = {"receive_channel": Dossier.receive_channel_src,
-             "receive_date": Dossier.receive_date_src,
-             "return_channel": Dossier.return_channel_src,
-             "return_date": Dossier.return_date_src}
+    plain = {
+        "receive_channel": Dossier.receive_channel_src,
+        "receive_date": Dossier.receive_date_src,
+        "return_channel": Dossier.return_channel_src,
+        "return_date": Dossier.return_date_src,
+    }
     return (
-        select(Shipment.dossier_id).where(Shipment.dossier_id.in_(
-            bindparam("ids", expanding=True))).distinct(),
+        select(Shipment.dossier_id)
+        .where(Shipment.dossier_id.in_(bindparam("ids", expanding=True)))
+        .distinct(),
         update(Dossier).where(ids).values(**plain).execution_options(synchronize_session=False),
-        update(Dossier).where(ids).values(**effective_values())
+        update(Dossier)
+        .where(ids)
+        .values(**effective_values())
         .execution_options(synchronize_session=False),
     )
 
@@ -103,12 +126,14 @@ def recompute_effective(dossier_ids, shipped=None):
     connection = db.session.connection()
     shipped_stmt, plain, values = _recompute_statements()
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         found = _with_shipments(connection, shipped_stmt, chunk, shipped)
         # Without any shipment the rule reduces to the source values: a cheaper statement.
         with tally.changing(chunk, connection):
-            for subset, stmt in (([i for i in chunk if i not in found], plain),
-                                 (sorted(found), values)):
+            for subset, stmt in (
+                ([i for i in chunk if i not in found], plain),
+                (sorted(found), values),
+            ):
                 if subset:
                     connection.execute(stmt, {"ids": subset})
     _expire_effective(ids)
@@ -135,14 +160,18 @@ def _expire_effective(ids):
 
 # --- Lookups ---------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _dossier_by_code():
     """``find_dossier``'s statement, built once per process: the dossier with its procedure (and
     the procedure's field and department) in one statement."""
     from sqlalchemy.orm import joinedload
 
-    return select(Dossier).options(joinedload(Dossier.procedure)).where(
-        Dossier.code == bindparam("code"))
+    return (
+        select(Dossier)
+        .options(joinedload(Dossier.procedure))
+        .where(Dossier.code == bindparam("code"))
+    )
 
 
 def find_dossier(code):
@@ -179,21 +208,36 @@ def create_dossier(code, procedure, receive_channel, receive_date, user=None):
     code = nfc(code)
     if find_dossier(code) is not None:
         raise Refusal(_l("A dossier with this code exists already."))
-    dossier = Dossier(code=code, procedure_id=procedure.id,
-                      receive_channel_src=receive_channel, receive_date_src=receive_date,
-                      receive_channel=receive_channel, receive_date=receive_date)
+    dossier = Dossier(
+        code=code,
+        procedure_id=procedure.id,
+        receive_channel_src=receive_channel,
+        receive_date_src=receive_date,
+        receive_channel=receive_channel,
+        receive_date=receive_date,
+    )
     db.session.add(dossier)
     db.session.flush()
-    audit.record("dossier.create", "dossier", dossier.id, None,
-                 {"code": code, "procedure": procedure.code, "receive_channel_src": receive_channel,
-                  "receive_date_src": receive_date}, user=user)
+    audit.record(
+        "dossier.create",
+        "dossier",
+        dossier.id,
+        None,
+        {
+            "code": code,
+            "procedure": procedure.code,
+            "receive_channel_src": receive_channel,
+            "receive_date_src": receive_date,
+        },
+        user=user,
+    )
     return dossier
 
 
 # --- Search ----------------------------------------------------------------------------------
 
 CODE_SHAPE = "999.99.99.A99-999999-9999"  # DOSSIER_CODE_RE: agency, receive date, serial
-DATE_PART_SHAPE = CODE_SHAPE[CODE_SHAPE.index("-") + 1:]
+DATE_PART_SHAPE = CODE_SHAPE[CODE_SHAPE.index("-") + 1 :]
 TOP = "\U0010ffff"  # above every character: ``p <= code < p + TOP`` is "code starts with p"
 COUNT_CAP = 1000  # a search's count stops here ("more than 1.000")
 FEW = 5000  # up to this many dossiers of the chosen procedures: read through their index
@@ -235,7 +279,9 @@ def agencies(limit=100):
     out, after = [], ""
     key = code_key()
     while len(out) < limit:
-        code = db.session.execute(select(Dossier.code).where(key > after).order_by(key).limit(1)).scalar()
+        code = db.session.execute(
+            select(Dossier.code).where(key > after).order_by(key).limit(1)
+        ).scalar()
         if code is None:
             break
         agency = code.split("-", 1)[0]
@@ -291,15 +337,21 @@ class DossierFilters:
 
     @property
     def channel_column(self):
-        return Dossier.return_channel if self.direction == "tra_ket_qua" else Dossier.receive_channel
+        return (
+            Dossier.return_channel if self.direction == "tra_ket_qua" else Dossier.receive_channel
+        )
 
     def procedure_conditions(self):
         """The filters on the dossier's procedure, as conditions on ``Procedure``."""
         out = []
         if self.procedure:
             text = escape_like(fold(self.procedure))
-            out.append(or_(Procedure.code.like(f"{escape_like(self.procedure)}%", escape="\\"),
-                           Procedure.name_folded.like(f"%{text}%", escape="\\")))
+            out.append(
+                or_(
+                    Procedure.code.like(f"{escape_like(self.procedure)}%", escape="\\"),
+                    Procedure.name_folded.like(f"%{text}%", escape="\\"),
+                )
+            )
         if self.procedure_id:
             out.append(Procedure.id == self.procedure_id)
         if self.department_id:
@@ -371,8 +423,16 @@ def search_dossiers(filters, cursor=None, per_page=50):
     stmt = select(Dossier).where(*conditions).options(joinedload(Dossier.procedure))
     cursor = cursor or seek.Cursor()
     if filters.q:
-        page = seek.seek(db.session, stmt, code_key(), Dossier.id, cursor, per_page,
-                         nullable=False, key_of=lambda d: (d.code, d.id))
+        page = seek.seek(
+            db.session,
+            stmt,
+            code_key(),
+            Dossier.id,
+            cursor,
+            per_page,
+            nullable=False,
+            key_of=lambda d: (d.code, d.id),
+        )
     else:
         page = seek.seek(db.session, stmt, filters.date_column, Dossier.id, cursor, per_page)
     if total is not None:
@@ -391,9 +451,14 @@ def _procedure_ids(filters):
 
 def _set_filters(filters):
     """The names of the filters on the dossier's own values that are set."""
-    named = (("q", filters.q), ("source_channel", filters.source_channel),
-             ("channel", filters.channel), ("period", filters.period is not None),
-             ("unlogged", filters.unlogged), ("by_post", filters.by_post))
+    named = (
+        ("q", filters.q),
+        ("source_channel", filters.source_channel),
+        ("channel", filters.channel),
+        ("period", filters.period is not None),
+        ("unlogged", filters.unlogged),
+        ("by_post", filters.by_post),
+    )
     return {name for name, value in named if value}
 
 
@@ -415,8 +480,12 @@ def _kept_total(filters, ids, conditions):
         # The procedure list's "by post" number, from the tallies as the list counts it.
         from utils import figures
 
-        chosen = ids if ids is not None else list(db.session.execute(select(Procedure.id)).scalars())
-        return sum(postal for _, postal in figures.procedure_activity(filters.period, chosen).values())
+        chosen = (
+            ids if ids is not None else list(db.session.execute(select(Procedure.id)).scalars())
+        )
+        return sum(
+            postal for _, postal in figures.procedure_activity(filters.period, chosen).values()
+        )
     return None
 
 
@@ -437,8 +506,10 @@ def _tallied_total(filters, ids, conditions):
     undated = [date_col.is_(None), *conditions]
     if ids is not None:
         undated.append(Dossier.procedure_id.in_(ids))
-    return total + db.session.execute(
-        select(func.count()).select_from(Dossier).where(*undated)).scalar_one()
+    return (
+        total
+        + db.session.execute(select(func.count()).select_from(Dossier).where(*undated)).scalar_one()
+    )
 
 
 def _procedure_condition(ids, total):
@@ -456,13 +527,25 @@ def export_rows(filters, limit=None):
     read as the returned iterator is (``utils.tabular.query_rows``: a streamed download)."""
     from utils.tabular import query_rows
 
-    stmt = (select(Dossier.code, Procedure.code, Dossier.receive_date_src, Dossier.receive_channel_src,
-                   Dossier.return_date_src, Dossier.return_channel_src, Dossier.receive_date,
-                   Dossier.receive_channel, Dossier.return_date, Dossier.return_channel,
-                   Department.code)
-            .join(Procedure, Procedure.id == Dossier.procedure_id)
-            .join(Department, Department.id == Procedure.department_id)
-            .where(*filters.conditions()).order_by(code_key()))
+    stmt = (
+        select(
+            Dossier.code,
+            Procedure.code,
+            Dossier.receive_date_src,
+            Dossier.receive_channel_src,
+            Dossier.return_date_src,
+            Dossier.return_channel_src,
+            Dossier.receive_date,
+            Dossier.receive_channel,
+            Dossier.return_date,
+            Dossier.return_channel,
+            Department.code,
+        )
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .join(Department, Department.id == Procedure.department_id)
+        .where(*filters.conditions())
+        .order_by(code_key())
+    )
     if limit:
         stmt = stmt.limit(limit)
     return query_rows(stmt)
@@ -470,8 +553,12 @@ def export_rows(filters, limit=None):
 
 # The import's columns (``utils.import_formats``), then the effective values and the department.
 EXPORT_COLUMNS = import_formats.DOSSIERS.names + (
-    "ngay_tiep_nhan_hieu_luc", "kenh_tiep_nhan_hieu_luc", "ngay_tra_hieu_luc", "kenh_tra_hieu_luc",
-    "don_vi")
+    "ngay_tiep_nhan_hieu_luc",
+    "kenh_tiep_nhan_hieu_luc",
+    "ngay_tra_hieu_luc",
+    "kenh_tra_hieu_luc",
+    "don_vi",
+)
 
 
 def history(dossier):
@@ -479,11 +566,19 @@ def history(dossier):
     shipment_ids = [str(s.id) for s in dossier.shipments]
     cond = and_(AuditEvent.object_type == "dossier", AuditEvent.object_id == str(dossier.id))
     if shipment_ids:
-        cond = or_(cond, and_(AuditEvent.object_type == "shipment",
-                              AuditEvent.object_id.in_(shipment_ids)))
-    return db.session.execute(
-        select(AuditEvent).where(cond).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(200)).scalars().all()
+        cond = or_(
+            cond, and_(AuditEvent.object_type == "shipment", AuditEvent.object_id.in_(shipment_ids))
+        )
+    return (
+        db.session.execute(
+            select(AuditEvent)
+            .where(cond)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(200)
+        )
+        .scalars()
+        .all()
+    )
 
 
 # --- The one-stop import ---------------------------------------------------------------------
@@ -495,8 +590,15 @@ def history(dossier):
 # PostgreSQL), each distinct value passed once through its column type, so the database holds
 # exactly what a Core statement would have stored.
 
-INSERT_COLUMNS = ("code", *SOURCE_FIELDS, "receive_date", "receive_channel", "return_date",
-                  "return_channel", "created_at")
+INSERT_COLUMNS = (
+    "code",
+    *SOURCE_FIELDS,
+    "receive_date",
+    "receive_channel",
+    "return_date",
+    "return_channel",
+    "created_at",
+)
 LOOKUP_CHUNK = 1000  # codes per query: under every driver's limit of bound parameters
 ARRAY_LOOKUP_CHUNK = 20000  # codes per PostgreSQL query, passed as one array
 SQLITE_IMPORT_CACHE_KIB = 65536  # page cache while an import writes: index pages stay in memory
@@ -510,8 +612,9 @@ class _Processed(dict):
         super().__init__()
         dialect = db.session.get_bind().dialect
         impl = column.type.dialect_impl(dialect)
-        self.process = (impl.bind_processor(dialect) if kind == "bind"
-                        else impl.result_processor(dialect, None))
+        self.process = (
+            impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
+        )
 
     def __missing__(self, value):
         out = self[value] = value if value is None or self.process is None else self.process(value)
@@ -559,20 +662,23 @@ def insert_new_dossiers(rows):
         last_id = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         with reconcile.inserting_many(conn, last_id):
             insert_rows(table, INSERT_COLUMNS, rows)
-        tally.count_in(select(*(table.c[k] for k in tally.KEYS))
-                       .where(table.c.id > last_id).subquery())
+        tally.count_in(
+            select(*(table.c[k] for k in tally.KEYS)).where(table.c.id > last_id).subquery()
+        )
         return
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(map(quote, INSERT_COLUMNS))
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS dossier_import ON COMMIT DELETE ROWS AS "
-        f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
+        f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA"
+    )
     conn.exec_driver_sql("TRUNCATE dossier_import")
     bulk.copy_rows(conn, f"dossier_import ({columns})", rows)
     scratch = sql_table("dossier_import", *(sql_column(k, table.c[k].type) for k in tally.KEYS))
     tally.count_in(scratch)
-    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) "
-                         f"SELECT {columns} FROM dossier_import")
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM dossier_import"
+    )
 
 
 @contextmanager
@@ -600,8 +706,10 @@ def _existing_by_code(codes):
         return {}
     conn = db.session.connection()
     preparer = conn.dialect.identifier_preparer
-    query = (f"SELECT {', '.join(preparer.quote(n) for n in ('code', 'id', *SOURCE_FIELDS))} "
-             f"FROM {preparer.format_table(Dossier.__table__)} WHERE {preparer.quote('code')} ")
+    query = (
+        f"SELECT {', '.join(preparer.quote(n) for n in ('code', 'id', *SOURCE_FIELDS))} "
+        f"FROM {preparer.format_table(Dossier.__table__)} WHERE {preparer.quote('code')} "
+    )
     if conn.dialect.name == "postgresql":
         # One array parameter per chunk: a statement psycopg need not re-parse for each chunk.
         chunk_size = ARRAY_LOOKUP_CHUNK
@@ -614,10 +722,11 @@ def _existing_by_code(codes):
 
         def statement(chunk):
             return query + f"IN ({', '.join([mark] * len(chunk))})", tuple(chunk)
+
     dates = _Processed(Dossier.__table__.c.receive_date_src, "result")  # both dates: one type
     out = {}
     for start in range(0, len(codes), chunk_size):
-        rows = conn.exec_driver_sql(*statement(codes[start:start + chunk_size])).all()
+        rows = conn.exec_driver_sql(*statement(codes[start : start + chunk_size])).all()
         for code, id_, proc_id, r_date, r_channel, t_date, t_channel in rows:
             out[code] = (id_, proc_id, dates[r_date], r_channel, dates[t_date], t_channel)
     return out
@@ -669,6 +778,7 @@ def import_checked_first(filename, data, user=None, today=None):
     ended first: ``utils.transactions.checked_first``), then written in a short write
     transaction that repeats the check needing the database. The caller commits or rolls back.
     """
+
     def read_and_check():
         prepared = read_dossier_file(filename, data, today)
         check_procedures(prepared)
@@ -688,12 +798,19 @@ def _read_dossier_file(filename, data, today):
     report = ImportReport()
     read = import_formats.DOSSIERS.read(filename, data, report, today)
     # An absent optional column reads as blank cells: not returned yet.
-    parsed = read.good("code", "procedure", "receive_date", "receive_channel", "return_date",
-                       "return_channel")
+    parsed = read.good(
+        "code", "procedure", "receive_date", "receive_channel", "return_date", "return_channel"
+    )
     procedures = (code or "" for code in read.column("procedure"))
-    return PreparedImport(filename, hashlib.sha256(data).hexdigest(), report, parsed,
-                          list(zip(read.numbers, procedures)), "ngay_tra" in read.present,
-                          "kenh_tra" in read.present)
+    return PreparedImport(
+        filename,
+        hashlib.sha256(data).hexdigest(),
+        report,
+        parsed,
+        list(zip(read.numbers, procedures)),
+        "ngay_tra" in read.present,
+        "kenh_tra" in read.present,
+    )
 
 
 def check_procedures(prepared):
@@ -703,11 +820,13 @@ def check_procedures(prepared):
     codes = {code for _, code in prepared.procedure_rows} - {""}
     if codes <= ids.keys():
         return ids
-    unknown = [(number, code) for number, code in prepared.procedure_rows
-               if code and code not in ids]
+    unknown = [
+        (number, code) for number, code in prepared.procedure_rows if code and code not in ids
+    ]
     for number, code in unknown:
-        prepared.report.bad(number, "ma_tthc",
-                            _l("Unknown procedure code: %(code)s") % {"code": code})
+        prepared.report.bad(
+            number, "ma_tthc", _l("Unknown procedure code: %(code)s") % {"code": code}
+        )
     prepared.report.problems.sort(key=lambda p: p.row)  # in file order, as they were found
     return ids
 
@@ -729,10 +848,22 @@ def _write_dossiers(prepared, user):
     new_rows, changes, audit_items = _sort_rows(prepared, parsed)
     _write_rows(new_rows, changes)
     report.created, report.updated = len(new_rows), len(changes)
-    audit.record("dossier.import", "import", prepared.filename, None, {
-        "file": prepared.filename, "sha256": prepared.sha256, "rows": len(parsed),
-        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "warnings": len(report.warnings)}, user=user)
+    audit.record(
+        "dossier.import",
+        "import",
+        prepared.filename,
+        None,
+        {
+            "file": prepared.filename,
+            "sha256": prepared.sha256,
+            "rows": len(parsed),
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "warnings": len(report.warnings),
+        },
+        user=user,
+    )
     audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
     db.session.flush()
     return report
@@ -753,21 +884,47 @@ def _sort_rows(prepared, parsed):
         if old is None:
             # A new dossier has no shipment yet: its effective values are its source values.
             r_value, t_value = dates[r_date], dates[t_date]
-            new_rows.append((code, proc_id, r_value, r_channel, t_value, t_channel,
-                             r_value, r_channel, t_value, t_channel, now))
+            new_rows.append(
+                (
+                    code,
+                    proc_id,
+                    r_value,
+                    r_channel,
+                    t_value,
+                    t_channel,
+                    r_value,
+                    r_channel,
+                    t_value,
+                    t_channel,
+                    now,
+                )
+            )
             continue
         dossier_id, *current = old
-        wanted = [proc_id, r_date, r_channel,
-                  t_date if has_return_date else current[3],
-                  t_channel if has_return_channel else current[4]]
+        wanted = [
+            proc_id,
+            r_date,
+            r_channel,
+            t_date if has_return_date else current[3],
+            t_channel if has_return_channel else current[4],
+        ]
         if wanted == current:
             prepared.report.unchanged += 1
             continue
-        changes.append({"b_id": dossier_id,
-                        **{f"b_{name}": value for name, value in zip(SOURCE_FIELDS, wanted)}})
+        changes.append(
+            {
+                "b_id": dossier_id,
+                **{f"b_{name}": value for name, value in zip(SOURCE_FIELDS, wanted)},
+            }
+        )
         keys = [i for i, name in enumerate(SOURCE_FIELDS) if wanted[i] != current[i]]
-        audit_items.append((dossier_id, {SOURCE_FIELDS[i]: _plain(current[i]) for i in keys},
-                            {SOURCE_FIELDS[i]: _plain(wanted[i]) for i in keys}))
+        audit_items.append(
+            (
+                dossier_id,
+                {SOURCE_FIELDS[i]: _plain(current[i]) for i in keys},
+                {SOURCE_FIELDS[i]: _plain(wanted[i]) for i in keys},
+            )
+        )
     return new_rows, changes, audit_items
 
 
@@ -782,6 +939,8 @@ def _write_rows(new_rows, changes):
             params = {f: bindparam(f"b_{f}", type_=columns[f].type) for f in SOURCE_FIELDS}
             with tally.changing(change["b_id"] for change in changes):
                 db.session.execute(
-                    update(Dossier.__table__).where(columns.id == bindparam("b_id"))
+                    update(Dossier.__table__)
+                    .where(columns.id == bindparam("b_id"))
                     .values({**params, **effective_values(params)}),
-                    changes)
+                    changes,
+                )

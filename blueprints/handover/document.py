@@ -5,6 +5,7 @@ Rendered from ``handover/record.html`` through ``utils.pdf.render_pdf`` (fonts a
 It names citizens by necessity: only the views of centre staff and administrators call it, and
 each print is audited there.
 """
+
 from flask import current_app
 from flask_babel import force_locale
 

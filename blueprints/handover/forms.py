@@ -1,10 +1,10 @@
 """Forms of the hand-over records."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, InputRequired, Length, Optional,
-                                ValidationError)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from models import Direction
 from utils.dates import vn_today
@@ -12,10 +12,14 @@ from utils.fields import DateField, IntegerField, StringField
 
 
 class NewBatchForm(FlaskForm):
-    direction = SelectField(_l("Direction"), choices=[
-        SelectChoice(Direction.RETURN.value, _l("Results handed to the postal worker")),
-        SelectChoice(Direction.RECEIVE.value, _l("Dossiers received from the postal worker")),
-    ], validators=[InputRequired()])
+    direction = SelectField(
+        _l("Direction"),
+        choices=[
+            SelectChoice(Direction.RETURN.value, _l("Results handed to the postal worker")),
+            SelectChoice(Direction.RECEIVE.value, _l("Dossiers received from the postal worker")),
+        ],
+        validators=[InputRequired()],
+    )
     day = DateField(_l("Day"), default=vn_today, validators=[InputRequired()])
 
     def validate_day(self, field):

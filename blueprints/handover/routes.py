@@ -4,6 +4,7 @@ Only centre staff and administrators: the items and the printed record name citi
 names masked; the full names and addresses appear only on the printed record, and every print is
 an audit event.
 """
+
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,8 +36,11 @@ def _batch_context(batch, error=None, search=None):
         tracking, day = search.tracking.data, search.day.data
     else:
         tracking, day = None, (batch.day if not search.tracking.data else None)
-    candidates = (services.available_shipments(batch.direction, day=day, tracking=tracking)
-                  if batch.status == "draft" else [])
+    candidates = (
+        services.available_shipments(batch.direction, day=day, tracking=tracking)
+        if batch.status == "draft"
+        else []
+    )
     return {
         "batch": batch,
         "items": services.batch_items(batch),
@@ -53,17 +57,23 @@ def _batch_context(batch, error=None, search=None):
 
 
 def _batch_response(batch, status=200, error=None):
-    return htmx.render("handover/batch.html", "handover/_batch.html", status=status,
-                       **_batch_context(batch, error=error))
+    return htmx.render(
+        "handover/batch.html",
+        "handover/_batch.html",
+        status=status,
+        **_batch_context(batch, error=error),
+    )
 
 
 def _refused(batch):
     """The answer to a rule's refusal (``utils.errors.save``): the record again with the reason,
     as 409 or 422; a 404 (an unknown shipment) aborts."""
+
     def answer(refusal):
         if refusal.status == 404:
             abort(404)
         return _batch_response(get_batch_or_404(batch.id), error=refusal.message)
+
     return answer
 
 
@@ -71,9 +81,11 @@ def _changed(batch, message):
     """The answer to a change (``utils.errors.save``): htmx gets the record's fragment in place,
     a plain form the message and a 303 back to the page. ``message`` may be a function, to word
     it after the change (a signed record's number)."""
-    return lambda _result: saved(lambda: _batch_response(batch),
-                                 message() if callable(message) else message,
-                                 url_for("handover.show_batch", batch_id=batch.id))
+    return lambda _result: saved(
+        lambda: _batch_response(batch),
+        message() if callable(message) else message,
+        url_for("handover.show_batch", batch_id=batch.id),
+    )
 
 
 @bp.route("")
@@ -82,9 +94,15 @@ def list_batches():
     status_filter = request.args.get("status", "")
     batches = services.recent_batches(status_filter or None)
     totals = services.handover_totals(b.id for b in batches)
-    return htmx.render("handover/list.html", "handover/_batches.html", batches=batches,
-                       totals=totals, status_filter=status_filter, form=NewBatchForm(formdata=None),
-                       empty=services.HandoverTotals())
+    return htmx.render(
+        "handover/list.html",
+        "handover/_batches.html",
+        batches=batches,
+        totals=totals,
+        status_filter=status_filter,
+        form=NewBatchForm(formdata=None),
+        empty=services.HandoverTotals(),
+    )
 
 
 @bp.route("/new", methods=["POST"])
@@ -94,16 +112,26 @@ def create_batch():
 
     def answer(_refusal=None):
         batches = services.recent_batches()
-        return htmx.render("handover/list.html", "handover/_new_batch.html", status=422,
-                           batches=batches, totals=services.handover_totals(b.id for b in batches),
-                           status_filter="", form=form, empty=services.HandoverTotals())
+        return htmx.render(
+            "handover/list.html",
+            "handover/_new_batch.html",
+            status=422,
+            batches=batches,
+            totals=services.handover_totals(b.id for b in batches),
+            status_filter="",
+            form=form,
+            empty=services.HandoverTotals(),
+        )
 
     if not form.validate_on_submit():
         return answer()
-    return save(lambda: services.propose_batch(form.direction.data, form.day.data, user=current_user),
-                form, answer,
-                lambda batch: htmx.redirect(url_for("handover.show_batch", batch_id=batch.id)),
-                "day")
+    return save(
+        lambda: services.propose_batch(form.direction.data, form.day.data, user=current_user),
+        form,
+        answer,
+        lambda batch: htmx.redirect(url_for("handover.show_batch", batch_id=batch.id)),
+        "day",
+    )
 
 
 @bp.route("/<int:batch_id>")
@@ -119,8 +147,12 @@ def add_item(batch_id):
     form = AddItemForm()
     if not form.validate_on_submit():
         return _batch_response(batch, status=422, error=_("Choose a shipment to add."))
-    return save(lambda: services.add_item(batch, form.shipment_id.data, user=current_user), None,
-                _refused(batch), _changed(batch, _("The shipment has been added.")))
+    return save(
+        lambda: services.add_item(batch, form.shipment_id.data, user=current_user),
+        None,
+        _refused(batch),
+        _changed(batch, _("The shipment has been added.")),
+    )
 
 
 @bp.route("/<int:batch_id>/items/<int:item_id>/remove", methods=["POST"])
@@ -129,8 +161,12 @@ def remove_item(batch_id, item_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return save(lambda: services.remove_item(batch, item_id, user=current_user), None,
-                _refused(batch), _changed(batch, _("The shipment has been taken out of the record.")))
+    return save(
+        lambda: services.remove_item(batch, item_id, user=current_user),
+        None,
+        _refused(batch),
+        _changed(batch, _("The shipment has been taken out of the record.")),
+    )
 
 
 def _paper_count(value):
@@ -158,10 +194,15 @@ def save_counts(batch_id):
             if any(k in request.form for k in keys):
                 counts[item.id] = tuple(_paper_count(request.form.get(k)) for k in keys)
     except ValueError:
-        return _batch_response(batch, status=422,
-                               error=_("Enter a number of papers between 0 and 999."))
-    return save(lambda: services.set_counts(batch, counts, user=current_user), None,
-                _refused(batch), _changed(batch, _("The numbers of papers have been saved.")))
+        return _batch_response(
+            batch, status=422, error=_("Enter a number of papers between 0 and 999.")
+        )
+    return save(
+        lambda: services.set_counts(batch, counts, user=current_user),
+        None,
+        _refused(batch),
+        _changed(batch, _("The numbers of papers have been saved.")),
+    )
 
 
 @bp.route("/<int:batch_id>/sign", methods=["POST"])
@@ -170,9 +211,18 @@ def sign_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return save(lambda: services.sign_batch(batch, user=current_user), None, _refused(batch),
-                _changed(batch, lambda: _("Record %(n)s is signed: its shipments are marked "
-                                          "handed over.", n=handover_number(batch.number))))
+    return save(
+        lambda: services.sign_batch(batch, user=current_user),
+        None,
+        _refused(batch),
+        _changed(
+            batch,
+            lambda: _(
+                "Record %(n)s is signed: its shipments are marked handed over.",
+                n=handover_number(batch.number),
+            ),
+        ),
+    )
 
 
 @bp.route("/<int:batch_id>/void", methods=["POST"])
@@ -181,10 +231,15 @@ def void_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        return _batch_response(batch, status=422, error=_("Give the reason for voiding the record."))
-    return save(lambda: services.void_batch(batch, form.reason.data, user=current_user), None,
-                _refused(batch),
-                _changed(batch, _("The record has been voided; its shipments are free again.")))
+        return _batch_response(
+            batch, status=422, error=_("Give the reason for voiding the record.")
+        )
+    return save(
+        lambda: services.void_batch(batch, form.reason.data, user=current_user),
+        None,
+        _refused(batch),
+        _changed(batch, _("The record has been voided; its shipments are free again.")),
+    )
 
 
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
@@ -193,8 +248,9 @@ def discard_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return save(lambda: services.discard_draft(batch, user=current_user), None, _refused(batch),
-                _discarded)
+    return save(
+        lambda: services.discard_draft(batch, user=current_user), None, _refused(batch), _discarded
+    )
 
 
 def _discarded(_result):

@@ -7,6 +7,7 @@ nor handed over; a shipment is in at most one record that is not voided
 within the year it is signed in and marks its shipments handed over; voiding, with a reason,
 frees them again. Every mutation is audited.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import case, exists, func, select
@@ -23,6 +24,7 @@ CANDIDATE_LIMIT = 100
 
 
 # --- Totals -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class HandoverTotals:
@@ -45,21 +47,32 @@ def handover_totals(batch_ids):
     if not ids:
         return {}
     query = (
-        select(HandoverItem.batch_id, func.count(HandoverItem.id),
-               func.coalesce(func.sum(Shipment.fee), 0),
-               func.count(case((Shipment.fee.is_(None), 1))),
-               func.sum(HandoverItem.originals), func.sum(HandoverItem.copies))
+        select(
+            HandoverItem.batch_id,
+            func.count(HandoverItem.id),
+            func.coalesce(func.sum(Shipment.fee), 0),
+            func.count(case((Shipment.fee.is_(None), 1))),
+            func.sum(HandoverItem.originals),
+            func.sum(HandoverItem.copies),
+        )
         .join(Shipment, Shipment.id == HandoverItem.shipment_id)
         .where(HandoverItem.batch_id.in_(ids))
         .group_by(HandoverItem.batch_id)
     )
-    return {batch_id: HandoverTotals(int(n), int(fees), int(unknown),
-                                     None if originals is None else int(originals),
-                                     None if copies is None else int(copies))
-            for batch_id, n, fees, unknown, originals, copies in db.session.execute(query)}
+    return {
+        batch_id: HandoverTotals(
+            int(n),
+            int(fees),
+            int(unknown),
+            None if originals is None else int(originals),
+            None if copies is None else int(copies),
+        )
+        for batch_id, n, fees, unknown, originals, copies in db.session.execute(query)
+    }
 
 
 # --- Queries ----------------------------------------------------------------------------------
+
 
 def _held():
     """A live record (draft or signed) already holds the outer shipment."""
@@ -72,8 +85,12 @@ def available_shipments_query(direction, day=None, tracking=None):
     ``tracking``."""
     query = (
         select(Shipment)
-        .where(Shipment.direction == direction, Shipment.cancelled.is_(False),
-               Shipment.handed_over_at.is_(None), ~_held())
+        .where(
+            Shipment.direction == direction,
+            Shipment.cancelled.is_(False),
+            Shipment.handed_over_at.is_(None),
+            ~_held(),
+        )
         .order_by(Shipment.date, Shipment.tracking_number)
     )
     if day is not None:
@@ -88,7 +105,11 @@ def available_shipments_query(direction, day=None, tracking=None):
 
 
 def available_shipments(direction, day=None, tracking=None, limit=CANDIDATE_LIMIT):
-    return db.session.execute(available_shipments_query(direction, day, tracking).limit(limit)).scalars().all()
+    return (
+        db.session.execute(available_shipments_query(direction, day, tracking).limit(limit))
+        .scalars()
+        .all()
+    )
 
 
 def batch_items(batch):
@@ -100,8 +121,11 @@ def batch_items(batch):
         .join(HandoverItem.shipment)
         .join(Shipment.dossier)
         .join(Dossier.procedure)
-        .options(contains_eager(HandoverItem.shipment).contains_eager(Shipment.dossier)
-                 .contains_eager(Dossier.procedure))
+        .options(
+            contains_eager(HandoverItem.shipment)
+            .contains_eager(Shipment.dossier)
+            .contains_eager(Dossier.procedure)
+        )
         .where(HandoverItem.batch_id == batch.id)
         .order_by(HandoverItem.id)
     )
@@ -117,6 +141,7 @@ def recent_batches(status=None, limit=200):
 
 # --- Mutations --------------------------------------------------------------------------------
 
+
 def _check_direction(direction):
     if direction not in DIRECTIONS:
         raise Refusal(_l("Choose a direction: dossiers received or results returned."))
@@ -124,7 +149,9 @@ def _check_direction(direction):
 
 def _check_draft(batch):
     if batch.status != "draft":
-        raise Refusal(_l("This hand-over record is no longer a draft: it cannot change."), status=409)
+        raise Refusal(
+            _l("This hand-over record is no longer a draft: it cannot change."), status=409
+        )
 
 
 def _flush_or_conflict():
@@ -133,7 +160,9 @@ def _flush_or_conflict():
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise Refusal(_l("Someone else changed these shipments meanwhile. Reload and try again."), status=409) from None
+        raise Refusal(
+            _l("Someone else changed these shipments meanwhile. Reload and try again."), status=409
+        ) from None
 
 
 def propose_batch(direction, day=None, user=None):
@@ -146,18 +175,25 @@ def propose_batch(direction, day=None, user=None):
     day = day or vn_today()
     if day > vn_today():
         raise Refusal(_l("The day of a hand-over record cannot be in the future."))
-    batch = HandoverBatch(direction=direction, day=day, status="draft",
-                          created_by_id=getattr(user, "id", None))
+    batch = HandoverBatch(
+        direction=direction, day=day, status="draft", created_by_id=getattr(user, "id", None)
+    )
     db.session.add(batch)
     db.session.flush()
     shipments = available_shipments(direction, day=day, limit=None)
     for shipment in shipments:
-        db.session.add(HandoverItem(batch_id=batch.id, shipment_id=shipment.id,
-                                    held_shipment_id=shipment.id))
+        db.session.add(
+            HandoverItem(batch_id=batch.id, shipment_id=shipment.id, held_shipment_id=shipment.id)
+        )
     _flush_or_conflict()
-    audit.record("handover.create", "handover_batch", batch.id, None,
-                 {"direction": direction, "day": day,
-                  "shipments": [s.tracking_number for s in shipments]}, user=user)
+    audit.record(
+        "handover.create",
+        "handover_batch",
+        batch.id,
+        None,
+        {"direction": direction, "day": day, "shipments": [s.tracking_number for s in shipments]},
+        user=user,
+    )
     return batch
 
 
@@ -172,22 +208,39 @@ def add_item(batch, shipment_id, user=None):
     if shipment is None:
         raise Refusal(_l("No such shipment."), status=404)
     if shipment.direction != batch.direction:
-        raise Refusal(_l("Shipment %(n)s goes the other way; it belongs in another record."),
-                      n=shipment.tracking_number)
+        raise Refusal(
+            _l("Shipment %(n)s goes the other way; it belongs in another record."),
+            n=shipment.tracking_number,
+        )
     if shipment.cancelled:
         raise Refusal(_l("Shipment %(n)s is cancelled."), n=shipment.tracking_number)
     if shipment.handed_over_at is not None:
-        raise Refusal(_l("Shipment %(n)s has already been handed over."), status=409, n=shipment.tracking_number)
-    holder = db.session.execute(select(HandoverItem).where(
-        HandoverItem.held_shipment_id == shipment.id)).scalar_one_or_none()
+        raise Refusal(
+            _l("Shipment %(n)s has already been handed over."),
+            status=409,
+            n=shipment.tracking_number,
+        )
+    holder = db.session.execute(
+        select(HandoverItem).where(HandoverItem.held_shipment_id == shipment.id)
+    ).scalar_one_or_none()
     if holder is not None:
-        raise Refusal(_l("Shipment %(n)s is already in hand-over record %(b)s."), status=409,
-                      n=shipment.tracking_number, b=holder.batch_id)
+        raise Refusal(
+            _l("Shipment %(n)s is already in hand-over record %(b)s."),
+            status=409,
+            n=shipment.tracking_number,
+            b=holder.batch_id,
+        )
     item = HandoverItem(batch_id=batch.id, shipment_id=shipment.id, held_shipment_id=shipment.id)
     db.session.add(item)
     _flush_or_conflict()
-    audit.record("handover.add_item", "handover_batch", batch.id, None,
-                 {"shipment": shipment.tracking_number}, user=user)
+    audit.record(
+        "handover.add_item",
+        "handover_batch",
+        batch.id,
+        None,
+        {"shipment": shipment.tracking_number},
+        user=user,
+    )
     return item
 
 
@@ -209,8 +262,9 @@ def remove_item(batch, item_id, user=None):
     tracking = item.shipment.tracking_number
     batch.items.remove(item)
     db.session.flush()
-    audit.record("handover.remove_item", "handover_batch", batch.id, {"shipment": tracking}, None,
-                 user=user)
+    audit.record(
+        "handover.remove_item", "handover_batch", batch.id, {"shipment": tracking}, None, user=user
+    )
 
 
 def set_item_counts(batch, item_id, originals, copies, user=None):
@@ -225,8 +279,14 @@ def set_item_counts(batch, item_id, originals, copies, user=None):
     db.session.flush()
     before, after = audit.diff(old, audit.snapshot(item, ("originals", "copies")))
     if after:
-        audit.record("handover.item_counts", "handover_batch", batch.id,
-                     dict(before, shipment=item.shipment.tracking_number), after, user=user)
+        audit.record(
+            "handover.item_counts",
+            "handover_batch",
+            batch.id,
+            dict(before, shipment=item.shipment.tracking_number),
+            after,
+            user=user,
+        )
     return item
 
 
@@ -245,7 +305,8 @@ def set_counts(batch, counts, user=None):
 
 def _next_number(year):
     current = db.session.execute(
-        select(func.max(HandoverBatch.number)).where(HandoverBatch.year == year)).scalar()
+        select(func.max(HandoverBatch.number)).where(HandoverBatch.year == year)
+    ).scalar()
     return (current or 0) + 1
 
 
@@ -263,11 +324,17 @@ def sign_batch(batch, user=None):
     for item in items:
         shipment = item.shipment
         if shipment.cancelled:
-            raise Refusal(_l("Shipment %(n)s has been cancelled: remove it before signing."), status=409,
-                          n=shipment.tracking_number)
+            raise Refusal(
+                _l("Shipment %(n)s has been cancelled: remove it before signing."),
+                status=409,
+                n=shipment.tracking_number,
+            )
         if shipment.handed_over_at is not None:
-            raise Refusal(_l("Shipment %(n)s has already been handed over."), status=409,
-                          n=shipment.tracking_number)
+            raise Refusal(
+                _l("Shipment %(n)s has already been handed over."),
+                status=409,
+                n=shipment.tracking_number,
+            )
     now = utcnow()
     # Documents are numbered within the year they are signed in (the date printed on them).
     batch.year = to_vn(now).year
@@ -279,9 +346,19 @@ def sign_batch(batch, user=None):
         item.shipment.handed_over_at = now
         item.shipment.updated_at = now
     _flush_or_conflict()
-    audit.record("handover.sign", "handover_batch", batch.id, {"status": "draft"},
-                 {"status": "signed", "number": batch.number, "year": batch.year,
-                  "shipments": [i.shipment.tracking_number for i in items]}, user=user)
+    audit.record(
+        "handover.sign",
+        "handover_batch",
+        batch.id,
+        {"status": "draft"},
+        {
+            "status": "signed",
+            "number": batch.number,
+            "year": batch.year,
+            "shipments": [i.shipment.tracking_number for i in items],
+        },
+        user=user,
+    )
     return batch
 
 
@@ -295,7 +372,9 @@ def void_batch(batch, reason, user=None):
 
     reason = nfc(reason or "")
     if batch.status != "signed":
-        raise Refusal(_l("Only a signed record can be voided; a draft can be discarded."), status=409)
+        raise Refusal(
+            _l("Only a signed record can be voided; a draft can be discarded."), status=409
+        )
     if not reason:
         raise Refusal(_l("Give the reason for voiding the record."))
     items = batch_items(batch)
@@ -309,9 +388,18 @@ def void_batch(batch, reason, user=None):
         item.shipment.handed_over_at = None
         item.shipment.updated_at = now
     db.session.flush()
-    audit.record("handover.void", "handover_batch", batch.id, {"status": "signed"},
-                 {"status": "voided", "reason": batch.void_reason,
-                  "shipments": [i.shipment.tracking_number for i in items]}, user=user)
+    audit.record(
+        "handover.void",
+        "handover_batch",
+        batch.id,
+        {"status": "signed"},
+        {
+            "status": "voided",
+            "reason": batch.void_reason,
+            "shipments": [i.shipment.tracking_number for i in items],
+        },
+        user=user,
+    )
     return batch
 
 
@@ -329,12 +417,23 @@ def discard_draft(batch, user=None):
     for item in items:
         item.held_shipment_id = None
     db.session.flush()
-    audit.record("handover.discard", "handover_batch", batch.id, {"status": "draft"},
-                 {"status": "voided", "shipments": [i.shipment.tracking_number for i in items]},
-                 user=user)
+    audit.record(
+        "handover.discard",
+        "handover_batch",
+        batch.id,
+        {"status": "draft"},
+        {"status": "voided", "shipments": [i.shipment.tracking_number for i in items]},
+        user=user,
+    )
 
 
 def record_print(batch, user=None):
     """Each print of a record is an audit event: the record names citizens."""
-    audit.record("handover.print", "handover_batch", batch.id, None,
-                 {"status": batch.status, "number": batch.number}, user=user)
+    audit.record(
+        "handover.print",
+        "handover_batch",
+        batch.id,
+        None,
+        {"status": batch.status, "number": batch.number},
+        user=user,
+    )

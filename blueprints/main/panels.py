@@ -6,6 +6,7 @@ function of the user returning the template's variables (or ``None`` to hide the
 whose figures depend on a period registers with ``period=True``: its context is then called with
 the home page's period as well (the organisation's default), which the page shows once.
 """
+
 from flask_login import current_user
 
 from utils.access import can

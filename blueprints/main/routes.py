@@ -1,5 +1,6 @@
 """The home page: where the unit stands in the organisation's default reporting period, and what
 the user's role has to do."""
+
 from flask import Blueprint, render_template
 from flask_login import current_user
 
@@ -15,9 +16,14 @@ bp = Blueprint("main", __name__)
 def home():
     period = default_period()
     summary = figures.summary(period)
-    return render_template("main/home.html", period=period, choice=match_choice(period),
-                           summary=summary, user=current_user,
-                           panels=panels_for(current_user, period))
+    return render_template(
+        "main/home.html",
+        period=period,
+        choice=match_choice(period),
+        summary=summary,
+        user=current_user,
+        panels=panels_for(current_user, period),
+    )
 
 
 @bp.route("/imports/sample/<key>.<fmt>")

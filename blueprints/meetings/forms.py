@@ -1,4 +1,5 @@
 """Forms for recording a review meeting, assigning a task, and updating a task's status."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
@@ -23,6 +24,9 @@ class TaskForm(FlaskForm):
 
 
 class TaskStatusForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[SelectChoice(s, s) for s in TASK_STATUSES],
-                         validators=[DataRequired()])
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(s, s) for s in TASK_STATUSES],
+        validators=[DataRequired()],
+    )
     note = StringField(_l("Note"), validators=[Length(max=2000)])

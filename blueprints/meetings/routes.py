@@ -4,6 +4,7 @@ Leaders, centre staff and administrators record meetings and assign tasks; depar
 their own department's tasks (home page and list) and update their status with a note; nobody
 else's. Overdue tasks (deadline before Vietnam's today, not done) are marked wherever they show.
 """
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,6 +26,7 @@ bp = Blueprint("meetings", __name__)
 
 
 # --- Policy and loaders -----------------------------------------------------------------------
+
 
 def get_task_or_404(task_id, for_update=False):
     """The task, or 404; with ``for_update``, 403 unless the user may change it."""
@@ -54,12 +56,18 @@ def task_status_label(status):
 
 
 def _department_choices():
-    return [SelectChoice(d.id, d.name) for d in db.session.scalars(
-        select(Department).where(Department.active.is_(True)).order_by(Department.name))]
+    return [
+        SelectChoice(d.id, d.name)
+        for d in db.session.scalars(
+            select(Department).where(Department.active.is_(True)).order_by(Department.name)
+        )
+    ]
 
 
 def _status_form(task):
-    form = TaskStatusForm(prefix=f"task{task.id}", data={"status": task.status, "note": task.status_note})
+    form = TaskStatusForm(
+        prefix=f"task{task.id}", data={"status": task.status, "note": task.status_note}
+    )
     form.status.choices = [SelectChoice(s, task_status_label(s)) for s in TASK_STATUSES]
     return form
 
@@ -72,18 +80,30 @@ def task_status_form(task):
 
 # --- Meetings ---------------------------------------------------------------------------------
 
+
 @bp.route("/meetings")
 def list_meetings():
     """Meetings, newest first, and the open tasks: department staff see their own department's;
     others may filter by ``department`` (an id). htmx requests (the filter) get the tasks only."""
     own_only = can(current_user, "own_department_only")
-    department_id = department_scope(current_user) if own_only else arg_int(request.args, "department")
+    department_id = (
+        department_scope(current_user) if own_only else arg_int(request.args, "department")
+    )
     tasks = services.open_tasks(vn_today(), department_id=department_id)
-    meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc()).limit(100)))
-    return htmx.render("meetings/list.html", "meetings/_tasks_panel.html", meetings=meetings,
-                       tasks=tasks, department_id=department_id,
-                       departments=[] if own_only else _department_choices(),
-                       can_record=can(current_user, "record_meetings"))
+    meetings = list(
+        db.session.scalars(
+            select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc()).limit(100)
+        )
+    )
+    return htmx.render(
+        "meetings/list.html",
+        "meetings/_tasks_panel.html",
+        meetings=meetings,
+        tasks=tasks,
+        department_id=department_id,
+        departments=[] if own_only else _department_choices(),
+        can_record=can(current_user, "record_meetings"),
+    )
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -94,15 +114,24 @@ def create_meeting():
     if request.method == "GET":
         form.date.data = vn_today()
     if form.validate_on_submit():
-        meeting = services.create_meeting(date_=form.date.data, chair=form.chair.data,
-                                          participants=form.participants.data,
-                                          conclusions=form.conclusions.data, user=current_user)
+        meeting = services.create_meeting(
+            date_=form.date.data,
+            chair=form.chair.data,
+            participants=form.participants.data,
+            conclusions=form.conclusions.data,
+            user=current_user,
+        )
         db.session.commit()
         flash(_("The meeting was recorded. Now assign its tasks."), "success")
         return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
     status = 422 if request.method == "POST" else 200
-    return htmx.render("meetings/meeting_form.html", "meetings/_meeting_form.html", status=status,
-                       form=form, meeting=None)
+    return htmx.render(
+        "meetings/meeting_form.html",
+        "meetings/_meeting_form.html",
+        status=status,
+        form=form,
+        meeting=None,
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -112,15 +141,25 @@ def edit_meeting(meeting_id):
     meeting = get_meeting_or_404(meeting_id)
     form = MeetingForm(obj=meeting)
     if form.validate_on_submit():
-        services.update_meeting(meeting, date_=form.date.data, chair=form.chair.data,
-                                participants=form.participants.data,
-                                conclusions=form.conclusions.data, user=current_user)
+        services.update_meeting(
+            meeting,
+            date_=form.date.data,
+            chair=form.chair.data,
+            participants=form.participants.data,
+            conclusions=form.conclusions.data,
+            user=current_user,
+        )
         db.session.commit()
         flash(_("The meeting was saved."), "success")
         return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
     status = 422 if request.method == "POST" else 200
-    return htmx.render("meetings/meeting_form.html", "meetings/_meeting_form.html", status=status,
-                       form=form, meeting=meeting)
+    return htmx.render(
+        "meetings/meeting_form.html",
+        "meetings/_meeting_form.html",
+        status=status,
+        form=form,
+        meeting=meeting,
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>")
@@ -131,8 +170,9 @@ def show_meeting(meeting_id):
     if can(current_user, "record_meetings"):
         form = TaskForm()
         form.department_id.choices = _department_choices()
-    return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting,
-                       form=form)
+    return htmx.render(
+        "meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting, form=form
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/tasks", methods=["POST"])
@@ -143,9 +183,13 @@ def add_task(meeting_id):
     form = TaskForm()
     form.department_id.choices = _department_choices()
     if form.validate_on_submit():
-        services.add_task(meeting, department_id=form.department_id.data,
-                          description=form.description.data, deadline=form.deadline.data,
-                          user=current_user)
+        services.add_task(
+            meeting,
+            department_id=form.department_id.data,
+            description=form.description.data,
+            deadline=form.deadline.data,
+            user=current_user,
+        )
         db.session.commit()
         if not htmx.wants_fragment():
             flash(_("The task was assigned."), "success")
@@ -153,13 +197,16 @@ def add_task(meeting_id):
         db.session.refresh(meeting)
         form = TaskForm(formdata=None)
         form.department_id.choices = _department_choices()
-        return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting,
-                           form=form)
-    return htmx.render("meetings/show.html", "meetings/_meeting_tasks.html", status=422,
-                       meeting=meeting, form=form)
+        return htmx.render(
+            "meetings/show.html", "meetings/_meeting_tasks.html", meeting=meeting, form=form
+        )
+    return htmx.render(
+        "meetings/show.html", "meetings/_meeting_tasks.html", status=422, meeting=meeting, form=form
+    )
 
 
 # --- Tasks ------------------------------------------------------------------------------------
+
 
 @bp.route("/tasks/<int:task_id>/status", methods=["POST"])
 def update_task_status(task_id):
@@ -171,24 +218,39 @@ def update_task_status(task_id):
     form.status.choices = [SelectChoice(s, task_status_label(s)) for s in TASK_STATUSES]
 
     def answer(_refusal=None):
-        return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", status=422,
-                           task=task, status_form=form)
+        return htmx.render(
+            "meetings/_task_row_page.html",
+            "meetings/_task_row.html",
+            status=422,
+            task=task,
+            status_form=form,
+        )
 
     def done(_task):
         if htmx.wants_fragment():
-            return htmx.render("meetings/_task_row_page.html", "meetings/_task_row.html", task=task,
-                               status_form=_status_form(task), saved=True)
+            return htmx.render(
+                "meetings/_task_row_page.html",
+                "meetings/_task_row.html",
+                task=task,
+                status_form=_status_form(task),
+                saved=True,
+            )
         flash(_("The task's status was saved."), "success")
         fallback = url_for("meetings.show_meeting", meeting_id=task.meeting_id)
         return redirect(safe_next(request.form.get("next"), fallback), code=303)
 
     if not form.validate_on_submit():
         return answer()
-    return save(lambda: services.set_task_status(task, form.status.data, form.note.data,
-                                                 user=current_user), form, answer, done)
+    return save(
+        lambda: services.set_task_status(task, form.status.data, form.note.data, user=current_user),
+        form,
+        answer,
+        done,
+    )
 
 
 # --- Home panels ------------------------------------------------------------------------------
+
 
 def _department_tasks_panel(user):
     if not user.department_id:

@@ -3,6 +3,7 @@
 ``open_tasks(as_of)`` is what the dashboard, the home panels and the meeting brief list: every task
 not done, overdue ones (deadline before the Vietnam date ``as_of``) first.
 """
+
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -82,7 +83,9 @@ def open_tasks(as_of=None, department_id=None, meeting_before=None, overdue_only
     if overdue_only:
         stmt = stmt.where(overdue)
     if meeting_before is not None:
-        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(Meeting.date <= meeting_before)
+        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(
+            Meeting.date <= meeting_before
+        )
     stmt = stmt.order_by(case((overdue, 0), else_=1), *task_order())
     return [OpenTask(t, is_overdue(t, as_of)) for t in db.session.scalars(stmt).unique()]
 
@@ -92,8 +95,11 @@ def overdue_count(as_of=None, department_id=None):
     from sqlalchemy import func
 
     as_of = as_of or vn_today()
-    stmt = select(func.count()).select_from(Task).where(
-        Task.status != "done", Task.deadline.is_not(None), Task.deadline < as_of)
+    stmt = (
+        select(func.count())
+        .select_from(Task)
+        .where(Task.status != "done", Task.deadline.is_not(None), Task.deadline < as_of)
+    )
     if department_id is not None:
         stmt = stmt.where(Task.department_id == department_id)
     return int(db.session.execute(stmt).scalar_one())
@@ -101,14 +107,23 @@ def overdue_count(as_of=None, department_id=None):
 
 def create_meeting(*, date_, chair, participants, conclusions, user=None):
     """Record a review meeting."""
-    meeting = Meeting(date=date_, chair=nfc(chair or "").strip(),
-                      participants=nfc(participants or "").strip(),
-                      conclusions=nfc(conclusions or "").strip(),
-                      created_by_id=getattr(user, "id", None))
+    meeting = Meeting(
+        date=date_,
+        chair=nfc(chair or "").strip(),
+        participants=nfc(participants or "").strip(),
+        conclusions=nfc(conclusions or "").strip(),
+        created_by_id=getattr(user, "id", None),
+    )
     db.session.add(meeting)
     db.session.flush()
-    audit.record("meeting.create", "meeting", meeting.id, None,
-                 audit.snapshot(meeting, MEETING_FIELDS), user=user)
+    audit.record(
+        "meeting.create",
+        "meeting",
+        meeting.id,
+        None,
+        audit.snapshot(meeting, MEETING_FIELDS),
+        user=user,
+    )
     return meeting
 
 
@@ -128,9 +143,14 @@ def update_meeting(meeting, *, date_, chair, participants, conclusions, user=Non
 
 def add_task(meeting, *, department_id, description, deadline=None, user=None):
     """Assign a follow-up task of ``meeting`` to a department."""
-    task = Task(meeting_id=meeting.id, department_id=department_id,
-                description=nfc(description or "").strip(), deadline=deadline, status="open",
-                status_note="")
+    task = Task(
+        meeting_id=meeting.id,
+        department_id=department_id,
+        description=nfc(description or "").strip(),
+        deadline=deadline,
+        status="open",
+        status_note="",
+    )
     db.session.add(task)
     db.session.flush()
     audit.record("task.create", "task", task.id, None, audit.snapshot(task, TASK_FIELDS), user=user)

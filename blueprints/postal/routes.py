@@ -2,17 +2,21 @@
 reconciliation. Personal data is masked everywhere but a shipment's own page (centre staff and
 administrators) and the audited export with personal data.
 """
+
 from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.dossiers import services as dossier_services
-from blueprints.dossiers.routes import (filter_choices, flash_report, int_arg, list_args,
-                                       pager_links)
+from blueprints.dossiers.routes import filter_choices, flash_report, int_arg, list_args, pager_links
 from blueprints.main.panels import register_panel
 from blueprints.postal import services
-from blueprints.postal.forms import (CancelShipmentForm, EditShipmentForm, PurgedEditShipmentForm,
-                                     ShipmentForm)
+from blueprints.postal.forms import (
+    CancelShipmentForm,
+    EditShipmentForm,
+    PurgedEditShipmentForm,
+    ShipmentForm,
+)
 from extensions import db
 from models import Direction, Procedure, Shipment
 from utils.history import present_events
@@ -73,10 +77,17 @@ def list_shipments():
     totals = services.shipment_totals(conditions, joined=filters.joined)
     page = services.search_shipments(filters, seek.parse_cursor(request.args, "date"))
     args = list_args(request.args)
-    return render("postal/list.html", "postal/_list_results.html", filters=filters, totals=totals,
-                  shipments=page.rows, total=totals["total"],
-                  pager=pager_links(page, totals["total"], False, args), args=args,
-                  **filter_choices())
+    return render(
+        "postal/list.html",
+        "postal/_list_results.html",
+        filters=filters,
+        totals=totals,
+        shipments=page.rows,
+        total=totals["total"],
+        pager=pager_links(page, totals["total"], False, args),
+        args=args,
+        **filter_choices(),
+    )
 
 
 @bp.route("/shipments/export.<fmt>")
@@ -100,21 +111,32 @@ def export_shipments_personal(fmt):
     # Read whole (the audit event records how many rows the file holds), without the write lock.
     with reading():
         rows = list(services.export_rows(filters, personal=True))
-    audit.record("shipment.export_personal", "shipment", "", None, {
-        "format": fmt, "rows": len(rows),
-        "filters": {k: v for k, v in request.form.items() if k != "csrf_token" and v}})
+    audit.record(
+        "shipment.export_personal",
+        "shipment",
+        "",
+        None,
+        {
+            "format": fmt,
+            "rows": len(rows),
+            "filters": {k: v for k, v in request.form.items() if k != "csrf_token" and v},
+        },
+    )
     db.session.commit()
     return export_response("buu-gui-du-lieu-ca-nhan", fmt, services.PERSONAL_EXPORT_COLUMNS, rows)
 
 
 # --- The log form ----------------------------------------------------------------------------
 
+
 def _lookup_context(form):
     """What the form shows under the dossier code: the known dossier, or the fields that
     create it."""
     code = (form.dossier_code.data or "").strip()
     dossier = dossier_services.find_dossier(code) if code else None
-    procedure = dossier_services.find_procedure(form.procedure_code.data) if dossier is None else None
+    procedure = (
+        dossier_services.find_procedure(form.procedure_code.data) if dossier is None else None
+    )
     direction = Direction.pick(form.direction.data, None)
     eligible = None
     target = dossier.procedure if dossier is not None else procedure
@@ -125,19 +147,30 @@ def _lookup_context(form):
 
 def _tracking_context(form, exclude_id=None):
     value = form.tracking_number.data or ""
-    status = services.check_tracking(value, form.direction.data, exclude_id) if value.strip() else None
+    status = (
+        services.check_tracking(value, form.direction.data, exclude_id) if value.strip() else None
+    )
     return {"tracking": status}
 
 
 def _procedures():
-    return db.session.query(Procedure.code, Procedure.name).filter(Procedure.in_force.is_(True)) \
-        .order_by(Procedure.code).all()
+    return (
+        db.session.query(Procedure.code, Procedure.name)
+        .filter(Procedure.in_force.is_(True))
+        .order_by(Procedure.code)
+        .all()
+    )
 
 
 def _log_page(form, status=200, duplicate=None):
     """The log form: the whole page, or for htmx the form's region (a refused save)."""
-    context = {"form": form, "lookup": _lookup_context(form), "saved": None,
-               "duplicate": duplicate, **_tracking_context(form)}
+    context = {
+        "form": form,
+        "lookup": _lookup_context(form),
+        "saved": None,
+        "duplicate": duplicate,
+        **_tracking_context(form),
+    }
     if is_htmx():
         response = make_response(render_template("postal/_log_form.html", **context), status)
     else:
@@ -170,8 +203,12 @@ def _unknown_dossier_complete(form, lookup):
     each thing missing is noted on its field; ``False`` when one is."""
     if lookup["dossier"] is not None or not form.dossier_code.data:
         return True
-    missing = services.new_dossier_problems(form.procedure_code.data, lookup["procedure"],
-                                            form.receive_channel.data, form.receive_date.data)
+    missing = services.new_dossier_problems(
+        form.procedure_code.data,
+        lookup["procedure"],
+        form.receive_channel.data,
+        form.receive_date.data,
+    )
     for name, message in missing.items():
         field = getattr(form, name)
         if not field.errors:  # one message a field: a date that did not parse says so already
@@ -183,13 +220,24 @@ def _log(form, lookup):
     """Log the form's shipment, creating its dossier when the code is unknown."""
     dossier = lookup["dossier"]
     if dossier is None:
-        dossier = dossier_services.create_dossier(form.dossier_code.data, lookup["procedure"],
-                                                  form.receive_channel.data, form.receive_date.data)
+        dossier = dossier_services.create_dossier(
+            form.dossier_code.data,
+            lookup["procedure"],
+            form.receive_channel.data,
+            form.receive_date.data,
+        )
     return services.log_shipment(
-        tracking_number=form.tracking_number.data, direction=form.direction.data,
-        dossier=dossier, date=form.date.data, recipient_name=form.recipient_name.data,
-        address=form.address.data, phone=form.phone.data, fee=form.fee_value(),
-        confirm_check_digit=form.confirm_check_digit.data, user=current_user)
+        tracking_number=form.tracking_number.data,
+        direction=form.direction.data,
+        dossier=dossier,
+        date=form.date.data,
+        recipient_name=form.recipient_name.data,
+        address=form.address.data,
+        phone=form.phone.data,
+        fee=form.fee_value(),
+        confirm_check_digit=form.confirm_check_digit.data,
+        user=current_user,
+    )
 
 
 def _logged(form, shipment):
@@ -211,13 +259,27 @@ def _logged(form, shipment):
         response.vary.add("HX-Request")
         return trigger(response, "shipment-logged", {"id": shipment_id})
     db.session.commit()
-    kept = {"direction": form.direction.data, "date": form.date.data.isoformat(),
-            "fee": (form.fee.data or "").strip() or None}
-    flash(_("Shipment %(number)s logged for dossier %(code)s.", number=shipment.tracking_number,
-            code=shipment.dossier.code), "success")
+    kept = {
+        "direction": form.direction.data,
+        "date": form.date.data.isoformat(),
+        "fee": (form.fee.data or "").strip() or None,
+    }
+    flash(
+        _(
+            "Shipment %(number)s logged for dossier %(code)s.",
+            number=shipment.tracking_number,
+            code=shipment.dossier.code,
+        ),
+        "success",
+    )
     if shipment.eligibility_warning:
-        flash(_("The procedure is not flagged eligible for this direction: the shipment is kept "
-                "and listed for its department to review."), "warning")
+        flash(
+            _(
+                "The procedure is not flagged eligible for this direction: the shipment is kept "
+                "and listed for its department to review."
+            ),
+            "warning",
+        )
     return hx_redirect(url_for("postal.new_shipment", **kept))
 
 
@@ -229,8 +291,11 @@ def new_shipment():
     or ``dd/mm/yyyy``) and fee in the URL are kept from the previous item; the reconciliation
     page links here with ``dossier_code`` and ``direction`` filled in."""
     if request.method == "GET":
-        form = ShipmentForm(formdata=None, dossier_code=(request.args.get("dossier_code") or "")[:60],
-                            **_kept_values(request.args))
+        form = ShipmentForm(
+            formdata=None,
+            dossier_code=(request.args.get("dossier_code") or "")[:60],
+            **_kept_values(request.args),
+        )
         return _log_page(form)
     form = ShipmentForm()
     valid = form.validate()
@@ -241,8 +306,9 @@ def new_shipment():
         shipment = _log(form, lookup)
     except Refusal as refusal:
         # A duplicate (409) shows the shipment already logged with that number.
-        return refused(refusal, form, lambda r: _log_page(form, duplicate=r.conflict),
-                       "dossier_code")
+        return refused(
+            refusal, form, lambda r: _log_page(form, duplicate=r.conflict), "dossier_code"
+        )
     return _logged(form, shipment)
 
 
@@ -253,8 +319,12 @@ def check_tracking():
     already logged in the chosen direction."""
     form = ShipmentForm(formdata=request.args, meta={"csrf": False})
     exclude = int_arg(request.args, "shipment")
-    return render("postal/check_tracking.html", "postal/_tracking_feedback.html", form=form,
-                  **_tracking_context(form, exclude))
+    return render(
+        "postal/check_tracking.html",
+        "postal/_tracking_feedback.html",
+        form=form,
+        **_tracking_context(form, exclude),
+    )
 
 
 @bp.route("/shipments/lookup-dossier")
@@ -264,31 +334,52 @@ def lookup_dossier():
     fields that create an unknown one."""
     form = ShipmentForm(formdata=request.args, meta={"csrf": False})
     lookup = _lookup_context(form)
-    response = render("postal/lookup_dossier.html", "postal/_dossier_lookup.html", form=form,
-                      lookup=lookup, oob=True)
+    response = render(
+        "postal/lookup_dossier.html",
+        "postal/_dossier_lookup.html",
+        form=form,
+        lookup=lookup,
+        oob=True,
+    )
     # The page shows or hides the fields that create an unknown dossier (static/js/postal.js).
-    return trigger(response, "dossier-lookup", {"unknown": bool(lookup["code"] and not lookup["dossier"])})
+    return trigger(
+        response, "dossier-lookup", {"unknown": bool(lookup["code"] and not lookup["dossier"])}
+    )
 
 
 # --- One shipment ----------------------------------------------------------------------------
+
 
 @bp.route("/shipments/<int:shipment_id>")
 def show_shipment(shipment_id):
     """A shipment: full personal data for centre staff and administrators, masked otherwise."""
     shipment = get_shipment_or_404(shipment_id)
-    return render("postal/show.html", "postal/show.html", shipment=shipment,
-                  full=can(current_user, "see_personal_data"), cancel_form=CancelShipmentForm(),
-                  events=present_events(services.history(shipment)), signed_record=services.signed_record(shipment))
+    return render(
+        "postal/show.html",
+        "postal/show.html",
+        shipment=shipment,
+        full=can(current_user, "see_personal_data"),
+        cancel_form=CancelShipmentForm(),
+        events=present_events(services.history(shipment)),
+        signed_record=services.signed_record(shipment),
+    )
 
 
 def _edit(form, shipment):
     """Save the edit form's changes: ``True`` when something changed."""
     dossier = dossier_services.known_dossier(form.dossier_code.data)
-    changes = {"tracking_number": form.tracking_number.data, "dossier_id": dossier.id,
-               "date": form.date.data, "fee": form.fee_value()}
+    changes = {
+        "tracking_number": form.tracking_number.data,
+        "dossier_id": dossier.id,
+        "date": form.date.data,
+        "fee": form.fee_value(),
+    }
     if not shipment.personal_data_purged_at:
-        changes.update(recipient_name=form.recipient_name.data, address=form.address.data,
-                       phone=form.phone.data)
+        changes.update(
+            recipient_name=form.recipient_name.data,
+            address=form.address.data,
+            phone=form.phone.data,
+        )
     return services.update_shipment(shipment, changes, form.reason.data, user=current_user)
 
 
@@ -305,21 +396,37 @@ def edit_shipment(shipment_id):
     if shipment.cancelled:
         abort(409, description=_("A cancelled shipment cannot be changed."))
     form_class = PurgedEditShipmentForm if shipment.personal_data_purged_at else EditShipmentForm
-    form = form_class(obj=shipment, dossier_code=shipment.dossier.code,
-                      fee=str(shipment.fee) if shipment.fee is not None else "")
+    form = form_class(
+        obj=shipment,
+        dossier_code=shipment.dossier.code,
+        fee=str(shipment.fee) if shipment.fee is not None else "",
+    )
 
     def answer(_refusal=None, status=200):
-        return render("postal/edit.html", "postal/_edit_form.html", status=status, form=form,
-                      shipment=shipment, signed_record=services.signed_record(shipment))
+        return render(
+            "postal/edit.html",
+            "postal/_edit_form.html",
+            status=status,
+            form=form,
+            shipment=shipment,
+            signed_record=services.signed_record(shipment),
+        )
 
     if not form.is_submitted():
         return answer()
     if not form.validate():
         return answer(status=422)
-    return save(lambda: _edit(form, shipment), form, answer,
-                lambda changed: _saved(shipment, _("The shipment was saved.")) if changed
-                else _saved(shipment, _("Nothing was changed."), "info"),
-                "tracking_number")
+    return save(
+        lambda: _edit(form, shipment),
+        form,
+        answer,
+        lambda changed: (
+            _saved(shipment, _("The shipment was saved."))
+            if changed
+            else _saved(shipment, _("Nothing was changed."), "info")
+        ),
+        "tracking_number",
+    )
 
 
 @bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
@@ -330,20 +437,30 @@ def cancel_shipment(shipment_id):
     form = CancelShipmentForm()
 
     def answer(_refusal=None):
-        return render("postal/show.html", "postal/_cancel_form.html", status=422, shipment=shipment,
-                      full=can(current_user, "see_personal_data"), cancel_form=form,
-                      events=present_events(services.history(shipment)),
-                      signed_record=services.signed_record(shipment))
+        return render(
+            "postal/show.html",
+            "postal/_cancel_form.html",
+            status=422,
+            shipment=shipment,
+            full=can(current_user, "see_personal_data"),
+            cancel_form=form,
+            events=present_events(services.history(shipment)),
+            signed_record=services.signed_record(shipment),
+        )
 
     if not form.validate():
         return answer()
-    return save(lambda: services.cancel_shipment(shipment, form.reason.data, user=current_user),
-                form, answer,
-                lambda _result: _saved(shipment, _("The shipment was cancelled; it no longer counts.")),
-                "reason")
+    return save(
+        lambda: services.cancel_shipment(shipment, form.reason.data, user=current_user),
+        form,
+        answer,
+        lambda _result: _saved(shipment, _("The shipment was cancelled; it no longer counts.")),
+        "reason",
+    )
 
 
 # --- Manifest import and reconciliation ------------------------------------------------------
+
 
 @bp.route("/shipments/import", methods=["GET", "POST"])
 @requires("edit_shipments")
@@ -353,8 +470,13 @@ def import_shipments():
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            return render("postal/import.html", "dossiers/_import_result.html", report=None,
-                          error=_("Choose a CSV or XLSX file."), status=422)
+            return render(
+                "postal/import.html",
+                "dossiers/_import_result.html",
+                report=None,
+                error=_("Choose a CSV or XLSX file."),
+                status=422,
+            )
         data = upload.read()
         report = services.import_checked_first(upload.filename, data, user=current_user)
         if report.ok:
@@ -367,8 +489,13 @@ def import_shipments():
             import_problems.offer(report)
             # Refused: nothing to write, so the page is rendered without taking the write lock.
             with reading():
-                return render("postal/import.html", "dossiers/_import_result.html",
-                              report=report, error=None, status=422)
+                return render(
+                    "postal/import.html",
+                    "dossiers/_import_result.html",
+                    report=report,
+                    error=None,
+                    status=422,
+                )
     return render("postal/import.html", "dossiers/_import_result.html", report=report, error=None)
 
 
@@ -380,10 +507,14 @@ def reconciliation():
     Department staff see their own department's part."""
     department_id = department_scope(current_user)
     by_department, totals = services.reconciliation_by_department(department_id)
-    return render("postal/reconciliation.html", "postal/reconciliation.html",
-                  by_department=by_department, totals=totals,
-                  unlogged=services.unlogged_postal_dossiers(department_id, totals=totals),
-                  ineligible=services.ineligible_shipments(department_id, totals=totals))
+    return render(
+        "postal/reconciliation.html",
+        "postal/reconciliation.html",
+        by_department=by_department,
+        totals=totals,
+        unlogged=services.unlogged_postal_dossiers(department_id, totals=totals),
+        ineligible=services.ineligible_shipments(department_id, totals=totals),
+    )
 
 
 @bp.context_processor
@@ -392,6 +523,7 @@ def dates_for_inputs():
 
 
 # --- Home panel ------------------------------------------------------------------------------
+
 
 def _postal_panel(user):
     """The centre's counter today, and what is left to reconcile (department staff: their own)."""

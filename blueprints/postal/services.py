@@ -6,6 +6,7 @@ The public API other features reuse (hand-over records among them):
 commit, never touch ``request``; refusals raise ``utils.errors.Refusal``.
 Personal data never enters audit events (``utils.privacy.audit_safe``) nor logs.
 """
+
 import calendar
 import hashlib
 from functools import lru_cache
@@ -19,8 +20,18 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from blueprints.dossiers.services import recompute_effective, unlogged_postal_condition
 from extensions import db
-from models import (DIRECTIONS, AuditEvent, Department, Direction, Dossier, HandoverBatch,
-                    HandoverItem, Procedure, Shipment, utcnow)
+from models import (
+    DIRECTIONS,
+    AuditEvent,
+    Department,
+    Direction,
+    Dossier,
+    HandoverBatch,
+    HandoverItem,
+    Procedure,
+    Shipment,
+    utcnow,
+)
 from utils import audit, import_formats, rules
 from utils.dates import vn_today
 from utils.errors import Refusal
@@ -42,8 +53,12 @@ CHUNK = 500
 
 def duplicate(existing):
     """The refusal of a tracking number already logged in that direction: a 409 showing it."""
-    return Refusal(_("This tracking number is already logged in this direction."),
-                   "tracking_number", status=409, conflict=existing)
+    return Refusal(
+        _("This tracking number is already logged in this direction."),
+        "tracking_number",
+        status=409,
+        conflict=existing,
+    )
 
 
 @dataclass(frozen=True)
@@ -64,17 +79,22 @@ class TrackingStatus:
 def _live_number_statement():
     """The id of the shipment not cancelled with a number in a direction, built once per
     process (building it costs more than running it from the unique index)."""
-    return select(Shipment.id).where(Shipment.tracking_number == bindparam("number"),
-                                     Shipment.direction == bindparam("direction"),
-                                     Shipment.cancelled.is_(False))
+    return select(Shipment.id).where(
+        Shipment.tracking_number == bindparam("number"),
+        Shipment.direction == bindparam("direction"),
+        Shipment.cancelled.is_(False),
+    )
 
 
 def find_shipment(tracking_number, direction):
     """The shipment not cancelled with that number in that direction (at most one: a cancelled
     one does not block logging the number again). The number is looked up first; the object is
     loaded only when there is one."""
-    found = db.session.connection().execute(
-        _live_number_statement(), {"number": tracking_number, "direction": direction}).scalar()
+    found = (
+        db.session.connection()
+        .execute(_live_number_statement(), {"number": tracking_number, "direction": direction})
+        .scalar()
+    )
     return db.session.get(Shipment, found) if found is not None else None
 
 
@@ -94,7 +114,8 @@ def signed_record(shipment):
     if shipment.id is None:
         return None
     return db.session.execute(
-        select(HandoverBatch).join(HandoverItem, HandoverItem.batch_id == HandoverBatch.id)
+        select(HandoverBatch)
+        .join(HandoverItem, HandoverItem.batch_id == HandoverBatch.id)
         .where(HandoverItem.held_shipment_id == shipment.id, HandoverBatch.status == "signed")
     ).scalar_one_or_none()
 
@@ -113,8 +134,11 @@ def _signed_records(shipment_ids):
         rows = db.session.execute(
             select(HandoverItem.held_shipment_id, HandoverBatch.number, HandoverBatch.year)
             .join(HandoverBatch, HandoverBatch.id == HandoverItem.batch_id)
-            .where(HandoverItem.held_shipment_id.in_(ids[start:start + CHUNK]),
-                   HandoverBatch.status == "signed"))
+            .where(
+                HandoverItem.held_shipment_id.in_(ids[start : start + CHUNK]),
+                HandoverBatch.status == "signed",
+            )
+        )
         for r in rows:
             out[r.held_shipment_id] = handover_number(r.number, prefix)
     return out
@@ -122,8 +146,9 @@ def _signed_records(shipment_ids):
 
 def is_eligible(procedure, direction):
     """Is the procedure flagged eligible for ``direction`` (``tiep_nhan``/``tra_ket_qua``)?"""
-    return bool(procedure.eligible_receive if direction == Direction.RECEIVE
-                else procedure.eligible_return)
+    return bool(
+        procedure.eligible_receive if direction == Direction.RECEIVE else procedure.eligible_return
+    )
 
 
 def _snapshot(shipment):
@@ -162,8 +187,20 @@ def new_dossier_problems(procedure_code, procedure, receive_channel, receive_dat
     return problems
 
 
-def log_shipment(*, tracking_number, direction, dossier, date, recipient_name="", address="",
-                 phone="", fee=None, confirm_check_digit=False, user=None, today=None):
+def log_shipment(
+    *,
+    tracking_number,
+    direction,
+    dossier,
+    date,
+    recipient_name="",
+    address="",
+    phone="",
+    fee=None,
+    confirm_check_digit=False,
+    user=None,
+    today=None,
+):
     """Log a postal shipment of ``dossier`` and recompute the dossier's effective values.
 
     :param confirm_check_digit: the user accepted a tracking number whose S10 check digit is wrong.
@@ -179,32 +216,55 @@ def log_shipment(*, tracking_number, direction, dossier, date, recipient_name=""
     if status.duplicate is not None:
         raise duplicate(status.duplicate)
     if status.warning and not confirm_check_digit:
-        raise Refusal(_("The check digit of this number is wrong. Check the number, or "
-                              "confirm it if the item really carries it."), "confirm_check_digit")
+        raise Refusal(
+            _(
+                "The check digit of this number is wrong. Check the number, or "
+                "confirm it if the item really carries it."
+            ),
+            "confirm_check_digit",
+        )
     _checked("date", rules.shipment_date, date, today)
     _checked("date", rules.returned_after_received, direction, date, dossier)
     _checked("fee", rules.fee, fee)
     name, address, phone = _clean_personal(recipient_name, address, phone)
     now = utcnow()
-    values = {"tracking_number": status.number, "direction": direction, "dossier_id": dossier.id,
-              "date": date, "recipient_name": name, "address": address, "phone": phone,
-              "fee": fee, "check_digit_warning": status.warning,
-              "eligibility_warning": not is_eligible(dossier.procedure, direction),
-              "cancelled": False, "cancel_reason": "", "personal_data_purged_at": None,
-              "handed_over_at": None, "recorded_by_id": getattr(user, "id", None),
-              "created_at": now, "updated_at": now}
+    values = {
+        "tracking_number": status.number,
+        "direction": direction,
+        "dossier_id": dossier.id,
+        "date": date,
+        "recipient_name": name,
+        "address": address,
+        "phone": phone,
+        "fee": fee,
+        "check_digit_warning": status.warning,
+        "eligibility_warning": not is_eligible(dossier.procedure, direction),
+        "cancelled": False,
+        "cancel_reason": "",
+        "personal_data_purged_at": None,
+        "handed_over_at": None,
+        "recorded_by_id": getattr(user, "id", None),
+        "created_at": now,
+        "updated_at": now,
+    }
     # One INSERT statement each for the shipment and its audit event (the counter's save); the
     # shipment then joins the session as a loaded object with its new id, as a flush leaves it.
     db.session.flush()
-    new_id = db.session.connection().execute(
-        insert(Shipment).returning(Shipment.id), values).scalar_one()
+    new_id = (
+        db.session.connection()
+        .execute(insert(Shipment).returning(Shipment.id), values)
+        .scalar_one()
+    )
     note_written()
     shipment = Shipment(id=new_id, **values)
     make_transient_to_detached(shipment)
     db.session.add(shipment)
-    audit.record_many("shipment.create", "shipment",
-                      [(new_id, None, audit_safe(_snapshot(shipment)) | {"dossier": dossier.code})],
-                      user=user)
+    audit.record_many(
+        "shipment.create",
+        "shipment",
+        [(new_id, None, audit_safe(_snapshot(shipment)) | {"dossier": dossier.code})],
+        user=user,
+    )
     recompute_effective([dossier.id], shipped={dossier.id})
     return shipment
 
@@ -230,15 +290,28 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
     before, after = audit.diff(old, new)
     locked = [key for key in RECORDED if key in after]
     if batch is not None and locked:
-        raise Refusal(_("This shipment is in signed hand-over record No. %(number)s, which "
-                               "prints its tracking number, dossier, name, address and fee: void "
-                               "the record before changing them.",
-                               number=record_label(batch)), locked[0], status=409, conflict=batch)
+        raise Refusal(
+            _(
+                "This shipment is in signed hand-over record No. %(number)s, which "
+                "prints its tracking number, dossier, name, address and fee: void "
+                "the record before changing them.",
+                number=record_label(batch),
+            ),
+            locked[0],
+            status=409,
+            conflict=batch,
+        )
     if not after:
         return False
     shipment.updated_at = utcnow()
-    audit.record("shipment.update", "shipment", shipment.id, audit_safe(before),
-                 audit_safe(after) | {"reason": reason}, user=user)
+    audit.record(
+        "shipment.update",
+        "shipment",
+        shipment.id,
+        audit_safe(before),
+        audit_safe(after) | {"reason": reason},
+        user=user,
+    )
     recompute_effective({old_dossier_id, shipment.dossier_id})
     return True
 
@@ -255,8 +328,13 @@ def _apply_changes(shipment, changes, today):
     if "fee" in changes:
         shipment.fee = _checked("fee", rules.fee, changes["fee"])
     if "date" in changes or moved:
-        _checked("date", rules.returned_after_received, shipment.direction, shipment.date,
-                 shipment.dossier)
+        _checked(
+            "date",
+            rules.returned_after_received,
+            shipment.direction,
+            shipment.date,
+            shipment.dossier,
+        )
 
 
 def _change_tracking_number(shipment, value):
@@ -272,9 +350,11 @@ def _change_tracking_number(shipment, value):
 def _change_personal(shipment, changes):
     if shipment.personal_data_purged_at is not None:
         raise Refusal(_("The personal data of this shipment was purged."))
-    name, address, phone = _clean_personal(changes.get("recipient_name", shipment.recipient_name),
-                                           changes.get("address", shipment.address),
-                                           changes.get("phone", shipment.phone))
+    name, address, phone = _clean_personal(
+        changes.get("recipient_name", shipment.recipient_name),
+        changes.get("address", shipment.address),
+        changes.get("phone", shipment.phone),
+    )
     shipment.recipient_name, shipment.address, shipment.phone = name, address, phone
 
 
@@ -303,17 +383,30 @@ def cancel_shipment(shipment, reason, user=None):
         raise Refusal(_("This shipment is already cancelled."))
     batch = signed_record(shipment)
     if batch is not None:
-        raise Refusal(_("This shipment was handed over in signed hand-over record No. "
-                               "%(number)s: void the record before cancelling the shipment.",
-                               number=record_label(batch)), "reason", status=409, conflict=batch)
+        raise Refusal(
+            _(
+                "This shipment was handed over in signed hand-over record No. "
+                "%(number)s: void the record before cancelling the shipment.",
+                number=record_label(batch),
+            ),
+            "reason",
+            status=409,
+            conflict=batch,
+        )
     if not reason:
         raise Refusal(_("Give the reason for the cancellation."), "reason")
     shipment.cancelled = True
     shipment.cancel_reason = reason
     shipment.updated_at = utcnow()
     db.session.flush()
-    audit.record("shipment.cancel", "shipment", shipment.id, {"cancelled": False},
-                 {"cancelled": True, "reason": reason}, user=user)
+    audit.record(
+        "shipment.cancel",
+        "shipment",
+        shipment.id,
+        {"cancelled": False},
+        {"cancelled": True, "reason": reason},
+        user=user,
+    )
     recompute_effective([shipment.dossier_id])
     return shipment
 
@@ -379,8 +472,11 @@ class ShipmentFilters:
             # index (as the dossier list searches). One or the other, never an OR of both: the
             # planner would read every shipment for it.
             tracking = tracking_condition(self.q)
-            out.append(tracking if tracking is not None else
-                       Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q))))
+            out.append(
+                tracking
+                if tracking is not None
+                else Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q)))
+            )
         if self.direction:
             out.append(Shipment.direction == self.direction)
         if self.period is not None:
@@ -403,8 +499,9 @@ class ShipmentFilters:
 
 
 def _joined(stmt):
-    return (stmt.join(Dossier, Dossier.id == Shipment.dossier_id)
-            .join(Procedure, Procedure.id == Dossier.procedure_id))
+    return stmt.join(Dossier, Dossier.id == Shipment.dossier_id).join(
+        Procedure, Procedure.id == Dossier.procedure_id
+    )
 
 
 def search_shipments(filters, cursor=None, per_page=50):
@@ -414,10 +511,20 @@ def search_shipments(filters, cursor=None, per_page=50):
 
     from utils import seek
 
-    stmt = (_joined(select(Shipment)).where(*filters.conditions())
-            .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure)))
-    return seek.seek(db.session, stmt, Shipment.date, Shipment.id, cursor or seek.Cursor(),
-                     per_page, nullable=False)
+    stmt = (
+        _joined(select(Shipment))
+        .where(*filters.conditions())
+        .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure))
+    )
+    return seek.seek(
+        db.session,
+        stmt,
+        Shipment.date,
+        Shipment.id,
+        cursor or seek.Cursor(),
+        per_page,
+        nullable=False,
+    )
 
 
 def _count_where(condition):
@@ -437,8 +544,12 @@ def shipment_totals(conditions=(), joined=True):
         _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
         _count_where(and_(active, Shipment.direction == Direction.RECEIVE.value)).label("received"),
         _count_where(and_(active, Shipment.direction == Direction.RETURN.value)).label("returned"),
-        _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label("eligibility_warnings"),
-        _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label("check_digit_warnings"),
+        _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label(
+            "eligibility_warnings"
+        ),
+        _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label(
+            "check_digit_warnings"
+        ),
         func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
     ).select_from(Shipment)
     if joined:  # ``joined=False``: conditions on the shipments' own columns, nothing to join
@@ -451,9 +562,16 @@ def recent_shipments(limit=15):
     """The latest shipments logged, newest first (the log form's list), with their dossiers."""
     from sqlalchemy.orm import joinedload
 
-    return db.session.execute(
-        select(Shipment).options(joinedload(Shipment.dossier).joinedload(Dossier.procedure))
-        .order_by(Shipment.id.desc()).limit(limit)).scalars().all()
+    return (
+        db.session.execute(
+            select(Shipment)
+            .options(joinedload(Shipment.dossier).joinedload(Dossier.procedure))
+            .order_by(Shipment.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 # The file's columns, declared with their parsers, help and sample cells in
@@ -462,9 +580,17 @@ IMPORT_COLUMNS = import_formats.SHIPMENTS.required
 IMPORT_OPTIONAL = import_formats.SHIPMENTS.optional
 # The default export masks personal data under other column names, so importing it back never
 # overwrites the stored values with masked ones (absent columns leave them unchanged).
-EXPORT_COLUMNS = IMPORT_COLUMNS + ("ho_ten_che", "dia_chi_phuong", "dien_thoai_che", "cuoc_phi",
-                                   "ma_tthc", "don_vi", "trang_thai", "canh_bao_so_kiem_tra",
-                                   "canh_bao_du_dieu_kien")
+EXPORT_COLUMNS = IMPORT_COLUMNS + (
+    "ho_ten_che",
+    "dia_chi_phuong",
+    "dien_thoai_che",
+    "cuoc_phi",
+    "ma_tthc",
+    "don_vi",
+    "trang_thai",
+    "canh_bao_so_kiem_tra",
+    "canh_bao_du_dieu_kien",
+)
 PERSONAL_EXPORT_COLUMNS = import_formats.SHIPMENTS.names + ("ma_tthc", "don_vi", "trang_thai")
 
 
@@ -474,41 +600,91 @@ def export_rows(filters, personal=False):
     from utils.privacy import mask_address, mask_name, mask_phone
     from utils.tabular import query_rows
 
-    stmt = (_joined(select(Shipment.tracking_number, Shipment.direction, Dossier.code, Shipment.date,
-                           Shipment.recipient_name, Shipment.address, Shipment.phone, Shipment.fee,
-                           Procedure.code.label("procedure_code"), Department.code.label("dept"),
-                           Shipment.cancelled, Shipment.check_digit_warning,
-                           Shipment.eligibility_warning))
-            .join(Department, Department.id == Procedure.department_id)
-            .where(*filters.conditions()).order_by(Shipment.date, Shipment.id))
+    stmt = (
+        _joined(
+            select(
+                Shipment.tracking_number,
+                Shipment.direction,
+                Dossier.code,
+                Shipment.date,
+                Shipment.recipient_name,
+                Shipment.address,
+                Shipment.phone,
+                Shipment.fee,
+                Procedure.code.label("procedure_code"),
+                Department.code.label("dept"),
+                Shipment.cancelled,
+                Shipment.check_digit_warning,
+                Shipment.eligibility_warning,
+            )
+        )
+        .join(Department, Department.id == Procedure.department_id)
+        .where(*filters.conditions())
+        .order_by(Shipment.date, Shipment.id)
+    )
 
     def row(r):
         status = "da_huy" if r.cancelled else "hieu_luc"
         if personal:
-            return (r.tracking_number, r.direction, r.code, r.date, r.recipient_name, r.address,
-                    r.phone, r.fee, r.procedure_code, r.dept, status)
-        return (r.tracking_number, r.direction, r.code, r.date, mask_name(r.recipient_name),
-                mask_address(r.address), mask_phone(r.phone), r.fee, r.procedure_code,
-                r.dept, status, r.check_digit_warning, r.eligibility_warning)
+            return (
+                r.tracking_number,
+                r.direction,
+                r.code,
+                r.date,
+                r.recipient_name,
+                r.address,
+                r.phone,
+                r.fee,
+                r.procedure_code,
+                r.dept,
+                status,
+            )
+        return (
+            r.tracking_number,
+            r.direction,
+            r.code,
+            r.date,
+            mask_name(r.recipient_name),
+            mask_address(r.address),
+            mask_phone(r.phone),
+            r.fee,
+            r.procedure_code,
+            r.dept,
+            status,
+            r.check_digit_warning,
+            r.eligibility_warning,
+        )
 
     return query_rows(stmt, row)
 
 
 def history(shipment):
-    return db.session.execute(
-        select(AuditEvent).where(AuditEvent.object_type == "shipment",
-                                 AuditEvent.object_id == str(shipment.id))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).scalars().all()
+    return (
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "shipment", AuditEvent.object_id == str(shipment.id))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 # --- Reconciliation --------------------------------------------------------------------------
+
 
 def ineligible_shipment_condition():
     """A non-cancelled shipment whose procedure is not flagged eligible in its direction."""
     return and_(
         Shipment.cancelled.is_(False),
-        or_(and_(Shipment.direction == Direction.RECEIVE.value, Procedure.eligible_receive.is_(False)),
-            and_(Shipment.direction == Direction.RETURN.value, Procedure.eligible_return.is_(False))),
+        or_(
+            and_(
+                Shipment.direction == Direction.RECEIVE.value, Procedure.eligible_receive.is_(False)
+            ),
+            and_(
+                Shipment.direction == Direction.RETURN.value, Procedure.eligible_return.is_(False)
+            ),
+        ),
     )
 
 
@@ -525,25 +701,49 @@ def reconciliation_by_department(department_id=None):
     out = {}
 
     def row(key):
-        return out.setdefault(key, {"department_id": key, "unlogged_receive": 0,
-                                    "unlogged_return": 0, "ineligible": 0,
-                                    "ineligible_receive": 0, "ineligible_return": 0})
+        return out.setdefault(
+            key,
+            {
+                "department_id": key,
+                "unlogged_receive": 0,
+                "unlogged_return": 0,
+                "ineligible": 0,
+                "ineligible_receive": 0,
+                "ineligible_return": 0,
+            },
+        )
 
     # The counts kept per procedure (utils.reconcile): a few hundred rows, whatever the number
     # of dossiers.
     for dept_id, values in reconcile.totals_by_department(department_id).items():
         if any(values.values()):
             row(dept_id).update(values)
-    names = {d.id: d for d in db.session.execute(
-        select(Department).where(Department.id.in_(list(out)))).scalars()} if out else {}
+    names = (
+        {
+            d.id: d
+            for d in db.session.execute(
+                select(Department).where(Department.id.in_(list(out)))
+            ).scalars()
+        }
+        if out
+        else {}
+    )
     rows = []
     for dept_id, values in out.items():
         dept = names.get(dept_id)
         values.update(code=dept.code if dept else "", name=dept.name if dept else "")
         rows.append(values)
     rows.sort(key=lambda r: r["code"])
-    totals = {k: sum(r[k] for r in rows) for k in ("unlogged_receive", "unlogged_return", "ineligible",
-                                                   "ineligible_receive", "ineligible_return")}
+    totals = {
+        k: sum(r[k] for r in rows)
+        for k in (
+            "unlogged_receive",
+            "unlogged_return",
+            "ineligible",
+            "ineligible_receive",
+            "ineligible_return",
+        )
+    }
     return rows, totals
 
 
@@ -556,13 +756,18 @@ def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
     from sqlalchemy.orm import joinedload
 
     out = []
-    for direction, key in ((Direction.RECEIVE.value, "unlogged_receive"),
-                           (Direction.RETURN.value, "unlogged_return")):
+    for direction, key in (
+        (Direction.RECEIVE.value, "unlogged_receive"),
+        (Direction.RETURN.value, "unlogged_return"),
+    ):
         if totals is not None and not totals.get(key):
             continue
-        stmt = (select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
-                .where(unlogged_postal_condition(direction))
-                .options(joinedload(Dossier.procedure)))
+        stmt = (
+            select(Dossier)
+            .join(Procedure, Procedure.id == Dossier.procedure_id)
+            .where(unlogged_postal_condition(direction))
+            .options(joinedload(Dossier.procedure))
+        )
         if department_id:
             stmt = stmt.where(Procedure.department_id == department_id)
         date_col = Dossier.receive_date if direction == Direction.RECEIVE else Dossier.return_date
@@ -579,23 +784,29 @@ def ineligible_shipments(department_id=None, limit=50, totals=None):
 
     found = []
     for direction, flag, key in (
-            (Direction.RECEIVE.value, Procedure.eligible_receive, "ineligible_receive"),
-            (Direction.RETURN.value, Procedure.eligible_return, "ineligible_return")):
+        (Direction.RECEIVE.value, Procedure.eligible_receive, "ineligible_receive"),
+        (Direction.RETURN.value, Procedure.eligible_return, "ineligible_return"),
+    ):
         if totals is not None and not totals.get(key):
             continue
-        stmt = (_joined(select(Shipment))
-                .where(flag.is_(False), Shipment.direction == direction,
-                       Shipment.cancelled.is_(False))
-                .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure)))
+        stmt = (
+            _joined(select(Shipment))
+            .where(flag.is_(False), Shipment.direction == direction, Shipment.cancelled.is_(False))
+            .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure))
+        )
         if department_id:
             stmt = stmt.where(Procedure.department_id == department_id)
-        found += db.session.execute(
-            stmt.order_by(Shipment.date.desc(), Shipment.id.desc()).limit(limit)).scalars().all()
+        found += (
+            db.session.execute(stmt.order_by(Shipment.date.desc(), Shipment.id.desc()).limit(limit))
+            .scalars()
+            .all()
+        )
     found.sort(key=lambda s: (s.date, s.id), reverse=True)
     return found[:limit]
 
 
 # --- Manifest import -------------------------------------------------------------------------
+
 
 @dataclass
 class PreparedManifest:
@@ -629,6 +840,7 @@ def import_checked_first(filename, data, user=None, today=None):
     the whole manifest is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
     (``utils.transactions.checked_first``). The caller commits or rolls back."""
+
     def read_and_check():
         prepared = read_manifest(filename, data, today)
         check_manifest_rows(prepared)
@@ -646,7 +858,8 @@ def read_manifest(filename, data, today=None):
         values = row.values
         if "tracking_number" in values:
             values["check_digit_warning"] = not check_tracking_number(
-                values["tracking_number"]).check_digit_ok
+                values["tracking_number"]
+            ).check_digit_ok
         prepared.rows.append((row.number, values.pop("code", ""), values, row.bad))
     return prepared
 
@@ -668,9 +881,15 @@ def check_manifest_rows(prepared):
     for number, values in parsed:
         old = existing.get((values["tracking_number"], values["direction"]))
         if old is not None and old.dossier_id != values["dossier"].id:
-            report.bad(number, "ma_ho_so",
-                       _l("Tracking number %(number)s is already logged in this direction for "
-                          "another dossier.") % {"number": values["tracking_number"]})
+            report.bad(
+                number,
+                "ma_ho_so",
+                _l(
+                    "Tracking number %(number)s is already logged in this direction for "
+                    "another dossier."
+                )
+                % {"number": values["tracking_number"]},
+            )
         elif old is not None and old.id in signed:
             _check_signed(report, number, values, old, signed[old.id])
     return existing, cancelled
@@ -689,8 +908,9 @@ def _check_dossiers(report, rows):
                 report.bad(number, "ma_ho_so", e)
                 bad = True
         try:
-            rules.returned_after_received(values.get("direction"), values.get("date"),
-                                          values.get("dossier"))
+            rules.returned_after_received(
+                values.get("direction"), values.get("date"), values.get("dossier")
+            )
         except CellError as e:
             report.bad(number, "ngay", e)
             bad = True
@@ -704,10 +924,18 @@ def _dossiers_by_code(codes):
     procedure's eligibility), by code."""
     code_list, dossiers = sorted(codes), {}
     for start in range(0, len(code_list), CHUNK):
-        chunk = code_list[start:start + CHUNK]
-        stmt = (select(Dossier.code, Dossier.id, Dossier.receive_date, Procedure.eligible_receive,
-                       Procedure.eligible_return)
-                .join(Procedure, Procedure.id == Dossier.procedure_id).where(Dossier.code.in_(chunk)))
+        chunk = code_list[start : start + CHUNK]
+        stmt = (
+            select(
+                Dossier.code,
+                Dossier.id,
+                Dossier.receive_date,
+                Procedure.eligible_receive,
+                Procedure.eligible_return,
+            )
+            .join(Procedure, Procedure.id == Dossier.procedure_id)
+            .where(Dossier.code.in_(chunk))
+        )
         for r in db.session.execute(stmt):
             dossiers[r.code] = r
     return dossiers
@@ -722,8 +950,10 @@ def _stored_shipments(numbers):
         direction, dossier id) of the cancelled ones."""
     numbers, existing, cancelled = sorted(numbers), {}, set()
     for start in range(0, len(numbers), CHUNK):
-        chunk = numbers[start:start + CHUNK]
-        for s in db.session.execute(select(Shipment).where(Shipment.tracking_number.in_(chunk))).scalars():
+        chunk = numbers[start : start + CHUNK]
+        for s in db.session.execute(
+            select(Shipment).where(Shipment.tracking_number.in_(chunk))
+        ).scalars():
             if s.cancelled:
                 cancelled.add((s.tracking_number, s.direction, s.dossier_id))
             else:
@@ -740,10 +970,15 @@ def _check_signed(report, number, values, old, record):
     keys = ("fee",) if old.personal_data_purged_at else ("recipient_name", "address", "fee")
     for key in keys:
         if key in values and values[key] != getattr(old, key):
-            report.bad(number, _RECORDED_COLUMNS[key],
-                       _l("Shipment %(number)s is in signed hand-over record No. %(record)s, "
-                          "which prints this value: void the record before changing it.")
-                       % {"number": values["tracking_number"], "record": record})
+            report.bad(
+                number,
+                _RECORDED_COLUMNS[key],
+                _l(
+                    "Shipment %(number)s is in signed hand-over record No. %(record)s, "
+                    "which prints this value: void the record before changing it."
+                )
+                % {"number": values["tracking_number"], "record": record},
+            )
 
 
 def write_manifest(prepared, user=None):
@@ -762,19 +997,33 @@ def write_manifest(prepared, user=None):
         d = values["dossier"]
         key = (values["tracking_number"], values["direction"])
         if key not in existing and (*key, d.id) in cancelled:
-            report.warn(number, "so_hieu_buu_gui",
-                        _l("Shipment %(number)s was cancelled for this dossier: it stays cancelled "
-                           "(log it again on the form if the cancellation was a mistake).")
-                        % {"number": values["tracking_number"]})
+            report.warn(
+                number,
+                "so_hieu_buu_gui",
+                _l(
+                    "Shipment %(number)s was cancelled for this dossier: it stays cancelled "
+                    "(log it again on the form if the cancellation was a mistake)."
+                )
+                % {"number": values["tracking_number"]},
+            )
             report.unchanged += 1
             continue
         fields = _manifest_fields(report, number, values)
         old = existing.get(key)
         if old is None:
-            new_rows.append({"tracking_number": values["tracking_number"],
-                             "direction": values["direction"], "dossier_id": d.id,
-                             "recipient_name": "", "address": "", "phone": "", "fee": None,
-                             "recorded_by_id": user_id, **fields})
+            new_rows.append(
+                {
+                    "tracking_number": values["tracking_number"],
+                    "direction": values["direction"],
+                    "dossier_id": d.id,
+                    "recipient_name": "",
+                    "address": "",
+                    "phone": "",
+                    "fee": None,
+                    "recorded_by_id": user_id,
+                    **fields,
+                }
+            )
             touched.add(d.id)
         elif _update_from_manifest(old, fields, audit_items):
             touched.add(d.id)
@@ -785,10 +1034,22 @@ def write_manifest(prepared, user=None):
     report.created = len(new_rows)
     db.session.flush()
     recompute_effective(touched)
-    audit.record("shipment.import", "import", filename, None, {
-        "file": filename, "sha256": prepared.sha256, "rows": len(parsed),
-        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "warnings": len(report.warnings)}, user=user)
+    audit.record(
+        "shipment.import",
+        "import",
+        filename,
+        None,
+        {
+            "file": filename,
+            "sha256": prepared.sha256,
+            "rows": len(parsed),
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "warnings": len(report.warnings),
+        },
+        user=user,
+    )
     audit.record_many("shipment.import_update", "shipment", audit_items, user=user)
     db.session.flush()
     return report
@@ -800,15 +1061,26 @@ def _manifest_fields(report, number, values):
     d = values["dossier"]
     eligible = d.eligible_receive if values["direction"] == Direction.RECEIVE else d.eligible_return
     if values["check_digit_warning"]:
-        report.warn(number, "so_hieu_buu_gui",
-                    _l("Wrong S10 check digit (accepted): %(number)s")
-                    % {"number": values["tracking_number"]})
+        report.warn(
+            number,
+            "so_hieu_buu_gui",
+            _l("Wrong S10 check digit (accepted): %(number)s")
+            % {"number": values["tracking_number"]},
+        )
     if not eligible:
-        report.warn(number, "ma_ho_so",
-                    _l("The procedure is not flagged eligible for this direction; the "
-                       "shipment is kept and listed for its department to review."))
-    fields = {"date": values["date"], "check_digit_warning": values["check_digit_warning"],
-              "eligibility_warning": not eligible}
+        report.warn(
+            number,
+            "ma_ho_so",
+            _l(
+                "The procedure is not flagged eligible for this direction; the "
+                "shipment is kept and listed for its department to review."
+            ),
+        )
+    fields = {
+        "date": values["date"],
+        "check_digit_warning": values["check_digit_warning"],
+        "eligibility_warning": not eligible,
+    }
     for key in ("recipient_name", "address", "phone", "fee"):
         if key in values:
             fields[key] = values[key]
@@ -841,6 +1113,7 @@ def _insert_shipments(rows):
 
 # --- Retention -------------------------------------------------------------------------------
 
+
 def months_before(day, months):
     """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
     total = day.year * 12 + (day.month - 1) - months
@@ -862,21 +1135,38 @@ def purge_personal_data(today=None, user=None, dry_run=False):
     """
     cutoff = purge_cutoff(today)
     condition = and_(Shipment.date < cutoff, Shipment.personal_data_purged_at.is_(None))
-    ids = db.session.execute(select(Shipment.id).where(condition).order_by(Shipment.id)).scalars().all()
+    ids = (
+        db.session.execute(select(Shipment.id).where(condition).order_by(Shipment.id))
+        .scalars()
+        .all()
+    )
     if dry_run or not ids:
         return cutoff, len(ids)
     now = utcnow()
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         db.session.execute(
-            update(Shipment).where(Shipment.id.in_(chunk))
+            update(Shipment)
+            .where(Shipment.id.in_(chunk))
             .values(recipient_name="", address="", phone="", personal_data_purged_at=now)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Shipment) and obj.id in set(ids):
             db.session.expire(obj)
-    audit.record("shipment.purge_personal_data", "shipment", "", None,
-                 {"cutoff": cutoff, "retention_months": get_settings().retention_months,
-                  "count": len(ids), "first_id": ids[0], "last_id": ids[-1]}, user=user)
+    audit.record(
+        "shipment.purge_personal_data",
+        "shipment",
+        "",
+        None,
+        {
+            "cutoff": cutoff,
+            "retention_months": get_settings().retention_months,
+            "count": len(ids),
+            "first_id": ids[0],
+            "last_id": ids[-1],
+        },
+        user=user,
+    )
     db.session.flush()
     return cutoff, len(ids)

@@ -1,4 +1,5 @@
 """Forms of the procedure catalogue; the rules themselves live in ``services``."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -59,10 +60,12 @@ class BulkForm(FlaskForm):
     """Set eligibility on the selected procedures, or on every one matching the filter."""
 
     scope = HiddenField(default="selected")
-    eligible_receive = SelectField(_l("Receive by post"), choices=UNCHANGED_YES_NO,
-                                   validate_choice=False)
-    eligible_return = SelectField(_l("Return by post"), choices=UNCHANGED_YES_NO,
-                                  validate_choice=False)
+    eligible_receive = SelectField(
+        _l("Receive by post"), choices=UNCHANGED_YES_NO, validate_choice=False
+    )
+    eligible_return = SelectField(
+        _l("Return by post"), choices=UNCHANGED_YES_NO, validate_choice=False
+    )
     reason_code = SelectField(_l("Reason when not by post"), validate_choice=False)
     reason_text = StringField(_l("Details"), validators=[Optional()])
 
@@ -82,10 +85,12 @@ class ProcedureForm(FlaskForm):
     version = HiddenField()
 
     def set_choices(self, fields, departments):
-        self.field_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(f.id), f.name)
-                                                           for f in fields]
+        self.field_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(str(f.id), f.name) for f in fields
+        ]
         self.department_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(str(d.id), department_label(d)) for d in departments]
+            SelectChoice(str(d.id), department_label(d)) for d in departments
+        ]
 
     def fill(self, procedure):
         self.code.data = procedure.code

@@ -1,6 +1,7 @@
 """The procedure catalogue: list with active search, click-to-edit eligibility, bulk update,
 procedure page with history, fields page, outreach list, add/edit/retire, import and export.
 """
+
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -11,8 +12,15 @@ from flask_login import current_user
 
 from blueprints.dashboard.routes import list_url
 from blueprints.procedures import services
-from blueprints.procedures.forms import (BulkForm, EligibilityForm, FieldNoteForm, ImportForm,
-                                         NewProcedureForm, ProcedureForm, yes_no)
+from blueprints.procedures.forms import (
+    BulkForm,
+    EligibilityForm,
+    FieldNoteForm,
+    ImportForm,
+    NewProcedureForm,
+    ProcedureForm,
+    yes_no,
+)
 from extensions import db
 from models import Department, Field, Procedure
 from utils.history import present_events
@@ -27,6 +35,7 @@ from utils.urls import url_pattern
 from utils import import_problems
 
 bp = Blueprint("procedures", __name__, url_prefix="/procedures")
+
 
 def get_procedure_or_404(procedure_id, for_edit=False):
     """The procedure, or 404; with ``for_edit``, 403 unless the user may change it."""
@@ -51,34 +60,64 @@ def _row_kit(period_args):
     # The counts link to the dossiers behind them, by procedure id, for roles that may list them.
     can_list = list_url("dossiers.list_dossiers") is not None
     return SimpleNamespace(
-        received_url=(url_pattern("dossiers.list_dossiers", "procedure_id", **period_args)
-                      if can_list else None),
-        postal_url=(url_pattern("dossiers.list_dossiers", "procedure_id", postal="yes",
-                                **period_args) if can_list else None),
-        text=SimpleNamespace(yes=_("Yes"), no=_("No"), retired=_("Retired"), edit=_("Edit"),
-                             select=_("Select"), saved=_("Saved")),
+        received_url=(
+            url_pattern("dossiers.list_dossiers", "procedure_id", **period_args)
+            if can_list
+            else None
+        ),
+        postal_url=(
+            url_pattern("dossiers.list_dossiers", "procedure_id", postal="yes", **period_args)
+            if can_list
+            else None
+        ),
+        text=SimpleNamespace(
+            yes=_("Yes"),
+            no=_("No"),
+            retired=_("Retired"),
+            edit=_("Edit"),
+            select=_("Select"),
+            saved=_("Saved"),
+        ),
         show_url=url_pattern("procedures.show_procedure", "procedure_id", **period_args),
-        edit_url=(url_pattern("procedures.edit_procedure", "procedure_id", **period_args)
-                  if can_change else None),
-        reasons=services.reason_labels(), can_change=can_change, user=user,
-        locale=str(get_locale()))
+        edit_url=(
+            url_pattern("procedures.edit_procedure", "procedure_id", **period_args)
+            if can_change
+            else None
+        ),
+        reasons=services.reason_labels(),
+        can_change=can_change,
+        user=user,
+        locale=str(get_locale()),
+    )
 
 
 def _list_context(filters, period, bulk_form=None, bulk_result=None):
     page = services.list_procedures(filters, period)
     # The filter menus are part of the page, not of the table an htmx request swaps.
-    fields, departments = (None, None) if htmx.wants_fragment() else (
-        services.fields_with_departments())
+    fields, departments = (
+        (None, None) if htmx.wants_fragment() else (services.fields_with_departments())
+    )
     # Department staff may bulk-update "everything matching" only when all of it is theirs.
-    others_matching = (services.count_matching_outside(filters, period, current_user.department_id)
-                       if can(current_user, "own_department_only") else 0)
+    others_matching = (
+        services.count_matching_outside(filters, period, current_user.department_id)
+        if can(current_user, "own_department_only")
+        else 0
+    )
     period_args = _period_args(period)
-    return dict(others_matching=others_matching,
-        filters=filters, period=period, period_args=period_args, page=page,
+    return dict(
+        others_matching=others_matching,
+        filters=filters,
+        period=period,
+        period_args=period_args,
+        page=page,
         activity=figures.procedure_activity(period, [p.id for p in page.items]),
-        fields=fields, departments=departments, bulk_form=bulk_form or BulkForm(),
-        bulk_result=bulk_result, can_change=can(current_user, "edit_catalogue"),
-        row=_row_kit(period_args), per_page_choices=services.PER_PAGE,
+        fields=fields,
+        departments=departments,
+        bulk_form=bulk_form or BulkForm(),
+        bulk_result=bulk_result,
+        can_change=can(current_user, "edit_catalogue"),
+        row=_row_kit(period_args),
+        per_page_choices=services.PER_PAGE,
     )
 
 
@@ -122,8 +161,9 @@ def list_procedures():
     """
     period = period_from_request(request.args)
     filters = services.Filters.from_args(_own_department_by_default(request.args))
-    return htmx.render("procedures/list.html", "procedures/_table.html",
-                       **_list_context(filters, period))
+    return htmx.render(
+        "procedures/list.html", "procedures/_table.html", **_list_context(filters, period)
+    )
 
 
 @bp.route("/export")
@@ -134,24 +174,39 @@ def export_procedures():
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "xlsx"):
         abort(400)
-    return export_response("thu_tuc_hanh_chinh", fmt, services.EXPORT_COLUMNS,
-                           list(services.export_rows(filters, period)))
+    return export_response(
+        "thu_tuc_hanh_chinh",
+        fmt,
+        services.EXPORT_COLUMNS,
+        list(services.export_rows(filters, period)),
+    )
 
 
 def _row_context(procedure, period):
     received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
-    return dict(p=procedure, received=received, postal=postal, period=period,
-                period_args=_period_args(period), reason_label=services.reason_label,
-                can_change=can(current_user, "edit_catalogue"))
+    return dict(
+        p=procedure,
+        received=received,
+        postal=postal,
+        period=period,
+        period_args=_period_args(period),
+        reason_label=services.reason_label,
+        can_change=can(current_user, "edit_catalogue"),
+    )
 
 
 def _row_response(procedure, period, saved=False):
     """The list's row of one procedure (htmx swaps it in place of the edit row); ``saved`` says
     so in the row and to screen readers."""
     ctx = _row_context(procedure, period)
-    return htmx.render("procedures/_row.html", "procedures/_row.html",
-                       listed=services.listed_procedure(procedure.id),
-                       row=_row_kit(ctx["period_args"]), saved=saved, **ctx)
+    return htmx.render(
+        "procedures/_row.html",
+        "procedures/_row.html",
+        listed=services.listed_procedure(procedure.id),
+        row=_row_kit(ctx["period_args"]),
+        saved=saved,
+        **ctx,
+    )
 
 
 @bp.route("/<int:procedure_id>/row")
@@ -160,8 +215,10 @@ def show_row(procedure_id):
     procedure = get_procedure_or_404(procedure_id)
     period = period_from_request(request.args)
     if not htmx.wants_fragment():
-        return redirect(url_for("procedures.show_procedure", procedure_id=procedure.id,
-                                **_period_args(period)), code=303)
+        return redirect(
+            url_for("procedures.show_procedure", procedure_id=procedure.id, **_period_args(period)),
+            code=303,
+        )
     return _row_response(procedure, period)
 
 
@@ -181,8 +238,9 @@ def edit_procedure(procedure_id):
     """
     procedure = get_procedure_or_404(procedure_id, for_edit=True)
     period = period_from_request(request.args)
-    next_url = safe_next(request.values.get("next"),
-                          url_for("procedures.list_procedures", **_period_args(period)))
+    next_url = safe_next(
+        request.values.get("next"), url_for("procedures.list_procedures", **_period_args(period))
+    )
     form = EligibilityForm()
     if request.method == "GET":
         form.fill(procedure)
@@ -200,10 +258,20 @@ def edit_procedure(procedure_id):
         flash(_("Saved: %(code)s.", code=procedure.code), "success")
         return redirect(next_url, code=303)
 
-    return save(lambda: services.update_eligibility(
-        procedure, current_user, form.version_number, yes_no(form.eligible_receive.data),
-        yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data),
-        form, answer, done)
+    return save(
+        lambda: services.update_eligibility(
+            procedure,
+            current_user,
+            form.version_number,
+            yes_no(form.eligible_receive.data),
+            yes_no(form.eligible_return.data),
+            form.reason_code.data,
+            form.reason_text.data,
+        ),
+        form,
+        answer,
+        done,
+    )
 
 
 def _stored_version(procedure_id, form):
@@ -233,23 +301,45 @@ def bulk_update():
     def answer(refusal):
         if refusal.status == 409:
             abort(409)
-        return htmx.render("procedures/list.html", "procedures/_table.html",
-                           **_list_context(filters, period, bulk_form=form))
+        return htmx.render(
+            "procedures/list.html",
+            "procedures/_table.html",
+            **_list_context(filters, period, bulk_form=form),
+        )
 
     def done(result):
         if htmx.wants_fragment():
-            return htmx.render("procedures/list.html", "procedures/_table.html",
-                               **_list_context(filters, period, bulk_result=result))
-        flash(ngettext("%(num)s procedure changed, %(m)s already had these values.",
-                       "%(num)s procedures changed, %(m)s already had these values.",
-                       len(result.changed), m=result.unchanged), "success")
-        return redirect(url_for("procedures.list_procedures",
-                                **filters.args(**_period_args(period))), code=303)
+            return htmx.render(
+                "procedures/list.html",
+                "procedures/_table.html",
+                **_list_context(filters, period, bulk_result=result),
+            )
+        flash(
+            ngettext(
+                "%(num)s procedure changed, %(m)s already had these values.",
+                "%(num)s procedures changed, %(m)s already had these values.",
+                len(result.changed),
+                m=result.unchanged,
+            ),
+            "success",
+        )
+        return redirect(
+            url_for("procedures.list_procedures", **filters.args(**_period_args(period))), code=303
+        )
 
-    return save(lambda: services.bulk_update(
-        procedures, current_user, yes_no(form.eligible_receive.data),
-        yes_no(form.eligible_return.data), form.reason_code.data, form.reason_text.data),
-        form, answer, done)
+    return save(
+        lambda: services.bulk_update(
+            procedures,
+            current_user,
+            yes_no(form.eligible_receive.data),
+            yes_no(form.eligible_return.data),
+            form.reason_code.data,
+            form.reason_text.data,
+        ),
+        form,
+        answer,
+        done,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -266,13 +356,23 @@ def new_procedure():
             form.department_id.data = str(current_user.department_id)
         form.eligible_receive.data = form.eligible_return.data = "yes"
         return htmx.render("procedures/new.html", "procedures/_new_form.html", form=form)
-    return save(lambda: services.create_procedure(
-        current_user, form.code.data, form.name.data, form.field_number, form.department_number,
-        form.level.data, yes_no(form.eligible_receive.data), yes_no(form.eligible_return.data),
-        form.reason_code.data, form.reason_text.data),
-        form, lambda _refusal: htmx.render("procedures/new.html", "procedures/_new_form.html",
-                                           form=form),
-        _added)
+    return save(
+        lambda: services.create_procedure(
+            current_user,
+            form.code.data,
+            form.name.data,
+            form.field_number,
+            form.department_number,
+            form.level.data,
+            yes_no(form.eligible_receive.data),
+            yes_no(form.eligible_return.data),
+            form.reason_code.data,
+            form.reason_text.data,
+        ),
+        form,
+        lambda _refusal: htmx.render("procedures/new.html", "procedures/_new_form.html", form=form),
+        _added,
+    )
 
 
 def _added(procedure):
@@ -287,10 +387,17 @@ def show_procedure(procedure_id):
     period = period_from_request(request.args)
     received, postal = figures.procedure_activity(period, [procedure.id]).get(procedure.id, (0, 0))
     return htmx.render(
-        "procedures/show.html", "procedures/_details.html", p=procedure, period=period,
-        period_args=_period_args(period), received=received, postal=postal,
-        events=present_events(services.history(procedure)), reason_label=services.reason_label,
-        can_edit=can(current_user, "edit_catalogue", procedure))
+        "procedures/show.html",
+        "procedures/_details.html",
+        p=procedure,
+        period=period,
+        period_args=_period_args(period),
+        received=received,
+        postal=postal,
+        events=present_events(services.history(procedure)),
+        reason_label=services.reason_label,
+        can_edit=can(current_user, "edit_catalogue", procedure),
+    )
 
 
 @bp.route("/<int:procedure_id>/details", methods=["GET", "POST"])
@@ -322,9 +429,21 @@ def edit_details(procedure_id):
         flash(_("Saved: %(code)s.", code=procedure.code), "success")
         return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
 
-    return save(lambda: services.update_details(
-        procedure, current_user, form.version_number, form.code.data, form.name.data,
-        form.field_number, form.department_number, form.level.data), form, answer, done)
+    return save(
+        lambda: services.update_details(
+            procedure,
+            current_user,
+            form.version_number,
+            form.code.data,
+            form.name.data,
+            form.field_number,
+            form.department_number,
+            form.level.data,
+        ),
+        form,
+        answer,
+        done,
+    )
 
 
 def _set_in_force(procedure_id, in_force):
@@ -334,8 +453,13 @@ def _set_in_force(procedure_id, in_force):
         if in_force:
             flash(_("Procedure %(code)s is in force again.", code=procedure.code), "success")
         else:
-            flash(_("Procedure %(code)s retired: it stays in the catalogue, not in force.",
-                    code=procedure.code), "success")
+            flash(
+                _(
+                    "Procedure %(code)s retired: it stays in the catalogue, not in force.",
+                    code=procedure.code,
+                ),
+                "success",
+            )
         return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
 
     # The only refusal is a 403 (another department's procedure), which aborts.
@@ -359,8 +483,13 @@ def reinstate_procedure(procedure_id):
 def _fields_context(period):
     rows = {r["key"]: r for r in figures.breakdown(period, "field")}
     fields, _ = services.fields_with_departments()
-    return dict(period=period, period_args=_period_args(period), fields=fields, rows=rows,
-                can_note=can(current_user, "note_fields"))
+    return dict(
+        period=period,
+        period_args=_period_args(period),
+        fields=fields,
+        rows=rows,
+        can_note=can(current_user, "note_fields"),
+    )
 
 
 @bp.route("/fields")
@@ -368,8 +497,9 @@ def list_fields():
     """Each field: procedures in force, eligible ones, those with postal activity in the period,
     and the centre's note."""
     period = period_from_request(request.args)
-    return htmx.render("procedures/fields.html", "procedures/_fields_table.html",
-                       **_fields_context(period))
+    return htmx.render(
+        "procedures/fields.html", "procedures/_fields_table.html", **_fields_context(period)
+    )
 
 
 @bp.route("/fields/<int:field_id>/note", methods=["POST"])
@@ -391,8 +521,12 @@ def edit_field_note(field_id):
         flash(_("Note saved for %(name)s.", name=field_.name), "success")
         return redirect(url_for("procedures.list_fields", **_period_args(period)), code=303)
 
-    return save(lambda: services.update_field_note(field_, current_user, form.postal_note.data),
-                form, lambda _refusal: row(note_form=form), done)
+    return save(
+        lambda: services.update_field_note(field_, current_user, form.postal_note.data),
+        form,
+        lambda _refusal: row(note_form=form),
+        done,
+    )
 
 
 @bp.route("/outreach")
@@ -404,11 +538,18 @@ def outreach():
     for procedure, received in figures.outreach(period):
         by_department.setdefault(procedure.department_id, []).append((procedure, received))
     departments = {d.id: d for d in db.session.query(Department)}
-    groups = [(departments[dept_id], n, received, by_department.get(dept_id, []))
-              for dept_id, n, received in figures.outreach_by_department(period)]
-    return htmx.render("procedures/outreach.html", "procedures/_outreach.html", period=period,
-                       period_args=_period_args(period), groups=groups,
-                       total=figures.outreach_total(period))
+    groups = [
+        (departments[dept_id], n, received, by_department.get(dept_id, []))
+        for dept_id, n, received in figures.outreach_by_department(period)
+    ]
+    return htmx.render(
+        "procedures/outreach.html",
+        "procedures/_outreach.html",
+        period=period,
+        period_args=_period_args(period),
+        groups=groups,
+        total=figures.outreach_total(period),
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -418,13 +559,15 @@ def import_procedures():
     Department staff may import only rows of their own department."""
     form = ImportForm()
     if request.method == "GET":
-        return htmx.render("procedures/import.html", "procedures/_import.html", form=form,
-                           report=None)
+        return htmx.render(
+            "procedures/import.html", "procedures/_import.html", form=form, report=None
+        )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         form.file.errors = [_("Choose a file to import.")]
-        return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
-                           form=form, report=None)
+        return htmx.render(
+            "procedures/import.html", "procedures/_import.html", status=422, form=form, report=None
+        )
     data = upload.read()
     report = services.import_checked_first(upload.filename, data, current_user)
     if not report.ok:
@@ -432,10 +575,23 @@ def import_procedures():
         import_problems.offer(report)
         # Refused: nothing to write, so the page is rendered without taking the write lock.
         with reading():
-            return htmx.render("procedures/import.html", "procedures/_import.html", status=422,
-                               form=form, report=report, filename=upload.filename)
+            return htmx.render(
+                "procedures/import.html",
+                "procedures/_import.html",
+                status=422,
+                form=form,
+                report=report,
+                filename=upload.filename,
+            )
     db.session.commit()
-    flash(_("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
-            file=upload.filename, created=report.created, updated=report.updated,
-            unchanged=report.unchanged), "success")
+    flash(
+        _(
+            "Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            file=upload.filename,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+        ),
+        "success",
+    )
     return htmx.redirect(url_for("procedures.list_procedures"))

@@ -4,6 +4,7 @@ Eligibility changes are optimistically locked: ``Procedure.version`` is SQLAlche
 ``version_id_col``, so every UPDATE carries ``WHERE version = ?``; a form's version that is not the
 stored one is refused (a 409 ``Refusal``) before anything is written.
 """
+
 import hashlib
 from dataclasses import dataclass, field
 
@@ -32,8 +33,18 @@ REASONS = (
 REASON_CODES = tuple(code for code, _ in REASONS)
 
 # The attributes the audit trail follows, in the order the history shows them.
-AUDITED = ("code", "name", "field_id", "department_id", "level", "in_force", "eligible_receive",
-           "eligible_return", "reason_code", "reason_text")
+AUDITED = (
+    "code",
+    "name",
+    "field_id",
+    "department_id",
+    "level",
+    "in_force",
+    "eligible_receive",
+    "eligible_return",
+    "reason_code",
+    "reason_text",
+)
 ELIGIBILITY = ("eligible_receive", "eligible_return", "reason_code", "reason_text")
 
 SORTS = {
@@ -70,6 +81,7 @@ def _forbidden():
 
 
 # --- Reading the catalogue -------------------------------------------------------------------
+
 
 @dataclass
 class Filters:
@@ -120,12 +132,17 @@ class Filters:
     def args(self, **changes):
         """The query-string parameters that reproduce these filters (defaults left out)."""
         values = {
-            "q": self.q, "field": self.field or "",
+            "q": self.q,
+            "field": self.field or "",
             "department": self.department or ("all" if self.all_departments else ""),
-            "receive": self.receive, "return": self.ret, "eligible": self.eligible,
-            "postal": self.postal, "dossiers": self.dossiers,
+            "receive": self.receive,
+            "return": self.ret,
+            "eligible": self.eligible,
+            "postal": self.postal,
+            "dossiers": self.dossiers,
             "in_force": "" if self.in_force == "yes" else self.in_force,
-            "sort": "" if self.sort == "code" else self.sort, "dir": "desc" if self.desc else "",
+            "sort": "" if self.sort == "code" else self.sort,
+            "dir": "desc" if self.desc else "",
             "page": "" if self.page == 1 else self.page,
             "per_page": "" if self.per_page == DEFAULT_PER_PAGE else self.per_page,
         }
@@ -142,8 +159,12 @@ def filter_conditions(filters, period):
     conditions = []
     if filters.q:
         pattern = f"%{escape_like(fold(filters.q))}%"
-        conditions.append(or_(Procedure.name_folded.like(pattern, escape="\\"),
-                              func.lower(Procedure.code).like(pattern, escape="\\")))
+        conditions.append(
+            or_(
+                Procedure.name_folded.like(pattern, escape="\\"),
+                func.lower(Procedure.code).like(pattern, escape="\\"),
+            )
+        )
     if filters.field:
         conditions.append(Procedure.field_id == filters.field)
     if filters.department:
@@ -175,7 +196,8 @@ def matching_ids_query(filters, period):
 def count_matching_outside(filters, period, department_id):
     """How many procedures matching ``filters`` belong to another department than ``department_id``."""
     return db.session.execute(
-        select(func.count()).select_from(Procedure)
+        select(func.count())
+        .select_from(Procedure)
         .where(*filter_conditions(filters, period), Procedure.department_id != department_id)
     ).scalar_one()
 
@@ -205,10 +227,21 @@ class Listed:
 def _listed(*extra):
     """SELECT the columns of ``Listed`` (in its order), then ``extra``."""
     return (
-        select(Procedure.id, Procedure.code, Procedure.name, Procedure.in_force,
-               Procedure.eligible_receive, Procedure.eligible_return, Procedure.reason_code,
-               Procedure.reason_text, Procedure.department_id, Field.name, Department.code,
-               Department.name, *extra)
+        select(
+            Procedure.id,
+            Procedure.code,
+            Procedure.name,
+            Procedure.in_force,
+            Procedure.eligible_receive,
+            Procedure.eligible_return,
+            Procedure.reason_code,
+            Procedure.reason_text,
+            Procedure.department_id,
+            Field.name,
+            Department.code,
+            Department.name,
+            *extra,
+        )
         .join(Field, Field.id == Procedure.field_id)
         .join(Department, Department.id == Procedure.department_id)
     )
@@ -229,19 +262,31 @@ def list_procedures(filters, period):
     conditions = filter_conditions(filters, period)
     order = [c.desc() if filters.desc else c.asc() for c in SORTS[filters.sort]]
     return numbered_page(
-        _listed().where(*conditions).order_by(*order, Procedure.id), filters.page,
-        filters.per_page, count=select(func.count()).select_from(Procedure).where(*conditions),
-        row=lambda values: Listed(*values))
+        _listed().where(*conditions).order_by(*order, Procedure.id),
+        filters.page,
+        filters.per_page,
+        count=select(func.count()).select_from(Procedure).where(*conditions),
+        row=lambda values: Listed(*values),
+    )
 
 
 def export_rows(filters, period):
     """Every procedure matching ``filters`` (code order) as rows of ``EXPORT_COLUMNS``."""
-    stmt = (select(Procedure).where(*filter_conditions(filters, period))
-            .order_by(Procedure.code))
+    stmt = select(Procedure).where(*filter_conditions(filters, period)).order_by(Procedure.code)
     for p in db.session.scalars(stmt).unique():
         reason = p.reason_text or (reason_label_vi(p.reason_code) if p.reason_code else "")
-        yield (p.code, p.name, p.field.name, p.department.code, p.department.name, p.level,
-               p.eligible_receive, p.eligible_return, reason, p.in_force)
+        yield (
+            p.code,
+            p.name,
+            p.field.name,
+            p.department.code,
+            p.department.name,
+            p.level,
+            p.eligible_receive,
+            p.eligible_return,
+            reason,
+            p.in_force,
+        )
 
 
 # Exactly the import's columns (``utils.import_formats``): importing an export changes nothing.
@@ -260,11 +305,13 @@ def history(procedure):
     """The procedure's audit events, newest first."""
     from models import AuditEvent
 
-    return list(db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == "procedure", AuditEvent.object_id == str(procedure.id))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "procedure", AuditEvent.object_id == str(procedure.id))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+    )
 
 
 def fields_with_departments():
@@ -292,9 +339,11 @@ def validate_eligibility(receive, ret, reason_code, reason_text):
     """
     reason_code = (reason_code or "").strip()
     reason_text = nfc(reason_text or "")
-    errors = {name: _l("Choose yes or no.")
-              for name, flag in (("eligible_receive", receive), ("eligible_return", ret))
-              if flag is None}
+    errors = {
+        name: _l("Choose yes or no.")
+        for name, flag in (("eligible_receive", receive), ("eligible_return", ret))
+        if flag is None
+    }
     errors |= _broken(("reason_code", rules.reason_listed, reason_code, REASON_CODES))
     if len(reason_text) > 1000:
         errors["reason_text"] = _l("Longer than %(n)s characters.", n=1000)
@@ -320,8 +369,10 @@ def _broken(*checks):
 
 def _reason_rules(receive, ret, reason_code, reason_text):
     """A "no" needs a reason, and "other" its text (``utils.rules``), as ``{field: message}``."""
-    return _broken(("reason_code", rules.reason_given, receive, ret, reason_code),
-                   ("reason_text", rules.reason_described, reason_code, reason_text))
+    return _broken(
+        ("reason_code", rules.reason_given, receive, ret, reason_code),
+        ("reason_text", rules.reason_described, reason_code, reason_text),
+    )
 
 
 def _apply(procedure, values, user, action):
@@ -348,12 +399,21 @@ def update_eligibility(procedure, user, version, receive, ret, reason_code, reas
     """
     if not can(user, "edit_catalogue", procedure.department_id):
         raise _forbidden()
-    receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
-                                                                  reason_text)
+    receive, ret, reason_code, reason_text = validate_eligibility(
+        receive, ret, reason_code, reason_text
+    )
     _check_version(procedure, version)
-    changed = _apply(procedure, {"eligible_receive": receive, "eligible_return": ret,
-                                 "reason_code": reason_code, "reason_text": reason_text},
-                     user, "procedure_eligibility")
+    changed = _apply(
+        procedure,
+        {
+            "eligible_receive": receive,
+            "eligible_return": ret,
+            "reason_code": reason_code,
+            "reason_text": reason_text,
+        },
+        user,
+        "procedure_eligibility",
+    )
     db.session.flush()
     return changed
 
@@ -377,8 +437,9 @@ def bulk_update(procedures, user, receive, ret, reason_code, reason_text):
     errors = {}
     if receive is None and ret is None and not reason_code:
         errors["eligible_receive"] = _l("Choose what to change.")
-    errors |= (_broken(("reason_code", rules.reason_listed, reason_code, REASON_CODES))
-               or _reason_rules(receive, ret, reason_code, reason_text))
+    errors |= _broken(
+        ("reason_code", rules.reason_listed, reason_code, REASON_CODES)
+    ) or _reason_rules(receive, ret, reason_code, reason_text)
     if not procedures:
         errors["ids"] = _l("Select at least one procedure.")
     if errors:
@@ -413,21 +474,33 @@ def procedures_by_ids(ids):
     ids = sorted({int(i) for i in ids})
     if not ids:
         return []
-    return list(db.session.scalars(select(Procedure).where(Procedure.id.in_(ids))
-                                   .order_by(Procedure.code)).unique())
+    return list(
+        db.session.scalars(
+            select(Procedure).where(Procedure.id.in_(ids)).order_by(Procedure.code)
+        ).unique()
+    )
 
 
 def procedures_matching(filters, period):
-    return list(db.session.scalars(select(Procedure).where(*filter_conditions(filters, period))
-                                   .order_by(Procedure.code)).unique())
+    return list(
+        db.session.scalars(
+            select(Procedure).where(*filter_conditions(filters, period)).order_by(Procedure.code)
+        ).unique()
+    )
 
 
 def _check_details(user, code, name, field_id, department_id, level, existing=None):
     code = nfc(code or "")
     name = nfc(name or "")
     errors = _broken(("code", rules.procedure_code, code))
-    if "code" not in errors and db.session.execute(select(Procedure.id).where(
-            Procedure.code == code, Procedure.id != getattr(existing, "id", None))).first():
+    if (
+        "code" not in errors
+        and db.session.execute(
+            select(Procedure.id).where(
+                Procedure.code == code, Procedure.id != getattr(existing, "id", None)
+            )
+        ).first()
+    ):
         errors["code"] = _l("Another procedure has this code.")
     if not name:
         errors["name"] = _l("This field is required.")
@@ -440,8 +513,9 @@ def _check_details(user, code, name, field_id, department_id, level, existing=No
     return code, name, nfc(level or "")[:60]
 
 
-def create_procedure(user, code, name, field_id, department_id, level, receive, ret,
-                     reason_code, reason_text):
+def create_procedure(
+    user, code, name, field_id, department_id, level, receive, ret, reason_code, reason_text
+):
     """Add a procedure to the catalogue (department staff: to their own department only).
 
     :raise Refusal (403): another department's.
@@ -455,20 +529,37 @@ def create_procedure(user, code, name, field_id, department_id, level, receive, 
     except Refusal as e:
         errors.update(e.errors)
     try:
-        receive, ret, reason_code, reason_text = validate_eligibility(receive, ret, reason_code,
-                                                                      reason_text)
+        receive, ret, reason_code, reason_text = validate_eligibility(
+            receive, ret, reason_code, reason_text
+        )
     except Refusal as e:
         errors.update(e.errors)
     if errors:
         raise Refusal.of(errors)
-    procedure = Procedure(code=code, name=name, name_folded=fold(name), field_id=field_id,
-                          department_id=department_id, level=level, in_force=True,
-                          eligible_receive=receive, eligible_return=ret, reason_code=reason_code,
-                          reason_text=reason_text, updated_by_id=getattr(user, "id", None))
+    procedure = Procedure(
+        code=code,
+        name=name,
+        name_folded=fold(name),
+        field_id=field_id,
+        department_id=department_id,
+        level=level,
+        in_force=True,
+        eligible_receive=receive,
+        eligible_return=ret,
+        reason_code=reason_code,
+        reason_text=reason_text,
+        updated_by_id=getattr(user, "id", None),
+    )
     db.session.add(procedure)
     db.session.flush()
-    audit.record("procedure_create", "procedure", procedure.id, None,
-                 audit.snapshot(procedure, AUDITED), user=user)
+    audit.record(
+        "procedure_create",
+        "procedure",
+        procedure.id,
+        None,
+        audit.snapshot(procedure, AUDITED),
+        user=user,
+    )
     return procedure
 
 
@@ -484,12 +575,22 @@ def update_details(procedure, user, version, code, name, field_id, department_id
         raise _forbidden()
     if department_id is not None and not can(user, "edit_catalogue", department_id):
         raise _forbidden()
-    code, name, level = _check_details(user, code, name, field_id, department_id, level,
-                                       existing=procedure)
+    code, name, level = _check_details(
+        user, code, name, field_id, department_id, level, existing=procedure
+    )
     _check_version(procedure, version)
-    changed = _apply(procedure, {"code": code, "name": name, "field_id": field_id,
-                                 "department_id": department_id, "level": level},
-                     user, "procedure_update")
+    changed = _apply(
+        procedure,
+        {
+            "code": code,
+            "name": name,
+            "field_id": field_id,
+            "department_id": department_id,
+            "level": level,
+        },
+        user,
+        "procedure_update",
+    )
     procedure.name_folded = fold(procedure.name)
     db.session.flush()
     return changed
@@ -503,8 +604,12 @@ def set_in_force(procedure, user, in_force):
     """
     if not can(user, "edit_catalogue", procedure.department_id):
         raise _forbidden()
-    changed = _apply(procedure, {"in_force": bool(in_force)}, user,
-                     "procedure_reinstate" if in_force else "procedure_retire")
+    changed = _apply(
+        procedure,
+        {"in_force": bool(in_force)},
+        user,
+        "procedure_reinstate" if in_force else "procedure_retire",
+    )
     db.session.flush()
     return changed
 
@@ -586,6 +691,7 @@ def import_checked_first(filename, data, user=None):
     line): the whole file is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
     (``utils.transactions.checked_first``). The caller commits or rolls back."""
+
     def read_and_check():
         prepared = read_procedures_file(filename, data)
         check_procedure_rows(prepared, user)
@@ -601,8 +707,9 @@ def read_procedures_file(filename, data):
     prepared = PreparedProcedures(filename, hashlib.sha256(data).hexdigest(), report)
     read = import_formats.PROCEDURES.read(filename, data, report)
     prepared.has = {c: c in read.present for c in IMPORT_OPTIONAL}
-    prepared.rows = [(row.number, row.values.get("code"), row.values, row.bad)
-                     for row in read.rows()]
+    prepared.rows = [
+        (row.number, row.values.get("code"), row.values, row.bad) for row in read.rows()
+    ]
     return prepared
 
 
@@ -620,8 +727,11 @@ def check_procedure_rows(prepared, user=None):
     for number, code, values, bad in prepared.rows:
         current = existing.get(code) if code else None
         if restricted_to is not None and not _own_row(values, current, departments, restricted_to):
-            report.bad(number, "don_vi", CellError(
-                _l("You may import only your own department's procedures.")))
+            report.bad(
+                number,
+                "don_vi",
+                CellError(_l("You may import only your own department's procedures.")),
+            )
             bad = True
         if not bad and flags:
             try:
@@ -637,8 +747,11 @@ def _own_row(values, current, departments, department_id):
     if not values.get("dept_code"):
         return True
     own = departments.get(values["dept_code"])
-    return (own is not None and own.id == department_id
-            and (current is None or current.department_id == department_id))
+    return (
+        own is not None
+        and own.id == department_id
+        and (current is None or current.department_id == department_id)
+    )
 
 
 def _eligible_both_ways(values, current):
@@ -654,8 +767,11 @@ def _reason_given(values, current):
     column the one already stored. :raise CellError: a "no" without a reason."""
     receive = values.get("eligible_receive", current.eligible_receive if current else False)
     ret = values.get("eligible_return", current.eligible_return if current else False)
-    reason = values["reason"] if "reason" in values else (
-        current.reason_code if current is not None else "")
+    reason = (
+        values["reason"]
+        if "reason" in values
+        else (current.reason_code if current is not None else "")
+    )
     rules.reason_given(bool(receive), bool(ret), reason)
 
 
@@ -675,8 +791,13 @@ def write_procedures(prepared, user=None):
         current = existing.get(code)
         target = _target(values, current, fields, departments)
         if current is None:
-            procedure = Procedure(code=code, name_folded=fold(values["name"]), updated_at=now,
-                                  updated_by_id=getattr(user, "id", None), **target)
+            procedure = Procedure(
+                code=code,
+                name_folded=fold(values["name"]),
+                updated_at=now,
+                updated_by_id=getattr(user, "id", None),
+                **target,
+            )
             db.session.add(procedure)
             report.created += 1
         elif _apply(current, target, user, "procedure_import_update"):
@@ -685,11 +806,23 @@ def write_procedures(prepared, user=None):
         else:
             report.unchanged += 1
     db.session.flush()
-    audit.record("procedure_import", "import", "procedures", None, {
-        "file": filename, "sha256": prepared.sha256, "rows": len(parsed),
-        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "new_fields": new_fields, "new_departments": new_departments,
-    }, user=user)
+    audit.record(
+        "procedure_import",
+        "import",
+        "procedures",
+        None,
+        {
+            "file": filename,
+            "sha256": prepared.sha256,
+            "rows": len(parsed),
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "new_fields": new_fields,
+            "new_departments": new_departments,
+        },
+        user=user,
+    )
     db.session.flush()
     return report
 
@@ -707,8 +840,9 @@ def _add_fields_and_departments(parsed, departments):
             new_fields += 1
         if values["dept_code"] not in departments:
             name = values.get("dept_name") or values["dept_code"]
-            departments[values["dept_code"]] = Department(code=values["dept_code"], name=name,
-                                                          name_folded=fold(name))
+            departments[values["dept_code"]] = Department(
+                code=values["dept_code"], name=name, name_folded=fold(name)
+            )
             db.session.add(departments[values["dept_code"]])
             new_departments += 1
     db.session.flush()

@@ -1,5 +1,6 @@
 """The published list of postal procedures: a printable page for staff, the same page for the
 public once the administrator switches it on, and CSV/JSON downloads for the province's portal."""
+
 import json
 
 from flask import Blueprint, Response, abort, render_template
@@ -19,8 +20,12 @@ FORMATS = ("csv", "json")
 
 def _context(is_public):
     procedures = services.postal_procedures()
-    return {"settings": get_settings(), "groups": services.by_field(procedures),
-            "today": vn_today(), "is_public": is_public}
+    return {
+        "settings": get_settings(),
+        "groups": services.by_field(procedures),
+        "today": vn_today(),
+        "is_public": is_public,
+    }
 
 
 @bp.route("/publication/postal-procedures")
@@ -49,16 +54,21 @@ def download_list(fmt):
         abort(404)
     procedures = services.postal_procedures()
     if fmt == "csv":
-        return export_response("thu-tuc-buu-chinh-cong-ich", "csv", services.COLUMNS,
-                               [p.as_row() for p in procedures])
-    body = json.dumps({
-        "don_vi": settings.unit_name,
-        "co_quan_chu_quan": settings.parent_agency,
-        "dia_chi": settings.address,
-        "gio_lam_viec": settings.opening_hours,
-        "ngay_cap_nhat": vn_today().isoformat(),
-        "thu_tuc": [p.as_json() for p in procedures],
-    }, ensure_ascii=False, indent=1)
+        return export_response(
+            "thu-tuc-buu-chinh-cong-ich", "csv", services.COLUMNS, [p.as_row() for p in procedures]
+        )
+    body = json.dumps(
+        {
+            "don_vi": settings.unit_name,
+            "co_quan_chu_quan": settings.parent_agency,
+            "dia_chi": settings.address,
+            "gio_lam_viec": settings.opening_hours,
+            "ngay_cap_nhat": vn_today().isoformat(),
+            "thu_tuc": [p.as_json() for p in procedures],
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'inline; filename="thu-tuc-buu-chinh-cong-ich.json"'
     return response

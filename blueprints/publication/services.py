@@ -1,4 +1,5 @@
 """Queries behind the published list of postal procedures (read-only; catalogue data only)."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -7,8 +8,16 @@ from extensions import db
 from models import Department, Field, Procedure
 
 # The portal's columns: those of the procedures interchange file (docs/formats.md).
-COLUMNS = ("ma_tthc", "ten_tthc", "linh_vuc", "don_vi", "ten_don_vi", "cap_thuc_hien",
-           "tiep_nhan_bcci", "tra_ket_qua_bcci")
+COLUMNS = (
+    "ma_tthc",
+    "ten_tthc",
+    "linh_vuc",
+    "don_vi",
+    "ten_don_vi",
+    "cap_thuc_hien",
+    "tiep_nhan_bcci",
+    "tra_ket_qua_bcci",
+)
 
 
 @dataclass(frozen=True)
@@ -23,8 +32,16 @@ class ListedProcedure:
     ret: bool
 
     def as_row(self):
-        return (self.code, self.name, self.field, self.department_code, self.department_name,
-                self.level, self.receive, self.ret)
+        return (
+            self.code,
+            self.name,
+            self.field,
+            self.department_code,
+            self.department_name,
+            self.level,
+            self.receive,
+            self.ret,
+        )
 
     def as_json(self):
         return dict(zip(COLUMNS, self.as_row()))
@@ -33,12 +50,22 @@ class ListedProcedure:
 def postal_procedures():
     """Procedures in force that can be received and/or returned by post, ordered by field, code."""
     query = (
-        select(Procedure.code, Procedure.name, Field.name, Department.code, Department.name,
-               Procedure.level, Procedure.eligible_receive, Procedure.eligible_return)
+        select(
+            Procedure.code,
+            Procedure.name,
+            Field.name,
+            Department.code,
+            Department.name,
+            Procedure.level,
+            Procedure.eligible_receive,
+            Procedure.eligible_return,
+        )
         .join(Field, Field.id == Procedure.field_id)
         .join(Department, Department.id == Procedure.department_id)
-        .where(Procedure.in_force.is_(True),
-               or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)))
+        .where(
+            Procedure.in_force.is_(True),
+            or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)),
+        )
         .order_by(Field.name_folded, Field.name, Procedure.code)
     )
     return [ListedProcedure(*row) for row in db.session.execute(query)]
@@ -47,8 +74,21 @@ def postal_procedures():
 def roman(n):
     """1 → I, 4 → IV, 14 → XIV: the numbering of sections in administrative documents."""
     out = []
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, letters in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         count, n = divmod(n, value)
         out.append(letters * count)
     return "".join(out)

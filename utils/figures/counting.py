@@ -6,13 +6,22 @@ month, ten-day part of a month or day, the coarsest that fit the period), which 
 the dossiers in the same transaction; lists of procedures filtered by activity ask the dossiers'
 indexes directly. Each statement is built once per period shape and its dates bound at execution.
 """
+
 from datetime import date, timedelta
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, union_all
 
 from extensions import db
-from models import (CHANNELS, Department, Dossier, DossierDayTally, DossierMonthTally,
-                    DossierTenDayTally, Field, Procedure)
+from models import (
+    CHANNELS,
+    Department,
+    Dossier,
+    DossierDayTally,
+    DossierMonthTally,
+    DossierTenDayTally,
+    Field,
+    Procedure,
+)
 from utils.dates import month_end
 from utils.tally import COUNTS as TALLY_COUNTS
 
@@ -29,6 +38,7 @@ COUNT_KEYS = (
 )
 
 # --- SQL building blocks ---------------------------------------------------------------------
+
 
 def _in_force():
     return Procedure.in_force.is_(True)
@@ -86,14 +96,18 @@ def _count_where(condition):
 
 def _scalar_count(*conditions, model=Procedure):
     """A count of ``model``'s rows, never correlated to the enclosing query."""
-    return select(func.count()).select_from(model).where(*conditions).correlate(None).scalar_subquery()
+    return (
+        select(func.count()).select_from(model).where(*conditions).correlate(None).scalar_subquery()
+    )
 
 
 def _month_parts(year, month):
     """The ten-day parts of a month: 1–10, 11–20 and 21 to its end."""
-    return ((date(year, month, 1), date(year, month, 10)),
-            (date(year, month, 11), date(year, month, 20)),
-            (date(year, month, 21), month_end(year, month)))
+    return (
+        (date(year, month, 1), date(year, month, 10)),
+        (date(year, month, 11), date(year, month, 20)),
+        (date(year, month, 21), month_end(year, month)),
+    )
 
 
 def spans(period):
@@ -113,13 +127,17 @@ def spans(period):
             edges = [(start, month_end(start.year, start.month)), (end.replace(day=1), end)]
         months = None
     else:
-        edges = ([(start, first - timedelta(days=1))] if start < first else []) + \
-                ([(last + timedelta(days=1), end)] if last < end else [])
+        edges = ([(start, first - timedelta(days=1))] if start < first else []) + (
+            [(last + timedelta(days=1), end)] if last < end else []
+        )
         months = (first, last.replace(day=1))
     tendays, days = [], []
     for edge_start, edge_end in edges:
-        inside = [part for part in _month_parts(edge_start.year, edge_start.month)
-                  if edge_start <= part[0] and part[1] <= edge_end]
+        inside = [
+            part
+            for part in _month_parts(edge_start.year, edge_start.month)
+            if edge_start <= part[0] and part[1] <= edge_end
+        ]
         if not inside:
             days.append((edge_start, edge_end))
             continue
@@ -149,8 +167,13 @@ def _params(period, procedure_ids=None):
         params.update(m_first=months[0], m_last=months[1])
     for prefix, ranges in (("t", tendays), ("d", days)):
         for i, (first, last) in enumerate(ranges):
-            params.update({f"{prefix}{i}_first": first, f"{prefix}{i}_last": last,
-                           f"{prefix}{i}_month": first.replace(day=1)})
+            params.update(
+                {
+                    f"{prefix}{i}_first": first,
+                    f"{prefix}{i}_last": last,
+                    f"{prefix}{i}_month": first.replace(day=1),
+                }
+            )
     if procedure_ids is not None:
         params["ids"] = list(procedure_ids)
     return (months is not None, len(tendays), len(days), procedure_ids is not None), params
@@ -176,17 +199,29 @@ def _tally_rows(shape, key=False):
     (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month).
     """
     has_months, tendays, days, limited = shape
-    ranges = ([(DossierMonthTally.month, "m")] if has_months else []) + \
-        [(DossierTenDayTally.tenday, f"t{i}") for i in range(tendays)] + \
-        [(DossierDayTally.day, f"d{i}") for i in range(days)]
+    ranges = (
+        ([(DossierMonthTally.month, "m")] if has_months else [])
+        + [(DossierTenDayTally.tenday, f"t{i}") for i in range(tendays)]
+        + [(DossierDayTally.day, f"d{i}") for i in range(days)]
+    )
     parts = []
     for column, name in ranges:
         table = column.class_
-        month = [(column if table is DossierMonthTally
-                  else bindparam(f"{name}_month", type_=db.Date)).label("month")] if key else []
-        part = (select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
-                .where(column >= bindparam(f"{name}_first", type_=db.Date),
-                       column <= bindparam(f"{name}_last", type_=db.Date)))
+        month = (
+            [
+                (
+                    column
+                    if table is DossierMonthTally
+                    else bindparam(f"{name}_month", type_=db.Date)
+                ).label("month")
+            ]
+            if key
+            else []
+        )
+        part = select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS)).where(
+            column >= bindparam(f"{name}_first", type_=db.Date),
+            column <= bindparam(f"{name}_last", type_=db.Date),
+        )
         if limited:
             part = part.where(table.procedure_id.in_(bindparam("ids", expanding=True)))
         parts.append(part)
@@ -200,8 +235,11 @@ def _activity(shape):
     are absent.
     """
     rows = _tally_rows(shape)
-    return (select(rows.c.procedure_id, *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS))
-            .group_by(rows.c.procedure_id).subquery("activity"))
+    return (
+        select(rows.c.procedure_id, *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS))
+        .group_by(rows.c.procedure_id)
+        .subquery("activity")
+    )
 
 
 def _activity_joined(shape):
@@ -215,6 +253,7 @@ def _activity_joined(shape):
 
 
 # --- Counts ----------------------------------------------------------------------------------
+
 
 def counts(period):
     """The nine counts of docs/figures.md for ``period``, in one SQL statement over the
@@ -234,9 +273,11 @@ def _counts_statement(shape):
         select(
             _scalar_count(_in_force()).label("procedures_total"),
             _scalar_count(_in_force(), Procedure.eligible_receive.is_(True)).label(
-                "procedures_eligible_receive"),
+                "procedures_eligible_receive"
+            ),
             _scalar_count(_in_force(), Procedure.eligible_return.is_(True)).label(
-                "procedures_eligible_return"),
+                "procedures_eligible_return"
+            ),
             _count_where(and_(in_force, cols["received"] > 0)).label("procedures_with_dossiers"),
             _count_where(and_(in_force, cols["postal"])).label("procedures_with_postal"),
             func.coalesce(func.sum(act.c.received), 0).label("dossiers_received"),
@@ -256,7 +297,8 @@ def _procedure_count(condition):
     cheaper than joining every dossier of the period to its procedure and grouping them.
     """
     return (
-        select(func.count()).select_from(Dossier)
+        select(func.count())
+        .select_from(Dossier)
         .where(Dossier.procedure_id == Procedure.id, condition)
         .scalar_subquery()
     )
@@ -280,12 +322,22 @@ def breakdown(period, by):
         raise ValueError(by)
     shape, params = _params(period)
     stmt = _built_statement(("breakdown", by), shape, lambda shape: _breakdown_statement(shape, by))
-    return [{"key": r.key, **{k: int(getattr(r, k) or 0) for k in BREAKDOWN_COUNTS}}
-            for r in db.session.execute(stmt, params)]
+    return [
+        {"key": r.key, **{k: int(getattr(r, k) or 0) for k in BREAKDOWN_COUNTS}}
+        for r in db.session.execute(stmt, params)
+    ]
 
 
-BREAKDOWN_COUNTS = ("procedures", "eligible", "eligible_receive", "eligible_return",
-                    "with_postal", "received", "received_postal", "returned_postal")
+BREAKDOWN_COUNTS = (
+    "procedures",
+    "eligible",
+    "eligible_receive",
+    "eligible_return",
+    "with_postal",
+    "received",
+    "received_postal",
+    "returned_postal",
+)
 
 
 def _either_eligible():
@@ -306,9 +358,11 @@ def _breakdown_statement(shape, by):
             _count_where(in_force).label("procedures"),
             _count_where(and_(in_force, _either_eligible())).label("eligible"),
             _count_where(and_(in_force, Procedure.eligible_receive.is_(True))).label(
-                "eligible_receive"),
+                "eligible_receive"
+            ),
             _count_where(and_(in_force, Procedure.eligible_return.is_(True))).label(
-                "eligible_return"),
+                "eligible_return"
+            ),
             _count_where(and_(in_force, cols["postal"])).label("with_postal"),
             func.sum(cols["received"]).label("received"),
             func.sum(cols["received_postal"]).label("received_postal"),
@@ -338,8 +392,11 @@ def procedure_activity(period, procedure_ids):
         return {}
     shape, params = _params(period, ids)
     stmt = _built_statement("procedure_activity", shape, _procedure_activity_statement)
-    return {r.id: (int(r.received), int(r.postal)) for r in db.session.execute(stmt, params)
-            if r.received or r.postal}
+    return {
+        r.id: (int(r.received), int(r.postal))
+        for r in db.session.execute(stmt, params)
+        if r.received or r.postal
+    }
 
 
 def _procedure_activity_statement(shape):
@@ -349,12 +406,16 @@ def _procedure_activity_statement(shape):
     # (both from the tallies) less those that were both, counted among the procedure's few
     # dossiers received by post.
     both = _procedure_count(and_(_received_postal_in(period), _returned_postal_in(period)))
-    postal = (func.coalesce(act.c.received_postal, 0) + func.coalesce(act.c.returned_postal, 0)
-              - both)
-    return (select(Procedure.id, func.coalesce(act.c.received, 0).label("received"),
-                   postal.label("postal"))
-            .outerjoin(act, act.c.procedure_id == Procedure.id)
-            .where(Procedure.id.in_(bindparam("ids", expanding=True))))
+    postal = (
+        func.coalesce(act.c.received_postal, 0) + func.coalesce(act.c.returned_postal, 0) - both
+    )
+    return (
+        select(
+            Procedure.id, func.coalesce(act.c.received, 0).label("received"), postal.label("postal")
+        )
+        .outerjoin(act, act.c.procedure_id == Procedure.id)
+        .where(Procedure.id.in_(bindparam("ids", expanding=True)))
+    )
 
 
 def monthly_trend(period):
@@ -372,24 +433,38 @@ def monthly_trend(period):
     found = {}
     for month, received, received_postal, returned_postal in db.session.execute(stmt, params):
         month = date.fromisoformat(month) if isinstance(month, str) else month
-        found[(month.year, month.month)] = (int(received), int(received_postal),
-                                            int(returned_postal))
+        found[(month.year, month.month)] = (
+            int(received),
+            int(received_postal),
+            int(returned_postal),
+        )
     out = []
     for year, month in period.months():
         received, received_postal, returned_postal = found.get((year, month), (0, 0, 0))
         first = max(date(year, month, 1), period.start)
         last = min(month_end(year, month), period.end)
-        out.append({"year": year, "month": month, "received": received,
-                    "received_postal": received_postal, "returned_postal": returned_postal,
-                    "from": first.isoformat(), "to": last.isoformat()})
+        out.append(
+            {
+                "year": year,
+                "month": month,
+                "received": received,
+                "received_postal": received_postal,
+                "returned_postal": returned_postal,
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+            }
+        )
     return out
 
 
 def _trend_statement(shape):
     rows = _tally_rows(shape, key=True)
-    return (select(rows.c.month, func.sum(rows.c.received), func.sum(rows.c.received_postal),
-                   func.sum(rows.c.returned_postal))
-            .group_by(rows.c.month))
+    return select(
+        rows.c.month,
+        func.sum(rows.c.received),
+        func.sum(rows.c.received_postal),
+        func.sum(rows.c.returned_postal),
+    ).group_by(rows.c.month)
 
 
 def _outreach_statement(shape):
@@ -403,7 +478,9 @@ def _outreach_statement(shape):
         .where(
             _in_force(),
             or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)),
-            act.c.received > 0, act.c.received_postal == 0, act.c.returned_postal == 0,
+            act.c.received > 0,
+            act.c.received_postal == 0,
+            act.c.returned_postal == 0,
         )
         .order_by(act.c.received.desc(), Procedure.code)
     )
@@ -419,7 +496,9 @@ def outreach(period, limit=None):
     if limit is None:
         stmt = _built_statement("outreach", shape, _outreach_statement)
     else:
-        stmt = _built_statement("outreach_limited", shape, lambda sh: _limited(_outreach_statement(sh)))
+        stmt = _built_statement(
+            "outreach_limited", shape, lambda sh: _limited(_outreach_statement(sh))
+        )
         params["limit"] = limit
     return [(row[0], int(row[1])) for row in db.session.execute(stmt, params)]
 
@@ -428,8 +507,13 @@ def outreach_top(period, limit):
     """The first ``limit`` rows of the outreach list and how many procedures it holds, in one
     statement: ``([(Procedure, received), ...], total)``."""
     shape, params = _params(period)
-    stmt = _built_statement("outreach_top", shape, lambda sh: _limited(
-        _outreach_statement(sh).add_columns(func.count().over().label("total"))))
+    stmt = _built_statement(
+        "outreach_top",
+        shape,
+        lambda sh: _limited(
+            _outreach_statement(sh).add_columns(func.count().over().label("total"))
+        ),
+    )
     rows = db.session.execute(stmt, {**params, "limit": limit}).all()
     return [(row[0], int(row[1])) for row in rows], int(rows[0].total) if rows else 0
 
@@ -437,8 +521,11 @@ def outreach_top(period, limit):
 def outreach_total(period):
     """How many procedures the outreach list holds."""
     shape, params = _params(period)
-    stmt = _built_statement("outreach_total", shape, lambda sh: select(func.count()).select_from(
-        _outreach_statement(sh).subquery()))
+    stmt = _built_statement(
+        "outreach_total",
+        shape,
+        lambda sh: select(func.count()).select_from(_outreach_statement(sh).subquery()),
+    )
     return int(db.session.execute(stmt, params).scalar_one())
 
 
@@ -446,17 +533,26 @@ def outreach_by_department(period):
     """The outreach list per department: ``[(department_id, procedures, received)]``, the
     departments with most dossiers received first.
     """
+
     def build(shape):
         sub = _outreach_statement(shape).subquery()
         return (
-            select(sub.c.department_id, func.count().label("procedures"),
-                   func.sum(sub.c.received).label("received"))
+            select(
+                sub.c.department_id,
+                func.count().label("procedures"),
+                func.sum(sub.c.received).label("received"),
+            )
             .group_by(sub.c.department_id)
             .order_by(func.sum(sub.c.received).desc(), sub.c.department_id)
         )
+
     shape, params = _params(period)
-    return [(r.department_id, int(r.procedures), int(r.received or 0))
-            for r in db.session.execute(_built_statement("outreach_by_department", shape, build), params)]
+    return [
+        (r.department_id, int(r.procedures), int(r.received or 0))
+        for r in db.session.execute(
+            _built_statement("outreach_by_department", shape, build), params
+        )
+    ]
 
 
 def group_names(by):
@@ -471,13 +567,19 @@ def group_names(by):
 def procedures_eligible():
     """Procedures in force eligible in at least one direction (the tables' total of
     "eligible"; ``counts`` has each direction on its own)."""
-    return int(db.session.execute(select(_scalar_count(_in_force(), _either_eligible()))).scalar_one())
+    return int(
+        db.session.execute(select(_scalar_count(_in_force(), _either_eligible()))).scalar_one()
+    )
 
 
 # --- Counts for the lists a linked number opens -------------------------------------------------
 
-LIST_COUNTS = {("tiep_nhan", ""): "received", ("tiep_nhan", "bcci"): "received_postal",
-               ("tra_ket_qua", ""): "returned", ("tra_ket_qua", "bcci"): "returned_postal"}
+LIST_COUNTS = {
+    ("tiep_nhan", ""): "received",
+    ("tiep_nhan", "bcci"): "received_postal",
+    ("tra_ket_qua", ""): "returned",
+    ("tra_ket_qua", "bcci"): "returned_postal",
+}
 
 
 def tallied_dossier_count(period, direction, channel, procedure_condition=None):
@@ -493,12 +595,15 @@ def tallied_dossier_count(period, direction, channel, procedure_condition=None):
         return None
     extra = [procedure_condition] if procedure_condition is not None else []
     if period is None:
-        rows = select(DossierMonthTally.procedure_id,
-                      getattr(DossierMonthTally, column).label(column)).subquery("tally")
+        rows = select(
+            DossierMonthTally.procedure_id, getattr(DossierMonthTally, column).label(column)
+        ).subquery("tally")
     else:
         shape, params = _params(period)
         rows = _tally_rows(shape)
     stmt = select(func.coalesce(func.sum(rows.c[column]), 0))
     if extra:
-        stmt = stmt.select_from(rows.join(Procedure, Procedure.id == rows.c.procedure_id)).where(*extra)
+        stmt = stmt.select_from(rows.join(Procedure, Procedure.id == rows.c.procedure_id)).where(
+            *extra
+        )
     return int(db.session.execute(stmt, {} if period is None else params).scalar_one())

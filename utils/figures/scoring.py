@@ -1,6 +1,7 @@
 """Ratios, points and gaps of docs/figures.md, in ``Decimal`` arithmetic: percentages rounded
 half up, the rubric's bands, the three criteria of a period and its summary.
 """
+
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -28,6 +29,7 @@ CENT = Decimal("0.01")
 
 
 # --- Ratios, points and gaps -----------------------------------------------------------------
+
 
 def percent(numerator, denominator):
     """``numerator / denominator`` as a percentage, two decimals, half up; ``None`` when the
@@ -79,10 +81,12 @@ class Rubric:
         bands, maximum = {}, {}
         for code, _, _ in CRITERIA:
             spec = criteria[code]
-            bands[code] = tuple(sorted(
-                (Band(Decimal(str(t)), Decimal(str(p))) for t, p in spec["bands"]),
-                key=lambda b: b.threshold,
-            ))
+            bands[code] = tuple(
+                sorted(
+                    (Band(Decimal(str(t)), Decimal(str(p))) for t, p in spec["bands"]),
+                    key=lambda b: b.threshold,
+                )
+            )
             maximum[code] = Decimal(str(spec["max"]))
         return cls(year, bands, maximum, is_illustration, version_id, version)
 
@@ -90,8 +94,9 @@ class Rubric:
         """Points for a criterion; ``None`` when the denominator is zero."""
         if not denominator:
             return None
-        reached = [b.points for b in self.bands[code]
-                   if band_reached(numerator, denominator, b.threshold)]
+        reached = [
+            b.points for b in self.bands[code] if band_reached(numerator, denominator, b.threshold)
+        ]
         return min(max(reached, default=Decimal(0)), self.maximum[code]).quantize(CENT)
 
     def band_of(self, code, numerator, denominator):
@@ -142,8 +147,9 @@ def rubric_for(year):
 
 def rubric_from_version(version):
     """A ``Rubric`` from a stored ``RubricVersion``."""
-    return Rubric.from_criteria(version.year, version.criteria, version.is_illustration,
-                                version.id, version.version)
+    return Rubric.from_criteria(
+        version.year, version.criteria, version.is_illustration, version.id, version.version
+    )
 
 
 @dataclass(frozen=True)
@@ -174,12 +180,19 @@ def criteria(count_values, rubric):
     for code, num_key, den_key in CRITERIA:
         num, den = count_values[num_key], count_values[den_key]
         nxt = rubric.next_band(code, num, den)
-        out.append(Criterion(
-            code=code, numerator=num, denominator=den, percent=percent(num, den),
-            points=rubric.points(code, num, den), maximum=rubric.maximum[code],
-            next_band=nxt[0] if nxt else None, gap=nxt[1] if nxt else None,
-            band=rubric.band_of(code, num, den),
-        ))
+        out.append(
+            Criterion(
+                code=code,
+                numerator=num,
+                denominator=den,
+                percent=percent(num, den),
+                points=rubric.points(code, num, den),
+                maximum=rubric.maximum[code],
+                next_band=nxt[0] if nxt else None,
+                gap=nxt[1] if nxt else None,
+                band=rubric.band_of(code, num, den),
+            )
+        )
     return out
 
 
@@ -193,7 +206,9 @@ class Summary:
     @property
     def total_points(self):
         """The points of the three criteria together (a criterion without a rate adds none)."""
-        return sum((c.points for c in self.criteria if c.points is not None), Decimal(0)).quantize(CENT)
+        return sum((c.points for c in self.criteria if c.points is not None), Decimal(0)).quantize(
+            CENT
+        )
 
     @property
     def total_maximum(self):
@@ -226,6 +241,12 @@ def monthly_rates(trend):
     """The C2 and C3 rates of each month of ``monthly_trend``: ``[{"year", "month", "C2",
     "C3"}]``, each a percentage (``percent``) of that month's dossiers received, ``None`` in a
     month without any."""
-    return [{"year": m["year"], "month": m["month"],
-             "C2": percent(m["received_postal"], m["received"]),
-             "C3": percent(m["returned_postal"], m["received"])} for m in trend]
+    return [
+        {
+            "year": m["year"],
+            "month": m["month"],
+            "C2": percent(m["received_postal"], m["received"]),
+            "C3": percent(m["returned_postal"], m["received"]),
+        }
+        for m in trend
+    ]

@@ -1,11 +1,18 @@
 """The tables by field and by department of the dashboard and the brief (docs/figures.md,
 *Tables by field and by department*): each group's counts with its ratios, sorted, and the total row.
 """
+
 from dataclasses import dataclass
 
-from utils.figures.counting import (BREAKDOWN_COUNTS, breakdown, counts, group_names,
-                                    procedures_eligible)
+from utils.figures.counting import (
+    BREAKDOWN_COUNTS,
+    breakdown,
+    counts,
+    group_names,
+    procedures_eligible,
+)
 from utils.figures.scoring import percent
+
 
 @dataclass(frozen=True)
 class BreakdownRow:
@@ -39,8 +46,15 @@ class BreakdownRow:
         return percent(self.returned_postal, self.received)
 
 
-BREAKDOWN_SORTS = ("name", "procedures", "eligible", "with_postal", "received", "received_postal",
-                   "returned_postal")
+BREAKDOWN_SORTS = (
+    "name",
+    "procedures",
+    "eligible",
+    "with_postal",
+    "received",
+    "received_postal",
+    "returned_postal",
+)
 # The columns of the tables that hold a criterion's rate (numerator of the group's own
 # denominator): they sort on the rate, the groups without one last either way.
 RATE_COLUMNS = {"with_postal": "C1", "received_postal": "C2", "returned_postal": "C3"}
@@ -68,8 +82,10 @@ def _sort_rows(rows, sort, descending):
         rated.sort(key=lambda r: getattr(r, f"{sort}_percent"), reverse=descending)
         rows[:] = rated + unrated
     elif sort != "name" or descending:
-        rows.sort(key=lambda r: getattr(r, sort) if sort != "name" else r.name.casefold(),
-                  reverse=descending)
+        rows.sort(
+            key=lambda r: getattr(r, sort) if sort != "name" else r.name.casefold(),
+            reverse=descending,
+        )
 
 
 def total_row(count_values, eligible):
@@ -81,12 +97,19 @@ def total_row(count_values, eligible):
     :param eligible: ``procedures_eligible()``.
     """
     c = count_values
-    return BreakdownRow(key=None, code=None, name="", procedures=c["procedures_total"],
-                        eligible=eligible, eligible_receive=c["procedures_eligible_receive"],
-                        eligible_return=c["procedures_eligible_return"],
-                        with_postal=c["procedures_with_postal"], received=c["dossiers_received"],
-                        received_postal=c["dossiers_received_postal"],
-                        returned_postal=c["results_returned_postal"])
+    return BreakdownRow(
+        key=None,
+        code=None,
+        name="",
+        procedures=c["procedures_total"],
+        eligible=eligible,
+        eligible_receive=c["procedures_eligible_receive"],
+        eligible_return=c["procedures_eligible_return"],
+        with_postal=c["procedures_with_postal"],
+        received=c["dossiers_received"],
+        received_postal=c["dossiers_received_postal"],
+        returned_postal=c["results_returned_postal"],
+    )
 
 
 def breakdown_table(period, by, sort="name", descending=False, count_values=None):
@@ -105,12 +128,16 @@ def breakdown_table(period, by, sort="name", descending=False, count_values=None
     """
     names = group_names(by)
     rows = [
-        BreakdownRow(key=r["key"], code=names.get(r["key"], (None, ""))[0],
-                     name=names.get(r["key"], (None, ""))[1],
-                     **{k: r[k] for k in BREAKDOWN_COUNTS})
+        BreakdownRow(
+            key=r["key"],
+            code=names.get(r["key"], (None, ""))[0],
+            name=names.get(r["key"], (None, ""))[1],
+            **{k: r[k] for k in BREAKDOWN_COUNTS},
+        )
         for r in breakdown(period, by)
     ]
     _sort_rows(rows, sort if sort in BREAKDOWN_SORTS else "name", descending)
-    total = total_row(count_values if count_values is not None else counts(period),
-                      procedures_eligible())
+    total = total_row(
+        count_values if count_values is not None else counts(period), procedures_eligible()
+    )
     return rows, total

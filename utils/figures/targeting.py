@@ -2,15 +2,23 @@
 criterion's next band, split across departments in proportion to what each could still move
 onto the post.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select
 
 from extensions import db
 from models import Procedure
-from utils.figures.counting import (_activity_joined, _built_statement, _count_where, _in_force,
-                                    _params, group_names)
+from utils.figures.counting import (
+    _activity_joined,
+    _built_statement,
+    _count_where,
+    _in_force,
+    _params,
+    group_names,
+)
 from utils.figures.scoring import Band
+
 
 def split_largest_remainder(total, pools):
     """Share ``total`` among ``pools`` (``{key: pool}``) in proportion to each pool.
@@ -103,11 +111,24 @@ def _pools_statement(shape):
         select(
             Procedure.department_id.label("key"),
             _count_where(~cols["postal"]).label("c1"),
-            func.sum(case((Procedure.eligible_receive.is_(True),
-                           cols["received"] - cols["received_postal"]), else_=0)).label("c2"),
-            func.sum(case((Procedure.eligible_return.is_(True),
-                           cols["received"] - cols["received_returned_postal"]),
-                          else_=0)).label("c3"),
+            func.sum(
+                case(
+                    (
+                        Procedure.eligible_receive.is_(True),
+                        cols["received"] - cols["received_postal"],
+                    ),
+                    else_=0,
+                )
+            ).label("c2"),
+            func.sum(
+                case(
+                    (
+                        Procedure.eligible_return.is_(True),
+                        cols["received"] - cols["received_returned_postal"],
+                    ),
+                    else_=0,
+                )
+            ).label("c3"),
         )
         .select_from(Procedure)
         .outerjoin(act, act.c.procedure_id == Procedure.id)
@@ -130,15 +151,27 @@ def split_targets(summary_criteria, pools, names):
             out.append(CriterionTarget(crit.code, crit.next_band, 0))
             continue
         # Departments in a fixed order (code), so equal remainders always go the same way.
-        pool = dict(sorted(pools.get(crit.code, {}).items(),
-                           key=lambda kv: (names.get(kv[0], ("", ""))[0] or "", kv[0])))
+        pool = dict(
+            sorted(
+                pools.get(crit.code, {}).items(),
+                key=lambda kv: (names.get(kv[0], ("", ""))[0] or "", kv[0]),
+            )
+        )
         shares = split_largest_remainder(crit.gap, pool)
         rows = tuple(
             DepartmentTarget(key, *names.get(key, ("", "")), pool=pool[key], share=share)
-            for key, share in shares.items() if share
+            for key, share in shares.items()
+            if share
         )
-        out.append(CriterionTarget(crit.code, crit.next_band, crit.gap, rows,
-                                   unassigned=crit.gap - sum(shares.values())))
+        out.append(
+            CriterionTarget(
+                crit.code,
+                crit.next_band,
+                crit.gap,
+                rows,
+                unassigned=crit.gap - sum(shares.values()),
+            )
+        )
     return out
 
 
