@@ -53,6 +53,41 @@ def record(action, object_type="", object_id="", old=None, new=None, user=None):
     return event
 
 
+def record_active(object_type, object_id, active, user=None):
+    """The event of retiring (``active`` false) or bringing back an object: ``<type>_activate``
+    or ``<type>_deactivate``, the flag's old and new value."""
+    return record(
+        f"{object_type}_activate" if active else f"{object_type}_deactivate",
+        object_type,
+        object_id,
+        {"active": not active},
+        {"active": active},
+        user=user,
+    )
+
+
+def record_import(action, object_id, prepared, rows, user=None, **extra):
+    """The one summary event of a file import: the file (name, SHA-256), its row count and what
+    ``prepared.report`` says was created, updated and left unchanged, then ``extra``."""
+    report = prepared.report
+    return record(
+        action,
+        "import",
+        object_id,
+        None,
+        {
+            "file": prepared.filename,
+            "sha256": prepared.sha256,
+            "rows": rows,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            **extra,
+        },
+        user=user,
+    )
+
+
 def record_many(action, object_type, items, user=None, jsonable=False):
     """Insert many audit events in one statement (imports): ``items`` is an iterable of
     ``(object_id, old, new)``; ``jsonable`` says the values are JSON-ready already. Runs in the

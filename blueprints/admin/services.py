@@ -110,13 +110,7 @@ def set_department_active(department, active):
     if department.active == active:
         return
     department.active = active
-    audit.record(
-        "department_activate" if active else "department_deactivate",
-        "department",
-        department.id,
-        {"active": not active},
-        {"active": active},
-    )
+    audit.record_active("department", department.id, active)
 
 
 # --- fields -----------------------------------------------------------------------------------

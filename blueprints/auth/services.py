@@ -115,13 +115,7 @@ def create_user(username, role, password, department_code=None, full_name="", ac
     username = nfc(username or "").lower()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
         raise refusal("invalid_username")
-    if role not in ROLES:
-        raise refusal("invalid_role")
-    department = None
-    if role == Role.DEPARTMENT:
-        if not department_code:
-            raise refusal("department_required")
-        department = _department_by_code(department_code, active_only=True)
+    department = _role_department(role, department_code)
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise refusal("username_taken")
     validate_password(password)
@@ -157,11 +151,22 @@ def set_locale(user, locale):
         user.locale = locale
 
 
-def _department_by_code(code, active_only=False):
+def _role_department(role, department_code, keep_id=None):
+    """The department of a user with ``role`` (None unless department staff): it must exist and
+    be active, or be the user's present one (``keep_id``).
+
+    :raise Refusal: unknown role, a missing, unknown or retired department.
+    """
+    if role not in ROLES:
+        raise refusal("invalid_role")
+    if role != Role.DEPARTMENT:
+        return None
+    if not department_code:
+        raise refusal("department_required")
     department = db.session.execute(
-        select(Department).where(Department.code == code)
+        select(Department).where(Department.code == department_code)
     ).scalar_one_or_none()
-    if department is None or (active_only and not department.active):
+    if department is None or (not department.active and department.id != keep_id):
         raise refusal("unknown_department")
     return department
 
@@ -193,15 +198,7 @@ def update_user(user, role, department_code=None, full_name="", actor=None):
 
     :raise Refusal: unknown role or department, a missing department, one's own role, the last admin.
     """
-    if role not in ROLES:
-        raise refusal("invalid_role")
-    department = None
-    if role == Role.DEPARTMENT:
-        if not department_code:
-            raise refusal("department_required")
-        department = _department_by_code(department_code)
-        if not department.active and department.id != user.department_id:
-            raise refusal("unknown_department")
+    department = _role_department(role, department_code, keep_id=user.department_id)
     if role != user.role:
         if actor is not None and actor.id == user.id:
             raise refusal("cannot_change_own_role")
@@ -231,14 +228,7 @@ def set_user_active(user, active, actor=None):
             raise refusal("last_admin")
         revoke_other_sessions(user)
     user.active = active
-    audit.record(
-        "user_activate" if active else "user_deactivate",
-        "user",
-        user.id,
-        {"active": not active},
-        {"active": active},
-        user=actor,
-    )
+    audit.record_active("user", user.id, active, user=actor)
 
 
 def reset_password(user, new, actor=None):

@@ -848,21 +848,13 @@ def _write_dossiers(prepared, user):
     new_rows, changes, audit_items = _sort_rows(prepared, parsed)
     _write_rows(new_rows, changes)
     report.created, report.updated = len(new_rows), len(changes)
-    audit.record(
+    audit.record_import(
         "dossier.import",
-        "import",
         prepared.filename,
-        None,
-        {
-            "file": prepared.filename,
-            "sha256": prepared.sha256,
-            "rows": len(parsed),
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "warnings": len(report.warnings),
-        },
+        prepared,
+        len(parsed),
         user=user,
+        warnings=len(report.warnings),
     )
     audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
     db.session.flush()

@@ -1034,21 +1034,13 @@ def write_manifest(prepared, user=None):
     report.created = len(new_rows)
     db.session.flush()
     recompute_effective(touched)
-    audit.record(
+    audit.record_import(
         "shipment.import",
-        "import",
         filename,
-        None,
-        {
-            "file": filename,
-            "sha256": prepared.sha256,
-            "rows": len(parsed),
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "warnings": len(report.warnings),
-        },
+        prepared,
+        len(parsed),
         user=user,
+        warnings=len(report.warnings),
     )
     audit.record_many("shipment.import_update", "shipment", audit_items, user=user)
     db.session.flush()

@@ -779,7 +779,7 @@ def write_procedures(prepared, user=None):
     """Write a checked file (``read_procedures_file``): the checks reading the database are
     repeated first, in this transaction, and nothing is written if one fails. Adds and flushes;
     the caller commits."""
-    report, filename = prepared.report, prepared.filename
+    report = prepared.report
     existing, departments = check_procedure_rows(prepared, user)
     if not report.ok:
         return report
@@ -806,22 +806,14 @@ def write_procedures(prepared, user=None):
         else:
             report.unchanged += 1
     db.session.flush()
-    audit.record(
+    audit.record_import(
         "procedure_import",
-        "import",
         "procedures",
-        None,
-        {
-            "file": filename,
-            "sha256": prepared.sha256,
-            "rows": len(parsed),
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "new_fields": new_fields,
-            "new_departments": new_departments,
-        },
+        prepared,
+        len(parsed),
         user=user,
+        new_fields=new_fields,
+        new_departments=new_departments,
     )
     db.session.flush()
     return report
