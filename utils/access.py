@@ -12,6 +12,7 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
+from extensions import db
 from models import Role
 
 security_log = logging.getLogger("bcci.security")
@@ -114,3 +115,14 @@ def requires(action):
         return wrapped
 
     return decorator
+
+
+def get_or_404(model, object_id, action=None):
+    """The ``model`` row with ``object_id``, or 404; with ``action``, 403 unless the user may do
+    that to it."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    if action is not None and not can(current_user, action, obj):
+        refuse(403)
+    return obj

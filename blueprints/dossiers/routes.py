@@ -6,13 +6,12 @@ import time
 from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 
 from blueprints.dossiers import services
 from extensions import db
 from models import Channel, Department, Direction, Dossier, Field, Procedure
 from utils.history import present_events
-from utils.access import can, refuse, requires
+from utils.access import get_or_404, requires
 from utils.htmx import render
 from utils.transactions import reading
 from utils.htmx import redirect as hx_redirect
@@ -86,12 +85,7 @@ def pager_links(page, total, capped, args, per_page=50):
 
 def get_dossier_or_404(dossier_id):
     """The dossier; department staff only their own department's (403 otherwise)."""
-    dossier = db.session.get(Dossier, dossier_id)
-    if dossier is None:
-        abort(404)
-    if not can(current_user, "open_dossier", dossier):
-        refuse(403)
-    return dossier
+    return get_or_404(Dossier, dossier_id, "open_dossier")
 
 
 def filter_choices():

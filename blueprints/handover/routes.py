@@ -14,7 +14,7 @@ from blueprints.handover.forms import AddItemForm, ConfirmForm, NewBatchForm, Se
 from extensions import db
 from models import HandoverBatch
 from utils import htmx
-from utils.access import requires
+from utils.access import get_or_404, requires
 from utils.errors import save, saved
 from utils.labels import handover_number
 from utils.privacy import mask_name
@@ -24,10 +24,7 @@ bp = Blueprint("handover", __name__, url_prefix="/handover")
 
 def get_batch_or_404(batch_id):
     """The hand-over record, or 404 (the views' role check has already run)."""
-    batch = db.session.get(HandoverBatch, batch_id)
-    if batch is None:
-        abort(404)
-    return batch
+    return get_or_404(HandoverBatch, batch_id)
 
 
 def _batch_context(batch, error=None, search=None):

@@ -5,7 +5,7 @@ their own department's tasks (home page and list) and update their status with a
 else's. Overdue tasks (deadline before Vietnam's today, not done) are marked wherever they show.
 """
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from blueprints.meetings.forms import MeetingForm, TaskForm, TaskStatusForm
 from extensions import db
 from models import TASK_STATUSES, Department, Meeting, Task
 from utils import htmx, labels
-from utils.access import can, department_scope, refuse, requires
+from utils.access import can, department_scope, get_or_404, requires
 from utils.dates import vn_today
 from utils.errors import save
 from utils.inputs import arg_int, safe_next
@@ -30,19 +30,11 @@ bp = Blueprint("meetings", __name__)
 
 def get_task_or_404(task_id, for_update=False):
     """The task, or 404; with ``for_update``, 403 unless the user may change it."""
-    task = db.session.get(Task, task_id)
-    if task is None:
-        abort(404)
-    if for_update and not can(current_user, "update_task", task):
-        refuse(403)
-    return task
+    return get_or_404(Task, task_id, "update_task" if for_update else None)
 
 
 def get_meeting_or_404(meeting_id):
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
+    return get_or_404(Meeting, meeting_id)
 
 
 @bp.app_template_global("task_overdue")
@@ -114,24 +106,9 @@ def create_meeting():
     if request.method == "GET":
         form.date.data = vn_today()
     if form.validate_on_submit():
-        meeting = services.create_meeting(
-            date_=form.date.data,
-            chair=form.chair.data,
-            participants=form.participants.data,
-            conclusions=form.conclusions.data,
-            user=current_user,
-        )
-        db.session.commit()
-        flash(_("The meeting was recorded. Now assign its tasks."), "success")
-        return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return htmx.render(
-        "meetings/meeting_form.html",
-        "meetings/_meeting_form.html",
-        status=status,
-        form=form,
-        meeting=None,
-    )
+        meeting = services.create_meeting(**_meeting_values(form))
+        return _meeting_saved(meeting, _("The meeting was recorded. Now assign its tasks."))
+    return _meeting_form(form, None)
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -141,22 +118,34 @@ def edit_meeting(meeting_id):
     meeting = get_meeting_or_404(meeting_id)
     form = MeetingForm(obj=meeting)
     if form.validate_on_submit():
-        services.update_meeting(
-            meeting,
-            date_=form.date.data,
-            chair=form.chair.data,
-            participants=form.participants.data,
-            conclusions=form.conclusions.data,
-            user=current_user,
-        )
-        db.session.commit()
-        flash(_("The meeting was saved."), "success")
-        return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
-    status = 422 if request.method == "POST" else 200
+        services.update_meeting(meeting, **_meeting_values(form))
+        return _meeting_saved(meeting, _("The meeting was saved."))
+    return _meeting_form(form, meeting)
+
+
+def _meeting_values(form):
+    """What the meeting form gives ``services.create_meeting`` and ``update_meeting``."""
+    return {
+        "date_": form.date.data,
+        "chair": form.chair.data,
+        "participants": form.participants.data,
+        "conclusions": form.conclusions.data,
+        "user": current_user,
+    }
+
+
+def _meeting_saved(meeting, message):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("meetings.show_meeting", meeting_id=meeting.id), code=303)
+
+
+def _meeting_form(form, meeting):
+    """The meeting form (a new meeting when ``meeting`` is None); 422 when a post was refused."""
     return htmx.render(
         "meetings/meeting_form.html",
         "meetings/_meeting_form.html",
-        status=status,
+        status=422 if request.method == "POST" else 200,
         form=form,
         meeting=meeting,
     )

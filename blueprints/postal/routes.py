@@ -21,7 +21,7 @@ from extensions import db
 from models import Direction, Procedure, Shipment
 from utils.history import present_events
 from utils import audit, privacy, seek
-from utils.access import can, department_scope, refuse, requires
+from utils.access import can, department_scope, get_or_404, requires
 from utils.dates import parse_day, vn_today
 from utils.errors import Refusal, refused, save
 from utils.htmx import is_htmx, render, trigger
@@ -41,12 +41,7 @@ bp.add_app_template_filter(privacy.mask_address, "mask_address")
 def get_shipment_or_404(shipment_id, for_edit=False):
     """The shipment; department staff only their own department's; ``for_edit`` only centre
     staff and administrators (403 otherwise)."""
-    shipment = db.session.get(Shipment, shipment_id)
-    if shipment is None:
-        abort(404)
-    if not can(current_user, "edit_shipments" if for_edit else "open_shipment", shipment):
-        refuse(403)
-    return shipment
+    return get_or_404(Shipment, shipment_id, "edit_shipments" if for_edit else "open_shipment")
 
 
 def filters_from(args):

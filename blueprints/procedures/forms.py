@@ -20,6 +20,29 @@ def yes_no(value):
     return {"yes": True, "no": False}.get(value)
 
 
+def details(form):
+    """The details a procedure form (new, edit) gives, in the order the services take them:
+    code, name, field id, department id, level."""
+    return (
+        form.code.data,
+        form.name.data,
+        form.field_number,
+        form.department_number,
+        form.level.data,
+    )
+
+
+def eligibility(form):
+    """The eligibility a form (edit row, bulk, new procedure) asks for, in the order the services
+    take it: receive by post, return by post (True, False or None), reason code, reason text."""
+    return (
+        yes_no(form.eligible_receive.data),
+        yes_no(form.eligible_return.data),
+        form.reason_code.data,
+        form.reason_text.data,
+    )
+
+
 def _reason_choices(blank):
     return [SelectChoice("", blank)] + [SelectChoice(code, label) for code, label in REASONS]
 

@@ -19,13 +19,14 @@ from blueprints.procedures.forms import (
     ImportForm,
     NewProcedureForm,
     ProcedureForm,
-    yes_no,
+    details,
+    eligibility,
 )
 from extensions import db
 from models import Department, Field, Procedure
 from utils.history import present_events
 from utils import figures, htmx
-from utils.access import can, department_scope, refuse, requires
+from utils.access import can, department_scope, get_or_404, requires
 from utils.errors import save
 from utils.inputs import parse_int, safe_next
 from utils.periods import period_from_request
@@ -39,12 +40,7 @@ bp = Blueprint("procedures", __name__, url_prefix="/procedures")
 
 def get_procedure_or_404(procedure_id, for_edit=False):
     """The procedure, or 404; with ``for_edit``, 403 unless the user may change it."""
-    procedure = db.session.get(Procedure, procedure_id)
-    if procedure is None:
-        abort(404)
-    if for_edit and not can(current_user, "edit_catalogue", procedure):
-        refuse(403)
-    return procedure
+    return get_or_404(Procedure, procedure_id, "edit_catalogue" if for_edit else None)
 
 
 def _period_args(period):
@@ -263,10 +259,7 @@ def edit_procedure(procedure_id):
             procedure,
             current_user,
             form.version_number,
-            yes_no(form.eligible_receive.data),
-            yes_no(form.eligible_return.data),
-            form.reason_code.data,
-            form.reason_text.data,
+            *eligibility(form),
         ),
         form,
         answer,
@@ -331,10 +324,7 @@ def bulk_update():
         lambda: services.bulk_update(
             procedures,
             current_user,
-            yes_no(form.eligible_receive.data),
-            yes_no(form.eligible_return.data),
-            form.reason_code.data,
-            form.reason_text.data,
+            *eligibility(form),
         ),
         form,
         answer,
@@ -359,15 +349,8 @@ def new_procedure():
     return save(
         lambda: services.create_procedure(
             current_user,
-            form.code.data,
-            form.name.data,
-            form.field_number,
-            form.department_number,
-            form.level.data,
-            yes_no(form.eligible_receive.data),
-            yes_no(form.eligible_return.data),
-            form.reason_code.data,
-            form.reason_text.data,
+            *details(form),
+            *eligibility(form),
         ),
         form,
         lambda _refusal: htmx.render("procedures/new.html", "procedures/_new_form.html", form=form),
@@ -434,11 +417,7 @@ def edit_details(procedure_id):
             procedure,
             current_user,
             form.version_number,
-            form.code.data,
-            form.name.data,
-            form.field_number,
-            form.department_number,
-            form.level.data,
+            *details(form),
         ),
         form,
         answer,
