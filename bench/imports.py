@@ -28,19 +28,7 @@ def one(url, rows):
         from extensions import db
 
         run.load_procedures([])
-        from sqlalchemy import select
-
-        from models import Procedure
-
-        procs = [
-            (code, er or rr)
-            for code, er, rr in db.session.execute(
-                select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
-                .where(Procedure.in_force.is_(True))
-                .order_by(Procedure.code)
-            )
-        ]
-        gen = common.DossierGenerator(procs, rows, common.vn_end_date())
+        gen = common.DossierGenerator(run.generator_procedures(), rows, common.vn_end_date())
         data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in gen.rows(0, rows)))
         service = run.dossier_service()
         start, cpu = time.perf_counter(), time.process_time()

@@ -238,15 +238,15 @@ def count_dossiers():
     return db.session.execute(select(func.count()).select_from(Dossier)).scalar_one()
 
 
-def load_dossiers(total, results, notes, bulk):
-    """The import throughput on a 100.000-row file (or all of them when fewer), an
-    all-or-nothing check, then the rest of the volume in chunks."""
+def generator_procedures():
+    """(code, postal-eligible) of every procedure in force, by code: what the dossier generator
+    draws from."""
     from sqlalchemy import select
 
     from extensions import db
     from models import Procedure
 
-    procs = [
+    return [
         (code, er or rr)
         for code, er, rr in db.session.execute(
             select(Procedure.code, Procedure.eligible_receive, Procedure.eligible_return)
@@ -254,6 +254,12 @@ def load_dossiers(total, results, notes, bulk):
             .order_by(Procedure.code)
         )
     ]
+
+
+def load_dossiers(total, results, notes, bulk):
+    """The import throughput on a 100.000-row file (or all of them when fewer), an
+    all-or-nothing check, then the rest of the volume in chunks."""
+    procs = generator_procedures()
     end = common.vn_end_date()
     gen = common.DossierGenerator(procs, total, end)
     service = dossier_service()
@@ -763,14 +769,21 @@ def table(result):
             )
         )
 
-    imp = result["build"].get("import")
-    add(
+    def add_measured(what, measure, key, target=None, unit="ms", higher_is_better=False):
+        """``measure[key]`` with its CPU time ``measure["cpu_" + key]``, or "not available"
+        when nothing was measured."""
+        if not measure:
+            add(what, None, target, unit, higher_is_better)
+        else:
+            add(what, measure[key], target, unit, higher_is_better, measure.get("cpu_" + key))
+
+    add_measured(
         "dossier import (100.000-row CSV)",
-        imp["rows_per_s"] if imp else None,
+        result["build"].get("import"),
+        "rows_per_s",
         TARGETS["import_rows_per_s"],
         "rows/s",
         True,
-        imp.get("cpu_rows_per_s") if imp else None,
     )
     refused = result["build"].get("import_refused_file")
     if refused:
@@ -801,33 +814,23 @@ def table(result):
             add(f"  {key}", f[name][key]["p50_ms"], cpu=f[name][key]["cpu_p50_ms"])
     for page in ("dashboard", "home"):
         p = m.get(page)
-        add(
+        add_measured(
             f"{page} page p50",
-            p["p50_ms"] if p else None,
+            p,
+            "p50_ms",
             TARGETS["dashboard_p50"] if page == "dashboard" else None,
-            cpu=p.get("cpu_p50_ms") if p else None,
         )
         if p:
             add(f"{page} page p95", p["p95_ms"])
     s = m.get("search")
-    add(
-        "procedure search fragment p50",
-        s["p50_ms"] if s else None,
-        TARGETS["search_p50"],
-        cpu=s.get("cpu_p50_ms") if s else None,
-    )
+    add_measured("procedure search fragment p50", s, "p50_ms", TARGETS["search_p50"])
     if s:
         for query, q in s["queries"].items():
-            add(f"  q={query!r} ({q['rows']} rows)", q["p50_ms"], cpu=q.get("cpu_p50_ms"))
+            add_measured(f"  q={query!r} ({q['rows']} rows)", q, "p50_ms")
     b = m.get("brief")
-    add(
-        "brief PDF (demo period), warm",
-        b["warm_ms"] if b else None,
-        TARGETS["brief_ms"],
-        cpu=b.get("cpu_warm_ms") if b else None,
-    )
+    add_measured("brief PDF (demo period), warm", b, "warm_ms", TARGETS["brief_ms"])
     if b:
-        add("brief PDF, first in the process", b["cold_ms"], cpu=b.get("cpu_cold_ms"))
+        add_measured("brief PDF, first in the process", b, "cold_ms")
     add("peak memory of the measuring worker", m["peak_rss_mb"], TARGETS["worker_rss_mb"], "MB")
     if result["build"].get("build_peak_rss_mb"):
         add("peak memory of the builder", result["build"]["build_peak_rss_mb"], None, "MB")

@@ -19,18 +19,19 @@ def parse_period(start, end):
     """A ``Period`` from two ISO dates, or a ``CommandError`` naming what is wrong."""
     from utils.dates import parse_iso_date
 
-    try:
-        start_date = parse_iso_date(start)
-    except ValueError:
-        raise CommandError(
-            _("%(option)s: not a date in YYYY-MM-DD form: %(value)s", option="--from", value=start)
-        ) from None
-    try:
-        end_date = parse_iso_date(end)
-    except ValueError:
-        raise CommandError(
-            _("%(option)s: not a date in YYYY-MM-DD form: %(value)s", option="--to", value=end)
-        ) from None
+    dates = []
+    for option, value in (("--from", start), ("--to", end)):
+        try:
+            dates.append(parse_iso_date(value))
+        except ValueError:
+            raise CommandError(
+                _(
+                    "%(option)s: not a date in YYYY-MM-DD form: %(value)s",
+                    option=option,
+                    value=value,
+                )
+            ) from None
+    start_date, end_date = dates
     if start_date > end_date:
         raise CommandError(_("--from is after --to"))
     return Period(start_date, end_date)

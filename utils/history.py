@@ -20,6 +20,7 @@ from sqlalchemy import select
 from extensions import db
 from utils import formats
 from utils.labels import (
+    label_or_code,
     action_label,
     channel_label,
     department_label,
@@ -51,8 +52,7 @@ OBJECT_TYPES = {
 
 
 def object_type_label(object_type):
-    label = OBJECT_TYPES.get(object_type)
-    return str(label) if label is not None else object_type
+    return label_or_code(OBJECT_TYPES, object_type)
 
 
 # Every key an event records: (label, kind). ``TYPED_KEYS`` names the keys whose meaning depends

@@ -133,10 +133,15 @@ ACTION_LABELS = {
 }
 
 
+def label_or_code(labels, code):
+    """The translated label of ``code`` in ``labels`` (the code itself when it has none)."""
+    label = labels.get(code)
+    return str(label) if label is not None else code
+
+
 def action_label(action):
     """The translated label of an audit action code (the code itself when it has none)."""
-    label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
+    return label_or_code(ACTION_LABELS, action)
 
 
 def error_title(status):

@@ -13,17 +13,25 @@ from utils.dates import vn_today
 from utils.validators import PROCEDURE_CODE_RE, check_tracking_number
 
 
-class CellError(ValueError):
-    """One value breaks a rule; ``reason`` is a (lazy) translatable message, ``params`` its
-    parameters. (Named for the imports, which report it against a cell.)"""
+class MessageError(ValueError):
+    """An error carrying a (lazy) translatable ``message`` and the ``params`` it is filled with."""
 
-    def __init__(self, reason, **params):
-        super().__init__(str(reason))
-        self.reason = reason
+    def __init__(self, message, **params):
+        super().__init__(str(message))
+        self.message = message
         self.params = params
 
     def text(self):
-        return str(self.reason) % self.params if self.params else str(self.reason)
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+class CellError(MessageError):
+    """One value breaks a rule; ``reason`` is its message. (Named for the imports, which report
+    it against a cell.)"""
+
+    @property
+    def reason(self):
+        return self.message
 
 
 # --- Identifiers ----------------------------------------------------------------------------

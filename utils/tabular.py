@@ -38,16 +38,8 @@ from utils.text import fold_key, nfc
 HEADER_SEARCH_ROWS = 10
 
 
-class TableError(ValueError):
+class TableError(rules.MessageError):
     """The file as a whole cannot be read (format, encoding, missing columns)."""
-
-    def __init__(self, message, **params):
-        super().__init__(str(message))
-        self.message = message
-        self.params = params
-
-    def text(self):
-        return str(self.message) % self.params if self.params else str(self.message)
 
 
 @dataclass

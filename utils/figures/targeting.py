@@ -104,6 +104,11 @@ def target_pools(period):
     return pools
 
 
+def _sum_where(flag, amount):
+    """The sum of ``amount`` over the rows whose boolean ``flag`` is set."""
+    return func.sum(case((flag.is_(True), amount), else_=0))
+
+
 def _pools_statement(shape):
     either = or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True))
     act, cols = _activity_joined(shape)
@@ -111,23 +116,11 @@ def _pools_statement(shape):
         select(
             Procedure.department_id.label("key"),
             _count_where(~cols["postal"]).label("c1"),
-            func.sum(
-                case(
-                    (
-                        Procedure.eligible_receive.is_(True),
-                        cols["received"] - cols["received_postal"],
-                    ),
-                    else_=0,
-                )
+            _sum_where(
+                Procedure.eligible_receive, cols["received"] - cols["received_postal"]
             ).label("c2"),
-            func.sum(
-                case(
-                    (
-                        Procedure.eligible_return.is_(True),
-                        cols["received"] - cols["received_returned_postal"],
-                    ),
-                    else_=0,
-                )
+            _sum_where(
+                Procedure.eligible_return, cols["received"] - cols["received_returned_postal"]
             ).label("c3"),
         )
         .select_from(Procedure)
