@@ -53,6 +53,15 @@ def record(action, object_type="", object_id="", old=None, new=None, user=None):
     return event
 
 
+def add_created(obj, action, object_type, fields, user=None):
+    """Add a new ``obj`` to the session, flush it (it gets its id) and record its creation:
+    ``action`` on ``object_type`` with the named ``fields`` as the new values. :return: ``obj``."""
+    db.session.add(obj)
+    db.session.flush()
+    record(action, object_type, obj.id, None, snapshot(obj, fields), user=user)
+    return obj
+
+
 def record_active(object_type, object_id, active, user=None):
     """The event of retiring (``active`` false) or bringing back an object: ``<type>_activate``
     or ``<type>_deactivate``, the flag's old and new value."""

@@ -80,16 +80,7 @@ def create_department(code, name):
     if not name:
         raise Refusal(NAME_REQUIRED, "name")
     department = Department(code=code, name=name, name_folded=fold(name), active=True)
-    db.session.add(department)
-    db.session.flush()
-    audit.record(
-        "department_create",
-        "department",
-        department.id,
-        None,
-        audit.snapshot(department, DEPARTMENT_FIELDS),
-    )
-    return department
+    return audit.add_created(department, "department_create", "department", DEPARTMENT_FIELDS)
 
 
 def rename_department(department, name):
@@ -139,10 +130,7 @@ def create_field(name, postal_note=""):
     name = _clean(name)
     _check_field_name(name)
     field = Field(name=name, name_folded=fold(name), postal_note=_clean(postal_note))
-    db.session.add(field)
-    db.session.flush()
-    audit.record("field_create", "field", field.id, None, audit.snapshot(field, FIELD_FIELDS))
-    return field
+    return audit.add_created(field, "field_create", "field", FIELD_FIELDS)
 
 
 def update_field(field, name, postal_note):

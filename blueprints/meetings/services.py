@@ -114,17 +114,7 @@ def create_meeting(*, date_, chair, participants, conclusions, user=None):
         conclusions=nfc(conclusions or "").strip(),
         created_by_id=getattr(user, "id", None),
     )
-    db.session.add(meeting)
-    db.session.flush()
-    audit.record(
-        "meeting.create",
-        "meeting",
-        meeting.id,
-        None,
-        audit.snapshot(meeting, MEETING_FIELDS),
-        user=user,
-    )
-    return meeting
+    return audit.add_created(meeting, "meeting.create", "meeting", MEETING_FIELDS, user=user)
 
 
 def update_meeting(meeting, *, date_, chair, participants, conclusions, user=None):

@@ -550,17 +550,7 @@ def create_procedure(
         reason_text=reason_text,
         updated_by_id=getattr(user, "id", None),
     )
-    db.session.add(procedure)
-    db.session.flush()
-    audit.record(
-        "procedure_create",
-        "procedure",
-        procedure.id,
-        None,
-        audit.snapshot(procedure, AUDITED),
-        user=user,
-    )
-    return procedure
+    return audit.add_created(procedure, "procedure_create", "procedure", AUDITED, user=user)
 
 
 def update_details(procedure, user, version, code, name, field_id, department_id, level):
