@@ -27,6 +27,11 @@ def is_overdue(task, today=None):
     return task.status != "done" and task.deadline is not None and task.deadline < today
 
 
+def _of_task(name):
+    """A read-only attribute that is the task's own ``name``."""
+    return property(lambda self: getattr(self.task, name))
+
+
 @dataclass(frozen=True)
 class OpenTask:
     """A task not done, as the brief and the dashboard list it."""
@@ -34,29 +39,12 @@ class OpenTask:
     task: Task
     overdue: bool
 
-    @property
-    def id(self):
-        return self.task.id
-
-    @property
-    def department(self):
-        return self.task.department
-
-    @property
-    def description(self):
-        return self.task.description
-
-    @property
-    def deadline(self):
-        return self.task.deadline
-
-    @property
-    def status(self):
-        return self.task.status
-
-    @property
-    def meeting(self):
-        return self.task.meeting
+    id = _of_task("id")
+    department = _of_task("department")
+    description = _of_task("description")
+    deadline = _of_task("deadline")
+    status = _of_task("status")
+    meeting = _of_task("meeting")
 
 
 def _task_query(department_id=None):
