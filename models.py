@@ -163,6 +163,21 @@ class Dossier(db.Model):
     procedure = db.relationship("Procedure")
     shipments = db.relationship("Shipment", back_populates="dossier", order_by="Shipment.date")
 
+    @staticmethod
+    def as_recorded(receive_channel, receive_date, return_channel=None, return_date=None):
+        """The channel and date columns of a dossier as its source records them: the ``*_src``
+        values, and the effective ones alike until a shipment moves them."""
+        return {
+            "receive_channel_src": receive_channel,
+            "receive_date_src": receive_date,
+            "receive_channel": receive_channel,
+            "receive_date": receive_date,
+            "return_channel_src": return_channel,
+            "return_date_src": return_date,
+            "return_channel": return_channel,
+            "return_date": return_date,
+        }
+
     __table_args__ = (
         Index("ix_dossier_receive", "receive_date", "receive_channel"),
         Index("ix_dossier_return", "return_date", "return_channel"),

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from utils import import_formats  # noqa: E402  (after the path is set)
+
 PASSWORD = "bench-password-2026"
 SEED = 20261126
 AGENCIES = ("000.17.22.H56", "000.18.22.H56", "000.19.22.H56")
@@ -160,26 +162,10 @@ def procedure_rows(count=300, seed=SEED):
     return rows
 
 
-PROCEDURE_COLUMNS = (
-    "ma_tthc",
-    "ten_tthc",
-    "linh_vuc",
-    "don_vi",
-    "ten_don_vi",
-    "cap_thuc_hien",
-    "tiep_nhan_bcci",
-    "tra_ket_qua_bcci",
-    "ly_do_khong_bcci",
-    "hieu_luc",
-)
-DOSSIER_COLUMNS = (
-    "ma_ho_so",
-    "ma_tthc",
-    "ngay_tiep_nhan",
-    "kenh_tiep_nhan",
-    "ngay_tra",
-    "kenh_tra",
-)
+# The headers of the interchange files, as the imports declare them.
+PROCEDURE_COLUMNS = import_formats.PROCEDURES.names
+DOSSIER_COLUMNS = import_formats.DOSSIERS.names
+SHIPMENT_COLUMNS = import_formats.SHIPMENTS.names
 
 
 def to_csv(columns, rows):

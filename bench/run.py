@@ -214,14 +214,7 @@ def core_insert_dossiers(dossiers):
         {
             "code": code,
             "procedure_id": ids[proc],
-            "receive_channel_src": ch,
-            "receive_date_src": rd,
-            "receive_channel": ch,
-            "receive_date": rd,
-            "return_channel_src": rch,
-            "return_date_src": td,
-            "return_channel": rch,
-            "return_date": td,
+            **Dossier.as_recorded(ch, rd, rch, td),
         }
         for code, proc, rd, ch, td, rch in dossiers
     ]
@@ -384,16 +377,7 @@ def load_shipments(notes):
     service = _service("blueprints.postal.services", "import_shipments", "import_postal")
     start = time.perf_counter()
     if service is not None:
-        columns = (
-            "so_hieu_buu_gui",
-            "chieu",
-            "ma_ho_so",
-            "ngay",
-            "ho_ten",
-            "dia_chi",
-            "dien_thoai",
-            "cuoc_phi",
-        )
+        columns = common.SHIPMENT_COLUMNS
         for i in range(0, len(shipments), CHUNK):
             chunk = shipments[i : i + CHUNK]
             data = common.to_csv(

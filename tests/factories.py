@@ -5,7 +5,7 @@ from datetime import date
 
 from blueprints.auth.services import hash_password
 from extensions import db
-from models import Department, Dossier, Field, Procedure, Shipment, User
+from models import Department, Dossier, Field, OrgSettings, Procedure, Shipment, User
 from utils.text import fold
 from utils.validators import s10_check_digit
 
@@ -75,18 +75,18 @@ def dossier(
     d = Dossier(
         code=code,
         procedure_id=procedure_.id,
-        receive_channel_src=channel,
-        receive_date_src=received,
-        receive_channel=channel,
-        receive_date=received,
-        return_channel_src=return_channel,
-        return_date_src=returned,
-        return_channel=return_channel,
-        return_date=returned,
+        **Dossier.as_recorded(channel, received, return_channel, returned),
     )
     db.session.add(d)
     db.session.flush()
     return d
+
+
+def org_settings(**fields):
+    """The organisation's settings (the one row, id 1) with the given fields; flushes nothing."""
+    settings = OrgSettings(id=1, **fields)
+    db.session.add(settings)
+    return settings
 
 
 def tracking_number(prefix="RR", serial=None):

@@ -12,15 +12,14 @@ from datetime import date, timedelta
 from extensions import db
 from models import (
     Department,
-    Dossier,
     Field,
     Meeting,
-    OrgSettings,
     Procedure,
     RubricVersion,
     Shipment,
     Task,
 )
+from tests import factories
 from utils.text import fold
 from utils.validators import s10_check_digit
 
@@ -82,22 +81,19 @@ STREETS = ("Lê Thánh Tông", "Trần Hưng Đạo", "Nguyễn Văn Cừ", "H�
 def load():
     """Add the organisation; flushes, the caller commits."""
     rng = random.Random(SEED)
-    db.session.add(
-        OrgSettings(
-            id=1,
-            parent_agency="UBND thành phố Hạ Long",
-            unit_name="Trung tâm Hành chính công",
-            place_name="Hạ Long",
-            signer_name="Vũ Thị Thanh Hương",
-            signer_title="GIÁM ĐỐC",
-            doc_prefix="TTHCC",
-            recipients="UBND thành phố (b/c);\nCác phòng, ban chuyên môn;\nLưu: VT, TTHCC.",
-            address="Tầng 1, Trụ sở Liên cơ quan số 3, thành phố Hạ Long",
-            opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
-            retention_months=24,
-            default_period_from=PERIOD[0],
-            default_period_to=PERIOD[1],
-        )
+    factories.org_settings(
+        parent_agency="UBND thành phố Hạ Long",
+        unit_name="Trung tâm Hành chính công",
+        place_name="Hạ Long",
+        signer_name="Vũ Thị Thanh Hương",
+        signer_title="GIÁM ĐỐC",
+        doc_prefix="TTHCC",
+        recipients="UBND thành phố (b/c);\nCác phòng, ban chuyên môn;\nLưu: VT, TTHCC.",
+        address="Tầng 1, Trụ sở Liên cơ quan số 3, thành phố Hạ Long",
+        opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
+        retention_months=24,
+        default_period_from=PERIOD[0],
+        default_period_to=PERIOD[1],
     )
     db.session.add(
         RubricVersion(
@@ -150,20 +146,14 @@ def _dossiers(rng, procedures):
             returned = received + timedelta(days=rng.randrange(1, 20))
             by_post_out = proc.eligible_return and rng.random() < 0.4
             return_channel = "bcci" if by_post_out else rng.choice(("truc_tiep", "truc_tuyen"))
-        dossier = Dossier(
+        dossier = factories.dossier(
+            proc,
+            received,
+            channel,
+            returned,
+            return_channel,
             code=f"000.00.22.H56-{received:%y%m%d}-{n + 1:04d}",
-            procedure_id=proc.id,
-            receive_channel_src=channel,
-            receive_date_src=received,
-            receive_channel=channel,
-            receive_date=received,
-            return_channel_src=return_channel,
-            return_date_src=returned,
-            return_channel=return_channel,
-            return_date=returned,
         )
-        db.session.add(dossier)
-        db.session.flush()
         for direction, channel_, when in (
             ("tiep_nhan", channel, received),
             ("tra_ket_qua", return_channel, returned),

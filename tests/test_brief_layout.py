@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from extensions import db
-from models import OrgSettings
 from tests import factories as f
 from tests.pdf import pdf_text
 from utils.dates import Period
@@ -22,15 +21,12 @@ POINTS_PER_CM = 72 / 2.54
 def _catalogue():
     """Two departments with dossiers and no postal use: Tư pháp's procedure may be received and
     returned by post, Tài nguyên's only returned, so it gets no C2 share ("—")."""
-    db.session.add(
-        OrgSettings(
-            id=1,
-            unit_name="Trung tâm Hành chính công",
-            signer_title="GIÁM ĐỐC",
-            signer_name="Vũ Thị Thanh Hương",
-            place_name="Hạ Long",
-            recipients="Lưu: VT.",
-        )
+    f.org_settings(
+        unit_name="Trung tâm Hành chính công",
+        signer_title="GIÁM ĐỐC",
+        signer_name="Vũ Thị Thanh Hương",
+        place_name="Hạ Long",
+        recipients="Lưu: VT.",
     )
     tp = f.department("TP", "Phòng Tư pháp")
     tn = f.department("TNMT", "Phòng Tài nguyên và Môi trường")

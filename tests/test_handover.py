@@ -7,7 +7,7 @@ import pytest
 
 from blueprints.handover import services
 from extensions import db
-from models import AuditEvent, HandoverBatch, OrgSettings
+from models import AuditEvent, HandoverBatch
 from tests import factories as f
 from tests.pdf import pdf_text
 
@@ -51,14 +51,11 @@ def shipments(app):
             fee=None,
         ),
     ]
-    db.session.add(
-        OrgSettings(
-            id=1,
-            parent_agency="UBND thành phố Hạ Long",
-            unit_name="Trung tâm Hành chính công",
-            place_name="Hạ Long",
-            doc_prefix="TTHCC",
-        )
+    f.org_settings(
+        parent_agency="UBND thành phố Hạ Long",
+        unit_name="Trung tâm Hành chính công",
+        place_name="Hạ Long",
+        doc_prefix="TTHCC",
     )
     db.session.flush()
     return out

@@ -17,6 +17,7 @@ from blueprints.postal import services as postal
 from extensions import db
 from models import ROLES
 from tests import factories as f
+from utils.figures import BREAKDOWN_SORTS
 from utils.settings import get_settings
 
 START, END = date(2025, 1, 1), date(2025, 6, 30)
@@ -289,16 +290,9 @@ def brief_table(html, by):
     out = {}
     for key, row in re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', table, re.S):
         cells = [_text(td) for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][2:]
-        names = (
-            "procedures",
-            "eligible",
-            "with_postal",
-            "received",
-            "received_postal",
-            "returned_postal",
-        )
         out[key] = {
-            **{n: _int(v) for n, v in zip(names, cells)},
+            # The table's columns after the name are its sort keys.
+            **{n: _int(v) for n, v in zip(BREAKDOWN_SORTS[1:], cells)},
             "returned_postal_percent": cells[6],
         }
     return out

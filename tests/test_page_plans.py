@@ -56,14 +56,7 @@ def add_dossiers(n, procs, seed=3):
             {
                 "code": f"{AGENCIES[i % 2]}-{day:%y%m%d}-{i:05d}",
                 "procedure_id": procs[i % len(procs)].id,
-                "receive_channel_src": channel,
-                "receive_date_src": day,
-                "receive_channel": channel,
-                "receive_date": day,
-                "return_channel_src": return_channel,
-                "return_date_src": returned,
-                "return_channel": return_channel,
-                "return_date": returned,
+                **Dossier.as_recorded(channel, day, return_channel, returned),
             }
         )
     db.session.execute(insert(Dossier), rows)

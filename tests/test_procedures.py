@@ -22,6 +22,15 @@ Q = "from=2024-01-01&to=2024-09-30"
 HX = {"HX-Request": "true"}
 
 
+def post_edit(client, procedure, version, htmx=True, **fields):
+    """The eligibility edit form of a procedure, posted with the version it was read at."""
+    return client.post(
+        f"/procedures/{procedure.id}/edit",
+        headers=HX if htmx else {},
+        data={**fields, "version": str(version)},
+    )
+
+
 def events(action=None):
     stmt = select(AuditEvent).order_by(AuditEvent.id)
     if action:
@@ -225,30 +234,27 @@ def test_edit_requires_a_reason_when_either_flag_is_no(client, auth):
 def test_edit_without_htmx_redirects_303(client, auth):
     p = f.procedure()
     auth.login("centre")
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        data={
-            "eligible_receive": "yes",
-            "eligible_return": "yes",
-            "version": "1",
-            "next": "/procedures?q=x",
-        },
+    r = post_edit(
+        client,
+        p,
+        1,
+        htmx=False,
+        eligible_receive="yes",
+        eligible_return="yes",
+        next="/procedures?q=x",
     )
     assert r.status_code == 303 and r.headers["Location"].endswith("/procedures?q=x")
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        data={
-            "eligible_receive": "yes",
-            "eligible_return": "yes",
-            "version": "2",
-            "next": "//evil.example",
-        },
+    r = post_edit(
+        client,
+        p,
+        2,
+        htmx=False,
+        eligible_receive="yes",
+        eligible_return="yes",
+        next="//evil.example",
     )
     assert r.status_code == 303 and "evil" not in r.headers["Location"]
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        data={"eligible_receive": "no", "eligible_return": "yes", "version": "2"},
-    )
+    r = post_edit(client, p, 2, htmx=False, eligible_receive="no", eligible_return="yes")
     assert r.status_code == 422 and "<html" in r.text
 
 
@@ -266,15 +272,8 @@ def test_optimistic_lock_conflict_shows_their_values(client, auth):
     # The other person saves first (version 1 → 2).
     services.update_eligibility(p, other, 1, False, True, "originals", "Bản gốc giấy tờ")
     db.session.commit()
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        headers=HX,
-        data={
-            "eligible_receive": "yes",
-            "eligible_return": "no",
-            "reason_code": "in_person",
-            "version": "1",
-        },
+    r = post_edit(
+        client, p, 1, eligible_receive="yes", eligible_return="no", reason_code="in_person"
     )
     assert r.status_code == 409
     assert 'data-testid="conflict"' in r.text and "Bản gốc giấy tờ" in r.text
@@ -286,15 +285,8 @@ def test_optimistic_lock_conflict_shows_their_values(client, auth):
         True,
         "Bản gốc giấy tờ",
     )
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        headers=HX,
-        data={
-            "eligible_receive": "yes",
-            "eligible_return": "no",
-            "reason_code": "in_person",
-            "version": "2",
-        },
+    r = post_edit(
+        client, p, 2, eligible_receive="yes", eligible_return="no", reason_code="in_person"
     )
     assert r.status_code == 200
 
@@ -332,11 +324,7 @@ def test_stale_write_is_a_409_in_the_view(client, auth, monkeypatch):
         raise StaleDataError("raced")
 
     monkeypatch.setattr(services, "update_eligibility", racing)
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        headers=HX,
-        data={"eligible_receive": "yes", "eligible_return": "yes", "version": "1"},
-    )
+    r = post_edit(client, p, 1, eligible_receive="yes", eligible_return="yes")
     assert r.status_code == 409 and 'data-testid="conflict"' in r.text
 
 
@@ -897,15 +885,8 @@ def test_the_reason_sits_under_the_direction_it_explains(client, auth, receive, 
 def test_a_saved_row_says_so(client, auth):
     p = f.procedure(receive=True, ret=True)
     auth.login("centre")
-    r = client.post(
-        f"/procedures/{p.id}/edit",
-        headers={"HX-Request": "true"},
-        data={
-            "version": "1",
-            "eligible_receive": "yes",
-            "eligible_return": "no",
-            "reason_code": "in_person",
-        },
+    r = post_edit(
+        client, p, 1, eligible_receive="yes", eligible_return="no", reason_code="in_person"
     )
     assert r.status_code == 200 and 'data-testid="row-saved"' in r.text
     assert 'id="row-status"' in r.text and 'hx-swap-oob="true"' in r.text and p.code in r.text

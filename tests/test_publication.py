@@ -7,20 +7,17 @@ import json
 import pytest
 
 from extensions import db
-from models import OrgSettings
 from tests import factories as f
+from utils.import_formats import PROCEDURES
 
 
 def _settings(enabled):
-    db.session.add(
-        OrgSettings(
-            id=1,
-            parent_agency="UBND THÀNH PHỐ HẠ LONG",
-            unit_name="TRUNG TÂM HÀNH CHÍNH CÔNG",
-            address="Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long",
-            opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
-            public_list_enabled=enabled,
-        )
+    f.org_settings(
+        parent_agency="UBND THÀNH PHỐ HẠ LONG",
+        unit_name="TRUNG TÂM HÀNH CHÍNH CÔNG",
+        address="Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long",
+        opening_hours="Sáng 7h30–11h30, chiều 13h30–17h00",
+        public_list_enabled=enabled,
     )
     db.session.flush()
 
@@ -120,16 +117,8 @@ def test_json_download_has_only_catalogue_data(client, catalogue):
     data = json.loads(r.data)
     assert data["dia_chi"] == "Tầng 1, Trụ sở Liên cơ quan số 3, Hạ Long"
     assert [p["ma_tthc"] for p in data["thu_tuc"]] == ["1.000002", "1.000001", "1.000003"]
-    assert set(data["thu_tuc"][0]) == {
-        "ma_tthc",
-        "ten_tthc",
-        "linh_vuc",
-        "don_vi",
-        "ten_don_vi",
-        "cap_thuc_hien",
-        "tiep_nhan_bcci",
-        "tra_ket_qua_bcci",
-    }
+    # The interchange file's columns but the reason and whether it is in force.
+    assert set(data["thu_tuc"][0]) == set(PROCEDURES.names) - {"ly_do_khong_bcci", "hieu_luc"}
     assert data["thu_tuc"][0]["tra_ket_qua_bcci"] is True
     assert "ho_so" not in r.text and "dossier" not in r.text.lower()
 

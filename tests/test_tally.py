@@ -217,14 +217,7 @@ def _random_dossiers(n, seed=7):
             {
                 "code": f"R-{i}",
                 "procedure_id": rng.choice(procs).id,
-                "receive_channel_src": channel,
-                "receive_date_src": received,
-                "receive_channel": channel,
-                "receive_date": received,
-                "return_channel_src": ret_channel,
-                "return_date_src": returned,
-                "return_channel": ret_channel,
-                "return_date": returned,
+                **Dossier.as_recorded(channel, received, ret_channel, returned),
             }
         )
     db.session.execute(insert(Dossier), rows)

@@ -699,14 +699,7 @@ def _dossier_row(rng, proc, received):
         returned, ret_channel = None, None
     return {
         "procedure_id": proc.id,
-        "receive_channel_src": channel,
-        "receive_date_src": received,
-        "receive_channel": channel,
-        "receive_date": received,
-        "return_channel_src": ret_channel,
-        "return_date_src": returned,
-        "return_channel": ret_channel,
-        "return_date": returned,
+        **Dossier.as_recorded(channel, received, ret_channel, returned),
     }
 
 

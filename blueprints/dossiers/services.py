@@ -211,10 +211,7 @@ def create_dossier(code, procedure, receive_channel, receive_date, user=None):
     dossier = Dossier(
         code=code,
         procedure_id=procedure.id,
-        receive_channel_src=receive_channel,
-        receive_date_src=receive_date,
-        receive_channel=receive_channel,
-        receive_date=receive_date,
+        **Dossier.as_recorded(receive_channel, receive_date),
     )
     db.session.add(dossier)
     db.session.flush()
