@@ -74,14 +74,19 @@ def _refused(batch):
     return answer
 
 
-def _changed(batch, message):
-    """The answer to a change (``utils.errors.save``): htmx gets the record's fragment in place,
-    a plain form the message and a 303 back to the page. ``message`` may be a function, to word
-    it after the change (a signed record's number)."""
-    return lambda _result: saved(
-        lambda: _batch_response(batch),
-        message() if callable(message) else message,
-        url_for("handover.show_batch", batch_id=batch.id),
+def _save_change(batch, change, message):
+    """``change()`` saved (``utils.errors.save``): htmx gets the record's fragment in place, a
+    plain form the message and a 303 back to the page; a refusal gets ``_refused``. ``message``
+    may be a function, to word it after the change (a signed record's number)."""
+    return save(
+        change,
+        None,
+        _refused(batch),
+        lambda _result: saved(
+            lambda: _batch_response(batch),
+            message() if callable(message) else message,
+            url_for("handover.show_batch", batch_id=batch.id),
+        ),
     )
 
 
@@ -144,11 +149,10 @@ def add_item(batch_id):
     form = AddItemForm()
     if not form.validate_on_submit():
         return _batch_response(batch, status=422, error=_("Choose a shipment to add."))
-    return save(
+    return _save_change(
+        batch,
         lambda: services.add_item(batch, form.shipment_id.data, user=current_user),
-        None,
-        _refused(batch),
-        _changed(batch, _("The shipment has been added.")),
+        _("The shipment has been added."),
     )
 
 
@@ -158,11 +162,10 @@ def remove_item(batch_id, item_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return save(
+    return _save_change(
+        batch,
         lambda: services.remove_item(batch, item_id, user=current_user),
-        None,
-        _refused(batch),
-        _changed(batch, _("The shipment has been taken out of the record.")),
+        _("The shipment has been taken out of the record."),
     )
 
 
@@ -194,11 +197,10 @@ def save_counts(batch_id):
         return _batch_response(
             batch, status=422, error=_("Enter a number of papers between 0 and 999.")
         )
-    return save(
+    return _save_change(
+        batch,
         lambda: services.set_counts(batch, counts, user=current_user),
-        None,
-        _refused(batch),
-        _changed(batch, _("The numbers of papers have been saved.")),
+        _("The numbers of papers have been saved."),
     )
 
 
@@ -208,16 +210,12 @@ def sign_batch(batch_id):
     batch = get_batch_or_404(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return save(
+    return _save_change(
+        batch,
         lambda: services.sign_batch(batch, user=current_user),
-        None,
-        _refused(batch),
-        _changed(
-            batch,
-            lambda: _(
-                "Record %(n)s is signed: its shipments are marked handed over.",
-                n=handover_number(batch.number),
-            ),
+        lambda: _(
+            "Record %(n)s is signed: its shipments are marked handed over.",
+            n=handover_number(batch.number),
         ),
     )
 
@@ -231,11 +229,10 @@ def void_batch(batch_id):
         return _batch_response(
             batch, status=422, error=_("Give the reason for voiding the record.")
         )
-    return save(
+    return _save_change(
+        batch,
         lambda: services.void_batch(batch, form.reason.data, user=current_user),
-        None,
-        _refused(batch),
-        _changed(batch, _("The record has been voided; its shipments are free again.")),
+        _("The record has been voided; its shipments are free again."),
     )
 
 
