@@ -14,6 +14,8 @@ from utils.labels import ACTION_LABELS, action_label
 ROOT = Path(__file__).resolve().parent.parent
 # ``procedures.services._apply(procedure, values, user, action)`` records ``action``.
 RECORDING_HELPERS = {"_apply": 3}
+# ``audit.<function>``: where its action code is among the arguments.
+AUDIT_CALLS = {"record": 0, "record_many": 0, "record_import": 0, "add_created": 1}
 
 
 def _strings(node):
@@ -37,13 +39,29 @@ def recorded_actions():
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
-            if (
+            is_audit = (
                 isinstance(func, ast.Attribute)
-                and func.attr in ("record", "record_many")
                 and isinstance(func.value, ast.Name)
                 and func.value.id == "audit"
-            ):
-                arg = node.args[0] if node.args else None
+            )
+            if is_audit and func.attr == "record_active":
+                # ``audit.record_active(object_type, …)`` records ``<type>_activate`` or
+                # ``<type>_deactivate``.
+                kinds = _strings(node.args[0]) if node.args else None
+                arg = (
+                    None
+                    if kinds is None
+                    else [f"{k}_{s}" for k in kinds for s in ("activate", "deactivate")]
+                )
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                if arg is None:
+                    dynamic.append(where)
+                for code in arg or []:
+                    codes.setdefault(code, []).append(where)
+                continue
+            if is_audit and func.attr in AUDIT_CALLS:
+                position = AUDIT_CALLS[func.attr]
+                arg = node.args[position] if len(node.args) > position else None
                 if path.name == "services.py" and isinstance(arg, ast.Name) and arg.id == "action":
                     continue  # the helper itself; its callers are collected below
             elif isinstance(func, ast.Name) and func.id in RECORDING_HELPERS:
