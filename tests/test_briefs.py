@@ -419,12 +419,21 @@ def test_numbers_run_per_year_and_skip_a_taken_number(app, monkeypatch):
     new_year = services.issue_brief(period, today=date(2025, 1, 2))
     db.session.commit()
     assert (first.year, first.number) == (2024, 1) and (new_year.year, new_year.number) == (2025, 1)
-    # Another issuer took the number between the count and the insert: the next one is drawn.
-    drawn = iter([1, 2])
-    monkeypatch.setattr(services, "_next_number", lambda year: next(drawn))
+    # Another issuer takes the number while this one renders its PDF (between drawing the number
+    # and storing the brief): the next one is drawn.
+    render, others = services.render_pdf, []
+
+    def render_while_another_issues(*args, **kwargs):
+        if not others:
+            others.append(None)
+            others[0] = services.issue_brief(period, today=date(2025, 1, 3))
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(services, "render_pdf", render_while_another_issues)
     retried = services.issue_brief(period, today=date(2025, 1, 3))
     db.session.commit()
-    assert (retried.year, retried.number) == (2025, 2)
+    assert (others[0].year, others[0].number) == (2025, 2)
+    assert (retried.year, retried.number) == (2025, 3)
 
 
 @pytest.mark.pdf

@@ -17,7 +17,6 @@ from blueprints.postal import services as postal
 from extensions import db
 from models import ROLES
 from tests import factories as f
-from utils.figures import BREAKDOWN_SORTS
 from utils.settings import get_settings
 
 START, END = date(2025, 1, 1), date(2025, 6, 30)
@@ -283,6 +282,13 @@ def dashboard_table(html, by):
     return out
 
 
+# The count columns of the brief's tables by field and by department after the name (docs/figures.md,
+# *Tables by field and by department*), before the percentage returned by post.
+BRIEF_COUNT_COLUMNS = (
+    "procedures eligible with_postal received received_postal returned_postal".split()
+)
+
+
 def brief_table(html, by):
     table = re.search(rf'<table class="data groups" data-by="{by}">.*?</table>', html, re.S).group(
         0
@@ -291,8 +297,7 @@ def brief_table(html, by):
     for key, row in re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', table, re.S):
         cells = [_text(td) for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][2:]
         out[key] = {
-            # The table's columns after the name are its sort keys.
-            **{n: _int(v) for n, v in zip(BREAKDOWN_SORTS[1:], cells)},
+            **{n: _int(v) for n, v in zip(BRIEF_COUNT_COLUMNS, cells)},
             "returned_postal_percent": cells[6],
         }
     return out

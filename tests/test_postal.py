@@ -12,7 +12,6 @@ from blueprints.postal import services
 from extensions import db
 from models import AuditEvent, Dossier, Shipment
 from tests import factories as f
-from utils.import_formats import SHIPMENTS
 from utils import figures
 from utils.dates import Period, vn_today
 
@@ -421,7 +420,20 @@ def test_default_export_is_masked_and_personal_export_is_audited(client, auth, s
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:8] == SHIPMENTS.names  # the import file's columns first: it reads back in
+    # docs/formats.md: the manifest's eight columns first (it reads back in), then three more
+    assert rows[0] == (
+        "so_hieu_buu_gui",
+        "chieu",
+        "ma_ho_so",
+        "ngay",
+        "ho_ten",
+        "dia_chi",
+        "dien_thoai",
+        "cuoc_phi",
+        "ma_tthc",
+        "don_vi",
+        "trang_thai",
+    )
     assert rows[1][4] == "'=HYPERLINK(1) Văn An" and rows[1][6] == "0912345678"
     event = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "shipment.export_personal")

@@ -2,6 +2,7 @@
 the run instead of leaving it green on SQLite alone."""
 
 import importlib.util
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,19 +41,22 @@ def test_missing_server_fails_the_run(runner, monkeypatch, tmp_path, capsys):
     assert "make setup" in capsys.readouterr().out
 
 
-def test_server_that_does_not_start_fails_the_run(runner, monkeypatch, tmp_path, capsys):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("initdb", "pg_ctl"):
-        path = bin_dir / tool
-        path.write_text("#!/bin/sh\necho cannot start >&2\nexit 1\n")
-        path.chmod(0o755)
-    monkeypatch.setattr(runner, "PG_BIN", bin_dir)
-    monkeypatch.setattr(runner, "_as_postgres", lambda args: args)
-    monkeypatch.setenv("TEST_DATABASES", "postgres")
-    assert runner.main([]) != 0
+def test_server_that_does_not_start_fails_the_run(runner, monkeypatch, capsys):
+    # Tools that fail as a broken install would, in a folder the postgres user can read too
+    # (the runner runs them as that user when it runs as root).
+    with tempfile.TemporaryDirectory() as tmp:
+        bin_dir = Path(tmp)
+        bin_dir.chmod(0o755)
+        for tool in ("initdb", "pg_ctl"):
+            path = bin_dir / tool
+            path.write_text("#!/bin/sh\necho cannot start >&2\nexit 7\n")
+            path.chmod(0o755)
+        monkeypatch.setattr(runner, "PG_BIN", bin_dir)
+        monkeypatch.setenv("TEST_DATABASES", "postgres")
+        assert runner.main([]) != 0
     assert runner.ran == []
-    assert "could not be started" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "could not be started" in out and "initdb" in out and "exit status 7" in out
 
 
 def test_sqlite_only_needs_no_server(runner, monkeypatch, tmp_path):
