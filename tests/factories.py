@@ -110,17 +110,26 @@ def shipment(dossier_, direction="tra_ket_qua", when=None, cancelled=False, **ex
     return s
 
 
-def user(role="leader", department_=None, username=None, password=PASSWORD, locale="vi"):
+def user(
+    role="leader",
+    department_=None,
+    username=None,
+    password=PASSWORD,
+    locale="vi",
+    full_name=None,
+    **extra,
+):
     n = next(_seq)
     if role == "department" and department_ is None:
         department_ = department()
     u = User(
         username=username or f"{role}{n}",
         role=role,
-        full_name=f"Người dùng {n}",
+        full_name=full_name or f"Người dùng {n}",
         department_id=department_.id if department_ else None,
         password_hash=password_hash(password),
         locale=locale,
+        **extra,
     )
     db.session.add(u)
     db.session.flush()
