@@ -5,6 +5,7 @@ then a centre user logs shipments through the log form as htmx does, one request
     .venv/bin/python bench/counter.py --saves 500
     .venv/bin/python bench/counter.py --postgres      # on a throwaway PostgreSQL 15 cluster
     .venv/bin/python bench/counter.py --profile 30    # cProfile of the saves, 30 lines printed
+    .venv/bin/python bench/counter.py --statements    # and the SQL statements of the last save
 
 Prints the server time of a save (wall and this process's CPU, which on SQLite is the server's
 own work; on PostgreSQL the application's part only) as p50/p95. Nothing here is a test: no
@@ -42,6 +43,11 @@ def main(argv=None):
         default=0,
         metavar="LINES",
         help="profile the saves (cProfile) and print the LINES costliest by own time",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print the SQL statements the last save sends to the database, in order",
     )
     args = parser.parse_args(argv)
     with (
@@ -88,6 +94,28 @@ def main(argv=None):
             return [body]
 
         app.wsgi_app = timed_app
+        statements = []  # the current save's, each [text, seconds]
+        spent = {}  # every measured save's seconds, by statement text
+        if args.statements:
+            from sqlalchemy import event
+
+            with app.app_context():
+                from extensions import db
+
+                engine = db.engine
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def _statement(conn, cursor, statement, parameters, context, executemany):
+                statements.append([" ".join(statement.split()), time.perf_counter()])
+
+            @event.listens_for(engine, "after_cursor_execute")
+            def _statement_done(conn, cursor, statement, parameters, context, executemany):
+                statements[-1][1] = time.perf_counter() - statements[-1][1]
+
+            @event.listens_for(engine, "commit")
+            def _commit(conn):
+                statements.append(["COMMIT", 0.0])
+
         client = app.test_client()
         response = client.post(
             "/login", data={"username": "bench-centre", "password": common.PASSWORD}
@@ -109,6 +137,7 @@ def main(argv=None):
                 "phone": "0912345678",
                 "fee": "25.000",
             }
+            del statements[:]
             response = client.post("/shipments/new", data=data, headers={"HX-Request": "true"})
             wall, cpu = timings[-1]
             assert response.status_code == 200 and b'data-testid="saved"' in response.data, (
@@ -118,11 +147,19 @@ def main(argv=None):
             if i >= 5:  # the first saves warm the caches
                 walls.append(wall)
                 cpus.append(cpu)
+                for text, seconds in statements:
+                    spent.setdefault(text, []).append(seconds)
     ordered = sorted(walls)
     if profiler is not None:
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.profile)
         stats.sort_stats("tottime").print_stats(args.profile)
+    if args.statements:
+        # The last save's statements in order, each with its median time over every save from
+        # the driver's call to its answer (a commit's own time is not seen here).
+        print(f"statements of the last save ({len(statements)}), median ms from send to answer:")
+        for number, (text, _seconds) in enumerate(statements, 1):
+            print(f"{number:3}. {ms(statistics.median(spent[text])):>6}  {text}")
     print(
         f"counter save, {len(walls)} saves, {args.dossiers} dossiers ({kind}): "
         f"p50 {ms(statistics.median(walls))} ms, p95 {ms(ordered[int(0.95 * (len(ordered) - 1))])} ms, "
