@@ -30,7 +30,7 @@ from defusedxml import DefusedXmlException
 from flask_babel import lazy_gettext as _l
 
 from models import Channel, Direction
-from utils import rules
+from utils import formats, rules
 from utils.inputs import date_window_message, in_date_window
 from utils.rules import CellError  # noqa: F401 (a bad cell: a broken rule, imported from here)
 from utils.text import fold_key, nfc
@@ -173,7 +173,7 @@ def _too_many_rows():
             "The file has more than %(max)s data rows, the most one import accepts. "
             "Split it into smaller files."
         ),
-        max=f"{max_rows():,}".replace(",", "."),
+        max=formats.number(max_rows()),
     )
 
 

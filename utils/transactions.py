@@ -137,14 +137,20 @@ def outside_the_write_lock(function, *args, **kwargs):
             db.session.rollback()
 
 
-def checked_first(read_and_check, write):
+def checked_first(read, check, write):
     """An import for a caller that owns the transaction (the page, the command line):
-    ``read_and_check()`` reads and checks the whole file, with what it needs from the database,
-    outside the write lock and gives a prepared import (with its ``report``); only if the file
-    is good, ``write(prepared)`` repeats the checks needing the database in the short write
-    transaction and writes. The caller commits or rolls back.
+    ``read()`` reads the whole file into a prepared import (with its ``report``) and
+    ``check(prepared)`` checks it with what it needs from the database, both outside the write
+    lock; only if the file is good, ``write(prepared)`` repeats the checks needing the database
+    in the short write transaction and writes. The caller commits or rolls back.
 
     :return: the ``ImportReport``, its ``read_seconds`` and ``write_seconds`` set."""
+
+    def read_and_check():
+        prepared = read()
+        check(prepared)
+        return prepared
+
     started = time.perf_counter()
     prepared = outside_the_write_lock(read_and_check)
     prepared.report.read_seconds = time.perf_counter() - started

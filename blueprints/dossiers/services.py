@@ -775,13 +775,11 @@ def import_checked_first(filename, data, user=None, today=None):
     ended first: ``utils.transactions.checked_first``), then written in a short write
     transaction that repeats the check needing the database. The caller commits or rolls back.
     """
-
-    def read_and_check():
-        prepared = read_dossier_file(filename, data, today)
-        check_procedures(prepared)
-        return prepared
-
-    return checked_first(read_and_check, lambda prepared: write_dossiers(prepared, user))
+    return checked_first(
+        lambda: read_dossier_file(filename, data, today),
+        check_procedures,
+        lambda prepared: write_dossiers(prepared, user),
+    )
 
 
 def read_dossier_file(filename, data, today=None):

@@ -64,11 +64,9 @@ def _batch_response(batch, status=200, error=None):
 
 def _refused(batch):
     """The answer to a rule's refusal (``utils.errors.save``): the record again with the reason,
-    as 409 or 422; a 404 (an unknown shipment) aborts."""
+    as 409 or 422 (``utils.errors.refused`` aborts a 404, an unknown shipment, before asking)."""
 
     def answer(refusal):
-        if refusal.status == 404:
-            abort(404)
         return _batch_response(get_batch_or_404(batch.id), error=refusal.message)
 
     return answer

@@ -840,13 +840,11 @@ def import_checked_first(filename, data, user=None, today=None):
     the whole manifest is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
     (``utils.transactions.checked_first``). The caller commits or rolls back."""
-
-    def read_and_check():
-        prepared = read_manifest(filename, data, today)
-        check_manifest_rows(prepared)
-        return prepared
-
-    return checked_first(read_and_check, lambda prepared: write_manifest(prepared, user))
+    return checked_first(
+        lambda: read_manifest(filename, data, today),
+        check_manifest_rows,
+        lambda prepared: write_manifest(prepared, user),
+    )
 
 
 def read_manifest(filename, data, today=None):

@@ -224,8 +224,8 @@ class Listed:
     department_name: str
 
 
-def _listed(*extra):
-    """SELECT the columns of ``Listed`` (in its order), then ``extra``."""
+def _listed():
+    """SELECT the columns of ``Listed``, in its order."""
     return (
         select(
             Procedure.id,
@@ -240,7 +240,6 @@ def _listed(*extra):
             Field.name,
             Department.code,
             Department.name,
-            *extra,
         )
         .join(Field, Field.id == Procedure.field_id)
         .join(Department, Department.id == Procedure.department_id)
@@ -681,13 +680,11 @@ def import_checked_first(filename, data, user=None):
     line): the whole file is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
     (``utils.transactions.checked_first``). The caller commits or rolls back."""
-
-    def read_and_check():
-        prepared = read_procedures_file(filename, data)
-        check_procedure_rows(prepared, user)
-        return prepared
-
-    return checked_first(read_and_check, lambda prepared: write_procedures(prepared, user))
+    return checked_first(
+        lambda: read_procedures_file(filename, data),
+        lambda prepared: check_procedure_rows(prepared, user),
+        lambda prepared: write_procedures(prepared, user),
+    )
 
 
 def read_procedures_file(filename, data):
