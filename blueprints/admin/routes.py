@@ -4,6 +4,10 @@ Administrators only. Views parse, call a service, commit and choose the response
 get the piece of page they swap (a table row, a region), everything else full pages and 303s.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -197,74 +201,111 @@ def set_user_active(user_id):
     return redirect(url_for("admin.list_users"), code=303)
 
 
-# --- departments and fields: create, edit and the row, the same way -------------------------
+# --- departments and fields: one set of routes for both catalogues ----------------------------
 
 
-def _departments(create_form=None, status=200, fragment="admin/_departments.html", **extra):
-    return htmx.render(
-        "admin/departments.html",
-        fragment,
-        status=status,
-        departments=services.list_departments(),
-        create_form=create_form or DepartmentCreateForm(formdata=None),
-        **extra,
-    )
+@dataclass(frozen=True)
+class _Catalogue:
+    """What differs between the department and the field pages. ``plural`` names the URL, the
+    page's templates and its list; ``singular`` the row's templates, its URL variable
+    (``department_id``) and the endpoints (``admin.edit_department``); ``row`` the row's name
+    in its templates."""
+
+    plural: str
+    singular: str
+    row: str
+    rows: Callable  # () -> the catalogue, in its order
+    get: Callable  # (id) -> the entry, or 404
+    create_form: type
+    edit_form: type
+    create: Callable  # (create form) -> the new entry
+    update: Callable  # (entry, edit form)
+    created: Callable  # (entry) -> what the plain form flashes
+    saved: Callable  # (entry) -> what the plain form flashes
+
+    def page(self, create_form=None, status=200, fragment=None, **extra):
+        return htmx.render(
+            f"admin/{self.plural}.html",
+            fragment or f"admin/_{self.plural}.html",
+            status=status,
+            create_form=create_form or self.create_form(formdata=None),
+            **{self.plural: self.rows()},
+            **extra,
+        )
+
+    def row_page(self, entry):
+        return self.page(fragment=f"admin/_{self.singular}_row.html", **{self.row: entry})
+
+    def answer_saved(self, fragment, message):
+        return saved(fragment, message, url_for(f"admin.list_{self.plural}"))
 
 
-def _department_row(department):
-    return _departments(fragment="admin/_department_row.html", d=department)
+DEPARTMENTS = _Catalogue(
+    "departments",
+    "department",
+    "d",
+    services.list_departments,
+    services.get_department_or_404,
+    DepartmentCreateForm,
+    DepartmentRenameForm,
+    lambda form: services.create_department(form.code.data, form.name.data),
+    lambda department, form: services.rename_department(department, form.name.data),
+    lambda department: _("Department %(code)s created.", code=department_label(department)),
+    lambda department: _("Department %(code)s saved.", code=department_label(department)),
+)
+FIELDS = _Catalogue(
+    "fields",
+    "field",
+    "fl",
+    services.list_fields,
+    services.get_field_or_404,
+    FieldForm,
+    FieldForm,
+    lambda form: services.create_field(form.name.data, form.postal_note.data),
+    lambda field, form: services.update_field(field, form.name.data, form.postal_note.data),
+    lambda field: _("Field %(name)s created.", name=field.name),
+    lambda field: _("Field %(name)s saved.", name=field.name),
+)
 
 
-@bp.route("/departments")
-@requires("administer")
-def list_departments():
-    return _departments()
+def _list(catalogue):
+    return catalogue.page()
 
 
-@bp.route("/departments/new", methods=["POST"])
-@requires("administer")
-def create_department():
-    form = DepartmentCreateForm()
+def _create(catalogue):
+    form = catalogue.create_form()
 
     def answer(_refusal=None):
-        return _departments(create_form=form, status=422)
+        return catalogue.page(create_form=form, status=422)
 
     if not form.validate_on_submit():
         return answer()
     return save(
-        lambda: services.create_department(form.code.data, form.name.data),
+        lambda: catalogue.create(form),
         form,
         answer,
-        lambda department: saved(
-            lambda: _departments(created=department.id),
-            _("Department %(code)s created.", code=department_label(department)),
-            url_for("admin.list_departments"),
+        lambda entry: catalogue.answer_saved(
+            lambda: catalogue.page(created=entry.id), catalogue.created(entry)
         ),
     )
 
 
-@bp.route("/departments/<int:department_id>")
-@requires("administer")
-def department_row(department_id):
-    return _department_row(services.get_department_or_404(department_id))
+def _row(catalogue, **url_id):
+    return catalogue.row_page(catalogue.get(*url_id.values()))
 
 
-@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
-@requires("administer")
-def edit_department(department_id):
-    department = services.get_department_or_404(department_id)
-    form = (
-        DepartmentRenameForm(obj=department) if request.method == "GET" else DepartmentRenameForm()
-    )
+def _edit(catalogue, **url_id):
+    entry = catalogue.get(*url_id.values())
+    form = catalogue.edit_form(obj=entry) if request.method == "GET" else catalogue.edit_form()
 
     def answer(_refusal=None, status=422):
         return htmx.render(
-            "admin/department_edit.html",
-            "admin/_department_edit_row.html",
+            f"admin/{catalogue.singular}_edit.html",
+            f"admin/_{catalogue.singular}_edit_row.html",
             status=status,
-            d=department,
             form=form,
             inline=htmx.wants_fragment(),
+            **{catalogue.row: entry},
         )
 
     if request.method == "GET":
@@ -272,15 +313,30 @@ def edit_department(department_id):
     if not form.validate_on_submit():
         return answer()
     return save(
-        lambda: services.rename_department(department, form.name.data),
+        lambda: catalogue.update(entry, form),
         form,
         answer,
-        lambda _result: saved(
-            lambda: _department_row(department),
-            _("Department %(code)s saved.", code=department_label(department)),
-            url_for("admin.list_departments"),
+        lambda _result: catalogue.answer_saved(
+            lambda: catalogue.row_page(entry), catalogue.saved(entry)
         ),
     )
+
+
+def _add_routes(catalogue):
+    """The list, create, row and edit routes of ``catalogue``, administrators only."""
+    entry = f"/{catalogue.plural}/<int:{catalogue.singular}_id>"
+    for url, endpoint, view, methods in (
+        (f"/{catalogue.plural}", f"list_{catalogue.plural}", _list, ["GET"]),
+        (f"/{catalogue.plural}/new", f"create_{catalogue.singular}", _create, ["POST"]),
+        (entry, f"{catalogue.singular}_row", _row, ["GET"]),
+        (f"{entry}/edit", f"edit_{catalogue.singular}", _edit, ["GET", "POST"]),
+    ):
+        guarded = requires("administer")(partial(view, catalogue))
+        bp.add_url_rule(url, endpoint, guarded, methods=methods)
+
+
+_add_routes(DEPARTMENTS)
+_add_routes(FIELDS)
 
 
 @bp.route("/departments/<int:department_id>/active", methods=["POST"])
@@ -289,91 +345,8 @@ def set_department_active(department_id):
     department = services.get_department_or_404(department_id)
     services.set_department_active(department, request.form.get("active") == "1")
     db.session.commit()
-    return saved(
-        lambda: _department_row(department),
-        _("Department %(code)s saved.", code=department_label(department)),
-        url_for("admin.list_departments"),
-    )
-
-
-def _fields(create_form=None, status=200, fragment="admin/_fields.html", **extra):
-    return htmx.render(
-        "admin/fields.html",
-        fragment,
-        status=status,
-        fields=services.list_fields(),
-        create_form=create_form or FieldForm(formdata=None),
-        **extra,
-    )
-
-
-def _field_row(field):
-    return _fields(fragment="admin/_field_row.html", fl=field)
-
-
-@bp.route("/fields")
-@requires("administer")
-def list_fields():
-    return _fields()
-
-
-@bp.route("/fields/new", methods=["POST"])
-@requires("administer")
-def create_field():
-    form = FieldForm()
-
-    def answer(_refusal=None):
-        return _fields(create_form=form, status=422)
-
-    if not form.validate_on_submit():
-        return answer()
-    return save(
-        lambda: services.create_field(form.name.data, form.postal_note.data),
-        form,
-        answer,
-        lambda field: saved(
-            lambda: _fields(created=field.id),
-            _("Field %(name)s created.", name=field.name),
-            url_for("admin.list_fields"),
-        ),
-    )
-
-
-@bp.route("/fields/<int:field_id>")
-@requires("administer")
-def field_row(field_id):
-    return _field_row(services.get_field_or_404(field_id))
-
-
-@bp.route("/fields/<int:field_id>/edit", methods=["GET", "POST"])
-@requires("administer")
-def edit_field(field_id):
-    field = services.get_field_or_404(field_id)
-    form = FieldForm(obj=field) if request.method == "GET" else FieldForm()
-
-    def answer(_refusal=None, status=422):
-        return htmx.render(
-            "admin/field_edit.html",
-            "admin/_field_edit_row.html",
-            status=status,
-            fl=field,
-            form=form,
-            inline=htmx.wants_fragment(),
-        )
-
-    if request.method == "GET":
-        return answer(status=200)
-    if not form.validate_on_submit():
-        return answer()
-    return save(
-        lambda: services.update_field(field, form.name.data, form.postal_note.data),
-        form,
-        answer,
-        lambda _result: saved(
-            lambda: _field_row(field),
-            _("Field %(name)s saved.", name=field.name),
-            url_for("admin.list_fields"),
-        ),
+    return DEPARTMENTS.answer_saved(
+        lambda: DEPARTMENTS.row_page(department), DEPARTMENTS.saved(department)
     )
 
 
