@@ -17,8 +17,10 @@ recognises the error and the application answers 503 with ``Retry-After`` (``app
 
 import functools
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 _mode = ContextVar("transaction_mode", default=None)
 
@@ -137,29 +139,48 @@ def outside_the_write_lock(function, *args, **kwargs):
             db.session.rollback()
 
 
-def checked_first(read, check, write):
-    """An import for a caller that owns the transaction (the page, the command line):
-    ``read()`` reads the whole file into a prepared import (with its ``report``) and
-    ``check(prepared)`` checks it with what it needs from the database, both outside the write
-    lock; only if the file is good, ``write(prepared)`` repeats the checks needing the database
-    in the short write transaction and writes. The caller commits or rolls back.
+@dataclass(frozen=True)
+class ImportSteps:
+    """An import's three steps, which can run in separate transactions: ``read(filename, data,
+    today)`` reads the whole file into a prepared import (with its ``report``) without the
+    database, ``check(prepared, user)`` checks it with what it needs from the database, and
+    ``write(prepared, user)`` repeats the checks needing the database and writes (adds and
+    flushes) when the file is good."""
 
-    :return: the ``ImportReport``, its ``read_seconds`` and ``write_seconds`` set."""
+    read: Callable
+    check: Callable
+    write: Callable
 
-    def read_and_check():
-        prepared = read()
-        check(prepared)
+    def at_once(self, filename, data, user=None, today=None):
+        """The three steps in the caller's one transaction; the caller commits.
+
+        :return: the ``ImportReport`` (nothing written unless it is ``ok``)."""
+        prepared = self._read_and_check(filename, data, user, today)
+        if not prepared.report.ok:
+            return prepared.report
+        return self.write(prepared, user)
+
+    def checked_first(self, filename, data, user=None, today=None):
+        """For a caller that owns the transaction (the page, the command line): the whole file
+        is read and checked outside the write lock (``outside_the_write_lock``: the transaction
+        so far is ended first); only if the file is good, written in the short write
+        transaction. The caller commits or rolls back.
+
+        :return: the ``ImportReport``, its ``read_seconds`` and ``write_seconds`` set."""
+        started = time.perf_counter()
+        prepared = outside_the_write_lock(self._read_and_check, filename, data, user, today)
+        prepared.report.read_seconds = time.perf_counter() - started
+        if not prepared.report.ok:
+            return prepared.report
+        started = time.perf_counter()
+        report = self.write(prepared, user)
+        report.write_seconds = time.perf_counter() - started  # the caller adds its commit
+        return report
+
+    def _read_and_check(self, filename, data, user, today):
+        prepared = self.read(filename, data, today)
+        self.check(prepared, user)
         return prepared
-
-    started = time.perf_counter()
-    prepared = outside_the_write_lock(read_and_check)
-    prepared.report.read_seconds = time.perf_counter() - started
-    if not prepared.report.ok:
-        return prepared.report
-    started = time.perf_counter()
-    report = write(prepared)
-    report.write_seconds = time.perf_counter() - started  # the caller adds its commit
-    return report
 
 
 def _after_flush(session, flush_context):

@@ -22,7 +22,7 @@ from utils import audit, bulk, import_formats, reconcile, rules, tally
 from utils.errors import Refusal
 from utils.tabular import CellError, ImportReport, collector_paused
 from utils.text import escape_like, fold, nfc
-from utils.transactions import checked_first
+from utils.transactions import ImportSteps
 
 CHUNK = 1000
 # The file's columns, declared with their parsers, help and sample cells in
@@ -762,24 +762,16 @@ def import_dossiers(filename, data, user=None, today=None):
 
     :return: an ``ImportReport``; when it is not ``ok`` nothing was written.
     """
-    prepared = read_dossier_file(filename, data, today)
-    check_procedures(prepared)
-    if not prepared.report.ok:
-        return prepared.report
-    return write_dossiers(prepared, user)
+    return DOSSIER_IMPORT.at_once(filename, data, user, today)
 
 
 def import_checked_first(filename, data, user=None, today=None):
     """``import_dossiers`` for a caller that owns the transaction (the page, the command line):
     the whole file is read and checked with no write lock held (the transaction so far is
-    ended first: ``utils.transactions.checked_first``), then written in a short write
+    ended first: ``utils.transactions.ImportSteps.checked_first``), then written in a short write
     transaction that repeats the check needing the database. The caller commits or rolls back.
     """
-    return checked_first(
-        lambda: read_dossier_file(filename, data, today),
-        check_procedures,
-        lambda prepared: write_dossiers(prepared, user),
-    )
+    return DOSSIER_IMPORT.checked_first(filename, data, user, today)
 
 
 def read_dossier_file(filename, data, today=None):
@@ -931,3 +923,9 @@ def _write_rows(new_rows, changes):
                     .values({**params, **effective_values(params)}),
                     changes,
                 )
+
+
+# The import's steps (``utils.transactions.ImportSteps``), once the functions above exist.
+DOSSIER_IMPORT = ImportSteps(
+    read_dossier_file, lambda prepared, _user: check_procedures(prepared), write_dossiers
+)

@@ -40,7 +40,7 @@ from utils.labels import handover_number
 from utils.settings import get_settings
 from utils.tabular import CellError, ImportReport
 from utils.text import nfc
-from utils.transactions import checked_first, note_written
+from utils.transactions import ImportSteps, note_written
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
 EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
@@ -828,23 +828,15 @@ def import_postal(filename, data, user=None, today=None):
     ``check_manifest_rows``, ``write_manifest``) can run in separate transactions: see
     ``import_checked_first``.
     """
-    prepared = read_manifest(filename, data, today)
-    check_manifest_rows(prepared)
-    if not prepared.report.ok:
-        return prepared.report
-    return write_manifest(prepared, user)
+    return MANIFEST_IMPORT.at_once(filename, data, user, today)
 
 
 def import_checked_first(filename, data, user=None, today=None):
     """``import_postal`` for a caller that owns the transaction (the page, the command line):
     the whole manifest is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
-    (``utils.transactions.checked_first``). The caller commits or rolls back."""
-    return checked_first(
-        lambda: read_manifest(filename, data, today),
-        check_manifest_rows,
-        lambda prepared: write_manifest(prepared, user),
-    )
+    (``utils.transactions.ImportSteps.checked_first``). The caller commits or rolls back."""
+    return MANIFEST_IMPORT.checked_first(filename, data, user, today)
 
 
 def read_manifest(filename, data, today=None):
@@ -1160,3 +1152,9 @@ def purge_personal_data(today=None, user=None, dry_run=False):
     )
     db.session.flush()
     return cutoff, len(ids)
+
+
+# The import's steps (``utils.transactions.ImportSteps``), once the functions above exist.
+MANIFEST_IMPORT = ImportSteps(
+    read_manifest, lambda prepared, _user: check_manifest_rows(prepared), write_manifest
+)

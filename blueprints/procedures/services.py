@@ -19,7 +19,7 @@ from utils.errors import Refusal
 from utils.inputs import MAX_PAGE, arg_int
 from utils.pages import numbered_page
 from utils.tabular import CellError, ImportReport
-from utils.transactions import checked_first
+from utils.transactions import ImportSteps
 from utils.text import escape_like, fold, fold_key, nfc
 
 
@@ -668,23 +668,15 @@ def import_procedures(filename, data, user=None):
 
     :return: an ``ImportReport`` (nothing written unless ``report.ok``).
     """
-    prepared = read_procedures_file(filename, data)
-    check_procedure_rows(prepared, user)
-    if not prepared.report.ok:
-        return prepared.report
-    return write_procedures(prepared, user)
+    return PROCEDURE_IMPORT.at_once(filename, data, user)
 
 
 def import_checked_first(filename, data, user=None):
     """``import_procedures`` for a caller that owns the transaction (the page, the command
     line): the whole file is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
-    (``utils.transactions.checked_first``). The caller commits or rolls back."""
-    return checked_first(
-        lambda: read_procedures_file(filename, data),
-        lambda prepared: check_procedure_rows(prepared, user),
-        lambda prepared: write_procedures(prepared, user),
-    )
+    (``utils.transactions.ImportSteps.checked_first``). The caller commits or rolls back."""
+    return PROCEDURE_IMPORT.checked_first(filename, data, user)
 
 
 def read_procedures_file(filename, data):
@@ -844,3 +836,11 @@ def _target(values, current, fields, departments):
         # Eligible both ways needs no reason, as on the edit form.
         target["reason_code"], target["reason_text"] = "", ""
     return target
+
+
+# The import's steps (``utils.transactions.ImportSteps``), once the functions above exist.
+PROCEDURE_IMPORT = ImportSteps(
+    lambda filename, data, _today: read_procedures_file(filename, data),
+    check_procedure_rows,
+    write_procedures,
+)
