@@ -5,21 +5,14 @@ from models import OrgSettings
 
 
 def get_settings():
-    """The stored settings, or unsaved defaults when none were saved yet."""
+    """The stored settings, or unsaved defaults when none were saved yet: each column's own
+    default (``models.OrgSettings``), the dates of the default period blank."""
     settings = db.session.get(OrgSettings, 1)
     if settings is None:
-        settings = OrgSettings(
-            id=1,
-            parent_agency="",
-            unit_name="",
-            place_name="",
-            signer_name="",
-            signer_title="",
-            doc_prefix="TTHCC",
-            recipients="",
-            address="",
-            opening_hours="",
-            retention_months=24,
-            public_list_enabled=False,
-        )
+        defaults = {
+            column.key: column.default.arg
+            for column in OrgSettings.__table__.columns
+            if column.default is not None and column.default.is_scalar
+        }
+        settings = OrgSettings(id=1, **defaults)
     return settings
