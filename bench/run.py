@@ -826,44 +826,32 @@ def table(result):
     return "\n".join(lines)
 
 
+# The command's on/off options.
+SWITCHES = (
+    ("--quick", "a smoke run: 50.000 dossiers, fewer repeats"),
+    ("--postgres", "start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)"),
+    ("--reuse", "measure the existing database again, without rebuilding it"),
+    ("--walk-only", "measure only the walk of every page as each role"),
+    ("--downloads", "also time the walk's downloads (CSV, XLSX, PDF), once each"),
+)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--dossiers",
-        type=int,
-        default=None,
-        help="how many dossiers (default 1.000.000; 50.000 with --quick)",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="a smoke run: 50.000 dossiers, fewer repeats"
-    )
-    parser.add_argument(
-        "--postgres",
-        action="store_true",
-        help="start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)",
+        "--dossiers", type=int, help="how many dossiers (default 1.000.000; 50.000 with --quick)"
     )
     parser.add_argument("--sqlite", default="/tmp/bcci-bench.sqlite3", help="the SQLite file")
-    parser.add_argument("--repeat", type=int, default=None, help="repetitions per measurement")
+    parser.add_argument("--repeat", type=int, help="repetitions per measurement")
     parser.add_argument(
         "--bulk",
         choices=("service", "core"),
         default="service",
         help="how dossiers beyond the first 100.000 are loaded (default: the service)",
     )
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="measure the existing database again, without rebuilding it",
-    )
     parser.add_argument("--output", help="the JSON file (default bench/results/…)")
-    parser.add_argument(
-        "--walk-only", action="store_true", help="measure only the walk of every page as each role"
-    )
-    parser.add_argument(
-        "--downloads",
-        action="store_true",
-        help="also time the walk's downloads (CSV, XLSX, PDF), once each",
-    )
+    for switch, meaning in SWITCHES:
+        parser.add_argument(switch, action="store_true", help=meaning)
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
