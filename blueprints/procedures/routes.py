@@ -238,15 +238,13 @@ def edit_procedure(procedure_id):
         request.values.get("next"), url_for("procedures.list_procedures", **_period_args(period))
     )
     form = EligibilityForm()
+
+    def render(shown, conflict=None):
+        return _edit_response(shown, form, period, conflict=conflict, next_url=next_url)
+
     if request.method == "GET":
         form.fill(procedure)
-        return _edit_response(procedure, form, period, next_url=next_url)
-
-    def answer(refusal):
-        if refusal.status != 409:
-            return _edit_response(procedure, form, period, next_url=next_url)
-        stored = _stored_version(procedure_id, form)
-        return _edit_response(stored, form, period, conflict=stored, next_url=next_url)
+        return render(procedure)
 
     def done(_changed):
         if htmx.wants_fragment():
@@ -254,13 +252,24 @@ def edit_procedure(procedure_id):
         flash(_("Saved: %(code)s.", code=procedure.code), "success")
         return redirect(next_url, code=303)
 
+    return _save_locked(procedure, form, services.update_eligibility, eligibility, render, done)
+
+
+def _save_locked(procedure, form, update, values, render, done):
+    """Save an edit of ``procedure`` under its optimistic lock:
+    ``update(procedure, user, the version the form was read at, *values(form))``, then
+    ``done``. A refusal shows the form again with ``render(shown, conflict)``: the procedure,
+    or when someone saved meanwhile (409) the stored version, as the conflict too."""
+    procedure_id = procedure.id
+
+    def answer(refusal):
+        if refusal.status != 409:
+            return render(procedure)
+        stored = _stored_version(procedure_id, form)
+        return render(stored, stored)
+
     return save(
-        lambda: services.update_eligibility(
-            procedure,
-            current_user,
-            form.version_number,
-            *eligibility(form),
-        ),
+        lambda: update(procedure, current_user, form.version_number, *values(form)),
         form,
         answer,
         done,
@@ -397,32 +406,25 @@ def edit_details(procedure_id):
     if can(current_user, "own_department_only"):
         departments = [d for d in departments if d.id == current_user.department_id]
     form.set_choices(fields, departments)
-    ctx = dict(p=procedure, form=form, conflict=None)
+
+    def render(shown, conflict=None):
+        return htmx.render(
+            "procedures/details.html",
+            "procedures/_details_form.html",
+            p=shown,
+            form=form,
+            conflict=conflict,
+        )
+
     if request.method == "GET":
         form.fill(procedure)
-        return htmx.render("procedures/details.html", "procedures/_details_form.html", **ctx)
-
-    def answer(refusal):
-        if refusal.status == 409:
-            stored = _stored_version(procedure_id, form)
-            ctx.update(p=stored, conflict=stored)
-        return htmx.render("procedures/details.html", "procedures/_details_form.html", **ctx)
+        return render(procedure)
 
     def done(_changed):
         flash(_("Saved: %(code)s.", code=procedure.code), "success")
         return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
 
-    return save(
-        lambda: services.update_details(
-            procedure,
-            current_user,
-            form.version_number,
-            *details(form),
-        ),
-        form,
-        answer,
-        done,
-    )
+    return _save_locked(procedure, form, services.update_details, details, render, done)
 
 
 def _set_in_force(procedure_id, in_force):
