@@ -12,7 +12,7 @@ from extensions import db
 from models import Channel, Department, Direction, Dossier, Field, Procedure
 from utils.history import present_events
 from utils.access import get_or_404, requires
-from utils.htmx import render
+from utils.htmx import is_htmx, render
 from utils.transactions import reading
 from utils.htmx import redirect as hx_redirect
 from utils import seek
@@ -170,56 +170,61 @@ def flash_report(report):
     )
 
 
+def import_page(template, run, done_url, written=None):
+    """An import page (dossiers, a postal manifest): GET shows it; POST runs
+    ``run(filename, data)`` (an ``import_checked_first``) on the uploaded CSV or XLSX, all or
+    nothing. A good file is committed, then ``written(report, seconds writing)`` is told and a
+    plain form gets the report flashed and a 303 to ``done_url``, htmx the report in place; a
+    bad one is rolled back and answered 422 with its bad rows."""
+
+    def page(report=None, error=None, status=200):
+        return render(
+            template,
+            "dossiers/_import_result.html",
+            report=report,
+            error=error,
+            status=status,
+        )
+
+    if request.method != "POST":
+        return page()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return page(error=_("Choose a CSV or XLSX file."), status=422)
+    report = run(upload.filename, upload.read())
+    if not report.ok:
+        db.session.rollback()
+        import_problems.offer(report)
+        # Refused: nothing to write, so the page is rendered without taking the write lock.
+        with reading():
+            return page(report, status=422)
+    started = time.perf_counter()
+    db.session.commit()
+    if written is not None:
+        written(report, report.write_seconds + time.perf_counter() - started)
+    if not is_htmx():
+        flash_report(report)
+        return hx_redirect(done_url)
+    return page(report)
+
+
+def _log_import(report, written):
+    log.info(
+        "dossier import: %s rows read and checked in %.2f s, written in %.2f s",
+        report.created + report.updated + report.unchanged,
+        report.read_seconds,
+        written,
+    )
+    g.server_timing = f"read;dur={report.read_seconds * 1000:.0f}, write;dur={written * 1000:.0f}"
+
+
 @bp.route("/dossiers/import", methods=["GET", "POST"])
 @requires("import_dossiers")
 def import_dossiers():
     """Upload the one-stop system's export (CSV or XLSX); all or nothing."""
-    report = None
-    status = 200
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            report_error = _("Choose a CSV or XLSX file.")
-            return render(
-                "dossiers/import.html",
-                "dossiers/_import_result.html",
-                report=None,
-                error=report_error,
-                status=422,
-            )
-        report = services.import_checked_first(upload.filename, upload.read())
-        if report.ok:
-            started = time.perf_counter()
-            db.session.commit()
-            written = report.write_seconds + time.perf_counter() - started
-            log.info(
-                "dossier import: %s rows read and checked in %.2f s, written in %.2f s",
-                report.created + report.updated + report.unchanged,
-                report.read_seconds,
-                written,
-            )
-            g.server_timing = (
-                f"read;dur={report.read_seconds * 1000:.0f}, write;dur={written * 1000:.0f}"
-            )
-            if request.headers.get("HX-Request") != "true":
-                flash_report(report)
-                return hx_redirect(url_for("dossiers.import_dossiers"))
-        else:
-            db.session.rollback()
-            import_problems.offer(report)
-            # Refused: nothing to write, so the page is rendered without taking the write lock.
-            with reading():
-                return render(
-                    "dossiers/import.html",
-                    "dossiers/_import_result.html",
-                    report=report,
-                    error=None,
-                    status=422,
-                )
-    return render(
+    return import_page(
         "dossiers/import.html",
-        "dossiers/_import_result.html",
-        report=report,
-        error=None,
-        status=status,
+        services.import_checked_first,
+        url_for("dossiers.import_dossiers"),
+        _log_import,
     )

@@ -8,7 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.dossiers import services as dossier_services
-from blueprints.dossiers.routes import filter_choices, flash_report, int_arg, list_args, pager_links
+from blueprints.dossiers.routes import (
+    filter_choices,
+    import_page,
+    int_arg,
+    list_args,
+    pager_links,
+)
 from blueprints.main.panels import register_panel
 from blueprints.postal import services
 from blueprints.postal.forms import (
@@ -29,7 +35,6 @@ from utils.htmx import redirect as hx_redirect
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 from utils.transactions import keeping_objects, reading
-from utils import import_problems
 
 bp = Blueprint("postal", __name__)
 
@@ -461,37 +466,11 @@ def cancel_shipment(shipment_id):
 @requires("edit_shipments")
 def import_shipments():
     """Upload a postal manifest (CSV or XLSX); all or nothing."""
-    report = None
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            return render(
-                "postal/import.html",
-                "dossiers/_import_result.html",
-                report=None,
-                error=_("Choose a CSV or XLSX file."),
-                status=422,
-            )
-        data = upload.read()
-        report = services.import_checked_first(upload.filename, data, user=current_user)
-        if report.ok:
-            db.session.commit()
-            if not is_htmx():
-                flash_report(report)
-                return hx_redirect(url_for("postal.import_shipments"))
-        else:
-            db.session.rollback()
-            import_problems.offer(report)
-            # Refused: nothing to write, so the page is rendered without taking the write lock.
-            with reading():
-                return render(
-                    "postal/import.html",
-                    "dossiers/_import_result.html",
-                    report=report,
-                    error=None,
-                    status=422,
-                )
-    return render("postal/import.html", "dossiers/_import_result.html", report=report, error=None)
+    return import_page(
+        "postal/import.html",
+        lambda filename, data: services.import_checked_first(filename, data, user=current_user),
+        url_for("postal.import_shipments"),
+    )
 
 
 @bp.route("/reconciliation")
