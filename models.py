@@ -181,8 +181,10 @@ class Dossier(db.Model):
     __table_args__ = (
         Index("ix_dossier_receive", "receive_date", "receive_channel"),
         Index("ix_dossier_return", "return_date", "return_channel"),
-        Index("ix_dossier_proc_receive", "procedure_id", "receive_channel", "receive_date"),
-        Index("ix_dossier_proc_return", "procedure_id", "return_channel", "return_date"),
+        # One procedure's dossiers in date order (the list a procedure's number opens); a
+        # filter on the channel is answered from the same index.
+        Index("ix_dossier_proc_receive", "procedure_id", "receive_date", "receive_channel"),
+        Index("ix_dossier_proc_return", "procedure_id", "return_date", "return_channel"),
         # The code search reads the codes in byte order (utils: blueprints.dossiers.services
         # .code_key); SQLite's unique index on code already compares bytes.
         Index("ix_dossier_code_bytes", text('code COLLATE "C"')).ddl_if(dialect="postgresql"),
