@@ -29,6 +29,9 @@ def _replace(order):
         op.drop_index(name, table_name='dossier')
         columns = [date, channel] if order == 'date' else [channel, date]
         op.create_index(name, 'dossier', ['procedure_id', *columns], unique=False)
+    # The planner's statistics of the new indexes: without them SQLite guesses, and other
+    # pages' plans (the shipment list, the unlogged dossiers) turned to scans.
+    op.execute('ANALYZE dossier')
 
 
 def upgrade():
