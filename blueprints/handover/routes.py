@@ -27,6 +27,14 @@ def get_batch_or_404(batch_id):
     return get_or_404(HandoverBatch, batch_id)
 
 
+def _confirmed_batch(batch_id):
+    """The record a button changes (a 400 unless its form's CSRF token is good)."""
+    batch = get_batch_or_404(batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return batch
+
+
 def _batch_context(batch, error=None, search=None):
     search = search or SearchForm(request.args, meta={"csrf": False})
     if search.validate() and (search.tracking.data or search.day.data):
@@ -92,15 +100,19 @@ def _save_change(batch, change, message):
 @requires("hand_over")
 def list_batches():
     status_filter = request.args.get("status", "")
+    return _list_page("handover/_batches.html", NewBatchForm(formdata=None), status_filter)
+
+
+def _list_page(fragment, form, status_filter="", status=200):
     batches = services.recent_batches(status_filter or None)
-    totals = services.handover_totals(b.id for b in batches)
     return htmx.render(
         "handover/list.html",
-        "handover/_batches.html",
+        fragment,
+        status=status,
         batches=batches,
-        totals=totals,
+        totals=services.handover_totals(b.id for b in batches),
         status_filter=status_filter,
-        form=NewBatchForm(formdata=None),
+        form=form,
         empty=services.HandoverTotals(),
     )
 
@@ -111,17 +123,7 @@ def create_batch():
     form = NewBatchForm()
 
     def answer(_refusal=None):
-        batches = services.recent_batches()
-        return htmx.render(
-            "handover/list.html",
-            "handover/_new_batch.html",
-            status=422,
-            batches=batches,
-            totals=services.handover_totals(b.id for b in batches),
-            status_filter="",
-            form=form,
-            empty=services.HandoverTotals(),
-        )
+        return _list_page("handover/_new_batch.html", form, status=422)
 
     if not form.validate_on_submit():
         return answer()
@@ -157,9 +159,7 @@ def add_item(batch_id):
 @bp.route("/<int:batch_id>/items/<int:item_id>/remove", methods=["POST"])
 @requires("hand_over")
 def remove_item(batch_id, item_id):
-    batch = get_batch_or_404(batch_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    batch = _confirmed_batch(batch_id)
     return _save_change(
         batch,
         lambda: services.remove_item(batch, item_id, user=current_user),
@@ -182,9 +182,7 @@ def _paper_count(value):
 def save_counts(batch_id):
     """The draft's one save: the originals and copies of every item (``originals-ITEM`` and
     ``copies-ITEM`` fields; an item without them is left as it is)."""
-    batch = get_batch_or_404(batch_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    batch = _confirmed_batch(batch_id)
     counts = {}
     try:
         for item in batch.items:
@@ -205,9 +203,7 @@ def save_counts(batch_id):
 @bp.route("/<int:batch_id>/sign", methods=["POST"])
 @requires("hand_over")
 def sign_batch(batch_id):
-    batch = get_batch_or_404(batch_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    batch = _confirmed_batch(batch_id)
     return _save_change(
         batch,
         lambda: services.sign_batch(batch, user=current_user),
@@ -237,9 +233,7 @@ def void_batch(batch_id):
 @bp.route("/<int:batch_id>/discard", methods=["POST"])
 @requires("hand_over")
 def discard_batch(batch_id):
-    batch = get_batch_or_404(batch_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    batch = _confirmed_batch(batch_id)
     return save(
         lambda: services.discard_draft(batch, user=current_user), None, _refused(batch), _discarded
     )
