@@ -163,6 +163,17 @@ class Dossier(db.Model):
     procedure = db.relationship("Procedure")
     shipments = db.relationship("Shipment", back_populates="dossier", order_by="Shipment.date")
 
+    @classmethod
+    def channel_columns(cls):
+        """The channel and date columns, as the export writes them: the source values
+        (receive date and channel, return date and channel), then the effective ones alike."""
+        return tuple(
+            getattr(cls, f"{direction}_{what}{kind}")
+            for kind in ("_src", "")
+            for direction in ("receive", "return")
+            for what in ("date", "channel")
+        )
+
     @staticmethod
     def as_recorded(receive_channel, receive_date, return_channel=None, return_date=None):
         """The channel and date columns of a dossier as its source records them: the ``*_src``

@@ -314,18 +314,9 @@ def many_rows(count, day=date(2024, 1, 5)):
 
 def stored_dossiers():
     return db.session.execute(
-        select(
-            Dossier.code,
-            Dossier.procedure_id,
-            Dossier.receive_date_src,
-            Dossier.receive_channel_src,
-            Dossier.return_date_src,
-            Dossier.return_channel_src,
-            Dossier.receive_date,
-            Dossier.receive_channel,
-            Dossier.return_date,
-            Dossier.return_channel,
-        ).order_by(Dossier.code)
+        select(Dossier.code, Dossier.procedure_id, *Dossier.channel_columns()).order_by(
+            Dossier.code
+        )
     ).all()
 
 

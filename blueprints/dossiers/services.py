@@ -525,19 +525,7 @@ def export_rows(filters, limit=None):
     from utils.tabular import query_rows
 
     stmt = (
-        select(
-            Dossier.code,
-            Procedure.code,
-            Dossier.receive_date_src,
-            Dossier.receive_channel_src,
-            Dossier.return_date_src,
-            Dossier.return_channel_src,
-            Dossier.receive_date,
-            Dossier.receive_channel,
-            Dossier.return_date,
-            Dossier.return_channel,
-            Department.code,
-        )
+        select(Dossier.code, Procedure.code, *Dossier.channel_columns(), Department.code)
         .join(Procedure, Procedure.id == Dossier.procedure_id)
         .join(Department, Department.id == Procedure.department_id)
         .where(*filters.conditions())
