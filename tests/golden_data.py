@@ -11,16 +11,12 @@ from datetime import date, timedelta
 
 from extensions import db
 from models import (
-    Department,
-    Field,
     Meeting,
-    Procedure,
     RubricVersion,
     Shipment,
     Task,
 )
 from tests import factories
-from utils.text import fold
 from utils.validators import s10_check_digit
 
 # The period the brief and the summaries cover, and the brief's date.
@@ -95,40 +91,19 @@ def load():
         default_period_from=PERIOD[0],
         default_period_to=PERIOD[1],
     )
-    db.session.add(
-        RubricVersion(
-            year=2024,
-            version=1,
-            criteria=RUBRIC,
-            is_illustration=False,
-            note="Bộ tiêu chí dùng cho tệp mẫu.",
-        )
-    )
-    departments = {}
-    for code, name in DEPARTMENTS:
-        departments[code] = Department(code=code, name=name, name_folded=fold(name))
-        db.session.add(departments[code])
-        db.session.flush()
+    # The organisation's own rubric (version 1, not the illustration: the columns' defaults).
+    db.session.add(RubricVersion(year=2024, criteria=RUBRIC, note="Bộ tiêu chí dùng cho tệp mẫu."))
+    departments = {code: factories.department(code, name) for code, name in DEPARTMENTS}
     procedures = []
     for field_name, note, dept_code, rows in FIELDS:
-        field = Field(name=field_name, name_folded=fold(field_name), postal_note=note)
-        db.session.add(field)
-        db.session.flush()
+        field = factories.field(field_name, note)
+        department = departments[dept_code]
         for code, name, in_force, receive, ret in rows:
-            proc = Procedure(
-                code=code,
-                name=name,
-                name_folded=fold(name),
-                field_id=field.id,
-                department_id=departments[dept_code].id,
-                level="Cấp huyện",
-                in_force=in_force,
-                eligible_receive=receive,
-                eligible_return=ret,
+            procedures.append(
+                factories.procedure(
+                    code, name, field, department, in_force, receive, ret, level="Cấp huyện"
+                )
             )
-            db.session.add(proc)
-            db.session.flush()
-            procedures.append(proc)
     _dossiers(rng, procedures)
     _meeting(departments)
     db.session.flush()
