@@ -12,7 +12,8 @@ post). The tables change in the same transaction as the dossiers they count:
 - an insert that bypasses the session (the import's driver-level statements) calls
   ``apply(plus=rows)`` with the new dossiers' ``KEYS`` tuples;
 - an UPDATE or DELETE of dossiers runs inside ``with changing(ids):``, which takes the rows'
-  counts out before and puts them back after (elsewhere the listener refuses it).
+  counts out before and puts them back after (elsewhere the listener refuses it); an UPDATE …
+  RETURNING the key columns spares reading them back (``Change.returned``).
 
 ``differences()`` compares the tables with a count over the dossiers (``flask tally check``);
 ``rebuild()`` recounts them (``flask tally rebuild``).
@@ -229,21 +230,55 @@ def _stored_statement():
     )
 
 
+def key_columns():
+    """The dossier columns of ``KEYS``, in order: what an UPDATE of dossiers returns
+    (``RETURNING``) for ``changing``'s ``returned``."""
+    return [getattr(Dossier, k) for k in KEYS]
+
+
+def keys_of(dossier):
+    """The ``KEYS`` tuple of a loaded ``Dossier``."""
+    return tuple(getattr(dossier, k) for k in KEYS)
+
+
+class Change:
+    """What ``changing`` learns from the update it wraps: ``returned(rows)`` gives it the
+    changed dossiers' ``KEYS`` rows (an UPDATE … RETURNING ``key_columns()``), so they need not
+    be read again. Either every updated row is given this way or none."""
+
+    def __init__(self):
+        self.after = None
+
+    def returned(self, rows):
+        if self.after is None:
+            self.after = []
+        self.after.extend(tuple(r) for r in rows)
+
+
 @contextmanager
-def changing(ids, connection=None):
+def changing(ids, connection=None, before=None):
     """Wrap a Core update of the dossiers ``ids``: their counts before it are taken out of the
     tallies and their counts after it put in (unchanged dossiers cancel out). ``connection``:
-    read and write on it (the session's, for a caller running Core statements on it)."""
+    read and write on it (the session's, for a caller running Core statements on it).
+
+    :param before: the ``KEYS`` tuples of every dossier of ``ids`` as the database holds them in
+        this transaction, when the caller has them (read under the write lock, or locked for
+        update): they are not read again.
+    Yields a ``Change``: when the update gives it its ``RETURNING`` rows, the rows after the
+    change are not read again either."""
     ids = sorted({int(i) for i in ids if i is not None})
-    before = _stored(ids, connection) if ids else []
+    if before is None:
+        before = _stored(ids, connection) if ids else []
+    change = Change()
     info = db.session.info
     info["tally_changing"] = info.get("tally_changing", 0) + 1
     try:
-        yield
+        yield change
     finally:
         info["tally_changing"] -= 1
     if ids:
-        apply(plus=_stored(ids, connection), minus=before, connection=connection)
+        after = change.after if change.after is not None else _stored(ids, connection)
+        apply(plus=after, minus=before, connection=connection)
 
 
 # --- The ORM: dossiers added, changed or deleted as objects ------------------------------------

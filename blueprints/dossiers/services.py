@@ -95,19 +95,26 @@ def _recompute_statements():
         "return_channel": Dossier.return_channel_src,
         "return_date": Dossier.return_date_src,
     }
+    # Each UPDATE returns what the tallies count of the dossiers it changed (tally.changing).
+    keys = tally.key_columns()
     return (
         select(Shipment.dossier_id)
         .where(Shipment.dossier_id.in_(bindparam("ids", expanding=True)))
         .distinct(),
-        update(Dossier).where(ids).values(**plain).execution_options(synchronize_session=False),
+        update(Dossier)
+        .where(ids)
+        .values(**plain)
+        .returning(*keys)
+        .execution_options(synchronize_session=False),
         update(Dossier)
         .where(ids)
         .values(**effective_values())
+        .returning(*keys)
         .execution_options(synchronize_session=False),
     )
 
 
-def recompute_effective(dossier_ids, shipped=None):
+def recompute_effective(dossier_ids, shipped=None, before=None):
     """Set the effective channel and date of each direction of the given dossiers (section 4).
 
     Effective channel: ``bcci`` while the dossier has a non-cancelled shipment in that direction,
@@ -116,6 +123,9 @@ def recompute_effective(dossier_ids, shipped=None):
 
     :param shipped: the ids known to have a shipment (the caller has just logged one); the
         others are looked up.
+    :param before: ``{id: tally.keys_of(dossier)}`` of dossiers the caller read in this
+        transaction and that nothing else can change before the update (locked: see
+        ``find_dossier``); the others are read again for the tallies.
     """
     ids = sorted({int(i) for i in dossier_ids if i is not None})
     if not ids:
@@ -128,14 +138,17 @@ def recompute_effective(dossier_ids, shipped=None):
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         found = _with_shipments(connection, shipped_stmt, chunk, shipped)
+        known = [before[i] for i in chunk if i in before] if before else []
         # Without any shipment the rule reduces to the source values: a cheaper statement.
-        with tally.changing(chunk, connection):
+        with tally.changing(
+            chunk, connection, before=known if len(known) == len(chunk) else None
+        ) as change:
             for subset, stmt in (
                 ([i for i in chunk if i not in found], plain),
                 (sorted(found), values),
             ):
                 if subset:
-                    connection.execute(stmt, {"ids": subset})
+                    change.returned(connection.execute(stmt, {"ids": subset}))
     _expire_effective(ids)
     return len(ids)
 
@@ -161,25 +174,30 @@ def _expire_effective(ids):
 # --- Lookups ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _dossier_by_code():
+@lru_cache(maxsize=2)
+def _dossier_by_code(lock=False):
     """``find_dossier``'s statement, built once per process: the dossier with its procedure (and
-    the procedure's field and department) in one statement."""
+    the procedure's field and department) in one statement; ``lock``: the dossier's row locked
+    for update (PostgreSQL; on SQLite the write transaction holds the one write lock already)."""
     from sqlalchemy.orm import joinedload
 
-    return (
+    stmt = (
         select(Dossier)
         .options(joinedload(Dossier.procedure))
         .where(Dossier.code == bindparam("code"))
     )
+    return stmt.with_for_update(of=Dossier) if lock else stmt
 
 
-def find_dossier(code):
-    """The dossier with this code (trimmed, NFC), with its procedure loaded, or ``None``."""
+def find_dossier(code, lock=False):
+    """The dossier with this code (trimmed, NFC), with its procedure loaded, or ``None``.
+
+    :param lock: lock the dossier's row until the transaction ends (a save about to change it:
+        what is read stays what the database holds)."""
     code = nfc(code or "")
     if not code:
         return None
-    return db.session.execute(_dossier_by_code(), {"code": code}).scalar_one_or_none()
+    return db.session.execute(_dossier_by_code(lock), {"code": code}).scalar_one_or_none()
 
 
 def known_dossier(code):

@@ -129,11 +129,11 @@ def export_shipments_personal(fmt):
 # --- The log form ----------------------------------------------------------------------------
 
 
-def _lookup_context(form):
+def _lookup_context(form, lock=False):
     """What the form shows under the dossier code: the known dossier, or the fields that
-    create it."""
+    create it. ``lock``: the known dossier is locked for the save (``find_dossier``)."""
     code = (form.dossier_code.data or "").strip()
-    dossier = dossier_services.find_dossier(code) if code else None
+    dossier = dossier_services.find_dossier(code, lock=lock) if code else None
     procedure = (
         dossier_services.find_procedure(form.procedure_code.data) if dossier is None else None
     )
@@ -237,6 +237,7 @@ def _log(form, lookup):
         fee=form.fee_value(),
         confirm_check_digit=form.confirm_check_digit.data,
         user=current_user,
+        locked=True,  # found locked (_lookup_context) or created in this transaction
     )
 
 
@@ -299,7 +300,7 @@ def new_shipment():
         return _log_page(form)
     form = ShipmentForm()
     valid = form.validate()
-    lookup = _lookup_context(form)
+    lookup = _lookup_context(form, lock=True)
     if not (_unknown_dossier_complete(form, lookup) and valid):
         return _log_page(form, 422)
     try:

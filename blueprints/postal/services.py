@@ -15,7 +15,7 @@ from datetime import date as date_type
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from blueprints.dossiers.services import recompute_effective, unlogged_postal_condition
@@ -32,7 +32,7 @@ from models import (
     Shipment,
     utcnow,
 )
-from utils import audit, import_formats, rules
+from utils import audit, import_formats, rules, tally
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
@@ -187,6 +187,42 @@ def new_dossier_problems(procedure_code, procedure, receive_channel, receive_dat
     return problems
 
 
+def _item_refusals(check, direction, dossier, date, fee, confirm_check_digit, today):
+    """The rules a new shipment's own values keep (check digit confirmed, date, fee); the
+    first broken one raises its ``Refusal``."""
+    if check.well_formed and not check.check_digit_ok and not confirm_check_digit:
+        raise Refusal(
+            _(
+                "The check digit of this number is wrong. Check the number, or "
+                "confirm it if the item really carries it."
+            ),
+            "confirm_check_digit",
+        )
+    _checked("date", rules.shipment_date, date, today)
+    _checked("date", rules.returned_after_received, direction, date, dossier)
+    _checked("fee", rules.fee, fee)
+
+
+@lru_cache(maxsize=2)
+def _insert_live_statement(dialect_name):
+    """The new shipment's INSERT, doing nothing (and returning no id) when a live shipment has
+    its number in its direction already (``uq_shipment_tracking_active``), built once per
+    process and database: one statement both checks the number and logs the item."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return (
+        dialect_insert(Shipment)
+        .on_conflict_do_nothing(
+            # The partial index's own condition (models.Shipment), so both databases infer it.
+            index_elements=["tracking_number", "direction"],
+            index_where=text("NOT cancelled"),
+        )
+        .returning(Shipment.id)
+    )
+
+
 def log_shipment(
     *,
     tracking_number,
@@ -200,36 +236,33 @@ def log_shipment(
     confirm_check_digit=False,
     user=None,
     today=None,
+    locked=False,
 ):
     """Log a postal shipment of ``dossier`` and recompute the dossier's effective values.
 
     :param confirm_check_digit: the user accepted a tracking number whose S10 check digit is wrong.
+    :param locked: ``dossier`` was read in this transaction locked for update
+        (``find_dossier(code, lock=True)``) or created in it: the tallies take its counts
+        before the change from the object instead of reading them again.
     :return: the new ``Shipment``; ``shipment.eligibility_warning`` says the procedure is not
         flagged eligible for that direction (the shipment is kept and listed for review).
     :raise Refusal: malformed number, unconfirmed check digit, future date, bad phone or fee
-        (422); the number is already logged in that direction (409, ``conflict`` that shipment).
+        (422); the number is already logged in that direction (409, ``conflict`` that shipment),
+        which is said before any of the others but a malformed number.
     """
     if direction not in DIRECTIONS:
         raise Refusal(_("Choose the direction."), "direction")
     _checked("tracking_number", rules.tracking_number, tracking_number)
-    status = check_tracking(tracking_number, direction)
-    if status.duplicate is not None:
-        raise duplicate(status.duplicate)
-    if status.warning and not confirm_check_digit:
-        raise Refusal(
-            _(
-                "The check digit of this number is wrong. Check the number, or "
-                "confirm it if the item really carries it."
-            ),
-            "confirm_check_digit",
-        )
-    _checked("date", rules.shipment_date, date, today)
-    _checked("date", rules.returned_after_received, direction, date, dossier)
-    _checked("fee", rules.fee, fee)
-    name, address, phone = _clean_personal(recipient_name, address, phone)
+    check = check_tracking_number(tracking_number)
+    try:
+        _item_refusals(check, direction, dossier, date, fee, confirm_check_digit, today)
+        name, address, phone = _clean_personal(recipient_name, address, phone)
+    except Refusal:
+        _refuse_if_logged(check.number, direction)
+        raise
     now = utcnow()
     values = {
-        "tracking_number": status.number,
+        "tracking_number": check.number,
         "direction": direction,
         "dossier_id": dossier.id,
         "date": date,
@@ -237,7 +270,7 @@ def log_shipment(
         "address": address,
         "phone": phone,
         "fee": fee,
-        "check_digit_warning": status.warning,
+        "check_digit_warning": check.well_formed and not check.check_digit_ok,
         "eligibility_warning": not is_eligible(dossier.procedure, direction),
         "cancelled": False,
         "cancel_reason": "",
@@ -247,25 +280,40 @@ def log_shipment(
         "created_at": now,
         "updated_at": now,
     }
-    # One INSERT statement each for the shipment and its audit event (the counter's save); the
-    # shipment then joins the session as a loaded object with its new id, as a flush leaves it.
-    db.session.flush()
-    new_id = (
-        db.session.connection()
-        .execute(insert(Shipment).returning(Shipment.id), values)
-        .scalar_one()
+    before = {dossier.id: tally.keys_of(dossier)} if locked else None
+    shipment = _insert_shipment(values)
+    audit.record_many(
+        "shipment.create",
+        "shipment",
+        [(shipment.id, None, audit_safe(_snapshot(shipment)) | {"dossier": dossier.code})],
+        user=user,
     )
+    recompute_effective([dossier.id], shipped={dossier.id}, before=before)
+    return shipment
+
+
+def _refuse_if_logged(number, direction):
+    """Raise the duplicate's 409 when a live shipment has ``number`` in ``direction``."""
+    existing = find_shipment(number, direction)
+    if existing is not None:
+        raise duplicate(existing)
+
+
+def _insert_shipment(values):
+    """One INSERT statement for the shipment (the counter's save), refused as a duplicate when
+    its number is live in its direction already; the shipment then joins the session as a loaded
+    object with its new id, as a flush leaves it."""
+    db.session.flush()
+    connection = db.session.connection()
+    new_id = connection.execute(_insert_live_statement(connection.dialect.name), values).scalar()
+    if new_id is None:
+        _refuse_if_logged(values["tracking_number"], values["direction"])
+        # Logged and cancelled again in between (a moment's race): said as a duplicate all the same.
+        raise duplicate(None)
     note_written()
     shipment = Shipment(id=new_id, **values)
     make_transient_to_detached(shipment)
     db.session.add(shipment)
-    audit.record_many(
-        "shipment.create",
-        "shipment",
-        [(new_id, None, audit_safe(_snapshot(shipment)) | {"dossier": dossier.code})],
-        user=user,
-    )
-    recompute_effective([dossier.id], shipped={dossier.id})
     return shipment
 
 

@@ -1,0 +1,143 @@
+"""The counter's save (the log form's htmx POST): the statements it sends, and the tallies, the
+reconciliation counts and the refusals it leaves, compared with plain counts over the dossiers."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import event, select
+
+from extensions import db
+from models import Dossier, Shipment
+from tests import factories as f
+from utils import reconcile, tally
+from utils.validators import s10_check_digit
+
+CODE = "000.17.22.H56-240301-0001"
+
+
+def number(serial):
+    digits = f"{serial:08d}"
+    return f"EB{digits}{s10_check_digit(digits)}VN"
+
+
+def form_data(**extra):
+    data = {
+        "tracking_number": number(12345678),
+        "direction": "tra_ket_qua",
+        "dossier_code": CODE,
+        "date": "2024-03-10",
+        "recipient_name": "Nguyễn Văn An",
+        "address": "Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+        "phone": "0912 345 678",
+        "fee": "25.000",
+    }
+    data.update(extra)
+    return data
+
+
+def save(client, **extra):
+    """The htmx save, and the statements it sent (``BEGIN`` left out), each on one line."""
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        r = client.post("/shipments/new", data=form_data(**extra), headers={"HX-Request": "true"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return r, [s for s in seen if not s.startswith("BEGIN")]
+
+
+def assert_counts_right():
+    db.session.rollback()
+    assert tally.differences() == []
+    assert reconcile.differences() == []
+
+
+@pytest.fixture()
+def dossier(app):
+    proc = f.procedure(code="1.001108", receive=True, ret=True)
+    d = f.dossier(proc, date(2024, 3, 1), code=CODE)
+    db.session.commit()
+    return d
+
+
+def test_a_save_reads_the_dossier_once_and_checks_the_number_in_its_insert(client, auth, dossier):
+    auth.login("centre")
+    r, statements = save(client)
+    assert r.status_code == 200 and 'data-testid="saved"' in r.text
+    listing = "\n".join(statements)
+    reads_dossier = [s for s in statements if s.startswith("SELECT") and "FROM dossier" in s]
+    # The dossier with its procedure, locked for the save on PostgreSQL; the tallies take its
+    # counts before the change from it, and after from the UPDATE's RETURNING.
+    assert len(reads_dossier) == 1, listing
+    if db.engine.dialect.name == "postgresql":
+        assert reads_dossier[0].endswith("FOR UPDATE OF dossier"), listing
+    [update] = [s for s in statements if s.startswith("UPDATE dossier")]
+    assert re.search(r"RETURNING (dossier\.)?procedure_id, (dossier\.)?receive_date", update), (
+        listing
+    )
+    # No look-up of the number beforehand: the INSERT does nothing when it is live already.
+    assert not any(s.startswith("SELECT shipment.id") for s in statements), listing
+    [insert] = [s for s in statements if s.startswith("INSERT INTO shipment")]
+    assert "ON CONFLICT (tracking_number, direction) WHERE NOT cancelled DO NOTHING" in insert
+    # The session, the dossier, the shipment, its audit event, the dossier's effective values
+    # and the three tallies (day, ten days, month) of the new return date.
+    assert len(statements) <= 8, listing
+    assert_counts_right()
+
+
+@pytest.mark.parametrize("direction", ["tiep_nhan", "tra_ket_qua"])
+def test_saves_keep_the_tallies_and_reconciliation_counts(client, auth, dossier, direction):
+    """Counts before a change come from the dossier the save read: a second shipment, another
+    direction, a dossier returned at the desk, a dossier created by the save."""
+    returned = f.dossier(
+        dossier.procedure, date(2024, 3, 2), returned=date(2024, 3, 5), return_channel="truc_tiep"
+    )
+    db.session.commit()
+    auth.login("centre")
+    for serial, extra in enumerate(
+        (
+            {},
+            {"date": "2024-03-08"},  # earlier: the effective date moves
+            {"direction": "tiep_nhan" if direction == "tra_ket_qua" else "tra_ket_qua"},
+            {"dossier_code": returned.code},
+            {
+                "dossier_code": "000.17.22.H56-240303-0002",
+                "procedure_code": "1.001108",
+                "receive_channel": "bcci",
+                "receive_date": "2024-03-03",
+            },
+        )
+    ):
+        r, _ = save(
+            client, **({"direction": direction, "tracking_number": number(serial + 1)} | extra)
+        )
+        assert r.status_code == 200, r.text
+        assert_counts_right()
+    assert len(db.session.execute(select(Shipment)).scalars().all()) == 5
+    d = db.session.execute(select(Dossier).where(Dossier.code == CODE)).scalar_one()
+    if direction == "tra_ket_qua":
+        assert (d.return_channel, d.return_date) == ("bcci", date(2024, 3, 8))
+
+
+def test_a_number_already_logged_is_said_before_the_other_refusals(client, auth, dossier):
+    wrong_digit = "EB123456789VN"
+    f.shipment(dossier, "tra_ket_qua", tracking_number=wrong_digit)
+    db.session.commit()
+    auth.login("centre")
+    # Its check digit is wrong and not confirmed: the duplicate is what the answer says.
+    r, _ = save(client, tracking_number=wrong_digit)
+    assert r.status_code == 409 and 'data-testid="tracking-duplicate"' in r.text
+    # A new number with the same unconfirmed digit is asked to be confirmed.
+    r, _ = save(client, tracking_number="EB123456780VN")
+    assert r.status_code == 422 and 'name="confirm_check_digit"' in r.text
+    # The duplicate is refused by the INSERT: nothing written, counts unchanged.
+    r, statements = save(client, tracking_number=wrong_digit, confirm_check_digit="y")
+    assert r.status_code == 409 and 'data-testid="tracking-duplicate"' in r.text
+    assert any("DO NOTHING" in s for s in statements)
+    assert len(db.session.execute(select(Shipment)).scalars().all()) == 1
+    assert_counts_right()
