@@ -126,6 +126,23 @@ class CsrfClient(FlaskClient):
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
+    def log_in(self, username, password):
+        """The login form posted with these credentials: the response."""
+        return self.post("/login", data={"username": username, "password": password})
+
+    def upload(self, url, content, filename, **kwargs):
+        """An import form posted with one file (``content``, bytes or text) under ``filename``."""
+        import io
+
+        if isinstance(content, str):
+            content = content.encode()
+        return self.post(
+            url,
+            data={"file": (io.BytesIO(content), filename)},
+            content_type="multipart/form-data",
+            **kwargs,
+        )
+
     def csrf_token(self):
         """A token for this client's session, made as Flask-WTF makes it."""
         import hashlib
@@ -170,9 +187,7 @@ class Auth:
 
         self.user = user or factories.user(role=role, department_=department)
         db.session.commit()
-        response = self.client.post(
-            "/login", data={"username": self.user.username, "password": factories.PASSWORD}
-        )
+        response = self.client.log_in(self.user.username, factories.PASSWORD)
         assert response.status_code == 303, response.text
         return self.user
 

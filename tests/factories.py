@@ -4,8 +4,13 @@ import itertools
 from datetime import date
 
 from blueprints.auth.services import hash_password
+from blueprints.dossiers.services import import_dossiers
+from blueprints.meetings import services as meetings
+from blueprints.postal import services as postal
+from sqlalchemy import select
+
 from extensions import db
-from models import Department, Dossier, Field, OrgSettings, Procedure, Shipment, User
+from models import AuditEvent, Department, Dossier, Field, OrgSettings, Procedure, Shipment, User
 from utils.text import fold
 from utils.validators import s10_check_digit
 
@@ -82,6 +87,34 @@ def dossier(
     return d
 
 
+def stored_dossier(code):
+    """The dossier stored under ``code`` (exactly one)."""
+    return db.session.execute(select(Dossier).where(Dossier.code == code)).scalar_one()
+
+
+def dossiers_imported(*rows, user=None):
+    """The one-stop import (docs/formats.md, the dossiers file) of ``rows`` under the six columns'
+    header: its report."""
+    header = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra"
+    return import_dossiers("ho-so.csv", "\n".join((header, *rows, "")).encode(), user=user)
+
+
+def audit_event(action, at, user=None, object_type="", object_id="", old=None, new=None):
+    """An audit event as stored, at ``at`` (UTC), by ``user`` or nobody."""
+    event = AuditEvent(
+        action=action,
+        at=at,
+        user_id=user.id if user else None,
+        username=user.username if user else "",
+        object_type=object_type,
+        object_id=str(object_id),
+        old_values=old,
+        new_values=new,
+    )
+    db.session.add(event)
+    return event
+
+
 def org_settings(**fields):
     """The organisation's settings (the one row, id 1) with the given fields; flushes nothing."""
     settings = OrgSettings(id=1, **fields)
@@ -108,6 +141,41 @@ def shipment(dossier_, direction="tra_ket_qua", when=None, cancelled=False, **ex
     db.session.add(s)
     db.session.flush()
     return s
+
+
+# A citizen's result sent home: the personal data of a shipment logged at the counter.
+RECIPIENT = {
+    "recipient_name": "Nguyễn Văn An",
+    "address": "12 Lê Lợi, phường Hồng Gai, Hạ Long",
+    "phone": "0912345678",
+    "fee": 25000,
+}
+
+
+def logged_shipment(dossier_, direction="tra_ket_qua", day=None, user=None, **extra):
+    """A shipment logged through the postal service, as the counter logs it (effective values,
+    tallies and audit follow): a fresh tracking number unless one is given, dated on the
+    dossier's receive date unless ``day`` is given."""
+    return postal.log_shipment(
+        tracking_number=extra.pop("tracking_number", None) or tracking_number(),
+        direction=direction,
+        dossier=dossier_,
+        date=day or dossier_.receive_date,
+        user=user,
+        **extra,
+    )
+
+
+def meeting(day=date(2024, 9, 21), user=None, **values):
+    """A meeting recorded through the meetings service (the chair, participants and conclusions
+    given or plain defaults)."""
+    values = {
+        "chair": "Chủ tịch UBND",
+        "participants": "Các phòng",
+        "conclusions": "Đưa thủ tục lên BCCI",
+        **values,
+    }
+    return meetings.create_meeting(date_=day, user=user, **values)
 
 
 def user(

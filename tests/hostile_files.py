@@ -79,46 +79,14 @@ def zip_with_raw_member(parts, name, stream, length, crc, stated_size=None):
             raw_crc, raw_size, method = zlib.crc32(content), len(content), 8
         encoded = part_name.encode()
         offset = out.tell()
-        out.write(
-            struct.pack(
-                "<IHHHHHIIIHH",
-                0x04034B50,
-                20,
-                0,
-                method,
-                0,
-                0,
-                raw_crc,
-                len(data),
-                raw_size,
-                len(encoded),
-                0,
-            )
-        )
+        # The fields a local header and its central directory entry share: version needed,
+        # flags, method, time, date, CRC-32, compressed and raw sizes, name and extra lengths.
+        shared = (20, 0, method, 0, 0, raw_crc, len(data), raw_size, len(encoded), 0)
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *shared))
         out.write(encoded)
         out.write(data)
         central.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                0x02014B50,
-                20,
-                20,
-                0,
-                method,
-                0,
-                0,
-                raw_crc,
-                len(data),
-                raw_size,
-                len(encoded),
-                0,
-                0,
-                0,
-                0,
-                0,
-                offset,
-            )
-            + encoded
+            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *shared, 0, 0, 0, 0, offset) + encoded
         )
     start = out.tell()
     for entry in central:

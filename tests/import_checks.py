@@ -9,11 +9,7 @@ from tests import factories as f
 
 
 def post_file(client, name, data, url="/dossiers/import"):
-    from io import BytesIO
-
-    return client.post(
-        url, data={"file": (BytesIO(data), name)}, content_type="multipart/form-data"
-    )
+    return client.upload(url, data, name)
 
 
 def counts():

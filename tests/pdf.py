@@ -3,6 +3,7 @@
 
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -18,15 +19,25 @@ def pdf_text(data, page=None, layout=False):
     return result.stdout.decode("utf-8")
 
 
-def pdf_info(data):
-    """``pdfinfo``'s fields of a PDF as ``{name: value}`` (``Pages``, and the dates only when the
-    file holds them)."""
+@contextmanager
+def _pdf_file(data):
+    """The PDF (bytes) written to a file of a temporary folder: its path."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "document.pdf"
         path.write_bytes(data)
-        out = subprocess.run(
-            ["pdfinfo", str(path)], capture_output=True, text=True, check=True
-        ).stdout
+        yield path
+
+
+def _tool_output(tool, data):
+    """What a poppler tool prints about a PDF (bytes)."""
+    with _pdf_file(data) as path:
+        return subprocess.run([tool, str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def pdf_info(data):
+    """``pdfinfo``'s fields of a PDF as ``{name: value}`` (``Pages``, and the dates only when the
+    file holds them)."""
+    out = _tool_output("pdfinfo", data)
     return dict(
         (part.strip() for part in line.split(":", 1)) for line in out.splitlines() if ":" in line
     )
@@ -34,12 +45,7 @@ def pdf_info(data):
 
 def pdf_fonts(data):
     """The names of the fonts a PDF embeds or refers to, as ``pdffonts`` lists them."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "document.pdf"
-        path.write_bytes(data)
-        out = subprocess.run(
-            ["pdffonts", str(path)], capture_output=True, text=True, check=True
-        ).stdout
+    out = _tool_output("pdffonts", data)
     return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
 
 
@@ -47,9 +53,7 @@ def pdf_page_image(data, page=1, dpi=40):
     """One page rendered as a greyscale ``PIL.Image``."""
     from PIL import Image
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "document.pdf"
-        path.write_bytes(data)
+    with _pdf_file(data) as path:
         subprocess.run(
             [
                 "pdftoppm",
@@ -61,9 +65,9 @@ def pdf_page_image(data, page=1, dpi=40):
                 "-l",
                 str(page),
                 str(path),
-                str(Path(tmp) / "page"),
+                str(path.parent / "page"),
             ],
             check=True,
         )
-        with Image.open(next(Path(tmp).glob("page*.png"))) as image:
+        with Image.open(next(path.parent.glob("page*.png"))) as image:
             return image.convert("L")

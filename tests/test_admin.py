@@ -71,12 +71,7 @@ def test_create_a_department_user(client, admin):
     assert "mot-mat-khau-dai" not in repr(event.new_values)
     assert "nguyen.an" in client.get("/admin/users").text
     other = client.application.test_client()
-    assert (
-        other.post(
-            "/login", data={"username": "nguyen.an", "password": "mot-mat-khau-dai"}
-        ).status_code
-        == 303
-    )
+    assert other.log_in("nguyen.an", "mot-mat-khau-dai").status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -173,7 +168,7 @@ def test_deactivation_revokes_open_sessions_and_reactivation_allows_login(app, c
     user = f.user("centre")
     db.session.commit()
     theirs = app.test_client()
-    theirs.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    theirs.log_in(user.username, f.PASSWORD)
     assert theirs.get("/").status_code == 200
     r = client.post(f"/admin/users/{user.id}/active", data={"active": "0"})
     assert r.status_code == 303 and r.headers["Location"] == "/admin/users"
@@ -183,27 +178,21 @@ def test_deactivation_revokes_open_sessions_and_reactivation_allows_login(app, c
     )
     assert open_sessions.count() == 0
     assert theirs.get("/").status_code == 302  # their cookie no longer works
-    assert (
-        theirs.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
-        == 401
-    )
+    assert theirs.log_in(user.username, f.PASSWORD).status_code == 401
     [event] = events("user_deactivate")
     assert (event.old_values, event.new_values) == ({"active": True}, {"active": False})
     r = client.post(f"/admin/users/{user.id}/active", data={"active": "1"}, headers=HX)
     assert r.status_code == 200 and "HX-Request" in r.vary
     assert r.text.lstrip().startswith(f'<tr id="user-{user.id}"') and "<html" not in r.text
     assert get_user(user.username).active and events("user_activate")
-    assert (
-        theirs.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
-        == 303
-    )
+    assert theirs.log_in(user.username, f.PASSWORD).status_code == 303
 
 
 def test_reset_password(app, client, admin):
     user = f.user("leader")
     db.session.commit()
     theirs = app.test_client()
-    theirs.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    theirs.log_in(user.username, f.PASSWORD)
     r = client.post(f"/admin/users/{user.id}/password", data={"new": "short", "confirm": "short"})
     assert r.status_code == 422 and "Mật khẩu phải có ít nhất 10 ký tự." in r.text
     r = client.post(
@@ -213,16 +202,8 @@ def test_reset_password(app, client, admin):
     assert r.status_code == 303
     assert theirs.get("/").status_code == 302
     fresh = app.test_client()
-    assert (
-        fresh.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
-        == 401
-    )
-    assert (
-        fresh.post(
-            "/login", data={"username": user.username, "password": "mat-khau-moi-123"}
-        ).status_code
-        == 303
-    )
+    assert fresh.log_in(user.username, f.PASSWORD).status_code == 401
+    assert fresh.log_in(user.username, "mat-khau-moi-123").status_code == 303
     [event] = events("password_reset")
     assert event.user_id == admin.id and event.object_id == str(user.id)
     assert event.old_values is None and event.new_values is None
@@ -409,25 +390,10 @@ def test_settings_refuse_invalid_values_with_422(client, admin, changes):
 # --- the audit log ----------------------------------------------------------------------------
 
 
-def _event(action, at, user=None, object_type="", object_id="", old=None, new=None):
-    event = AuditEvent(
-        action=action,
-        at=at,
-        user_id=user.id if user else None,
-        username=user.username if user else "",
-        object_type=object_type,
-        object_id=str(object_id),
-        old_values=old,
-        new_values=new,
-    )
-    db.session.add(event)
-    return event
-
-
 def test_audit_log_shows_old_and_new_values_and_filters(client, admin):
     someone = f.user("centre")
     # 2024-03-04 23:30 Vietnam time is 16:30 UTC; 2024-03-05 00:30 Vietnam is 17:30 UTC on the 4th.
-    _event(
+    f.audit_event(
         "procedure_update",
         datetime(2024, 3, 4, 16, 30),
         someone,
@@ -436,7 +402,7 @@ def test_audit_log_shows_old_and_new_values_and_filters(client, admin):
         {"eligible_return": False},
         {"eligible_return": True},
     )
-    _event(
+    f.audit_event(
         "procedure_update",
         datetime(2024, 3, 4, 17, 30),
         admin,
@@ -445,7 +411,7 @@ def test_audit_log_shows_old_and_new_values_and_filters(client, admin):
         {"name": "Cũ"},
         {"name": "Mới"},
     )
-    _event(
+    f.audit_event(
         "field_update",
         datetime(2024, 3, 6, 2, 0),
         someone,
@@ -476,7 +442,7 @@ def test_audit_log_shows_old_and_new_values_and_filters(client, admin):
 
 
 def test_audit_log_fragment_for_the_live_filter(client, admin):
-    _event("field_update", datetime(2024, 3, 6, 2, 0), admin, "field", 3)
+    f.audit_event("field_update", datetime(2024, 3, 6, 2, 0), admin, "field", 3)
     r = client.get("/admin/audit", query_string={"action": "field_update"}, headers=HX)
     assert r.status_code == 200 and "HX-Request" in r.vary
     assert r.text.lstrip().startswith('<div id="audit-results">') and "<form" not in r.text
@@ -490,7 +456,7 @@ def test_audit_log_fragment_for_the_live_filter(client, admin):
 
 def test_audit_log_pages(client, admin):
     for i in range(60):
-        _event("field_update", datetime(2024, 1, 1, 0, i), admin, "field", i)
+        f.audit_event("field_update", datetime(2024, 1, 1, 0, i), admin, "field", i)
     first = client.get("/admin/audit", query_string={"action": "field_update"}).text
     assert first.count('data-testid="audit-row"') == 50
     assert "/admin/audit?page=2&amp;action=field_update" in first
@@ -501,7 +467,7 @@ def test_audit_log_pages(client, admin):
 
 
 def test_audit_log_masks_citizens_personal_data(client, admin):
-    _event(
+    f.audit_event(
         "shipment_update",
         datetime(2024, 3, 6, 2, 0),
         admin,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditEvent
+from tests import factories as f
 from tests.test_histories import ACTIONS, record_every_action
 from utils.labels import ACTION_LABELS
 
@@ -45,12 +46,8 @@ def test_no_label_for_an_action_nothing_records(app):
 
 def test_the_audit_log_shows_labels_keeps_the_code_out_of_sight_and_filters(client, auth):
     at = datetime(2024, 3, 5, 2, 0)
-    db.session.add_all(
-        [
-            AuditEvent(action="shipment.create", at=at, object_type="shipment", object_id="1"),
-            AuditEvent(action="handover.sign", at=at, object_type="handover_batch", object_id="2"),
-        ]
-    )
+    f.audit_event("shipment.create", at, object_type="shipment", object_id=1)
+    f.audit_event("handover.sign", at, object_type="handover_batch", object_id=2)
     auth.login("admin")
     page = client.get("/admin/audit").text
     assert "Ghi sổ bưu gửi" in page and 'title="shipment.create"' in page

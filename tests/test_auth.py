@@ -39,8 +39,8 @@ def test_wrong_password_or_user_says_the_same(client, caplog):
     caplog.set_level(logging.INFO, logger="bcci.security")
     user = f.user()
     db.session.commit()
-    r1 = client.post("/login", data={"username": user.username, "password": "wrong-password!"})
-    r2 = client.post("/login", data={"username": "nobody-here", "password": "wrong-password!"})
+    r1 = client.log_in(user.username, "wrong-password!")
+    r2 = client.log_in("nobody-here", "wrong-password!")
     assert r1.status_code == r2.status_code == 401
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in r1.text
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in r2.text
@@ -54,12 +54,12 @@ def test_session_id_rotates_at_login(app, client):
     client.get("/login")
     with client.session_transaction() as sess:
         sess["planted"] = "attacker"
-    client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    client.log_in(user.username, f.PASSWORD)
     with client.session_transaction() as sess:
         assert "planted" not in sess
         first = sess["_user_id"]
     client.post("/logout")
-    client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    client.log_in(user.username, f.PASSWORD)
     with client.session_transaction() as sess:
         assert sess["_user_id"] != first
 
@@ -79,13 +79,8 @@ def test_failed_logins_are_throttled_but_successful_ones_never(app, client):
     user = f.user()
     db.session.commit()
     for _ in range(5):
-        assert (
-            client.post(
-                "/login", data={"username": user.username, "password": "bad-password"}
-            ).status_code
-            == 401
-        )
-    r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+        assert client.log_in(user.username, "bad-password").status_code == 401
+    r = client.log_in(user.username, f.PASSWORD)
     assert r.status_code == 429
     assert "Quá nhiều lần thử" in r.text
 
@@ -95,10 +90,7 @@ def test_successful_logins_are_not_counted(app):
     db.session.commit()
     for _ in range(8):
         c = app.test_client()
-        assert (
-            c.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
-            == 303
-        )
+        assert c.log_in(user.username, f.PASSWORD).status_code == 303
 
 
 def test_change_password(client, auth):
@@ -122,16 +114,8 @@ def test_change_password(client, auth):
     )
     assert r.status_code == 303
     auth.logout()
-    assert (
-        client.post("/login", data={"username": user.username, "password": f.PASSWORD}).status_code
-        == 401
-    )
-    assert (
-        client.post(
-            "/login", data={"username": user.username, "password": "a-new-password-1"}
-        ).status_code
-        == 303
-    )
+    assert client.log_in(user.username, f.PASSWORD).status_code == 401
+    assert client.log_in(user.username, "a-new-password-1").status_code == 303
 
 
 def test_language_is_remembered_per_user(app, client, auth):
@@ -141,7 +125,7 @@ def test_language_is_remembered_per_user(app, client, auth):
     assert '<html lang="en">' in client.get("/").text
     auth.logout()
     other = app.test_client()
-    other.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    other.log_in(user.username, f.PASSWORD)
     page = other.get("/").text
     assert '<html lang="en">' in page and "Log out" in page
 

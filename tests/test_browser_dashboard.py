@@ -28,12 +28,7 @@ def test_period_change_number_to_list_and_task_done(page, live_server):
             returned=date(2024, 5, day + 10),
             return_channel="bcci" if day == 1 else "truc_tiep",
         )
-    meeting = services.create_meeting(
-        date_=date(2024, 9, 21),
-        chair="Chủ tịch UBND",
-        participants="Các phòng",
-        conclusions="Đưa thủ tục lên BCCI",
-    )
+    meeting = f.meeting()
     task = services.add_task(
         meeting,
         department_id=dept.id,

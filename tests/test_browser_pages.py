@@ -12,7 +12,6 @@ from flask import url_for
 from playwright.sync_api import expect
 
 from blueprints.handover import services as handover
-from blueprints.postal import services as postal
 from extensions import db
 from models import AuditEvent
 from tests import factories as f
@@ -82,16 +81,14 @@ def world(app):
     }
     today = date.today()
     shipments = [
-        postal.log_shipment(
+        f.logged_shipment(
+            d,
+            "tra_ket_qua",
+            today,
+            users["centre"],
             tracking_number=f.tracking_number("EB"),
-            direction="tra_ket_qua",
-            dossier=d,
-            date=today,
-            recipient_name="Nguyễn Thị Minh Khai",
-            address="Số 12, phố Cột Đồng Hồ, phường Hồng Gai, thành phố Hạ Long",
-            phone="0912345678",
-            fee=25000,
-            user=users["centre"],
+            **f.RECIPIENT
+            | {"address": "Số 12, phố Cột Đồng Hồ, phường Hồng Gai, thành phố Hạ Long"},
         )
         for d in dossiers[:6]
     ]

@@ -112,9 +112,7 @@ def test_unknown_dossier_is_created_with_the_shipment(page, counter):
     assert watch.page_did_not_reload()
     assert any("lookup-dossier" in r.url for r in watch.requests)
     db.session.rollback()  # a fresh read: the server wrote in another connection
-    d = db.session.execute(
-        select(Dossier).where(Dossier.code == "000.17.22.H56-240305-0042")
-    ).scalar_one()
+    d = f.stored_dossier("000.17.22.H56-240305-0042")
     assert (d.receive_channel_src, d.receive_date_src, d.receive_channel) == (
         "bcci",
         date(2024, 3, 5),

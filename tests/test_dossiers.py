@@ -220,29 +220,13 @@ def test_cli_import(runner, proc, tmp_path):
 
 def test_import_page_with_and_without_htmx(client, auth, proc):
     auth.login("centre")
-    data = {
-        "file": (
-            io.BytesIO(csv_bytes("000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,,")),
-            "hs.csv",
-        )
-    }
-    r = client.post(
-        "/dossiers/import",
-        data=data,
-        headers={"HX-Request": "true"},
-        content_type="multipart/form-data",
-    )
+    row = "000.17.22.H56-240105-0001,1.001108,05/01/2024,truc_tiep,,"
+    r = client.upload("/dossiers/import", csv_bytes(row), "hs.csv", headers={"HX-Request": "true"})
     assert r.status_code == 200 and 'data-testid="import-ok"' in r.text and "<html" not in r.text
-    data = {"file": (io.BytesIO(csv_bytes("A,9.000000,05/01/2024,truc_tiep,,")), "hs.csv")}
-    r = client.post("/dossiers/import", data=data, content_type="multipart/form-data")
+    r = client.upload("/dossiers/import", csv_bytes("A,9.000000,05/01/2024,truc_tiep,,"), "hs.csv")
     assert r.status_code == 422 and "<html" in r.text and "ma_tthc" in r.text
-    data = {
-        "file": (
-            io.BytesIO(csv_bytes("000.17.22.H56-240105-0002,1.001108,05/01/2024,truc_tiep,,")),
-            "hs.csv",
-        )
-    }
-    r = client.post("/dossiers/import", data=data, content_type="multipart/form-data")
+    row = "000.17.22.H56-240105-0002,1.001108,05/01/2024,truc_tiep,,"
+    r = client.upload("/dossiers/import", csv_bytes(row), "hs.csv")
     assert r.status_code == 303
     assert count(Dossier) == 2
 
@@ -251,9 +235,10 @@ def test_import_page_with_and_without_htmx(client, auth, proc):
 def test_import_refused_to_other_roles(client, auth, role, proc):
     auth.login(role)
     assert client.get("/dossiers/import").status_code == 403
-    data = {"file": (io.BytesIO(csv_bytes("A,1.001108,05/01/2024,truc_tiep,,")), "hs.csv")}
     assert (
-        client.post("/dossiers/import", data=data, content_type="multipart/form-data").status_code
+        client.upload(
+            "/dossiers/import", csv_bytes("A,1.001108,05/01/2024,truc_tiep,,"), "hs.csv"
+        ).status_code
         == 403
     )
     assert count(Dossier) == 0

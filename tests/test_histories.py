@@ -110,7 +110,7 @@ def record_every_action(client):
     db.session.commit()
 
     # people and sessions
-    r = client.post("/login", data={"username": "quantri", "password": factories.PASSWORD})
+    r = client.log_in("quantri", factories.PASSWORD)
     assert r.status_code == 303
     sid = auth_services.start_session(centre)
     auth_services.end_session(sid, user=centre)
@@ -213,16 +213,13 @@ def record_every_action(client):
     assert report.ok, report.errors
 
     # shipments
-    first = postal.log_shipment(
+    first = factories.logged_shipment(
+        dossier,
+        "tra_ket_qua",
+        day,
+        centre,
         tracking_number=tracking(11),
-        direction="tra_ket_qua",
-        dossier=dossier,
-        date=day,
-        recipient_name="Nguyễn Văn An",
-        address="12 Lê Lợi, phường Hồng Gai, Hạ Long",
-        phone="0912345678",
-        fee=FEES[0],
-        user=centre,
+        **factories.RECIPIENT | {"fee": FEES[0]},
     )
     postal.update_shipment(
         first,

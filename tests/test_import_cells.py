@@ -2,7 +2,6 @@
 and column, before anything reaches the database (PostgreSQL refuses NUL outright; SQLite would
 store it silently), in CSV and XLSX, for every import; codes refuse tabs and line breaks too."""
 
-import io
 from datetime import date
 
 import pytest
@@ -101,7 +100,8 @@ def test_a_procedure_name_with_nul_is_refused(app):
 
 def test_the_import_page_says_which_cell(client, auth, proc):
     auth.login("centre")
-    data = {"file": (io.BytesIO(csv_bytes('"HS\x00",1.001108,05/01/2024,truc_tiep,,')), "hs.csv")}
-    r = client.post("/dossiers/import", data=data, content_type="multipart/form-data")
+    r = client.upload(
+        "/dossiers/import", csv_bytes('"HS\x00",1.001108,05/01/2024,truc_tiep,,'), "hs.csv"
+    )
     assert r.status_code == 422 and "U+0000" in r.text and "ma_ho_so" in r.text
     assert count(Dossier) == 0

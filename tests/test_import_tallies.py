@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from blueprints.dossiers import services
 from blueprints.dossiers.services import create_dossier, import_dossiers
-from blueprints.postal import services as postal
 from extensions import db
 from models import Dossier, ReconcileTally
 from tests import factories as f
@@ -76,13 +75,7 @@ def setting(app):
         "000.00.22.H56-231201-0001", procs[0], "bcci", date(2023, 12, 1), user=user
     )
     create_dossier("000.00.22.H56-231201-0002", procs[1], "bcci", date(2023, 12, 1), user=user)
-    postal.log_shipment(
-        tracking_number=f.tracking_number(),
-        direction="tiep_nhan",
-        dossier=logged,
-        date=date(2023, 12, 1),
-        user=user,
-    )
+    f.logged_shipment(logged, "tiep_nhan", date(2023, 12, 1), user)
     db.session.commit()
     return [p.code for p in procs], user
 
@@ -108,9 +101,7 @@ def test_an_import_keeps_every_count_equal_to_plain_counts(setting):
     assert_counts_right()
     # The insert trigger is still there: a dossier created on the form afterwards is counted.
     before = reconcile.kept()
-    procedure = (
-        db.session.execute(select(Dossier).where(Dossier.code == codes[0])).scalar_one().procedure
-    )
+    procedure = f.stored_dossier(codes[0]).procedure
     create_dossier("000.00.22.H56-240103-0001", procedure, "bcci", date(2024, 1, 3), user=user)
     db.session.commit()
     assert_counts_right()
@@ -162,9 +153,7 @@ def test_an_import_failing_after_its_rows_are_written_changes_no_count(setting, 
     assert kept_counts() == before
     assert_counts_right()
     # The triggers still count what changes next, the insert's too.
-    procedure = (
-        db.session.execute(select(Dossier).where(Dossier.code == codes[0])).scalar_one().procedure
-    )
+    procedure = f.stored_dossier(codes[0]).procedure
     create_dossier("000.00.22.H56-240202-0001", procedure, "bcci", date(2024, 2, 2), user=user)
     db.session.commit()
     assert_counts_right()

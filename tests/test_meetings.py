@@ -1,6 +1,6 @@
 """Meetings and follow-up tasks: who may record, assign and update, with and without htmx."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -13,12 +13,7 @@ from utils.dates import vn_today
 
 def _meeting_with_tasks():
     dept_a, dept_b = f.department("A", "Phòng A"), f.department("B", "Phòng B")
-    m = services.create_meeting(
-        date_=date(2024, 9, 21),
-        chair="Chủ tịch UBND",
-        participants="Lãnh đạo các phòng",
-        conclusions="Đưa thủ tục lên BCCI",
-    )
+    m = f.meeting(participants="Lãnh đạo các phòng")
     late = services.add_task(
         m,
         department_id=dept_a.id,
@@ -191,12 +186,7 @@ def test_tasks_without_a_deadline_come_last_in_every_list(client, auth):
     from utils.dates import Period
 
     dept = f.department("A", "Phòng A")
-    m = services.create_meeting(
-        date_=vn_today() - timedelta(days=7),
-        chair="Chủ tịch UBND",
-        participants="Các phòng",
-        conclusions="Đưa thủ tục lên BCCI",
-    )
+    m = f.meeting(vn_today() - timedelta(days=7))
     undated = services.add_task(m, department_id=dept.id, description="Không hạn")
     later = services.add_task(
         m, department_id=dept.id, description="Hạn sau", deadline=vn_today() + timedelta(days=30)

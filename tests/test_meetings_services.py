@@ -14,12 +14,7 @@ TODAY = date(2024, 10, 15)
 
 
 def _meeting(day=date(2024, 9, 21)):
-    return services.create_meeting(
-        date_=day,
-        chair="Chủ tịch UBND",
-        participants="Các phòng",
-        conclusions="Đưa thủ tục lên BCCI",
-    )
+    return f.meeting(day)
 
 
 def test_open_tasks_orders_overdue_first_and_leaves_done_out(app):

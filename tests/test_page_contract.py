@@ -266,7 +266,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client):
     user = f.user()
     db.session.commit()
     client.get("/login")
-    r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    r = client.log_in(user.username, f.PASSWORD)
     assert r.status_code == 303
     parts = session_cookie_header(r)
     assert "httponly" in parts and "samesite=lax" in parts

@@ -203,7 +203,7 @@ def login(app, role, department):
     client = app.test_client()
     user = f.user(role, department_=department if role == "department" else None)
     db.session.commit()
-    r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    r = client.log_in(user.username, f.PASSWORD)
     assert r.status_code == 303
     return client
 

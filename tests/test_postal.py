@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from blueprints.postal import services
 from extensions import db
-from models import AuditEvent, Dossier, Shipment
+from models import AuditEvent, Shipment
 from tests import factories as f
 from utils import figures
 from utils.dates import Period, vn_today
@@ -183,9 +183,7 @@ def test_unknown_dossier_is_created_with_the_shipment(client, auth, setup):
     data.update(procedure_code="1.001108", receive_channel="truc_tiep", receive_date="2024-03-02")
     r = client.post("/shipments/new", data=data, headers={"HX-Request": "true"})
     assert r.status_code == 200, r.text
-    d = db.session.execute(
-        select(Dossier).where(Dossier.code == "000.17.22.H56-240302-0009")
-    ).scalar_one()
+    d = f.stored_dossier("000.17.22.H56-240302-0009")
     assert (d.receive_channel_src, d.receive_date_src, d.return_channel) == (
         "truc_tiep",
         date(2024, 3, 2),
@@ -567,21 +565,10 @@ def test_manifest_cli_and_page(runner, client, auth, setup, tmp_path):
     )
     assert "dòng 4, cột ma_ho_so" in r.output
     auth.login("centre")
-    data = {
-        "file": (
-            io.BytesIO(manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,")),
-            "m.csv",
-        )
-    }
-    r = client.post(
-        "/shipments/import",
-        data=data,
-        headers={"HX-Request": "true"},
-        content_type="multipart/form-data",
-    )
+    good = manifest(f"RR473124829VN,tra_ket_qua,{d.code},10/03/2024,,,,")
+    r = client.upload("/shipments/import", good, "m.csv", headers={"HX-Request": "true"})
     assert r.status_code == 200 and 'data-testid="import-ok"' in r.text
-    data = {"file": (io.BytesIO(b"nothing,here\n1,2\n"), "m.csv")}
-    r = client.post("/shipments/import", data=data, content_type="multipart/form-data")
+    r = client.upload("/shipments/import", "nothing,here\n1,2\n", "m.csv")
     assert r.status_code == 422 and 'data-testid="import-refused"' in r.text
     assert len(shipments()) == 2
 

@@ -22,16 +22,7 @@ def signed(app):
     proc = f.procedure(code="1.001108", ret=True)
     d = f.dossier(proc, date(2024, 3, 1), code="000.17.22.H56-240301-0001")
     f.dossier(proc, date(2024, 3, 2), code="000.17.22.H56-240302-0001")
-    s = services.log_shipment(
-        tracking_number=NUMBER,
-        direction="tra_ket_qua",
-        dossier=d,
-        date=DAY,
-        recipient_name="Nguyễn Văn An",
-        address="12 Lê Lợi, Hạ Long",
-        phone="0912345678",
-        fee=25000,
-    )
+    s = f.logged_shipment(d, "tra_ket_qua", DAY, tracking_number=NUMBER, **f.RECIPIENT)
     batch = handover.propose_batch("tra_ket_qua", DAY)
     handover.sign_batch(batch)
     db.session.commit()
@@ -49,9 +40,9 @@ def edit_data(**extra):
         "tracking_number": NUMBER,
         "dossier_code": "000.17.22.H56-240301-0001",
         "date": "2024-03-18",
-        "recipient_name": "Nguyễn Văn An",
-        "address": "12 Lê Lợi, Hạ Long",
-        "phone": "0912345678",
+        "recipient_name": f.RECIPIENT["recipient_name"],
+        "address": f.RECIPIENT["address"],
+        "phone": f.RECIPIENT["phone"],
         "fee": "25.000",
         "reason": "Sửa",
     }
@@ -124,7 +115,13 @@ def test_what_the_record_prints_cannot_be_corrected(client, auth, signed, field,
         shipment.address,
         shipment.fee,
         shipment.dossier.code,
-    ) == (NUMBER, "Nguyễn Văn An", "12 Lê Lợi, Hạ Long", 25000, "000.17.22.H56-240301-0001")
+    ) == (
+        NUMBER,
+        f.RECIPIENT["recipient_name"],
+        f.RECIPIENT["address"],
+        f.RECIPIENT["fee"],
+        "000.17.22.H56-240301-0001",
+    )
     assert events() == before
 
 

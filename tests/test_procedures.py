@@ -340,22 +340,26 @@ def test_show_row_for_cancel(client, auth):
 # --- Bulk update ------------------------------------------------------------------------------
 
 
+def post_bulk(client, ids=None, htmx=False, **fields):
+    """The list's bulk form: the selected procedures (``ids``) or, without them, every procedure
+    the filter in ``fields`` matches, set to the eligibility in ``fields``."""
+    scope = {"scope": "selected", "ids": ids} if ids is not None else {"scope": "filter"}
+    return client.post("/procedures/bulk", headers=HX if htmx else {}, data=scope | fields)
+
+
 def test_bulk_update_selected(client, auth):
     a = f.procedure(receive=True, ret=True)
     b = f.procedure(receive=False, ret=True, reason_code="originals")
     c = f.procedure(receive=True, ret=True)
     auth.login("centre")
-    r = client.post(
-        "/procedures/bulk",
-        headers=HX,
-        data={
-            "scope": "selected",
-            "ids": [a.id, b.id],
-            "eligible_receive": "no",
-            "eligible_return": "",
-            "reason_code": "in_person",
-            "reason_text": "",
-        },
+    r = post_bulk(
+        client,
+        [a.id, b.id],
+        htmx=True,
+        eligible_receive="no",
+        eligible_return="",
+        reason_code="in_person",
+        reason_text="",
     )
     assert r.status_code == 200 and 'data-testid="bulk-summary"' in r.text and "<html" not in r.text
     assert "2 thủ tục đã thay đổi, 0" in r.text
@@ -366,15 +370,7 @@ def test_bulk_update_selected(client, auth):
     ] == [(False, "in_person"), (False, "in_person"), (True, "")]
     assert len(events("procedure_bulk_eligibility")) == 2
     # The same again changes nothing and records nothing.
-    r = client.post(
-        "/procedures/bulk",
-        data={
-            "scope": "selected",
-            "ids": [a.id, b.id],
-            "eligible_receive": "no",
-            "reason_code": "in_person",
-        },
-    )
+    r = post_bulk(client, [a.id, b.id], eligible_receive="no", reason_code="in_person")
     assert r.status_code == 303
     assert len(events("procedure_bulk_eligibility")) == 2
 
@@ -385,16 +381,7 @@ def test_bulk_update_everything_matching_the_filter(client, auth):
     b = f.procedure(department_=d, name="Cấp phép xây dựng B")
     c = f.procedure(department_=d, name="Khác")
     auth.login("department", department=d)
-    r = client.post(
-        "/procedures/bulk",
-        headers=HX,
-        data={
-            "scope": "filter",
-            "q": "xay dung",
-            "eligible_receive": "yes",
-            "eligible_return": "yes",
-        },
-    )
+    r = post_bulk(client, htmx=True, q="xay dung", eligible_receive="yes", eligible_return="yes")
     assert r.status_code == 200
     db.session.expire_all()
     assert [db.session.get(Procedure, p.id).eligible_return for p in (a, b, c)] == [
@@ -407,13 +394,9 @@ def test_bulk_update_everything_matching_the_filter(client, auth):
 def test_bulk_update_validation(client, auth):
     a = f.procedure()
     auth.login("centre")
-    r = client.post(
-        "/procedures/bulk",
-        headers=HX,
-        data={"scope": "selected", "ids": [a.id], "eligible_receive": "no"},
-    )
+    r = post_bulk(client, [a.id], htmx=True, eligible_receive="no")
     assert r.status_code == 422 and "Nêu lý do" in r.text and "<html" not in r.text
-    r = client.post("/procedures/bulk", data={"scope": "selected", "eligible_receive": "yes"})
+    r = post_bulk(client, [], eligible_receive="yes")
     assert r.status_code == 422 and "<html" in r.text and "Chọn ít nhất một thủ tục" in r.text
 
 
@@ -422,20 +405,9 @@ def test_department_bulk_touching_another_department_is_refused_whole(client, au
     a = f.procedure(department_=own)
     b = f.procedure(department_=other)
     auth.login("department", department=own)
-    r = client.post(
-        "/procedures/bulk",
-        data={
-            "scope": "selected",
-            "ids": [a.id, b.id],
-            "eligible_receive": "yes",
-            "eligible_return": "yes",
-        },
-    )
+    r = post_bulk(client, [a.id, b.id], eligible_receive="yes", eligible_return="yes")
     assert r.status_code == 403
-    r = client.post(
-        "/procedures/bulk",
-        data={"scope": "filter", "eligible_receive": "yes", "eligible_return": "yes"},
-    )
+    r = post_bulk(client, eligible_receive="yes", eligible_return="yes")
     assert r.status_code == 403
     db.session.expire_all()
     assert not db.session.get(Procedure, a.id).eligible_receive

@@ -193,14 +193,8 @@ def test_forged_department_on_edit_row_is_ignored(client, auth, world):
 
 
 def test_department_import_refused_for_leader(client, auth, world):
-    import io
-
     login(auth, "leader", world)
-    r = client.post(
-        "/procedures/import",
-        data={"file": (io.BytesIO(b"x"), "x.csv")},
-        content_type="multipart/form-data",
-    )
+    r = client.upload("/procedures/import", "x", "x.csv")
     assert r.status_code == 403
 
 

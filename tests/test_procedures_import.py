@@ -19,15 +19,6 @@ GOOD = (
 )
 
 
-def upload(client, text, filename):
-    """The import page's form, posted with the file."""
-    return client.post(
-        "/procedures/import",
-        data={"file": (io.BytesIO(text.encode()), filename)},
-        content_type="multipart/form-data",
-    )
-
-
 def count(model):
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
@@ -295,11 +286,11 @@ def test_department_staff_import_only_their_own_rows(app):
 def test_import_page(client, auth):
     auth.login("centre")
     assert client.get("/procedures/import").status_code == 200
-    r = upload(client, GOOD, "tthc.csv")
+    r = client.upload("/procedures/import", GOOD, "tthc.csv")
     assert r.status_code == 303
     assert count(Procedure) == 3
     bad = HEADER + "1.12,,X,,,,có lẽ,,,\n"
-    r = upload(client, bad, "bad.csv")
+    r = client.upload("/procedures/import", bad, "bad.csv")
     assert r.status_code == 422 and 'data-testid="import-refused"' in r.text
     for column in ("ma_tthc", "ten_tthc", "don_vi", "tiep_nhan_bcci"):
         assert f"<code>{column}</code>" in r.text
@@ -312,7 +303,7 @@ def test_import_page_department_refused_file(client, auth):
     f.department(code="QLDT")
     auth.login("department", department=own)
     data = HEADER + "1.001108,A,Tư pháp – Hộ tịch,QLDT,,,,,,\n"
-    r = upload(client, data, "x.csv")
+    r = client.upload("/procedures/import", data, "x.csv")
     assert r.status_code == 422 and "Chỉ được nhập thủ tục của đơn vị mình." in r.text
     assert count(Procedure) == 0
 

@@ -7,18 +7,12 @@ from datetime import date
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
-from blueprints.dossiers.services import create_dossier, import_dossiers
+from blueprints.dossiers.services import create_dossier
 from blueprints.postal import services as postal
 from extensions import db
 from models import Dossier, Procedure, ReconcileTally, Shipment
 from tests import factories as f
 from utils import reconcile
-
-HEADER = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra\n"
-
-
-def csv_bytes(*lines):
-    return (HEADER + "\n".join(lines) + "\n").encode("utf-8")
 
 
 def plain_by_department():
@@ -89,36 +83,27 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
     f.dossier(b, date(2024, 1, 3), channel="bcci", returned=date(2024, 1, 9), return_channel="bcci")
     assert_right()
     assert reconcile.kept()[a.id][0] == 1
-    report = import_dossiers(
-        "a.csv",
-        csv_bytes(
-            "000.00.22.H56-240301-0001,1.000001,01/03/2024,bcci,05/03/2024,bcci",
-            "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
-            "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
-        ),
+    report = f.dossiers_imported(
+        "000.00.22.H56-240301-0001,1.000001,01/03/2024,bcci,05/03/2024,bcci",
+        "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
+        "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
         user=user,
     )
     assert report.ok
     assert_right()
-    report = import_dossiers(
-        "b.csv",
-        csv_bytes(
-            "000.00.22.H56-240301-0001,1.000002,01/03/2024,truc_tiep,05/03/2024,bcci",
-            "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
-            "000.00.22.H56-240301-0003,1.000001,31/03/2024,bcci,01/04/2024,truc_tiep",
-        ),
+    report = f.dossiers_imported(
+        "000.00.22.H56-240301-0001,1.000002,01/03/2024,truc_tiep,05/03/2024,bcci",
+        "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
+        "000.00.22.H56-240301-0003,1.000001,31/03/2024,bcci,01/04/2024,truc_tiep",
         user=user,
     )
     assert report.ok and report.updated == 3
     assert_right()
     db.session.commit()
     before = reconcile.kept()
-    refused = import_dossiers(
-        "c.csv",
-        csv_bytes(
-            "000.00.22.H56-240301-0004,1.000001,01/03/2024,bcci,,",
-            "000.00.22.H56-240301-0005,9.999999,01/03/2024,bcci,,",
-        ),
+    refused = f.dossiers_imported(
+        "000.00.22.H56-240301-0004,1.000001,01/03/2024,bcci,,",
+        "000.00.22.H56-240301-0005,9.999999,01/03/2024,bcci,,",
         user=user,
     )
     assert not refused.ok
@@ -127,24 +112,10 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
     # Shipments: the first record takes a dossier out, a second one changes nothing, a record
     # moved to another dossier or direction puts the first back, cancelling keeps the record
     # (still logged) but it no longer counts as a live shipment.
-    d2 = db.session.execute(
-        select(Dossier).where(Dossier.code == "000.00.22.H56-240301-0002")
-    ).scalar_one()
-    s1 = postal.log_shipment(
-        tracking_number=f.tracking_number(),
-        direction="tiep_nhan",
-        dossier=d1,
-        date=date(2024, 2, 1),
-        user=user,
-    )
+    d2 = f.stored_dossier("000.00.22.H56-240301-0002")
+    s1 = f.logged_shipment(d1, "tiep_nhan", date(2024, 2, 1), user)
     assert_right()
-    postal.log_shipment(
-        tracking_number=f.tracking_number(),
-        direction="tiep_nhan",
-        dossier=d1,
-        date=date(2024, 2, 2),
-        user=user,
-    )
+    f.logged_shipment(d1, "tiep_nhan", date(2024, 2, 2), user)
     assert_right()
     postal.update_shipment(s1, {"dossier_id": d2.id}, "nhầm hồ sơ", user=user)
     assert_right()

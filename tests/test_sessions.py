@@ -255,7 +255,7 @@ def test_two_instances_share_the_failure_counts(app, client):
     )
     assert child.returncode == 0, child.stderr[-2000:]
     assert child.stdout.split() == ["401"] * 5
-    r = client.post("/login", data={"username": user.username, "password": f.PASSWORD})
+    r = client.log_in(user.username, f.PASSWORD)
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0 and "Hãy thử lại lúc" in r.text
 
@@ -268,7 +268,7 @@ def test_a_browser_that_logged_in_before_is_not_locked_out(app):
     browser.post("/logout")
     attacker = app.test_client()
     for _ in range(6):
-        attacker.post("/login", data={"username": owner.username, "password": "guess-guess"})
+        attacker.log_in(owner.username, "guess-guess")
     assert _login(attacker, owner).status_code == 429
     assert _login(app.test_client(), owner).status_code == 429  # any other new browser too
     assert _login(browser, owner).status_code == 303  # but not the owner's
@@ -281,16 +281,11 @@ def test_a_device_cookie_has_its_own_limit_and_only_for_its_user(app):
     _login(browser, owner)
     browser.post("/logout")
     for _ in range(5):
-        assert (
-            browser.post(
-                "/login", data={"username": owner.username, "password": "wrong-wrong"}
-            ).status_code
-            == 401
-        )
+        assert browser.log_in(owner.username, "wrong-wrong").status_code == 401
     assert _login(browser, owner).status_code == 429
     # The cookie says nothing about another username: attempts there count as usual.
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 5
-    browser.post("/login", data={"username": other.username, "password": "wrong-wrong"})
+    browser.log_in(other.username, "wrong-wrong")
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 7
 
 
@@ -299,7 +294,7 @@ def test_a_forged_device_cookie_is_ignored(app):
     db.session.commit()
     attacker = app.test_client()
     for _ in range(5):
-        attacker.post("/login", data={"username": owner.username, "password": "guess-guess"})
+        attacker.log_in(owner.username, "guess-guess")
     forged = app.test_client()
     forged.set_cookie(app.config["DEVICE_COOKIE_NAME"], "eyJ1Ijoib3duZXIifQ.forged.signature")
     assert _login(forged, owner).status_code == 429
@@ -327,6 +322,6 @@ def test_password_changes_are_throttled_like_logins(client, auth):
 
 
 def test_failures_are_not_stored_in_clear(client):
-    client.post("/login", data={"username": "someone.known", "password": "guess-guess"})
+    client.log_in("someone.known", "guess-guess")
     keys = db.session.scalars(select(LoginFailure.key)).all()
     assert len(keys) == 2 and not any("someone" in k or "127.0.0.1" in k for k in keys)

@@ -8,19 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import and_, func, insert, select, text, update
 
-from blueprints.dossiers.services import create_dossier, import_dossiers
+from blueprints.dossiers.services import create_dossier
 from blueprints.postal import services as postal
 from extensions import db
 from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally, Procedure
 from tests import factories as f
 from utils import figures, tally
 from utils.dates import Period
-
-HEADER = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra\n"
-
-
-def csv_bytes(*lines):
-    return (HEADER + "\n".join(lines) + "\n").encode("utf-8")
 
 
 def assert_tallies_right():
@@ -50,36 +44,27 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     assert tally_rows(DossierTenDayTally) == 3
     # The one-stop import: new dossiers, then the same codes with other dates, channels and
     # procedure (the counts move from one row to another), then a file refused.
-    report = import_dossiers(
-        "a.csv",
-        csv_bytes(
-            "000.00.22.H56-240301-0001,1.000001,01/03/2024,truc_tiep,05/03/2024,truc_tiep",
-            "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
-            "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
-        ),
+    report = f.dossiers_imported(
+        "000.00.22.H56-240301-0001,1.000001,01/03/2024,truc_tiep,05/03/2024,truc_tiep",
+        "000.00.22.H56-240301-0002,1.000001,01/03/2024,bcci,,",
+        "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
         user=user,
     )
     assert report.ok and report.created == 3
     assert_tallies_right()
-    report = import_dossiers(
-        "b.csv",
-        csv_bytes(
-            "000.00.22.H56-240301-0001,1.000002,02/03/2024,bcci,05/04/2024,bcci",
-            "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
-            "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
-        ),
+    report = f.dossiers_imported(
+        "000.00.22.H56-240301-0001,1.000002,02/03/2024,bcci,05/04/2024,bcci",
+        "000.00.22.H56-240301-0002,1.000001,01/03/2024,truc_tiep,,",
+        "000.00.22.H56-240301-0003,1.000002,31/03/2024,truc_tuyen,01/04/2024,bcci",
         user=user,
     )
     assert report.ok and report.updated == 2
     assert_tallies_right()
     db.session.commit()
     before = tally.differences(), db.session.execute(select(DossierDayTally.received)).all()
-    refused = import_dossiers(
-        "c.csv",
-        csv_bytes(
-            "000.00.22.H56-240301-0004,1.000001,01/03/2024,truc_tiep,,",
-            "000.00.22.H56-240301-0005,9.999999,01/03/2024,truc_tiep,,",
-        ),
+    refused = f.dossiers_imported(
+        "000.00.22.H56-240301-0004,1.000001,01/03/2024,truc_tiep,,",
+        "000.00.22.H56-240301-0005,9.999999,01/03/2024,truc_tiep,,",
         user=user,
     )
     assert not refused.ok
@@ -89,16 +74,8 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
         db.session.execute(select(DossierDayTally.received)).all(),
     ) == before
     # Shipments: logged (the effective channel becomes bcci), moved to another dossier, cancelled.
-    d2 = db.session.execute(
-        select(Dossier).where(Dossier.code == "000.00.22.H56-240301-0002")
-    ).scalar_one()
-    s = postal.log_shipment(
-        tracking_number=f.tracking_number(),
-        direction="tra_ket_qua",
-        dossier=d1,
-        date=date(2024, 3, 3),
-        user=user,
-    )
+    d2 = f.stored_dossier("000.00.22.H56-240301-0002")
+    s = f.logged_shipment(d1, "tra_ket_qua", date(2024, 3, 3), user)
     assert_tallies_right()
     # Moved to another dossier and another day at once: both the dossier and the day counts move.
     postal.update_shipment(
