@@ -28,10 +28,22 @@ def _copy_value(value):
     raise TypeError(f"no COPY text form for {type(value).__name__}")
 
 
+def _plain_text(column):
+    """Whether every value of ``column`` is text that COPY takes as it is (no backslash, tab or
+    line break): then the column needs no formatting, however many distinct values it holds."""
+    if set(map(type, column)) != {str}:
+        return False
+    joined = "".join(column)
+    return not ("\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined)
+
+
 def copy_text(rows):
     """``rows`` (tuples) as the lines of a ``COPY … FROM STDIN`` in text format."""
     columns = []
     for column in zip(*rows):
+        if _plain_text(column):  # a column of codes: each different, none needing escapes
+            columns.append(column)
+            continue
         text = {value: _copy_value(value) for value in set(column)}
         columns.append(map(text.__getitem__, column))
     return "".join(line + "\n" for line in map("\t".join, zip(*columns)))

@@ -714,10 +714,15 @@ def _existing_by_code(codes):
         f"FROM {preparer.format_table(Dossier.__table__)} WHERE {preparer.quote('code')} "
     )
     if conn.dialect.name == "postgresql":
-        # One array parameter per chunk: a statement psycopg need not re-parse for each chunk.
+        # One parameter per chunk: the codes one a line, split into an array by the server
+        # (psycopg would adapt an array parameter element by element in Python), or, should a
+        # code hold a line break (the import refuses those), an array.
         chunk_size = ARRAY_LOOKUP_CHUNK
 
         def statement(chunk):
+            lines = "\n".join(chunk)
+            if lines.count("\n") == len(chunk) - 1:
+                return query + "= ANY(string_to_array(%s, E'\\n'))", (lines,)
             return query + "= ANY(%s)", ([*chunk],)
     else:
         chunk_size = LOOKUP_CHUNK
