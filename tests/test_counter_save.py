@@ -141,3 +141,32 @@ def test_a_number_already_logged_is_said_before_the_other_refusals(client, auth,
     assert any("DO NOTHING" in s for s in statements)
     assert len(db.session.execute(select(Shipment)).scalars().all()) == 1
     assert_counts_right()
+
+
+def test_on_postgresql_a_request_takes_one_connection_and_rolls_nothing_back(client, auth, dossier):
+    """The session's lookup is the first statement of the request's own transaction there (a
+    second connection would be checked, begun and rolled back, and the rollback makes the driver
+    forget its prepared statements); SQLite reads it on a connection of its own, deferred."""
+    auth.login("centre")
+    taken, rolled_back = [], []
+    pool = db.engine.pool
+
+    def checkout(dbapi_connection, record, proxy):
+        taken.append(record)
+
+    def rollback(connection):
+        rolled_back.append(connection)
+
+    event.listen(pool, "checkout", checkout)
+    event.listen(db.engine, "rollback", rollback)
+    try:
+        r = client.post("/shipments/new", data=form_data(), headers={"HX-Request": "true"})
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(db.engine, "rollback", rollback)
+    assert r.status_code == 200 and 'data-testid="saved"' in r.text
+    if db.engine.dialect.name == "postgresql":
+        assert (len(taken), len(rolled_back)) == (1, 0)
+    else:
+        assert (len(taken), len(rolled_back)) == (2, 1)
+    assert_counts_right()

@@ -1,9 +1,12 @@
 """Login sessions that end: the lookup every request makes, the idle timeout and the absolute
 lifetime, "last seen", and the form kept across a login when a session ended before it was sent.
 
-Every request looks its session up, so the lookup runs in its own short read transaction on its
-own connection: on SQLite it begins deferred even for a POST, so it never takes (or waits for) the
-write lock an import may hold. "Last seen" is written at most once a minute
+Every request looks its session up. On SQLite the lookup runs in its own short read transaction on
+its own connection: it begins deferred even for a POST, so it never takes (or waits for) the
+write lock an import may hold. On PostgreSQL, where a read waits for no writer, it is the first
+statement of the request's own transaction: one connection taken from the pool and checked, no
+second transaction to begin and roll back (which would also make the driver forget the
+statements it has prepared). "Last seen" is written at most once a minute
 (``SESSION_TOUCH_SECONDS``), in its own short transaction that waits at most a moment for the
 lock and is skipped when the database is busy (the next request a minute on will write it).
 """
@@ -95,8 +98,7 @@ def load_user(sid):
     if not sid:
         return None
     now = utcnow()
-    with transactions.reading(), db.engine.connect() as conn:
-        row = conn.execute(_session_statement(), {"sid": sid}).first()
+    row = _session_row(sid)
     if row is None:
         return None
     times = SimpleNamespace(
@@ -111,6 +113,15 @@ def load_user(sid):
     user = db.session.merge(_user_from(row), load=False)
     user.session_id = sid
     return user
+
+
+def _session_row(sid):
+    """The open session's row with its active user's columns, or ``None`` (see the module's
+    docstring for the transaction it is read in)."""
+    if db.engine.dialect.name != "sqlite":
+        return db.session.connection().execute(_session_statement(), {"sid": sid}).first()
+    with transactions.reading(), db.engine.connect() as conn:
+        return conn.execute(_session_statement(), {"sid": sid}).first()
 
 
 def touch(sid, last_seen, now):
