@@ -5,6 +5,7 @@ starts a throwaway one); each xdist worker gets its own database. SQLite copies 
 per test; PostgreSQL truncates every table after each test.
 """
 
+import contextlib
 import os
 import shutil
 
@@ -246,25 +247,36 @@ def browser():
         instance.close()
 
 
-@pytest.fixture()
-def page(browser, live_server):
-    """A fresh browser page; every request off 127.0.0.1 (the htmx CDN among them) is blocked."""
+@contextlib.contextmanager
+def local_page(browser, live_server, **options):
+    """A page of a fresh browser context (``options``: its locale, viewport, …); every request
+    off 127.0.0.1 (the htmx CDN among them) is blocked."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(base_url=live_server, locale="vi-VN")
+    context = browser.new_context(base_url=live_server, **options)
     context.route(
         "**/*",
         lambda route: (
             route.continue_() if route.request.url.startswith(live_server) else route.abort()
         ),
     )
-    pg = context.new_page()
-    # CI's shared machine can be several times slower than a quiet one: generous waits, which
-    # cost nothing when the page is quick (every wait ends as soon as its condition holds)
-    pg.set_default_timeout(20_000)
-    expect.set_options(timeout=15_000)
-    yield pg
-    context.close()
+    try:
+        pg = context.new_page()
+        # CI's shared machine can be several times slower than a quiet one: generous waits,
+        # which cost nothing when the page is quick (every wait ends as soon as its condition
+        # holds)
+        pg.set_default_timeout(20_000)
+        expect.set_options(timeout=15_000)
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh browser page in Vietnamese (see ``local_page``)."""
+    with local_page(browser, live_server, locale="vi-VN") as pg:
+        yield pg
 
 
 def browser_login(page, user, password=None):

@@ -87,6 +87,13 @@ def dossier(
     return d
 
 
+def manifest_imported(*rows, user=None):
+    """The postal manifest import (docs/formats.md, the shipments file) of ``rows`` under the
+    four required columns' header: its report."""
+    header = "so_hieu_buu_gui,chieu,ma_ho_so,ngay"
+    return postal.import_postal("m.csv", "\n".join((header, *rows, "")).encode(), user=user)
+
+
 def stored_dossier(code):
     """The dossier stored under ``code`` (exactly one)."""
     return db.session.execute(select(Dossier).where(Dossier.code == code)).scalar_one()
@@ -113,6 +120,15 @@ def audit_event(action, at, user=None, object_type="", object_id="", old=None, n
     )
     db.session.add(event)
     return event
+
+
+# The centre that signs the briefs of the test data: its name, place and signer.
+CENTRE = {
+    "unit_name": "Trung tâm Hành chính công",
+    "place_name": "Hạ Long",
+    "signer_name": "Vũ Thị Thanh Hương",
+    "signer_title": "GIÁM ĐỐC",
+}
 
 
 def org_settings(**fields):

@@ -78,11 +78,8 @@ def load():
     """Add the organisation; flushes, the caller commits."""
     rng = random.Random(SEED)
     factories.org_settings(
+        **factories.CENTRE,
         parent_agency="UBND thành phố Hạ Long",
-        unit_name="Trung tâm Hành chính công",
-        place_name="Hạ Long",
-        signer_name="Vũ Thị Thanh Hương",
-        signer_title="GIÁM ĐỐC",
         doc_prefix="TTHCC",
         recipients="UBND thành phố (b/c);\nCác phòng, ban chuyên môn;\nLưu: VT, TTHCC.",
         address="Tầng 1, Trụ sở Liên cơ quan số 3, thành phố Hạ Long",

@@ -21,13 +21,7 @@ POINTS_PER_CM = 72 / 2.54
 def _catalogue():
     """Two departments with dossiers and no postal use: Tư pháp's procedure may be received and
     returned by post, Tài nguyên's only returned, so it gets no C2 share ("—")."""
-    f.org_settings(
-        unit_name="Trung tâm Hành chính công",
-        signer_title="GIÁM ĐỐC",
-        signer_name="Vũ Thị Thanh Hương",
-        place_name="Hạ Long",
-        recipients="Lưu: VT.",
-    )
+    f.org_settings(**f.CENTRE, recipients="Lưu: VT.")
     tp = f.department("TP", "Phòng Tư pháp")
     tn = f.department("TNMT", "Phòng Tài nguyên và Môi trường")
     both = f.procedure(name="Chứng thực bản sao", department_=tp, receive=True, ret=True)

@@ -15,7 +15,7 @@ from blueprints.handover import services as handover
 from extensions import db
 from models import AuditEvent
 from tests import factories as f
-from tests.conftest import artifact_path, browser_login
+from tests.conftest import artifact_path, browser_login, local_page
 from utils.navigation import NAV
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -147,16 +147,7 @@ def serious(page):
 @pytest.mark.parametrize("role", ["leader", "department", "centre", "admin"])
 def test_main_pages_for_each_role(browser, live_server, app, world, role):
     os.makedirs(artifact_path("screenshots"), exist_ok=True)
-    context = browser.new_context(base_url=live_server, locale="en-US", viewport=DESKTOP)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server) else route.abort()
-        ),
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
+    with local_page(browser, live_server, locale="en-US", viewport=DESKTOP) as page:
         browser_login(page, world["users"][role])
         problems = {}
         for url in urls(app, role, world):
@@ -185,8 +176,6 @@ def test_main_pages_for_each_role(browser, live_server, app, world, role):
             "admin": admin_pages,
         }[role]
         saved(page, app, world)
-    finally:
-        context.close()
 
 
 def leader_pages(page, app, world):

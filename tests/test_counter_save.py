@@ -8,32 +8,12 @@ import pytest
 from sqlalchemy import event, select
 
 from extensions import db
-from models import Dossier, Shipment
+from models import Shipment
 from tests import factories as f
+from tests.test_postal import form_data
 from utils import reconcile, tally
-from utils.validators import s10_check_digit
 
 CODE = "000.17.22.H56-240301-0001"
-
-
-def number(serial):
-    digits = f"{serial:08d}"
-    return f"EB{digits}{s10_check_digit(digits)}VN"
-
-
-def form_data(**extra):
-    data = {
-        "tracking_number": number(12345678),
-        "direction": "tra_ket_qua",
-        "dossier_code": CODE,
-        "date": "2024-03-10",
-        "recipient_name": "Nguyễn Văn An",
-        "address": "Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
-        "phone": "0912 345 678",
-        "fee": "25.000",
-    }
-    data.update(extra)
-    return data
 
 
 def save(client, **extra):
@@ -114,12 +94,16 @@ def test_saves_keep_the_tallies_and_reconciliation_counts(client, auth, dossier,
         )
     ):
         r, _ = save(
-            client, **({"direction": direction, "tracking_number": number(serial + 1)} | extra)
+            client,
+            **(
+                {"direction": direction, "tracking_number": f.tracking_number("EB", serial + 1)}
+                | extra
+            ),
         )
         assert r.status_code == 200, r.text
         assert_counts_right()
     assert len(db.session.execute(select(Shipment)).scalars().all()) == 5
-    d = db.session.execute(select(Dossier).where(Dossier.code == CODE)).scalar_one()
+    d = f.stored_dossier(CODE)
     if direction == "tra_ket_qua":
         assert (d.return_channel, d.return_date) == ("bcci", date(2024, 3, 8))
 

@@ -189,20 +189,8 @@ def test_api_summary_still_needs_both_dates(client, auth):
 
 
 def _settings_form(**extra):
-    data = {
-        "doc_prefix": "TTHCC",
-        "retention_months": "24",
-        "parent_agency": "",
-        "unit_name": "",
-        "place_name": "",
-        "signer_name": "",
-        "signer_title": "",
-        "recipients": "",
-        "address": "",
-        "opening_hours": "",
-    }
-    data.update(extra)
-    return data
+    """The settings form: its two required fields (the others left blank) and ``extra``."""
+    return {"doc_prefix": "TTHCC", "retention_months": "24", **extra}
 
 
 def test_administrator_sets_the_default_period_and_it_is_audited(client, auth):

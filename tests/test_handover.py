@@ -22,34 +22,22 @@ def shipments(app):
         f.dossier(procedure, date(2024, 3, 1), code=f"000.17.22.H56-240301-{n:04d}")
         for n in (1, 2, 3)
     ]
+    # Three results sent on DAY: full details, no phone, no address and no fee.
+    sent = (
+        ("EB123456785VN", f.RECIPIENT),
+        (
+            "RR473124829VN",
+            {
+                "recipient_name": "Trần Thị Bình",
+                "address": "5 Trần Phú, phường Bạch Đằng",
+                "fee": 1024000,
+            },
+        ),
+        ("RR000000080VN", {"recipient_name": "Lê Văn Cường", "fee": None}),
+    )
     out = [
-        f.shipment(
-            dossiers[0],
-            "tra_ket_qua",
-            when=DAY,
-            tracking_number="EB123456785VN",
-            recipient_name="Nguyễn Văn An",
-            address="12 Lê Lợi, phường Hồng Gai, Hạ Long",
-            phone="0912345678",
-            fee=25000,
-        ),
-        f.shipment(
-            dossiers[1],
-            "tra_ket_qua",
-            when=DAY,
-            tracking_number="RR473124829VN",
-            recipient_name="Trần Thị Bình",
-            address="5 Trần Phú, phường Bạch Đằng",
-            fee=1024000,
-        ),
-        f.shipment(
-            dossiers[2],
-            "tra_ket_qua",
-            when=DAY,
-            tracking_number="RR000000080VN",
-            recipient_name="Lê Văn Cường",
-            fee=None,
-        ),
+        f.shipment(d, "tra_ket_qua", when=DAY, tracking_number=number, **details)
+        for d, (number, details) in zip(dossiers, sent)
     ]
     f.org_settings(
         parent_agency="UBND thành phố Hạ Long",

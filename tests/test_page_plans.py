@@ -102,13 +102,8 @@ def build(n):
 
 
 PAGES = [  # (role, URL or a function of the data giving it, an htmx fragment)
-    ("centre", "/", False),
-    ("admin", "/", False),
-    ("department", "/", False),
-    ("leader", "/", False),
-    ("centre", "/reconciliation", False),
-    ("admin", "/reconciliation", False),
-    ("department", "/reconciliation", False),
+    *((role, "/", False) for role in ("centre", "admin", "department", "leader")),
+    *((role, "/reconciliation", False) for role in ("centre", "admin", "department")),
     ("centre", "/dossiers", False),
     ("leader", "/dossiers", True),
     ("centre", "/dossiers?q=000", True),

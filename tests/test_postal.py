@@ -34,6 +34,19 @@ def audited(action):
     )
 
 
+@pytest.fixture()
+def sent(setup):
+    """A result sent home, with the citizen's name, phone and address."""
+    _proc, d = setup
+    return f.shipment(
+        d,
+        "tra_ket_qua",
+        recipient_name="Nguyễn Văn An",
+        phone="0912345678",
+        address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
+    )
+
+
 def form_data(**extra):
     data = {
         "tracking_number": "eb 1234 5678 5vn",
@@ -272,15 +285,9 @@ def test_edit_and_cancel_recompute_and_audit(client, auth, setup):
 
 
 @pytest.mark.parametrize("role", ["leader", "department"])
-def test_other_roles_cannot_log_edit_cancel_or_see_full_data(client, auth, setup, role):
-    proc, d = setup
-    s = f.shipment(
-        d,
-        "tra_ket_qua",
-        recipient_name="Nguyễn Văn An",
-        phone="0912345678",
-        address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
-    )
+def test_other_roles_cannot_log_edit_cancel_or_see_full_data(client, auth, setup, sent, role):
+    proc, _d = setup
+    s = sent
     auth.login(role, department=proc.department)
     assert client.get("/shipments/new").status_code == 403
     assert (
@@ -301,15 +308,8 @@ def test_other_roles_cannot_log_edit_cancel_or_see_full_data(client, auth, setup
     assert len(shipments()) == 1 and not shipments()[0].cancelled
 
 
-def test_centre_sees_full_data_on_the_shipment_page_only(client, auth, setup):
-    proc, d = setup
-    s = f.shipment(
-        d,
-        "tra_ket_qua",
-        recipient_name="Nguyễn Văn An",
-        phone="0912345678",
-        address="Số 3, phố Cột Đồng Hồ, phường Hồng Gai",
-    )
+def test_centre_sees_full_data_on_the_shipment_page_only(client, auth, sent):
+    s = sent
     auth.login("centre")
     r = client.get(f"/shipments/{s.id}")
     assert "Nguyễn Văn An" in r.text and "0912345678" in r.text and "Cột Đồng Hồ" in r.text

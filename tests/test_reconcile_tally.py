@@ -122,13 +122,9 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
     postal.cancel_shipment(s1, "hủy", user=user)
     assert_right()
     # A postal manifest, for dossiers of a procedure not flagged eligible in that direction.
-    report = postal.import_postal(
-        "m.csv",
-        (
-            "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
-            f"{f.tracking_number()},tiep_nhan,000.00.22.H56-240301-0001,01/03/2024\n"
-            f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0002,03/04/2024\n"
-        ).encode(),
+    report = f.manifest_imported(
+        f"{f.tracking_number()},tiep_nhan,000.00.22.H56-240301-0001,01/03/2024",
+        f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0002,03/04/2024",
         user=user,
     )
     assert report.ok, report.errors

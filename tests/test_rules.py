@@ -78,57 +78,57 @@ def imported(line):
     return {(p.column, p.reason) for p in report.problems}
 
 
-def test_a_tracking_number_not_of_the_s10_shape(world):
+def refused_alike(world, message, field, value, form_value=None, column=None, line=None):
+    """``value`` of the shipment's ``field`` refused with the rule's one ``message`` by the log
+    and edit forms (given the ``form_value`` typed there), the log and update services and the
+    manifest import (its ``column``, in the file's ``line``)."""
     _proc, d, shipment, _user = world
+    if form_value is not None:
+        for form_class in (ShipmentForm, EditShipmentForm):
+            assert form_errors(form_class, field, **{field: form_value}) == [message], form_class
+    assert logged(dossier=d, **{field: value}) == (field, message)
+    assert updated(shipment, **{field: value}) == (field, message)
+    if line is not None:
+        assert imported(line) == {(column, message)}
+
+
+def test_a_tracking_number_not_of_the_s10_shape(world):
+    d = world[1]
     message = rule_message(rules.tracking_number, NOT_S10)
     assert NOT_S10 in message
-    assert form_errors(ShipmentForm, "tracking_number", tracking_number=NOT_S10) == [message]
-    assert form_errors(EditShipmentForm, "tracking_number", tracking_number=NOT_S10) == [message]
-    assert logged(tracking_number=NOT_S10, dossier=d) == ("tracking_number", message)
-    assert updated(shipment, tracking_number=NOT_S10) == ("tracking_number", message)
-    assert imported(f"{NOT_S10},tra_ket_qua,{d.code},10/03/2024,,,,") == {
-        ("so_hieu_buu_gui", message)
-    }
+    line = f"{NOT_S10},tra_ket_qua,{d.code},10/03/2024,,,,"
+    refused_alike(world, message, "tracking_number", NOT_S10, NOT_S10, "so_hieu_buu_gui", line)
 
 
 def test_a_date_in_the_future(world):
-    _proc, d, shipment, _user = world
+    d = world[1]
     tomorrow = vn_today() + timedelta(days=1)
     message = rule_message(rules.not_in_future, tomorrow)
     assert tomorrow.strftime("%d/%m/%Y") in message
-    assert form_errors(ShipmentForm, "date", date=tomorrow.isoformat()) == [message]
-    assert form_errors(EditShipmentForm, "date", date=tomorrow.isoformat()) == [message]
-    assert logged(date=tomorrow, dossier=d) == ("date", message)
-    assert updated(shipment, date=tomorrow) == ("date", message)
-    assert imported(f"RR473124829VN,tra_ket_qua,{d.code},{tomorrow:%d/%m/%Y},,,,") == {
-        ("ngay", message)
-    }
+    line = f"RR473124829VN,tra_ket_qua,{d.code},{tomorrow:%d/%m/%Y},,,,"
+    refused_alike(world, message, "date", tomorrow, tomorrow.isoformat(), "ngay", line)
 
 
 def test_a_shipment_without_a_date(world):
-    _proc, d, shipment, _user = world
+    d = world[1]
     message = rule_message(rules.shipment_date, None)
-    assert logged(date=None, dossier=d) == ("date", message)
-    assert updated(shipment, date=None) == ("date", message)
-    assert imported(f"RR473124829VN,tra_ket_qua,{d.code},,,,,") == {("ngay", message)}
+    line = f"RR473124829VN,tra_ket_qua,{d.code},,,,,"
+    refused_alike(world, message, "date", None, column="ngay", line=line)
 
 
 def test_a_negative_fee(world):
-    _proc, d, shipment, _user = world
     message = rule_message(rules.fee, -1)
-    assert logged(fee=-1, dossier=d) == ("fee", message)
-    assert updated(shipment, fee=-1) == ("fee", message)
+    refused_alike(world, message, "fee", -1)
     # A spreadsheet's number cell reaches the import's fee parser as a number.
     assert rule_message(parse_fee, -25000) == message
 
 
 def test_a_result_returned_before_its_dossier_was_received(world):
-    _proc, d, shipment, _user = world
+    d = world[1]
     message = rule_message(rules.returned_after_received, "tra_ket_qua", date(2024, 2, 1), d)
     assert "01/03/2024" in message
-    assert logged(date=date(2024, 2, 1), dossier=d) == ("date", message)
-    assert updated(shipment, date=date(2024, 2, 1)) == ("date", message)
-    assert imported(f"RR473124829VN,tra_ket_qua,{d.code},01/02/2024,,,,") == {("ngay", message)}
+    line = f"RR473124829VN,tra_ket_qua,{d.code},01/02/2024,,,,"
+    refused_alike(world, message, "date", date(2024, 2, 1), column="ngay", line=line)
 
 
 def test_an_unknown_dossier(world):

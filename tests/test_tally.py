@@ -85,13 +85,9 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     postal.cancel_shipment(s, "hủy", user=user)
     assert_tallies_right()
     # A postal manifest.
-    report = postal.import_postal(
-        "m.csv",
-        (
-            "so_hieu_buu_gui,chieu,ma_ho_so,ngay\n"
-            f"{f.tracking_number()},tiep_nhan,{d1.code},31/01/2024\n"
-            f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0003,03/04/2024\n"
-        ).encode(),
+    report = f.manifest_imported(
+        f"{f.tracking_number()},tiep_nhan,{d1.code},31/01/2024",
+        f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240301-0003,03/04/2024",
         user=user,
     )
     assert report.ok, report.errors
