@@ -43,14 +43,28 @@ def rows_made(app):
     return dossiers
 
 
+def written(value):
+    """A cell as docs/formats.md (*Writing files*) says exports write it: nothing empty, yes/no
+    as có/không, dates dd/mm/yyyy, a text a spreadsheet would run as a formula after an
+    apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def reference_csv(columns, rows):
-    """The CSV a whole-file writer gives: BOM, header, one line per row, cells as the export
-    writes them."""
+    """The CSV a whole-file writer gives: BOM, header, one line per row, cells as written."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([tabular._cell(v) for v in row])
+        writer.writerow([written(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
