@@ -5,6 +5,7 @@ were. On SQLite the import counts its new dossiers with one statement instead of
 insert trigger (``utils.reconcile.inserting_many``)."""
 
 import random
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -198,3 +199,40 @@ def test_on_sqlite_an_import_does_not_run_the_insert_trigger_per_row(setting):
         .scalar()
         == trigger_sql
     )
+
+
+@pytest.mark.sqlite_only
+def test_on_sqlite_an_import_reads_no_dossier_table_whole(setting):
+    """Every statement of an import that reads the dossiers reads those it names (by code or by
+    id above the last one before the import), never the whole table or a whole index of it, as
+    SQLite's plan for each says: the import's cost must not grow with the dossiers stored."""
+    procedure_codes, user = setting
+    codes = [f"000.00.22.H56-240401-{i:04d}" for i in range(1, 201)]
+    lines = random_lines(random.Random(18), codes, procedure_codes)
+    conn = db.session.connection()
+    traced = []
+    raw = conn.connection.driver_connection
+    raw.set_trace_callback(traced.append)
+    try:
+        report = import_dossiers("a.csv", csv_bytes(lines), user=user)
+    finally:
+        raw.set_trace_callback(None)
+    assert report.ok and report.created == 200
+    reads = [
+        s
+        for s in traced
+        if "dossier" in s.lower()
+        and s.lstrip().upper().startswith(("SELECT", "INSERT"))
+        and "SELECT" in s.upper()
+    ]
+    assert any("reconcile_tally" in s for s in reads)  # the new dossiers' count is among them
+    for statement in reads:
+        query = statement[statement.upper().index("SELECT") :]
+        if " ON CONFLICT" in query:
+            query = query[: query.index(" ON CONFLICT")]
+        plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {query}")]
+        assert not [step for step in plan if re.match(r"SCAN dossier\b", step)], (
+            statement,
+            plan,
+        )
+    db.session.rollback()

@@ -302,13 +302,17 @@ DOSSIER_INSERT_TRIGGER = "reconcile_dossier_insert"
 
 
 def _sqlite_count_new():
-    """The insert trigger's counting, for every dossier above an id (the parameter) at once."""
+    """The insert trigger's counting, for every dossier above an id (the parameter) at once.
+
+    ``NOT INDEXED``: the new dossiers are read by their ids (a range of the table's own key);
+    left to itself SQLite reads every dossier through the procedure index to spare the GROUP
+    BY's sort, which costs ten times more at 100.000 dossiers, and grows with the table."""
     unlogged = [
         f"SUM({_sqlite_unlogged('dossier', direction, src)})" for direction, src, _ in DIRECTIONS
     ]
     return (
         f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-        f"SELECT procedure_id, {', '.join(unlogged)}, 0, 0 FROM dossier "
+        f"SELECT procedure_id, {', '.join(unlogged)}, 0, 0 FROM dossier NOT INDEXED "
         f"WHERE id > ? AND {_bcci_any('dossier')} GROUP BY procedure_id {_SQLITE_CONFLICT}"
     )
 

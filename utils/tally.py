@@ -387,19 +387,20 @@ def _one(condition):
 
 def _counted_parts(source=None):
     """Each dossier of ``source`` (default: every dossier) as a row counting it on its receive
-    day and one counting it on its return day: (day, procedure_id, r, rp, rrp, t, tp), the
-    five counts 0 or 1 in ``COUNTS`` order."""
+    day and one counting it on its return day: (day, procedure_id, and the five ``COUNTS``,
+    each 0 or 1)."""
     c = source.c if source is not None else Dossier.__table__.c
     by_post = c.return_channel == "bcci"
+    received, received_postal, received_returned_postal, returned, returned_postal = COUNTS
     return union_all(
         select(
             c.receive_date.label("day"),
             c.procedure_id,
-            literal(1).label("r"),
-            _one(c.receive_channel == "bcci").label("rp"),
-            _one(by_post).label("rrp"),
-            literal(0).label("t"),
-            literal(0).label("tp"),
+            literal(1).label(received),
+            _one(c.receive_channel == "bcci").label(received_postal),
+            _one(by_post).label(received_returned_postal),
+            literal(0).label(returned),
+            literal(0).label(returned_postal),
         ).where(c.receive_date.is_not(None)),
         select(
             c.return_date,
@@ -429,16 +430,11 @@ def recount(model, source=None):
     parts = _counted_parts(source)
     key = _DATE_KEY_OF[model](parts.c.day)
     return select(
-        key.label("key"),
-        parts.c.procedure_id,
-        *(
-            func.sum(parts.c[c]).label(name)
-            for c, name in zip(("r", "rp", "rrp", "t", "tp"), COUNTS)
-        ),
+        key.label("key"), parts.c.procedure_id, *(func.sum(parts.c[c]).label(c) for c in COUNTS)
     ).group_by(key, parts.c.procedure_id)
 
 
-NEW_DAYS = "tally_new_days"  # scratch table of ``count_in``: the new rows counted per day
+# --- Counting an import's new dossiers in ------------------------------------------------------
 
 
 def _dialect_insert(connection):
@@ -449,82 +445,100 @@ def _dialect_insert(connection):
     return insert
 
 
-def _count_days(connection, source):
-    """``source``'s rows counted per day and procedure into ``count_in``'s scratch table (this
-    connection's own temporary table, created on first use), which is returned.
-
-    PostgreSQL groups the rows (a hash aggregate) into a plain table, emptied again at commit.
-    SQLite sorts to group, which costs twice what adding each row into a table keyed by day and
-    procedure costs (``ON CONFLICT DO UPDATE``); that table then also gives the days in key order.
-    """
+def _scratch(connection, name):
+    """An empty scratch table ``name`` for ``count_in`` (first_day, procedure_id, the five
+    ``COUNTS``): this connection's own temporary table, created on first use; on PostgreSQL
+    emptied again at commit, on SQLite keyed by day and procedure (see ``_sum_into``)."""
     quote = connection.dialect.identifier_preparer.quote
     columns = ", ".join(f"{quote(c)} integer NOT NULL" for c in COUNTS)
-    day = f"{quote('day')} date NOT NULL, procedure_id integer NOT NULL"
-    postgres = connection.dialect.name == "postgresql"
     tail = (
         ") ON COMMIT DELETE ROWS"
-        if postgres
-        else f", PRIMARY KEY ({quote('day')}, procedure_id)) WITHOUT ROWID"
+        if connection.dialect.name == "postgresql"
+        else ", PRIMARY KEY (first_day, procedure_id)) WITHOUT ROWID"
     )
     connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {NEW_DAYS} ({day}, {columns}{tail}"
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} "
+        f"(first_day date NOT NULL, procedure_id integer NOT NULL, {columns}{tail}"
     )
-    connection.exec_driver_sql(f"DELETE FROM {NEW_DAYS}")
-    days = sql_table(
-        NEW_DAYS, sql_column("day", db.Date), sql_column("procedure_id"), *map(sql_column, COUNTS)
+    connection.exec_driver_sql(f"DELETE FROM {name}")
+    return sql_table(
+        name, sql_column("first_day", db.Date), sql_column("procedure_id"), *map(sql_column, COUNTS)
     )
-    if postgres:
-        counted = recount(DossierDayTally, source)
-        connection.execute(days.insert().from_select(["day", "procedure_id", *COUNTS], counted))
-        return days
-    parts = _counted_parts(source)
-    stmt = _dialect_insert(connection)(days).from_select(
-        ["day", "procedure_id", *COUNTS], select(parts).where(true())
+
+
+def _sum_into(connection, scratch, rows, key):
+    """Add the counts of ``rows`` (a selectable with procedure_id and the five ``COUNTS``) into
+    the empty ``scratch`` table, summed by ``key`` (SQL over ``rows``) and procedure.
+
+    PostgreSQL groups the rows (a hash aggregate). SQLite sorts to group, which costs twice what
+    adding each row into the scratch table, keyed by day and procedure, costs (``ON CONFLICT DO
+    UPDATE``); that table then also gives its rows in key order."""
+    counts = [rows.c[c] for c in COUNTS]
+    columns = ["first_day", "procedure_id", *COUNTS]
+    if connection.dialect.name == "postgresql":
+        summed = select(key, rows.c.procedure_id, *map(func.sum, counts))
+        summed = summed.group_by(key, rows.c.procedure_id)
+        connection.execute(scratch.insert().from_select(columns, summed))
+        return
+    stmt = _dialect_insert(connection)(scratch).from_select(
+        columns, select(key, rows.c.procedure_id, *counts).where(true())
     )
     connection.execute(
         stmt.on_conflict_do_update(
-            index_elements=["day", "procedure_id"],
-            set_={c: days.c[c] + stmt.excluded[c] for c in COUNTS},
+            index_elements=["first_day", "procedure_id"],
+            set_={c: scratch.c[c] + stmt.excluded[c] for c in COUNTS},
         )
     )
-    return days
 
 
-def _rolled_up(model, days):
-    """``days``'s counts (a table like the day tally's) summed by ``model``'s date key, as
-    ``recount`` gives them: (key, procedure_id, counts…), in key order."""
-    if model is DossierDayTally:  # already one row per day and procedure
-        return select(days.c.day, days.c.procedure_id, *(days.c[c] for c in COUNTS)).order_by(
-            days.c.day, days.c.procedure_id
+def _summed(scratch, key=None):
+    """(key, procedure_id, counts…) of ``scratch`` in key order: its rows as they are, or
+    summed by ``key`` (SQL over its first_day)."""
+    counts = [scratch.c[c] for c in COUNTS]
+    if key is None:
+        return select(scratch.c.first_day, scratch.c.procedure_id, *counts).order_by(
+            scratch.c.first_day, scratch.c.procedure_id
         )
-    key = _DATE_KEY_OF[model](days.c.day).label("key")
+    key = key.label("key")
     return (
-        select(key, days.c.procedure_id, *(func.sum(days.c[c]).label(c) for c in COUNTS))
-        .group_by(key, days.c.procedure_id)
-        .order_by(key, days.c.procedure_id)
+        select(key, scratch.c.procedure_id, *(func.sum(c).label(c.name) for c in counts))
+        .group_by(key, scratch.c.procedure_id)
+        .order_by(key, scratch.c.procedure_id)
     )
 
 
 def count_in(source):
     """Count the dossiers of ``source`` (a selectable with the columns of ``KEYS``: an import's
     new rows) into every tally, the counting done by the database: the rows are counted per day
-    and procedure once (``_count_days``), and each tally gets those counts summed by its date
-    key with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``, in key order (the lock order of
-    ``_upsert``). Counting the dossiers once rather than once per tally halves the work."""
+    and procedure once, those counts per ten-day part, and those per month (a month is its three
+    ten-day parts), each into a scratch table of a few statements; each tally then gets its counts
+    with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``, in key order (the lock order of
+    ``_upsert``). Counting every level from the one below reads far fewer rows than counting
+    each from the dossiers."""
     connection = db.session.connection()
-    days = _count_days(connection, source)
-    for model, date_key in DATE_KEYS.items():
+    days = _scratch(connection, "tally_new_days")
+    parts = _counted_parts(source)
+    _sum_into(connection, days, parts, parts.c.day)
+    tendays = _scratch(connection, "tally_new_tendays")
+    _sum_into(connection, tendays, days, tenday_of(days.c.first_day))
+    for model, counted in (
+        (DossierDayTally, _summed(days)),
+        (DossierTenDayTally, _summed(tendays)),
+        (DossierMonthTally, _summed(tendays, month_of(tendays.c.first_day))),
+    ):
         table = model.__table__
+        date_key = DATE_KEYS[model]
         stmt = _dialect_insert(connection)(table).from_select(
-            [date_key, "procedure_id", *COUNTS], _rolled_up(model, days)
+            [date_key, "procedure_id", *COUNTS], counted
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c[date_key], table.c.procedure_id],
             set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS},
         )
         connection.execute(stmt)
-    if connection.dialect.name != "postgresql":
-        connection.exec_driver_sql(f"DELETE FROM {NEW_DAYS}")  # SQLite keeps no scratch rows
+    if connection.dialect.name != "postgresql":  # SQLite keeps no scratch rows
+        connection.exec_driver_sql("DELETE FROM tally_new_days")
+        connection.exec_driver_sql("DELETE FROM tally_new_tendays")
 
 
 def differences(limit=20):
