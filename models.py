@@ -282,12 +282,57 @@ class ReconcileTally(db.Model):
     live_return = db.Column(db.Integer, nullable=False, default=0)
 
 
+class _ShipmentTally:
+    """Shipments counted per date, procedure (their dossier's), direction and status, with
+    their fees: kept by database triggers in the same transaction as every change to a
+    shipment or to its dossier's procedure (``utils.shipment_tally``). The shipment list's
+    totals read whole months from the month table and the other days from the day table,
+    never the shipments."""
+
+    # No foreign key, as the dossier tallies: derived rows, recounted by ``flask tally rebuild``.
+    procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    direction = db.Column(db.String(12), primary_key=True)
+    cancelled = db.Column(db.Boolean, primary_key=True)
+    eligibility_warning = db.Column(db.Boolean, primary_key=True)
+    check_digit_warning = db.Column(db.Boolean, primary_key=True)
+    shipments = db.Column(db.Integer, nullable=False, default=0)
+    fees = db.Column(db.BigInteger, nullable=False, default=0)  # đồng; NULL fees add nothing
+
+
+_SHIPMENT_TALLY_KEY = (
+    "procedure_id",
+    "direction",
+    "cancelled",
+    "eligibility_warning",
+    "check_digit_warning",
+)
+
+
+class ShipmentDayTally(_ShipmentTally, db.Model):
+    __tablename__ = "shipment_day_tally"
+    day = db.Column(db.Date, primary_key=True)
+    __table_args__ = (
+        db.PrimaryKeyConstraint("day", *_SHIPMENT_TALLY_KEY),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class ShipmentMonthTally(_ShipmentTally, db.Model):
+    __tablename__ = "shipment_month_tally"
+    month = db.Column(db.Date, primary_key=True)  # the first day of the month
+    __table_args__ = (
+        db.PrimaryKeyConstraint("month", *_SHIPMENT_TALLY_KEY),
+        {"sqlite_with_rowid": False},
+    )
+
+
 @event.listens_for(db.metadata, "after_create")
 def _reconcile_triggers(target, connection, **kw):
-    """``create_all`` (the tests' schema) gets the triggers the migration creates."""
-    from utils.reconcile import create_triggers
+    """``create_all`` (the tests' schema) gets the triggers the migrations create."""
+    from utils import reconcile, shipment_tally
 
-    create_triggers(connection)
+    reconcile.create_triggers(connection)
+    shipment_tally.create_triggers(connection)
 
 
 class Shipment(db.Model):

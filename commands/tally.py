@@ -1,5 +1,6 @@
-"""``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``) and the
-counts the reconciliation reads (``utils.reconcile``)."""
+"""``flask tally check|rebuild``: the dossier tallies the figures read (``utils.tally``), the
+counts the reconciliation reads (``utils.reconcile``) and the shipment counts the shipment list's
+totals read (``utils.shipment_tally``)."""
 
 import click
 from flask_babel import gettext as _
@@ -15,11 +16,12 @@ group = click.Group("tally", help="The dossier counts per day and month that the
 @read_only
 def check_command():
     """Compare the tallies with a count over every dossier; exit 1 when they differ."""
-    from utils import reconcile, tally
+    from utils import reconcile, shipment_tally, tally
 
     found = tally.differences()
     unreconciled = reconcile.differences()
-    if not found and not unreconciled:
+    shipments = shipment_tally.differences()
+    if not found and not unreconciled and not shipments:
         click.echo(_("The tallies equal the dossiers."))
         return
     for table, when, procedure_id, stored, counted in found:
@@ -44,6 +46,17 @@ def check_command():
                 counted=" ".join(map(str, counted)),
             )
         )
+    for table, when, key, stored, counted in shipments:
+        click.echo(
+            _(
+                "%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
+                table=table,
+                day=when.isoformat(),
+                procedure=" ".join(map(str, key)),
+                stored=" ".join(map(str, stored)),
+                counted=" ".join(map(str, counted)),
+            )
+        )
     click.echo(
         _("The tallies differ from the dossiers: run `flask --app app tally rebuild`."), err=True
     )
@@ -53,10 +66,11 @@ def check_command():
 @group.command("rebuild")
 def rebuild_command():
     """Recount the tallies from the dossiers (after restoring data changed outside the app)."""
-    from utils import reconcile, tally
+    from utils import reconcile, shipment_tally, tally
 
     sizes = tally.rebuild()
     reconcile.rebuild()
+    sizes.update(shipment_tally.rebuild())
     db.session.commit()
     click.echo(
         ", ".join(

@@ -396,3 +396,74 @@ def test_the_pager_walks_every_row_once_in_order_both_ways(app):
             back.insert(0, [int(i) for i in re.findall(r'<tr data-dossier="(\d+)"', r.text)])
             url = _link(r.text, "prev")
         assert back == pages[:-1]
+
+
+SHIPMENT_LIST = [  # the shipment list as its links and its filter form open it
+    ("centre", "/shipments", False),
+    ("leader", "/shipments", True),
+    ("centre", "/shipments?direction=tiep_nhan&from=2024-03-01&to=2024-03-01", False),  # home
+    ("centre", lambda d: f"/shipments?department={d['department']}&status=not_eligible", False),
+    ("centre", "/shipments?status=not_eligible", False),  # the reconciliation's links
+    (
+        "admin",
+        lambda d: (
+            f"/shipments?q=&direction=tra_ket_qua&from=2024-01-15&to=2024-11-20"
+            f"&status=active&department={d['department']}&field={d['field']}"
+        ),
+        True,
+    ),  # the filter form, every field sent
+    ("centre", "/shipments?q=&direction=&from=&to=&status=cancelled&department=&field=", True),
+    ("leader", "/shipments?from=2024-02-01&to=2024-05-31&status=eligibility_warning", True),
+    ("centre", "/shipments?status=check_digit_warning&direction=tiep_nhan", True),
+    ("centre", lambda d: f"/shipments?field={d['field']}&from=2024-01-01&to=2024-12-31", True),
+    # Searched by a dossier code: whole, its start, the start of its date and serial part.
+    ("centre", lambda d: f"/shipments?q={d['code']}", True),
+    ("centre", "/shipments?q=000.17.22.H56-2403", True),
+    ("leader", "/shipments?q=240301&direction=tiep_nhan", True),
+]
+
+
+def shipment_whole_scans(statement, lines):
+    """The plan lines reading the shipments table whole: on SQLite a ``SCAN`` of it without an
+    index, or through one without a LIMIT to stop it; on PostgreSQL a sequential scan."""
+    return [
+        line
+        for line in lines
+        if re.search(r"\bSeq Scan on shipment\b", line)
+        or (
+            re.search(r"\bSCAN shipment\b", line)
+            and ("USING" not in line or " LIMIT " not in statement.upper())
+        )
+    ]
+
+
+def test_the_shipment_list_and_its_filters_read_kept_totals_at_10_and_10000(app):
+    """The shipment list with every filter its links and form set: its totals come from the
+    counts kept per date, procedure, direction and status (a search's from the index it
+    searches), so no statement reads the shipments or dossiers whole, and the page issues no
+    more statements at ten thousand dossiers than at ten."""
+    departments, procs = catalogue()
+    add_dossiers(10, procs)
+    data = {
+        "code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
+        "department": departments[0].id,
+        "field": procs[0].field_id,
+        "departments": departments,
+    }
+    clients = {}
+    small = walk(app, data, clients, SHIPMENT_LIST)
+    add_dossiers(9_990, procs)
+    large = walk(app, data, clients, SHIPMENT_LIST)
+    for pages in (small, large):
+        for (role, url), (count, plans) in pages.items():
+            for statement, lines in plans:
+                assert not whole_scans(statement, lines), (role, url, statement, lines)
+                assert not shipment_whole_scans(statement, lines), (role, url, statement, lines)
+            assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
+    # Without a search nothing reads the shipments but the page of rows (the LIMIT).
+    for (role, url), (_count, plans) in large.items():
+        if "q=" in url and "q=&" not in url:
+            continue
+        for statement, _lines in plans:
+            reads_shipments = re.search(r"\bFROM shipment\b", statement)
+            assert not reads_shipments or " LIMIT " in statement.upper(), (role, url, statement)

@@ -28,7 +28,7 @@ from models import Direction, Procedure, Shipment
 from utils.history import present_events
 from utils import audit, privacy, seek
 from utils.access import can, department_scope, get_or_404, requires
-from utils.dates import parse_day, vn_today
+from utils.dates import Period, parse_day, vn_today
 from utils.errors import Refusal, refused, save
 from utils.htmx import is_htmx, render, trigger
 from utils.htmx import redirect as hx_redirect
@@ -73,8 +73,7 @@ def list_shipments():
     ``eligibility_warning`` or ``check_digit_warning``; ``page``.
     """
     filters = filters_from(request.args)
-    conditions = filters.conditions()
-    totals = services.shipment_totals(conditions, joined=filters.joined)
+    totals = services.list_totals(filters)
     page = services.search_shipments(filters, seek.parse_cursor(request.args, "date"))
     args = list_args(request.args)
     return render(
@@ -507,7 +506,7 @@ def _postal_panel(user):
     today = day = None
     if can(user, "edit_shipments"):
         day = vn_today()
-        today = services.shipment_totals([Shipment.date == day], joined=False)
+        today = services.list_totals(services.ShipmentFilters(period=Period(day, day)))
     if today is None and not any(totals.values()):
         return None
     return {"today": today, "day": day.isoformat() if day else None, "reconcile": totals}

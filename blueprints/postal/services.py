@@ -15,8 +15,10 @@ from datetime import date as date_type
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, insert, or_, select, text, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.expression import Join
 
 from blueprints.dossiers.services import recompute_effective, unlogged_postal_condition
 from extensions import db
@@ -32,7 +34,7 @@ from models import (
     Shipment,
     utcnow,
 )
-from utils import audit, import_formats, rules, tally
+from utils import audit, import_formats, rules, shipment_tally, tally
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
@@ -510,39 +512,58 @@ class ShipmentFilters:
         """Whether the conditions read the dossier or its procedure."""
         return bool(self.department_id or self.field_id or self.status == "not_eligible")
 
-    def conditions(self):
+    def conditions(self, search=True):
+        """Every filter (but the search, unless ``search``), on the shipments (joined to their
+        dossier and procedure when ``joined``)."""
         out = []
-        if self.q:
-            from blueprints.dossiers.services import code_condition
-
-            # What starts an S10 number is searched as a tracking number, from the tracking
-            # number index; anything else as a dossier code by its structure, from the code
-            # index (as the dossier list searches). One or the other, never an OR of both: the
-            # planner would read every shipment for it.
-            tracking = tracking_condition(self.q)
-            out.append(
-                tracking
-                if tracking is not None
-                else Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q)))
-            )
-        if self.direction:
-            out.append(Shipment.direction == self.direction)
+        if self.q and search:
+            out.append(self.search_condition())
         if self.period is not None:
             out += [Shipment.date >= self.period.start, Shipment.date <= self.period.end]
+        return out + self.kept_conditions(Shipment)
+
+    def dossier_search(self):
+        """The search's condition on ``Dossier`` when it searches by dossier code, else
+        ``None`` (no search, or by tracking number)."""
+        from blueprints.dossiers.services import code_condition
+
+        if not self.q or tracking_condition(self.q) is not None:
+            return None
+        return code_condition(self.q)
+
+    def search_condition(self):
+        from blueprints.dossiers.services import code_condition
+
+        # What starts an S10 number is searched as a tracking number, from the tracking number
+        # index; anything else as a dossier code by its structure, from the code index (as the
+        # dossier list searches). One or the other, never an OR of both: the planner would read
+        # every shipment for it.
+        tracking = tracking_condition(self.q)
+        if tracking is not None:
+            return tracking
+        return Shipment.dossier_id.in_(select(Dossier.id).where(code_condition(self.q)))
+
+    def kept_conditions(self, c):
+        """The filters but the search and the period, on rows with the shipments' columns ``c``
+        (the shipments, or their kept counts) joined to ``Procedure``."""
+        out = []
+        if self.direction:
+            out.append(c.direction == self.direction)
         if self.department_id:
             out.append(Procedure.department_id == self.department_id)
         if self.field_id:
             out.append(Procedure.field_id == self.field_id)
+        active = c.cancelled.is_(False)
         if self.status == "active":
-            out.append(Shipment.cancelled.is_(False))
+            out.append(active)
         elif self.status == "cancelled":
-            out.append(Shipment.cancelled.is_(True))
+            out.append(c.cancelled.is_(True))
         elif self.status == "eligibility_warning":
-            out += [Shipment.cancelled.is_(False), Shipment.eligibility_warning.is_(True)]
+            out += [active, c.eligibility_warning.is_(True)]
         elif self.status == "check_digit_warning":
-            out += [Shipment.cancelled.is_(False), Shipment.check_digit_warning.is_(True)]
+            out += [active, c.check_digit_warning.is_(True)]
         elif self.status == "not_eligible":
-            out.append(ineligible_shipment_condition())
+            out.append(ineligible_shipment_condition(c))
         return out
 
 
@@ -559,11 +580,20 @@ def search_shipments(filters, cursor=None, per_page=50):
 
     from utils import seek
 
-    stmt = (
-        _joined(select(Shipment))
-        .where(*filters.conditions())
-        .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure))
-    )
+    dossiers = filters.dossier_search()
+    if dossiers is None:
+        stmt = _joined(select(Shipment)).where(*filters.conditions())
+    else:  # the dossiers found by code first, then their shipments (``shipment_totals``)
+        found = _DossiersFirst(
+            Dossier.__table__, Shipment.__table__, Shipment.dossier_id == Dossier.id
+        )
+        stmt = (
+            select(Shipment)
+            .select_from(found)
+            .join(Procedure, Procedure.id == Dossier.procedure_id)
+            .where(dossiers, *filters.conditions(search=False))
+        )
+    stmt = stmt.options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure))
     return seek.seek(
         db.session,
         stmt,
@@ -575,35 +605,59 @@ def search_shipments(filters, cursor=None, per_page=50):
     )
 
 
-def _count_where(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+class _DossiersFirst(Join):
+    """dossier ⋈ shipment read in that order: a ``CROSS JOIN`` on SQLite, whose planner never
+    reorders one (it would read every shipment of a small table rather than the index)."""
+
+    inherit_cache = True
 
 
-def shipment_totals(conditions=(), joined=True):
-    """Totals of the shipments matching ``conditions`` (SQL over shipment ⋈ dossier ⋈ procedure,
-    or the shipments alone when not ``joined``):
-    ``total``, ``active``, ``cancelled``, ``received`` and ``returned`` (active, per direction),
-    ``eligibility_warnings``, ``check_digit_warnings`` (active) and ``fees`` (active, đồng).
+@compiles(_DossiersFirst, "sqlite")
+def _dossiers_first(join, compiler, **kw):
+    return compiler.visit_join(join, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+def shipment_totals(conditions=(), joined=True, dossiers=None):
+    """Totals of the shipments matching ``conditions``, counted over shipment ⋈ dossier ⋈
+    procedure, or the shipments alone when not ``joined`` (``shipment_tally.totals_columns``:
+    ``total``, ``active``, ``cancelled``, ``received``, ``returned``, ``eligibility_warnings``,
+    ``check_digit_warnings``, ``fees``). ``list_totals`` reads the kept counts instead where
+    they hold the answer.
+
+    :param dossiers: a condition on ``Dossier`` (a search by dossier code): the dossiers are
+        found first and their shipments read through the shipments' dossier index.
     """
-    active = Shipment.cancelled.is_(False)
-    stmt = select(
-        func.count().label("total"),
-        _count_where(active).label("active"),
-        _count_where(Shipment.cancelled.is_(True)).label("cancelled"),
-        _count_where(and_(active, Shipment.direction == Direction.RECEIVE.value)).label("received"),
-        _count_where(and_(active, Shipment.direction == Direction.RETURN.value)).label("returned"),
-        _count_where(and_(active, Shipment.eligibility_warning.is_(True))).label(
-            "eligibility_warnings"
-        ),
-        _count_where(and_(active, Shipment.check_digit_warning.is_(True))).label(
-            "check_digit_warnings"
-        ),
-        func.coalesce(func.sum(case((active, Shipment.fee), else_=0)), 0).label("fees"),
-    ).select_from(Shipment)
-    if joined:  # ``joined=False``: conditions on the shipments' own columns, nothing to join
-        stmt = _joined(stmt)
+    columns = shipment_tally.totals_columns(Shipment, 1, Shipment.fee)
+    if dossiers is not None:
+        found = _DossiersFirst(
+            Dossier.__table__, Shipment.__table__, Shipment.dossier_id == Dossier.id
+        )
+        stmt = select(*columns).select_from(found).where(dossiers)
+        if joined:
+            stmt = stmt.join(Procedure, Procedure.id == Dossier.procedure_id)
+    else:
+        stmt = select(*columns).select_from(Shipment)
+        if joined:  # ``joined=False``: conditions on the shipments' own columns, nothing to join
+            stmt = _joined(stmt)
     row = db.session.execute(stmt.where(*conditions)).one()
     return {key: int(getattr(row, key)) for key in row._fields}
+
+
+def list_totals(filters):
+    """The list's totals for ``filters``: from the counts kept per date, procedure, direction
+    and status (``utils.shipment_tally``) for every filter but a search, which is counted over
+    the shipments it finds through the tracking number index or, by dossier code, through the
+    dossier code index and the shipments' dossier index."""
+    if filters.q:
+        dossiers = filters.dossier_search()
+        if dossiers is None:
+            return shipment_totals(filters.conditions(), filters.joined)
+        return shipment_totals(filters.conditions(search=False), filters.joined, dossiers)
+
+    def join(stmt, c):
+        return stmt.join(Procedure, Procedure.id == c.procedure_id) if filters.joined else stmt
+
+    return shipment_tally.totals(filters.period, filters.kept_conditions, join)
 
 
 def recent_shipments(limit=15):
@@ -721,17 +775,14 @@ def history(shipment):
 # --- Reconciliation --------------------------------------------------------------------------
 
 
-def ineligible_shipment_condition():
-    """A non-cancelled shipment whose procedure is not flagged eligible in its direction."""
+def ineligible_shipment_condition(c=Shipment):
+    """A non-cancelled shipment whose procedure is not flagged eligible in its direction (on
+    rows with the shipments' columns ``c``: the shipments, or their kept counts)."""
     return and_(
-        Shipment.cancelled.is_(False),
+        c.cancelled.is_(False),
         or_(
-            and_(
-                Shipment.direction == Direction.RECEIVE.value, Procedure.eligible_receive.is_(False)
-            ),
-            and_(
-                Shipment.direction == Direction.RETURN.value, Procedure.eligible_return.is_(False)
-            ),
+            and_(c.direction == Direction.RECEIVE.value, Procedure.eligible_receive.is_(False)),
+            and_(c.direction == Direction.RETURN.value, Procedure.eligible_return.is_(False)),
         ),
     )
 
@@ -1134,11 +1185,14 @@ def _update_from_manifest(old, fields, audit_items):
 
 
 def _insert_shipments(rows):
+    """Insert a manifest's new shipments; on SQLite they are counted into the shipment tallies
+    with one statement rather than by the per-row trigger (``shipment_tally.inserting_many``)."""
     if rows:
         now = utcnow()
         for row in rows:
             row["created_at"] = row["updated_at"] = now
-        db.session.execute(insert(Shipment.__table__), rows)
+        with shipment_tally.inserting_many(db.session.connection()):
+            db.session.execute(insert(Shipment.__table__), rows)
 
 
 # --- Retention -------------------------------------------------------------------------------
