@@ -138,19 +138,8 @@ def test_the_menu_offers_each_role_exactly_what_it_may_open(app):
             assert set(roles) == set(POLICY[endpoint].roles) - {ANONYMOUS}, endpoint
 
 
-# Endpoints that render a PDF take seconds each: left to `make test` (pytest.ini's slow marker).
-PDF_ENDPOINTS = {
-    "briefs.download_draft",
-    "briefs.download_brief",
-    "briefs.issue_brief",
-    "handover.print_batch",
-}
-
-
-@pytest.mark.parametrize(
-    "endpoint",
-    [pytest.param(e, marks=pytest.mark.slow) if e in PDF_ENDPOINTS else e for e in sorted(POLICY)],
-)
+@pytest.mark.slow  # a sweep of every endpoint: left to `make test`, out of `make check`
+@pytest.mark.parametrize("endpoint", sorted(POLICY))
 def test_access_matrix(app, endpoint):
     rule = POLICY[endpoint]
     if endpoint not in app.view_functions:
@@ -237,6 +226,7 @@ def _state_changing_endpoints():
     )
 
 
+@pytest.mark.slow  # a sweep of every endpoint: left to `make test`, out of `make check`
 @pytest.mark.parametrize("endpoint", _state_changing_endpoints())
 def test_state_changes_need_the_sessions_own_csrf_token(app, endpoint):
     assert app.config.get("WTF_CSRF_ENABLED", True)

@@ -40,6 +40,7 @@ def test_ids_beyond_the_database_or_in_other_scripts_are_404(client, auth, path)
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.slow  # a hostile-input sweep: left to `make test`, out of `make check`
 @pytest.mark.parametrize(
     "query",
     [

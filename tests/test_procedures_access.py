@@ -39,6 +39,7 @@ READ_ROUTES = [
 ]
 
 
+@pytest.mark.slow  # every role × every route: left to `make test`, out of `make check`
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url", READ_ROUTES)
 def test_everyone_reads(client, auth, world, role, url):
@@ -160,6 +161,7 @@ REFUSED = {
 ALL_POSTS = ["edit", "details", "retire", "reinstate", "bulk", "new-other", "note"]
 
 
+@pytest.mark.slow  # every role × every route: left to `make test`, out of `make check`
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", ALL_POSTS)
 def test_changes_are_refused_whole_or_allowed(client, auth, world, role, action):
