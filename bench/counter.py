@@ -6,6 +6,7 @@ then a centre user logs shipments through the log form as htmx does, one request
     .venv/bin/python bench/counter.py --postgres      # on a throwaway PostgreSQL 15 cluster
     .venv/bin/python bench/counter.py --profile 30    # cProfile of the saves, 30 lines printed
     .venv/bin/python bench/counter.py --statements    # and the SQL statements of the last save
+    .venv/bin/python bench/counter.py --typing        # each save after the checks typing sends
 
 Prints the server time of a save (wall and this process's CPU, which on SQLite is the server's
 own work; on PostgreSQL the application's part only) as p50/p95. Nothing here is a test: no
@@ -48,6 +49,12 @@ def main(argv=None):
         "--statements",
         action="store_true",
         help="print the SQL statements the last save sends to the database, in order",
+    )
+    parser.add_argument(
+        "--typing",
+        action="store_true",
+        help="before each save, the two checks htmx sends while the item is typed (the tracking "
+        "number's and the dossier code's, not timed), as at the counter",
     )
     args = parser.parse_args(argv)
     with (
@@ -137,6 +144,18 @@ def main(argv=None):
                 "phone": "0912345678",
                 "fee": "25.000",
             }
+            if args.typing:
+                for path, params in (
+                    ("/shipments/check-tracking", ("tracking_number", "direction")),
+                    ("/shipments/lookup-dossier", ("dossier_code", "direction")),
+                ):
+                    checked = client.get(
+                        path,
+                        query_string={k: data[k] for k in params},
+                        headers={"HX-Request": "true"},
+                    )
+                    assert checked.status_code == 200, (path, checked.status_code)
+                del timings[-2:]
             del statements[:]
             response = client.post("/shipments/new", data=data, headers={"HX-Request": "true"})
             wall, cpu = timings[-1]
@@ -161,7 +180,8 @@ def main(argv=None):
         for number, (text, _seconds) in enumerate(statements, 1):
             print(f"{number:3}. {ms(statistics.median(spent[text])):>6}  {text}")
     print(
-        f"counter save, {len(walls)} saves, {args.dossiers} dossiers ({kind}): "
+        f"counter save, {len(walls)} saves{' after the typing checks' if args.typing else ''}, "
+        f"{args.dossiers} dossiers ({kind}): "
         f"p50 {ms(statistics.median(walls))} ms, p95 {ms(ordered[int(0.95 * (len(ordered) - 1))])} ms, "
         f"CPU p50 {ms(statistics.median(cpus))} ms, response {len(response.data)} bytes"
     )
