@@ -7,7 +7,7 @@ from blueprints.auth.services import hash_password
 from blueprints.dossiers.services import import_dossiers
 from blueprints.meetings import services as meetings
 from blueprints.postal import services as postal
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Field, OrgSettings, Procedure, Shipment, User
@@ -92,6 +92,22 @@ def manifest_imported(*rows, user=None):
     four required columns' header: its report."""
     header = "so_hieu_buu_gui,chieu,ma_ho_so,ngay"
     return postal.import_postal("m.csv", "\n".join((header, *rows, "")).encode(), user=user)
+
+
+def dossiers_inserted(procedure_, days, channel="bcci"):
+    """Dossiers of ``procedure_`` received on ``days`` through ``channel``, written by one INSERT
+    statement (as the imports write them, no ORM object), coded X-0, X-1, …"""
+    rows = [
+        {
+            "code": f"X-{i}",
+            "procedure_id": procedure_.id,
+            "receive_channel_src": channel,
+            "receive_channel": channel,
+            "receive_date": day,
+        }
+        for i, day in enumerate(days)
+    ]
+    db.session.execute(insert(Dossier), rows)
 
 
 def stored_dossier(code):

@@ -5,7 +5,7 @@ dossiers and shipments, whichever way they change; the reconciliation's numbers 
 import random
 from datetime import date
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from blueprints.dossiers.services import create_dossier
 from blueprints.postal import services as postal
@@ -144,19 +144,7 @@ def test_every_way_dossiers_and_shipments_change_keeps_the_counts_right(app):
     db.session.delete(other)
     db.session.flush()
     assert_right()
-    db.session.execute(
-        insert(Dossier),
-        [
-            {
-                "code": f"X-{i}",
-                "procedure_id": a.id,
-                "receive_channel_src": "bcci",
-                "receive_channel": "bcci",
-                "receive_date": date(2024, 6, 1 + i),
-            }
-            for i in range(3)
-        ],
-    )
+    f.dossiers_inserted(a, [date(2024, 6, day) for day in (1, 2, 3)])
     assert_right()
     ids = [s.id for s in d1.shipments]
     db.session.execute(

@@ -102,19 +102,7 @@ def test_every_way_a_dossier_changes_keeps_the_tallies_right(procs):
     db.session.flush()
     assert_tallies_right()
     # Rows inserted through the session as a list.
-    db.session.execute(
-        insert(Dossier),
-        [
-            {
-                "code": f"X-{i}",
-                "procedure_id": a.id,
-                "receive_channel_src": "bcci",
-                "receive_channel": "bcci",
-                "receive_date": date(2024, 6, 1 + i),
-            }
-            for i in range(3)
-        ],
-    )
+    f.dossiers_inserted(a, [date(2024, 6, day) for day in (1, 2, 3)])
     assert_tallies_right()
     # Rows emptied of every dossier are deleted, not kept at zero.
     assert (
