@@ -161,6 +161,21 @@ def test_an_import_failing_after_its_rows_are_written_changes_no_count(setting, 
     assert kept_counts() != before
 
 
+def traced_import(conn, lines, user):
+    """The dossier import of ``lines`` (all new) on SQLite, traced on the connection ``conn``
+    uses: ``(every statement SQLite ran, the DB-API connection)``. The trace shows a trigger's
+    statement again for each run of its program."""
+    traced = []
+    raw = conn.connection.driver_connection
+    raw.set_trace_callback(traced.append)
+    try:
+        report = import_dossiers("a.csv", csv_bytes(lines), user=user)
+    finally:
+        raw.set_trace_callback(None)
+    assert report.ok and report.created == len(lines)
+    return traced, raw
+
+
 @pytest.mark.sqlite_only
 def test_on_sqlite_an_import_does_not_run_the_insert_trigger_per_row(setting):
     """SQLite runs a trigger's program for every row, even where its WHEN clause is false (its
@@ -173,14 +188,7 @@ def test_on_sqlite_an_import_does_not_run_the_insert_trigger_per_row(setting):
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
         (reconcile.DOSSIER_INSERT_TRIGGER,),
     ).scalar()
-    traced = []
-    raw = conn.connection.driver_connection
-    raw.set_trace_callback(traced.append)
-    try:
-        report = import_dossiers("a.csv", csv_bytes(lines), user=user)
-    finally:
-        raw.set_trace_callback(None)
-    assert report.ok and report.created == 200
+    traced, _raw = traced_import(conn, lines, user)
     inserts = [
         s
         for s in traced
@@ -209,15 +217,7 @@ def test_on_sqlite_an_import_reads_no_dossier_table_whole(setting):
     procedure_codes, user = setting
     codes = [f"000.00.22.H56-240401-{i:04d}" for i in range(1, 201)]
     lines = random_lines(random.Random(18), codes, procedure_codes)
-    conn = db.session.connection()
-    traced = []
-    raw = conn.connection.driver_connection
-    raw.set_trace_callback(traced.append)
-    try:
-        report = import_dossiers("a.csv", csv_bytes(lines), user=user)
-    finally:
-        raw.set_trace_callback(None)
-    assert report.ok and report.created == 200
+    traced, raw = traced_import(db.session.connection(), lines, user)
     reads = [
         s
         for s in traced
