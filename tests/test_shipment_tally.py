@@ -10,7 +10,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from blueprints.dossiers.services import create_dossier, import_dossiers
 from blueprints.postal import services as postal
@@ -419,3 +419,40 @@ def test_on_sqlite_a_manifest_import_counts_its_rows_in_one_statement(setting):
         conn.exec_driver_sql(stored_sql, (shipment_tally.INSERT_TRIGGER,)).scalar() == trigger_sql
     )
     assert_right([d.id for d in departments], [x.id for x in fields])
+
+
+def test_on_postgresql_a_manifest_import_inserts_its_rows_in_one_statement(setting):
+    """On PostgreSQL the shipments' trigger runs once per statement: the import copies its new
+    rows into a scratch table and moves them with one INSERT … SELECT, never a statement a
+    row (an executemany), so the trigger counts them all at once."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("on SQLite the import counts its rows with inserting_many (test above)")
+    departments, fields, procs, user = setting
+    dossiers = [f.dossier(procs[i % 4], date(2024, 1, 2 + i), channel="bcci") for i in range(20)]
+    db.session.commit()
+    inserts = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r'\s*INSERT INTO "?shipment"? \(', statement, re.I):
+            inserts.append(executemany)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        report = postal.import_postal(
+            "a.csv",
+            manifest(
+                (f.tracking_number(), "tiep_nhan", d.code, d.receive_date, "25.000")
+                for d in dossiers
+            ),
+            user=user,
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert report.ok and report.created == 20
+    assert inserts == [False]
+    db.session.commit()
+    assert_right([d.id for d in departments], [x.id for x in fields])
+    stored = db.session.execute(
+        select(Shipment).where(Shipment.dossier_id == dossiers[3].id)
+    ).scalar_one()
+    assert (stored.cancelled, stored.cancel_reason, stored.fee) == (False, "", 25000)

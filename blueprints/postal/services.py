@@ -34,7 +34,7 @@ from models import (
     Shipment,
     utcnow,
 )
-from utils import audit, import_formats, rules, shipment_tally, tally
+from utils import audit, bulk, import_formats, rules, shipment_tally, tally
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
@@ -1185,14 +1185,40 @@ def _update_from_manifest(old, fields, audit_items):
 
 
 def _insert_shipments(rows):
-    """Insert a manifest's new shipments; on SQLite they are counted into the shipment tallies
-    with one statement rather than by the per-row trigger (``shipment_tally.inserting_many``)."""
-    if rows:
-        now = utcnow()
-        for row in rows:
-            row["created_at"] = row["updated_at"] = now
-        with shipment_tally.inserting_many(db.session.connection()):
+    """Insert a manifest's new shipments, counted into the shipment tallies set-wise: on SQLite
+    with one statement rather than the per-row trigger (``shipment_tally.inserting_many``); on
+    PostgreSQL the rows are copied into a scratch table and moved into the shipments with one
+    statement, whose trigger counts them at once (sent as one statement a row, each would run
+    it)."""
+    if not rows:
+        return
+    now = utcnow()
+    for row in rows:
+        row["created_at"] = row["updated_at"] = now
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        with shipment_tally.inserting_many(connection):
             db.session.execute(insert(Shipment.__table__), rows)
+        return
+    columns = [c for c in Shipment.__table__.columns if c.name != "id"]
+    defaults = {  # what a Core insert would write for a column the rows leave out
+        c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
+        for c in columns
+    }
+    names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS shipment_import ON COMMIT DELETE ROWS AS "
+        f"SELECT {names} FROM shipment WITH NO DATA"
+    )
+    connection.exec_driver_sql("TRUNCATE shipment_import")
+    bulk.copy_rows(
+        connection,
+        f"shipment_import ({names})",
+        [tuple(row.get(c.name, defaults[c.name]) for c in columns) for row in rows],
+    )
+    connection.exec_driver_sql(
+        f"INSERT INTO shipment ({names}) SELECT {names} FROM shipment_import"
+    )
 
 
 # --- Retention -------------------------------------------------------------------------------
