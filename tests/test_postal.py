@@ -394,6 +394,26 @@ def test_search_matches_a_tracking_number_or_its_start_and_dossier_codes(client,
     assert 'aria-describedby="q-help"' in r.text
 
 
+def test_a_tracking_number_search_lists_by_number_page_after_page(client, auth, setup):
+    """A search by the start of a tracking number lists its matches by number (from the
+    tracking number index, not every match sorted by date), and the list's next page, read from
+    the key in its address, follows on without a gap or a repeat."""
+    proc, d = setup
+    numbers = [f.tracking_number("RR", 20000000 + i) for i in range(7)]
+    for i, number in enumerate(numbers):
+        f.shipment(d, "tra_ket_qua", date(2024, 3, 1 + (i * 3) % 7), tracking_number=number)
+    db.session.commit()
+    newest_number_first = sorted(numbers, reverse=True)
+    flt = services.ShipmentFilters(q="rr2000")
+    first = services.search_shipments(flt, per_page=3)
+    assert [s.tracking_number for s in first.rows] == newest_number_first[:3] and first.has_next
+    auth.login("centre")
+    r = client.get("/shipments", query_string={"q": "rr2000", "page": 2, "after": first.last_key})
+    assert r.status_code == 200
+    shown = re.findall(r">\s*(RR2000000\d{2}VN)\s*<", r.text)  # as text, not in an address
+    assert sorted(set(shown), reverse=True) == newest_number_first[3:]
+
+
 def test_default_export_is_masked_and_personal_export_is_audited(client, auth, setup):
     proc, d = setup
     f.shipment(

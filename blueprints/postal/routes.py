@@ -74,7 +74,8 @@ def list_shipments():
     """
     filters = filters_from(request.args)
     totals = services.list_totals(filters)
-    page = services.search_shipments(filters, seek.parse_cursor(request.args, "date"))
+    kind = "text" if filters.by_tracking else "date"
+    page = services.search_shipments(filters, seek.parse_cursor(request.args, kind))
     args = list_args(request.args)
     return render(
         "postal/list.html",

@@ -522,6 +522,13 @@ class ShipmentFilters:
             out += [Shipment.date >= self.period.start, Shipment.date <= self.period.end]
         return out + self.kept_conditions(Shipment)
 
+    @property
+    def by_tracking(self):
+        """Whether the search is by tracking number: the page is then in number order, read
+        from the tracking number index (as a dossier code search is in code order), not every
+        match sorted by date."""
+        return bool(self.q) and tracking_condition(self.q) is not None
+
     def dossier_search(self):
         """The search's condition on ``Dossier`` when it searches by dossier code, else
         ``None`` (no search, or by tracking number)."""
@@ -574,8 +581,9 @@ def _joined(stmt):
 
 
 def search_shipments(filters, cursor=None, per_page=50):
-    """A page of the shipments matching ``filters``, newest first (``utils.seek.Page``): found
-    from the key of the row it starts after, never by skipping rows."""
+    """A page of the shipments matching ``filters``, newest first, or by tracking number for a
+    search by one (``utils.seek.Page``): found from the key of the row it starts after, never by
+    skipping rows."""
     from sqlalchemy.orm import contains_eager
 
     from utils import seek
@@ -594,14 +602,19 @@ def search_shipments(filters, cursor=None, per_page=50):
             .where(dossiers, *filters.conditions(search=False))
         )
     stmt = stmt.options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure))
+    if filters.by_tracking:
+        column, key_of = tracking_key(), lambda s: (s.tracking_number, s.id)
+    else:
+        column, key_of = Shipment.date, None
     return seek.seek(
         db.session,
         stmt,
-        Shipment.date,
+        column,
         Shipment.id,
         cursor or seek.Cursor(),
         per_page,
         nullable=False,
+        key_of=key_of,
     )
 
 
