@@ -529,10 +529,11 @@ def _tallied_total(filters, ids, conditions):
 
 def _procedure_condition(ids, total):
     """Dossiers of the procedures ``ids``, written for the plan that finds a page soonest."""
-    if total is not None and total > FEW:
-        # Many dossiers match: reading the date index newest first and keeping those of
-        # these procedures finds a page sooner than sorting all of theirs ("+ 0" keeps the
-        # planner off the procedure index).
+    if total is not None and total > FEW and len(ids) > 1:
+        # Many dossiers of several procedures match: reading the date index newest first and
+        # keeping those of these procedures finds a page sooner than sorting all of theirs
+        # ("+ 0" keeps the planner off the procedure index). One procedure's dossiers come in
+        # date order from its own index (procedure, date, channel), however many they are.
         return (Dossier.procedure_id + 0).in_(ids)
     return Dossier.procedure_id.in_(ids)
 
