@@ -62,6 +62,14 @@ def _date_key(dialect_name, date_key, column):
     return f"date({column}, 'start of month')"
 
 
+def _keyed(dialect_name, date_key, row):
+    """SQL for the tier's date and the shipment's key columns of ``row`` (an alias, NEW or OLD)."""
+    return (
+        _date_key(dialect_name, date_key, f"{row}.date"),
+        ", ".join(f"{row}.{c}" for c in SHIPMENT_KEY),
+    )
+
+
 def _upsert(table, date_key, rows):
     """Add the counts of ``rows`` (a SELECT of the tier's date, the ``KEY`` and ``COUNTS``) to
     ``table``, creating missing rows."""
@@ -74,8 +82,7 @@ def _upsert(table, date_key, rows):
 def _grouped(dialect_name, date_key, source, where=""):
     """A SELECT of ``source``'s shipments (alias ``s``, joined to their dossier ``d``) counted
     per tier date and key."""
-    day = _date_key(dialect_name, date_key, "s.date")
-    shipment_key = ", ".join(f"s.{c}" for c in SHIPMENT_KEY)
+    day, shipment_key = _keyed(dialect_name, date_key, "s")
     return (
         f"SELECT {day}, d.procedure_id, {shipment_key}, count(*), sum(coalesce(s.fee, 0)) "
         f"FROM {source} s JOIN dossier d ON d.id = s.dossier_id {where} "
@@ -85,8 +92,7 @@ def _grouped(dialect_name, date_key, source, where=""):
 
 def _sqlite_row(date_key, row, sign):
     """The shipment ``row`` (NEW or OLD) counted in (``sign`` 1) or out (-1) of one tier."""
-    day = _date_key("sqlite", date_key, f"{row}.date")
-    shipment_key = ", ".join(f"{row}.{c}" for c in SHIPMENT_KEY)
+    day, shipment_key = _keyed("sqlite", date_key, row)
     return (
         f"SELECT {day}, d.procedure_id, {shipment_key}, {sign}, {sign} * coalesce({row}.fee, 0) "
         f"FROM dossier d WHERE d.id = {row}.dossier_id"
@@ -95,8 +101,7 @@ def _sqlite_row(date_key, row, sign):
 
 def _moved(dialect_name, date_key):
     """The shipments of the dossier NEW, out of OLD's procedure and into NEW's."""
-    day = _date_key(dialect_name, date_key, "s.date")
-    shipment_key = ", ".join(f"s.{c}" for c in SHIPMENT_KEY)
+    day, shipment_key = _keyed(dialect_name, date_key, "s")
     return (
         f"SELECT {day}, p.procedure_id, {shipment_key}, sum(p.n), sum(p.n * coalesce(s.fee, 0)) "
         f"FROM shipment s, (SELECT OLD.procedure_id AS procedure_id, -1 AS n "
@@ -131,8 +136,7 @@ def _sqlite_ddl():
 def _pg_statement_rows(date_key, parts):
     """The rows of a statement's transition tables (``parts``: ``(table, sign)``), counted per
     tier date and key, in key order, leaving out keys whose counts cancel out."""
-    day = _date_key("postgresql", date_key, "s.date")
-    shipment_key = ", ".join(f"s.{c}" for c in SHIPMENT_KEY)
+    day, shipment_key = _keyed("postgresql", date_key, "s")
     rows = " UNION ALL ".join(
         f"SELECT {day} AS day, d.procedure_id, {shipment_key}, {sign} AS n, "
         f"{sign} * coalesce(s.fee, 0)::bigint AS fee "
