@@ -12,7 +12,7 @@ from extensions import db
 from models import Channel, Department, Direction, Dossier, Field, Procedure
 from utils.history import present_events
 from utils.access import get_or_404, requires
-from utils.htmx import is_htmx, render
+from utils.htmx import is_htmx, render, wants_fragment
 from utils.transactions import reading
 from utils.htmx import redirect as hx_redirect
 from utils import seek
@@ -89,7 +89,10 @@ def get_dossier_or_404(dossier_id):
 
 
 def filter_choices():
-    """Departments and fields for the list filters, by name."""
+    """Departments and fields for the list filters, by name: for the whole page only (an htmx
+    answer swaps the results, never the filter form that lists them)."""
+    if wants_fragment():
+        return {}
     return {
         "departments": db.session.query(Department).order_by(Department.name).all(),
         "fields": db.session.query(Field).order_by(Field.name).all(),
