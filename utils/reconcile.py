@@ -24,12 +24,11 @@ An import of many dossiers on SQLite counts its new rows with one statement inst
 WHEN clause is false, which cost more than the insert itself.
 """
 
-from contextlib import contextmanager
-
 from sqlalchemy import and_, case, exists, func, select, text
 
 from extensions import db
 from models import Dossier, Procedure, ReconcileTally, Shipment
+from utils import triggers
 
 DIRECTIONS = (
     ("tiep_nhan", "receive_channel_src", "unlogged_receive"),
@@ -317,34 +316,17 @@ def _sqlite_count_new():
     )
 
 
-@contextmanager
 def inserting_many(connection, last_id):
     """Wrap an insert of many dossiers, in the caller's transaction, whose ids are all above
-    ``last_id`` (on SQLite this transaction holds the one write lock, so no one else's are).
-
-    On SQLite the dossiers' insert trigger is dropped for the insert, the new dossiers are
-    counted with one ``INSERT … SELECT … GROUP BY`` as the trigger would have counted them row
-    by row, and the trigger is created again from its own stored text, all in this transaction:
-    other connections never see the table without it, and a rollback restores it with the rows.
+    ``last_id``: on SQLite the dossiers' insert trigger is set aside and the new dossiers are
+    counted with one ``INSERT … SELECT … GROUP BY`` (``utils.triggers.set_aside_on_sqlite``).
     On PostgreSQL nothing changes: its trigger's WHEN clause is checked without running the
-    trigger's function, which is cheap.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    stored = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        (DOSSIER_INSERT_TRIGGER,),
-    ).scalar()
-    if stored is None:  # nothing counts the dossiers as they are inserted: nothing to replace
-        yield
-        return
-    connection.exec_driver_sql(f"DROP TRIGGER {DOSSIER_INSERT_TRIGGER}")
-    try:
-        yield
-        connection.exec_driver_sql(_sqlite_count_new(), (last_id,))
-    finally:
-        connection.exec_driver_sql(stored)
+    trigger's function, which is cheap."""
+    return triggers.set_aside_on_sqlite(
+        connection,
+        DOSSIER_INSERT_TRIGGER,
+        lambda: connection.exec_driver_sql(_sqlite_count_new(), (last_id,)),
+    )
 
 
 # --- Counting from the dossiers: the oracle, check and rebuild ---------------------------------

@@ -25,13 +25,13 @@ A manifest import of many shipments on SQLite counts its new rows with one state
 the shipments (``flask tally check``); ``rebuild()`` recounts them.
 """
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import case, func, select, union_all
 
 from extensions import db
 from models import Dossier, Shipment, ShipmentDayTally, ShipmentMonthTally
+from utils import triggers
 from utils.dates import month_end
 
 KEY = ("procedure_id", "direction", "cancelled", "eligibility_warning", "check_digit_warning")
@@ -230,36 +230,21 @@ def fill(connection):
         connection.exec_driver_sql(statement)
 
 
-@contextmanager
 def inserting_many(connection):
-    """Wrap an insert of many shipments in the caller's transaction.
+    """Wrap an insert of many shipments in the caller's transaction: on SQLite the shipments'
+    insert trigger is set aside and the new shipments (those above the highest id before) are
+    counted with one ``INSERT … SELECT … GROUP BY`` per tier
+    (``utils.triggers.set_aside_on_sqlite``). On PostgreSQL nothing changes: its trigger
+    counts a statement's rows at once."""
+    last_id = None
+    if connection.dialect.name == "sqlite":
+        last_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM shipment").scalar()
 
-    On SQLite the shipments' insert trigger is dropped for the insert (a write: this
-    transaction then holds SQLite's one write lock, and no one else's shipments can appear
-    until it ends), the new
-    shipments (those above the highest id before) are counted with one ``INSERT … SELECT …
-    GROUP BY`` per tier as the trigger would have counted them row by row, and the trigger is
-    created again from its own stored text, all in this transaction: other connections never
-    see the table without it, and a rollback restores it with the rows. On PostgreSQL nothing
-    changes: its trigger counts a statement's rows at once.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    stored = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (INSERT_TRIGGER,)
-    ).scalar()
-    if stored is None:  # nothing counts the shipments as they are inserted: nothing to replace
-        yield
-        return
-    connection.exec_driver_sql(f"DROP TRIGGER {INSERT_TRIGGER}")
-    last_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM shipment").scalar()
-    try:
-        yield
+    def count():
         for statement in _count_sql("sqlite", "WHERE s.id > ?"):
             connection.exec_driver_sql(statement, (last_id,))
-    finally:
-        connection.exec_driver_sql(stored)
+
+    return triggers.set_aside_on_sqlite(connection, INSERT_TRIGGER, count)
 
 
 # --- Reading: the shipment list's totals ------------------------------------------------------
