@@ -466,3 +466,40 @@ def test_the_shipment_list_and_its_filters_read_kept_totals_at_10_and_10000(app)
         for statement, _lines in plans:
             reads_shipments = re.search(r"\bFROM shipment\b", statement)
             assert not reads_shipments or " LIMIT " in statement.upper(), (role, url, statement)
+
+
+PROCEDURE_ACTIVITY = [  # the procedure list filtered by activity in a period, as its links do
+    (
+        "department",
+        "/procedures?department=all&postal=yes&sort=name&from=2024-01-01&to=2024-12-31",
+        True,
+    ),
+    ("department", "/procedures?department=all&postal=no&from=2024-02-11&to=2024-09-30", True),
+    ("centre", "/procedures?dossiers=yes&from=2024-03-01&to=2024-03-31", False),
+    ("leader", "/procedures?dossiers=no&postal=yes&from=2024-01-05&to=2025-01-31", True),
+]
+
+
+def dossier_reads(_statement, lines):
+    """The plan lines reading the dossiers, by an index or not."""
+    return [
+        line
+        for line in lines
+        if re.search(r"\b(SCAN|SEARCH) dossier\b", line) or re.search(r" on dossier\b", line)
+    ]
+
+
+def test_the_procedure_list_filtered_by_activity_reads_the_tallies_at_10_and_10000(app):
+    """The procedure list's filters "by post" and "with dossiers" in a period find their
+    procedures in the dossier tallies: the list and its counts read no dossier, whatever the
+    number of dossiers; only the page's own rows' "by post" figure reads the few dossiers both
+    received and returned by post (``figures.procedure_activity``)."""
+    departments, procs = catalogue()
+    add_dossiers(10, procs)
+    data = {"departments": departments}
+    large = at_10_and_10000(app, data, procs, PROCEDURE_ACTIVITY, lambda s, lines: [])
+    for (role, url), (_count, plans) in large.items():
+        for statement, lines in plans:
+            if "activity" in statement:  # the page's rows' figures (procedure ids bound)
+                continue
+            assert not dossier_reads(statement, lines), (role, url, statement, lines)

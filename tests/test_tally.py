@@ -241,6 +241,25 @@ def test_counts_from_the_tallies_equal_counts_over_the_dossiers(app):
         assert figures.counts(period) == _plain_counts(period), period
 
 
+def test_the_procedures_active_in_a_period_from_the_tallies_are_those_with_such_dossiers(app):
+    """The procedure list's activity filters (``figures.procedures_active``) read the tallies:
+    they find exactly the procedures with a dossier received (by post, or returned by post) in
+    the period, as an EXISTS over the dossiers finds them."""
+    rng = _random_dossiers(1500, seed=5)
+
+    def ids(condition):
+        return set(db.session.scalars(select(Procedure.id).where(condition)))
+
+    for period in _periods(rng, 25):
+        for by_post, plain in (
+            (False, figures.has_dossiers_expr(period)),
+            (True, figures.has_postal_expr(period)),
+        ):
+            kept = Procedure.id.in_(figures.procedures_active(period, postal=by_post))
+            assert ids(kept) == ids(plain), (period, by_post)
+            assert ids(~kept) == ids(~plain), (period, by_post)
+
+
 def _count(*conditions):
     return db.session.execute(
         select(func.count()).select_from(Dossier).where(*conditions)

@@ -178,11 +178,12 @@ def filter_conditions(filters, period):
         conditions.append(either)
     elif filters.eligible == "no":
         conditions.append(~either)
+    # Activity in the period from the dossier tallies, as the figures count it.
     if filters.postal:
-        expr = figures.has_postal_expr(period)
+        expr = Procedure.id.in_(figures.procedures_active(period, postal=True))
         conditions.append(expr if filters.postal == "yes" else ~expr)
     if filters.dossiers:
-        expr = figures.has_dossiers_expr(period)
+        expr = Procedure.id.in_(figures.procedures_active(period))
         conditions.append(expr if filters.dossiers == "yes" else ~expr)
     if filters.in_force != "all":
         conditions.append(_yes_no(Procedure.in_force, filters.in_force))

@@ -3,8 +3,9 @@ procedure and month, the outreach list and the counts behind a linked number.
 
 The period figures read the dossier tallies (``utils.tally``: dossiers per procedure and per
 month, ten-day part of a month or day, the coarsest that fit the period), which are kept equal to
-the dossiers in the same transaction; lists of procedures filtered by activity ask the dossiers'
-indexes directly. Each statement is built once per period shape and its dates bound at execution.
+the dossiers in the same transaction; the procedure list's activity filters read them too
+(``procedures_active``). Each statement is built once per period shape and its dates bound at
+execution.
 """
 
 from datetime import date, timedelta
@@ -88,6 +89,21 @@ def has_dossiers_expr(period):
 def has_postal_expr(period):
     """The procedure has a dossier received by post, or a result returned by post, in the period."""
     return or_(_has_dossier(_received_postal_in(period)), _has_dossier(_returned_postal_in(period)))
+
+
+def procedures_active(period, postal=False):
+    """The ids of the procedures with a dossier received in the period (``postal``: received by
+    post, or whose result was returned by post, in it), as a SELECT over the dossier tallies:
+    the procedures ``has_dossiers_expr`` (``has_postal_expr``) finds, the sums of a few hundred
+    tally rows instead of an index range of every procedure's dossiers (the procedure list's
+    filters). The period's dates are bound in the statement."""
+    shape, params = _params(period)
+    rows = _tally_rows(shape)
+    if postal:
+        active = func.sum(rows.c.received_postal) + func.sum(rows.c.returned_postal) > 0
+    else:
+        active = func.sum(rows.c.received) > 0
+    return select(rows.c.procedure_id).group_by(rows.c.procedure_id).having(active).params(params)
 
 
 def _count_where(condition):
