@@ -21,6 +21,7 @@ post). The tables change in the same transaction as the dossiers they count:
 
 from collections import Counter
 from contextlib import contextmanager
+from datetime import date
 from functools import lru_cache
 from itertools import compress, repeat
 from operator import eq
@@ -205,11 +206,64 @@ def _delete_zeros(connection, table, date_key, deltas):
         )
 
 
+ONE_TRIP_AT_MOST = 30  # tally rows (of the three tiers) written in one round trip on PostgreSQL
+
+
+def _literal(value):
+    """An integer or a date as SQL text (``_one_trip``), or None for any other value."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is date:
+        return f"DATE '{value.isoformat()}'"
+    return None
+
+
+def _one_trip(connection, all_deltas, may_lower):
+    """The three tiers' upserts of a few rows (a form's save) as one round trip on PostgreSQL:
+    one text of ``INSERT … ON CONFLICT`` statements run one after the other by the server in
+    ``_upsert``'s order (tier by tier, each in key order: the same lock order), then the
+    ``DELETE`` of rows a lowered count may have left at zero; sent without parameters (the simple
+    query protocol takes several statements), its values integers and dates written as SQL
+    literals. :return: False, having sent nothing, where a value is of another type."""
+    quote = connection.dialect.identifier_preparer.quote
+    statements = []
+    for model, deltas in all_deltas.items():
+        if not deltas:
+            continue
+        table = model.__table__
+        date_key = quote(DATE_KEYS[model])
+        items = sorted(deltas.items())
+        rows = [[_literal(v) for v in (*key, *counts)] for key, counts in items]
+        if any(None in row for row in rows):
+            return False
+        head, conflict = _insert_sql(connection.dialect, table, DATE_KEYS[model])
+        values = ", ".join("(" + ", ".join(row) + ")" for row in rows)
+        statements.append(f"{head} VALUES {values} {conflict}")
+        lowered = [row[:2] for row, (_, counts) in zip(rows, items) if min(counts) < 0]
+        if may_lower and lowered:
+            name = connection.dialect.identifier_preparer.format_table(table)
+            keys = ", ".join(f"({day}, {procedure_id})" for day, procedure_id in lowered)
+            statements.append(
+                f"DELETE FROM {name} WHERE ({date_key}, {quote('procedure_id')}) IN ({keys}) AND "
+                + " AND ".join(f"{quote(c)} = 0" for c in COUNTS)
+            )
+    if statements:
+        connection.exec_driver_sql("; ".join(statements), execution_options={"no_parameters": True})
+    return True
+
+
 def apply(plus=(), minus=(), connection=None):
     """Count the dossiers ``plus`` in and ``minus`` out of the tallies (``KEYS`` tuples)."""
     connection = connection or db.session.connection()
     minus = list(minus)
-    for model, deltas in _deltas(plus, minus).items():
+    all_deltas = _deltas(plus, minus)
+    if (
+        connection.dialect.name == "postgresql"
+        and sum(map(len, all_deltas.values())) <= ONE_TRIP_AT_MOST
+        and _one_trip(connection, all_deltas, may_lower=bool(minus))
+    ):
+        return
+    for model, deltas in all_deltas.items():
         _upsert(connection, model, DATE_KEYS[model], deltas, may_lower=bool(minus))
 
 
