@@ -52,16 +52,121 @@ ROLES = tuple(r.value for r in Role)
 TASK_STATUSES = ("open", "in_progress", "done")
 
 
+class UnitLevel(_Words):
+    """The tier of government a unit serves (since 1 July 2025: the province and its communes,
+    wards and special zones)."""
+
+    PROVINCE = "tinh"
+    COMMUNE = "xa"
+
+
+class UnitKind(_Words):
+    """What a unit is: a public service centre, a centre's branch, or a service point."""
+
+    CENTRE = "trung_tam"
+    BRANCH = "chi_nhanh"
+    SERVICE_POINT = "diem"
+
+
+class ProcedureLevel(_Words):
+    """The tier(s) a procedure is carried out at: which units handle it (``utils.units``)."""
+
+    PROVINCE = "tinh"
+    COMMUNE = "xa"
+    BOTH = "ca_hai"
+
+
+UNIT_LEVELS = tuple(v.value for v in UnitLevel)
+UNIT_KINDS = tuple(v.value for v in UnitKind)
+PROCEDURE_LEVELS = tuple(v.value for v in ProcedureLevel)
+# The unit every deployment starts with (the migration and an empty schema create it): every
+# record made before a second unit exists belongs to it (the columns' server default).
+FIRST_UNIT_ID = 1
+
+
 def utcnow():
     """Now, in UTC, without tzinfo (stored as naive UTC on every database)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _unit_column(index=True):
+    """The unit a record belongs to (``Unit``): the first unit unless set."""
+    return db.Column(
+        db.Integer,
+        db.ForeignKey("unit.id"),
+        nullable=False,
+        server_default=str(FIRST_UNIT_ID),
+        index=index,
+    )
+
+
+class Unit(db.Model):
+    """A unit (đơn vị) that receives dossiers and returns results: the province's centre, a
+    commune-level centre, a branch or a service point. A deployment has at least one; with one,
+    no unit appears anywhere (docs/units.md). Units are deactivated, never deleted."""
+
+    __tablename__ = "unit"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(20), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    name_folded = db.Column(db.String(200), nullable=False, default="")
+    level = db.Column(db.String(8), nullable=False, default=UnitLevel.COMMUNE.value)
+    kind = db.Column(db.String(12), nullable=False, default=UnitKind.CENTRE.value)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("level IN ('tinh', 'xa')", name="level"),
+        CheckConstraint("kind IN ('trung_tam', 'chi_nhanh', 'diem')", name="kind"),
+    )
+
+    def __repr__(self):
+        return f"<Unit {self.code}>"
+
+
+@event.listens_for(Unit.__table__, "after_create")
+def _first_unit(target, connection, **kw):
+    """An empty schema (``create_all``) gets the first unit, as the migration creates it."""
+    connection.execute(
+        target.insert().values(
+            id=FIRST_UNIT_ID,
+            code="DV01",
+            name="",
+            name_folded="",
+            level=UnitLevel.COMMUNE.value,
+            kind=UnitKind.CENTRE.value,
+            active=True,
+            created_at=utcnow(),
+        )
+    )
+    if connection.dialect.name == "postgresql":  # the id was given: the sequence moves past it
+        connection.execute(text("SELECT setval('unit_id_seq', :id)"), {"id": FIRST_UNIT_ID})
+
+
+class UnitProcedure(db.Model):
+    """A unit's exception to the procedures its level gives it: ``handled`` true adds a
+    procedure of another level, false removes one of its own level (``utils.units``)."""
+
+    __tablename__ = "unit_procedure"
+    unit_id = db.Column(db.Integer, db.ForeignKey("unit.id"), primary_key=True)
+    procedure_id = db.Column(db.Integer, db.ForeignKey("procedure.id"), primary_key=True)
+    handled = db.Column(db.Boolean, nullable=False)
+    __table_args__ = (Index("ix_unit_procedure_procedure", "procedure_id"),)
+
+
 class OrgSettings(db.Model):
-    """The organisation's names for document headers and its rules; one row, id 1."""
+    """A unit's names for document headers and its rules; one row per unit (the first unit's
+    is id 1)."""
 
     __tablename__ = "org_settings"
     id = db.Column(db.Integer, primary_key=True)
+    unit_id = db.Column(
+        db.Integer,
+        db.ForeignKey("unit.id"),
+        nullable=False,
+        unique=True,
+        server_default=str(FIRST_UNIT_ID),
+    )
     parent_agency = db.Column(db.String(200), nullable=False, default="")
     unit_name = db.Column(db.String(200), nullable=False, default="")
     place_name = db.Column(db.String(100), nullable=False, default="")
@@ -119,6 +224,10 @@ class Procedure(db.Model):
         db.Integer, db.ForeignKey("department.id"), nullable=False, index=True
     )
     level = db.Column(db.String(60), nullable=False, default="")
+    # The tier(s) that carry it out (``ProcedureLevel``), read from ``level`` when not chosen.
+    unit_level = db.Column(
+        db.String(8), nullable=False, default=ProcedureLevel.BOTH.value, server_default="ca_hai"
+    )
     in_force = db.Column(db.Boolean, nullable=False, default=True)
     eligible_receive = db.Column(db.Boolean, nullable=False, default=False)
     eligible_return = db.Column(db.Boolean, nullable=False, default=False)
@@ -150,6 +259,9 @@ class Dossier(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(60), nullable=False, unique=True)
     procedure_id = db.Column(db.Integer, db.ForeignKey("procedure.id"), nullable=False)
+    # The unit that received it. No foreign key: adding one would rebuild this table on SQLite,
+    # and units are never deleted; the services set it from a unit they have read.
+    unit_id = db.Column(db.Integer, nullable=False, server_default=str(FIRST_UNIT_ID))
     receive_channel_src = db.Column(db.String(12), nullable=False)
     receive_date_src = db.Column(db.Date, nullable=True)
     return_channel_src = db.Column(db.String(12), nullable=True)
@@ -343,6 +455,9 @@ class Shipment(db.Model):
     tracking_number = db.Column(db.String(20), nullable=False)
     direction = db.Column(db.String(12), nullable=False)
     dossier_id = db.Column(db.Integer, db.ForeignKey("dossier.id"), nullable=False, index=True)
+    # Its dossier's unit, kept on the shipment for the unit's lists (no foreign key, as
+    # ``Dossier.unit_id``).
+    unit_id = db.Column(db.Integer, nullable=False, server_default=str(FIRST_UNIT_ID))
     date = db.Column(db.Date, nullable=False)
     recipient_name = db.Column(db.String(200), nullable=False, default="")
     address = db.Column(db.String(400), nullable=False, default="")
@@ -396,11 +511,17 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(256), nullable=False)
     role = db.Column(db.String(20), nullable=False)
     department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=True)
+    # The unit whose records the user sees and changes; none on a one-unit deployment (and for
+    # department staff, who keep the province's catalogue). ``province_wide`` users see every
+    # unit (``utils.units``).
+    unit_id = db.Column(db.Integer, db.ForeignKey("unit.id"), nullable=True)
+    province_wide = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     active = db.Column(db.Boolean, nullable=False, default=True)
     locale = db.Column(db.String(5), nullable=False, default="vi")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     department = db.relationship("Department")
+    unit = db.relationship("Unit")
 
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'centre', 'department', 'leader')", name="role"),
@@ -512,6 +633,7 @@ class Meeting(db.Model):
 
     __tablename__ = "meeting"
     id = db.Column(db.Integer, primary_key=True)
+    unit_id = _unit_column()
     date = db.Column(db.Date, nullable=False)
     chair = db.Column(db.String(200), nullable=False, default="")
     participants = db.Column(db.Text, nullable=False, default="")
@@ -556,6 +678,7 @@ class Brief(db.Model):
 
     __tablename__ = "brief"
     id = db.Column(db.Integer, primary_key=True)
+    unit_id = _unit_column(index=False)  # briefs are numbered per unit: (unit, year, number)
     year = db.Column(db.Integer, nullable=False)
     number = db.Column(db.Integer, nullable=False)
     period_from = db.Column(db.Date, nullable=False)
@@ -578,7 +701,7 @@ class Brief(db.Model):
     def withdrawn(self):
         return self.withdrawn_at is not None
 
-    __table_args__ = (UniqueConstraint("year", "number"),)
+    __table_args__ = (UniqueConstraint("unit_id", "year", "number"),)
 
 
 HANDOVER_STATUSES = ("draft", "signed", "voided")
@@ -594,6 +717,7 @@ class HandoverBatch(db.Model):
 
     __tablename__ = "handover_batch"
     id = db.Column(db.Integer, primary_key=True)
+    unit_id = _unit_column(index=False)  # numbered per unit: (unit, year, number)
     direction = db.Column(db.String(12), nullable=False)
     day = db.Column(db.Date, nullable=False)
     year = db.Column(db.Integer, nullable=True)
@@ -618,7 +742,7 @@ class HandoverBatch(db.Model):
     )
 
     __table_args__ = (
-        UniqueConstraint("year", "number"),
+        UniqueConstraint("unit_id", "year", "number"),
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         CheckConstraint("status IN ('draft', 'signed', 'voided')", name="status"),
         # A signed record has its number and signing time, a draft neither; a voided one its

@@ -19,10 +19,24 @@ group = click.Group("users", help="Users.")
 @click.option("--department", "department_code", help="Department code (role department).")
 @click.option("--password", required=True, help="At least 10 characters.")
 @click.option("--full-name", default="", help="The person's name.")
-def create_command(username, role, department_code, password, full_name):
-    """Create a user; ROLE is admin, centre, department (needs --department) or leader."""
+@click.option("--unit", "unit_code", help="Code of the unit the user works for.")
+@click.option(
+    "--province", "province_wide", is_flag=True, help="The user sees every unit of the province."
+)
+def create_command(username, role, department_code, password, full_name, unit_code, province_wide):
+    """Create a user; ROLE is admin, centre, department (needs --department) or leader. On a
+    deployment of several units, give --unit CODE or --province (department staff see every
+    unit)."""
     try:
-        user = services.create_user(username, role, password, department_code, full_name)
+        user = services.create_user(
+            username,
+            role,
+            password,
+            department_code,
+            full_name,
+            unit_code=unit_code,
+            province_wide=province_wide,
+        )
     except Refusal as e:
         # The rule's one message (the web forms say the same), in the run's language.
         db.session.rollback()

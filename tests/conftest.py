@@ -83,8 +83,10 @@ def database_template(tmp_path_factory, worker_id):
 @pytest.fixture()
 def app(database_template, tmp_path):
     """An application on a fresh database, with an application context pushed."""
+    import models
     from app import create_app
     from extensions import db, limiter
+    from models import _first_unit
 
     if ON_POSTGRES:
         uri = database_template
@@ -101,6 +103,8 @@ def app(database_template, tmp_path):
             tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                # the first unit, as an empty schema has it (models: ``_first_unit``)
+                _first_unit(models.Unit.__table__, conn)
         db.engine.dispose()
     limiter.reset()
 

@@ -166,6 +166,7 @@ def shipment(dossier_, direction="tra_ket_qua", when=None, cancelled=False, **ex
         tracking_number=extra.pop("tracking_number", tracking_number()),
         direction=direction,
         dossier_id=dossier_.id,
+        unit_id=extra.pop("unit_id", dossier_.unit_id),
         date=when or dossier_.receive_date or date(2024, 1, 1),
         cancelled=cancelled,
         **extra,

@@ -39,6 +39,7 @@ from models import (
 from tests import factories
 from utils.dates import Period, vn_today
 from utils.validators import s10_check_digit
+from utils import units
 
 # Ids no figure on these pages can equal by chance: any of them on a page is an internal id.
 IDS = {
@@ -62,7 +63,8 @@ ACTIONS = (
     "shipment.import_update shipment.export_personal shipment.purge_personal_data "
     "handover.create handover.add_item handover.remove_item handover.item_counts handover.sign "
     "handover.void handover.discard handover.print rubric.create rubric.update rubric.freeze "
-    "brief.issue brief.withdraw meeting.create meeting.update task.create task.status"
+    "brief.issue brief.withdraw meeting.create meeting.update task.create task.status "
+    "unit_create user_bound_to_unit"
 ).split()
 
 
@@ -319,6 +321,8 @@ def record_every_action(client):
         user=admin_user,
     )
     meetings.set_task_status(task, "in_progress", "Đang rà soát", user=admin_user)
+    # a second unit (which binds the users bound to none to the first)
+    units.create_unit("XA-02", "Trung tâm Phục vụ hành chính công xã Hòa An", "xa", user=admin_user)
     db.session.commit()
     return {
         "procedures": [procedure, second],

@@ -42,6 +42,8 @@ PERMISSIONS = {
     "update_task": (_A, _C, _L, _D),
     # Not a permission but a limit: these roles see and change their own department's records.
     "own_department_only": (_D,),
+    # Nor this: these roles keep the province's catalogue and see every unit (utils.units).
+    "every_unit": (_D,),
 }
 
 

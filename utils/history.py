@@ -30,6 +30,8 @@ from utils.labels import (
     record_number,
     role_label,
     task_status_label,
+    unit_kind_label,
+    unit_level_label,
 )
 from utils.privacy import mask_address, mask_name, mask_phone
 
@@ -48,6 +50,7 @@ OBJECT_TYPES = {
     "brief": _l("Brief"),
     "meeting": _l("Meeting"),
     "task": _l("Follow-up task"),
+    "unit": _l("Unit"),
 }
 
 
@@ -111,6 +114,11 @@ KEYS = {
     "department": (_l("Department"), "department_code"),
     "active": (_l("Active"), "bool"),
     "locale": (_l("Interface language"), "locale"),
+    "unit": (_l("Unit"), "text"),
+    "province_wide": (_l("Sees every unit"), "bool"),
+    # units
+    "unit_level": (_l("Level"), "unit_level"),
+    "kind": (_l("Kind of unit"), "unit_kind"),
     # fields and settings
     "postal_note": (_l("Note on postal feasibility"), "text"),
     "parent_agency": (_l("Parent agency"), "text"),
@@ -209,6 +217,7 @@ class _Lookups:
             RubricVersion,
             Shipment,
             Task,
+            Unit,
             User,
         )
 
@@ -252,6 +261,7 @@ class _Lookups:
             "brief": Brief,
             "meeting": Meeting,
             "task": Task,
+            "unit": Unit,
         }
         self.rows = {}
         for kind, wanted in ids.items():
@@ -469,6 +479,8 @@ SHOWN = {
     "channel": _label(channel_label),
     "role": _label(role_label),
     "locale": _label(locale_label),
+    "unit_level": _label(unit_level_label),
+    "unit_kind": _label(unit_kind_label),
     "handover_status": _label(handover_status_label),
     "task_status": _label(task_status_label),
     "reason_code": _reason,
@@ -546,6 +558,7 @@ OBJECT_VIEWS = {
         "meeting_id",
     ),
     "task": _ObjectView("task", _task_name),
+    "unit": _ObjectView("unit", lambda row, settings: f"{row.code} – {row.name}"),
 }
 
 

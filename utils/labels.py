@@ -33,6 +33,23 @@ def task_status_label(status):
     )
 
 
+def unit_level_label(level):
+    """A unit's level, or the level(s) of the procedures a unit handles."""
+    return {
+        "tinh": _("Province level"),
+        "xa": _("Commune level"),
+        "ca_hai": _("Both levels"),
+    }.get(level, level)
+
+
+def unit_kind_label(kind):
+    return {
+        "trung_tam": _("Centre"),
+        "chi_nhanh": _("Branch"),
+        "diem": _("Service point"),
+    }.get(kind, kind)
+
+
 def locale_label(locale):
     return {"vi": "Tiếng Việt", "en": "English"}.get(locale, locale)
 
@@ -87,6 +104,8 @@ ACTION_LABELS = {
     "user_activate": _l("User reactivated"),
     "user_deactivate": _l("User deactivated"),
     "user_locale": _l("Interface language changed"),
+    "user_bound_to_unit": _l("User bound to the first unit (a second unit was added)"),
+    "unit_create": _l("Unit created"),
     "department_create": _l("Department created"),
     "department_update": _l("Department changed"),
     "department_activate": _l("Department reactivated"),

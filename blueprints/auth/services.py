@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 from models import ROLES, Department, LoginSession, Role, User, utcnow
-from utils import audit
+from utils import audit, units
 from utils.errors import Refusal
 from utils.text import nfc
 
@@ -107,10 +107,22 @@ def change_password(user, current, new):
     audit.record("password_change", "user", user.id, user=user)
 
 
-def create_user(username, role, password, department_code=None, full_name="", actor=None):
-    """Create a user (department staff in an active department).
+def create_user(
+    username,
+    role,
+    password,
+    department_code=None,
+    full_name="",
+    actor=None,
+    unit_code=None,
+    province_wide=False,
+):
+    """Create a user (department staff in an active department), bound to the unit of
+    ``unit_code`` or province-wide (``utils.units.user_unit``; neither is needed on a one-unit
+    deployment).
 
-    :raise Refusal: unknown role, missing or unknown department, username taken, weak password.
+    :raise Refusal: unknown role, missing or unknown department, username taken, weak password,
+        unknown unit, no unit on a deployment of several units.
     """
     username = nfc(username or "").lower()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
@@ -119,22 +131,22 @@ def create_user(username, role, password, department_code=None, full_name="", ac
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise refusal("username_taken")
     validate_password(password)
+    unit_id = units.user_unit(unit_code, province_wide, role)
     user = User(
         username=username,
         role=role,
         full_name=nfc(full_name or ""),
         department_id=department.id if department else None,
         password_hash=hash_password(password),
+        unit_id=unit_id,
+        province_wide=bool(province_wide),
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(
-        "user_create",
-        "user",
-        user.id,
-        new={"username": username, "role": role, "department": department_code},
-        user=actor,
-    )
+    new = {"username": username, "role": role, "department": department_code}
+    if unit_id is not None or province_wide:  # a one-unit deployment's trail stays as it was
+        new.update(unit=unit_code or None, province_wide=bool(province_wide))
+    audit.record("user_create", "user", user.id, new=new, user=actor)
     return user
 
 

@@ -267,6 +267,7 @@ def log_shipment(
         "tracking_number": check.number,
         "direction": direction,
         "dossier_id": dossier.id,
+        "unit_id": dossier.unit_id,
         "date": date,
         "recipient_name": name,
         "address": address,
@@ -417,6 +418,7 @@ def _change_dossier(shipment, changes):
     if dossier.id != shipment.dossier_id:
         shipment.dossier_id = dossier.id
         shipment.dossier = dossier
+        shipment.unit_id = dossier.unit_id
         shipment.eligibility_warning = not is_eligible(dossier.procedure, shipment.direction)
     return True
 
@@ -1031,6 +1033,7 @@ def _dossiers_by_code(codes):
             select(
                 Dossier.code,
                 Dossier.id,
+                Dossier.unit_id,
                 Dossier.receive_date,
                 Procedure.eligible_receive,
                 Procedure.eligible_return,
@@ -1118,6 +1121,7 @@ def write_manifest(prepared, user=None):
                     "tracking_number": values["tracking_number"],
                     "direction": values["direction"],
                     "dossier_id": d.id,
+                    "unit_id": d.unit_id,
                     "recipient_name": "",
                     "address": "",
                     "phone": "",
