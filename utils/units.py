@@ -162,32 +162,7 @@ def create_unit(code, name, level, kind="trung_tam", user=None):
     # A unit's settings row has the unit's id (the first unit's is id 1, as before units).
     db.session.add(OrgSettings(id=unit.id, unit_id=unit.id, **_settings_like_first(name)))
     if first_alone:
-        bound = (
-            db.session.execute(
-                update(User)
-                .where(
-                    User.unit_id.is_(None),
-                    User.province_wide.is_(False),
-                    User.role.notin_(who_may("every_unit")),
-                )
-                .values(unit_id=FIRST_UNIT_ID)
-                .returning(User.id),
-                execution_options={"synchronize_session": False},
-            )
-            .scalars()
-            .all()
-        )
-        for loaded in list(db.session.identity_map.values()):  # users already read
-            if isinstance(loaded, User) and loaded.id in bound:
-                db.session.expire(loaded, ["unit_id"])
-        if bound:
-            first_code = db.session.get(Unit, FIRST_UNIT_ID).code
-            audit.record_many(
-                "user_bound_to_unit",
-                "user",
-                [(user_id, {"unit": None}, {"unit": first_code}) for user_id in bound],
-                user=user,
-            )
+        _bind_unbound_users(user)
     if has_request_context():
         g.pop("unit_count", None)
     audit.record(
@@ -198,6 +173,37 @@ def create_unit(code, name, level, kind="trung_tam", user=None):
         user=user,
     )
     return unit
+
+
+def _bind_unbound_users(actor):
+    """Bind every user bound to no unit, other than department staff and province-wide users,
+    to the first unit (when the second unit is created), each change audited."""
+    bound = (
+        db.session.execute(
+            update(User)
+            .where(
+                User.unit_id.is_(None),
+                User.province_wide.is_(False),
+                User.role.notin_(who_may("every_unit")),
+            )
+            .values(unit_id=FIRST_UNIT_ID)
+            .returning(User.id),
+            execution_options={"synchronize_session": False},
+        )
+        .scalars()
+        .all()
+    )
+    for loaded in list(db.session.identity_map.values()):  # users already read
+        if isinstance(loaded, User) and loaded.id in bound:
+            db.session.expire(loaded, ["unit_id"])
+    if bound:
+        first_code = db.session.get(Unit, FIRST_UNIT_ID).code
+        audit.record_many(
+            "user_bound_to_unit",
+            "user",
+            [(user_id, {"unit": None}, {"unit": first_code}) for user_id in bound],
+            user=actor,
+        )
 
 
 def _settings_like_first(name):
