@@ -261,7 +261,11 @@ class Dossier(db.Model):
     procedure_id = db.Column(db.Integer, db.ForeignKey("procedure.id"), nullable=False)
     # The unit that received it. No foreign key: adding one would rebuild this table on SQLite,
     # and units are never deleted; the services set it from a unit they have read.
-    unit_id = db.Column(db.Integer, nullable=False, server_default=str(FIRST_UNIT_ID))
+    # The Python default too: a dossier added through the session knows its unit when
+    # ``utils.tally`` counts it.
+    unit_id = db.Column(
+        db.Integer, nullable=False, default=FIRST_UNIT_ID, server_default=str(FIRST_UNIT_ID)
+    )
     receive_channel_src = db.Column(db.String(12), nullable=False)
     receive_date_src = db.Column(db.Date, nullable=True)
     return_channel_src = db.Column(db.String(12), nullable=True)
@@ -346,6 +350,9 @@ class _DossierTally:
     # No foreign key: these are derived rows, emptied rows are deleted, and a procedure's rows
     # never outlive its dossiers.
     procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    # The dossiers' unit: the province sums a date range over every unit (the key's date first,
+    # then the unit), one unit reads its own rows through the (unit, date) index.
+    unit_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     received = db.Column(db.Integer, nullable=False, default=0)
     received_postal = db.Column(db.Integer, nullable=False, default=0)
     received_returned_postal = db.Column(db.Integer, nullable=False, default=0)
@@ -357,7 +364,11 @@ class DossierDayTally(_DossierTally, db.Model):
     __tablename__ = "dossier_day_tally"
     # The date first: the figures read a range of days for every procedure at once.
     day = db.Column(db.Date, primary_key=True)
-    __table_args__ = (db.PrimaryKeyConstraint("day", "procedure_id"), {"sqlite_with_rowid": False})
+    __table_args__ = (
+        db.PrimaryKeyConstraint("day", "unit_id", "procedure_id"),
+        db.Index("ix_dossier_day_tally_unit", "unit_id", "day"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class DossierTenDayTally(_DossierTally, db.Model):
@@ -365,7 +376,8 @@ class DossierTenDayTally(_DossierTally, db.Model):
     # The first day of a ten-day part of a month: the 1st, the 11th or the 21st (to its end).
     tenday = db.Column(db.Date, primary_key=True)
     __table_args__ = (
-        db.PrimaryKeyConstraint("tenday", "procedure_id"),
+        db.PrimaryKeyConstraint("tenday", "unit_id", "procedure_id"),
+        db.Index("ix_dossier_tenday_tally_unit", "unit_id", "tenday"),
         {"sqlite_with_rowid": False},
     )
 
@@ -374,7 +386,8 @@ class DossierMonthTally(_DossierTally, db.Model):
     __tablename__ = "dossier_month_tally"
     month = db.Column(db.Date, primary_key=True)  # the first day of the month
     __table_args__ = (
-        db.PrimaryKeyConstraint("month", "procedure_id"),
+        db.PrimaryKeyConstraint("month", "unit_id", "procedure_id"),
+        db.Index("ix_dossier_month_tally_unit", "unit_id", "month"),
         {"sqlite_with_rowid": False},
     )
 

@@ -24,7 +24,7 @@ def check_command():
     if not found and not unreconciled and not shipments:
         click.echo(_("The tallies equal the dossiers."))
         return
-    for table, when, procedure_id, stored, counted in found:
+    for table, when, _unit_id, procedure_id, stored, counted in found:
         click.echo(
             _(
                 "%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",

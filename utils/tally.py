@@ -44,18 +44,32 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally
+from models import (
+    FIRST_UNIT_ID,
+    Dossier,
+    DossierDayTally,
+    DossierMonthTally,
+    DossierTenDayTally,
+)
 from utils import bulk
 
-KEYS = ("procedure_id", "receive_date", "receive_channel", "return_date", "return_channel")
+KEYS = (
+    "procedure_id",
+    "receive_date",
+    "receive_channel",
+    "return_date",
+    "return_channel",
+    "unit_id",
+)
 COUNTS = ("received", "received_postal", "received_returned_postal", "returned", "returned_postal")
 CHUNK = 10_000
 COPY_ABOVE = 1000  # on PostgreSQL, more tally rows than this go in through COPY
 
 
 def _key_values(row):
-    """The ``KEYS`` tuple of a dict of column values (absent columns are NULL)."""
-    return tuple(row.get(k) for k in KEYS)
+    """The ``KEYS`` tuple of a dict of column values (absent columns are NULL, an absent unit
+    the dossiers' default, the first unit)."""
+    return tuple(row.get(k, FIRST_UNIT_ID if k == "unit_id" else None) for k in KEYS)
 
 
 # --- Counting rows in Python ------------------------------------------------------------------
@@ -68,14 +82,14 @@ def tenday_start(day):
 
 def _counted(rows, first_day):
     """The five counts of ``rows`` (``KEYS`` tuples), each a ``Counter`` keyed by
-    ``(first_day[date], procedure_id)``, counted in C: the keys are zipped from the rows'
-    columns, and the postal ones picked by ``compress`` (``first_day`` maps ``None`` to ``None``:
-    the keys of rows without that date are dropped at the end)."""
+    ``(first_day[date], unit_id, procedure_id)``, counted in C: the keys are zipped from the
+    rows' columns, and the postal ones picked by ``compress`` (``first_day`` maps ``None`` to
+    ``None``: the keys of rows without that date are dropped at the end)."""
     if not rows:
         return tuple(Counter() for _ in COUNTS)
-    procedures, received, receive_channels, returned, return_channels = zip(*rows)
-    receipts = list(zip(map(first_day.__getitem__, received), procedures))
-    returns = list(zip(map(first_day.__getitem__, returned), procedures))
+    procedures, received, receive_channels, returned, return_channels, units = zip(*rows)
+    receipts = list(zip(map(first_day.__getitem__, received), units, procedures))
+    returns = list(zip(map(first_day.__getitem__, returned), units, procedures))
     # operator.eq, not "bcci".__eq__: that gives NotImplemented (true) for None.
     result_by_post = list(map(eq, return_channels, repeat("bcci")))
     counts = (
@@ -85,14 +99,14 @@ def _counted(rows, first_day):
         Counter(returns),
         Counter(compress(returns, result_by_post)),
     )
-    for procedure_id in set(procedures):
+    for unit_id, procedure_id in set(zip(units, procedures)):
         for count in counts:
-            count.pop((None, procedure_id), None)
+            count.pop((None, unit_id, procedure_id), None)
     return counts
 
 
 def _deltas(plus=(), minus=()):
-    """``{model: {(date, procedure_id): (5 counts)}}`` for the dossiers ``plus`` (counted in)
+    """``{model: {(date, unit_id, procedure_id): (5 counts)}}`` for the dossiers ``plus`` (counted in)
     and ``minus`` (counted out), each an iterable of ``KEYS`` tuples; keys whose counts cancel
     out are left out.
     """
@@ -100,7 +114,7 @@ def _deltas(plus=(), minus=()):
     days = {
         day
         for rows in (plus, minus)
-        for _, rd, _, td, _ in rows
+        for _, rd, _, td, _, _ in rows
         for day in (rd, td)
         if day is not None
     }
@@ -147,9 +161,9 @@ def _insert_sql(dialect, table, date_key):
     """``(INSERT INTO table (columns), ON CONFLICT … DO UPDATE: add the counts)`` for ``table``."""
     quote = dialect.identifier_preparer.quote
     name = dialect.identifier_preparer.format_table(table)
-    columns = (date_key, "procedure_id", *COUNTS)
+    columns = (date_key, "unit_id", "procedure_id", *COUNTS)
     conflict = (
-        f"ON CONFLICT ({quote(date_key)}, {quote('procedure_id')}) DO UPDATE SET "
+        f"ON CONFLICT ({quote(date_key)}, {quote('unit_id')}, {quote('procedure_id')}) DO UPDATE SET "
         + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in COUNTS)
     )
     return f"INSERT INTO {name} ({', '.join(map(quote, columns))})", conflict
@@ -160,7 +174,8 @@ def _add_copied(connection, insert, deltas):
     in key order, instead of a statement per row (each costing the client more than the server)."""
     head, conflict = insert
     connection.exec_driver_sql(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, procedure_id integer, "
+        "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, unit_id integer, "
+        "procedure_id integer, "
         + ", ".join(f"{c} integer" for c in COUNTS)
         + ") ON COMMIT DELETE ROWS"
     )
@@ -168,10 +183,10 @@ def _add_copied(connection, insert, deltas):
     bulk.copy_rows(
         connection,
         "tally_delta",
-        [(day, procedure_id, *counts) for (day, procedure_id), counts in deltas.items()],
+        [(*key, *counts) for key, counts in deltas.items()],
     )
     connection.exec_driver_sql(
-        f"{head} SELECT * FROM tally_delta ORDER BY day, procedure_id {conflict}"
+        f"{head} SELECT * FROM tally_delta ORDER BY day, unit_id, procedure_id {conflict}"
     )
 
 
@@ -182,15 +197,15 @@ def _add_rows(connection, insert, date_column, deltas):
     dialect = connection.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     process = date_column.type.dialect_impl(dialect).bind_processor(dialect)
-    bound = {day: process(day) if process else day for day in {day for day, _ in deltas}}
+    bound = {day: process(day) if process else day for day in {key[0] for key in deltas}}
     items = deltas.items()
     if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
         items = sorted(items)
     keys, counts = zip(*items)
-    days, procedure_ids = zip(*keys)
+    days, unit_ids, procedure_ids = zip(*keys)
     connection.exec_driver_sql(
-        f"{head} VALUES ({', '.join([mark] * (2 + len(COUNTS)))}) {conflict}",
-        list(zip(map(bound.__getitem__, days), procedure_ids, *zip(*counts))),
+        f"{head} VALUES ({', '.join([mark] * (3 + len(COUNTS)))}) {conflict}",
+        list(zip(map(bound.__getitem__, days), unit_ids, procedure_ids, *zip(*counts))),
     )
 
 
@@ -200,7 +215,9 @@ def _delete_zeros(connection, table, date_key, deltas):
     for start in range(0, len(lowered), CHUNK):
         connection.execute(
             table.delete().where(
-                tuple_(table.c[date_key], table.c.procedure_id).in_(lowered[start : start + CHUNK]),
+                tuple_(table.c[date_key], table.c.unit_id, table.c.procedure_id).in_(
+                    lowered[start : start + CHUNK]
+                ),
                 *(table.c[c] == 0 for c in COUNTS),
             )
         )
@@ -239,12 +256,13 @@ def _one_trip(connection, all_deltas, may_lower):
         head, conflict = _insert_sql(connection.dialect, table, DATE_KEYS[model])
         values = ", ".join("(" + ", ".join(row) + ")" for row in rows)
         statements.append(f"{head} VALUES {values} {conflict}")
-        lowered = [row[:2] for row, (_, counts) in zip(rows, items) if min(counts) < 0]
+        lowered = [row[:3] for row, (_, counts) in zip(rows, items) if min(counts) < 0]
         if may_lower and lowered:
             name = connection.dialect.identifier_preparer.format_table(table)
-            keys = ", ".join(f"({day}, {procedure_id})" for day, procedure_id in lowered)
+            keys = ", ".join(f"({', '.join(key)})" for key in lowered)
+            key_columns = f"{date_key}, {quote('unit_id')}, {quote('procedure_id')}"
             statements.append(
-                f"DELETE FROM {name} WHERE ({date_key}, {quote('procedure_id')}) IN ({keys}) AND "
+                f"DELETE FROM {name} WHERE ({key_columns}) IN ({keys}) AND "
                 + " AND ".join(f"{quote(c)} = 0" for c in COUNTS)
             )
     if statements:
@@ -441,14 +459,17 @@ def _one(condition):
 
 def _counted_parts(source=None):
     """Each dossier of ``source`` (default: every dossier) as a row counting it on its receive
-    day and one counting it on its return day: (day, procedure_id, and the five ``COUNTS``,
-    each 0 or 1)."""
+    day and one counting it on its return day: (day, unit_id, procedure_id, and the five
+    ``COUNTS``, each 0 or 1). A source without a unit column (an import's scratch rows that
+    leave the unit to the dossiers' default) counts its rows in the first unit."""
     c = source.c if source is not None else Dossier.__table__.c
+    unit = c.unit_id if "unit_id" in c else literal(FIRST_UNIT_ID).label("unit_id")
     by_post = c.return_channel == "bcci"
     received, received_postal, received_returned_postal, returned, returned_postal = COUNTS
     return union_all(
         select(
             c.receive_date.label("day"),
+            unit,
             c.procedure_id,
             literal(1).label(received),
             _one(c.receive_channel == "bcci").label(received_postal),
@@ -458,6 +479,7 @@ def _counted_parts(source=None):
         ).where(c.receive_date.is_not(None)),
         select(
             c.return_date,
+            unit,
             c.procedure_id,
             literal(0),
             literal(0),
@@ -476,7 +498,8 @@ _DATE_KEY_OF = {
 
 
 def recount(model, source=None):
-    """A SELECT of ``model``'s rows counted from the dossiers: (date, procedure_id, counts…).
+    """A SELECT of ``model``'s rows counted from the dossiers: (date, unit_id, procedure_id,
+    counts…).
 
     :param source: a selectable with the columns of ``KEYS`` to count instead of every dossier
         (an import's new rows).
@@ -484,8 +507,11 @@ def recount(model, source=None):
     parts = _counted_parts(source)
     key = _DATE_KEY_OF[model](parts.c.day)
     return select(
-        key.label("key"), parts.c.procedure_id, *(func.sum(parts.c[c]).label(c) for c in COUNTS)
-    ).group_by(key, parts.c.procedure_id)
+        key.label("key"),
+        parts.c.unit_id,
+        parts.c.procedure_id,
+        *(func.sum(parts.c[c]).label(c) for c in COUNTS),
+    ).group_by(key, parts.c.unit_id, parts.c.procedure_id)
 
 
 # --- Counting an import's new dossiers in ------------------------------------------------------
@@ -500,64 +526,71 @@ def _dialect_insert(connection):
 
 
 def _scratch(connection, name):
-    """An empty scratch table ``name`` for ``count_in`` (first_day, procedure_id, the five
-    ``COUNTS``): this connection's own temporary table, created on first use; on PostgreSQL
-    emptied again at commit, on SQLite keyed by day and procedure (see ``_sum_into``)."""
+    """An empty scratch table ``name`` for ``count_in`` (first_day, unit_id, procedure_id, the
+    five ``COUNTS``): this connection's own temporary table, created on first use; on PostgreSQL
+    emptied again at commit, on SQLite keyed by day, unit and procedure (see ``_sum_into``)."""
     quote = connection.dialect.identifier_preparer.quote
     columns = ", ".join(f"{quote(c)} integer NOT NULL" for c in COUNTS)
     tail = (
         ") ON COMMIT DELETE ROWS"
         if connection.dialect.name == "postgresql"
-        else ", PRIMARY KEY (first_day, procedure_id)) WITHOUT ROWID"
+        else ", PRIMARY KEY (first_day, unit_id, procedure_id)) WITHOUT ROWID"
     )
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} "
-        f"(first_day date NOT NULL, procedure_id integer NOT NULL, {columns}{tail}"
+        f"(first_day date NOT NULL, unit_id integer NOT NULL, procedure_id integer NOT NULL, "
+        f"{columns}{tail}"
     )
     connection.exec_driver_sql(f"DELETE FROM {name}")
     return sql_table(
-        name, sql_column("first_day", db.Date), sql_column("procedure_id"), *map(sql_column, COUNTS)
+        name,
+        sql_column("first_day", db.Date),
+        sql_column("unit_id"),
+        sql_column("procedure_id"),
+        *map(sql_column, COUNTS),
     )
 
 
 def _sum_into(connection, scratch, rows, key):
-    """Add the counts of ``rows`` (a selectable with procedure_id and the five ``COUNTS``) into
-    the empty ``scratch`` table, summed by ``key`` (SQL over ``rows``) and procedure.
+    """Add the counts of ``rows`` (a selectable with unit_id, procedure_id and the five
+    ``COUNTS``) into the empty ``scratch`` table, summed by ``key`` (SQL over ``rows``), unit and
+    procedure.
 
     PostgreSQL groups the rows (a hash aggregate). SQLite sorts to group, which costs twice what
-    adding each row into the scratch table, keyed by day and procedure, costs (``ON CONFLICT DO
+    adding each row into the scratch table, keyed by day, unit and procedure, costs (``ON CONFLICT DO
     UPDATE``); that table then also gives its rows in key order."""
     counts = [rows.c[c] for c in COUNTS]
-    columns = ["first_day", "procedure_id", *COUNTS]
+    columns = ["first_day", "unit_id", "procedure_id", *COUNTS]
     if connection.dialect.name == "postgresql":
-        summed = select(key, rows.c.procedure_id, *map(func.sum, counts))
-        summed = summed.group_by(key, rows.c.procedure_id)
+        summed = select(key, rows.c.unit_id, rows.c.procedure_id, *map(func.sum, counts))
+        summed = summed.group_by(key, rows.c.unit_id, rows.c.procedure_id)
         connection.execute(scratch.insert().from_select(columns, summed))
         return
     stmt = _dialect_insert(connection)(scratch).from_select(
-        columns, select(key, rows.c.procedure_id, *counts).where(true())
+        columns, select(key, rows.c.unit_id, rows.c.procedure_id, *counts).where(true())
     )
     connection.execute(
         stmt.on_conflict_do_update(
-            index_elements=["first_day", "procedure_id"],
+            index_elements=["first_day", "unit_id", "procedure_id"],
             set_={c: scratch.c[c] + stmt.excluded[c] for c in COUNTS},
         )
     )
 
 
 def _summed(scratch, key=None):
-    """(key, procedure_id, counts…) of ``scratch`` in key order: its rows as they are, or
-    summed by ``key`` (SQL over its first_day)."""
+    """(key, unit_id, procedure_id, counts…) of ``scratch`` in key order: its rows as they
+    are, or summed by ``key`` (SQL over its first_day)."""
     counts = [scratch.c[c] for c in COUNTS]
+    unit, procedure = scratch.c.unit_id, scratch.c.procedure_id
     if key is None:
-        return select(scratch.c.first_day, scratch.c.procedure_id, *counts).order_by(
-            scratch.c.first_day, scratch.c.procedure_id
+        return select(scratch.c.first_day, unit, procedure, *counts).order_by(
+            scratch.c.first_day, unit, procedure
         )
     key = key.label("key")
     return (
-        select(key, scratch.c.procedure_id, *(func.sum(c).label(c.name) for c in counts))
-        .group_by(key, scratch.c.procedure_id)
-        .order_by(key, scratch.c.procedure_id)
+        select(key, unit, procedure, *(func.sum(c).label(c.name) for c in counts))
+        .group_by(key, unit, procedure)
+        .order_by(key, unit, procedure)
     )
 
 
@@ -583,10 +616,10 @@ def count_in(source):
         table = model.__table__
         date_key = DATE_KEYS[model]
         stmt = _dialect_insert(connection)(table).from_select(
-            [date_key, "procedure_id", *COUNTS], counted
+            [date_key, "unit_id", "procedure_id", *COUNTS], counted
         )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[date_key], table.c.procedure_id],
+            index_elements=[table.c[date_key], table.c.unit_id, table.c.procedure_id],
             set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS},
         )
         connection.execute(stmt)
@@ -596,26 +629,25 @@ def count_in(source):
 
 
 def differences(limit=20):
-    """Rows where a tally and the dossiers disagree: ``[(table, date, procedure_id, stored,
-    counted)]``, at most ``limit`` per table; empty when the tallies are right."""
+    """Rows where a tally and the dossiers disagree: ``[(table, date, unit_id, procedure_id,
+    stored, counted)]``, at most ``limit`` per table; empty when the tallies are right."""
     out = []
     for model, date_key in DATE_KEYS.items():
         table = model.__table__
+        keys = (table.c[date_key], table.c.unit_id, table.c.procedure_id)
         stored = {
-            (r[0], r[1]): tuple(r[2:])
-            for r in db.session.execute(
-                select(table.c[date_key], table.c.procedure_id, *(table.c[c] for c in COUNTS))
-            )
+            tuple(r[:3]): tuple(r[3:])
+            for r in db.session.execute(select(*keys, *(table.c[c] for c in COUNTS)))
         }
         counted = {}
         for r in db.session.execute(recount(model)):
             key = r.key if not isinstance(r.key, str) else _as_date(r.key)
-            counted[(key, r.procedure_id)] = tuple(int(v) for v in r[2:])
+            counted[(key, r.unit_id, r.procedure_id)] = tuple(int(v) for v in r[3:])
         found = 0
         for key in sorted(set(stored) | set(counted)):
             have, want = stored.get(key, (0,) * 5), counted.get(key, (0,) * 5)
             if have != want:
-                out.append((table.name, key[0], key[1], have, want))
+                out.append((table.name, *key, have, want))
                 found += 1
                 if found >= limit:
                     break
@@ -635,7 +667,9 @@ def rebuild():
         table = model.__table__
         db.session.execute(table.delete())
         db.session.execute(
-            table.insert().from_select([date_key, "procedure_id", *COUNTS], recount(model))
+            table.insert().from_select(
+                [date_key, "unit_id", "procedure_id", *COUNTS], recount(model)
+            )
         )
         sizes[table.name] = db.session.execute(select(func.count()).select_from(table)).scalar_one()
     return sizes

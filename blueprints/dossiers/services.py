@@ -678,7 +678,10 @@ def insert_new_dossiers(rows):
     )
     conn.exec_driver_sql("TRUNCATE dossier_import")
     bulk.copy_rows(conn, f"dossier_import ({columns})", rows)
-    scratch = sql_table("dossier_import", *(sql_column(k, table.c[k].type) for k in tally.KEYS))
+    # The scratch rows have the tallies' key columns the import writes (a unit left out is the
+    # dossiers' default, the first unit: see ``tally.count_in``).
+    keys = [k for k in tally.KEYS if k in INSERT_COLUMNS]
+    scratch = sql_table("dossier_import", *(sql_column(k, table.c[k].type) for k in keys))
     tally.count_in(scratch)
     conn.exec_driver_sql(
         f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM dossier_import"
