@@ -12,7 +12,17 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select
 
 from extensions import db
-from models import Department, Dossier, Field, OrgSettings, Procedure, RubricVersion, Shipment, User
+from models import (
+    FIRST_UNIT_ID,
+    Department,
+    Dossier,
+    Field,
+    OrgSettings,
+    Procedure,
+    RubricVersion,
+    Shipment,
+    User,
+)
 from utils.figures import DEFAULT_RUBRIC
 from utils.text import fold
 from utils.validators import s10_check_digit
@@ -478,6 +488,12 @@ def load():
     procedures = _procedures(rng, departments)
     _dossiers(rng, procedures)
     _users(departments)
+    _rubric()
+    db.session.flush()
+    return True
+
+
+def _rubric():
     # The demo organisation's own rubric (its bands are the illustration's, so the reference
     # case scores 0 points on all three): a brief is issued only under an organisation's own.
     db.session.add(
@@ -489,8 +505,6 @@ def load():
             note="Bộ tiêu chí của đơn vị mẫu (các mức điểm như thang minh họa).",
         )
     )
-    db.session.flush()
-    return True
 
 
 def _settings():
@@ -586,7 +600,8 @@ def _allocate(total, weights):
     return counts
 
 
-def _dossiers(rng, procedures):
+def _dossiers(rng, procedures, unit_id=FIRST_UNIT_ID):
+    """The reference case's dossiers and return shipments, all of ``unit_id``."""
     # 45 procedures receive nothing in the period; the rest follow a long-tailed demand.
     active = procedures[:]
     rng.shuffle(active)
@@ -605,9 +620,16 @@ def _dossiers(rng, procedures):
         )
     chosen = _returned_by_post(rng, rows, postal_procs)
     _number_codes(rows)
+    for r in rows:
+        r["unit_id"] = unit_id
     db.session.execute(insert(Dossier), rows)
-    ids = dict(db.session.execute(select(Dossier.code, Dossier.id)).all())
-    db.session.execute(insert(Shipment), _return_shipments(rng, chosen, ids))
+    ids = dict(
+        db.session.execute(select(Dossier.code, Dossier.id).where(Dossier.unit_id == unit_id)).all()
+    )
+    shipments = _return_shipments(rng, chosen, ids)
+    for s in shipments:
+        s["unit_id"] = unit_id
+    db.session.execute(insert(Shipment), shipments)
 
 
 def _postal_procedures(active):
@@ -621,8 +643,9 @@ def _postal_procedures(active):
     return postal_procs
 
 
-def _period_rows(rng, busy):
-    """The period's dossiers: each busy procedure's share of them, received month by month."""
+def _period_rows(rng, busy, total=DOSSIERS_IN_PERIOD):
+    """The period's ``total`` dossiers: each busy procedure's share of them, received month by
+    month."""
     heavy_fields = {
         "Đất đai": 2.4,
         "Tư pháp – Hộ tịch": 2.2,
@@ -633,8 +656,8 @@ def _period_rows(rng, busy):
         heavy_fields.get(p.field.name, 1.0) * (1.0 / (1 + (i % 37)) ** 0.6 + 0.05)
         for i, p in enumerate(busy)
     ]
-    per_proc = _allocate(DOSSIERS_IN_PERIOD, weights)
-    month_counts = _allocate(DOSSIERS_IN_PERIOD, MONTH_WEIGHTS)
+    per_proc = _allocate(total, weights)
+    month_counts = _allocate(total, MONTH_WEIGHTS)
     # One receive date per dossier, month by month, shuffled against the procedures.
     dates = []
     for month, count in enumerate(month_counts, start=1):
@@ -703,14 +726,14 @@ def _dossier_row(rng, proc, received):
     }
 
 
-def _number_codes(rows):
+def _number_codes(rows, agency="000.00.22.H56"):
     """Dossier codes: the centre's agency code, the receive date, a daily sequence."""
     rows.sort(key=lambda r: r["receive_date"])
     sequence = {}
     for r in rows:
         day = r["receive_date"]
         sequence[day] = sequence.get(day, 0) + 1
-        r["code"] = f"000.00.22.H56-{day:%y%m%d}-{sequence[day]:04d}"
+        r["code"] = f"{agency}-{day:%y%m%d}-{sequence[day]:04d}"
 
 
 def _users(departments):

@@ -1,0 +1,116 @@
+"""``flask demo load --province``: thirty units, the reference case in one of them, its logins
+(docs/units.md, docs/cli.md)."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import and_, func, or_, select
+
+from extensions import db
+from models import Dossier, Procedure, Shipment, Unit, User
+from utils.units import handled_by, unit_scope
+
+PERIOD = (date(2024, 1, 1), date(2024, 9, 30))
+
+
+def _unit_counts(unit):
+    """The reference case's five numbers for ``unit``, counted over its dossiers in plain SQL."""
+    mine = Dossier.unit_id == unit.id
+    received = Dossier.receive_date.between(*PERIOD)
+    received_postal = and_(received, Dossier.receive_channel == "bcci")
+    returned_postal = and_(Dossier.return_date.between(*PERIOD), Dossier.return_channel == "bcci")
+    handled = (
+        select(func.count())
+        .select_from(Procedure)
+        .where(Procedure.in_force.is_(True), handled_by(unit))
+    )
+    with_postal = (
+        select(func.count(func.distinct(Dossier.procedure_id)))
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(mine, Procedure.in_force.is_(True), handled_by(unit))
+        .where(or_(received_postal, returned_postal))
+    )
+
+    def count(*where):
+        return db.session.scalar(select(func.count()).select_from(Dossier).where(mine, *where))
+
+    return {
+        "procedures": db.session.scalar(handled),
+        "with_postal": db.session.scalar(with_postal),
+        "received": count(received),
+        "received_postal": count(received_postal),
+        "returned_postal": count(returned_postal),
+    }
+
+
+def _sizes():
+    return {
+        table.__name__: db.session.scalar(select(func.count()).select_from(table))
+        for table in (Unit, Dossier, Shipment, User, Procedure)
+    }
+
+
+@pytest.mark.slow  # loads the province demo (about 105.000 dossiers)
+def test_province_demo_holds_the_reference_case_once(runner, client):
+    r = runner.invoke(args=["demo", "load", "--province"])
+    assert r.exit_code == 0, r.output
+    units = db.session.scalars(select(Unit).order_by(Unit.id)).all()
+    assert 28 <= len(units) <= 32
+    assert {u.level for u in units} == {"tinh", "xa"}
+    assert any(u.name.startswith("Đặc khu") for u in units)
+    assert any(u.name.startswith("Xã") for u in units)
+    reference = db.session.scalars(select(Unit).where(Unit.code == "HALONG")).one()
+    assert _unit_counts(reference) == {
+        "procedures": 299,
+        "with_postal": 29,
+        "received": 44865,
+        "received_postal": 0,
+        "returned_postal": 120,
+    }
+    # The catalogue has the three levels; other units handle fewer procedures than the
+    # reference unit (which keeps the province-level ones), a few are far ahead on post.
+    levels = dict(
+        db.session.execute(
+            select(Procedure.unit_level, func.count()).group_by(Procedure.unit_level)
+        ).all()
+    )
+    assert levels["xa"] > levels["tinh"] > 0 and levels["ca_hai"] > 0
+    others = [_unit_counts(u) for u in units if u.id != reference.id]
+    assert all(0 < c["procedures"] < 299 and c["received"] > 0 for c in others)
+    ahead = [c for c in others if c["received_postal"] * 10 >= c["received"]]
+    behind = [c for c in others if c["returned_postal"] * 20 < c["received"]]
+    assert 2 <= len(ahead) <= 6 and len(behind) > len(others) // 2
+    # Every dossier received or returned by post has its shipment, in the dossier's unit.
+    postal = db.session.scalar(
+        select(func.count())
+        .select_from(Dossier)
+        .where(or_(Dossier.receive_channel == "bcci", Dossier.return_channel == "bcci"))
+    )
+    assert postal > 1000
+    assert db.session.scalar(
+        select(func.count())
+        .select_from(Shipment)
+        .join(Dossier, Dossier.id == Shipment.dossier_id)
+        .where(Shipment.unit_id == Dossier.unit_id)
+    ) == db.session.scalar(select(func.count()).select_from(Shipment))
+
+    # Loading twice, with or without --province, changes nothing.
+    before = _sizes()
+    for args in (["demo", "load", "--province"], ["demo", "load"]):
+        r = runner.invoke(args=args)
+        assert r.exit_code == 0 and "không thay đổi gì" in r.output
+    assert _sizes() == before
+    assert _unit_counts(reference)["received"] == 44865
+
+    # `demo logins` prints the province's logins: a province-wide one and a unit's one log in.
+    r = runner.invoke(args=["demo", "logins"])
+    assert r.exit_code == 0, r.output
+    lines = {m[0]: m for m in re.findall(r"^\s+(\S+)\s+(\S+)\s+(.*)$", r.output, re.M)}
+    assert "lanhdao" in lines and "trungtam" in lines
+    for username, scope in (("lanhdao", None), ("trungtam", reference.id)):
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        assert unit_scope(user) == scope
+        response = client.log_in(username, lines[username][1])
+        assert response.status_code == 303, response.text
+        client.post("/logout")
