@@ -95,6 +95,10 @@ def test_province_demo_holds_the_reference_case_once(runner, client):
         .where(Shipment.unit_id == Dossier.unit_id)
     ) == db.session.scalar(select(func.count()).select_from(Shipment))
 
+    # The kept tallies (per unit) equal the dossiers.
+    r = runner.invoke(args=["tally", "check"])
+    assert r.exit_code == 0, r.output
+
     # Loading twice, with or without --province, changes nothing.
     before = _sizes()
     for args in (["demo", "load", "--province"], ["demo", "load"]):
