@@ -371,7 +371,7 @@ def register_errorhandlers(app):
 
 
 def register_template_helpers(app):
-    from utils import access, import_formats, labels, navigation
+    from utils import access, import_formats, labels, navigation, units
     from utils.urls import url_pattern
 
     app.jinja_env.filters.update(formats.FILTERS)
@@ -382,6 +382,7 @@ def register_template_helpers(app):
         department_scope=access.department_scope,
         url_pattern=url_pattern,
         import_formats=import_formats.FORMATS,
+        several_units=units.several_units,
     )
 
     @app.context_processor

@@ -111,8 +111,13 @@ class Samples:
         return self._built[key]
 
     def user_for(self, role):
-        """A new user of ``role`` (department staff belong to ``self.department``)."""
-        return f.user(role, department_=self.department if role == "department" else None)
+        """A new user of ``role`` (department staff belong to ``self.department``; the
+        administrator is the province's, who alone manages units)."""
+        return f.user(
+            role,
+            department_=self.department if role == "department" else None,
+            province_wide=role == "admin",
+        )
 
 
 def collect():
@@ -177,6 +182,12 @@ def _field(s):
     return {"field_id": s.field.id}
 
 
+def _unit(s):
+    from models import FIRST_UNIT_ID
+
+    return {"unit_id": FIRST_UNIT_ID}
+
+
 ADMIN_RULES = {
     "admin.index": Rule(ADMIN),
     "admin.list_users": Rule(ADMIN),
@@ -195,6 +206,12 @@ ADMIN_RULES = {
     "admin.edit_field": Rule(ADMIN, args=_field, data={"name": ""}),
     "admin.edit_settings": Rule(ADMIN, data={"doc_prefix": ""}),
     "admin.list_audit": Rule(ADMIN, query={"action": "login", "date_from": "2024-01-01"}),
+    # units: province-wide administrators only (the samples' administrator is one)
+    "admin.list_units": Rule(ADMIN),
+    "admin.create_unit": Rule(ADMIN, data={"code": ""}),
+    "admin.show_unit": Rule(ADMIN, args=_unit, data={"name": ""}),
+    "admin.set_unit_procedure": Rule(ADMIN, args=_unit, data={"procedure": ""}),
+    "admin.set_unit_active": Rule(ADMIN, args=_unit, data={"active": "1"}),
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from models import Role, ROLES
-from utils.access import PERMISSIONS, can, department_scope, who_may
+from utils.access import PERMISSIONS, PROVINCE_WIDE_ONLY, can, department_scope, who_may
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE_WORDS = "|".join(ROLES)
@@ -55,8 +55,9 @@ def test_every_action_names_known_roles():
 class _User:
     is_authenticated = True
 
-    def __init__(self, role, department_id=None):
+    def __init__(self, role, department_id=None, province_wide=False):
         self.role, self.department_id = role, department_id
+        self.province_wide = province_wide
 
 
 class _Anonymous:
@@ -78,8 +79,16 @@ def test_department_staff_act_on_their_own_department_only(action):
     assert can(staff, action, other) is False
     assert can(staff, action, 1) is allowed and can(staff, action, 2) is False
     for role in (Role.ADMIN, Role.CENTRE, Role.LEADER):
-        assert can(_User(role), action, other) is (role in PERMISSIONS[action])
+        province = _User(role, province_wide=True)
+        assert can(province, action, other) is (role in PERMISSIONS[action])
     assert can(_Anonymous(), action) is False
+
+
+@pytest.mark.parametrize("action", sorted(PROVINCE_WIDE_ONLY))
+def test_some_actions_are_for_province_wide_users_only(action):
+    for role in PERMISSIONS[action]:
+        assert can(_User(role, province_wide=True), action)
+        assert not can(_User(role, province_wide=False), action)
 
 
 def test_department_scope():

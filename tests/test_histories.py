@@ -64,7 +64,7 @@ ACTIONS = (
     "handover.create handover.add_item handover.remove_item handover.item_counts handover.sign "
     "handover.void handover.discard handover.print rubric.create rubric.update rubric.freeze "
     "brief.issue brief.withdraw meeting.create meeting.update task.create task.status "
-    "unit_create user_bound_to_unit"
+    "unit_create user_bound_to_unit unit_update unit_deactivate unit_activate unit_procedure"
 ).split()
 
 
@@ -322,7 +322,16 @@ def record_every_action(client):
     )
     meetings.set_task_status(task, "in_progress", "Đang rà soát", user=admin_user)
     # a second unit (which binds the users bound to none to the first)
-    units.create_unit("XA-02", "Trung tâm Phục vụ hành chính công xã Hòa An", "xa", user=admin_user)
+    unit = units.create_unit(
+        "XA-02", "Trung tâm Phục vụ hành chính công xã Hòa An", "xa", user=admin_user
+    )
+    units.update_unit(unit, "Trung tâm xã Hòa An", "xa", "chi_nhanh", user=admin_user)
+    units.set_unit_active(unit, False, user=admin_user)
+    units.set_unit_active(unit, True, user=admin_user)
+    units.set_handling(unit, procedure.code, False, user=admin_user)
+    auth_services.update_user(
+        staff, "centre", None, full_name="Đỗ Thị Hoa Mai", actor=admin_user, unit_code="XA-02"
+    )
     db.session.commit()
     return {
         "procedures": [procedure, second],

@@ -23,6 +23,8 @@ _A, _C, _D, _L = Role.ADMIN, Role.CENTRE, Role.DEPARTMENT, Role.LEADER
 # record (``obj``) also needs the record to be their own department's.
 PERMISSIONS = {
     "administer": (_A,),  # users, departments, fields, organisation settings, audit log
+    # Units, their settings and the procedures each handles: province-wide users only (below).
+    "administer_units": (_A,),
     "edit_rubric": (_A,),
     "edit_catalogue": (_A, _C, _D),  # add, edit, retire, reinstate and import procedures
     "note_fields": (_A, _C),  # a field's postal note
@@ -46,6 +48,9 @@ PERMISSIONS = {
     "every_unit": (_D,),
 }
 
+# Actions only province-wide users (``User.province_wide``) may take, whatever their role allows.
+PROVINCE_WIDE_ONLY = frozenset({"administer_units"})
+
 
 def can(user, action, obj=None):
     """May ``user`` take ``action`` (a key of ``PERMISSIONS``; ``None``: anything everyone
@@ -55,6 +60,8 @@ def can(user, action, obj=None):
     a dossier, a shipment); department staff may act only on their own department's.
     """
     if not getattr(user, "is_authenticated", False) or user.role not in who_may(action):
+        return False
+    if action in PROVINCE_WIDE_ONLY and not getattr(user, "province_wide", False):
         return False
     if obj is None or user.role not in PERMISSIONS["own_department_only"]:
         return True

@@ -30,6 +30,7 @@ from utils.labels import (
     record_number,
     role_label,
     task_status_label,
+    unit_handling_label,
     unit_kind_label,
     unit_level_label,
 )
@@ -119,6 +120,7 @@ KEYS = {
     # units
     "unit_level": (_l("Level"), "unit_level"),
     "kind": (_l("Kind of unit"), "unit_kind"),
+    "handling": (_l("Handled by the unit"), "unit_handling"),
     # fields and settings
     "postal_note": (_l("Note on postal feasibility"), "text"),
     "parent_agency": (_l("Parent agency"), "text"),
@@ -481,6 +483,7 @@ SHOWN = {
     "locale": _label(locale_label),
     "unit_level": _label(unit_level_label),
     "unit_kind": _label(unit_kind_label),
+    "unit_handling": _label(unit_handling_label),
     "handover_status": _label(handover_status_label),
     "task_status": _label(task_status_label),
     "reason_code": _reason,

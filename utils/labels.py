@@ -50,6 +50,15 @@ def unit_kind_label(kind):
     }.get(kind, kind)
 
 
+def unit_handling_label(handling):
+    """Whether a unit handles a procedure: as its level says, added or removed for the unit."""
+    return {
+        "added": _("Added for the unit"),
+        "removed": _("Removed for the unit"),
+        "level": _("As the unit's level says"),
+    }.get(handling, handling)
+
+
 def locale_label(locale):
     return {"vi": "Tiếng Việt", "en": "English"}.get(locale, locale)
 
@@ -76,12 +85,19 @@ def handover_number(number, prefix=None):
     return record_number(number, "BB", prefix)
 
 
+def _prefix_of(record):
+    """The document-number prefix of ``record``'s unit."""
+    from utils.settings import get_settings
+
+    return get_settings(record.unit_id).doc_prefix
+
+
 def handover_title(batch):
     """How screens name a hand-over record: its number, or the draft's day (never an id)."""
     from utils.formats import dmy
 
     if batch.number:
-        return _("Number %(number)s", number=handover_number(batch.number))
+        return _("Number %(number)s", number=handover_number(batch.number, _prefix_of(batch)))
     return _("Draft of %(day)s", day=dmy(batch.day))
 
 
@@ -106,6 +122,10 @@ ACTION_LABELS = {
     "user_locale": _l("Interface language changed"),
     "user_bound_to_unit": _l("User bound to the first unit (a second unit was added)"),
     "unit_create": _l("Unit created"),
+    "unit_update": _l("Unit changed"),
+    "unit_activate": _l("Unit reactivated"),
+    "unit_deactivate": _l("Unit deactivated"),
+    "unit_procedure": _l("Procedure added or removed for a unit"),
     "department_create": _l("Department created"),
     "department_update": _l("Department changed"),
     "department_activate": _l("Department reactivated"),
@@ -239,6 +259,8 @@ GLOBALS = {
     "handover_number": handover_number,
     "handover_title": handover_title,
     "action_label": action_label,
+    "unit_level_label": unit_level_label,
+    "unit_kind_label": unit_kind_label,
     "error_title": error_title,
     "error_text": error_text,
 }

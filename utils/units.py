@@ -228,3 +228,140 @@ def user_unit(unit_code, province_wide, role):
     if province_wide or role in who_may("every_unit") or not several_units():
         return None
     raise refusal("unit_required")
+
+
+# --- the Units screen (province-wide administrators) -------------------------------------------
+
+# What a unit's events record (``audit``): its name and level under the keys the audit log reads.
+UNIT_AUDITED = {"code": "code", "unit_name": "name", "unit_level": "level", "kind": "kind"}
+# A unit's exception for one procedure, as its audit event records it.
+HANDLING_ADDED, HANDLING_REMOVED, HANDLING_LEVEL = "added", "removed", "level"
+
+
+def _unit_values(unit):
+    return {key: getattr(unit, column) for key, column in UNIT_AUDITED.items()}
+
+
+def _check_unit(name, level, kind):
+    if not name or len(name) > UNIT_NAME_MAX:
+        raise refusal("name_required")
+    if level not in UNIT_LEVELS:
+        raise refusal("invalid_level")
+    if kind not in UNIT_KINDS:
+        raise refusal("invalid_kind")
+
+
+def update_unit(unit, name, level, kind, user=None):
+    """Rename a unit, change its level or kind (its code stays: files and commands name it).
+
+    :raise Refusal: no name, unknown level or kind.
+    """
+    name = nfc(name or "").strip()
+    _check_unit(name, level, kind)
+    old = _unit_values(unit)
+    unit.name, unit.name_folded, unit.level, unit.kind = name, fold(name), level, kind
+    old, new = audit.diff(old, _unit_values(unit))
+    if new:
+        audit.record("unit_update", "unit", unit.id, old, new, user=user)
+    return unit
+
+
+def set_unit_active(unit, active, user=None):
+    """Deactivate a unit (it keeps its records; it is no longer offered for new users) or bring
+    it back.
+
+    :raise Refusal: deactivating the last active unit.
+    """
+    if unit.active == active:
+        return
+    if not active:
+        others = select(func.count()).where(Unit.active.is_(True), Unit.id != unit.id)
+        if not db.session.execute(others).scalar_one():
+            raise Refusal(_l("The last active unit cannot be deactivated."), "active", status=409)
+    unit.active = active
+    audit.record_active("unit", unit.id, active, user=user)
+
+
+def active_units():
+    """The active units, by code (what pickers offer)."""
+    return db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)).all()
+
+
+def unit_rows():
+    """Every unit, active first then by code, with how many users are bound to it and how many
+    dossiers it holds: ``[(unit, users, dossiers)]`` (one grouped count each)."""
+    from models import Dossier
+
+    users = dict(
+        db.session.execute(
+            select(User.unit_id, func.count())
+            .where(User.unit_id.is_not(None))
+            .group_by(User.unit_id)
+        ).all()
+    )
+    dossiers = dict(
+        db.session.execute(select(Dossier.unit_id, func.count()).group_by(Dossier.unit_id)).all()
+    )
+    rows = db.session.scalars(select(Unit).order_by(Unit.active.desc(), Unit.code)).all()
+    return [(u, users.get(u.id, 0), dossiers.get(u.id, 0)) for u in rows]
+
+
+def handled_count(unit):
+    """How many procedures in force ``unit`` handles."""
+    query = select(func.count()).where(Procedure.in_force.is_(True), handled_by(unit))
+    return db.session.execute(query.select_from(Procedure)).scalar_one()
+
+
+def exceptions(unit):
+    """The unit's additions and removals: ``[(procedure, handled)]`` by procedure code."""
+    return db.session.execute(
+        select(Procedure, UnitProcedure.handled)
+        .join(UnitProcedure, UnitProcedure.procedure_id == Procedure.id)
+        .where(UnitProcedure.unit_id == unit.id)
+        .order_by(Procedure.code)
+    ).all()
+
+
+def _level_gives(unit, procedure):
+    return procedure.unit_level in (unit.level, ProcedureLevel.BOTH.value)
+
+
+def _handling(row):
+    if row is None:
+        return HANDLING_LEVEL
+    return HANDLING_ADDED if row.handled else HANDLING_REMOVED
+
+
+def set_handling(unit, procedure_code, handled, user=None):
+    """Make ``unit`` handle the procedure with code ``procedure_code`` (``handled`` true) or not
+    (false), as an exception to its level when the level says otherwise; an exception the level
+    makes needless is dropped. :return: the procedure.
+
+    :raise Refusal: no procedure has that code.
+    """
+    procedure = db.session.execute(
+        select(Procedure).where(Procedure.code == nfc(procedure_code or "").strip())
+    ).scalar()
+    if procedure is None:
+        raise Refusal(_l("There is no procedure with that code."), "procedure")
+    row = db.session.get(UnitProcedure, (unit.id, procedure.id))
+    old = _handling(row)
+    if handled == _level_gives(unit, procedure):
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(UnitProcedure(unit_id=unit.id, procedure_id=procedure.id, handled=handled))
+    else:
+        row.handled = handled
+    db.session.flush()
+    new = _handling(db.session.get(UnitProcedure, (unit.id, procedure.id)))
+    if new != old:
+        audit.record(
+            "unit_procedure",
+            "unit",
+            unit.id,
+            {"procedure": procedure.code, "handling": old},
+            {"procedure": procedure.code, "handling": new},
+            user=user,
+        )
+    return procedure

@@ -5,13 +5,17 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from models import ROLES
+from models import ROLES, UNIT_KINDS, UNIT_LEVELS
 from utils.fields import CodeField, DateField, IntegerField, StringField
-from utils.labels import department_label, role_label
+from utils.labels import department_label, role_label, unit_kind_label, unit_level_label
 
 
 def role_choices():
     return [(role, role_label(role)) for role in ROLES]
+
+
+def unit_choices(units):
+    return [("", _l("— none —"))] + [(u.code, f"{u.code} – {u.name}") for u in units]
 
 
 def department_choices(departments):
@@ -23,6 +27,8 @@ class UserCreateForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     department = SelectField(_l("Belongs to"), validate_choice=False)
+    unit = SelectField(_l("Unit"), validate_choice=False)
+    province_wide = BooleanField(_l("Sees every unit of the province"))
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(
         _l("Repeat the password"),
@@ -34,6 +40,44 @@ class UserEditForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     department = SelectField(_l("Belongs to"), validate_choice=False)
+    unit = SelectField(_l("Unit"), validate_choice=False)
+    province_wide = BooleanField(_l("Sees every unit of the province"))
+
+
+def unit_level_choices():
+    return [(level, unit_level_label(level)) for level in UNIT_LEVELS]
+
+
+def unit_kind_choices():
+    return [(kind, unit_kind_label(kind)) for kind in UNIT_KINDS]
+
+
+class UnitEditForm(FlaskForm):
+    """A unit's name, level and kind; the service refuses a bad value (``utils.units``)."""
+
+    name = StringField(_l("Unit name"))
+    level = SelectField(_l("Unit level"), validate_choice=False)
+    kind = SelectField(_l("Kind of unit"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.level.choices = unit_level_choices()
+        self.kind.choices = unit_kind_choices()
+
+
+class UnitCreateForm(UnitEditForm):
+    code = StringField(_l("Unit code"))
+
+
+class UnitProcedureForm(FlaskForm):
+    """A procedure added for a unit (``handled`` "1") or removed for it ("0")."""
+
+    procedure = StringField(_l("Procedure code"))
+    handled = SelectField(_l("The unit"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.handled.choices = [("1", _l("handles it")), ("0", _l("does not handle it"))]
 
 
 class PasswordResetForm(FlaskForm):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,21 +20,25 @@ from blueprints.admin.forms import (
     FieldForm,
     PasswordResetForm,
     SettingsForm,
+    UnitCreateForm,
+    UnitEditForm,
+    UnitProcedureForm,
     UserCreateForm,
     UserEditForm,
     department_choices,
     role_choices,
+    unit_choices,
 )
 from blueprints.auth import services as users
 from extensions import db
-from models import OrgSettings, User
-from utils import htmx
-from utils.access import requires
+from models import FIRST_UNIT_ID, Unit, User
+from utils import htmx, units
+from utils.access import can, requires
 from utils.errors import Refusal, save, saved
 from utils.history import object_type_label, present_events
 from utils.inputs import MAX_PAGE, arg_int, parse_int
 from utils.labels import action_label, department_label
-from utils.settings import get_settings
+from utils.settings import get_settings, saved_settings
 from utils.text import fold
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,7 +59,28 @@ def _user_forms(form, user=None):
     if user is not None and user.department and not user.department.active:
         departments = [user.department] + list(departments)
     form.department.choices = department_choices(departments)
+    choices = units.active_units() if _unit_fields() else []
+    if user is not None and user.unit is not None and user.unit not in choices:
+        choices = [user.unit] + list(choices)
+    form.unit.choices = unit_choices(choices)
     return form
+
+
+def _unit_fields():
+    """Whether the user forms show the unit and "province-wide" fields: only to province-wide
+    administrators, on a deployment of several units."""
+    return units.several_units() and can(current_user, "administer_units")
+
+
+def _unit_choice(form, user=None):
+    """``{"unit_code", "province_wide"}`` for the user services from the form's unit fields when
+    they are shown; a unit-bound administrator's new users are bound to their own unit, and
+    their edits leave a user's unit as it is."""
+    if _unit_fields():
+        return {"unit_code": form.unit.data or None, "province_wide": form.province_wide.data}
+    if user is None and units.several_units() and current_user.unit is not None:
+        return {"unit_code": current_user.unit.code}
+    return {}
 
 
 def _user_page(user, edit_form=None, reset_form=None, status=200):
@@ -65,6 +90,8 @@ def _user_page(user, edit_form=None, reset_form=None, status=200):
             full_name=user.full_name,
             role=user.role,
             department=user.department.code if user.department else "",
+            unit=user.unit.code if user.unit else "",
+            province_wide=user.province_wide,
         )
     _user_forms(edit_form, user)
     return render_template(
@@ -72,6 +99,7 @@ def _user_page(user, edit_form=None, reset_form=None, status=200):
         user=user,
         form=edit_form,
         reset_form=reset_form or PasswordResetForm(formdata=None),
+        unit_fields=_unit_fields(),
     ), status
 
 
@@ -103,13 +131,16 @@ def create_user():
                 form.department.data or None,
                 form.full_name.data,
                 actor=current_user,
+                **_unit_choice(form),
             ),
             form,
-            lambda refusal: render_template("admin/user_new.html", form=form),
+            lambda refusal: render_template(
+                "admin/user_new.html", form=form, unit_fields=_unit_fields()
+            ),
             _user_created,
         )
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_new.html", form=form), status
+    return render_template("admin/user_new.html", form=form, unit_fields=_unit_fields()), status
 
 
 def _user_created(user):
@@ -132,6 +163,7 @@ def edit_user(user_id):
                 form.department.data or None,
                 form.full_name.data,
                 actor=current_user,
+                **_unit_choice(form, user),
             ),
             form,
             lambda refusal: _user_page(_get_user_or_404(user_id), edit_form=form),
@@ -350,30 +382,169 @@ def set_department_active(department_id):
     )
 
 
+# --- units (province-wide administrators) ----------------------------------------------------
+
+
+def _units_page(create_form=None, status=200):
+    return render_template(
+        "admin/units.html",
+        rows=units.unit_rows(),
+        create_form=create_form or UnitCreateForm(formdata=None, level="xa", kind="trung_tam"),
+    ), status
+
+
+@bp.route("/units")
+@requires("administer_units")
+def list_units():
+    return _units_page()
+
+
+@bp.route("/units/new", methods=["POST"])
+@requires("administer_units")
+def create_unit():
+    form = UnitCreateForm()
+    if not form.validate_on_submit():
+        return _units_page(form, 422)
+    return save(
+        lambda: units.create_unit(
+            form.code.data, form.name.data, form.level.data, form.kind.data, user=current_user
+        ),
+        form,
+        lambda refusal: _units_page(form),
+        lambda unit: _unit_saved(unit, _("Unit %(code)s created.", code=unit.code)),
+    )
+
+
+def _unit_saved(unit, message):
+    flash(message, "success")
+    return redirect(url_for("admin.show_unit", unit_id=unit.id), code=303)
+
+
+def _unit_page(unit, form=None, procedure_form=None, status=200):
+    return render_template(
+        "admin/unit.html",
+        unit=unit,
+        form=form or UnitEditForm(formdata=None, name=unit.name, level=unit.level, kind=unit.kind),
+        procedure_form=procedure_form or UnitProcedureForm(formdata=None),
+        handled=units.handled_count(unit),
+        exceptions=units.exceptions(unit),
+    ), status
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@requires("administer_units")
+def show_unit(unit_id):
+    unit = db.get_or_404(Unit, unit_id)
+    if request.method == "GET":
+        return _unit_page(unit)
+    form = UnitEditForm()
+    if not form.validate_on_submit():
+        return _unit_page(unit, form=form, status=422)
+    return save(
+        lambda: units.update_unit(
+            unit, form.name.data, form.level.data, form.kind.data, user=current_user
+        ),
+        form,
+        lambda refusal: _unit_page(db.get_or_404(Unit, unit_id), form=form),
+        lambda _unit: _unit_saved(unit, _("Unit %(code)s saved.", code=unit.code)),
+    )
+
+
+@bp.route("/units/<int:unit_id>/procedures", methods=["POST"])
+@requires("administer_units")
+def set_unit_procedure(unit_id):
+    unit = db.get_or_404(Unit, unit_id)
+    form = UnitProcedureForm()
+    if not form.validate_on_submit():
+        return _unit_page(unit, procedure_form=form, status=422)
+    return save(
+        lambda: units.set_handling(
+            unit, form.procedure.data, form.handled.data == "1", user=current_user
+        ),
+        form,
+        lambda refusal: _unit_page(db.get_or_404(Unit, unit_id), procedure_form=form),
+        lambda procedure: _unit_saved(
+            unit,
+            _(
+                "Unit %(unit)s: procedure %(code)s saved.",
+                unit=unit.code,
+                code=procedure.code,
+            ),
+        ),
+    )
+
+
+@bp.route("/units/<int:unit_id>/active", methods=["POST"])
+@requires("administer_units")
+def set_unit_active(unit_id):
+    unit = db.get_or_404(Unit, unit_id)
+    try:
+        units.set_unit_active(unit, request.form.get("active") == "1", user=current_user)
+    except Refusal as e:
+        db.session.rollback()
+        flash(e.message, "danger")
+        return _units_page(status=e.status)
+    db.session.commit()
+    if unit.active:
+        flash(_("Unit %(code)s is active again.", code=unit.code), "success")
+    else:
+        flash(_("Unit %(code)s is deactivated; its records stay.", code=unit.code), "success")
+    return redirect(url_for("admin.list_units"), code=303)
+
+
 # --- organisation settings --------------------------------------------------------------------
 
 
-def _settings_saved(_settings):
-    flash(_("The organisation's settings are saved."), "success")
-    return redirect(url_for("admin.edit_settings"), code=303)
+def _settings_unit():
+    """The unit whose settings the page edits: the user's own; a province-wide administrator
+    picks one (``?unit=CODE``, the first unit by default) when there are several. A code the
+    user may not edit is a 404."""
+    code = request.args.get("unit")
+    scope = units.unit_scope(current_user)
+    if scope is not None:
+        unit = db.session.get(Unit, scope)
+    elif code and units.several_units():
+        unit = db.session.execute(db.select(Unit).where(Unit.code == code)).scalar()
+    else:
+        unit = db.session.get(Unit, FIRST_UNIT_ID)
+    if unit is None or (code and units.several_units() and code != unit.code):
+        abort(404)
+    return unit
+
+
+def _settings_url(unit):
+    return url_for("admin.edit_settings", unit=unit.code if units.several_units() else None)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @requires("administer")
 def edit_settings():
-    settings = get_settings()
+    unit = _settings_unit()
+    settings = get_settings(unit.id)
     form = SettingsForm(obj=settings) if request.method == "GET" else SettingsForm()
 
     def answer(_refusal=None):
         status = 422 if request.method == "POST" else 200
         return render_template(
-            "admin/settings.html", form=form, saved=db.session.get(OrgSettings, 1) is not None
+            "admin/settings.html",
+            form=form,
+            saved=saved_settings(unit.id),
+            unit=unit,
+            action=_settings_url(unit),
+            picker=units.active_units()
+            if units.several_units() and units.unit_scope(current_user) is None
+            else None,
         ), status
 
     if not form.validate_on_submit():
         return answer()
     values = {name: getattr(form, name).data for name in services.SETTINGS_FIELDS}
-    return save(lambda: services.save_settings(values), form, answer, _settings_saved)
+
+    def done(_settings):
+        flash(_("The organisation's settings are saved."), "success")
+        return redirect(_settings_url(unit), code=303)
+
+    return save(lambda: services.save_settings(values, unit.id), form, answer, done)
 
 
 # --- the audit log ----------------------------------------------------------------------------

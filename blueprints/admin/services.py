@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from extensions import db
-from models import AuditEvent, Department, Field, OrgSettings, User
+from models import FIRST_UNIT_ID, AuditEvent, Department, Field, OrgSettings, User
 from utils import audit
 from utils.dates import VN_TZ
 from utils.errors import Refusal
@@ -183,18 +183,19 @@ SETTING_VALUES = {
 }
 
 
-def save_settings(values):
-    """Store the organisation's settings (creating the one row, id 1, the first time).
+def save_settings(values, unit_id=FIRST_UNIT_ID):
+    """Store unit ``unit_id``'s settings (creating its row, whose id is the unit's, the first
+    time).
 
     :param values: a mapping of the ``SETTINGS_FIELDS``.
     :raise Refusal: a retention period outside 1–240 months, an empty document-number prefix,
         a default period with one date only or its first day after its last.
     """
     _check_settings(values)
-    settings = db.session.get(OrgSettings, 1)
+    settings = db.session.get(OrgSettings, unit_id)
     created = settings is None
     if created:
-        settings = OrgSettings(id=1)
+        settings = OrgSettings(id=unit_id, unit_id=unit_id)
         db.session.add(settings)
         old = None
     else:
@@ -206,7 +207,7 @@ def save_settings(values):
     if not created:
         old, new = audit.diff(old, new)
     if new:
-        audit.record("settings_update", "org_settings", 1, old, new)
+        audit.record("settings_update", "org_settings", unit_id, old, new)
     return settings
 
 

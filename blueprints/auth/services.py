@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
-from models import ROLES, Department, LoginSession, Role, User, utcnow
+from models import ROLES, Department, LoginSession, Role, Unit, User, utcnow
 from utils import audit, units
 from utils.errors import Refusal
 from utils.text import nfc
@@ -36,6 +36,7 @@ USER_RULES = {
     "cannot_change_own_role": ("role", _l("You cannot change your own role.")),
     "cannot_deactivate_self": (None, _l("You cannot deactivate your own account.")),
     "last_admin": ("role", _l("At least one active administrator must remain.")),
+    "cannot_change_own_unit": ("unit", _l("You cannot change your own unit.")),
 }
 
 
@@ -202,13 +203,24 @@ def user_values(user):
     }
 
 
-def update_user(user, role, department_code=None, full_name="", actor=None):
-    """Change a user's role, department and name.
+def update_user(
+    user,
+    role,
+    department_code=None,
+    full_name="",
+    actor=None,
+    unit_code=None,
+    province_wide=None,
+):
+    """Change a user's role, department and name, and, when ``unit_code`` or ``province_wide``
+    is given, their unit (``utils.units.user_unit``: a unit, or province-wide).
 
     Department staff need an active department; other roles have none. Nobody changes their
-    own role, and the last active administrator stays one (so administration is never locked).
+    own role or unit, and the last active administrator stays one (so administration is never
+    locked).
 
-    :raise Refusal: unknown role or department, a missing department, one's own role, the last admin.
+    :raise Refusal: unknown role or department, a missing department, one's own role or unit,
+        the last admin, an unknown unit, no unit on a deployment of several units.
     """
     department = _role_department(role, department_code, keep_id=user.department_id)
     if role != user.role:
@@ -217,13 +229,27 @@ def update_user(user, role, department_code=None, full_name="", actor=None):
         if user.role == Role.ADMIN and user.active and _active_admins() <= 1:
             raise refusal("last_admin")
     old = user_values(user)
+    old_unit = _unit_values(user)
+    if unit_code is not None or province_wide is not None:
+        unit_id = units.user_unit(unit_code, province_wide, role)
+        if (unit_id, bool(province_wide)) != (user.unit_id, user.province_wide):
+            if actor is not None and actor.id == user.id:
+                raise refusal("cannot_change_own_unit")
+            user.unit_id, user.province_wide = unit_id, bool(province_wide)
     user.role = role
     user.department = department
     user.full_name = nfc(full_name or "").strip()
     db.session.flush()
-    old, new = audit.diff(old, user_values(user))
+    old, new = audit.diff({**old, **old_unit}, {**user_values(user), **_unit_values(user)})
     if new:
         audit.record("user_update", "user", user.id, old, new, user=actor)
+
+
+def _unit_values(user):
+    """A user's unit as the audit trail records it (its code, or none) and whether they are
+    province-wide."""
+    code = db.session.get(Unit, user.unit_id).code if user.unit_id else None
+    return {"unit": code, "province_wide": user.province_wide}
 
 
 def set_user_active(user, active, actor=None):

@@ -156,8 +156,9 @@ def _follow_up(today):
     }
 
 
-def brief_context(period, today=None, number=None, year=None):
-    """Everything the brief shows, for ``period``, dated ``today`` (Vietnam date by default).
+def brief_context(period, today=None, number=None, year=None, unit_id=None):
+    """Everything the brief shows, for ``period``, dated ``today`` (Vietnam date by default),
+    under the names and signer of unit ``unit_id``'s settings (the first unit's by default).
 
     :param number: the issued number; ``None`` for a draft.
     """
@@ -165,7 +166,7 @@ def brief_context(period, today=None, number=None, year=None):
     summary = figures.summary(period)
     targets = figures.targets(summary)
     outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS)
-    settings = get_settings()
+    settings = get_settings(unit_id)
     return {
         "period": period,
         "doc_date": today,

@@ -18,11 +18,11 @@ STYLESHEETS = ("css/handover.css",)
 
 
 def record_context(batch, printed_by=None):
-    """Everything the record shows: settings, the items with their dossiers, totals."""
+    """Everything the record shows: its unit's settings, the items with their dossiers, totals."""
     receiver = batch.printed_by or printed_by
     return {
         "batch": batch,
-        "settings": get_settings(),
+        "settings": get_settings(batch.unit_id),
         "items": services.batch_items(batch),
         "totals": services.handover_totals([batch.id]).get(batch.id, services.HandoverTotals()),
         "signed_at": to_vn(batch.signed_at),

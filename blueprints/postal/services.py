@@ -124,7 +124,7 @@ def signed_record(shipment):
 
 def record_label(batch):
     """A signed record's number as printed: ``NN/BB-PREFIX``."""
-    return handover_number(batch.number)
+    return handover_number(batch.number, get_settings(batch.unit_id).doc_prefix)
 
 
 def _signed_records(shipment_ids):

@@ -1,0 +1,384 @@
+"""Managing units (docs/units.md): the Units screen of province-wide administrators, each unit's
+organisation settings (its documents use them), users' units, and the procedures a unit handles."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.admin import services as admin_services
+from blueprints.briefs import services as briefs
+from blueprints.handover import document, services as handover
+from extensions import db
+from models import FIRST_UNIT_ID, AuditEvent, OrgSettings, Procedure, Unit, UnitProcedure, User
+from tests import factories as f
+from tests.pdf import pdf_text
+from utils import units
+from utils.dates import Period, vn_today
+from utils.settings import get_settings
+
+SETTINGS = {
+    "parent_agency": "UBND TỈNH QUẢNG NINH",
+    "unit_name": "Trung tâm Phục vụ hành chính công phường Hồng Gai",
+    "place_name": "Hồng Gai",
+    "signer_name": "Trần Thị Lan",
+    "signer_title": "GIÁM ĐỐC",
+    "doc_prefix": "TTPVHCC-HG",
+    "recipients": "- UBND tỉnh;\n- Lưu: VT.",
+    "address": "1 Nguyễn Văn Cừ, phường Hồng Gai",
+    "opening_hours": "Thứ Hai đến Thứ Sáu, 7 giờ 30 đến 17 giờ",
+    "retention_months": 36,
+    "public_list_enabled": True,
+    "default_period_from": None,
+    "default_period_to": None,
+}
+
+
+def events(action):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
+
+
+@pytest.fixture()
+def province_admin(auth):
+    return auth.login(user=f.user("admin", province_wide=True))
+
+
+def second_unit(code="HG-02", name="Trung tâm phường Hồng Gai", level="xa"):
+    unit = units.create_unit(code, name, level)
+    db.session.commit()
+    return unit
+
+
+# --- who reaches the Units screen --------------------------------------------------------------
+
+
+def _unit_urls():
+    return [
+        ("GET", "/admin/units", None),
+        ("POST", "/admin/units/new", {"code": "X1", "name": "X", "level": "xa", "kind": "diem"}),
+        ("GET", f"/admin/units/{FIRST_UNIT_ID}", None),
+        ("POST", f"/admin/units/{FIRST_UNIT_ID}", {"name": "Y", "level": "xa", "kind": "diem"}),
+        ("POST", f"/admin/units/{FIRST_UNIT_ID}/procedures", {"procedure": "1", "handled": "1"}),
+        ("POST", f"/admin/units/{FIRST_UNIT_ID}/active", {"active": "0"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "role, province_wide",
+    [("admin", False), ("centre", False), ("leader", True), ("department", False)],
+)
+def test_only_province_wide_administrators_reach_the_units_screen(
+    client, auth, role, province_wide
+):
+    second_unit()
+    user = f.user(role, province_wide=province_wide)
+    auth.login(user=user)
+    before = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()))
+    for method, url, data in _unit_urls():
+        r = client.open(url, method=method, data=data)
+        assert r.status_code == 403, (method, url)
+    assert db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) == before
+    assert [u.code for u in db.session.scalars(select(Unit).order_by(Unit.id))] == ["DV01", "HG-02"]
+    if role == "admin":  # an administrator bound to a unit sees no Units menu
+        page = client.get("/admin/").text
+        assert "/admin/units" not in page
+
+
+def test_a_province_wide_administrator_sees_the_units_menu(client, province_admin):
+    page = client.get("/admin/").text
+    assert 'href="/admin/units"' in page
+    r = client.get("/admin/units")
+    assert r.status_code == 200 and 'data-testid="unit-row"' in r.text
+
+
+# --- create, edit, deactivate ------------------------------------------------------------------
+
+
+def test_creating_a_unit_on_the_screen(client, province_admin):
+    centre = f.user("centre")
+    r = client.post(
+        "/admin/units/new",
+        data={"code": "HG-02", "name": "Trung tâm phường Hồng Gai", "level": "xa", "kind": "diem"},
+    )
+    assert r.status_code == 303
+    unit = db.session.scalar(select(Unit).where(Unit.code == "HG-02"))
+    assert r.headers["Location"] == f"/admin/units/{unit.id}"
+    assert (unit.name, unit.level, unit.kind, unit.active) == (
+        "Trung tâm phường Hồng Gai",
+        "xa",
+        "diem",
+        True,
+    )
+    [event] = events("unit_create")
+    assert event.user_id == province_admin.id and event.new_values["code"] == "HG-02"
+    db.session.expire_all()
+    assert db.session.get(User, centre.id).unit_id == FIRST_UNIT_ID  # bound by the second unit
+    assert db.session.get(OrgSettings, unit.id).unit_name == "Trung tâm phường Hồng Gai"
+    page = client.get("/admin/units").text
+    assert "HG-02" in page and "Điểm phục vụ" in page
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"code": "có dấu"}, "Mã đơn vị gồm 1 đến 20 chữ cái"),
+        ({"code": "DV01"}, "Mã đơn vị này đã được dùng."),
+        ({"name": ""}, "Nhập tên đơn vị"),
+        ({"level": "huyen"}, "Chọn cấp của đơn vị"),
+        ({"kind": "kho"}, "Chọn loại đơn vị"),
+    ],
+)
+def test_a_bad_unit_is_refused_with_422(client, province_admin, data, message):
+    form = {"code": "HG-02", "name": "Trung tâm phường Hồng Gai", "level": "xa", "kind": "diem"}
+    r = client.post("/admin/units/new", data={**form, **data})
+    assert r.status_code == 422 and message in r.text
+    assert db.session.scalar(select(Unit.id).where(Unit.code == "HG-02")) is None
+    assert not events("unit_create")
+
+
+def test_editing_a_unit_on_the_screen(client, province_admin):
+    unit = second_unit()
+    r = client.post(
+        f"/admin/units/{unit.id}",
+        data={"name": "Trung tâm tỉnh Quảng Ninh", "level": "tinh", "kind": "trung_tam"},
+    )
+    assert r.status_code == 303
+    db.session.expire_all()
+    unit = db.session.get(Unit, unit.id)
+    assert (unit.code, unit.name, unit.level) == ("HG-02", "Trung tâm tỉnh Quảng Ninh", "tinh")
+    [event] = events("unit_update")
+    assert event.old_values == {"unit_name": "Trung tâm phường Hồng Gai", "unit_level": "xa"}
+    assert event.new_values == {"unit_name": "Trung tâm tỉnh Quảng Ninh", "unit_level": "tinh"}
+    r = client.post(f"/admin/units/{unit.id}", data={"name": "", "level": "xa", "kind": "diem"})
+    assert r.status_code == 422 and "Nhập tên đơn vị" in r.text
+    r = client.post(f"/admin/units/{unit.id}", data={"name": "A", "level": "x", "kind": "diem"})
+    assert r.status_code == 422 and "Chọn cấp của đơn vị" in r.text
+    assert len(events("unit_update")) == 1
+    assert client.get("/admin/units/9999").status_code == 404
+
+
+def test_deactivating_and_reactivating_a_unit(client, province_admin):
+    unit = second_unit()
+    r = client.post(f"/admin/units/{unit.id}/active", data={"active": "0"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Unit, unit.id).active is False
+    r = client.post(f"/admin/units/{FIRST_UNIT_ID}/active", data={"active": "0"})
+    assert r.status_code == 409 and "đơn vị cuối cùng còn hoạt động" in r.text
+    db.session.expire_all()
+    assert db.session.get(Unit, FIRST_UNIT_ID).active is True
+    r = client.post(f"/admin/units/{unit.id}/active", data={"active": "1"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Unit, unit.id).active is True
+    assert [e.action for e in events("unit_deactivate") + events("unit_activate")] == [
+        "unit_deactivate",
+        "unit_activate",
+    ]
+
+
+def test_unit_changes_need_a_csrf_token(client, province_admin):
+    unit = second_unit()
+    r = client.post(f"/admin/units/{unit.id}/active", data={"active": "0"}, csrf=False)
+    assert r.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Unit, unit.id).active is True
+
+
+# --- the procedures a unit handles ---------------------------------------------------------------
+
+
+def test_additions_and_removals_change_what_a_unit_handles(client, province_admin):
+    unit = second_unit()
+    commune = f.procedure(code="1.000001", unit_level="xa")
+    province = f.procedure(code="2.000001", unit_level="tinh")
+    f.procedure(code="3.000001", unit_level="ca_hai")
+    db.session.commit()
+
+    def handled():
+        db.session.expire_all()
+        return set(db.session.scalars(select(Procedure.code).where(units.handled_by(unit))).all())
+
+    assert handled() == {"1.000001", "3.000001"}
+    page = client.get(f"/admin/units/{unit.id}").text
+    assert "Đơn vị thực hiện 2 thủ tục đang có hiệu lực." in page
+
+    url = f"/admin/units/{unit.id}/procedures"
+    assert client.post(url, data={"procedure": "2.000001", "handled": "1"}).status_code == 303
+    assert client.post(url, data={"procedure": "1.000001", "handled": "0"}).status_code == 303
+    assert handled() == {"2.000001", "3.000001"}
+    rows = db.session.scalars(select(UnitProcedure).where(UnitProcedure.unit_id == unit.id)).all()
+    assert {(r.procedure_id, r.handled) for r in rows} == {(province.id, True), (commune.id, False)}
+    page = client.get(f"/admin/units/{unit.id}").text
+    assert "Bổ sung cho đơn vị" in page and "Loại bỏ khỏi đơn vị" in page
+
+    # handled again as its level says: the exception goes
+    assert client.post(url, data={"procedure": "1.000001", "handled": "1"}).status_code == 303
+    assert handled() == {"1.000001", "2.000001", "3.000001"}
+    assert db.session.get(UnitProcedure, (unit.id, commune.id)) is None
+    assert [
+        (e.old_values["handling"], e.new_values["handling"]) for e in events("unit_procedure")
+    ] == [
+        ("level", "added"),
+        ("level", "removed"),
+        ("removed", "level"),
+    ]
+    r = client.post(url, data={"procedure": "9.999999", "handled": "1"})
+    assert r.status_code == 422 and "Không có thủ tục nào có mã này." in r.text
+    assert len(events("unit_procedure")) == 3
+
+
+# --- each unit's settings --------------------------------------------------------------------------
+
+
+def test_a_unit_bound_administrator_edits_their_own_units_settings(client, auth):
+    unit = second_unit()
+    auth.login(user=f.user("admin", unit_id=unit.id))
+    r = client.get("/admin/settings")
+    assert r.status_code == 200 and 'data-testid="unit-picker"' not in r.text
+    r = client.post("/admin/settings", data=SETTINGS)
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert get_settings(unit.id).doc_prefix == "TTPVHCC-HG"
+    assert get_settings(FIRST_UNIT_ID).doc_prefix == "TTHCC"
+    assert db.session.get(OrgSettings, FIRST_UNIT_ID) is None or (
+        db.session.get(OrgSettings, FIRST_UNIT_ID).unit_name != SETTINGS["unit_name"]
+    )
+    [event] = events("settings_update")
+    assert event.object_id == str(unit.id)
+    # another unit's settings are not theirs to open
+    assert client.get("/admin/settings?unit=DV01").status_code == 404
+    assert client.post("/admin/settings?unit=DV01", data=SETTINGS).status_code == 404
+
+
+def test_a_province_wide_administrator_picks_the_unit(client, province_admin):
+    assert 'data-testid="unit-picker"' not in client.get("/admin/settings").text
+    unit = second_unit()
+    page = client.get("/admin/settings").text
+    assert 'data-testid="unit-picker"' in page and "HG-02" in page
+    r = client.post("/admin/settings?unit=HG-02", data=SETTINGS)
+    assert r.status_code == 303 and r.headers["Location"] == "/admin/settings?unit=HG-02"
+    db.session.expire_all()
+    assert get_settings(unit.id).signer_name == "Trần Thị Lan"
+    assert get_settings(FIRST_UNIT_ID).signer_name != "Trần Thị Lan"
+    assert "Trần Thị Lan" in client.get("/admin/settings?unit=HG-02").text
+    assert client.get("/admin/settings?unit=NOPE").status_code == 404
+
+
+def test_a_units_brief_uses_its_own_settings(app):
+    unit = second_unit()
+    admin_services.save_settings(SETTINGS, unit.id)
+    first = {**SETTINGS, "unit_name": "Trung tâm Hành chính công thành phố", "doc_prefix": "TTHCC"}
+    admin_services.save_settings(first, FIRST_UNIT_ID)
+    db.session.commit()
+    period = Period(date(2024, 1, 1), date(2024, 3, 31))
+    html = briefs.render_document(briefs.brief_context(period, date(2024, 4, 2), unit_id=unit.id))
+    assert "Phục vụ hành chính công phường Hồng Gai".upper() in html.upper()
+    assert "Trần Thị Lan" in html and "Trung tâm Hành chính công thành phố" not in html
+    html = briefs.render_document(briefs.brief_context(period, date(2024, 4, 2)))
+    assert "Trung tâm Hành chính công thành phố".upper() in html.upper()
+
+
+def test_a_hand_over_pdf_uses_its_units_settings(app):
+    unit = second_unit()
+    admin_services.save_settings(SETTINGS, unit.id)
+    first = {**SETTINGS, "unit_name": "Trung tâm Hành chính công thành phố", "doc_prefix": "TTHCC"}
+    admin_services.save_settings(first, FIRST_UNIT_ID)
+    day = vn_today()
+    dossier = f.dossier(f.procedure(ret=True), received=day - timedelta(days=5))
+    f.shipment(dossier, "tra_ket_qua", when=day)
+    batch = handover.propose_batch("tra_ket_qua")
+    handover.sign_batch(batch)
+    batch.unit_id = unit.id
+    db.session.flush()
+    text = " ".join(pdf_text(document.render_record(batch)).split())
+    assert "PHƯỜNG HỒNG GAI" in text and "01/BB-TTPVHCC-HG" in text
+    assert "THÀNH PHỐ" not in text
+    batch.unit_id = FIRST_UNIT_ID
+    db.session.flush()
+    text = " ".join(pdf_text(document.render_record(batch)).split())
+    assert "THÀNH PHỐ" in text and "01/BB-TTHCC" in text and "HỒNG GAI" not in text
+
+
+# --- users' units ----------------------------------------------------------------------------------
+
+
+NEW_USER = {
+    "username": "can.bo.hg",
+    "full_name": "Vũ Thị Hằng",
+    "role": "centre",
+    "department": "",
+    "password": "mot-mat-khau-dai",
+    "confirm": "mot-mat-khau-dai",
+}
+
+
+def test_the_user_form_has_no_unit_fields_on_a_one_unit_deployment(client, province_admin):
+    page = client.get("/admin/users/new").text
+    assert 'name="unit"' not in page and 'name="province_wide"' not in page
+    assert client.post("/admin/users/new", data=NEW_USER).status_code == 303
+    user = db.session.scalar(select(User).where(User.username == "can.bo.hg"))
+    assert user.unit_id is None and not user.province_wide
+
+
+def test_the_user_form_binds_a_user_to_a_unit(client, province_admin):
+    unit = second_unit()
+    page = client.get("/admin/users/new").text
+    assert 'name="unit"' in page and 'name="province_wide"' in page and "HG-02" in page
+    r = client.post("/admin/users/new", data={**NEW_USER, "unit": ""})
+    assert r.status_code == 422 and "gắn người dùng với một đơn vị" in r.text
+    assert client.post("/admin/users/new", data={**NEW_USER, "unit": "HG-02"}).status_code == 303
+    db.session.expire_all()
+    user = db.session.scalar(select(User).where(User.username == "can.bo.hg"))
+    assert (user.unit_id, user.province_wide) == (unit.id, False)
+
+    # editing moves them to the first unit, then makes them province-wide (a leader)
+    edit = {"full_name": "Vũ Thị Hằng", "role": "centre", "department": "", "unit": "DV01"}
+    page = client.get(f"/admin/users/{user.id}").text
+    assert 'name="unit"' in page
+    assert client.post(f"/admin/users/{user.id}", data=edit).status_code == 303
+    edit.update(role="leader", unit="", province_wide="y")
+    assert client.post(f"/admin/users/{user.id}", data=edit).status_code == 303
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert (user.role, user.unit_id, user.province_wide) == ("leader", None, True)
+    changes = [(e.old_values, e.new_values) for e in events("user_update")]
+    assert changes == [
+        ({"unit": "HG-02"}, {"unit": "DV01"}),
+        (
+            {"role": "centre", "unit": "DV01", "province_wide": False},
+            {"role": "leader", "unit": None, "province_wide": True},
+        ),
+    ]
+    # nobody moves their own unit
+    r = client.post(
+        f"/admin/users/{province_admin.id}",
+        data={"full_name": "", "role": "admin", "department": "", "unit": "HG-02"},
+    )
+    assert r.status_code == 422 and "Bạn không thể tự đổi đơn vị của mình." in r.text
+
+
+def test_a_unit_bound_administrator_gets_no_unit_fields(client, auth):
+    unit = second_unit()
+    auth.login(user=f.user("admin", unit_id=unit.id))
+    page = client.get("/admin/users/new").text
+    assert 'name="unit"' not in page and 'name="province_wide"' not in page
+    data = {**NEW_USER, "unit": FIRST_UNIT_ID, "province_wide": "y"}
+    assert client.post("/admin/users/new", data=data).status_code == 303
+    db.session.expire_all()
+    user = db.session.scalar(select(User).where(User.username == "can.bo.hg"))
+    assert (user.unit_id, user.province_wide) == (unit.id, False)  # their own unit, no more
+    edit = {
+        "full_name": "",
+        "role": "centre",
+        "department": "",
+        "unit": "DV01",
+        "province_wide": "y",
+    }
+    assert client.post(f"/admin/users/{user.id}", data=edit).status_code == 303
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert (user.unit_id, user.province_wide) == (unit.id, False)
