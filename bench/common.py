@@ -188,8 +188,9 @@ class DossierGenerator:
     case).
     """
 
-    def __init__(self, procedures, total, end, days=5 * 365 + 1, seed=SEED):
+    def __init__(self, procedures, total, end, days=5 * 365 + 1, seed=SEED, agencies=AGENCIES):
         self.rng = random.Random(seed)
+        self.agencies = agencies  # the dossier codes' agency part, a new one every 10.000 a day
         self.procedures = procedures  # [(code, postal)]
         self.total = total
         self.end = end
@@ -220,7 +221,7 @@ class DossierGenerator:
             day = int(index / per_day)
             received = self.start + timedelta(days=day)
             seq = index - int(day * per_day) + 1
-            agency = AGENCIES[seq // 10000]
+            agency = self.agencies[seq // 10000]
             code = f"{agency}-{received:%y%m%d}-{seq % 10000:04d}"
             proc_code, postal = self.procedures[bisect.bisect(cum, rng.random() * top)]
             r = rng.random()

@@ -7,6 +7,8 @@ and walk every page as each role (``bench/walk.py``).
     .venv/bin/python bench/run.py --postgres           # on a throwaway PostgreSQL 15 cluster
     .venv/bin/python bench/run.py --reuse --walk-only  # only the walk, on the existing database
     DATABASE_URL=postgresql://… bench/run.py           # on that (empty) PostgreSQL database
+    .venv/bin/python bench/run.py --province --postgres --dossiers 2000000   # 100 units
+                                                       # (bench/province.py)
 
 It prints a table and writes ``bench/results/<database>-<dossiers>-<time>.json``. The dataset is
 built in this process; the measurements run in a fresh child process, like one web worker, whose
@@ -833,6 +835,11 @@ SWITCHES = (
     ("--reuse", "measure the existing database again, without rebuilding it"),
     ("--walk-only", "measure only the walk of every page as each role"),
     ("--downloads", "also time the walk's downloads (CSV, XLSX, PDF), once each"),
+    (
+        "--province",
+        "100 units over five years, beside a one-unit centre built in the same run "
+        "(bench/province.py; PostgreSQL is the province's database: use --postgres)",
+    ),
 )
 
 
@@ -850,6 +857,11 @@ def main(argv=None):
         help="how dossiers beyond the first 100.000 are loaded (default: the service)",
     )
     parser.add_argument("--output", help="the JSON file (default bench/results/…)")
+    parser.add_argument(
+        "--baseline-dossiers",
+        type=int,
+        help="with --province: the one-unit centre's dossiers (default 1.000.000; 2.000 with --quick)",
+    )
     for switch, meaning in SWITCHES:
         parser.add_argument(switch, action="store_true", help=meaning)
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)  # the child process
@@ -862,6 +874,8 @@ def main(argv=None):
 
     total = args.dossiers or (50_000 if args.quick else 1_000_000)
     url_arg = "postgres-cluster" if args.postgres else os.environ.get("DATABASE_URL")
+    if args.province:
+        return province_main(args, total, url_arg, repeat)
     with common.database(url_arg, args.sqlite) as url:
         kind = "sqlite" if url.startswith("sqlite") else "postgresql"
         result = {
@@ -923,6 +937,36 @@ def main(argv=None):
         Path(args.output)
         if args.output
         else RESULTS / (f"{kind}-{total}-{datetime.now():%Y%m%d-%H%M%S}.json")
+    )
+    output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    print(f"written: {output}")
+    return 0
+
+
+def province_main(args, total, url_arg, repeat):
+    """``--province``: build and measure the province and the one-unit centre, print the table,
+    write the JSON."""
+    from bench import province
+
+    baseline = args.baseline_dossiers or (2_000 if args.quick else 1_000_000)
+    with common.database(url_arg, args.sqlite) as url:
+        result = province.run_province(url, total, baseline, repeat)
+    print(
+        f"\n{result['database']}, province of {result['build']['units']} units, "
+        f"{result['build']['dossiers']:,} dossiers".replace(",", ".")
+    )
+    for note in result["notes"]:
+        print(f"  - {note}")
+    print(province.table(result))
+    print(
+        f"load average before/after: {result['load_average_before']} / "
+        f"{result['load_average_after']}"
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    output = (
+        Path(args.output)
+        if args.output
+        else RESULTS / f"{result['database']}-province-{total}-{datetime.now():%Y%m%d-%H%M%S}.json"
     )
     output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     print(f"written: {output}")

@@ -57,3 +57,32 @@ def test_benchmark_smoke_run(tmp_path):
         for p in walk["pages"]
     )
     assert "slowest 20" in r.stdout
+
+
+def test_province_benchmark_smoke_run(tmp_path):
+    """``--province``: 100 units built, each with dossiers, measured beside a one-unit centre."""
+    output = tmp_path / "province.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
+    r = subprocess.run(
+        [sys.executable, "bench/run.py", "--province", "--quick", "--dossiers", "3000"]
+        + ["--repeat", "2", "--sqlite", str(tmp_path / "bench.sqlite3"), "--output", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "dashboard, province-wide leader, p50" in r.stdout
+    result = json.loads(output.read_text())
+    assert result["build"]["units"] == result["build"]["units_with_dossiers"] == 100
+    assert result["build"]["dossiers"] == 3000
+    assert result["build"]["shipments"]["shipments"] > 0
+    assert result["build"]["import"]["rows_per_s"] > 0
+    measure = result["measure"]
+    for page in ("dashboard_province", "dashboard_unit_largest", "dashboard_unit_median"):
+        assert measure[page]["status"] == [200], page
+    assert measure["province_counts"]["dossiers_received"] > 0
+    assert measure["peak_rss_mb"] > 0
+    assert result["one_unit"]["build"]["dossiers"] == 2000
+    assert result["one_unit"]["measure"]["dashboard"]["status"] == [200]
