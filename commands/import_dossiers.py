@@ -6,18 +6,19 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from commands.imports import group, max_rows_option, print_report
+from commands.imports import group, max_rows_option, print_report, unit_option
 from extensions import db
 
 
 @group.command("dossiers")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @max_rows_option
-def import_dossiers_command(path):
+@unit_option
+def import_dossiers_command(path, unit=None):
     """Import dossiers from a CSV or XLSX file; all or nothing, upserted by dossier code."""
     from blueprints.dossiers.services import import_checked_first
 
-    report = import_checked_first(Path(path).name, Path(path).read_bytes())
+    report = import_checked_first(Path(path).name, Path(path).read_bytes(), unit=unit)
     if report.ok:
         started = time.perf_counter()
         db.session.commit()

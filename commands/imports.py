@@ -36,6 +36,35 @@ def max_rows_option(command):
     return wrapper
 
 
+def unit_option(command):
+    """``--unit CODE``: the rows belong to that unit (a ``ma_don_vi`` column may name each
+    row's instead; docs/formats.md). The command is called with ``unit``, the unit's id or
+    ``None``; an unknown code stops it before the file is read."""
+
+    @click.option(
+        "--unit",
+        "unit_code",
+        default=None,
+        metavar="CODE",
+        help="The unit the rows belong to (needed on a deployment of several units unless "
+        "the file has a ma_don_vi column).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, unit_code=None, **kwargs):
+        from utils.units import unit_by_code
+        from utils.errors import Refusal
+
+        unit = None
+        if unit_code is not None:
+            try:
+                unit = unit_by_code(unit_code).id
+            except Refusal as e:
+                raise CommandError(f"--unit {unit_code}: {e}") from None
+        return command(*args, unit=unit, **kwargs)
+
+    return wrapper
+
+
 def _where(row, column):
     if column:
         return _("row %(row)s, column %(column)s", row=row, column=column)

@@ -115,11 +115,12 @@ def stored_dossier(code):
     return db.session.execute(select(Dossier).where(Dossier.code == code)).scalar_one()
 
 
-def dossiers_imported(*rows, user=None):
+def dossiers_imported(*rows, user=None, unit=None):
     """The one-stop import (docs/formats.md, the dossiers file) of ``rows`` under the six columns'
-    header: its report."""
+    header, for ``unit`` (an id) when given: its report."""
     header = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra"
-    return import_dossiers("ho-so.csv", "\n".join((header, *rows, "")).encode(), user=user)
+    data = "\n".join((header, *rows, "")).encode()
+    return import_dossiers("ho-so.csv", data, user=user, unit=unit)
 
 
 def audit_event(action, at, user=None, object_type="", object_id="", old=None, new=None):

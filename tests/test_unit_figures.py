@@ -136,19 +136,20 @@ def _plain(unit_id, *conditions):
     ).scalar_one()
 
 
-def test_an_import_counts_its_dossiers_in_the_first_unit(app):
-    """The import writes no unit yet: its dossiers are the first unit's, and counted there (the
-    set-wise counting of ``tally.count_in``)."""
-    _units()
+def test_an_import_counts_its_dossiers_in_their_unit(app):
+    """The import writes each dossier's unit (``--unit``, here the commune's): its dossiers are
+    counted there (the set-wise counting of ``tally.count_in``)."""
+    _first, commune, _province = _units()
     f.procedure(code="1.000777")
     db.session.commit()
     report = f.dossiers_imported(
         "000.00.22.H56-240301-0001,1.000777,01/03/2024,bcci,05/03/2024,bcci",
         "000.00.22.H56-240301-0002,1.000777,02/03/2024,truc_tiep,,",
         user=f.user("centre"),
+        unit=commune.id,
     )
     assert report.ok and report.created == 2
     assert tally.differences() == []
     kept = db.session.execute(select(DossierMonthTally.unit_id, DossierMonthTally.received)).all()
-    assert [tuple(r) for r in kept] == [(1, 2)]
-    assert _plain(1, and_(Dossier.receive_date >= date(2024, 3, 1))) == 2
+    assert [tuple(r) for r in kept] == [(commune.id, 2)]
+    assert _plain(commune.id, and_(Dossier.receive_date >= date(2024, 3, 1))) == 2

@@ -113,6 +113,9 @@ class Format:
     unique: tuple = ()  # the value keys identifying a row: a file holding one twice is refused
     duplicate: object = None  # the message for those rows (``value``, ``rows``)
     rules: tuple = ()  # ``rule(values)``: ``(column, message)`` for a bad row, or None
+    # An optional column read when the file holds it, outside ``columns`` (the samples, the
+    # exports and, on a one-unit deployment, the help leave it out): the unit of each row.
+    unit_column: Column | None = None
 
     @property
     def required(self):
@@ -139,17 +142,21 @@ class Format:
         cell, every broken rule and every row repeating another's key (in row order, the
         repeated keys last); a file that cannot be read at all is one problem on row 1 and
         gives no rows."""
+        extra = (self.unit_column,) if self.unit_column else ()
+        columns = (*self.columns, *extra)
         try:
-            table = read_table(filename, data, self.required, self.optional)
+            table = read_table(
+                filename, data, self.required, (*self.optional, *(c.name for c in extra))
+            )
         except TableError as e:
             report.bad(1, "", e)
             return ReadFile()
         read = ReadFile(
             [number for number, _ in table.data],
-            present=frozenset(c for c in self.names if c in table.columns),
+            present=frozenset(c.name for c in columns if c.name in table.columns),
         )
         found = len(report.problems)
-        for column in self.columns:
+        for column in columns:
             if column.name in read.present:
                 _read_column(read, column, table.cells(column.name), report, today)
         for rule in self.rules:
@@ -360,9 +367,30 @@ def _phone(cell, today):
     return normalise_phone(phone) if phone else ""
 
 
+def _unit_code(cell, today):
+    """A unit's code as a file writes it (whether the unit exists is checked against the
+    database); blank: the import's unit."""
+    return parse_text(cell, max_length=20)
+
+
 # --- The three formats -----------------------------------------------------------------------
 
 _YES_NO = _l("yes or no: có/không, x or blank, 1/0 and yes/no are read too")
+
+# The unit a dossier or shipment row belongs to, on a deployment of several units
+# (docs/formats.md, *The unit of each row*).
+UNIT_COLUMN = Column(
+    "ma_don_vi",
+    _l("Unit code"),
+    _l(
+        "The code of the unit the row belongs to; blank: the unit chosen for the import. "
+        "An unknown code is a bad row."
+    ),
+    False,
+    ("DV01", "DV01"),
+    key="unit",
+    parse=_unit_code,
+)
 
 PROCEDURES = Format(
     "mau-thu-tuc",
@@ -536,6 +564,7 @@ DOSSIERS = Format(
     ),
     unique=("code",),
     duplicate=_l("Dossier code %(value)s appears more than once in the file (rows %(rows)s)."),
+    unit_column=UNIT_COLUMN,
     rules=(
         Rule(
             "ngay_tra",
@@ -630,6 +659,7 @@ SHIPMENTS = Format(
         "Tracking number %(value)s appears more than once in this direction in the file "
         "(rows %(rows)s)."
     ),
+    unit_column=UNIT_COLUMN,
 )
 
 FORMATS = {f.key: f for f in (PROCEDURES, DOSSIERS, SHIPMENTS)}

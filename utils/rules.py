@@ -73,6 +73,15 @@ def known_dossier(dossier, code):
     return dossier
 
 
+def same_unit(dossier_unit_id, unit_id, code):
+    """A dossier code names a dossier of the unit the row belongs to. Dossier codes are unique
+    across the province, so a code another unit's dossier holds is refused, saying no more than
+    that (the other unit's dossier stays its own). :return: ``dossier_unit_id``."""
+    if dossier_unit_id != unit_id:
+        raise CellError(_l("Dossier code %(code)s belongs to another unit."), code=code)
+    return dossier_unit_id
+
+
 def not_in_future(day, today=None):
     """A date of something that happened: not after today (Vietnam's). :return: ``day``."""
     if day is not None and day > (today or vn_today()):

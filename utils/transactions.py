@@ -145,22 +145,23 @@ class ImportSteps:
     today)`` reads the whole file into a prepared import (with its ``report``) without the
     database, ``check(prepared, user)`` checks it with what it needs from the database, and
     ``write(prepared, user)`` repeats the checks needing the database and writes (adds and
-    flushes) when the file is good."""
+    flushes) when the file is good. ``unit``: the import's unit id (``utils.import_units``),
+    set on the prepared import as ``prepared.unit`` before it is checked."""
 
     read: Callable
     check: Callable
     write: Callable
 
-    def at_once(self, filename, data, user=None, today=None):
+    def at_once(self, filename, data, user=None, today=None, unit=None):
         """The three steps in the caller's one transaction; the caller commits.
 
         :return: the ``ImportReport`` (nothing written unless it is ``ok``)."""
-        prepared = self._read_and_check(filename, data, user, today)
+        prepared = self._read_and_check(filename, data, user, today, unit)
         if not prepared.report.ok:
             return prepared.report
         return self.write(prepared, user)
 
-    def checked_first(self, filename, data, user=None, today=None):
+    def checked_first(self, filename, data, user=None, today=None, unit=None):
         """For a caller that owns the transaction (the page, the command line): the whole file
         is read and checked outside the write lock (``outside_the_write_lock``: the transaction
         so far is ended first); only if the file is good, written in the short write
@@ -168,7 +169,7 @@ class ImportSteps:
 
         :return: the ``ImportReport``, its ``read_seconds`` and ``write_seconds`` set."""
         started = time.perf_counter()
-        prepared = outside_the_write_lock(self._read_and_check, filename, data, user, today)
+        prepared = outside_the_write_lock(self._read_and_check, filename, data, user, today, unit)
         prepared.report.read_seconds = time.perf_counter() - started
         if not prepared.report.ok:
             return prepared.report
@@ -177,8 +178,9 @@ class ImportSteps:
         report.write_seconds = time.perf_counter() - started  # the caller adds its commit
         return report
 
-    def _read_and_check(self, filename, data, user, today):
+    def _read_and_check(self, filename, data, user, today, unit):
         prepared = self.read(filename, data, today)
+        prepared.unit = unit
         self.check(prepared, user)
         return prepared
 

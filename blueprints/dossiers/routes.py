@@ -6,6 +6,7 @@ import time
 from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 
 from blueprints.dossiers import services
 from extensions import db
@@ -19,7 +20,8 @@ from utils import seek
 from utils.inputs import arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
-from utils import import_problems
+from utils import import_problems, import_units
+from utils.units import several_units
 
 log = logging.getLogger("bcci.imports")
 bp = Blueprint("dossiers", __name__)
@@ -175,10 +177,14 @@ def flash_report(report):
 
 def import_page(template, run, done_url, written=None):
     """An import page (dossiers, a postal manifest): GET shows it; POST runs
-    ``run(filename, data)`` (an ``import_checked_first``) on the uploaded CSV or XLSX, all or
-    nothing. A good file is committed, then ``written(report, seconds writing)`` is told and a
-    plain form gets the report flashed and a 303 to ``done_url``, htmx the report in place; a
-    bad one is rolled back and answered 422 with its bad rows."""
+    ``run(filename, data, unit)`` (an ``import_checked_first``) on the uploaded CSV or XLSX, all
+    or nothing. A good file is committed, then ``written(report, seconds writing)`` is told and
+    a plain form gets the report flashed and a 303 to ``done_url``, htmx the report in place; a
+    bad one is rolled back and answered 422 with its bad rows.
+
+    The import's unit (``utils.import_units.page_unit``): a unit-bound user's own, whatever the
+    form holds; a province-wide user picks one on a deployment of several units (the picker
+    offers ``unit_choices``), or leaves it to the file's ``ma_don_vi`` column."""
 
     def page(report=None, error=None, status=200):
         return render(
@@ -187,6 +193,9 @@ def import_page(template, run, done_url, written=None):
             report=report,
             error=error,
             status=status,
+            unit_choices=import_units.picker_units(current_user),
+            unit_column=several_units(),
+            chosen_unit=request.form.get("unit", ""),
         )
 
     if request.method != "POST":
@@ -194,7 +203,10 @@ def import_page(template, run, done_url, written=None):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return page(error=_("Choose a CSV or XLSX file."), status=422)
-    report = run(upload.filename, upload.read())
+    unit, error = import_units.page_unit(current_user, request.form.get("unit"))
+    if error is not None:
+        return page(error=error, status=422)
+    report = run(upload.filename, upload.read(), unit)
     if not report.ok:
         db.session.rollback()
         import_problems.offer(report)
@@ -227,7 +239,7 @@ def import_dossiers():
     """Upload the one-stop system's export (CSV or XLSX); all or nothing."""
     return import_page(
         "dossiers/import.html",
-        services.import_checked_first,
+        lambda filename, data, unit: services.import_checked_first(filename, data, unit=unit),
         url_for("dossiers.import_dossiers"),
         _log_import,
     )

@@ -9,7 +9,8 @@ new source values. Services add and flush, never commit.
 import hashlib
 from contextlib import contextmanager
 from functools import lru_cache
-from dataclasses import dataclass
+from itertools import compress, repeat
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select, update
@@ -18,7 +19,7 @@ from sqlalchemy import table as sql_table
 
 from extensions import db
 from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
-from utils import audit, bulk, import_formats, reconcile, rules, tally
+from utils import audit, bulk, import_formats, import_units, reconcile, rules, tally
 from utils.errors import Refusal
 from utils.tabular import CellError, ImportReport, collector_paused
 from utils.text import escape_like, fold, nfc
@@ -602,6 +603,7 @@ INSERT_COLUMNS = (
     "return_date",
     "return_channel",
     "created_at",
+    "unit_id",
 )
 LOOKUP_CHUNK = 1000  # codes per query: under every driver's limit of bound parameters
 ARRAY_LOOKUP_CHUNK = 20000  # codes per PostgreSQL query, passed as one array
@@ -706,15 +708,15 @@ def _large_page_cache():
 
 
 def _existing_by_code(codes):
-    """``{code: (id, *SOURCE_FIELDS values)}`` of the dossiers among ``codes``, read in chunks
-    with plain driver SQL."""
+    """``{code: (id, *SOURCE_FIELDS values, unit id)}`` of the dossiers among ``codes``, read
+    in chunks with plain driver SQL."""
     codes = list(codes)
     if not codes:
         return {}
     conn = db.session.connection()
     preparer = conn.dialect.identifier_preparer
     query = (
-        f"SELECT {', '.join(preparer.quote(n) for n in ('code', 'id', *SOURCE_FIELDS))} "
+        f"SELECT {', '.join(preparer.quote(n) for n in ('code', 'id', *SOURCE_FIELDS, 'unit_id'))} "
         f"FROM {preparer.format_table(Dossier.__table__)} WHERE {preparer.quote('code')} "
     )
     if conn.dialect.name == "postgresql":
@@ -739,8 +741,8 @@ def _existing_by_code(codes):
     out = {}
     for start in range(0, len(codes), chunk_size):
         rows = conn.exec_driver_sql(*statement(codes[start : start + chunk_size])).all()
-        for code, id_, proc_id, r_date, r_channel, t_date, t_channel in rows:
-            out[code] = (id_, proc_id, dates[r_date], r_channel, dates[t_date], t_channel)
+        for code, id_, proc_id, r_date, r_channel, t_date, t_channel, unit in rows:
+            out[code] = (id_, proc_id, dates[r_date], r_channel, dates[t_date], t_channel, unit)
     return out
 
 
@@ -755,6 +757,11 @@ class PreparedImport:
     ``rows``: ``(code, procedure code, receive date, receive channel, return date, return
     channel)`` of the good rows; ``procedure_rows``: ``(row number, procedure code)`` of every
     row, for the procedure check, which needs the database and so runs separately.
+
+    The unit of each row (``utils.import_units``): ``unit`` is the import's unit id (set before
+    the check), ``unit_cells`` the good rows' ``ma_don_vi`` cells (``None``: no such column),
+    ``units`` what the check found (one id, or one a good row). ``numbers`` and ``bad`` are
+    the file's row numbers and the indexes of its bad rows (``good_numbers``).
     """
 
     filename: str
@@ -764,9 +771,20 @@ class PreparedImport:
     procedure_rows: list
     has_return_date: bool
     has_return_channel: bool
+    numbers: list = field(default_factory=list)
+    bad: set = field(default_factory=set)
+    unit_cells: list | None = None
+    unit: int | None = None
+    units: object = None
+
+    def good_numbers(self):
+        """The numbers of the good rows, in the order of ``rows``."""
+        if not self.bad:
+            return self.numbers
+        return list(compress(self.numbers, (i not in self.bad for i in range(len(self.numbers)))))
 
 
-def import_dossiers(filename, data, user=None, today=None):
+def import_dossiers(filename, data, user=None, today=None, unit=None):
     """Import the one-stop system's dossier export (docs/formats.md); all or nothing.
 
     Upserts by dossier code, writing only source values, then recomputes the effective values
@@ -775,18 +793,19 @@ def import_dossiers(filename, data, user=None, today=None):
     separate transactions: the web page and the command line read and check the whole file
     before the write transaction begins (``utils.transactions.outside_the_write_lock``).
 
+    :param unit: the import's unit id (``utils.import_units``): its rows belong to it.
     :return: an ``ImportReport``; when it is not ``ok`` nothing was written.
     """
-    return DOSSIER_IMPORT.at_once(filename, data, user, today)
+    return DOSSIER_IMPORT.at_once(filename, data, user, today, unit)
 
 
-def import_checked_first(filename, data, user=None, today=None):
+def import_checked_first(filename, data, user=None, today=None, unit=None):
     """``import_dossiers`` for a caller that owns the transaction (the page, the command line):
     the whole file is read and checked with no write lock held (the transaction so far is
     ended first: ``utils.transactions.ImportSteps.checked_first``), then written in a short write
     transaction that repeats the check needing the database. The caller commits or rolls back.
     """
-    return DOSSIER_IMPORT.checked_first(filename, data, user, today)
+    return DOSSIER_IMPORT.checked_first(filename, data, user, today, unit)
 
 
 def read_dossier_file(filename, data, today=None):
@@ -812,6 +831,9 @@ def _read_dossier_file(filename, data, today):
         list(zip(read.numbers, procedures)),
         "ngay_tra" in read.present,
         "kenh_tra" in read.present,
+        read.numbers,
+        read.bad,
+        [cell for (cell,) in read.good("unit")] if "ma_don_vi" in read.present else None,
     )
 
 
@@ -833,6 +855,41 @@ def check_procedures(prepared):
     return ids
 
 
+def check_units(prepared, existing=None):
+    """The unit of each row (``utils.import_units``), set as ``prepared.units``, and, on a
+    deployment of several units, each known dossier code is its row's unit's (a bad row each
+    where it is not, saying only that the code belongs to another unit). Reads the database.
+
+    :param existing: ``_existing_by_code`` of the file's codes, when the caller has read it."""
+    if prepared.units is None:
+        prepared.units = import_units.rows_units(
+            prepared.report, prepared.unit, prepared.good_numbers(), prepared.unit_cells
+        )
+    if prepared.units is None or not import_units.several_units():
+        return
+    if existing is None:
+        existing = _existing_by_code(row[0] for row in prepared.rows)
+    report, found = prepared.report, len(prepared.report.problems)
+    units = prepared.units if isinstance(prepared.units, list) else repeat(prepared.units)
+    for (code, *_), number, unit_id in zip(prepared.rows, prepared.good_numbers(), units):
+        old = existing.get(code)
+        if old is not None and unit_id is not None:
+            try:
+                rules.same_unit(old[-1], unit_id, code)
+            except CellError as e:
+                report.bad(number, "ma_ho_so", e)
+    if len(report.problems) > found:
+        report.problems.sort(key=lambda p: p.row)  # in file order, as they were found
+
+
+def check_dossier_file(prepared):
+    """The checks of a read file that need the database: every row's procedure exists, its
+    unit too and its dossier code is not another unit's. :return: ``{procedure code: id}``."""
+    ids = check_procedures(prepared)
+    check_units(prepared)
+    return ids
+
+
 def write_dossiers(prepared, user=None):
     """Write a checked file (``read_dossier_file``): the procedure check is repeated first, in
     this transaction, and nothing is written if it fails. Adds and flushes; the caller commits.
@@ -846,8 +903,12 @@ def _write_dossiers(prepared, user):
     ids = check_procedures(prepared)
     if not report.ok:
         return report
+    existing = _existing_by_code(row[0] for row in prepared.rows)
+    check_units(prepared, existing)
+    if not report.ok:
+        return report
     parsed = [(code, ids[proc], *rest) for code, proc, *rest in prepared.rows]
-    new_rows, changes, audit_items = _sort_rows(prepared, parsed)
+    new_rows, changes, audit_items = _sort_rows(prepared, parsed, existing)
     _write_rows(new_rows, changes)
     report.created, report.updated = len(new_rows), len(changes)
     audit.record_import(
@@ -863,17 +924,18 @@ def _write_dossiers(prepared, user):
     return report
 
 
-def _sort_rows(prepared, parsed):
-    """The file's rows sorted into new dossiers (rows to insert), changed ones (the update's
-    parameters and their audit items) and unchanged ones (counted in the report). A file without
-    return columns keeps the stored return values."""
+def _sort_rows(prepared, parsed, existing):
+    """The file's rows sorted into new dossiers (rows to insert, in their unit), changed ones
+    (the update's parameters and their audit items) and unchanged ones (counted in the report).
+    A file without return columns keeps the stored return values. ``existing``:
+    ``_existing_by_code`` of the file's codes (each one its row's unit's: ``check_units``)."""
     has_return_date, has_return_channel = prepared.has_return_date, prepared.has_return_channel
-    existing = _existing_by_code(row[0] for row in parsed)
+    units = prepared.units if isinstance(prepared.units, list) else repeat(prepared.units)
     columns = Dossier.__table__.c
     dates = _Processed(columns.receive_date_src, "bind")  # the four date columns: one type
     now = _Processed(columns.created_at, "bind")[utcnow()]
     new_rows, changes, audit_items = [], [], []
-    for code, proc_id, r_date, r_channel, t_date, t_channel in parsed:
+    for (code, proc_id, r_date, r_channel, t_date, t_channel), unit_id in zip(parsed, units):
         old = existing.get(code)
         if old is None:
             # A new dossier has no shipment yet: its effective values are its source values.
@@ -891,10 +953,11 @@ def _sort_rows(prepared, parsed):
                     t_value,
                     t_channel,
                     now,
+                    unit_id,
                 )
             )
             continue
-        dossier_id, *current = old
+        dossier_id, *current, _unit = old
         wanted = [
             proc_id,
             r_date,
@@ -942,5 +1005,5 @@ def _write_rows(new_rows, changes):
 
 # The import's steps (``utils.transactions.ImportSteps``), once the functions above exist.
 DOSSIER_IMPORT = ImportSteps(
-    read_dossier_file, lambda prepared, _user: check_procedures(prepared), write_dossiers
+    read_dossier_file, lambda prepared, _user: check_dossier_file(prepared), write_dossiers
 )

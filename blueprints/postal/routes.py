@@ -469,7 +469,9 @@ def import_shipments():
     """Upload a postal manifest (CSV or XLSX); all or nothing."""
     return import_page(
         "postal/import.html",
-        lambda filename, data: services.import_checked_first(filename, data, user=current_user),
+        lambda filename, data, unit: services.import_checked_first(
+            filename, data, user=current_user, unit=unit
+        ),
         url_for("postal.import_shipments"),
     )
 

@@ -10,6 +10,7 @@ Personal data never enters audit events (``utils.privacy.audit_safe``) nor logs.
 import calendar
 import hashlib
 from functools import lru_cache
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import date as date_type
 
@@ -34,7 +35,7 @@ from models import (
     Shipment,
     utcnow,
 )
-from utils import audit, bulk, import_formats, rules, shipment_tally, tally
+from utils import audit, bulk, import_formats, import_units, rules, shipment_tally, tally
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
@@ -930,9 +931,11 @@ class PreparedManifest:
     sha256: str
     report: ImportReport
     rows: list = field(default_factory=list)  # (row number, dossier code, values, bad in its cells)
+    unit_cells: list | None = None  # each row's ma_don_vi cell (None: no such column)
+    unit: int | None = None  # the import's unit id (``utils.import_units``)
 
 
-def import_postal(filename, data, user=None, today=None):
+def import_postal(filename, data, user=None, today=None, unit=None):
     """Import a postal manifest (docs/formats.md); all or nothing.
 
     Upserts by (tracking number, direction) among the shipments not cancelled. Bad rows: malformed number, unknown direction or
@@ -940,17 +943,18 @@ def import_postal(filename, data, user=None, today=None):
     number twice in the file. Wrong S10 check digits and procedures not flagged eligible are
     accepted and listed as warnings (and stored as such). The steps (``read_manifest``,
     ``check_manifest_rows``, ``write_manifest``) can run in separate transactions: see
-    ``import_checked_first``.
+    ``import_checked_first``. ``unit``: the import's unit id; every row's dossier must be its
+    row's unit's (``utils.import_units``), and each shipment takes its dossier's unit.
     """
-    return MANIFEST_IMPORT.at_once(filename, data, user, today)
+    return MANIFEST_IMPORT.at_once(filename, data, user, today, unit)
 
 
-def import_checked_first(filename, data, user=None, today=None):
+def import_checked_first(filename, data, user=None, today=None, unit=None):
     """``import_postal`` for a caller that owns the transaction (the page, the command line):
     the whole manifest is read and checked with no write lock held, then written in a short
     write transaction that repeats the checks needing the database
     (``utils.transactions.ImportSteps.checked_first``). The caller commits or rolls back."""
-    return MANIFEST_IMPORT.checked_first(filename, data, user, today)
+    return MANIFEST_IMPORT.checked_first(filename, data, user, today, unit)
 
 
 def read_manifest(filename, data, today=None):
@@ -958,8 +962,13 @@ def read_manifest(filename, data, today=None):
     in a direction. :return: a ``PreparedManifest`` whose report lists the bad rows found so far."""
     report = ImportReport()
     prepared = PreparedManifest(filename, hashlib.sha256(data).hexdigest(), report)
-    for row in import_formats.SHIPMENTS.read(filename, data, report, today).rows():
+    read = import_formats.SHIPMENTS.read(filename, data, report, today)
+    if "ma_don_vi" in read.present:
+        prepared.unit_cells = []
+    for row in read.rows():
         values = row.values
+        if prepared.unit_cells is not None:
+            prepared.unit_cells.append(values.pop("unit", None))
         if "tracking_number" in values:
             values["check_digit_warning"] = not check_tracking_number(
                 values["tracking_number"]
@@ -977,7 +986,12 @@ def check_manifest_rows(prepared):
     :return: ``(existing, cancelled)``: the shipments not cancelled by (number, direction), and
         (number, direction, dossier id) of the cancelled ones."""
     report = prepared.report
-    parsed = _check_dossiers(report, prepared.rows)
+    units = import_units.rows_units(
+        report, prepared.unit, [row[0] for row in prepared.rows], prepared.unit_cells
+    )
+    if units is None:  # no unit for the file
+        return {}, set()
+    parsed = _check_dossiers(report, prepared.rows, units)
     if not report.ok:
         return {}, set()
     existing, cancelled = _stored_shipments({v["tracking_number"] for _, v in parsed})
@@ -999,16 +1013,22 @@ def check_manifest_rows(prepared):
     return existing, cancelled
 
 
-def _check_dossiers(report, rows):
-    """Each row's dossier exists (set as ``values["dossier"]``) and a result is not dated
+def _check_dossiers(report, rows, units):
+    """Each row's dossier exists and is its row's unit's (``units``: one unit id, or one a row,
+    None at a row whose unit is bad), set as ``values["dossier"]``, and a result is not dated
     before its receive date. :return: ``(number, values)`` of the good rows."""
     dossiers = _dossiers_by_code({code for _, code, _, _ in rows if code})
+    units = units if isinstance(units, list) else repeat(units)
     parsed = []
-    for number, code, values, bad in rows:
+    for (number, code, values, bad), unit_id in zip(rows, units):
+        bad = bad or unit_id is None
         if code:
             try:
                 values["dossier"] = rules.known_dossier(dossiers.get(code), code)
+                if unit_id is not None:
+                    rules.same_unit(values["dossier"].unit_id, unit_id, code)
             except CellError as e:
+                values.pop("dossier", None)
                 report.bad(number, "ma_ho_so", e)
                 bad = True
         try:

@@ -1,0 +1,106 @@
+"""The unit each row of a dossier or postal import belongs to (docs/formats.md, *The unit of
+each row*).
+
+An import may have a unit of its own (``--unit CODE`` on the command line; on the web, the
+user's unit, or the unit a province-wide user picks): its rows belong to it. A file may carry a
+``ma_don_vi`` column instead, which then names each row's unit (a blank cell: the import's
+unit); with both, a row naming another unit than the import's is bad. On a deployment of
+several units a file with neither is refused; with one unit, everything belongs to it and
+nothing needs saying.
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from extensions import db
+from models import FIRST_UNIT_ID, Unit
+from utils.import_formats import UNIT_COLUMN
+from utils.tabular import CellError
+from utils.units import several_units, unit_scope
+
+NO_UNIT = _l(
+    "This deployment has several units: choose the unit the file's rows belong to (on the "
+    "command line, --unit CODE), or give each row's unit in a ma_don_vi column."
+)
+BLANK = _l("Give the row's unit code: no unit was chosen for this import.")
+UNKNOWN = _l("Unknown unit code: %(code)s")
+NOT_THIS = _l("Unit %(code)s is not the unit of this import (%(unit)s).")
+
+
+def rows_units(report, bound, numbers, cells):
+    """The unit id of each row, every bad one reported in ``report`` (in row order, with the
+    problems already there).
+
+    :param bound: the import's unit id, or ``None``.
+    :param numbers: the rows' numbers.
+    :param cells: the rows' ``ma_don_vi`` cells (``None`` at a row whose cell was bad), or
+        ``None`` when the file has no such column.
+    :return: one unit id for every row (an ``int``), or a list of ids row by row (``None`` at a
+        bad row); ``None`` when the file is refused (several units, no unit at all).
+    """
+    if cells is None:
+        if bound is not None:
+            return bound
+        if not several_units():
+            return FIRST_UNIT_ID
+        report.bad(1, "", CellError(NO_UNIT))
+        return None
+    resolve = _resolver(bound)
+    resolved = {cell: resolve(cell) for cell in set(cells) - {None}}  # once per distinct code
+    units = [None if cell is None else resolved[cell] for cell in cells]
+    if any(isinstance(value, CellError) for value in resolved.values()):
+        for i, (number, value) in enumerate(zip(numbers, units)):
+            if isinstance(value, CellError):
+                report.bad(number, UNIT_COLUMN.name, value)
+                units[i] = None
+        report.problems.sort(key=lambda p: p.row)  # in file order, as they were found
+    return units
+
+
+def _resolver(bound):
+    """``resolve(cell)``: the unit id a ``ma_don_vi`` cell names, or the ``CellError`` it is
+    reported with (see ``rows_units``)."""
+    ids = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+    folded = {}
+    for code, unit_id in ids.items():  # a code written in other case, when it names one unit
+        folded[code.casefold()] = unit_id if code.casefold() not in folded else None
+    bound_code = next((code for code, unit_id in ids.items() if unit_id == bound), None)
+    default = bound if bound is not None or several_units() else FIRST_UNIT_ID
+
+    def resolve(cell):
+        if not cell:
+            return default if default is not None else CellError(BLANK)
+        unit_id = ids.get(cell) or folded.get(cell.casefold())
+        if unit_id is None:
+            return CellError(UNKNOWN, code=cell)
+        if bound is not None and unit_id != bound:
+            return CellError(NOT_THIS, code=cell, unit=bound_code)
+        return unit_id
+
+    return resolve
+
+
+def page_unit(user, chosen):
+    """The unit a web import is for: a unit-bound user's own, whatever the form says; for
+    the others, on a deployment of several units, the unit picked (``chosen``, a unit id as
+    posted: blank for the file's ``ma_don_vi`` column).
+
+    :return: ``(unit id or None, error message or None)``."""
+    scope = unit_scope(user)
+    if scope is not None:
+        return scope, None
+    if not several_units() or not (chosen or "").strip():
+        return None, None
+    chosen = chosen.strip()
+    unit_id = int(chosen) if chosen.isdigit() and len(chosen) <= 9 else None
+    if unit_id is None or db.session.get(Unit, unit_id) is None:
+        return None, _l("There is no unit with that code.")
+    return unit_id, None
+
+
+def picker_units(user):
+    """The units a web import's form offers (``(id, code, name)`` by code), or ``None`` when it
+    shows no picker: a unit-bound user, or a one-unit deployment."""
+    if unit_scope(user) is not None or not several_units():
+        return None
+    return db.session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.code)).all()
