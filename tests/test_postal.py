@@ -100,6 +100,15 @@ def test_log_with_htmx_resets_form_and_prepends_the_row(client, auth, setup):
         "Nguyễn V. A.",
         "09•• ••• 678",
     )
+    # Written with the shipment (on PostgreSQL in its INSERT's statement): its id, its dossier,
+    # who logged it.
+    assert (event.object_type, event.object_id, event.new_values["dossier"]) == (
+        "shipment",
+        str(s.id),
+        d.code,
+    )
+    assert event.user_id == s.recorded_by_id and event.user_id is not None
+    assert event.username == event.user.username
 
 
 def test_log_without_htmx_redirects(client, auth, setup):

@@ -104,6 +104,15 @@ def record_many(action, object_type, items, user=None, jsonable=False):
     """
     from sqlalchemy import insert
 
+    rows = event_rows(action, object_type, items, user=user, jsonable=jsonable)
+    if rows:
+        db.session.execute(insert(AuditEvent.__table__), rows)
+    return len(rows)
+
+
+def event_rows(action, object_type, items, user=None, jsonable=False):
+    """The audit events ``record_many`` inserts, as the table's column values: for a caller that
+    writes them with a statement of its own (the counter's save on PostgreSQL)."""
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
     from models import utcnow
@@ -111,7 +120,7 @@ def record_many(action, object_type, items, user=None, jsonable=False):
     user_id, username = getattr(user, "id", None), getattr(user, "username", "") or ""
     now = utcnow()
     convert = (lambda v: v) if jsonable else _jsonable
-    rows = [
+    return [
         {
             "at": now,
             "user_id": user_id,
@@ -124,6 +133,3 @@ def record_many(action, object_type, items, user=None, jsonable=False):
         }
         for object_id, old, new in items
     ]
-    if rows:
-        db.session.execute(insert(AuditEvent.__table__), rows)
-    return len(rows)

@@ -16,7 +16,7 @@ from datetime import date as date_type
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, cast, insert, literal, or_, select, text, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.expression import Join
@@ -226,6 +226,31 @@ def _insert_live_statement(dialect_name):
     )
 
 
+AUDIT_PARAMS = ("at", "user_id", "username", "new_values")  # the event's values bound by name
+
+
+@lru_cache(maxsize=2)
+def _insert_live_audited_statement(columns):
+    """PostgreSQL: ``_insert_live_statement`` of a shipment's ``columns`` and its audit event in
+    one statement (one round trip instead of two): the INSERT as a WITH query, the event inserted
+    from its RETURNING (none when the number is live already), the shipment's id selected."""
+    shipment_table, events = Shipment.__table__, AuditEvent.__table__
+    new = _insert_live_statement("postgresql").values(
+        {c: bindparam(c, type_=shipment_table.c[c].type) for c in columns}
+    )
+    new = new.cte("new_shipment")
+    event = insert(events).from_select(
+        ["action", "object_type", "object_id", *AUDIT_PARAMS],
+        select(
+            literal("shipment.create", events.c.action.type),
+            literal("shipment", events.c.object_type.type),
+            cast(new.c.id, events.c.object_id.type),
+            *(bindparam(f"event_{c}", type_=events.c[c].type) for c in AUDIT_PARAMS),
+        ).select_from(new),
+    )
+    return select(new.c.id).add_cte(event.cte("new_event"))
+
+
 def log_shipment(
     *,
     tracking_number,
@@ -285,13 +310,9 @@ def log_shipment(
         "updated_at": now,
     }
     before = {dossier.id: tally.keys_of(dossier)} if locked else None
-    shipment = _insert_shipment(values)
-    audit.record_many(
-        "shipment.create",
-        "shipment",
-        [(shipment.id, None, audit_safe(_snapshot(shipment)) | {"dossier": dossier.code})],
-        user=user,
-    )
+    shipment = Shipment(**values)
+    new_values = audit_safe(_snapshot(shipment)) | {"dossier": dossier.code}
+    _insert_shipment(shipment, values, new_values, user)
     recompute_effective([dossier.id], shipped={dossier.id}, before=before)
     return shipment
 
@@ -303,19 +324,30 @@ def _refuse_if_logged(number, direction):
         raise duplicate(existing)
 
 
-def _insert_shipment(values):
-    """One INSERT statement for the shipment (the counter's save), refused as a duplicate when
-    its number is live in its direction already; the shipment then joins the session as a loaded
-    object with its new id, as a flush leaves it."""
+def _insert_shipment(shipment, values, new_values, user):
+    """One INSERT statement for the ``shipment`` (the counter's save; ``values``: its columns),
+    refused as a duplicate when its number is live in its direction already, and its audit event
+    (``new_values``); on PostgreSQL both in one statement. The shipment then joins the session
+    as a loaded object with its new id, as a flush leaves it."""
     db.session.flush()
     connection = db.session.connection()
-    new_id = connection.execute(_insert_live_statement(connection.dialect.name), values).scalar()
+    [event] = audit.event_rows("shipment.create", "shipment", [(None, None, new_values)], user)
+    if connection.dialect.name == "postgresql":
+        params = values | {f"event_{c}": event[c] for c in AUDIT_PARAMS}
+        statement = _insert_live_audited_statement(tuple(values))
+        new_id = connection.execute(statement, params).scalar()
+    else:
+        new_id = connection.execute(
+            _insert_live_statement(connection.dialect.name), values
+        ).scalar()
     if new_id is None:
         _refuse_if_logged(values["tracking_number"], values["direction"])
         # Logged and cancelled again in between (a moment's race): said as a duplicate all the same.
         raise duplicate(None)
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(AuditEvent.__table__), [event | {"object_id": str(new_id)}])
     note_written()
-    shipment = Shipment(id=new_id, **values)
+    shipment.id = new_id
     make_transient_to_detached(shipment)
     db.session.add(shipment)
     return shipment
