@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from blueprints.dossiers.services import import_dossiers
 from blueprints.postal.services import import_postal
 from extensions import db
-from models import FIRST_UNIT_ID, Dossier, Shipment, Unit
+from models import FIRST_UNIT_ID, AuditEvent, Dossier, Shipment, Unit
 from tests import factories as f
 from utils import tally, units
 
@@ -75,6 +75,10 @@ def test_the_command_line_imports_into_the_unit_named_by_unit(runner, province, 
         "HS-NEW-1": "XA-02",
         "HS-NEW-2": "XA-02",
     }
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "dossier.import")
+    ).scalar_one()
+    assert event.new_values["unit"] == "XA-02" and event.new_values["created"] == 2
     manifest = tmp_path / "bg.csv"
     manifest.write_bytes(
         csv_file(POSTAL_HEADER, ("RR473124829VN", "tra_ket_qua", "HS-NEW-1", "10/01/2024"))

@@ -80,6 +80,14 @@ def _resolver(bound):
     return resolve
 
 
+def audited(bound):
+    """What an import's audit event says of its unit: on a deployment of several units, the
+    import's unit code when it has one (``{"unit": code}``); nothing otherwise."""
+    if bound is None or not several_units():
+        return {}
+    return {"unit": db.session.execute(select(Unit.code).where(Unit.id == bound)).scalar_one()}
+
+
 def page_unit(user, chosen):
     """The unit a web import is for: a unit-bound user's own, whatever the form says; for
     the others, on a deployment of several units, the unit picked (``chosen``, a unit id as

@@ -918,6 +918,7 @@ def _write_dossiers(prepared, user):
         len(parsed),
         user=user,
         warnings=len(report.warnings),
+        **import_units.audited(prepared.unit),
     )
     audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
     db.session.flush()

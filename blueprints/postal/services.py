@@ -1199,6 +1199,7 @@ def write_manifest(prepared, user=None):
         len(parsed),
         user=user,
         warnings=len(report.warnings),
+        **import_units.audited(prepared.unit),
     )
     audit.record_many("shipment.import_update", "shipment", audit_items, user=user)
     db.session.flush()
