@@ -203,9 +203,12 @@ def import_page(template, run, done_url, written=None):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return page(error=_("Choose a CSV or XLSX file."), status=422)
-    unit, error = import_units.page_unit(current_user, request.form.get("unit"))
-    if error is not None:
-        return page(error=error, status=422)
+    # Which unit only reads (as the file's checks do): no write lock is waited for here.
+    with reading():
+        unit, error = import_units.page_unit(current_user, request.form.get("unit"))
+        if error is not None:
+            return page(error=error, status=422)
+        db.session.rollback()
     report = run(upload.filename, upload.read(), unit)
     if not report.ok:
         db.session.rollback()
