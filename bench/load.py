@@ -24,7 +24,15 @@ no 5xx at all, and the import must be accepted with every row stored. ``--during
 the same while ``flask import dossiers`` loads a 1.000.000-row file (``--cli-rows``) from the
 command line: a 503 ("the system is busy", when a wait for the write lock outlasts the budget) is
 allowed there and counted, any other 5xx is a failure, and nothing acknowledged may be lost.
-``--during-import both`` runs the two, each on a fresh database. The server's own time per request
+``--during-import both`` runs the two, each on a fresh database.
+
+``--units N`` spreads the people and the dossiers over N units (docs/units.md): each person is
+bound to one unit and works on that unit's dossiers, and now and then tries another unit's (opens
+one of its dossiers, logs a shipment on one of its codes): that must answer 404 or a refusal and
+store nothing. ``--instances K`` runs K gunicorn servers on the one database, each person talking
+to one of them (nothing kept per process may break that). Checks added: every acknowledged
+shipment is stored in its person's unit, on a dossier of that unit; no probe of another unit's
+record was answered with it. The server's own time per request
 kind is read from the ``Server-Timing`` header (``SERVER_TIMING=1``) and printed beside the
 client's; the import's read and write phases come from that header (the web import) or its output
 (the command line).
@@ -182,6 +190,11 @@ class Acks:
         self.edits = {}  # procedure id -> acknowledged edits
         self.conflicts = 0
         self.refused = []  # unexpected 4xx with the body's first line
+        # With several units (``--units``):
+        self.unit_of = []  # (tracking number, direction, the person's unit id)
+        self.probes = []  # a try at another unit's record (1 each)
+        self.probe_numbers = []  # tracking numbers tried on another unit's dossier
+        self.leaks = []  # another unit's record shown or changed
 
     def add(self, attr, value):
         with self.lock:
@@ -225,8 +238,12 @@ def tracking_number(serial):
     return f"EB{digits}{s10_check_digit(digits)}VN"
 
 
-def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks, seed):
-    """One person: logs in (before the clock starts), then works until the window closes."""
+def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks, seed, units=None):
+    """One person: logs in (before the clock starts), then works until the window closes.
+
+    :param units: with several units, ``(own, others)``: the person's unit id, and for probing,
+        dossiers of other units as ``(id, code)`` pairs; ``dossier_codes`` are then the own
+        unit's."""
     rng = random.Random(seed + index)
     browser = Browser(port, stats)
     try:
@@ -238,7 +255,9 @@ def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks,
     created = 0
     today = date.today().isoformat()
     while window.open():
-        if rng.random() < 0.7 and urls["shipment"]:
+        if units is not None and rng.random() < 0.05:
+            probe_other_unit(browser, rng, urls, units, acks, index)
+        elif rng.random() < 0.7 and urls["shipment"]:
             serial += 1
             number = tracking_number(serial)
             direction = rng.choice(("tiep_nhan", "tra_ket_qua"))
@@ -269,6 +288,8 @@ def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks,
             )
             if status == 200 and "shipment-logged" in headers.get("HX-Trigger", ""):
                 acks.add("shipments", (number, direction))
+                if units is not None:
+                    acks.add("unit_of", (number, direction, units[0]))
                 if new_code:
                     acks.add("new_dossiers", new_code)
             elif status is not None and status < 500:
@@ -304,14 +325,55 @@ def person(index, port, window, urls, dossier_codes, procedure_ids, stats, acks,
             time.sleep(0.05)
 
 
+def probe_other_unit(browser, rng, urls, units, acks, index):
+    """Try another unit's record: open one of its dossiers, or log a shipment on one of its
+    codes. Either must be refused (404, or a form refusal) with nothing stored."""
+    _own, others = units
+    dossier_id, code = rng.choice(others)
+    if rng.random() < 0.5 or not urls["shipment"]:
+        status, body, _ = browser.request(
+            "other unit's dossier",
+            "GET",
+            urls["dossier"].replace("/0", f"/{dossier_id}"),
+            htmx=False,
+        )
+        acks.add("probes", 1)
+        if status != 404 or code in body:
+            acks.add("leaks", ("open dossier", dossier_id, status))
+        return
+    number = tracking_number(90_000_000 + index * 100_000 + rng.randrange(100_000))
+    form = {
+        "csrf_token": browser.csrf,
+        "tracking_number": number,
+        "direction": "tra_ket_qua",
+        "date": date.today().isoformat(),
+        "dossier_code": code,
+        "recipient_name": CITIZEN_NAME,
+        "address": "Số 5, phường Hồng Gai",
+        "phone": CITIZEN_PHONE,
+        "fee": "25.000",
+    }
+    status, body, headers = browser.request(
+        "other unit's log", "POST", urls["shipment"], form=form, htmx=True
+    )
+    acks.add("probes", 1)
+    acks.add("probe_numbers", number)
+    if status == 200 and "shipment-logged" in headers.get("HX-Trigger", ""):
+        acks.add("leaks", ("logged on another unit's dossier", code, status))
+
+
 def _first_error(body):
     match = re.search(r'class="invalid-feedback[^"]*"[^>]*>\s*([^<]+)', body)
     return match.group(1).strip() if match else body[:120]
 
 
-def prepare(url, dossiers, import_rows=0):
+def prepare(url, dossiers, import_rows=0, units=1):
     """A fresh database with the catalogue, ``dossiers`` dossiers and 25 users; and, when
-    ``import_rows``, the CSV of that many more dossiers (new codes) for the import to load."""
+    ``import_rows``, the CSV of that many more dossiers (new codes) for the import to load.
+
+    With ``units`` above 1, that many units (the first and ``LOAD-02``…), the users bound to them
+    in turn (``load-00`` to the first unit, ``load-01`` to the second…) and the dossiers imported
+    into them in turn, through the import service with each unit."""
     from bench import run
 
     common.reset_database(url)
@@ -325,8 +387,23 @@ def prepare(url, dossiers, import_rows=0):
 
         notes = []
         run.load_procedures(notes)
+        unit_ids = [1]
+        if units > 1:
+            from models import Unit
+            from utils import units as unit_service
+
+            for n in range(2, units + 1):
+                unit_service.create_unit(f"LOAD-{n:02d}", f"Đơn vị tải {n}", "xa")
+            db.session.flush()
+            unit_codes = [u.code for u in db.session.scalars(select(Unit).order_by(Unit.id))]
+            unit_ids = list(db.session.scalars(select(Unit.id).order_by(Unit.id)))
         for i in range(25):
-            services.create_user(f"load-{i:02d}", "centre", common.PASSWORD)
+            services.create_user(
+                f"load-{i:02d}",
+                "centre",
+                common.PASSWORD,
+                unit_code=unit_codes[i % units] if units > 1 else None,
+            )
         db.session.commit()
         procs = [
             (code, True)
@@ -344,7 +421,19 @@ def prepare(url, dossiers, import_rows=0):
             else None
         )
         service = run.dossier_service()
-        if service is not None:
+        if units > 1:  # each unit's share (every units-th dossier) imported into it
+            for k, unit_id in enumerate(unit_ids):
+                data = common.to_csv(
+                    common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in rows[k::units])
+                )
+                report = run.import_through_service(
+                    lambda name, data_, unit=unit_id: service(name, data_, unit=unit),
+                    f"load-dossiers-{k}.csv",
+                    data,
+                )
+                if not report.ok:
+                    raise SystemExit(f"dossier import refused: {report.sorted_problems()[:3]}")
+        elif service is not None:
             data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in rows))
             report = run.import_through_service(service, "load-dossiers.csv", data)
             if not report.ok:
@@ -353,6 +442,15 @@ def prepare(url, dossiers, import_rows=0):
             run.core_insert_dossiers(rows)
         ids = list(db.session.scalars(select(Procedure.id).where(Procedure.in_force.is_(True))))
         codes = [r[0] for r in rows]
+        by_unit = None
+        if units > 1:  # each unit's dossiers as (id, code)
+            from models import Dossier
+
+            by_unit = {unit_id: [] for unit_id in unit_ids}
+            for dossier_id, code, unit_id in db.session.execute(
+                select(Dossier.id, Dossier.code, Dossier.unit_id)
+            ):
+                by_unit[unit_id].append((dossier_id, code))
         proc_codes = [c for c, _ in procs]
         urls = {}
         with app.test_request_context():
@@ -361,6 +459,7 @@ def prepare(url, dossiers, import_rows=0):
             for key, endpoint, kwargs in (
                 ("shipment", "postal.new_shipment", {}),
                 ("edit", "procedures.edit_procedure", {"procedure_id": 0}),
+                ("dossier", "dossiers.show_dossier", {"dossier_id": 0}),
             ):
                 try:
                     urls[key] = url_for(endpoint, **kwargs)
@@ -369,6 +468,8 @@ def prepare(url, dossiers, import_rows=0):
         db.session.remove()
         db.engine.dispose()
     urls["procedure_codes"] = proc_codes
+    urls["by_unit"] = by_unit
+    urls["unit_ids"] = unit_ids
     return urls, codes, ids, notes, import_file
 
 
@@ -455,6 +556,7 @@ def verify(url, acks, log_text, before, dossiers_expected=None):
         wrong = [pid for pid, n in acks.edits.items() if versions[pid] != before[pid] + n]
         if wrong:
             failures.append(f"{len(wrong)} procedures whose version did not move by their edits")
+        failures += _unit_checks(db, acks)
         from utils import tally
 
         off = tally.differences(limit=3)
@@ -462,6 +564,40 @@ def verify(url, acks, log_text, before, dossiers_expected=None):
             failures.append(f"the dossier tallies differ from the dossiers, e.g. {off}")
         db.session.remove()
         db.engine.dispose()
+    return failures
+
+
+def _unit_checks(db, acks):
+    """With several units: every acknowledged shipment is in its person's unit, on a dossier of
+    that unit; no try at another unit's record stored anything or was answered with it."""
+    from sqlalchemy import select, tuple_
+
+    from models import Dossier, Shipment
+
+    failures = []
+    wrong = 0
+    for i in range(0, len(acks.unit_of), 500):
+        chunk = acks.unit_of[i : i + 500]
+        expected = {(number, direction): unit for number, direction, unit in chunk}
+        for number, direction, unit, dossier_unit in db.session.execute(
+            select(Shipment.tracking_number, Shipment.direction, Shipment.unit_id, Dossier.unit_id)
+            .join(Dossier, Dossier.id == Shipment.dossier_id)
+            .where(tuple_(Shipment.tracking_number, Shipment.direction).in_(list(expected)))
+        ):
+            if not unit == dossier_unit == expected[(number, direction)]:
+                wrong += 1
+    if wrong:
+        failures.append(f"{wrong} acknowledged shipments not in their person's unit")
+    if acks.probe_numbers:
+        stored = db.session.execute(
+            select(Shipment.tracking_number).where(Shipment.tracking_number.in_(acks.probe_numbers))
+        ).all()
+        if stored:
+            failures.append(f"{len(stored)} shipments stored on another unit's dossier")
+    if acks.leaks:
+        failures.append(
+            f"{len(acks.leaks)} answers gave another unit's record, e.g. {acks.leaks[:3]}"
+        )
     return failures
 
 
@@ -617,6 +753,12 @@ def main(argv=None):
     parser.add_argument("--sqlite", default="/tmp/bcci-load.sqlite3", help="the SQLite file")
     parser.add_argument("--output", help="also write the result as JSON to this file")
     parser.add_argument(
+        "--units", type=int, default=1, help="units the people and dossiers are spread over"
+    )
+    parser.add_argument(
+        "--instances", type=int, default=1, help="gunicorn servers on the one database"
+    )
+    parser.add_argument(
         "--during-import",
         choices=("web", "cli", "both"),
         help="while the largest web import, or a command-line import, runs",
@@ -657,7 +799,7 @@ def run(args, url, mode):
     kind = "sqlite" if url.startswith("sqlite") else "postgresql"
     web_rows = args.web_rows or Config.IMPORT_MAX_ROWS
     import_rows = {"web": web_rows, "cli": args.cli_rows}.get(mode, 0)
-    urls, codes, ids, notes, import_file = prepare(url, args.dossiers, import_rows)
+    urls, codes, ids, notes, import_file = prepare(url, args.dossiers, import_rows, args.units)
     for name, label in (
         ("shipment", "log-shipment POST (postal.new_shipment)"),
         ("edit", "procedure inline-edit POST (procedures.edit_procedure)"),
@@ -667,9 +809,17 @@ def run(args, url, mode):
     if not urls["shipment"] and not urls["edit"]:
         raise SystemExit("neither write endpoint exists yet: nothing to drive")
     before = versions(url)
-    port = free_port()
-    log_path = Path(f"/tmp/bcci-load-gunicorn-{port}.log")
-    proc = start_gunicorn(url, port, args.workers, log_path)
+    ports = [free_port() for _ in range(args.instances)]
+    port = ports[0]
+    log_paths = [Path(f"/tmp/bcci-load-gunicorn-{p}.log") for p in ports]
+    procs = []
+    try:
+        for p, path_ in zip(ports, log_paths):
+            procs.append(start_gunicorn(url, p, args.workers, path_))
+    except BaseException:
+        for proc_ in procs:
+            stop(proc_)
+        raise
     logins, acks = Stats(), Acks()
     window = Window(args.users, args.seconds, hold=mode is not None)
     stats = window.stats
@@ -701,9 +851,28 @@ def run(args, url, mode):
         for t in threads:
             t.start()
         for i in range(args.users):
+            own_codes, units = codes, None
+            if urls["by_unit"]:
+                own = urls["unit_ids"][i % args.units]
+                own_codes = [code for _, code in urls["by_unit"][own]]
+                others = [d for u, ds in urls["by_unit"].items() if u != own for d in ds[:50]]
+                units = (own, others)
             t = threading.Thread(
                 target=_guard,
-                args=(person, logins, i, port, window, urls, codes, ids, logins, acks, 8),
+                args=(
+                    person,
+                    logins,
+                    i,
+                    ports[i % len(ports)],
+                    window,
+                    urls,
+                    own_codes,
+                    ids,
+                    logins,
+                    acks,
+                    8,
+                    units,
+                ),
                 daemon=True,
             )
             t.start()
@@ -714,10 +883,11 @@ def run(args, url, mode):
             t.join(args.seconds + 1800)
         elapsed = time.monotonic() - window.started
     finally:
-        stop(proc)
+        for proc_ in procs:
+            stop(proc_)
         if mode == "cli":
             path.unlink(missing_ok=True)
-    log_text = log_path.read_text(errors="replace")
+    log_text = "".join(path_.read_text(errors="replace") for path_ in log_paths)
     accepted = (
         imported.get("accepted")
         if mode == "web"
@@ -757,10 +927,17 @@ def run(args, url, mode):
         "web": f", during a {web_rows:,}-row web import",
         "cli": f", during a {args.cli_rows:,}-row command-line import",
     }.get(mode, "")
+    spread = f", {args.units} units" if args.units > 1 else ""
+    servers = f"{args.instances} gunicorn servers" if args.instances > 1 else "gunicorn"
     print(
-        f"\n{kind}: {args.users} people, gunicorn with {workers} sync workers, "
+        f"\n{kind}: {args.users} people{spread}, {servers} with {workers} sync workers each, "
         f"{args.dossiers:,} dossiers{during}".replace(",", ".")
     )
+    if args.units > 1:
+        print(
+            f"tries at another unit's record: {len(acks.probes)}, answered with it: "
+            f"{len(acks.leaks)}"
+        )
     for note in notes:
         print(f"  - {note}")
     login_times = [t for v in logins.times.values() for t in v]
@@ -854,6 +1031,10 @@ def run(args, url, mode):
         "conflicts": acks.conflicts,
         "busy_503": busy,
         "refused": len(acks.refused),
+        "units": args.units,
+        "instances": args.instances,
+        "other_unit_probes": len(acks.probes),
+        "other_unit_leaks": len(acks.leaks),
         "per_kind": per_kind,
         "import": {k: v for k, v in imported.items() if k != "browser"},
         "import_phases": phases,
