@@ -382,3 +382,92 @@ def test_a_unit_bound_administrator_gets_no_unit_fields(client, auth):
     db.session.expire_all()
     user = db.session.get(User, user.id)
     assert (user.unit_id, user.province_wide) == (unit.id, False)
+
+
+# --- the canonical level of a procedure -------------------------------------------------------------
+
+
+def _procedure_form(fl, d, **changes):
+    return {
+        "code": "1.012345",
+        "name": "Cấp phép kinh doanh karaoke",
+        "field_id": fl.id,
+        "department_id": d.id,
+        "level": "Cấp tỉnh",
+        "eligible_receive": "yes",
+        "eligible_return": "yes",
+        "reason_code": "",
+        **changes,
+    }
+
+
+def _procedure(code="1.012345"):
+    db.session.expire_all()
+    return db.session.scalars(select(Procedure).where(Procedure.code == code)).unique().one()
+
+
+def test_a_new_procedures_canonical_level_is_read_from_its_level(client, auth):
+    d, fl = f.department(), f.field()
+    auth.login("department", department=d)
+    page = client.get("/procedures/new").text
+    assert 'name="unit_level"' not in page  # one unit: no unit anywhere
+    assert client.post("/procedures/new", data=_procedure_form(fl, d)).status_code == 303
+    p = _procedure()
+    assert p.unit_level == "tinh"
+    # the only unit (commune level) still handles it, as every procedure before units
+    assert db.session.get(UnitProcedure, (FIRST_UNIT_ID, p.id)).handled is True
+    [event] = events("procedure_create")
+    assert "unit_level" not in event.new_values  # a one-unit trail as before
+    # changing the free text moves the level it follows
+    data = {**_procedure_form(fl, d, level="Cấp xã"), "version": p.version}
+    assert client.post(f"/procedures/{p.id}/details", data=data).status_code == 303
+    assert _procedure().unit_level == "xa"
+
+
+def test_the_procedure_form_chooses_the_canonical_level_with_several_units(client, auth):
+    second_unit()
+    d, fl = f.department(), f.field()
+    auth.login("department", department=d)
+    page = client.get("/procedures/new").text
+    assert 'name="unit_level"' in page
+    data = _procedure_form(fl, d, level="Cấp tỉnh", unit_level="ca_hai")
+    assert client.post("/procedures/new", data=data).status_code == 303
+    p = _procedure()
+    assert p.unit_level == "ca_hai"
+    assert db.session.get(UnitProcedure, (FIRST_UNIT_ID, p.id)) is None
+    assert events("procedure_create")[0].new_values["unit_level"] == "ca_hai"
+    # chosen by hand: a new free text leaves it; a new choice is audited
+    data = {**_procedure_form(fl, d, level="Cấp xã"), "version": p.version, "unit_level": ""}
+    assert client.post(f"/procedures/{p.id}/details", data=data).status_code == 303
+    assert _procedure().unit_level == "ca_hai"
+    data = {**data, "version": _procedure().version, "unit_level": "xa"}
+    assert client.post(f"/procedures/{p.id}/details", data=data).status_code == 303
+    assert _procedure().unit_level == "xa"
+    assert events("procedure_update")[-1].new_values == {"unit_level": "xa"}
+    data = {**data, "version": _procedure().version, "unit_level": "huyen"}
+    r = client.post(f"/procedures/{p.id}/details", data=data)
+    assert r.status_code == 422 and "Chọn cấp thực hiện thủ tục" in r.text
+    assert "Cấp xã" in client.get(f"/procedures/{p.id}").text
+
+
+IMPORT_HEADER = "ma_tthc,ten_tthc,linh_vuc,don_vi,ten_don_vi,cap_thuc_hien\n"
+
+
+def test_the_procedure_import_reads_the_canonical_level_from_the_level_column(app):
+    from blueprints.procedures import services as procedures
+
+    data = IMPORT_HEADER + (
+        "1.000001,Khai sinh,Hộ tịch,TP,Phòng Tư pháp,Cấp xã\n"
+        "2.000001,Cấp phép,Xây dựng,XD,Sở Xây dựng,Cấp tỉnh\n"
+        "3.000001,Khiếu nại,Thanh tra,TT,Thanh tra,\n"
+    )
+    assert procedures.import_procedures("tthc.csv", data.encode()).ok
+    levels = {p.code: p.unit_level for p in db.session.scalars(select(Procedure)).unique()}
+    assert levels == {"1.000001": "xa", "2.000001": "tinh", "3.000001": "ca_hai"}
+    first = db.session.get(Unit, FIRST_UNIT_ID)
+    handled = db.session.scalars(select(Procedure.code).where(units.handled_by(first))).all()
+    assert sorted(handled) == ["1.000001", "2.000001", "3.000001"]  # the only unit: all
+    # a new level in the file moves the canonical level that followed the old one
+    data = IMPORT_HEADER + "1.000001,Khai sinh,Hộ tịch,TP,Phòng Tư pháp,Cấp tỉnh\n"
+    assert procedures.import_procedures("tthc2.csv", data.encode()).ok
+    assert _procedure("1.000001").unit_level == "tinh"

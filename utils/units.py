@@ -22,7 +22,8 @@ import re
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, not_, or_, select, update
+from sqlalchemy import and_, exists, func, insert, not_, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from extensions import db
 from models import (
@@ -365,3 +366,55 @@ def set_handling(unit, procedure_code, handled, user=None):
             user=user,
         )
     return procedure
+
+
+# --- the catalogue's canonical levels ---------------------------------------------------------
+
+
+def check_procedure_level(value):
+    """``value`` if it is a canonical level (``tinh``, ``xa``, ``ca_hai``).
+
+    :raise Refusal: any other value.
+    """
+    from models import PROCEDURE_LEVELS
+
+    if value not in PROCEDURE_LEVELS:
+        raise Refusal(
+            _l("Choose the level that carries the procedure out: province, commune or both."),
+            "unit_level",
+        )
+    return value
+
+
+def following_level(procedure, level_text):
+    """The canonical level ``procedure`` takes when its free-text level becomes ``level_text``
+    and nobody chose another: the text's, while its present one is its present text's;
+    ``None`` when it was chosen by hand (it stays)."""
+    if procedure.unit_level == procedure_level_from_text(procedure.level):
+        return procedure_level_from_text(level_text)
+    return None
+
+
+def keep_every_procedure_for_a_lone_unit():
+    """On a one-unit deployment the only unit handles every procedure, as before units: each
+    procedure its level would not give it, and that has no exception of its own for it, is
+    added for it. One statement, which adds nothing on a deployment of several units."""
+    if has_request_context() and g.get("unit_count", 1) > 1:
+        return
+    every = aliased(Unit)
+    first = Unit.id == FIRST_UNIT_ID
+    own = UnitProcedure.unit_id == Unit.id, UnitProcedure.procedure_id == Procedure.id
+    missing = (
+        select(Unit.id, Procedure.id, true())
+        .select_from(Procedure)
+        .join(Unit, first)
+        .where(
+            select(func.count()).select_from(every).scalar_subquery() == 1,
+            Procedure.unit_level != Unit.level,
+            Procedure.unit_level != ProcedureLevel.BOTH.value,
+            not_(exists().where(*own)),
+        )
+    )
+    db.session.execute(
+        insert(UnitProcedure).from_select(["unit_id", "procedure_id", "handled"], missing)
+    )

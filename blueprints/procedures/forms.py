@@ -9,7 +9,9 @@ from wtforms.validators import Optional
 
 from blueprints.procedures.services import REASONS
 from utils.fields import CodeField, StringField
-from utils.labels import department_label
+from models import PROCEDURE_LEVELS
+from utils.labels import department_label, unit_level_label
+from utils.units import several_units
 
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 UNCHANGED_YES_NO = [SelectChoice("", _l("Leave unchanged"))] + YES_NO
@@ -30,6 +32,12 @@ def details(form):
         form.department_number,
         form.level.data,
     )
+
+
+def chosen_unit_level(form):
+    """The canonical level the form chose (shown once units appear), or None: it follows the
+    free-text level."""
+    return (form.unit_level.data or None) if several_units() else None
 
 
 def eligibility(form):
@@ -105,7 +113,15 @@ class ProcedureForm(FlaskForm):
     field_id = SelectField(_l("Field"), validate_choice=False)
     department_id = SelectField(_l("Department"), validate_choice=False)
     level = StringField(_l("Level"), validators=[Optional()])
+    # Shown once units appear (``several_units``): blank follows the free-text level.
+    unit_level = SelectField(_l("Carried out by"), validate_choice=False)
     version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit_level.choices = [SelectChoice("", _l("— as the level says —"))] + [
+            SelectChoice(level, unit_level_label(level)) for level in PROCEDURE_LEVELS
+        ]
 
     def set_choices(self, fields, departments):
         self.field_id.choices = [SelectChoice("", "—")] + [
@@ -121,6 +137,7 @@ class ProcedureForm(FlaskForm):
         self.field_id.data = str(procedure.field_id)
         self.department_id.data = str(procedure.department_id)
         self.level.data = procedure.level
+        self.unit_level.data = procedure.unit_level
         self.version.data = str(procedure.version)
 
     @property

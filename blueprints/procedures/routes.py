@@ -19,6 +19,7 @@ from blueprints.procedures.forms import (
     ImportForm,
     NewProcedureForm,
     ProcedureForm,
+    chosen_unit_level,
     details,
     eligibility,
 )
@@ -360,6 +361,7 @@ def new_procedure():
             current_user,
             *details(form),
             *eligibility(form),
+            unit_level=chosen_unit_level(form),
         ),
         form,
         lambda _refusal: htmx.render("procedures/new.html", "procedures/_new_form.html", form=form),
@@ -424,7 +426,14 @@ def edit_details(procedure_id):
         flash(_("Saved: %(code)s.", code=procedure.code), "success")
         return htmx.redirect(url_for("procedures.show_procedure", procedure_id=procedure.id))
 
-    return _save_locked(procedure, form, services.update_details, details, render, done)
+    return _save_locked(
+        procedure,
+        form,
+        services.update_details,
+        lambda form: (*details(form), chosen_unit_level(form)),
+        render,
+        done,
+    )
 
 
 def _set_in_force(procedure_id, in_force):

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from extensions import db
 from models import Department, Field, Procedure, utcnow
-from utils import audit, figures, import_formats, rules
+from utils import audit, figures, import_formats, rules, units
 from utils.access import can, department_scope
 from utils.errors import Refusal
 from utils.inputs import MAX_PAGE, arg_int
@@ -514,10 +514,21 @@ def _check_details(user, code, name, field_id, department_id, level, existing=No
 
 
 def create_procedure(
-    user, code, name, field_id, department_id, level, receive, ret, reason_code, reason_text
+    user,
+    code,
+    name,
+    field_id,
+    department_id,
+    level,
+    receive,
+    ret,
+    reason_code,
+    reason_text,
+    unit_level=None,
 ):
     """Add a procedure to the catalogue (department staff: to their own department only).
 
+    :param unit_level: its canonical level (``utils.units``); by default read from ``level``.
     :raise Refusal (403): another department's.
     :raise Refusal: invalid values.
     """
@@ -526,6 +537,12 @@ def create_procedure(
     errors = {}
     try:
         code, name, level = _check_details(user, code, name, field_id, department_id, level)
+    except Refusal as e:
+        errors.update(e.errors)
+    try:
+        unit_level = units.check_procedure_level(
+            unit_level or units.procedure_level_from_text(level)
+        )
     except Refusal as e:
         errors.update(e.errors)
     try:
@@ -543,6 +560,7 @@ def create_procedure(
         field_id=field_id,
         department_id=department_id,
         level=level,
+        unit_level=unit_level,
         in_force=True,
         eligible_receive=receive,
         eligible_return=ret,
@@ -550,11 +568,33 @@ def create_procedure(
         reason_text=reason_text,
         updated_by_id=getattr(user, "id", None),
     )
-    return audit.add_created(procedure, "procedure_create", "procedure", AUDITED, user=user)
+    audit.add_created(procedure, "procedure_create", "procedure", _audited(), user=user)
+    units.keep_every_procedure_for_a_lone_unit()
+    return procedure
 
 
-def update_details(procedure, user, version, code, name, field_id, department_id, level):
-    """Change a procedure's code, name, field, department and level.
+def _audited():
+    """The attributes the trail follows: the canonical level too once units appear (a one-unit
+    deployment's trail stays as it was)."""
+    return AUDITED + ("unit_level",) if units.several_units() else AUDITED
+
+
+def _canonical_level(procedure, level, unit_level):
+    """The canonical level a change of ``procedure``'s details gives it: ``unit_level`` when
+    chosen, else the one following its free-text ``level`` (``None``: unchanged).
+
+    :raise Refusal: an unknown ``unit_level``.
+    """
+    if unit_level:
+        return units.check_procedure_level(unit_level)
+    return units.following_level(procedure, level)
+
+
+def update_details(
+    procedure, user, version, code, name, field_id, department_id, level, unit_level=None
+):
+    """Change a procedure's code, name, field, department and level, and its canonical level
+    (``unit_level``; by default it follows the free-text level unless it was chosen by hand).
 
     Department staff edit only their own department's procedures and never move one to another
     department.
@@ -568,21 +608,23 @@ def update_details(procedure, user, version, code, name, field_id, department_id
     code, name, level = _check_details(
         user, code, name, field_id, department_id, level, existing=procedure
     )
+    canonical = _canonical_level(procedure, level, unit_level)
     _check_version(procedure, version)
-    changed = _apply(
-        procedure,
-        {
-            "code": code,
-            "name": name,
-            "field_id": field_id,
-            "department_id": department_id,
-            "level": level,
-        },
-        user,
-        "procedure_update",
-    )
+    values = {
+        "code": code,
+        "name": name,
+        "field_id": field_id,
+        "department_id": department_id,
+        "level": level,
+    }
+    if canonical is not None and units.several_units():
+        values["unit_level"] = canonical
+    changed = _apply(procedure, values, user, "procedure_update")
+    if canonical is not None and procedure.unit_level != canonical:  # one unit: not shown
+        procedure.unit_level = canonical
     procedure.name_folded = fold(procedure.name)
     db.session.flush()
+    units.keep_every_procedure_for_a_lone_unit()
     return changed
 
 
@@ -776,16 +818,26 @@ def write_procedures(prepared, user=None):
                 name_folded=fold(values["name"]),
                 updated_at=now,
                 updated_by_id=getattr(user, "id", None),
+                unit_level=units.procedure_level_from_text(target.get("level", "")),
                 **target,
             )
             db.session.add(procedure)
             report.created += 1
-        elif _apply(current, target, user, "procedure_import_update"):
-            current.name_folded = fold(current.name)
-            report.updated += 1
         else:
-            report.unchanged += 1
+            canonical = (
+                units.following_level(current, target["level"]) if "level" in target else None
+            )
+            if canonical is not None and units.several_units():
+                target["unit_level"] = canonical
+            if _apply(current, target, user, "procedure_import_update"):
+                current.name_folded = fold(current.name)
+                report.updated += 1
+            else:
+                report.unchanged += 1
+            if canonical is not None and current.unit_level != canonical:  # one unit: no trail
+                current.unit_level = canonical
     db.session.flush()
+    units.keep_every_procedure_for_a_lone_unit()
     audit.record_import(
         "procedure_import",
         "procedures",
