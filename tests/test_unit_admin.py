@@ -471,3 +471,60 @@ def test_the_procedure_import_reads_the_canonical_level_from_the_level_column(ap
     data = IMPORT_HEADER + "1.000001,Khai sinh,Hộ tịch,TP,Phòng Tư pháp,Cấp tỉnh\n"
     assert procedures.import_procedures("tthc2.csv", data.encode()).ok
     assert _procedure("1.000001").unit_level == "tinh"
+
+
+# --- each unit's published list --------------------------------------------------------------------
+
+
+@pytest.fixture()
+def two_lists(app):
+    """A province-level unit with its list switched on, beside the first (commune) unit's."""
+    unit = second_unit(code="TINH", name="Trung tâm Phục vụ hành chính công tỉnh", level="tinh")
+    admin_services.save_settings({**SETTINGS, "address": "2 Lê Lợi, Hạ Long"}, unit.id)
+    admin_services.save_settings(
+        {**SETTINGS, "address": "9 Trần Phú, Cẩm Phả", "public_list_enabled": False},
+        FIRST_UNIT_ID,
+    )
+    f.procedure("1.000001", "Đăng ký khai sinh", receive=True, unit_level="xa")
+    f.procedure("2.000001", "Cấp giấy phép xây dựng", ret=True, unit_level="tinh")
+    f.procedure("3.000001", "Giải quyết khiếu nại", ret=True, unit_level="ca_hai")
+    db.session.commit()
+    return unit
+
+
+def _codes(html):
+    import re
+
+    return re.findall(r'data-code="([^"]+)"', html)
+
+
+def test_each_unit_has_its_own_public_list(client, two_lists):
+    r = client.get("/public/postal-procedures?unit=TINH")
+    assert r.status_code == 200
+    assert _codes(r.text) == ["2.000001", "3.000001"]
+    assert "2 Lê Lợi, Hạ Long" in r.text and "9 Trần Phú" not in r.text
+    body = client.get("/public/postal-procedures.json?unit=TINH").get_json()
+    assert body["dia_chi"] == "2 Lê Lợi, Hạ Long"
+    assert [p["ma_tthc"] for p in body["thu_tuc"]] == ["2.000001", "3.000001"]
+    # the first unit's list is switched off; an unknown unit has none
+    assert client.get("/public/postal-procedures").status_code == 404
+    assert client.get("/public/postal-procedures?unit=DV01").status_code == 404
+    assert client.get("/public/postal-procedures?unit=NOPE").status_code == 404
+    assert client.get("/public/postal-procedures.csv?unit=DV01").status_code == 404
+
+
+def test_staff_print_their_own_units_list(client, auth, two_lists):
+    auth.login(user=f.user("centre", unit_id=FIRST_UNIT_ID))
+    r = client.get("/publication/postal-procedures")
+    assert _codes(r.text) == ["1.000001", "3.000001"] and "9 Trần Phú, Cẩm Phả" in r.text
+    assert 'data-testid="unit-picker"' not in r.text
+    assert client.get("/publication/postal-procedures?unit=TINH").status_code == 404
+    csv = client.get("/public/postal-procedures.csv").text  # staff: even when switched off
+    assert "1.000001" in csv and "2.000001" not in csv
+
+
+def test_province_wide_staff_pick_the_units_list(client, auth, two_lists):
+    auth.login(user=f.user("leader", province_wide=True))
+    r = client.get("/publication/postal-procedures?unit=TINH")
+    assert 'data-testid="unit-picker"' in r.text and _codes(r.text) == ["2.000001", "3.000001"]
+    assert "/public/postal-procedures.csv?unit=TINH" in r.text

@@ -3,7 +3,7 @@ public once the administrator switches it on, and CSV/JSON downloads for the pro
 
 import json
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from blueprints.main.panels import register_panel
@@ -12,35 +12,48 @@ from utils.access import public
 from utils.dates import vn_today
 from utils.settings import get_settings
 from utils.tabular import export_response
+from utils.units import active_units, unit_scope
 
 bp = Blueprint("publication", __name__)
 
 FORMATS = ("csv", "json")
 
 
-def _context(is_public):
-    procedures = services.postal_procedures()
+def _unit():
+    """The unit whose list is asked for (``None`` on a one-unit deployment)."""
+    return services.listed_unit(request.args.get("unit"), current_user)
+
+
+def _context(unit, is_public):
+    procedures = services.postal_procedures(unit)
     return {
-        "settings": get_settings(),
+        "settings": get_settings(unit.id if unit else None),
         "groups": services.by_field(procedures),
         "today": vn_today(),
         "is_public": is_public,
+        "unit": unit,
+        "unit_args": {"unit": unit.code} if unit else {},
+        # staff who see every unit pick the unit whose list they print
+        "picker": active_units()
+        if unit and not is_public and not unit_scope(current_user)
+        else None,
     }
 
 
 @bp.route("/publication/postal-procedures")
 def show_list():
     """The printable A4 list, for every logged-in role (catalogue data only)."""
-    return render_template("publication/list.html", **_context(is_public=False))
+    return render_template("publication/list.html", **_context(_unit(), is_public=False))
 
 
 @bp.route("/public/postal-procedures")
 @public
 def public_list():
-    """The same list without login; refused while the organisation has not switched it on."""
-    if not get_settings().public_list_enabled:
+    """The same list without login; refused while the unit has not switched it on."""
+    unit = _unit()
+    if not get_settings(unit.id if unit else None).public_list_enabled:
         abort(404)
-    return render_template("publication/list.html", **_context(is_public=True))
+    return render_template("publication/list.html", **_context(unit, is_public=True))
 
 
 @bp.route("/public/postal-procedures.<fmt>")
@@ -49,14 +62,14 @@ def download_list(fmt):
     """CSV or JSON for the province's portal: public when switched on, always for staff."""
     if fmt not in FORMATS:
         abort(404)
-    settings = get_settings()
+    unit = _unit()
+    settings = get_settings(unit.id if unit else None)
     if not (settings.public_list_enabled or current_user.is_authenticated):
         abort(404)
-    procedures = services.postal_procedures()
+    procedures = services.postal_procedures(unit)
+    name = "thu-tuc-buu-chinh-cong-ich" + (f"-{unit.code}" if unit else "")
     if fmt == "csv":
-        return export_response(
-            "thu-tuc-buu-chinh-cong-ich", "csv", services.COLUMNS, [p.as_row() for p in procedures]
-        )
+        return export_response(name, "csv", services.COLUMNS, [p.as_row() for p in procedures])
     body = json.dumps(
         {
             "don_vi": settings.unit_name,
@@ -70,12 +83,12 @@ def download_list(fmt):
         indent=1,
     )
     response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = 'inline; filename="thu-tuc-buu-chinh-cong-ich.json"'
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.json"'
     return response
 
 
 def _panel_context(user):
-    return {"public_enabled": get_settings().public_list_enabled}
+    return {"public_enabled": get_settings(unit_scope(user)).public_list_enabled}
 
 
 register_panel(None, "publication/_panel.html", _panel_context)

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from flask import abort
 from sqlalchemy import or_, select
 
 from extensions import db
-from models import Department, Field, Procedure
+from models import FIRST_UNIT_ID, Department, Field, Procedure, Unit
+from utils.units import handled_by, several_units, unit_scope
 
 # The portal's columns: those of the procedures interchange file (docs/formats.md).
 COLUMNS = (
@@ -47,8 +49,9 @@ class ListedProcedure:
         return dict(zip(COLUMNS, self.as_row()))
 
 
-def postal_procedures():
-    """Procedures in force that can be received and/or returned by post, ordered by field, code."""
+def postal_procedures(unit=None):
+    """Procedures in force that can be received and/or returned by post, ordered by field, code;
+    with ``unit``, those it handles (``utils.units.handled_by``)."""
     query = (
         select(
             Procedure.code,
@@ -68,7 +71,32 @@ def postal_procedures():
         )
         .order_by(Field.name_folded, Field.name, Procedure.code)
     )
+    if unit is not None:
+        query = query.where(handled_by(unit))
     return [ListedProcedure(*row) for row in db.session.execute(query)]
+
+
+def listed_unit(code, user=None):
+    """The unit whose list a request asks for, or ``None`` on a one-unit deployment (the list
+    is the catalogue's, as before units): a unit-bound user's own unit; else the unit with
+    ``code`` (``?unit=CODE``; it must be active), the first unit without one.
+
+    :raise NotFound: an unknown or inactive code, or another unit's for a unit-bound user.
+    """
+    if not several_units():
+        return None
+    scope = unit_scope(user) if user is not None and user.is_authenticated else None
+    if scope is not None:
+        unit = db.session.get(Unit, scope)
+        if code and code != unit.code:
+            abort(404)
+        return unit
+    if not code:
+        return db.session.get(Unit, FIRST_UNIT_ID)
+    unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar()
+    if unit is None or not unit.active:
+        abort(404)
+    return unit
 
 
 def roman(n):
