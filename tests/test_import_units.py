@@ -327,3 +327,36 @@ def test_a_province_wide_user_picks_the_unit_or_lets_the_file_say(client, auth, 
         "HS-WEB-1": "XA-02",
         "HS-WEB-2": "DV01",
     }
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_province_wide_user_picks_the_unit_a_unit_user_sees_no_picker(
+    page, province, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from tests.conftest import HtmxWatch, artifact_path, browser_login
+
+    second, _mine, _theirs = province
+    centre = f.user("centre", unit_id=second.id)
+    admin = f.user("admin", province_wide=True)
+    db.session.commit()
+    browser_login(page, centre)
+    page.goto("/dossiers/import")
+    expect(page.get_by_test_id("import-columns")).to_contain_text("ma_don_vi")
+    expect(page.get_by_test_id("import-unit")).to_have_count(0)
+    page.context.clear_cookies()
+    browser_login(page, admin)
+    page.goto("/dossiers/import")
+    watch = HtmxWatch(page)
+    path = tmp_path / "hs.csv"
+    path.write_bytes(csv_file(DOSSIER_HEADER, dossier_row("HS-WEB-1")))
+    page.get_by_label("Đơn vị").select_option(label="XA-02 · Trung tâm xã Hòa An")
+    page.screenshot(path=artifact_path("import-unit-picker.png"))
+    page.set_input_files("input[name=file]", str(path))
+    page.get_by_role("button", name="Nhập tệp").click()
+    expect(page.get_by_test_id("import-ok")).to_be_visible()
+    watch.settled()
+    assert watch.page_did_not_reload()
+    db.session.rollback()  # read what the server committed
+    assert units_of(Dossier, ["HS-WEB-1"], Dossier.code) == {"HS-WEB-1": "XA-02"}
