@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, func, insert, literal, select, text, union_all, update
 
 from blueprints.dossiers.services import create_dossier
 from blueprints.postal import services as postal
@@ -417,3 +417,18 @@ def test_a_failed_flush_leaves_nothing_for_the_next(procs):
     f.procedure(code="1.000003")  # an unrelated flush
     db.session.commit()
     assert_tallies_right()
+
+
+def test_the_month_and_ten_day_part_of_a_date_in_sql_are_those_of_python(app):
+    """``tally.month_of`` and ``tally.tenday_of``, the SQL the import and the checks count with,
+    give each day of a leap year and of the month ends around it the first day of its month and
+    of its ten-day part (``tally.tenday_start``), on either database."""
+    days = [date(2023, 12, 1) + timedelta(days=n) for n in range(31 + 366 + 31)]
+    listed = union_all(*(select(literal(d, db.Date).label("day")) for d in days)).subquery().c.day
+    rows = db.session.execute(select(listed, tally.month_of(listed), tally.tenday_of(listed)))
+    got = {_as_date(d): (_as_date(m), _as_date(t)) for d, m, t in rows}
+    assert got == {d: (d.replace(day=1), tally.tenday_start(d)) for d in days}
+
+
+def _as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(value)
