@@ -51,15 +51,21 @@ def unit_option(command):
     )
     @functools.wraps(command)
     def wrapper(*args, unit_code=None, **kwargs):
-        from utils.units import unit_by_code
+        from extensions import db
         from utils.errors import Refusal
+        from utils.transactions import reading
+        from utils.units import unit_by_code
 
         unit = None
         if unit_code is not None:
-            try:
-                unit = unit_by_code(unit_code).id
-            except Refusal as e:
-                raise CommandError(f"--unit {unit_code}: {e}") from None
+            # Only read (as the file's checks do): no write lock is waited for here.
+            with reading():
+                try:
+                    unit = unit_by_code(unit_code).id
+                except Refusal as e:
+                    raise CommandError(f"--unit {unit_code}: {e}") from None
+                finally:
+                    db.session.rollback()
         return command(*args, unit=unit, **kwargs)
 
     return wrapper

@@ -360,3 +360,18 @@ def test_in_a_browser_a_province_wide_user_picks_the_unit_a_unit_user_sees_no_pi
     assert watch.page_did_not_reload()
     db.session.rollback()  # read what the server committed
     assert units_of(Dossier, ["HS-WEB-1"], Dossier.code) == {"HS-WEB-1": "XA-02"}
+
+
+@pytest.mark.sqlite_only
+def test_the_command_line_reads_its_unit_and_file_without_the_write_lock(
+    runner, province, tmp_path
+):
+    """`--unit` is looked up as the file is checked, without the write lock: while another
+    process holds it, a refused file gets its whole report at once."""
+    from tests.test_busy import another_writer, short_lock_wait
+
+    path = tmp_path / "hs.csv"
+    path.write_bytes(csv_file(DOSSIER_HEADER, dossier_row("HS-NEW-1", procedure="9.999999")))
+    with short_lock_wait(), another_writer():
+        r = runner.invoke(args=["import", "dossiers", str(path), "--unit", "XA-02"])
+    assert r.exit_code != 0 and "dòng 2, cột ma_tthc" in r.output, r.output
