@@ -303,6 +303,20 @@ def test_a_hand_over_pdf_uses_its_units_settings(app):
     assert "THÀNH PHỐ" in text and "01/BB-TTHCC" in text and "HỒNG GAI" not in text
 
 
+def test_screens_number_a_hand_over_record_with_its_units_prefix(client, province_admin):
+    unit = second_unit()
+    admin_services.save_settings(SETTINGS, unit.id)
+    day = vn_today()
+    dossier = f.dossier(f.procedure(ret=True), received=day - timedelta(days=5))
+    shipment = f.shipment(dossier, "tra_ket_qua", when=day)
+    batch = handover.propose_batch("tra_ket_qua")
+    handover.sign_batch(batch)
+    batch.unit_id = dossier.unit_id = shipment.unit_id = unit.id
+    db.session.commit()
+    assert "01/BB-TTPVHCC-HG" in client.get(f"/handover/{batch.id}").text
+    assert "01/BB-TTPVHCC-HG" in client.get(f"/shipments/{shipment.id}/edit").text
+
+
 # --- users' units ----------------------------------------------------------------------------------
 
 

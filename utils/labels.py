@@ -85,8 +85,8 @@ def handover_number(number, prefix=None):
     return record_number(number, "BB", prefix)
 
 
-def _prefix_of(record):
-    """The document-number prefix of ``record``'s unit."""
+def unit_prefix(record):
+    """The document-number prefix of ``record``'s unit (a brief, a hand-over record)."""
     from utils.settings import get_settings
 
     return get_settings(record.unit_id).doc_prefix
@@ -97,7 +97,7 @@ def handover_title(batch):
     from utils.formats import dmy
 
     if batch.number:
-        return _("Number %(number)s", number=handover_number(batch.number, _prefix_of(batch)))
+        return _("Number %(number)s", number=handover_number(batch.number, unit_prefix(batch)))
     return _("Draft of %(day)s", day=dmy(batch.day))
 
 
@@ -257,6 +257,7 @@ GLOBALS = {
     "record_number": record_number,
     "department_label": department_label,
     "handover_number": handover_number,
+    "unit_prefix": unit_prefix,
     "handover_title": handover_title,
     "action_label": action_label,
     "unit_level_label": unit_level_label,

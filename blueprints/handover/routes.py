@@ -16,7 +16,7 @@ from models import HandoverBatch
 from utils import htmx
 from utils.access import get_or_404, requires
 from utils.errors import save, saved
-from utils.labels import handover_number
+from utils.labels import handover_number, unit_prefix
 from utils.privacy import mask_name
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -209,7 +209,7 @@ def sign_batch(batch_id):
         lambda: services.sign_batch(batch, user=current_user),
         lambda: _(
             "Record %(n)s is signed: its shipments are marked handed over.",
-            n=handover_number(batch.number),
+            n=handover_number(batch.number, unit_prefix(batch)),
         ),
     )
 

@@ -39,7 +39,7 @@ from utils import audit, bulk, import_formats, import_units, rules, shipment_tal
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.privacy import PERSONAL_FIELDS, audit_safe
-from utils.labels import handover_number
+from utils.labels import handover_number, unit_prefix
 from utils.settings import get_settings
 from utils.tabular import CellError, ImportReport
 from utils.text import nfc
@@ -125,17 +125,22 @@ def signed_record(shipment):
 
 def record_label(batch):
     """A signed record's number as printed: ``NN/BB-PREFIX``."""
-    return handover_number(batch.number, get_settings(batch.unit_id).doc_prefix)
+    return handover_number(batch.number, unit_prefix(batch))
 
 
 def _signed_records(shipment_ids):
     """``{shipment id: record label}`` for those of ``shipment_ids`` in a signed record."""
     out = {}
     ids = list(shipment_ids)
-    prefix = get_settings().doc_prefix
+    prefixes = {}  # each unit's document-number prefix
     for start in range(0, len(ids), CHUNK):
         rows = db.session.execute(
-            select(HandoverItem.held_shipment_id, HandoverBatch.number, HandoverBatch.year)
+            select(
+                HandoverItem.held_shipment_id,
+                HandoverBatch.number,
+                HandoverBatch.year,
+                HandoverBatch.unit_id,
+            )
             .join(HandoverBatch, HandoverBatch.id == HandoverItem.batch_id)
             .where(
                 HandoverItem.held_shipment_id.in_(ids[start : start + CHUNK]),
@@ -143,7 +148,9 @@ def _signed_records(shipment_ids):
             )
         )
         for r in rows:
-            out[r.held_shipment_id] = handover_number(r.number, prefix)
+            if r.unit_id not in prefixes:
+                prefixes[r.unit_id] = unit_prefix(r)
+            out[r.held_shipment_id] = handover_number(r.number, prefixes[r.unit_id])
     return out
 
 
