@@ -1,4 +1,5 @@
-"""``flask report summary``: the figures of a period, as text or JSON."""
+"""``flask report summary`` and ``report units``: the figures of a period (the province's, or
+one unit's, or every unit's), as text or JSON."""
 
 import json
 
@@ -9,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from commands import CommandError
 from utils import figures
 from utils.dates import Period
+from utils.errors import Refusal
 from utils.formats import dmy, number, pct, points
 from utils.transactions import read_only
 
@@ -48,25 +50,43 @@ COUNT_LABELS = {
     "dossiers_received_postal": _l("Dossiers received by post"),
     "results_returned": _l("Results returned"),
     "results_returned_postal": _l("Results returned by post"),
+    figures.UNHANDLED_KEY: _l("Dossiers received of procedures the unit does not handle"),
 }
+
+
+def unit_option(code):
+    """The unit ``--unit CODE`` names (``None`` without it), or a ``CommandError``."""
+    if code is None:
+        return None
+    from utils.units import unit_by_code
+
+    try:
+        return unit_by_code(code)
+    except Refusal as e:
+        raise CommandError(str(e)) from None
 
 
 @group.command("summary")
 @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--unit", "unit_code", default=None, help="One unit's figures (its code).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @read_only
-def summary_command(start, end, as_json):
-    """The nine counts and the three criteria (docs/figures.md) for a period."""
+def summary_command(start, end, unit_code, as_json):
+    """The nine counts and the three criteria (docs/figures.md) for a period: the province's
+    (every unit), or one unit's with --unit."""
     period = parse_period(start, end)
-    summary = figures.summary(period)
+    unit = unit_option(unit_code)
+    summary = figures.summary(period, unit=unit)
     if as_json:
         click.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return
+    if unit is not None:
+        click.echo(_("Unit %(code)s: %(name)s", code=unit.code, name=unit.name))
     click.echo(_("Period %(start)s – %(end)s", start=dmy(period.start), end=dmy(period.end)))
-    labels = {key: str(COUNT_LABELS[key]) for key in figures.COUNT_KEYS}
+    labels = {key: str(COUNT_LABELS[key]) for key in summary.counts}
     width = max(len(label) for label in labels.values())
-    for key in figures.COUNT_KEYS:
+    for key in summary.counts:
         click.echo(f"  {labels[key]:<{width}}  {number(summary.counts[key]):>10}")
     rubric = summary.rubric
     if rubric.is_illustration:
@@ -91,6 +111,34 @@ def summary_command(start, end, as_json):
                 points=points(c.next_band.points),
             )
         click.echo("  " + line)
+
+
+@group.command("units")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+@read_only
+def units_command(start, end, as_json):
+    """Every unit's counts and criteria for a period, one unit a line (by code); with --json a
+    list of objects: the unit's code and name and the keys of report summary --json."""
+    period = parse_period(start, end)
+    rows = figures.unit_summaries(period)
+    if as_json:
+        listed = [
+            {"code": unit.code, "name": unit.name, **summary.as_json()} for unit, summary in rows
+        ]
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    click.echo(_("Period %(start)s – %(end)s", start=dmy(period.start), end=dmy(period.end)))
+    for unit, summary in rows:
+        rates = "  ".join(
+            f"{c.code} {pct(c.percent) if c.percent is not None else '–'}" for c in summary.criteria
+        )
+        click.echo(
+            f"  {unit.code:<12} {rates}  "
+            + _("%(points)s points", points=points(summary.total_points))
+            + f"  {unit.name}"
+        )
 
 
 @group.command("brief")

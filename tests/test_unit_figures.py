@@ -153,3 +153,152 @@ def test_an_import_counts_its_dossiers_in_their_unit(app):
     kept = db.session.execute(select(DossierMonthTally.unit_id, DossierMonthTally.received)).all()
     assert [tuple(r) for r in kept] == [(commune.id, 2)]
     assert _plain(commune.id, and_(Dossier.receive_date >= date(2024, 3, 1))) == 2
+
+
+# --- The figures of one unit and of the province ------------------------------------------------
+
+
+def _handles(unit, procedure):
+    """Plain Python: the unit's level's procedures and those of both levels (no exceptions in
+    this dataset but the first unit's additions, made by the migration, none here)."""
+    from models import UnitProcedure
+
+    exception = db.session.get(UnitProcedure, (unit.id, procedure.id))
+    if exception is not None:
+        return exception.handled
+    return procedure.unit_level in (unit.level, "ca_hai")
+
+
+def _plain_unit_counts(period, unit, procs):
+    """The counts of one unit straight from its dossiers and the procedures it handles."""
+    from models import Procedure
+
+    mine = Dossier.unit_id == unit.id
+    recv = and_(mine, Dossier.receive_date >= period.start, Dossier.receive_date <= period.end)
+    ret = and_(mine, Dossier.return_date >= period.start, Dossier.return_date <= period.end)
+    by_post = and_(recv, Dossier.receive_channel == "bcci")
+    ret_post = and_(ret, Dossier.return_channel == "bcci")
+
+    def n(*conditions):
+        return db.session.execute(select(func.count()).where(*conditions)).scalar_one()
+
+    handled = [
+        p for p in procs if p.in_force and _handles(unit, p)
+    ]  # every procedure of the dataset is in ``procs``
+    of = Dossier.procedure_id
+    unhandled = [p.id for p in procs if not _handles(unit, p)]
+    assert db.session.execute(select(func.count()).select_from(Procedure)).scalar_one() == len(
+        procs
+    )
+    return {
+        "procedures_total": len(handled),
+        "procedures_eligible_receive": sum(p.eligible_receive for p in handled),
+        "procedures_eligible_return": sum(p.eligible_return for p in handled),
+        "procedures_with_dossiers": sum(bool(n(recv, of == p.id)) for p in handled),
+        "procedures_with_postal": sum(
+            bool(n(by_post, of == p.id) or n(ret_post, of == p.id)) for p in handled
+        ),
+        "dossiers_received": n(recv),
+        "dossiers_received_postal": n(by_post),
+        "results_returned": n(ret),
+        "results_returned_postal": n(ret_post),
+        "dossiers_received_unhandled": n(recv, of.in_(unhandled)),
+    }
+
+
+def _periods(rng):
+    from utils.dates import Period
+
+    fixed = [
+        Period(date(2023, 1, 1), date(2024, 12, 31)),
+        Period(date(2024, 1, 1), date(2024, 9, 30)),
+        Period(date(2023, 3, 15), date(2023, 3, 15)),
+        Period(date(2023, 2, 28), date(2023, 4, 13)),
+    ]
+    for _ in range(8):
+        start = date(2023, 1, 1) + timedelta(days=rng.randrange(700))
+        fixed.append(Period(start, start + timedelta(days=rng.choice((0, 9, 45, 200)))))
+    return fixed
+
+
+def test_each_units_figures_equal_plain_counts_and_add_up_to_the_provinces(app):
+    from utils import figures
+
+    rng, units, procs = _several_units_dataset(900, seed=9)
+    # An exception: the commune unit also handles a province-level procedure, and no longer
+    # one of its level.
+    from models import UnitProcedure
+
+    tinh = next(p for p in procs if p.unit_level == "tinh")
+    xa = next(p for p in procs if p.unit_level == "xa")
+    db.session.add(UnitProcedure(unit_id=units[1].id, procedure_id=tinh.id, handled=True))
+    db.session.add(UnitProcedure(unit_id=units[1].id, procedure_id=xa.id, handled=False))
+    db.session.commit()
+    for period in _periods(rng):
+        province = figures.counts(period)
+        per_unit = [figures.counts(period, unit) for unit in units]
+        for unit, values in zip(units, per_unit):
+            assert values == _plain_unit_counts(period, unit, procs), (period, unit.code)
+        # Dossier counts add up to the province's; the province counts every procedure in
+        # force (the units' C1 counts need not add up to it).
+        for key in figures.COUNT_KEYS[5:]:
+            assert sum(v[key] for v in per_unit) == province[key], (period, key)
+        assert province["procedures_total"] == sum(p.in_force for p in procs)
+        summaries = [figures.summary(period, unit=unit) for unit in units]
+        whole = figures.summary(period)
+        for i in (1, 2):  # C2, C3: numerators and denominators add up
+            assert sum(s.criteria[i].numerator for s in summaries) == whole.criteria[i].numerator
+            assert sum(s.criteria[i].denominator for s in summaries) == (
+                whole.criteria[i].denominator
+            )
+        # The trend, tables and outreach of a unit read its dossiers only.
+        unit = units[1]
+        trend = figures.monthly_trend(period, unit)
+        assert sum(m["received"] for m in trend) == per_unit[1]["dossiers_received"]
+        rows, total = figures.breakdown_table(period, "department", unit=unit)
+        assert sum(r.received for r in rows) == total.received == per_unit[1]["dossiers_received"]
+        assert sum(r.procedures for r in rows) == per_unit[1]["procedures_total"]
+        for proc, received in figures.outreach(period, unit=unit):
+            assert _handles(unit, proc) and proc.in_force
+            assert (
+                received
+                == db.session.execute(
+                    select(func.count()).where(
+                        Dossier.unit_id == unit.id,
+                        Dossier.procedure_id == proc.id,
+                        Dossier.receive_date >= period.start,
+                        Dossier.receive_date <= period.end,
+                    )
+                ).scalar_one()
+            )
+
+
+def test_report_units_lists_every_units_figures_and_summary_takes_a_unit(app, runner):
+    import json
+
+    rng, units, procs = _several_units_dataset(300, seed=4)
+    args = ["--from", "2023-01-01", "--to", "2024-12-31"]
+    r = runner.invoke(args=["report", "units", *args, "--json"])
+    assert r.exit_code == 0, r.output
+    listed = json.loads(r.output)
+    assert [u["code"] for u in listed] == sorted(u.code for u in units)
+    province = json.loads(runner.invoke(args=["report", "summary", *args, "--json"]).output)
+    from utils.dates import Period
+
+    period = Period(date(2023, 1, 1), date(2024, 12, 31))
+    for entry in listed:
+        unit = next(u for u in units if u.code == entry["code"])
+        assert entry["name"] == unit.name
+        one = runner.invoke(args=["report", "summary", *args, "--unit", unit.code, "--json"])
+        assert {"code": unit.code, "name": unit.name, **json.loads(one.output)} == entry
+        counts = {k: v for k, v in entry.items() if k not in ("code", "name", "from", "to")}
+        counts.pop("criteria")
+        assert counts == _plain_unit_counts(period, unit, procs)
+    for key in ("dossiers_received", "dossiers_received_postal", "results_returned_postal"):
+        assert sum(u[key] for u in listed) == province[key]
+    assert set(province) | {"code", "name", "dossiers_received_unhandled"} == set(listed[0])
+    # A unit's text summary names it; an unknown code is refused.
+    r = runner.invoke(args=["report", "summary", *args, "--unit", "XA02"])
+    assert r.exit_code == 0 and "XA02" in r.output and "Xã Hai" in r.output
+    r = runner.invoke(args=["report", "summary", *args, "--unit", "NOPE"])
+    assert r.exit_code == 1

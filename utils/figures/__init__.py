@@ -14,6 +14,7 @@ from utils.figures.counting import (
     BREAKDOWN_COUNTS,
     COUNT_KEYS,
     LIST_COUNTS,
+    UNHANDLED_KEY,
     breakdown,
     counts,
     group_names,
@@ -49,6 +50,7 @@ from utils.figures.scoring import (
     rubric_for,
     rubric_from_version,
     summary,
+    unit_summaries,
 )
 from utils.figures.tables import (
     BREAKDOWN_SORTS,
@@ -78,6 +80,7 @@ __all__ = [
     "DEFAULT_RUBRIC",
     "HUNDRED",
     "LIST_COUNTS",
+    "UNHANDLED_KEY",
     "RATE_COLUMNS",
     "Band",
     "BreakdownRow",
@@ -116,6 +119,7 @@ __all__ = [
     "tallied_dossier_count",
     "target_pools",
     "targets",
+    "unit_summaries",
     "total_row",
     "worst_first_column",
 ]

@@ -1,11 +1,17 @@
 """The counts of docs/figures.md, in SQL: the nine counts of a period, the counts per group,
 procedure and month, the outreach list and the counts behind a linked number.
 
-The period figures read the dossier tallies (``utils.tally``: dossiers per procedure and per
+The period figures read the dossier tallies (``utils.tally``: dossiers per unit, procedure and
 month, ten-day part of a month or day, the coarsest that fit the period), which are kept equal to
 the dossiers in the same transaction; the procedure list's activity filters read them too
 (``procedures_active``). Each statement is built once per period shape and its dates bound at
 execution.
+
+Every count takes an optional ``unit`` (a ``models.Unit``): ``None`` counts the province (every
+unit, the statements exactly as on a one-unit deployment); a unit counts that unit's dossiers,
+and of the procedures only those it handles (``utils.units.handled_by``): its C1 is the
+procedures it handles that had postal activity in it over the procedures in force it handles,
+its C2 and C3 count all its dossiers, those of procedures it does not handle included.
 """
 
 from datetime import date, timedelta
@@ -25,6 +31,7 @@ from models import (
 )
 from utils.dates import month_end
 from utils.tally import COUNTS as TALLY_COUNTS
+from utils.units import handled_by
 
 COUNT_KEYS = (
     "procedures_total",
@@ -38,10 +45,30 @@ COUNT_KEYS = (
     "results_returned_postal",
 )
 
+# Dossiers received in the period, of procedures the unit does not handle (one unit's counts
+# only): they count in its C2 and C3, and its dossier list shows them (``handled=no``).
+UNHANDLED_KEY = "dossiers_received_unhandled"
+
 # --- SQL building blocks ---------------------------------------------------------------------
 
 
-def _in_force():
+class _BoundUnit:
+    """A unit as bind parameters (``:unit``, ``:unit_level``), for ``handled_by`` inside
+    statements built once per shape."""
+
+    id = bindparam("unit", type_=db.Integer)
+    level = bindparam("unit_level", type_=db.String)
+
+
+def _handled():
+    """The unit of the statement (``_BoundUnit``) handles the procedure."""
+    return handled_by(_BoundUnit)
+
+
+def _in_force(shape=None):
+    """The procedure is in force; in a unit's statement (``shape``'s unit), one it handles."""
+    if shape is not None and shape[-1]:
+        return and_(Procedure.in_force.is_(True), _handled())
     return Procedure.in_force.is_(True)
 
 
@@ -91,13 +118,13 @@ def has_postal_expr(period):
     return or_(_has_dossier(_received_postal_in(period)), _has_dossier(_returned_postal_in(period)))
 
 
-def procedures_active(period, postal=False):
+def procedures_active(period, postal=False, unit=None):
     """The ids of the procedures with a dossier received in the period (``postal``: received by
     post, or whose result was returned by post, in it), as a SELECT over the dossier tallies:
     the procedures ``has_dossiers_expr`` (``has_postal_expr``) finds, the sums of a few hundred
     tally rows instead of an index range of every procedure's dossiers (the procedure list's
-    filters). The period's dates are bound in the statement."""
-    shape, params = _params(period)
+    filters; ``unit``: its dossiers only). The period's dates are bound in the statement."""
+    shape, params = _params(period, unit=unit)
     rows = _tally_rows(shape)
     if postal:
         active = func.sum(rows.c.received_postal) + func.sum(rows.c.returned_postal) > 0
@@ -173,10 +200,10 @@ class _Bound:
     end = bindparam("p_end", type_=db.Date)
 
 
-def _params(period, procedure_ids=None):
+def _params(period, procedure_ids=None, unit=None):
     """``(shape, params)``: what a statement over ``period``'s tally rows depends on (whether
     it has whole months, how many ten-day and day ranges, whether it is limited to some
-    procedures) and the values of its bind parameters."""
+    procedures, whether to one unit) and the values of its bind parameters."""
     months, tendays, days = spans(period)
     params = {"p_start": period.start, "p_end": period.end}
     if months:
@@ -192,7 +219,10 @@ def _params(period, procedure_ids=None):
             )
     if procedure_ids is not None:
         params["ids"] = list(procedure_ids)
-    return (months is not None, len(tendays), len(days), procedure_ids is not None), params
+    if unit is not None:
+        params.update(unit=unit.id, unit_level=unit.level)
+    shape = (months is not None, len(tendays), len(days), procedure_ids is not None)
+    return (*shape, unit is not None), params
 
 
 _STATEMENTS = {}
@@ -213,8 +243,9 @@ def _tally_rows(shape, key=False):
     tally's rows of its whole months, the ten-day tally's rows of its whole ten-day parts and
     the day tally's rows of its other days, as one SELECT of ``procedure_id`` and the counts
     (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month).
+    In a unit's shape, that unit's rows only.
     """
-    has_months, tendays, days, limited = shape
+    has_months, tendays, days, limited, one_unit = shape
     ranges = (
         ([(DossierMonthTally.month, "m")] if has_months else [])
         + [(DossierTenDayTally.tenday, f"t{i}") for i in range(tendays)]
@@ -240,6 +271,8 @@ def _tally_rows(shape, key=False):
         )
         if limited:
             part = part.where(table.procedure_id.in_(bindparam("ids", expanding=True)))
+        if one_unit:
+            part = part.where(table.unit_id == _BoundUnit.id)
         parts.append(part)
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
 
@@ -271,27 +304,38 @@ def _activity_joined(shape):
 # --- Counts ----------------------------------------------------------------------------------
 
 
-def counts(period):
+def counts(period, unit=None):
     """The nine counts of docs/figures.md for ``period``, in one SQL statement over the
-    dossier tallies (which ``utils.tally`` keeps equal to the dossiers).
+    dossier tallies (which ``utils.tally`` keeps equal to the dossiers); of one ``unit``'s
+    dossiers and procedures, or of the province's (``None``).
 
-    :return: a dict keyed by ``COUNT_KEYS``.
+    :return: a dict keyed by ``COUNT_KEYS``; a unit's also has ``UNHANDLED_KEY``.
     """
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     row = db.session.execute(_built_statement("counts", shape, _counts_statement), params).one()
-    return {key: int(getattr(row, key)) for key in COUNT_KEYS}
+    keys = COUNT_KEYS if unit is None else (*COUNT_KEYS, UNHANDLED_KEY)
+    return {key: int(getattr(row, key)) for key in keys}
 
 
 def _counts_statement(shape):
     act, cols = _activity_joined(shape)
-    in_force = and_(Procedure.id.is_not(None), _in_force())
+    in_force = and_(Procedure.id.is_not(None), _in_force(shape))
+    unhandled = (
+        [
+            func.coalesce(func.sum(case((_handled(), 0), else_=act.c.received)), 0).label(
+                UNHANDLED_KEY
+            )
+        ]
+        if shape[-1]
+        else []
+    )
     return (
         select(
-            _scalar_count(_in_force()).label("procedures_total"),
-            _scalar_count(_in_force(), Procedure.eligible_receive.is_(True)).label(
+            _scalar_count(_in_force(shape)).label("procedures_total"),
+            _scalar_count(_in_force(shape), Procedure.eligible_receive.is_(True)).label(
                 "procedures_eligible_receive"
             ),
-            _scalar_count(_in_force(), Procedure.eligible_return.is_(True)).label(
+            _scalar_count(_in_force(shape), Procedure.eligible_return.is_(True)).label(
                 "procedures_eligible_return"
             ),
             _count_where(and_(in_force, cols["received"] > 0)).label("procedures_with_dossiers"),
@@ -300,6 +344,7 @@ def _counts_statement(shape):
             func.coalesce(func.sum(act.c.received_postal), 0).label("dossiers_received_postal"),
             func.coalesce(func.sum(act.c.returned), 0).label("results_returned"),
             func.coalesce(func.sum(act.c.returned_postal), 0).label("results_returned_postal"),
+            *unhandled,
         )
         .select_from(act)
         .outerjoin(Procedure, Procedure.id == act.c.procedure_id)
@@ -320,14 +365,15 @@ def _procedure_count(condition):
     )
 
 
-def breakdown(period, by):
+def breakdown(period, by, unit=None):
     """Counts per department, per field or per procedure, in one SQL statement.
 
     The procedure counts (``procedures``, ``eligible``…, ``with_postal``) are of procedures in
     force, as ``counts`` has them; the dossier counts (``received``, ``received_postal``,
     ``returned_postal``) are of every dossier of the period, a retired procedure's included
     (its dossiers were still received), so the groups add up to the period's counts. A group
-    appears when it has a procedure in force or a dossier in the period.
+    appears when it has a procedure in force or a dossier in the period. For a ``unit``: its
+    dossiers, and of the procedures in force those it handles (as ``counts``).
 
     :param by: ``"department"``, ``"field"`` or ``"procedure"``.
     :return: a list of dicts with ``key`` (the group's id), ``procedures``, ``eligible``
@@ -336,7 +382,7 @@ def breakdown(period, by):
     """
     if by not in ("department", "field", "procedure"):
         raise ValueError(by)
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     stmt = _built_statement(("breakdown", by), shape, lambda shape: _breakdown_statement(shape, by))
     return [
         {"key": r.key, **{k: int(getattr(r, k) or 0) for k in BREAKDOWN_COUNTS}}
@@ -366,7 +412,7 @@ def _breakdown_statement(shape, by):
         "field": Procedure.field_id,
         "procedure": Procedure.id,
     }[by]
-    in_force = _in_force()
+    in_force = _in_force(shape)
     act, cols = _activity_joined(shape)
     return (
         select(
@@ -392,7 +438,7 @@ def _breakdown_statement(shape, by):
     )
 
 
-def procedure_activity(period, procedure_ids):
+def procedure_activity(period, procedure_ids, unit=None):
     """Per procedure: dossiers received in the period, and dossiers received by post or returned
     by post in the period, in one query over the given procedures.
 
@@ -401,12 +447,13 @@ def procedure_activity(period, procedure_ids):
     procedure's dossiers received by post (an index range, see ``_procedure_count``), which are
     few.
 
+    :param unit: that unit's dossiers only (``None``: every unit's).
     :return: ``{procedure_id: (received, postal)}``; procedures without dossiers are absent.
     """
     ids = list(procedure_ids)
     if not ids:
         return {}
-    shape, params = _params(period, ids)
+    shape, params = _params(period, ids, unit=unit)
     stmt = _built_statement("procedure_activity", shape, _procedure_activity_statement)
     return {
         r.id: (int(r.received), int(r.postal))
@@ -421,7 +468,10 @@ def _procedure_activity_statement(shape):
     # By post in either direction, each dossier once: received by post plus returned by post
     # (both from the tallies) less those that were both, counted among the procedure's few
     # dossiers received by post.
-    both = _procedure_count(and_(_received_postal_in(period), _returned_postal_in(period)))
+    both_by_post = [_received_postal_in(period), _returned_postal_in(period)]
+    if shape[-1]:
+        both_by_post.append(Dossier.unit_id == _BoundUnit.id)
+    both = _procedure_count(and_(*both_by_post))
     postal = (
         func.coalesce(act.c.received_postal, 0) + func.coalesce(act.c.returned_postal, 0) - both
     )
@@ -434,17 +484,18 @@ def _procedure_activity_statement(shape):
     )
 
 
-def monthly_trend(period):
+def monthly_trend(period, unit=None):
     """Per month of the period: dossiers received, received by post, results returned by post.
 
-    One statement over the dossier tallies (``tally_rows``), grouped by month.
+    One statement over the dossier tallies (``tally_rows``), grouped by month; one ``unit``'s
+    dossiers, or every unit's (``None``).
 
     :return: a list of dicts ``{"year", "month", "received", "received_postal",
         "returned_postal", "from", "to"}``, one per calendar month the period touches, zeros
         included; ``from`` and ``to`` (ISO dates) are the part of the month inside the period,
         which the month's counts cover (its numbers link to the dossiers of those days).
     """
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     stmt = _built_statement("monthly_trend", shape, _trend_statement)
     found = {}
     for month, received, received_postal, returned_postal in db.session.execute(stmt, params):
@@ -485,14 +536,15 @@ def _trend_statement(shape):
 
 def _outreach_statement(shape):
     """Procedures in force, eligible in a direction, with dossiers received in the period, and
-    no postal activity in it; each row ``(Procedure, received)``, most dossiers first.
+    no postal activity in it; each row ``(Procedure, received)``, most dossiers first. In a
+    unit's shape, the procedures it handles and its dossiers.
     """
     act = _activity(shape)
     return (
         select(Procedure, act.c.received.label("received"))
         .join(act, act.c.procedure_id == Procedure.id)
         .where(
-            _in_force(),
+            _in_force(shape),
             or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)),
             act.c.received > 0,
             act.c.received_postal == 0,
@@ -506,9 +558,10 @@ def _limited(stmt):
     return stmt.limit(bindparam("limit", type_=db.Integer))
 
 
-def outreach(period, limit=None):
-    """The outreach list of docs/figures.md as ``[(Procedure, received), ...]``."""
-    shape, params = _params(period)
+def outreach(period, limit=None, unit=None):
+    """The outreach list of docs/figures.md as ``[(Procedure, received), ...]`` (of one
+    ``unit``, or of the province)."""
+    shape, params = _params(period, unit=unit)
     if limit is None:
         stmt = _built_statement("outreach", shape, _outreach_statement)
     else:
@@ -519,10 +572,10 @@ def outreach(period, limit=None):
     return [(row[0], int(row[1])) for row in db.session.execute(stmt, params)]
 
 
-def outreach_top(period, limit):
+def outreach_top(period, limit, unit=None):
     """The first ``limit`` rows of the outreach list and how many procedures it holds, in one
     statement: ``([(Procedure, received), ...], total)``."""
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     stmt = _built_statement(
         "outreach_top",
         shape,
@@ -534,9 +587,9 @@ def outreach_top(period, limit):
     return [(row[0], int(row[1])) for row in rows], int(rows[0].total) if rows else 0
 
 
-def outreach_total(period):
+def outreach_total(period, unit=None):
     """How many procedures the outreach list holds."""
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     stmt = _built_statement(
         "outreach_total",
         shape,
@@ -545,7 +598,7 @@ def outreach_total(period):
     return int(db.session.execute(stmt, params).scalar_one())
 
 
-def outreach_by_department(period):
+def outreach_by_department(period, unit=None):
     """The outreach list per department: ``[(department_id, procedures, received)]``, the
     departments with most dossiers received first.
     """
@@ -562,7 +615,7 @@ def outreach_by_department(period):
             .order_by(func.sum(sub.c.received).desc(), sub.c.department_id)
         )
 
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     return [
         (r.department_id, int(r.procedures), int(r.received or 0))
         for r in db.session.execute(
@@ -580,11 +633,14 @@ def group_names(by):
     raise ValueError(by)
 
 
-def procedures_eligible():
+def procedures_eligible(unit=None):
     """Procedures in force eligible in at least one direction (the tables' total of
-    "eligible"; ``counts`` has each direction on its own)."""
+    "eligible"; ``counts`` has each direction on its own); those ``unit`` handles."""
+    handled = [handled_by(unit)] if unit is not None else []
     return int(
-        db.session.execute(select(_scalar_count(_in_force(), _either_eligible()))).scalar_one()
+        db.session.execute(
+            select(_scalar_count(_in_force(), _either_eligible(), *handled))
+        ).scalar_one()
     )
 
 
@@ -598,13 +654,14 @@ LIST_COUNTS = {
 }
 
 
-def tallied_dossier_count(period, direction, channel, procedure_condition=None):
+def tallied_dossier_count(period, direction, channel, procedure_condition=None, unit=None):
     """How many dossiers have their ``direction``'s effective date in ``period`` (any date when
     ``period`` is ``None``) and, with ``channel`` ``"bcci"``, went by post in that direction:
     from the tallies (exactly the count over the dossiers, see ``utils.tally``), or ``None``
     when the tallies do not hold this count (another channel).
 
     :param procedure_condition: a condition on ``Procedure`` (a department, a field, an id).
+    :param unit: that unit's dossiers only (``None``: every unit's).
     """
     column = LIST_COUNTS.get((direction, channel))
     if column is None:
@@ -613,13 +670,17 @@ def tallied_dossier_count(period, direction, channel, procedure_condition=None):
     if period is None:
         rows = select(
             DossierMonthTally.procedure_id, getattr(DossierMonthTally, column).label(column)
-        ).subquery("tally")
+        )
+        if unit is not None:
+            rows = rows.where(DossierMonthTally.unit_id == unit.id)
+        rows = rows.subquery("tally")
+        params = {}
     else:
-        shape, params = _params(period)
+        shape, params = _params(period, unit=unit)
         rows = _tally_rows(shape)
     stmt = select(func.coalesce(func.sum(rows.c[column]), 0))
     if extra:
         stmt = stmt.select_from(rows.join(Procedure, Procedure.id == rows.c.procedure_id)).where(
             *extra
         )
-    return int(db.session.execute(stmt, {} if period is None else params).scalar_one())
+    return int(db.session.execute(stmt, params).scalar_one())

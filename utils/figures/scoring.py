@@ -202,6 +202,7 @@ class Summary:
     counts: dict
     criteria: list = field(default_factory=list)
     rubric: Rubric | None = None
+    unit: object = None  # the unit counted (``models.Unit``), or None: the province
 
     @property
     def total_points(self):
@@ -230,11 +231,22 @@ class Summary:
         return data
 
 
-def summary(period, rubric=None):
-    """Counts and criteria for ``period``, scored under ``rubric`` (default: the period's)."""
+def summary(period, rubric=None, unit=None):
+    """Counts and criteria for ``period``, scored under ``rubric`` (default: the period's, the
+    province's one rubric a year); of one ``unit``, or of the province (``None``)."""
     rubric = rubric or rubric_for(period.year)
-    values = counts(period)
-    return Summary(period, values, criteria(values, rubric), rubric)
+    values = counts(period, unit)
+    return Summary(period, values, criteria(values, rubric), rubric, unit)
+
+
+def unit_summaries(period, rubric=None):
+    """``[(Unit, Summary)]``: every unit's summary for ``period`` (by code), each scored under
+    the province's rubric of the period."""
+    from models import Unit
+
+    rubric = rubric or rubric_for(period.year)
+    units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
+    return [(unit, summary(period, rubric, unit)) for unit in units]
 
 
 def monthly_rates(trend):

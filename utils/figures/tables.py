@@ -112,7 +112,7 @@ def total_row(count_values, eligible):
     )
 
 
-def breakdown_table(period, by, sort="name", descending=False, count_values=None):
+def breakdown_table(period, by, sort="name", descending=False, count_values=None, unit=None):
     """``breakdown`` with names and percentages, sorted, plus a total row.
 
     Each group's row counts every dossier of the period in its procedures, retired ones
@@ -122,7 +122,8 @@ def breakdown_table(period, by, sort="name", descending=False, count_values=None
     :param by: ``"department"`` or ``"field"``.
     :param sort: one of ``BREAKDOWN_SORTS`` (ties by name); the rate columns
         (``RATE_COLUMNS``) sort on the rate, rows without one last.
-    :param count_values: ``counts(period)`` when the caller has them already.
+    :param count_values: ``counts(period, unit)`` when the caller has them already.
+    :param unit: one unit's table (``breakdown``), or the province's (``None``).
     :return: ``(rows, total)``: a list of ``BreakdownRow`` and the total ``BreakdownRow``
         (``key`` None).
     """
@@ -134,10 +135,11 @@ def breakdown_table(period, by, sort="name", descending=False, count_values=None
             name=names.get(r["key"], (None, ""))[1],
             **{k: r[k] for k in BREAKDOWN_COUNTS},
         )
-        for r in breakdown(period, by)
+        for r in breakdown(period, by, unit)
     ]
     _sort_rows(rows, sort if sort in BREAKDOWN_SORTS else "name", descending)
     total = total_row(
-        count_values if count_values is not None else counts(period), procedures_eligible()
+        count_values if count_values is not None else counts(period, unit),
+        procedures_eligible(unit),
     )
     return rows, total

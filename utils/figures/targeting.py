@@ -82,7 +82,7 @@ class CriterionTarget:
         return None
 
 
-def target_pools(period):
+def target_pools(period, unit=None):
     """What each department could move onto the post in ``period``, per criterion, in SQL.
 
     - C1: its procedures in force, eligible in at least one direction, without postal activity;
@@ -91,11 +91,12 @@ def target_pools(period):
     - C3: dossiers received in the period in its procedures in force eligible for returning,
       whose result was not already returned by post.
 
-    Dossiers already handled by post cannot be moved again, so they are not in a pool.
+    Dossiers already handled by post cannot be moved again, so they are not in a pool. For a
+    ``unit``: the procedures it handles and its dossiers.
 
     :return: ``{"C1": {department_id: n}, "C2": {...}, "C3": {...}}`` (departments with n > 0).
     """
-    shape, params = _params(period)
+    shape, params = _params(period, unit=unit)
     pools = {"C1": {}, "C2": {}, "C3": {}}
     for r in db.session.execute(_built_statement("target_pools", shape, _pools_statement), params):
         for code, n in (("C1", r.c1), ("C2", r.c2), ("C3", r.c3)):
@@ -125,7 +126,7 @@ def _pools_statement(shape):
         )
         .select_from(Procedure)
         .outerjoin(act, act.c.procedure_id == Procedure.id)
-        .where(_in_force(), either)
+        .where(_in_force(shape), either)
         .group_by(Procedure.department_id)
     )
 
@@ -176,11 +177,13 @@ def targets(summary, period=None):
     (not already by post). Shares are whole numbers by largest remainder, add up to the gap, and
     never exceed a department's pool; what no pool can hold is ``unassigned``.
 
-    :param summary: a ``Summary`` (``summary(period)``); its rubric decides the next bands.
+    :param summary: a ``Summary`` (``summary(period)``); its rubric decides the next bands,
+        its unit (if any) whose procedures and dossiers the pools hold.
     :param period: defaults to ``summary.period``.
     :return: a list of three ``CriterionTarget`` (C1, C2, C3); each ``departments`` tuple lists
         ``DepartmentTarget(department_id, code, name, pool, share)`` with a share above zero,
         ordered by department code.
     """
     period = period or summary.period
-    return split_targets(summary.criteria, target_pools(period), group_names("department"))
+    pools = target_pools(period, summary.unit)
+    return split_targets(summary.criteria, pools, group_names("department"))
