@@ -3,6 +3,7 @@ the figures of one unit, or of the province (every unit), equal plain counts ove
 the units' dossier counts add up to the province's."""
 
 import random
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, insert, select, update
@@ -10,7 +11,7 @@ from sqlalchemy import and_, func, insert, select, update
 from extensions import db
 from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally
 from tests import factories as f
-from utils import tally
+from utils import figures, tally
 from utils.units import create_unit
 
 
@@ -222,8 +223,6 @@ def _periods(rng):
 
 
 def test_each_units_figures_equal_plain_counts_and_add_up_to_the_provinces(app):
-    from utils import figures
-
     rng, units, procs = _several_units_dataset(900, seed=9)
     # An exception: the commune unit also handles a province-level procedure, and no longer
     # one of its level.
@@ -302,3 +301,58 @@ def test_report_units_lists_every_units_figures_and_summary_takes_a_unit(app, ru
     assert r.exit_code == 0 and "XA02" in r.output and "Xã Hai" in r.output
     r = runner.invoke(args=["report", "summary", *args, "--unit", "NOPE"])
     assert r.exit_code == 1
+
+
+# --- The leaders' dashboard ---------------------------------------------------------------------
+
+
+def _cell(html, key):
+    import re
+
+    match = re.search(rf'data-key="{key}">(.*?)</td>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip() if match else None
+
+
+def _number(n):
+    from utils.formats import number
+
+    return number(n, locale="vi")
+
+
+def test_a_unit_leader_sees_his_units_figures_and_a_province_leader_picks_a_unit(app, client, auth):
+    _rng, units, _procs = _several_units_dataset(300, seed=6)
+    from utils.dates import Period
+
+    period = Period(date(2024, 1, 1), date(2024, 9, 30))
+    url = "/dashboard?preset=months&year=2024&months=9"
+    province = figures.counts(period)
+    commune = figures.counts(period, units[1])
+    assert province["dossiers_received"] != commune["dossiers_received"]
+    # A leader bound to the second unit: its figures, whatever the URL asks; no picker.
+    leader = f.user("leader", unit_id=units[1].id)
+    auth.login(user=leader)
+    for address in (url, url + "&unit=" + units[2].code):
+        html = client.get(address).text
+        for key in ("dossiers_received", "procedures_total", "results_returned_postal"):
+            assert _cell(html, key) == _number(commune[key]), key
+        assert _cell(html, "dossiers_received_unhandled") == _number(
+            commune["dossiers_received_unhandled"]
+        )
+        assert 'id="unit-picker"' not in html and "Xã Hai" in html
+        # Every linked number keeps the unit: its list counts the same dossiers.
+        links = re.findall(r'href="(/dossiers\?[^"]*)"', html)
+        assert links and all("unit=XA02" in link for link in links)
+    table = client.get("/dashboard/breakdown/department?preset=months&year=2024&months=9").text
+    assert "unit=XA02" in table
+    auth.logout()
+    # A province-wide leader: the province's figures with a picker, narrowed by ?unit=CODE.
+    auth.login(user=f.user("leader", province_wide=True))
+    html = client.get(url).text
+    assert 'id="unit-picker"' in html
+    assert _cell(html, "dossiers_received") == _number(province["dossiers_received"])
+    assert _cell(html, "dossiers_received_unhandled") is None
+    assert "unit=" not in "".join(re.findall(r'href="(/dossiers\?[^"]*)"', html))
+    html = client.get(url + "&unit=XA02").text
+    assert _cell(html, "dossiers_received") == _number(commune["dossiers_received"])
+    assert 'value="XA02" selected' in html
+    assert client.get(url + "&unit=NOPE").status_code == 404

@@ -23,11 +23,13 @@ from blueprints.dashboard.services import (
     versions_of,
 )
 from blueprints.main.panels import register_panel
+from extensions import db
 from utils import charts, figures, htmx
 from utils.access import can, requires
 from utils.dates import year_to_date
-from utils.errors import save
+from utils.errors import Refusal, save
 from utils.periods import PeriodError, choice_from_request, parse_period, quick_choices
+from utils.units import several_units, unit_by_code, unit_scope
 
 bp = Blueprint("dashboard", __name__)
 
@@ -72,6 +74,10 @@ def list_url(endpoint, *filters, **params):
     # A figure's list is the figure's, whatever a role's default view of that list is.
     for key, value in EXPLICIT.get(endpoint, {}).items():
         values.setdefault(key, value)
+    # One unit's figures open that unit's lists (``figures_unit``).
+    unit = g.get("figures_unit")
+    if unit is not None:
+        values.setdefault("unit", unit.code)
     if base is _BUILT_PER_CALL:
         return url_for(endpoint, **values)
     return f"{base}?{_query_string(values)}" if values else base
@@ -114,6 +120,50 @@ def _choice():
     return choice_from_request(request.args)
 
 
+def figures_unit():
+    """The unit whose figures a page shows, or ``None`` for the province's (every unit).
+
+    A deployment of one unit shows the province's (its one unit's, counted as ever). A user
+    bound to a unit sees that unit's, whatever the URL says; another user the unit the URL
+    names (``unit``: its code), or the province's. The links of the page's numbers then keep
+    the unit (``list_url``). An unknown code is a 404.
+    """
+    if not several_units():
+        return None
+    from models import Unit
+
+    scope = unit_scope(current_user)
+    if scope is not None:
+        unit = db.session.get(Unit, scope)
+    else:
+        code = (request.args.get("unit") or "").strip()
+        if not code:
+            return None
+        try:
+            unit = unit_by_code(code)
+        except Refusal as e:
+            abort(404, description=str(e))
+    g.figures_unit = unit
+    return unit
+
+
+def _unit_picker(unit):
+    """The unit picker's units (by code), for users who see every unit on a deployment of
+    several; ``None`` (no picker) otherwise."""
+    if not several_units() or unit_scope(current_user) is not None:
+        return None
+    from sqlalchemy import select
+
+    from models import Unit
+
+    return db.session.scalars(select(Unit).order_by(Unit.code)).all()
+
+
+def _unit_query(unit):
+    """The URL parameter that keeps a chosen unit (empty for the province's figures)."""
+    return {"unit": unit.code} if unit is not None else {}
+
+
 def _picker_context():
     return {"years": services.data_years(), "quick_choices": quick_choices(services.quick_years())}
 
@@ -127,14 +177,21 @@ def show_dashboard():
     A malformed or reversed period is a 400 with a message.
     """
     choice = _choice()
-    data = services.dashboard(choice)
+    unit = figures_unit()
+    data = services.dashboard(choice, unit=unit)
     # The picker is part of the content, so its choices always show the period on screen;
     # htmx keeps the focus on a select with an id across the swap.
     response = htmx.render(
-        "dashboard/show.html", "dashboard/_content.html", d=data, **_picker_context()
+        "dashboard/show.html",
+        "dashboard/_content.html",
+        d=data,
+        units=_unit_picker(unit),
+        unit_query=_unit_query(unit),
+        **_picker_context(),
     )
     if htmx.wants_fragment():
-        htmx.push_url(response, url_for("dashboard.show_dashboard", **choice.query()))
+        query = {**choice.query(), **_unit_query(unit)}
+        htmx.push_url(response, url_for("dashboard.show_dashboard", **query))
     return response
 
 
@@ -144,12 +201,13 @@ def show_breakdown(by):
     ``desc``; by default worst first on a criterion's rate, as the dashboard opens it); htmx
     requests (a column heading) get the table only."""
     choice = _choice()
-    summary = figures.summary(choice.period)
+    unit = figures_unit()
+    summary = figures.summary(choice.period, unit=unit)
     sort = request.args.get("sort")
     sort = sort if sort in figures.BREAKDOWN_SORTS else figures.worst_first_column(summary)
     descending = request.args.get("dir") == "desc"
     rows, total = figures.breakdown_table(
-        choice.period, by, sort, descending, count_values=summary.counts
+        choice.period, by, sort, descending, count_values=summary.counts, unit=unit
     )
     return htmx.render(
         "dashboard/breakdown.html",
@@ -161,6 +219,7 @@ def show_breakdown(by):
         sort=sort,
         descending=descending,
         rubric=summary.rubric,
+        unit_query=_unit_query(unit),
     )
 
 

@@ -32,31 +32,35 @@ class Dashboard:
     targets: list
     tasks: list
     sort: str = "name"  # the rate column both tables open on, worst first
+    unit: object = None  # the unit whose figures these are (``models.Unit``), or the province's
 
     @property
     def period(self):
         return self.choice.period
 
 
-def dashboard(choice, as_of=None):
-    """Everything the dashboard page shows for ``choice`` (a ``utils.periods.PeriodChoice``)."""
+def dashboard(choice, as_of=None, unit=None):
+    """Everything the dashboard page shows for ``choice`` (a ``utils.periods.PeriodChoice``):
+    one ``unit``'s figures, or the province's (``None``)."""
     period = choice.period
-    summary = figures.summary(period)
-    outreach, outreach_total = figures.outreach_top(period, OUTREACH_TOP)
+    summary = figures.summary(period, unit=unit)
+    outreach, outreach_total = figures.outreach_top(period, OUTREACH_TOP, unit)
     sort = figures.worst_first_column(summary)
+    values = summary.counts
     return Dashboard(
         choice=choice,
         summary=summary,
-        by_field=figures.breakdown_table(period, "field", sort, count_values=summary.counts),
+        by_field=figures.breakdown_table(period, "field", sort, count_values=values, unit=unit),
         by_department=figures.breakdown_table(
-            period, "department", sort, count_values=summary.counts
+            period, "department", sort, count_values=values, unit=unit
         ),
-        trend=figures.monthly_trend(period),
+        trend=figures.monthly_trend(period, unit),
         outreach=outreach,
         outreach_total=outreach_total,
         targets=figures.targets(summary),
         tasks=open_tasks(as_of or vn_today()),
         sort=sort,
+        unit=unit,
     )
 
 
