@@ -375,3 +375,48 @@ def test_the_command_line_reads_its_unit_and_file_without_the_write_lock(
     with short_lock_wait(), another_writer():
         r = runner.invoke(args=["import", "dossiers", str(path), "--unit", "XA-02"])
     assert r.exit_code != 0 and "dòng 2, cột ma_tthc" in r.output, r.output
+
+
+def header_of(response):
+    return response.data.decode("utf-8-sig").splitlines()[0].split(",")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_on_several_units_the_exports_name_each_rows_unit_and_import_back(
+    client, auth, province, fmt
+):
+    """Each export of dossiers and shipments ends with ma_don_vi on a deployment of several
+    units (none on one unit: see test_import_formats), so a province-wide export imports back
+    with no unit chosen, every row into its own unit, changing nothing."""
+    second, _mine, _theirs = province
+    auth.login(user=f.user("admin", province_wide=True))
+    manifest = csv_file(
+        (*POSTAL_HEADER, "ma_don_vi"),
+        ("RR473124829VN", "tra_ket_qua", "HS-XA02-1", "10/01/2024", "XA-02"),
+        ("EB123456785VN", "tra_ket_qua", "HS-DV01-1", "10/01/2024", "DV01"),
+    )
+    assert import_postal("bg.csv", manifest).ok
+    db.session.commit()
+    exports = (
+        (import_dossiers, client.get(f"/dossiers/export.{fmt}")),
+        (import_postal, client.post(f"/shipments/export-personal.{fmt}")),
+        (import_postal, client.get(f"/shipments/export.{fmt}")),
+    )
+    for run, response in exports:
+        assert response.status_code == 200
+        if fmt == "csv":
+            assert header_of(response)[-1] == "ma_don_vi"
+        report = run(f"export.{fmt}", response.data)
+        assert report.ok, report.problems
+        assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+        db.session.rollback()
+
+
+def test_on_one_unit_the_exports_have_no_unit_column(client, auth, app):
+    auth.login("admin")
+    for response in (
+        client.get("/dossiers/export.csv"),
+        client.get("/shipments/export.csv"),
+        client.post("/shipments/export-personal.csv"),
+    ):
+        assert response.status_code == 200 and "ma_don_vi" not in header_of(response)

@@ -88,6 +88,20 @@ def audited(bound):
     return {"unit": db.session.execute(select(Unit.code).where(Unit.id == bound)).scalar_one()}
 
 
+def export_units():
+    """For an export of dossiers or shipments: on a deployment of several units, ``{unit id:
+    code}`` for its last column, ``ma_don_vi`` (so the file imports back into each row's unit,
+    changing nothing); ``None`` on a one-unit deployment, whose exports have no unit column."""
+    if not several_units():
+        return None
+    return dict(db.session.execute(select(Unit.id, Unit.code)).all())
+
+
+def with_unit_column(columns, units):
+    """An export's ``columns``, with ``ma_don_vi`` last when ``units`` (``export_units``)."""
+    return columns if units is None else (*columns, UNIT_COLUMN.name)
+
+
 def page_unit(user, chosen):
     """The unit a web import is for: a unit-bound user's own, whatever the form says; for
     the others, on a deployment of several units, the unit picked (``chosen``, a unit id as

@@ -143,8 +143,10 @@ def export_dossiers(fmt):
     values, so a re-import changes nothing), then the effective values and the department."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    rows = services.export_rows(filters_from(request.args))
-    return export_response("ho-so", fmt, services.EXPORT_COLUMNS, rows)
+    units = import_units.export_units()
+    rows = services.export_rows(filters_from(request.args), units=units)
+    columns = import_units.with_unit_column(services.EXPORT_COLUMNS, units)
+    return export_response("ho-so", fmt, columns, rows)
 
 
 @bp.route("/dossiers/<int:dossier_id>")

@@ -539,13 +539,17 @@ def _procedure_condition(ids, total):
     return Dossier.procedure_id.in_(ids)
 
 
-def export_rows(filters, limit=None):
+def export_rows(filters, limit=None, units=None):
     """Rows for the dossier export: the one-stop columns (source values), then effective ones;
-    read as the returned iterator is (``utils.tabular.query_rows``: a streamed download)."""
+    read as the returned iterator is (``utils.tabular.query_rows``: a streamed download).
+
+    :param units: ``{unit id: code}`` (``utils.import_units.export_units``): each row ends with
+        its unit's code (``ma_don_vi``); ``None``: no unit column."""
     from utils.tabular import query_rows
 
+    unit = (Dossier.unit_id,) if units is not None else ()
     stmt = (
-        select(Dossier.code, Procedure.code, *Dossier.channel_columns(), Department.code)
+        select(Dossier.code, Procedure.code, *Dossier.channel_columns(), Department.code, *unit)
         .join(Procedure, Procedure.id == Dossier.procedure_id)
         .join(Department, Department.id == Procedure.department_id)
         .where(*filters.conditions())
@@ -553,7 +557,9 @@ def export_rows(filters, limit=None):
     )
     if limit:
         stmt = stmt.limit(limit)
-    return query_rows(stmt)
+    if units is None:
+        return query_rows(stmt)
+    return query_rows(stmt, lambda row: (*row[:-1], units[row[-1]]))
 
 
 # The import's columns (``utils.import_formats``), then the effective values and the department.

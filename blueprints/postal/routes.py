@@ -26,7 +26,7 @@ from blueprints.postal.forms import (
 from extensions import db
 from models import Direction, Procedure, Shipment
 from utils.history import present_events
-from utils import audit, privacy, seek
+from utils import audit, import_units, privacy, seek
 from utils.access import can, department_scope, get_or_404, requires
 from utils.dates import Period, parse_day, vn_today
 from utils.errors import Refusal, refused, save
@@ -96,8 +96,10 @@ def export_shipments(fmt):
     """The shipments matching the list's filters as CSV or XLSX, personal data masked."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    rows = services.export_rows(filters_from(request.args))
-    return export_response("buu-gui", fmt, services.EXPORT_COLUMNS, rows)
+    units = import_units.export_units()
+    rows = services.export_rows(filters_from(request.args), units=units)
+    columns = import_units.with_unit_column(services.EXPORT_COLUMNS, units)
+    return export_response("buu-gui", fmt, columns, rows)
 
 
 @bp.route("/shipments/export-personal.<fmt>", methods=["POST"])
@@ -110,7 +112,9 @@ def export_shipments_personal(fmt):
     filters = filters_from(request.form)
     # Read whole (the audit event records how many rows the file holds), without the write lock.
     with reading():
-        rows = list(services.export_rows(filters, personal=True))
+        units = import_units.export_units()
+        rows = list(services.export_rows(filters, personal=True, units=units))
+        db.session.rollback()  # the read ends here: the audit event is written in a new one
     audit.record(
         "shipment.export_personal",
         "shipment",
@@ -123,7 +127,8 @@ def export_shipments_personal(fmt):
         },
     )
     db.session.commit()
-    return export_response("buu-gui-du-lieu-ca-nhan", fmt, services.PERSONAL_EXPORT_COLUMNS, rows)
+    columns = import_units.with_unit_column(services.PERSONAL_EXPORT_COLUMNS, units)
+    return export_response("buu-gui-du-lieu-ca-nhan", fmt, columns, rows)
 
 
 # --- The log form ----------------------------------------------------------------------------

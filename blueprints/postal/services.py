@@ -751,9 +751,11 @@ EXPORT_COLUMNS = IMPORT_COLUMNS + (
 PERSONAL_EXPORT_COLUMNS = import_formats.SHIPMENTS.names + ("ma_tthc", "don_vi", "trang_thai")
 
 
-def export_rows(filters, personal=False):
+def export_rows(filters, personal=False, units=None):
     """Rows for a shipments export, personal data masked unless ``personal``: read as the
-    returned iterator is (``utils.tabular.query_rows``: a streamed download)."""
+    returned iterator is (``utils.tabular.query_rows``: a streamed download). ``units``:
+    ``{unit id: code}`` (``utils.import_units.export_units``): each row ends with its unit's
+    code (``ma_don_vi``); ``None``: no unit column."""
     from utils.privacy import mask_address, mask_name, mask_phone
     from utils.tabular import query_rows
 
@@ -773,6 +775,7 @@ def export_rows(filters, personal=False):
                 Shipment.cancelled,
                 Shipment.check_digit_warning,
                 Shipment.eligibility_warning,
+                Shipment.unit_id,
             )
         )
         .join(Department, Department.id == Procedure.department_id)
@@ -782,6 +785,7 @@ def export_rows(filters, personal=False):
 
     def row(r):
         status = "da_huy" if r.cancelled else "hieu_luc"
+        codes = () if units is None else (units[r.unit_id],)
         if personal:
             return (
                 r.tracking_number,
@@ -795,6 +799,7 @@ def export_rows(filters, personal=False):
                 r.procedure_code,
                 r.dept,
                 status,
+                *codes,
             )
         return (
             r.tracking_number,
@@ -810,6 +815,7 @@ def export_rows(filters, personal=False):
             status,
             r.check_digit_warning,
             r.eligibility_warning,
+            *codes,
         )
 
     return query_rows(stmt, row)
