@@ -12,26 +12,32 @@ group = click.Group("privacy", help="Citizens' personal data on postal shipments
 @click.option("--dry-run", is_flag=True, help="Only say how many shipments would be purged.")
 def purge_command(dry_run):
     """Blank the name, address and phone of shipments older than the retention period
-    (organisation setting, 24 months by default); every figure stays as it was."""
+    (each unit's setting, 24 months by default); every figure stays as it was."""
     from blueprints.postal.services import purge_personal_data
+    from utils import units
 
-    cutoff, count = purge_personal_data(dry_run=dry_run)
-    if dry_run:
-        click.echo(
-            ngettext(
+    # Each unit keeps its citizens' data for its own retention period (its settings).
+    every = units.all_units() if units.several_units() else [None]
+    lines = []
+    for unit in every:
+        cutoff, count = purge_personal_data(dry_run=dry_run, unit=unit)
+        prefix = f"{unit.code}: " if unit is not None else ""
+        if dry_run:
+            message = ngettext(
                 "%(num)s shipment dated before %(day)s would be purged.",
                 "%(num)s shipments dated before %(day)s would be purged.",
                 count,
                 day=f"{cutoff:%d/%m/%Y}",
             )
-        )
-        return
-    db.session.commit()
-    click.echo(
-        ngettext(
-            "Personal data purged from %(num)s shipment dated before %(day)s.",
-            "Personal data purged from %(num)s shipments dated before %(day)s.",
-            count,
-            day=f"{cutoff:%d/%m/%Y}",
-        )
-    )
+        else:
+            message = ngettext(
+                "Personal data purged from %(num)s shipment dated before %(day)s.",
+                "Personal data purged from %(num)s shipments dated before %(day)s.",
+                count,
+                day=f"{cutoff:%d/%m/%Y}",
+            )
+        lines.append(prefix + message)
+    if not dry_run:
+        db.session.commit()
+    for line in lines:
+        click.echo(line)

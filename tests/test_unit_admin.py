@@ -542,3 +542,52 @@ def test_province_wide_staff_pick_the_units_list(client, auth, two_lists):
     r = client.get("/publication/postal-procedures?unit=TINH")
     assert 'data-testid="unit-picker"' in r.text and _codes(r.text) == ["2.000001", "3.000001"]
     assert "/public/postal-procedures.csv?unit=TINH" in r.text
+
+
+def test_a_units_default_period_is_its_own(client, auth):
+    unit = second_unit()
+    admin_services.save_settings(
+        {
+            **SETTINGS,
+            "default_period_from": date(2024, 4, 1),
+            "default_period_to": date(2024, 6, 30),
+        },
+        unit.id,
+    )
+    admin_services.save_settings(
+        {
+            **SETTINGS,
+            "default_period_from": date(2023, 1, 1),
+            "default_period_to": date(2023, 3, 31),
+        },
+        FIRST_UNIT_ID,
+    )
+    db.session.commit()
+    auth.login(user=f.user("leader", unit_id=unit.id))
+    assert 'data-period="2024-04-01/2024-06-30"' in client.get("/dashboard").text
+    other = client.application.test_client()
+    auth_first = f.user("leader", unit_id=FIRST_UNIT_ID)
+    db.session.commit()
+    assert other.log_in(auth_first.username, f.PASSWORD).status_code == 303
+    assert 'data-period="2023-01-01/2023-03-31"' in other.get("/dashboard").text
+
+
+def test_each_unit_purges_personal_data_after_its_own_retention(runner):
+    unit = second_unit()
+    admin_services.save_settings({**SETTINGS, "retention_months": 120}, unit.id)
+    admin_services.save_settings({**SETTINGS, "retention_months": 12}, FIRST_UNIT_ID)
+    old = vn_today() - timedelta(days=800)
+    kept = {}
+    for unit_id in (FIRST_UNIT_ID, unit.id):
+        dossier = f.dossier(f.procedure(ret=True), received=old)
+        dossier.unit_id = unit_id
+        kept[unit_id] = f.shipment(dossier, "tra_ket_qua", when=old, recipient_name="Lê Văn Ba")
+    db.session.commit()
+    r = runner.invoke(args=["privacy", "purge"])
+    assert r.exit_code == 0, r.output
+    assert "DV01: " in r.output and "HG-02: " in r.output
+    db.session.expire_all()
+    assert kept[FIRST_UNIT_ID].recipient_name == ""
+    assert kept[unit.id].recipient_name == "Lê Văn Ba"  # ten years in that unit
+    [event] = events("shipment.purge_personal_data")
+    assert event.new_values["unit"] == "DV01" and event.new_values["retention_months"] == 12

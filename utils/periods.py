@@ -33,7 +33,8 @@ class PeriodError(ValueError):
 def default_period(today=None):
     """The period every page opens on when its URL names none.
 
-    The organisation's setting (``OrgSettings.default_period_from`` and ``_to``) when it is set;
+    The setting (``OrgSettings.default_period_from`` and ``_to``) of the user's unit (the first
+    unit's for users who see every unit) when it is set;
     otherwise 1 January to the last receive date of the latest year that has dossiers; with no
     dossiers at all, the year to date. Looked up once per request.
     """
@@ -44,7 +45,7 @@ def default_period(today=None):
     from models import Dossier
     from utils.settings import get_settings
 
-    settings = get_settings()
+    settings = get_settings(_users_unit())
     if settings.default_period_from and settings.default_period_to:
         period = Period(settings.default_period_from, settings.default_period_to)
     else:
@@ -53,6 +54,19 @@ def default_period(today=None):
     if has_app_context() and today is None:
         g.default_period = period
     return period
+
+
+def _users_unit():
+    """The unit whose settings the logged-in user's pages follow (``None``: the first unit's,
+    for users who see every unit and outside a request)."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from utils.units import unit_scope
+
+    if has_request_context() and current_user.is_authenticated:
+        return unit_scope(current_user)
+    return None
 
 
 def parse_period(start, end, default=None):

@@ -283,6 +283,11 @@ def set_unit_active(unit, active, user=None):
     audit.record_active("unit", unit.id, active, user=user)
 
 
+def all_units():
+    """Every unit, by code."""
+    return db.session.scalars(select(Unit).order_by(Unit.code)).all()
+
+
 def active_units():
     """The active units, by code (what pickers offer)."""
     return db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)).all()

@@ -1315,19 +1315,24 @@ def months_before(day, months):
     return date_type(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def purge_cutoff(today=None):
-    """Shipments dated before this day have passed the retention period."""
-    return months_before(today or vn_today(), get_settings().retention_months)
+def purge_cutoff(today=None, unit_id=None):
+    """Shipments dated before this day have passed the retention period (of unit ``unit_id``'s
+    settings; the first unit's by default)."""
+    return months_before(today or vn_today(), get_settings(unit_id).retention_months)
 
 
-def purge_personal_data(today=None, user=None, dry_run=False):
-    """Blank the name, address and phone of shipments older than the retention period.
+def purge_personal_data(today=None, user=None, dry_run=False, unit=None):
+    """Blank the name, address and phone of shipments older than the retention period; with
+    ``unit``, of that unit's shipments under its own retention period.
 
     Counts, dates, fees and channels stay, so every figure is unchanged. One audit event.
     :return: ``(cutoff, number of shipments purged)``.
     """
-    cutoff = purge_cutoff(today)
+    unit_id = unit.id if unit is not None else None
+    cutoff = purge_cutoff(today, unit_id)
     condition = and_(Shipment.date < cutoff, Shipment.personal_data_purged_at.is_(None))
+    if unit is not None:
+        condition = and_(condition, Shipment.unit_id == unit.id)
     ids = (
         db.session.execute(select(Shipment.id).where(condition).order_by(Shipment.id))
         .scalars()
@@ -1347,20 +1352,16 @@ def purge_personal_data(today=None, user=None, dry_run=False):
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Shipment) and obj.id in set(ids):
             db.session.expire(obj)
-    audit.record(
-        "shipment.purge_personal_data",
-        "shipment",
-        "",
-        None,
-        {
-            "cutoff": cutoff,
-            "retention_months": get_settings().retention_months,
-            "count": len(ids),
-            "first_id": ids[0],
-            "last_id": ids[-1],
-        },
-        user=user,
-    )
+    values = {
+        "cutoff": cutoff,
+        "retention_months": get_settings(unit_id).retention_months,
+        "count": len(ids),
+        "first_id": ids[0],
+        "last_id": ids[-1],
+    }
+    if unit is not None:
+        values["unit"] = unit.code
+    audit.record("shipment.purge_personal_data", "shipment", "", None, values, user=user)
     db.session.flush()
     return cutoff, len(ids)
 
