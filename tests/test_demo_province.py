@@ -1,6 +1,7 @@
 """``flask demo load --province``: thirty units, the reference case in one of them, its logins
 (docs/units.md, docs/cli.md)."""
 
+import json
 import re
 from datetime import date
 
@@ -94,6 +95,41 @@ def test_province_demo_holds_the_reference_case_once(runner, client):
         .join(Dossier, Dossier.id == Shipment.dossier_id)
         .where(Shipment.unit_id == Dossier.unit_id)
     ) == db.session.scalar(select(func.count()).select_from(Shipment))
+
+    # `report units` shows the reference unit exactly, as `report summary` shows the one-unit
+    # demo (tests/test_cli.py), and every unit's own counts.
+    r = runner.invoke(
+        args=["report", "units", "--from", "2024-01-01", "--to", "2024-09-30", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    listed = {u["code"]: u for u in json.loads(r.output)}
+    assert len(listed) == len(units)
+    halong = listed["HALONG"]
+    assert halong["name"] == "Phường Hạ Long"
+    assert (
+        halong["procedures_total"],
+        halong["procedures_with_postal"],
+        halong["dossiers_received"],
+        halong["dossiers_received_postal"],
+        halong["results_returned_postal"],
+    ) == (299, 29, 44865, 0, 120)
+    assert halong["criteria"] == [
+        {"code": "C1", "numerator": 29, "denominator": 299, "percent": "9.70", "points": "0.00"},
+        {"code": "C2", "numerator": 0, "denominator": 44865, "percent": "0.00", "points": "0.00"},
+        {"code": "C3", "numerator": 120, "denominator": 44865, "percent": "0.27", "points": "0.00"},
+    ]
+    for unit in units:
+        counted = _unit_counts(unit)
+        shown = listed[unit.code]
+        assert (
+            shown["procedures_total"],
+            shown["procedures_with_postal"],
+            shown["dossiers_received"],
+        ) == (counted["procedures"], counted["with_postal"], counted["received"]), unit.code
+        assert (shown["dossiers_received_postal"], shown["results_returned_postal"]) == (
+            counted["received_postal"],
+            counted["returned_postal"],
+        ), unit.code
 
     # The kept tallies (per unit) equal the dossiers.
     r = runner.invoke(args=["tally", "check"])
