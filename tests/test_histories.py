@@ -78,7 +78,7 @@ def record_every_action(client):
     today = vn_today()
     day = today - timedelta(days=3)
     admin_user = factories.user(
-        "admin", username="quantri", full_name="Lê Quản Trị", id=IDS["admin"]
+        "admin", username="quantri", full_name="Lê Quản Trị", id=IDS["admin"], province_wide=True
     )
     centre = factories.user("centre", username="canbo1", full_name="Phạm Văn Tâm", id=IDS["centre"])
     department = Department(

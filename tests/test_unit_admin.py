@@ -591,3 +591,32 @@ def test_each_unit_purges_personal_data_after_its_own_retention(runner):
     assert kept[unit.id].recipient_name == "Lê Văn Ba"  # ten years in that unit
     [event] = events("shipment.purge_personal_data")
     assert event.new_values["unit"] == "DV01" and event.new_values["retention_months"] == 12
+
+
+def test_a_unit_bound_administrator_manages_their_units_staff_only(client, auth):
+    unit = second_unit()
+    province = f.user("admin", province_wide=True, username="quan.tri.tinh")
+    neighbour = f.user("centre", unit_id=FIRST_UNIT_ID, username="can.bo.dv01")
+    colleague = f.user("centre", unit_id=unit.id, username="dong.nghiep.hg")
+    staff = f.user("department", username="can.bo.phong")
+    auth.login(user=f.user("admin", unit_id=unit.id))
+    listed = client.get("/admin/users").text
+    assert "dong.nghiep.hg" in listed
+    for other in ("quan.tri.tinh", "can.bo.dv01", "can.bo.phong"):
+        assert other not in listed
+    for user in (province, neighbour, staff):
+        assert client.get(f"/admin/users/{user.id}").status_code == 404
+        r = client.post(
+            f"/admin/users/{user.id}/password", data={"new": "x" * 12, "confirm": "x" * 12}
+        )
+        assert r.status_code == 404
+        assert (
+            client.post(f"/admin/users/{user.id}/active", data={"active": "0"}).status_code == 404
+        )
+    assert client.get(f"/admin/users/{colleague.id}").status_code == 200
+    # nor do they make department staff, who see every unit
+    data = {**NEW_USER, "role": "department", "department": staff.department.code}
+    r = client.post("/admin/users/new", data=data)
+    assert r.status_code == 422 and "chỉ quản lý cán bộ của đơn vị đó" in r.text
+    db.session.expire_all()
+    assert db.session.get(User, province.id).active

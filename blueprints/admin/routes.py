@@ -103,12 +103,25 @@ def _user_page(user, edit_form=None, reset_form=None, status=200):
     ), status
 
 
+def _users_scope():
+    """The unit whose users the administrator manages: their own when bound to one on a
+    deployment of several units; ``None``: every user."""
+    return units.unit_scope(current_user) if units.several_units() else None
+
+
 def _get_user_or_404(user_id):
-    return db.get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
+    scope = _users_scope()
+    if scope is not None and user.unit_id != scope:
+        abort(404)  # another unit's user, as one that does not exist
+    return user
 
 
 def _users(fragment="admin/users.html", status=200, **extra):
-    rows = db.session.scalars(db.select(User).order_by(User.active.desc(), User.username)).all()
+    query = db.select(User).order_by(User.active.desc(), User.username)
+    if (scope := _users_scope()) is not None:
+        query = query.where(User.unit_id == scope)
+    rows = db.session.scalars(query).all()
     return htmx.render("admin/users.html", fragment, status=status, users=rows, **extra)
 
 

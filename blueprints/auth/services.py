@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from extensions import db
 from models import ROLES, Department, LoginSession, Role, Unit, User, utcnow
 from utils import audit, units
+from utils.access import who_may
 from utils.errors import Refusal
 from utils.text import nfc
 
@@ -37,6 +38,13 @@ USER_RULES = {
     "cannot_deactivate_self": (None, _l("You cannot deactivate your own account.")),
     "last_admin": ("role", _l("At least one active administrator must remain.")),
     "cannot_change_own_unit": ("unit", _l("You cannot change your own unit.")),
+    "outside_unit": (
+        "role",
+        _l(
+            "An administrator of a unit manages that unit's staff only, neither department staff "
+            "nor users who see every unit."
+        ),
+    ),
 }
 
 
@@ -133,6 +141,7 @@ def create_user(
         raise refusal("username_taken")
     validate_password(password)
     unit_id = units.user_unit(unit_code, province_wide, role)
+    _check_reach(actor, role, unit_id, province_wide)
     user = User(
         username=username,
         role=role,
@@ -236,6 +245,7 @@ def update_user(
             if actor is not None and actor.id == user.id:
                 raise refusal("cannot_change_own_unit")
             user.unit_id, user.province_wide = unit_id, bool(province_wide)
+    _check_reach(actor, role, user.unit_id, user.province_wide)
     user.role = role
     user.department = department
     user.full_name = nfc(full_name or "").strip()
@@ -243,6 +253,21 @@ def update_user(
     old, new = audit.diff({**old, **old_unit}, {**user_values(user), **_unit_values(user)})
     if new:
         audit.record("user_update", "user", user.id, old, new, user=actor)
+
+
+def _check_reach(actor, role, unit_id, province_wide):
+    """An administrator bound to a unit (on a deployment of several) makes and keeps users of
+    that unit only: neither department staff nor province-wide users, who see every unit.
+
+    :raise Refusal: a user outside the actor's unit.
+    """
+    if actor is None or not units.several_units():
+        return
+    scope = units.unit_scope(actor)
+    if scope is None:
+        return
+    if province_wide or role in who_may("every_unit") or unit_id != scope:
+        raise refusal("outside_unit")
 
 
 def _unit_values(user):
