@@ -356,3 +356,52 @@ def test_a_unit_leader_sees_his_units_figures_and_a_province_leader_picks_a_unit
     assert _cell(html, "dossiers_received") == _number(commune["dossiers_received"])
     assert 'value="XA02" selected' in html
     assert client.get(url + "&unit=NOPE").status_code == 404
+
+
+# --- The province's roll-up ---------------------------------------------------------------------
+
+
+def test_the_rollup_ranks_the_communes_worst_first_and_keeps_the_provinces_centre_apart(
+    app, client, auth
+):
+    _rng, units, _procs = _several_units_dataset(400, seed=12)
+    from utils.dates import Period
+
+    period = Period(date(2024, 1, 1), date(2024, 9, 30))
+    r = figures.rollup(period)
+    assert [row.unit.code for row in r.centres] == ["TINH"]
+    assert [row.unit.code for row in r.communes] == [
+        u.code
+        for u in sorted(
+            units[:2], key=lambda u: (figures.summary(period, unit=u).total_points, u.code)
+        )
+    ]
+    for row in r.communes + r.centres:
+        assert row.summary.counts == figures.counts(period, row.unit)
+    for target in r.targets:
+        assert sum(u.share for u in target.units) + target.unassigned == target.gap
+        assert all(u.share <= u.pool for u in target.units)
+    by_c2 = figures.sorted_rows(r.communes, "C2", descending=True)
+    rates = [row.criterion("C2").percent for row in by_c2]
+    assert rates == sorted(rates, reverse=True)
+    # The page: province-wide leaders only; each unit links to its dashboard.
+    url = "/dashboard/units?preset=months&year=2024&months=9"
+    auth.login(user=f.user("leader", unit_id=units[1].id))
+    assert client.get(url).status_code == 403
+    auth.logout()
+    auth.login(user=f.user("leader", province_wide=True))
+    html = client.get(url).text
+    ranked = re.findall(r'<tr data-unit="([^"]+)">\s*<td class="num">(\d*)</td>', html)
+    assert ranked == [("TINH", "")] + [
+        (row.unit.code, str(i)) for i, row in enumerate(r.communes, 1)
+    ]
+    assert "/dashboard?unit=XA02&amp;preset=months" in html
+    assert 'href="/dashboard/units?sort=C1&amp;dir=asc' in html
+    dashboard = client.get("/dashboard?preset=months&year=2024&months=9").text
+    assert 'href="/dashboard/units?preset=months&amp;year=2024&amp;months=9"' in dashboard
+
+
+def test_the_rollup_on_a_one_unit_deployment_is_the_dashboard(app, client, auth):
+    auth.login(user=f.user("leader", province_wide=True))
+    r = client.get("/dashboard/units?preset=months&year=2024&months=9")
+    assert r.status_code == 303 and r.headers["Location"].startswith("/dashboard?")

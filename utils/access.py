@@ -25,6 +25,7 @@ PERMISSIONS = {
     "administer": (_A,),  # users, departments, fields, organisation settings, audit log
     # Units, their settings and the procedures each handles: province-wide users only (below).
     "administer_units": (_A,),
+    "province_rollup": (_A, _L),  # every unit's figures side by side (province-wide users)
     "edit_rubric": (_A,),
     "edit_catalogue": (_A, _C, _D),  # add, edit, retire, reinstate and import procedures
     "note_fields": (_A, _C),  # a field's postal note
@@ -49,7 +50,7 @@ PERMISSIONS = {
 }
 
 # Actions only province-wide users (``User.province_wide``) may take, whatever their role allows.
-PROVINCE_WIDE_ONLY = frozenset({"administer_units"})
+PROVINCE_WIDE_ONLY = frozenset({"administer_units", "province_rollup"})
 
 
 def can(user, action, obj=None):

@@ -223,6 +223,32 @@ def show_breakdown(by):
     )
 
 
+@bp.route("/dashboard/units")
+@requires("province_rollup")
+def show_units():
+    """The province's roll-up for the chosen period: every unit's criteria with band colours and
+    points, the communes ranked (``sort``: ``points``, ``code``, ``name``, ``C1``…``C3``;
+    ``dir``: ``asc``, worst first, or ``desc``), the province's centres on their own lines, the
+    province's trend and the targets split across units. A deployment of one unit has no units
+    to compare: its dashboard."""
+    choice = _choice()
+    if not several_units():
+        return redirect(url_for("dashboard.show_dashboard", **choice.query()), code=303)
+    sort = request.args.get("sort", "points")
+    data = figures.rollup(choice.period, sort, request.args.get("dir") == "desc")
+    response = htmx.render(
+        "dashboard/units.html",
+        "dashboard/_units.html",
+        r=data,
+        choice=choice,
+        target_endpoint="dashboard.show_units",
+        **_picker_context(),
+    )
+    if htmx.wants_fragment():
+        htmx.push_url(response, url_for("dashboard.show_units", **choice.query()))
+    return response
+
+
 @bp.route("/api/summary")
 def api_summary():
     """``GET /api/summary?from=YYYY-MM-DD&to=YYYY-MM-DD``: the object ``report summary --json``

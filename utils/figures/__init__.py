@@ -4,7 +4,8 @@
 - ``scoring``: percentages, the rubric's points and gaps, the criteria and a period's summary,
   in ``Decimal`` arithmetic (rounded half up);
 - ``targeting``: the gap to each criterion's next band, split across departments;
-- ``tables``: the tables by field and by department, with their total rows.
+- ``tables``: the tables by field and by department, with their total rows;
+- ``rollup``: the province's roll-up of every unit's criteria, ranked, and its targets per unit.
 
 The dashboard, the brief, the JSON API and the command line all call this package (``from utils
 import figures``; every name below is one of its attributes): no figure is computed anywhere else.
@@ -31,6 +32,16 @@ from utils.figures.counting import (
     procedures_eligible,
     spans,
     tallied_dossier_count,
+)
+from utils.figures.rollup import (
+    ROLLUP_SORTS,
+    Rollup,
+    UnitCriterionTarget,
+    UnitRow,
+    UnitTarget,
+    rollup,
+    sorted_rows,
+    unit_targets,
 )
 from utils.figures.scoring import (
     CENT,
@@ -71,6 +82,14 @@ from utils.figures.targeting import (
 )
 
 __all__ = [
+    "ROLLUP_SORTS",
+    "Rollup",
+    "UnitCriterionTarget",
+    "UnitRow",
+    "UnitTarget",
+    "rollup",
+    "sorted_rows",
+    "unit_targets",
     "BREAKDOWN_COUNTS",
     "BREAKDOWN_SORTS",
     "CENT",
