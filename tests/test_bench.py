@@ -83,6 +83,13 @@ def test_province_benchmark_smoke_run(tmp_path):
     for page in ("dashboard_province", "dashboard_unit_largest", "dashboard_unit_median"):
         assert measure[page]["status"] == [200], page
     assert measure["province_counts"]["dossiers_received"] > 0
+    # The roll-up of every unit and one unit's figures (utils.figures with a unit) were timed.
+    assert measure["rollup_9_months"]["runs"] == 2
+    assert 0 < measure["unit_1_counts"]["dossiers_received"]
+    assert (
+        measure["unit_1_counts"]["dossiers_received"]
+        < measure["province_counts"]["dossiers_received"]
+    )
     assert measure["peak_rss_mb"] > 0
     assert result["one_unit"]["build"]["dossiers"] == 2000
     assert result["one_unit"]["measure"]["dashboard"]["status"] == [200]
