@@ -405,3 +405,24 @@ def test_the_rollup_on_a_one_unit_deployment_is_the_dashboard(app, client, auth)
     auth.login(user=f.user("leader", province_wide=True))
     r = client.get("/dashboard/units?preset=months&year=2024&months=9")
     assert r.status_code == 303 and r.headers["Location"].startswith("/dashboard?")
+
+
+def test_every_units_counts_at_once_equal_each_units_own(app):
+    """``figures.unit_counts`` (two statements for every unit, the roll-up's) equals
+    ``figures.counts(period, unit)`` and ``target_pools(period, unit)`` of each unit."""
+    from models import UnitProcedure
+
+    rng, units, procs = _several_units_dataset(700, seed=21)
+    tinh = [p for p in procs if p.unit_level == "tinh"]
+    xa = [p for p in procs if p.unit_level == "xa"]
+    db.session.add(UnitProcedure(unit_id=units[1].id, procedure_id=tinh[0].id, handled=True))
+    db.session.add(UnitProcedure(unit_id=units[1].id, procedure_id=xa[0].id, handled=False))
+    db.session.add(UnitProcedure(unit_id=units[2].id, procedure_id=xa[-1].id, handled=True))
+    db.session.add(UnitProcedure(unit_id=units[0].id, procedure_id=xa[-1].id, handled=True))
+    db.session.commit()
+    for period in _periods(rng):
+        values, pools = figures.unit_counts(period)
+        for unit in units:
+            assert values[unit.id] == figures.counts(period, unit), (period, unit.code)
+            own = figures.target_pools(period, unit)
+            assert pools[unit.id] == {c: sum(own[c].values()) for c in ("C1", "C2", "C3")}

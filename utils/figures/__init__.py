@@ -32,6 +32,7 @@ from utils.figures.counting import (
     procedures_eligible,
     spans,
     tallied_dossier_count,
+    unit_counts,
 )
 from utils.figures.rollup import (
     ROLLUP_SORTS,
@@ -138,6 +139,7 @@ __all__ = [
     "tallied_dossier_count",
     "target_pools",
     "targets",
+    "unit_counts",
     "unit_summaries",
     "total_row",
     "worst_first_column",

@@ -238,12 +238,12 @@ def _built_statement(name, shape, build):
     return stmt
 
 
-def _tally_rows(shape, key=False):
+def _tally_rows(shape, key=False, unit_column=False):
     """The tally rows that add up to a period of this shape (``utils.tally``): the month
     tally's rows of its whole months, the ten-day tally's rows of its whole ten-day parts and
     the day tally's rows of its other days, as one SELECT of ``procedure_id`` and the counts
-    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month).
-    In a unit's shape, that unit's rows only.
+    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month);
+    with ``unit_column``, also ``unit_id``. In a unit's shape, that unit's rows only.
     """
     has_months, tendays, days, limited, one_unit = shape
     ranges = (
@@ -265,7 +265,9 @@ def _tally_rows(shape, key=False):
             if key
             else []
         )
-        part = select(*month, table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS)).where(
+        unit = [table.unit_id] if unit_column else []
+        columns = (table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
+        part = select(*month, *unit, *columns).where(
             column >= bindparam(f"{name}_first", type_=db.Date),
             column <= bindparam(f"{name}_last", type_=db.Date),
         )
@@ -684,3 +686,148 @@ def tallied_dossier_count(period, direction, channel, procedure_condition=None, 
             *extra
         )
     return int(db.session.execute(stmt, params).scalar_one())
+
+
+# --- Every unit at once (the province's roll-up) -------------------------------------------------
+
+
+def unit_counts(period):
+    """``counts(period, unit)`` of every unit at once: ``{unit_id: counts}`` (with
+    ``UNHANDLED_KEY``), equal to one unit's ``counts`` each, and ``{unit_id: {"C1", "C2",
+    "C3"}}``, each unit's ``targeting.target_pools`` summed over its departments.
+
+    Two statements instead of two per unit: the tally rows of the period summed per unit and
+    procedure, joined to the procedures and units (``handled_by`` with the unit's own columns),
+    grouped by unit; and the procedures in force per canonical level, to which each unit's
+    additions and removals (``UnitProcedure``, a few rows) are added in Python.
+
+    :return: ``(counts, pools)``.
+    """
+    from models import Unit
+
+    shape, params = _params(period)
+    activity = {}
+    for row in db.session.execute(
+        _built_statement("unit_counts", shape, _unit_counts_statement), params
+    ):
+        activity[row.unit_id] = row
+    catalogue = _catalogue_per_unit()
+    counts_out, pools = {}, {}
+    for unit_id in db.session.scalars(select(Unit.id)):
+        total, receive, ret, either = catalogue.get(unit_id, (0, 0, 0, 0))
+        act = activity.get(unit_id)
+
+        def n(name, act=act):
+            return int(getattr(act, name) or 0) if act is not None else 0
+
+        counts_out[unit_id] = {
+            "procedures_total": total,
+            "procedures_eligible_receive": receive,
+            "procedures_eligible_return": ret,
+            "procedures_with_dossiers": n("with_dossiers"),
+            "procedures_with_postal": n("with_postal"),
+            "dossiers_received": n("received"),
+            "dossiers_received_postal": n("received_postal"),
+            "results_returned": n("returned"),
+            "results_returned_postal": n("returned_postal"),
+            UNHANDLED_KEY: n("unhandled"),
+        }
+        pools[unit_id] = {
+            "C1": either - n("eligible_with_postal"),
+            "C2": n("pool_c2"),
+            "C3": n("pool_c3"),
+        }
+    return counts_out, pools
+
+
+def _unit_counts_statement(shape):
+    from models import Unit
+
+    rows = _tally_rows(shape, unit_column=True)
+    act = (
+        select(
+            rows.c.unit_id,
+            rows.c.procedure_id,
+            *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS),
+        )
+        .group_by(rows.c.unit_id, rows.c.procedure_id)
+        .subquery("unit_activity")
+    )
+    handled = and_(Procedure.in_force.is_(True), handled_by(Unit))
+    postal = or_(act.c.received_postal > 0, act.c.returned_postal > 0)
+
+    def summed(condition, amount):
+        return func.sum(case((condition, amount), else_=0))
+
+    return (
+        select(
+            act.c.unit_id,
+            _count_where(and_(handled, act.c.received > 0)).label("with_dossiers"),
+            _count_where(and_(handled, postal)).label("with_postal"),
+            func.sum(act.c.received).label("received"),
+            func.sum(act.c.received_postal).label("received_postal"),
+            func.sum(act.c.returned).label("returned"),
+            func.sum(act.c.returned_postal).label("returned_postal"),
+            func.sum(case((handled_by(Unit), 0), else_=act.c.received)).label("unhandled"),
+            _count_where(and_(handled, _either_eligible(), postal)).label("eligible_with_postal"),
+            summed(
+                and_(handled, Procedure.eligible_receive.is_(True)),
+                act.c.received - act.c.received_postal,
+            ).label("pool_c2"),
+            summed(
+                and_(handled, Procedure.eligible_return.is_(True)),
+                act.c.received - act.c.received_returned_postal,
+            ).label("pool_c3"),
+        )
+        .select_from(act)
+        .join(Procedure, Procedure.id == act.c.procedure_id)
+        .join(Unit, Unit.id == act.c.unit_id)
+        .group_by(act.c.unit_id)
+    )
+
+
+def _catalogue_per_unit():
+    """``{unit_id: (procedures in force it handles, of them eligible to receive, to return, in
+    either direction)}``: the procedures in force of each canonical level counted in SQL, a unit
+    handling its level's and both levels', then its additions counted in and its removals out."""
+    from models import Unit, UnitProcedure
+
+    in_force = Procedure.in_force.is_(True)
+    flags = (
+        in_force,
+        and_(in_force, Procedure.eligible_receive.is_(True)),
+        and_(in_force, Procedure.eligible_return.is_(True)),
+        and_(in_force, _either_eligible()),
+    )
+    per_level = {
+        row[0]: tuple(int(v or 0) for v in row[1:])
+        for row in db.session.execute(
+            select(Procedure.unit_level, *(_count_where(f) for f in flags)).group_by(
+                Procedure.unit_level
+            )
+        )
+    }
+    zero = (0, 0, 0, 0)
+    units = db.session.execute(select(Unit.id, Unit.level)).all()
+    out = {
+        unit_id: tuple(
+            a + b for a, b in zip(per_level.get(level, zero), per_level.get("ca_hai", zero))
+        )
+        for unit_id, level in units
+    }
+    levels = dict(units)
+    exceptions = db.session.execute(
+        select(
+            UnitProcedure.unit_id,
+            UnitProcedure.handled,
+            Procedure.unit_level,
+            *(case((f, 1), else_=0) for f in flags),
+        ).join(Procedure, Procedure.id == UnitProcedure.procedure_id)
+    )
+    for unit_id, handled, level, *counted in exceptions:
+        own = level in (levels.get(unit_id), "ca_hai")
+        if handled == own:  # an addition of its own level, a removal of another: no change
+            continue
+        sign = 1 if handled else -1
+        out[unit_id] = tuple(v + sign * int(c) for v, c in zip(out[unit_id], counted))
+    return out

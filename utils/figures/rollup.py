@@ -5,9 +5,9 @@ trend, and the gap to each criterion's next band split across units."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from utils.figures.counting import monthly_trend
+from utils.figures.counting import monthly_trend, unit_counts
 from utils.figures.scoring import Band, rubric_for, summary, unit_summaries
-from utils.figures.targeting import split_largest_remainder, target_pools
+from utils.figures.targeting import split_largest_remainder
 from utils.text import fold
 
 ROLLUP_SORTS = ("points", "code", "name", "C1", "C2", "C3")
@@ -89,15 +89,17 @@ def sorted_rows(rows, sort="points", descending=False):
     return rows[::-1]
 
 
-def unit_targets(province, units, period):
+def unit_targets(province, units, unit_pools):
     """The gap of each of the province's criteria to its next band, split across ``units`` by
-    largest remainder in proportion to what each could still move (``target_pools`` of the
-    unit, over its departments): for C1 its procedures in force it handles, eligible, without
-    postal activity in it; for C2 and C3 its dossiers of eligible procedures not yet by post."""
+    largest remainder in proportion to what each could still move (``unit_pools``:
+    ``counting.unit_counts``' pools, a unit's ``target_pools`` over its departments): for C1 its
+    procedures in force it handles, eligible, without postal activity in it; for C2 and C3 its
+    dossiers of eligible procedures not yet by post. Units in code order break ties."""
     pools = {}
     for unit in sorted(units, key=lambda u: u.code):
-        for code, per_department in target_pools(period, unit).items():
-            pools.setdefault(code, {})[unit.id] = sum(per_department.values())
+        for code, pool in unit_pools[unit.id].items():
+            if pool:
+                pools.setdefault(code, {})[unit.id] = pool
     by_id = {unit.id: unit for unit in units}
     out = []
     for crit in province.criteria:
@@ -122,7 +124,8 @@ def rollup(period, sort="points", descending=False):
     communes ranked (worst first by default), the province's own centres on their own lines."""
     rubric = rubric_for(period.year)
     province = summary(period, rubric)
-    rows = [UnitRow(unit, s) for unit, s in unit_summaries(period, rubric) if unit.active]
+    values, pools = unit_counts(period)
+    rows = [UnitRow(unit, s) for unit, s in unit_summaries(period, rubric, values) if unit.active]
     ordered = sorted_rows(rows, sort, descending)
     return Rollup(
         period=period,
@@ -130,7 +133,7 @@ def rollup(period, sort="points", descending=False):
         centres=[r for r in ordered if r.unit.level == "tinh"],
         communes=[r for r in ordered if r.unit.level != "tinh"],
         trend=monthly_trend(period),
-        targets=unit_targets(province, [r.unit for r in rows], period),
+        targets=unit_targets(province, [r.unit for r in rows], pools),
         sort=sort if sort in ROLLUP_SORTS else "points",
         descending=descending,
     )

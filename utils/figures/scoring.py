@@ -239,14 +239,20 @@ def summary(period, rubric=None, unit=None):
     return Summary(period, values, criteria(values, rubric), rubric, unit)
 
 
-def unit_summaries(period, rubric=None):
+def unit_summaries(period, rubric=None, values=None):
     """``[(Unit, Summary)]``: every unit's summary for ``period`` (by code), each scored under
-    the province's rubric of the period."""
+    the province's rubric of the period, from ``counting.unit_counts`` (``values``: its counts,
+    when the caller has them)."""
     from models import Unit
+    from utils.figures.counting import unit_counts
 
     rubric = rubric or rubric_for(period.year)
+    values = values if values is not None else unit_counts(period)[0]
     units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
-    return [(unit, summary(period, rubric, unit)) for unit in units]
+    return [
+        (unit, Summary(period, values[unit.id], criteria(values[unit.id], rubric), rubric, unit))
+        for unit in units
+    ]
 
 
 def monthly_rates(trend):
