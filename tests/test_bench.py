@@ -85,6 +85,7 @@ def test_province_benchmark_smoke_run(tmp_path):
     assert measure["province_counts"]["dossiers_received"] > 0
     # The roll-up of every unit and one unit's figures (utils.figures with a unit) were timed.
     assert measure["rollup_9_months"]["runs"] == 2
+    assert measure["rollup_page"]["status"] == [200]
     assert 0 < measure["unit_1_counts"]["dossiers_received"]
     assert (
         measure["unit_1_counts"]["dossiers_received"]
