@@ -620,3 +620,17 @@ def test_a_unit_bound_administrator_manages_their_units_staff_only(client, auth)
     assert r.status_code == 422 and "chỉ quản lý cán bộ của đơn vị đó" in r.text
     db.session.expire_all()
     assert db.session.get(User, province.id).active
+
+
+def test_the_audit_log_names_a_units_records_with_its_prefix(client, province_admin):
+    unit = second_unit()
+    admin_services.save_settings(SETTINGS, unit.id)
+    day = vn_today()
+    dossier = f.dossier(f.procedure(ret=True), received=day - timedelta(days=5))
+    f.shipment(dossier, "tra_ket_qua", when=day)
+    batch = handover.propose_batch("tra_ket_qua")
+    handover.sign_batch(batch)
+    batch.unit_id = unit.id
+    db.session.commit()
+    page = client.get("/admin/audit", query_string={"action": "handover.sign"}).text
+    assert "01/BB-TTPVHCC-HG" in page and "01/BB-TTHCC" not in page

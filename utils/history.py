@@ -613,6 +613,20 @@ def _changes(event, lookups, settings):
     ]
 
 
+def _settings_of(event, lookups, settings):
+    """The settings an event's numbers are written with: those of its record's unit (a brief,
+    a hand-over record), ``settings`` (the first unit's) otherwise."""
+    from utils.settings import get_settings
+
+    if event.object_type not in ("handover_batch", "brief"):
+        return settings
+    view = OBJECT_VIEWS[event.object_type]
+    unit_id = getattr(lookups.get(view.lookup, event.object_id), "unit_id", None)
+    if unit_id is None or unit_id == settings.unit_id:
+        return settings
+    return get_settings(unit_id)
+
+
 def present_events(events):
     """``[Entry]`` for audit events, reading the names they refer to in a few queries."""
     from utils.settings import get_settings
@@ -624,7 +638,7 @@ def present_events(events):
     for e in events:
         user = lookups.get("user", e.user_id)
         who = person_name(user) if user is not None else (e.username or _("command line"))
-        label, url = _object(e, lookups, settings)
+        label, url = _object(e, lookups, _settings_of(e, lookups, settings))
         out.append(
             Entry(
                 event=e,
@@ -634,7 +648,7 @@ def present_events(events):
                 object_type=object_type_label(e.object_type) if e.object_type else "",
                 object_label=label,
                 object_url=url,
-                changes=_changes(e, lookups, settings),
+                changes=_changes(e, lookups, _settings_of(e, lookups, settings)),
             )
         )
     return out
