@@ -331,6 +331,7 @@ NEW_USER = {
 
 
 def test_the_user_form_has_no_unit_fields_on_a_one_unit_deployment(client, province_admin):
+    assert 'data-testid="user-unit"' not in client.get("/admin/users").text
     page = client.get("/admin/users/new").text
     assert 'name="unit"' not in page and 'name="province_wide"' not in page
     assert client.post("/admin/users/new", data=NEW_USER).status_code == 303
@@ -602,6 +603,7 @@ def test_a_unit_bound_administrator_manages_their_units_staff_only(client, auth)
     auth.login(user=f.user("admin", unit_id=unit.id))
     listed = client.get("/admin/users").text
     assert "dong.nghiep.hg" in listed
+    assert '<td data-testid="user-unit">HG-02</td>' in listed
     for other in ("quan.tri.tinh", "can.bo.dv01", "can.bo.phong"):
         assert other not in listed
     for user in (province, neighbour, staff):

@@ -11,6 +11,7 @@ from functools import partial
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from blueprints.admin import services
 from blueprints.admin.forms import (
@@ -121,6 +122,8 @@ def _users(fragment="admin/users.html", status=200, **extra):
     query = db.select(User).order_by(User.active.desc(), User.username)
     if (scope := _users_scope()) is not None:
         query = query.where(User.unit_id == scope)
+    if units.several_units():  # the list shows each user's unit
+        query = query.options(joinedload(User.unit))
     rows = db.session.scalars(query).all()
     return htmx.render("admin/users.html", fragment, status=status, users=rows, **extra)
 
