@@ -40,6 +40,7 @@ from datetime import date
 from typing import Callable, Optional
 
 from extensions import db
+from models import FIRST_UNIT_ID
 from tests import factories as f
 
 ANONYMOUS = "anonymous"
@@ -77,7 +78,14 @@ class Rule:
 
 
 class Samples:
-    """One realistic record of each kind, from the factories, for URL arguments and form data."""
+    """One realistic record of each kind, from the factories, for URL arguments and form data.
+
+    The records that belong to a unit are the first unit's (``unit_id``); ``OtherUnitSamples``
+    holds the same kinds of records in a second unit. ``tag`` marks the texts of the records
+    built inside a test (a meeting's chair, a task), so that a page showing them can be told."""
+
+    unit_id = FIRST_UNIT_ID
+    tag = ""
 
     def __init__(self):
         self.department = f.department(name="Phòng Tài chính – Kế hoạch")
@@ -110,14 +118,110 @@ class Samples:
             db.session.flush()
         return self._built[key]
 
-    def user_for(self, role):
+    def user_for(self, role, **extra):
         """A new user of ``role`` (department staff belong to ``self.department``; the
-        administrator is the province's, who alone manages units)."""
-        return f.user(
-            role,
-            department_=self.department if role == "department" else None,
-            province_wide=role == "admin",
+        administrator is the province's, who alone manages units, unless ``extra`` says
+        otherwise)."""
+        department_ = self.department if role == "department" else None
+        values = {"province_wide": role == "admin", **extra}
+        if values.get("unit_id") is not None:
+            values["province_wide"] = False
+        return f.user(role, department_=department_, **values)
+
+
+# The other unit's dossier code and tracking number: texts no page of the first unit shows.
+OTHER_DOSSIER_CODE = "000.00.31.K07-240304-0777"
+OTHER_TRACKING = f.tracking_number("EE", 77007700)
+OTHER_UNLOGGED_CODE = "000.00.31.K07-240305-0778"
+
+
+class OtherUnitSamples(Samples):
+    """A second unit (created here, which binds every user bound to none to the first unit)
+    holding a record of every kind that belongs to a unit (a dossier, its shipment, and built
+    when asked: a meeting with a task, an issued brief, a hand-over record), the province's
+    records (departments, field, procedures, users) shared with ``base``."""
+
+    tag = " (xã Tân Lập)"
+
+    def __init__(self, base):
+        from utils.units import create_unit
+
+        self.unit_id = create_unit("DV02", "Trung tâm phục vụ hành chính công xã Tân Lập", "xa").id
+        for name in (
+            "department",
+            "other_department",
+            "field",
+            "procedure",
+            "other_procedure",
+            "managed_user",
+        ):
+            setattr(self, name, getattr(base, name))
+        self.dossier = f.dossier(
+            self.procedure,
+            date(2024, 3, 4),
+            returned=date(2024, 3, 18),
+            return_channel="bcci",
+            code=OTHER_DOSSIER_CODE,
+            unit_id=self.unit_id,
         )
+        self.shipment = f.shipment(
+            self.dossier,
+            "tra_ket_qua",
+            when=date(2024, 3, 18),
+            tracking_number=OTHER_TRACKING,
+            recipient_name="Trần Thị Bình",
+            address="5 Trần Phú, Tân Lập",
+            phone="0987654321",
+            fee=25000,
+        )
+        # Its source says it went by post, and no shipment is recorded: left to reconcile.
+        self.unlogged = f.dossier(
+            self.procedure,
+            date(2024, 3, 5),
+            returned=date(2024, 3, 19),
+            return_channel="bcci",
+            code=OTHER_UNLOGGED_CODE,
+            unit_id=self.unit_id,
+        )
+        self._built = {}
+        self._base = base
+        db.session.flush()
+
+    # Records built when asked that belong to the province, not to a unit: the base's own.
+    PROVINCE_KEYS = ("problems", "rubric", "public_list_on")
+
+    def once(self, key, build):
+        if key in self.PROVINCE_KEYS:
+            return self._base.once(key, build)
+        return super().once(key, build)
+
+    def build_all(self):
+        """Every record built when asked (a meeting, its task, an issued brief, a hand-over
+        record), so that lists hold them."""
+        _task(self)
+        _issued_brief(self)
+        _handover_draft(self)
+
+    def markers(self):
+        """Texts only this unit's records show (dossier codes, tracking number, meeting chair,
+        task, links to each record): a page of the first unit's users must show none."""
+        self.build_all()
+        links = (
+            f'/dossiers/{self.dossier.id}"',
+            f'/dossiers/{self.unlogged.id}"',
+            f'/shipments/{self.shipment.id}"',
+            f'/meetings/{_meeting(self).id}"',
+            f'/briefs/{_issued_brief(self)["brief_id"]}.pdf"',
+            f'/handover/{_handover_draft(self).id}"',
+        )
+        texts = (
+            OTHER_DOSSIER_CODE,
+            OTHER_UNLOGGED_CODE,
+            OTHER_TRACKING,
+            "Chủ tịch UBND" + self.tag,
+            "Rà soát thủ tục" + self.tag,
+        )
+        return links + texts
 
 
 def collect():
@@ -303,17 +407,17 @@ def _committed(record):
 def _meeting(s):
     from blueprints.meetings import services
 
-    return s.once(
-        "meeting",
-        lambda: _committed(
-            services.create_meeting(
-                date_=date(2024, 9, 21),
-                chair="Chủ tịch UBND",
-                participants="Các phòng",
-                conclusions="Đưa thủ tục lên BCCI",
-            )
-        ),
-    )
+    def build():
+        meeting = services.create_meeting(
+            date_=date(2024, 9, 21),
+            chair="Chủ tịch UBND" + s.tag,
+            participants="Các phòng",
+            conclusions="Đưa thủ tục lên BCCI",
+        )
+        meeting.unit_id = s.unit_id
+        return _committed(meeting)
+
+    return s.once("meeting", build)
 
 
 def _task(s):
@@ -325,7 +429,7 @@ def _task(s):
             services.add_task(
                 _meeting(s),
                 department_id=s.department.id,
-                description="Rà soát thủ tục",
+                description="Rà soát thủ tục" + s.tag,
                 deadline=date(2024, 12, 31),
             )
         ),
@@ -403,8 +507,9 @@ def _issued_brief(s):
     from models import Brief
 
     def build():
-        pdf = b"%PDF-1.7 sample brief"
+        pdf = b"%PDF-1.7 sample brief" + s.tag.encode()
         brief = Brief(
+            unit_id=s.unit_id,
             year=2024,
             number=1,
             period_from=date(2024, 1, 1),
@@ -437,7 +542,7 @@ def _handover_draft(s):
     from blueprints.handover import services
 
     def build():
-        draft = services.propose_batch("tra_ket_qua", date(2024, 3, 18))
+        draft = services.propose_batch("tra_ket_qua", date(2024, 3, 18), unit_id=s.unit_id)
         db.session.commit()  # built while URLs are made: committed before any table is compared
         return draft
 

@@ -73,13 +73,20 @@ def procedure(
 
 
 def dossier(
-    procedure_, received, channel="truc_tiep", returned=None, return_channel=None, code=None
+    procedure_,
+    received,
+    channel="truc_tiep",
+    returned=None,
+    return_channel=None,
+    code=None,
+    unit_id=None,
 ):
     n = next(_seq)
     code = code or f"000.00.22.H56-{received:%y%m%d}-{n % 10000:04d}"
     d = Dossier(
         code=code,
         procedure_id=procedure_.id,
+        **({"unit_id": unit_id} if unit_id is not None else {}),
         **Dossier.as_recorded(channel, received, return_channel, returned),
     )
     db.session.add(d)

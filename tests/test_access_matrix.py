@@ -249,3 +249,104 @@ def test_state_changes_need_the_sessions_own_csrf_token(app, endpoint):
                     f"{method} {url} as {role} with {kind}: {r.status_code}"
                 )
         assert table_dump() == before, f"{method} {url} changed the database without a valid token"
+
+
+# --- the unit dimension: every route × role × (own unit's record, another unit's) -------------
+
+# Users bound to the first unit, users of the same roles who see every unit (province-wide), and
+# department staff (who see every unit): ``(role, scope)``.
+UNIT_USERS = (
+    ("admin", "bound"),
+    ("centre", "bound"),
+    ("leader", "bound"),
+    ("admin", "province"),
+    ("centre", "province"),
+    ("leader", "province"),
+    ("department", "every"),
+)
+
+
+def unit_clients(app, samples):
+    from models import FIRST_UNIT_ID
+
+    extra = {"bound": {"unit_id": FIRST_UNIT_ID}, "province": {"province_wide": True}, "every": {}}
+    return {
+        (role, scope): sign_in(app.test_client(), samples.user_for(role, **extra[scope]))
+        for role, scope in UNIT_USERS
+    }
+
+
+def _is_access(r):
+    return r.status_code not in (401, 403, 404, 405) and r.status_code < 500
+
+
+def _unit_samples():
+    own = Samples()
+    other = access_policy.OtherUnitSamples(own)
+    other.build_all()
+    db.session.commit()
+    return own, other
+
+
+def _shown(response, markers, url):
+    """The markers of the other unit's records ``response`` shows (those the request itself
+    carries aside: a code typed is echoed back)."""
+    if response.mimetype not in ("text/html", "text/csv", "application/json"):
+        return []
+    body = response.get_data(as_text=True)
+    return [m for m in markers if m in body and m not in url]
+
+
+@pytest.mark.slow  # a sweep of every endpoint as seven users: left to `make test`
+@pytest.mark.parametrize("endpoint", sorted(POLICY))
+def test_unit_matrix(app, endpoint):
+    """Two units each hold a record of every kind. Users bound to the first unit get 404 on the
+    other unit's record, whatever the method, and nothing changes; they reach their own, and no
+    page they open shows the other unit's records. Province-wide users and department staff
+    reach both units' records."""
+    from utils.access import PROVINCE_WIDE_ONLY
+
+    rule = POLICY[endpoint]
+    own, other = _unit_samples()
+    clients = unit_clients(app, own)
+    markers = other.markers()
+    # Views only province-wide users may open (the units screens): refused to bound users.
+    province_only = getattr(app.view_functions[endpoint], "allowed_action", None) in (
+        PROVINCE_WIDE_ONLY
+    )
+    for method in endpoint_methods(app, endpoint):
+        allowed = [key for key in UNIT_USERS if rule.allowed(key[0], method)]
+        bound = [key for key in allowed if key[1] == "bound"]
+        if province_only:
+            for key in bound:
+                r = call(
+                    clients[key], method, build_url(app, endpoint, rule, own, method), rule, own
+                )
+                assert r.status_code == 403, f"{method} {endpoint} as {key}: {r.status_code}"
+            allowed = [key for key in allowed if key[1] != "bound"]
+            bound = []
+        own_url = build_url(app, endpoint, rule, own, method)
+        other_url = build_url(app, endpoint, rule, other, method)
+        by_record = rule.url_values(own) != rule.url_values(other) or (
+            method != "GET" and rule.form_data(own) != rule.form_data(other)
+        )
+        db.session.commit()
+        before = table_dump()
+        for key in bound:  # the other unit's record: as if it did not exist
+            r = call(clients[key], method, other_url, rule, other)
+            if by_record:
+                assert r.status_code == 404, f"{method} {other_url} as {key}: {r.status_code}"
+                assert table_dump() == before, f"{method} {other_url} as {key} changed data"
+            elif other_url != own_url:  # a code in the query: answered as an unknown one
+                assert _is_access(r), f"{method} {other_url} as {key}: {r.status_code}"
+                assert not _shown(r, markers, other_url), f"{method} {other_url} as {key}"
+        for key in bound:  # their own unit's record, and no page shows the other unit's
+            r = call(clients[key], method, own_url, rule, own)
+            assert _is_access(r), f"{method} {own_url} as {key}: {r.status_code}"
+            shown = _shown(r, markers, own_url) if method == "GET" else []
+            assert not shown, f"{method} {own_url} as {key} shows the other unit's {shown}"
+        if by_record:
+            for key in allowed:  # who sees every unit reaches the other unit's record
+                if key[1] != "bound":
+                    r = call(clients[key], method, other_url, rule, other)
+                    assert _is_access(r), f"{method} {other_url} as {key}: {r.status_code}"

@@ -13,7 +13,10 @@ from flask import abort, request
 from flask_login import current_user
 
 from extensions import db
-from models import Role
+from models import Brief, Dossier, HandoverBatch, HandoverItem, Meeting, Role, Shipment, Task
+
+# The records that belong to a unit through their own ``unit_id``.
+UNIT_RECORDS = (Brief, Dossier, HandoverBatch, Meeting, Shipment)
 
 security_log = logging.getLogger("bcci.security")
 
@@ -127,11 +130,37 @@ def requires(action):
     return decorator
 
 
+def unit_of(obj):
+    """The unit a record belongs to (a dossier, shipment, hand-over record, meeting or brief:
+    its own; a task: its meeting's; a hand-over item: its record's), or ``None`` for a record
+    of the province (a procedure, a department…)."""
+    if isinstance(obj, UNIT_RECORDS):
+        return obj.unit_id
+    if isinstance(obj, Task):
+        return obj.meeting.unit_id
+    if isinstance(obj, HandoverItem):
+        return obj.batch.unit_id
+    return None
+
+
+def in_unit_scope(user, obj):
+    """Whether ``obj`` is in the unit ``user`` is limited to (``utils.units.unit_scope``): always
+    for a user who sees every unit, and for a record of the province."""
+    from utils.units import unit_scope
+
+    scope = unit_scope(user)
+    if scope is None:
+        return True
+    unit = unit_of(obj)
+    return unit is None or unit == scope
+
+
 def get_or_404(model, object_id, action=None):
-    """The ``model`` row with ``object_id``, or 404; with ``action``, 403 unless the user may do
-    that to it."""
+    """The ``model`` row with ``object_id``, or 404; 404 too for another unit's record than the
+    unit the user is limited to (as a record that does not exist); with ``action``, 403 unless
+    the user may do that to it."""
     obj = db.session.get(model, object_id)
-    if obj is None:
+    if obj is None or not in_unit_scope(current_user, obj):
         abort(404)
     if action is not None and not can(current_user, action, obj):
         refuse(403)

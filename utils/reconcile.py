@@ -24,7 +24,7 @@ An import of many dossiers on SQLite counts its new rows with one statement inst
 WHEN clause is false, which cost more than the insert itself.
 """
 
-from sqlalchemy import and_, case, exists, func, select, text
+from sqlalchemy import and_, case, exists, func, literal_column, select, text
 
 from extensions import db
 from models import Dossier, Procedure, ReconcileTally, Shipment
@@ -335,7 +335,7 @@ def inserting_many(connection, last_id):
 def _unlogged(direction, src):
     column = getattr(Dossier, src)
     has_record = exists().where(Shipment.dossier_id == Dossier.id, Shipment.direction == direction)
-    return and_(column == "bcci", ~has_record)
+    return and_(column == literal_column("'bcci'"), ~has_record)
 
 
 def counted():
@@ -361,6 +361,43 @@ def counted():
             .join(Shipment, Shipment.dossier_id == Dossier.id)
             .where(Shipment.direction == direction, Shipment.cancelled.is_(False))
             .group_by(Dossier.procedure_id)
+        )
+        for procedure_id, n in db.session.execute(stmt):
+            put(procedure_id, 2 + i, n)
+    return {p: v for p, v in out.items() if any(v)}
+
+
+def unit_counted(unit_id):
+    """``counted()`` for one unit's dossiers and shipments (the kept counts are the province's):
+    its dossiers said to be by post read from their partial index by unit, its shipments from
+    theirs by unit ("+ 0" keeps SQLite's planner off the procedure index it would walk whole
+    for the grouping)."""
+    out = {}
+    procedure = (Dossier.procedure_id + 0).label("procedure_id")
+
+    def put(procedure_id, i, n):
+        values = list(out.get(procedure_id, (0, 0, 0, 0)))
+        values[i] = int(n)
+        out[procedure_id] = tuple(values)
+
+    for i, (direction, src, _) in enumerate(DIRECTIONS):
+        stmt = (
+            select(procedure, func.count())
+            .where(Dossier.unit_id == unit_id, _unlogged(direction, src))
+            .group_by(procedure)
+        )
+        for procedure_id, n in db.session.execute(stmt):
+            put(procedure_id, i, n)
+        stmt = (
+            select(procedure, func.count())
+            .select_from(Shipment)
+            .join(Dossier, Dossier.id == Shipment.dossier_id)
+            .where(
+                Shipment.unit_id == unit_id,
+                Shipment.direction == direction,
+                Shipment.cancelled.is_(False),
+            )
+            .group_by(procedure)
         )
         for procedure_id, n in db.session.execute(stmt):
             put(procedure_id, 2 + i, n)
@@ -394,11 +431,14 @@ def rebuild():
         db.session.execute(ReconcileTally.__table__.insert(), rows)
 
 
-def totals_by_department(department_id=None):
+def totals_by_department(department_id=None, unit_id=None):
     """``{department_id: {"unlogged_receive", "unlogged_return", "ineligible",
     "ineligible_receive", "ineligible_return"}}`` from the kept counts: dossiers unlogged per
     direction, and live shipments of procedures not flagged eligible in their direction (the
-    flags read now, so changing one needs no recount)."""
+    flags read now, so changing one needs no recount). Of the unit ``unit_id`` when given:
+    counted over that unit's dossiers and shipments (the kept counts are the province's)."""
+    if unit_id is not None:
+        return _unit_totals_by_department(department_id, unit_id)
     stmt = (
         select(
             Procedure.department_id,
@@ -426,6 +466,48 @@ def totals_by_department(department_id=None):
             "ineligible_receive": ineligible_receive,
             "ineligible_return": ineligible_return,
         }
+    return out
+
+
+def _unit_totals_by_department(department_id, unit_id):
+    """``totals_by_department`` for one unit, from ``unit_counted(unit_id)``."""
+    counts = unit_counted(unit_id)
+    procedures = {}
+    if counts:
+        stmt = select(
+            Procedure.id,
+            Procedure.department_id,
+            Procedure.eligible_receive,
+            Procedure.eligible_return,
+        ).where(Procedure.id.in_(list(counts)))
+        if department_id:
+            stmt = stmt.where(Procedure.department_id == department_id)
+        procedures = {row[0]: row[1:] for row in db.session.execute(stmt)}
+    out = {}
+    for procedure_id, (receive, ret, live_receive, live_return) in counts.items():
+        if procedure_id not in procedures:
+            continue
+        dept, eligible_receive, eligible_return = procedures[procedure_id]
+        values = out.setdefault(
+            dept,
+            dict.fromkeys(
+                (
+                    "unlogged_receive",
+                    "unlogged_return",
+                    "ineligible",
+                    "ineligible_receive",
+                    "ineligible_return",
+                ),
+                0,
+            ),
+        )
+        ineligible_receive = 0 if eligible_receive else live_receive
+        ineligible_return = 0 if eligible_return else live_return
+        values["unlogged_receive"] += receive
+        values["unlogged_return"] += ret
+        values["ineligible_receive"] += ineligible_receive
+        values["ineligible_return"] += ineligible_return
+        values["ineligible"] += ineligible_receive + ineligible_return
     return out
 
 

@@ -231,6 +231,39 @@ def user_unit(unit_code, province_wide, role):
     raise refusal("unit_required")
 
 
+def current_scope():
+    """The unit the logged-in user is limited to (``unit_scope``), or ``None``: every unit,
+    or nobody logged in (a command, a test's service call)."""
+    from flask_login import current_user
+
+    if not has_request_context() or not getattr(current_user, "is_authenticated", False):
+        return None
+    return unit_scope(current_user)
+
+
+def new_record_unit(user=None):
+    """The unit a new record belongs to: ``user``'s (the logged-in user's by default), or the
+    first unit for a user bound to none (a province-wide user, department staff, a command)."""
+    if user is None and has_request_context():
+        from flask_login import current_user
+
+        user = current_user if getattr(current_user, "is_authenticated", False) else None
+    return getattr(user, "unit_id", None) or FIRST_UNIT_ID
+
+
+def unit_condition(column, unit_id):
+    """``column == unit_id`` as a list of conditions, or none when ``unit_id`` is ``None`` (a
+    user who sees every unit: no unit filter at all, the one-unit deployment's SQL unchanged)."""
+    return [] if unit_id is None else [column == unit_id]
+
+
+def record_unit_condition(column, unit_id):
+    """``column == unit_id`` (a record's own unit: a hand-over record's shipments) as a list of
+    conditions, none on a one-unit deployment (every record is the one unit's: its SQL stays
+    as it was)."""
+    return [column == unit_id] if several_units() else []
+
+
 # --- the Units screen (province-wide administrators) -------------------------------------------
 
 # What a unit's events record (``audit``): its name and level under the keys the audit log reads.

@@ -16,12 +16,13 @@ from blueprints.briefs.forms import IssueForm, WithdrawForm
 from extensions import db
 from models import Brief
 from utils import htmx
-from utils.access import can, requires
+from utils.access import can, get_or_404, requires
 from utils.dates import Period
 from utils.errors import save
 from utils.periods import default_period, period_from_request
 from utils.settings import get_settings
 from utils.transactions import outside_the_write_lock
+from utils.units import unit_scope
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
@@ -44,7 +45,7 @@ def _list_page(form, period, status=200):
         status=status,
         form=form,
         period=period,
-        briefs=services.issued_briefs(),
+        briefs=services.issued_briefs(unit_scope(current_user)),
         settings=get_settings(),
         can_issue=can(current_user, "issue_briefs"),
     )
@@ -62,7 +63,7 @@ def list_briefs():
 @requires("read_briefs")
 def preview_brief():
     period = period_from_request(request.args)
-    context = services.brief_context(period)
+    context = services.brief_context(period, unit_id=unit_scope(current_user))
     return render_template(
         "briefs/preview.html",
         period=period,
@@ -75,14 +76,15 @@ def preview_brief():
 @requires("read_briefs")
 def download_draft():
     period = period_from_request(request.args)
-    return _pdf_response(services.draft_pdf(period), services.draft_filename(period))
+    pdf = services.draft_pdf(period, unit_id=unit_scope(current_user))
+    return _pdf_response(pdf, services.draft_filename(period))
 
 
 def _confirmation(period, form=None, status=200, error=None):
     """The confirmation of issuing ``period``'s brief (page, or fragment for htmx): the number
     it takes, the period, the rubric version; or why it cannot be issued. The form always
     carries the number the brief would take now."""
-    plan = services.issue_plan(period)
+    plan = services.issue_plan(period, user=current_user._get_current_object())
     if form is None:
         form = IssueForm(formdata=None, start=period.start, end=period.end, number=plan.number)
     return htmx.render(
@@ -118,7 +120,10 @@ def issue_brief():
     period = Period(form.start.data, form.end.data)
     # The PDF is rendered first, without the write lock; the numbering transaction only stores.
     rendered = outside_the_write_lock(
-        services.render_for_issue, period, confirmed_number=form.number.data
+        services.render_for_issue,
+        period,
+        confirmed_number=form.number.data,
+        user=current_user._get_current_object(),
     )
     # A number taken meanwhile: the form comes back with the number the brief would take now.
     return save(
@@ -150,7 +155,7 @@ def _issued(brief, period):
 def withdraw_brief(brief_id):
     """Withdraw (thu hồi) an issued brief with a reason: it keeps its number and file, marked
     withdrawn; its replacement is issued as usual and takes the next number."""
-    brief = db.session.get(Brief, brief_id) or abort(404)
+    brief = get_or_404(Brief, brief_id)
     form = WithdrawForm()
     status = 200
     if request.method == "POST":
@@ -197,7 +202,7 @@ def _withdraw_form(brief, form, status=200, refused=False):
 @bp.route("/<int:brief_id>.pdf")
 @requires("read_briefs")
 def download_brief(brief_id):
-    brief = db.session.get(Brief, brief_id) or abort(404)
+    brief = get_or_404(Brief, brief_id)
     if hashlib.sha256(brief.pdf).hexdigest() != brief.sha256:
         # The stored file no longer matches the hash taken when it was issued: never serve it.
         log.error("issued brief %s: stored PDF does not match its SHA-256", brief.id)

@@ -24,6 +24,7 @@ from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.pdf import render_pdf
 from utils.settings import get_settings
+from utils.units import new_record_unit, unit_condition, unit_scope
 
 STYLESHEETS = ("css/brief.css",)
 OUTREACH_ROWS = 10
@@ -93,12 +94,14 @@ class IssuePlan:
         return document_number(self.number)
 
 
-def issue_plan(period, today=None):
-    """The confirmation's facts for issuing the brief of ``period`` (reads only)."""
+def issue_plan(period, today=None, user=None):
+    """The confirmation's facts for ``user`` issuing the brief of ``period`` (reads only): the
+    number is the next of ``user``'s unit (``utils.units.new_record_unit``)."""
     today = today or vn_today()
     rubric = figures.rubric_for(period.year)
     refusal = illustration_rubric(rubric.year) if rubric.is_illustration else None
-    return IssuePlan(period, today.year, _next_number(today.year), rubric, refusal)
+    number = _next_number(today.year, new_record_unit(user))
+    return IssuePlan(period, today.year, number, rubric, refusal)
 
 
 def _group_table(summary, by):
@@ -135,24 +138,30 @@ def target_rows(targets):
     return sorted(rows.values(), key=lambda row: (row["code"] or "", row["name"]))
 
 
-def latest_conclusions(on_or_before):
-    """The latest meeting held on or before the date whose conclusions were recorded, or None."""
+def latest_conclusions(on_or_before, unit_id=None):
+    """The latest meeting held on or before the date whose conclusions were recorded (of the
+    unit ``unit_id`` when given), or None."""
     return db.session.scalars(
         select(Meeting)
-        .where(Meeting.date <= on_or_before, Meeting.conclusions != "")
+        .where(
+            Meeting.date <= on_or_before,
+            Meeting.conclusions != "",
+            *unit_condition(Meeting.unit_id, unit_id),
+        )
         .order_by(Meeting.date.desc(), Meeting.id.desc())
         .limit(1)
     ).first()
 
 
-def _follow_up(today):
-    """Tasks of earlier meetings not done (overdue first), and the latest recorded conclusions."""
+def _follow_up(today, unit_id=None):
+    """Tasks of earlier meetings not done (overdue first), and the latest recorded conclusions
+    (of the unit ``unit_id``'s meetings when given)."""
     from blueprints.meetings import services as meetings
 
     return {
-        "tasks": meetings.open_tasks(as_of=today, meeting_before=today),
-        "overdue": meetings.overdue_count(as_of=today),
-        "meeting": latest_conclusions(today),
+        "tasks": meetings.open_tasks(as_of=today, meeting_before=today, unit_id=unit_id),
+        "overdue": meetings.overdue_count(as_of=today, unit_id=unit_id),
+        "meeting": latest_conclusions(today, unit_id),
     }
 
 
@@ -161,6 +170,8 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None):
     under the names and signer of unit ``unit_id``'s settings (the first unit's by default).
 
     :param number: the issued number; ``None`` for a draft.
+    :param unit_id: also the unit whose meetings and tasks it follows up (``None``: every
+        unit's).
     """
     today = today or vn_today()
     summary = figures.summary(period)
@@ -189,7 +200,7 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None):
         "proposal_departments": _proposal_departments(period),
         "targets": targets,
         "target_rows": target_rows(targets),
-        "follow_up": _follow_up(today),
+        "follow_up": _follow_up(today, unit_id),
     }
 
 
@@ -210,9 +221,10 @@ def render_document(context):
     return _render("briefs/document.html", context)
 
 
-def draft_pdf(period, today=None):
+def draft_pdf(period, today=None, unit_id=None):
     """A draft brief's PDF: no number, "DỰ THẢO" across its first page; stores nothing."""
-    return render_pdf(render_document(brief_context(period, today)), STYLESHEETS)
+    context = brief_context(period, today, unit_id=unit_id)
+    return render_pdf(render_document(context), STYLESHEETS)
 
 
 def draft_filename(period):
@@ -225,8 +237,11 @@ def issued_filename(brief):
     return f"bao-cao-{brief.number:02d}-{brief.year}-bcci{suffix}.pdf"
 
 
-def _next_number(year):
-    current = db.session.execute(select(func.max(Brief.number)).where(Brief.year == year)).scalar()
+def _next_number(year, unit_id):
+    """The next brief number of the unit ``unit_id`` in ``year`` (numbered per unit and year)."""
+    current = db.session.execute(
+        select(func.max(Brief.number)).where(Brief.unit_id == unit_id, Brief.year == year)
+    ).scalar()
     return (current or 0) + 1
 
 
@@ -286,7 +301,7 @@ def snapshot(context):
     return data
 
 
-def render_for_issue(period, today=None, confirmed_number=None):
+def render_for_issue(period, today=None, confirmed_number=None, user=None):
     """The issued PDF of ``period`` rendered ahead, under the number it is expected to take (the
     confirmed one, else the next): ``(number, context, pdf)``. Reads only, so the route runs it
     before the numbering transaction (``utils.transactions.outside_the_write_lock``): rendering
@@ -294,16 +309,17 @@ def render_for_issue(period, today=None, confirmed_number=None):
     today = today or vn_today()
     if figures.rubric_for(period.year).is_illustration:
         return None
-    number = confirmed_number or _next_number(today.year)
-    context = brief_context(period, today, number=number, year=today.year)
+    number = confirmed_number or _next_number(today.year, new_record_unit(user))
+    context = brief_context(period, today, number=number, year=today.year, unit_id=_scope(user))
     return number, context, render_pdf(render_document(context), STYLESHEETS)
 
 
 def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=None):
     """Number, render and store the brief of ``period``; freeze its rubric version; audit it.
 
-    Adds and flushes; the caller commits. Numbers run per calendar year of the issue date and
-    are never reused (a withdrawn brief keeps its number).
+    Adds and flushes; the caller commits. The brief is ``user``'s unit's (the first unit's for a
+    user bound to none); numbers run per unit and calendar year of the issue date and are never
+    reused (a withdrawn brief keeps its number).
 
     :param confirmed_number: the number the person confirmed; when another brief took it
         meanwhile, nothing is issued and the refusal (``number_taken``) names the number it would
@@ -319,20 +335,22 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
     rubric = figures.rubric_for(period.year)
     if rubric.is_illustration:
         raise illustration_rubric(rubric.year)
+    unit_id = new_record_unit(user)
     _lock_numbering()
     for _attempt in range(ISSUE_ATTEMPTS):
-        number = _next_number(year)
+        number = _next_number(year, unit_id)
         if confirmed_number is not None and number != confirmed_number:
             raise number_taken(confirmed_number, number)
         if rendered is not None and rendered[0] == number:
             _, context, pdf = rendered
         else:
-            context = brief_context(period, today, number=number, year=year)
+            context = brief_context(period, today, number=number, year=year, unit_id=_scope(user))
             pdf = render_pdf(render_document(context), STYLESHEETS)
         try:
             with db.session.begin_nested():
                 version = _rubric_version_for(context["summary"], user)
                 brief = Brief(
+                    unit_id=unit_id,
                     year=year,
                     number=number,
                     period_from=period.start,
@@ -347,7 +365,7 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
                 db.session.flush()
         except IntegrityError:
             if confirmed_number is not None:
-                raise number_taken(confirmed_number, _next_number(year)) from None
+                raise number_taken(confirmed_number, _next_number(year, unit_id)) from None
             continue  # another issuer took the number meanwhile: draw the next one
         audit.record(
             "brief.issue",
@@ -371,12 +389,19 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
     )
 
 
-def issued_briefs():
-    """Issued briefs, newest first (without loading their PDFs)."""
+def _scope(user):
+    """The unit ``user`` is limited to (``utils.units.unit_scope``), ``None`` without a user."""
+    return unit_scope(user) if user is not None else None
+
+
+def issued_briefs(unit_id=None):
+    """Issued briefs (of the unit ``unit_id`` when given), newest first (without loading their
+    PDFs)."""
     from sqlalchemy.orm import defer
 
     return db.session.scalars(
         select(Brief)
+        .where(*unit_condition(Brief.unit_id, unit_id))
         .options(defer(Brief.pdf), defer(Brief.figures))
         .order_by(Brief.year.desc(), Brief.number.desc())
     ).all()

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from blueprints.meetings.services import open_tasks
+from utils.units import current_scope
 from extensions import db
 from models import Dossier
 from utils import figures
@@ -58,7 +59,7 @@ def dashboard(choice, as_of=None, unit=None):
         outreach=outreach,
         outreach_total=outreach_total,
         targets=figures.targets(summary),
-        tasks=open_tasks(as_of or vn_today()),
+        tasks=open_tasks(as_of or vn_today(), unit_id=current_scope()),  # the user's unit's
         sort=sort,
         unit=unit,
     )

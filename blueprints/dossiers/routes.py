@@ -15,6 +15,7 @@ from utils.history import present_events
 from utils.access import get_or_404, requires
 from utils.htmx import is_htmx, render, wants_fragment
 from utils.transactions import reading
+from utils.units import unit_scope
 from utils.htmx import redirect as hx_redirect
 from utils import seek
 from utils.inputs import arg_int
@@ -47,6 +48,7 @@ def filters_from(args):
         procedure_id=int_arg(args, "procedure_id"),
         by_post=args.get("postal") == "yes",
         unlogged=args.get("unlogged") == "yes",
+        unit_id=unit_scope(current_user),
     )
 
 

@@ -24,6 +24,7 @@ from utils.errors import Refusal
 from utils.tabular import CellError, ImportReport, collector_paused
 from utils.text import escape_like, fold, nfc
 from utils.transactions import ImportSteps
+from utils.units import new_record_unit, unit_condition
 
 CHUNK = 1000
 # The file's columns, declared with their parsers, help and sample cells in
@@ -190,24 +191,31 @@ def _dossier_by_code(lock=False):
     return stmt.with_for_update(of=Dossier) if lock else stmt
 
 
-def find_dossier(code, lock=False):
+def find_dossier(code, lock=False, unit_id=None):
     """The dossier with this code (trimmed, NFC), with its procedure loaded, or ``None``.
 
     :param lock: lock the dossier's row until the transaction ends (a save about to change it:
-        what is read stays what the database holds)."""
+        what is read stays what the database holds).
+    :param unit_id: the unit the user is limited to: another unit's dossier is ``None``, as an
+        unknown code (codes are unique across the province; ``create_dossier`` refuses the
+        clash without showing the dossier)."""
     code = nfc(code or "")
     if not code:
         return None
-    return db.session.execute(_dossier_by_code(lock), {"code": code}).scalar_one_or_none()
+    found = db.session.execute(_dossier_by_code(lock), {"code": code}).scalar_one_or_none()
+    if found is not None and unit_id is not None and found.unit_id != unit_id:
+        return None
+    return found
 
 
-def known_dossier(code):
-    """The dossier with this code.
+def known_dossier(code, unit_id=None):
+    """The dossier with this code (of the unit ``unit_id`` when given: another unit's is
+    unknown).
 
     :raise Refusal: no dossier has it (422, on the form's ``dossier_code``).
     """
     try:
-        return rules.known_dossier(find_dossier(code), nfc(code or ""))
+        return rules.known_dossier(find_dossier(code, unit_id=unit_id), nfc(code or ""))
     except CellError as e:
         raise Refusal(e.reason, "dossier_code", **e.params) from None
 
@@ -220,15 +228,18 @@ def find_procedure(code):
 
 
 def create_dossier(code, procedure, receive_channel, receive_date, user=None):
-    """Create a dossier from the log form (its source: the form). Audited.
+    """Create a dossier from the log form (its source: the form), of ``user``'s unit (the
+    logged-in user's; the first unit for a user bound to none). Audited.
 
-    :raise Refusal: the code exists already.
+    :raise Refusal: the code exists already (in any unit: codes are unique across the province;
+        another unit's dossier is not shown).
     """
     code = nfc(code)
     if find_dossier(code) is not None:
         raise Refusal(_l("A dossier with this code exists already."))
     dossier = Dossier(
         code=code,
+        unit_id=new_record_unit(user),
         procedure_id=procedure.id,
         **Dossier.as_recorded(receive_channel, receive_date),
     )
@@ -346,6 +357,9 @@ class DossierFilters:
     procedure_id: int | None = None
     by_post: bool = False
     unlogged: bool = False
+    # The unit the user is limited to (``utils.units.unit_scope``); ``None``: every unit, and
+    # no unit condition at all.
+    unit_id: int | None = None
 
     @property
     def date_column(self):
@@ -378,7 +392,7 @@ class DossierFilters:
 
     def dossier_conditions(self):
         """The filters on the dossier's own columns."""
-        out = []
+        out = unit_condition(Dossier.unit_id, self.unit_id)
         receive = self.direction != "tra_ket_qua"
         src_col = Dossier.receive_channel_src if receive else Dossier.return_channel_src
         if self.unlogged:
@@ -484,6 +498,8 @@ def _kept_total(filters, ids, conditions):
     :param ids: the procedures' ids (``_procedure_ids``); ``conditions``: the filters on the
         dossier's own values.
     """
+    if filters.unit_id is not None:
+        return None  # the kept numbers are the province's: a unit's list is counted
     set_filters = _set_filters(filters)
     if not set_filters & {"q", "source_channel", "unlogged", "by_post"}:
         return _tallied_total(filters, ids, conditions)

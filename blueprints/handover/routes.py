@@ -18,6 +18,7 @@ from utils.access import get_or_404, requires
 from utils.errors import save, saved
 from utils.labels import handover_number, unit_prefix
 from utils.privacy import mask_name
+from utils.units import unit_scope
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
 
@@ -42,7 +43,9 @@ def _batch_context(batch, error=None, search=None):
     else:
         tracking, day = None, (batch.day if not search.tracking.data else None)
     candidates = (
-        services.available_shipments(batch.direction, day=day, tracking=tracking)
+        services.available_shipments(
+            batch.direction, day=day, tracking=tracking, unit_id=batch.unit_id
+        )
         if batch.status == "draft"
         else []
     )
@@ -104,7 +107,7 @@ def list_batches():
 
 
 def _list_page(fragment, form, status_filter="", status=200):
-    batches = services.recent_batches(status_filter or None)
+    batches = services.recent_batches(status_filter or None, unit_id=unit_scope(current_user))
     return htmx.render(
         "handover/list.html",
         fragment,

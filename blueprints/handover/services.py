@@ -15,10 +15,19 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from flask_babel import lazy_gettext as _l
-from models import DIRECTIONS, Dossier, HandoverBatch, HandoverItem, Shipment, utcnow
+from models import (
+    DIRECTIONS,
+    FIRST_UNIT_ID,
+    Dossier,
+    HandoverBatch,
+    HandoverItem,
+    Shipment,
+    utcnow,
+)
 from utils import audit
 from utils.dates import to_vn, vn_today
 from utils.errors import Refusal
+from utils.units import new_record_unit, record_unit_condition, unit_condition
 
 CANDIDATE_LIMIT = 100
 
@@ -79,10 +88,10 @@ def _held():
     return exists().where(HandoverItem.held_shipment_id == Shipment.id)
 
 
-def available_shipments_query(direction, day=None, tracking=None):
-    """Shipments that may go into a record of ``direction``: not cancelled, not handed over, not
-    held by another live record; optionally of one ``day`` or with a tracking number containing
-    ``tracking``."""
+def available_shipments_query(direction, day=None, tracking=None, unit_id=FIRST_UNIT_ID):
+    """Shipments of the unit ``unit_id`` that may go into a record of ``direction``: not
+    cancelled, not handed over, not held by another live record; optionally of one ``day`` or
+    with a tracking number containing ``tracking``."""
     query = (
         select(Shipment)
         .where(
@@ -90,6 +99,7 @@ def available_shipments_query(direction, day=None, tracking=None):
             Shipment.cancelled.is_(False),
             Shipment.handed_over_at.is_(None),
             ~_held(),
+            *record_unit_condition(Shipment.unit_id, unit_id),
         )
         .order_by(Shipment.date, Shipment.tracking_number)
     )
@@ -104,12 +114,11 @@ def available_shipments_query(direction, day=None, tracking=None):
     return query
 
 
-def available_shipments(direction, day=None, tracking=None, limit=CANDIDATE_LIMIT):
-    return (
-        db.session.execute(available_shipments_query(direction, day, tracking).limit(limit))
-        .scalars()
-        .all()
-    )
+def available_shipments(
+    direction, day=None, tracking=None, limit=CANDIDATE_LIMIT, unit_id=FIRST_UNIT_ID
+):
+    query = available_shipments_query(direction, day, tracking, unit_id)
+    return db.session.execute(query.limit(limit)).scalars().all()
 
 
 def batch_items(batch):
@@ -132,8 +141,13 @@ def batch_items(batch):
     return db.session.execute(query).scalars().all()
 
 
-def recent_batches(status=None, limit=200):
-    query = select(HandoverBatch).order_by(HandoverBatch.day.desc(), HandoverBatch.id.desc())
+def recent_batches(status=None, limit=200, unit_id=None):
+    """The latest records (of the unit ``unit_id`` when given), newest day first."""
+    query = (
+        select(HandoverBatch)
+        .where(*unit_condition(HandoverBatch.unit_id, unit_id))
+        .order_by(HandoverBatch.day.desc(), HandoverBatch.id.desc())
+    )
     if status in ("draft", "signed", "voided"):
         query = query.where(HandoverBatch.status == status)
     return db.session.execute(query.limit(limit)).scalars().all()
@@ -165,10 +179,12 @@ def _flush_or_conflict():
         ) from None
 
 
-def propose_batch(direction, day=None, user=None):
-    """A new draft for ``direction`` and ``day`` (default: today in Vietnam), holding every
-    shipment of that day and direction not yet handed over nor held by another record.
+def propose_batch(direction, day=None, user=None, unit_id=None):
+    """A new draft of ``user``'s unit (the first unit for a user bound to none) for
+    ``direction`` and ``day`` (default: today in Vietnam), holding every shipment of that unit,
+    day and direction not yet handed over nor held by another record.
 
+    :param unit_id: the unit of the record, instead of ``user``'s.
     :raise Refusal: bad direction, or a day in the future.
     """
     _check_direction(direction)
@@ -176,11 +192,15 @@ def propose_batch(direction, day=None, user=None):
     if day > vn_today():
         raise Refusal(_l("The day of a hand-over record cannot be in the future."))
     batch = HandoverBatch(
-        direction=direction, day=day, status="draft", created_by_id=getattr(user, "id", None)
+        unit_id=unit_id or new_record_unit(user),
+        direction=direction,
+        day=day,
+        status="draft",
+        created_by_id=getattr(user, "id", None),
     )
     db.session.add(batch)
     db.session.flush()
-    shipments = available_shipments(direction, day=day, limit=None)
+    shipments = available_shipments(direction, day=day, limit=None, unit_id=batch.unit_id)
     for shipment in shipments:
         db.session.add(
             HandoverItem(batch_id=batch.id, shipment_id=shipment.id, held_shipment_id=shipment.id)
@@ -205,7 +225,7 @@ def add_item(batch, shipment_id, user=None):
     """
     _check_draft(batch)
     shipment = db.session.get(Shipment, shipment_id) if isinstance(shipment_id, int) else None
-    if shipment is None:
+    if shipment is None or shipment.unit_id != batch.unit_id:  # another unit's: as none
         raise Refusal(_l("No such shipment."), status=404)
     if shipment.direction != batch.direction:
         raise Refusal(
@@ -303,9 +323,12 @@ def set_counts(batch, counts, user=None):
         set_item_counts(batch, item_id, originals, copies, user=user)
 
 
-def _next_number(year):
+def _next_number(year, unit_id):
+    """The next record number of the unit ``unit_id`` in ``year`` (numbered per unit and year)."""
     current = db.session.execute(
-        select(func.max(HandoverBatch.number)).where(HandoverBatch.year == year)
+        select(func.max(HandoverBatch.number)).where(
+            HandoverBatch.unit_id == unit_id, HandoverBatch.year == year
+        )
     ).scalar()
     return (current or 0) + 1
 
@@ -338,7 +361,7 @@ def sign_batch(batch, user=None):
     now = utcnow()
     # Documents are numbered within the year they are signed in (the date printed on them).
     batch.year = to_vn(now).year
-    batch.number = _next_number(batch.year)
+    batch.number = _next_number(batch.year, batch.unit_id)
     batch.status = "signed"
     batch.signed_at = now
     batch.printed_by_id = getattr(user, "id", None)

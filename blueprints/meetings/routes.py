@@ -21,6 +21,7 @@ from utils.access import can, department_scope, get_or_404, requires
 from utils.dates import vn_today
 from utils.errors import save
 from utils.inputs import arg_int, safe_next
+from utils.units import unit_condition, unit_scope
 
 bp = Blueprint("meetings", __name__)
 
@@ -81,10 +82,14 @@ def list_meetings():
     department_id = (
         department_scope(current_user) if own_only else arg_int(request.args, "department")
     )
-    tasks = services.open_tasks(vn_today(), department_id=department_id)
+    unit_id = unit_scope(current_user)
+    tasks = services.open_tasks(vn_today(), department_id=department_id, unit_id=unit_id)
     meetings = list(
         db.session.scalars(
-            select(Meeting).order_by(Meeting.date.desc(), Meeting.id.desc()).limit(100)
+            select(Meeting)
+            .where(*unit_condition(Meeting.unit_id, unit_id))
+            .order_by(Meeting.date.desc(), Meeting.id.desc())
+            .limit(100)
         )
     )
     return htmx.render(
@@ -248,7 +253,7 @@ def _department_tasks_panel(user):
 
 
 def _overdue_panel(user):
-    tasks = services.open_tasks(vn_today(), overdue_only=True)
+    tasks = services.open_tasks(vn_today(), overdue_only=True, unit_id=unit_scope(user))
     return {"tasks": tasks} if tasks else None
 
 

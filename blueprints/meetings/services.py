@@ -16,6 +16,7 @@ from utils import audit
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.text import nfc
+from utils.units import new_record_unit
 
 MEETING_FIELDS = ("date", "chair", "participants", "conclusions")
 TASK_FIELDS = ("department_id", "description", "deadline", "status", "status_note")
@@ -54,7 +55,9 @@ def _task_query(department_id=None):
     return stmt
 
 
-def open_tasks(as_of=None, department_id=None, meeting_before=None, overdue_only=False):
+def open_tasks(
+    as_of=None, department_id=None, meeting_before=None, overdue_only=False, unit_id=None
+):
     """Every task not done, overdue first, then by deadline (none last), then by id.
 
     :param as_of: the date overdue is judged on; defaults to Vietnam's today.
@@ -62,6 +65,7 @@ def open_tasks(as_of=None, department_id=None, meeting_before=None, overdue_only
     :param meeting_before: only tasks of meetings held on or before that date (a brief lists the
         tasks of earlier meetings).
     :param overdue_only: only the overdue ones.
+    :param unit_id: only the tasks of that unit's meetings (``None``: every unit's).
     :return: a list of ``OpenTask(task, overdue)``; ``task.department`` and ``task.meeting`` are
         loaded.
     """
@@ -70,16 +74,19 @@ def open_tasks(as_of=None, department_id=None, meeting_before=None, overdue_only
     stmt = _task_query(department_id).where(Task.status != "done")
     if overdue_only:
         stmt = stmt.where(overdue)
+    if meeting_before is not None or unit_id is not None:
+        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id)
     if meeting_before is not None:
-        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(
-            Meeting.date <= meeting_before
-        )
+        stmt = stmt.where(Meeting.date <= meeting_before)
+    if unit_id is not None:
+        stmt = stmt.where(Meeting.unit_id == unit_id)
     stmt = stmt.order_by(case((overdue, 0), else_=1), *task_order())
     return [OpenTask(t, is_overdue(t, as_of)) for t in db.session.scalars(stmt).unique()]
 
 
-def overdue_count(as_of=None, department_id=None):
-    """How many tasks are overdue (a figure for badges; counted in SQL)."""
+def overdue_count(as_of=None, department_id=None, unit_id=None):
+    """How many tasks are overdue (of the unit ``unit_id``'s meetings when given; a figure for
+    badges; counted in SQL)."""
     from sqlalchemy import func
 
     as_of = as_of or vn_today()
@@ -90,12 +97,15 @@ def overdue_count(as_of=None, department_id=None):
     )
     if department_id is not None:
         stmt = stmt.where(Task.department_id == department_id)
+    if unit_id is not None:
+        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(Meeting.unit_id == unit_id)
     return int(db.session.execute(stmt).scalar_one())
 
 
 def create_meeting(*, date_, chair, participants, conclusions, user=None):
-    """Record a review meeting."""
+    """Record a review meeting, of ``user``'s unit (the first unit for a user bound to none)."""
     meeting = Meeting(
+        unit_id=new_record_unit(user),
         date=date_,
         chair=nfc(chair or "").strip(),
         participants=nfc(participants or "").strip(),

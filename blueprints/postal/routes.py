@@ -3,6 +3,8 @@ reconciliation. Personal data is masked everywhere but a shipment's own page (ce
 administrators) and the audited export with personal data.
 """
 
+import dataclasses
+
 from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,7 +29,7 @@ from extensions import db
 from models import Direction, Procedure, Shipment
 from utils.history import present_events
 from utils import audit, import_units, privacy, seek
-from utils.access import can, department_scope, get_or_404, requires
+from utils.access import can, department_scope, get_or_404, in_unit_scope, requires
 from utils.dates import Period, parse_day, vn_today
 from utils.errors import Refusal, refused, save
 from utils.htmx import is_htmx, render, trigger
@@ -35,6 +37,7 @@ from utils.htmx import redirect as hx_redirect
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 from utils.transactions import keeping_objects, reading
+from utils.units import unit_scope
 
 bp = Blueprint("postal", __name__)
 
@@ -59,6 +62,7 @@ def filters_from(args):
         department_id=int_arg(args, "department"),
         field_id=int_arg(args, "field"),
         status=args.get("status") if args.get("status") in services.STATUSES else "",
+        unit_id=unit_scope(current_user),
     )
 
 
@@ -138,7 +142,8 @@ def _lookup_context(form, lock=False):
     """What the form shows under the dossier code: the known dossier, or the fields that
     create it. ``lock``: the known dossier is locked for the save (``find_dossier``)."""
     code = (form.dossier_code.data or "").strip()
-    dossier = dossier_services.find_dossier(code, lock=lock) if code else None
+    scope = unit_scope(current_user)
+    dossier = dossier_services.find_dossier(code, lock=lock, unit_id=scope) if code else None
     procedure = (
         dossier_services.find_procedure(form.procedure_code.data) if dossier is None else None
     )
@@ -150,11 +155,19 @@ def _lookup_context(form, lock=False):
     return {"code": code, "dossier": dossier, "procedure": procedure, "eligible": eligible}
 
 
+def _visible(shipment):
+    """``shipment``, or ``None`` when it is another unit's than the one the user is limited to
+    (a clash with it is refused without showing it)."""
+    return shipment if shipment is not None and in_unit_scope(current_user, shipment) else None
+
+
 def _tracking_context(form, exclude_id=None):
     value = form.tracking_number.data or ""
     status = (
         services.check_tracking(value, form.direction.data, exclude_id) if value.strip() else None
     )
+    if status is not None and status.duplicate is not None and not _visible(status.duplicate):
+        status = dataclasses.replace(status, duplicate=None, elsewhere=True)
     return {"tracking": status}
 
 
@@ -179,7 +192,7 @@ def _log_page(form, status=200, duplicate=None):
     if is_htmx():
         response = make_response(render_template("postal/_log_form.html", **context), status)
     else:
-        context["recent"] = services.recent_shipments()
+        context["recent"] = services.recent_shipments(unit_id=unit_scope(current_user))
         context["procedures"] = _procedures()
         response = make_response(render_template("postal/new.html", **context), status)
     response.vary.add("HX-Request")
@@ -230,6 +243,7 @@ def _log(form, lookup):
             lookup["procedure"],
             form.receive_channel.data,
             form.receive_date.data,
+            user=current_user,
         )
     return services.log_shipment(
         tracking_number=form.tracking_number.data,
@@ -313,7 +327,10 @@ def new_shipment():
     except Refusal as refusal:
         # A duplicate (409) shows the shipment already logged with that number.
         return refused(
-            refusal, form, lambda r: _log_page(form, duplicate=r.conflict), "dossier_code"
+            refusal,
+            form,
+            lambda r: _log_page(form, duplicate=_visible(r.conflict)),
+            "dossier_code",
         )
     return _logged(form, shipment)
 
@@ -373,7 +390,9 @@ def show_shipment(shipment_id):
 
 def _edit(form, shipment):
     """Save the edit form's changes: ``True`` when something changed."""
-    dossier = dossier_services.known_dossier(form.dossier_code.data)
+    dossier = dossier_services.known_dossier(
+        form.dossier_code.data, unit_id=unit_scope(current_user)
+    )
     changes = {
         "tracking_number": form.tracking_number.data,
         "dossier_id": dossier.id,
@@ -488,14 +507,15 @@ def reconciliation():
     for procedures not flagged eligible in their direction, with counts by department.
     Department staff see their own department's part."""
     department_id = department_scope(current_user)
-    by_department, totals = services.reconciliation_by_department(department_id)
+    unit_id = unit_scope(current_user)
+    by_department, totals = services.reconciliation_by_department(department_id, unit_id)
     return render(
         "postal/reconciliation.html",
         "postal/reconciliation.html",
         by_department=by_department,
         totals=totals,
-        unlogged=services.unlogged_postal_dossiers(department_id, totals=totals),
-        ineligible=services.ineligible_shipments(department_id, totals=totals),
+        unlogged=services.unlogged_postal_dossiers(department_id, totals=totals, unit_id=unit_id),
+        ineligible=services.ineligible_shipments(department_id, totals=totals, unit_id=unit_id),
     )
 
 
@@ -510,11 +530,12 @@ def dates_for_inputs():
 def _postal_panel(user):
     """The centre's counter today, and what is left to reconcile (department staff: their own)."""
     department_id = department_scope(user)
-    _rows, totals = services.reconciliation_by_department(department_id)
+    _rows, totals = services.reconciliation_by_department(department_id, unit_scope(user))
     today = day = None
     if can(user, "edit_shipments"):
         day = vn_today()
-        today = services.list_totals(services.ShipmentFilters(period=Period(day, day)))
+        filters = services.ShipmentFilters(period=Period(day, day), unit_id=unit_scope(user))
+        today = services.list_totals(filters)
     if today is None and not any(totals.values()):
         return None
     return {"today": today, "day": day.isoformat() if day else None, "reconcile": totals}

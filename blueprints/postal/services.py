@@ -44,6 +44,7 @@ from utils.settings import get_settings
 from utils.tabular import CellError, ImportReport
 from utils.text import nfc
 from utils.transactions import ImportSteps, note_written
+from utils.units import unit_condition
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
 EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
@@ -72,6 +73,8 @@ class TrackingStatus:
     well_formed: bool
     check_digit_ok: bool
     duplicate: Shipment | None
+    # Logged in that direction already by another unit than the user's (not shown).
+    elsewhere: bool = False
 
     @property
     def warning(self):
@@ -548,6 +551,9 @@ class ShipmentFilters:
     department_id: int | None = None
     field_id: int | None = None
     status: str = ""
+    # The unit the user is limited to (``utils.units.unit_scope``); ``None``: every unit, and
+    # no unit condition at all.
+    unit_id: int | None = None
 
     @property
     def joined(self):
@@ -557,7 +563,7 @@ class ShipmentFilters:
     def conditions(self, search=True):
         """Every filter (but the search, unless ``search``), on the shipments (joined to their
         dossier and procedure when ``joined``)."""
-        out = []
+        out = unit_condition(Shipment.unit_id, self.unit_id)
         if self.q and search:
             out.append(self.search_condition())
         if self.period is not None:
@@ -703,7 +709,7 @@ def list_totals(filters):
     and status (``utils.shipment_tally``) for every filter but a search, which is counted over
     the shipments it finds through the tracking number index or, by dossier code, through the
     dossier code index and the shipments' dossier index."""
-    if filters.q:
+    if filters.q or filters.unit_id is not None:  # the kept counts are the province's
         dossiers = filters.dossier_search()
         if dossiers is None:
             return shipment_totals(filters.conditions(), filters.joined)
@@ -715,13 +721,15 @@ def list_totals(filters):
     return shipment_tally.totals(filters.period, filters.kept_conditions, join)
 
 
-def recent_shipments(limit=15):
-    """The latest shipments logged, newest first (the log form's list), with their dossiers."""
+def recent_shipments(limit=15, unit_id=None):
+    """The latest shipments logged (of the unit ``unit_id`` when given), newest first (the log
+    form's list), with their dossiers."""
     from sqlalchemy.orm import joinedload
 
     return (
         db.session.execute(
             select(Shipment)
+            .where(*unit_condition(Shipment.unit_id, unit_id))
             .options(joinedload(Shipment.dossier).joinedload(Dossier.procedure))
             .order_by(Shipment.id.desc())
             .limit(limit)
@@ -848,7 +856,7 @@ def ineligible_shipment_condition(c=Shipment):
     )
 
 
-def reconciliation_by_department(department_id=None):
+def reconciliation_by_department(department_id=None, unit_id=None):
     """Per department: dossiers said to be by post with no shipment record (per direction), and
     shipments for procedures not flagged eligible. Only departments with something to review.
 
@@ -875,7 +883,7 @@ def reconciliation_by_department(department_id=None):
 
     # The counts kept per procedure (utils.reconcile): a few hundred rows, whatever the number
     # of dossiers.
-    for dept_id, values in reconcile.totals_by_department(department_id).items():
+    for dept_id, values in reconcile.totals_by_department(department_id, unit_id).items():
         if any(values.values()):
             row(dept_id).update(values)
     names = (
@@ -907,7 +915,7 @@ def reconciliation_by_department(department_id=None):
     return rows, totals
 
 
-def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
+def unlogged_postal_dossiers(department_id=None, limit=50, totals=None, unit_id=None):
     """Dossiers whose source channel says post in a direction with no shipment record in it:
     ``[(Dossier, direction)]``, oldest first. ``totals`` (``reconciliation_by_department``'s)
     skips a direction with none; the others are read from the partial index of the dossiers
@@ -925,7 +933,7 @@ def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
         stmt = (
             select(Dossier)
             .join(Procedure, Procedure.id == Dossier.procedure_id)
-            .where(unlogged_postal_condition(direction))
+            .where(unlogged_postal_condition(direction), *unit_condition(Dossier.unit_id, unit_id))
             .options(joinedload(Dossier.procedure))
         )
         if department_id:
@@ -936,7 +944,7 @@ def unlogged_postal_dossiers(department_id=None, limit=50, totals=None):
     return out
 
 
-def ineligible_shipments(department_id=None, limit=50, totals=None):
+def ineligible_shipments(department_id=None, limit=50, totals=None, unit_id=None):
     """Non-cancelled shipments whose procedure is not flagged eligible in their direction,
     newest first: one direction at a time, read newest first from the shipments' date index;
     ``totals`` (``reconciliation_by_department``'s) skips a direction with none."""
@@ -951,7 +959,12 @@ def ineligible_shipments(department_id=None, limit=50, totals=None):
             continue
         stmt = (
             _joined(select(Shipment))
-            .where(flag.is_(False), Shipment.direction == direction, Shipment.cancelled.is_(False))
+            .where(
+                flag.is_(False),
+                Shipment.direction == direction,
+                Shipment.cancelled.is_(False),
+                *unit_condition(Shipment.unit_id, unit_id),
+            )
             .options(contains_eager(Shipment.dossier).contains_eager(Dossier.procedure))
         )
         if department_id:
