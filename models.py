@@ -308,6 +308,26 @@ class Dossier(db.Model):
     __table_args__ = (
         Index("ix_dossier_receive", "receive_date", "receive_channel"),
         Index("ix_dossier_return", "return_date", "return_channel"),
+        # One unit's list, newest first (a user bound to a unit: utils.units.unit_scope).
+        Index("ix_dossier_unit_receive", "unit_id", "receive_date", "receive_channel"),
+        Index("ix_dossier_unit_return", "unit_id", "return_date", "return_channel"),
+        # One unit's dossiers the one-stop export says went by post: its reconciliation.
+        Index(
+            "ix_dossier_unit_src_receive_bcci",
+            "unit_id",
+            "receive_date",
+            "code",
+            sqlite_where=text("receive_channel_src = 'bcci'"),
+            postgresql_where=text("receive_channel_src = 'bcci'"),
+        ),
+        Index(
+            "ix_dossier_unit_src_return_bcci",
+            "unit_id",
+            "return_date",
+            "code",
+            sqlite_where=text("return_channel_src = 'bcci'"),
+            postgresql_where=text("return_channel_src = 'bcci'"),
+        ),
         # One procedure's dossiers in date order (the list a procedure's number opens); a
         # filter on the channel is answered from the same index.
         Index("ix_dossier_proc_receive", "procedure_id", "receive_date", "receive_channel"),
@@ -502,6 +522,7 @@ class Shipment(db.Model):
         ),
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         Index("ix_shipment_date", "date", "direction"),
+        Index("ix_shipment_unit_date", "unit_id", "date", "direction"),  # one unit's list
         # The list's search by the start of a tracking number, over all shipments (cancelled
         # ones too), in byte order (blueprints.postal.services.tracking_key).
         Index("ix_shipment_tracking", "tracking_number").ddl_if(dialect="sqlite"),

@@ -40,9 +40,10 @@ def catalogue():
     return departments, procs
 
 
-def add_dossiers(n, procs, seed=3):
+def add_dossiers(n, procs, seed=3, units=None):
     """``n`` more dossiers over 400 days, and a shipment for nine in ten of those the source
-    says went by post; then fresh statistics."""
+    says went by post; then fresh statistics. ``units``: unit ids the dossiers (and their
+    shipments) belong to in turn (the first unit's by default)."""
     rng = random.Random(seed + n)
     start = db.session.execute(select(db.func.count()).select_from(Dossier)).scalar_one()
     start_id = db.session.execute(select(db.func.max(Dossier.id))).scalar() or 0
@@ -57,6 +58,7 @@ def add_dossiers(n, procs, seed=3):
                 "code": f"{AGENCIES[i % 2]}-{day:%y%m%d}-{i:05d}",
                 "procedure_id": procs[i % len(procs)].id,
                 **Dossier.as_recorded(channel, day, return_channel, returned),
+                **({"unit_id": units[i % len(units)]} if units else {}),
             }
         )
     db.session.execute(insert(Dossier), rows)
@@ -67,13 +69,14 @@ def add_dossiers(n, procs, seed=3):
             Dossier.receive_date,
             Dossier.return_channel,
             Dossier.return_date,
+            Dossier.unit_id,
         )
         .where(Dossier.id > start_id)
         .order_by(Dossier.id)
     ).all()
     serial = db.session.execute(select(db.func.count()).select_from(Shipment)).scalar_one()
     shipments = []
-    for k, (did, rch, rd, tch, td) in enumerate(new):
+    for k, (did, rch, rd, tch, td, unit_id) in enumerate(new):
         for direction, channel, when in (("tiep_nhan", rch, rd), ("tra_ket_qua", tch, td)):
             # Every tenth from the sixth on is not logged: even ten dossiers leave something to
             # reconcile, and some are shipments of procedures not flagged eligible.
@@ -86,6 +89,7 @@ def add_dossiers(n, procs, seed=3):
                         "dossier_id": did,
                         "date": when,
                         "fee": 25000,
+                        **({"unit_id": unit_id} if units else {}),
                     }
                 )
     if shipments:
@@ -503,3 +507,89 @@ def test_the_procedure_list_filtered_by_activity_reads_the_tallies_at_10_and_100
             if "activity" in statement:  # the page's rows' figures (procedure ids bound)
                 continue
             assert not dossier_reads(statement, lines), (role, url, statement, lines)
+
+
+# --- one unit's pages (issue 18): a user bound to a unit ---------------------------------------
+
+UNIT_PAGES = [
+    ("centre", "/", False),
+    ("centre", "/dossiers", False),
+    ("leader", "/dossiers", True),
+    ("centre", "/dossiers?q=000", True),
+    ("leader", "/dossiers?from=2024-01-01&to=2024-09-30&direction=tra_ket_qua&channel=bcci", False),
+    ("leader", "/dossiers?from=2024-01-01&to=2024-09-30", False),
+    ("centre", "/dossiers?procedure=1.000003", True),
+    ("centre", "/shipments", False),
+    ("leader", "/shipments?direction=tra_ket_qua&from=2024-01-01&to=2024-06-30", False),
+    ("centre", "/shipments/new", False),
+    ("centre", "/reconciliation", False),
+]
+
+
+def _second_unit():
+    from utils.units import create_unit
+
+    unit = create_unit("DV02", "Trung tâm xã Tân Lập", "xa")
+    db.session.commit()
+    return unit.id
+
+
+def test_one_units_pages_seek_their_rows_at_10_and_10000(app):
+    """A user bound to one of two units: every page reads that unit's rows through indexes, in
+    as many statements at ten dossiers as at ten thousand."""
+    departments, procs = catalogue()
+    unit_id = _second_unit()
+    units = (1, unit_id)
+    add_dossiers(10, procs, units=units)
+    clients = {}
+    for role in ("centre", "leader"):
+        user = f.user(role, unit_id=unit_id)
+        db.session.commit()
+        clients[role] = app.test_client()
+        assert clients[role].log_in(user.username, f.PASSWORD).status_code == 303
+    data = {"departments": departments}
+    small = walk(app, data, clients, UNIT_PAGES)
+    add_dossiers(9_990, procs, units=units)
+    large = walk(app, data, clients, UNIT_PAGES)
+    for walked in (small, large):
+        for (role, url), (count, plans) in walked.items():
+            for statement, lines in plans:
+                assert not whole_scans(statement, lines), (role, url, statement, lines)
+            assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
+
+
+@pytest.mark.parametrize(
+    "start,index",
+    [
+        ("/dossiers", "ix_dossier_unit_receive"),
+        ("/dossiers?from=2024-01-01&to=2024-12-31&direction=tra_ket_qua", "ix_dossier_unit_return"),
+        ("/shipments", "ix_shipment_unit_date"),
+    ],
+)
+def test_a_units_list_is_read_from_its_unit_index_and_the_provinces_is_not(app, start, index):
+    """A bound user's list page is read in order from the index leading with the unit; the
+    same list for a user who sees every unit keeps its plan (no unit index)."""
+    _departments, procs = catalogue()
+    unit_id = _second_unit()
+    add_dossiers(3_000, procs, units=(1, unit_id))
+    bound_user = f.user("centre", unit_id=unit_id)
+    province_user = f.user("centre", province_wide=True)
+    db.session.commit()
+    used = {}
+    for name, user in (("bound", bound_user), ("province", province_user)):
+        client = app.test_client()
+        assert client.log_in(user.username, f.PASSWORD).status_code == 303
+        recorder = Recorder()
+        try:
+            r, statements = recorder.get(client, start)
+            assert _link(r.text, "next"), (name, start)
+            r, page2 = recorder.get(client, _link(r.text, "next"))
+        finally:
+            recorder.close()
+        for label, walked in (("first", statements), ("page2", page2)):
+            statement, parameters = _list_statement(walked)
+            lines = plan(statement, parameters)
+            assert not whole_scans(statement, lines), (name, label, lines)
+            used[(name, label)] = _indexes(lines)
+    assert index in used[("bound", "first")] and index in used[("bound", "page2")], used
+    assert not any("unit" in i for i in used[("province", "first")] + used[("province", "page2")])
