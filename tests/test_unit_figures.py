@@ -426,3 +426,17 @@ def test_every_units_counts_at_once_equal_each_units_own(app):
             assert values[unit.id] == figures.counts(period, unit), (period, unit.code)
             own = figures.target_pools(period, unit)
             assert pools[unit.id] == {c: sum(own[c].values()) for c in ("C1", "C2", "C3")}
+
+
+def test_the_summary_api_answers_a_unit_users_unit(app, client, auth):
+    _rng, units, _procs = _several_units_dataset(200, seed=8)
+    from utils.dates import Period
+
+    period = Period(date(2024, 1, 1), date(2024, 9, 30))
+    url = "/api/summary?from=2024-01-01&to=2024-09-30"
+    auth.login(user=f.user("leader", unit_id=units[1].id))
+    assert client.get(url).json == figures.summary(period, unit=units[1]).as_json()
+    auth.logout()
+    auth.login(user=f.user("leader", province_wide=True))
+    assert client.get(url).json == figures.summary(period).as_json()
+    assert client.get(url + "&unit=TINH").json == figures.summary(period, unit=units[2]).as_json()

@@ -253,7 +253,8 @@ def show_units():
 def api_summary():
     """``GET /api/summary?from=YYYY-MM-DD&to=YYYY-MM-DD``: the object ``report summary --json``
     prints (``figures.summary(period).as_json()``); 400 with ``{"error": message}`` on missing,
-    malformed or reversed dates."""
+    malformed or reversed dates. On a deployment of several units, a unit-bound user's unit's
+    (``report summary --unit``), or the unit ``unit=CODE`` names (``figures_unit``)."""
     start, end = request.args.get("from"), request.args.get("to")
     if not (start or "").strip() or not (end or "").strip():
         return jsonify(error=_("Give the period as from=YYYY-MM-DD and to=YYYY-MM-DD.")), 400
@@ -261,7 +262,7 @@ def api_summary():
         period = parse_period(start, end)
     except PeriodError as e:
         return jsonify(error=str(e)), 400
-    return jsonify(figures.summary(period).as_json())
+    return jsonify(figures.summary(period, unit=figures_unit()).as_json())
 
 
 # --- Rubric -----------------------------------------------------------------------------------
