@@ -295,3 +295,35 @@ def test_one_unit_lists_add_no_unit_condition(app):
     from utils.units import unit_scope
 
     assert unit_scope(leader) is None
+
+
+def test_a_units_dossier_list_is_counted_from_its_tallies(app, units):
+    """A bound user's whole list, or a period of it, is counted exactly from the unit's rows of
+    the tallies (the province's count would be wrong, a count over the dossiers capped)."""
+    from sqlalchemy import event
+
+    from blueprints.dossiers import services as dossiers
+
+    own, other = units
+    for n in range(3):  # more of the second unit's dossiers, some with no return date
+        f.dossier(other.procedure, date(2024, 3, 6 + n), unit_id=other.unit_id)
+    db.session.commit()
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for filters, expected in (
+            (dossiers.DossierFilters(unit_id=other.unit_id), 5),
+            (dossiers.DossierFilters(unit_id=FIRST_UNIT_ID), 1),
+            (dossiers.DossierFilters(), 6),
+            (dossiers.DossierFilters(direction="tra_ket_qua", unit_id=other.unit_id), 5),
+        ):
+            seen.clear()
+            page = dossiers.search_dossiers(filters)
+            assert (page.total, page.capped) == (expected, False), filters
+            assert any("dossier_month_tally" in s for s in seen), filters
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)

@@ -18,7 +18,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 
 from extensions import db
-from models import AuditEvent, Department, Dossier, Procedure, Shipment, utcnow
+from models import AuditEvent, Department, Dossier, Procedure, Shipment, Unit, utcnow
 from utils import audit, bulk, import_formats, import_units, reconcile, rules, tally
 from utils.errors import Refusal
 from utils.tabular import CellError, ImportReport, collector_paused
@@ -498,11 +498,11 @@ def _kept_total(filters, ids, conditions):
     :param ids: the procedures' ids (``_procedure_ids``); ``conditions``: the filters on the
         dossier's own values.
     """
-    if filters.unit_id is not None:
-        return None  # the kept numbers are the province's: a unit's list is counted
     set_filters = _set_filters(filters)
     if not set_filters & {"q", "source_channel", "unlogged", "by_post"}:
         return _tallied_total(filters, ids, conditions)
+    if filters.unit_id is not None:
+        return None  # the kept numbers below are the province's: a unit's list is counted
     if set_filters == {"unlogged"}:
         # The reconciliation's number: kept per procedure (utils.reconcile).
         from utils import reconcile
@@ -530,7 +530,8 @@ def _tallied_total(filters, ids, conditions):
     if period is None and not channel:
         direction = "tiep_nhan"  # the whole list: every dossier, counted on its receipt
     condition = Procedure.id.in_(ids) if ids is not None else None
-    total = figures.tallied_dossier_count(period, direction, channel, condition)
+    unit = db.session.get(Unit, filters.unit_id) if filters.unit_id is not None else None
+    total = figures.tallied_dossier_count(period, direction, channel, condition, unit=unit)
     if total is None or period is not None:
         return total
     # Dossiers without a date in that direction are in the list, not in the tallies.
