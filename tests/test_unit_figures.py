@@ -440,3 +440,27 @@ def test_the_summary_api_answers_a_unit_users_unit(app, client, auth):
     auth.login(user=f.user("leader", province_wide=True))
     assert client.get(url).json == figures.summary(period).as_json()
     assert client.get(url + "&unit=TINH").json == figures.summary(period, unit=units[2]).as_json()
+
+
+def test_a_units_linked_numbers_open_lists_that_count_the_same(app, client, auth):
+    """A province-wide leader narrowed to a unit: its dossiers received and its dossiers of
+    procedures it does not handle open the dossier list with the unit (and ``handled=no``),
+    which counts the same."""
+    _rng, units, _procs = _several_units_dataset(300, seed=14)
+    from utils.dates import Period
+
+    period = Period(date(2024, 1, 1), date(2024, 9, 30))
+    commune = figures.counts(period, units[1])
+    assert 0 < commune["dossiers_received_unhandled"] < commune["dossiers_received"]
+    auth.login(user=f.user("leader", province_wide=True))
+    html = client.get("/dashboard?preset=months&year=2024&months=9&unit=XA02").text
+
+    def listed(key):
+        cell = re.search(rf'data-key="{key}"><a href="([^"]+)"', html).group(1)
+        page = client.get(cell.replace("&amp;", "&")).text
+        total = re.search(r'data-testid="dossier-total">([^<]*)<', page).group(1)
+        return int(re.sub(r"\D", "", total))
+
+    assert listed("dossiers_received") == commune["dossiers_received"]
+    assert listed("dossiers_received_unhandled") == commune["dossiers_received_unhandled"]
+    assert client.get("/dossiers?unit=NOPE").status_code == 404

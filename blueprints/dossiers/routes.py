@@ -48,8 +48,26 @@ def filters_from(args):
         procedure_id=int_arg(args, "procedure_id"),
         by_post=args.get("postal") == "yes",
         unlogged=args.get("unlogged") == "yes",
-        unit_id=unit_scope(current_user),
+        unit_id=_list_unit(args),
+        unhandled=args.get("handled") == "no",
     )
+
+
+def _list_unit(args):
+    """The unit the list is limited to: a unit-bound user's own; for a user who sees every unit,
+    the unit ``unit=CODE`` names (a unit's figures link so; on a deployment of several units,
+    an unknown code a 404), else none."""
+    scope = unit_scope(current_user)
+    code = (args.get("unit") or "").strip()
+    if scope is not None or not code or not several_units():
+        return scope
+    from utils.errors import Refusal
+    from utils.units import unit_by_code
+
+    try:
+        return unit_by_code(code).id
+    except Refusal as e:
+        abort(404, description=str(e))
 
 
 PAGER_KEYS = ("page", "after", "before", "last")

@@ -13,7 +13,18 @@ from itertools import compress, repeat
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, exists, func, literal_column, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 
@@ -360,6 +371,9 @@ class DossierFilters:
     # The unit the user is limited to (``utils.units.unit_scope``); ``None``: every unit, and
     # no unit condition at all.
     unit_id: int | None = None
+    # With a unit: only its dossiers of procedures it does not handle (``handled=no``, the
+    # count of them its figures give).
+    unhandled: bool = False
 
     @property
     def date_column(self):
@@ -388,6 +402,11 @@ class DossierFilters:
             out.append(Procedure.department_id == self.department_id)
         if self.field_id:
             out.append(Procedure.field_id == self.field_id)
+        if self.unhandled and self.unit_id is not None:
+            from models import Unit
+            from utils.units import handled_by
+
+            out.append(not_(handled_by(db.session.get(Unit, self.unit_id))))
         return out
 
     def dossier_conditions(self):
