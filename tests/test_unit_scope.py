@@ -327,3 +327,24 @@ def test_a_units_dossier_list_is_counted_from_its_tallies(app, units):
             assert any("dossier_month_tally" in s for s in seen), filters
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_a_unit_bound_users_brief_gives_the_units_figures(app, units):
+    """The brief a user bound to a unit previews, drafts and issues gives that unit's figures
+    (and follows up its meetings); the province's brief (no unit) is unchanged."""
+    from utils import figures
+    from utils.dates import Period
+
+    own, other = units
+    period = Period(date(2024, 1, 1), date(2024, 3, 31))
+    from models import Unit
+
+    unit = db.session.get(Unit, other.unit_id)
+    theirs = briefs.brief_context(period, today=date(2024, 10, 1), unit_id=other.unit_id)
+    province = briefs.brief_context(period, today=date(2024, 10, 1))
+    assert theirs["summary"].counts == figures.summary(period, unit=unit).counts
+    assert province["summary"].counts == figures.summary(period).counts
+    assert theirs["summary"].counts != province["summary"].counts
+    assert theirs["trend"] == figures.monthly_trend(period, unit)
+    assert [t.task.meeting.unit_id for t in theirs["follow_up"]["tasks"]] == [other.unit_id]
+    assert len(province["follow_up"]["tasks"]) == 2

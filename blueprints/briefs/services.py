@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Brief, Meeting, RubricVersion
+from models import Brief, Meeting, RubricVersion, Unit
 from utils import audit, figures
 from utils.dates import vn_today
 from utils.errors import Refusal
@@ -104,19 +104,19 @@ def issue_plan(period, today=None, user=None):
     return IssuePlan(period, today.year, number, rubric, refusal)
 
 
-def _group_table(summary, by):
+def _group_table(summary, by, unit=None):
     """A table by field or by department, as the dashboard has it (``figures.breakdown_table``),
     the groups with most dossiers received first: ``(rows, total)``, the total row being the
     period's own counts."""
     return figures.breakdown_table(
-        summary.period, by, "received", True, count_values=summary.counts
+        summary.period, by, "received", True, count_values=summary.counts, unit=unit
     )
 
 
-def _proposal_departments(period):
+def _proposal_departments(period, unit=None):
     names = figures.group_names("department")
     out = []
-    for department_id, procedures, received in figures.outreach_by_department(period)[
+    for department_id, procedures, received in figures.outreach_by_department(period, unit)[
         :PROPOSAL_DEPARTMENTS
     ]:
         code, name = names.get(department_id, (None, str(department_id)))
@@ -170,13 +170,14 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None):
     under the names and signer of unit ``unit_id``'s settings (the first unit's by default).
 
     :param number: the issued number; ``None`` for a draft.
-    :param unit_id: also the unit whose meetings and tasks it follows up (``None``: every
-        unit's).
+    :param unit_id: also the unit whose figures it gives and whose meetings and tasks it follows
+        up (``None``: the province's, every unit's).
     """
     today = today or vn_today()
-    summary = figures.summary(period)
+    unit = db.session.get(Unit, unit_id) if unit_id is not None else None
+    summary = figures.summary(period, unit=unit)
     targets = figures.targets(summary)
-    outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS)
+    outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS, unit=unit)
     settings = get_settings(unit_id)
     return {
         "period": period,
@@ -192,12 +193,12 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None):
         ],
         "summary": summary,
         "criteria": {c.code: c for c in summary.criteria},
-        "by_field": _group_table(summary, "field"),
-        "by_department": _group_table(summary, "department"),
-        "trend": figures.monthly_trend(period),
+        "by_field": _group_table(summary, "field", unit),
+        "by_department": _group_table(summary, "department", unit),
+        "trend": figures.monthly_trend(period, unit),
         "outreach": outreach,
         "outreach_total": outreach_total,
-        "proposal_departments": _proposal_departments(period),
+        "proposal_departments": _proposal_departments(period, unit),
         "targets": targets,
         "target_rows": target_rows(targets),
         "follow_up": _follow_up(today, unit_id),
