@@ -121,7 +121,7 @@ def test_export_response_streams_within_the_request(app):
 
 
 def test_shipment_and_dossier_downloads_are_streamed_and_unchanged(client, auth, rows_made):
-    auth.login("centre")
+    centre = auth.login("centre")
     r = client.get("/shipments/export.csv")
     assert r.status_code == 200 and "Content-Length" not in r.headers
     expected = list(postal_services.export_rows(postal_services.ShipmentFilters()))
@@ -140,7 +140,10 @@ def test_shipment_and_dossier_downloads_are_streamed_and_unchanged(client, auth,
     assert r.status_code == 200 and "Content-Length" not in r.headers
     from blueprints.dossiers.routes import filters_from
 
+    from flask_login import login_user
+
     with client.application.test_request_context("/dossiers/export.csv"):
+        login_user(centre)  # the filters are the logged-in user's (their unit's)
         dossier_rows = list(dossier_services.export_rows(filters_from({})))
     assert len(dossier_rows) == 60
     assert r.data == reference_csv(dossier_services.EXPORT_COLUMNS, dossier_rows)
