@@ -244,8 +244,10 @@ def show_units():
         target_endpoint="dashboard.show_units",
         **_picker_context(),
     )
-    if htmx.wants_fragment():
-        htmx.push_url(response, url_for("dashboard.show_units", **choice.query()))
+    if htmx.wants_fragment():  # the address keeps the order shown (back from a unit finds it)
+        order = {"sort": data.sort, "dir": "desc" if data.descending else "asc"}
+        kept = order if request.args.get("sort") else {}
+        htmx.push_url(response, url_for("dashboard.show_units", **choice.query(), **kept))
     return response
 
 
