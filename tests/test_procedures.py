@@ -725,7 +725,9 @@ def test_list_rows_in_the_users_language(
 ):
     p = f.procedure(receive=True, reason_code="in_person")
     monkeypatch.setattr(
-        figures, "procedure_activity", lambda period, ids: {i: (12345, 1234) for i in ids}
+        figures,
+        "procedure_activity",
+        lambda period, ids, unit=None: {i: (12345, 1234) for i in ids},
     )
     auth.login(user=f.user(role="centre", locale=locale))
     row = _row_html(client.get(f"/procedures?{Q}", headers=HX).text, p)

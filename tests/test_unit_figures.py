@@ -4,6 +4,7 @@ the units' dossier counts add up to the province's."""
 
 import random
 import re
+import pytest
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, insert, select, update
@@ -464,3 +465,28 @@ def test_a_units_linked_numbers_open_lists_that_count_the_same(app, client, auth
     assert listed("dossiers_received") == commune["dossiers_received"]
     assert listed("dossiers_received_unhandled") == commune["dossiers_received_unhandled"]
     assert client.get("/dossiers?unit=NOPE").status_code == 404
+
+
+# --- A unit's linked numbers ------------------------------------------------------------------
+
+
+@pytest.mark.slow  # follows every linked number of two dashboards to the end of its list
+def test_every_linked_number_of_a_units_dashboard_opens_exactly_that_many_rows(app, client, auth):
+    """A unit's figures (the province-wide leader's ``?unit=CODE``, a unit-bound leader's own)
+    link to lists that count the same: the procedures it handles with its activity, its
+    dossiers."""
+    from tests.test_numbers_walk import follow, linked_numbers
+
+    _rng, units, _procs = _several_units_dataset(300, seed=5)
+    span = "preset=custom&from=2023-03-01&to=2024-09-30"
+    for user, url in (
+        (f.user("leader", province_wide=True), f"/dashboard?unit=XA02&{span}"),
+        (f.user("leader", unit_id=units[0].id), f"/dashboard?{span}"),
+    ):
+        auth.login(user=user)
+        links = linked_numbers(client.get(url).text)
+        procedure_links = [u for u, _ in links if u.startswith("/procedures")]
+        assert procedure_links and all("unit=" in u for u in procedure_links), url
+        for list_url, number in links:
+            assert follow(client, list_url) == (number, number), (url, list_url, number)
+        auth.logout()

@@ -101,13 +101,15 @@ def _list_context(filters, period, bulk_form=None, bulk_result=None):
         else 0
     )
     period_args = _period_args(period)
+    if filters.unit is not None:  # a unit's list: its rows' numbers open that unit's dossiers
+        period_args["unit"] = filters.unit.code
     return dict(
         others_matching=others_matching,
         filters=filters,
         period=period,
         period_args=period_args,
         page=page,
-        activity=figures.procedure_activity(period, [p.id for p in page.items]),
+        activity=figures.procedure_activity(period, [p.id for p in page.items], unit=filters.unit),
         fields=fields,
         departments=departments,
         bulk_form=bulk_form or BulkForm(),
@@ -153,6 +155,8 @@ def list_procedures():
     - ``from``, ``to``: the period, ``YYYY-MM-DD`` (default: the year to date)
     - ``sort``: ``code`` (default), ``name``, ``field``, ``department``; ``dir``: ``asc``/``desc``
     - ``page``, ``per_page`` (25, 50 or 100)
+    - ``unit``: a unit's code, on a deployment of several units (a unit's figures link so): the
+      procedures it handles, ``postal``/``dossiers`` and the rows' numbers from its dossiers
 
     Unknown or malformed values are ignored; a malformed period is a 400.
     """

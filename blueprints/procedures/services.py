@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from extensions import db
-from models import Department, Field, Procedure, utcnow
+from models import Department, Field, Procedure, Unit, utcnow
 from utils import audit, figures, import_formats, rules, units
 from utils.access import can, department_scope
 from utils.errors import Refusal
@@ -101,6 +101,9 @@ class Filters:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     all_departments: bool = False  # ``department=all``: chosen, not the default (department staff)
+    # ``unit=CODE`` on a deployment of several units (a unit's figures link so): the procedures
+    # that unit handles, with its activity only (``None``: the province's catalogue)
+    unit: object = None
 
     @classmethod
     def from_args(cls, args):
@@ -127,6 +130,7 @@ class Filters:
             page=arg_int(args, "page", 1, maximum=MAX_PAGE),
             per_page=per_page if per_page in PER_PAGE else DEFAULT_PER_PAGE,
             all_departments=(args.get("department") or "").strip().lower() == "all",
+            unit=_unit_arg(args),
         )
 
     def args(self, **changes):
@@ -145,9 +149,19 @@ class Filters:
             "dir": "desc" if self.desc else "",
             "page": "" if self.page == 1 else self.page,
             "per_page": "" if self.per_page == DEFAULT_PER_PAGE else self.per_page,
+            "unit": self.unit.code if self.unit is not None else "",
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _unit_arg(args):
+    """The unit ``unit=CODE`` names, on a deployment of several units; else (no code, an unknown
+    one, one unit) ``None``."""
+    code = (args.get("unit") or "").strip()
+    if not code or not units.several_units():
+        return None
+    return db.session.execute(select(Unit).where(Unit.code == code)).scalar()
 
 
 def _yes_no(column, value):
@@ -178,12 +192,14 @@ def filter_conditions(filters, period):
         conditions.append(either)
     elif filters.eligible == "no":
         conditions.append(~either)
+    if filters.unit is not None:
+        conditions.append(units.handled_by(filters.unit))
     # Activity in the period from the dossier tallies, as the figures count it.
     if filters.postal:
-        expr = Procedure.id.in_(figures.procedures_active(period, postal=True))
+        expr = Procedure.id.in_(figures.procedures_active(period, postal=True, unit=filters.unit))
         conditions.append(expr if filters.postal == "yes" else ~expr)
     if filters.dossiers:
-        expr = Procedure.id.in_(figures.procedures_active(period))
+        expr = Procedure.id.in_(figures.procedures_active(period, unit=filters.unit))
         conditions.append(expr if filters.dossiers == "yes" else ~expr)
     if filters.in_force != "all":
         conditions.append(_yes_no(Procedure.in_force, filters.in_force))
