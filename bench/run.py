@@ -928,6 +928,12 @@ def main(argv=None):
 
         print()
         print(report(result["measure"]["walk"]))
+    return _written(result, args, f"{kind}-{total}")
+
+
+def _written(result, args, name):
+    """Print the run's load average and write ``result`` as JSON (``--output``, or
+    ``bench/results/NAME-DATE.json``); the exit code."""
     print(
         f"load average before/after: {result['load_average_before']} / "
         f"{result['load_average_after']}"
@@ -936,7 +942,7 @@ def main(argv=None):
     output = (
         Path(args.output)
         if args.output
-        else RESULTS / (f"{kind}-{total}-{datetime.now():%Y%m%d-%H%M%S}.json")
+        else RESULTS / f"{name}-{datetime.now():%Y%m%d-%H%M%S}.json"
     )
     output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     print(f"written: {output}")
@@ -958,19 +964,7 @@ def province_main(args, total, url_arg, repeat):
     for note in result["notes"]:
         print(f"  - {note}")
     print(province.table(result))
-    print(
-        f"load average before/after: {result['load_average_before']} / "
-        f"{result['load_average_after']}"
-    )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    output = (
-        Path(args.output)
-        if args.output
-        else RESULTS / f"{result['database']}-province-{total}-{datetime.now():%Y%m%d-%H%M%S}.json"
-    )
-    output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    print(f"written: {output}")
-    return 0
+    return _written(result, args, f"{result['database']}-province-{total}")
 
 
 if __name__ == "__main__":
