@@ -148,12 +148,7 @@ def create_unit(code, name, level, kind="trung_tam", user=None):
     name = nfc(name or "").strip()
     if not UNIT_CODE.match(code):
         raise refusal("invalid_code")
-    if not name or len(name) > UNIT_NAME_MAX:
-        raise refusal("name_required")
-    if level not in UNIT_LEVELS:
-        raise refusal("invalid_level")
-    if kind not in UNIT_KINDS:
-        raise refusal("invalid_kind")
+    _check_unit(name, level, kind)
     if db.session.execute(select(Unit.id).where(Unit.code == code)).first():
         raise refusal("code_taken")
     first_alone = unit_count() == 1
