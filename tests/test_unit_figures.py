@@ -490,3 +490,59 @@ def test_every_linked_number_of_a_units_dashboard_opens_exactly_that_many_rows(a
         for list_url, number in links:
             assert follow(client, list_url) == (number, number), (url, list_url, number)
         auth.logout()
+
+
+# --- The outreach list across units ---------------------------------------------------------------
+
+
+def test_every_units_outreach_list_at_once_equals_each_units_own(app):
+    """``figures.units_outreach`` (one statement, the roll-up's) gives each active unit its own
+    ``outreach(period, unit)``: how many procedures, their dossiers, the first rows; units with
+    an empty list and deactivated units are left out."""
+    from models import UnitProcedure
+
+    rng, units, procs = _several_units_dataset(240, seed=31)
+    tinh = [p for p in procs if p.unit_level == "tinh"]
+    db.session.add(UnitProcedure(unit_id=units[1].id, procedure_id=tinh[0].id, handled=True))
+    db.session.commit()
+    seen = set()
+    for period in _periods(rng):
+        found = {o.unit.id: o for o in figures.units_outreach(period)}
+        for unit in units:
+            own = figures.outreach(period, unit=unit)
+            if not own:
+                assert unit.id not in found
+                continue
+            seen.add(unit.id)
+            o = found[unit.id]
+            assert (o.procedures, o.received) == (len(own), sum(n for _, n in own))
+            assert [(p.id, n) for p, n in o.top] == [(p.id, n) for p, n in own[:3]]
+        ranked = list(found.values())
+        assert ranked == sorted(ranked, key=lambda o: (-o.received, o.unit.code))
+    assert seen == {u.id for u in units}  # every unit's list was compared somewhere
+    units[1].active = False
+    db.session.commit()
+    assert all(o.unit.id != units[1].id for p in _periods(rng) for o in figures.units_outreach(p))
+
+
+def test_the_rollups_outreach_numbers_open_lists_of_exactly_that_many_rows(app, client, auth):
+    """On the roll-up, the province's outreach count, each unit's count of procedures and each
+    of its first procedures' dossiers open lists (with the unit) of exactly that many rows."""
+    from tests.test_numbers_walk import follow, linked_numbers
+
+    _rng, units, _procs = _several_units_dataset(200, seed=33)
+    from utils.dates import Period
+
+    span = "preset=custom&from=2023-05-01&to=2023-06-30"
+    listed = figures.units_outreach(Period(date(2023, 5, 1), date(2023, 6, 30)))
+    assert len(listed) >= 2
+    auth.login(user=f.user("leader", province_wide=True))
+    html = client.get(f"/dashboard/units?{span}").text
+    section = html[html.index('id="rollup-outreach-title"') : html.index('id="rollup-trend-title"')]
+    links = linked_numbers(section)
+    units_links = [u for u, _ in links if "unit=" in u]
+    expected = sum(1 + len(o.top) for o in listed)
+    assert len(links) == expected + 1 and len(units_links) == expected
+    for list_url, number in links:
+        assert follow(client, list_url) == (number, number), list_url
+    assert [re.findall(r'data-unit="([^"]+)"', section)] == [[o.unit.code for o in listed]]

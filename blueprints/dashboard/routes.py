@@ -229,8 +229,8 @@ def show_units():
     """The province's roll-up for the chosen period: every unit's criteria with band colours and
     points, the communes ranked (``sort``: ``points``, ``code``, ``name``, ``C1``…``C3``;
     ``dir``: ``asc``, worst first, or ``desc``), the province's centres on their own lines, the
-    province's trend and the targets split across units. A deployment of one unit has no units
-    to compare: its dashboard."""
+    province's trend, the targets split across units and the outreach list across units. A
+    deployment of one unit has no units to compare: its dashboard."""
     choice = _choice()
     if not several_units():
         return redirect(url_for("dashboard.show_dashboard", **choice.query()), code=303)
@@ -240,6 +240,7 @@ def show_units():
         "dashboard/units.html",
         "dashboard/_units.html",
         r=data,
+        **_units_outreach(choice.period),
         choice=choice,
         target_endpoint="dashboard.show_units",
         **_picker_context(),
@@ -249,6 +250,15 @@ def show_units():
         kept = order if request.args.get("sort") else {}
         htmx.push_url(response, url_for("dashboard.show_units", **choice.query(), **kept))
     return response
+
+
+def _units_outreach(period):
+    """The roll-up's outreach list across units: every unit's (``figures.units_outreach``) and
+    how many procedures the province's own holds."""
+    return {
+        "units_outreach": figures.units_outreach(period),
+        "outreach_total": figures.outreach_total(period),
+    }
 
 
 @bp.route("/api/summary")

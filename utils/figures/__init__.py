@@ -5,7 +5,8 @@
   in ``Decimal`` arithmetic (rounded half up);
 - ``targeting``: the gap to each criterion's next band, split across departments;
 - ``tables``: the tables by field and by department, with their total rows;
-- ``rollup``: the province's roll-up of every unit's criteria, ranked, and its targets per unit.
+- ``rollup``: the province's roll-up of every unit's criteria, ranked, and its targets per unit;
+- ``unit_outreach``: every unit's outreach list at once, for the roll-up.
 
 The dashboard, the brief, the JSON API and the command line all call this package (``from utils
 import figures``; every name below is one of its attributes): no figure is computed anywhere else.
@@ -44,6 +45,7 @@ from utils.figures.rollup import (
     sorted_rows,
     unit_targets,
 )
+from utils.figures.unit_outreach import UNIT_OUTREACH_TOP, UnitOutreach, units_outreach
 from utils.figures.scoring import (
     CENT,
     CRITERIA,
@@ -141,6 +143,9 @@ __all__ = [
     "targets",
     "unit_counts",
     "unit_summaries",
+    "units_outreach",
+    "UnitOutreach",
+    "UNIT_OUTREACH_TOP",
     "total_row",
     "worst_first_column",
 ]
