@@ -348,3 +348,31 @@ def test_a_unit_bound_users_brief_gives_the_units_figures(app, units):
     assert theirs["trend"] == figures.monthly_trend(period, unit)
     assert [t.task.meeting.unit_id for t in theirs["follow_up"]["tasks"]] == [other.unit_id]
     assert len(province["follow_up"]["tasks"]) == 2
+
+
+def test_briefs_are_written_with_their_own_units_prefix(app, client, auth, units):
+    """The issued-brief list, the withdrawal form, the confirmation and the messages write a
+    brief's number with its own unit's prefix, not the first unit's (fails before: TTHCC)."""
+    from tests.test_briefs import own_rubric
+    from utils.settings import get_settings
+
+    own, other = units
+    own_rubric()
+    get_settings(other.unit_id).doc_prefix = "TTXTL"
+    db.session.commit()
+    theirs = Brief.query.filter_by(unit_id=other.unit_id).one()
+    province = sign_in(app.test_client(), f.user("leader", province_wide=True))
+    listed = province.get("/briefs").text
+    assert "01/BC-TTHCC" in listed and "01/BC-TTXTL" in listed
+    bound(auth, "leader", other.unit_id)
+    listed = client.get("/briefs").text
+    assert "01/BC-TTXTL" in listed and "BC-TTHCC" not in listed
+    form = client.get(f"/briefs/{theirs.id}/withdraw").text
+    assert "01/BC-TTXTL" in form and "BC-TTHCC" not in form
+    confirm = client.get("/briefs/issue", query_string={"from": "2024-01-01", "to": "2024-03-31"})
+    # The year of issue is this year: its first number.
+    assert "01/BC-TTXTL" in confirm.text and "BC-TTHCC" not in confirm.text
+    r = client.post(
+        f"/briefs/{theirs.id}/withdraw", data={"reason": "Nhầm số liệu"}, follow_redirects=True
+    )
+    assert "01/BC-TTXTL" in r.text and "BC-TTHCC" not in r.text

@@ -20,7 +20,6 @@ from utils.access import can, get_or_404, requires
 from utils.dates import Period
 from utils.errors import save
 from utils.periods import default_period, period_from_request
-from utils.settings import get_settings
 from utils.transactions import outside_the_write_lock
 from utils.units import unit_scope
 
@@ -39,14 +38,15 @@ def _pdf_response(data, filename, etag=None):
 
 
 def _list_page(form, period, status=200):
+    briefs = services.issued_briefs(unit_scope(current_user))
     return htmx.render(
         "briefs/list.html",
         "briefs/_issued.html",
         status=status,
         form=form,
         period=period,
-        briefs=services.issued_briefs(unit_scope(current_user)),
-        settings=get_settings(),
+        briefs=briefs,
+        numbers=services.brief_numbers(briefs),
         can_issue=can(current_user, "issue_briefs"),
     )
 
@@ -142,7 +142,7 @@ def issue_brief():
 
 
 def _issued(brief, period):
-    flash(_("Brief %(number)s issued.", number=services.document_number(brief.number)), "success")
+    flash(_("Brief %(number)s issued.", number=services.brief_number(brief)), "success")
     return htmx.redirect(
         url_for(
             "briefs.list_briefs", **{"from": period.start.isoformat(), "to": period.end.isoformat()}
@@ -176,7 +176,7 @@ def _withdrawn(brief):
     flash(
         _(
             "Brief %(number)s of %(year)s withdrawn. Its replacement takes the next number when issued.",
-            number=services.document_number(brief.number),
+            number=services.brief_number(brief),
             year=brief.year,
         ),
         "success",
@@ -195,7 +195,7 @@ def _withdraw_form(brief, form, status=200, refused=False):
         status=status,
         brief=brief,
         form=form,
-        settings=get_settings(),
+        number=services.brief_number(brief),
     )
 
 

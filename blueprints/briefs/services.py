@@ -72,9 +72,22 @@ def already_withdrawn():
 
 
 def document_number(number, settings=None):
-    """``"02/BC-TTHCC"``: how a brief's number is written (``Số: …``)."""
+    """``"02/BC-TTHCC"``: how a brief's number is written (``Số: …``), with the number prefix of
+    ``settings`` (the first unit's by default)."""
     settings = settings or get_settings()
     return f"{number:02d}/BC-{settings.doc_prefix}"
+
+
+def brief_number(brief):
+    """An issued brief's number as it printed it: with its own unit's prefix."""
+    return document_number(brief.number, get_settings(brief.unit_id))
+
+
+def brief_numbers(briefs):
+    """``{brief id: its number}`` (``brief_number``) of a list of briefs, reading each unit's
+    settings once."""
+    settings = {unit_id: get_settings(unit_id) for unit_id in {b.unit_id for b in briefs}}
+    return {b.id: document_number(b.number, settings[b.unit_id]) for b in briefs}
 
 
 @dataclass(frozen=True)
@@ -88,10 +101,11 @@ class IssuePlan:
     number: int
     rubric: object
     refusal: Refusal | None
+    unit_id: int | None = None  # the unit whose number it takes
 
     @property
     def label(self):
-        return document_number(self.number)
+        return document_number(self.number, get_settings(self.unit_id))
 
 
 def issue_plan(period, today=None, user=None):
@@ -100,8 +114,9 @@ def issue_plan(period, today=None, user=None):
     today = today or vn_today()
     rubric = figures.rubric_for(period.year)
     refusal = illustration_rubric(rubric.year) if rubric.is_illustration else None
-    number = _next_number(today.year, new_record_unit(user))
-    return IssuePlan(period, today.year, number, rubric, refusal)
+    unit_id = new_record_unit(user)
+    number = _next_number(today.year, unit_id)
+    return IssuePlan(period, today.year, number, rubric, refusal, unit_id)
 
 
 def _group_table(summary, by, unit=None):
