@@ -8,6 +8,7 @@
   English Chrome); ``yyyy-mm-dd``, the form of URLs and scripts, is read too. ASCII digits,
   inside the supported date window.
 - ``IntegerField``: ASCII digits only, at most ``utils.inputs.MAX_ID``.
+- ``UnitField``: the unit a province-wide user picks for a new record (no picker otherwise).
 """
 
 from flask_babel import lazy_gettext as _l
@@ -104,3 +105,32 @@ class IntegerField(fields.IntegerField):
         self.data = parse_int(valuelist[0], maximum=MAX_ID)
         if self.data is None:
             raise ValueError(self.gettext("Not a valid integer value."))
+
+
+class UnitField(fields.SelectField):
+    """The unit a new record (a meeting, a hand-over record, a dossier created at the counter)
+    belongs to, picked by a user who sees every unit on a deployment of several units. Call
+    ``offer(user)`` before validating: it fills the choices (``utils.units.picker_units``), the
+    first unit chosen unless the form says otherwise; a unit-bound user, or a one-unit
+    deployment, gets no choices, the form shows no picker and whatever was sent is ignored.
+    ``unit_id(user)`` is the record's unit (``utils.units.new_record_unit``)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label or _l("Unit"), choices=[], validate_choice=False, **kwargs)
+
+    def offer(self, user):
+        from models import FIRST_UNIT_ID
+        from utils.units import picker_units
+
+        self.choices = [(str(u.id), f"{u.code} · {u.name}") for u in picker_units(user) or ()]
+        if self.choices and not self.data:
+            self.data = str(FIRST_UNIT_ID)
+
+    def pre_validate(self, form):
+        if self.choices and self.data not in {value for value, _label in self.choices}:
+            raise StopValidation(_l("Choose one of the units offered."))
+
+    def unit_id(self, user):
+        from utils.units import new_record_unit
+
+        return new_record_unit(user, int(self.data) if self.choices else None)

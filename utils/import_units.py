@@ -118,11 +118,3 @@ def page_unit(user, chosen):
     if unit_id is None or db.session.get(Unit, unit_id) is None:
         return None, _l("There is no unit with that code.")
     return unit_id, None
-
-
-def picker_units(user):
-    """The units a web import's form offers (``(id, code, name)`` by code), or ``None`` when it
-    shows no picker: a unit-bound user, or a one-unit deployment."""
-    if unit_scope(user) is not None or not several_units():
-        return None
-    return db.session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.code)).all()

@@ -236,14 +236,24 @@ def current_scope():
     return unit_scope(current_user)
 
 
-def new_record_unit(user=None):
-    """The unit a new record belongs to: ``user``'s (the logged-in user's by default), or the
-    first unit for a user bound to none (a province-wide user, department staff, a command)."""
+def new_record_unit(user=None, picked=None):
+    """The unit a new record belongs to: ``user``'s (the logged-in user's by default); for a
+    user bound to none (a province-wide user, department staff, a command), the unit ``picked``
+    on the form (a unit id, ``picker_units``), else the first unit."""
     if user is None and has_request_context():
         from flask_login import current_user
 
         user = current_user if getattr(current_user, "is_authenticated", False) else None
-    return getattr(user, "unit_id", None) or FIRST_UNIT_ID
+    return getattr(user, "unit_id", None) or picked or FIRST_UNIT_ID
+
+
+def picker_units(user):
+    """The units a unit picker offers ``user`` (a web import's, a new record's): ``(id, code,
+    name)`` by code; ``None`` when the form shows no picker: a unit-bound user (whose records
+    and imports are his unit's, whatever a form sends), or a one-unit deployment."""
+    if unit_scope(user) is not None or not several_units():
+        return None
+    return db.session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.code)).all()
 
 
 def unit_condition(column, unit_id):

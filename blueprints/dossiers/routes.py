@@ -22,7 +22,7 @@ from utils.inputs import arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 from utils import import_problems, import_units
-from utils.units import several_units
+from utils.units import picker_units, several_units
 
 log = logging.getLogger("bcci.imports")
 bp = Blueprint("dossiers", __name__)
@@ -215,7 +215,7 @@ def import_page(template, run, done_url, written=None):
             report=report,
             error=error,
             status=status,
-            unit_choices=import_units.picker_units(current_user),
+            unit_choices=picker_units(current_user),
             unit_column=several_units(),
             chosen_unit=request.form.get("unit", ""),
         )

@@ -238,9 +238,10 @@ def find_procedure(code):
     return db.session.execute(select(Procedure).where(Procedure.code == code)).scalar_one_or_none()
 
 
-def create_dossier(code, procedure, receive_channel, receive_date, user=None):
+def create_dossier(code, procedure, receive_channel, receive_date, user=None, unit_id=None):
     """Create a dossier from the log form (its source: the form), of ``user``'s unit (the
-    logged-in user's; the first unit for a user bound to none). Audited.
+    logged-in user's; the first unit for a user bound to none), or of ``unit_id`` (the unit a
+    user who sees every unit picked: ``utils.fields.UnitField``). Audited.
 
     :raise Refusal: the code exists already (in any unit: codes are unique across the province;
         another unit's dossier is not shown).
@@ -250,7 +251,7 @@ def create_dossier(code, procedure, receive_channel, receive_date, user=None):
         raise Refusal(_l("A dossier with this code exists already."))
     dossier = Dossier(
         code=code,
-        unit_id=new_record_unit(user),
+        unit_id=unit_id or new_record_unit(user),
         procedure_id=procedure.id,
         **Dossier.as_recorded(receive_channel, receive_date),
     )

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from models import Direction
 from utils.dates import vn_today
-from utils.fields import DateField, IntegerField, StringField
+from utils.fields import DateField, IntegerField, StringField, UnitField
 
 
 class NewBatchForm(FlaskForm):
@@ -21,6 +21,7 @@ class NewBatchForm(FlaskForm):
         validators=[InputRequired()],
     )
     day = DateField(_l("Day"), default=vn_today, validators=[InputRequired()])
+    unit = UnitField()  # for a user who sees every unit
 
     def validate_day(self, field):
         if field.data and field.data > vn_today():

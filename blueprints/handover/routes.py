@@ -103,7 +103,9 @@ def _save_change(batch, change, message):
 @requires("hand_over")
 def list_batches():
     status_filter = request.args.get("status", "")
-    return _list_page("handover/_batches.html", NewBatchForm(formdata=None), status_filter)
+    form = NewBatchForm(formdata=None)
+    form.unit.offer(current_user)
+    return _list_page("handover/_batches.html", form, status_filter)
 
 
 def _list_page(fragment, form, status_filter="", status=200):
@@ -124,6 +126,7 @@ def _list_page(fragment, form, status_filter="", status=200):
 @requires("hand_over")
 def create_batch():
     form = NewBatchForm()
+    form.unit.offer(current_user)
 
     def answer(_refusal=None):
         return _list_page("handover/_new_batch.html", form, status=422)
@@ -131,7 +134,12 @@ def create_batch():
     if not form.validate_on_submit():
         return answer()
     return save(
-        lambda: services.propose_batch(form.direction.data, form.day.data, user=current_user),
+        lambda: services.propose_batch(
+            form.direction.data,
+            form.day.data,
+            user=current_user,
+            unit_id=form.unit.unit_id(current_user),
+        ),
         form,
         answer,
         lambda batch: htmx.redirect(url_for("handover.show_batch", batch_id=batch.id)),

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import TASK_STATUSES
-from utils.fields import DateField, StringField
+from utils.fields import DateField, StringField, UnitField
 
 
 class MeetingForm(FlaskForm):
@@ -15,6 +15,7 @@ class MeetingForm(FlaskForm):
     chair = StringField(_l("Chaired by"), validators=[DataRequired(), Length(max=200)])
     participants = TextAreaField(_l("Participants"), validators=[Length(max=4000)])
     conclusions = TextAreaField(_l("Conclusions"), validators=[DataRequired(), Length(max=20000)])
+    unit = UnitField()  # a new meeting's, for a user who sees every unit
 
 
 class TaskForm(FlaskForm):

@@ -108,10 +108,13 @@ def list_meetings():
 def create_meeting():
     """Record a review meeting; its tasks are added on the meeting's page."""
     form = MeetingForm()
+    form.unit.offer(current_user)
     if request.method == "GET":
         form.date.data = vn_today()
     if form.validate_on_submit():
-        meeting = services.create_meeting(**_meeting_values(form))
+        meeting = services.create_meeting(
+            **_meeting_values(form), unit_id=form.unit.unit_id(current_user)
+        )
         return _meeting_saved(meeting, _("The meeting was recorded. Now assign its tasks."))
     return _meeting_form(form, None)
 

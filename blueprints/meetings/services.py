@@ -102,10 +102,11 @@ def overdue_count(as_of=None, department_id=None, unit_id=None):
     return int(db.session.execute(stmt).scalar_one())
 
 
-def create_meeting(*, date_, chair, participants, conclusions, user=None):
-    """Record a review meeting, of ``user``'s unit (the first unit for a user bound to none)."""
+def create_meeting(*, date_, chair, participants, conclusions, user=None, unit_id=None):
+    """Record a review meeting, of ``user``'s unit (the first unit for a user bound to none), or
+    of ``unit_id`` (the unit a user who sees every unit picked)."""
     meeting = Meeting(
-        unit_id=new_record_unit(user),
+        unit_id=unit_id or new_record_unit(user),
         date=date_,
         chair=nfc(chair or "").strip(),
         participants=nfc(participants or "").strip(),

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from models import Channel, Direction
 from utils import rules
 from utils.dates import vn_today
-from utils.fields import CodeField, DateField, StringField, rule
+from utils.fields import CodeField, DateField, StringField, UnitField, rule
 from utils.tabular import CellError, parse_fee
 from utils.validators import is_vn_phone
 
@@ -69,6 +69,7 @@ class ShipmentForm(RecipientMixin, FlaskForm):
         _l("Receive channel"), choices=CHANNEL_CHOICES, validators=[Optional()]
     )
     receive_date = DateField(_l("Receive date"), validators=[Optional(), not_in_future])
+    unit = UnitField(_l("Unit of the dossier"))  # for a user who sees every unit
 
     def fee_value(self):
         return getattr(self.fee, "fee", None)

@@ -244,6 +244,7 @@ def _log(form, lookup):
             form.receive_channel.data,
             form.receive_date.data,
             user=current_user,
+            unit_id=form.unit.unit_id(current_user),
         )
     return services.log_shipment(
         tracking_number=form.tracking_number.data,
@@ -316,8 +317,10 @@ def new_shipment():
             dossier_code=(request.args.get("dossier_code") or "")[:60],
             **_kept_values(request.args),
         )
+        form.unit.offer(current_user)
         return _log_page(form)
     form = ShipmentForm()
+    form.unit.offer(current_user)
     valid = form.validate()
     lookup = _lookup_context(form, lock=True)
     if not (_unknown_dossier_complete(form, lookup) and valid):

@@ -1,0 +1,91 @@
+"""New records on a deployment of several units (issue 18, docs/units.md, *Who sees which
+unit*): a user who sees every unit picks the unit of a new meeting, hand-over record and dossier
+created at the counter; a unit-bound user gets no picker and his records are his unit's whatever
+the form sends; a one-unit deployment shows no picker."""
+
+from sqlalchemy import func, select
+
+from extensions import db
+from models import FIRST_UNIT_ID, Dossier, HandoverBatch, Meeting, Shipment
+from tests import factories as f
+from tests.test_postal import form_data
+from utils.units import create_unit
+
+FORMS = ("/meetings/new", "/handover", "/shipments/new")
+MEETING = {"date": "01/10/2024", "chair": "Chủ tịch", "conclusions": "Kết luận"}
+BATCH = {"direction": "tra_ket_qua", "day": "20/03/2024"}
+
+
+def _new_dossier(code, **extra):
+    """The counter's form for a shipment of a dossier the product does not know yet."""
+    return form_data(
+        dossier_code=code,
+        procedure_code="1.001108",
+        receive_channel="truc_tiep",
+        receive_date="2024-03-02",
+        **extra,
+    )
+
+
+def _latest(model):
+    return db.session.execute(select(model).order_by(model.id.desc())).scalars().first()
+
+
+def _count(model):
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def _two_units():
+    f.procedure(code="1.001108", receive=True, ret=True, unit_level="ca_hai")
+    second = create_unit("XA02", "Xã Hai", "xa")
+    db.session.commit()
+    return second
+
+
+def test_a_province_wide_user_picks_the_unit_of_a_new_record(app, client, auth):
+    second = _two_units()
+    auth.login(user=f.user("admin", province_wide=True))
+    for url in FORMS:
+        page = client.get(url).text
+        assert 'name="unit"' in page and "XA02 · Xã Hai" in page, url
+    picked = {"unit": str(second.id)}
+    assert client.post("/meetings/new", data={**MEETING, **picked}).status_code == 303
+    assert _latest(Meeting).unit_id == second.id
+    assert client.post("/handover/new", data={**BATCH, **picked}).status_code in (200, 303)
+    assert _latest(HandoverBatch).unit_id == second.id
+    assert client.post("/shipments/new", data=_new_dossier("NEW-1", **picked)).status_code == 303
+    dossier = db.session.execute(select(Dossier).where(Dossier.code == "NEW-1")).scalar_one()
+    assert dossier.unit_id == second.id and _latest(Shipment).unit_id == second.id
+    # Sent without a unit (a form of before): the first unit's, as before the picker.
+    assert client.post("/meetings/new", data=MEETING).status_code == 303
+    assert _latest(Meeting).unit_id == FIRST_UNIT_ID
+    # A unit that is not offered: refused in the user's language, nothing recorded.
+    before = [_count(m) for m in (Meeting, HandoverBatch, Dossier, Shipment)]
+    for url, data in (
+        ("/meetings/new", MEETING),
+        ("/handover/new", BATCH),
+        ("/shipments/new", _new_dossier("NEW-2", tracking_number="EB000000005VN")),
+    ):
+        r = client.post(url, data={**data, "unit": "999"})
+        assert r.status_code == 422 and "Hãy chọn một trong các đơn vị" in r.text, url
+    assert [_count(m) for m in (Meeting, HandoverBatch, Dossier, Shipment)] == before
+
+
+def test_a_unit_bound_user_has_no_picker_and_his_records_stay_his_units(app, client, auth):
+    second = _two_units()
+    auth.login(user=f.user("centre", unit_id=second.id))
+    for url in FORMS:
+        assert 'name="unit"' not in client.get(url).text, url
+    sent = {"unit": str(FIRST_UNIT_ID)}  # another unit's id: ignored
+    assert client.post("/meetings/new", data={**MEETING, **sent}).status_code == 303
+    assert _latest(Meeting).unit_id == second.id
+    assert client.post("/handover/new", data={**BATCH, **sent}).status_code in (200, 303)
+    assert _latest(HandoverBatch).unit_id == second.id
+    assert client.post("/shipments/new", data=_new_dossier("NEW-3", **sent)).status_code == 303
+    assert _latest(Dossier).unit_id == second.id
+
+
+def test_a_one_unit_deployment_shows_no_picker(app, client, auth):
+    auth.login(user=f.user("admin"))
+    for url in FORMS:
+        assert 'name="unit"' not in client.get(url).text, url
