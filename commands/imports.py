@@ -39,7 +39,7 @@ def max_rows_option(command):
 def unit_option(command):
     """``--unit CODE``: the rows belong to that unit (a ``ma_don_vi`` column may name each
     row's instead; docs/formats.md). The command is called with ``unit``, the unit's id or
-    ``None``; an unknown code stops it before the file is read."""
+    ``None``; an unknown code, or a deactivated unit's, stops it before the file is read."""
 
     @click.option(
         "--unit",
@@ -54,14 +54,14 @@ def unit_option(command):
         from extensions import db
         from utils.errors import Refusal
         from utils.transactions import reading
-        from utils.units import unit_by_code
+        from utils.units import taking_records, unit_by_code
 
         unit = None
         if unit_code is not None:
             # Only read (as the file's checks do): no write lock is waited for here.
             with reading():
                 try:
-                    unit = unit_by_code(unit_code).id
+                    unit = taking_records(unit_by_code(unit_code).id)
                 except Refusal as e:
                     raise CommandError(f"--unit {unit_code}: {e}") from None
                 finally:

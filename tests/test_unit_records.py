@@ -89,3 +89,71 @@ def test_a_one_unit_deployment_shows_no_picker(app, client, auth):
     auth.login(user=f.user("admin"))
     for url in FORMS:
         assert 'name="unit"' not in client.get(url).text, url
+
+
+# --- A deactivated unit ---------------------------------------------------------------------------
+
+INACTIVE = "Đơn vị XA02 đã ngừng hoạt động"
+
+
+def _upload(client, data, **form):
+    import io
+
+    return client.post(
+        "/dossiers/import",
+        data={"file": (io.BytesIO(data), "hs.csv"), **form},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_a_deactivated_unit_takes_no_new_record_and_no_import(app, client, auth, runner, tmp_path):
+    from tests.test_import_units import DOSSIER_HEADER, csv_file, dossier_row
+    from utils.units import set_unit_active
+
+    second = _two_units()
+    staff = f.user("centre", unit_id=second.id)
+    set_unit_active(second, False)
+    db.session.commit()
+    tables = (Meeting, HandoverBatch, Dossier, Shipment)
+    before = [_count(m) for m in tables]
+    file = csv_file(DOSSIER_HEADER, dossier_row("HS-OFF-1"))
+    # Its staff: each new record and the web import refused, in their language.
+    auth.login(user=staff)
+    for url, data in (
+        ("/meetings/new", MEETING),
+        ("/handover/new", BATCH),
+        ("/shipments/new", _new_dossier("NEW-4")),
+    ):
+        r = client.post(url, data=data)
+        assert r.status_code == 422 and INACTIVE in r.text, url
+    r = _upload(client, file)
+    assert r.status_code == 422 and INACTIVE in r.text
+    auth.logout()
+    # A province-wide user is not offered it, and may not pick it.
+    auth.login(user=f.user("admin", province_wide=True))
+    for url in (*FORMS, "/dossiers/import"):
+        assert "XA02 · Xã Hai" not in client.get(url).text, url
+    r = client.post("/meetings/new", data={**MEETING, "unit": str(second.id)})
+    assert r.status_code == 422
+    r = _upload(client, file, unit=str(second.id))
+    assert r.status_code == 422 and INACTIVE in r.text
+    # A row naming it is a bad row (the rest of the file is another unit's).
+    named = csv_file((*DOSSIER_HEADER, "ma_don_vi"), (*dossier_row("HS-OFF-2"), "XA02"))
+    r = _upload(client, named)
+    assert r.status_code == 422 and "Đơn vị XA02 đã ngừng hoạt động: không nhận tệp nhập" in r.text
+    assert [_count(m) for m in tables] == before
+    # The command line: --unit naming it stops before the file is read; so does a row naming it.
+    path = tmp_path / "hs.csv"
+    path.write_bytes(file)
+    r = runner.invoke(args=["import", "dossiers", str(path), "--unit", "XA02"])
+    assert r.exit_code != 0 and INACTIVE in r.output
+    path.write_bytes(named)
+    r = runner.invoke(args=["import", "dossiers", str(path), "--unit", "DV01"])
+    assert r.exit_code != 0 and "XA02" in r.output
+    assert [_count(m) for m in tables] == before
+    # Active again, it takes them.
+    set_unit_active(second, True)
+    db.session.commit()
+    r = runner.invoke(args=["import", "dossiers", str(path)])
+    assert r.exit_code == 0, r.output

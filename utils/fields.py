@@ -110,8 +110,8 @@ class IntegerField(fields.IntegerField):
 class UnitField(fields.SelectField):
     """The unit a new record (a meeting, a hand-over record, a dossier created at the counter)
     belongs to, picked by a user who sees every unit on a deployment of several units. Call
-    ``offer(user)`` before validating: it fills the choices (``utils.units.picker_units``), the
-    first unit chosen unless the form says otherwise; a unit-bound user, or a one-unit
+    ``offer(user)`` before validating: it fills the choices (``utils.units.picker_units``: the
+    active units), the first unit chosen (while active) unless the form says otherwise; a unit-bound user, or a one-unit
     deployment, gets no choices, the form shows no picker and whatever was sent is ignored.
     ``unit_id(user)`` is the record's unit (``utils.units.new_record_unit``)."""
 
@@ -124,7 +124,8 @@ class UnitField(fields.SelectField):
 
         self.choices = [(str(u.id), f"{u.code} · {u.name}") for u in picker_units(user) or ()]
         if self.choices and not self.data:
-            self.data = str(FIRST_UNIT_ID)
+            offered = [value for value, _label in self.choices]
+            self.data = str(FIRST_UNIT_ID) if str(FIRST_UNIT_ID) in offered else offered[0]
 
     def pre_validate(self, form):
         if self.choices and self.data not in {value for value, _label in self.choices}:

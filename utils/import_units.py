@@ -6,7 +6,8 @@ user's unit, or the unit a province-wide user picks): its rows belong to it. A f
 ``ma_don_vi`` column instead, which then names each row's unit (a blank cell: the import's
 unit); with both, a row naming another unit than the import's is bad. On a deployment of
 several units a file with neither is refused; with one unit, everything belongs to it and
-nothing needs saying.
+nothing needs saying. A deactivated unit takes no import: as the import's unit it refuses the
+file, named in a row it makes the row bad.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,8 @@ from extensions import db
 from models import FIRST_UNIT_ID, Unit
 from utils.import_formats import UNIT_COLUMN
 from utils.tabular import CellError
-from utils.units import several_units, unit_scope
+from utils.errors import Refusal
+from utils.units import several_units, taking_records, unit_scope
 
 NO_UNIT = _l(
     "This deployment has several units: choose the unit the file's rows belong to (on the "
@@ -24,6 +26,7 @@ NO_UNIT = _l(
 )
 BLANK = _l("Give the row's unit code: no unit was chosen for this import.")
 UNKNOWN = _l("Unknown unit code: %(code)s")
+INACTIVE_ROW = _l("Unit %(code)s is deactivated: it takes no imports.")
 NOT_THIS = _l("Unit %(code)s is not the unit of this import (%(unit)s).")
 
 
@@ -60,7 +63,11 @@ def rows_units(report, bound, numbers, cells):
 def _resolver(bound):
     """``resolve(cell)``: the unit id a ``ma_don_vi`` cell names, or the ``CellError`` it is
     reported with (see ``rows_units``)."""
-    ids = dict(db.session.execute(select(Unit.code, Unit.id)).all())
+    ids, inactive = {}, set()
+    for code, unit_id, active in db.session.execute(select(Unit.code, Unit.id, Unit.active)):
+        ids[code] = unit_id
+        if not active:
+            inactive.add(unit_id)
     folded = {}
     for code, unit_id in ids.items():  # a code written in other case, when it names one unit
         folded[code.casefold()] = unit_id if code.casefold() not in folded else None
@@ -73,6 +80,8 @@ def _resolver(bound):
         unit_id = ids.get(cell) or folded.get(cell.casefold())
         if unit_id is None:
             return CellError(UNKNOWN, code=cell)
+        if unit_id in inactive:
+            return CellError(INACTIVE_ROW, code=cell)
         if bound is not None and unit_id != bound:
             return CellError(NOT_THIS, code=cell, unit=bound_code)
         return unit_id
@@ -105,16 +114,18 @@ def with_unit_column(columns, units):
 def page_unit(user, chosen):
     """The unit a web import is for: a unit-bound user's own, whatever the form says; for
     the others, on a deployment of several units, the unit picked (``chosen``, a unit id as
-    posted: blank for the file's ``ma_don_vi`` column).
+    posted: blank for the file's ``ma_don_vi`` column). A deactivated unit takes no import.
 
     :return: ``(unit id or None, error message or None)``."""
     scope = unit_scope(user)
-    if scope is not None:
-        return scope, None
-    if not several_units() or not (chosen or "").strip():
+    if scope is None and (not several_units() or not (chosen or "").strip()):
         return None, None
-    chosen = chosen.strip()
-    unit_id = int(chosen) if chosen.isdigit() and len(chosen) <= 9 else None
-    if unit_id is None or db.session.get(Unit, unit_id) is None:
-        return None, _l("There is no unit with that code.")
-    return unit_id, None
+    if scope is None:
+        chosen = chosen.strip()
+        scope = int(chosen) if chosen.isdigit() and len(chosen) <= 9 else None
+        if scope is None or db.session.get(Unit, scope) is None:
+            return None, _l("There is no unit with that code.")
+    try:
+        return taking_records(scope), None
+    except Refusal as refusal:
+        return None, refusal.message

@@ -247,13 +247,30 @@ def new_record_unit(user=None, picked=None):
     return getattr(user, "unit_id", None) or picked or FIRST_UNIT_ID
 
 
+INACTIVE = _l("Unit %(code)s is deactivated: it takes no new records and no imports.")
+
+
+def taking_records(unit_id):
+    """``unit_id`` when its unit is active: a deactivated unit keeps its records but takes no
+    new record (meeting, hand-over record, dossier created at the counter) and no import.
+
+    :raise Refusal: (422, on the form's ``unit``) a deactivated unit.
+    """
+    unit = db.session.get(Unit, unit_id)
+    if unit is not None and not unit.active:
+        raise Refusal(INACTIVE, "unit", code=unit.code)
+    return unit_id
+
+
 def picker_units(user):
-    """The units a unit picker offers ``user`` (a web import's, a new record's): ``(id, code,
-    name)`` by code; ``None`` when the form shows no picker: a unit-bound user (whose records
+    """The units a unit picker offers ``user`` (a web import's, a new record's): the active ones,
+    ``(id, code, name)`` by code; ``None`` when the form shows no picker: a unit-bound user (whose records
     and imports are his unit's, whatever a form sends), or a one-unit deployment."""
     if unit_scope(user) is not None or not several_units():
         return None
-    return db.session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.code)).all()
+    return db.session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.code)
+    ).all()
 
 
 def unit_condition(column, unit_id):

@@ -35,7 +35,7 @@ from utils.errors import Refusal
 from utils.tabular import CellError, ImportReport, collector_paused
 from utils.text import escape_like, fold, nfc
 from utils.transactions import ImportSteps
-from utils.units import new_record_unit, unit_condition
+from utils.units import new_record_unit, taking_records, unit_condition
 
 CHUNK = 1000
 # The file's columns, declared with their parsers, help and sample cells in
@@ -244,14 +244,14 @@ def create_dossier(code, procedure, receive_channel, receive_date, user=None, un
     user who sees every unit picked: ``utils.fields.UnitField``). Audited.
 
     :raise Refusal: the code exists already (in any unit: codes are unique across the province;
-        another unit's dossier is not shown).
+        another unit's dossier is not shown); a deactivated unit.
     """
     code = nfc(code)
     if find_dossier(code) is not None:
         raise Refusal(_l("A dossier with this code exists already."))
     dossier = Dossier(
         code=code,
-        unit_id=unit_id or new_record_unit(user),
+        unit_id=taking_records(unit_id or new_record_unit(user)),
         procedure_id=procedure.id,
         **Dossier.as_recorded(receive_channel, receive_date),
     )

@@ -27,7 +27,7 @@ from models import (
 from utils import audit
 from utils.dates import to_vn, vn_today
 from utils.errors import Refusal
-from utils.units import new_record_unit, record_unit_condition, unit_condition
+from utils.units import new_record_unit, record_unit_condition, taking_records, unit_condition
 
 CANDIDATE_LIMIT = 100
 
@@ -185,14 +185,14 @@ def propose_batch(direction, day=None, user=None, unit_id=None):
     day and direction not yet handed over nor held by another record.
 
     :param unit_id: the unit of the record, instead of ``user``'s.
-    :raise Refusal: bad direction, or a day in the future.
+    :raise Refusal: bad direction, a day in the future, a deactivated unit.
     """
     _check_direction(direction)
     day = day or vn_today()
     if day > vn_today():
         raise Refusal(_l("The day of a hand-over record cannot be in the future."))
     batch = HandoverBatch(
-        unit_id=unit_id or new_record_unit(user),
+        unit_id=taking_records(unit_id or new_record_unit(user)),
         direction=direction,
         day=day,
         status="draft",

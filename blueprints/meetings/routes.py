@@ -112,10 +112,17 @@ def create_meeting():
     if request.method == "GET":
         form.date.data = vn_today()
     if form.validate_on_submit():
-        meeting = services.create_meeting(
-            **_meeting_values(form), unit_id=form.unit.unit_id(current_user)
+        return save(
+            lambda: services.create_meeting(
+                **_meeting_values(form), unit_id=form.unit.unit_id(current_user)
+            ),
+            form,
+            lambda _refusal: _meeting_form(form, None),
+            lambda meeting: _meeting_saved(
+                meeting, _("The meeting was recorded. Now assign its tasks.")
+            ),
+            "unit",
         )
-        return _meeting_saved(meeting, _("The meeting was recorded. Now assign its tasks."))
     return _meeting_form(form, None)
 
 

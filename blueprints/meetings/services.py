@@ -16,7 +16,7 @@ from utils import audit
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.text import nfc
-from utils.units import new_record_unit
+from utils.units import new_record_unit, taking_records
 
 MEETING_FIELDS = ("date", "chair", "participants", "conclusions")
 TASK_FIELDS = ("department_id", "description", "deadline", "status", "status_note")
@@ -104,9 +104,11 @@ def overdue_count(as_of=None, department_id=None, unit_id=None):
 
 def create_meeting(*, date_, chair, participants, conclusions, user=None, unit_id=None):
     """Record a review meeting, of ``user``'s unit (the first unit for a user bound to none), or
-    of ``unit_id`` (the unit a user who sees every unit picked)."""
+    of ``unit_id`` (the unit a user who sees every unit picked).
+
+    :raise Refusal: a deactivated unit (``utils.units.taking_records``)."""
     meeting = Meeting(
-        unit_id=unit_id or new_record_unit(user),
+        unit_id=taking_records(unit_id or new_record_unit(user)),
         date=date_,
         chair=nfc(chair or "").strip(),
         participants=nfc(participants or "").strip(),
