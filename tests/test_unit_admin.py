@@ -488,6 +488,48 @@ def test_the_procedure_import_reads_the_canonical_level_from_the_level_column(ap
     assert _procedure("1.000001").unit_level == "tinh"
 
 
+def test_the_procedure_imports_canonical_level_column_sets_the_level(app, client, auth):
+    """``cap_chuan`` (optional) sets the canonical level whatever ``cap_thuc_hien`` says, a
+    blank cell as without the column, a bad value a bad row; the help and the export list it
+    once there are several units, and the export imports back unchanged."""
+    from blueprints.procedures import services as procedures
+
+    second_unit()
+    header = IMPORT_HEADER.rstrip("\n") + ",tiep_nhan_bcci,tra_ket_qua_bcci,cap_chuan\n"
+    data = header + (
+        "1.000001,Khai sinh,Hộ tịch,TP,Phòng Tư pháp,Cấp xã,x,x,tinh\n"
+        "2.000001,Cấp phép,Xây dựng,XD,Sở Xây dựng,Cấp tỉnh,x,x,Cả hai\n"
+        "3.000001,Khiếu nại,Thanh tra,TT,Thanh tra,Cấp xã,x,x,\n"
+    )
+    assert procedures.import_procedures("tthc.csv", data.encode()).ok
+    levels = {p.code: p.unit_level for p in db.session.scalars(select(Procedure)).unique()}
+    assert levels == {"1.000001": "tinh", "2.000001": "ca_hai", "3.000001": "xa"}
+    db.session.commit()
+    # an existing procedure's level changed by the column, audited
+    data = header + "3.000001,Khiếu nại,Thanh tra,TT,Thanh tra,Cấp xã,x,x,TINH\n"
+    assert procedures.import_procedures("tthc2.csv", data.encode()).ok
+    assert _procedure("3.000001").unit_level == "tinh"
+    assert events("procedure_import_update")[-1].new_values == {"unit_level": "tinh"}
+    db.session.commit()
+    # bad values are bad rows: nothing written
+    data = header + (
+        "1.000001,Khai sinh,Hộ tịch,TP,Phòng Tư pháp,Cấp xã,x,x,huyen\n"
+        "3.000001,Khiếu nại,Thanh tra,TT,Thanh tra,Cấp xã,x,x,xa\n"
+    )
+    report = procedures.import_procedures("tthc3.csv", data.encode())
+    assert not report.ok and [(p.row, p.column) for p in report.problems] == [(2, "cap_chuan")]
+    assert "tinh, xa hoặc ca_hai: huyen" in str(report.problems[0].reason)
+    db.session.rollback()
+    assert _procedure("3.000001").unit_level == "tinh"
+    # the page's help and the export carry the column; the export imports back unchanged
+    auth.login("admin")
+    assert "cap_chuan" in client.get("/procedures/import").text
+    export = client.get("/procedures/export?format=csv&in_force=all").data
+    assert export.decode("utf-8-sig").splitlines()[0].endswith(",cap_chuan")
+    report = procedures.import_procedures("export.csv", export)
+    assert report.ok and report.unchanged == 3, report.problems
+
+
 # --- each unit's published list --------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from utils.tabular import (
     parse_yes_no,
     read_table,
 )
-from utils.text import nfc
+from utils.text import fold, nfc
 from utils.validators import DOSSIER_CODE_RE, check_tracking_number, is_vn_phone, normalise_phone
 
 
@@ -113,8 +113,9 @@ class Format:
     unique: tuple = ()  # the value keys identifying a row: a file holding one twice is refused
     duplicate: object = None  # the message for those rows (``value``, ``rows``)
     rules: tuple = ()  # ``rule(values)``: ``(column, message)`` for a bad row, or None
-    # An optional column read when the file holds it, outside ``columns`` (the samples, the
-    # exports and, on a one-unit deployment, the help leave it out): the unit of each row.
+    # An optional column read when the file holds it, outside ``columns`` (the samples and, on a
+    # one-unit deployment, the exports and the help leave it out): of a dossier or shipment row
+    # its unit, of a procedure row its canonical level.
     unit_column: Column | None = None
 
     @property
@@ -373,6 +374,23 @@ def _unit_code(cell, today):
     return parse_text(cell, max_length=20)
 
 
+def _canonical_level(cell, today):
+    """A procedure's canonical level (``models.PROCEDURE_LEVELS``: ``tinh``, ``xa``, ``ca_hai``),
+    read ignoring case, diacritics and spaces ("Cả hai" is ``ca_hai``); blank: none given."""
+    from models import PROCEDURE_LEVELS
+
+    text = parse_text(cell, max_length=20)
+    if not text:
+        return ""
+    value = "_".join(fold(text).split())
+    if value not in PROCEDURE_LEVELS:
+        raise CellError(
+            _l("Write the level that carries the procedure out as tinh, xa or ca_hai: %(value)s"),
+            value=text,
+        )
+    return value
+
+
 # --- The three formats -----------------------------------------------------------------------
 
 _YES_NO = _l("yes or no: có/không, x or blank, 1/0 and yes/no are read too")
@@ -390,6 +408,20 @@ UNIT_COLUMN = Column(
     ("DV01", "DV01"),
     key="unit",
     parse=_unit_code,
+)
+
+# The canonical level of a procedure row (docs/units.md, *Which procedures a unit handles*).
+LEVEL_COLUMN = Column(
+    "cap_chuan",
+    _l("Level of the units that carry it out"),
+    _l(
+        "tinh (the province's units), xa (communes, wards and special zones) or ca_hai (both); "
+        "blank: read from cap_thuc_hien, as without the column."
+    ),
+    False,
+    ("xa", "ca_hai"),
+    key="unit_level",
+    parse=_canonical_level,
 )
 
 PROCEDURES = Format(
@@ -499,6 +531,7 @@ PROCEDURES = Format(
     ),
     unique=("code",),
     duplicate=_l("The code %(value)s appears more than once in the file (rows %(rows)s)."),
+    unit_column=LEVEL_COLUMN,
 )
 
 DOSSIERS = Format(

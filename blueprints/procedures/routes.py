@@ -178,7 +178,7 @@ def export_procedures():
     return export_response(
         "thu_tuc_hanh_chinh",
         fmt,
-        services.EXPORT_COLUMNS,
+        services.export_columns(),
         list(services.export_rows(filters, period)),
     )
 

@@ -286,9 +286,18 @@ def list_procedures(filters, period):
     )
 
 
+def export_columns():
+    """The export's columns: the import's (``EXPORT_COLUMNS``), then, on a deployment of several
+    units, its canonical level column (``cap_chuan``)."""
+    if not units.several_units():
+        return EXPORT_COLUMNS
+    return (*EXPORT_COLUMNS, import_formats.LEVEL_COLUMN.name)
+
+
 def export_rows(filters, period):
-    """Every procedure matching ``filters`` (code order) as rows of ``EXPORT_COLUMNS``."""
+    """Every procedure matching ``filters`` (code order) as rows of ``export_columns()``."""
     stmt = select(Procedure).where(*filter_conditions(filters, period)).order_by(Procedure.code)
+    levels = units.several_units()
     for p in db.session.scalars(stmt).unique():
         reason = p.reason_text or (reason_label_vi(p.reason_code) if p.reason_code else "")
         yield (
@@ -302,6 +311,7 @@ def export_rows(filters, period):
             p.eligible_return,
             reason,
             p.in_force,
+            *((p.unit_level,) if levels else ()),
         )
 
 
@@ -834,13 +844,14 @@ def write_procedures(prepared, user=None):
                 name_folded=fold(values["name"]),
                 updated_at=now,
                 updated_by_id=getattr(user, "id", None),
-                unit_level=units.procedure_level_from_text(target.get("level", "")),
+                unit_level=values.get("unit_level")
+                or units.procedure_level_from_text(target.get("level", "")),
                 **target,
             )
             db.session.add(procedure)
             report.created += 1
         else:
-            canonical = (
+            canonical = values.get("unit_level") or (
                 units.following_level(current, target["level"]) if "level" in target else None
             )
             if canonical is not None and units.several_units():
