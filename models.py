@@ -713,6 +713,9 @@ class Brief(db.Model):
     __tablename__ = "brief"
     id = db.Column(db.Integer, primary_key=True)
     unit_id = _unit_column(index=False)  # briefs are numbered per unit: (unit, year, number)
+    # The province's brief (every unit's figures), issued and numbered by the province's centre
+    # (``unit_id``); otherwise the brief of its unit.
+    province = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     year = db.Column(db.Integer, nullable=False)
     number = db.Column(db.Integer, nullable=False)
     period_from = db.Column(db.Date, nullable=False)

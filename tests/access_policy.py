@@ -531,6 +531,11 @@ BRIEFS_RULES = {
     "briefs.issue_brief": Rule(BRIEF_ISSUERS, query=BRIEF_PERIOD, data={}),
     "briefs.withdraw_brief": Rule(BRIEF_ISSUERS, args=_issued_brief, data={"reason": ""}),
     "briefs.download_brief": Rule(BRIEF_READERS, args=_issued_brief),
+    # The province's brief: province-wide users only (the samples' administrator; on one unit,
+    # a 303 to the unit's brief).
+    "briefs.preview_province_brief": Rule(ADMIN, query=BRIEF_PERIOD),
+    "briefs.download_province_draft": Rule(ADMIN, query=BRIEF_PERIOD),
+    "briefs.issue_province_brief": Rule(ADMIN, query=BRIEF_PERIOD, data={}),
 }
 
 

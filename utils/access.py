@@ -44,6 +44,10 @@ PERMISSIONS = {
     "hand_over": (_A, _C),  # hand-over records with the postal worker
     "read_briefs": (_A, _C, _L),
     "issue_briefs": (_A, _L),  # and withdraw them
+    # The province's brief (every unit's figures): prepared and issued as a unit's brief is,
+    # by province-wide users only (below).
+    "read_province_briefs": (_A, _C, _L),
+    "issue_province_briefs": (_A, _L),  # and withdraw them
     "record_meetings": (_A, _C, _L),  # and assign tasks
     "update_task": (_A, _C, _L, _D),
     # Not a permission but a limit: these roles see and change their own department's records.
@@ -53,7 +57,9 @@ PERMISSIONS = {
 }
 
 # Actions only province-wide users (``User.province_wide``) may take, whatever their role allows.
-PROVINCE_WIDE_ONLY = frozenset({"administer_units", "province_rollup"})
+PROVINCE_WIDE_ONLY = frozenset(
+    {"administer_units", "province_rollup", "read_province_briefs", "issue_province_briefs"}
+)
 
 
 def can(user, action, obj=None):

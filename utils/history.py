@@ -167,6 +167,7 @@ TYPED_KEYS = {
     ("task", "status"): (_l("Status"), "task_status"),
     ("meeting", "date"): (_l("Meeting date"), "date"),
     ("brief", "number"): (_l("Number"), "brief_number"),
+    ("brief", "province"): (_l("The province's brief"), "bool"),
     ("procedure", "name"): (_l("Procedure name"), "text"),
     ("department", "name"): (_l("Department name"), "text"),
     ("field", "name"): (_l("Field name"), "text"),

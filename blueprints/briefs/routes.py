@@ -2,12 +2,24 @@
 
 Centre staff, leaders and administrators prepare, preview and download drafts; only leaders and
 administrators issue a brief (after a confirmation naming the number it takes) or withdraw one.
+On a deployment of several units, a user bound to a unit makes that unit's brief, and users who
+see every unit make the province's (``/briefs/province/…``, province-wide users only): the same
+brief with a table of units, issued and numbered by the province's centre.
 """
 
 import hashlib
 import logging
 
-from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,12 +28,12 @@ from blueprints.briefs.forms import IssueForm, WithdrawForm
 from extensions import db
 from models import Brief
 from utils import htmx
-from utils.access import can, get_or_404, requires
+from utils.access import can, get_or_404, refuse, requires
 from utils.dates import Period
 from utils.errors import save
 from utils.periods import default_period, period_from_request
 from utils.transactions import outside_the_write_lock
-from utils.units import unit_scope
+from utils.units import several_units, unit_scope
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
@@ -37,6 +49,29 @@ def _pdf_response(data, filename, etag=None):
     return response
 
 
+def _province_user():
+    """Whether the logged-in user makes the province's brief: a deployment of several units,
+    and a user who sees every unit."""
+    return several_units() and unit_scope(current_user) is None
+
+
+# The province's brief's view of each of a unit's brief's (and back, on one unit).
+PROVINCE_VIEWS = {
+    "briefs.preview_brief": "briefs.preview_province_brief",
+    "briefs.download_draft": "briefs.download_province_draft",
+    "briefs.issue_brief": "briefs.issue_province_brief",
+}
+UNIT_VIEWS = {province: unit for unit, province in PROVINCE_VIEWS.items()}
+
+
+def _elsewhere(endpoint):
+    """303 to ``endpoint`` with the period asked (a form's ``start`` and ``end`` too)."""
+    period = request.args.to_dict()
+    if request.method == "POST" and request.form.get("start") and request.form.get("end"):
+        period = {"from": request.form["start"], "to": request.form["end"]}
+    return redirect(url_for(endpoint, **period), code=303)
+
+
 def _list_page(form, period, status=200):
     briefs = services.issued_briefs(unit_scope(current_user))
     return htmx.render(
@@ -47,8 +82,16 @@ def _list_page(form, period, status=200):
         period=period,
         briefs=briefs,
         numbers=services.brief_numbers(briefs),
-        can_issue=can(current_user, "issue_briefs"),
+        can_withdraw=_may_withdraw,
+        province=_province_user(),
     )
+
+
+def _may_withdraw(brief):
+    """Whether the logged-in user may withdraw ``brief``: the province's brief needs the right
+    to issue the province's (a user bound to the province's centre may not)."""
+    action = "issue_province_briefs" if brief.province else "issue_briefs"
+    return can(current_user, action)
 
 
 @bp.route("")
@@ -59,32 +102,62 @@ def list_briefs():
     return _list_page(form, period)
 
 
-@bp.route("/preview")
-@requires("read_briefs")
-def preview_brief():
+def _preview(province):
     period = period_from_request(request.args)
-    context = services.brief_context(period, unit_id=unit_scope(current_user))
+    context = services.brief_context(period, unit_id=unit_scope(current_user), province=province)
     return render_template(
         "briefs/preview.html",
         period=period,
-        can_issue=can(current_user, "issue_briefs"),
+        province=province,
+        can_issue=can(current_user, "issue_province_briefs" if province else "issue_briefs"),
         document=services.render_html(context),
     )
+
+
+@bp.route("/preview")
+@requires("read_briefs")
+def preview_brief():
+    if _province_user():
+        return _elsewhere(PROVINCE_VIEWS[request.endpoint])
+    return _preview(False)
+
+
+@bp.route("/province/preview")
+@requires("read_province_briefs")
+def preview_province_brief():
+    """The province's brief of the period as HTML (a deployment of one unit: its brief)."""
+    if not several_units():
+        return _elsewhere(UNIT_VIEWS[request.endpoint])
+    return _preview(True)
+
+
+def _draft(province):
+    period = period_from_request(request.args)
+    pdf = services.draft_pdf(period, unit_id=unit_scope(current_user), province=province)
+    return _pdf_response(pdf, services.draft_filename(period, province))
 
 
 @bp.route("/draft.pdf")
 @requires("read_briefs")
 def download_draft():
-    period = period_from_request(request.args)
-    pdf = services.draft_pdf(period, unit_id=unit_scope(current_user))
-    return _pdf_response(pdf, services.draft_filename(period))
+    if _province_user():
+        return _elsewhere(PROVINCE_VIEWS[request.endpoint])
+    return _draft(False)
 
 
-def _confirmation(period, form=None, status=200, error=None):
+@bp.route("/province/draft.pdf")
+@requires("read_province_briefs")
+def download_province_draft():
+    if not several_units():
+        return _elsewhere(UNIT_VIEWS[request.endpoint])
+    return _draft(True)
+
+
+def _confirmation(period, form=None, status=200, error=None, province=False):
     """The confirmation of issuing ``period``'s brief (page, or fragment for htmx): the number
     it takes, the period, the rubric version; or why it cannot be issued. The form always
     carries the number the brief would take now."""
-    plan = services.issue_plan(period, user=current_user._get_current_object())
+    plan = services.issue_plan(period, user=current_user._get_current_object(), province=province)
     if form is None:
         form = IssueForm(formdata=None, start=period.start, end=period.end, number=plan.number)
     return htmx.render(
@@ -103,9 +176,26 @@ def issue_brief():
     """GET (``from``, ``to``): confirm issuing the brief of the period, naming the number it
     will take. POST (``start``, ``end``, ``number``): issue it under that number; when another
     brief took the number meanwhile, nothing is issued and the confirmation comes back (409)
-    with the new number. Under the built-in illustrative rubric issuing is refused (409)."""
+    with the new number. Under the built-in illustrative rubric issuing is refused (409). A
+    user who sees every unit of several is sent to the province's brief's (nothing issued)."""
+    if _province_user():
+        return _elsewhere(PROVINCE_VIEWS[request.endpoint])
+    return _issue(False)
+
+
+@bp.route("/province/issue", methods=["GET", "POST"])
+@requires("issue_province_briefs")
+def issue_province_brief():
+    """Confirm and issue the province's brief, as ``issue_brief`` does a unit's: numbered by the
+    province's centre (refused, 409, without one)."""
+    if not several_units():
+        return _elsewhere(UNIT_VIEWS[request.endpoint])
+    return _issue(True)
+
+
+def _issue(province):
     if request.method == "GET":
-        return _confirmation(period_from_request(request.args))
+        return _confirmation(period_from_request(request.args), province=province)
     form = IssueForm()
     if not form.validate():
         if (
@@ -115,27 +205,34 @@ def issue_brief():
             and not form.end.errors
             and form.start.data <= form.end.data
         ):
-            return _confirmation(Period(form.start.data, form.end.data), form, status=422)
+            period = Period(form.start.data, form.end.data)
+            return _confirmation(period, form, status=422, province=province)
         return _list_page(form, default_period(), status=422)
     period = Period(form.start.data, form.end.data)
+    user = current_user._get_current_object()
     # The PDF is rendered first, without the write lock; the numbering transaction only stores.
     rendered = outside_the_write_lock(
         services.render_for_issue,
         period,
         confirmed_number=form.number.data,
-        user=current_user._get_current_object(),
+        user=user,
+        province=province,
     )
     # A number taken meanwhile: the form comes back with the number the brief would take now.
     return save(
         lambda: services.issue_brief(
             period,
-            user=current_user._get_current_object(),
+            user=user,
             confirmed_number=form.number.data,
             rendered=rendered,
+            province=province,
         ),
         None,
         lambda refusal: _confirmation(
-            period, None if refusal.field == "number" else form, error=refusal
+            period,
+            None if refusal.field == "number" else form,
+            error=refusal,
+            province=province,
         ),
         lambda brief: _issued(brief, period),
     )
@@ -156,6 +253,8 @@ def withdraw_brief(brief_id):
     """Withdraw (thu hồi) an issued brief with a reason: it keeps its number and file, marked
     withdrawn; its replacement is issued as usual and takes the next number."""
     brief = get_or_404(Brief, brief_id)
+    if not _may_withdraw(brief):
+        refuse(403)
     form = WithdrawForm()
     status = 200
     if request.method == "POST":

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Brief, Meeting, RubricVersion, Unit
+from models import Brief, Meeting, OrgSettings, RubricVersion, Unit
 from utils import audit, figures
 from utils.dates import vn_today
 from utils.errors import Refusal
@@ -29,6 +29,7 @@ from utils.units import new_record_unit, unit_condition, unit_scope
 STYLESHEETS = ("css/brief.css",)
 OUTREACH_ROWS = 10
 PROPOSAL_DEPARTMENTS = 3
+PROPOSAL_UNITS = 3
 ISSUE_ATTEMPTS = 3
 # A fixed key for PostgreSQL's advisory lock that serialises numbering.
 _NUMBERING_LOCK = 7_020_301
@@ -62,6 +63,17 @@ def number_taken(confirmed, number):
         conflict=number,
         taken=f"{confirmed:02d}",
         number=f"{number:02d}",
+    )
+
+
+def no_province_centre():
+    """Refusal to issue the province's brief without a province's centre to issue it (409)."""
+    return Refusal(
+        _l(
+            "The province's brief is issued by the province's centre: an administrator first "
+            "adds an active unit of the province's level that is a centre (Units screen)."
+        ),
+        status=409,
     )
 
 
@@ -102,21 +114,51 @@ class IssuePlan:
     rubric: object
     refusal: Refusal | None
     unit_id: int | None = None  # the unit whose number it takes
+    province: bool = False  # the province's brief (its number is the province's centre's)
 
     @property
     def label(self):
         return document_number(self.number, get_settings(self.unit_id))
 
+    @property
+    def issuer_name(self):
+        """The name of the unit whose number it takes."""
+        return db.session.get(Unit, self.unit_id).name
 
-def issue_plan(period, today=None, user=None):
+
+def issue_plan(period, today=None, user=None, province=False):
     """The confirmation's facts for ``user`` issuing the brief of ``period`` (reads only): the
-    number is the next of ``user``'s unit (``utils.units.new_record_unit``)."""
+    number is the next of ``user``'s unit (``utils.units.new_record_unit``), or, for the
+    province's brief (``province``), of the province's centre (``province_centre``)."""
     today = today or vn_today()
     rubric = figures.rubric_for(period.year)
     refusal = illustration_rubric(rubric.year) if rubric.is_illustration else None
-    unit_id = new_record_unit(user)
+    unit_id = _issuing_unit(user, province)
+    if unit_id is None:
+        return IssuePlan(period, today.year, 1, rubric, no_province_centre(), None, True)
     number = _next_number(today.year, unit_id)
-    return IssuePlan(period, today.year, number, rubric, refusal, unit_id)
+    return IssuePlan(period, today.year, number, rubric, refusal, unit_id, province)
+
+
+def province_centre():
+    """The unit that issues the province's brief and numbers it in its own series: the
+    province's centre, the active unit of level ``tinh`` and kind ``trung_tam`` (the first
+    created, when there are several), or ``None``."""
+    return db.session.scalars(
+        select(Unit)
+        .where(Unit.active.is_(True), Unit.level == "tinh", Unit.kind == "trung_tam")
+        .order_by(Unit.id)
+        .limit(1)
+    ).first()
+
+
+def _issuing_unit(user, province):
+    """The id of the unit a brief is numbered in: ``user``'s (``new_record_unit``), or the
+    province's centre's for the province's brief (``None`` without one)."""
+    if not province:
+        return new_record_unit(user)
+    centre = province_centre()
+    return centre.id if centre is not None else None
 
 
 def _group_table(summary, by, unit=None):
@@ -180,20 +222,33 @@ def _follow_up(today, unit_id=None):
     }
 
 
-def brief_context(period, today=None, number=None, year=None, unit_id=None):
+def brief_context(period, today=None, number=None, year=None, unit_id=None, province=False):
     """Everything the brief shows, for ``period``, dated ``today`` (Vietnam date by default),
     under the names and signer of unit ``unit_id``'s settings (the first unit's by default).
 
     :param number: the issued number; ``None`` for a draft.
     :param unit_id: also the unit whose figures it gives and whose meetings and tasks it follows
         up (``None``: the province's, every unit's).
+    :param province: the province's brief (``province_context``).
     """
+    if province:
+        return province_context(period, today, number, year)
     today = today or vn_today()
     unit = db.session.get(Unit, unit_id) if unit_id is not None else None
     summary = figures.summary(period, unit=unit)
     targets = figures.targets(summary)
     outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS, unit=unit)
     settings = get_settings(unit_id)
+    return _context(period, today, number, year, settings, summary, targets, unit, unit_id) | {
+        "by_field": _group_table(summary, "field", unit),
+        "by_department": _group_table(summary, "department", unit),
+        "trend": figures.monthly_trend(period, unit),
+        "outreach": outreach,
+        "outreach_total": outreach_total,
+    }
+
+
+def _context(period, today, number, year, settings, summary, targets, unit, unit_id):
     return {
         "period": period,
         "doc_date": today,
@@ -208,15 +263,116 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None):
         ],
         "summary": summary,
         "criteria": {c.code: c for c in summary.criteria},
-        "by_field": _group_table(summary, "field", unit),
-        "by_department": _group_table(summary, "department", unit),
-        "trend": figures.monthly_trend(period, unit),
-        "outreach": outreach,
-        "outreach_total": outreach_total,
         "proposal_departments": _proposal_departments(period, unit),
         "targets": targets,
         "target_rows": target_rows(targets),
         "follow_up": _follow_up(today, unit_id),
+    }
+
+
+# --- The province's brief ----------------------------------------------------------------------
+
+_PEOPLES_COMMITTEE = ("ubnd ", "ủy ban nhân dân ", "uỷ ban nhân dân ")
+
+
+def province_name(settings):
+    """The province as the brief's subject names it: the province's centre's parent agency
+    without "UBND" ("tỉnh Quảng Ninh", "thành phố Hải Phòng"), else "tỉnh"."""
+    agency = " ".join((settings.parent_agency or "").split())
+    for prefix in _PEOPLES_COMMITTEE:
+        if agency.lower().startswith(prefix) and agency[len(prefix) :].strip():
+            rest = agency[len(prefix) :].strip()
+            return rest[0].lower() + rest[1:]
+    return "tỉnh"
+
+
+def _unit_line(row):
+    return {
+        "code": row.unit.code,
+        "name": row.unit.name,
+        "active": row.unit.active,
+        "summary": row.summary,
+        "points": row.points,
+    }
+
+
+def unit_target_rows(targets):
+    """The units' shares of every criterion's gap side by side: one row per unit with a share,
+    ``{"code", "name", "shares": {criterion code: share}}``, the largest shares first (of C1,
+    then C2, then C3), then by unit code."""
+    rows = {}
+    for target in targets:
+        for share in target.units:
+            row = rows.setdefault(
+                share.unit.code, {"code": share.unit.code, "name": share.unit.name, "shares": {}}
+            )
+            row["shares"][target.code] = share.share
+    codes = [t.code for t in targets]
+    return sorted(
+        rows.values(),
+        key=lambda row: (tuple(-row["shares"].get(c, 0) for c in codes), row["code"]),
+    )
+
+
+def unit_proposals(targets, limit=PROPOSAL_UNITS):
+    """For each criterion with a gap to its next band, the ``limit`` units furthest from it:
+    those with the largest shares of the gap split across units (``figures.unit_targets``,
+    largest remainder), ties by code: ``[{"code", "gap", "next_band", "units": [UnitTarget]}]``.
+    """
+    out = []
+    for target in targets:
+        if not target.units:
+            continue
+        furthest = sorted(target.units, key=lambda u: (-u.share, u.unit.code))[:limit]
+        out.append(
+            {
+                "code": target.code,
+                "gap": target.gap,
+                "next_band": target.next_band,
+                "units": furthest,
+            }
+        )
+    return out
+
+
+def _issuer_settings(centre):
+    """The settings of the province's centre; without one, each column's default (an empty
+    header, as before any settings are saved)."""
+    if centre is not None:
+        return get_settings(centre.id)
+    defaults = {
+        column.key: column.default.arg
+        for column in OrgSettings.__table__.columns
+        if column.default is not None and column.default.is_scalar
+    }
+    return OrgSettings(**defaults)
+
+
+def province_context(period, today=None, number=None, year=None):
+    """Everything the province's brief shows: the province's figures (as a province-wide
+    user's brief), under the names, signer and number of the province's centre
+    (``province_centre``), with the table of units (``figures.rollup``: the province's own
+    centres apart, the communes ranked worst first; every unit with dossiers in the period, so
+    that their dossiers add up to the province's), the gap to each criterion's next band split
+    across units, and proposals naming the units furthest from it."""
+    today = today or vn_today()
+    data = figures.rollup(period, whole=True)
+    summary = data.province
+    outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS)
+    settings = _issuer_settings(province_centre())
+    return _context(period, today, number, year, settings, summary, [], None, None) | {
+        "province": True,
+        "province_name": province_name(settings),
+        "by_field": _group_table(summary, "field"),
+        "by_department": _group_table(summary, "department"),
+        "trend": data.trend,
+        "outreach": outreach,
+        "outreach_total": outreach_total,
+        "unit_centres": [_unit_line(r) for r in data.centres],
+        "unit_communes": [_unit_line(r) for r in data.communes],
+        "targets": data.targets,
+        "target_rows": unit_target_rows(data.targets),
+        "unit_proposals": unit_proposals(data.targets),
     }
 
 
@@ -237,20 +393,25 @@ def render_document(context):
     return _render("briefs/document.html", context)
 
 
-def draft_pdf(period, today=None, unit_id=None):
+def draft_pdf(period, today=None, unit_id=None, province=False):
     """A draft brief's PDF: no number, "DỰ THẢO" across its first page; stores nothing."""
-    context = brief_context(period, today, unit_id=unit_id)
+    context = brief_context(period, today, unit_id=unit_id, province=province)
     return render_pdf(render_document(context), STYLESHEETS)
 
 
-def draft_filename(period):
-    return f"du-thao-bao-cao-bcci-{period.start:%Y%m%d}-{period.end:%Y%m%d}.pdf"
+def draft_filename(period, province=False):
+    """``du-thao-bao-cao-bcci-20240101-20240930.pdf`` (``…-bcci-toan-tinh-…`` for the
+    province's)."""
+    whole = "-toan-tinh" if province else ""
+    return f"du-thao-bao-cao-bcci{whole}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.pdf"
 
 
 def issued_filename(brief):
-    """``bao-cao-01-2024-bcci.pdf``; a withdrawn brief's name says so (``…-da-thu-hoi.pdf``)."""
+    """``bao-cao-01-2024-bcci.pdf`` (``…-bcci-toan-tinh.pdf``: the province's); a withdrawn
+    brief's name says so (``…-da-thu-hoi.pdf``)."""
+    whole = "-toan-tinh" if brief.province else ""
     suffix = "-da-thu-hoi" if brief.withdrawn else ""
-    return f"bao-cao-{brief.number:02d}-{brief.year}-bcci{suffix}.pdf"
+    return f"bao-cao-{brief.number:02d}-{brief.year}-bcci{whole}{suffix}.pdf"
 
 
 def _next_number(year, unit_id):
@@ -297,6 +458,19 @@ def snapshot(context):
     }
     data["outreach_total"] = context["outreach_total"]
     data["trend"] = context["trend"]
+    if context.get("province"):
+        data["province"] = True
+        data["units"] = [
+            {
+                "code": line["code"],
+                "name": line["name"],
+                "level": "tinh" if line in context["unit_centres"] else "xa",
+                "criteria": [c.as_json() for c in line["summary"].criteria],
+                "points": f"{line['points']:.2f}",
+            }
+            for line in context["unit_centres"] + context["unit_communes"]
+        ]
+        data["unit_targets"] = context["target_rows"]
 
     def row(r):
         return {
@@ -317,25 +491,36 @@ def snapshot(context):
     return data
 
 
-def render_for_issue(period, today=None, confirmed_number=None, user=None):
+def render_for_issue(period, today=None, confirmed_number=None, user=None, province=False):
     """The issued PDF of ``period`` rendered ahead, under the number it is expected to take (the
     confirmed one, else the next): ``(number, context, pdf)``. Reads only, so the route runs it
     before the numbering transaction (``utils.transactions.outside_the_write_lock``): rendering
-    takes a second or two and must not hold the write lock. ``None`` under the illustration."""
+    takes a second or two and must not hold the write lock. ``None`` under the illustration, or
+    for the province's brief without a province's centre."""
     today = today or vn_today()
-    if figures.rubric_for(period.year).is_illustration:
+    unit_id = _issuing_unit(user, province)
+    if figures.rubric_for(period.year).is_illustration or unit_id is None:
         return None
-    number = confirmed_number or _next_number(today.year, new_record_unit(user))
-    context = brief_context(period, today, number=number, year=today.year, unit_id=_scope(user))
+    number = confirmed_number or _next_number(today.year, unit_id)
+    context = _issue_context(period, today, number, user, province)
     return number, context, render_pdf(render_document(context), STYLESHEETS)
 
 
-def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=None):
+def _issue_context(period, today, number, user, province):
+    return brief_context(
+        period, today, number=number, year=today.year, unit_id=_scope(user), province=province
+    )
+
+
+def issue_brief(
+    period, user=None, today=None, confirmed_number=None, rendered=None, province=False
+):
     """Number, render and store the brief of ``period``; freeze its rubric version; audit it.
 
     Adds and flushes; the caller commits. The brief is ``user``'s unit's (the first unit's for a
     user bound to none); numbers run per unit and calendar year of the issue date and are never
-    reused (a withdrawn brief keeps its number).
+    reused (a withdrawn brief keeps its number). The province's brief (``province``) is the
+    province's centre's (``province_centre``), numbered in its series.
 
     :param confirmed_number: the number the person confirmed; when another brief took it
         meanwhile, nothing is issued and the refusal (``number_taken``) names the number it would
@@ -344,14 +529,17 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
         usual case), so the short numbering transaction only stores; rendered here otherwise.
     :raise Refusal: (409) the period is scored under the built-in illustration
         (``illustration_rubric``); the confirmed number is no longer the next one
-        (``number_taken``); no number could be drawn (concurrent issuers kept taking it).
+        (``number_taken``); no number could be drawn (concurrent issuers kept taking it); the
+        province's brief without a province's centre (``no_province_centre``).
     """
     today = today or vn_today()
     year = today.year
     rubric = figures.rubric_for(period.year)
     if rubric.is_illustration:
         raise illustration_rubric(rubric.year)
-    unit_id = new_record_unit(user)
+    unit_id = _issuing_unit(user, province)
+    if unit_id is None:
+        raise no_province_centre()
     _lock_numbering()
     for _attempt in range(ISSUE_ATTEMPTS):
         number = _next_number(year, unit_id)
@@ -360,13 +548,14 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
         if rendered is not None and rendered[0] == number:
             _, context, pdf = rendered
         else:
-            context = brief_context(period, today, number=number, year=year, unit_id=_scope(user))
+            context = _issue_context(period, today, number, user, province)
             pdf = render_pdf(render_document(context), STYLESHEETS)
         try:
             with db.session.begin_nested():
                 version = _rubric_version_for(context["summary"], user)
                 brief = Brief(
                     unit_id=unit_id,
+                    province=province,
                     year=year,
                     number=number,
                     period_from=period.start,
@@ -395,6 +584,7 @@ def issue_brief(period, user=None, today=None, confirmed_number=None, rendered=N
                 "to": period.end,
                 "sha256": brief.sha256,
                 "rubric_version_id": version.id,
+                **({"province": True} if province else {}),
             },
             user=user,
         )

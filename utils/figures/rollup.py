@@ -119,13 +119,26 @@ def unit_targets(province, units, unit_pools):
     return out
 
 
-def rollup(period, sort="points", descending=False):
+def _has_dossiers(counts):
+    return bool(counts["dossiers_received"] or counts["results_returned"])
+
+
+def rollup(period, sort="points", descending=False, whole=False):
     """The roll-up of ``period``: every active unit's summary under the province's rubric, the
-    communes ranked (worst first by default), the province's own centres on their own lines."""
+    communes ranked (worst first by default), the province's own centres on their own lines.
+
+    :param whole: also the deactivated units with dossiers received or results returned in the
+        period (the province's brief: its units' dossiers then add up to the province's); the
+        targets still go to active units only.
+    """
     rubric = rubric_for(period.year)
     province = summary(period, rubric)
     values, pools = unit_counts(period)
-    rows = [UnitRow(unit, s) for unit, s in unit_summaries(period, rubric, values) if unit.active]
+    rows = [
+        UnitRow(unit, s)
+        for unit, s in unit_summaries(period, rubric, values)
+        if unit.active or (whole and _has_dossiers(s.counts))
+    ]
     ordered = sorted_rows(rows, sort, descending)
     return Rollup(
         period=period,
@@ -133,7 +146,7 @@ def rollup(period, sort="points", descending=False):
         centres=[r for r in ordered if r.unit.level == "tinh"],
         communes=[r for r in ordered if r.unit.level != "tinh"],
         trend=monthly_trend(period),
-        targets=unit_targets(province, [r.unit for r in rows], pools),
+        targets=unit_targets(province, [r.unit for r in rows if r.unit.active], pools),
         sort=sort if sort in ROLLUP_SORTS else "points",
         descending=descending,
     )

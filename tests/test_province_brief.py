@@ -1,0 +1,243 @@
+"""The province's brief (issue 18, docs/brief.md, *The province's brief*): the province's figures
+with a table of units whose dossiers add up to them, the gap to each criterion's next band split
+across units and proposals naming the units furthest from it; previewed, issued and withdrawn by
+province-wide users, numbered by the province's centre, kept byte for byte as issued."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import insert, select
+
+from blueprints.briefs import services
+from extensions import db
+from models import FIRST_UNIT_ID, AuditEvent, Brief, Dossier, Unit
+from tests import factories as f
+from tests.test_access_matrix import sign_in
+from tests.test_briefs import own_rubric
+from utils import figures
+from utils.dates import Period
+from utils.errors import Refusal
+from utils.settings import get_settings
+from utils.units import create_unit, set_unit_active
+
+PERIOD = Period(date(2024, 1, 1), date(2024, 3, 31))
+QUERY = {"from": "2024-01-01", "to": "2024-03-31"}
+FORM = {"start": "2024-01-01", "end": "2024-03-31"}
+
+# Each unit's dossiers received in February 2024: (received, of them by post, returned by post).
+DOSSIERS = {
+    "DV01": (40, 0, 2),
+    "TINH": (20, 3, 4),
+    "XB": (30, 1, 0),
+    "XC": (10, 2, 3),
+    "XD": (5, 1, 0),  # deactivated afterwards: still in the province's figures and the table
+}
+NAMES = {
+    "DV01": "Phường Bạch Đằng",
+    "TINH": "Trung tâm tỉnh",
+    "XB": "Xã Bình Liêu",
+    "XC": "Xã Cô Tô",
+    "XD": "Xã Đã Nhập",
+}
+
+
+@pytest.fixture()
+def province(app):
+    """Five units (the first a ward, the province's centre, three communes, one of them since
+    deactivated), three procedures every unit handles, each unit's dossiers of ``DOSSIERS``, the
+    province's own rubric, the centre's settings naming the province: ``{code: Unit}``."""
+    first = db.session.get(Unit, FIRST_UNIT_ID)
+    first.name = NAMES["DV01"]
+    units = {"DV01": first}
+    for code, level in (("TINH", "tinh"), ("XB", "xa"), ("XC", "xa"), ("XD", "xa")):
+        units[code] = create_unit(code, NAMES[code], level)
+    dept = f.department(name="Phòng Tư pháp")
+    procs = [f.procedure(department_=dept, receive=True, ret=True) for _ in range(3)]
+    rows = []
+    for code, (received, by_post, returned_by_post) in DOSSIERS.items():
+        for i in range(received):
+            channel = "bcci" if i < by_post else "truc_tiep"
+            back = "bcci" if i < returned_by_post else "truc_tiep"
+            rows.append(
+                {
+                    "code": f"{code}-{i}",
+                    "procedure_id": procs[i % 3].id,
+                    "unit_id": units[code].id,
+                    **Dossier.as_recorded(channel, date(2024, 2, 5), back, date(2024, 2, 20)),
+                }
+            )
+    db.session.execute(insert(Dossier), rows)
+    set_unit_active(units["XD"], False)
+    centre = get_settings(units["TINH"].id)
+    centre.parent_agency = "UBND tỉnh Quảng Ninh"
+    centre.unit_name = "Trung tâm Phục vụ hành chính công tỉnh"
+    centre.doc_prefix = "TTPVHCC"
+    centre.place_name = "Quảng Ninh"
+    db.session.commit()
+    own_rubric()
+    return units
+
+
+def _lines(context):
+    return context["unit_centres"] + context["unit_communes"]
+
+
+def _criterion(summary, code):
+    return next(c for c in summary.criteria if c.code == code)
+
+
+# --- The figures -------------------------------------------------------------------------------
+
+
+def test_the_table_of_units_adds_up_to_the_provinces_dossiers(province):
+    context = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
+    summary = context["summary"]
+    assert summary.counts == figures.summary(PERIOD).counts
+    # The province's centre on its own line; the communes ranked, fewest points first; the
+    # deactivated commune kept, because it had dossiers in the period.
+    assert [line["code"] for line in context["unit_centres"]] == ["TINH"]
+    communes = context["unit_communes"]
+    assert {line["code"] for line in communes} == {"DV01", "XB", "XC", "XD"}
+    assert [line["points"] for line in communes] == sorted(line["points"] for line in communes)
+    for code in ("C2", "C3"):
+        whole = _criterion(summary, code)
+        parts = [_criterion(line["summary"], code) for line in _lines(context)]
+        assert sum(c.numerator for c in parts) == whole.numerator
+        assert sum(c.denominator for c in parts) == whole.denominator == 105
+    # C1 counts distinct procedures: the units' counts do not add up to the province's.
+    units_c1 = sum(_criterion(line["summary"], "C1").denominator for line in _lines(context))
+    assert units_c1 != _criterion(summary, "C1").denominator == 3
+
+
+def test_the_proposals_name_the_units_with_the_largest_shares_of_the_gap(province):
+    """C2: 7 of 105 by post (6,67%); 10% needs 4 more, split by largest remainder over the
+    active units' dossiers not yet by post (40, 17, 29, 8 of 94): 2, 1, 1, 0. C3: 9 of 105;
+    10% needs 2 more: 1 (ward, 38 of 94 after its two), 1 (commune B, 30)."""
+    context = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
+    named = {
+        p["code"]: [(u.unit.code, u.share) for u in p["units"]] for p in context["unit_proposals"]
+    }
+    assert named == {
+        "C2": [("DV01", 2), ("TINH", 1), ("XB", 1)],
+        "C3": [("DV01", 1), ("XB", 1)],
+    }
+
+
+def test_without_a_province_centre_the_brief_is_not_issued(province):
+    set_unit_active(province["TINH"], False)
+    db.session.commit()
+    plan = services.issue_plan(PERIOD, province=True)
+    assert plan.refusal is not None and plan.refusal.status == 409
+    with pytest.raises(Refusal) as refused:
+        services.issue_brief(PERIOD, province=True)
+    assert refused.value.status == 409
+    assert db.session.scalar(select(Brief.id)) is None
+
+
+# --- Who makes it, where ---------------------------------------------------------------------------
+
+
+def test_who_sees_every_unit_makes_the_provinces_brief(app, client, province):
+    leader = sign_in(client, f.user("leader", province_wide=True))
+    r = leader.get("/briefs/preview", query_string=QUERY)
+    assert r.status_code == 303 and "/briefs/province/preview?" in r.location
+    page = leader.get("/briefs/province/preview", query_string=QUERY).text
+    assert "của các đơn vị trên địa bàn tỉnh Quảng Ninh" in page
+    assert 'data-unit="XD"' in page and 'data-unit="province"' in page
+    assert "/briefs/province/issue?" in page
+    assert "/briefs/province/preview" in leader.get("/briefs").text
+    # A unit's leader makes his unit's brief and may not open the province's.
+    bound = sign_in(app.test_client(), f.user("leader", unit_id=province["TINH"].id))
+    assert bound.get("/briefs/province/preview", query_string=QUERY).status_code == 403
+    theirs = bound.get("/briefs/preview", query_string=QUERY)
+    assert theirs.status_code == 200 and "trên địa bàn" not in theirs.text
+
+
+def test_on_one_unit_the_provinces_brief_is_the_units(client, auth):
+    admin = sign_in(client, f.user("admin", province_wide=True))
+    r = admin.get("/briefs/province/preview", query_string=QUERY)
+    assert r.status_code == 303 and r.location.startswith("/briefs/preview?")
+
+
+@pytest.mark.slow  # renders and issues the brief
+def test_issued_numbered_by_the_centre_kept_and_withdrawn(app, client, province):
+    centre = province["TINH"]
+    leader = sign_in(client, f.user("leader", province_wide=True))
+    confirm = leader.get("/briefs/province/issue", query_string=QUERY).text
+    assert "Số: 01/BC-TTPVHCC" in confirm and 'action="/briefs/province/issue"' in confirm
+    r = leader.post("/briefs/province/issue", data=dict(FORM, number="1"))
+    assert r.status_code == 303
+    brief = db.session.scalars(select(Brief)).one()
+    assert (brief.province, brief.unit_id, brief.number) == (True, centre.id, 1)
+    assert [u["code"] for u in brief.figures["units"]] == [
+        line["code"]
+        for line in _lines(services.brief_context(PERIOD, date(2024, 4, 2), province=True))
+    ]
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "brief.issue")).one()
+    assert event.new_values["province"] is True
+    # The centre's own brief takes the next number of the same series.
+    assert services._next_number(brief.year, centre.id) == 2
+    # Byte for byte as issued, whatever changes afterwards.
+    f.dossier(f.procedure(receive=True), date(2024, 2, 6), unit_id=centre.id)
+    db.session.commit()
+    download = leader.get(f"/briefs/{brief.id}.pdf")
+    assert download.data == brief.pdf
+    assert "bao-cao-01-" in download.headers["Content-Disposition"]
+    assert "-toan-tinh.pdf" in download.headers["Content-Disposition"]
+    # The centre's leader sees it in his list, marked, but may not withdraw it.
+    bound = sign_in(app.test_client(), f.user("leader", unit_id=centre.id))
+    listed = bound.get("/briefs").text
+    assert "01/BC-TTPVHCC" in listed and "brief-province" in listed
+    assert f"/briefs/{brief.id}/withdraw" not in listed
+    assert bound.post(f"/briefs/{brief.id}/withdraw", data={"reason": "x"}).status_code == 403
+    r = leader.post(f"/briefs/{brief.id}/withdraw", data={"reason": "Sai số liệu"})
+    assert r.status_code == 303
+    db.session.refresh(brief)
+    assert brief.withdrawn
+
+
+# --- The PDF ---------------------------------------------------------------------------------------
+
+_RATIO = re.compile(r"(\d[\d.]*)/(\d[\d.]*)")
+
+
+def _ratios(line):
+    return [(int(a.replace(".", "")), int(b.replace(".", ""))) for a, b in _RATIO.findall(line)]
+
+
+@pytest.mark.slow  # lays the brief out
+def test_the_pdf_table_adds_up_and_the_proposals_name_the_units(province):
+    from tests.pdf import pdf_text
+
+    # A shipment's recipient: personal data the brief never prints.
+    dossier = f.dossier(f.procedure(ret=True), date(2024, 2, 7), unit_id=province["XC"].id)
+    f.shipment(dossier, "tra_ket_qua", when=date(2024, 2, 9), recipient_name="Lê Thị Riêng")
+    db.session.commit()
+    pdf = services.draft_pdf(PERIOD, date(2024, 4, 2), province=True)
+    text = pdf_text(pdf, layout=True).replace("\u200b", "")
+    # The table's lines: a unit's name (after its rank) and its three criteria's ratios.
+    rows = {}
+    for code, name in NAMES.items():
+        (line,) = [
+            line
+            for line in text.splitlines()
+            if line.strip().lstrip("–0123456789 ").startswith(name) and len(_ratios(line)) == 3
+        ]
+        rows[code] = _ratios(line)
+    (total,) = [line for line in text.splitlines() if line.strip().startswith("Toàn tỉnh")]
+    whole = _ratios(total)
+    summary = figures.summary(PERIOD)
+    assert whole == [(c.numerator, c.denominator) for c in summary.criteria]
+    for i in (1, 2):  # C2 and C3: the units add up to the province
+        assert sum(r[i][0] for r in rows.values()) == whole[i][0]
+        assert sum(r[i][1] for r in rows.values()) == whole[i][1] == 106  # with the shipment's
+    flat = " ".join(text.split())
+    assert "của các đơn vị trên địa bàn tỉnh Quảng Ninh" in flat
+    assert "không bằng số của toàn tỉnh" in flat  # the note on C1
+    assert (
+        "Đề nghị Phường Bạch Đằng (2 hồ sơ), Trung tâm tỉnh (1 hồ sơ) và Xã Bình Liêu (1 hồ sơ)"
+        in flat
+    )
+    assert "Đề nghị Phường Bạch Đằng (1 kết quả) và Xã Bình Liêu (1 kết quả)" in flat
+    assert "Riêng" not in flat
