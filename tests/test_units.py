@@ -133,3 +133,38 @@ def test_users_and_units_on_the_command_line(runner):
     second = db.session.scalar(select(Unit.id).where(Unit.code == "XA-02"))
     assert made["nv1"] == (second, False) and made["ld1"] == (None, True)
     assert "nv2" not in made
+
+
+def test_units_edit_deactivate_and_activate_on_the_command_line(runner):
+    """``units edit|deactivate|activate`` change a unit as the Units screen does, audited; a
+    refusal (unknown code, bad name, the last active unit) changes nothing."""
+    assert (
+        runner.invoke(args=["units", "create", "XA-02", "Xã Hai", "--level", "xa"]).exit_code == 0
+    )
+    r = runner.invoke(args=["units", "edit", "XA-02", "--name", "Phường Hai", "--kind", "diem"])
+    assert r.exit_code == 0 and "XA-02" in r.output, r.output
+    unit = db.session.scalars(select(Unit).where(Unit.code == "XA-02")).one()
+    assert (unit.name, unit.level, unit.kind) == ("Phường Hai", "xa", "diem")
+    r = runner.invoke(args=["units", "deactivate", "XA-02"])
+    assert r.exit_code == 0 and "ngừng hoạt động" in r.output, r.output
+    db.session.refresh(unit)
+    assert not unit.active
+    r = runner.invoke(args=["units", "deactivate", "DV01"])  # the last active unit
+    assert r.exit_code != 0
+    assert runner.invoke(args=["units", "activate", "XA-02"]).exit_code == 0
+    db.session.refresh(unit)
+    assert unit.active
+    for args in (["edit", "KHONG-CO", "--name", "X"], ["edit", "XA-02", "--name", " "]):
+        assert runner.invoke(args=["units", *args]).exit_code != 0, args
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "unit", AuditEvent.object_id == str(unit.id)
+        )
+    ).all()
+    assert [e.action for e in events] == [
+        "unit_create",
+        "unit_update",
+        "unit_deactivate",
+        "unit_activate",
+    ]
+    assert events[1].new_values == {"unit_name": "Phường Hai", "kind": "diem"}
