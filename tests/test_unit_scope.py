@@ -364,6 +364,8 @@ def test_briefs_are_written_with_their_own_units_prefix(app, client, auth, units
     province = sign_in(app.test_client(), f.user("leader", province_wide=True))
     listed = province.get("/briefs").text
     assert "01/BC-TTHCC" in listed and "01/BC-TTXTL" in listed
+    # Who sees every unit is told each brief's unit.
+    assert "Trung tâm phục vụ hành chính công xã Tân Lập</div>" in listed
     bound(auth, "leader", other.unit_id)
     listed = client.get("/briefs").text
     assert "01/BC-TTXTL" in listed and "BC-TTHCC" not in listed

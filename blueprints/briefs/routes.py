@@ -74,6 +74,7 @@ def _elsewhere(endpoint):
 
 def _list_page(form, period, status=200):
     briefs = services.issued_briefs(unit_scope(current_user))
+    province = _province_user()
     return htmx.render(
         "briefs/list.html",
         "briefs/_issued.html",
@@ -83,7 +84,9 @@ def _list_page(form, period, status=200):
         briefs=briefs,
         numbers=services.brief_numbers(briefs),
         can_withdraw=_may_withdraw,
-        province=_province_user(),
+        province=province,
+        # Who sees every unit's briefs is told each one's unit.
+        unit_names=services.unit_names(briefs) if province else {},
     )
 
 

@@ -102,6 +102,14 @@ def brief_numbers(briefs):
     return {b.id: document_number(b.number, settings[b.unit_id]) for b in briefs}
 
 
+def unit_names(briefs):
+    """``{unit id: name}`` of the units of a list of briefs (one query)."""
+    ids = {b.unit_id for b in briefs}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+
+
 @dataclass(frozen=True)
 class IssuePlan:
     """What issuing the brief of ``period`` today would do: the number it would take (of
