@@ -66,6 +66,18 @@ class CommandError(click.ClickException):
         click.echo(self.line, err=True, file=file)
 
 
+def named_unit(code):
+    """The unit with code ``code`` (a command's argument or ``--unit``), or a ``CommandError``
+    saying there is none."""
+    from utils.errors import Refusal
+    from utils.units import unit_by_code
+
+    try:
+        return unit_by_code(code)
+    except Refusal as e:
+        raise CommandError(str(e)) from None
+
+
 def _add_lang_option(command):
     if not any(p.name == "lang" for p in command.params):
         command.params.append(lang_option())

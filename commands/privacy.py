@@ -17,7 +17,7 @@ def purge_command(dry_run):
     from utils import units
 
     # Each unit keeps its citizens' data for its own retention period (its settings).
-    every = units.all_units() if units.several_units() else [None]
+    every = units.unit_list() if units.several_units() else [None]
     lines = []
     for unit in every:
         cutoff, count = purge_personal_data(dry_run=dry_run, unit=unit)

@@ -7,10 +7,9 @@ import click
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from commands import CommandError
+from commands import CommandError, named_unit
 from utils import figures
 from utils.dates import Period
-from utils.errors import Refusal
 from utils.formats import dmy, number, pct, points
 from utils.transactions import read_only
 
@@ -56,14 +55,7 @@ COUNT_LABELS = {
 
 def unit_option(code):
     """The unit ``--unit CODE`` names (``None`` without it), or a ``CommandError``."""
-    if code is None:
-        return None
-    from utils.units import unit_by_code
-
-    try:
-        return unit_by_code(code)
-    except Refusal as e:
-        raise CommandError(str(e)) from None
+    return None if code is None else named_unit(code)
 
 
 @group.command("summary")

@@ -7,7 +7,7 @@ import click
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from commands import CommandError
+from commands import CommandError, named_unit
 from extensions import db
 from models import UNIT_KINDS, UNIT_LEVELS, Unit, UnitKind
 from utils import units
@@ -47,13 +47,6 @@ def _changed(change, message):
     click.echo(message(result))
 
 
-def _unit(code):
-    try:
-        return units.unit_by_code(code)
-    except Refusal as e:
-        raise CommandError(str(e)) from None
-
-
 @group.command("edit")
 @click.argument("code")
 @click.option("--name", default=None, help="The unit's new name.")
@@ -67,7 +60,7 @@ def _unit(code):
 def edit_command(code, name, level, kind):
     """Rename the unit with code CODE, or change its level or kind (what is not given stays;
     the code stays: files and commands name it)."""
-    unit = _unit(code)
+    unit = named_unit(code)
     _changed(
         lambda: units.update_unit(
             unit,
@@ -84,7 +77,7 @@ def edit_command(code, name, level, kind):
 def deactivate_command(code):
     """Deactivate the unit with code CODE: it keeps its records and takes no new ones (the
     last active unit stays active)."""
-    unit = _unit(code)
+    unit = named_unit(code)
     _changed(
         lambda: units.set_unit_active(unit, False),
         lambda _result: _("Unit %(code)s is deactivated; its records stay.", code=unit.code),
@@ -95,7 +88,7 @@ def deactivate_command(code):
 @click.argument("code")
 def activate_command(code):
     """Bring the unit with code CODE back."""
-    unit = _unit(code)
+    unit = named_unit(code)
     _changed(
         lambda: units.set_unit_active(unit, True),
         lambda _result: _("Unit %(code)s is active again.", code=unit.code),

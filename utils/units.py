@@ -127,9 +127,14 @@ def several_units():
     return unit_count() > 1
 
 
+def find_unit(code):
+    """The unit with ``code`` (trimmed), or ``None``."""
+    return db.session.execute(select(Unit).where(Unit.code == (code or "").strip())).scalar()
+
+
 def unit_by_code(code):
     """The unit with ``code``; :raise Refusal: none has it."""
-    unit = db.session.execute(select(Unit).where(Unit.code == (code or "").strip())).scalar()
+    unit = find_unit(code)
     if unit is None:
         raise refusal("unknown_unit")
     return unit
@@ -262,15 +267,15 @@ def taking_records(unit_id):
     return unit_id
 
 
-def picker_units(user):
-    """The units a unit picker offers ``user`` (a web import's, a new record's): the active ones,
-    ``(id, code, name)`` by code; ``None`` when the form shows no picker: a unit-bound user (whose records
-    and imports are his unit's, whatever a form sends), or a one-unit deployment."""
+def picker_units(user, every=False):
+    """The units a unit picker offers ``user`` (a web import's, a new record's, the settings',
+    the published list's; with ``every`` the dashboard's, whose figures a deactivated unit
+    keeps): the active ones (``every``: all), by code; ``None`` when he gets no picker: a
+    unit-bound user (whose records and imports are his unit's, whatever a form sends), or a
+    one-unit deployment."""
     if unit_scope(user) is not None or not several_units():
         return None
-    return db.session.execute(
-        select(Unit.id, Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.code)
-    ).all()
+    return unit_list(active_only=not every)
 
 
 def unit_condition(column, unit_id):
@@ -338,14 +343,12 @@ def set_unit_active(unit, active, user=None):
     audit.record_active("unit", unit.id, active, user=user)
 
 
-def all_units():
-    """Every unit, by code."""
-    return db.session.scalars(select(Unit).order_by(Unit.code)).all()
-
-
-def active_units():
-    """The active units, by code (what pickers offer)."""
-    return db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)).all()
+def unit_list(active_only=False):
+    """Every unit by code, or only the active ones (what pickers offer new work)."""
+    query = select(Unit).order_by(Unit.code)
+    if active_only:
+        query = query.where(Unit.active.is_(True))
+    return db.session.scalars(query).all()
 
 
 def unit_rows():

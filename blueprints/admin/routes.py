@@ -60,7 +60,7 @@ def _user_forms(form, user=None):
     if user is not None and user.department and not user.department.active:
         departments = [user.department] + list(departments)
     form.department.choices = department_choices(departments)
-    choices = units.active_units() if _unit_fields() else []
+    choices = units.unit_list(active_only=True) if _unit_fields() else []
     if user is not None and user.unit is not None and user.unit not in choices:
         choices = [user.unit] + list(choices)
     form.unit.choices = unit_choices(choices)
@@ -520,7 +520,7 @@ def _settings_unit():
     if scope is not None:
         unit = db.session.get(Unit, scope)
     elif code and units.several_units():
-        unit = db.session.execute(db.select(Unit).where(Unit.code == code)).scalar()
+        unit = units.find_unit(code)
     else:
         unit = db.session.get(Unit, FIRST_UNIT_ID)
     if unit is None or (code and units.several_units() and code != unit.code):
@@ -547,9 +547,7 @@ def edit_settings():
             saved=saved_settings(unit.id),
             unit=unit,
             action=_settings_url(unit),
-            picker=units.active_units()
-            if units.several_units() and units.unit_scope(current_user) is None
-            else None,
+            picker=units.picker_units(current_user),
         ), status
 
     if not form.validate_on_submit():

@@ -29,7 +29,7 @@ from utils.access import can, requires
 from utils.dates import year_to_date
 from utils.errors import Refusal, save
 from utils.periods import PeriodError, choice_from_request, parse_period, quick_choices
-from utils.units import several_units, unit_by_code, unit_scope
+from utils.units import picker_units, several_units, unit_by_code, unit_scope
 
 bp = Blueprint("dashboard", __name__)
 
@@ -147,18 +147,6 @@ def figures_unit():
     return unit
 
 
-def _unit_picker(unit):
-    """The unit picker's units (by code), for users who see every unit on a deployment of
-    several; ``None`` (no picker) otherwise."""
-    if not several_units() or unit_scope(current_user) is not None:
-        return None
-    from sqlalchemy import select
-
-    from models import Unit
-
-    return db.session.scalars(select(Unit).order_by(Unit.code)).all()
-
-
 def _unit_query(unit):
     """The URL parameter that keeps a chosen unit (empty for the province's figures)."""
     return {"unit": unit.code} if unit is not None else {}
@@ -185,7 +173,7 @@ def show_dashboard():
         "dashboard/show.html",
         "dashboard/_content.html",
         d=data,
-        units=_unit_picker(unit),
+        units=picker_units(current_user, every=True),
         unit_query=_unit_query(unit),
         **_picker_context(),
     )

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from extensions import db
-from models import Department, Field, Procedure, Unit, utcnow
+from models import Department, Field, Procedure, utcnow
 from utils import audit, figures, import_formats, rules, units
 from utils.access import can, department_scope
 from utils.errors import Refusal
@@ -161,7 +161,7 @@ def _unit_arg(args):
     code = (args.get("unit") or "").strip()
     if not code or not units.several_units():
         return None
-    return db.session.execute(select(Unit).where(Unit.code == code)).scalar()
+    return units.find_unit(code)
 
 
 def _yes_no(column, value):

@@ -12,7 +12,7 @@ from utils.access import public
 from utils.dates import vn_today
 from utils.settings import get_settings
 from utils.tabular import export_response
-from utils.units import active_units, unit_scope
+from utils.units import picker_units, unit_scope
 
 bp = Blueprint("publication", __name__)
 
@@ -34,9 +34,7 @@ def _context(unit, is_public):
         "unit": unit,
         "unit_args": {"unit": unit.code} if unit else {},
         # staff who see every unit pick the unit whose list they print
-        "picker": active_units()
-        if unit and not is_public and not unit_scope(current_user)
-        else None,
+        "picker": picker_units(current_user) if unit and not is_public else None,
     }
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from extensions import db
 from models import FIRST_UNIT_ID, Department, Field, Procedure, Unit
-from utils.units import handled_by, several_units, unit_scope
+from utils.units import find_unit, handled_by, several_units, unit_scope
 
 # The portal's columns: those of the procedures interchange file (docs/formats.md).
 COLUMNS = (
@@ -93,7 +93,7 @@ def listed_unit(code, user=None):
         return unit
     if not code:
         return db.session.get(Unit, FIRST_UNIT_ID)
-    unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar()
+    unit = find_unit(code)
     if unit is None or not unit.active:
         abort(404)
     return unit
