@@ -143,13 +143,20 @@ def units_command(start, end, as_json):
     type=click.Path(dir_okay=False, writable=True),
     help="The PDF file to write.",
 )
+@click.option("--unit", "unit_code", default=None, help="One unit's brief (its code).")
 @read_only
-def brief_command(start, end, output):
-    """Write the draft meeting brief of a period (no number, marked DỰ THẢO) to a PDF file."""
+def brief_command(start, end, output, unit_code):
+    """Write the draft meeting brief of a period (no number, marked DỰ THẢO) to a PDF file: on a
+    deployment of several units the province's brief, or one unit's with --unit."""
     from blueprints.briefs.services import draft_pdf
+    from utils.units import several_units
 
     period = parse_period(start, end)
-    data = draft_pdf(period)
+    unit = unit_option(unit_code)
+    if unit is not None:
+        data = draft_pdf(period, unit_id=unit.id)
+    else:
+        data = draft_pdf(period, province=several_units())
     try:
         with open(output, "wb") as out:
             out.write(data)

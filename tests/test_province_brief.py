@@ -241,3 +241,19 @@ def test_the_pdf_table_adds_up_and_the_proposals_name_the_units(province):
     )
     assert "Đề nghị Phường Bạch Đằng (1 kết quả) và Xã Bình Liêu (1 kết quả)" in flat
     assert "Riêng" not in flat
+
+
+@pytest.mark.slow  # lays two briefs out
+def test_the_command_line_writes_the_provinces_draft_or_a_units(province, runner, tmp_path):
+    from tests.pdf import pdf_text
+
+    out = tmp_path / "brief.pdf"
+    span = ["report", "brief", "--from", "2024-01-01", "--to", "2024-03-31", "-o", str(out)]
+    assert runner.invoke(args=span).exit_code == 0
+    assert "trên địa bàn tỉnh Quảng Ninh" in " ".join(pdf_text(out.read_bytes()).split())
+    r = runner.invoke(args=[*span, "--unit", "XB"])
+    assert r.exit_code == 0, r.output
+    theirs = " ".join(pdf_text(out.read_bytes()).split())
+    assert "trên địa bàn" not in theirs and "Tổng số hồ sơ tiếp nhận: 30 hồ sơ" in theirs
+    r = runner.invoke(args=[*span, "--unit", "NOPE"])
+    assert r.exit_code != 0
