@@ -2,16 +2,19 @@
 the 300-procedure catalogue, one 100.000-row one-stop file through the import service, committed),
 without building a million dossiers and walking the pages.
 
-    .venv/bin/python bench/imports.py [--rows 100000] [--postgres] [--repeat 3]
+    .venv/bin/python bench/imports.py [--rows 100000] [--postgres] [--repeat 3] [--units N]
 
 Each repetition starts from an empty database; it prints rows/s per run and the median, plus the
-re-import of the same file (every row unchanged). On a busy machine compare rows per CPU second:
+re-import of the same file (every row unchanged). ``--units N`` adds units 2 … N first (through
+``utils.units.create_unit``, as ``bench/run.py --province`` does) and imports into the first with
+the unit given, as a province's import: the same rows, so the two rates compare. On a busy machine compare rows per CPU second:
 the CPU time of this process (on SQLite the database works in this process too) and, on a
 PostgreSQL server on this machine, of the server process that served the import (read from
 /proc; left out when the server runs elsewhere).
 """
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -44,18 +47,32 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def one(url, rows):
+def add_units(units):
+    """Units 2 … ``units`` (unit 1 exists), communes, as the province benchmark creates them."""
+    from extensions import db
+    from utils.units import create_unit
+
+    for number in range(2, units + 1):
+        create_unit(f"XA{number:03d}", f"Xã Số {number}", "xa")
+    db.session.commit()
+
+
+def one(url, rows, units=1):
     """One import of ``rows`` rows into an empty database and its re-import: ``(wall seconds,
-    re-import wall seconds, CPU seconds of this process, CPU seconds of the server or None)``."""
+    re-import wall seconds, CPU seconds of this process, CPU seconds of the server or None)``.
+    With ``units`` above 1, that many units exist and the import is the first unit's."""
     common.reset_database(url)
     app = common.make_app(url)
     with app.app_context():
         from extensions import db
 
         run.load_procedures([])
+        add_units(units)
         gen = common.DossierGenerator(run.generator_procedures(), rows, common.vn_end_date())
         data = common.to_csv(common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in gen.rows(0, rows)))
         service = run.dossier_service()
+        if units > 1:
+            service = functools.partial(service, unit=1)
         server = server_process(db)
         db.session.commit()  # the import's transaction starts afresh, on the same connection
         server_cpu = cpu_seconds(server)
@@ -81,6 +98,7 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=run.IMPORT_SAMPLE)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--units", type=int, default=1, help="units in the database (1)")
     parser.add_argument("--sqlite", default="/tmp/bcci-bench-imports.sqlite3")
     args = parser.parse_args(argv)
 
@@ -88,7 +106,7 @@ def main(argv=None):
     with common.database(url_arg, args.sqlite) as url:
         firsts, agains, cpus, totals = [], [], [], []
         for i in range(args.repeat):
-            first, again, cpu, server_cpu = one(url, args.rows)
+            first, again, cpu, server_cpu = one(url, args.rows, args.units)
             firsts.append(args.rows / first)
             agains.append(args.rows / again)
             cpus.append(args.rows / cpu)
