@@ -9,7 +9,15 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, case, event, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    UniqueConstraint,
+    case,
+    event,
+    text,
+)
 
 from extensions import db
 
@@ -258,7 +266,9 @@ class Dossier(db.Model):
     __tablename__ = "dossier"
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(60), nullable=False, unique=True)
-    procedure_id = db.Column(db.Integer, db.ForeignKey("procedure.id"), nullable=False)
+    # A foreign key to the procedure on SQLite only (``__table_args__``): PostgreSQL guards the
+    # procedures with a trigger instead (``utils.triggers.PROCEDURE_GUARD``).
+    procedure_id = db.Column(db.Integer, nullable=False)
     # The unit that received it. No foreign key: adding one would rebuild this table on SQLite,
     # and units are never deleted; the services set it from a unit they have read.
     # The Python default too: a dossier added through the session knows its unit when
@@ -306,6 +316,9 @@ class Dossier(db.Model):
         }
 
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["procedure_id"], ["procedure.id"], name="fk_dossier_procedure_id_procedure"
+        ).ddl_if(dialect="sqlite"),
         Index("ix_dossier_receive", "receive_date", "receive_channel"),
         Index("ix_dossier_return", "return_date", "return_channel"),
         # One unit's list, newest first (a user bound to a unit: utils.units.unit_scope).
@@ -474,10 +487,11 @@ class ShipmentMonthTally(_ShipmentTally, db.Model):
 @event.listens_for(db.metadata, "after_create")
 def _reconcile_triggers(target, connection, **kw):
     """``create_all`` (the tests' schema) gets the triggers the migrations create."""
-    from utils import reconcile, shipment_tally
+    from utils import reconcile, shipment_tally, triggers
 
     reconcile.create_triggers(connection)
     shipment_tally.create_triggers(connection)
+    triggers.create_procedure_guard(connection)
 
 
 class Shipment(db.Model):

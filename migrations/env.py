@@ -73,6 +73,8 @@ UNCOMPARED_INDEXES = {"ix_dossier_code_bytes", "ix_shipment_tracking_bytes"}
 # Indexes the models declare for one database only (``ddl_if``), which autogenerate would
 # otherwise look for on the other: compared on theirs.
 ONE_DIALECT_INDEXES = {"ix_shipment_tracking": "sqlite"}
+# Foreign keys the models declare for one database only (``ddl_if``): compared on theirs.
+ONE_DIALECT_FOREIGN_KEYS = {"fk_dossier_procedure_id_procedure": "sqlite"}
 
 
 def run_migrations_online():
@@ -103,6 +105,8 @@ def run_migrations_online():
     dialect = {}
 
     def include_object(obj, name, type_, reflected, compare_to):
+        if type_ == "foreign_key_constraint" and name in ONE_DIALECT_FOREIGN_KEYS:
+            return ONE_DIALECT_FOREIGN_KEYS[name] == dialect.get("name")
         if type_ != "index":
             return True
         if name in ONE_DIALECT_INDEXES:

@@ -412,3 +412,27 @@ def test_an_import_over_many_days_keeps_the_tallies_equal_to_the_dossiers(proc):
     assert (again.created, again.updated, again.unchanged) == (0, 1, 1499)
     db.session.commit()
     assert tally.differences() == [] and other.id
+
+
+def test_a_procedure_with_dossiers_cannot_be_deleted_or_renumbered(app, proc):
+    """The database refuses it: SQLite's foreign key, PostgreSQL's guard on the procedures
+    (``utils.triggers.PROCEDURE_GUARD``, which replaced the foreign key there)."""
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import IntegrityError
+
+    from models import Procedure
+
+    f.dossier(proc, date(2024, 3, 5), code="GUARD-1")
+    unused = f.procedure(code="1.000099")
+    db.session.commit()
+    for statement in (
+        delete(Procedure).where(Procedure.id == proc.id),
+        update(Procedure).where(Procedure.id == proc.id).values(id=proc.id + 1000),
+    ):
+        with pytest.raises(IntegrityError):
+            db.session.execute(statement)
+        db.session.rollback()
+    db.session.execute(update(Procedure).where(Procedure.id == unused.id).values(id=5000))
+    db.session.execute(delete(Procedure).where(Procedure.id == 5000))
+    db.session.commit()
+    assert f.stored_dossier("GUARD-1").procedure_id == proc.id

@@ -1,0 +1,42 @@
+"""dossiers' procedure on PostgreSQL: a guard on the procedures instead of a foreign key
+
+The foreign key's check looked up (and locked) the procedure of every dossier inserted: a
+quarter of the dossier import's insert. Every writer of dossiers takes the procedure from the
+catalogue (the import refuses an unknown code as a bad row) and the application never deletes a
+procedure, so PostgreSQL keeps instead a trigger refusing to delete or renumber a procedure
+that still has dossiers (``utils.triggers.PROCEDURE_GUARD``). SQLite keeps its foreign key.
+
+Revision ID: 0016_procedure_guard
+Revises: 0015_province_brief
+Create Date: 2026-12-02 12:40:00
+
+"""
+from alembic import op
+
+
+revision = '0016_procedure_guard'
+down_revision = '0015_province_brief'
+branch_labels = None
+depends_on = None
+
+FOREIGN_KEY = 'fk_dossier_procedure_id_procedure'
+
+
+def upgrade():
+    from utils import triggers
+
+    bind = op.get_bind()
+    if bind.dialect.name != 'postgresql':
+        return
+    op.drop_constraint(FOREIGN_KEY, 'dossier', type_='foreignkey')
+    triggers.create_procedure_guard(bind)
+
+
+def downgrade():
+    from utils import triggers
+
+    if op.get_bind().dialect.name != 'postgresql':
+        return
+    op.execute(f'DROP TRIGGER IF EXISTS {triggers.PROCEDURE_GUARD} ON procedure')
+    op.execute(f'DROP FUNCTION IF EXISTS {triggers.PROCEDURE_GUARD}()')
+    op.create_foreign_key(FOREIGN_KEY, 'dossier', 'procedure', ['procedure_id'], ['id'])
