@@ -157,3 +157,23 @@ def test_a_deactivated_unit_takes_no_new_record_and_no_import(app, client, auth,
     db.session.commit()
     r = runner.invoke(args=["import", "dossiers", str(path)])
     assert r.exit_code == 0, r.output
+
+
+def test_a_deactivated_units_leader_issues_no_brief(app, client, auth):
+    from models import Brief
+    from tests.test_briefs import _small_catalogue, own_rubric
+    from tests.test_issuing import FORM, QUERY
+    from utils.units import set_unit_active
+
+    _small_catalogue()
+    own_rubric()
+    second = create_unit("XA02", "Xã Hai", "xa")
+    leader = f.user("leader", unit_id=second.id)
+    set_unit_active(second, False)
+    db.session.commit()
+    auth.login(user=leader)
+    page = client.get("/briefs/issue", query_string=QUERY).text
+    assert INACTIVE in page
+    r = client.post("/briefs/issue", data=dict(FORM, number="1"))
+    assert r.status_code == 422 and INACTIVE in r.text
+    assert _count(Brief) == 0

@@ -255,15 +255,24 @@ def new_record_unit(user=None, picked=None):
 INACTIVE = _l("Unit %(code)s is deactivated: it takes no new records and no imports.")
 
 
+def inactive_refusal(unit_id):
+    """The ``Refusal`` (422, on the form's ``unit``) of a new record or import of a deactivated
+    unit, or ``None`` when the unit is active."""
+    unit = db.session.get(Unit, unit_id)
+    return (
+        Refusal(INACTIVE, "unit", code=unit.code) if unit is not None and not unit.active else None
+    )
+
+
 def taking_records(unit_id):
     """``unit_id`` when its unit is active: a deactivated unit keeps its records but takes no
-    new record (meeting, hand-over record, dossier created at the counter) and no import.
+    new record (meeting, hand-over record, dossier created at the counter, brief) and no import.
 
-    :raise Refusal: (422, on the form's ``unit``) a deactivated unit.
+    :raise Refusal: (``inactive_refusal``) a deactivated unit.
     """
-    unit = db.session.get(Unit, unit_id)
-    if unit is not None and not unit.active:
-        raise Refusal(INACTIVE, "unit", code=unit.code)
+    refusal = inactive_refusal(unit_id)
+    if refusal is not None:
+        raise refusal
     return unit_id
 
 

@@ -24,7 +24,13 @@ from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.pdf import render_pdf
 from utils.settings import get_settings
-from utils.units import new_record_unit, unit_condition, unit_scope
+from utils.units import (
+    inactive_refusal,
+    new_record_unit,
+    taking_records,
+    unit_condition,
+    unit_scope,
+)
 
 STYLESHEETS = ("css/brief.css",)
 OUTREACH_ROWS = 10
@@ -145,6 +151,7 @@ def issue_plan(period, today=None, user=None, province=False):
     if unit_id is None:
         return IssuePlan(period, today.year, 1, rubric, no_province_centre(), None, True)
     number = _next_number(today.year, unit_id)
+    refusal = refusal or inactive_refusal(unit_id)
     return IssuePlan(period, today.year, number, rubric, refusal, unit_id, province)
 
 
@@ -538,7 +545,8 @@ def issue_brief(
     :raise Refusal: (409) the period is scored under the built-in illustration
         (``illustration_rubric``); the confirmed number is no longer the next one
         (``number_taken``); no number could be drawn (concurrent issuers kept taking it); the
-        province's brief without a province's centre (``no_province_centre``).
+        province's brief without a province's centre (``no_province_centre``); (422) the unit
+        is deactivated (``utils.units.taking_records``).
     """
     today = today or vn_today()
     year = today.year
@@ -548,6 +556,7 @@ def issue_brief(
     unit_id = _issuing_unit(user, province)
     if unit_id is None:
         raise no_province_centre()
+    taking_records(unit_id)
     _lock_numbering()
     for _attempt in range(ISSUE_ATTEMPTS):
         number = _next_number(year, unit_id)
