@@ -40,6 +40,17 @@ USERS = {
     "largest": "bench-unit-leader",  # bound to unit 1, the largest
     "median": "bench-median-leader",  # bound to the unit of median volume
 }
+# Who walks every page (``--walk``): label -> (role, username, unit number or None for every
+# unit). The unit-bound staff of the largest unit, the department staff (the province's one
+# catalogue, every unit), and the province-wide leader and administrator.
+WALKERS = {
+    "unit-leader": ("leader", USERS["largest"], 1),
+    "unit-centre": ("centre", "bench-unit-centre", 1),
+    "unit-admin": ("admin", "bench-unit-admin", 1),
+    "department": ("department", "bench-department", None),
+    "prov-leader": ("leader", USERS["province"], None),
+    "prov-admin": ("admin", "bench-province-admin", None),
+}
 
 
 def unit_code(number):
@@ -417,6 +428,45 @@ def figure_times(period, repeat):
     }
 
 
+def ensure_walkers():
+    """The walkers' users that an older province database lacks."""
+    from sqlalchemy import select
+
+    from blueprints.auth import services
+    from bench.walk import DEPARTMENT_CODE
+    from extensions import db
+    from models import User
+
+    for role, username, unit in WALKERS.values():
+        if db.session.execute(select(User.id).where(User.username == username)).first():
+            continue
+        if role == "department":
+            services.create_user(username, role, common.PASSWORD, DEPARTMENT_CODE)
+        elif unit is None:
+            services.create_user(username, role, common.PASSWORD, province_wide=True)
+        else:
+            services.create_user(username, role, common.PASSWORD, unit_code=unit_code(unit))
+    db.session.commit()
+
+
+def measure_walk(url, repeat):
+    """The walk of every page (``bench/walk.py``) as each of ``WALKERS``."""
+    from bench import walk
+
+    app = common.make_app(url)
+    with app.app_context():
+        from extensions import db
+
+        ensure_walkers()
+        db.session.remove()
+    users = {label: (role, username) for label, (role, username, _) in WALKERS.items()}
+    out = walk.walk(app, repeat, log=log, users=users)
+    from bench import run
+
+    out["peak_rss_mb"] = run.maxrss_mb()
+    return out
+
+
 def measure_one_unit(url, repeat):
     from bench import run
     from utils.dates import Period
@@ -466,8 +516,30 @@ def second_database(url, name):
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-def run_province(url, total, baseline, repeat):
-    """Build and measure the province, then the one-unit centre of ``baseline`` dossiers."""
+def reused_build(url):
+    """What a reused database holds (``--reuse``): its dossiers and units; nothing was built."""
+    from bench import run
+
+    app = common.make_app(url)
+    with app.app_context():
+        from extensions import db
+        from models import Unit
+
+        out = {
+            "dossiers": run.count_dossiers(),
+            "units": db.session.query(Unit).count(),
+            "units_with_dossiers": units_with_dossiers(),
+            "build_peak_rss_mb": 0,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+def run_province(url, total, baseline, repeat, reuse=False, walk_only=False):
+    """Build and measure the province, then the one-unit centre of ``baseline`` dossiers
+    (``reuse``: measure the databases an earlier run built, as they are now; ``walk_only``:
+    only walk every page of the province as its unit-bound and province-wide users)."""
     from bench import run
 
     kind = "sqlite" if url.startswith("sqlite") else "postgresql"
@@ -479,12 +551,23 @@ def run_province(url, total, baseline, repeat):
         "load_average_before": os.getloadavg(),
         "cpus": os.cpu_count(),
     }
-    result["build"], result["notes"] = build(url, total)
+    if reuse:
+        result["build"], result["notes"] = reused_build(url), ["databases reused"]
+    else:
+        result["build"], result["notes"] = build(url, total)
+    if walk_only:
+        log("walking the province's pages in a fresh process")
+        result["walk"] = child("walk", url, max(2, repeat // 3))
+        result["load_average_after"] = os.getloadavg()
+        return result
     log("measuring the province in a fresh process")
     result["measure"] = child("province", url, repeat)
     one_url = second_database(url, "bench_one_unit")
-    log(f"one unit: {baseline:,} dossiers")
-    one_build, one_notes = run.build(one_url, baseline, "service")
+    if reuse:
+        one_build, one_notes = reused_build(one_url), ["database reused"]
+    else:
+        log(f"one unit: {baseline:,} dossiers")
+        one_build, one_notes = run.build(one_url, baseline, "service")
     result["one_unit"] = {"build": one_build, "notes": one_notes}
     result["one_unit"]["measure"] = child("one_unit", one_url, repeat)
     result["load_average_after"] = os.getloadavg()
@@ -547,5 +630,7 @@ def table(result):
 
 if __name__ == "__main__":  # a measuring child: KIND URL REPEAT
     kind, url, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    measure = measure_province if kind == "province" else measure_one_unit
+    measure = {"province": measure_province, "one_unit": measure_one_unit, "walk": measure_walk}[
+        kind
+    ]
     print(json.dumps(measure(url, repeat), default=str))

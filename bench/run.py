@@ -832,7 +832,11 @@ def table(result):
 SWITCHES = (
     ("--quick", "a smoke run: 50.000 dossiers, fewer repeats"),
     ("--postgres", "start a throwaway PostgreSQL 15 cluster (as tools/run_tests.py does)"),
-    ("--reuse", "measure the existing database again, without rebuilding it"),
+    (
+        "--reuse",
+        "measure the existing database again, without rebuilding it (with --province: the "
+        "province's and the one-unit centre's, given by DATABASE_URL)",
+    ),
     ("--walk-only", "measure only the walk of every page as each role"),
     ("--downloads", "also time the walk's downloads (CSV, XLSX, PDF), once each"),
     (
@@ -956,14 +960,21 @@ def province_main(args, total, url_arg, repeat):
 
     baseline = args.baseline_dossiers or (2_000 if args.quick else 1_000_000)
     with common.database(url_arg, args.sqlite) as url:
-        result = province.run_province(url, total, baseline, repeat)
+        result = province.run_province(
+            url, total, baseline, repeat, reuse=args.reuse, walk_only=args.walk_only
+        )
     print(
         f"\n{result['database']}, province of {result['build']['units']} units, "
         f"{result['build']['dossiers']:,} dossiers".replace(",", ".")
     )
     for note in result["notes"]:
         print(f"  - {note}")
-    print(province.table(result))
+    if "walk" in result:
+        from bench.walk import report
+
+        print(report(result["walk"], limit=40))
+    else:
+        print(province.table(result))
     return _written(result, args, f"{result['database']}-province-{total}")
 
 

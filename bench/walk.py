@@ -121,8 +121,12 @@ def is_download(endpoint, view_args):
 
 
 class Walker:
-    def __init__(self, app, repeat, downloads=False, max_depth=MAX_DEPTH):
+    """``users``: ``{label: (role, username)}``, who walks (default: ``USERS``, each as its
+    role); the label names the walker in the results, the role picks its seeds."""
+
+    def __init__(self, app, repeat, downloads=False, max_depth=MAX_DEPTH, users=None):
         self.app = app
+        self.users = users or {role: (role, USERS[role]) for role in ROLES}
         self.max_depth = max_depth
         self.repeat = repeat
         self.downloads = downloads
@@ -176,9 +180,9 @@ class Walker:
         return out
 
     # --- requests -----------------------------------------------------------------------------
-    def login(self, role):
+    def login(self, username):
         client = self.app.test_client()
-        r = client.post("/login", data={"username": USERS[role], "password": _password()})
+        r = client.post("/login", data={"username": username, "password": _password()})
         if r.status_code != 303:
             return None
         return client
@@ -356,13 +360,13 @@ class Walker:
 
             db.session.remove()
         results, downloads = [], []
-        for role in ROLES:
-            client = self.login(role)
+        for label, (role, username) in self.users.items():
+            client = self.login(username)
             if client is None:
-                log(f"walk: cannot log in as {role}")
+                log(f"walk: cannot log in as {label}")
                 continue
             shapes = self.crawl(role, client)
-            log(f"walk: {role}: {len(shapes)} shapes")
+            log(f"walk: {label}: {len(shapes)} shapes")
             for shape, samples in shapes.items():
                 endpoint = shape[0]
                 if is_download(endpoint, {}) or any(
@@ -372,7 +376,7 @@ class Walker:
                         url, fragment = samples[0]
                         downloads.append(
                             {
-                                "role": role,
+                                "role": label,
                                 "shape": shape_label(shape),
                                 "url": url,
                                 **self.time_download(client, url, fragment),
@@ -391,7 +395,7 @@ class Walker:
                 p50 = statistics.median(walls) * 1000
                 results.append(
                     {
-                        "role": role,
+                        "role": label,
                         "shape": shape_label(shape),
                         "endpoint": endpoint,
                         "samples": [u for u, _ in samples],
@@ -418,8 +422,8 @@ class Walker:
         }
 
 
-def walk(app, repeat, downloads=False, log=print, max_depth=MAX_DEPTH):
-    return Walker(app, repeat, downloads, max_depth).run(log)
+def walk(app, repeat, downloads=False, log=print, max_depth=MAX_DEPTH, users=None):
+    return Walker(app, repeat, downloads, max_depth, users).run(log)
 
 
 def report(walk_result, limit=20):
@@ -434,7 +438,7 @@ def report(walk_result, limit=20):
     width = 70
     for r in sorted(pages, key=lambda r: -r["p50_ms"])[:limit]:
         lines.append(
-            f"  {r['shape'][:width]:<{width}} {r['role']:<10} {r['p50_ms']:>9.1f} ms"
+            f"  {r['shape'][:width]:<{width}} {r['role']:<12} {r['p50_ms']:>9.1f} ms"
             f"  (cpu {r['cpu_p50_ms']:.1f}, ≤ {r['target_ms']}, "
             f"{'/'.join(map(str, r['statements']))} statements)"
         )
@@ -454,7 +458,7 @@ def report(walk_result, limit=20):
         for d in walk_result["downloads"]:
             first = d.get("first_byte_ms")
             lines.append(
-                f"  {d['shape']:<{width}} {d['role']:<10} "
+                f"  {d['shape']:<{width}} {d['role']:<12} "
                 f"{'—' if first is None else f'{first:.1f}':>9} ms {d['ms']:>9.1f} ms "
                 f"{d['bytes']:>10} bytes{'' if d.get('streamed', True) else ' (not streamed)'}"
             )
