@@ -383,9 +383,23 @@ class _DossierTally:
     # No foreign key: these are derived rows, emptied rows are deleted, and a procedure's rows
     # never outlive its dossiers.
     procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
-    # The dossiers' unit: the province sums a date range over every unit (the key's date first,
-    # then the unit), one unit reads its own rows through the (unit, date) index.
+    # The dossiers' unit: one unit reads its own rows through the (unit, date) index; the
+    # province's figures read the province tallies below, these rows summed over the units.
     unit_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
+    received = db.Column(db.Integer, nullable=False, default=0)
+    received_postal = db.Column(db.Integer, nullable=False, default=0)
+    received_returned_postal = db.Column(db.Integer, nullable=False, default=0)
+    returned = db.Column(db.Integer, nullable=False, default=0)
+    returned_postal = db.Column(db.Integer, nullable=False, default=0)
+
+
+class _ProvinceTally:
+    """The dossier tallies summed over every unit: per procedure and per day, ten days or month,
+    without the unit (what the province's figures read: a range of dates holds one row per
+    procedure, not one per unit and procedure). Kept by ``utils.tally`` beside the per-unit
+    tallies, in the same statements' transaction; equal to them summed over the units."""
+
+    procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     received = db.Column(db.Integer, nullable=False, default=0)
     received_postal = db.Column(db.Integer, nullable=False, default=0)
     received_returned_postal = db.Column(db.Integer, nullable=False, default=0)
@@ -421,6 +435,30 @@ class DossierMonthTally(_DossierTally, db.Model):
     __table_args__ = (
         db.PrimaryKeyConstraint("month", "unit_id", "procedure_id"),
         db.Index("ix_dossier_month_tally_unit", "unit_id", "month"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class ProvinceDayTally(_ProvinceTally, db.Model):
+    __tablename__ = "province_day_tally"
+    day = db.Column(db.Date, primary_key=True)
+    __table_args__ = (db.PrimaryKeyConstraint("day", "procedure_id"), {"sqlite_with_rowid": False})
+
+
+class ProvinceTenDayTally(_ProvinceTally, db.Model):
+    __tablename__ = "province_tenday_tally"
+    tenday = db.Column(db.Date, primary_key=True)
+    __table_args__ = (
+        db.PrimaryKeyConstraint("tenday", "procedure_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class ProvinceMonthTally(_ProvinceTally, db.Model):
+    __tablename__ = "province_month_tally"
+    month = db.Column(db.Date, primary_key=True)
+    __table_args__ = (
+        db.PrimaryKeyConstraint("month", "procedure_id"),
         {"sqlite_with_rowid": False},
     )
 

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from extensions import db
 from tests import factories as f
-from utils import figures
+from utils import figures, tally
 from utils.dates import Period
 
 P = Period(date(2024, 1, 1), date(2024, 9, 30))
@@ -233,8 +233,8 @@ def test_figures_issue_a_fixed_number_of_statements(app):
     _bulk(10)
     small = _count_statements(everything)
     db.session.execute(db.text("DELETE FROM dossier"))
-    db.session.execute(db.text("DELETE FROM dossier_day_tally"))
-    db.session.execute(db.text("DELETE FROM dossier_month_tally"))
+    for model in tally.DATE_KEYS:  # every tally, the units' and the province's
+        db.session.execute(model.__table__.delete())
     db.session.commit()
     _bulk(10000)
     large = _count_statements(everything)

@@ -10,7 +10,15 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, insert, select, update
 
 from extensions import db
-from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally
+from models import (
+    Dossier,
+    DossierDayTally,
+    DossierMonthTally,
+    DossierTenDayTally,
+    ProvinceDayTally,
+    ProvinceMonthTally,
+    ProvinceTenDayTally,
+)
 from tests import factories as f
 from utils import figures, tally
 from utils.units import create_unit
@@ -130,6 +138,109 @@ def test_the_tallies_count_each_units_dossiers_on_its_own_rows(app):
     ]
     assert before == after
     assert {k[1] for k in after[2]} == {u.id for u in units}
+
+
+def _plainly_counted(date_key):
+    """``{(date, procedure_id): (received, …)}`` counted in Python over every dossier, without
+    the unit: what each province tally must hold (``date_key`` maps a date to its row's)."""
+    out = {}
+    for pid, rd, rch, td, tch in db.session.execute(
+        select(
+            Dossier.procedure_id,
+            Dossier.receive_date,
+            Dossier.receive_channel,
+            Dossier.return_date,
+            Dossier.return_channel,
+        )
+    ):
+        by_post = tch == "bcci"
+        for day, counts in (
+            (rd, (1, int(rch == "bcci"), int(by_post), 0, 0)),
+            (td, (0, 0, 0, 1, int(by_post))),
+        ):
+            if day is not None:
+                key = (date_key(day), pid)
+                out[key] = tuple(a + b for a, b in zip(out.get(key, (0,) * 5), counts))
+    return out
+
+
+def _province_kept():
+    return [
+        {
+            (r[0], r[1]): tuple(r[2:])
+            for r in db.session.execute(
+                select(
+                    getattr(model, tally.DATE_KEYS[model]),
+                    model.procedure_id,
+                    *(getattr(model, c) for c in tally.COUNTS),
+                )
+            )
+        }
+        for model in (ProvinceDayTally, ProvinceTenDayTally, ProvinceMonthTally)
+    ]
+
+
+def _province_plain():
+    return [
+        _plainly_counted(lambda d: d),
+        _plainly_counted(tally.tenday_start),
+        _plainly_counted(lambda d: d.replace(day=1)),
+    ]
+
+
+def test_the_province_tallies_equal_plain_counts_of_every_units_dossiers(app):
+    """The province's tallies (per date and procedure, without the unit) equal counts over the
+    dossiers of every unit however the dossiers change: inserted as rows, moved to another unit,
+    procedure and date, added and deleted as objects; ``tally.differences`` reports a wrong
+    province row and ``tally.rebuild`` recounts it."""
+    _rng, units, procs = _several_units_dataset(300)
+    assert _province_kept() == _province_plain() and _province_plain()[2]
+    moved = db.session.scalars(select(Dossier.id).where(Dossier.unit_id == units[0].id)).all()[:5]
+    with tally.changing(moved):
+        db.session.execute(
+            update(Dossier)
+            .where(Dossier.id.in_(moved))
+            .values(
+                unit_id=units[2].id,
+                procedure_id=procs[3].id,
+                receive_date=date(2024, 5, 17),
+                receive_channel="bcci",
+            )
+            .execution_options(synchronize_session=False)
+        )
+    d = f.dossier(procs[1], date(2024, 3, 4), returned=date(2024, 3, 9), return_channel="bcci")
+    d.unit_id = units[1].id
+    db.session.flush()
+    db.session.delete(db.session.get(Dossier, moved[0]))
+    db.session.flush()
+    assert _province_kept() == _province_plain()
+    assert tally.differences() == []
+    # Each province row is the sum of the units' rows of its date and procedure.
+    summed = {}
+    for (day, _unit, pid), counts in _kept_per_unit(
+        DossierMonthTally, DossierMonthTally.month
+    ).items():
+        summed[(day, pid)] = tuple(a + b for a, b in zip(summed.get((day, pid), (0,) * 5), counts))
+    assert _province_kept()[2] == summed
+    # A wrong province row is found and recounted.
+    db.session.execute(
+        update(ProvinceMonthTally)
+        .where(
+            ProvinceMonthTally.month == date(2024, 5, 1),
+            ProvinceMonthTally.procedure_id == procs[3].id,
+        )
+        .values(received=ProvinceMonthTally.received + 1)
+    )
+    [(table, month, unit_id, pid, stored, counted)] = tally.differences()
+    assert (table, month, unit_id, pid) == (
+        "province_month_tally",
+        date(2024, 5, 1),
+        None,
+        procs[3].id,
+    )
+    assert stored[0] == counted[0] + 1
+    tally.rebuild()
+    assert tally.differences() == [] and _province_kept() == _province_plain()
 
 
 def _plain(unit_id, *conditions):

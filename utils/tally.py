@@ -15,6 +15,11 @@ post). The tables change in the same transaction as the dossiers they count:
   counts out before and puts them back after (elsewhere the listener refuses it); an UPDATE …
   RETURNING the key columns spares reading them back (``Change.returned``).
 
+Each tally is kept twice: per unit (``(date, unit_id, procedure_id)``: one unit's figures and
+the roll-up read it) and for the province (``Province*Tally``, ``(date, procedure_id)``: the same
+rows summed over the units, which the province's figures read), in the same writes, the
+province's after the units' (``PROVINCE``).
+
 ``differences()`` compares the tables with a count over the dossiers (``flask tally check``);
 ``rebuild()`` recounts them (``flask tally rebuild``).
 """
@@ -24,7 +29,7 @@ from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import eq
+from operator import add, eq
 
 from sqlalchemy import (
     bindparam,
@@ -49,6 +54,9 @@ from models import (
     DossierDayTally,
     DossierMonthTally,
     DossierTenDayTally,
+    ProvinceDayTally,
+    ProvinceMonthTally,
+    ProvinceTenDayTally,
 )
 from utils import bulk
 
@@ -106,8 +114,9 @@ def _counted(rows, first_day):
 
 def _deltas(plus=(), minus=()):
     """``{model: {(date, unit_id, procedure_id): (5 counts)}}`` for the dossiers ``plus`` (counted in)
-    and ``minus`` (counted out), each an iterable of ``KEYS`` tuples; keys whose counts cancel
-    out are left out.
+    and ``minus`` (counted out), each an iterable of ``KEYS`` tuples, and the province's tallies'
+    ``{(date, procedure_id): (5 counts)}`` (the same summed over the units); keys whose counts
+    cancel out are left out.
     """
     plus, minus = list(plus), list(minus)
     days = {
@@ -132,10 +141,45 @@ def _deltas(plus=(), minus=()):
         keys = list(set().union(*counts))
         rows = dict(zip(keys, zip(*(map(count.get, keys, repeat(0)) for count in counts))))
         out[model] = {k: v for k, v in rows.items() if any(v)} if minus else rows
+    # The province's tallies after the units' (every writer locks rows in this order).
+    for model in list(out):
+        out[PROVINCE[model]] = _province_rows(out[model])
     return out
 
 
-DATE_KEYS = {DossierDayTally: "day", DossierTenDayTally: "tenday", DossierMonthTally: "month"}
+def _province_rows(rows):
+    """The per-unit ``rows`` (``{(date, unit_id, procedure_id): counts}``) summed over the
+    units: ``{(date, procedure_id): counts}``, keys whose counts cancel out left out."""
+    out = {}
+    for (day, _, procedure_id), counts in rows.items():
+        key = (day, procedure_id)
+        have = out.get(key)
+        out[key] = counts if have is None else tuple(map(add, have, counts))
+    return {k: v for k, v in out.items() if any(v)}
+
+
+DATE_KEYS = {
+    DossierDayTally: "day",
+    DossierTenDayTally: "tenday",
+    DossierMonthTally: "month",
+    ProvinceDayTally: "day",
+    ProvinceTenDayTally: "tenday",
+    ProvinceMonthTally: "month",
+}
+# Each per-unit tally's sum over the units, kept beside it (the province's figures read it).
+PROVINCE = {
+    DossierDayTally: ProvinceDayTally,
+    DossierTenDayTally: ProvinceTenDayTally,
+    DossierMonthTally: ProvinceMonthTally,
+}
+
+
+def key_names(model):
+    """The names of ``model``'s key columns: its date, the unit (a per-unit tally's), the
+    procedure."""
+    if model in PROVINCE:
+        return (DATE_KEYS[model], "unit_id", "procedure_id")
+    return (DATE_KEYS[model], "procedure_id")
 
 
 def _upsert(connection, model, date_key, deltas, may_lower=True):
@@ -147,46 +191,48 @@ def _upsert(connection, model, date_key, deltas, may_lower=True):
     # Plain driver SQL, the same on SQLite and PostgreSQL: a Core statement would run each of an
     # import's hundred thousand parameter sets through SQLAlchemy's per-parameter processing,
     # which costs several times the database's own work.
-    insert = _insert_sql(connection.dialect, model.__table__, date_key)
+    keys = key_names(model)
+    insert = _insert_sql(connection.dialect, model.__table__, keys)
     if connection.dialect.name == "postgresql" and len(deltas) > COPY_ABOVE:
-        _add_copied(connection, insert, deltas)
+        _add_copied(connection, insert, keys, deltas)
     else:
         _add_rows(connection, insert, model.__table__.c[date_key], deltas)
     if may_lower:
-        _delete_zeros(connection, model.__table__, date_key, deltas)
+        _delete_zeros(connection, model.__table__, keys, deltas)
 
 
-def _insert_sql(dialect, table, date_key):
-    """``(INSERT INTO table (columns), ON CONFLICT … DO UPDATE: add the counts)`` for ``table``."""
+def _insert_sql(dialect, table, keys):
+    """``(INSERT INTO table (columns), ON CONFLICT … DO UPDATE: add the counts)`` for ``table``
+    (its key columns ``keys``)."""
     quote = dialect.identifier_preparer.quote
     name = dialect.identifier_preparer.format_table(table)
-    columns = (date_key, "unit_id", "procedure_id", *COUNTS)
-    conflict = (
-        f"ON CONFLICT ({quote(date_key)}, {quote('unit_id')}, {quote('procedure_id')}) DO UPDATE SET "
-        + ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in COUNTS)
+    columns = (*keys, *COUNTS)
+    conflict = f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET " + ", ".join(
+        f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in COUNTS
     )
     return f"INSERT INTO {name} ({', '.join(map(quote, columns))})", conflict
 
 
-def _add_copied(connection, insert, deltas):
+def _add_copied(connection, insert, keys, deltas):
     """Thousands of rows on PostgreSQL: one COPY into a scratch table and one INSERT … SELECT,
-    in key order, instead of a statement per row (each costing the client more than the server)."""
+    in key order, instead of a statement per row (each costing the client more than the server).
+    """
     head, conflict = insert
+    scratch = "tally_delta" if "unit_id" in keys else "province_tally_delta"
+    unit = "unit_id integer, " if "unit_id" in keys else ""
     connection.exec_driver_sql(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS tally_delta (day date, unit_id integer, "
-        "procedure_id integer, "
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} (day date, {unit}procedure_id integer, "
         + ", ".join(f"{c} integer" for c in COUNTS)
         + ") ON COMMIT DELETE ROWS"
     )
-    connection.exec_driver_sql("TRUNCATE tally_delta")
+    connection.exec_driver_sql(f"TRUNCATE {scratch}")
     bulk.copy_rows(
         connection,
-        "tally_delta",
+        scratch,
         [(*key, *counts) for key, counts in deltas.items()],
     )
-    connection.exec_driver_sql(
-        f"{head} SELECT * FROM tally_delta ORDER BY day, unit_id, procedure_id {conflict}"
-    )
+    order = "day, unit_id, procedure_id" if unit else "day, procedure_id"
+    connection.exec_driver_sql(f"{head} SELECT * FROM {scratch} ORDER BY {order} {conflict}")
 
 
 def _add_rows(connection, insert, date_column, deltas):
@@ -201,28 +247,26 @@ def _add_rows(connection, insert, date_column, deltas):
     if dialect.name != "sqlite":  # SQLite has one writer at a time: no lock order to keep
         items = sorted(items)
     keys, counts = zip(*items)
-    days, unit_ids, procedure_ids = zip(*keys)
+    days, *rest = zip(*keys)
     connection.exec_driver_sql(
-        f"{head} VALUES ({', '.join([mark] * (3 + len(COUNTS)))}) {conflict}",
-        list(zip(map(bound.__getitem__, days), unit_ids, procedure_ids, *zip(*counts))),
+        f"{head} VALUES ({', '.join([mark] * (1 + len(rest) + len(COUNTS)))}) {conflict}",
+        list(zip(map(bound.__getitem__, days), *rest, *zip(*counts))),
     )
 
 
-def _delete_zeros(connection, table, date_key, deltas):
+def _delete_zeros(connection, table, keys, deltas):
     """Delete the rows a lowered count may have left at zero."""
     lowered = [key for key, counts in deltas.items() if min(counts) < 0]
     for start in range(0, len(lowered), CHUNK):
         connection.execute(
             table.delete().where(
-                tuple_(table.c[date_key], table.c.unit_id, table.c.procedure_id).in_(
-                    lowered[start : start + CHUNK]
-                ),
+                tuple_(*(table.c[k] for k in keys)).in_(lowered[start : start + CHUNK]),
                 *(table.c[c] == 0 for c in COUNTS),
             )
         )
 
 
-ONE_TRIP_AT_MOST = 30  # tally rows (of the three tiers) written in one round trip on PostgreSQL
+ONE_TRIP_AT_MOST = 60  # tally rows (of the six tallies) written in one round trip on PostgreSQL
 
 
 def _literal(value):
@@ -235,7 +279,7 @@ def _literal(value):
 
 
 def _one_trip(connection, all_deltas, may_lower):
-    """The three tiers' upserts of a few rows (a form's save) as one round trip on PostgreSQL:
+    """The tallies' upserts of a few rows (a form's save) as one round trip on PostgreSQL:
     one text of ``INSERT … ON CONFLICT`` statements run one after the other by the server in
     ``_upsert``'s order (tier by tier, each in key order: the same lock order), then the
     ``DELETE`` of rows a lowered count may have left at zero; sent without parameters (the simple
@@ -247,19 +291,19 @@ def _one_trip(connection, all_deltas, may_lower):
         if not deltas:
             continue
         table = model.__table__
-        date_key = quote(DATE_KEYS[model])
+        key_count = len(key_names(model))
         items = sorted(deltas.items())
         rows = [[_literal(v) for v in (*key, *counts)] for key, counts in items]
         if any(None in row for row in rows):
             return False
-        head, conflict = _insert_sql(connection.dialect, table, DATE_KEYS[model])
+        head, conflict = _insert_sql(connection.dialect, table, key_names(model))
         values = ", ".join("(" + ", ".join(row) + ")" for row in rows)
         statements.append(f"{head} VALUES {values} {conflict}")
-        lowered = [row[:3] for row, (_, counts) in zip(rows, items) if min(counts) < 0]
+        lowered = [row[:key_count] for row, (_, counts) in zip(rows, items) if min(counts) < 0]
         if may_lower and lowered:
             name = connection.dialect.identifier_preparer.format_table(table)
             keys = ", ".join(f"({', '.join(key)})" for key in lowered)
-            key_columns = f"{date_key}, {quote('unit_id')}, {quote('procedure_id')}"
+            key_columns = ", ".join(map(quote, key_names(model)))
             statements.append(
                 f"DELETE FROM {name} WHERE ({key_columns}) IN ({keys}) AND "
                 + " AND ".join(f"{quote(c)} = 0" for c in COUNTS)
@@ -498,24 +542,29 @@ _DATE_KEY_OF = {
     DossierDayTally: lambda c: c,
     DossierTenDayTally: tenday_of,
     DossierMonthTally: month_of,
+    ProvinceDayTally: lambda c: c,
+    ProvinceTenDayTally: tenday_of,
+    ProvinceMonthTally: month_of,
 }
 
 
 def recount(model, source=None):
     """A SELECT of ``model``'s rows counted from the dossiers: (date, unit_id, procedure_id,
-    counts…).
+    counts…), or (date, procedure_id, counts…) for a province tally.
 
     :param source: a selectable with the columns of ``KEYS`` to count instead of every dossier
         (an import's new rows).
     """
     parts = _counted_parts(source)
     key = _DATE_KEY_OF[model](parts.c.day)
+    group = [key, parts.c.unit_id, parts.c.procedure_id]
+    if model not in PROVINCE:
+        del group[1]
     return select(
         key.label("key"),
-        parts.c.unit_id,
-        parts.c.procedure_id,
+        *group[1:],
         *(func.sum(parts.c[c]).label(c) for c in COUNTS),
-    ).group_by(key, parts.c.unit_id, parts.c.procedure_id)
+    ).group_by(*group)
 
 
 # --- Counting an import's new dossiers in ------------------------------------------------------
@@ -581,20 +630,21 @@ def _sum_into(connection, scratch, rows, key):
     )
 
 
-def _summed(scratch, key=None):
+def _summed(scratch, key=None, province=False):
     """(key, unit_id, procedure_id, counts…) of ``scratch`` in key order: its rows as they
-    are, or summed by ``key`` (SQL over its first_day)."""
+    are, or summed by ``key`` (SQL over its first_day); ``province``: (key, procedure_id,
+    counts…), summed over the units."""
     counts = [scratch.c[c] for c in COUNTS]
-    unit, procedure = scratch.c.unit_id, scratch.c.procedure_id
-    if key is None:
-        return select(scratch.c.first_day, unit, procedure, *counts).order_by(
-            scratch.c.first_day, unit, procedure
+    unit = [] if province else [scratch.c.unit_id]
+    group = (key if key is not None else scratch.c.first_day).label("key")
+    if key is None and not province:
+        return select(group, *unit, scratch.c.procedure_id, *counts).order_by(
+            group, *unit, scratch.c.procedure_id
         )
-    key = key.label("key")
     return (
-        select(key, unit, procedure, *(func.sum(c).label(c.name) for c in counts))
-        .group_by(key, unit, procedure)
-        .order_by(key, unit, procedure)
+        select(group, *unit, scratch.c.procedure_id, *(func.sum(c).label(c.name) for c in counts))
+        .group_by(group, *unit, scratch.c.procedure_id)
+        .order_by(group, *unit, scratch.c.procedure_id)
     )
 
 
@@ -604,8 +654,9 @@ def count_in(source):
     and procedure once, those counts per ten-day part, and those per month (a month is its three
     ten-day parts), each into a scratch table of a few statements; each tally then gets its counts
     with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``, in key order (the lock order of
-    ``_upsert``). Counting every level from the one below reads far fewer rows than counting
-    each from the dossiers."""
+    ``_upsert``), the province's tallies after the units' (the same scratch rows summed over the
+    units). Counting every level from the one below reads far fewer rows than counting each from
+    the dossiers."""
     connection = db.session.connection()
     days = _scratch(connection, "tally_new_days")
     parts = _counted_parts(source)
@@ -616,14 +667,15 @@ def count_in(source):
         (DossierDayTally, _summed(days)),
         (DossierTenDayTally, _summed(tendays)),
         (DossierMonthTally, _summed(tendays, month_of(tendays.c.first_day))),
+        (ProvinceDayTally, _summed(days, province=True)),
+        (ProvinceTenDayTally, _summed(tendays, province=True)),
+        (ProvinceMonthTally, _summed(tendays, month_of(tendays.c.first_day), province=True)),
     ):
         table = model.__table__
-        date_key = DATE_KEYS[model]
-        stmt = _dialect_insert(connection)(table).from_select(
-            [date_key, "unit_id", "procedure_id", *COUNTS], counted
-        )
+        keys = key_names(model)
+        stmt = _dialect_insert(connection)(table).from_select([*keys, *COUNTS], counted)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[date_key], table.c.unit_id, table.c.procedure_id],
+            index_elements=[table.c[k] for k in keys],
             set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS},
         )
         connection.execute(stmt)
@@ -634,19 +686,23 @@ def count_in(source):
 
 def differences(limit=20):
     """Rows where a tally and the dossiers disagree: ``[(table, date, unit_id, procedure_id,
-    stored, counted)]``, at most ``limit`` per table; empty when the tallies are right."""
+    stored, counted)]`` (a province tally's ``unit_id`` is ``None``), at most ``limit`` per
+    table; empty when the tallies are right."""
     out = []
-    for model, date_key in DATE_KEYS.items():
+    for model in DATE_KEYS:
         table = model.__table__
-        keys = (table.c[date_key], table.c.unit_id, table.c.procedure_id)
+        names = key_names(model)
+        width = len(names)
         stored = {
-            tuple(r[:3]): tuple(r[3:])
-            for r in db.session.execute(select(*keys, *(table.c[c] for c in COUNTS)))
+            _full_key(r[:width]): tuple(r[width:])
+            for r in db.session.execute(
+                select(*(table.c[k] for k in names), *(table.c[c] for c in COUNTS))
+            )
         }
         counted = {}
         for r in db.session.execute(recount(model)):
             key = r.key if not isinstance(r.key, str) else _as_date(r.key)
-            counted[(key, r.unit_id, r.procedure_id)] = tuple(int(v) for v in r[3:])
+            counted[_full_key((key, *r[1:width]))] = tuple(int(v) for v in r[width:])
         found = 0
         for key in sorted(set(stored) | set(counted)):
             have, want = stored.get(key, (0,) * 5), counted.get(key, (0,) * 5)
@@ -658,6 +714,11 @@ def differences(limit=20):
     return out
 
 
+def _full_key(key):
+    """A tally row's key as (date, unit_id, procedure_id): a province tally's unit is None."""
+    return key if len(key) == 3 else (key[0], None, key[1])
+
+
 def _as_date(text):
     from datetime import date
 
@@ -667,13 +728,9 @@ def _as_date(text):
 def rebuild():
     """Recount the tallies from the dossiers; returns the number of rows of each."""
     sizes = {}
-    for model, date_key in DATE_KEYS.items():
+    for model in DATE_KEYS:
         table = model.__table__
         db.session.execute(table.delete())
-        db.session.execute(
-            table.insert().from_select(
-                [date_key, "unit_id", "procedure_id", *COUNTS], recount(model)
-            )
-        )
+        db.session.execute(table.insert().from_select([*key_names(model), *COUNTS], recount(model)))
         sizes[table.name] = db.session.execute(select(func.count()).select_from(table)).scalar_one()
     return sizes

@@ -94,13 +94,17 @@ def handled_by(unit):
     """The SQL condition "``unit`` handles the procedure" on ``Procedure`` rows: its level's
     procedures, plus the unit's additions, minus its removals."""
     mine = (unit.level, ProcedureLevel.BOTH.value)
-    exception = UnitProcedure.unit_id == unit.id, UnitProcedure.procedure_id == Procedure.id
+
+    def exceptions(handled):
+        # Not correlated to the procedure: the database reads the unit's few exceptions once
+        # per statement (a hashed subquery) instead of looking them up for each procedure.
+        return select(UnitProcedure.procedure_id).where(
+            UnitProcedure.unit_id == unit.id, UnitProcedure.handled.is_(handled)
+        )
+
     return or_(
-        and_(
-            Procedure.unit_level.in_(mine),
-            not_(exists().where(*exception, UnitProcedure.handled.is_(False))),
-        ),
-        exists().where(*exception, UnitProcedure.handled.is_(True)),
+        and_(Procedure.unit_level.in_(mine), Procedure.id.not_in(exceptions(False))),
+        Procedure.id.in_(exceptions(True)),
     )
 
 

@@ -28,6 +28,9 @@ from models import (
     DossierTenDayTally,
     Field,
     Procedure,
+    ProvinceDayTally,
+    ProvinceMonthTally,
+    ProvinceTenDayTally,
 )
 from utils.dates import month_end
 from utils.tally import COUNTS as TALLY_COUNTS
@@ -243,13 +246,20 @@ def _tally_rows(shape, key=False, unit_column=False):
     tally's rows of its whole months, the ten-day tally's rows of its whole ten-day parts and
     the day tally's rows of its other days, as one SELECT of ``procedure_id`` and the counts
     (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month);
-    with ``unit_column``, also ``unit_id``. In a unit's shape, that unit's rows only.
+    with ``unit_column``, also ``unit_id``. In a unit's shape, that unit's rows only; the
+    province's (no unit, no ``unit_column``) read the province tallies, the units' rows summed
+    over the units (one row per date and procedure).
     """
     has_months, tendays, days, limited, one_unit = shape
+    month_tally, tenday_tally, day_tally = (
+        (DossierMonthTally, DossierTenDayTally, DossierDayTally)
+        if one_unit or unit_column
+        else (ProvinceMonthTally, ProvinceTenDayTally, ProvinceDayTally)
+    )
     ranges = (
-        ([(DossierMonthTally.month, "m")] if has_months else [])
-        + [(DossierTenDayTally.tenday, f"t{i}") for i in range(tendays)]
-        + [(DossierDayTally.day, f"d{i}") for i in range(days)]
+        ([(month_tally.month, "m")] if has_months else [])
+        + [(tenday_tally.tenday, f"t{i}") for i in range(tendays)]
+        + [(day_tally.day, f"d{i}") for i in range(days)]
     )
     parts = []
     for column, name in ranges:
@@ -257,9 +267,7 @@ def _tally_rows(shape, key=False, unit_column=False):
         month = (
             [
                 (
-                    column
-                    if table is DossierMonthTally
-                    else bindparam(f"{name}_month", type_=db.Date)
+                    column if table is month_tally else bindparam(f"{name}_month", type_=db.Date)
                 ).label("month")
             ]
             if key
@@ -541,18 +549,22 @@ def _outreach_statement(shape):
     no postal activity in it; each row ``(Procedure, received)``, most dossiers first. In a
     unit's shape, the procedures it handles and its dossiers.
     """
-    act = _activity(shape)
+    # An outer join whose conditions on the activity read it through ``coalesce``: they stay
+    # on the join's result instead of being pushed into the activity's grouping, where
+    # PostgreSQL guesses they leave one row and then scans the procedures once per procedure
+    # with activity (a nested loop) instead of joining both sides by hash.
+    act, cols = _activity_joined(shape)
     return (
-        select(Procedure, act.c.received.label("received"))
-        .join(act, act.c.procedure_id == Procedure.id)
+        select(Procedure, cols["received"].label("received"))
+        .outerjoin(act, act.c.procedure_id == Procedure.id)
         .where(
             _in_force(shape),
             or_(Procedure.eligible_receive.is_(True), Procedure.eligible_return.is_(True)),
-            act.c.received > 0,
-            act.c.received_postal == 0,
-            act.c.returned_postal == 0,
+            cols["received"] > 0,
+            cols["received_postal"] == 0,
+            cols["returned_postal"] == 0,
         )
-        .order_by(act.c.received.desc(), Procedure.code)
+        .order_by(cols["received"].desc(), Procedure.code)
     )
 
 
@@ -670,11 +682,10 @@ def tallied_dossier_count(period, direction, channel, procedure_condition=None, 
         return None
     extra = [procedure_condition] if procedure_condition is not None else []
     if period is None:
-        rows = select(
-            DossierMonthTally.procedure_id, getattr(DossierMonthTally, column).label(column)
-        )
+        tally = DossierMonthTally if unit is not None else ProvinceMonthTally
+        rows = select(tally.procedure_id, getattr(tally, column).label(column))
         if unit is not None:
-            rows = rows.where(DossierMonthTally.unit_id == unit.id)
+            rows = rows.where(tally.unit_id == unit.id)
         rows = rows.subquery("tally")
         params = {}
     else:
@@ -741,7 +752,7 @@ def unit_counts(period):
 
 
 def _unit_counts_statement(shape):
-    from models import Unit
+    from models import Unit, UnitProcedure
 
     rows = _tally_rows(shape, unit_column=True)
     act = (
@@ -753,7 +764,8 @@ def _unit_counts_statement(shape):
         .group_by(rows.c.unit_id, rows.c.procedure_id)
         .subquery("unit_activity")
     )
-    handled = and_(Procedure.in_force.is_(True), handled_by(Unit))
+    handles = unit_handles()
+    handled = and_(Procedure.in_force.is_(True), handles)
     postal = or_(act.c.received_postal > 0, act.c.returned_postal > 0)
 
     def summed(condition, amount):
@@ -768,7 +780,7 @@ def _unit_counts_statement(shape):
             func.sum(act.c.received_postal).label("received_postal"),
             func.sum(act.c.returned).label("returned"),
             func.sum(act.c.returned_postal).label("returned_postal"),
-            func.sum(case((handled_by(Unit), 0), else_=act.c.received)).label("unhandled"),
+            func.sum(case((handles, 0), else_=act.c.received)).label("unhandled"),
             _count_where(and_(handled, _either_eligible(), postal)).label("eligible_with_postal"),
             summed(
                 and_(handled, Procedure.eligible_receive.is_(True)),
@@ -782,8 +794,31 @@ def _unit_counts_statement(shape):
         .select_from(act)
         .join(Procedure, Procedure.id == act.c.procedure_id)
         .join(Unit, Unit.id == act.c.unit_id)
+        .outerjoin(UnitProcedure, unit_exception(act.c.unit_id, act.c.procedure_id))
         .group_by(act.c.unit_id)
     )
+
+
+def unit_handles():
+    """ "The unit handles the procedure" (``handled_by``) in a statement over many units that
+    joins ``Procedure`` and ``Unit`` and outer-joins ``UnitProcedure`` on ``unit_exception``:
+    the unit's exception for the procedure when it has one, else the procedure's level. One
+    join instead of correlated subqueries run for each unit and procedure in every column that
+    needs the condition."""
+    from models import ProcedureLevel, Unit, UnitProcedure
+
+    return func.coalesce(
+        UnitProcedure.handled,
+        Procedure.unit_level.in_((Unit.level, ProcedureLevel.BOTH.value)),
+    )
+
+
+def unit_exception(unit_id, procedure_id):
+    """The outer join condition of ``UnitProcedure`` for ``unit_handles``: the exception of the
+    row's unit (``unit_id``) for its procedure (``procedure_id``)."""
+    from models import UnitProcedure
+
+    return and_(UnitProcedure.unit_id == unit_id, UnitProcedure.procedure_id == procedure_id)
 
 
 def _catalogue_per_unit():

@@ -8,9 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, func, select
 
 from extensions import db
-from models import Procedure, Unit
-from utils.figures.counting import _built_statement, _either_eligible, _params, _tally_rows
-from utils.units import handled_by
+from models import Procedure, Unit, UnitProcedure
+from utils.figures.counting import (
+    _built_statement,
+    _either_eligible,
+    _params,
+    _tally_rows,
+    unit_exception,
+    unit_handles,
+)
 
 UNIT_OUTREACH_TOP = 3
 
@@ -81,8 +87,9 @@ def _units_outreach_statement(shape):
         .select_from(act)
         .join(Procedure, Procedure.id == act.c.procedure_id)
         .join(Unit, Unit.id == act.c.unit_id)
+        .outerjoin(UnitProcedure, unit_exception(act.c.unit_id, act.c.procedure_id))
         .where(
-            and_(Procedure.in_force.is_(True), handled_by(Unit)),
+            and_(Procedure.in_force.is_(True), unit_handles()),
             _either_eligible(),
             act.c.received > 0,
             act.c.received_postal == 0,
