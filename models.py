@@ -464,11 +464,14 @@ class ProvinceMonthTally(_ProvinceTally, db.Model):
 
 
 class ReconcileTally(db.Model):
-    """Per procedure, how many of its dossiers the one-stop export says went by post with no
-    shipment record in that direction, and its shipments not cancelled per direction: kept by database triggers in the same transaction as
-    every change to dossiers and shipments (``utils.reconcile``)."""
+    """Per unit and procedure, how many of its dossiers the one-stop export says went by post
+    with no shipment record in that direction, and its shipments not cancelled per direction:
+    kept by database triggers in the same transaction as every change to dossiers and shipments
+    (``utils.reconcile``). The province's counts are the sums of the units'."""
 
     __tablename__ = "reconcile_tally"
+    # No foreign keys, as the dossier tallies: derived rows, recounted by ``flask tally rebuild``.
+    unit_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     unlogged_receive = db.Column(db.Integer, nullable=False, default=0)
     unlogged_return = db.Column(db.Integer, nullable=False, default=0)
@@ -479,13 +482,15 @@ class ReconcileTally(db.Model):
 
 
 class _ShipmentTally:
-    """Shipments counted per date, procedure (their dossier's), direction and status, with
-    their fees: kept by database triggers in the same transaction as every change to a
+    """Shipments counted per date, unit, procedure (their dossier's), direction and status,
+    with their fees: kept by database triggers in the same transaction as every change to a
     shipment or to its dossier's procedure (``utils.shipment_tally``). The shipment list's
     totals read whole months from the month table and the other days from the day table,
     never the shipments."""
 
     # No foreign key, as the dossier tallies: derived rows, recounted by ``flask tally rebuild``.
+    # The unit is the shipment's own (``Shipment.unit_id``, its dossier's), as the list reads it.
+    unit_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     procedure_id = db.Column(db.Integer, primary_key=True, autoincrement=False)
     direction = db.Column(db.String(12), primary_key=True)
     cancelled = db.Column(db.Boolean, primary_key=True)
@@ -496,6 +501,7 @@ class _ShipmentTally:
 
 
 _SHIPMENT_TALLY_KEY = (
+    "unit_id",
     "procedure_id",
     "direction",
     "cancelled",
@@ -509,6 +515,7 @@ class ShipmentDayTally(_ShipmentTally, db.Model):
     day = db.Column(db.Date, primary_key=True)
     __table_args__ = (
         db.PrimaryKeyConstraint("day", *_SHIPMENT_TALLY_KEY),
+        db.Index("ix_shipment_day_tally_unit", "unit_id", "day"),
         {"sqlite_with_rowid": False},
     )
 
@@ -518,6 +525,7 @@ class ShipmentMonthTally(_ShipmentTally, db.Model):
     month = db.Column(db.Date, primary_key=True)  # the first day of the month
     __table_args__ = (
         db.PrimaryKeyConstraint("month", *_SHIPMENT_TALLY_KEY),
+        db.Index("ix_shipment_month_tally_unit", "unit_id", "month"),
         {"sqlite_with_rowid": False},
     )
 

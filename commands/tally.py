@@ -35,11 +35,11 @@ def check_command():
                 counted=counted,
             )
         )
-    for procedure_id, stored, counted in unreconciled:
+    for (unit_id, procedure_id), stored, counted in unreconciled:
         click.echo(
             _(
                 "%(table)s %(day)s procedure %(procedure)s: stored %(stored)s, counted %(counted)s",
-                table="reconcile_tally",
+                table=f"reconcile_tally unit={unit_id}",
                 day="-",
                 procedure=procedure_id,
                 stored=" ".join(map(str, stored)),

@@ -2,9 +2,11 @@
 
 A dossier is *unlogged* in a direction when the one-stop export says it went by post
 (``receive_channel_src``/``return_channel_src`` is ``bcci``) and no shipment record (cancelled or
-not) exists for it in that direction. ``ReconcileTally`` holds, per procedure, how many dossiers
-are unlogged in each direction; the reconciliation page and the home panel sum it by department
-instead of looking at every dossier.
+not) exists for it in that direction. ``ReconcileTally`` holds, per unit and procedure, how many
+dossiers are unlogged in each direction (counted in the dossier's unit) and how many shipments
+are live, not cancelled, in each (counted in the shipment's unit); the reconciliation page and the
+home panel sum it by department instead of looking at every dossier: a unit's rows (read through
+the table's key, which leads with the unit), or every unit's for the province.
 
 The counts are kept by database triggers, in the same transaction as the change, whatever writes
 it (the forms, the imports' driver-level statements, a manual fix in the database):
@@ -46,44 +48,37 @@ def _sqlite_unlogged(row, direction, src):
     )
 
 
-def _live(dossier, direction):
-    return (
-        f"(SELECT count(*) FROM shipment WHERE shipment.dossier_id = {dossier} "
-        f"AND shipment.direction = '{direction}' AND NOT shipment.cancelled)"
-    )
-
-
 _SQLITE_CONFLICT = (
-    "ON CONFLICT (procedure_id) DO UPDATE SET "
+    "ON CONFLICT (unit_id, procedure_id) DO UPDATE SET "
     + ", ".join(f"{c} = {c} + excluded.{c}" for c in COLUMNS)
     + ";"
 )
+_INSERT = f"INSERT INTO reconcile_tally (unit_id, procedure_id, {', '.join(COLUMNS)})"
 
 
-def _sqlite_add(procedure, deltas, where="1"):
-    """Add ``deltas`` (SQL for the four ``COLUMNS``) to ``procedure``'s row (an upsert)."""
-    return (
-        f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-        f"SELECT {procedure}, {', '.join(deltas)} WHERE {where} {_SQLITE_CONFLICT}"
-    )
+def _sqlite_add(unit, procedure, deltas, where="1"):
+    """Add ``deltas`` (SQL for the four ``COLUMNS``) to the row of ``unit`` and ``procedure``
+    (an upsert)."""
+    return f"{_INSERT} SELECT {unit}, {procedure}, {', '.join(deltas)} WHERE {where} {_SQLITE_CONFLICT}"
 
 
 def _sqlite_shipment(row, sign, when):
     """The shipment ``row`` (NEW or OLD) counted in (``sign`` 1) or out (-1): live in its
-    direction unless cancelled; and its dossier out of (or back into) the unlogged count when
-    its source says post and ``when`` (this is the first record, or there is none left)."""
+    direction in its own unit unless cancelled; and its dossier out of (or back into) the
+    unlogged count of the dossier's unit when its source says post and ``when`` (this is the
+    first record, or there is none left). Nothing is written where nothing changes."""
     receive, ret = f"({row}.direction = 'tiep_nhan')", f"({row}.direction = 'tra_ket_qua')"
-    live = f"(NOT {row}.cancelled)"
     src = (
         f"(CASE {row}.direction WHEN 'tiep_nhan' THEN d.receive_channel_src "
         f"ELSE d.return_channel_src END) IS 'bcci'"
     )
-    unlogged = f"(({src}) AND ({when}))"
     return (
-        f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-        f"SELECT d.procedure_id, {-sign} * {unlogged} * {receive}, {-sign} * {unlogged} * {ret}, "
-        f"{sign} * {live} * {receive}, {sign} * {live} * {ret} "
-        f"FROM dossier d WHERE d.id = {row}.dossier_id {_SQLITE_CONFLICT}"
+        f"{_INSERT} SELECT d.unit_id, d.procedure_id, {-sign} * {receive}, {-sign} * {ret}, 0, 0 "
+        f"FROM dossier d WHERE d.id = {row}.dossier_id AND ({src}) AND ({when}) "
+        f"{_SQLITE_CONFLICT} "
+        f"{_INSERT} SELECT {row}.unit_id, d.procedure_id, 0, 0, {sign} * {receive}, "
+        f"{sign} * {ret} FROM dossier d WHERE d.id = {row}.dossier_id AND NOT {row}.cancelled "
+        f"{_SQLITE_CONFLICT}"
     )
 
 
@@ -94,13 +89,15 @@ def _bcci_any(row):
 SOURCE_CHANGED = (
     "(OLD.procedure_id IS NOT NEW.procedure_id "
     "OR OLD.receive_channel_src IS NOT NEW.receive_channel_src "
-    "OR OLD.return_channel_src IS NOT NEW.return_channel_src)"
+    "OR OLD.return_channel_src IS NOT NEW.return_channel_src "
+    "OR OLD.unit_id IS NOT NEW.unit_id)"
 )
 
 
 def _sqlite_ddl():
     def unlogged(row, sign):
         return _sqlite_add(
+            f"{row}.unit_id",
             f"{row}.procedure_id",
             (
                 f"{sign} * {_sqlite_unlogged(row, 'tiep_nhan', 'receive_channel_src')}",
@@ -111,27 +108,26 @@ def _sqlite_ddl():
         )
 
     def live(row, sign):
-        return _sqlite_add(
-            f"{row}.procedure_id",
-            (
-                "0",
-                "0",
-                f"{sign} * {_live(row + '.id', 'tiep_nhan')}",
-                f"{sign} * {_live(row + '.id', 'tra_ket_qua')}",
-            ),
+        """The live shipments of the dossier ``row``, in their own units, under its procedure."""
+        return (
+            f"{_INSERT} SELECT s.unit_id, {row}.procedure_id, 0, 0, "
+            f"{sign} * sum(s.direction = 'tiep_nhan'), {sign} * sum(s.direction = 'tra_ket_qua') "
+            f"FROM shipment s WHERE s.dossier_id = {row}.id AND NOT s.cancelled "
+            f"GROUP BY s.unit_id {_SQLITE_CONFLICT}"
         )
 
     remaining = (
         "(SELECT count(*) FROM shipment s WHERE s.dossier_id = {row}.dossier_id "
         "AND s.direction = {row}.direction)"
     )
+    moved = "(OLD.dossier_id IS NOT NEW.dossier_id OR OLD.direction IS NOT NEW.direction)"
     return [
         f"CREATE TRIGGER reconcile_dossier_insert AFTER INSERT ON dossier "
         f"WHEN {_bcci_any('NEW')} BEGIN {unlogged('NEW', 1)} END",
         f"CREATE TRIGGER reconcile_dossier_delete AFTER DELETE ON dossier "
         f"BEGIN {unlogged('OLD', -1)} {live('OLD', -1)} END",
         f"CREATE TRIGGER reconcile_dossier_update AFTER UPDATE OF procedure_id, "
-        f"receive_channel_src, return_channel_src ON dossier "
+        f"receive_channel_src, return_channel_src, unit_id ON dossier "
         f"WHEN ({_bcci_any('OLD')} OR {_bcci_any('NEW')}) AND {SOURCE_CHANGED} "
         f"BEGIN {unlogged('OLD', -1)} {unlogged('NEW', 1)} END",
         f"CREATE TRIGGER reconcile_dossier_move AFTER UPDATE OF procedure_id ON dossier "
@@ -141,26 +137,29 @@ def _sqlite_ddl():
         f"{_sqlite_shipment('NEW', 1, remaining.format(row='NEW') + ' = 1')} END",
         f"CREATE TRIGGER reconcile_shipment_delete AFTER DELETE ON shipment BEGIN "
         f"{_sqlite_shipment('OLD', -1, remaining.format(row='OLD') + ' = 0')} END",
-        f"CREATE TRIGGER reconcile_shipment_update AFTER UPDATE OF dossier_id, direction, cancelled "
-        f"ON shipment WHEN OLD.dossier_id IS NOT NEW.dossier_id OR OLD.direction IS NOT NEW.direction "
-        f"OR OLD.cancelled IS NOT NEW.cancelled BEGIN "
+        f"CREATE TRIGGER reconcile_shipment_update AFTER UPDATE OF dossier_id, direction, "
+        f"cancelled, unit_id ON shipment WHEN OLD.dossier_id IS NOT NEW.dossier_id "
+        f"OR OLD.direction IS NOT NEW.direction OR OLD.cancelled IS NOT NEW.cancelled "
+        f"OR OLD.unit_id IS NOT NEW.unit_id BEGIN "
         # A record moved to another dossier or direction: the old one may be left without any.
-        f"{_sqlite_shipment('OLD', -1, remaining.format(row='OLD') + ' = 0 AND (OLD.dossier_id IS NOT NEW.dossier_id OR OLD.direction IS NOT NEW.direction)')} "
-        f"{_sqlite_shipment('NEW', 1, remaining.format(row='NEW') + ' = 1 AND (OLD.dossier_id IS NOT NEW.dossier_id OR OLD.direction IS NOT NEW.direction)')} END",
+        f"{_sqlite_shipment('OLD', -1, remaining.format(row='OLD') + ' = 0 AND ' + moved)} "
+        f"{_sqlite_shipment('NEW', 1, remaining.format(row='NEW') + ' = 1 AND ' + moved)} END",
     ]
 
 
 _PG_FUNCTIONS = """
-CREATE OR REPLACE FUNCTION reconcile_add(p_procedure integer, d_unlogged_receive integer,
-    d_unlogged_return integer, d_live_receive integer, d_live_return integer)
+CREATE OR REPLACE FUNCTION reconcile_add(p_unit integer, p_procedure integer,
+    d_unlogged_receive integer, d_unlogged_return integer, d_live_receive integer,
+    d_live_return integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF d_unlogged_receive <> 0 OR d_unlogged_return <> 0 OR d_live_receive <> 0
      OR d_live_return <> 0 THEN
-    INSERT INTO reconcile_tally (procedure_id, unlogged_receive, unlogged_return, live_receive,
-                                 live_return)
-    VALUES (p_procedure, d_unlogged_receive, d_unlogged_return, d_live_receive, d_live_return)
-    ON CONFLICT (procedure_id) DO UPDATE SET
+    INSERT INTO reconcile_tally (unit_id, procedure_id, unlogged_receive, unlogged_return,
+                                 live_receive, live_return)
+    VALUES (p_unit, p_procedure, d_unlogged_receive, d_unlogged_return, d_live_receive,
+            d_live_return)
+    ON CONFLICT (unit_id, procedure_id) DO UPDATE SET
       unlogged_receive = reconcile_tally.unlogged_receive + excluded.unlogged_receive,
       unlogged_return = reconcile_tally.unlogged_return + excluded.unlogged_return,
       live_receive = reconcile_tally.live_receive + excluded.live_receive,
@@ -178,53 +177,60 @@ BEGIN
   RETURN 1;
 END $$;
 
-CREATE OR REPLACE FUNCTION reconcile_live(p_dossier integer, p_direction text)
-RETURNS integer LANGUAGE sql VOLATILE AS $$
-  SELECT count(*)::integer FROM shipment
-  WHERE dossier_id = p_dossier AND direction = p_direction AND NOT cancelled
-$$;
-
 CREATE OR REPLACE FUNCTION reconcile_dossier() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM reconcile_add(OLD.procedure_id,
+    PERFORM reconcile_add(OLD.unit_id, OLD.procedure_id,
       -reconcile_unlogged(OLD.id, OLD.receive_channel_src, 'tiep_nhan'),
       -reconcile_unlogged(OLD.id, OLD.return_channel_src, 'tra_ket_qua'), 0, 0);
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    PERFORM reconcile_add(NEW.procedure_id,
+    PERFORM reconcile_add(NEW.unit_id, NEW.procedure_id,
       reconcile_unlogged(NEW.id, NEW.receive_channel_src, 'tiep_nhan'),
       reconcile_unlogged(NEW.id, NEW.return_channel_src, 'tra_ket_qua'), 0, 0);
   END IF;
   RETURN NULL;
 END $$;
 
--- A dossier moved to another procedure, or deleted: its live shipments go with it.
+-- A dossier moved to another procedure, or deleted: its live shipments go with it (each in
+-- its own unit).
 CREATE OR REPLACE FUNCTION reconcile_dossier_live() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r record;
 BEGIN
-  PERFORM reconcile_add(OLD.procedure_id, 0, 0, -reconcile_live(OLD.id, 'tiep_nhan'),
-                        -reconcile_live(OLD.id, 'tra_ket_qua'));
+  FOR r IN SELECT unit_id, count(*) FILTER (WHERE direction = 'tiep_nhan')::integer AS receive,
+                  count(*) FILTER (WHERE direction = 'tra_ket_qua')::integer AS ret
+           FROM shipment WHERE dossier_id = OLD.id AND NOT cancelled
+           GROUP BY unit_id ORDER BY unit_id LOOP
+    PERFORM reconcile_add(r.unit_id, OLD.procedure_id, 0, 0, -r.receive, -r.ret);
+  END LOOP;
   IF TG_OP = 'UPDATE' THEN
-    PERFORM reconcile_add(NEW.procedure_id, 0, 0, reconcile_live(NEW.id, 'tiep_nhan'),
-                          reconcile_live(NEW.id, 'tra_ket_qua'));
+    FOR r IN SELECT unit_id, count(*) FILTER (WHERE direction = 'tiep_nhan')::integer AS receive,
+                    count(*) FILTER (WHERE direction = 'tra_ket_qua')::integer AS ret
+             FROM shipment WHERE dossier_id = NEW.id AND NOT cancelled
+             GROUP BY unit_id ORDER BY unit_id LOOP
+      PERFORM reconcile_add(r.unit_id, NEW.procedure_id, 0, 0, r.receive, r.ret);
+    END LOOP;
   END IF;
   RETURN NULL;
 END $$;
 
+-- The dossier's unlogged count in its unit, the shipment's live count in the shipment's.
 CREATE OR REPLACE FUNCTION reconcile_shipment_delta(p_dossier integer, p_direction text,
-    p_unlogged integer, p_live integer)
+    p_unit integer, p_unlogged integer, p_live integer)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE d record;
 BEGIN
-  SELECT procedure_id, receive_channel_src, return_channel_src INTO d FROM dossier WHERE id = p_dossier;
+  SELECT unit_id, procedure_id, receive_channel_src, return_channel_src INTO d
+  FROM dossier WHERE id = p_dossier;
   IF NOT FOUND THEN RETURN; END IF;
   IF (CASE p_direction WHEN 'tiep_nhan' THEN d.receive_channel_src
       ELSE d.return_channel_src END) IS DISTINCT FROM 'bcci' THEN
     p_unlogged := 0;
   END IF;
-  PERFORM reconcile_add(d.procedure_id,
+  PERFORM reconcile_add(d.unit_id, d.procedure_id,
     CASE WHEN p_direction = 'tiep_nhan' THEN p_unlogged ELSE 0 END,
-    CASE WHEN p_direction = 'tra_ket_qua' THEN p_unlogged ELSE 0 END,
+    CASE WHEN p_direction = 'tra_ket_qua' THEN p_unlogged ELSE 0 END, 0, 0);
+  PERFORM reconcile_add(p_unit, d.procedure_id, 0, 0,
     CASE WHEN p_direction = 'tiep_nhan' THEN p_live ELSE 0 END,
     CASE WHEN p_direction = 'tra_ket_qua' THEN p_live ELSE 0 END);
 END $$;
@@ -243,7 +249,7 @@ BEGIN
                              AND direction = OLD.direction AND id <> OLD.id) THEN
       back := 1;
     END IF;
-    PERFORM reconcile_shipment_delta(OLD.dossier_id, OLD.direction, back,
+    PERFORM reconcile_shipment_delta(OLD.dossier_id, OLD.direction, OLD.unit_id, back,
                                      CASE WHEN OLD.cancelled THEN 0 ELSE -1 END);
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
@@ -252,7 +258,7 @@ BEGIN
                              AND (TG_OP = 'INSERT' OR id <> OLD.id)) THEN
       gone := -1;
     END IF;
-    PERFORM reconcile_shipment_delta(NEW.dossier_id, NEW.direction, gone,
+    PERFORM reconcile_shipment_delta(NEW.dossier_id, NEW.direction, NEW.unit_id, gone,
                                      CASE WHEN NEW.cancelled THEN 0 ELSE 1 END);
   END IF;
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -270,7 +276,7 @@ def _pg_ddl():
         f"CREATE TRIGGER reconcile_dossier_delete AFTER DELETE ON dossier FOR EACH ROW "
         f"WHEN {_bcci_any('OLD')} EXECUTE FUNCTION reconcile_dossier()",
         f"CREATE TRIGGER reconcile_dossier_update AFTER UPDATE OF procedure_id, "
-        f"receive_channel_src, return_channel_src ON dossier FOR EACH ROW "
+        f"receive_channel_src, return_channel_src, unit_id ON dossier FOR EACH ROW "
         f"WHEN (({_bcci_any('OLD')} OR {_bcci_any('NEW')}) AND {changed}) "
         f"EXECUTE FUNCTION reconcile_dossier()",
         "CREATE TRIGGER reconcile_dossier_move AFTER UPDATE OF procedure_id ON dossier FOR EACH ROW "
@@ -280,10 +286,12 @@ def _pg_ddl():
         "EXECUTE FUNCTION reconcile_dossier_live()",
         "CREATE TRIGGER reconcile_shipment_insert BEFORE INSERT OR DELETE ON shipment "
         "FOR EACH ROW EXECUTE FUNCTION reconcile_shipment()",
-        "CREATE TRIGGER reconcile_shipment_update BEFORE UPDATE OF dossier_id, direction, cancelled "
-        "ON shipment FOR EACH ROW WHEN (OLD.dossier_id IS DISTINCT FROM NEW.dossier_id "
+        "CREATE TRIGGER reconcile_shipment_update BEFORE UPDATE OF dossier_id, direction, "
+        "cancelled, unit_id ON shipment FOR EACH ROW "
+        "WHEN (OLD.dossier_id IS DISTINCT FROM NEW.dossier_id "
         "OR OLD.direction IS DISTINCT FROM NEW.direction OR OLD.cancelled IS DISTINCT FROM "
-        "NEW.cancelled) EXECUTE FUNCTION reconcile_shipment()",
+        "NEW.cancelled OR OLD.unit_id IS DISTINCT FROM NEW.unit_id) "
+        "EXECUTE FUNCTION reconcile_shipment()",
     ]
 
 
@@ -310,9 +318,9 @@ def _sqlite_count_new():
         f"SUM({_sqlite_unlogged('dossier', direction, src)})" for direction, src, _ in DIRECTIONS
     ]
     return (
-        f"INSERT INTO reconcile_tally (procedure_id, {', '.join(COLUMNS)}) "
-        f"SELECT procedure_id, {', '.join(unlogged)}, 0, 0 FROM dossier NOT INDEXED "
-        f"WHERE id > ? AND {_bcci_any('dossier')} GROUP BY procedure_id {_SQLITE_CONFLICT}"
+        f"{_INSERT} SELECT unit_id, procedure_id, {', '.join(unlogged)}, 0, 0 "
+        f"FROM dossier NOT INDEXED WHERE id > ? AND {_bcci_any('dossier')} "
+        f"GROUP BY unit_id, procedure_id {_SQLITE_CONFLICT}"
     )
 
 
@@ -338,95 +346,89 @@ def _unlogged(direction, src):
     return and_(column == literal_column("'bcci'"), ~has_record)
 
 
-def counted():
-    """``{procedure_id: (unlogged_receive, unlogged_return, live_receive, live_return)}``
-    counted over the dossiers and shipments (procedures with all four at zero left out)."""
+def counted(unit_id=None):
+    """``{(unit_id, procedure_id): (unlogged_receive, unlogged_return, live_receive,
+    live_return)}`` counted over the dossiers and shipments (rows with all four at zero left
+    out): a dossier's unlogged directions in its unit, a shipment in its own. Of the unit
+    ``unit_id`` only when given (its dossiers said to be by post read from their partial index
+    by unit, its shipments from theirs by unit)."""
     out = {}
 
-    def put(procedure_id, i, n):
-        values = list(out.get(procedure_id, (0, 0, 0, 0)))
+    def put(key, i, n):
+        values = list(out.get(key, (0, 0, 0, 0)))
         values[i] = int(n)
-        out[procedure_id] = tuple(values)
+        out[key] = tuple(values)
 
     for i, (direction, src, _) in enumerate(DIRECTIONS):
         stmt = (
-            select(Dossier.procedure_id, func.count())
+            select(Dossier.unit_id, Dossier.procedure_id, func.count())
             .where(_unlogged(direction, src))
-            .group_by(Dossier.procedure_id)
+            .group_by(Dossier.unit_id, Dossier.procedure_id)
         )
-        for procedure_id, n in db.session.execute(stmt):
-            put(procedure_id, i, n)
+        if unit_id is not None:
+            stmt = stmt.where(Dossier.unit_id == unit_id)
+        for unit, procedure_id, n in db.session.execute(stmt):
+            put((unit, procedure_id), i, n)
         stmt = (
-            select(Dossier.procedure_id, func.count())
+            select(Shipment.unit_id, Dossier.procedure_id, func.count())
             .join(Shipment, Shipment.dossier_id == Dossier.id)
             .where(Shipment.direction == direction, Shipment.cancelled.is_(False))
-            .group_by(Dossier.procedure_id)
+            .group_by(Shipment.unit_id, Dossier.procedure_id)
         )
-        for procedure_id, n in db.session.execute(stmt):
-            put(procedure_id, 2 + i, n)
-    return {p: v for p, v in out.items() if any(v)}
+        if unit_id is not None:
+            stmt = stmt.where(Shipment.unit_id == unit_id)
+        for unit, procedure_id, n in db.session.execute(stmt):
+            put((unit, procedure_id), 2 + i, n)
+    return {k: v for k, v in out.items() if any(v)}
 
 
-def unit_counted(unit_id):
-    """``counted()`` for one unit's dossiers and shipments (the kept counts are the province's):
-    its dossiers said to be by post read from their partial index by unit, its shipments from
-    theirs by unit ("+ 0" keeps SQLite's planner off the procedure index it would walk whole
-    for the grouping)."""
-    out = {}
-    procedure = (Dossier.procedure_id + 0).label("procedure_id")
-
-    def put(procedure_id, i, n):
-        values = list(out.get(procedure_id, (0, 0, 0, 0)))
-        values[i] = int(n)
-        out[procedure_id] = tuple(values)
-
-    for i, (direction, src, _) in enumerate(DIRECTIONS):
-        stmt = (
-            select(procedure, func.count())
-            .where(Dossier.unit_id == unit_id, _unlogged(direction, src))
-            .group_by(procedure)
-        )
-        for procedure_id, n in db.session.execute(stmt):
-            put(procedure_id, i, n)
-        stmt = (
-            select(procedure, func.count())
-            .select_from(Shipment)
-            .join(Dossier, Dossier.id == Shipment.dossier_id)
-            .where(
-                Shipment.unit_id == unit_id,
-                Shipment.direction == direction,
-                Shipment.cancelled.is_(False),
-            )
-            .group_by(procedure)
-        )
-        for procedure_id, n in db.session.execute(stmt):
-            put(procedure_id, 2 + i, n)
-    return {p: v for p, v in out.items() if any(v)}
-
-
-def kept():
-    """The same, as the table holds them (rows at zero left out)."""
-    rows = db.session.execute(
-        select(ReconcileTally.procedure_id, *(getattr(ReconcileTally, c) for c in COLUMNS))
+def kept_rows(unit_id=None):
+    """The same as the table holds them (rows at zero left out)."""
+    stmt = select(
+        ReconcileTally.unit_id,
+        ReconcileTally.procedure_id,
+        *(getattr(ReconcileTally, c) for c in COLUMNS),
     )
-    return {r[0]: tuple(int(v) for v in r[1:]) for r in rows if any(r[1:])}
+    if unit_id is not None:
+        stmt = stmt.where(ReconcileTally.unit_id == unit_id)
+    rows = db.session.execute(stmt)
+    return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in rows if any(r[2:])}
+
+
+def per_procedure(rows):
+    """``{procedure_id: four counts}``: the rows of ``counted`` or ``kept_rows`` summed over
+    their units (procedures at zero left out)."""
+    out = {}
+    for (_unit, procedure_id), values in rows.items():
+        out[procedure_id] = tuple(a + b for a, b in zip(out.get(procedure_id, (0,) * 4), values))
+    return {p: v for p, v in out.items() if any(v)}
+
+
+def kept(unit_id=None):
+    """``{procedure_id: four counts}`` as the table holds them: the province's (every unit's
+    rows summed), or the unit ``unit_id``'s."""
+    return per_procedure(kept_rows(unit_id))
 
 
 def differences():
-    """``[(procedure_id, kept, counted)]`` where the table and a count over the dossiers differ."""
-    have, want = kept(), counted()
+    """``[((unit_id, procedure_id), kept, counted)]`` where the table and a count over the
+    dossiers differ."""
+    have, want = kept_rows(), counted()
     zero = (0,) * len(COLUMNS)
     return [
-        (p, have.get(p, zero), want.get(p, zero))
-        for p in sorted(set(have) | set(want))
-        if have.get(p, zero) != want.get(p, zero)
+        (key, have.get(key, zero), want.get(key, zero))
+        for key in sorted(set(have) | set(want))
+        if have.get(key, zero) != want.get(key, zero)
     ]
 
 
 def rebuild():
     """Recount the table from the dossiers and shipments (in the caller's transaction)."""
     db.session.execute(ReconcileTally.__table__.delete())
-    rows = [{"procedure_id": p, **dict(zip(COLUMNS, values))} for p, values in counted().items()]
+    rows = [
+        {"unit_id": unit_id, "procedure_id": p, **dict(zip(COLUMNS, values))}
+        for (unit_id, p), values in counted().items()
+    ]
     if rows:
         db.session.execute(ReconcileTally.__table__.insert(), rows)
 
@@ -435,23 +437,28 @@ def totals_by_department(department_id=None, unit_id=None):
     """``{department_id: {"unlogged_receive", "unlogged_return", "ineligible",
     "ineligible_receive", "ineligible_return"}}`` from the kept counts: dossiers unlogged per
     direction, and live shipments of procedures not flagged eligible in their direction (the
-    flags read now, so changing one needs no recount). Of the unit ``unit_id`` when given:
-    counted over that unit's dossiers and shipments (the kept counts are the province's)."""
+    flags read now, so changing one needs no recount). The province's (every unit's rows), or
+    the unit ``unit_id``'s (its rows, read through the table's key)."""
+    # Summed per procedure first (the province's: every unit's rows, read once in the table's
+    # order), then joined to the procedures: joined first, SQLite looked each procedure up in
+    # every unit's part of the key.
+    kept = select(
+        ReconcileTally.procedure_id,
+        *(func.sum(getattr(ReconcileTally, c)).label(c) for c in COLUMNS),
+    ).group_by(ReconcileTally.procedure_id)
     if unit_id is not None:
-        return _unit_totals_by_department(department_id, unit_id)
+        kept = kept.where(ReconcileTally.unit_id == unit_id)
+    kept = kept.subquery("kept")
     stmt = (
         select(
             Procedure.department_id,
-            func.sum(ReconcileTally.unlogged_receive),
-            func.sum(ReconcileTally.unlogged_return),
-            func.sum(
-                case((Procedure.eligible_receive.is_(False), ReconcileTally.live_receive), else_=0)
-            ),
-            func.sum(
-                case((Procedure.eligible_return.is_(False), ReconcileTally.live_return), else_=0)
-            ),
+            func.sum(kept.c.unlogged_receive),
+            func.sum(kept.c.unlogged_return),
+            func.sum(case((Procedure.eligible_receive.is_(False), kept.c.live_receive), else_=0)),
+            func.sum(case((Procedure.eligible_return.is_(False), kept.c.live_return), else_=0)),
         )
-        .join(Procedure, Procedure.id == ReconcileTally.procedure_id)
+        .select_from(kept)
+        .join(Procedure, Procedure.id == kept.c.procedure_id)
         .group_by(Procedure.department_id)
     )
     if department_id:
@@ -469,56 +476,17 @@ def totals_by_department(department_id=None, unit_id=None):
     return out
 
 
-def _unit_totals_by_department(department_id, unit_id):
-    """``totals_by_department`` for one unit, from ``unit_counted(unit_id)``."""
-    counts = unit_counted(unit_id)
-    procedures = {}
-    if counts:
-        stmt = select(
-            Procedure.id,
-            Procedure.department_id,
-            Procedure.eligible_receive,
-            Procedure.eligible_return,
-        ).where(Procedure.id.in_(list(counts)))
-        if department_id:
-            stmt = stmt.where(Procedure.department_id == department_id)
-        procedures = {row[0]: row[1:] for row in db.session.execute(stmt)}
-    out = {}
-    for procedure_id, (receive, ret, live_receive, live_return) in counts.items():
-        if procedure_id not in procedures:
-            continue
-        dept, eligible_receive, eligible_return = procedures[procedure_id]
-        values = out.setdefault(
-            dept,
-            dict.fromkeys(
-                (
-                    "unlogged_receive",
-                    "unlogged_return",
-                    "ineligible",
-                    "ineligible_receive",
-                    "ineligible_return",
-                ),
-                0,
-            ),
-        )
-        ineligible_receive = 0 if eligible_receive else live_receive
-        ineligible_return = 0 if eligible_return else live_return
-        values["unlogged_receive"] += receive
-        values["unlogged_return"] += ret
-        values["ineligible_receive"] += ineligible_receive
-        values["ineligible_return"] += ineligible_return
-        values["ineligible"] += ineligible_receive + ineligible_return
-    return out
-
-
-def unlogged_count(direction, procedure_ids=None):
-    """How many dossiers are unlogged in ``direction`` (of these procedures), from the table."""
+def unlogged_count(direction, procedure_ids=None, unit_id=None):
+    """How many dossiers are unlogged in ``direction`` (of these procedures; of the unit
+    ``unit_id``, when given), from the table."""
     column = (
         ReconcileTally.unlogged_receive
         if direction != "tra_ket_qua"
         else ReconcileTally.unlogged_return
     )
     stmt = select(func.coalesce(func.sum(column), 0))
+    if unit_id is not None:
+        stmt = stmt.where(ReconcileTally.unit_id == unit_id)
     if procedure_ids is not None:
         stmt = stmt.where(ReconcileTally.procedure_id.in_(procedure_ids))
     return int(db.session.execute(stmt).scalar_one())
@@ -531,17 +499,18 @@ def _fill_sql():
     )
     live = "SUM(CASE WHEN shipment.direction = '{direction}' THEN 1 ELSE 0 END)"
     return [
-        f"""INSERT INTO reconcile_tally (procedure_id, {", ".join(COLUMNS)})
-        SELECT procedure_id, {unlogged.format(src="receive_channel_src", direction="tiep_nhan")},
+        f"""{_INSERT}
+        SELECT unit_id, procedure_id,
+               {unlogged.format(src="receive_channel_src", direction="tiep_nhan")},
                {unlogged.format(src="return_channel_src", direction="tra_ket_qua")}, 0, 0
         FROM dossier WHERE receive_channel_src = 'bcci' OR return_channel_src = 'bcci'
-        GROUP BY procedure_id""",
-        f"""INSERT INTO reconcile_tally (procedure_id, {", ".join(COLUMNS)})
-        SELECT dossier.procedure_id, 0, 0, {live.format(direction="tiep_nhan")},
+        GROUP BY unit_id, procedure_id""",
+        f"""{_INSERT}
+        SELECT shipment.unit_id, dossier.procedure_id, 0, 0, {live.format(direction="tiep_nhan")},
                {live.format(direction="tra_ket_qua")}
         FROM shipment JOIN dossier ON dossier.id = shipment.dossier_id
-        WHERE NOT shipment.cancelled GROUP BY dossier.procedure_id
-        ON CONFLICT (procedure_id) DO UPDATE SET live_receive = excluded.live_receive,
+        WHERE NOT shipment.cancelled GROUP BY shipment.unit_id, dossier.procedure_id
+        ON CONFLICT (unit_id, procedure_id) DO UPDATE SET live_receive = excluded.live_receive,
             live_return = excluded.live_return""",
     ]
 

@@ -1,16 +1,19 @@
-"""The shipments counted as they change: per date, procedure, direction and status, with fees.
+"""The shipments counted as they change: per date, unit, procedure, direction and status, with
+fees.
 
 ``ShipmentDayTally`` and ``ShipmentMonthTally`` hold, per day (month) of the shipment date, per
-procedure of the shipment's dossier, direction, and the three flags the list filters on
-(cancelled, eligibility warning, check digit warning), how many shipments there are and the sum
-of their fees. The shipment list's totals add up these rows (``totals``): whole months from the
-month table, the other days from the day table; never the shipments.
+unit of the shipment, procedure of its dossier, direction, and the three flags the list filters
+on (cancelled, eligibility warning, check digit warning), how many shipments there are and the
+sum of their fees. The shipment list's totals add up these rows (``totals``): whole months from
+the month table, the other days from the day table; never the shipments. Their key is the date,
+then the unit, then the rest: the province's totals read a range of dates for every unit at
+once; one unit's read its own rows through the index by unit and date.
 
 The counts are kept by database triggers, in the same transaction as the change, whatever writes
 it (the forms, the manifest import's statements, a manual fix in the database):
 
-- a shipment inserted or deleted counts in or out; one updated in its date, dossier, direction,
-  flags or fee takes its old row out and puts its new row in;
+- a shipment inserted or deleted counts in or out; one updated in its date, unit, dossier,
+  direction, flags or fee takes its old row out and puts its new row in;
 - a dossier moved to another procedure moves its shipments' counts with it (a dossier with
   shipments cannot be deleted: their foreign key refuses it).
 
@@ -28,18 +31,28 @@ the shipments (``flask tally check``); ``rebuild()`` recounts them.
 from datetime import timedelta
 
 from sqlalchemy import case, func, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import Select
 
 from extensions import db
 from models import Dossier, Shipment, ShipmentDayTally, ShipmentMonthTally
 from utils import triggers
 from utils.dates import month_end
 
-KEY = ("procedure_id", "direction", "cancelled", "eligibility_warning", "check_digit_warning")
+KEY = (
+    "unit_id",
+    "procedure_id",
+    "direction",
+    "cancelled",
+    "eligibility_warning",
+    "check_digit_warning",
+)
 COUNTS = ("shipments", "fees")
 TIERS = ((ShipmentDayTally, "day"), (ShipmentMonthTally, "month"))
-# The shipment's columns each key column is read from (the procedure: its dossier's).
+# The shipment's columns the key columns after the procedure are read from (the unit is the
+# shipment's own, the procedure its dossier's).
 SHIPMENT_KEY = ("direction", "cancelled", "eligibility_warning", "check_digit_warning")
-WATCHED = ("date", "dossier_id", *SHIPMENT_KEY, "fee")  # what moves a shipment's count
+WATCHED = ("date", "unit_id", "dossier_id", *SHIPMENT_KEY, "fee")  # what moves a shipment's count
 
 TRIGGERS = (
     "shipment_tally_insert",
@@ -63,7 +76,8 @@ def _date_key(dialect_name, date_key, column):
 
 
 def _keyed(dialect_name, date_key, row):
-    """SQL for the tier's date and the shipment's key columns of ``row`` (an alias, NEW or OLD)."""
+    """SQL for the tier's date and the shipment's key columns after the procedure of ``row``
+    (an alias, NEW or OLD)."""
     return (
         _date_key(dialect_name, date_key, f"{row}.date"),
         ", ".join(f"{row}.{c}" for c in SHIPMENT_KEY),
@@ -84,9 +98,9 @@ def _grouped(dialect_name, date_key, source, where=""):
     per tier date and key."""
     day, shipment_key = _keyed(dialect_name, date_key, "s")
     return (
-        f"SELECT {day}, d.procedure_id, {shipment_key}, count(*), sum(coalesce(s.fee, 0)) "
-        f"FROM {source} s JOIN dossier d ON d.id = s.dossier_id {where} "
-        f"GROUP BY {day}, d.procedure_id, {shipment_key}"
+        f"SELECT {day}, s.unit_id, d.procedure_id, {shipment_key}, count(*), "
+        f"sum(coalesce(s.fee, 0)) FROM {source} s JOIN dossier d ON d.id = s.dossier_id {where} "
+        f"GROUP BY {day}, s.unit_id, d.procedure_id, {shipment_key}"
     )
 
 
@@ -94,8 +108,8 @@ def _sqlite_row(date_key, row, sign):
     """The shipment ``row`` (NEW or OLD) counted in (``sign`` 1) or out (-1) of one tier."""
     day, shipment_key = _keyed("sqlite", date_key, row)
     return (
-        f"SELECT {day}, d.procedure_id, {shipment_key}, {sign}, {sign} * coalesce({row}.fee, 0) "
-        f"FROM dossier d WHERE d.id = {row}.dossier_id"
+        f"SELECT {day}, {row}.unit_id, d.procedure_id, {shipment_key}, {sign}, "
+        f"{sign} * coalesce({row}.fee, 0) FROM dossier d WHERE d.id = {row}.dossier_id"
     )
 
 
@@ -103,10 +117,11 @@ def _moved(dialect_name, date_key):
     """The shipments of the dossier NEW, out of OLD's procedure and into NEW's."""
     day, shipment_key = _keyed(dialect_name, date_key, "s")
     return (
-        f"SELECT {day}, p.procedure_id, {shipment_key}, sum(p.n), sum(p.n * coalesce(s.fee, 0)) "
+        f"SELECT {day}, s.unit_id, p.procedure_id, {shipment_key}, sum(p.n), "
+        f"sum(p.n * coalesce(s.fee, 0)) "
         f"FROM shipment s, (SELECT OLD.procedure_id AS procedure_id, -1 AS n "
         f"UNION ALL SELECT NEW.procedure_id, 1) p WHERE s.dossier_id = NEW.id "
-        f"GROUP BY {day}, p.procedure_id, {shipment_key}"
+        f"GROUP BY {day}, s.unit_id, p.procedure_id, {shipment_key}"
     )
 
 
@@ -138,7 +153,7 @@ def _pg_statement_rows(date_key, parts):
     tier date and key, in key order, leaving out keys whose counts cancel out."""
     day, shipment_key = _keyed("postgresql", date_key, "s")
     rows = " UNION ALL ".join(
-        f"SELECT {day} AS day, d.procedure_id, {shipment_key}, {sign} AS n, "
+        f"SELECT {day} AS day, s.unit_id, d.procedure_id, {shipment_key}, {sign} AS n, "
         f"{sign} * coalesce(s.fee, 0)::bigint AS fee "
         f"FROM {table} s JOIN dossier d ON d.id = s.dossier_id"
         for table, sign in parts
@@ -286,13 +301,17 @@ def months_and_days(period):
     return months, sorted(ranges)
 
 
-def tier_rows(period=None):
+def tier_rows(period=None, unit_id=None):
     """The kept rows that add up to ``period`` (every shipment when ``None``): the month
     table's rows of its whole months and the day table's rows of its other days, as one
-    subquery of the ``KEY`` and ``COUNTS`` columns."""
+    subquery of the ``KEY`` and ``COUNTS`` columns; the unit ``unit_id``'s rows only when given
+    (every unit's otherwise)."""
 
     def part(model):
-        return select(*(getattr(model, c) for c in (*KEY, *COUNTS)))
+        columns = (getattr(model, c) for c in (*KEY, *COUNTS))
+        if unit_id is None:
+            return select(*columns)
+        return _UnitRows(*columns).where(model.unit_id == unit_id)
 
     if period is None:
         return part(ShipmentMonthTally).subquery("kept")
@@ -308,16 +327,34 @@ def tier_rows(period=None):
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("kept")
 
 
-def totals(period=None, conditions=(), join=None):
+class _UnitRows(Select):
+    """One unit's rows of a tally, read through its index by unit and date: on SQLite
+    ``INDEXED BY`` it. With sampled statistics (``PRAGMA analysis_limit``) SQLite's planner
+    chose a skip-scan of the primary key instead (every date, then the unit): 23 ms against
+    0,4 ms for a unit's 200 shipments among a province's 30.000."""
+
+    inherit_cache = True
+
+
+@compiles(_UnitRows, "sqlite")
+def _unit_rows(stmt, compiler, **kw):
+    name = stmt.get_final_froms()[0].name
+    return compiler.visit_select(stmt, **kw).replace(
+        f"FROM {name}", f"FROM {name} INDEXED BY ix_{name}_unit", 1
+    )
+
+
+def totals(period=None, conditions=(), join=None, unit_id=None):
     """The shipment list's totals (``totals_columns``) of the shipments dated in ``period``
-    (any date when ``None``), from the kept counts.
+    (any date when ``None``) of the unit ``unit_id`` (every unit's when ``None``), from the kept
+    counts.
 
     :param conditions: a function of the kept rows' columns giving the other filters'
         conditions on them (and on ``join``'s tables).
     :param join: a function adding joins to the statement (the procedure's, for its
         department, field or flags), or ``None``.
     """
-    rows = tier_rows(period)
+    rows = tier_rows(period, unit_id)
     stmt = select(*totals_columns(rows.c, rows.c.shipments, rows.c.fees)).select_from(rows)
     if join is not None:
         stmt = join(stmt, rows.c)
@@ -341,16 +378,20 @@ def counted():
     out = {}
     for model, key in TIERS:
         when = _tier_date(key)
+        key = (
+            Shipment.unit_id,
+            Dossier.procedure_id,
+            *(getattr(Shipment, c) for c in SHIPMENT_KEY),
+        )
         stmt = (
             select(
                 when,
-                Dossier.procedure_id,
-                *(getattr(Shipment, c) for c in SHIPMENT_KEY),
+                *key,
                 func.count(),
                 func.coalesce(func.sum(func.coalesce(Shipment.fee, 0)), 0),
             )
             .join(Dossier, Dossier.id == Shipment.dossier_id)
-            .group_by(when, Dossier.procedure_id, *(getattr(Shipment, c) for c in SHIPMENT_KEY))
+            .group_by(when, *key)
         )
         for when_, *rest in db.session.execute(stmt):
             *keys, n, fees = rest

@@ -521,23 +521,22 @@ def _kept_total(filters, ids, conditions):
     set_filters = _set_filters(filters)
     if not set_filters & {"q", "source_channel", "unlogged", "by_post"}:
         return _tallied_total(filters, ids, conditions)
-    if filters.unit_id is not None:
-        return None  # the kept numbers below are the province's: a unit's list is counted
     if set_filters == {"unlogged"}:
-        # The reconciliation's number: kept per procedure (utils.reconcile).
+        # The reconciliation's number: kept per unit and procedure (utils.reconcile).
         from utils import reconcile
 
-        return reconcile.unlogged_count(filters.direction, ids)
+        return reconcile.unlogged_count(filters.direction, ids, filters.unit_id)
     if set_filters == {"by_post", "period"}:
-        # The procedure list's "by post" number, from the tallies as the list counts it.
+        # The procedure list's "by post" number, from the tallies as the list counts it (the
+        # unit's, for a unit's list).
         from utils import figures
 
         chosen = (
             ids if ids is not None else list(db.session.execute(select(Procedure.id)).scalars())
         )
-        return sum(
-            postal for _, postal in figures.procedure_activity(filters.period, chosen).values()
-        )
+        unit = db.session.get(Unit, filters.unit_id) if filters.unit_id is not None else None
+        activity = figures.procedure_activity(filters.period, chosen, unit=unit)
+        return sum(postal for _, postal in activity.values())
     return None
 
 

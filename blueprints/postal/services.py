@@ -705,11 +705,12 @@ def shipment_totals(conditions=(), joined=True, dossiers=None):
 
 
 def list_totals(filters):
-    """The list's totals for ``filters``: from the counts kept per date, procedure, direction
-    and status (``utils.shipment_tally``) for every filter but a search, which is counted over
-    the shipments it finds through the tracking number index or, by dossier code, through the
-    dossier code index and the shipments' dossier index."""
-    if filters.q or filters.unit_id is not None:  # the kept counts are the province's
+    """The list's totals for ``filters``: from the counts kept per date, unit, procedure,
+    direction and status (``utils.shipment_tally``; a unit's rows for a user bound to one) for
+    every filter but a search, which is counted over the shipments it finds through the
+    tracking number index or, by dossier code, through the dossier code index and the
+    shipments' dossier index."""
+    if filters.q:
         dossiers = filters.dossier_search()
         if dossiers is None:
             return shipment_totals(filters.conditions(), filters.joined)
@@ -718,7 +719,7 @@ def list_totals(filters):
     def join(stmt, c):
         return stmt.join(Procedure, Procedure.id == c.procedure_id) if filters.joined else stmt
 
-    return shipment_tally.totals(filters.period, filters.kept_conditions, join)
+    return shipment_tally.totals(filters.period, filters.kept_conditions, join, filters.unit_id)
 
 
 def recent_shipments(limit=15, unit_id=None):

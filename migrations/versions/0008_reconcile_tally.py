@@ -15,13 +15,9 @@ down_revision = '0007_sessions_login_failures'
 branch_labels = None
 depends_on = None
 
-TRIGGERS = ("reconcile_dossier_insert", "reconcile_dossier_delete", "reconcile_dossier_update",
-            "reconcile_dossier_move", "reconcile_dossier_drop", "reconcile_shipment_insert",
-            "reconcile_shipment_update", "reconcile_shipment_delete")
-
-
 def upgrade():
-    from utils import reconcile
+    # The triggers as this revision made them (not utils/reconcile.py, which moves on).
+    from migrations.frozen import reconcile_0008 as reconcile
 
     bind = op.get_bind()
     op.create_table(
@@ -45,20 +41,12 @@ def upgrade():
 
 
 def downgrade():
+    from migrations.frozen import reconcile_0008
+
     bind = op.get_bind()
     op.drop_index('ix_dossier_src_return_bcci', table_name='dossier')
     op.drop_index('ix_dossier_src_receive_bcci', table_name='dossier')
     if bind.dialect.name == "postgresql":
         op.execute('DROP INDEX IF EXISTS ix_dossier_code_bytes')
-        for name in TRIGGERS:
-            table = "dossier" if "dossier" in name else "shipment"
-            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        for fn in ("reconcile_shipment()", "reconcile_shipment_delta(integer, text, integer, integer)",
-                   "reconcile_dossier()", "reconcile_dossier_live()", "reconcile_live(integer, text)",
-                   "reconcile_unlogged(integer, text, text)",
-                   "reconcile_add(integer, integer, integer, integer, integer)"):
-            op.execute(f"DROP FUNCTION IF EXISTS {fn}")
-    else:
-        for name in TRIGGERS:
-            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    reconcile_0008.drop_triggers(bind)
     op.drop_table('reconcile_tally')

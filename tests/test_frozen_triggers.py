@@ -1,0 +1,33 @@
+"""The migrations that create the reconciliation's and the shipment counts' triggers use frozen
+copies of them (``migrations/frozen``), never the application's modules, which move on: an old
+migration does today what it did when it was written. The application's triggers
+(``utils.reconcile``, ``utils.shipment_tally``: what ``create_all`` and ``flask tally rebuild``
+use) are the latest migration's until a new migration replaces them."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from migrations.frozen import reconcile_0017, shipment_tally_0017
+from utils import reconcile, shipment_tally
+
+VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_applications_triggers_are_the_latest_migrations(dialect):
+    assert reconcile.trigger_ddl(dialect) == reconcile_0017.trigger_ddl(dialect)
+    assert shipment_tally.trigger_ddl(dialect) == shipment_tally_0017.trigger_ddl(dialect)
+    assert reconcile._fill_sql() == reconcile_0017._fill_sql()
+    assert shipment_tally._count_sql(dialect) == shipment_tally_0017._count_sql(dialect)
+
+
+def test_no_migration_imports_the_applications_trigger_modules():
+    used = {
+        path.name
+        for path in VERSIONS.glob("*.py")
+        if re.search(r"from utils import .*\b(reconcile|shipment_tally)\b", path.read_text())
+        or re.search(r"utils\.(reconcile|shipment_tally)\b", path.read_text())
+    }
+    assert used == set()

@@ -1,0 +1,268 @@
+"""What is left to reconcile and the shipment counts are kept per unit (docs/units.md,
+docs/figures.md): on a province of three units, whichever way dossiers and shipments change
+(the forms' services, the imports, statements, a dossier or a shipment moved to another unit by
+hand), each unit's kept counts equal plain counts over that unit's rows, the province's equal
+plain counts over every row, and the units add up to the province. A unit's reconciliation,
+shipment list totals and reconciliation list count are read from the kept counts, not from the
+dossiers and shipments."""
+
+import random
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from sqlalchemy import and_, event, exists, func, or_, select, update
+
+from blueprints.dossiers import services as dossiers
+from blueprints.postal import services as postal
+from extensions import db
+from models import FIRST_UNIT_ID, Dossier, Procedure, Shipment
+from tests import factories as f
+from tests.test_shipment_tally import filter_combinations
+from utils import reconcile, shipment_tally
+from utils.dates import Period
+from utils.units import create_unit
+
+KEYS = ("unlogged_receive", "unlogged_return", "ineligible")
+CHANNELS = ("truc_tiep", "truc_tuyen", "bcci")
+
+
+def plain_reconciliation(unit_id):
+    """The reconciliation's counts per department over the unit's dossiers and shipments (every
+    unit's when ``None``), as the page counted them before they were kept per unit."""
+    out = {}
+
+    def unit(column):
+        return [column == unit_id] if unit_id is not None else []
+
+    for direction, key, src in (
+        ("tiep_nhan", "unlogged_receive", Dossier.receive_channel_src),
+        ("tra_ket_qua", "unlogged_return", Dossier.return_channel_src),
+    ):
+        has_record = exists().where(
+            Shipment.dossier_id == Dossier.id, Shipment.direction == direction
+        )
+        stmt = (
+            select(Procedure.department_id, func.count())
+            .select_from(Dossier)
+            .join(Procedure, Procedure.id == Dossier.procedure_id)
+            .where(src == "bcci", ~has_record, *unit(Dossier.unit_id))
+            .group_by(Procedure.department_id)
+        )
+        for dept, n in db.session.execute(stmt):
+            out.setdefault(dept, dict.fromkeys(KEYS, 0))[key] = n
+    stmt = (
+        select(Procedure.department_id, func.count())
+        .select_from(Shipment)
+        .join(Dossier, Dossier.id == Shipment.dossier_id)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(
+            Shipment.cancelled.is_(False),
+            or_(
+                and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
+                and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False)),
+            ),
+            *unit(Shipment.unit_id),
+        )
+        .group_by(Procedure.department_id)
+    )
+    for dept, n in db.session.execute(stmt):
+        out.setdefault(dept, dict.fromkeys(KEYS, 0))["ineligible"] = n
+    return {d: v for d, v in out.items() if any(v.values())}
+
+
+def kept_reconciliation(unit_id):
+    rows, _totals = postal.reconciliation_by_department(unit_id=unit_id)
+    return {r["department_id"]: {k: r[k] for k in KEYS} for r in rows}
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block."""
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def assert_right(units, departments, fields, rng):
+    """Every unit's and the province's kept counts equal plain counts; the units add up."""
+    assert reconcile.differences() == []
+    assert shipment_tally.differences() == []
+    province = kept_reconciliation(None)
+    assert province == plain_reconciliation(None)
+    summed = {}
+    for unit_id in units:
+        with statements() as seen:
+            kept = kept_reconciliation(unit_id)
+        assert kept == plain_reconciliation(unit_id), unit_id
+        assert not any("FROM shipment" in s or "FROM dossier" in s for s in seen), seen
+        for dept, values in kept.items():
+            for k, n in values.items():
+                summed.setdefault(dept, dict.fromkeys(KEYS, 0))[k] += n
+    assert summed == province
+    per_unit = {(u, p): v for u in units for p, v in reconcile.kept(u).items()}
+    assert reconcile.per_procedure(per_unit) == reconcile.kept()
+    for filters in filter_combinations(departments, fields, rng=rng):
+        province_totals = postal.list_totals(filters)
+        assert province_totals == postal.shipment_totals(filters.conditions()), filters
+        summed = dict.fromkeys(province_totals, 0)
+        for unit_id in units:
+            filters.unit_id = unit_id
+            with statements() as seen:
+                totals = postal.list_totals(filters)
+            assert totals == postal.shipment_totals(filters.conditions()), filters
+            assert all("shipment_" in s and "_tally" in s for s in seen), seen
+            for k, n in totals.items():
+                summed[k] += n
+        filters.unit_id = None
+        assert summed == province_totals, filters
+
+
+@pytest.fixture()
+def province(app):
+    """Three units (the first and two communes), two departments and fields, four procedures
+    eligible or not, and dossiers of every unit over 2024, some said to be by post."""
+    second = create_unit("XA02", "Xã Hai", "xa")
+    third = create_unit("XA03", "Xã Ba", "xa")
+    units = (FIRST_UNIT_ID, second.id, third.id)
+    departments = [f.department(), f.department()]
+    fields = [f.field(), f.field()]
+    procs = [
+        f.procedure(
+            code=f"1.00000{i}",
+            department_=departments[i % 2],
+            field_=fields[i // 2],
+            receive=i % 2 == 0,
+            ret=i != 1,
+        )
+        for i in range(4)
+    ]
+    rng = random.Random(18)
+    made = [
+        f.dossier(
+            rng.choice(procs),
+            date(2024, rng.randint(1, 12), rng.randint(1, 28)),
+            channel=rng.choice(CHANNELS),
+            returned=date(2024, 12, 30),
+            return_channel=rng.choice(CHANNELS),
+            unit_id=units[n % 3],
+        )
+        for n in range(36)
+    ]
+    db.session.commit()
+    return units, [d.id for d in departments], [x.id for x in fields], procs, made, rng
+
+
+def test_every_units_kept_counts_equal_plain_counts_and_add_up_to_the_province(province):
+    units, departments, fields, procs, made, rng = province
+    assert_right(units, departments, fields, rng)
+    shipments = []
+    for _ in range(50):
+        choice = rng.random()
+        if choice < 0.4 or not shipments:
+            d = rng.choice(made)
+            shipments.append(
+                f.shipment(
+                    d,
+                    rng.choice(("tiep_nhan", "tra_ket_qua")),
+                    when=date(2024, rng.randint(1, 12), rng.randint(1, 28)),
+                    cancelled=rng.random() < 0.2,
+                    fee=rng.choice((None, 18000, 25000)),
+                    eligibility_warning=rng.random() < 0.3,
+                )
+            )
+        elif choice < 0.5:
+            s = rng.choice(shipments)
+            s.cancelled = not s.cancelled
+        elif choice < 0.6:  # moved to another dossier of the same unit
+            s = rng.choice(shipments)
+            s.dossier_id = rng.choice([d for d in made if d.unit_id == s.unit_id] or made).id
+        elif choice < 0.67:  # a shipment moved to another unit by hand
+            rng.choice(shipments).unit_id = rng.choice(units)
+        elif choice < 0.74:  # a dossier moved to another unit by hand
+            rng.choice(made).unit_id = rng.choice(units)
+        elif choice < 0.82:
+            d = rng.choice(made)
+            d.receive_channel_src = rng.choice(CHANNELS)
+            d.return_channel_src = rng.choice(CHANNELS)
+        elif choice < 0.9:
+            rng.choice(made).procedure = rng.choice(procs)
+        else:
+            db.session.delete(shipments.pop(rng.randrange(len(shipments))))
+        db.session.flush()
+    assert_right(units, departments, fields, rng)
+    # Statements over many rows; the imports into a unit (their one-statement counts on SQLite).
+    db.session.execute(
+        update(Shipment)
+        .where(Shipment.unit_id == units[1])
+        .values(direction="tiep_nhan", check_digit_warning=True)
+        .execution_options(synchronize_session=False)
+    )
+    report = f.dossiers_imported(
+        "000.00.22.H56-240405-0901,1.000000,05/04/2024,bcci,,",
+        "000.00.22.H56-240406-0902,1.000002,06/04/2024,bcci,07/05/2024,bcci",
+        unit=units[2],
+    )
+    assert report.ok, report.problems
+    report = postal.import_postal(
+        "m.csv",
+        "\n".join(
+            (
+                "so_hieu_buu_gui,chieu,ma_ho_so,ngay",
+                f"{f.tracking_number()},tiep_nhan,000.00.22.H56-240405-0901,05/04/2024",
+                f"{f.tracking_number()},tra_ket_qua,000.00.22.H56-240406-0902,07/05/2024",
+                "",
+            )
+        ).encode(),
+        unit=units[2],
+    )
+    assert report.ok, report.problems
+    db.session.commit()
+    assert_right(units, departments, fields, rng)
+    # A recount gives what the triggers kept.
+    before = (reconcile.kept_rows(), shipment_tally.kept())
+    reconcile.rebuild()
+    shipment_tally.rebuild()
+    assert (reconcile.kept_rows(), shipment_tally.kept()) == before
+
+
+def test_a_units_reconciliation_and_by_post_lists_are_counted_exactly_from_the_tallies(
+    province, monkeypatch
+):
+    """A unit-bound user's list of the dossiers said to be by post with no record, and of those
+    by post in a period (the reconciliation's and the procedure list's links), counts exactly
+    from the kept counts, as the province's list does: never a count over the dossiers capped
+    at ``COUNT_CAP``."""
+    from utils import seek
+
+    units, _departments, _fields, procs, made, _rng = province
+    f.shipment(made[0], "tiep_nhan")
+    db.session.commit()
+
+    def capped(*_args):
+        raise AssertionError("counted over the dossiers")
+
+    monkeypatch.setattr(seek, "capped_count", capped)
+    period = Period(date(2024, 1, 1), date(2024, 12, 31))
+    for unit_id in (*units, None):
+        for filters in (
+            dossiers.DossierFilters(unlogged=True, unit_id=unit_id),
+            dossiers.DossierFilters(unlogged=True, direction="tra_ket_qua", unit_id=unit_id),
+            dossiers.DossierFilters(unlogged=True, procedure_id=procs[0].id, unit_id=unit_id),
+            dossiers.DossierFilters(by_post=True, period=period, unit_id=unit_id),
+        ):
+            page = dossiers.search_dossiers(filters, per_page=5)
+            plain = db.session.execute(
+                select(func.count())
+                .select_from(Dossier)
+                .join(Procedure, Procedure.id == Dossier.procedure_id)
+                .where(*filters.conditions())
+            ).scalar_one()
+            assert plain and (page.total, page.capped) == (plain, False), filters
