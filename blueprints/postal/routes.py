@@ -182,6 +182,7 @@ def _procedures():
 
 def _log_page(form, status=200, duplicate=None):
     """The log form: the whole page, or for htmx the form's region (a refused save)."""
+    form.unit.offer(current_user)  # the new dossier's unit picker, for who sees every unit
     context = {
         "form": form,
         "lookup": _lookup_context(form),
@@ -317,12 +318,13 @@ def new_shipment():
             dossier_code=(request.args.get("dossier_code") or "")[:60],
             **_kept_values(request.args),
         )
-        form.unit.offer(current_user)
         return _log_page(form)
     form = ShipmentForm()
-    form.unit.offer(current_user)
     valid = form.validate()
     lookup = _lookup_context(form, lock=True)
+    if lookup["dossier"] is None:  # a new dossier: the unit picked for it (a save spares this)
+        form.unit.offer(current_user)
+        valid = form.unit.validate(form) and valid
     if not (_unknown_dossier_complete(form, lookup) and valid):
         return _log_page(form, 422)
     try:
