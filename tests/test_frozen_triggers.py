@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from migrations.frozen import reconcile_0017, shipment_tally_0017
+from migrations.frozen import reconcile_0018, shipment_tally_0018
 from utils import reconcile, shipment_tally
 
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -17,10 +17,10 @@ VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_the_applications_triggers_are_the_latest_migrations(dialect):
-    assert reconcile.trigger_ddl(dialect) == reconcile_0017.trigger_ddl(dialect)
-    assert shipment_tally.trigger_ddl(dialect) == shipment_tally_0017.trigger_ddl(dialect)
-    assert reconcile._fill_sql() == reconcile_0017._fill_sql()
-    assert shipment_tally._count_sql(dialect) == shipment_tally_0017._count_sql(dialect)
+    assert reconcile.trigger_ddl(dialect) == reconcile_0018.trigger_ddl(dialect)
+    assert shipment_tally.trigger_ddl(dialect) == shipment_tally_0018.trigger_ddl(dialect)
+    assert reconcile._fill_sql() == reconcile_0018._fill_sql()
+    assert shipment_tally._count_sql(dialect) == shipment_tally_0018._count_sql(dialect)
 
 
 def test_no_migration_imports_the_applications_trigger_modules():

@@ -1,5 +1,5 @@
 """The shipments counted per date, unit, procedure, direction and status by triggers, as migration
-0017 made them: the triggers, PostgreSQL's functions and the first count, frozen here so that the
+0018 made them: the triggers, PostgreSQL's functions and the first count, frozen here so that the
 migration does the same thing whatever ``utils/shipment_tally.py`` becomes
 (``tests/test_frozen_triggers.py`` checks that the application's are these until a migration
 replaces them). Never change it: a change to the triggers is a new migration with its own frozen

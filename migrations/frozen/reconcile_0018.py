@@ -1,4 +1,4 @@
-"""What is left to reconcile, kept per unit and procedure by triggers, as migration 0017 made it:
+"""What is left to reconcile, kept per unit and procedure by triggers, as migration 0018 made it:
 the triggers, PostgreSQL's functions and the first count, frozen here so that the migration does
 the same thing whatever ``utils/reconcile.py`` becomes (``tests/test_frozen_triggers.py`` checks
 that the application's are these until a migration replaces them). Never change it: a change to

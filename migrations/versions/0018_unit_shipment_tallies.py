@@ -4,8 +4,8 @@ the unit, then the rest, with an index by unit and date, as the dossier tallies)
 are made again to count in the unit (a dossier's unlogged directions in its unit, a shipment in
 its own), and the tables are recounted from the dossiers and shipments
 
-Revision ID: 0017_unit_shipment_tallies
-Revises: 0016_procedure_guard
+Revision ID: 0018_unit_shipment_tallies
+Revises: 0017_province_tallies
 Create Date: 2026-12-02 12:20:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0017_unit_shipment_tallies'
-down_revision = '0016_procedure_guard'
+revision = '0018_unit_shipment_tallies'
+down_revision = '0017_province_tallies'
 branch_labels = None
 depends_on = None
 
@@ -77,12 +77,12 @@ def _rebuilt(unit, old, new):
 
 
 def upgrade():
-    from migrations.frozen import reconcile_0008, reconcile_0017, shipment_tally_0011, shipment_tally_0017
+    from migrations.frozen import reconcile_0008, reconcile_0018, shipment_tally_0011, shipment_tally_0018
 
-    _rebuilt(True, (reconcile_0008, shipment_tally_0011), (reconcile_0017, shipment_tally_0017))
+    _rebuilt(True, (reconcile_0008, shipment_tally_0011), (reconcile_0018, shipment_tally_0018))
 
 
 def downgrade():
-    from migrations.frozen import reconcile_0008, reconcile_0017, shipment_tally_0011, shipment_tally_0017
+    from migrations.frozen import reconcile_0008, reconcile_0018, shipment_tally_0011, shipment_tally_0018
 
-    _rebuilt(False, (reconcile_0017, shipment_tally_0017), (reconcile_0008, shipment_tally_0011))
+    _rebuilt(False, (reconcile_0018, shipment_tally_0018), (reconcile_0008, shipment_tally_0011))
