@@ -118,6 +118,20 @@ class Samples:
             db.session.flush()
         return self._built[key]
 
+    def kept(self):
+        """What these samples hold (their records as identities), for ``restore``."""
+        return {name: _identity(value) for name, value in vars(self).items() if name != "_built"}, {
+            key: _identity(value) for key, value in self._built.items()
+        }
+
+    def restore(self, kept):
+        """The samples as ``kept`` held them, their records loaded again by the current session:
+        after the database was put back as it was then (``conftest.SharedDataset``)."""
+        attributes, built = kept
+        for name, value in attributes.items():
+            setattr(self, name, _loaded(value))
+        self._built = {key: _loaded(value) for key, value in built.items()}
+
     def user_for(self, role, **extra):
         """A new user of ``role`` (department staff belong to ``self.department``; the
         administrator is the province's, who alone manages units, unless ``extra`` says
@@ -127,6 +141,27 @@ class Samples:
         if values.get("unit_id") is not None:
             values["province_wide"] = False
         return f.user(role, department_=department_, **values)
+
+
+class _Identity(tuple):
+    """A record kept by its class and primary key (``Samples.kept``)."""
+
+
+def _identity(value):
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import InstanceState
+
+    state = inspect(value, raiseerr=False)
+    if isinstance(state, InstanceState) and state.identity is not None:
+        return _Identity((type(value), state.identity))
+    return value
+
+
+def _loaded(value):
+    if isinstance(value, _Identity):
+        model, identity = value
+        return db.session.get(model, identity)
+    return value
 
 
 # The other unit's dossier code and tracking number: texts no page of the first unit shows.

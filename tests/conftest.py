@@ -2,7 +2,9 @@
 
 The database is SQLite unless ``TEST_DATABASE_URL`` names a PostgreSQL server (``tools/run_tests.py``
 starts a throwaway one); each xdist worker gets its own database. SQLite copies a template file
-per test; PostgreSQL truncates every table after each test.
+per test; PostgreSQL truncates every table after each test. A sweep that checks one dataset many
+times builds it once per worker and has it put back before each test (``SharedDataset``). Compiled
+templates are shared by every application of a worker (``TEMPLATE_CODES``).
 """
 
 import contextlib
@@ -12,6 +14,7 @@ import shutil
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 
 from tests import factories
@@ -52,31 +55,71 @@ def _worker_db_name(worker_id):
     return f"bcci_test_{worker_id}".replace("-", "_")
 
 
-@pytest.fixture(scope="session")
-def database_template(tmp_path_factory, worker_id):
-    """A database holding the schema: a template file (SQLite) or a worker database (PostgreSQL)."""
+class _TemplateCodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the whole test process: each test has its own
+    application, and so its own Jinja environment, which would otherwise parse and compile every
+    template it renders again. A template is looked up by its name and the checksum of its source
+    (``jinja2.BytecodeCache``), so an edited template is compiled afresh."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        code = self.codes.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODES = _TemplateCodeCache()
+
+
+def _test_app(uri):
+    """An application for tests on the database ``uri``: its client sends CSRF tokens, its
+    templates compiled once per process."""
+    from app import create_app
+
+    application = create_app(_test_config(uri))
+    application.test_client_class = CsrfClient
+    application.jinja_env.bytecode_cache = TEMPLATE_CODES
+    return application
+
+
+def _postgres_database(name):
+    """A new, empty database ``name`` on the test server: its URL."""
+    from config import normalise_database_url
+
+    base = normalise_database_url(TEST_DATABASE_URL)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def _create_schema(uri):
     from app import create_app
     from extensions import db
 
-    if ON_POSTGRES:
-        from config import normalise_database_url
-
-        base = normalise_database_url(TEST_DATABASE_URL)
-        name = _worker_db_name(worker_id)
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        uri = base.rsplit("/", 1)[0] + "/" + name
-    else:
-        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
-        uri = f"sqlite:///{path}"
     app = create_app(_test_config(uri))
     with app.app_context():
         db.create_all()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory, worker_id):
+    """A database holding the schema: a template file (SQLite) or a worker database (PostgreSQL)."""
+    if ON_POSTGRES:
+        uri = _postgres_database(_worker_db_name(worker_id))
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        uri = f"sqlite:///{path}"
+    _create_schema(uri)
     return uri
 
 
@@ -84,7 +127,6 @@ def database_template(tmp_path_factory, worker_id):
 def app(database_template, tmp_path):
     """An application on a fresh database, with an application context pushed."""
     import models
-    from app import create_app
     from extensions import db, limiter
     from models import _first_unit
 
@@ -94,8 +136,7 @@ def app(database_template, tmp_path):
         path = tmp_path / "test.sqlite3"
         shutil.copy(database_template.removeprefix("sqlite:///"), path)
         uri = f"sqlite:///{path}"
-    application = create_app(_test_config(uri))
-    application.test_client_class = CsrfClient
+    application = _test_app(uri)
     with application.app_context():
         yield application
         db.session.remove()
@@ -107,6 +148,101 @@ def app(database_template, tmp_path):
                 _first_unit(models.Unit.__table__, conn)
         db.engine.dispose()
     limiter.reset()
+
+
+class SharedDataset:
+    """A dataset built once per test process, on a database of its own, and put back as built
+    before each test that uses it: for a sweep that runs the same checks on one dataset many
+    times (the unit dimension of ``tests/test_access_matrix.py``), each check as on a fresh copy.
+
+    ``build()`` runs in an application context and its return value is kept as ``value``; then
+    ``with dataset.restored() as app:`` gives a test the application with a context pushed, on the
+    database as ``build`` left it. SQLite copies the database file back; PostgreSQL writes back
+    every table's rows and every sequence's value. What a test changes outside the database (its
+    clients' cookies, records it holds in Python) is the test's to start afresh."""
+
+    def __init__(self, name, template_uri, folder, worker_id, build):
+        from extensions import db
+
+        if ON_POSTGRES:
+            uri = _postgres_database(f"{_worker_db_name(worker_id)}_{name}")
+            _create_schema(uri)
+        else:
+            self.path = folder / f"{name}.sqlite3"
+            self.copy = folder / f"{name}.built.sqlite3"
+            shutil.copy(template_uri.removeprefix("sqlite:///"), self.path)
+            uri = f"sqlite:///{self.path}"
+        self.app = _test_app(uri)
+        with self.app.app_context():
+            self.value = build()
+            db.session.commit()
+            db.session.remove()
+            if ON_POSTGRES:
+                self._keep_rows()
+            db.engine.dispose()
+            if not ON_POSTGRES:
+                shutil.copy(self.path, self.copy)
+
+    def _keep_rows(self):
+        from extensions import db
+
+        with db.engine.connect() as conn:
+            self.rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                for t in db.metadata.sorted_tables
+            }
+            self.sequences = conn.execute(
+                text("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences")
+            ).all()
+
+    def _put_rows_back(self):
+        from extensions import db
+
+        tables = db.metadata.sorted_tables
+        with db.engine.begin() as conn:
+            # the rows go back as they were: no trigger (foreign keys among them) checks them
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)))
+            for table in tables:
+                if self.rows[table.name]:
+                    conn.execute(table.insert(), self.rows[table.name])
+            for sequence, last_value in self.sequences:
+                conn.execute(
+                    text("SELECT setval(:s, :v, :called)"),
+                    {"s": sequence, "v": last_value or 1, "called": last_value is not None},
+                )
+
+    @contextlib.contextmanager
+    def restored(self):
+        from extensions import db, limiter
+
+        with self.app.app_context():
+            if ON_POSTGRES:
+                self._put_rows_back()
+            else:
+                for leftover in (f"{self.path}-wal", f"{self.path}-shm"):
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                shutil.copy(self.copy, self.path)
+            try:
+                yield self.app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+                limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def shared_dataset(database_template, tmp_path_factory, worker_id):
+    """``shared_dataset(name, build)``: a ``SharedDataset`` (call it from a session-scoped
+    fixture, so that each test process builds it once)."""
+
+    def make(name, build):
+        return SharedDataset(
+            name, database_template, tmp_path_factory.mktemp(name), worker_id, build
+        )
+
+    return make
 
 
 class CsrfClient(FlaskClient):

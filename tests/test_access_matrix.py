@@ -30,6 +30,11 @@ def sign_in(client, user):
     (without the deliberately slow password check)."""
     sid = start_session(user)
     db.session.commit()
+    return carrying(client, sid)
+
+
+def carrying(client, sid):
+    """``client`` with the cookie of the login session ``sid``."""
     with client.session_transaction() as sess:
         sess["_user_id"] = sid
         sess["_fresh"] = True
@@ -266,14 +271,38 @@ UNIT_USERS = (
 )
 
 
-def unit_clients(app, samples):
+def _unit_dataset():
+    """Two units each holding a record of every kind (``_unit_samples``), the ``UNIT_USERS``
+    signed in (their login sessions' ids) and the other unit's markers."""
     from models import FIRST_UNIT_ID
 
+    own, other = _unit_samples()
     extra = {"bound": {"unit_id": FIRST_UNIT_ID}, "province": {"province_wide": True}, "every": {}}
-    return {
-        (role, scope): sign_in(app.test_client(), samples.user_for(role, **extra[scope]))
+    sessions = {
+        (role, scope): start_session(own.user_for(role, **extra[scope]))
         for role, scope in UNIT_USERS
     }
+    db.session.commit()
+    markers = other.markers()
+    return own, other, own.kept(), other.kept(), sessions, markers
+
+
+@pytest.fixture(scope="session")
+def _units_dataset(shared_dataset):
+    return shared_dataset("two_units", _unit_dataset)
+
+
+@pytest.fixture()
+def two_units(_units_dataset):
+    """The application on the two units' dataset as built (``conftest.SharedDataset``): built
+    once per test process, put back before each test; its records and logged-in clients
+    afresh."""
+    own, other, own_kept, other_kept, sessions, markers = _units_dataset.value
+    with _units_dataset.restored() as app:
+        own.restore(own_kept)
+        other.restore(other_kept)
+        clients = {key: carrying(app.test_client(), sid) for key, sid in sessions.items()}
+        yield app, own, other, clients, markers
 
 
 def _is_access(r):
@@ -299,7 +328,7 @@ def _shown(response, markers, url):
 
 @pytest.mark.slow  # a sweep of every endpoint as seven users: left to `make test`
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_unit_matrix(app, endpoint):
+def test_unit_matrix(two_units, endpoint):
     """Two units each hold a record of every kind. Users bound to the first unit get 404 on the
     other unit's record, whatever the method, and nothing changes; they reach their own, and no
     page they open shows the other unit's records. Province-wide users and department staff
@@ -307,9 +336,7 @@ def test_unit_matrix(app, endpoint):
     from utils.access import PROVINCE_WIDE_ONLY
 
     rule = POLICY[endpoint]
-    own, other = _unit_samples()
-    clients = unit_clients(app, own)
-    markers = other.markers()
+    app, own, other, clients, markers = two_units
     # Views only province-wide users may open (the units screens): refused to bound users.
     province_only = getattr(app.view_functions[endpoint], "allowed_action", None) in (
         PROVINCE_WIDE_ONLY
