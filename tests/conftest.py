@@ -245,6 +245,27 @@ def shared_dataset(database_template, tmp_path_factory, worker_id):
     return make
 
 
+@pytest.fixture(scope="session")
+def _samples_by_role(shared_dataset):
+    from tests.test_access_matrix import signed_in_samples
+
+    return shared_dataset("samples_by_role", signed_in_samples)
+
+
+@pytest.fixture()
+def by_role(_samples_by_role):
+    """``(app, samples, clients)``: the application on the access tests' ``Samples``
+    (``tests/access_policy.py``) with a client signed in as each role and an anonymous one
+    (``tests/test_access_matrix.clients_by_role``), built once per worker and put back before
+    each test (``SharedDataset``); the samples' records loaded afresh, the clients new."""
+    from tests.test_access_matrix import clients_carrying
+
+    samples, kept, sessions = _samples_by_role.value
+    with _samples_by_role.restored() as app:
+        samples.restore(kept)
+        yield app, samples, clients_carrying(app, sessions)
+
+
 class CsrfClient(FlaskClient):
     """A test client that sends a valid CSRF token with every state change.
 

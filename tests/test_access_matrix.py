@@ -48,6 +48,22 @@ def clients_by_role(app, samples):
     return clients
 
 
+def signed_in_samples():
+    """``Samples`` and a user of each role signed in, as ``clients_by_role`` signs them in: the
+    dataset of the ``by_role`` fixture (conftest), built once per worker."""
+    samples = Samples()
+    sessions = {role: start_session(samples.user_for(role)) for role in ROLES}
+    db.session.commit()
+    return samples, samples.kept(), sessions
+
+
+def clients_carrying(app, sessions):
+    """A client of each role carrying its login session of ``sessions``, and an anonymous one."""
+    clients = {ANONYMOUS: app.test_client()}
+    clients.update({role: carrying(app.test_client(), sid) for role, sid in sessions.items()})
+    return clients
+
+
 def build_url(app, endpoint, rule, samples, method):
     values = rule.url_values(samples)
     if method == "GET":
@@ -145,12 +161,11 @@ def test_the_menu_offers_each_role_exactly_what_it_may_open(app):
 
 @pytest.mark.slow  # a sweep of every endpoint: left to `make test`, out of `make check`
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_access_matrix(app, endpoint):
+def test_access_matrix(by_role, endpoint):
+    app, samples, clients = by_role
     rule = POLICY[endpoint]
     if endpoint not in app.view_functions:
         pytest.fail(f"{endpoint} is listed but not registered")
-    samples = Samples()
-    clients = clients_by_role(app, samples)
     for method in endpoint_methods(app, endpoint):
         url = build_url(app, endpoint, rule, samples, method)
         everyone = (ANONYMOUS,) + ROLES
@@ -233,12 +248,11 @@ def _state_changing_endpoints():
 
 @pytest.mark.slow  # a sweep of every endpoint: left to `make test`, out of `make check`
 @pytest.mark.parametrize("endpoint", _state_changing_endpoints())
-def test_state_changes_need_the_sessions_own_csrf_token(app, endpoint):
+def test_state_changes_need_the_sessions_own_csrf_token(by_role, endpoint):
+    app, samples, clients = by_role
     assert app.config.get("WTF_CSRF_ENABLED", True)
     rule = POLICY[endpoint]
     methods = [m for m in endpoint_methods(app, endpoint) if m != "GET"]
-    samples = Samples()
-    clients = clients_by_role(app, samples)
     other = sign_in(app.test_client(), samples.user_for("admin"))
     for method in methods:
         role = next(r for r in (ROLES + (ANONYMOUS,)) if rule.allowed(r, method))

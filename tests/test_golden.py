@@ -21,8 +21,8 @@ import pytest
 
 from extensions import db
 from tests import access_policy, golden_data
-from tests.access_policy import ANONYMOUS, ROLES, Samples
-from tests.test_access_matrix import build_url, call, clients_by_role, endpoint_methods
+from tests.access_policy import ANONYMOUS, ROLES
+from tests.test_access_matrix import build_url, call, endpoint_methods
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Set by tools/golden.py: write the files instead of comparing with them.
@@ -124,13 +124,11 @@ POLICY = access_policy.collect()
 MATRIX = "access-matrix.json"
 
 
-def endpoint_matrix(app, endpoint):
+def endpoint_matrix(app, endpoint, samples, clients):
     """``{method: {role: status}}`` for one endpoint, each call made as the access matrix test
-    makes it (refusals first); an allowed role's state change is sent again at once as an htmx
-    request (``"POST htmx"``)."""
+    makes it (refusals first) on ``samples`` by ``clients`` (the ``by_role`` fixture); an allowed
+    role's state change is sent again at once as an htmx request (``"POST htmx"``)."""
     rule = POLICY[endpoint]
-    samples = Samples()
-    clients = clients_by_role(app, samples)
     everyone = (ANONYMOUS,) + ROLES
     out = {}
     for method in endpoint_methods(app, endpoint):
@@ -157,8 +155,9 @@ def test_the_matrix_covers_every_endpoint(app):
 
 @pytest.mark.slow  # a sweep of every endpoint: left to `make test`, out of `make check`
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_access_matrix_is_the_golden_one(app, endpoint):
-    matrix = endpoint_matrix(app, endpoint)
+def test_access_matrix_is_the_golden_one(by_role, endpoint):
+    app, samples, clients = by_role
+    matrix = endpoint_matrix(app, endpoint, samples, clients)
     path = GOLDEN / MATRIX
     if UPDATE:
         GOLDEN.mkdir(exist_ok=True)

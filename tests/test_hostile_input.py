@@ -7,8 +7,8 @@ import pytest
 from flask import url_for
 
 from tests import access_policy
-from tests.access_policy import ANONYMOUS, ROLES, Samples
-from tests.test_access_matrix import clients_by_role, endpoint_methods
+from tests.access_policy import ANONYMOUS, ROLES
+from tests.test_access_matrix import endpoint_methods
 
 POLICY = access_policy.collect()
 
@@ -115,10 +115,9 @@ def hostile_requests(app, endpoint, rule, samples, method):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
-def test_hostile_input_never_answers_5xx(app, endpoint):
+def test_hostile_input_never_answers_5xx(by_role, endpoint):
+    app, samples, clients = by_role
     rule = POLICY[endpoint]
-    samples = Samples()
-    clients = clients_by_role(app, samples)
     statuses = {}
     for method in endpoint_methods(app, endpoint):
         requests = hostile_requests(app, endpoint, rule, samples, method)
