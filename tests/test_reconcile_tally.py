@@ -14,10 +14,17 @@ from models import Dossier, Procedure, ReconcileTally, Shipment
 from tests import factories as f
 from utils import reconcile
 
+KEYS = ("unlogged_receive", "unlogged_return", "ineligible")
 
-def plain_by_department():
-    """The reconciliation's counts per department, over every dossier and shipment."""
+
+def plain_by_department(unit_id=None):
+    """The reconciliation's counts per department over the unit's dossiers and shipments (every
+    unit's when ``None``), as the page counted them before they were kept per unit."""
     out = {}
+
+    def unit(column):
+        return [column == unit_id] if unit_id is not None else []
+
     for direction, key, src in (
         ("tiep_nhan", "unlogged_receive", Dossier.receive_channel_src),
         ("tra_ket_qua", "unlogged_return", Dossier.return_channel_src),
@@ -29,12 +36,11 @@ def plain_by_department():
             select(Procedure.department_id, func.count())
             .select_from(Dossier)
             .join(Procedure, Procedure.id == Dossier.procedure_id)
-            .where(src == "bcci", ~has_record)
+            .where(src == "bcci", ~has_record, *unit(Dossier.unit_id))
             .group_by(Procedure.department_id)
         )
         for dept, n in db.session.execute(stmt):
-            out.setdefault(dept, {}).setdefault(key, 0)
-            out[dept][key] += n
+            out.setdefault(dept, dict.fromkeys(KEYS, 0))[key] = n
     stmt = (
         select(Procedure.department_id, func.count())
         .select_from(Shipment)
@@ -46,16 +52,13 @@ def plain_by_department():
                 and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
                 and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False)),
             ),
+            *unit(Shipment.unit_id),
         )
         .group_by(Procedure.department_id)
     )
     for dept, n in db.session.execute(stmt):
-        out.setdefault(dept, {})["ineligible"] = n
-    return {
-        d: {k: v.get(k, 0) for k in ("unlogged_receive", "unlogged_return", "ineligible")}
-        for d, v in out.items()
-        if any(v.values())
-    }
+        out.setdefault(dept, dict.fromkeys(KEYS, 0))["ineligible"] = n
+    return {d: v for d, v in out.items() if any(v.values())}
 
 
 def assert_right():

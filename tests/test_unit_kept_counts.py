@@ -11,64 +11,20 @@ from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import and_, event, exists, func, or_, select, update
+from sqlalchemy import event, func, select, update
 
 from blueprints.dossiers import services as dossiers
 from blueprints.postal import services as postal
 from extensions import db
 from models import FIRST_UNIT_ID, Dossier, Procedure, Shipment
 from tests import factories as f
+from tests.test_reconcile_tally import KEYS, plain_by_department
 from tests.test_shipment_tally import filter_combinations
 from utils import reconcile, shipment_tally
 from utils.dates import Period
 from utils.units import create_unit
 
-KEYS = ("unlogged_receive", "unlogged_return", "ineligible")
 CHANNELS = ("truc_tiep", "truc_tuyen", "bcci")
-
-
-def plain_reconciliation(unit_id):
-    """The reconciliation's counts per department over the unit's dossiers and shipments (every
-    unit's when ``None``), as the page counted them before they were kept per unit."""
-    out = {}
-
-    def unit(column):
-        return [column == unit_id] if unit_id is not None else []
-
-    for direction, key, src in (
-        ("tiep_nhan", "unlogged_receive", Dossier.receive_channel_src),
-        ("tra_ket_qua", "unlogged_return", Dossier.return_channel_src),
-    ):
-        has_record = exists().where(
-            Shipment.dossier_id == Dossier.id, Shipment.direction == direction
-        )
-        stmt = (
-            select(Procedure.department_id, func.count())
-            .select_from(Dossier)
-            .join(Procedure, Procedure.id == Dossier.procedure_id)
-            .where(src == "bcci", ~has_record, *unit(Dossier.unit_id))
-            .group_by(Procedure.department_id)
-        )
-        for dept, n in db.session.execute(stmt):
-            out.setdefault(dept, dict.fromkeys(KEYS, 0))[key] = n
-    stmt = (
-        select(Procedure.department_id, func.count())
-        .select_from(Shipment)
-        .join(Dossier, Dossier.id == Shipment.dossier_id)
-        .join(Procedure, Procedure.id == Dossier.procedure_id)
-        .where(
-            Shipment.cancelled.is_(False),
-            or_(
-                and_(Shipment.direction == "tiep_nhan", Procedure.eligible_receive.is_(False)),
-                and_(Shipment.direction == "tra_ket_qua", Procedure.eligible_return.is_(False)),
-            ),
-            *unit(Shipment.unit_id),
-        )
-        .group_by(Procedure.department_id)
-    )
-    for dept, n in db.session.execute(stmt):
-        out.setdefault(dept, dict.fromkeys(KEYS, 0))["ineligible"] = n
-    return {d: v for d, v in out.items() if any(v.values())}
 
 
 def kept_reconciliation(unit_id):
@@ -96,12 +52,12 @@ def assert_right(units, departments, fields, rng):
     assert reconcile.differences() == []
     assert shipment_tally.differences() == []
     province = kept_reconciliation(None)
-    assert province == plain_reconciliation(None)
+    assert province == plain_by_department(None)
     summed = {}
     for unit_id in units:
         with statements() as seen:
             kept = kept_reconciliation(unit_id)
-        assert kept == plain_reconciliation(unit_id), unit_id
+        assert kept == plain_by_department(unit_id), unit_id
         assert not any("FROM shipment" in s or "FROM dossier" in s for s in seen), seen
         for dept, values in kept.items():
             for k, n in values.items():
