@@ -28,7 +28,9 @@ def _unit_fk(batch_op, table):
 
 
 def upgrade():
-    from utils.units import procedure_level_from_text
+    # Frozen copies of the application's functions (migrations/frozen/units_0012.py): this
+    # migration does what it did whatever utils.units and utils.text become.
+    from migrations.frozen.units_0012 import fold, procedure_level_from_text
 
     op.create_table(
         'unit',
@@ -46,8 +48,6 @@ def upgrade():
         sa.UniqueConstraint('code', name=op.f('uq_unit_code')),
     )
     bind = op.get_bind()
-    from utils.text import fold
-
     name = bind.execute(sa.text('SELECT unit_name FROM org_settings ORDER BY id LIMIT 1')).scalar()
     bind.execute(
         sa.text(
