@@ -71,6 +71,30 @@ def test_a_province_wide_user_picks_the_unit_of_a_new_record(app, client, auth):
     assert [_count(m) for m in (Meeting, HandoverBatch, Dossier, Shipment)] == before
 
 
+def _picked(page):
+    """The unit the page's unit picker has chosen (its value), or ``None``."""
+    import re
+
+    select_ = re.search(r'<select[^>]*name="unit".*?</select>', page, re.S)
+    chosen = select_ and re.search(r'<option selected value="([^"]*)"', select_[0])
+    return chosen[1] if chosen else None
+
+
+def test_the_counters_plain_form_keeps_the_picked_unit(app, client, auth):
+    """Without htmx the page is sent again (a refusal) or anew (a save): either keeps the unit
+    picked for the new dossier, as the htmx form does (it keeps the page)."""
+    second = _two_units()
+    auth.login(user=f.user("admin", province_wide=True))
+    picked = {"unit": str(second.id)}
+    refused = client.post("/shipments/new", data={**_new_dossier("NEW-5", **picked), "fee": "x"})
+    assert refused.status_code == 422 and _picked(refused.text) == str(second.id)
+    r = client.post("/shipments/new", data=_new_dossier("NEW-5", **picked))
+    assert r.status_code == 303 and _latest(Dossier).unit_id == second.id
+    assert _picked(client.get(r.headers["Location"]).text) == str(second.id)
+    # A unit the address keeps that is not offered any more: the first unit, as on a new form.
+    assert _picked(client.get("/shipments/new?unit=999").text) == str(FIRST_UNIT_ID)
+
+
 def test_a_unit_bound_user_has_no_picker_and_his_records_stay_his_units(app, client, auth):
     second = _two_units()
     auth.login(user=f.user("centre", unit_id=second.id))

@@ -118,13 +118,16 @@ class UnitField(fields.SelectField):
     def __init__(self, label=None, **kwargs):
         super().__init__(label or _l("Unit"), choices=[], validate_choice=False, **kwargs)
 
-    def offer(self, user):
+    def offer(self, user, fallback=False):
+        """Fill the choices; ``fallback``: a unit the form holds that is not offered gives way
+        to the default too (a form filled from an address, not one sent to be saved, whose
+        unit not offered is refused)."""
         from models import FIRST_UNIT_ID
         from utils.units import picker_units
 
         self.choices = [(str(u.id), f"{u.code} · {u.name}") for u in picker_units(user) or ()]
-        if self.choices and not self.data:
-            offered = [value for value, _label in self.choices]
+        offered = [value for value, _label in self.choices]
+        if offered and (not self.data or (fallback and self.data not in offered)):
             self.data = str(FIRST_UNIT_ID) if str(FIRST_UNIT_ID) in offered else offered[0]
 
     def pre_validate(self, form):

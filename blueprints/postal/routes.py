@@ -182,7 +182,9 @@ def _procedures():
 
 def _log_page(form, status=200, duplicate=None):
     """The log form: the whole page, or for htmx the form's region (a refused save)."""
-    form.unit.offer(current_user)  # the new dossier's unit picker, for who sees every unit
+    # The new dossier's unit picker, for who sees every unit; a unit kept in the address
+    # that is not offered (deactivated since) gives way to the first unit.
+    form.unit.offer(current_user, fallback=request.method == "GET")
     context = {
         "form": form,
         "lookup": _lookup_context(form),
@@ -201,8 +203,9 @@ def _log_page(form, status=200, duplicate=None):
 
 
 def _kept_values(args):
-    """What the previous item leaves for the next one (direction, date, fee), from the URL the
-    plain form is sent back to; a malformed value is ignored."""
+    """What the previous item leaves for the next one (direction, date, fee, and the unit a
+    user who sees every unit picked for a new dossier), from the URL the plain form is sent
+    back to; a malformed value is ignored."""
     direction = args.get("direction")
     kept = {"direction": Direction.pick(direction, Direction.RETURN.value)}
     try:
@@ -214,6 +217,9 @@ def _kept_values(args):
     fee = (args.get("fee") or "").strip()[:20]
     if fee:
         kept["fee"] = fee
+    unit = (args.get("unit") or "").strip()
+    if unit.isdigit() and len(unit) <= 9:  # the new dossier's unit (offered or not: _log_page)
+        kept["unit"] = unit
     return kept
 
 
@@ -264,7 +270,8 @@ def _log(form, lookup):
 
 def _logged(form, shipment):
     """Commit a logged shipment and answer: htmx gets the notice and the new row, a plain form
-    goes back to an empty form keeping direction, date and fee."""
+    goes back to an empty form keeping direction, date, fee and the unit picked for a new
+    dossier (htmx keeps them in the page: static/js/postal.js empties only the item)."""
     if is_htmx():
         # Only what changed goes back: the notice, the new row, the item's checks cleared. The
         # form keeps direction, date and fee; static/js/postal.js empties the item's own fields.
@@ -285,6 +292,8 @@ def _logged(form, shipment):
         "direction": form.direction.data,
         "date": form.date.data.isoformat(),
         "fee": (form.fee.data or "").strip() or None,
+        # As sent: the form it goes back to offers it again, or its first unit (_log_page).
+        "unit": (form.unit.data or "").strip() or None,
     }
     flash(
         _(
