@@ -20,6 +20,7 @@ from tests.access_policy import OTHER_DOSSIER_CODE, OTHER_TRACKING, OtherUnitSam
 from tests.test_access_matrix import sign_in, table_dump
 
 GOOD = "EB123456785VN"
+TAN_LAP = "Trung tâm phục vụ hành chính công xã Tân Lập"  # the other unit's name
 
 
 @pytest.fixture()
@@ -367,7 +368,7 @@ def test_briefs_are_written_with_their_own_units_prefix(app, client, auth, units
     listed = province.get("/briefs").text
     assert "01/BC-TTHCC" in listed and "01/BC-TTXTL" in listed
     # Who sees every unit is told each brief's unit.
-    assert "Trung tâm phục vụ hành chính công xã Tân Lập</div>" in listed
+    assert f"{TAN_LAP}</div>" in listed
     bound(auth, "leader", other.unit_id)
     listed = client.get("/briefs").text
     assert "01/BC-TTXTL" in listed and "BC-TTHCC" not in listed
@@ -380,3 +381,20 @@ def test_briefs_are_written_with_their_own_units_prefix(app, client, auth, units
         f"/briefs/{theirs.id}/withdraw", data={"reason": "Nhầm số liệu"}, follow_redirects=True
     )
     assert "01/BC-TTXTL" in r.text and "BC-TTHCC" not in r.text
+
+
+def test_the_brief_list_reads_every_units_settings_at_once(app, units):
+    """The issued-brief list reads its briefs' units' settings in one query (fails before: one
+    query per unit)."""
+    from tests.test_briefs import own_rubric
+    from tests.test_unit_kept_counts import statements
+    from utils.settings import get_settings
+
+    own, other = units
+    own_rubric()
+    get_settings(other.unit_id).doc_prefix = "TTXTL"
+    db.session.commit()
+    listed = Brief.query.all()  # the settings, expired by the commit, are read again
+    with statements() as seen:
+        numbers = briefs.brief_numbers(listed)
+    assert sorted(numbers.values()) == ["01/BC-TTHCC", "01/BC-TTXTL"] and len(seen) == 1

@@ -18,12 +18,12 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Brief, Meeting, OrgSettings, RubricVersion, Unit
+from models import Brief, Meeting, RubricVersion, Unit
 from utils import audit, figures
 from utils.dates import vn_today
 from utils.errors import Refusal
 from utils.pdf import render_pdf
-from utils.settings import get_settings
+from utils.settings import get_settings, settings_of, unsaved_settings
 from utils.units import (
     inactive_refusal,
     new_record_unit,
@@ -102,9 +102,9 @@ def brief_number(brief):
 
 
 def brief_numbers(briefs):
-    """``{brief id: its number}`` (``brief_number``) of a list of briefs, reading each unit's
-    settings once."""
-    settings = {unit_id: get_settings(unit_id) for unit_id in {b.unit_id for b in briefs}}
+    """``{brief id: its number}`` (``brief_number``) of a list of briefs, reading their units'
+    settings in one query."""
+    settings = settings_of(b.unit_id for b in briefs)
     return {b.id: document_number(b.number, settings[b.unit_id]) for b in briefs}
 
 
@@ -119,25 +119,26 @@ def unit_names(briefs):
 @dataclass(frozen=True)
 class IssuePlan:
     """What issuing the brief of ``period`` today would do: the number it would take (of
-    ``year``), the rubric scoring it, and whether issuing is refused (``refusal``, the
-    ``illustration_rubric`` refusal)."""
+    ``year``), written as it would print (``label``), the rubric scoring it, and whether issuing
+    is refused (``refusal``, the ``illustration_rubric`` refusal)."""
 
     period: object
     year: int
     number: int
+    label: str
     rubric: object
     refusal: Refusal | None
-    unit_id: int | None = None  # the unit whose number it takes
+    issuer: Unit | None = None  # the unit whose number it takes
     province: bool = False  # the province's brief (its number is the province's centre's)
 
     @property
-    def label(self):
-        return document_number(self.number, get_settings(self.unit_id))
+    def unit_id(self):
+        return self.issuer.id if self.issuer is not None else None
 
     @property
     def issuer_name(self):
         """The name of the unit whose number it takes."""
-        return db.session.get(Unit, self.unit_id).name
+        return self.issuer.name
 
 
 def issue_plan(period, today=None, user=None, province=False):
@@ -147,12 +148,15 @@ def issue_plan(period, today=None, user=None, province=False):
     today = today or vn_today()
     rubric = figures.rubric_for(period.year)
     refusal = illustration_rubric(rubric.year) if rubric.is_illustration else None
-    unit_id = _issuing_unit(user, province)
-    if unit_id is None:
-        return IssuePlan(period, today.year, 1, rubric, no_province_centre(), None, True)
-    number = _next_number(today.year, unit_id)
-    refusal = refusal or inactive_refusal(unit_id)
-    return IssuePlan(period, today.year, number, rubric, refusal, unit_id, province)
+    issuer = _issuing_unit(user, province)
+    if issuer is None:
+        return IssuePlan(
+            period, today.year, 1, document_number(1), rubric, no_province_centre(), None, True
+        )
+    number = _next_number(today.year, issuer.id)
+    label = document_number(number, get_settings(issuer.id))
+    refusal = refusal or inactive_refusal(issuer.id)
+    return IssuePlan(period, today.year, number, label, rubric, refusal, issuer, province)
 
 
 def province_centre():
@@ -168,12 +172,11 @@ def province_centre():
 
 
 def _issuing_unit(user, province):
-    """The id of the unit a brief is numbered in: ``user``'s (``new_record_unit``), or the
-    province's centre's for the province's brief (``None`` without one)."""
+    """The unit a brief is numbered in: ``user``'s (``new_record_unit``), or the province's
+    centre for the province's brief (``None`` without one)."""
     if not province:
-        return new_record_unit(user)
-    centre = province_centre()
-    return centre.id if centre is not None else None
+        return db.session.get(Unit, new_record_unit(user))
+    return province_centre()
 
 
 def _group_table(summary, by, unit=None):
@@ -353,14 +356,7 @@ def unit_proposals(targets, limit=PROPOSAL_UNITS):
 def _issuer_settings(centre):
     """The settings of the province's centre; without one, each column's default (an empty
     header, as before any settings are saved)."""
-    if centre is not None:
-        return get_settings(centre.id)
-    defaults = {
-        column.key: column.default.arg
-        for column in OrgSettings.__table__.columns
-        if column.default is not None and column.default.is_scalar
-    }
-    return OrgSettings(**defaults)
+    return get_settings(centre.id) if centre is not None else unsaved_settings()
 
 
 def province_context(period, today=None, number=None, year=None):
@@ -513,10 +509,10 @@ def render_for_issue(period, today=None, confirmed_number=None, user=None, provi
     takes a second or two and must not hold the write lock. ``None`` under the illustration, or
     for the province's brief without a province's centre."""
     today = today or vn_today()
-    unit_id = _issuing_unit(user, province)
-    if figures.rubric_for(period.year).is_illustration or unit_id is None:
+    issuer = _issuing_unit(user, province)
+    if figures.rubric_for(period.year).is_illustration or issuer is None:
         return None
-    number = confirmed_number or _next_number(today.year, unit_id)
+    number = confirmed_number or _next_number(today.year, issuer.id)
     context = _issue_context(period, today, number, user, province)
     return number, context, render_pdf(render_document(context), STYLESHEETS)
 
@@ -553,10 +549,10 @@ def issue_brief(
     rubric = figures.rubric_for(period.year)
     if rubric.is_illustration:
         raise illustration_rubric(rubric.year)
-    unit_id = _issuing_unit(user, province)
-    if unit_id is None:
+    issuer = _issuing_unit(user, province)
+    if issuer is None:
         raise no_province_centre()
-    taking_records(unit_id)
+    unit_id = taking_records(issuer.id)
     _lock_numbering()
     for _attempt in range(ISSUE_ATTEMPTS):
         number = _next_number(year, unit_id)
