@@ -23,6 +23,8 @@ from tests import factories as f
 from utils import figures, tally
 from utils.units import create_unit
 
+NO_SUCH_UNIT = "Không có đơn vị nào mang mã này."  # an unknown ?unit=CODE's 404 says so
+
 
 def _units():
     """The first unit (commune level) and two more: a commune and the province's own centre."""
@@ -467,7 +469,8 @@ def test_a_unit_leader_sees_his_units_figures_and_a_province_leader_picks_a_unit
     html = client.get(url + "&unit=XA02").text
     assert _cell(html, "dossiers_received") == _number(commune["dossiers_received"])
     assert 'value="XA02" selected' in html
-    assert client.get(url + "&unit=NOPE").status_code == 404
+    unknown = client.get(url + "&unit=NOPE")
+    assert unknown.status_code == 404 and NO_SUCH_UNIT in unknown.text
 
 
 # --- The province's roll-up ---------------------------------------------------------------------
@@ -575,7 +578,8 @@ def test_a_units_linked_numbers_open_lists_that_count_the_same(app, client, auth
 
     assert listed("dossiers_received") == commune["dossiers_received"]
     assert listed("dossiers_received_unhandled") == commune["dossiers_received_unhandled"]
-    assert client.get("/dossiers?unit=NOPE").status_code == 404
+    unknown = client.get("/dossiers?unit=NOPE")
+    assert unknown.status_code == 404 and NO_SUCH_UNIT in unknown.text
 
 
 # --- A unit's linked numbers ------------------------------------------------------------------

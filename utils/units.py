@@ -20,7 +20,7 @@ Which procedures a unit handles: those of its level (a procedure's ``unit_level`
 
 import re
 
-from flask import g, has_request_context
+from flask import abort, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, insert, not_, or_, select, true, update
 from sqlalchemy.orm import aliased
@@ -141,6 +141,17 @@ def unit_by_code(code):
     unit = find_unit(code)
     if unit is None:
         raise refusal("unknown_unit")
+    return unit
+
+
+def unit_or_404(code):
+    """The unit with ``code`` that a page's ``unit=CODE`` names (``find_unit``).
+
+    :raise NotFound: (404, saying there is no such unit) none has it.
+    """
+    unit = find_unit(code)
+    if unit is None:
+        abort(404, description=str(refusal("unknown_unit")))
     return unit
 
 

@@ -27,9 +27,9 @@ from extensions import db
 from utils import charts, figures, htmx
 from utils.access import can, requires
 from utils.dates import year_to_date
-from utils.errors import Refusal, save
+from utils.errors import save
 from utils.periods import PeriodError, choice_from_request, parse_period, quick_choices
-from utils.units import picker_units, several_units, unit_by_code, unit_scope
+from utils.units import picker_units, several_units, unit_or_404, unit_scope
 
 bp = Blueprint("dashboard", __name__)
 
@@ -139,10 +139,7 @@ def figures_unit():
         code = (request.args.get("unit") or "").strip()
         if not code:
             return None
-        try:
-            unit = unit_by_code(code)
-        except Refusal as e:
-            abort(404, description=str(e))
+        unit = unit_or_404(code)
     g.figures_unit = unit
     return unit
 

@@ -22,7 +22,7 @@ from utils.inputs import arg_int
 from utils.periods import optional_period_from_request
 from utils.tabular import export_response
 from utils import import_problems, import_units
-from utils.units import picker_units, several_units
+from utils.units import picker_units, several_units, unit_or_404
 
 log = logging.getLogger("bcci.imports")
 bp = Blueprint("dossiers", __name__)
@@ -61,13 +61,7 @@ def _list_unit(args):
     code = (args.get("unit") or "").strip()
     if scope is not None or not code or not several_units():
         return scope
-    from utils.errors import Refusal
-    from utils.units import unit_by_code
-
-    try:
-        return unit_by_code(code).id
-    except Refusal as e:
-        abort(404, description=str(e))
+    return unit_or_404(code).id
 
 
 PAGER_KEYS = ("page", "after", "before", "last")
