@@ -44,6 +44,10 @@ NAMES = {
 
 @pytest.fixture()
 def province(app):
+    return province_units()
+
+
+def province_units():
     """Five units (the first a ward, the province's centre, three communes, one of them since
     deactivated), three procedures every unit handles, each unit's dossiers of ``DOSSIERS``, the
     province's own rubric, the centre's settings naming the province: ``{code: Unit}``."""
@@ -108,20 +112,6 @@ def test_the_table_of_units_adds_up_to_the_provinces_dossiers(province):
     # C1 counts distinct procedures: the units' counts do not add up to the province's.
     units_c1 = sum(_criterion(line["summary"], "C1").denominator for line in _lines(context))
     assert units_c1 != _criterion(summary, "C1").denominator == 3
-
-
-def test_the_proposals_name_the_units_with_the_largest_shares_of_the_gap(province):
-    """C2: 7 of 105 by post (6,67%); 10% needs 4 more, split by largest remainder over the
-    active units' dossiers not yet by post (40, 17, 29, 8 of 94): 2, 1, 1, 0. C3: 9 of 105;
-    10% needs 2 more: 1 (ward, 38 of 94 after its two), 1 (commune B, 30)."""
-    context = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
-    named = {
-        p["code"]: [(u.unit.code, u.share) for u in p["units"]] for p in context["unit_proposals"]
-    }
-    assert named == {
-        "C2": [("DV01", 2), ("TINH", 1), ("XB", 1)],
-        "C3": [("DV01", 1), ("XB", 1)],
-    }
 
 
 def test_without_a_province_centre_the_brief_is_not_issued(province):

@@ -516,6 +516,25 @@ def test_the_rollup_ranks_the_communes_worst_first_and_keeps_the_provinces_centr
     assert 'href="/dashboard/units?preset=months&amp;year=2024&amp;months=9"' in dashboard
 
 
+def test_the_units_furthest_from_each_next_band_have_the_largest_shares_of_its_gap(app):
+    """The province's brief proposes them by name. C2: 7 of 105 by post (6,67%); 10% needs 4
+    more, split by largest remainder over the active units' dossiers not yet by post (40, 17,
+    29, 8 of 94): 2, 1, 1, 0. C3: 9 of 105; 10% needs 2 more: 1 (ward, 38 of 94 after its two),
+    1 (commune B, 30)."""
+    from tests.test_province_brief import PERIOD, province_units
+
+    province_units()
+    targets = figures.rollup(PERIOD, whole=True).targets
+    named = {
+        p["code"]: [(u.unit.code, u.share) for u in p["units"]]
+        for p in figures.unit_proposals(targets, 3)
+    }
+    assert named == {
+        "C2": [("DV01", 2), ("TINH", 1), ("XB", 1)],
+        "C3": [("DV01", 1), ("XB", 1)],
+    }
+
+
 def test_the_rollup_on_a_one_unit_deployment_is_the_dashboard(app, client, auth):
     auth.login(user=f.user("leader", province_wide=True))
     r = client.get("/dashboard/units?preset=months&year=2024&months=9")

@@ -332,27 +332,6 @@ def unit_target_rows(targets):
     )
 
 
-def unit_proposals(targets, limit=PROPOSAL_UNITS):
-    """For each criterion with a gap to its next band, the ``limit`` units furthest from it:
-    those with the largest shares of the gap split across units (``figures.unit_targets``,
-    largest remainder), ties by code: ``[{"code", "gap", "next_band", "units": [UnitTarget]}]``.
-    """
-    out = []
-    for target in targets:
-        if not target.units:
-            continue
-        furthest = sorted(target.units, key=lambda u: (-u.share, u.unit.code))[:limit]
-        out.append(
-            {
-                "code": target.code,
-                "gap": target.gap,
-                "next_band": target.next_band,
-                "units": furthest,
-            }
-        )
-    return out
-
-
 def _issuer_settings(centre):
     """The settings of the province's centre; without one, each column's default (an empty
     header, as before any settings are saved)."""
@@ -383,7 +362,7 @@ def province_context(period, today=None, number=None, year=None):
         "unit_communes": [_unit_line(r) for r in data.communes],
         "targets": data.targets,
         "target_rows": unit_target_rows(data.targets),
-        "unit_proposals": unit_proposals(data.targets),
+        "unit_proposals": figures.unit_proposals(data.targets, PROPOSAL_UNITS),
     }
 
 

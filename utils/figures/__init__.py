@@ -5,7 +5,8 @@
   in ``Decimal`` arithmetic (rounded half up);
 - ``targeting``: the gap to each criterion's next band, split across departments;
 - ``tables``: the tables by field and by department, with their total rows;
-- ``rollup``: the province's roll-up of every unit's criteria, ranked, and its targets per unit;
+- ``rollup``: the province's roll-up of every unit's criteria, ranked, its targets per unit and
+  the units furthest from each next band;
 - ``unit_outreach``: every unit's outreach list at once, for the roll-up.
 
 The dashboard, the brief, the JSON API and the command line all call this package (``from utils
@@ -43,6 +44,7 @@ from utils.figures.rollup import (
     UnitTarget,
     rollup,
     sorted_rows,
+    unit_proposals,
     unit_targets,
 )
 from utils.figures.unit_outreach import UNIT_OUTREACH_TOP, UnitOutreach, units_outreach
@@ -92,6 +94,7 @@ __all__ = [
     "UnitTarget",
     "rollup",
     "sorted_rows",
+    "unit_proposals",
     "unit_targets",
     "BREAKDOWN_COUNTS",
     "BREAKDOWN_SORTS",

@@ -119,6 +119,27 @@ def unit_targets(province, units, unit_pools):
     return out
 
 
+def unit_proposals(targets, limit):
+    """For each criterion with a gap to its next band, the ``limit`` units furthest from it:
+    those with the largest shares of the gap split across units (``unit_targets``, largest
+    remainder), ties by code: ``[{"code", "gap", "next_band", "units": [UnitTarget]}]`` (the
+    province's brief proposes them by name)."""
+    out = []
+    for target in targets:
+        if not target.units:
+            continue
+        furthest = sorted(target.units, key=lambda u: (-u.share, u.unit.code))[:limit]
+        out.append(
+            {
+                "code": target.code,
+                "gap": target.gap,
+                "next_band": target.next_band,
+                "units": furthest,
+            }
+        )
+    return out
+
+
 def _has_dossiers(counts):
     return bool(counts["dossiers_received"] or counts["results_returned"])
 
