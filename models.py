@@ -287,6 +287,9 @@ class Dossier(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     procedure = db.relationship("Procedure")
+    # Read only (no foreign key to follow): the counter reads it with the dossier, to refuse
+    # a shipment of a deactivated unit's dossier without another query.
+    unit = db.relationship("Unit", primaryjoin="foreign(Dossier.unit_id) == Unit.id", viewonly=True)
     shipments = db.relationship("Shipment", back_populates="dossier", order_by="Shipment.date")
 
     @classmethod

@@ -6,7 +6,7 @@ the form sends; a one-unit deployment shows no picker."""
 from sqlalchemy import func, select
 
 from extensions import db
-from models import FIRST_UNIT_ID, Dossier, HandoverBatch, Meeting, Shipment
+from models import FIRST_UNIT_ID, Dossier, HandoverBatch, Meeting, Procedure, Shipment
 from tests import factories as f
 from tests.test_postal import form_data
 from utils.units import create_unit
@@ -201,3 +201,52 @@ def test_a_deactivated_units_leader_issues_no_brief(app, client, auth):
     r = client.post("/briefs/issue", data=dict(FORM, number="1"))
     assert r.status_code == 422 and INACTIVE in r.text
     assert _count(Brief) == 0
+
+
+def test_a_deactivated_units_dossier_takes_no_shipment(app, client, auth, runner, tmp_path):
+    """A shipment for a dossier the deactivated unit already holds: refused at the counter
+    (its staff's and a province-wide user's, with and without htmx), by the postal import on
+    the web, by the service and on the command line, nothing written; reactivated, taken."""
+    from datetime import date
+
+    from blueprints.postal.services import import_postal
+    from tests.test_import_units import POSTAL_HEADER, csv_file
+    from utils.units import set_unit_active
+
+    second = _two_units()
+    proc = db.session.execute(select(Procedure)).scalars().first()
+    dossier = f.dossier(proc, date(2024, 3, 1), code="HS-OFF-9")
+    dossier.unit_id = second.id
+    staff = f.user("centre", unit_id=second.id)
+    set_unit_active(second, False)
+    db.session.commit()
+    log = form_data(dossier_code="HS-OFF-9")
+    row = ("RR473124829VN", "tra_ket_qua", "HS-OFF-9", "10/03/2024")
+    manifest = csv_file(POSTAL_HEADER, row)
+    for user in (staff, f.user("admin", province_wide=True)):
+        auth.login(user=user)
+        # The counter says so as soon as the code is typed.
+        looked_up = client.get("/shipments/lookup-dossier?dossier_code=HS-OFF-9").text
+        assert INACTIVE in looked_up and 'data-testid="dossier-known"' in looked_up
+        for headers in ({}, {"HX-Request": "true"}):
+            r = client.post("/shipments/new", data=log, headers=headers)
+            assert r.status_code == 422 and INACTIVE in r.text, (user.role, headers)
+        auth.logout()
+    auth.login(user=staff)
+    r = client.upload("/shipments/import", manifest, "bg.csv", headers={"HX-Request": "true"})
+    assert r.status_code == 422 and INACTIVE in r.text
+    report = import_postal("bg.csv", manifest, unit=second.id)
+    assert not report.ok and INACTIVE in report.problems[0].reason
+    db.session.rollback()
+    named = csv_file((*POSTAL_HEADER, "ma_don_vi"), (*row, "XA02"))
+    assert not import_postal("bg.csv", named).ok
+    db.session.rollback()
+    path = tmp_path / "bg.csv"
+    path.write_bytes(manifest)
+    r = runner.invoke(args=["import", "postal", str(path), "--unit", "XA02"])
+    assert r.exit_code != 0 and INACTIVE in r.output
+    assert _count(Shipment) == 0
+    set_unit_active(second, True)
+    db.session.commit()
+    assert client.post("/shipments/new", data=log).status_code == 303
+    assert _latest(Shipment).unit_id == second.id

@@ -18,7 +18,7 @@ from models import FIRST_UNIT_ID, Unit
 from utils.import_formats import UNIT_COLUMN
 from utils.tabular import CellError
 from utils.errors import Refusal
-from utils.units import several_units, taking_records, unit_scope
+from utils.units import inactive_refusal, several_units, taking_records, unit_scope
 
 NO_UNIT = _l(
     "This deployment has several units: choose the unit the file's rows belong to (on the "
@@ -39,8 +39,13 @@ def rows_units(report, bound, numbers, cells):
     :param cells: the rows' ``ma_don_vi`` cells (``None`` at a row whose cell was bad), or
         ``None`` when the file has no such column.
     :return: one unit id for every row (an ``int``), or a list of ids row by row (``None`` at a
-        bad row); ``None`` when the file is refused (several units, no unit at all).
+        bad row); ``None`` when the file is refused (several units, no unit at all; the
+        import's unit deactivated).
     """
+    if bound is not None and (refusal := inactive_refusal(bound)) is not None:
+        # Whoever calls: the web and the command line refuse it before reading the file.
+        report.bad(1, "", CellError(refusal.text, **refusal.params))
+        return None
     if cells is None:
         if bound is not None:
             return bound

@@ -270,22 +270,23 @@ def new_record_unit(user=None, picked=None):
 INACTIVE = _l("Unit %(code)s is deactivated: it takes no new records and no imports.")
 
 
-def inactive_refusal(unit_id):
-    """The ``Refusal`` (422, on the form's ``unit``) of a new record or import of a deactivated
-    unit, or ``None`` when the unit is active."""
+def inactive_refusal(unit_id, field="unit"):
+    """The ``Refusal`` (422, on the form's ``field``: its unit by default) of a new record or
+    import of a deactivated unit, or ``None`` when the unit is active."""
     unit = db.session.get(Unit, unit_id)
     return (
-        Refusal(INACTIVE, "unit", code=unit.code) if unit is not None and not unit.active else None
+        Refusal(INACTIVE, field, code=unit.code) if unit is not None and not unit.active else None
     )
 
 
-def taking_records(unit_id):
+def taking_records(unit_id, field="unit"):
     """``unit_id`` when its unit is active: a deactivated unit keeps its records but takes no
-    new record (meeting, hand-over record, dossier created at the counter, brief) and no import.
+    new record (meeting, hand-over record, dossier or shipment logged at the counter, brief)
+    and no import. ``field``: the form's field the refusal is shown on.
 
     :raise Refusal: (``inactive_refusal``) a deactivated unit.
     """
-    refusal = inactive_refusal(unit_id)
+    refusal = inactive_refusal(unit_id, field)
     if refusal is not None:
         raise refusal
     return unit_id

@@ -190,13 +190,14 @@ def _expire_effective(ids):
 @lru_cache(maxsize=2)
 def _dossier_by_code(lock=False):
     """``find_dossier``'s statement, built once per process: the dossier with its procedure (and
-    the procedure's field and department) in one statement; ``lock``: the dossier's row locked
-    for update (PostgreSQL; on SQLite the write transaction holds the one write lock already)."""
+    the procedure's field and department) and its unit in one statement; ``lock``: the dossier's
+    row locked for update (PostgreSQL; on SQLite the write transaction holds the one write lock
+    already)."""
     from sqlalchemy.orm import joinedload
 
     stmt = (
         select(Dossier)
-        .options(joinedload(Dossier.procedure))
+        .options(joinedload(Dossier.procedure), joinedload(Dossier.unit, innerjoin=True))
         .where(Dossier.code == bindparam("code"))
     )
     return stmt.with_for_update(of=Dossier) if lock else stmt

@@ -44,7 +44,7 @@ from utils.settings import get_settings
 from utils.tabular import CellError, ImportReport
 from utils.text import nfc
 from utils.transactions import ImportSteps, note_written
-from utils.units import unit_condition
+from utils.units import taking_records, unit_condition
 from utils.validators import check_tracking_number, is_vn_phone, normalise_phone
 
 EDITABLE = ("tracking_number", "dossier_id", "date", "recipient_name", "address", "phone", "fee")
@@ -284,10 +284,14 @@ def log_shipment(
         before the change from the object instead of reading them again.
     :return: the new ``Shipment``; ``shipment.eligibility_warning`` says the procedure is not
         flagged eligible for that direction (the shipment is kept and listed for review).
-    :raise Refusal: malformed number, unconfirmed check digit, future date, bad phone or fee
-        (422); the number is already logged in that direction (409, ``conflict`` that shipment),
-        which is said before any of the others but a malformed number.
+    :raise Refusal: the dossier's unit is deactivated (422, on ``dossier_code``: it takes no
+        new record, ``utils.units.taking_records``), said first; malformed number, unconfirmed
+        check digit, future date, bad phone or fee (422); the number is already logged in that
+        direction (409, ``conflict`` that shipment), which is said before any of the others but
+        a malformed number.
     """
+    # Read with the dossier (find_dossier) or by creating it: no query of its own.
+    taking_records(dossier.unit_id, "dossier_code")
     if direction not in DIRECTIONS:
         raise Refusal(_("Choose the direction."), "direction")
     _checked("tracking_number", rules.tracking_number, tracking_number)
