@@ -105,3 +105,35 @@ def test_no_footnote_without_a_dash(app):
     html = services.render_html(services.brief_context(PERIOD, date(2024, 4, 2)))
     assert "Chỉ tiêu phân bổ" in html
     assert "Dấu “—”" not in html
+
+
+def _heading_near_the_foot(space_mm):
+    """A document whose section heading, its note and its table start ``space_mm`` down the
+    first page (laid out with the brief's stylesheets): :return: the PDF."""
+    from blueprints.briefs import services
+    from utils.pdf import render_pdf
+
+    rows = "".join(f"<tr><td>{i}</td><td>Hàng số {i}</td></tr>" for i in range(1, 9))
+    html = (
+        '<html lang="vi"><body class="document"><article class="brief">'
+        f'<div style="height: {space_mm}mm"></div>'
+        "<h3>4. Kết quả theo lĩnh vực</h3>"
+        '<p class="note">Ghi chú dưới đề mục.</p>'
+        f'<table class="data"><tbody>{rows}</tbody></table>'
+        "</article></body></html>"
+    )
+    return render_pdf(html, services.STYLESHEETS)
+
+
+def test_a_heading_is_never_alone_at_the_foot_of_a_page(app):
+    """Wherever the heading falls near the foot of the page, it is on the page of its note and
+    of its table's first row (at 215-250 mm down a 257 mm page, some step leaves the heading,
+    or the heading and note, alone without break-after: avoid)."""
+    moved = 0
+    for space in range(215, 251, 5):
+        pdf = _heading_near_the_foot(space)
+        [page] = [p for p in (1, 2) if "Kết quả theo lĩnh vực" in pdf_text(pdf, p)]
+        text = pdf_text(pdf, page)
+        assert "Ghi chú dưới đề mục." in text and "Hàng số 1" in text, space
+        moved += page == 2
+    assert moved  # some of them went to the next page with their table
