@@ -69,9 +69,9 @@ def kept_rows():
     }
 
 
-@pytest.fixture()
-def setting(app):
-    """Two departments and fields, four procedures eligible or not, dossiers over 2024."""
+def catalogue():
+    """Two departments and fields, four procedures eligible or not (each department and field
+    with eligible and ineligible ones): ``(departments, fields, procedures)``."""
     departments = [f.department(), f.department()]
     fields = [f.field(), f.field()]
     procs = [
@@ -84,6 +84,13 @@ def setting(app):
         )
         for i in range(4)
     ]
+    return departments, fields, procs
+
+
+@pytest.fixture()
+def setting(app):
+    """The ``catalogue`` and a centre user."""
+    departments, fields, procs = catalogue()
     user = f.user("centre")
     db.session.commit()
     return departments, fields, procs, user

@@ -19,7 +19,7 @@ from extensions import db
 from models import FIRST_UNIT_ID, Dossier, Procedure, Shipment
 from tests import factories as f
 from tests.test_reconcile_tally import KEYS, plain_by_department
-from tests.test_shipment_tally import filter_combinations
+from tests.test_shipment_tally import catalogue, filter_combinations
 from utils import reconcile, shipment_tally
 from utils.dates import Period
 from utils.units import create_unit
@@ -83,23 +83,12 @@ def assert_right(units, departments, fields, rng):
 
 @pytest.fixture()
 def province(app):
-    """Three units (the first and two communes), two departments and fields, four procedures
-    eligible or not, and dossiers of every unit over 2024, some said to be by post."""
+    """Three units (the first and two communes), the shipment tally tests' ``catalogue``, and
+    dossiers of every unit over 2024, some said to be by post."""
     second = create_unit("XA02", "Xã Hai", "xa")
     third = create_unit("XA03", "Xã Ba", "xa")
     units = (FIRST_UNIT_ID, second.id, third.id)
-    departments = [f.department(), f.department()]
-    fields = [f.field(), f.field()]
-    procs = [
-        f.procedure(
-            code=f"1.00000{i}",
-            department_=departments[i % 2],
-            field_=fields[i // 2],
-            receive=i % 2 == 0,
-            ret=i != 1,
-        )
-        for i in range(4)
-    ]
+    departments, fields, procs = catalogue()
     rng = random.Random(18)
     made = [
         f.dossier(
