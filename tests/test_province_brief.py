@@ -114,6 +114,60 @@ def test_the_table_of_units_adds_up_to_the_provinces_dossiers(province):
     assert units_c1 != _criterion(summary, "C1").denominator == 3
 
 
+def _meetings(units):
+    """Meetings of 01/03/2024 with tasks (due 15/03/2024) of the centre, XB and XC, and a
+    meeting of XB after the brief's date: ``{description: task}``."""
+    from blueprints.meetings import services as meetings
+    from models import Department
+
+    dept = db.session.execute(select(Department)).scalars().first()
+    tasks = {}
+    plan = {
+        ("TINH", date(2024, 3, 1)): (("Tỉnh quá hạn", "open"), ("Tỉnh đã xong", "done")),
+        ("XB", date(2024, 3, 1)): (("XB quá hạn", "open"), ("XB đang làm", "in_progress")),
+        ("XC", date(2024, 3, 1)): (("XC đã xong", "done"),),
+        ("XB", date(2024, 5, 1)): (("XB sau ngày báo cáo", "open"),),
+    }
+    for (code, day), items in plan.items():
+        meeting = f.meeting(day, unit_id=units[code].id, conclusions=f"Kết luận {code} {day}")
+        for description, status in items:
+            deadline = date(2024, 3, 15) if description != "XB đang làm" else date(2024, 6, 1)
+            task = meetings.add_task(
+                meeting, department_id=dept.id, description=description, deadline=deadline
+            )
+            if status != "open":
+                meetings.set_task_status(task, status)
+            tasks[description] = task
+    db.session.commit()
+    return tasks
+
+
+def test_the_province_follows_up_its_centres_tasks_and_counts_each_units(province):
+    """Section III.2: the tasks not done of the province's centre's meetings, listed (not the
+    units' own), and every unit's tasks counted, one line a unit, overdue first; the latest
+    conclusions are the centre's; IV names the units with overdue tasks."""
+    _meetings(province)
+    context = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
+    follow_up = context["follow_up"]
+    assert [t.description for t in follow_up.get("tasks")] == ["Tỉnh quá hạn"]
+    assert follow_up["overdue"] == 1
+    assert follow_up["meeting"].unit_id == province["TINH"].id
+    counted = [
+        (r.unit.code, r.assigned, r.done, r.open, r.overdue) for r in context["unit_tasks"]["rows"]
+    ]
+    # XB's meeting after the brief's date is not counted; XB before TINH: more not done.
+    assert counted == [("XB", 2, 0, 2, 1), ("TINH", 2, 1, 1, 1), ("XC", 1, 1, 0, 0)]
+    assert context["unit_tasks"]["total"] == {"assigned": 5, "done": 2, "open": 3, "overdue": 2}
+    html = str(services.render_html(context))
+    assert "Tỉnh quá hạn" in html and "XB quá hạn" not in html and "XB đang làm" not in html
+    assert re.search(r'<tr data-unit="XB"><td class="center">1</td><td>Xã Bình Liêu</td>', html)
+    assert "Kết luận TINH 2024-03-01" in html and "Kết luận XB" not in html
+    assert "Đề nghị Xã Bình Liêu (1 nhiệm vụ) khẩn trương hoàn thành" in html
+    # A unit's own brief keeps following up its own tasks.
+    own = services.brief_context(PERIOD, date(2024, 4, 2), unit_id=province["XB"].id)
+    assert [t.description for t in own["follow_up"]["tasks"]] == ["XB quá hạn", "XB đang làm"]
+
+
 def test_without_a_province_centre_the_brief_is_not_issued(province):
     set_unit_active(province["TINH"], False)
     db.session.commit()

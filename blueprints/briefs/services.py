@@ -240,6 +240,29 @@ def _follow_up(today, unit_id=None):
     }
 
 
+def _province_follow_up(today, centre_id):
+    """The province's level's follow-up: its centre's tasks not done and its latest recorded
+    conclusions (``_follow_up``); nothing without a centre (no meeting is the province's)."""
+    if centre_id is None:
+        return {"tasks": [], "overdue": 0, "meeting": None}
+    return _follow_up(today, centre_id)
+
+
+def _unit_tasks(today, centre_id):
+    """Every unit's tasks of meetings held up to ``today``, counted (assigned, done, not done,
+    overdue), with the province's totals: ``{"rows": [UnitTasks], "total": {…}}``, and the units
+    other than the centre with overdue tasks, most first (``late``)."""
+    from blueprints.meetings import services as meetings
+
+    rows = meetings.task_counts_by_unit(as_of=today, meeting_before=today)
+    keys = ("assigned", "done", "open", "overdue")
+    return {
+        "rows": rows,
+        "total": {key: sum(getattr(row, key) for row in rows) for key in keys},
+        "late": [row for row in rows if row.overdue and row.unit.id != centre_id],
+    }
+
+
 def brief_context(period, today=None, number=None, year=None, unit_id=None, province=False):
     """Everything the brief shows, for ``period``, dated ``today`` (Vietnam date by default),
     under the names and signer of unit ``unit_id``'s settings (the first unit's by default).
@@ -257,7 +280,8 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None, prov
     targets = figures.targets(summary)
     outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS, unit=unit)
     settings = get_settings(unit_id)
-    return _context(period, today, number, year, settings, summary, targets, unit, unit_id) | {
+    follow_up = _follow_up(today, unit_id)
+    return _context(period, today, number, year, settings, summary, targets, unit, follow_up) | {
         "by_field": _group_table(summary, "field", unit),
         "by_department": _group_table(summary, "department", unit),
         "trend": figures.monthly_trend(period, unit),
@@ -266,7 +290,7 @@ def brief_context(period, today=None, number=None, year=None, unit_id=None, prov
     }
 
 
-def _context(period, today, number, year, settings, summary, targets, unit, unit_id):
+def _context(period, today, number, year, settings, summary, targets, unit, follow_up):
     return {
         "period": period,
         "doc_date": today,
@@ -284,7 +308,7 @@ def _context(period, today, number, year, settings, summary, targets, unit, unit
         "proposal_departments": _proposal_departments(period, unit),
         "targets": targets,
         "target_rows": target_rows(targets),
-        "follow_up": _follow_up(today, unit_id),
+        "follow_up": follow_up,
     }
 
 
@@ -349,9 +373,16 @@ def province_context(period, today=None, number=None, year=None):
     data = figures.rollup(period, whole=True)
     summary = data.province
     outreach, outreach_total = figures.outreach_top(period, OUTREACH_ROWS)
-    settings = _issuer_settings(province_centre())
-    return _context(period, today, number, year, settings, summary, [], None, None) | {
+    centre = province_centre()
+    settings = _issuer_settings(centre)
+    # The province's level follows up its own centre's meetings (the unit that issues the
+    # brief); every unit's tasks are summed up per unit.
+    centre_id = centre.id if centre is not None else None
+    follow_up = _province_follow_up(today, centre_id)
+    return _context(period, today, number, year, settings, summary, [], None, follow_up) | {
         "province": True,
+        "centre_name": settings.unit_name,
+        "unit_tasks": _unit_tasks(today, centre_id),
         "province_name": province_name(settings),
         "by_field": _group_table(summary, "field"),
         "by_department": _group_table(summary, "department"),

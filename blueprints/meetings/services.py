@@ -102,6 +102,55 @@ def overdue_count(as_of=None, department_id=None, unit_id=None):
     return int(db.session.execute(stmt).scalar_one())
 
 
+@dataclass(frozen=True)
+class UnitTasks:
+    """A unit's tasks of meetings held up to a date (``task_counts_by_unit``): how many were
+    assigned, are done, are not done yet, and of those how many are overdue."""
+
+    unit: object  # models.Unit
+    assigned: int
+    done: int
+    open: int
+    overdue: int
+
+
+def task_counts_by_unit(as_of=None, meeting_before=None):
+    """Every unit's tasks counted (``UnitTasks``), of the units whose meetings held on or
+    before ``meeting_before`` (every meeting without) gave any: the units with most overdue
+    tasks first, then most tasks not done, then by code. Counted in SQL, one statement.
+
+    :param as_of: the date overdue is judged on; defaults to Vietnam's today.
+    """
+    from sqlalchemy import func
+
+    from models import Unit
+
+    as_of = as_of or vn_today()
+    not_done = Task.status != "done"
+    overdue = not_done & Task.deadline.is_not(None) & (Task.deadline < as_of)
+    counts = (
+        select(
+            Meeting.unit_id,
+            func.count().label("assigned"),
+            func.sum(case((not_done, 0), else_=1)).label("done"),
+            func.sum(case((not_done, 1), else_=0)).label("open"),
+            func.sum(case((overdue, 1), else_=0)).label("overdue"),
+        )
+        .select_from(Task)
+        .join(Meeting, Meeting.id == Task.meeting_id)
+        .group_by(Meeting.unit_id)
+    )
+    if meeting_before is not None:
+        counts = counts.where(Meeting.date <= meeting_before)
+    counts = counts.subquery()
+    rows = db.session.execute(
+        select(Unit, counts.c.assigned, counts.c.done, counts.c.open, counts.c.overdue)
+        .join(counts, counts.c.unit_id == Unit.id)
+        .order_by(counts.c.overdue.desc(), counts.c.open.desc(), Unit.code)
+    ).all()
+    return [UnitTasks(unit, int(a), int(d), int(o), int(late)) for unit, a, d, o, late in rows]
+
+
 def create_meeting(*, date_, chair, participants, conclusions, user=None, unit_id=None):
     """Record a review meeting, of ``user``'s unit (the first unit for a user bound to none), or
     of ``unit_id`` (the unit a user who sees every unit picked).
