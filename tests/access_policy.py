@@ -30,6 +30,9 @@ module-level dict whose name ends in ``_RULES`` is collected (an endpoint listed
   from minimal form data is fine, and is what most POST entries get.
 - ``audited_read``: the GET records an audit event (an export with personal data): the GET walk then
   allows new ``audit_event`` rows, and nothing else, for that endpoint.
+- ``unit_query``: the GET also answers a unit asked by its code (``unit=CODE``, as a unit's brief
+  is asked by who sees every unit): the access tests call it with the samples' unit's code too,
+  and on two units a unit-bound user asking for the other unit's gets 404 and changes nothing.
 
 ``Samples`` holds realistic records built from ``tests/factories.py``; a blueprint whose records are
 not there builds its own once per test with ``s.once("batch", lambda: ...)``.
@@ -61,6 +64,7 @@ class Rule:
     data: object = None
     write_roles: Optional[tuple] = None
     audited_read: bool = False
+    unit_query: bool = False
 
     def allowed(self, role, method):
         if method != "GET" and self.write_roles is not None:
@@ -110,6 +114,12 @@ class Samples:
         self.managed_user = f.user("centre")  # a user administrators manage
         self._built = {}
         db.session.flush()
+
+    def unit_code(self):
+        """The code of the unit these samples' records belong to."""
+        from models import Unit
+
+        return db.session.get(Unit, self.unit_id).code
 
     def once(self, key, build):
         """``build()`` the first time ``key`` is asked for in this test, then the same record."""
@@ -561,8 +571,10 @@ def _issued_brief(s):
 
 BRIEFS_RULES = {
     "briefs.list_briefs": Rule(BRIEF_READERS),
-    "briefs.preview_brief": Rule(BRIEF_READERS, query=BRIEF_PERIOD),
-    "briefs.download_draft": Rule(BRIEF_READERS, query=BRIEF_PERIOD),
+    # Who sees every unit previews and downloads the draft of any unit's brief (unit=CODE);
+    # a unit-bound user only his own unit's.
+    "briefs.preview_brief": Rule(BRIEF_READERS, query=BRIEF_PERIOD, unit_query=True),
+    "briefs.download_draft": Rule(BRIEF_READERS, query=BRIEF_PERIOD, unit_query=True),
     "briefs.issue_brief": Rule(BRIEF_ISSUERS, query=BRIEF_PERIOD, data={}),
     "briefs.withdraw_brief": Rule(BRIEF_ISSUERS, args=_issued_brief, data={"reason": ""}),
     "briefs.download_brief": Rule(BRIEF_READERS, args=_issued_brief),

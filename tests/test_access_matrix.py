@@ -25,6 +25,15 @@ def endpoint_methods(app, endpoint):
     return sorted(methods, key=lambda m: (m != "GET", m))
 
 
+def endpoint_calls(app, endpoint):
+    """``(method, unit)`` of each call the access tests make to ``endpoint``: each method it
+    answers, and for a ``Rule.unit_query`` the GET asking for the samples' unit too."""
+    calls = [(method, False) for method in endpoint_methods(app, endpoint)]
+    if POLICY[endpoint].unit_query:
+        calls.append(("GET", True))
+    return calls
+
+
 def sign_in(client, user):
     """Log ``client`` in as ``user`` with a server-side session, as the login view does
     (without the deliberately slow password check)."""
@@ -64,10 +73,14 @@ def clients_carrying(app, sessions):
     return clients
 
 
-def build_url(app, endpoint, rule, samples, method):
+def build_url(app, endpoint, rule, samples, method, unit=False):
+    """The URL of ``endpoint`` on ``samples``; with ``unit``, asking for their unit by its code
+    (``Rule.unit_query``)."""
     values = rule.url_values(samples)
     if method == "GET":
         values.update(rule.query_values(samples))
+        if unit:
+            values["unit"] = samples.unit_code()
     with app.test_request_context():
         return url_for(endpoint, **values)
 
@@ -166,8 +179,8 @@ def test_access_matrix(by_role, endpoint):
     rule = POLICY[endpoint]
     if endpoint not in app.view_functions:
         pytest.fail(f"{endpoint} is listed but not registered")
-    for method in endpoint_methods(app, endpoint):
-        url = build_url(app, endpoint, rule, samples, method)
+    for method, unit in endpoint_calls(app, endpoint):
+        url = build_url(app, endpoint, rule, samples, method, unit)
         everyone = (ANONYMOUS,) + ROLES
         denied = [r for r in everyone if not rule.allowed(r, method)]
         allowed = [r for r in everyone if rule.allowed(r, method)]
@@ -344,9 +357,9 @@ def _shown(response, markers, url):
 @pytest.mark.parametrize("endpoint", sorted(POLICY))
 def test_unit_matrix(two_units, endpoint):
     """Two units each hold a record of every kind. Users bound to the first unit get 404 on the
-    other unit's record, whatever the method, and nothing changes; they reach their own, and no
-    page they open shows the other unit's records. Province-wide users and department staff
-    reach both units' records."""
+    other unit's record, whatever the method, and nothing changes (the other unit asked by its
+    code too: ``Rule.unit_query``); they reach their own, and no page they open shows the other
+    unit's records. Province-wide users and department staff reach both units' records."""
     from utils.access import PROVINCE_WIDE_ONLY
 
     rule = POLICY[endpoint]
@@ -355,21 +368,27 @@ def test_unit_matrix(two_units, endpoint):
     province_only = getattr(app.view_functions[endpoint], "allowed_action", None) in (
         PROVINCE_WIDE_ONLY
     )
-    for method in endpoint_methods(app, endpoint):
+    for method, unit in endpoint_calls(app, endpoint):
         allowed = [key for key in UNIT_USERS if rule.allowed(key[0], method)]
         bound = [key for key in allowed if key[1] == "bound"]
         if province_only:
             for key in bound:
                 r = call(
-                    clients[key], method, build_url(app, endpoint, rule, own, method), rule, own
+                    clients[key],
+                    method,
+                    build_url(app, endpoint, rule, own, method, unit),
+                    rule,
+                    own,
                 )
                 assert r.status_code == 403, f"{method} {endpoint} as {key}: {r.status_code}"
             allowed = [key for key in allowed if key[1] != "bound"]
             bound = []
-        own_url = build_url(app, endpoint, rule, own, method)
-        other_url = build_url(app, endpoint, rule, other, method)
-        by_record = rule.url_values(own) != rule.url_values(other) or (
-            method != "GET" and rule.form_data(own) != rule.form_data(other)
+        own_url = build_url(app, endpoint, rule, own, method, unit)
+        other_url = build_url(app, endpoint, rule, other, method, unit)
+        by_record = (
+            unit
+            or rule.url_values(own) != rule.url_values(other)
+            or (method != "GET" and rule.form_data(own) != rule.form_data(other))
         )
         db.session.commit()
         before = table_dump()

@@ -5,7 +5,8 @@
 - the command line's JSON (``report summary --json``, in both languages, and ``GET /api/summary``)
   for the same organisation (``summary-*.json``);
 - the access matrix: for every endpoint, method and role (and nobody), the status code the
-  ``tests/access_policy.py`` call gets (``access-matrix.json``).
+  ``tests/access_policy.py`` call gets (``access-matrix.json``; ``GET unit=CODE``: the GET asking
+  for the samples' unit by its code, ``Rule.unit_query``).
 
 The same values on SQLite and PostgreSQL. A difference here is a change of behaviour: fix the code,
 or, when the change is deliberate, regenerate the files with ``.venv/bin/python tools/golden.py``
@@ -22,7 +23,7 @@ import pytest
 from extensions import db
 from tests import access_policy, golden_data
 from tests.access_policy import ANONYMOUS, ROLES
-from tests.test_access_matrix import build_url, call, endpoint_methods
+from tests.test_access_matrix import build_url, call, endpoint_calls
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Set by tools/golden.py: write the files instead of comparing with them.
@@ -131,9 +132,9 @@ def endpoint_matrix(app, endpoint, samples, clients):
     rule = POLICY[endpoint]
     everyone = (ANONYMOUS,) + ROLES
     out = {}
-    for method in endpoint_methods(app, endpoint):
-        url = build_url(app, endpoint, rule, samples, method)
-        plain = out.setdefault(method, {})
+    for method, unit in endpoint_calls(app, endpoint):
+        url = build_url(app, endpoint, rule, samples, method, unit)
+        plain = out.setdefault(f"{method} unit=CODE" if unit else method, {})
         for role in [r for r in everyone if not rule.allowed(r, method)]:
             plain[role] = call(clients[role], method, url, rule, samples).status_code
         for role in [r for r in everyone if rule.allowed(r, method)]:

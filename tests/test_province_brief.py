@@ -198,6 +198,26 @@ def test_who_sees_every_unit_makes_the_provinces_brief(app, client, province):
     assert theirs.status_code == 200 and "trên địa bàn" not in theirs.text
 
 
+def test_who_sees_every_unit_previews_any_units_brief(app, client, province):
+    """A province-wide leader previews a unit's brief (``unit=CODE``, as the unit's dashboard
+    links to it), named, with its figures, and may not issue it there; a unit-bound leader sees
+    only his own unit's: another unit's is a 404 (fails before: the province's brief, and the
+    other unit's code ignored)."""
+    leader = sign_in(client, f.user("leader", province_wide=True))
+    page = leader.get("/briefs/preview", query_string=dict(QUERY, unit="XB"))
+    assert page.status_code == 200
+    assert "Xem trước báo cáo của Xã Bình Liêu" in page.text
+    assert "Tổng số hồ sơ tiếp nhận: <b>30</b> hồ sơ" in page.text
+    assert "trên địa bàn" not in page.text and "/briefs/issue?" not in page.text
+    assert "/briefs/draft.pdf?unit=XB&amp;from=2024-01-01" in page.text
+    assert leader.get("/briefs/preview", query_string=dict(QUERY, unit="NOPE")).status_code == 404
+    bound = sign_in(app.test_client(), f.user("leader", unit_id=province["XB"].id))
+    assert bound.get("/briefs/preview", query_string=dict(QUERY, unit="XC")).status_code == 404
+    assert bound.get("/briefs/draft.pdf", query_string=dict(QUERY, unit="XC")).status_code == 404
+    own = bound.get("/briefs/preview", query_string=dict(QUERY, unit="XB"))
+    assert own.status_code == 200 and "/briefs/issue?" in own.text
+
+
 def test_on_one_unit_the_provinces_brief_is_the_units(client, auth):
     admin = sign_in(client, f.user("admin", province_wide=True))
     r = admin.get("/briefs/province/preview", query_string=QUERY)

@@ -4,11 +4,14 @@ Centre staff, leaders and administrators prepare, preview and download drafts; o
 administrators issue a brief (after a confirmation naming the number it takes) or withdraw one.
 On a deployment of several units, a user bound to a unit makes that unit's brief, and users who
 see every unit make the province's (``/briefs/province/…``, province-wide users only): the same
-brief with a table of units, issued and numbered by the province's centre.
+brief with a table of units, issued and numbered by the province's centre; they also preview and
+download the draft of any unit's brief (``unit=CODE``). Each pair of a unit's and the province's
+views is one view (``scoped_views``).
 """
 
 import hashlib
 import logging
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -33,7 +36,7 @@ from utils.dates import Period
 from utils.errors import save
 from utils.periods import default_period, period_from_request
 from utils.transactions import outside_the_write_lock
-from utils.units import several_units, unit_scope
+from utils.units import several_units, unit_or_404, unit_scope
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
@@ -61,7 +64,52 @@ PROVINCE_VIEWS = {
     "briefs.download_draft": "briefs.download_province_draft",
     "briefs.issue_brief": "briefs.issue_province_brief",
 }
-UNIT_VIEWS = {province: unit for unit, province in PROVINCE_VIEWS.items()}
+TWIN_VIEWS = PROVINCE_VIEWS | {province: unit for unit, province in PROVINCE_VIEWS.items()}
+
+
+def scoped_views(rule, endpoint, unit_action, province_action, methods=("GET",), any_unit=False):
+    """Register the decorated ``view(province, unit)`` twice: as a unit's brief's ``endpoint``
+    at ``rule``, allowed to who may ``unit_action``, and as the province's brief's at
+    ``/province`` + ``rule`` (``PROVINCE_VIEWS``), allowed to who may ``province_action``.
+
+    Each answers the brief the user makes (``_province_user``) and sends anyone else to its
+    twin (303, the period kept): a province-wide user of several units to the province's, and
+    on one unit the province's views to the unit's. With ``any_unit``, the unit's view answers
+    the brief of a unit asked with ``unit=CODE`` instead (``_unit_asked``, given as ``unit``;
+    ``None``: the user's own brief, or the province's)."""
+
+    def register(view):
+        def answer(province):
+            unit = _unit_asked() if any_unit and not province else None
+            if unit is None and province != _province_user():
+                return _elsewhere(TWIN_VIEWS[request.endpoint])
+            return view(province, unit)
+
+        province_endpoint = PROVINCE_VIEWS[f"briefs.{endpoint}"].removeprefix("briefs.")
+        for province, name, path, action in (
+            (False, endpoint, rule, unit_action),
+            (True, province_endpoint, f"/province{rule}", province_action),
+        ):
+            view_func = requires(action)(partial(answer, province))
+            bp.add_url_rule(path, name, view_func, methods=list(methods))
+        return view
+
+    return register
+
+
+def _unit_asked():
+    """The unit whose brief the request asks for with ``unit=CODE`` (the unit dashboard's link
+    to its brief carries it) on a deployment of several units: any unit for a user who sees
+    every unit, only his own for a unit-bound user (another unit's, or an unknown code, is a
+    404). ``None``: none asked."""
+    code = (request.args.get("unit") or "").strip()
+    if not code or not several_units():
+        return None
+    unit = unit_or_404(code)
+    scope = unit_scope(current_user)
+    if scope is not None and unit.id != scope:
+        abort(404)
+    return unit
 
 
 def _elsewhere(endpoint):
@@ -105,55 +153,33 @@ def list_briefs():
     return _list_page(form, period)
 
 
-def _preview(province):
+@scoped_views("/preview", "preview_brief", "read_briefs", "read_province_briefs", any_unit=True)
+def preview(province, unit):
+    """The brief of the period as HTML: the user's unit's, the unit's asked (``unit=CODE``), or
+    the province's (``/briefs/province/preview``, province-wide users of several units)."""
     period = period_from_request(request.args)
-    context = services.brief_context(period, unit_id=unit_scope(current_user), province=province)
+    scope = unit_scope(current_user)
+    context = services.brief_context(period, unit_id=unit.id if unit else scope, province=province)
+    # Who sees every unit previews any unit's brief, named; the unit's own leaders issue it.
+    another = unit if scope is None else None
     return render_template(
         "briefs/preview.html",
         period=period,
         province=province,
-        can_issue=can(current_user, "issue_province_briefs" if province else "issue_briefs"),
+        unit=another,
+        can_issue=another is None
+        and can(current_user, "issue_province_briefs" if province else "issue_briefs"),
         document=services.render_html(context),
     )
 
 
-@bp.route("/preview")
-@requires("read_briefs")
-def preview_brief():
-    if _province_user():
-        return _elsewhere(PROVINCE_VIEWS[request.endpoint])
-    return _preview(False)
-
-
-@bp.route("/province/preview")
-@requires("read_province_briefs")
-def preview_province_brief():
-    """The province's brief of the period as HTML (a deployment of one unit: its brief)."""
-    if not several_units():
-        return _elsewhere(UNIT_VIEWS[request.endpoint])
-    return _preview(True)
-
-
-def _draft(province):
+@scoped_views("/draft.pdf", "download_draft", "read_briefs", "read_province_briefs", any_unit=True)
+def download_draft(province, unit):
+    """The draft PDF of the brief ``preview`` shows."""
     period = period_from_request(request.args)
-    pdf = services.draft_pdf(period, unit_id=unit_scope(current_user), province=province)
+    unit_id = unit.id if unit else unit_scope(current_user)
+    pdf = services.draft_pdf(period, unit_id=unit_id, province=province)
     return _pdf_response(pdf, services.draft_filename(period, province))
-
-
-@bp.route("/draft.pdf")
-@requires("read_briefs")
-def download_draft():
-    if _province_user():
-        return _elsewhere(PROVINCE_VIEWS[request.endpoint])
-    return _draft(False)
-
-
-@bp.route("/province/draft.pdf")
-@requires("read_province_briefs")
-def download_province_draft():
-    if not several_units():
-        return _elsewhere(UNIT_VIEWS[request.endpoint])
-    return _draft(True)
 
 
 def _confirmation(period, form=None, status=200, error=None, province=False):
@@ -173,30 +199,16 @@ def _confirmation(period, form=None, status=200, error=None, province=False):
     )
 
 
-@bp.route("/issue", methods=["GET", "POST"])
-@requires("issue_briefs")
-def issue_brief():
+@scoped_views(
+    "/issue", "issue_brief", "issue_briefs", "issue_province_briefs", methods=("GET", "POST")
+)
+def issue(province, _unit):
     """GET (``from``, ``to``): confirm issuing the brief of the period, naming the number it
     will take. POST (``start``, ``end``, ``number``): issue it under that number; when another
     brief took the number meanwhile, nothing is issued and the confirmation comes back (409)
-    with the new number. Under the built-in illustrative rubric issuing is refused (409). A
-    user who sees every unit of several is sent to the province's brief's (nothing issued)."""
-    if _province_user():
-        return _elsewhere(PROVINCE_VIEWS[request.endpoint])
-    return _issue(False)
-
-
-@bp.route("/province/issue", methods=["GET", "POST"])
-@requires("issue_province_briefs")
-def issue_province_brief():
-    """Confirm and issue the province's brief, as ``issue_brief`` does a unit's: numbered by the
-    province's centre (refused, 409, without one)."""
-    if not several_units():
-        return _elsewhere(UNIT_VIEWS[request.endpoint])
-    return _issue(True)
-
-
-def _issue(province):
+    with the new number. Under the built-in illustrative rubric issuing is refused (409). The
+    province's brief (``/briefs/province/issue``) is numbered by the province's centre
+    (refused, 409, without one)."""
     if request.method == "GET":
         return _confirmation(period_from_request(request.args), province=province)
     form = IssueForm()
