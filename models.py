@@ -373,14 +373,16 @@ class Dossier(db.Model):
 
 
 class _DossierTally:
-    """Counts of dossiers per procedure and per day, ten days or month, kept by ``utils.tally`` in the same
-    transaction as every change to a dossier's procedure or effective channels and dates.
+    """Counts of dossiers per procedure and per day, ten days, month or quarter, kept by
+    ``utils.tally`` in the same transaction as every change to a dossier's procedure or effective
+    channels and dates.
 
     A dossier counts on its receive date's row (``received``; ``received_postal`` when received
     by post; ``received_returned_postal`` when its result went by post) and on its return date's
-    row (``returned``; ``returned_postal`` when by post). The figures read whole months from the
-    month table, whole ten-day parts of a month (1–10, 11–20, 21–end) from the ten-day table and
-    the other days from the day table, never the dossiers.
+    row (``returned``; ``returned_postal`` when by post). The figures read whole calendar
+    quarters from the quarter table, other whole months from the month table, whole ten-day
+    parts of a month (1–10, 11–20, 21–end) from the ten-day table and the other days from the
+    day table, never the dossiers.
     """
 
     # No foreign key: these are derived rows, emptied rows are deleted, and a procedure's rows
@@ -397,8 +399,8 @@ class _DossierTally:
 
 
 class _ProvinceTally:
-    """The dossier tallies summed over every unit: per procedure and per day, ten days or month,
-    without the unit (what the province's figures read: a range of dates holds one row per
+    """The dossier tallies summed over every unit: per procedure and per day, ten days, month or
+    quarter, without the unit (what the province's figures read: a range of dates holds one row per
     procedure, not one per unit and procedure). Kept by ``utils.tally`` beside the per-unit
     tallies, in the same statements' transaction; equal to them summed over the units."""
 
@@ -442,6 +444,19 @@ class DossierMonthTally(_DossierTally, db.Model):
     )
 
 
+class DossierQuarterTally(_DossierTally, db.Model):
+    __tablename__ = "dossier_quarter_tally"
+    # The first day of a calendar quarter (1 January, April, July or October): a period of
+    # whole quarters (a roll-up of nine months, the Units screen's dossiers of all time) reads a
+    # third of the month rows.
+    quarter = db.Column(db.Date, primary_key=True)
+    __table_args__ = (
+        db.PrimaryKeyConstraint("quarter", "unit_id", "procedure_id"),
+        db.Index("ix_dossier_quarter_tally_unit", "unit_id", "quarter"),
+        {"sqlite_with_rowid": False},
+    )
+
+
 class ProvinceDayTally(_ProvinceTally, db.Model):
     __tablename__ = "province_day_tally"
     day = db.Column(db.Date, primary_key=True)
@@ -462,6 +477,15 @@ class ProvinceMonthTally(_ProvinceTally, db.Model):
     month = db.Column(db.Date, primary_key=True)
     __table_args__ = (
         db.PrimaryKeyConstraint("month", "procedure_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class ProvinceQuarterTally(_ProvinceTally, db.Model):
+    __tablename__ = "province_quarter_tally"
+    quarter = db.Column(db.Date, primary_key=True)
+    __table_args__ = (
+        db.PrimaryKeyConstraint("quarter", "procedure_id"),
         {"sqlite_with_rowid": False},
     )
 

@@ -75,7 +75,7 @@ def test_a_one_unit_database_upgrades_with_every_row_figure_and_brief_unchanged(
     from app import create_app
     from blueprints.briefs import services as briefs
     from extensions import db
-    from utils import demo
+    from utils import demo, tally
     from utils.dates import Period
 
     uri, cleanup = _database(tmp_path)
@@ -113,6 +113,7 @@ def test_a_one_unit_database_upgrades_with_every_row_figure_and_brief_unchanged(
                     table
                 )
             assert _figures(app) == figures_before
+            assert tally.differences() == []  # the quarter tallies built from the month ones
             unit = db.session.execute(text("SELECT id, code, name FROM unit")).all()
             # the first unit, named as the settings name the organisation
             assert unit == [(1, "DV01", demo_unit_name())]

@@ -14,6 +14,7 @@ from extensions import db
 from models import Dossier, DossierDayTally, DossierMonthTally, DossierTenDayTally, Procedure
 from tests import factories as f
 from utils import figures, tally
+from utils.figures import counting
 from utils.dates import Period
 
 
@@ -392,6 +393,32 @@ def test_spans_split_a_period_into_whole_months_ten_day_parts_and_days():
         assert figures.spans(Period(start, end)) == expected, (start, end)
 
 
+def test_whole_months_split_into_whole_quarters_and_the_months_around_them():
+    """A period's whole months are read as its whole calendar quarters from the quarter tallies
+    and the months before and after them from the month tallies."""
+    d = date
+    cases = [
+        ((d(2024, 1, 1), d(2024, 9, 1)), ((d(2024, 1, 1), d(2024, 7, 1)), [])),
+        ((d(2024, 2, 1), d(2024, 2, 1)), (None, [(d(2024, 2, 1), d(2024, 2, 1))])),
+        ((d(2024, 2, 1), d(2024, 4, 1)), (None, [(d(2024, 2, 1), d(2024, 4, 1))])),
+        (
+            (d(2023, 6, 1), d(2024, 3, 1)),
+            ((d(2023, 7, 1), d(2024, 1, 1)), [(d(2023, 6, 1), d(2023, 6, 1))]),
+        ),
+        (
+            (d(2023, 12, 1), d(2024, 11, 1)),
+            (
+                (d(2024, 1, 1), d(2024, 7, 1)),
+                [(d(2023, 12, 1), d(2023, 12, 1)), (d(2024, 10, 1), d(2024, 11, 1))],
+            ),
+        ),
+        ((d(2024, 10, 1), d(2024, 12, 1)), ((d(2024, 10, 1), d(2024, 10, 1)), [])),
+        ((d(2024, 11, 1), d(2025, 1, 1)), (None, [(d(2024, 11, 1), d(2025, 1, 1))])),
+    ]
+    for months, expected in cases:
+        assert counting.quarters_and_months(months) == expected, months
+
+
 def test_a_failed_flush_leaves_nothing_for_the_next(procs):
     """A flush that fails (here a duplicate dossier code) and is rolled back must not have its
     counts applied by the next flush."""
@@ -419,15 +446,21 @@ def test_a_failed_flush_leaves_nothing_for_the_next(procs):
     assert_tallies_right()
 
 
-def test_the_month_and_ten_day_part_of_a_date_in_sql_are_those_of_python(app):
-    """``tally.month_of`` and ``tally.tenday_of``, the SQL the import and the checks count with,
-    give each day of a leap year and of the month ends around it the first day of its month and
-    of its ten-day part (``tally.tenday_start``), on either database."""
+def test_the_month_ten_day_part_and_quarter_of_a_date_in_sql_are_those_of_python(app):
+    """``tally.month_of``, ``tally.tenday_of`` and ``tally.quarter_of``, the SQL the import and
+    the checks count with, give each day of a leap year and of the month ends around it the first
+    day of its month, of its ten-day part (``tally.tenday_start``) and of its quarter
+    (``tally.quarter_start``), on either database."""
     days = [date(2023, 12, 1) + timedelta(days=n) for n in range(31 + 366 + 31)]
     listed = union_all(*(select(literal(d, db.Date).label("day")) for d in days)).subquery().c.day
-    rows = db.session.execute(select(listed, tally.month_of(listed), tally.tenday_of(listed)))
-    got = {_as_date(d): (_as_date(m), _as_date(t)) for d, m, t in rows}
-    assert got == {d: (d.replace(day=1), tally.tenday_start(d)) for d in days}
+    rows = db.session.execute(
+        select(listed, tally.month_of(listed), tally.tenday_of(listed), tally.quarter_of(listed))
+    )
+    got = {_as_date(d): (_as_date(m), _as_date(t), _as_date(q)) for d, m, t, q in rows}
+    assert got == {
+        d: (d.replace(day=1), tally.tenday_start(d), date(d.year, (d.month - 1) // 3 * 3 + 1, 1))
+        for d in days
+    }
 
 
 def _as_date(value):

@@ -14,9 +14,11 @@ from models import (
     Dossier,
     DossierDayTally,
     DossierMonthTally,
+    DossierQuarterTally,
     DossierTenDayTally,
     ProvinceDayTally,
     ProvinceMonthTally,
+    ProvinceQuarterTally,
     ProvinceTenDayTally,
 )
 from tests import factories as f
@@ -127,6 +129,7 @@ def test_the_tallies_count_each_units_dossiers_on_its_own_rows(app):
             (DossierDayTally, DossierDayTally.day),
             (DossierTenDayTally, DossierTenDayTally.tenday),
             (DossierMonthTally, DossierMonthTally.month),
+            (DossierQuarterTally, DossierQuarterTally.quarter),
         )
     ]
     tally.rebuild()
@@ -136,6 +139,7 @@ def test_the_tallies_count_each_units_dossiers_on_its_own_rows(app):
             (DossierDayTally, DossierDayTally.day),
             (DossierTenDayTally, DossierTenDayTally.tenday),
             (DossierMonthTally, DossierMonthTally.month),
+            (DossierQuarterTally, DossierQuarterTally.quarter),
         )
     ]
     assert before == after
@@ -178,7 +182,12 @@ def _province_kept():
                 )
             )
         }
-        for model in (ProvinceDayTally, ProvinceTenDayTally, ProvinceMonthTally)
+        for model in (
+            ProvinceDayTally,
+            ProvinceTenDayTally,
+            ProvinceMonthTally,
+            ProvinceQuarterTally,
+        )
     ]
 
 
@@ -187,6 +196,7 @@ def _province_plain():
         _plainly_counted(lambda d: d),
         _plainly_counted(tally.tenday_start),
         _plainly_counted(lambda d: d.replace(day=1)),
+        _plainly_counted(tally.quarter_start),
     ]
 
 
@@ -224,6 +234,7 @@ def test_the_province_tallies_equal_plain_counts_of_every_units_dossiers(app):
     ).items():
         summed[(day, pid)] = tuple(a + b for a, b in zip(summed.get((day, pid), (0,) * 5), counts))
     assert _province_kept()[2] == summed
+    assert _province_kept()[3] and _province_kept()[3] == _province_plain()[3]
     # A wrong province row is found and recounted.
     db.session.execute(
         update(ProvinceMonthTally)

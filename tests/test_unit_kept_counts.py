@@ -2,7 +2,8 @@
 docs/figures.md): on a province of three units, whichever way dossiers and shipments change
 (the forms' services, the imports, statements, a dossier or a shipment moved to another unit by
 hand), each unit's kept counts equal plain counts over that unit's rows, the province's equal
-plain counts over every row, and the units add up to the province. A unit's reconciliation,
+plain counts over every row, and the units add up to the province; so does each unit's number
+of dossiers on the Units screen. A unit's reconciliation,
 shipment list totals and reconciliation list count are read from the kept counts, not from the
 dossiers and shipments."""
 
@@ -22,7 +23,7 @@ from tests.test_reconcile_tally import KEYS, plain_by_department
 from tests.test_shipment_tally import catalogue, filter_combinations
 from utils import reconcile, shipment_tally
 from utils.dates import Period
-from utils.units import create_unit
+from utils.units import create_unit, dossiers_per_unit
 
 CHANNELS = ("truc_tiep", "truc_tuyen", "bcci")
 
@@ -51,6 +52,11 @@ def assert_right(units, departments, fields, rng):
     """Every unit's and the province's kept counts equal plain counts; the units add up."""
     assert reconcile.differences() == []
     assert shipment_tally.differences() == []
+    plain = select(Dossier.unit_id, func.count()).group_by(Dossier.unit_id)
+    with statements() as seen:
+        kept = dossiers_per_unit()
+    assert kept == dict(db.session.execute(plain).all())
+    assert not any("FROM dossier " in s and "IS NULL" not in s for s in seen), seen
     province = kept_reconciliation(None)
     assert province == plain_by_department(None)
     summed = {}
@@ -101,6 +107,8 @@ def province(app):
         )
         for n in range(36)
     ]
+    # A dossier without a receive date: on no tally, still one of its unit's dossiers.
+    made.append(f.dossier(procs[0], None, code="000.00.22.H56-NODATE", unit_id=third.id))
     db.session.commit()
     return units, [d.id for d in departments], [x.id for x in fields], procs, made, rng
 

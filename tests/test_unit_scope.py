@@ -326,7 +326,7 @@ def test_a_units_dossier_list_is_counted_from_its_tallies(app, units):
             page = dossiers.search_dossiers(filters)
             assert (page.total, page.capped) == (expected, False), filters
             # A unit's rows of the units' tally; the province's from the province's tally.
-            kept = "dossier_month_tally" if filters.unit_id else "province_month_tally"
+            kept = "dossier_quarter_tally" if filters.unit_id else "province_quarter_tally"
             assert any(kept in s for s in seen), filters
     finally:
         event.remove(db.engine, "before_cursor_execute", note)

@@ -1,6 +1,7 @@
 """The dossier tallies: counts of dossiers per procedure and per day (``DossierDayTally``), ten-day
-part of a month (``DossierTenDayTally``: 1–10, 11–20, 21–end) or month (``DossierMonthTally``),
-which the figures read instead of the dossiers themselves.
+part of a month (``DossierTenDayTally``: 1–10, 11–20, 21–end), month (``DossierMonthTally``) or
+calendar quarter (``DossierQuarterTally``), which the figures read instead of the dossiers
+themselves.
 
 A dossier counts on the row of its receive date (``received``; ``received_postal`` when its
 effective receive channel is ``bcci``; ``received_returned_postal`` when its effective return
@@ -53,9 +54,11 @@ from models import (
     Dossier,
     DossierDayTally,
     DossierMonthTally,
+    DossierQuarterTally,
     DossierTenDayTally,
     ProvinceDayTally,
     ProvinceMonthTally,
+    ProvinceQuarterTally,
     ProvinceTenDayTally,
 )
 from utils import bulk
@@ -85,6 +88,11 @@ def _key_values(row):
 def tenday_start(day):
     """The first day of ``day``'s ten-day part of its month: the 1st, the 11th or the 21st."""
     return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
+
+
+def quarter_start(day):
+    """The first day of ``day``'s calendar quarter: 1 January, April, July or October."""
+    return day.replace(month=day.month - (day.month - 1) % 3, day=1)
 
 
 def _counted(rows, first_day):
@@ -131,6 +139,7 @@ def _deltas(plus=(), minus=()):
         (DossierDayTally, None),
         (DossierTenDayTally, tenday_start),
         (DossierMonthTally, lambda day: day.replace(day=1)),
+        (DossierQuarterTally, quarter_start),
     ):
         first_day = {day: start_of(day) if start_of else day for day in days}
         first_day[None] = None
@@ -162,15 +171,18 @@ DATE_KEYS = {
     DossierDayTally: "day",
     DossierTenDayTally: "tenday",
     DossierMonthTally: "month",
+    DossierQuarterTally: "quarter",
     ProvinceDayTally: "day",
     ProvinceTenDayTally: "tenday",
     ProvinceMonthTally: "month",
+    ProvinceQuarterTally: "quarter",
 }
 # Each per-unit tally's sum over the units, kept beside it (the province's figures read it).
 PROVINCE = {
     DossierDayTally: ProvinceDayTally,
     DossierTenDayTally: ProvinceTenDayTally,
     DossierMonthTally: ProvinceMonthTally,
+    DossierQuarterTally: ProvinceQuarterTally,
 }
 
 
@@ -266,7 +278,7 @@ def _delete_zeros(connection, table, keys, deltas):
         )
 
 
-ONE_TRIP_AT_MOST = 60  # tally rows (of the six tallies) written in one round trip on PostgreSQL
+ONE_TRIP_AT_MOST = 80  # tally rows (of the eight tallies) written in one round trip on PostgreSQL
 
 
 def _literal(value):
@@ -490,6 +502,17 @@ def month_of(column):
     return func.substr(column, 1, 8).op("||")(literal("01"))
 
 
+def quarter_of(column):
+    """``quarter_start`` as SQL on either database: on PostgreSQL ``date_trunc`` (run over the
+    few rows of an import's ten-day counts and the recount, not over every new dossier); on
+    SQLite the ISO text's year and the quarter's first month."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.cast(func.date_trunc("quarter", column), db.Date)
+    month = func.substr(column, 6, 2)
+    first = case((month <= "03", "01"), (month <= "06", "04"), (month <= "09", "07"), else_="10")
+    return func.substr(column, 1, 5).op("||")(first).op("||")(literal("-01"))
+
+
 def tenday_of(column):
     """``tenday_start`` as SQL on either database."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -542,9 +565,11 @@ _DATE_KEY_OF = {
     DossierDayTally: lambda c: c,
     DossierTenDayTally: tenday_of,
     DossierMonthTally: month_of,
+    DossierQuarterTally: quarter_of,
     ProvinceDayTally: lambda c: c,
     ProvinceTenDayTally: tenday_of,
     ProvinceMonthTally: month_of,
+    ProvinceQuarterTally: quarter_of,
 }
 
 
@@ -651,8 +676,8 @@ def _summed(scratch, key=None, province=False):
 def count_in(source):
     """Count the dossiers of ``source`` (a selectable with the columns of ``KEYS``: an import's
     new rows) into every tally, the counting done by the database: the rows are counted per day
-    and procedure once, those counts per ten-day part, and those per month (a month is its three
-    ten-day parts), each into a scratch table of a few statements; each tally then gets its counts
+    and procedure once, those counts per ten-day part, and those per month and per quarter (a
+    month is its three ten-day parts, a quarter its nine), each into a scratch table of a few statements; each tally then gets its counts
     with one ``INSERT … SELECT … ON CONFLICT DO UPDATE``, in key order (the lock order of
     ``_upsert``), the province's tallies after the units' (the same scratch rows summed over the
     units). Counting every level from the one below reads far fewer rows than counting each from
@@ -667,9 +692,11 @@ def count_in(source):
         (DossierDayTally, _summed(days)),
         (DossierTenDayTally, _summed(tendays)),
         (DossierMonthTally, _summed(tendays, month_of(tendays.c.first_day))),
+        (DossierQuarterTally, _summed(tendays, quarter_of(tendays.c.first_day))),
         (ProvinceDayTally, _summed(days, province=True)),
         (ProvinceTenDayTally, _summed(tendays, province=True)),
         (ProvinceMonthTally, _summed(tendays, month_of(tendays.c.first_day), province=True)),
+        (ProvinceQuarterTally, _summed(tendays, quarter_of(tendays.c.first_day), province=True)),
     ):
         table = model.__table__
         keys = key_names(model)

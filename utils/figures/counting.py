@@ -25,11 +25,13 @@ from models import (
     Dossier,
     DossierDayTally,
     DossierMonthTally,
+    DossierQuarterTally,
     DossierTenDayTally,
     Field,
     Procedure,
     ProvinceDayTally,
     ProvinceMonthTally,
+    ProvinceQuarterTally,
     ProvinceTenDayTally,
 )
 from utils.dates import month_end
@@ -203,14 +205,46 @@ class _Bound:
     end = bindparam("p_end", type_=db.Date)
 
 
-def _params(period, procedure_ids=None, unit=None):
-    """``(shape, params)``: what a statement over ``period``'s tally rows depends on (whether
-    it has whole months, how many ten-day and day ranges, whether it is limited to some
-    procedures, whether to one unit) and the values of its bind parameters."""
+def _add_months(first, months):
+    """The first day of the month ``months`` after ``first``'s (a first day of a month)."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def quarters_and_months(months):
+    """The whole months ``(first, last)`` (first days, as ``spans`` gives them) as the whole
+    calendar quarters among them and the months left before and after them: ``(quarters,
+    month_ranges)``, ``quarters`` the first days of the first and last whole quarter or
+    ``None``, ``month_ranges`` a list of ``(first, last)`` first days of months."""
+    first, last = months
+    q_first = first if first.month % 3 == 1 else _add_months(first, 3 - (first.month - 1) % 3)
+    q_last = _add_months(last, -((last.month - 1) % 3) - (0 if last.month % 3 == 0 else 3))
+    if q_first > q_last:
+        return None, [months]
+    ranges = [(first, _add_months(q_first, -1))] if first < q_first else []
+    after = _add_months(q_last, 3)
+    if after <= last:
+        ranges.append((after, last))
+    return (q_first, q_last), ranges
+
+
+def _params(period, procedure_ids=None, unit=None, quarters=True):
+    """``(shape, params)``: what a statement over ``period``'s tally rows depends on (how many
+    ranges of whole months, whether whole quarters, how many ten-day and day ranges, whether it
+    is limited to some procedures, whether to one unit) and the values of its bind parameters.
+
+    :param quarters: read the whole calendar quarters of the period from the quarter tallies
+        (not for a statement that needs each month's counts apart: ``monthly_trend``).
+    """
     months, tendays, days = spans(period)
     params = {"p_start": period.start, "p_end": period.end}
+    whole_quarters, month_ranges = None, []
     if months:
-        params.update(m_first=months[0], m_last=months[1])
+        whole_quarters, month_ranges = quarters_and_months(months) if quarters else (None, [months])
+    if whole_quarters:
+        params.update(q_first=whole_quarters[0], q_last=whole_quarters[1])
+    for i, (first, last) in enumerate(month_ranges):
+        params.update({f"m{i}_first": first, f"m{i}_last": last})
     for prefix, ranges in (("t", tendays), ("d", days)):
         for i, (first, last) in enumerate(ranges):
             params.update(
@@ -224,7 +258,13 @@ def _params(period, procedure_ids=None, unit=None):
         params["ids"] = list(procedure_ids)
     if unit is not None:
         params.update(unit=unit.id, unit_level=unit.level)
-    shape = (months is not None, len(tendays), len(days), procedure_ids is not None)
+    shape = (
+        len(month_ranges),
+        whole_quarters is not None,
+        len(tendays),
+        len(days),
+        procedure_ids is not None,
+    )
     return (*shape, unit is not None), params
 
 
@@ -242,22 +282,26 @@ def _built_statement(name, shape, build):
 
 
 def _tally_rows(shape, key=False, unit_column=False):
-    """The tally rows that add up to a period of this shape (``utils.tally``): the month
-    tally's rows of its whole months, the ten-day tally's rows of its whole ten-day parts and
-    the day tally's rows of its other days, as one SELECT of ``procedure_id`` and the counts
-    (``utils.tally.COUNTS``); with ``key``, also ``month`` (the first day of the row's month);
-    with ``unit_column``, also ``unit_id``. In a unit's shape, that unit's rows only; the
-    province's (no unit, no ``unit_column``) read the province tallies, the units' rows summed
-    over the units (one row per date and procedure).
+    """The tally rows that add up to a period of this shape (``utils.tally``): the quarter
+    tally's rows of its whole calendar quarters, the month tally's rows of its other whole
+    months, the ten-day tally's rows of its whole ten-day parts and the day tally's rows of its
+    other days, as one SELECT of ``procedure_id`` and the counts (``utils.tally.COUNTS``); with
+    ``key``, also ``month`` (the first day of the row's month: a shape without quarters); with
+    ``unit_column``, also ``unit_id``. In a unit's shape, that unit's rows only; the province's
+    (no unit, no ``unit_column``) read the province tallies, the units' rows summed over the
+    units (one row per date and procedure).
     """
-    has_months, tendays, days, limited, one_unit = shape
-    month_tally, tenday_tally, day_tally = (
-        (DossierMonthTally, DossierTenDayTally, DossierDayTally)
+    month_ranges, has_quarters, tendays, days, limited, one_unit = shape
+    if key and has_quarters:
+        raise ValueError("a quarter's rows have no month: use _params(…, quarters=False)")
+    quarter_tally, month_tally, tenday_tally, day_tally = (
+        (DossierQuarterTally, DossierMonthTally, DossierTenDayTally, DossierDayTally)
         if one_unit or unit_column
-        else (ProvinceMonthTally, ProvinceTenDayTally, ProvinceDayTally)
+        else (ProvinceQuarterTally, ProvinceMonthTally, ProvinceTenDayTally, ProvinceDayTally)
     )
     ranges = (
-        ([(month_tally.month, "m")] if has_months else [])
+        ([(quarter_tally.quarter, "q")] if has_quarters else [])
+        + [(month_tally.month, f"m{i}") for i in range(month_ranges)]
         + [(tenday_tally.tenday, f"t{i}") for i in range(tendays)]
         + [(day_tally.day, f"d{i}") for i in range(days)]
     )
@@ -505,7 +549,7 @@ def monthly_trend(period, unit=None):
         included; ``from`` and ``to`` (ISO dates) are the part of the month inside the period,
         which the month's counts cover (its numbers link to the dossiers of those days).
     """
-    shape, params = _params(period, unit=unit)
+    shape, params = _params(period, unit=unit, quarters=False)
     stmt = _built_statement("monthly_trend", shape, _trend_statement)
     found = {}
     for month, received, received_postal, returned_postal in db.session.execute(stmt, params):
@@ -682,7 +726,7 @@ def tallied_dossier_count(period, direction, channel, procedure_condition=None, 
         return None
     extra = [procedure_condition] if procedure_condition is not None else []
     if period is None:
-        tally = DossierMonthTally if unit is not None else ProvinceMonthTally
+        tally = DossierQuarterTally if unit is not None else ProvinceQuarterTally
         rows = select(tally.procedure_id, getattr(tally, column).label(column))
         if unit is not None:
             rows = rows.where(tally.unit_id == unit.id)
