@@ -5,7 +5,7 @@ which of them had most dossiers: the units and procedures the province has to wo
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from extensions import db
 from models import Procedure, Unit, UnitProcedure
@@ -59,7 +59,13 @@ def units_outreach(period, top=UNIT_OUTREACH_TOP):
 def _units_outreach_statement(shape):
     """Per unit and procedure of its outreach list, ranked within the unit (most dossiers
     first, then by code), with the unit's count of procedures and of their dossiers; the first
-    ``:top`` of each unit, joined to their procedures."""
+    ``:top`` of each unit, joined to their procedures.
+
+    Whether a unit's procedure is on its list by its activity (dossiers received, none by post)
+    is a column (``listed``) that the window functions count and rank first, filtered only after
+    them: as a condition on the activity PostgreSQL would push it into the grouping, guess that
+    it leaves one row, and then scan that grouping once per unit (a nested loop over 20.000
+    rows a hundred times) instead of joining both sides by hash."""
     rows = _tally_rows(shape, unit_column=True)
     act = (
         select(
@@ -73,39 +79,41 @@ def _units_outreach_statement(shape):
         .subquery("unit_activity")
     )
     per_unit = {"partition_by": act.c.unit_id}
-    listed = (
+    listed = case(
+        (
+            and_(act.c.received > 0, act.c.received_postal == 0, act.c.returned_postal == 0),
+            1,
+        ),
+        else_=0,
+    )
+    ranked = (
         select(
             act.c.unit_id,
             act.c.procedure_id,
             act.c.received,
-            func.count().over(**per_unit).label("procedures"),
-            func.sum(act.c.received).over(**per_unit).label("unit_received"),
+            listed.label("listed"),
+            func.sum(listed).over(**per_unit).label("procedures"),
+            func.sum(listed * act.c.received).over(**per_unit).label("unit_received"),
             func.row_number()
-            .over(**per_unit, order_by=(act.c.received.desc(), Procedure.code))
+            .over(**per_unit, order_by=(listed.desc(), act.c.received.desc(), Procedure.code))
             .label("place"),
         )
         .select_from(act)
         .join(Procedure, Procedure.id == act.c.procedure_id)
         .join(Unit, Unit.id == act.c.unit_id)
         .outerjoin(UnitProcedure, unit_exception(act.c.unit_id, act.c.procedure_id))
-        .where(
-            and_(Procedure.in_force.is_(True), unit_handles()),
-            _either_eligible(),
-            act.c.received > 0,
-            act.c.received_postal == 0,
-            act.c.returned_postal == 0,
-        )
+        .where(and_(Procedure.in_force.is_(True), unit_handles()), _either_eligible())
         .subquery("unit_outreach")
     )
     return (
         select(
             Procedure,
-            listed.c.unit_id,
-            listed.c.received,
-            listed.c.procedures,
-            listed.c.unit_received,
+            ranked.c.unit_id,
+            ranked.c.received,
+            ranked.c.procedures,
+            ranked.c.unit_received,
         )
-        .join(listed, listed.c.procedure_id == Procedure.id)
-        .where(listed.c.place <= bindparam("top", type_=db.Integer))
-        .order_by(listed.c.unit_id, listed.c.place)
+        .join(ranked, ranked.c.procedure_id == Procedure.id)
+        .where(ranked.c.listed == 1, ranked.c.place <= bindparam("top", type_=db.Integer))
+        .order_by(ranked.c.unit_id, ranked.c.place)
     )
