@@ -87,6 +87,20 @@ def catalogue():
     return departments, fields, procs
 
 
+def random_shipment(rng, dossiers, when, fees, check_digit=False):
+    """A new shipment of a dossier drawn from ``dossiers``, dated ``when(dossier)``, its
+    direction, cancellation, fee (one of ``fees``) and warnings (a wrong check digit too with
+    ``check_digit``) drawn from ``rng``, for the tests of random changes."""
+    dossier = rng.choice(dossiers)
+    direction = rng.choice(("tiep_nhan", "tra_ket_qua"))
+    day = when(dossier)
+    cancelled = rng.random() < 0.2
+    fee = rng.choice(fees)
+    warnings = {"check_digit_warning": rng.random() < 0.2} if check_digit else {}
+    warnings["eligibility_warning"] = rng.random() < 0.3
+    return f.shipment(dossier, direction, when=day, cancelled=cancelled, fee=fee, **warnings)
+
+
 @pytest.fixture()
 def setting(app):
     """The ``catalogue`` and a centre user."""
@@ -302,16 +316,13 @@ def test_random_changes_keep_the_counts_equal_to_plain_counts(setting):
     for _ in range(120):
         choice = rng.random()
         if choice < 0.4 or not shipments:
-            d = rng.choice(dossiers)
             shipments.append(
-                f.shipment(
-                    d,
-                    rng.choice(("tiep_nhan", "tra_ket_qua")),
-                    when=d.receive_date + timedelta(days=rng.randrange(40)),
-                    cancelled=rng.random() < 0.2,
-                    fee=rng.choice((None, 15000, 25000)),
-                    check_digit_warning=rng.random() < 0.2,
-                    eligibility_warning=rng.random() < 0.3,
+                random_shipment(
+                    rng,
+                    dossiers,
+                    lambda d: d.receive_date + timedelta(days=rng.randrange(40)),
+                    (None, 15000, 25000),
+                    check_digit=True,
                 )
             )
         elif choice < 0.5:

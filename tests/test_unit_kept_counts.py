@@ -20,7 +20,7 @@ from extensions import db
 from models import FIRST_UNIT_ID, Dossier, Procedure, Shipment
 from tests import factories as f
 from tests.test_reconcile_tally import KEYS, plain_by_department
-from tests.test_shipment_tally import catalogue, filter_combinations
+from tests.test_shipment_tally import catalogue, filter_combinations, random_shipment
 from utils import reconcile, shipment_tally
 from utils.dates import Period
 from utils.units import create_unit, dossiers_per_unit
@@ -120,15 +120,12 @@ def test_every_units_kept_counts_equal_plain_counts_and_add_up_to_the_province(p
     for _ in range(50):
         choice = rng.random()
         if choice < 0.4 or not shipments:
-            d = rng.choice(made)
             shipments.append(
-                f.shipment(
-                    d,
-                    rng.choice(("tiep_nhan", "tra_ket_qua")),
-                    when=date(2024, rng.randint(1, 12), rng.randint(1, 28)),
-                    cancelled=rng.random() < 0.2,
-                    fee=rng.choice((None, 18000, 25000)),
-                    eligibility_warning=rng.random() < 0.3,
+                random_shipment(
+                    rng,
+                    made,
+                    lambda _d: date(2024, rng.randint(1, 12), rng.randint(1, 28)),
+                    (None, 18000, 25000),
                 )
             )
         elif choice < 0.5:
