@@ -7,6 +7,7 @@ the picker pushes the URL, so every state of the page has an address.
 """
 
 import re
+from functools import lru_cache
 from urllib.parse import quote_plus
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, url_for
@@ -108,7 +109,10 @@ def _query_string(values):
     return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in values.items())
 
 
+@lru_cache(maxsize=4096, typed=True)
 def _quote(value):
+    # A page's links repeat a few keys and values (dates, a unit's code, "bcci") hundreds of
+    # times: each is quoted once.
     text = str(value)
     return text if _PLAIN.fullmatch(text) else quote_plus(text, safe=_SAFE)
 
