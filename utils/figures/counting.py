@@ -291,44 +291,52 @@ def _tally_rows(shape, key=False, unit_column=False):
     (no unit, no ``unit_column``) read the province tallies, the units' rows summed over the
     units (one row per date and procedure).
     """
-    month_ranges, has_quarters, tendays, days, limited, one_unit = shape
-    if key and has_quarters:
+    if key and shape[1]:
         raise ValueError("a quarter's rows have no month: use _params(…, quarters=False)")
+    parts = [
+        _tier_part(column, name, shape, key, unit_column)
+        for column, name in _tier_ranges(shape, unit_column)
+    ]
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
+
+
+def _tier_ranges(shape, unit_column):
+    """``[(date column, bind name prefix)]``: the tally and range of each part of a period of
+    this shape, coarsest first (the per-unit tallies for a unit's shape or ``unit_column``, the
+    province's otherwise)."""
+    month_ranges, has_quarters, tendays, days, _limited, one_unit = shape
     quarter_tally, month_tally, tenday_tally, day_tally = (
         (DossierQuarterTally, DossierMonthTally, DossierTenDayTally, DossierDayTally)
         if one_unit or unit_column
         else (ProvinceQuarterTally, ProvinceMonthTally, ProvinceTenDayTally, ProvinceDayTally)
     )
-    ranges = (
+    return (
         ([(quarter_tally.quarter, "q")] if has_quarters else [])
         + [(month_tally.month, f"m{i}") for i in range(month_ranges)]
         + [(tenday_tally.tenday, f"t{i}") for i in range(tendays)]
         + [(day_tally.day, f"d{i}") for i in range(days)]
     )
-    parts = []
-    for column, name in ranges:
-        table = column.class_
-        month = (
-            [
-                (
-                    column if table is month_tally else bindparam(f"{name}_month", type_=db.Date)
-                ).label("month")
-            ]
-            if key
-            else []
-        )
-        unit = [table.unit_id] if unit_column else []
-        columns = (table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
-        part = select(*month, *unit, *columns).where(
-            column >= bindparam(f"{name}_first", type_=db.Date),
-            column <= bindparam(f"{name}_last", type_=db.Date),
-        )
-        if limited:
-            part = part.where(table.procedure_id.in_(bindparam("ids", expanding=True)))
-        if one_unit:
-            part = part.where(table.unit_id == _BoundUnit.id)
-        parts.append(part)
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("tally")
+
+
+def _tier_part(column, name, shape, key, unit_column):
+    """The SELECT of one tally's rows in the range ``name`` (``_tally_rows``' columns)."""
+    limited, one_unit = shape[-2:]
+    table = column.class_
+    month = []
+    if key:  # a month row's own month; a ten-day or day range lies inside one month
+        is_month = table in (DossierMonthTally, ProvinceMonthTally)
+        month = [(column if is_month else bindparam(f"{name}_month", type_=db.Date)).label("month")]
+    unit = [table.unit_id] if unit_column else []
+    columns = (table.procedure_id, *(getattr(table, c) for c in TALLY_COUNTS))
+    part = select(*month, *unit, *columns).where(
+        column >= bindparam(f"{name}_first", type_=db.Date),
+        column <= bindparam(f"{name}_last", type_=db.Date),
+    )
+    if limited:
+        part = part.where(table.procedure_id.in_(bindparam("ids", expanding=True)))
+    if one_unit:
+        part = part.where(table.unit_id == _BoundUnit.id)
+    return part
 
 
 def _activity(shape):
