@@ -2,9 +2,10 @@
 
 The database is SQLite unless ``TEST_DATABASE_URL`` names a PostgreSQL server (``tools/run_tests.py``
 starts a throwaway one); each xdist worker gets its own database. SQLite copies a template file
-per test; PostgreSQL truncates every table after each test. A sweep that checks one dataset many
+per test; PostgreSQL empties every table after each test. A sweep that checks one dataset many
 times builds it once per worker and has it put back before each test (``SharedDataset``). Compiled
-templates are shared by every application of a worker (``TEMPLATE_CODES``).
+templates and URL builders are shared by every application of a worker (``TEMPLATE_CODES``,
+``_share_url_builders``).
 """
 
 import contextlib
@@ -34,9 +35,14 @@ def pytest_collection_modifyitems(config, items):
     if not ON_POSTGRES:
         return
     skip = pytest.mark.skip(reason="runs on SQLite only (browser, PDF or SQLite-specific)")
+    same = pytest.mark.skip(reason="uses no database: the same on every one, run on SQLite")
     for item in items:
         if any(item.get_closest_marker(m) for m in ("browser", "pdf", "sqlite_only")):
             item.add_marker(skip)
+        elif "database_template" not in item.fixturenames and not item.get_closest_marker(
+            "own_database"
+        ):
+            item.add_marker(same)
 
 
 def _test_config(uri):
@@ -74,6 +80,35 @@ class _TemplateCodeCache(BytecodeCache):
 
 
 TEMPLATE_CODES = _TemplateCodeCache()
+
+
+def _share_url_builders():
+    """Each test's application registers the same hundred routes, and Werkzeug compiles a URL
+    builder for each from generated Python source (``Rule._compile_builder``): most of the cost of
+    ``create_app``. The builder is a function of the rule's parsed parts, defaults and
+    ``append_unknown`` alone (the rule it serves comes in as its first argument), so a test process
+    compiles each once and every later application's rules reuse it."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders = {}
+
+    def shared(rule, append_unknown=True):
+        key = (
+            rule.rule,
+            tuple(rule._trace),
+            tuple(sorted((k, repr(v)) for k, v in (rule.defaults or {}).items())),
+            append_unknown,
+        )
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(rule, append_unknown)
+        return builder
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
 
 
 def _test_app(uri):
@@ -123,6 +158,20 @@ def database_template(tmp_path_factory, worker_id):
     return uri
 
 
+def _empty_every_table(conn):
+    """Every table emptied and every sequence back at its start (PostgreSQL), in one round trip.
+    A test leaves a few rows; deleting them costs a few milliseconds, where ``TRUNCATE`` makes
+    every table and index anew (ten times as long, on every test). No trigger runs: the tallies
+    they keep are emptied with the rest."""
+    from extensions import db
+
+    conn.exec_driver_sql(
+        "SET LOCAL session_replication_role = replica; "
+        + " ".join(f'DELETE FROM "{t.name}";' for t in db.metadata.sorted_tables)
+        + " SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'"
+    )
+
+
 @pytest.fixture()
 def app(database_template, tmp_path):
     """An application on a fresh database, with an application context pushed."""
@@ -141,9 +190,8 @@ def app(database_template, tmp_path):
         yield application
         db.session.remove()
         if ON_POSTGRES:
-            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
             with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                _empty_every_table(conn)
                 # the first unit, as an empty schema has it (models: ``_first_unit``)
                 _first_unit(models.Unit.__table__, conn)
         db.engine.dispose()
@@ -198,12 +246,11 @@ class SharedDataset:
     def _put_rows_back(self):
         from extensions import db
 
-        tables = db.metadata.sorted_tables
         with db.engine.begin() as conn:
+            _empty_every_table(conn)
             # the rows go back as they were: no trigger (foreign keys among them) checks them
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)))
-            for table in tables:
+            for table in db.metadata.sorted_tables:
                 if self.rows[table.name]:
                     conn.execute(table.insert(), self.rows[table.name])
             for sequence, last_value in self.sequences:

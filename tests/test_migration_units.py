@@ -71,6 +71,7 @@ def _figures(app):
 
 
 @pytest.mark.slow  # loads the demo (45.000 dossiers) and runs the migrations three times
+@pytest.mark.own_database
 def test_a_one_unit_database_upgrades_with_every_row_figure_and_brief_unchanged(tmp_path):
     from app import create_app
     from blueprints.briefs import services as briefs

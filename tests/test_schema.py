@@ -21,6 +21,7 @@ def test_one_migration_head():
 
 
 @pytest.mark.slow  # runs every migration
+@pytest.mark.own_database
 def test_migrations_from_empty_to_head_match_the_models(tmp_path):
     """Upgrade an empty database to head; the schema then equals the models (no autogenerate diff)."""
     url = os.environ.get("TEST_DATABASE_URL")
