@@ -4,7 +4,7 @@
 import click
 from flask_babel import gettext as _
 from flask import current_app
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from commands import CommandError
 from extensions import db
@@ -25,6 +25,11 @@ def load_command(province):
         raise CommandError(_("demo data is refused when APP_ENV=production"))
     if (demo_province if province else demo).load():
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # A bulk load into empty tables: the planner's statistics still describe them as
+            # empty until autovacuum comes round, and a join planned on them takes minutes.
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
         click.echo(_("Demo organisation loaded."))
     else:
         click.echo(_("Demo organisation already present: nothing changed."))
