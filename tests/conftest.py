@@ -247,9 +247,9 @@ class SharedDataset:
         from extensions import db
 
         with db.engine.begin() as conn:
+            # the rows go back as they were: no trigger (foreign keys among them) checks them, as
+            # ``_empty_every_table`` set for the rest of this transaction
             _empty_every_table(conn)
-            # the rows go back as they were: no trigger (foreign keys among them) checks them
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
             for table in db.metadata.sorted_tables:
                 if self.rows[table.name]:
                     conn.execute(table.insert(), self.rows[table.name])
