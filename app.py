@@ -375,6 +375,7 @@ def register_template_helpers(app):
     from utils.urls import url_pattern
 
     app.jinja_env.filters.update(formats.FILTERS)
+    app.jinja_env.globals.update(formats.GLOBALS)
     app.jinja_env.globals.update(labels.GLOBALS)
     app.jinja_env.globals.update(
         nav_menu=navigation.menu,

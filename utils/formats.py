@@ -14,7 +14,8 @@ from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from markupsafe import Markup, escape
 
 from utils.dates import to_vn
 
@@ -25,9 +26,15 @@ DATE_TIME = "dd/MM/yyyy HH:mm"
 
 def _locale_code():
     try:
-        return str(get_locale() or "vi")
+        return _identifier(get_locale())
     except RuntimeError:  # outside a request: documents are Vietnamese
         return "vi"
+
+
+@lru_cache(maxsize=8)
+def _identifier(locale):
+    # ``str(Locale)`` rebuilds the identifier on every call; a page asks hundreds of times.
+    return str(locale or "vi")
 
 
 @lru_cache(maxsize=8)
@@ -141,6 +148,46 @@ def long_date(value):
     """``ngày 21 tháng 9 năm 2024`` (no leading zeros), for running text."""
     return f"ngày {value.day} tháng {value.month} năm {value.year}"
 
+
+def linked_number(value, url=None, locale=None):
+    """A count (``number``), a link to ``url`` when there is one (the markup of
+    ``_macros.html``'s ``linked_number``)."""
+    text = escape(number(value, locale=locale or _locale_code()))
+    return Markup(f'<a href="{escape(url)}">{text}</a>') if url else text
+
+
+def ratio(
+    numerator,
+    denominator,
+    percent_value,
+    numerator_url=None,
+    denominator_url=None,
+    zero_reason=None,
+):
+    """A criterion's rate with its numerator and denominator, each linked to the list it counts
+    (``_macros.html``'s ``ratio``, which calls this): ``9,70% (29/299)``; on a zero denominator no
+    rate, ``zero_reason`` (default: "nothing to divide by") and the numerator alone if any. The
+    locale is looked up once for the three numbers (a roll-up writes a few hundred ratios)."""
+    locale = _locale_code()
+    if denominator:
+        return Markup(
+            f'<span class="figure-ratio"><span class="ratio-pct">{escape(pct(percent_value, locale))}'
+            f'</span> <span class="ratio-parts text-muted">('
+            f"{linked_number(numerator, numerator_url, locale)}/"
+            f"{linked_number(denominator, denominator_url, locale)})</span></span>"
+        )
+    count = f"{linked_number(numerator, numerator_url, locale)}; " if numerator else ""
+    # A translation is the template's own markup, as Jinja's ``_()`` gives it.
+    reason = escape(zero_reason) if zero_reason else Markup(gettext("nothing to divide by"))
+    return Markup(
+        f'<span class="figure-ratio ratio-undefined"><span class="ratio-pct">{escape(pct(None))}'
+        f'</span> <span class="ratio-parts text-muted">({count}<span class="ratio-reason">'
+        f"{reason}</span>)</span></span>"
+    )
+
+
+# Template globals: the markup of a figure, built in Python (a roll-up writes hundreds).
+GLOBALS = {"ratio_markup": ratio, "linked_number_markup": linked_number}
 
 FILTERS = {
     "number": number,

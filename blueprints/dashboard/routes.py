@@ -224,12 +224,13 @@ def show_units():
     if not several_units():
         return redirect(url_for("dashboard.show_dashboard", **choice.query()), code=303)
     sort = request.args.get("sort", "points")
-    data = figures.rollup(choice.period, sort, request.args.get("dir") == "desc")
+    data = figures.rollup(choice.period, sort, request.args.get("dir") == "desc", outreach=True)
     response = htmx.render(
         "dashboard/units.html",
         "dashboard/_units.html",
         r=data,
-        **_units_outreach(choice.period),
+        units_outreach=data.outreach,
+        outreach_total=figures.outreach_total(choice.period),
         choice=choice,
         target_endpoint="dashboard.show_units",
         **_picker_context(),
@@ -239,15 +240,6 @@ def show_units():
         kept = order if request.args.get("sort") else {}
         htmx.push_url(response, url_for("dashboard.show_units", **choice.query(), **kept))
     return response
-
-
-def _units_outreach(period):
-    """The roll-up's outreach list across units: every unit's (``figures.units_outreach``) and
-    how many procedures the province's own holds."""
-    return {
-        "units_outreach": figures.units_outreach(period),
-        "outreach_total": figures.outreach_total(period),
-    }
 
 
 @bp.route("/api/summary")
