@@ -33,21 +33,24 @@ def task_status_label(status):
     )
 
 
+# A list of units writes two of these per row: each call translates only its own label.
+UNIT_LEVELS = {
+    "tinh": _l("Province level"),
+    "xa": _l("Commune level"),
+    "ca_hai": _l("Both levels"),
+}
+UNIT_KINDS = {"trung_tam": _l("Centre"), "chi_nhanh": _l("Branch"), "diem": _l("Service point")}
+
+
 def unit_level_label(level):
     """A unit's level, or the level(s) of the procedures a unit handles."""
-    return {
-        "tinh": _("Province level"),
-        "xa": _("Commune level"),
-        "ca_hai": _("Both levels"),
-    }.get(level, level)
+    label = UNIT_LEVELS.get(level)
+    return level if label is None else str(label)
 
 
 def unit_kind_label(kind):
-    return {
-        "trung_tam": _("Centre"),
-        "chi_nhanh": _("Branch"),
-        "diem": _("Service point"),
-    }.get(kind, kind)
+    label = UNIT_KINDS.get(kind)
+    return kind if label is None else str(label)
 
 
 def unit_handling_label(handling):
