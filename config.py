@@ -83,6 +83,10 @@ class Config:
     # lock (SQLite's busy timeout, PostgreSQL's lock_timeout) before the person is told the
     # system is busy (503 with Retry-After). Longer than the largest web import's write phase.
     DATABASE_LOCK_WAIT_SECONDS = float(os.environ.get("DATABASE_LOCK_WAIT_SECONDS", "15"))
+    # PostgreSQL's parallel workers per query for the application's sessions (its
+    # max_parallel_workers_per_gather). 0: none. A page's statements take milliseconds; starting
+    # workers for one costs more, and they take the cores the other requests need.
+    DATABASE_PARALLEL_WORKERS = int(os.environ.get("DATABASE_PARALLEL_WORKERS", "0"))
     BUSY_RETRY_AFTER_SECONDS = 5
     # Imports (docs/limits.md): the most data rows one file may hold (the command line's
     # --max-rows raises it), and what an XLSX's zip may unpack to before it is parsed.

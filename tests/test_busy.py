@@ -5,7 +5,7 @@ nothing from the database; never a 500."""
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from extensions import db
 from models import AuditEvent, Procedure
@@ -220,3 +220,16 @@ def test_after_a_request_commits_its_write_it_only_reads(app):
     with app.app_context(), app.test_request_context("/procedures/new", method="POST"):
         db.session.commit()  # nothing written: a later write still takes the lock at once
         assert transactions.begins_writing()
+
+
+def test_the_applications_postgresql_sessions_start_no_parallel_workers(app):
+    """A page's statements take milliseconds: on PostgreSQL the application's sessions start no
+    parallel workers by default (``DATABASE_PARALLEL_WORKERS``), whose start costs more."""
+    from utils.transactions import engine_options
+
+    config = {**app.config, "SQLALCHEMY_DATABASE_URI": "postgresql://host/bcci"}
+    assert (
+        "-c max_parallel_workers_per_gather=0" in engine_options(config)["connect_args"]["options"]
+    )
+    if ON_POSTGRES:
+        assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
