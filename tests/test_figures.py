@@ -97,6 +97,40 @@ def test_points_capped_by_maximum():
     assert rubric.points("C1", 50, 100) == Decimal("0.75")
 
 
+def test_a_criterions_status_is_its_rubrics():
+    """``Criterion.status`` (the roll-up colours its cells with it) is ``Rubric.status`` of its
+    numbers, a cap below the highest band's points included."""
+    capped = figures.Rubric.from_criteria(
+        2024,
+        {
+            "C1": {"max": "0.75", "bands": [["10", "1.00"]]},
+            "C2": figures.DEFAULT_RUBRIC["C2"],
+            "C3": {"max": "1.00", "bands": [["0", "0.00"], ["7", "1.00"]]},
+        },
+    )
+    default = figures.Rubric.from_criteria(2024, figures.DEFAULT_RUBRIC, is_illustration=True)
+    for rubric in (default, capped):
+        for num, den in (
+            (0, 0),
+            (3, 0),
+            (0, 100),
+            (4, 100),
+            (5, 100),
+            (7, 100),
+            (10, 100),
+            (60, 100),
+        ):
+            values = {
+                "procedures_with_postal": num,
+                "procedures_total": den,
+                "dossiers_received_postal": num,
+                "results_returned_postal": num,
+                "dossiers_received": den,
+            }
+            for c in figures.criteria(values, rubric):
+                assert c.status == rubric.status(c.code, num, den), (c.code, num, den)
+
+
 def _world():
     """Two departments, three procedures, dossiers on the period's edges."""
     dept_a, dept_b = f.department("A"), f.department("B")

@@ -164,6 +164,16 @@ class Criterion:
     gap: int | None
     band: Band | None = None  # the highest band reached, if any
 
+    @property
+    def status(self):
+        """``Rubric.status`` of this criterion under the rubric that scored it, from its points
+        and band (a roll-up colours a few hundred cells)."""
+        if not self.denominator:
+            return None
+        if self.points >= self.maximum:
+            return "full"
+        return "part" if self.band else "none"
+
     def as_json(self):
         return {
             "code": self.code,
