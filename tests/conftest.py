@@ -45,6 +45,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(same)
 
 
+# Test files whose tests share datasets built once per test process (``shared_dataset``): each is
+# run whole by one process, which builds them once, where spread over two each would build them.
+ONE_PROCESS = {"tests/test_page_plans.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Tests are dealt out one by one as workers free up, except that the files of
+    ``ONE_PROCESS`` go whole to one worker (xdist's ``loadgroup`` does this by a marker, but it
+    renames the test ids to do it, which this pytest no longer lets it do)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return path if path in ONE_PROCESS else nodeid
+
+    return Scheduling(config, log)
+
+
 def _test_config(uri):
     return {
         "TESTING": True,

@@ -17,6 +17,8 @@ from extensions import db
 from models import Dossier, Shipment
 from tests import factories as f
 
+# The module's tests share their datasets (``shared_dataset``): one test process runs them all
+# (``ONE_PROCESS`` in tests/conftest.py).
 pytestmark = pytest.mark.slow
 
 AGENCIES = ("000.17.22.H56", "000.18.22.H56")
@@ -235,25 +237,16 @@ def walk(app, data, clients, pages=PAGES):
     return out
 
 
-def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10000(app):
-    departments, procs = catalogue()
-    add_dossiers(10, procs)
-    data = {
-        "code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
-        "department": departments[0].id,
-        "departments": departments,
-    }
-    clients = {}
-    small = walk(app, data, clients)
-    add_dossiers(9_990, procs)  # the same pages on ten thousand dossiers
-    large = walk(app, data, clients)
-    for (role, url), (count, plans) in large.items():
-        for statement, lines in plans:
-            assert not whole_scans(statement, lines), (role, url, statement, lines)
-        assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
-    for (role, url), (_count, plans) in small.items():
-        for statement, lines in plans:
-            assert not whole_scans(statement, lines), (role, url, statement, lines)
+def check_at_10_and_10000(small, large, reads=lambda _statement, _lines: []):
+    """Walks of the same pages at ten dossiers and at ten thousand: no statement's plan reads the
+    dossiers whole or has ``reads(statement, plan lines)``, and no page sends more statements at
+    ten thousand dossiers than at ten."""
+    for walked in (small, large):
+        for (role, url), (count, plans) in walked.items():
+            for statement, lines in plans:
+                assert not whole_scans(statement, lines), (role, url, statement, lines)
+                assert not reads(statement, lines), (role, url, statement, lines)
+            assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
 
 
 SHIPMENT_SEARCHES = [  # the shipment list searched by a tracking number or its start
@@ -272,34 +265,6 @@ def shipment_scans(_statement, lines):
         for line in lines
         if re.search(r"\bSeq Scan on shipment\b", line) or re.search(r"\bSCAN shipment\b", line)
     ]
-
-
-def at_10_and_10000(app, data, procs, pages, shipment_reads):
-    """``pages`` walked on the ten dossiers added, then again with 9.990 more: no statement's plan
-    reads a table whole or has ``shipment_reads(statement, plan lines)``, and no page sends more
-    statements at ten thousand dossiers than at ten. :return: the walk at ten thousand."""
-    clients = {}
-    small = walk(app, data, clients, pages)
-    add_dossiers(9_990, procs)
-    large = walk(app, data, clients, pages)
-    for walked in (small, large):
-        for (role, url), (count, plans) in walked.items():
-            for statement, lines in plans:
-                assert not whole_scans(statement, lines), (role, url, statement, lines)
-                assert not shipment_reads(statement, lines), (role, url, statement, lines)
-            assert count <= small[(role, url)][0], (role, url, count, small[(role, url)][0])
-    return large
-
-
-def test_the_shipment_search_seeks_its_rows_at_10_and_10000(app):
-    """The shipment list searched by tracking number (whole or its start): the list, its totals
-    and the rest of the page read the shipments found through the tracking number index, never
-    the shipments or dossiers whole, in as many statements at ten dossiers as at ten thousand."""
-    departments, procs = catalogue()
-    add_dossiers(10, procs)
-    first = db.session.execute(select(Shipment).order_by(Shipment.id)).scalars().first()
-    data = {"tracking": first.tracking_number, "departments": departments}
-    at_10_and_10000(app, data, procs, SHIPMENT_SEARCHES, shipment_scans)
 
 
 def _link(html, rel):
@@ -332,8 +297,18 @@ def _indexes(lines):
         "/shipments",
     ],
 )
-def test_a_deep_page_is_found_like_the_first(app, start):
-    build(6_000)
+def test_a_deep_page_is_found_like_the_first(six_thousand, start):
+    with six_thousand.restored() as app:
+        _deep_page_is_found_like_the_first(app, start)
+
+
+@pytest.fixture(scope="module")
+def six_thousand(shared_dataset):
+    """Six thousand dossiers (``build``), built once per test process."""
+    return shared_dataset("six_thousand", lambda: build(6_000))
+
+
+def _deep_page_is_found_like_the_first(app, start):
     client = login(app, "centre", None)
     recorder = Recorder()
     try:
@@ -449,29 +424,6 @@ def shipment_whole_scans(statement, lines):
     ]
 
 
-def test_the_shipment_list_and_its_filters_read_kept_totals_at_10_and_10000(app):
-    """The shipment list with every filter its links and form set: its totals come from the
-    counts kept per date, procedure, direction and status (a search's from the index it
-    searches), so no statement reads the shipments or dossiers whole, and the page issues no
-    more statements at ten thousand dossiers than at ten."""
-    departments, procs = catalogue()
-    add_dossiers(10, procs)
-    data = {
-        "code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
-        "department": departments[0].id,
-        "field": procs[0].field_id,
-        "departments": departments,
-    }
-    large = at_10_and_10000(app, data, procs, SHIPMENT_LIST, shipment_whole_scans)
-    # Without a search nothing reads the shipments but the page of rows (the LIMIT).
-    for (role, url), (_count, plans) in large.items():
-        if "q=" in url and "q=&" not in url:
-            continue
-        for statement, _lines in plans:
-            reads_shipments = re.search(r"\bFROM shipment\b", statement)
-            assert not reads_shipments or " LIMIT " in statement.upper(), (role, url, statement)
-
-
 PROCEDURE_ACTIVITY = [  # the procedure list filtered by activity in a period, as its links do
     (
         "department",
@@ -493,16 +445,85 @@ def dossier_reads(_statement, lines):
     ]
 
 
-def test_the_procedure_list_filtered_by_activity_reads_the_tallies_at_10_and_10000(app):
+WALKS = {
+    "pages": PAGES,
+    "shipment searches": SHIPMENT_SEARCHES,
+    "shipment list": SHIPMENT_LIST,
+    "procedure activity": PROCEDURE_ACTIVITY,
+}
+
+
+def _walk_at_10_and_10000():
+    """Every walk of ``WALKS`` on ten dossiers, then again with 9.990 more: ``(small, large)``,
+    each ``{walk name: walk(...)}``. One dataset serves the four tests below."""
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    departments, procs = catalogue()
+    add_dossiers(10, procs)
+    data = {
+        "code": db.session.execute(select(Dossier.code).order_by(Dossier.id)).scalars().first(),
+        "tracking": db.session.execute(select(Shipment.tracking_number).order_by(Shipment.id))
+        .scalars()
+        .first(),
+        "department": departments[0].id,
+        "field": procs[0].field_id,
+        "departments": departments,
+    }
+    clients = {}
+    small = {name: walk(app, data, clients, pages) for name, pages in WALKS.items()}
+    add_dossiers(9_990, procs)
+    large = {name: walk(app, data, clients, pages) for name, pages in WALKS.items()}
+    return small, large
+
+
+@pytest.fixture(scope="module")
+def walked(shared_dataset):
+    """``(small, large)`` of ``_walk_at_10_and_10000``, walked once per test process."""
+    return shared_dataset("page_walks", _walk_at_10_and_10000).value
+
+
+def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10000(walked):
+    small, large = walked
+    check_at_10_and_10000(small["pages"], large["pages"])
+
+
+def test_the_shipment_search_seeks_its_rows_at_10_and_10000(walked):
+    """The shipment list searched by tracking number (whole or its start): the list, its totals
+    and the rest of the page read the shipments found through the tracking number index, never
+    the shipments or dossiers whole, in as many statements at ten dossiers as at ten thousand."""
+    small, large = walked
+    check_at_10_and_10000(
+        small["shipment searches"], large["shipment searches"], reads=shipment_scans
+    )
+
+
+def test_the_shipment_list_and_its_filters_read_kept_totals_at_10_and_10000(walked):
+    """The shipment list with every filter its links and form set: its totals come from the
+    counts kept per date, procedure, direction and status (a search's from the index it
+    searches), so no statement reads the shipments or dossiers whole, and the page issues no
+    more statements at ten thousand dossiers than at ten."""
+    small, large = walked
+    check_at_10_and_10000(
+        small["shipment list"], large["shipment list"], reads=shipment_whole_scans
+    )
+    # Without a search nothing reads the shipments but the page of rows (the LIMIT).
+    for (role, url), (_count, plans) in large["shipment list"].items():
+        if "q=" in url and "q=&" not in url:
+            continue
+        for statement, _lines in plans:
+            reads_shipments = re.search(r"\bFROM shipment\b", statement)
+            assert not reads_shipments or " LIMIT " in statement.upper(), (role, url, statement)
+
+
+def test_the_procedure_list_filtered_by_activity_reads_the_tallies_at_10_and_10000(walked):
     """The procedure list's filters "by post" and "with dossiers" in a period find their
     procedures in the dossier tallies: the list and its counts read no dossier, whatever the
     number of dossiers; only the page's own rows' "by post" figure reads the few dossiers both
     received and returned by post (``figures.procedure_activity``)."""
-    departments, procs = catalogue()
-    add_dossiers(10, procs)
-    data = {"departments": departments}
-    large = at_10_and_10000(app, data, procs, PROCEDURE_ACTIVITY, lambda s, lines: [])
-    for (role, url), (_count, plans) in large.items():
+    small, large = walked
+    check_at_10_and_10000(small["procedure activity"], large["procedure activity"])
+    for (role, url), (_count, plans) in large["procedure activity"].items():
         for statement, lines in plans:
             if "activity" in statement:  # the page's rows' figures (procedure ids bound)
                 continue
@@ -566,12 +587,28 @@ def test_one_units_pages_seek_their_rows_at_10_and_10000(app):
         ("/shipments", "ix_shipment_unit_date"),
     ],
 )
-def test_a_units_list_is_read_from_its_unit_index_and_the_provinces_is_not(app, start, index):
+def test_a_units_list_is_read_from_its_unit_index_and_the_provinces_is_not(two_units, start, index):
     """A bound user's list page is read in order from the index leading with the unit; the
     same list for a user who sees every unit keeps its plan (no unit index)."""
+    with two_units.restored() as app:
+        _units_list_is_read_from_its_unit_index(app, two_units.value, start, index)
+
+
+def _two_units():
     _departments, procs = catalogue()
     unit_id = _second_unit()
     add_dossiers(3_000, procs, units=(1, unit_id))
+    return unit_id
+
+
+@pytest.fixture(scope="module")
+def two_units(shared_dataset):
+    """Three thousand dossiers shared by two units (the second's id is the value), built once
+    per test process."""
+    return shared_dataset("two_units", _two_units)
+
+
+def _units_list_is_read_from_its_unit_index(app, unit_id, start, index):
     bound_user = f.user("centre", unit_id=unit_id)
     province_user = f.user("centre", province_wide=True)
     db.session.commit()
