@@ -50,6 +50,7 @@ def pytest_collection_modifyitems(config, items):
 ONE_PROCESS = {"tests/test_page_plans.py"}
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist, which a run may leave out
 def pytest_xdist_make_scheduler(config, log):
     """Tests are dealt out one by one as workers free up, except that the files of
     ``ONE_PROCESS`` go whole to one worker (xdist's ``loadgroup`` does this by a marker, but it
@@ -246,6 +247,7 @@ class SharedDataset:
             db.session.remove()
             if ON_POSTGRES:
                 self._keep_rows()
+                self._note_changes()
             db.engine.dispose()
             if not ON_POSTGRES:
                 shutil.copy(self.path, self.copy)
@@ -262,21 +264,54 @@ class SharedDataset:
                 text("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences")
             ).all()
 
+    def _note_changes(self):
+        """Every statement that writes to a table from now on notes the table in ``_changed``
+        (cascaded deletes too: they are statements on the referencing table), so that only the
+        tables a test wrote to get their rows put back (a sweep's request writes a session's
+        last visit, seldom the dossiers or their tallies)."""
+        from extensions import db
+
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE _changed (name text PRIMARY KEY);"
+                " CREATE FUNCTION _note_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " INSERT INTO _changed VALUES (TG_TABLE_NAME) ON CONFLICT DO NOTHING;"
+                " RETURN NULL; END $$;"
+                + " ".join(
+                    f'CREATE TRIGGER _note_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{t.name}"'
+                    " FOR EACH STATEMENT EXECUTE FUNCTION _note_change();"
+                    for t in db.metadata.sorted_tables
+                )
+            )
+
     def _put_rows_back(self):
         from extensions import db
 
         with db.engine.begin() as conn:
-            # the rows go back as they were: no trigger (foreign keys among them) checks them, as
-            # ``_empty_every_table`` set for the rest of this transaction
-            _empty_every_table(conn)
-            for table in db.metadata.sorted_tables:
+            changed = set(conn.exec_driver_sql("DELETE FROM _changed RETURNING name").scalars())
+            tables = [t for t in db.metadata.sorted_tables if t.name in changed]
+            # The rows go back as they were, with no trigger run (the foreign keys among them
+            # are not checked; the tallies' triggers would count them again): the rows of every
+            # other table are as built.
+            conn.exec_driver_sql(
+                "SET LOCAL session_replication_role = replica; "
+                + " ".join(f'DELETE FROM "{t.name}";' for t in tables)
+            )
+            for table in tables:
                 if self.rows[table.name]:
                     conn.execute(table.insert(), self.rows[table.name])
-            for sequence, last_value in self.sequences:
-                conn.execute(
-                    text("SELECT setval(:s, :v, :called)"),
-                    {"s": sequence, "v": last_value or 1, "called": last_value is not None},
-                )
+            # every sequence as built: a refused insert moves one without writing a row
+            self._set_sequences(conn)
+
+    def _set_sequences(self, conn):
+        """Every sequence back at its value as built, in one round trip."""
+        conn.exec_driver_sql(
+            "SELECT "
+            + ", ".join(
+                f"setval('{sequence}', {last_value or 1}, {last_value is not None})"
+                for sequence, last_value in self.sequences
+            )
+        )
 
     @contextlib.contextmanager
     def restored(self):
@@ -303,7 +338,12 @@ def shared_dataset(database_template, tmp_path_factory, worker_id):
     """``shared_dataset(name, build)``: a ``SharedDataset`` (call it from a session-scoped
     fixture, so that each test process builds it once)."""
 
+    made = set()
+
     def make(name, build):
+        # on PostgreSQL the name names the dataset's database: two datasets must not share it
+        assert name not in made, f"a shared dataset named {name!r} exists already"
+        made.add(name)
         return SharedDataset(
             name, database_template, tmp_path_factory.mktemp(name), worker_id, build
         )

@@ -305,7 +305,7 @@ def test_a_deep_page_is_found_like_the_first(six_thousand, start):
 @pytest.fixture(scope="module")
 def six_thousand(shared_dataset):
     """Six thousand dossiers (``build``), built once per test process."""
-    return shared_dataset("six_thousand", lambda: build(6_000))
+    return shared_dataset("plan_six_thousand", lambda: build(6_000))
 
 
 def _deep_page_is_found_like_the_first(app, start):
@@ -480,7 +480,7 @@ def _walk_at_10_and_10000():
 @pytest.fixture(scope="module")
 def walked(shared_dataset):
     """``(small, large)`` of ``_walk_at_10_and_10000``, walked once per test process."""
-    return shared_dataset("page_walks", _walk_at_10_and_10000).value
+    return shared_dataset("plan_walks", _walk_at_10_and_10000).value
 
 
 def test_pages_issue_as_many_statements_and_never_scan_the_dossiers_at_10_and_10000(walked):
@@ -605,7 +605,7 @@ def _two_units():
 def two_units(shared_dataset):
     """Three thousand dossiers shared by two units (the second's id is the value), built once
     per test process."""
-    return shared_dataset("two_units", _two_units)
+    return shared_dataset("plan_units", _two_units)
 
 
 def _units_list_is_read_from_its_unit_index(app, unit_id, start, index):
