@@ -794,7 +794,7 @@ def unit_figures(period, top):
         params["top"] = top
     activity, listed = {}, {}
     for row in db.session.execute(stmt, params):
-        if row.procedure_id is None:
+        if top is None or row.procedure_id is None:
             activity[row.unit_id] = row
         else:
             listed.setdefault(row.unit_id, []).append((row.procedure_id, int(row.received)))
@@ -830,11 +830,58 @@ def unit_figures(period, top):
 
 
 def _unit_counts_statement(shape):
-    """Per unit, its counts (``_unit_figures_statement`` without the outreach lists)."""
-    return _unit_figures_statement(shape, outreach=False)
+    """Per unit, its counts (``unit_figures`` without the outreach lists, ``top`` None): the
+    tally rows summed per unit and procedure, joined to the procedures and units, grouped by
+    unit; the conditions written out in each sum (cheaper here than the common table's 0/1
+    columns, which the outreach part needs)."""
+    from models import Unit, UnitProcedure
+
+    rows = _tally_rows(shape, unit_column=True)
+    act = (
+        select(
+            rows.c.unit_id,
+            rows.c.procedure_id,
+            *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS),
+        )
+        .group_by(rows.c.unit_id, rows.c.procedure_id)
+        .subquery("unit_activity")
+    )
+    handles = unit_handles()
+    handled = and_(Procedure.in_force.is_(True), handles)
+    postal = or_(act.c.received_postal > 0, act.c.returned_postal > 0)
+
+    def summed(condition, amount):
+        return func.sum(case((condition, amount), else_=0))
+
+    return (
+        select(
+            act.c.unit_id,
+            _count_where(and_(handled, act.c.received > 0)).label("with_dossiers"),
+            _count_where(and_(handled, postal)).label("with_postal"),
+            func.sum(act.c.received).label("received"),
+            func.sum(act.c.received_postal).label("received_postal"),
+            func.sum(act.c.returned).label("returned"),
+            func.sum(act.c.returned_postal).label("returned_postal"),
+            func.sum(case((handles, 0), else_=act.c.received)).label("unhandled"),
+            _count_where(and_(handled, _either_eligible(), postal)).label("eligible_with_postal"),
+            summed(
+                and_(handled, Procedure.eligible_receive.is_(True)),
+                act.c.received - act.c.received_postal,
+            ).label("pool_c2"),
+            summed(
+                and_(handled, Procedure.eligible_return.is_(True)),
+                act.c.received - act.c.received_returned_postal,
+            ).label("pool_c3"),
+        )
+        .select_from(act)
+        .join(Procedure, Procedure.id == act.c.procedure_id)
+        .join(Unit, Unit.id == act.c.unit_id)
+        .outerjoin(UnitProcedure, unit_exception(act.c.unit_id, act.c.procedure_id))
+        .group_by(act.c.unit_id)
+    )
 
 
-def _unit_figures_statement(shape, outreach=True):
+def _unit_figures_statement(shape):
     """Per unit, its counts (``procedure_id`` null); then, per unit, the first ``:top``
     procedures of its outreach list, ranked by dossiers received then code (``place``), each
     with its dossiers received: one UNION of two readings of one common table (each unit's
@@ -878,8 +925,8 @@ def _unit_figures_statement(shape, outreach=True):
         .join(Procedure, Procedure.id == summed.c.procedure_id)
         .join(Unit, Unit.id == summed.c.unit_id)
         .outerjoin(UnitProcedure, unit_exception(summed.c.unit_id, summed.c.procedure_id))
+        .cte("unit_flags")
     )
-    act = act.cte("unit_flags") if outreach else act.subquery("unit_flags")
     has_dossiers = act.c.received > 0
     listed = and_(act.c.handled_eligible == 1, has_dossiers, act.c.postal == 0)
 
@@ -913,8 +960,6 @@ def _unit_figures_statement(shape, outreach=True):
         summed_if(listed, act.c.received).label("listed_received"),
         nothing.label("place"),
     ).group_by(act.c.unit_id)
-    if not outreach:
-        return per_unit
     ranked = (
         select(
             act.c.unit_id,

@@ -158,7 +158,7 @@ def rollup(period, sort="points", descending=False, whole=False, outreach=False)
     """
     rubric = rubric_for(period.year)
     province = summary(period, rubric)
-    values, pools, listed = unit_figures(period, UNIT_OUTREACH_TOP if outreach else 0)
+    values, pools, listed = unit_figures(period, UNIT_OUTREACH_TOP if outreach else None)
     rows = [
         UnitRow(unit, s)
         for unit, s in unit_summaries(period, rubric, values)
