@@ -45,22 +45,33 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(same)
 
 
-# Test files whose tests share datasets built once per test process (``shared_dataset``): each is
-# run whole by one process, which builds them once, where spread over two each would build them.
-ONE_PROCESS = {"tests/test_page_plans.py"}
+# Tests that share datasets built once per test process (``shared_dataset``), by group: each
+# group is run whole by one process, which builds its datasets once, where spread over two each
+# process would build them. A test belongs to a group when its id starts with one of the group's.
+ONE_PROCESS = {
+    "page plans": ("tests/test_page_plans.py::",),
+    "demo": (
+        "tests/test_briefs.py::",
+        "tests/test_cli.py::test_demo_spread_is_realistic",
+        "tests/test_first_screen.py::test_a_leader_sees_the_reference_case_on_logging_in_to",
+        "tests/test_issuing.py::test_the_demo_brief_can_be_issued",
+    ),
+}
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of xdist, which a run may leave out
 def pytest_xdist_make_scheduler(config, log):
-    """Tests are dealt out one by one as workers free up, except that the files of
-    ``ONE_PROCESS`` go whole to one worker (xdist's ``loadgroup`` does this by a marker, but it
+    """Tests are dealt out one by one as workers free up, except that each group of
+    ``ONE_PROCESS`` goes whole to one worker (xdist's ``loadgroup`` does this by a marker, but it
     renames the test ids to do it, which this pytest no longer lets it do)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            path = nodeid.split("::", 1)[0]
-            return path if path in ONE_PROCESS else nodeid
+            for group, starts in ONE_PROCESS.items():
+                if nodeid.startswith(starts):
+                    return group
+            return nodeid
 
     return Scheduling(config, log)
 
@@ -349,6 +360,22 @@ def shared_dataset(database_template, tmp_path_factory, worker_id):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _demo(shared_dataset):
+    from utils import demo
+
+    return shared_dataset("demo", demo.load)
+
+
+@pytest.fixture()
+def demo_app(_demo):
+    """The application, with a context pushed, on the demo's data (``demo load``): loaded once
+    per test process (the tests that use it are one group of ``ONE_PROCESS``) and put back before
+    each test."""
+    with _demo.restored() as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

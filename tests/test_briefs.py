@@ -6,7 +6,6 @@ that change data use factories on their own database.
 """
 
 import hashlib
-import shutil
 import socket
 from datetime import date
 
@@ -25,25 +24,15 @@ HOSTILE_NAMES = ('<img src="http://169.254.169.254/">', "file:///etc/passwd")
 
 
 @pytest.fixture(scope="module")
-def demo_brief(database_template, tmp_path_factory):
-    """The demo period's draft brief, dated 05/01/2025, with the demo's personal data to look for."""
-    from app import create_app
+def demo_brief(_demo):
+    """The demo period's draft brief, dated 05/01/2025, with the demo's personal data to look for
+    (the demo is loaded once per test process: ``demo_app`` in tests/conftest.py)."""
     from blueprints.briefs import services
-    from tests.conftest import _test_config
-    from utils import demo
+    from utils.pdf import render_pdf
 
-    if database_template.startswith("postgresql"):
-        pytest.skip("the demo brief is rendered on SQLite")
-    path = tmp_path_factory.mktemp("brief") / "demo.sqlite3"
-    shutil.copy(database_template.removeprefix("sqlite:///"), path)
-    application = create_app(_test_config(f"sqlite:///{path}"))
-    with application.app_context():
-        demo.load()
-        db.session.commit()
+    with _demo.restored():
         context = services.brief_context(DEMO_PERIOD, DOC_DATE)
         html = services.render_document(context)
-        from utils.pdf import render_pdf
-
         pdf = render_pdf(html, services.STYLESHEETS)
         personal = db.session.execute(
             select(Shipment.recipient_name, Shipment.phone, Shipment.address)
@@ -51,8 +40,6 @@ def demo_brief(database_template, tmp_path_factory):
         settings = context["settings"]
         # The header writes both names in capitals, whatever case the settings give them.
         names = (settings.parent_agency.upper(), settings.unit_name.upper())
-        db.session.remove()
-        db.engine.dispose()
     return {"pdf": pdf, "html": html, "text": pdf_text(pdf), "personal": personal, "names": names}
 
 

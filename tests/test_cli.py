@@ -52,7 +52,7 @@ def test_reference_case_through_the_cli(runner):
 
 
 @pytest.mark.slow  # loads the demo (45.000 dossiers)
-def test_demo_spread_is_realistic(runner):
+def test_demo_spread_is_realistic(demo_app):
     from datetime import date
 
     from sqlalchemy import func, select
@@ -62,7 +62,6 @@ def test_demo_spread_is_realistic(runner):
     from utils.dates import Period
     from utils.validators import check_tracking_number
 
-    runner.invoke(args=["demo", "load"])
     for month in range(1, 10):
         p = Period(date(2024, month, 1), date(2024, month, 28))
         share = (

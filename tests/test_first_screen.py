@@ -247,12 +247,11 @@ def test_the_default_never_opens_on_a_future_year_without_dossiers(client, auth)
 
 
 @pytest.mark.slow
-def test_a_leader_sees_the_reference_case_on_logging_in_to_the_demo(client, auth):
-    from utils import demo
+def test_a_leader_sees_the_reference_case_on_logging_in_to_the_demo(demo_app):
+    from tests.conftest import Auth
 
-    demo.load()
-    db.session.commit()
-    auth.login("leader")
+    client = demo_app.test_client()
+    Auth(client).login("leader")
     for url in ("/", "/dashboard"):
         html = client.get(url).text
         text = " ".join(re.sub(r"<[^>]+>", " ", html).split())

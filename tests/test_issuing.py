@@ -237,13 +237,11 @@ def test_the_service_refuses_a_second_withdrawal(app):
 
 
 @pytest.mark.slow
-def test_the_demo_brief_can_be_issued(app):
+def test_the_demo_brief_can_be_issued(demo_app):
     """The demo saves its rubric as the organisation's own version: its brief is issued."""
     from blueprints.briefs import services
     from utils import demo
 
-    demo.load()
-    db.session.commit()
     plan = services.issue_plan(Period(demo.PERIOD_START, demo.PERIOD_END))
     assert plan.refusal is None and not plan.rubric.is_illustration
     assert plan.label == "01/BC-TTHCC"
