@@ -32,6 +32,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.get_closest_marker(m) for m in SLOW_KINDS):
             item.add_marker(pytest.mark.slow)
+    # The slow tests first (in their order), so that two test processes end together rather than
+    # one running a demo load alone at the end while the other has finished.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if not ON_POSTGRES:
         return
     skip = pytest.mark.skip(reason="runs on SQLite only (browser, PDF or SQLite-specific)")

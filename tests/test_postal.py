@@ -1,6 +1,7 @@
 """Postal shipments: the log form, edit and cancel, manifests, exports, reconciliation, purge."""
 
 import io
+import json
 import re
 from datetime import date, timedelta
 
@@ -254,6 +255,16 @@ def test_lookup_dossier_endpoint(client, auth, setup):
     )
     assert '"unknown": true' in r.headers["HX-Trigger"]
     assert 'id="procedure-info" hx-swap-oob="true"' in r.text and "Thủ tục số" in r.text
+    # The answer names the code it answers (the page acts only on the answer for what the field
+    # holds, static/js/postal.js): the start of a known code is unknown, for that start only.
+    r = client.get(
+        "/shipments/lookup-dossier?dossier_code=000.17.&direction=tiep_nhan",
+        headers={"HX-Request": "true"},
+    )
+    assert json.loads(r.headers["HX-Trigger"])["dossier-lookup"] == {
+        "unknown": True,
+        "typed": "000.17.",
+    }
 
 
 def test_edit_and_cancel_recompute_and_audit(client, auth, setup):

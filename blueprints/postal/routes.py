@@ -378,9 +378,16 @@ def lookup_dossier():
         lookup=lookup,
         oob=True,
     )
-    # The page shows or hides the fields that create an unknown dossier (static/js/postal.js).
+    # The page shows or hides the fields that create an unknown dossier (static/js/postal.js),
+    # when the answer is for the code the field still holds (``typed``: a slow answer for the
+    # start of a code is not the answer for the code).
     return trigger(
-        response, "dossier-lookup", {"unknown": bool(lookup["code"] and not lookup["dossier"])}
+        response,
+        "dossier-lookup",
+        {
+            "unknown": bool(lookup["code"] and not lookup["dossier"]),
+            "typed": request.args.get("dossier_code", "")[:100],
+        },
     )
 
 

@@ -74,8 +74,12 @@
     advance(el);
   });
 
-  // The fields that create an unknown dossier show only while the code is unknown.
+  // The fields that create an unknown dossier show only while the code is unknown. An answer for
+  // what the field held before (the start of the code, while it was being typed) is not the
+  // answer for the code: it changes nothing, and Enter waits on.
   document.addEventListener("dossier-lookup", function (evt) {
+    var code = document.querySelector("#log-form [name=dossier_code]");
+    if (code && evt.detail && typeof evt.detail.typed === "string" && evt.detail.typed !== code.value.slice(0, 100)) { return; }
     var fields = document.getElementById("new-dossier");
     if (fields) { fields.hidden = !(evt.detail && evt.detail.unknown); }
     if (waiting) { var el = waiting; waiting = null; advance(el); }
