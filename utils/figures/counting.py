@@ -829,15 +829,11 @@ def unit_figures(period, top):
     return counts_out, pools, listed
 
 
-def _unit_counts_statement(shape):
-    """Per unit, its counts (``unit_figures`` without the outreach lists, ``top`` None): the
-    tally rows summed per unit and procedure, joined to the procedures and units, grouped by
-    unit; the conditions written out in each sum (cheaper here than the common table's 0/1
-    columns, which the outreach part needs)."""
-    from models import Unit, UnitProcedure
-
+def _unit_activity(shape):
+    """Each unit's activity per procedure in the period: the tally rows of ``shape`` summed per
+    unit and procedure (a subquery)."""
     rows = _tally_rows(shape, unit_column=True)
-    act = (
+    return (
         select(
             rows.c.unit_id,
             rows.c.procedure_id,
@@ -846,6 +842,16 @@ def _unit_counts_statement(shape):
         .group_by(rows.c.unit_id, rows.c.procedure_id)
         .subquery("unit_activity")
     )
+
+
+def _unit_counts_statement(shape):
+    """Per unit, its counts (``unit_figures`` without the outreach lists, ``top`` None): the
+    tally rows summed per unit and procedure, joined to the procedures and units, grouped by
+    unit; the conditions written out in each sum (cheaper here than the common table's 0/1
+    columns, which the outreach part needs)."""
+    from models import Unit, UnitProcedure
+
+    act = _unit_activity(shape)
     handles = unit_handles()
     handled = and_(Procedure.in_force.is_(True), handles)
     postal = or_(act.c.received_postal > 0, act.c.returned_postal > 0)
@@ -893,16 +899,7 @@ def _unit_figures_statement(shape):
     none received or returned by post there (``unit_outreach``)."""
     from models import Unit, UnitProcedure
 
-    rows = _tally_rows(shape, unit_column=True)
-    summed = (
-        select(
-            rows.c.unit_id,
-            rows.c.procedure_id,
-            *(func.sum(rows.c[c]).label(c) for c in TALLY_COUNTS),
-        )
-        .group_by(rows.c.unit_id, rows.c.procedure_id)
-        .subquery("unit_activity")
-    )
+    summed = _unit_activity(shape)
     handles = unit_handles()
     handled = and_(Procedure.in_force.is_(True), handles)
     postal = or_(summed.c.received_postal > 0, summed.c.returned_postal > 0)
