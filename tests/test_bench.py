@@ -24,7 +24,7 @@ def test_benchmark_smoke_run(tmp_path):
             "2000",
             "--quick",
             "--repeat",
-            "2",
+            "1",
             "--sqlite",
             str(tmp_path / "bench.sqlite3"),
             "--output",
@@ -65,7 +65,7 @@ def test_province_benchmark_smoke_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
     r = subprocess.run(
         [sys.executable, "bench/run.py", "--province", "--quick", "--dossiers", "3000"]
-        + ["--repeat", "2", "--sqlite", str(tmp_path / "bench.sqlite3"), "--output", str(output)],
+        + ["--repeat", "1", "--sqlite", str(tmp_path / "bench.sqlite3"), "--output", str(output)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -84,7 +84,7 @@ def test_province_benchmark_smoke_run(tmp_path):
         assert measure[page]["status"] == [200], page
     assert measure["province_counts"]["dossiers_received"] > 0
     # The roll-up of every unit and one unit's figures (utils.figures with a unit) were timed.
-    assert measure["rollup_9_months"]["runs"] == 2
+    assert measure["rollup_9_months"]["runs"] == 1
     assert measure["rollup_page"]["status"] == [200]
     assert 0 < measure["unit_1_counts"]["dossiers_received"]
     assert (
