@@ -296,7 +296,10 @@ def test_draft_pdf_download(client, auth):
     r = client.get("/briefs/draft.pdf", query_string=QUERY)
     assert r.status_code == 200
     assert r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
-    assert "attachment" in r.headers["Content-Disposition"]
+    # One unit: the name it had before units.
+    assert r.headers["Content-Disposition"] == (
+        'attachment; filename="du-thao-bao-cao-bcci-20240101-20240331.pdf"'
+    )
     assert db.session.scalar(select(func.count()).select_from(Brief)) == 0
     assert (
         client.get("/briefs/draft.pdf", query_string={"from": "2024-13-01", "to": "x"}).status_code

@@ -218,6 +218,30 @@ def test_who_sees_every_unit_previews_any_units_brief(app, client, province):
     assert own.status_code == 200 and "/briefs/issue?" in own.text
 
 
+def test_a_units_draft_downloaded_by_who_sees_every_unit_is_named_with_its_code(
+    app, client, province, monkeypatch
+):
+    """A province-wide leader's download of unit XB's draft (``unit=CODE``) carries XB in its
+    file name (fails before: every unit's draft of a period had one name); the unit's own leader
+    downloads it under the name of a one-unit deployment. The PDF itself is not laid out here
+    (test_briefs and the command line's test do)."""
+    drafts = []
+    monkeypatch.setattr(
+        services, "draft_pdf", lambda period, unit_id, province: drafts.append(unit_id) or b"%PDF"
+    )
+    leader = sign_in(client, f.user("leader", province_wide=True))
+    r = leader.get("/briefs/draft.pdf", query_string=dict(QUERY, unit="XB"))
+    assert r.status_code == 200 and drafts == [province["XB"].id]
+    assert r.headers["Content-Disposition"] == (
+        'attachment; filename="du-thao-bao-cao-bcci-XB-20240101-20240331.pdf"'
+    )
+    bound = sign_in(app.test_client(), f.user("leader", unit_id=province["XB"].id))
+    own = bound.get("/briefs/draft.pdf", query_string=dict(QUERY, unit="XB"))
+    assert own.headers["Content-Disposition"] == (
+        'attachment; filename="du-thao-bao-cao-bcci-20240101-20240331.pdf"'
+    )
+
+
 def test_on_one_unit_the_provinces_brief_is_the_units(client, auth):
     admin = sign_in(client, f.user("admin", province_wide=True))
     r = admin.get("/briefs/province/preview", query_string=QUERY)

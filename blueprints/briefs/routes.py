@@ -175,11 +175,14 @@ def preview(province, unit):
 
 @scoped_views("/draft.pdf", "download_draft", "read_briefs", "read_province_briefs", any_unit=True)
 def download_draft(province, unit):
-    """The draft PDF of the brief ``preview`` shows."""
+    """The draft PDF of the brief ``preview`` shows; another unit's than the user's own is
+    named with its code."""
     period = period_from_request(request.args)
-    unit_id = unit.id if unit else unit_scope(current_user)
+    scope = unit_scope(current_user)
+    unit_id = unit.id if unit else scope
     pdf = services.draft_pdf(period, unit_id=unit_id, province=province)
-    return _pdf_response(pdf, services.draft_filename(period, province))
+    another = unit.code if unit and scope is None else None
+    return _pdf_response(pdf, services.draft_filename(period, province, unit_code=another))
 
 
 def _confirmation(period, form=None, status=200, error=None, province=False):

@@ -8,6 +8,7 @@ its figures, and freezes the rubric version it used.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -420,10 +421,21 @@ def draft_pdf(period, today=None, unit_id=None, province=False):
     return render_pdf(render_document(context), STYLESHEETS)
 
 
-def draft_filename(period, province=False):
+# What a unit code may not bring into a Content-Disposition filename (codes hold none of it).
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def draft_filename(period, province=False, unit_code=None):
     """``du-thao-bao-cao-bcci-20240101-20240930.pdf`` (``…-bcci-toan-tinh-…`` for the
-    province's)."""
-    whole = "-toan-tinh" if province else ""
+    province's; ``…-bcci-XB-…``: the unit ``XB``'s, downloaded by who sees every unit, so that
+    two units' drafts of one period do not share a name). The name stays ASCII without quotes
+    (a unit code's characters are; anything else becomes ``-``)."""
+    if province:
+        whole = "-toan-tinh"
+    elif unit_code:
+        whole = "-" + _UNSAFE_IN_FILENAME.sub("-", unit_code)
+    else:
+        whole = ""
     return f"du-thao-bao-cao-bcci{whole}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.pdf"
 
 
