@@ -6,31 +6,37 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 
+# A list writes one or more of these per row: each call translates only its own label (lazy
+# strings, looked up in the request's language when written).
+ROLES = {
+    "admin": _l("Administrator"),
+    "centre": _l("Centre staff"),
+    "department": _l("Department staff"),
+    "leader": _l("Leader"),
+}
+CHANNELS = {
+    "truc_tiep": _l("In person"),
+    "truc_tuyen": _l("Online"),
+    "bcci": _l("By post (BCCI)"),
+}
+HANDOVER_STATUSES = {"draft": _l("Draft"), "signed": _l("Signed"), "voided": _l("Voided")}
+TASK_STATUSES = {"open": _l("Not started"), "in_progress": _l("In progress"), "done": _l("Done")}
+
+
 def role_label(role):
-    return {
-        "admin": _("Administrator"),
-        "centre": _("Centre staff"),
-        "department": _("Department staff"),
-        "leader": _("Leader"),
-    }.get(role, role)
+    return label_or_code(ROLES, role)
 
 
 def channel_label(channel):
-    return {
-        "truc_tiep": _("In person"),
-        "truc_tuyen": _("Online"),
-        "bcci": _("By post (BCCI)"),
-    }.get(channel, channel or "—")
+    return label_or_code(CHANNELS, channel or "—")
 
 
 def handover_status_label(status):
-    return {"draft": _("Draft"), "signed": _("Signed"), "voided": _("Voided")}.get(status, status)
+    return label_or_code(HANDOVER_STATUSES, status)
 
 
 def task_status_label(status):
-    return {"open": _("Not started"), "in_progress": _("In progress"), "done": _("Done")}.get(
-        status, status
-    )
+    return label_or_code(TASK_STATUSES, status)
 
 
 # A list of units writes two of these per row: each call translates only its own label.
@@ -53,13 +59,16 @@ def unit_kind_label(kind):
     return kind if label is None else str(label)
 
 
+UNIT_HANDLING = {
+    "added": _l("Added for the unit"),
+    "removed": _l("Removed for the unit"),
+    "level": _l("As the unit's level says"),
+}
+
+
 def unit_handling_label(handling):
     """Whether a unit handles a procedure: as its level says, added or removed for the unit."""
-    return {
-        "added": _("Added for the unit"),
-        "removed": _("Removed for the unit"),
-        "level": _("As the unit's level says"),
-    }.get(handling, handling)
+    return label_or_code(UNIT_HANDLING, handling)
 
 
 def locale_label(locale):
@@ -104,11 +113,14 @@ def handover_title(batch):
     return _("Draft of %(day)s", day=dmy(batch.day))
 
 
+DIRECTIONS = {
+    "tiep_nhan": _l("Dossier received by post"),
+    "tra_ket_qua": _l("Result returned by post"),
+}
+
+
 def direction_label(direction):
-    return {
-        "tiep_nhan": _("Dossier received by post"),
-        "tra_ket_qua": _("Result returned by post"),
-    }.get(direction, direction)
+    return label_or_code(DIRECTIONS, direction)
 
 
 # Every action code the code records (``audit.record``): the audit log shows these labels and
