@@ -250,3 +250,55 @@ def test_a_deactivated_units_dossier_takes_no_shipment(app, client, auth, runner
     db.session.commit()
     assert client.post("/shipments/new", data=log).status_code == 303
     assert _latest(Shipment).unit_id == second.id
+
+
+def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, client, auth):
+    """A shipment the deactivated unit already holds: its staff's and a province-wide admin's
+    edit and cancel are refused (422, in Vietnamese, plain and htmx), nor does another unit's
+    shipment move to its dossier; nothing changed, no audit event. Reactivated, the edit saves
+    (fails before: edit, cancel and move saved)."""
+    from datetime import date
+
+    from models import AuditEvent
+    from utils.units import set_unit_active
+
+    second = _two_units()
+    proc = db.session.execute(select(Procedure)).scalars().first()
+    off = f.dossier(proc, date(2024, 3, 1), code="HS-OFF-1")
+    off.unit_id = second.id
+    kept = f.shipment(off, when=date(2024, 3, 10))
+    elsewhere = f.shipment(f.dossier(proc, date(2024, 3, 1), code="HS-ON-1"))
+    staff = f.user("centre", unit_id=second.id)
+    set_unit_active(second, False)
+    db.session.commit()
+    stored = select(
+        Shipment.id,
+        Shipment.tracking_number,
+        Shipment.date,
+        Shipment.dossier_id,
+        Shipment.cancelled,
+    ).order_by(Shipment.id)
+    before = db.session.execute(stored).all()
+    edit = form_data(dossier_code="HS-OFF-1", date="2024-03-12", reason="Sai ngày")
+    edit.pop("direction")
+    frozen = "Đơn vị XA02 đã ngừng hoạt động: bưu gửi của đơn vị được giữ nguyên"
+    admin = f.user("admin", province_wide=True)
+    for user, hx in ((staff, {}), (admin, {"HX-Request": "true"})):
+        auth.login(user=user)
+        r = client.post(f"/shipments/{kept.id}/edit", data=edit, headers=hx)
+        assert r.status_code == 422 and frozen in r.text, user.role
+        r = client.post(f"/shipments/{kept.id}/cancel", data={"reason": "Hủy"}, headers=hx)
+        assert r.status_code == 422 and frozen in r.text, user.role
+        if user is staff:
+            auth.logout()
+    r = client.post(f"/shipments/{elsewhere.id}/edit", data=edit)
+    assert r.status_code == 422 and INACTIVE in r.text and frozen not in r.text
+    db.session.expire_all()
+    assert db.session.execute(stored).all() == before
+    audited = (
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "shipment")
+    )
+    assert db.session.scalar(audited) == 0
+    set_unit_active(second, True)
+    db.session.commit()
+    assert client.post(f"/shipments/{kept.id}/edit", data=edit).status_code == 303

@@ -33,6 +33,7 @@ from models import (
     HandoverItem,
     Procedure,
     Shipment,
+    Unit,
     utcnow,
 )
 from utils import audit, bulk, import_formats, import_units, rules, shipment_tally, tally
@@ -371,10 +372,14 @@ def update_shipment(shipment, changes, reason, user=None, today=None):
     """Change a shipment's editable values with a reason; audited; effective values recomputed.
 
     :param changes: a dict of ``EDITABLE`` keys (``dossier_id`` moves it to another dossier).
-    :raise Refusal: no reason, a cancelled shipment, or a value a rule refuses (422); a value a
+    :raise Refusal: the shipment's unit or its dossier's is deactivated (422, on
+        ``dossier_code``), said first; so is moving it to a deactivated unit's dossier, which
+        takes no new shipment (``utils.units.taking_records``); no reason, a cancelled
+        shipment, or a value a rule refuses (422); a value a
         signed hand-over record prints (``RECORDED``) would change (409, ``conflict`` that
         record); the new tracking number is already logged in that direction (409).
     """
+    _refuse_if_unit_inactive(shipment, "dossier_code")
     reason = nfc(reason or "")
     if not reason:
         raise Refusal(_("Give the reason for the change."), "reason")
@@ -463,6 +468,7 @@ def _change_dossier(shipment, changes):
         return False
     dossier = db.session.get(Dossier, changes["dossier_id"])
     if dossier.id != shipment.dossier_id:
+        taking_records(dossier.unit_id, "dossier_code")
         shipment.dossier_id = dossier.id
         shipment.dossier = dossier
         shipment.unit_id = dossier.unit_id
@@ -470,13 +476,30 @@ def _change_dossier(shipment, changes):
     return True
 
 
+INACTIVE_UNIT_SHIPMENT = _l(
+    "Unit %(code)s is deactivated: its shipments are kept as they are and can no longer be "
+    "changed or cancelled."
+)
+
+
+def _refuse_if_unit_inactive(shipment, field):
+    """A deactivated unit keeps its shipments as they are: refuse (422, on the form's ``field``)
+    a change or cancellation of a shipment whose unit, or whose dossier's unit, is deactivated."""
+    for unit_id in dict.fromkeys((shipment.unit_id, shipment.dossier.unit_id)):
+        unit = db.session.get(Unit, unit_id)
+        if unit is not None and not unit.active:
+            raise Refusal(INACTIVE_UNIT_SHIPMENT, field, code=unit.code)
+
+
 def cancel_shipment(shipment, reason, user=None):
     """Cancel a shipment with a reason; it no longer counts, and its dossier's effective channel
     and date are recomputed. Audited.
 
-    :raise Refusal: no reason, or already cancelled (422); the shipment is in a signed
+    :raise Refusal: the shipment's unit or its dossier's is deactivated (422, on ``reason``),
+        said first; no reason, or already cancelled (422); the shipment is in a signed
         hand-over record (409, void that first).
     """
+    _refuse_if_unit_inactive(shipment, "reason")
     reason = nfc(reason or "")
     if shipment.cancelled:
         raise Refusal(_("This shipment is already cancelled."))
