@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 from extensions import db
 from models import Shipment
 from tests import factories as f
+from tests.statements import recorded
 from tests.test_postal import form_data
 from utils import reconcile, tally
 
@@ -18,17 +19,9 @@ CODE = "000.17.22.H56-240301-0001"
 
 def save(client, **extra):
     """The htmx save, and the statements it sent (``BEGIN`` left out), each on one line."""
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with recorded(leave_out=("BEGIN",)) as seen:
         r = client.post("/shipments/new", data=form_data(**extra), headers={"HX-Request": "true"})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return r, [s for s in seen if not s.startswith("BEGIN")]
+    return r, [" ".join(s.split()) for s in seen]
 
 
 def assert_counts_right():

@@ -4,10 +4,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from extensions import db
 from tests import factories as f
+from tests.statements import recorded
 from utils import figures, tally
 from utils.dates import Period
 
@@ -213,21 +213,9 @@ def test_monthly_trend(app):
 
 
 def _count_statements(fn):
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with recorded(leave_out=("BEGIN", "SAVEPOINT", "RELEASE")) as statements:
         fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return [
-        s
-        for s in statements
-        if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
-    ]
+    return statements
 
 
 def _bulk(n):

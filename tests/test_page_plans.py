@@ -11,11 +11,12 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from extensions import db
 from models import Dossier, Shipment
 from tests import factories as f
+from tests.statements import TRANSACTION, recorded
 
 # The module's tests share their datasets (``shared_dataset``): one test process runs them all
 # (``ONE_PROCESS`` in tests/conftest.py).
@@ -132,30 +133,13 @@ PAGES = [  # (role, URL or a function of the data giving it, an htmx fragment)
 ]
 
 
-class Recorder:
-    """The SQL statements the application sends while it is on."""
-
-    def __init__(self):
-        self.statements, self.on = [], False
-        event.listen(db.engine, "before_cursor_execute", self.before)
-
-    def before(self, conn, cursor, statement, parameters, context, executemany):
-        if self.on and not statement.lstrip().upper().startswith(
-            ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
-        ):
-            self.statements.append((statement, parameters))
-
-    def get(self, client, url, fragment=False):
-        self.statements, self.on = [], True
-        try:
-            r = client.get(url, headers={"HX-Request": "true"} if fragment else {})
-        finally:
-            self.on = False
-        assert r.status_code == 200, (url, r.status_code)
-        return r, list(self.statements)
-
-    def close(self):
-        event.remove(db.engine, "before_cursor_execute", self.before)
+def recorded_get(client, url, fragment=False):
+    """The page at ``url`` (its fragment with ``fragment``) and the statements it sent, each with
+    its parameters (transaction statements left out)."""
+    with recorded(leave_out=TRANSACTION, parameters=True) as statements:
+        r = client.get(url, headers={"HX-Request": "true"} if fragment else {})
+    assert r.status_code == 200, (url, r.status_code)
+    return r, statements
 
 
 def shape(lines):
@@ -211,29 +195,25 @@ def login(app, role, department):
 
 def walk(app, data, clients, pages=PAGES):
     """``{(role, url): (statement count, [(statement, plan)])}`` of ``pages``."""
-    recorder = Recorder()
     out = {}
-    try:
-        for role, url, fragment in pages:
-            url = url(data) if callable(url) else url
-            if role not in clients:
-                clients[role] = login(
-                    app, role, data["departments"][2]
-                )  # dossiers 5 and 8: to reconcile
-            client = clients[role]
-            recorder.get(client, url, fragment)  # once first: caches filled as in use
-            _, statements = recorder.get(client, url, fragment)
-            out[(role, url)] = (
-                len(statements),
-                [
-                    (s, plan(s, p))
-                    for s, p in statements
-                    if s.lstrip().upper().startswith(("SELECT", "WITH"))
-                ],
-            )
-            db.session.rollback()
-    finally:
-        recorder.close()
+    for role, url, fragment in pages:
+        url = url(data) if callable(url) else url
+        if role not in clients:
+            clients[role] = login(
+                app, role, data["departments"][2]
+            )  # dossiers 5 and 8: to reconcile
+        client = clients[role]
+        recorded_get(client, url, fragment)  # once first: caches filled as in use
+        _, statements = recorded_get(client, url, fragment)
+        out[(role, url)] = (
+            len(statements),
+            [
+                (s, plan(s, p))
+                for s, p in statements
+                if s.lstrip().upper().startswith(("SELECT", "WITH"))
+            ],
+        )
+        db.session.rollback()
     return out
 
 
@@ -310,22 +290,18 @@ def six_thousand(shared_dataset):
 
 def _deep_page_is_found_like_the_first(app, start):
     client = login(app, "centre", None)
-    recorder = Recorder()
-    try:
-        r, first = recorder.get(client, start)
-        page2_url = _link(r.text, "next")
-        assert page2_url and "after=" in page2_url and "page=2" in page2_url
-        r, page2 = recorder.get(client, page2_url)
-        url = page2_url
-        for _ in range(3):  # three pages further, by the pager's own links
-            url = _link(r.text, "next")
-            r, deep = recorder.get(client, url)
-        assert "page=5" in url
-        last_url = _link(r.text, "last")
-        r, last = recorder.get(client, last_url)
-        assert _link(r.text, "next") is None and _link(r.text, "prev")
-    finally:
-        recorder.close()
+    r, first = recorded_get(client, start)
+    page2_url = _link(r.text, "next")
+    assert page2_url and "after=" in page2_url and "page=2" in page2_url
+    r, page2 = recorded_get(client, page2_url)
+    url = page2_url
+    for _ in range(3):  # three pages further, by the pager's own links
+        url = _link(r.text, "next")
+        r, deep = recorded_get(client, url)
+    assert "page=5" in url
+    last_url = _link(r.text, "last")
+    r, last = recorded_get(client, last_url)
+    assert _link(r.text, "next") is None and _link(r.text, "prev")
     plans = {}
     for name, statements in (("first", first), ("page2", page2), ("deep", deep), ("last", last)):
         statement, parameters = _list_statement(statements)
@@ -616,13 +592,9 @@ def _units_list_is_read_from_its_unit_index(app, unit_id, start, index):
     for name, user in (("bound", bound_user), ("province", province_user)):
         client = app.test_client()
         assert client.log_in(user.username, f.PASSWORD).status_code == 303
-        recorder = Recorder()
-        try:
-            r, statements = recorder.get(client, start)
-            assert _link(r.text, "next"), (name, start)
-            r, page2 = recorder.get(client, _link(r.text, "next"))
-        finally:
-            recorder.close()
+        r, statements = recorded_get(client, start)
+        assert _link(r.text, "next"), (name, start)
+        r, page2 = recorded_get(client, _link(r.text, "next"))
         for label, walked in (("first", statements), ("page2", page2)):
             statement, parameters = _list_statement(walked)
             lines = plan(statement, parameters)

@@ -1,11 +1,11 @@
 """Numbered pages (``utils.pages``): the rows of a page and their count in one statement, and
 what a page past the last one shows."""
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from extensions import db
 from models import Department
 from tests import factories as f
+from tests.statements import recorded
 from utils.pages import numbered_page
 
 
@@ -13,24 +13,11 @@ def _departments():
     return select(Department).where(Department.code.like("PG%")).order_by(Department.code)
 
 
-def _statements(app):
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    return seen, before
-
-
 def test_a_page_reads_its_rows_and_their_count_in_one_statement(app):
     for n in range(7):
         f.department(code=f"PG{n}")
-    seen, before = _statements(app)
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with recorded() as seen:
         page = numbered_page(_departments(), 2, 3)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
     assert len(seen) == 1
     assert [d.code for d in page.items] == ["PG3", "PG4", "PG5"]
     assert (page.total, page.page, page.pages) == (7, 2, 3)

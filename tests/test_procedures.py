@@ -14,6 +14,7 @@ from blueprints.procedures import services
 from extensions import db
 from models import AuditEvent, Procedure
 from tests import factories as f
+from tests.statements import recorded
 from utils import figures
 from utils.dates import Period
 
@@ -52,17 +53,8 @@ def test_procedure_activity_counts_received_and_postal_in_one_query(app):
     f.dossier(a, date(2024, 10, 2), channel="bcci")  # outside
     f.dossier(b, date(2024, 5, 5))
     f.dossier(c, date(2024, 5, 5))  # not asked for
-    statements = []
-    from sqlalchemy import event
-
-    def count(*args):
-        statements.append(args)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded() as statements:
         result = figures.procedure_activity(PERIOD, [a.id, b.id])
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert result == {a.id: (3, 3), b.id: (1, 0)}
     assert len(statements) == 1
     assert figures.procedure_activity(PERIOD, []) == {}
@@ -625,17 +617,8 @@ def test_export_reimports_unchanged(client, auth, runner, tmp_path):
 
 
 def _statements(client, url, headers=HX):
-    statements = []
-    from sqlalchemy import event
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded() as statements:
         assert client.get(url, headers=headers).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     return statements
 
 

@@ -9,6 +9,7 @@ from blueprints.procedures import services
 from extensions import db
 from models import AuditEvent, Department, Field, Procedure
 from tests import factories as f
+from tests.statements import recorded
 
 HEADER = "ma_tthc,ten_tthc,linh_vuc,don_vi,ten_don_vi,cap_thuc_hien,tiep_nhan_bcci,tra_ket_qua_bcci,ly_do_khong_bcci,hieu_luc\n"
 GOOD = (
@@ -350,21 +351,11 @@ def test_import_write_repeats_the_database_checks(app):
 
 def test_import_is_bulk_not_per_row(app):
     """A 300-row import runs a handful of SELECTs, not one per row."""
-    from sqlalchemy import event
-
     rows = "".join(
         f"1.{n:06d},Thủ tục {n},Lĩnh vực {n % 7},D{n % 5},,,x,,Lý do,\n" for n in range(300)
     )
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with recorded() as statements:
         report = services.import_procedures("big.csv", (HEADER + rows).encode())
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert report.ok and report.created == 300
     assert sum(s.lstrip().upper().startswith("SELECT") for s in statements) <= 5
 

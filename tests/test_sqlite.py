@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from extensions import db
 from models import AuditEvent
+from tests.statements import recorded
 from utils import audit
 
 pytestmark = pytest.mark.sqlite_only
@@ -21,19 +22,10 @@ def test_pragmas_on_every_connection(app):
 
 
 def test_write_transactions_begin_immediately(app, runner):
-    statements = []
-    from sqlalchemy import event
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with recorded() as statements:
         runner.invoke(
             args=["users", "create", "someone", "--role", "leader", "--password", "long-enough-pw"]
         )
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
     assert "BEGIN IMMEDIATE" in statements
 
 

@@ -5,10 +5,9 @@ the units' dossier counts add up to the province's."""
 import random
 import re
 import pytest
-from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import and_, event, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from extensions import db
 from models import (
@@ -23,6 +22,7 @@ from models import (
     ProvinceTenDayTally,
 )
 from tests import factories as f
+from tests.statements import recorded
 from utils import figures, tally
 from utils.units import create_unit
 
@@ -641,20 +641,6 @@ def test_every_linked_number_of_a_units_dashboard_opens_exactly_that_many_rows(a
 # --- The outreach list across units ---------------------------------------------------------------
 
 
-@contextmanager
-def _statements_recorded(into):
-    """Append the SQL of each statement run inside the block to ``into``."""
-
-    def record(conn, cursor, statement, *args):
-        into.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_every_units_outreach_list_at_once_equals_each_units_own(app):
     """``figures.units_outreach`` (one statement, the roll-up's) gives each active unit its own
     ``outreach(period, unit)``: how many procedures, their dossiers, the first rows; units with
@@ -697,8 +683,7 @@ def test_the_rollups_outreach_numbers_open_lists_of_exactly_that_many_rows(app, 
     listed = figures.units_outreach(Period(date(2023, 5, 1), date(2023, 6, 30)))
     assert len(listed) >= 2
     auth.login(user=f.user("leader", province_wide=True))
-    statements = []
-    with _statements_recorded(statements):
+    with recorded() as statements:
         html = client.get(f"/dashboard/units?{span}").text
     # The units' counts and their outreach lists read the units' tally rows once, together.
     assert sum("dossier_month_tally" in s for s in statements) == 1

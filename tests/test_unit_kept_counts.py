@@ -8,17 +8,17 @@ shipment list totals and reconciliation list count are read from the kept counts
 dossiers and shipments."""
 
 import random
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from blueprints.dossiers import services as dossiers
 from blueprints.postal import services as postal
 from extensions import db
 from models import FIRST_UNIT_ID, Dossier, Procedure, Shipment
 from tests import factories as f
+from tests.statements import recorded
 from tests.test_reconcile_tally import KEYS, plain_by_department
 from tests.test_shipment_tally import catalogue, filter_combinations, random_shipment
 from utils import reconcile, shipment_tally
@@ -33,27 +33,12 @@ def kept_reconciliation(unit_id):
     return {r["department_id"]: {k: r[k] for k in KEYS} for r in rows}
 
 
-@contextmanager
-def statements():
-    """The SQL statements run inside the block."""
-    seen = []
-
-    def note(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-
-
 def assert_right(units, departments, fields, rng):
     """Every unit's and the province's kept counts equal plain counts; the units add up."""
     assert reconcile.differences() == []
     assert shipment_tally.differences() == []
     plain = select(Dossier.unit_id, func.count()).group_by(Dossier.unit_id)
-    with statements() as seen:
+    with recorded() as seen:
         kept = dossiers_per_unit()
     assert kept == dict(db.session.execute(plain).all())
     assert not any("FROM dossier " in s and "IS NULL" not in s for s in seen), seen
@@ -61,7 +46,7 @@ def assert_right(units, departments, fields, rng):
     assert province == plain_by_department(None)
     summed = {}
     for unit_id in units:
-        with statements() as seen:
+        with recorded() as seen:
             kept = kept_reconciliation(unit_id)
         assert kept == plain_by_department(unit_id), unit_id
         assert not any("FROM shipment" in s or "FROM dossier" in s for s in seen), seen
@@ -77,7 +62,7 @@ def assert_right(units, departments, fields, rng):
         summed = dict.fromkeys(province_totals, 0)
         for unit_id in units:
             filters.unit_id = unit_id
-            with statements() as seen:
+            with recorded() as seen:
                 totals = postal.list_totals(filters)
             assert totals == postal.shipment_totals(filters.conditions()), filters
             assert all("shipment_" in s and "_tally" in s for s in seen), seen

@@ -16,6 +16,7 @@ from blueprints.postal import services as postal
 from extensions import db
 from models import FIRST_UNIT_ID, Brief, Dossier, HandoverBatch, Meeting, Shipment
 from tests import factories as f
+from tests.statements import recorded
 from tests.access_policy import OTHER_DOSSIER_CODE, OTHER_TRACKING, OtherUnitSamples, Samples
 from tests.test_access_matrix import sign_in, table_dump
 
@@ -301,21 +302,13 @@ def test_one_unit_lists_add_no_unit_condition(app):
 def test_a_units_dossier_list_is_counted_from_its_tallies(app, units):
     """A bound user's whole list, or a period of it, is counted exactly from the unit's rows of
     the tallies (the province's count would be wrong, a count over the dossiers capped)."""
-    from sqlalchemy import event
-
     from blueprints.dossiers import services as dossiers
 
     own, other = units
     for n in range(3):  # more of the second unit's dossiers, some with no return date
         f.dossier(other.procedure, date(2024, 3, 6 + n), unit_id=other.unit_id)
     db.session.commit()
-    seen = []
-
-    def note(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with recorded() as seen:
         for filters, expected in (
             (dossiers.DossierFilters(unit_id=other.unit_id), 5),
             (dossiers.DossierFilters(unit_id=FIRST_UNIT_ID), 1),
@@ -328,8 +321,6 @@ def test_a_units_dossier_list_is_counted_from_its_tallies(app, units):
             # A unit's rows of the units' tally; the province's from the province's tally.
             kept = "dossier_quarter_tally" if filters.unit_id else "province_quarter_tally"
             assert any(kept in s for s in seen), filters
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def test_a_unit_bound_users_brief_gives_the_units_figures(app, units):
@@ -387,7 +378,6 @@ def test_the_brief_list_reads_every_units_settings_at_once(app, units):
     """The issued-brief list reads its briefs' units' settings in one query (fails before: one
     query per unit)."""
     from tests.test_briefs import own_rubric
-    from tests.test_unit_kept_counts import statements
     from utils.settings import get_settings
 
     own, other = units
@@ -395,6 +385,6 @@ def test_the_brief_list_reads_every_units_settings_at_once(app, units):
     get_settings(other.unit_id).doc_prefix = "TTXTL"
     db.session.commit()
     listed = Brief.query.all()  # the settings, expired by the commit, are read again
-    with statements() as seen:
+    with recorded() as seen:
         numbers = briefs.brief_numbers(listed)
     assert sorted(numbers.values()) == ["01/BC-TTHCC", "01/BC-TTXTL"] and len(seen) == 1
