@@ -285,6 +285,12 @@ def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, clie
     admin = f.user("admin", province_wide=True)
     for user, hx in ((staff, {}), (admin, {"HX-Request": "true"})):
         auth.login(user=user)
+        # its page offers no correction and no cancellation, and says why
+        page = client.get(f"/shipments/{kept.id}").text
+        assert 'data-testid="kept-as-is"' in page and frozen in page, user.role
+        assert (
+            f"/shipments/{kept.id}/edit" not in page and f"/shipments/{kept.id}/cancel" not in page
+        )
         r = client.post(f"/shipments/{kept.id}/edit", data=edit, headers=hx)
         assert r.status_code == 422 and frozen in r.text, user.role
         r = client.post(f"/shipments/{kept.id}/cancel", data={"reason": "Hủy"}, headers=hx)
@@ -301,4 +307,7 @@ def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, clie
     assert db.session.scalar(audited) == 0
     set_unit_active(second, True)
     db.session.commit()
+    page = client.get(f"/shipments/{kept.id}").text
+    assert "kept-as-is" not in page
+    assert f"/shipments/{kept.id}/edit" in page and f"/shipments/{kept.id}/cancel" in page
     assert client.post(f"/shipments/{kept.id}/edit", data=edit).status_code == 303

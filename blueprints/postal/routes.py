@@ -398,15 +398,22 @@ def lookup_dossier():
 def show_shipment(shipment_id):
     """A shipment: full personal data for centre staff and administrators, masked otherwise."""
     shipment = get_shipment_or_404(shipment_id)
-    return render(
-        "postal/show.html",
-        "postal/show.html",
-        shipment=shipment,
-        full=can(current_user, "see_personal_data"),
-        cancel_form=CancelShipmentForm(),
-        events=present_events(services.history(shipment)),
-        signed_record=services.signed_record(shipment),
-    )
+    return render("postal/show.html", "postal/show.html", **_page(shipment, CancelShipmentForm()))
+
+
+def _page(shipment, cancel_form):
+    """What a shipment's page shows (``postal/show.html``), with ``cancel_form`` as sent."""
+    frozen = services.kept_as_is(shipment)
+    return {
+        "shipment": shipment,
+        # a deactivated unit's shipment offers no correction or cancellation, and says why
+        "changeable": not shipment.cancelled and frozen is None,
+        "frozen_note": services.kept_as_is_text(frozen) if frozen else None,
+        "full": can(current_user, "see_personal_data"),
+        "cancel_form": cancel_form,
+        "events": present_events(services.history(shipment)),
+        "signed_record": services.signed_record(shipment),
+    }
 
 
 def _edit(form, shipment):
@@ -484,14 +491,7 @@ def cancel_shipment(shipment_id):
 
     def answer(_refusal=None):
         return render(
-            "postal/show.html",
-            "postal/_cancel_form.html",
-            status=422,
-            shipment=shipment,
-            full=can(current_user, "see_personal_data"),
-            cancel_form=form,
-            events=present_events(services.history(shipment)),
-            signed_record=services.signed_record(shipment),
+            "postal/show.html", "postal/_cancel_form.html", status=422, **_page(shipment, form)
         )
 
     if not form.validate():

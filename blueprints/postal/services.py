@@ -482,13 +482,27 @@ INACTIVE_UNIT_SHIPMENT = _l(
 )
 
 
-def _refuse_if_unit_inactive(shipment, field):
-    """A deactivated unit keeps its shipments as they are: refuse (422, on the form's ``field``)
-    a change or cancellation of a shipment whose unit, or whose dossier's unit, is deactivated."""
+def kept_as_is(shipment):
+    """What keeps a shipment as it is: the deactivated unit it (or its dossier) belongs to, or
+    ``None``."""
     for unit_id in dict.fromkeys((shipment.unit_id, shipment.dossier.unit_id)):
         unit = db.session.get(Unit, unit_id)
         if unit is not None and not unit.active:
-            raise Refusal(INACTIVE_UNIT_SHIPMENT, field, code=unit.code)
+            return unit
+    return None
+
+
+def kept_as_is_text(unit):
+    """Why the shipments of the deactivated ``unit`` can no longer be changed, translated."""
+    return str(INACTIVE_UNIT_SHIPMENT) % {"code": unit.code}
+
+
+def _refuse_if_unit_inactive(shipment, field):
+    """A deactivated unit keeps its shipments as they are: refuse (422, on the form's ``field``)
+    a change or cancellation of a shipment whose unit, or whose dossier's unit, is deactivated."""
+    unit = kept_as_is(shipment)
+    if unit is not None:
+        raise Refusal(INACTIVE_UNIT_SHIPMENT, field, code=unit.code)
 
 
 def cancel_shipment(shipment, reason, user=None):
