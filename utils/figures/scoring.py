@@ -57,6 +57,14 @@ def gap_to(numerator, denominator, threshold):
     return max(0, int(need) - int(numerator))
 
 
+def _status(points, maximum, band):
+    """A rate's status (``Rubric.status``) from its points, the criterion's maximum and the
+    highest band reached (a non-zero denominator)."""
+    if points >= maximum:
+        return "full"
+    return "part" if band else "none"
+
+
 @dataclass(frozen=True)
 class Band:
     threshold: Decimal
@@ -112,10 +120,11 @@ class Rubric:
         ``None`` on a zero denominator (no rate)."""
         if not denominator:
             return None
-        points = self.points(code, numerator, denominator)
-        if points >= self.maximum[code]:
-            return "full"
-        return "part" if self.band_of(code, numerator, denominator) else "none"
+        return _status(
+            self.points(code, numerator, denominator),
+            self.maximum[code],
+            self.band_of(code, numerator, denominator),
+        )
 
     def next_band(self, code, numerator, denominator):
         """The first band not yet reached, as ``(Band, gap)``, or ``None`` when every band is
@@ -170,9 +179,7 @@ class Criterion:
         and band (a roll-up colours a few hundred cells)."""
         if not self.denominator:
             return None
-        if self.points >= self.maximum:
-            return "full"
-        return "part" if self.band else "none"
+        return _status(self.points, self.maximum, self.band)
 
     def as_json(self):
         return {
@@ -229,8 +236,7 @@ class Summary:
     def status(self, code):
         """``Rubric.status`` of one criterion of the period (``"none"``, ``"part"``, ``"full"``
         or ``None``)."""
-        c = next(c for c in self.criteria if c.code == code)
-        return self.rubric.status(code, c.numerator, c.denominator)
+        return next(c for c in self.criteria if c.code == code).status
 
     def as_json(self):
         """The object ``report summary --json`` and ``/api/summary`` return."""

@@ -65,7 +65,7 @@ def worst_first_column(summary):
     """The rate column the tables by field and department open on, worst first: that of the
     first criterion (C1, C2, C3) whose highest band is not reached, else C1's."""
     for c in summary.criteria:
-        if summary.rubric.status(c.code, c.numerator, c.denominator) != "full":
+        if c.status != "full":
             return CRITERION_COLUMNS[c.code]
     return CRITERION_COLUMNS["C1"]
 
