@@ -254,7 +254,8 @@ def test_a_deactivated_units_dossier_takes_no_shipment(app, client, auth, runner
 
 def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, client, auth):
     """A shipment the deactivated unit already holds: its staff's and a province-wide admin's
-    edit and cancel are refused (422, in Vietnamese, plain and htmx), nor does another unit's
+    edit and cancel are refused (422, in Vietnamese, plain and htmx), its edit form does not
+    open by URL (409, as a cancelled shipment's), nor does another unit's
     shipment move to its dossier; nothing changed, no audit event. Reactivated, the edit saves
     (fails before: edit, cancel and move saved)."""
     from datetime import date
@@ -291,6 +292,10 @@ def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, clie
         assert (
             f"/shipments/{kept.id}/edit" not in page and f"/shipments/{kept.id}/cancel" not in page
         )
+        # nor does its edit form open by URL: refused as a cancelled shipment's, with the message
+        r = client.get(f"/shipments/{kept.id}/edit", headers=hx)
+        assert r.status_code == 409 and frozen in r.text and 'id="edit-form"' not in r.text
+        assert client.get(f"/shipments/{kept.id}/cancel", headers=hx).status_code == 405
         r = client.post(f"/shipments/{kept.id}/edit", data=edit, headers=hx)
         assert r.status_code == 422 and frozen in r.text, user.role
         r = client.post(f"/shipments/{kept.id}/cancel", data={"reason": "Hủy"}, headers=hx)
@@ -310,4 +315,5 @@ def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, clie
     page = client.get(f"/shipments/{kept.id}").text
     assert "kept-as-is" not in page
     assert f"/shipments/{kept.id}/edit" in page and f"/shipments/{kept.id}/cancel" in page
+    assert 'id="edit-form"' in client.get(f"/shipments/{kept.id}/edit").text
     assert client.post(f"/shipments/{kept.id}/edit", data=edit).status_code == 303

@@ -448,6 +448,11 @@ def edit_shipment(shipment_id):
     shipment = get_shipment_or_404(shipment_id, for_edit=True)
     if shipment.cancelled:
         abort(409, description=_("A cancelled shipment cannot be changed."))
+    frozen = services.kept_as_is(shipment)
+    if frozen is not None and request.method == "GET":
+        # Its page offers no correction: opened by URL, the form is refused as a cancelled
+        # shipment's is, with the message its save is refused with (services.update_shipment).
+        abort(409, description=services.kept_as_is_text(frozen))
     form_class = PurgedEditShipmentForm if shipment.personal_data_purged_at else EditShipmentForm
     form = form_class(
         obj=shipment,
