@@ -317,3 +317,46 @@ def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, clie
     assert f"/shipments/{kept.id}/edit" in page and f"/shipments/{kept.id}/cancel" in page
     assert 'id="edit-form"' in client.get(f"/shipments/{kept.id}/edit").text
     assert client.post(f"/shipments/{kept.id}/edit", data=edit).status_code == 303
+
+
+def test_a_postal_import_changes_no_shipment_of_a_deactivated_unit(app, client, auth):
+    """A manifest row that would update (by tracking number) a deactivated unit's shipment, or
+    log a new one for its dossier, is a bad row, every one reported and nothing written: named
+    in ``ma_don_vi`` (the unit is deactivated, as the form's refusal says first), or in the
+    file of an active unit (the dossier is another unit's)."""
+    from datetime import date
+
+    from blueprints.postal.services import import_postal
+    from tests.test_import_units import POSTAL_HEADER, csv_file
+    from utils.units import set_unit_active
+
+    second = _two_units()
+    proc = db.session.execute(select(Procedure)).scalars().first()
+    off = f.dossier(proc, date(2024, 3, 1), code="HS-OFF-1")
+    off.unit_id = second.id
+    kept = f.shipment(off, when=date(2024, 3, 10))
+    f.dossier(proc, date(2024, 3, 1), code="HS-ON-1")
+    set_unit_active(second, False)
+    db.session.commit()
+    stored = select(Shipment.id, Shipment.tracking_number, Shipment.date, Shipment.dossier_id)
+    before = db.session.execute(stored).all()
+    rows = (
+        (kept.tracking_number, "tra_ket_qua", "HS-OFF-1", "12/03/2024"),  # an update
+        ("EB123456785VN", "tra_ket_qua", "HS-OFF-1", "12/03/2024"),  # a new one
+    )
+    good = ("RR473124829VN", "tra_ket_qua", "HS-ON-1", "12/03/2024")
+    named = csv_file(
+        (*POSTAL_HEADER, "ma_don_vi"), *((*row, "XA02") for row in rows), (*good, "DV01")
+    )
+    auth.login(user=f.user("admin", province_wide=True))
+    r = client.upload("/shipments/import", named, "bg.csv", headers={"HX-Request": "true"})
+    assert r.status_code == 422 and r.text.count(f"{INACTIVE}: không nhận tệp nhập") == 2
+    report = import_postal("bg.csv", named)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "ma_don_vi"), (3, "ma_don_vi")]
+    db.session.rollback()
+    report = import_postal("bg.csv", csv_file(POSTAL_HEADER, *rows, good), unit=FIRST_UNIT_ID)
+    assert [(p.row, p.column, p.reason) for p in report.problems] == [
+        (row, "ma_ho_so", "Mã hồ sơ HS-OFF-1 thuộc về một đơn vị khác.") for row in (2, 3)
+    ]
+    db.session.rollback()
+    assert db.session.execute(stored).all() == before
