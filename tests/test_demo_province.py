@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import and_, func, or_, select
 
 from extensions import db
-from models import Dossier, Procedure, Shipment, Unit, User
+from models import Dossier, Meeting, Procedure, Shipment, Task, Unit, User
 from utils.units import handled_by, unit_scope
 
 PERIOD = (date(2024, 1, 1), date(2024, 9, 30))
@@ -48,7 +48,7 @@ def _unit_counts(unit):
 def _sizes():
     return {
         table.__name__: db.session.scalar(select(func.count()).select_from(table))
-        for table in (Unit, Dossier, Shipment, User, Procedure)
+        for table in (Unit, Dossier, Shipment, User, Procedure, Meeting, Task)
     }
 
 
@@ -130,6 +130,22 @@ def test_province_demo_holds_the_reference_case_once(runner, client):
             counted["received_postal"],
             counted["returned_postal"],
         ), unit.code
+
+    # Review meetings: the province's centre's and two units', with conclusions and tasks for
+    # departments; the province's brief follows up its centre's and counts each unit's.
+    from blueprints.briefs import services as briefs
+    from utils.dates import Period
+
+    context = briefs.brief_context(Period(*PERIOD), date(2024, 10, 1), province=True)
+    centre = db.session.scalars(select(Unit).where(Unit.code == "TINH")).one()
+    latest = context["follow_up"]["meeting"]
+    assert latest.unit_id == centre.id and latest.date == date(2024, 7, 15) and latest.conclusions
+    listed_tasks = context["follow_up"]["tasks"]
+    assert len(listed_tasks) == 3 and {t.meeting.unit_id for t in listed_tasks} == {centre.id}
+    assert context["follow_up"]["overdue"] == 2
+    counted = {r.unit.code: (r.assigned, r.done, r.open) for r in context["unit_tasks"]["rows"]}
+    assert counted == {"TINH": (6, 3, 3), "HALONG": (2, 1, 1), "CAOXANH": (2, 0, 2)}
+    assert all(m.conclusions and m.tasks for m in db.session.scalars(select(Meeting)))
 
     # The kept tallies (per unit) equal the dossiers.
     r = runner.invoke(args=["tally", "check"])

@@ -13,6 +13,9 @@ reorganisation of 1 July 2025, one catalogue, and the reference case in one of t
   far ahead on reception and return by post, most behind. A few units add or remove procedures.
 - Users: province-wide ones (an administrator, a leader, department staff) and some bound to a
   unit (``PROVINCE_USERS``, ``unit_users``), printed by ``flask demo logins``.
+- Review meetings (``MEETINGS``): the province centre's two of 2024 and one of two units, with
+  their conclusions and follow-up tasks for departments, some done, some under way, some not
+  started; recorded through the meetings service, as a user records them.
 
 The place names are those of a real province; the people, volumes and habits are invented.
 Everything comes from seeded generators; loading twice changes nothing (``demo.is_loaded``).
@@ -156,6 +159,138 @@ PROVINCE_USERS = (
     ("quantri.halong", "admin", None, REFERENCE_UNIT, "Bùi Thị Ngọc Hà"),
 )
 TRACKING_FROM = 40_000_000
+
+# Review meetings: unit code, date, chair, participants, conclusions, the username who records
+# it, and its tasks: (department code, description, deadline, status, the department's note).
+MEETINGS = (
+    (
+        "TINH",
+        date(2024, 4, 12),
+        "Đặng Văn Thịnh, Phó Chủ tịch UBND tỉnh",
+        "Lãnh đạo các sở, ngành; Bưu điện tỉnh; Trung tâm Phục vụ hành chính công tỉnh, các chi "
+        "nhánh và điểm phục vụ",
+        "Quý I/2024, hồ sơ tiếp nhận và trả kết quả qua dịch vụ bưu chính công ích còn rất ít; "
+        "nhiều thủ tục đủ điều kiện chưa phát sinh hồ sơ nào qua bưu chính. Các sở rà soát danh "
+        "mục thủ tục tiếp nhận, trả kết quả qua BCCI của ngành mình; Trung tâm phối hợp Bưu điện "
+        "tỉnh hướng dẫn người dân ngay tại quầy; báo cáo kết quả tại phiên họp sơ kết 6 tháng.",
+        "tt.tinh",
+        (
+            (
+                "TP",
+                "Rà soát, trình công bố bổ sung các thủ tục chứng thực, hộ tịch tiếp nhận và "
+                "trả kết quả qua BCCI",
+                date(2024, 5, 31),
+                "done",
+                "Đã trình UBND tỉnh công bố bổ sung 6 thủ tục.",
+            ),
+            (
+                "TNMT",
+                "Rà soát các thủ tục đất đai đủ điều kiện trả kết quả qua BCCI, đề xuất danh mục",
+                date(2024, 6, 30),
+                "in_progress",
+                "Đã rà soát 12 thủ tục, đang lấy ý kiến Bưu điện tỉnh.",
+            ),
+            (
+                "TCKH",
+                "Hướng dẫn các đơn vị về cước dịch vụ BCCI đối với hồ sơ đăng ký doanh nghiệp",
+                date(2024, 5, 15),
+                "done",
+                "Đã ban hành văn bản hướng dẫn.",
+            ),
+        ),
+    ),
+    (
+        "TINH",
+        date(2024, 7, 15),
+        "Đặng Văn Thịnh, Phó Chủ tịch UBND tỉnh",
+        "Lãnh đạo các sở, ngành; Bưu điện tỉnh; Trung tâm Phục vụ hành chính công tỉnh; đại "
+        "diện UBND các phường, xã, đặc khu",
+        "Sáu tháng đầu năm 2024, kết quả trả qua BCCI tăng nhưng chưa đạt chỉ tiêu; tiếp nhận "
+        "qua BCCI hầu như chưa phát sinh ở các phường, xã. Các sở tăng cường tuyên truyền, niêm "
+        "yết thủ tục tiếp nhận qua BCCI tại các đơn vị; Trung tâm tổng hợp danh sách đơn vị "
+        "chậm, báo cáo UBND tỉnh trong tháng 10/2024.",
+        "tt.tinh",
+        (
+            (
+                "QLDT",
+                "Niêm yết, tuyên truyền việc tiếp nhận hồ sơ cấp giấy phép xây dựng qua BCCI tại "
+                "các đơn vị",
+                date(2024, 9, 30),
+                "open",
+                "",
+            ),
+            (
+                "TNMT",
+                "Phối hợp Bưu điện tỉnh thí điểm trả kết quả đăng ký biến động đất đai qua BCCI "
+                "tại ba phường",
+                date(2024, 10, 31),
+                "in_progress",
+                "Đã thống nhất quy trình với Bưu điện tỉnh, chọn Bãi Cháy, Hồng Gai, Cẩm Phả.",
+            ),
+            (
+                "LDTBXH",
+                "Rà soát các thủ tục chính sách người có công đủ điều kiện tiếp nhận qua BCCI",
+                date(2024, 8, 31),
+                "done",
+                "Đề xuất bổ sung 4 thủ tục.",
+            ),
+        ),
+    ),
+    (
+        REFERENCE_UNIT,
+        date(2024, 6, 24),
+        "Ngô Thị Bích Hạnh, Chủ tịch UBND phường",
+        "Trung tâm Phục vụ hành chính công phường; công chức tư pháp – hộ tịch, địa chính; Bưu "
+        "điện phường",
+        "Phường chưa tiếp nhận hồ sơ nào qua dịch vụ bưu chính công ích; trả kết quả qua BCCI "
+        "mới có ở một số ít thủ tục. Bố trí bàn hướng dẫn của Bưu điện tại Trung tâm; đề nghị "
+        "các sở hướng dẫn quy trình tiếp nhận qua BCCI cho công chức một cửa.",
+        "trungtam",
+        (
+            (
+                "TP",
+                "Hướng dẫn phường quy trình tiếp nhận hồ sơ chứng thực, hộ tịch qua BCCI",
+                date(2024, 7, 31),
+                "done",
+                "Đã tập huấn cho công chức một cửa ngày 18/7/2024.",
+            ),
+            (
+                "TNMT",
+                "Hỗ trợ phường trả kết quả đăng ký đất đai qua BCCI",
+                date(2024, 8, 31),
+                "open",
+                "",
+            ),
+        ),
+    ),
+    (
+        "CAOXANH",
+        date(2024, 8, 20),
+        "Vương Minh Khôi, Phó Chủ tịch UBND phường",
+        "Trung tâm Phục vụ hành chính công phường; Bưu điện phường",
+        "Tỷ lệ hồ sơ qua BCCI của phường thuộc nhóm thấp nhất tỉnh. Công chức một cửa hỏi người "
+        "dân có muốn nhận kết quả qua bưu điện ngay khi tiếp nhận hồ sơ; đề nghị các sở tập "
+        "huấn nghiệp vụ trong tháng 9.",
+        "tt.caoxanh",
+        (
+            (
+                "NV",
+                "Tập huấn cho công chức một cửa phường về tiếp nhận, trả kết quả qua BCCI",
+                date(2024, 9, 15),
+                "in_progress",
+                "Đã có kế hoạch tập huấn.",
+            ),
+            (
+                "TP",
+                "Cung cấp mẫu hướng dẫn người dân gửi hồ sơ chứng thực qua bưu điện",
+                date(2024, 9, 30),
+                "open",
+                "",
+            ),
+        ),
+    ),
+)
+
 SEED = demo.SEED + 7
 
 
@@ -221,6 +356,7 @@ def load():
     _exceptions(units, catalogue)
     _other_dossiers(units, catalogue)
     _users(departments, units)
+    _meetings(departments, units)
     demo._rubric()
     db.session.flush()
     return True
@@ -419,3 +555,33 @@ def _users(departments, units):
                 password_hash=hash_password(demo.demo_password(username)),
             )
         )
+
+
+def _meetings(departments, units):
+    """The review meetings (``MEETINGS``), recorded and followed up through the meetings
+    service (a task's status by its department's user, when the department has one)."""
+    from blueprints.meetings import services as meetings
+
+    users = {u.username: u for u in db.session.execute(select(User)).scalars()}
+    staff = {u.department_id: u for u in users.values() if u.department_id is not None}
+    unit_ids = {u.code: u.id for u in units}
+    for code, day, chair, participants, conclusions, recorder, tasks in MEETINGS:
+        meeting = meetings.create_meeting(
+            date_=day,
+            chair=chair,
+            participants=participants,
+            conclusions=conclusions,
+            user=users[recorder],
+            unit_id=unit_ids[code],
+        )
+        for dept_code, description, deadline, status, note in tasks:
+            department = departments[dept_code]
+            task = meetings.add_task(
+                meeting,
+                department_id=department.id,
+                description=description,
+                deadline=deadline,
+                user=users[recorder],
+            )
+            if status != "open":
+                meetings.set_task_status(task, status, note, user=staff.get(department.id))
