@@ -506,6 +506,9 @@ DASHBOARD_RULES = {
     "dashboard.api_summary": Rule(ALL, query={"from": "2024-01-01", "to": "2024-09-30"}),
     # Province-wide administrators and leaders (the samples' administrator is one).
     "dashboard.show_units": Rule(ADMIN, query={"preset": "months", "year": "2024", "months": "9"}),
+    "dashboard.show_units_outreach": Rule(
+        ADMIN, query={"preset": "months", "year": "2024", "months": "9"}
+    ),
     "dashboard.list_rubrics": Rule(ALL),
     "dashboard.show_rubric": Rule(ALL, args=_rubric),
     "dashboard.edit_rubric_for": Rule(ADMIN, query={"year": "2024"}),

@@ -40,6 +40,10 @@ def test_a_province_leader_sorts_the_rollup_drills_into_a_unit_and_comes_back(
         page.goto(ROLLUP)
         assert _ranked(page) == worst_first
         watch = HtmxWatch(page)
+        # The outreach list across units comes once the ranking is shown.
+        expect(page.locator("table.rollup-outreach tbody tr").first).to_be_visible()
+        outreach = _outreach_units(page)
+        assert outreach == [o.unit.code for o in figures.units_outreach(_nine_months())]
         heading = page.locator("table.rollup-table thead").get_by_role(
             "link", name="Mã", exact=True
         )
@@ -51,7 +55,11 @@ def test_a_province_leader_sorts_the_rollup_drills_into_a_unit_and_comes_back(
         page.wait_for_url("**sort=code&dir=desc**")
         watch.settled()
         assert _ranked(page) == by_code_desc
-        assert watch.page_did_not_reload() and len(watch.requests) == 2
+        sorts = [r for r in watch.requests if "/dashboard/units/outreach" not in r.url]
+        assert watch.page_did_not_reload() and len(sorts) == 2
+        # each new ranking brings the outreach list again (the same: a sort does not change it)
+        expect(page.locator("table.rollup-outreach tbody tr").first).to_be_visible()
+        assert _outreach_units(page) == outreach
         # drill into one unit: its dashboard, the picker on that unit
         page.locator(f"{RANKED}[data-unit=XA02]").get_by_role("link", name="Xã Hai").click()
         page.wait_for_url("**/dashboard?unit=XA02**")
@@ -68,6 +76,12 @@ def test_a_province_leader_sorts_the_rollup_drills_into_a_unit_and_comes_back(
         assert page.locator("select#unit-picker, [data-testid=unit-picker]").count() == 0
         assert page.locator("a[href^='/dashboard/units']").count() == 0
         assert page.goto(ROLLUP).status == 403
+
+
+def _outreach_units(page):
+    return page.locator("table.rollup-outreach tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.unit)"
+    )
 
 
 def _nine_months():

@@ -672,8 +672,9 @@ def test_every_units_outreach_list_at_once_equals_each_units_own(app):
 
 
 def test_the_rollups_outreach_numbers_open_lists_of_exactly_that_many_rows(app, client, auth):
-    """On the roll-up, the province's outreach count, each unit's count of procedures and each
-    of its first procedures' dossiers open lists (with the unit) of exactly that many rows."""
+    """The roll-up loads its outreach list across units once shown (htmx, its own page without
+    scripts); there the province's outreach count, each unit's count of procedures and each of
+    its first procedures' dossiers open lists (with the unit) of exactly that many rows."""
     from tests.test_numbers_walk import follow, linked_numbers
 
     _rng, units, _procs = _several_units_dataset(200, seed=33)
@@ -683,11 +684,19 @@ def test_the_rollups_outreach_numbers_open_lists_of_exactly_that_many_rows(app, 
     listed = figures.units_outreach(Period(date(2023, 5, 1), date(2023, 6, 30)))
     assert len(listed) >= 2
     auth.login(user=f.user("leader", province_wide=True))
+    page = client.get(f"/dashboard/units?{span}").text
+    placeholder = page[page.index('id="rollup-outreach"') : page.index('id="rollup-trend-title"')]
+    url = f"/dashboard/units/outreach?{span}"
+    assert f'hx-get="{url.replace("&", "&amp;")}"' in placeholder
+    assert (
+        'hx-trigger="load"' in placeholder and f'href="{url.replace("&", "&amp;")}"' in placeholder
+    )
+    assert not linked_numbers(placeholder)  # the ranking's page reads no outreach list
     with recorded() as statements:
-        html = client.get(f"/dashboard/units?{span}").text
-    # The units' counts and their outreach lists read the units' tally rows once, together.
+        section = client.get(url, headers={"HX-Request": "true"}).text
+    # Every unit's outreach list reads the units' tally rows once.
     assert sum("dossier_month_tally" in s for s in statements) == 1
-    section = html[html.index('id="rollup-outreach-title"') : html.index('id="rollup-trend-title"')]
+    assert section.lstrip().startswith("<section") and "<html" not in section
     links = linked_numbers(section)
     units_links = [u for u, _ in links if "unit=" in u]
     expected = sum(1 + len(o.top) for o in listed)
@@ -695,3 +704,9 @@ def test_the_rollups_outreach_numbers_open_lists_of_exactly_that_many_rows(app, 
     for list_url, number in links:
         assert follow(client, list_url) == (number, number), list_url
     assert [re.findall(r'data-unit="([^"]+)"', section)] == [[o.unit.code for o in listed]]
+    # Without scripts, the same list is a page of its own, with a way back to the ranking.
+    whole = client.get(url).text
+    assert (
+        "<html" in whole and linked_numbers(whole[whole.index('id="rollup-outreach"') :]) == links
+    )
+    assert f'href="/dashboard/units?{span.replace("&", "&amp;")}"' in whole

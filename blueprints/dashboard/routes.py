@@ -224,13 +224,11 @@ def show_units():
     if not several_units():
         return redirect(url_for("dashboard.show_dashboard", **choice.query()), code=303)
     sort = request.args.get("sort", "points")
-    data = figures.rollup(choice.period, sort, request.args.get("dir") == "desc", outreach=True)
+    data = figures.rollup(choice.period, sort, request.args.get("dir") == "desc")
     response = htmx.render(
         "dashboard/units.html",
         "dashboard/_units.html",
         r=data,
-        units_outreach=data.outreach,
-        outreach_total=figures.outreach_total(choice.period),
         choice=choice,
         target_endpoint="dashboard.show_units",
         **_picker_context(),
@@ -240,6 +238,26 @@ def show_units():
         kept = order if request.args.get("sort") else {}
         htmx.push_url(response, url_for("dashboard.show_units", **choice.query(), **kept))
     return response
+
+
+@bp.route("/dashboard/units/outreach")
+@requires("province_rollup")
+def show_units_outreach():
+    """The outreach list across units for the chosen period (``figures.units_outreach``): every
+    active unit's own outreach list, the units with most dossiers in it first. The roll-up page
+    loads it once it is shown (htmx: the section only), so that its ranking does not wait for
+    the lists; without scripts it is a page of its own. A deployment of one unit has no units
+    to compare: its dashboard."""
+    choice = _choice()
+    if not several_units():
+        return redirect(url_for("dashboard.show_dashboard", **choice.query()), code=303)
+    return htmx.render(
+        "dashboard/units_outreach.html",
+        "dashboard/_units_outreach.html",
+        units_outreach=figures.units_outreach(choice.period),
+        outreach_total=figures.outreach_total(choice.period),
+        choice=choice,
+    )
 
 
 @bp.route("/api/summary")

@@ -5,10 +5,9 @@ trend, and the gap to each criterion's next band split across units."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from utils.figures.counting import monthly_trend, unit_figures
+from utils.figures.counting import monthly_trend, unit_counts
 from utils.figures.scoring import Band, rubric_for, summary, unit_summaries
 from utils.figures.targeting import split_largest_remainder
-from utils.figures.unit_outreach import UNIT_OUTREACH_TOP, outreach_of_units
 from utils.text import fold
 
 ROLLUP_SORTS = ("points", "code", "name", "C1", "C2", "C3")
@@ -60,7 +59,6 @@ class Rollup:
     targets: list
     sort: str = "points"
     descending: bool = False
-    outreach: list | None = None  # ``unit_outreach.units_outreach``'s, when asked for
 
 
 def _sort_key(sort):
@@ -146,19 +144,17 @@ def _has_dossiers(counts):
     return bool(counts["dossiers_received"] or counts["results_returned"])
 
 
-def rollup(period, sort="points", descending=False, whole=False, outreach=False):
+def rollup(period, sort="points", descending=False, whole=False):
     """The roll-up of ``period``: every active unit's summary under the province's rubric, the
     communes ranked (worst first by default), the province's own centres on their own lines.
 
     :param whole: also the deactivated units with dossiers received or results returned in the
         period (the province's brief: its units' dossiers then add up to the province's); the
         targets still go to active units only.
-    :param outreach: also every unit's outreach list (``Rollup.outreach``, what
-        ``units_outreach(period)`` gives), read with the units' counts.
     """
     rubric = rubric_for(period.year)
     province = summary(period, rubric)
-    values, pools, listed = unit_figures(period, UNIT_OUTREACH_TOP if outreach else None)
+    values, pools = unit_counts(period)
     rows = [
         UnitRow(unit, s)
         for unit, s in unit_summaries(period, rubric, values)
@@ -174,5 +170,4 @@ def rollup(period, sort="points", descending=False, whole=False, outreach=False)
         targets=unit_targets(province, [r.unit for r in rows if r.unit.active], pools),
         sort=sort if sort in ROLLUP_SORTS else "points",
         descending=descending,
-        outreach=outreach_of_units(listed) if outreach else None,
     )
