@@ -35,7 +35,7 @@ from utils.figures.counting import (
     spans,
     tallied_dossier_count,
     unit_counts,
-    unit_figures,
+    unit_outreach_lists,
 )
 from utils.figures.rollup import (
     ROLLUP_SORTS,
@@ -146,7 +146,7 @@ __all__ = [
     "target_pools",
     "targets",
     "unit_counts",
-    "unit_figures",
+    "unit_outreach_lists",
     "unit_summaries",
     "units_outreach",
     "UnitOutreach",

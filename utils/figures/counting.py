@@ -757,47 +757,20 @@ def tallied_dossier_count(period, direction, channel, procedure_condition=None, 
 def unit_counts(period):
     """``counts(period, unit)`` of every unit at once: ``{unit_id: counts}`` (with
     ``UNHANDLED_KEY``), equal to one unit's ``counts`` each, and ``{unit_id: {"C1", "C2",
-    "C3"}}``, each unit's ``targeting.target_pools`` summed over its departments
-    (``unit_figures`` without the outreach lists).
+    "C3"}}``, each unit's ``targeting.target_pools`` summed over its departments.
+
+    Two statements instead of several per unit: the tally rows of the period summed per unit
+    and procedure, joined once to the procedures and units (``handled_by`` with the unit's own
+    columns) and grouped by unit; and the procedures in force per canonical level, to which
+    each unit's additions and removals (``UnitProcedure``, a few rows) are added in Python.
 
     :return: ``(counts, pools)``.
-    """
-    values, pools, _listed = unit_figures(period, top=None)
-    return values, pools
-
-
-def unit_figures(period, top):
-    """Every unit's counts and pools (``unit_counts``) and every unit's outreach list
-    (``unit_outreach.units_outreach``) at once, from one reading of the period's tally rows.
-
-    Three statements instead of several per unit: the tally rows of the period summed per unit
-    and procedure, joined once to the procedures and units (``handled_by`` with the unit's own
-    columns), then grouped by unit for the counts and ranked within each unit for its outreach
-    list's first ``top`` procedures (one statement: the grouping of tens of thousands of rows,
-    the roll-up's main cost, is done once); and the procedures in force per canonical level, to
-    which each unit's additions and removals (``UnitProcedure``, a few rows) are added in Python.
-
-    :param top: ``None``: the counts and pools only (``listed`` is empty), in a statement
-        without the outreach lists.
-    :return: ``(counts, pools, listed)``; ``listed``: ``{unit_id: (procedures, received,
-        [(procedure_id, received)])}``, a unit's outreach list (how many procedures, their
-        dossiers received) and its first ``top`` procedures, most dossiers first then by code;
-        units without any are absent.
     """
     from models import Unit
 
     shape, params = _params(period)
-    if top is None:
-        stmt = _built_statement("unit_counts", shape, _unit_counts_statement)
-    else:
-        stmt = _built_statement("unit_figures", shape, _unit_figures_statement)
-        params["top"] = top
-    activity, listed = {}, {}
-    for row in db.session.execute(stmt, params):
-        if top is None or row.procedure_id is None:
-            activity[row.unit_id] = row
-        else:
-            listed.setdefault(row.unit_id, []).append((row.procedure_id, int(row.received)))
+    stmt = _built_statement("unit_counts", shape, _unit_counts_statement)
+    activity = {row.unit_id: row for row in db.session.execute(stmt, params)}
     catalogue = _catalogue_per_unit()
     counts_out, pools = {}, {}
     for unit_id in db.session.scalars(select(Unit.id)):
@@ -824,9 +797,24 @@ def unit_figures(period, top):
             "C2": n("pool_c2"),
             "C3": n("pool_c3"),
         }
-        if unit_id in listed:
-            listed[unit_id] = (n("listed"), n("listed_received"), listed[unit_id])
-    return counts_out, pools, listed
+    return counts_out, pools
+
+
+def unit_outreach_lists(period, top):
+    """Every unit's outreach list (``unit_outreach.units_outreach``) at once, from one reading
+    of the period's tally rows: ``{unit_id: (procedures, received, [(procedure_id,
+    received)])}``, how many procedures the unit's list holds, their dossiers received, and its
+    first ``top`` procedures, most dossiers first then by code; units whose list is empty are
+    absent."""
+    shape, params = _params(period)
+    stmt = _built_statement("unit_outreach", shape, _unit_outreach_statement)
+    sizes, first = {}, {}
+    for row in db.session.execute(stmt, dict(params, top=top)):
+        if row.procedure_id is None:
+            sizes[row.unit_id] = (int(row.listed), int(row.received))
+        else:
+            first.setdefault(row.unit_id, []).append((row.procedure_id, int(row.received)))
+    return {unit_id: (*size, first.get(unit_id, [])) for unit_id, size in sizes.items()}
 
 
 def _unit_activity(shape):
@@ -845,10 +833,8 @@ def _unit_activity(shape):
 
 
 def _unit_counts_statement(shape):
-    """Per unit, its counts (``unit_figures`` without the outreach lists, ``top`` None): the
-    tally rows summed per unit and procedure, joined to the procedures and units, grouped by
-    unit; the conditions written out in each sum (cheaper here than the common table's 0/1
-    columns, which the outreach part needs)."""
+    """Per unit, its counts (``unit_counts``): the tally rows summed per unit and procedure,
+    joined to the procedures and units, grouped by unit."""
     from models import Unit, UnitProcedure
 
     act = _unit_activity(shape)
@@ -887,110 +873,58 @@ def _unit_counts_statement(shape):
     )
 
 
-def _unit_figures_statement(shape):
-    """Per unit, its counts (``procedure_id`` null); then, per unit, the first ``:top``
-    procedures of its outreach list, ranked by dossiers received then code (``place``), each
-    with its dossiers received: one UNION of two readings of one common table (each unit's
-    activity per procedure, with the conditions on its procedure as 0/1 columns), which the
-    database computes once.
+def _unit_outreach_statement(shape):
+    """Per unit, its outreach list's size and dossiers (``procedure_id`` null); then, per unit,
+    the first ``:top`` procedures of its list, ranked by dossiers received then code
+    (``place``), each with its dossiers received: one UNION of two readings of one common table
+    (each unit's listed procedures), which the database computes once.
 
-    A procedure is on a unit's outreach list (``listed``) when the unit handles it, it is in
-    force, eligible in either direction, had dossiers received in the unit in the period and
-    none received or returned by post there (``unit_outreach``)."""
+    A procedure is on a unit's outreach list when the unit handles it, it is in force, eligible
+    in either direction, had dossiers received in the unit in the period and none received or
+    returned by post there (``unit_outreach``)."""
     from models import Unit, UnitProcedure
 
-    summed = _unit_activity(shape)
-    handles = unit_handles()
-    handled = and_(Procedure.in_force.is_(True), handles)
-    postal = or_(summed.c.received_postal > 0, summed.c.returned_postal > 0)
-
-    def flag(condition):
-        return case((condition, 1), else_=0)
-
-    act = (
-        select(
-            summed,
-            flag(handles).label("handles"),
-            flag(handled).label("handled"),
-            flag(and_(handled, Procedure.eligible_receive.is_(True))).label("handled_receive"),
-            flag(and_(handled, Procedure.eligible_return.is_(True))).label("handled_return"),
-            flag(and_(handled, _either_eligible())).label("handled_eligible"),
-            flag(postal).label("postal"),
-            Procedure.code,
+    act = _unit_activity(shape)
+    listed = (
+        select(act.c.unit_id, act.c.procedure_id, act.c.received, Procedure.code)
+        .select_from(act)
+        .join(Procedure, Procedure.id == act.c.procedure_id)
+        .join(Unit, Unit.id == act.c.unit_id)
+        .outerjoin(UnitProcedure, unit_exception(act.c.unit_id, act.c.procedure_id))
+        .where(
+            Procedure.in_force.is_(True),
+            unit_handles(),
+            _either_eligible(),
+            act.c.received > 0,
+            act.c.received_postal == 0,
+            act.c.returned_postal == 0,
         )
-        .select_from(summed)
-        .join(Procedure, Procedure.id == summed.c.procedure_id)
-        .join(Unit, Unit.id == summed.c.unit_id)
-        .outerjoin(UnitProcedure, unit_exception(summed.c.unit_id, summed.c.procedure_id))
-        .cte("unit_flags")
+        .cte("listed")
     )
-    has_dossiers = act.c.received > 0
-    listed = and_(act.c.handled_eligible == 1, has_dossiers, act.c.postal == 0)
-
-    def summed_if(condition, amount):
-        return func.sum(case((condition, amount), else_=0))
-
-    def count_if(condition):
-        return summed_if(condition, 1)
-
     nothing = _null_integer()
     per_unit = select(
-        act.c.unit_id,
+        listed.c.unit_id,
         nothing.label("procedure_id"),
-        count_if(and_(act.c.handled == 1, has_dossiers)).label("with_dossiers"),
-        count_if(and_(act.c.handled == 1, act.c.postal == 1)).label("with_postal"),
-        func.sum(act.c.received).label("received"),
-        func.sum(act.c.received_postal).label("received_postal"),
-        func.sum(act.c.returned).label("returned"),
-        func.sum(act.c.returned_postal).label("returned_postal"),
-        summed_if(act.c.handles == 0, act.c.received).label("unhandled"),
-        count_if(and_(act.c.handled_eligible == 1, act.c.postal == 1)).label(
-            "eligible_with_postal"
-        ),
-        summed_if(act.c.handled_receive == 1, act.c.received - act.c.received_postal).label(
-            "pool_c2"
-        ),
-        summed_if(act.c.handled_return == 1, act.c.received - act.c.received_returned_postal).label(
-            "pool_c3"
-        ),
-        count_if(listed).label("listed"),
-        summed_if(listed, act.c.received).label("listed_received"),
+        func.count().label("listed"),
+        func.sum(listed.c.received).label("received"),
         nothing.label("place"),
-    ).group_by(act.c.unit_id)
-    ranked = (
-        select(
-            act.c.unit_id,
-            act.c.procedure_id,
-            act.c.received,
-            func.row_number()
-            .over(partition_by=act.c.unit_id, order_by=(act.c.received.desc(), act.c.code))
-            .label("place"),
-        )
-        .where(listed)
-        .subquery("ranked")
-    )
-    top = select(
+    ).group_by(listed.c.unit_id)
+    ranked = select(
+        listed.c.unit_id,
+        listed.c.procedure_id,
+        listed.c.received,
+        func.row_number()
+        .over(partition_by=listed.c.unit_id, order_by=(listed.c.received.desc(), listed.c.code))
+        .label("place"),
+    ).subquery("ranked")
+    first = select(
         ranked.c.unit_id,
         ranked.c.procedure_id,
-        *(nothing.label(name) for name in ("with_dossiers", "with_postal")),
+        nothing.label("listed"),
         ranked.c.received,
-        *(
-            nothing.label(name)
-            for name in (
-                "received_postal",
-                "returned",
-                "returned_postal",
-                "unhandled",
-                "eligible_with_postal",
-                "pool_c2",
-                "pool_c3",
-                "listed",
-                "listed_received",
-            )
-        ),
         ranked.c.place,
     ).where(ranked.c.place <= bindparam("top", type_=db.Integer))
-    union = union_all(per_unit, top).subquery("unit_figures")
+    union = union_all(per_unit, first).subquery("unit_outreach")
     return select(union).order_by(union.c.unit_id, union.c.place)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Procedure, Unit
-from utils.figures.counting import unit_figures
+from utils.figures.counting import unit_outreach_lists
 
 UNIT_OUTREACH_TOP = 3
 
@@ -27,14 +27,14 @@ class UnitOutreach:
 
 
 def units_outreach(period, top=UNIT_OUTREACH_TOP):
-    """Every active unit's outreach list of ``period`` at once (``counting.unit_figures``), the
-    units with most dossiers in their outreach procedures first, then by code; units whose list
-    is empty are left out. Each unit's list is ``outreach(period, unit=unit)``'s (tested)."""
-    return outreach_of_units(unit_figures(period, top)[2])
+    """Every active unit's outreach list of ``period`` at once
+    (``counting.unit_outreach_lists``), the units with most dossiers in their outreach
+    procedures first, then by code; units whose list is empty are left out. Each unit's list is ``outreach(period, unit=unit)``'s (tested)."""
+    return outreach_of_units(unit_outreach_lists(period, top))
 
 
 def outreach_of_units(listed):
-    """``[UnitOutreach]`` of the active units from ``unit_figures``' ``listed``, ranked as
+    """``[UnitOutreach]`` of the active units from ``unit_outreach_lists``, ranked as
     ``units_outreach`` ranks them; their procedures read in one statement."""
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.active.is_(True)))}
     ids = {pid for unit_id, (_n, _r, best) in listed.items() if unit_id in units for pid, _ in best}
