@@ -218,6 +218,46 @@ def test_who_sees_every_unit_previews_any_units_brief(app, client, province):
     assert own.status_code == 200 and "/briefs/issue?" in own.text
 
 
+def _picked(html):
+    """The unit picker's units and the one selected (``""``: the whole province), or ``None``
+    without a picker."""
+    if 'data-testid="unit-picker"' not in html:
+        return None
+    options = re.findall(r'<option value="([^"]*)"( selected)?>', html)
+    return [code for code, _ in options], [code for code, chosen in options if chosen]
+
+
+def test_who_sees_every_unit_picks_the_province_or_a_unit_for_the_draft(app, client, province):
+    """The brief's unit picker (the dashboard's): a province-wide leader chooses the province's
+    brief or one unit's (deactivated ones too: their figures stay) on the list page and on the
+    preview; the province's addresses send a unit chosen to the unit's brief (303, the period
+    kept), whose issue stays its own leaders'. A unit-bound leader, and a one-unit deployment,
+    get no picker (fails before: no picker, and the province's addresses ignored the unit)."""
+    every = ["", "DV01", "TINH", "XB", "XC", "XD"]
+    leader = sign_in(client, f.user("leader", province_wide=True))
+    assert _picked(leader.get("/briefs", query_string=QUERY).text) == (every, [""])
+    whole = leader.get("/briefs/province/preview", query_string=QUERY).text
+    assert _picked(whole) == (every, [""]) and "/briefs/province/issue?" in whole
+    for address in ("/briefs/province/preview", "/briefs/province/draft.pdf"):
+        r = leader.get(address, query_string=dict(QUERY, unit="XB"))
+        assert r.status_code == 303
+        assert r.location == address.replace("/province", "") + (
+            "?from=2024-01-01&to=2024-03-31&unit=XB"
+        )
+    unit = leader.get("/briefs/preview", query_string=dict(QUERY, unit="XB")).text
+    assert _picked(unit) == (every, ["XB"]) and "/briefs/issue?" not in unit
+    assert "Xem trước báo cáo của Xã Bình Liêu" in unit
+    # The whole province chosen on a unit's preview: the province's brief, no empty unit kept.
+    r = leader.get("/briefs/preview", query_string=dict(QUERY, unit=""))
+    assert r.location == "/briefs/province/preview?from=2024-01-01&to=2024-03-31"
+    assert (
+        leader.get("/briefs/province/preview", query_string=dict(QUERY, unit="")).status_code == 200
+    )
+    bound = sign_in(app.test_client(), f.user("leader", unit_id=province["XB"].id))
+    assert _picked(bound.get("/briefs", query_string=QUERY).text) is None
+    assert _picked(bound.get("/briefs/preview", query_string=QUERY).text) is None
+
+
 def test_a_units_draft_downloaded_by_who_sees_every_unit_is_named_with_its_code(
     app, client, province, monkeypatch
 ):
@@ -246,6 +286,9 @@ def test_on_one_unit_the_provinces_brief_is_the_units(client, auth):
     admin = sign_in(client, f.user("admin", province_wide=True))
     r = admin.get("/briefs/province/preview", query_string=QUERY)
     assert r.status_code == 303 and r.location.startswith("/briefs/preview?")
+    # Nor a unit picker.
+    assert _picked(admin.get("/briefs", query_string=QUERY).text) is None
+    assert _picked(admin.get("/briefs/preview", query_string=QUERY).text) is None
 
 
 @pytest.mark.slow  # renders and issues the brief

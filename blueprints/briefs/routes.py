@@ -36,7 +36,7 @@ from utils.dates import Period
 from utils.errors import save
 from utils.periods import default_period, period_from_request
 from utils.transactions import outside_the_write_lock
-from utils.units import several_units, unit_or_404, unit_scope
+from utils.units import picker_units, several_units, unit_or_404, unit_scope
 
 bp = Blueprint("briefs", __name__, url_prefix="/briefs")
 log = logging.getLogger("bcci.briefs")
@@ -76,11 +76,14 @@ def scoped_views(rule, endpoint, unit_action, province_action, methods=("GET",),
     twin (303, the period kept): a province-wide user of several units to the province's, and
     on one unit the province's views to the unit's. With ``any_unit``, the unit's view answers
     the brief of a unit asked with ``unit=CODE`` instead (``_unit_asked``, given as ``unit``;
-    ``None``: the user's own brief, or the province's)."""
+    ``None``: the user's own brief, or the province's), and the province's view sends a unit
+    asked (the unit picker's choice) to the unit's view."""
 
     def register(view):
         def answer(province):
-            unit = _unit_asked() if any_unit and not province else None
+            unit = _unit_asked() if any_unit else None
+            if province and unit is not None:
+                return _elsewhere(TWIN_VIEWS[request.endpoint])
             if unit is None and province != _province_user():
                 return _elsewhere(TWIN_VIEWS[request.endpoint])
             return view(province, unit)
@@ -113,8 +116,9 @@ def _unit_asked():
 
 
 def _elsewhere(endpoint):
-    """303 to ``endpoint`` with the period asked (a form's ``start`` and ``end`` too)."""
-    period = request.args.to_dict()
+    """303 to ``endpoint`` with the period asked (a form's ``start`` and ``end`` too) and the
+    unit asked, if any (the unit picker's whole province is an empty ``unit``)."""
+    period = {key: value for key, value in request.args.items() if key != "unit" or value}
     if request.method == "POST" and request.form.get("start") and request.form.get("end"):
         period = {"from": request.form["start"], "to": request.form["end"]}
     return redirect(url_for(endpoint, **period), code=303)
@@ -135,6 +139,7 @@ def _list_page(form, period, status=200):
         province=province,
         # Who sees every unit's briefs is told each one's unit.
         unit_names=services.unit_names(briefs) if province else {},
+        units=picker_units(current_user, every=True) if province else None,
     )
 
 
@@ -169,6 +174,8 @@ def preview(province, unit):
         unit=another,
         can_issue=another is None
         and can(current_user, "issue_province_briefs" if province else "issue_briefs"),
+        # Who sees every unit picks the province's brief or a unit's (the dashboard's picker).
+        units=picker_units(current_user, every=True),
         document=services.render_html(context),
     )
 
