@@ -168,6 +168,45 @@ def test_the_province_follows_up_its_centres_tasks_and_counts_each_units(provinc
     assert [t.description for t in own["follow_up"]["tasks"]] == ["XB quá hạn", "XB đang làm"]
 
 
+def _task_table(html):
+    """III.2 b) of a brief's HTML: the table of the units' tasks and the note under it."""
+    html = str(html)
+    start = html.index('class="data unit-tasks"')
+    return html[start : html.index("</p>", html.index("</table>", start))]
+
+
+def test_the_units_tasks_name_the_first_units_and_sum_up_the_others(province, monkeypatch):
+    """III.2 b) names the ``UNIT_TASK_ROWS`` units with most overdue, then not done tasks, and
+    sums the other units up on one line: the named lines and the others' add up to the
+    province's (fails before: every unit named, however many)."""
+    _meetings(province)
+    monkeypatch.setattr(services, "UNIT_TASK_ROWS", 2)
+    context = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
+    tasks = context["unit_tasks"]
+    assert [r.unit.code for r in tasks["rows"]] == ["XB", "TINH"]
+    assert tasks["others"] == {"units": 1, "assigned": 1, "done": 1, "open": 0, "overdue": 0}
+    assert tasks["total"] == {"assigned": 5, "done": 2, "open": 3, "overdue": 2}
+    for key in ("assigned", "done", "open", "overdue"):
+        named = sum(getattr(r, key) for r in tasks["rows"])
+        assert named + tasks["others"][key] == tasks["total"][key]
+    html = _task_table(services.render_html(context))
+    assert 'data-unit="XC"' not in html
+    assert re.search(
+        r'<tr data-unit="others"><td></td><td>Các đơn vị khác \(1 đơn vị\)</td>'
+        r'<td class="num">1</td><td class="num">1</td><td class="num">0</td><td class="num">0</td>',
+        html,
+    )
+    assert "bảng nêu tên 2 đơn vị đầu, 1 đơn vị còn lại được cộng chung" in html
+    assert 'data-unit="province"><td></td><td>Toàn tỉnh</td><td class="num">5</td>' in html
+    # Every unit named: no line of others.
+    monkeypatch.setattr(services, "UNIT_TASK_ROWS", 3)
+    context = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
+    assert context["unit_tasks"]["others"] is None
+    html = _task_table(services.render_html(context))
+    assert 'data-unit="XC"' in html and 'data-unit="others"' not in html
+    assert "bảng nêu tên" not in html
+
+
 def test_without_a_province_centre_the_brief_is_not_issued(province):
     set_unit_active(province["TINH"], False)
     db.session.commit()

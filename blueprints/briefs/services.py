@@ -37,6 +37,9 @@ STYLESHEETS = ("css/brief.css",)
 OUTREACH_ROWS = 10
 PROPOSAL_DEPARTMENTS = 3
 PROPOSAL_UNITS = 3
+# The units the province's brief names in its table of the units' tasks; the others are summed
+# up on one line (a province of a hundred units would otherwise print a hundred lines).
+UNIT_TASK_ROWS = 10
 ISSUE_ATTEMPTS = 3
 # A fixed key for PostgreSQL's advisory lock that serialises numbering.
 _NUMBERING_LOCK = 7_020_301
@@ -249,17 +252,28 @@ def _province_follow_up(today, centre_id):
     return _follow_up(today, centre_id)
 
 
+_TASK_COUNTS = ("assigned", "done", "open", "overdue")
+
+
+def _task_sums(rows):
+    return {key: sum(getattr(row, key) for row in rows) for key in _TASK_COUNTS}
+
+
 def _unit_tasks(today, centre_id):
     """Every unit's tasks of meetings held up to ``today``, counted (assigned, done, not done,
-    overdue), with the province's totals: ``{"rows": [UnitTasks], "total": {…}}``, and the units
-    other than the centre with overdue tasks, most first (``late``)."""
+    overdue): the ``UNIT_TASK_ROWS`` units with most overdue, then most not done, named
+    (``rows``: [UnitTasks]), the other units' summed up (``others``: their number under
+    ``"units"`` and their sums; ``None`` when every unit is named), the province's totals
+    (``total``), and the units other than the centre with overdue tasks, most first
+    (``late``)."""
     from blueprints.meetings import services as meetings
 
     rows = meetings.task_counts_by_unit(as_of=today, meeting_before=today)
-    keys = ("assigned", "done", "open", "overdue")
+    named, rest = rows[:UNIT_TASK_ROWS], rows[UNIT_TASK_ROWS:]
     return {
-        "rows": rows,
-        "total": {key: sum(getattr(row, key) for row in rows) for key in keys},
+        "rows": named,
+        "others": {"units": len(rest)} | _task_sums(rest) if rest else None,
+        "total": _task_sums(rows),
         "late": [row for row in rows if row.overdue and row.unit.id != centre_id],
     }
 
