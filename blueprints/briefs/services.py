@@ -233,13 +233,13 @@ def latest_conclusions(on_or_before, unit_id=None):
 
 
 def _follow_up(today, unit_id=None):
-    """Tasks of earlier meetings not done (overdue first), and the latest recorded conclusions
-    (of the unit ``unit_id``'s meetings when given)."""
+    """Tasks of earlier meetings not done (overdue first), how many of them are overdue, and
+    the latest recorded conclusions (of the unit ``unit_id``'s meetings when given)."""
     from blueprints.meetings import services as meetings
 
     return {
         "tasks": meetings.open_tasks(as_of=today, meeting_before=today, unit_id=unit_id),
-        "overdue": meetings.overdue_count(as_of=today, unit_id=unit_id),
+        "overdue": meetings.overdue_count(as_of=today, unit_id=unit_id, meeting_before=today),
         "meeting": latest_conclusions(today, unit_id),
     }
 

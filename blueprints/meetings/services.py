@@ -84,8 +84,9 @@ def open_tasks(
     return [OpenTask(t, is_overdue(t, as_of)) for t in db.session.scalars(stmt).unique()]
 
 
-def overdue_count(as_of=None, department_id=None, unit_id=None):
-    """How many tasks are overdue (of the unit ``unit_id``'s meetings when given; a figure for
+def overdue_count(as_of=None, department_id=None, unit_id=None, meeting_before=None):
+    """How many tasks are overdue (of the unit ``unit_id``'s meetings when given, of meetings
+    held on or before ``meeting_before`` when given: the tasks a brief lists; a figure for
     badges; counted in SQL)."""
     from sqlalchemy import func
 
@@ -97,8 +98,12 @@ def overdue_count(as_of=None, department_id=None, unit_id=None):
     )
     if department_id is not None:
         stmt = stmt.where(Task.department_id == department_id)
+    if unit_id is not None or meeting_before is not None:
+        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id)
     if unit_id is not None:
-        stmt = stmt.join(Meeting, Meeting.id == Task.meeting_id).where(Meeting.unit_id == unit_id)
+        stmt = stmt.where(Meeting.unit_id == unit_id)
+    if meeting_before is not None:
+        stmt = stmt.where(Meeting.date <= meeting_before)
     return int(db.session.execute(stmt).scalar_one())
 
 
