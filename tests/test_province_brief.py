@@ -210,6 +210,72 @@ def test_the_units_tasks_name_the_first_units_and_sum_up_the_others(province, mo
     assert "bảng nêu tên" not in html
 
 
+def test_an_issued_brief_keeps_the_task_counts_it_printed(province, monkeypatch):
+    """The snapshot of an issued brief holds its follow-up's figures as printed: the tasks it
+    listed and their counts, and the province's table of the units' tasks (the units named,
+    the others' line, the total), whatever the tasks become afterwards (fails before: the
+    snapshot had no task figure; the PDF, kept byte for byte, had them alone)."""
+    from blueprints.meetings import services as meetings
+
+    tasks = _meetings(province)
+    monkeypatch.setattr(services, "UNIT_TASK_ROWS", 2)
+    monkeypatch.setattr(services, "render_pdf", lambda html, stylesheets: b"%PDF-as-issued")
+    issued = services.issue_brief(PERIOD, today=date(2024, 4, 2), province=True)
+    bound = f.user("leader", unit_id=province["XB"].id)
+    own = services.issue_brief(PERIOD, user=bound, today=date(2024, 4, 2))
+    db.session.commit()
+    # Afterwards the centre's overdue task and XB's are done, and XC is given a new one.
+    meetings.set_task_status(tasks["Tỉnh quá hạn"], "done")
+    meetings.set_task_status(tasks["XB quá hạn"], "done")
+    meetings.add_task(
+        tasks["XC đã xong"].meeting,
+        department_id=tasks["XC đã xong"].department_id,
+        description="XC mới",
+        deadline=date(2024, 3, 20),
+    )
+    db.session.commit()
+    now = services.brief_context(PERIOD, date(2024, 4, 2), province=True)
+    assert now["unit_tasks"]["total"] == {"assigned": 6, "done": 4, "open": 2, "overdue": 1}
+    db.session.expire_all()
+    figures_ = db.session.get(Brief, issued.id).figures
+    assert figures_["follow_up"] == {
+        "tasks": [{"id": tasks["Tỉnh quá hạn"].id, "status": "open", "overdue": True}],
+        "open": 1,
+        "overdue": 1,
+    }
+    assert figures_["unit_tasks"] == {
+        "units": [
+            {
+                "code": "XB",
+                "name": "Xã Bình Liêu",
+                "assigned": 2,
+                "done": 0,
+                "open": 2,
+                "overdue": 1,
+            },
+            {
+                "code": "TINH",
+                "name": NAMES["TINH"],
+                "assigned": 2,
+                "done": 1,
+                "open": 1,
+                "overdue": 1,
+            },
+        ],
+        "others": {"units": 1, "assigned": 1, "done": 1, "open": 0, "overdue": 0},
+        "total": {"assigned": 5, "done": 2, "open": 3, "overdue": 2},
+        "late_units": 1,
+    }
+    # A unit's brief keeps its own follow-up's, and has no table of units.
+    own_figures = db.session.get(Brief, own.id).figures
+    assert own_figures["follow_up"]["open"] == 2 and own_figures["follow_up"]["overdue"] == 1
+    assert [t["id"] for t in own_figures["follow_up"]["tasks"]] == [
+        tasks["XB quá hạn"].id,
+        tasks["XB đang làm"].id,
+    ]
+    assert "unit_tasks" not in own_figures
+
+
 def test_without_a_province_centre_the_brief_is_not_issued(province):
     set_unit_active(province["TINH"], False)
     db.session.commit()

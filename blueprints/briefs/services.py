@@ -494,6 +494,36 @@ def _rubric_version_for(summary, user):
     return version
 
 
+def _task_snapshot(context):
+    """The follow-up's figures the brief printed: the tasks it listed (their id, status and
+    whether overdue) and how many, of them overdue; for the province's brief, the units' tasks
+    counted as its table has them (the units named, the others' line, the province's total)
+    and how many units other than the centre had tasks overdue (its last proposal)."""
+    follow_up = context["follow_up"]
+    data = {
+        "follow_up": {
+            "tasks": [
+                {"id": t.id, "status": t.status, "overdue": t.overdue} for t in follow_up["tasks"]
+            ],
+            "open": len(follow_up["tasks"]),
+            "overdue": follow_up["overdue"],
+        }
+    }
+    if context.get("province"):
+        tasks = context["unit_tasks"]
+        data["unit_tasks"] = {
+            "units": [
+                {"code": row.unit.code, "name": row.unit.name}
+                | {key: getattr(row, key) for key in _TASK_COUNTS}
+                for row in tasks["rows"]
+            ],
+            "others": tasks["others"],
+            "total": tasks["total"],
+            "late_units": len(tasks["late"]),
+        }
+    return data
+
+
 def snapshot(context):
     """The figures the issued brief printed, as JSON."""
     summary = context["summary"]
@@ -505,6 +535,7 @@ def snapshot(context):
     }
     data["outreach_total"] = context["outreach_total"]
     data["trend"] = context["trend"]
+    data |= _task_snapshot(context)
     if context.get("province"):
         data["province"] = True
         data["units"] = [
