@@ -16,12 +16,17 @@ Measured in a fresh child process (like one web worker): the roll-up of every un
 months (``figures.unit_summaries``, and the roll-up page when it exists), one unit's figures,
 the dashboard as a leader bound to the largest unit and to a median one, the province's
 dashboard as a province-wide leader, the peak memory; then the one-unit dashboard the same way
-on the one-unit database. Nothing here is a test: no time is asserted anywhere.
+on the one-unit database. The ratios to the one unit come from measurements taken in turn, so
+that a busy spell of a shared machine falls on both sides: the unit leaders' dashboards beside
+the one-unit centre's (``measure_dashboards``), and one file imported into a fresh one-unit
+centre and into a fresh province's unit 1 (``measure_imports``). Nothing here is a test: no
+time is asserted anywhere.
 """
 
 import inspect
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -33,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 
 UNITS = 100
+ONE_UNIT_DATABASE = "bench_one_unit"  # the one-unit centre's database, beside the province's
 PROVINCE_CENTRE = 2  # the unit number of the province's centre (level tinh)
 FALL_OFF = 0.7  # unit k receives in proportion to 1 / k ** FALL_OFF
 USERS = {
@@ -344,22 +350,35 @@ def load_shipments(notes):
 
 def page(app, username, path, repeat):
     """GET ``path`` as ``username``: p50 and p95 over ``repeat * 4`` warm requests."""
+    return pages_in_turn({"page": (app, username, path)}, repeat)["page"]
+
+
+def pages_in_turn(visits, repeat):
+    """``{label: (app, username, path)}``: each GET ``path`` as ``username`` (logged in on its
+    application), the labels taken in turn ``repeat * 4`` times after two untimed rounds, so
+    that a busy spell of the machine falls on every label alike; ``{label: p50 and p95}``."""
     from bench import run
 
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": common.PASSWORD})
-    assert response.status_code == 303, (username, response.status_code)
-    times, cpus, statuses = [], [], set()
+    clients = {}
+    for label, (app, username, _path) in visits.items():
+        client = clients[label] = app.test_client()
+        response = client.post("/login", data={"username": username, "password": common.PASSWORD})
+        assert response.status_code == 303, (username, response.status_code)
+    times = {label: ([], [], set()) for label in visits}
     for i in range(repeat * 4 + 2):
-        with run.Clock() as c:
-            r = client.get(path)
-        statuses.add(r.status_code)
-        if i >= 2:
-            times.append(c.wall)
-            cpus.append(c.cpu)
-    return {"path": path, "user": username, "status": sorted(statuses)} | run.percentiles(
-        times, cpus
-    )
+        for label, (_app, _username, path) in visits.items():
+            walls, cpus, statuses = times[label]
+            with run.Clock() as c:
+                r = clients[label].get(path)
+            statuses.add(r.status_code)
+            if i >= 2:
+                walls.append(c.wall)
+                cpus.append(c.cpu)
+    return {
+        label: {"path": path, "user": username, "status": sorted(times[label][2])}
+        | run.percentiles(*times[label][:2])
+        for label, (_app, username, path) in visits.items()
+    }
 
 
 def rollup_path(app):
@@ -404,8 +423,6 @@ def measure_province(url, repeat):
         db.session.remove()
     log("province figures measured")
     out["dashboard_province"] = page(app, USERS["province"], "/dashboard", repeat)
-    out["dashboard_unit_largest"] = page(app, USERS["largest"], "/dashboard", repeat)
-    out["dashboard_unit_median"] = page(app, USERS["median"], "/dashboard", repeat)
     path = rollup_path(app)
     out["rollup_page"] = page(app, USERS["province"], path, repeat) if path else None
     out["peak_rss_mb"] = run.maxrss_mb()
@@ -467,6 +484,79 @@ def measure_walk(url, repeat):
     return out
 
 
+def measure_dashboards(url, repeat):
+    """The dashboard as a leader of the largest unit and of a median one, and the one-unit
+    centre's (``second_database(url, "bench_one_unit")``) as its leader, taken in turn in one
+    process (``pages_in_turn``): their ratio does not depend on when each was measured."""
+    from bench import run
+
+    province_app = common.make_app(url)
+    one_app = common.make_app(second_database(url, ONE_UNIT_DATABASE))
+    out = pages_in_turn(
+        {
+            "dashboard_unit_largest": (province_app, USERS["largest"], "/dashboard"),
+            "dashboard_unit_median": (province_app, USERS["median"], "/dashboard"),
+            "dashboard_one_unit": (one_app, "bench-leader", "/dashboard"),
+        },
+        repeat,
+    )
+    out["peak_rss_mb"] = run.maxrss_mb()
+    return out
+
+
+def measure_imports(url, repeat, rows=None):
+    """The dossier import rate of the province and of the one-unit centre on the same file (the
+    one-unit benchmark's first ``rows`` dossiers, 100.000 by default): into a fresh one-unit
+    database, and into the largest unit of a fresh province (its units and catalogue, no
+    dossiers), the two taken in turn three times (once in a smoke run, ``repeat`` 1), each on a
+    database made anew; ``{"one_unit", "province"}``: the median rows/s and CPU rows/s of each."""
+    from bench import run
+
+    data = None
+    walls = {"one_unit": [], "province": []}
+    cpus = {"one_unit": [], "province": []}
+    for _ in range(3 if repeat > 1 else 1):
+        for kind in walls:
+            target = second_database(url, f"bench_import_{kind}")
+            common.reset_database(target)
+            app = common.make_app(target)
+            with app.app_context():
+                from extensions import db
+
+                run.load_procedures([])
+                if data is None:  # the catalogue is the same in every database
+                    gen = common.DossierGenerator(
+                        run.generator_procedures(), 1_000_000, common.vn_end_date()
+                    )
+                    rows = int(rows or run.IMPORT_SAMPLE)
+                    data = common.to_csv(
+                        common.DOSSIER_COLUMNS, (gen.csv_row(d) for d in gen.rows(0, rows))
+                    )
+                unit = {}
+                if kind == "province":
+                    set_levels()
+                    create_units([0] * UNITS)
+                    unit = {"unit": 1}
+                with run.Clock() as c:
+                    report = run.dossier_service()("bench-dossiers.csv", data, **unit)
+                    if not report.ok:
+                        raise SystemExit(f"dossier import refused: {report.sorted_problems()[:5]}")
+                    db.session.commit()
+                walls[kind].append(c.wall)
+                cpus[kind].append(c.cpu)
+                db.session.remove()
+                db.engine.dispose()
+    return {
+        kind: {
+            "rows": rows,
+            "runs": len(walls[kind]),
+            "rows_per_s": round(rows / statistics.median(walls[kind])),
+            "cpu_rows_per_s": round(rows / statistics.median(cpus[kind])),
+        }
+        for kind in walls
+    }
+
+
 def measure_one_unit(url, repeat):
     from bench import run
     from utils.dates import Period
@@ -482,10 +572,11 @@ def measure_one_unit(url, repeat):
     return out
 
 
-def child(kind, url, repeat):
-    """The measurements of ``kind`` (province, one_unit) in a fresh process."""
+def child(kind, url, repeat, *extra):
+    """The measurements of ``kind`` (``MEASURES``) in a fresh process; ``extra``: more
+    arguments of its function."""
     result = subprocess.run(
-        [sys.executable, __file__, kind, url, str(repeat)],
+        [sys.executable, __file__, kind, url, str(repeat), *map(str, extra)],
         capture_output=True,
         text=True,
         cwd=common.ROOT,
@@ -562,7 +653,7 @@ def run_province(url, total, baseline, repeat, reuse=False, walk_only=False):
         return result
     log("measuring the province in a fresh process")
     result["measure"] = child("province", url, repeat)
-    one_url = second_database(url, "bench_one_unit")
+    one_url = second_database(url, ONE_UNIT_DATABASE)
     if reuse:
         one_build, one_notes = reused_build(one_url), ["database reused"]
     else:
@@ -570,6 +661,10 @@ def run_province(url, total, baseline, repeat, reuse=False, walk_only=False):
         one_build, one_notes = run.build(one_url, baseline, "service")
     result["one_unit"] = {"build": one_build, "notes": one_notes}
     result["one_unit"]["measure"] = child("one_unit", one_url, repeat)
+    log("the unit dashboards and the one-unit dashboard in turn, in a fresh process")
+    result["dashboards"] = child("dashboards", url, repeat)
+    log("the import of one file into a fresh one-unit centre and a fresh province, in turn")
+    result["imports"] = child("imports", url, repeat, min(run.IMPORT_SAMPLE, baseline))
     result["load_average_after"] = os.getloadavg()
     return result
 
@@ -588,7 +683,8 @@ def table(result):
         status = "" if entry.get("status", [200]) == [200] else f" (status {entry['status']})"
         return f"{entry['p50_ms']:.1f} ms{status}"
 
-    one_dash = one["measure"]["dashboard"]["p50_ms"]
+    dashboards = result["dashboards"]
+    one_dash = dashboards["dashboard_one_unit"]["p50_ms"]
     add(
         "roll-up of every unit, 9 months (figures.unit_summaries)",
         p50(m["rollup_9_months"]),
@@ -604,33 +700,45 @@ def table(result):
         ("outreach_10_9_months", "figures.outreach (10)"),
     ):
         add(f"province {label}, 9 months", p50(m[key]), f"one unit {p50(one['measure'].get(key))}")
-    for key, label in (("largest", "largest"), ("median", "median")):
-        entry = m[f"dashboard_unit_{key}"]
+    for key in ("largest", "median"):
+        entry = dashboards[f"dashboard_unit_{key}"]
         add(
-            f"dashboard, leader of the {label} unit, p50",
+            f"dashboard, leader of the {key} unit, p50 (in turn)",
             f"{p50(entry)} ({entry['p50_ms'] / one_dash:.2f}× one unit)",
             "≤ 1,2× one unit",
         )
     add("dashboard, province-wide leader, p50", p50(m["dashboard_province"]), "≤ 150 ms")
     dossiers = f"{one['build']['dossiers']:,}".replace(",", ".")
-    add(f"one-unit dashboard p50 ({dossiers} dossiers)", p50(one["measure"]["dashboard"]))
-    imp, one_imp = result["build"].get("import"), one["build"].get("import")
-    if imp and one_imp:
-        add(
-            f"dossier import, rows/s (unit 1's first file, {imp['via']})",
-            f"{imp['rows_per_s']} ({imp['rows_per_s'] / one_imp['rows_per_s']:.2f}× one unit)",
-            "≥ one unit",
-        )
-        add("one-unit dossier import, rows/s", str(one_imp["rows_per_s"]))
+    add(
+        f"one-unit dashboard p50 ({dossiers} dossiers, in turn)",
+        p50(dashboards["dashboard_one_unit"]),
+    )
+    add(f"one-unit dashboard p50 ({dossiers} dossiers, alone)", p50(one["measure"]["dashboard"]))
+    imports = result["imports"]
+    province_rate, one_rate = imports["province"]["rows_per_s"], imports["one_unit"]["rows_per_s"]
+    add(
+        f"dossier import, rows/s (same file, in turn, {imports['province']['runs']} runs)",
+        f"{province_rate} ({province_rate / one_rate:.2f}× one unit)",
+        "≥ one unit",
+    )
+    add("one-unit dossier import, rows/s (same runs)", str(one_rate))
+    imp = result["build"].get("import")
+    if imp:
+        add(f"build: unit 1's first file, rows/s ({imp['via']})", str(imp["rows_per_s"]))
     add("peak memory of the measuring worker", f"{m['peak_rss_mb']} MB", "≤ 300 MB")
     add("one-unit worker's peak memory", f"{one['measure']['peak_rss_mb']} MB")
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{w:<{width}}  {v:>32}  {t}" for w, v, t in rows)
 
 
-if __name__ == "__main__":  # a measuring child: KIND URL REPEAT
-    kind, url, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    measure = {"province": measure_province, "one_unit": measure_one_unit, "walk": measure_walk}[
-        kind
-    ]
-    print(json.dumps(measure(url, repeat), default=str))
+MEASURES = {
+    "province": measure_province,
+    "one_unit": measure_one_unit,
+    "dashboards": measure_dashboards,
+    "imports": measure_imports,
+    "walk": measure_walk,
+}
+
+if __name__ == "__main__":  # a measuring child: KIND URL REPEAT [MORE]
+    kind, url, repeat, *extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:]
+    print(json.dumps(MEASURES[kind](url, repeat, *extra), default=str))

@@ -80,8 +80,14 @@ def test_province_benchmark_smoke_run(tmp_path):
     assert result["build"]["shipments"]["shipments"] > 0
     assert result["build"]["import"]["rows_per_s"] > 0
     measure = result["measure"]
-    for page in ("dashboard_province", "dashboard_unit_largest", "dashboard_unit_median"):
-        assert measure[page]["status"] == [200], page
+    assert measure["dashboard_province"]["status"] == [200]
+    # The unit leaders' dashboards beside the one-unit centre's, and one file imported into a
+    # fresh one-unit centre and a fresh province, each side in turn with the other.
+    for page in ("dashboard_unit_largest", "dashboard_unit_median", "dashboard_one_unit"):
+        assert result["dashboards"][page]["status"] == [200], page
+    for kind in ("one_unit", "province"):
+        assert result["imports"][kind]["rows"] == 2000 and result["imports"][kind]["rows_per_s"] > 0
+    assert "× one unit)  ≥ one unit" in r.stdout
     assert measure["province_counts"]["dossiers_received"] > 0
     # The roll-up of every unit and one unit's figures (utils.figures with a unit) were timed.
     assert measure["rollup_9_months"]["runs"] == 1
