@@ -388,7 +388,7 @@ def _read_table(filename, data, required, optional):
             rows = _data_rows(chain(head[index + 1 :], raw_rows), index + 1, text)
             if not rows:
                 raise TableError(_l("The file has a header row but no data rows."))
-            _refuse_control_characters(columns, rows, text)
+            _check_control_characters(columns, rows, text, data)
             return Table(index + 1, columns, rows)
     raise TableError(
         _l("No header row with the required columns (%(columns)s) in the first %(n)s rows."),
@@ -422,6 +422,32 @@ CODE_COLUMNS = frozenset({"ma_ho_so", "ma_tthc", "so_hieu_buu_gui", "don_vi", "c
 # Control characters no cell may hold (tab and line breaks aside: a spreadsheet cell may wrap).
 _CELL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CODE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+# What ``_no_control_characters`` looks for in a CSV file's bytes: the one-byte control characters
+# of ``_CELL_CONTROL``, a tab and a quote (every other byte is deleted, at C speed); and the
+# two-byte ones, U+0080-U+009F (C2 80-9F in UTF-8; C2 is never a continuation byte).
+_CSV_SUSPECT = b"".join(
+    bytes([b]) for b in range(256) if b in b'\t"\x7f' or (b < 0x20 and b not in b"\r\n")
+)
+_CSV_NOT_SUSPECT = bytes(b for b in range(256) if b not in _CSV_SUSPECT)
+_CSV_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _no_control_characters(data):
+    """Whether no cell of a CSV file (its UTF-8 bytes) can hold a control character, read from
+    the bytes at once: none of ``_CELL_CONTROL``'s, no tab, and no quote (only a quoted cell can
+    hold a line break). Otherwise ``_refuse_control_characters`` looks row by row."""
+    if data.translate(None, _CSV_NOT_SUSPECT):
+        return False
+    return b"\xc2" not in data or not _CSV_C1.search(data)
+
+
+def _check_control_characters(columns, rows, text, data):
+    """``_refuse_control_characters``, after a look at a CSV file's bytes (``data``) at once,
+    which answers for the usual file: none anywhere (``_no_control_characters``)."""
+    if not (text and _no_control_characters(data)):
+        _refuse_control_characters(columns, rows, text)
 
 
 def _refuse_control_characters(columns, rows, text):

@@ -708,12 +708,15 @@ def insert_new_dossiers(rows):
         return
     conn = db.session.connection()
     table = Dossier.__table__
+    unit = INSERT_COLUMNS.index("unit_id")
+    one_unit = len({row[unit] for row in rows}) == 1  # the province's rows are the unit's
     if conn.dialect.name != "postgresql":
         last_id = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         with reconcile.inserting_many(conn, last_id):
             insert_rows(table, INSERT_COLUMNS, rows)
         tally.count_in(
-            select(*(table.c[k] for k in tally.KEYS)).where(table.c.id > last_id).subquery()
+            select(*(table.c[k] for k in tally.KEYS)).where(table.c.id > last_id).subquery(),
+            one_unit,
         )
         return
     quote = conn.dialect.identifier_preparer.quote
@@ -728,7 +731,7 @@ def insert_new_dossiers(rows):
     # dossiers' default, the first unit: see ``tally.count_in``).
     keys = [k for k in tally.KEYS if k in INSERT_COLUMNS]
     scratch = sql_table("dossier_import", *(sql_column(k, table.c[k].type) for k in keys))
-    tally.count_in(scratch)
+    tally.count_in(scratch, one_unit)
     conn.exec_driver_sql(
         f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM dossier_import"
     )
