@@ -265,7 +265,13 @@ class Dossier(db.Model):
 
     __tablename__ = "dossier"
     id = db.Column(db.Integer, primary_key=True)
-    code = db.Column(db.String(60), nullable=False, unique=True)
+    # In byte order on PostgreSQL (collation "C", as SQLite compares): the unique index then
+    # serves the code search too (``blueprints.dossiers.services.code_key``).
+    code = db.Column(
+        db.String(60).with_variant(db.String(60, collation="C"), "postgresql"),
+        nullable=False,
+        unique=True,
+    )
     # A foreign key to the procedure on SQLite only (``__table_args__``): PostgreSQL guards the
     # procedures with a trigger instead (``utils.triggers.PROCEDURE_GUARD``).
     procedure_id = db.Column(db.Integer, nullable=False)
@@ -348,9 +354,6 @@ class Dossier(db.Model):
         # filter on the channel is answered from the same index.
         Index("ix_dossier_proc_receive", "procedure_id", "receive_date", "receive_channel"),
         Index("ix_dossier_proc_return", "procedure_id", "return_date", "return_channel"),
-        # The code search reads the codes in byte order (utils: blueprints.dossiers.services
-        # .code_key); SQLite's unique index on code already compares bytes.
-        Index("ix_dossier_code_bytes", text('code COLLATE "C"')).ddl_if(dialect="postgresql"),
         # Dossiers the one-stop export says went by post, by date: the reconciliation's lists.
         Index(
             "ix_dossier_src_receive_bcci",

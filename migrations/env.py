@@ -69,7 +69,7 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-UNCOMPARED_INDEXES = {"ix_dossier_code_bytes", "ix_shipment_tracking_bytes"}
+UNCOMPARED_INDEXES = {"ix_shipment_tracking_bytes"}
 # Indexes the models declare for one database only (``ddl_if``), which autogenerate would
 # otherwise look for on the other: compared on theirs.
 ONE_DIALECT_INDEXES = {"ix_shipment_tracking": "sqlite"}
@@ -100,8 +100,8 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     # Indexes on an expression autogenerate cannot compare (PostgreSQL reflects the byte-order
-    # indexes on the dossier code and tracking number as plain ones): created by their
-    # migration, left out of the comparison.
+    # index on the tracking number as a plain one): created by their migration, left out of
+    # the comparison.
     dialect = {}
 
     def include_object(obj, name, type_, reflected, compare_to):

@@ -46,6 +46,25 @@ def test_migrations_from_empty_to_head_match_the_models(tmp_path):
     assert r.returncode == 0, r.stderr
     r = subprocess.run(flask + ["db", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+    if url:
+        # The dossier code compares bytes (migration 0020), as the code search reads it, and
+        # one index holds the codes.
+        engine = create_engine(env["DATABASE_URL"])
+        with engine.connect() as conn:
+            collation = conn.execute(
+                text(
+                    "SELECT collation_name FROM information_schema.columns "
+                    "WHERE table_name = 'dossier' AND column_name = 'code'"
+                )
+            ).scalar_one()
+            indexes = conn.execute(
+                text(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'dossier' "
+                    "AND indexdef NOT LIKE '%WHERE%' AND indexdef LIKE '%(code%'"
+                )
+            ).scalars()
+            assert (collation, sorted(indexes)) == ("C", ["uq_dossier_code"])
+        engine.dispose()
 
 
 def test_revision_ids_fit_the_version_table():

@@ -301,10 +301,9 @@ def _fits(text, shape):
 
 
 def code_key():
-    """The dossier code as its index orders it: byte order (``COLLATE "C"`` on PostgreSQL, whose
-    default collation may order codes otherwise; SQLite compares bytes already)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return Dossier.code.collate("C")
+    """The dossier code as its unique index orders it: byte order on both databases (the
+    column's collation is "C" on PostgreSQL, whose default collation may order codes otherwise;
+    SQLite compares bytes)."""
     return Dossier.code
 
 
