@@ -613,6 +613,7 @@ class Shipment(db.Model):
         CheckConstraint("direction IN ('tiep_nhan', 'tra_ket_qua')", name="direction"),
         Index("ix_shipment_date", "date", "direction"),
         Index("ix_shipment_unit_date", "unit_id", "date", "direction"),  # one unit's list
+        Index("ix_shipment_unit_id", "unit_id", "id"),  # one unit's latest (the log form)
         # The list's search by the start of a tracking number, over all shipments (cancelled
         # ones too), in byte order (blueprints.postal.services.tracking_key).
         Index("ix_shipment_tracking", "tracking_number").ddl_if(dialect="sqlite"),

@@ -570,6 +570,36 @@ def test_a_units_list_is_read_from_its_unit_index_and_the_provinces_is_not(two_u
         _units_list_is_read_from_its_unit_index(app, two_units.value, start, index)
 
 
+def test_a_units_latest_shipments_are_read_from_its_unit_index(two_units):
+    """The log form's latest shipments of a bound user's unit are read newest first from the
+    index by unit and id, however many shipments the other units logged since (a third unit
+    holding a few of them); a user who sees every unit reads the newest of all (no unit
+    index)."""
+    from models import Procedure
+    from utils.units import create_unit
+
+    with two_units.restored() as app:
+        unit_id = create_unit("DV03", "Trung tâm xã Tân Hòa", "xa").id
+        db.session.commit()
+        add_dossiers(60, db.session.scalars(select(Procedure)).all(), units=(unit_id,))
+        used = {}
+        for name, user in (
+            ("bound", f.user("centre", unit_id=unit_id)),
+            ("province", f.user("centre", province_wide=True)),
+        ):
+            db.session.commit()
+            client = app.test_client()
+            assert client.log_in(user.username, f.PASSWORD).status_code == 303
+            _r, statements = recorded_get(client, "/shipments/new")
+            latest = [
+                (s, p) for s, p in statements if "FROM shipment" in s and "shipment.id DESC" in s
+            ]
+            assert len(latest) == 1, [s for s, _ in statements]
+            used[name] = _indexes(plan(*latest[0]))
+        assert "ix_shipment_unit_id" in used["bound"], used
+        assert not any("unit" in i for i in used["province"]), used
+
+
 def _two_units():
     _departments, procs = catalogue()
     unit_id = _second_unit()

@@ -765,7 +765,8 @@ def list_totals(filters):
 
 def recent_shipments(limit=15, unit_id=None):
     """The latest shipments logged (of the unit ``unit_id`` when given), newest first (the log
-    form's list), with their dossiers."""
+    form's list), with their dossiers. A unit's are read from the index by unit and id
+    (``ix_shipment_unit_id``), whatever the other units logged since."""
     from sqlalchemy.orm import joinedload
 
     return (
