@@ -215,6 +215,36 @@ def test_another_units_dossier_code_is_refused_without_showing_it(province):
     assert report.ok and report.updated == 1, report.problems
 
 
+def test_an_import_reads_the_files_dossiers_once_in_one_transaction(province):
+    """On several units the check reads the file's known dossiers (another unit's code is a bad
+    row); an import at once writes with what the check read in the same transaction, while an
+    import checked before the write lock reads them again in the write's."""
+    from blueprints.dossiers.services import import_checked_first
+    from tests.statements import recorded
+
+    second, mine, theirs = province
+    data = csv_file(
+        DOSSIER_HEADER, dossier_row("HS-NEW-1"), dossier_row("HS-DV01-1", received="08/01/2024")
+    )
+
+    def reads(statements):
+        return [s for s in statements if "FROM dossier WHERE code" in s]
+
+    with recorded() as statements:
+        report = import_dossiers("hs.csv", data, unit=FIRST_UNIT_ID)
+    assert report.ok and (report.created, report.updated) == (1, 1), report.problems
+    assert len(reads(statements)) == 1, statements
+    db.session.commit()
+    assert db.session.get(Dossier, mine.id).receive_date == date(2024, 1, 8)
+    again = csv_file(DOSSIER_HEADER, dossier_row("HS-DV01-1", received="09/01/2024"))
+    with recorded() as statements:
+        report = import_checked_first("hs.csv", again, unit=FIRST_UNIT_ID)
+    assert report.ok and report.updated == 1, report.problems
+    assert len(reads(statements)) == 2, statements
+    db.session.commit()
+    assert db.session.get(Dossier, mine.id).receive_date == date(2024, 1, 9)
+
+
 def test_a_shipment_must_name_a_dossier_of_its_own_unit(province):
     second, mine, theirs = province
     manifest = csv_file(

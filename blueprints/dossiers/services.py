@@ -818,7 +818,10 @@ class PreparedImport:
     The unit of each row (``utils.import_units``): ``unit`` is the import's unit id (set before
     the check), ``unit_cells`` the good rows' ``ma_don_vi`` cells (``None``: no such column),
     ``units`` what the check found (one id, or one a good row). ``numbers`` and ``bad`` are
-    the file's row numbers and the indexes of its bad rows (``good_numbers``).
+    the file's row numbers and the indexes of its bad rows (``good_numbers``). ``existing``:
+    the dossiers the check found among the file's codes (``_existing_by_code``) and the
+    transaction it read them in (``existing_read``), which the write reuses in that same
+    transaction instead of reading them again (``_existing_for_write``).
     """
 
     filename: str
@@ -833,6 +836,8 @@ class PreparedImport:
     unit_cells: list | None = None
     unit: int | None = None
     units: object = None
+    existing: dict | None = None
+    existing_read: object = None
 
     def good_numbers(self):
         """The numbers of the good rows, in the order of ``rows``."""
@@ -926,6 +931,9 @@ def check_units(prepared, existing=None):
         return
     if existing is None:
         existing = _existing_by_code(row[0] for row in prepared.rows)
+        prepared.existing, prepared.existing_read = existing, db.session().get_transaction()
+    if not existing:  # a file of new dossiers only: no code can be another unit's
+        return
     report, found = prepared.report, len(prepared.report.problems)
     units = prepared.units if isinstance(prepared.units, list) else repeat(prepared.units)
     for (code, *_), number, unit_id in zip(prepared.rows, prepared.good_numbers(), units):
@@ -960,7 +968,7 @@ def _write_dossiers(prepared, user):
     ids = check_procedures(prepared)
     if not report.ok:
         return report
-    existing = _existing_by_code(row[0] for row in prepared.rows)
+    existing = _existing_for_write(prepared)
     check_units(prepared, existing)
     if not report.ok:
         return report
@@ -980,6 +988,15 @@ def _write_dossiers(prepared, user):
     audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
     db.session.flush()
     return report
+
+
+def _existing_for_write(prepared):
+    """``_existing_by_code`` of the file's codes for the write: what the check read when it ran
+    in this same transaction (an import at once), else read again (the check ran before the
+    write lock, in a transaction since ended)."""
+    if prepared.existing is not None and prepared.existing_read is db.session().get_transaction():
+        return prepared.existing
+    return _existing_by_code(row[0] for row in prepared.rows)
 
 
 def _sort_rows(prepared, parsed, existing):
