@@ -276,6 +276,29 @@ def test_an_issued_brief_keeps_the_task_counts_it_printed(province, monkeypatch)
     assert "unit_tasks" not in own_figures
 
 
+def test_the_snapshot_keeps_the_task_statuses_rendered_ahead(province, monkeypatch):
+    """As the issue page issues it: the brief is rendered ahead in a reading transaction of its
+    own (``render_for_issue``), then stored in the numbering transaction. A task whose status
+    changes in between keeps in the snapshot the status the stored PDF printed (fails before:
+    the snapshot read the tasks again once stored, "done" beside "overdue": true)."""
+    from blueprints.meetings import services as meetings
+    from utils.transactions import outside_the_write_lock
+
+    tasks = _meetings(province)
+    monkeypatch.setattr(services, "render_pdf", lambda html, stylesheets: b"%PDF-as-issued")
+    today = date(2024, 4, 2)
+    rendered = outside_the_write_lock(services.render_for_issue, PERIOD, today, province=True)
+    # Meanwhile the centre's overdue task is done (another request).
+    meetings.set_task_status(tasks["Tỉnh quá hạn"], "done")
+    db.session.commit()
+    issued = services.issue_brief(PERIOD, today=today, province=True, rendered=rendered)
+    db.session.commit()
+    db.session.expire_all()
+    kept = db.session.get(Brief, issued.id).figures["follow_up"]
+    assert kept["tasks"] == [{"id": tasks["Tỉnh quá hạn"].id, "status": "open", "overdue": True}]
+    assert kept["open"] == 1 and kept["overdue"] == 1
+
+
 def test_without_a_province_centre_the_brief_is_not_issued(province):
     set_unit_active(province["TINH"], False)
     db.session.commit()

@@ -535,7 +535,7 @@ def snapshot(context):
     }
     data["outreach_total"] = context["outreach_total"]
     data["trend"] = context["trend"]
-    data |= _task_snapshot(context)
+    data |= context["task_figures"]
     if context.get("province"):
         data["province"] = True
         data["units"] = [
@@ -585,9 +585,13 @@ def render_for_issue(period, today=None, confirmed_number=None, user=None, provi
 
 
 def _issue_context(period, today, number, user, province):
-    return brief_context(
+    """The context of a brief to issue, with its task figures read at once (``task_figures``):
+    a brief rendered ahead (``render_for_issue``) is stored in another transaction, where its
+    tasks, read again, could have changed since they were printed."""
+    context = brief_context(
         period, today, number=number, year=today.year, unit_id=_scope(user), province=province
     )
+    return context | {"task_figures": _task_snapshot(context)}
 
 
 def issue_brief(
