@@ -242,6 +242,11 @@ def test_an_issued_brief_keeps_the_task_counts_it_printed(province, monkeypatch)
         "tasks": [{"id": tasks["Tỉnh quá hạn"].id, "status": "open", "overdue": True}],
         "open": 1,
         "overdue": 1,
+        "meeting": {
+            "id": tasks["Tỉnh quá hạn"].meeting_id,
+            "date": "2024-03-01",
+            "conclusions": "Kết luận TINH 2024-03-01",
+        },
     }
     assert figures_["unit_tasks"] == {
         "units": [
@@ -297,6 +302,55 @@ def test_the_snapshot_keeps_the_task_statuses_rendered_ahead(province, monkeypat
     kept = db.session.get(Brief, issued.id).figures["follow_up"]
     assert kept["tasks"] == [{"id": tasks["Tỉnh quá hạn"].id, "status": "open", "overdue": True}]
     assert kept["open"] == 1 and kept["overdue"] == 1
+
+
+def test_the_snapshot_keeps_the_conclusions_it_printed(province, monkeypatch):
+    """The snapshot holds the meeting whose conclusions the brief printed (III.3): its id, date
+    and conclusions as printed, read with the brief's other figures, whatever the meeting's
+    record becomes (corrected while the brief is rendered ahead, or afterwards); a brief that
+    printed no conclusions holds none (fails before: the snapshot had no record of them, and
+    the meeting's record keeps only its latest conclusions)."""
+    from blueprints.meetings import services as meetings
+    from utils.transactions import outside_the_write_lock
+
+    meeting = _meetings(province)["Tỉnh quá hạn"].meeting
+    printed = []
+
+    def render_pdf(html, stylesheets):
+        printed.append(html)
+        return b"%PDF-as-issued"
+
+    def correct(conclusions):
+        meetings.update_meeting(
+            meeting,
+            date_=meeting.date,
+            chair=meeting.chair,
+            participants=meeting.participants,
+            conclusions=conclusions,
+        )
+        db.session.commit()
+
+    monkeypatch.setattr(services, "render_pdf", render_pdf)
+    today = date(2024, 4, 2)
+    rendered = outside_the_write_lock(services.render_for_issue, PERIOD, today, province=True)
+    correct("Kết luận sửa trong khi phát hành")
+    issued = services.issue_brief(PERIOD, today=today, province=True, rendered=rendered)
+    db.session.commit()
+    correct("Kết luận sửa sau khi phát hành")
+    db.session.expire_all()
+    kept = db.session.get(Brief, issued.id).figures["follow_up"]["meeting"]
+    assert kept == {
+        "id": meeting.id,
+        "date": "2024-03-01",
+        "conclusions": "Kết luận TINH 2024-03-01",
+    }
+    assert "<p>Kết luận TINH 2024-03-01</p>" in printed[0]
+    # The first unit recorded no meeting: its brief printed no conclusions, and holds none.
+    bound = f.user("leader", unit_id=province["DV01"].id)
+    own = services.issue_brief(PERIOD, user=bound, today=today)
+    db.session.commit()
+    assert "Kết luận tại cuộc họp" not in printed[-1]
+    assert db.session.get(Brief, own.id).figures["follow_up"]["meeting"] is None
 
 
 def test_without_a_province_centre_the_brief_is_not_issued(province):

@@ -494,11 +494,21 @@ def _rubric_version_for(summary, user):
     return version
 
 
+def _meeting_snapshot(meeting):
+    """The meeting whose conclusions a brief printed (III.3): its id, date and conclusions as
+    they were; ``None`` without one."""
+    if meeting is None:
+        return None
+    return {"id": meeting.id, "date": meeting.date.isoformat(), "conclusions": meeting.conclusions}
+
+
 def _task_snapshot(context):
     """The follow-up's figures the brief printed: the tasks it listed (their id, status and
-    whether overdue) and how many, of them overdue; for the province's brief, the units' tasks
-    counted as its table has them (the units named, the others' line, the province's total)
-    and how many units other than the centre had tasks overdue (its last proposal)."""
+    whether overdue) and how many, of them overdue, and the meeting whose conclusions it
+    printed (its id, date and conclusions; ``None`` without one: meetings can be corrected
+    afterwards); for the province's brief, the units' tasks counted as its table has them (the
+    units named, the others' line, the province's total) and how many units other than the
+    centre had tasks overdue (its last proposal)."""
     follow_up = context["follow_up"]
     data = {
         "follow_up": {
@@ -507,6 +517,7 @@ def _task_snapshot(context):
             ],
             "open": len(follow_up["tasks"]),
             "overdue": follow_up["overdue"],
+            "meeting": _meeting_snapshot(follow_up["meeting"]),
         }
     }
     if context.get("province"):
@@ -585,9 +596,10 @@ def render_for_issue(period, today=None, confirmed_number=None, user=None, provi
 
 
 def _issue_context(period, today, number, user, province):
-    """The context of a brief to issue, with its task figures read at once (``task_figures``):
-    a brief rendered ahead (``render_for_issue``) is stored in another transaction, where its
-    tasks, read again, could have changed since they were printed."""
+    """The context of a brief to issue, with its follow-up's figures read at once
+    (``task_figures``): a brief rendered ahead (``render_for_issue``) is stored in another
+    transaction, where its tasks and its meeting's conclusions, read again, could have changed
+    since they were printed."""
     context = brief_context(
         period, today, number=number, year=today.year, unit_id=_scope(user), province=province
     )
