@@ -10,7 +10,7 @@ import pytest
 
 from extensions import db
 from tests import factories as f
-from tests.pdf import pdf_text
+from tests.pdf import pdf_info, pdf_text
 from utils.dates import Period
 
 pytestmark = pytest.mark.pdf
@@ -137,3 +137,46 @@ def test_a_heading_is_never_alone_at_the_foot_of_a_page(app):
         assert "Ghi chú dưới đề mục." in text and "Hàng số 1" in text, space
         moved += page == 2
     assert moved  # some of them went to the next page with their table
+
+
+def _lead_in_near_the_foot(html, lead_in, space_mm):
+    """The brief's paragraph holding ``lead_in`` and the table it introduces, as the template
+    writes them, ``space_mm`` down the first page (laid out with the brief's stylesheets):
+    :return: the PDF."""
+    from blueprints.briefs import services
+    from utils.pdf import render_pdf
+
+    start = html.rindex("<p", 0, html.index(lead_in))
+    end = html.index("</table>", start) + len("</table>")
+    document = (
+        '<html lang="vi"><body class="document"><article class="brief">'
+        f'<div style="height: {space_mm}mm"></div>{html[start:end]}'
+        "</article></body></html>"
+    )
+    return render_pdf(document, services.STYLESHEETS)
+
+
+def test_a_lead_in_is_never_alone_at_the_foot_of_a_page(app):
+    """A paragraph that introduces a table with a colon (the outreach list's "Cụ thể:", the
+    targets' "… (tiêu chí 2, 3):") is on the page of the table's first row wherever it falls
+    near the foot of the page (at 200-245 mm down a 257 mm page, some step leaves it alone
+    without break-after: avoid)."""
+    from blueprints.briefs import services
+
+    _catalogue()
+    context = services.brief_context(PERIOD, date(2024, 4, 2))
+    html = services.render_document(context)
+    first_rows = {
+        "Cụ thể:": context["outreach"][0][0].name,
+        "(tiêu chí 2, 3):": context["target_rows"][0]["name"],
+    }
+    for lead_in, first_row in first_rows.items():
+        moved = 0
+        for space in range(200, 246, 5):
+            pdf = _lead_in_near_the_foot(html, lead_in, space)
+            count = int(pdf_info(pdf)["Pages"])
+            pages = [" ".join(pdf_text(pdf, p).split()) for p in range(1, count + 1)]
+            [page] = [p for p, text in enumerate(pages, 1) if lead_in in text]
+            assert first_row in pages[page - 1], (lead_in, space)
+            moved += page == 2
+        assert moved, lead_in  # some of them went to the next page with their table
