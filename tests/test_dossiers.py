@@ -436,3 +436,34 @@ def test_a_procedure_with_dossiers_cannot_be_deleted_or_renumbered(app, proc):
     db.session.execute(delete(Procedure).where(Procedure.id == 5000))
     db.session.commit()
     assert f.stored_dossier("GUARD-1").procedure_id == proc.id
+
+
+def test_a_list_whose_kept_number_is_none_reads_no_dossier(client, auth, proc):
+    """A figure's link to an empty list (a kept number of 0: a period without dossiers, nothing
+    left to reconcile) shows no row without reading the dossiers; a list with dossiers reads
+    them."""
+    import re
+
+    from tests.statements import recorded
+
+    f.dossier(proc, date(2024, 3, 1), code="000.17.22.H56-240301-0001", channel="bcci")
+    db.session.commit()
+    auth.login("leader")
+
+    def listed(url):
+        with recorded() as statements:
+            r = client.get(url, headers={"HX-Request": "true"})
+        assert r.status_code == 200
+        reads = [s for s in statements if re.search(r"FROM dossier\b.*\bLIMIT\b", s, re.S)]
+        return r.text, reads
+
+    for url in (
+        "/dossiers?from=2024-04-01&to=2024-06-30",
+        "/dossiers?unlogged=yes&direction=tra_ket_qua",
+    ):
+        text, reads = listed(url)
+        assert "0 hồ sơ" in text and "240301-0001" not in text and not reads, (url, reads)
+    text, reads = listed("/dossiers?from=2024-03-01&to=2024-03-31")
+    assert "1 hồ sơ" in text and "240301-0001" in text and reads
+    text, reads = listed("/dossiers?unlogged=yes&direction=tiep_nhan")
+    assert "1 hồ sơ" in text and "240301-0001" in text and reads

@@ -468,6 +468,11 @@ def search_dossiers(filters, cursor=None, per_page=50):
     conditions = filters.dossier_conditions()
     ids = _procedure_ids(filters)
     total = _kept_total(filters, ids, conditions)
+    if total == 0:
+        # A kept number of none (a figure's link to an empty list: no dossier of a procedure the
+        # unit does not handle, nothing left to reconcile) is exact: reading the list would walk
+        # every dossier of the period through its index to find none.
+        return DossierPage(seek.Page([], 1, False, False), 0, False)
     if ids is not None:
         conditions.append(_procedure_condition(ids, total))
     stmt = select(Dossier).where(*conditions).options(joinedload(Dossier.procedure))
