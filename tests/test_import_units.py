@@ -215,34 +215,43 @@ def test_another_units_dossier_code_is_refused_without_showing_it(province):
     assert report.ok and report.updated == 1, report.problems
 
 
-def test_an_import_reads_the_files_dossiers_once_in_one_transaction(province):
-    """On several units the check reads the file's known dossiers (another unit's code is a bad
-    row); an import at once writes with what the check read in the same transaction, while an
-    import checked before the write lock reads them again in the write's."""
+@pytest.mark.parametrize("checked_first", [False, True])
+def test_an_import_reads_the_files_dossiers_once(province, checked_first):
+    """On several units a known dossier code must be its row's unit's. A good file's codes are
+    checked by the write, with the dossiers it reads in its own transaction: once, whether the
+    import runs at once or is checked before the write lock (the page, the command line). A file
+    refused for another reason is checked before, so that its report lists every bad row."""
     from blueprints.dossiers.services import import_checked_first
     from tests.statements import recorded
 
     second, mine, theirs = province
-    data = csv_file(
-        DOSSIER_HEADER, dossier_row("HS-NEW-1"), dossier_row("HS-DV01-1", received="08/01/2024")
+    run = import_checked_first if checked_first else import_dossiers
+
+    def imported(*rows):
+        with recorded() as statements:
+            report = run("hs.csv", csv_file(DOSSIER_HEADER, *rows), unit=FIRST_UNIT_ID)
+        return report, [s for s in statements if "FROM dossier WHERE code" in s]
+
+    report, reads = imported(
+        dossier_row("HS-NEW-1"), dossier_row("HS-DV01-1", received="08/01/2024")
     )
-
-    def reads(statements):
-        return [s for s in statements if "FROM dossier WHERE code" in s]
-
-    with recorded() as statements:
-        report = import_dossiers("hs.csv", data, unit=FIRST_UNIT_ID)
     assert report.ok and (report.created, report.updated) == (1, 1), report.problems
-    assert len(reads(statements)) == 1, statements
+    assert len(reads) == 1
     db.session.commit()
     assert db.session.get(Dossier, mine.id).receive_date == date(2024, 1, 8)
-    again = csv_file(DOSSIER_HEADER, dossier_row("HS-DV01-1", received="09/01/2024"))
-    with recorded() as statements:
-        report = import_checked_first("hs.csv", again, unit=FIRST_UNIT_ID)
-    assert report.ok and report.updated == 1, report.problems
-    assert len(reads(statements)) == 2, statements
-    db.session.commit()
-    assert db.session.get(Dossier, mine.id).receive_date == date(2024, 1, 9)
+    report, reads = imported(dossier_row("HS-XA02-1", received="07/01/2024"))
+    assert [(p.row, p.column) for p in report.problems] == [(2, "ma_ho_so")] and len(reads) == 1
+    db.session.rollback()
+    report, reads = imported(
+        dossier_row("HS-XA02-1", received="07/01/2024"), dossier_row("HS-NEW-2", received="x")
+    )
+    assert [(p.row, p.column) for p in report.problems] == [
+        (2, "ma_ho_so"),
+        (3, "ngay_tiep_nhan"),
+    ]
+    assert len(reads) == 1
+    db.session.rollback()
+    assert db.session.get(Dossier, theirs.id).receive_date != date(2024, 1, 7)
 
 
 def test_a_shipment_must_name_a_dossier_of_its_own_unit(province):

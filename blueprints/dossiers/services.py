@@ -823,10 +823,7 @@ class PreparedImport:
     The unit of each row (``utils.import_units``): ``unit`` is the import's unit id (set before
     the check), ``unit_cells`` the good rows' ``ma_don_vi`` cells (``None``: no such column),
     ``units`` what the check found (one id, or one a good row). ``numbers`` and ``bad`` are
-    the file's row numbers and the indexes of its bad rows (``good_numbers``). ``existing``:
-    the dossiers the check found among the file's codes (``_existing_by_code``) and the
-    transaction it read them in (``existing_read``), which the write reuses in that same
-    transaction instead of reading them again (``_existing_for_write``).
+    the file's row numbers and the indexes of its bad rows (``good_numbers``).
     """
 
     filename: str
@@ -841,8 +838,6 @@ class PreparedImport:
     unit_cells: list | None = None
     unit: int | None = None
     units: object = None
-    existing: dict | None = None
-    existing_read: object = None
 
     def good_numbers(self):
         """The numbers of the good rows, in the order of ``rows``."""
@@ -927,7 +922,10 @@ def check_units(prepared, existing=None):
     deployment of several units, each known dossier code is its row's unit's (a bad row each
     where it is not, saying only that the code belongs to another unit). Reads the database.
 
-    :param existing: ``_existing_by_code`` of the file's codes, when the caller has read it."""
+    :param existing: ``_existing_by_code`` of the file's codes, read by the write. Without it
+        (the check before the write) the codes are checked only in a file refused already, so
+        that its report lists every bad row: a good file's are checked by the write, with the
+        dossiers it reads anyway in its own transaction, instead of being read twice."""
     if prepared.units is None:
         prepared.units = import_units.rows_units(
             prepared.report, prepared.unit, prepared.good_numbers(), prepared.unit_cells
@@ -935,8 +933,9 @@ def check_units(prepared, existing=None):
     if prepared.units is None or not import_units.several_units():
         return
     if existing is None:
+        if prepared.report.ok:
+            return
         existing = _existing_by_code(row[0] for row in prepared.rows)
-        prepared.existing, prepared.existing_read = existing, db.session().get_transaction()
     if not existing:  # a file of new dossiers only: no code can be another unit's
         return
     report, found = prepared.report, len(prepared.report.problems)
@@ -954,7 +953,8 @@ def check_units(prepared, existing=None):
 
 def check_dossier_file(prepared):
     """The checks of a read file that need the database: every row's procedure exists, its
-    unit too and its dossier code is not another unit's. :return: ``{procedure code: id}``."""
+    unit too and, in a file refused already, its dossier code is not another unit's (the write
+    checks a good file's: ``check_units``). :return: ``{procedure code: id}``."""
     ids = check_procedures(prepared)
     check_units(prepared)
     return ids
@@ -973,7 +973,7 @@ def _write_dossiers(prepared, user):
     ids = check_procedures(prepared)
     if not report.ok:
         return report
-    existing = _existing_for_write(prepared)
+    existing = _existing_by_code(row[0] for row in prepared.rows)
     check_units(prepared, existing)
     if not report.ok:
         return report
@@ -993,15 +993,6 @@ def _write_dossiers(prepared, user):
     audit.record_many("dossier.import_update", "dossier", audit_items, user=user, jsonable=True)
     db.session.flush()
     return report
-
-
-def _existing_for_write(prepared):
-    """``_existing_by_code`` of the file's codes for the write: what the check read when it ran
-    in this same transaction (an import at once), else read again (the check ran before the
-    write lock, in a transaction since ended)."""
-    if prepared.existing is not None and prepared.existing_read is db.session().get_transaction():
-        return prepared.existing
-    return _existing_by_code(row[0] for row in prepared.rows)
 
 
 def _sort_rows(prepared, parsed, existing):
