@@ -295,6 +295,7 @@ def test_a_deactivated_units_shipment_is_neither_changed_nor_cancelled(app, clie
         # nor does its edit form open by URL: refused as a cancelled shipment's, with the message
         r = client.get(f"/shipments/{kept.id}/edit", headers=hx)
         assert r.status_code == 409 and frozen in r.text and 'id="edit-form"' not in r.text
+        assert client.head(f"/shipments/{kept.id}/edit").status_code == 409
         assert client.get(f"/shipments/{kept.id}/cancel", headers=hx).status_code == 405
         r = client.post(f"/shipments/{kept.id}/edit", data=edit, headers=hx)
         assert r.status_code == 422 and frozen in r.text, user.role

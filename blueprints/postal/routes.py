@@ -449,7 +449,7 @@ def edit_shipment(shipment_id):
     if shipment.cancelled:
         abort(409, description=_("A cancelled shipment cannot be changed."))
     frozen = services.kept_as_is(shipment)
-    if frozen is not None and request.method == "GET":
+    if frozen is not None and request.method != "POST":  # GET, and HEAD with it
         # Its page offers no correction: opened by URL, the form is refused as a cancelled
         # shipment's is, with the message its save is refused with (services.update_shipment).
         abort(409, description=services.kept_as_is_text(frozen))
