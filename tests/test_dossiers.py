@@ -1,6 +1,7 @@
 """Dossiers: the one-stop import, the source/effective rule, search, the dossier page."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from blueprints.postal.services import cancel_shipment, log_shipment
 from extensions import db
 from models import AuditEvent, Dossier
 from tests import factories as f
+from tests.statements import recorded
 from utils.dates import vn_today
 
 HEADER = "ma_ho_so,ma_tthc,ngay_tiep_nhan,kenh_tiep_nhan,ngay_tra,kenh_tra\n"
@@ -442,10 +444,6 @@ def test_a_list_whose_kept_number_is_none_reads_no_dossier(client, auth, proc):
     """A figure's link to an empty list (a kept number of 0: a period without dossiers, nothing
     left to reconcile) shows no row without reading the dossiers; a list with dossiers reads
     them."""
-    import re
-
-    from tests.statements import recorded
-
     f.dossier(proc, date(2024, 3, 1), code="000.17.22.H56-240301-0001", channel="bcci")
     db.session.commit()
     auth.login("leader")

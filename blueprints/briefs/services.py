@@ -502,7 +502,7 @@ def _meeting_snapshot(meeting):
     return {"id": meeting.id, "date": meeting.date.isoformat(), "conclusions": meeting.conclusions}
 
 
-def _task_snapshot(context):
+def _follow_up_snapshot(context):
     """The follow-up's figures the brief printed: the tasks it listed (their id, status and
     whether overdue) and how many, of them overdue, and the meeting whose conclusions it
     printed (its id, date and conclusions; ``None`` without one: meetings can be corrected
@@ -546,7 +546,7 @@ def snapshot(context):
     }
     data["outreach_total"] = context["outreach_total"]
     data["trend"] = context["trend"]
-    data |= context["task_figures"]
+    data |= context["follow_up_figures"]
     if context.get("province"):
         data["province"] = True
         data["units"] = [
@@ -597,13 +597,13 @@ def render_for_issue(period, today=None, confirmed_number=None, user=None, provi
 
 def _issue_context(period, today, number, user, province):
     """The context of a brief to issue, with its follow-up's figures read at once
-    (``task_figures``): a brief rendered ahead (``render_for_issue``) is stored in another
+    (``follow_up_figures``): a brief rendered ahead (``render_for_issue``) is stored in another
     transaction, where its tasks and its meeting's conclusions, read again, could have changed
     since they were printed."""
     context = brief_context(
         period, today, number=number, year=today.year, unit_id=_scope(user), province=province
     )
-    return context | {"task_figures": _task_snapshot(context)}
+    return context | {"follow_up_figures": _follow_up_snapshot(context)}
 
 
 def issue_brief(
